@@ -1,0 +1,1 @@
+"""Valve isolation, outage area and affected customers on the pipe network."""

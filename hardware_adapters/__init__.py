@@ -1,0 +1,1 @@
+"""Field hardware behind small typed interfaces, each with a simulator."""

@@ -1,0 +1,1 @@
+"""Outage notices: lifecycle, lead times, templates, durable outbox and apprise channels."""

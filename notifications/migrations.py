@@ -1,0 +1,7 @@
+"""Schema of the notifications package's tables."""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("notifications")

@@ -1,0 +1,122 @@
+"""Schema of the service's own tables: users, crews, devices, customers, work orders, audit.
+
+Migrations are append-only: a released migration is never edited, a change is a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("server")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE crews (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            unit TEXT NOT NULL DEFAULT '',
+            supervisor_id TEXT
+        );
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN
+                ('crew_member','meter_reader','dispatcher','supervisor','admin')),
+            crew_id TEXT REFERENCES crews(id),
+            unit TEXT NOT NULL DEFAULT '',
+            phone TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE devices (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            label TEXT NOT NULL DEFAULT '',
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_seen_at TEXT,
+            clock_skew_s REAL
+        );
+        CREATE INDEX devices_user ON devices(user_id);
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            account_no TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            phone TEXT,
+            wechat_openid TEXT,
+            address TEXT NOT NULL DEFAULT '',
+            compound TEXT NOT NULL DEFAULT '',
+            street TEXT NOT NULL DEFAULT '',
+            lon REAL,
+            lat REAL,
+            category TEXT NOT NULL DEFAULT 'domestic',
+            meter_no TEXT,
+            meter_diameter_mm INTEGER,
+            meter_location TEXT,
+            property_dispute INTEGER NOT NULL DEFAULT 0,
+            court_case INTEGER NOT NULL DEFAULT 0,
+            channels TEXT NOT NULL DEFAULT '["wechat","sms"]',
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX customers_compound ON customers(compound);
+        CREATE TABLE work_orders (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 3,
+            title TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            crew_id TEXT REFERENCES crews(id),
+            customer_id TEXT REFERENCES customers(id),
+            location TEXT NOT NULL,
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            pipe_diameter_mm INTEGER,
+            profile TEXT NOT NULL,
+            reported_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            closed_at TEXT,
+            due_at TEXT,
+            status_reason TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            fields TEXT NOT NULL DEFAULT '{}',
+            steps TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX work_orders_crew ON work_orders(crew_id, status);
+        CREATE INDEX work_orders_type_status ON work_orders(type, status);
+        CREATE INDEX work_orders_due ON work_orders(due_at) WHERE closed_at IS NULL;
+        CREATE INDEX work_orders_created ON work_orders(created_at);
+        CREATE TABLE work_order_deadlines (
+            work_order_id TEXT NOT NULL REFERENCES work_orders(id),
+            rule TEXT NOT NULL,
+            clause TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            met_at TEXT,
+            PRIMARY KEY (work_order_id, rule)
+        );
+        CREATE INDEX wod_open_due ON work_order_deadlines(due_at) WHERE met_at IS NULL;
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor_user_id TEXT,
+            device_id TEXT,
+            server_time TEXT NOT NULL,
+            device_time TEXT,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_entity ON audit(entity, entity_id);
+        CREATE TABLE counters (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        """
+    )

@@ -1,0 +1,122 @@
+"""Loading profiles from TOML and deriving the strict default.
+
+Each shipped profile starts from ``base.toml`` (the digest of all the standards) and
+overrides what its own standard says. ``strict`` is not a file: it is derived from the
+shipped utility profiles, taking the strictest value of every rule, so it can never drift
+from them.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from server.policy.model import Direction, PolicyProfile, Rule, Thresholds
+
+STRICT: Final = "strict"
+UTILITY_PROFILES: Final = ("jinan", "liaocheng", "zhejiang")
+
+
+class PolicyError(ValueError):
+    """A profile is missing, malformed or lacks a rule."""
+
+    code = "policy-invalid"
+
+
+def _read_toml(name: str, policy_dir: str | Path | None) -> dict[str, Any]:
+    if policy_dir is not None:
+        candidate = Path(policy_dir) / f"{name}.toml"
+        if candidate.exists():
+            return dict(msgspec.toml.decode(candidate.read_bytes()))
+    ref = resources.files("server.policy") / "profiles" / f"{name}.toml"
+    if not ref.is_file():
+        raise PolicyError(f"no policy profile named {name!r}")
+    return dict(msgspec.toml.decode(ref.read_bytes()))
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if key in ("rules", "workorder_rules", "thresholds") and isinstance(value, dict):
+            merged[key] = {**base.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_profile(name: str, policy_dir: str | Path | None = None) -> PolicyProfile:
+    """Load a profile by name (``strict`` derives from the utility profiles)."""
+    if name == STRICT:
+        return strictest_of([load_profile(n, policy_dir) for n in UTILITY_PROFILES])
+    raw = _merge(_read_toml("base", policy_dir), _read_toml(name, policy_dir))
+    try:
+        profile = msgspec.convert(raw, PolicyProfile)
+    except msgspec.ValidationError as exc:
+        raise PolicyError(f"profile {name!r}: {exc}") from exc
+    _check(profile)
+    return profile
+
+
+def _check(profile: PolicyProfile) -> None:
+    for key, rule in profile.rules.items():
+        if rule.limit < 0:
+            raise PolicyError(f"profile {profile.name!r}: rule {key!r} has a negative limit")
+        if rule.direction is not Direction.AT_LEAST and rule.unit is None:
+            raise PolicyError(f"profile {profile.name!r}: rule {key!r} needs a unit")
+    for wo_type, keys in profile.workorder_rules.items():
+        for key in keys:
+            if key == "burst_restore":
+                continue
+            if key not in profile.rules:
+                raise PolicyError(
+                    f"profile {profile.name!r}: {wo_type} refers to unknown rule {key!r}"
+                )
+
+
+def available_profiles(policy_dir: str | Path | None = None) -> list[str]:
+    names = set(UTILITY_PROFILES)
+    if policy_dir is not None and Path(policy_dir).is_dir():
+        names |= {p.stem for p in Path(policy_dir).glob("*.toml") if p.stem != "base"}
+    return sorted(names) + [STRICT]
+
+
+def _stricter(a: Rule, b: Rule) -> Rule:
+    if a.direction is Direction.AT_LEAST:
+        return a if a.limit >= b.limit else b
+    if a.direction is Direction.AHEAD:
+        return a if a.nominal() >= b.nominal() else b
+    if a.nominal() != b.nominal():
+        return a if a.nominal() < b.nominal() else b
+    # same nominal length: calendar time is stricter than working time
+    return a if a.unit in ("minutes", "hours", "days") else b
+
+
+def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:
+    """A profile holding, for every rule, the strictest value any of ``profiles`` sets."""
+    if not profiles:
+        raise PolicyError("strictest_of needs at least one profile")
+    rules: dict[str, Rule] = {}
+    for profile in profiles:
+        for key, rule in profile.rules.items():
+            rules[key] = rule if key not in rules else _stricter(rules[key], rule)
+    first = profiles[0]
+    thresholds = msgspec.structs.replace(
+        first.thresholds,
+        large_outage_customers=min(p.thresholds.large_outage_customers for p in profiles),
+        long_outage_hours=min(p.thresholds.long_outage_hours for p in profiles),
+        quality_cluster_count=min(p.thresholds.quality_cluster_count for p in profiles),
+        reminder_fraction=min(p.thresholds.reminder_fraction for p in profiles),
+    )
+    assert isinstance(thresholds, Thresholds)
+    return PolicyProfile(
+        name=STRICT,
+        title="Strictest of " + ", ".join(p.name for p in profiles),
+        sources=sorted({s for p in profiles for s in p.sources}),
+        working_hours=first.working_hours,
+        thresholds=thresholds,
+        rules=rules,
+        workorder_rules=first.workorder_rules,
+    )
