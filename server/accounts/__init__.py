@@ -1,0 +1,1 @@
+"""Users, roles, devices and their bearer tokens."""

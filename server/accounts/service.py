@@ -1,0 +1,67 @@
+"""Use cases for accounts: register users and devices, authenticate, revoke."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlite_utils import Database
+
+from server.accounts.model import Crew, Device, IssuedToken, Principal, Role, User
+from server.accounts.store import AccountStore
+from server.accounts.tokens import hash_token, new_token
+from server.clock import Clock
+from server.errors import ConflictError, NotFoundError, RuleViolationError
+
+
+class AccountService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.store = AccountStore(db)
+        self.clock = clock
+
+    def create_crew(self, crew: Crew) -> Crew:
+        if self.store.crew(crew.id) is not None:
+            raise ConflictError(f"crew {crew.id} exists", crew_id=crew.id)
+        with self.db.atomic():
+            self.store.add_crew(crew)
+        return crew
+
+    def create_user(self, user: User) -> User:
+        if self.store.user(user.id) is not None:
+            raise ConflictError(f"user {user.id} exists", user_id=user.id)
+        if user.role in (Role.CREW_MEMBER, Role.METER_READER) and user.crew_id is None:
+            raise RuleViolationError("field users belong to a crew", user_id=user.id)
+        if user.crew_id is not None and self.store.crew(user.crew_id) is None:
+            raise NotFoundError(f"no crew {user.crew_id}", crew_id=user.crew_id)
+        with self.db.atomic():
+            self.store.add_user(user, self.clock())
+        return user
+
+    def register_device(self, user_id: str, label: str = "",
+                        token: str | None = None) -> IssuedToken:
+        """Issue a device token for a user. ``token`` is only for reproducible demo data."""
+        if self.store.user(user_id) is None:
+            raise NotFoundError(f"no user {user_id}", user_id=user_id)
+        device_id = "dev-" + uuid.uuid4().hex[:12]
+        secret = token or new_token()
+        with self.db.atomic():
+            self.store.add_device(device_id, user_id, label, hash_token(secret), self.clock())
+        return IssuedToken(device_id=device_id, user_id=user_id, token=secret)
+
+    def authenticate(self, token: str) -> Principal | None:
+        return self.store.principal_for_token(hash_token(token))
+
+    def revoke_device(self, device_id: str) -> Device:
+        with self.db.atomic():
+            if not self.store.revoke_device(device_id, self.clock()):
+                if self.store.device(device_id) is None:
+                    raise NotFoundError(f"no device {device_id}", device_id=device_id)
+        device = self.store.device(device_id)
+        assert device is not None
+        return device
+
+    def device(self, device_id: str) -> Device:
+        device = self.store.device(device_id)
+        if device is None:
+            raise NotFoundError(f"no device {device_id}", device_id=device_id)
+        return device

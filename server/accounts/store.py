@@ -1,0 +1,112 @@
+"""SQL for users, crews and devices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from server.accounts.model import Crew, Device, Principal, Role, User
+from server.timefmt import opt_from_db, from_db, to_db
+
+
+class AccountStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add_crew(self, crew: Crew) -> None:
+        self.db.execute(
+            "INSERT INTO crews (id, name, unit, supervisor_id) VALUES (?, ?, ?, ?)",
+            [crew.id, crew.name, crew.unit, crew.supervisor_id],
+        )
+
+    def crew(self, crew_id: str) -> Crew | None:
+        row = self.db.execute(
+            "SELECT id, name, unit, supervisor_id FROM crews WHERE id = ?", [crew_id]
+        ).fetchone()
+        return None if row is None else Crew(id=row[0], name=row[1], unit=row[2], supervisor_id=row[3])
+
+    def crews(self) -> list[Crew]:
+        rows = self.db.execute("SELECT id, name, unit, supervisor_id FROM crews ORDER BY id")
+        return [Crew(id=r[0], name=r[1], unit=r[2], supervisor_id=r[3]) for r in rows]
+
+    def add_user(self, user: User, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO users (id, name, role, crew_id, unit, phone, active, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [user.id, user.name, str(user.role), user.crew_id, user.unit, user.phone,
+             int(user.active), to_db(at)],
+        )
+
+    def user(self, user_id: str) -> User | None:
+        row = self.db.execute(
+            "SELECT id, name, role, crew_id, unit, phone, active FROM users WHERE id = ?",
+            [user_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return User(id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3], unit=row[4],
+                    phone=row[5], active=bool(row[6]))
+
+    def users(self) -> list[User]:
+        rows = self.db.execute(
+            "SELECT id, name, role, crew_id, unit, phone, active FROM users ORDER BY id"
+        )
+        return [User(id=r[0], name=r[1], role=Role(r[2]), crew_id=r[3], unit=r[4], phone=r[5],
+                     active=bool(r[6])) for r in rows]
+
+    def add_device(self, device_id: str, user_id: str, label: str, token_hash: str,
+                   at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO devices (id, user_id, label, token_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [device_id, user_id, label, token_hash, to_db(at)],
+        )
+
+    def principal_for_token(self, token_hash: str) -> Principal | None:
+        """The active user behind an unrevoked device token, or None."""
+        row = self.db.execute(
+            "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id FROM devices d "
+            "JOIN users u ON u.id = d.user_id "
+            "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1",
+            [token_hash],
+        ).fetchone()
+        if row is None:
+            return None
+        return Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
+                         unit=row[4], device_id=row[5])
+
+    def device(self, device_id: str) -> Device | None:
+        row = self.db.execute(
+            "SELECT id, user_id, label, created_at, revoked_at, last_seen_at, clock_skew_s "
+            "FROM devices WHERE id = ?",
+            [device_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return Device(id=row[0], user_id=row[1], label=row[2], created_at=from_db(row[3]),
+                      revoked_at=opt_from_db(row[4]), last_seen_at=opt_from_db(row[5]),
+                      clock_skew_s=row[6])
+
+    def revoke_device(self, device_id: str, at: datetime) -> bool:
+        cur = self.db.execute(
+            "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [to_db(at), device_id],
+        )
+        return cur.rowcount > 0
+
+    def touch_device(self, device_id: str, at: datetime, skew_s: float | None) -> None:
+        self.db.execute(
+            "UPDATE devices SET last_seen_at = ?, clock_skew_s = COALESCE(?, clock_skew_s) "
+            "WHERE id = ?",
+            [to_db(at), skew_s, device_id],
+        )
+
+    def supervisors_of_unit(self, unit: str) -> list[User]:
+        rows = self.db.execute(
+            "SELECT id, name, role, crew_id, unit, phone, active FROM users "
+            "WHERE unit = ? AND role = 'supervisor' AND active = 1 ORDER BY id",
+            [unit],
+        )
+        return [User(id=r[0], name=r[1], role=Role(r[2]), crew_id=r[3], unit=r[4], phone=r[5],
+                     active=bool(r[6])) for r in rows]

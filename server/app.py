@@ -1,0 +1,53 @@
+"""The composition root: ``create_app(settings, clock=...)`` builds the whole service.
+
+Tests call it with their own settings and a stepping clock; ``waterops serve`` calls it
+with settings from the environment. Nothing here reads the environment or the clock.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar, Router
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server.clock import Clock, system_clock
+from server.guards import BearerTokenMiddleware, requires_role
+from server.problems import exception_handler, http_exception_handler
+from server.routes import PUBLIC_HANDLERS, ROUTE_HANDLERS
+from server.services import Services
+from server.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock,
+               services: Services | None = None) -> Litestar:
+    svc = services or Services(settings, clock)
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=ROUTE_HANDLERS,
+        guards=[requires_role],
+        middleware=[BearerTokenMiddleware],
+        security=[{"bearer": []}],
+    )
+    public = Router(path=API_PREFIX + "/public", route_handlers=PUBLIC_HANDLERS)
+    return Litestar(
+        route_handlers=[api, public],
+        state=None,
+        on_startup=[lambda app: app.state.update({"services": svc, "settings": settings})],
+        on_shutdown=[lambda _app: svc.close()] if services is None else [],
+        exception_handlers={HTTPException: http_exception_handler,
+                            Exception: exception_handler},
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="waterops",
+            version="1",
+            path="/schema",
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer",
+                                         description="device token from `waterops devices register`"),
+            }),
+        ),
+        debug=False,
+    )

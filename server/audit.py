@@ -1,0 +1,63 @@
+"""The audit trail: who changed what, from which device, at server and device time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import msgspec
+from sqlite_utils import Database
+
+from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
+
+_encode = msgspec.json.Encoder().encode
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    entity: str
+    entity_id: str
+    action: str
+    actor_user_id: str | None
+    device_id: str | None
+    server_time: datetime
+    device_time: datetime | None
+    detail: dict[str, object]
+
+
+class AuditStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(
+        self,
+        entity: str,
+        entity_id: str,
+        action: str,
+        *,
+        actor_user_id: str | None,
+        device_id: str | None,
+        server_time: datetime,
+        device_time: datetime | None,
+        detail: Mapping[str, object] | None = None,
+    ) -> None:
+        """Append one entry; call inside the write's transaction."""
+        self.db.execute(
+            "INSERT INTO audit (entity, entity_id, action, actor_user_id, device_id, "
+            "server_time, device_time, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [entity, entity_id, action, actor_user_id, device_id, to_db(server_time),
+             opt_to_db(device_time), _encode(dict(detail or {})).decode()],
+        )
+
+    def history(self, entity: str, entity_id: str) -> list[AuditEntry]:
+        rows = self.db.execute(
+            "SELECT id, entity, entity_id, action, actor_user_id, device_id, server_time, "
+            "device_time, detail FROM audit WHERE entity = ? AND entity_id = ? ORDER BY id",
+            [entity, entity_id],
+        )
+        return [
+            AuditEntry(id=r[0], entity=r[1], entity_id=r[2], action=r[3], actor_user_id=r[4],
+                       device_id=r[5], server_time=from_db(r[6]),
+                       device_time=opt_from_db(r[7]), detail=msgspec.json.decode(r[8]))
+            for r in rows
+        ]

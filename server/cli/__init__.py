@@ -1,0 +1,22 @@
+"""The ``waterops`` command: every operator action, printing JSON with ``--json``.
+
+Each area has its own module with a click group; register it in ``GROUPS`` below.
+"""
+
+from __future__ import annotations
+
+import click
+
+from server.cli.core import core_commands
+from server.cli.workorders import workorders
+
+GROUPS: list[click.Command] = [workorders]
+
+
+@click.group(help="waterops: the field backend of a city water utility.")
+def main() -> None:
+    """Entry point of the console script."""
+
+
+for _command in [*core_commands, *GROUPS]:
+    main.add_command(_command)

@@ -1,0 +1,48 @@
+"""What every CLI command shares: settings from the environment, services, JSON output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import msgspec
+
+from server.clock import system_clock
+from server.services import Services
+from server.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+_encode = msgspec.json.Encoder().encode
+
+
+def settings_from(data_dir: str | None, db_file: str | None = None, **extra: Any) -> Settings:
+    return load_settings(os.environ, os.environ.get("WATEROPS_CONFIG"),
+                         data_dir=data_dir, db_file=db_file, **extra)
+
+
+def open_services(data_dir: str | None) -> Services:
+    return Services(settings_from(data_dir), system_clock)
+
+
+def data_dir_option(func: F) -> F:
+    return click.option("--data-dir", default=None, envvar="WATEROPS_DATA_DIR",
+                        help="folder holding waterops.db (default ./data)")(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="print JSON")(func)
+
+
+def output(value: Any, as_json: bool, human: Callable[[Any], str] | None = None) -> None:
+    """Print ``value`` as JSON, or through ``human`` for people."""
+    if as_json or human is None:
+        sys.stdout.write(_encode(value).decode() + "\n")
+    else:
+        click.echo(human(value))
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)

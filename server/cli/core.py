@@ -1,0 +1,124 @@
+"""serve, migrate, users, crews, devices, demo-seed."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+import msgspec
+import uvicorn
+
+from server.accounts.model import Crew, Role, User
+from server.app import create_app
+from server.cli.common import data_dir_option, json_option, open_services, output, settings_from
+from server.clock import system_clock
+from server.db import migrate as apply_migrations
+from server.db import open_database, schema_version
+from server.demo import seed_demo
+from server.services import Services
+
+
+@click.command(help="Run the HTTP service (127.0.0.1 by default).")
+@click.option("--demo", is_flag=True, help="fill an empty store with demo data first")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--db", "db_path", default=None, help="path of the SQLite file")
+@data_dir_option
+def serve(demo: bool, host: str | None, port: int | None, db_path: str | None,
+          data_dir: str | None) -> None:
+    if db_path is not None:
+        data_dir, db_file = str(Path(db_path).parent), Path(db_path).name
+    else:
+        db_file = None
+    settings = settings_from(data_dir, db_file, host=host, port=port, demo=demo or None)
+    services = Services(settings, system_clock)
+    if settings.demo:
+        tokens = seed_demo(services)
+        token_file = Path(settings.data_dir) / "demo-tokens.json"
+        token_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
+        click.echo(f"demo data ready; device tokens in {token_file}")
+        for user, token in tokens.items():
+            click.echo(f"  {user:14s} Authorization: Bearer {token}")
+    app = create_app(settings, clock=system_clock, services=services)
+    click.echo(f"waterops on http://{settings.host}:{settings.port}  (OpenAPI: /schema)")
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@click.command(help="Apply pending schema migrations and show the schema version.")
+@data_dir_option
+@json_option
+def migrate(data_dir: str | None, as_json: bool) -> None:
+    settings = settings_from(data_dir)
+    db = open_database(settings.db_path)
+    applied = apply_migrations(db)
+    output({"applied": applied, "schema": schema_version(db)}, as_json,
+           lambda v: f"applied {len(v['applied'])} migration(s): {', '.join(v['applied']) or '-'}")
+
+
+@click.command("demo-seed", help="Fill the store with the demo district (idempotent).")
+@data_dir_option
+@json_option
+def demo_seed(data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    output(seed_demo(svc), as_json, lambda v: "\n".join(f"{u}: {t}" for u, t in v.items()))
+
+
+@click.group(help="Users, crews and devices.")
+def accounts() -> None:
+    pass
+
+
+@accounts.command("add-crew")
+@click.argument("crew_id")
+@click.argument("name")
+@click.option("--unit", default="")
+@data_dir_option
+@json_option
+def add_crew(crew_id: str, name: str, unit: str, data_dir: str | None, as_json: bool) -> None:
+    crew = open_services(data_dir).accounts.create_crew(Crew(id=crew_id, name=name, unit=unit))
+    output(crew, as_json, lambda c: f"crew {c.id} created")
+
+
+@accounts.command("add-user")
+@click.argument("user_id")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--crew", "crew_id", default=None)
+@click.option("--unit", default="")
+@data_dir_option
+@json_option
+def add_user(user_id: str, name: str, role: str, crew_id: str | None, unit: str,
+             data_dir: str | None, as_json: bool) -> None:
+    user = open_services(data_dir).accounts.create_user(
+        User(id=user_id, name=name, role=Role(role), crew_id=crew_id, unit=unit))
+    output(user, as_json, lambda u: f"user {u.id} ({u.role}) created")
+
+
+@accounts.command("register-device", help="Issue a bearer token (shown once).")
+@click.argument("user_id")
+@click.option("--label", default="")
+@data_dir_option
+@json_option
+def register_device(user_id: str, label: str, data_dir: str | None, as_json: bool) -> None:
+    issued = open_services(data_dir).accounts.register_device(user_id, label)
+    output(issued, as_json, lambda t: f"device {t.device_id}: Bearer {t.token}")
+
+
+@accounts.command("revoke-device")
+@click.argument("device_id")
+@data_dir_option
+@json_option
+def revoke_device(device_id: str, data_dir: str | None, as_json: bool) -> None:
+    device = open_services(data_dir).accounts.revoke_device(device_id)
+    output(device, as_json, lambda d: f"device {d.id} revoked at {d.revoked_at}")
+
+
+
+
+
+
+core_commands: list[click.Command] = [serve, migrate, demo_seed, accounts]

@@ -1,0 +1,115 @@
+"""Work orders and timeliness from the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+import msgspec
+
+from server.accounts.model import Principal, Role
+from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.errors import DomainError
+from server.workorders.model import (
+    AssignIn,
+    Status,
+    TransitionIn,
+    WorkOrderIn,
+    WorkOrderPage,
+    WorkOrderType,
+)
+from server.workorders.store import Filters
+
+#: the CLI acts as the local operator, with the rights of an admin on this machine
+OPERATOR = Principal(user_id="cli", name="operator (CLI)", role=Role.ADMIN, crew_id=None, unit="")
+
+
+@click.group(help="Work orders: create, list, move, assign, timeliness.")
+def workorders() -> None:
+    pass
+
+
+@workorders.command("create", help="Create from a JSON body (same shape as POST /workorders).")
+@click.argument("body")
+@data_dir_option
+@json_option
+def create(body: str, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    try:
+        data = msgspec.json.decode(body.encode(), type=WorkOrderIn)
+        from server.workorders.model import Actor
+
+        wo = svc.workorders.create(Actor(user_id="cli", role="admin"), data)
+    except (msgspec.ValidationError, DomainError) as exc:
+        fail(str(exc))
+        return
+    output(wo, as_json, lambda w: f"{w.number} {w.type} {w.status} due {w.due_at}")
+
+
+@workorders.command("list")
+@click.option("--type", "type_", type=click.Choice([t.value for t in WorkOrderType]), default=None)
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
+@click.option("--crew", "crew_id", default=None)
+@click.option("--overdue", is_flag=True)
+@click.option("--limit", default=50, type=int)
+@data_dir_option
+@json_option
+def list_orders(type_: str | None, status: str | None, crew_id: str | None, overdue: bool,
+                limit: int, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    page = svc.workorders.list(OPERATOR, Filters(
+        type=WorkOrderType(type_) if type_ else None, status=Status(status) if status else None,
+        crew_id=crew_id, overdue_at=svc.clock() if overdue else None, limit=limit))
+
+    def human(p: WorkOrderPage) -> str:
+        return "\n".join(f"{w.number}  {w.type:20s} {w.status:12s} crew={w.crew_id} due={w.due_at}"
+                         for w in p.items) or "no work orders"
+
+    output(page, as_json, human)
+
+
+@workorders.command("transition")
+@click.argument("wo_id")
+@click.argument("to", type=click.Choice([s.value for s in Status]))
+@click.option("--reason", default=None)
+@data_dir_option
+@json_option
+def transition(wo_id: str, to: str, reason: str | None, data_dir: str | None,
+               as_json: bool) -> None:
+    svc = open_services(data_dir)
+    try:
+        wo = svc.workorders.transition(OPERATOR, wo_id, TransitionIn(to=Status(to), reason=reason))
+    except DomainError as exc:
+        fail(str(exc))
+        return
+    output(wo, as_json, lambda w: f"{w.number} is now {w.status}")
+
+
+@workorders.command("assign")
+@click.argument("wo_id")
+@click.argument("crew_id")
+@data_dir_option
+@json_option
+def assign(wo_id: str, crew_id: str, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    try:
+        wo = svc.workorders.assign(OPERATOR, wo_id, AssignIn(crew_id=crew_id))
+    except DomainError as exc:
+        fail(str(exc))
+        return
+    output(wo, as_json, lambda w: f"{w.number} assigned to {w.crew_id}")
+
+
+@workorders.command("timeliness", help="Timeliness rate per rule against the target.")
+@click.option("--since", default=None, help="ISO time with offset")
+@click.option("--crew", "crew_id", default=None)
+@data_dir_option
+@json_option
+def timeliness(since: str | None, crew_id: str | None, data_dir: str | None,
+               as_json: bool) -> None:
+    svc = open_services(data_dir)
+    report = svc.workorders.timeliness(
+        datetime.fromisoformat(since) if since else None, None, crew_id)
+    output(report, as_json, lambda r: json.dumps(msgspec.to_builtins(r), ensure_ascii=False,
+                                                 indent=2))

@@ -1,0 +1,1 @@
+"""Customers (accounts): personal data kept with least access."""

@@ -1,0 +1,93 @@
+"""SQL for customers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from server.customers.model import Customer
+from server.timefmt import to_db
+
+_COLUMNS = (
+    "id, account_no, name, phone, wechat_openid, address, compound, street, lon, lat, "
+    "category, meter_no, meter_diameter_mm, meter_location, property_dispute, court_case, "
+    "channels"
+)
+
+
+def _row(r: Sequence[object]) -> Customer:
+    return Customer(
+        id=str(r[0]), account_no=str(r[1]), name=str(r[2]), phone=r[3],  # type: ignore[arg-type]
+        wechat_openid=r[4], address=str(r[5]), compound=str(r[6]),  # type: ignore[arg-type]
+        street=str(r[7]), lon=r[8], lat=r[9], category=str(r[10]),  # type: ignore[arg-type]
+        meter_no=r[11], meter_diameter_mm=r[12], meter_location=r[13],  # type: ignore[arg-type]
+        property_dispute=bool(r[14]), court_case=bool(r[15]), channels=json.loads(str(r[16])),
+    )
+
+
+class CustomerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def upsert_many(self, customers: Iterable[Customer], at: datetime) -> int:
+        stamp = to_db(at)
+        rows = [
+            (c.id, c.account_no, c.name, c.phone, c.wechat_openid, c.address, c.compound,
+             c.street, c.lon, c.lat, c.category, c.meter_no, c.meter_diameter_mm,
+             c.meter_location, int(c.property_dispute), int(c.court_case),
+             json.dumps(c.channels), stamp)
+            for c in customers
+        ]
+        self.db.conn.executemany(
+            f"INSERT INTO customers ({_COLUMNS}, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET account_no=excluded.account_no, name=excluded.name, "
+            "phone=excluded.phone, wechat_openid=excluded.wechat_openid, "
+            "address=excluded.address, compound=excluded.compound, street=excluded.street, "
+            "lon=excluded.lon, lat=excluded.lat, category=excluded.category, "
+            "meter_no=excluded.meter_no, meter_diameter_mm=excluded.meter_diameter_mm, "
+            "meter_location=excluded.meter_location, "
+            "property_dispute=excluded.property_dispute, court_case=excluded.court_case, "
+            "channels=excluded.channels, updated_at=excluded.updated_at",
+            rows,
+        )
+        return len(rows)
+
+    def get(self, customer_id: str) -> Customer | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM customers WHERE id = ?", [customer_id]
+        ).fetchone()
+        return None if row is None else _row(row)
+
+    def get_many(self, ids: Sequence[str]) -> list[Customer]:
+        out: list[Customer] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.extend(
+                _row(r)
+                for r in self.db.execute(
+                    f"SELECT {_COLUMNS} FROM customers WHERE id IN ({marks})", chunk
+                )
+            )
+        return out
+
+    def page(self, after: str | None, limit: int, compound: str | None = None) -> list[Customer]:
+        sql = f"SELECT {_COLUMNS} FROM customers WHERE id > ?"
+        params: list[object] = [after or ""]
+        if compound is not None:
+            sql += " AND compound = ?"
+            params.append(compound)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        return [_row(r) for r in self.db.execute(sql, params)]
+
+    def crew_can_see(self, crew_id: str, customer_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM work_orders WHERE crew_id = ? AND customer_id = ? LIMIT 1",
+            [crew_id, customer_id],
+        ).fetchone()
+        return row is not None

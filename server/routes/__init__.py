@@ -1,0 +1,28 @@
+"""Every HTTP controller, mounted under /api/v1 by ``server.app``.
+
+Add a controller here to mount it; ``PUBLIC_HANDLERS`` need no token.
+"""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from server.routes.accounts import AccountController, CrewController, DeviceController
+from server.routes.customers import CustomerController
+from server.routes.meta import MetaController
+from server.routes.stats import StatsController
+from server.routes.workorders import WorkOrderController
+
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
+    AccountController,
+    CrewController,
+    DeviceController,
+    CustomerController,
+    StatsController,
+    WorkOrderController,
+]
+
+#: mounted without the bearer-token middleware (health, public lookups, feeds)
+PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
+    MetaController,
+]

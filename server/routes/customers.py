@@ -1,0 +1,26 @@
+"""Customers: office roles page through them; a crew sees those of its own orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from server.customers.model import Customer, CustomerPage
+from server.routes.deps import principal, services
+
+
+class CustomerController(Controller):
+    path = "/customers"
+    tags = ["customers"]
+
+    @get("/", opt={"roles": {"dispatcher", "supervisor", "admin"}}, sync_to_thread=False)
+    def page(self, request: Request[Any, Any, Any], cursor: str | None = None,
+             compound: str | None = None,
+             limit: int = Parameter(default=100, ge=1, le=1000)) -> CustomerPage:
+        return services(request).customers.page(cursor, limit, compound)
+
+    @get("/{customer_id:str}", sync_to_thread=False)
+    def get_customer(self, request: Request[Any, Any, Any], customer_id: str) -> Customer:
+        return services(request).customers.get(principal(request), customer_id)

@@ -1,0 +1,33 @@
+"""Unauthenticated service metadata: health and the active policy profile's name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get
+
+from server.clock import to_local
+from server.db import schema_version
+from server.routes.deps import services
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    server_time: str
+    local_time: str
+    profile: str
+    schema: dict[str, list[str]]
+
+
+class MetaController(Controller):
+    path = "/"
+    tags = ["meta"]
+
+    @get("/health", sync_to_thread=False)
+    def health(self, request: Request[Any, Any, Any]) -> Health:
+        svc = services(request)
+        now = svc.clock()
+        return Health(status="ok", server_time=now.isoformat(),
+                      local_time=to_local(now).isoformat(), profile=svc.profile.name,
+                      schema=schema_version(svc.db))

@@ -1,0 +1,23 @@
+"""Supervisor statistics: timeliness against the profile's target (>= 97 %)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get
+
+from server.routes.deps import services
+from server.workorders.stats import TimelinessReport
+
+
+class StatsController(Controller):
+    path = "/stats"
+    tags = ["statistics"]
+
+    @get("/timeliness", opt={"roles": {"supervisor", "admin", "dispatcher"}},
+         sync_to_thread=False)
+    def timeliness(self, request: Request[Any, Any, Any], since: datetime | None = None,
+                   until: datetime | None = None, crew_id: str | None = None
+                   ) -> TimelinessReport:
+        return services(request).workorders.timeliness(since, until, crew_id)

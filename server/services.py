@@ -1,0 +1,41 @@
+"""The composition root's container: every long-lived service of one app instance.
+
+Built once by ``create_app`` (and by the CLI) from settings, a database and a clock;
+kept in ``app.state["services"]``. Routes take what they need from here, so tests get a
+fully wired service from their own settings and fake clock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from server.accounts.service import AccountService
+from server.clock import Clock
+from server.customers.service import CustomerService
+from server.db import migrate, open_database
+from server.policy import PolicyProfile, WorkCalendar, load_profile
+from server.policy.calendar import read_overrides
+from server.settings import Settings
+from server.workorders.service import WorkOrderService
+
+
+class Services:
+    def __init__(self, settings: Settings, clock: Clock, db: Database | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = db if db is not None else open_database(settings.db_path)
+        migrate(self.db)
+        self.profile: PolicyProfile = load_profile(settings.policy_profile, settings.policy_dir)
+        overrides = (
+            read_overrides(Path(settings.calendar_overrides))
+            if settings.calendar_overrides else None
+        )
+        self.calendar = WorkCalendar(self.profile.working_hours, overrides)
+        self.accounts = AccountService(self.db, clock)
+        self.customers = CustomerService(self.db, clock)
+        self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
+
+    def close(self) -> None:
+        self.db.close()

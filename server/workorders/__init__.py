@@ -1,0 +1,1 @@
+"""Work orders: types, state machines, evidence steps, deadlines, and their store."""

@@ -1,0 +1,228 @@
+"""Work-order use cases: create, read with scope, transition, assign, timeliness.
+
+Each use case is one transaction that writes the order, its audit entry and its change-log
+entries together, so a tablet never sees an uncommitted change and never misses one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+from sqlite_utils import Database
+
+from server.accounts.model import Principal
+from server.accounts.store import AccountStore
+from server.audit import AuditEntry, AuditStore
+from server.clock import Clock, to_local
+from server.customers.store import CustomerStore
+from server.errors import (
+    BadInputError,
+    IllegalTransitionError,
+    NotFoundError,
+    OutOfScopeError,
+    RuleViolationError,
+    VersionConflictError,
+)
+from server.policy import PolicyProfile, WorkCalendar
+from server.workorders.deadlines import compute_deadlines, met_rules
+from server.workorders.model import (
+    CLOSED_STATUSES,
+    Actor,
+    AssignIn,
+    LineString,
+    Point,
+    Status,
+    TransitionIn,
+    WorkOrder,
+    WorkOrderIn,
+    WorkOrderPage,
+)
+from server.workorders.states import check_transition
+from server.workorders.stats import TimelinessReport, build_report
+from server.workorders.steps import initial_steps
+from server.workorders.store import Filters, WorkOrderStore
+from sync.changelog import ChangeOp, crew_scope, record_change
+
+ENTITY = "work_order"
+
+
+def _anchor(location: Point | LineString) -> tuple[float, float]:
+    coords = [location.coordinates] if isinstance(location, Point) else location.coordinates
+    if not coords:
+        raise BadInputError("a line needs at least two points", field="location")
+    if isinstance(location, LineString) and len(coords) < 2:
+        raise BadInputError("a line needs at least two points", field="location")
+    for lon, lat in coords:
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise BadInputError(
+                f"coordinate ({lon}, {lat}) is not WGS84 lon/lat", field="location"
+            )
+    return coords[0]
+
+
+class WorkOrderService:
+    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
+                 calendar: WorkCalendar) -> None:
+        self.db = db
+        self.clock = clock
+        self.profile = profile
+        self.calendar = calendar
+        self.store = WorkOrderStore(db)
+        self.accounts = AccountStore(db)
+        self.customers = CustomerStore(db)
+        self.audit = AuditStore(db)
+
+    # -- reading ---------------------------------------------------------------------
+    def _visible(self, principal: Principal, wo: WorkOrder) -> None:
+        if principal.is_field and wo.crew_id != principal.crew_id:
+            raise OutOfScopeError(
+                "this work order is not assigned to your crew", work_order_id=wo.id
+            )
+
+    def get(self, principal: Principal, wo_id: str) -> WorkOrder:
+        wo = self.store.get(wo_id, self.clock())
+        if wo is None:
+            raise NotFoundError(f"no work order {wo_id}", work_order_id=wo_id)
+        self._visible(principal, wo)
+        return wo
+
+    def list(self, principal: Principal, filters: Filters) -> WorkOrderPage:
+        if principal.is_field:
+            filters = msgspec.structs.replace(filters, crew_id=principal.crew_id or "")
+        if not 1 <= filters.limit <= 500:
+            raise BadInputError("limit must be between 1 and 500", field="limit")
+        try:
+            items, cursor = self.store.list(filters)
+        except ValueError as exc:
+            raise BadInputError(f"bad cursor: {exc}", field="cursor") from exc
+        return WorkOrderPage(items=items, next_cursor=cursor)
+
+    def history(self, principal: Principal, wo_id: str) -> list[AuditEntry]:
+        self.get(principal, wo_id)
+        return self.audit.history(ENTITY, wo_id)
+
+    # -- writing ---------------------------------------------------------------------
+    def create(self, actor: Actor, data: WorkOrderIn) -> WorkOrder:
+        now = self.clock()
+        lon, lat = _anchor(data.location)
+        if not 1 <= data.priority <= 5:
+            raise BadInputError("priority is 1 (highest) to 5", field="priority")
+        reported = data.reported_at or now
+        if reported.tzinfo is None:
+            raise BadInputError("reported_at needs a UTC offset", field="reported_at")
+        if reported > now:
+            raise RuleViolationError("reported_at lies in the future", field="reported_at")
+        if data.crew_id is not None and self.accounts.crew(data.crew_id) is None:
+            raise NotFoundError(f"no crew {data.crew_id}", crew_id=data.crew_id)
+        if data.customer_id is not None and self.customers.get(data.customer_id) is None:
+            raise NotFoundError(f"no customer {data.customer_id}", customer_id=data.customer_id)
+        deadlines = compute_deadlines(self.profile, self.calendar, str(data.type), reported,
+                                      data.pipe_diameter_mm)
+        with self.db.atomic():
+            wo = WorkOrder(
+                id=str(uuid.uuid4()),
+                number=self.store.next_number(to_local(now).strftime("%Y%m%d")),
+                type=data.type,
+                status=Status.ASSIGNED if data.crew_id else Status.CREATED,
+                priority=data.priority, title=data.title, description=data.description,
+                crew_id=data.crew_id, customer_id=data.customer_id, location=data.location,
+                pipe_diameter_mm=data.pipe_diameter_mm, profile=self.profile.name,
+                reported_at=reported, created_at=now, updated_at=now, closed_at=None,
+                due_at=max((d.due_at for d in deadlines), default=None), status_reason=None,
+                version=1, fields=dict(data.fields), steps=initial_steps(data.type),
+                deadlines=deadlines,
+            )
+            self.store.insert(wo, lon, lat)
+            self._audit(wo.id, "create", actor, now, {"type": str(wo.type), "crew_id": wo.crew_id})
+            if wo.crew_id:
+                self._publish(wo, now, enter=wo.crew_id)
+        return self.get_unchecked(wo.id)
+
+    def get_unchecked(self, wo_id: str) -> WorkOrder:
+        wo = self.store.get(wo_id, self.clock())
+        if wo is None:
+            raise NotFoundError(f"no work order {wo_id}", work_order_id=wo_id)
+        return wo
+
+    def transition(self, principal: Principal, wo_id: str, data: TransitionIn) -> WorkOrder:
+        now = self.clock()
+        wo = self.get(principal, wo_id)
+        if data.expected_version is not None and data.expected_version != wo.version:
+            raise VersionConflictError(
+                f"work order is at version {wo.version}, not {data.expected_version}",
+                work_order_id=wo_id, current_version=wo.version,
+            )
+        refusal = check_transition(wo.type, wo.status, data.to, principal.role, data.reason)
+        if refusal is not None:
+            raise IllegalTransitionError(
+                refusal.reason, work_order_id=wo_id, reason_code=refusal.code,
+                current_status=str(wo.status), requested_status=str(data.to),
+            )
+        closed = now if data.to in CLOSED_STATUSES else None
+        with self.db.atomic():
+            if not self.store.update_status(wo_id, data.to, data.reason, now, closed, wo.version):
+                raise VersionConflictError("work order changed meanwhile", work_order_id=wo_id)
+            if data.to is Status.CANCELLED:
+                self.store.void_open_deadlines(wo_id)
+            else:
+                self.store.meet_deadlines(wo_id, met_rules(data.to), now)
+            actor = Actor(user_id=principal.user_id, device_id=principal.device_id,
+                          device_time=data.device_time, role=str(principal.role))
+            self._audit(wo_id, f"status:{wo.status}->{data.to}", actor, now,
+                        {"reason": data.reason})
+            if wo.crew_id:
+                self._publish(wo, now)
+        return self.get_unchecked(wo_id)
+
+    def assign(self, principal: Principal, wo_id: str, data: AssignIn) -> WorkOrder:
+        """Assign or reassign to a crew: the order leaves the old crew's tablets."""
+        now = self.clock()
+        wo = self.get(principal, wo_id)
+        if wo.status in CLOSED_STATUSES or wo.status is Status.COMPLETED:
+            raise IllegalTransitionError(
+                f"a {wo.status} work order cannot be (re)assigned", work_order_id=wo_id,
+                reason_code="illegal-transition", current_status=str(wo.status),
+            )
+        if self.accounts.crew(data.crew_id) is None:
+            raise NotFoundError(f"no crew {data.crew_id}", crew_id=data.crew_id)
+        if data.crew_id == wo.crew_id:
+            return wo
+        with self.db.atomic():
+            if not self.store.update_crew(wo_id, data.crew_id, Status.ASSIGNED, now, wo.version):
+                raise VersionConflictError("work order changed meanwhile", work_order_id=wo_id)
+            actor = Actor(user_id=principal.user_id, device_id=principal.device_id,
+                          role=str(principal.role))
+            self._audit(wo_id, "assign", actor, now,
+                        {"from_crew": wo.crew_id, "to_crew": data.crew_id, "reason": data.reason})
+            self._publish(wo, now, enter=data.crew_id, leave=wo.crew_id)
+        return self.get_unchecked(wo_id)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _audit(self, wo_id: str, action: str, actor: Actor, now: datetime,
+               detail: dict[str, object]) -> None:
+        self.audit.record(ENTITY, wo_id, action, actor_user_id=actor.user_id,
+                          device_id=actor.device_id, server_time=now,
+                          device_time=actor.device_time, detail=detail)
+
+    def _publish(self, wo: WorkOrder, now: datetime, enter: str | None = None,
+                 leave: str | None = None) -> None:
+        """Change-log entries: the order (and its customer) for the crews concerned."""
+        current = enter or wo.crew_id
+        if current:
+            record_change(self.db, ENTITY, wo.id, ChangeOp.UPSERT, [crew_scope(current)], now)
+            if wo.customer_id:
+                record_change(self.db, "customer", wo.customer_id, ChangeOp.UPSERT,
+                              [crew_scope(current)], now)
+        if leave:
+            record_change(self.db, ENTITY, wo.id, ChangeOp.REMOVE, [crew_scope(leave)], now)
+            if wo.customer_id and not self.store.crew_has_customer(leave, wo.customer_id, wo.id):
+                record_change(self.db, "customer", wo.customer_id, ChangeOp.REMOVE,
+                              [crew_scope(leave)], now)
+
+    def timeliness(self, since: datetime | None, until: datetime | None,
+                   crew_id: str | None) -> TimelinessReport:
+        end = until or self.clock()
+        rows = self.store.timeliness(since, end, crew_id)
+        return build_report(rows, self.profile, since, end, crew_id)

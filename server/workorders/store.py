@@ -1,0 +1,256 @@
+"""SQL for work orders and their deadlines.
+
+Every write that a tablet must see appends to the sync change log in the same
+transaction (``sync.changelog.record_change``): the caller wraps each use case in one
+``db.atomic()`` block.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+from sqlite_utils import Database
+
+from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
+from server.workorders.model import (
+    Deadline,
+    FieldValue,
+    Geometry,
+    Status,
+    Step,
+    WorkOrder,
+    WorkOrderType,
+)
+
+_geo_decode = msgspec.json.Decoder(Geometry).decode
+_fields_decode = msgspec.json.Decoder(dict[str, FieldValue]).decode
+_steps_decode = msgspec.json.Decoder(list[Step]).decode
+_encode = msgspec.json.Encoder().encode
+
+_COLUMNS = (
+    "id, number, type, status, priority, title, description, crew_id, customer_id, location, "
+    "pipe_diameter_mm, profile, reported_at, created_at, updated_at, closed_at, due_at, "
+    "status_reason, version, fields, steps"
+)
+
+
+def _row(r: Sequence[object], deadlines: list[Deadline]) -> WorkOrder:
+    return WorkOrder(
+        id=str(r[0]), number=str(r[1]), type=WorkOrderType(str(r[2])), status=Status(str(r[3])),
+        priority=int(r[4]),  # type: ignore[call-overload]
+        title=str(r[5]), description=str(r[6]),
+        crew_id=r[7], customer_id=r[8],  # type: ignore[arg-type]
+        location=_geo_decode(str(r[9])),
+        pipe_diameter_mm=r[10],  # type: ignore[arg-type]
+        profile=str(r[11]), reported_at=from_db(str(r[12])), created_at=from_db(str(r[13])),
+        updated_at=from_db(str(r[14])), closed_at=opt_from_db(r[15]),  # type: ignore[arg-type]
+        due_at=opt_from_db(r[16]),  # type: ignore[arg-type]
+        status_reason=r[17],  # type: ignore[arg-type]
+        version=int(r[18]),  # type: ignore[call-overload]
+        fields=_fields_decode(str(r[19])), steps=_steps_decode(str(r[20])),
+        deadlines=deadlines,
+    )
+
+
+def encode_cursor(created_at: str, wo_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at}|{wo_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """Raises ValueError on a cursor we did not issue."""
+    created_at, _, wo_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+    if not wo_id:
+        raise ValueError("malformed cursor")
+    return created_at, wo_id
+
+
+class Filters(msgspec.Struct, frozen=True, kw_only=True):
+    type: WorkOrderType | None = None
+    status: Status | None = None
+    crew_id: str | None = None
+    overdue_at: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+class WorkOrderStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def next_number(self, day: str) -> str:
+        """A human number like WO20261123-0007, unique per day (call inside the write)."""
+        name = f"wo:{day}"
+        self.db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            [name],
+        )
+        value = self.db.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()[0]
+        return f"WO{day}-{value:04d}"
+
+    def insert(self, wo: WorkOrder, lon: float, lat: float) -> None:
+        self.db.execute(
+            f"INSERT INTO work_orders ({_COLUMNS}, lon, lat) VALUES "
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [wo.id, wo.number, str(wo.type), str(wo.status), wo.priority, wo.title,
+             wo.description, wo.crew_id, wo.customer_id, _encode(wo.location).decode(),
+             wo.pipe_diameter_mm, wo.profile, to_db(wo.reported_at), to_db(wo.created_at),
+             to_db(wo.updated_at), opt_to_db(wo.closed_at), opt_to_db(wo.due_at),
+             wo.status_reason, wo.version, _encode(wo.fields).decode(),
+             _encode(wo.steps).decode(), lon, lat],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO work_order_deadlines (work_order_id, rule, clause, starts_at, due_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(wo.id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at))
+             for d in wo.deadlines],
+        )
+
+    def get(self, wo_id: str, now: datetime | None = None) -> WorkOrder | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM work_orders WHERE id = ?", [wo_id]
+        ).fetchone()
+        if row is None:
+            return None
+        return _row(row, self.deadlines([wo_id], now).get(wo_id, []))
+
+    def deadlines(self, ids: Sequence[str], now: datetime | None) -> dict[str, list[Deadline]]:
+        out: dict[str, list[Deadline]] = {}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at "
+            f"FROM work_order_deadlines WHERE work_order_id IN ({marks}) ORDER BY due_at",
+            list(ids),
+        )
+        for wo_id, rule, clause, starts, due, met in rows:
+            due_at = from_db(due)
+            met_at = opt_from_db(met)
+            overdue = (met_at > due_at) if met_at else (now is not None and now > due_at)
+            out.setdefault(wo_id, []).append(
+                Deadline(rule=rule, title=rule, clause=clause, starts_at=from_db(starts),
+                         due_at=due_at, met_at=met_at, overdue=overdue)
+            )
+        return out
+
+    def update_status(
+        self, wo_id: str, status: Status, reason: str | None, at: datetime,
+        closed_at: datetime | None, expected_version: int,
+    ) -> bool:
+        """Compare-and-set on version; False when someone else changed the order first."""
+        cur = self.db.execute(
+            "UPDATE work_orders SET status = ?, status_reason = ?, updated_at = ?, "
+            "closed_at = COALESCE(?, closed_at), version = version + 1 "
+            "WHERE id = ? AND version = ?",
+            [str(status), reason, to_db(at), opt_to_db(closed_at), wo_id, expected_version],
+        )
+        return cur.rowcount == 1
+
+    def update_crew(self, wo_id: str, crew_id: str, status: Status, at: datetime,
+                    expected_version: int) -> bool:
+        cur = self.db.execute(
+            "UPDATE work_orders SET crew_id = ?, status = ?, updated_at = ?, "
+            "version = version + 1 WHERE id = ? AND version = ?",
+            [crew_id, str(status), to_db(at), wo_id, expected_version],
+        )
+        return cur.rowcount == 1
+
+    def update_fields(self, wo_id: str, fields: dict[str, FieldValue], steps: list[Step],
+                      at: datetime, expected_version: int) -> bool:
+        cur = self.db.execute(
+            "UPDATE work_orders SET fields = ?, steps = ?, updated_at = ?, "
+            "version = version + 1 WHERE id = ? AND version = ?",
+            [_encode(fields).decode(), _encode(steps).decode(), to_db(at), wo_id,
+             expected_version],
+        )
+        return cur.rowcount == 1
+
+    def meet_deadlines(self, wo_id: str, rules: Sequence[str], at: datetime) -> None:
+        if rules:
+            marks = ",".join("?" * len(rules))
+            self.db.execute(
+                f"UPDATE work_order_deadlines SET met_at = ? WHERE work_order_id = ? "
+                f"AND met_at IS NULL AND rule IN ({marks})",
+                [to_db(at), wo_id, *rules],
+            )
+
+    def void_open_deadlines(self, wo_id: str) -> None:
+        """A cancelled order's open deadlines no longer count for or against anyone."""
+        self.db.execute(
+            "DELETE FROM work_order_deadlines WHERE work_order_id = ? AND met_at IS NULL",
+            [wo_id],
+        )
+
+    def crew_has_customer(self, crew_id: str, customer_id: str, except_wo: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM work_orders WHERE crew_id = ? AND customer_id = ? AND id != ? "
+            "AND status NOT IN ('verified','cancelled') LIMIT 1",
+            [crew_id, customer_id, except_wo],
+        ).fetchone()
+        return row is not None
+
+    def list(self, f: Filters) -> tuple[list[WorkOrder], str | None]:
+        """Newest first, keyset-paged on (created_at, id): stable under inserts."""
+        where: list[str] = []
+        params: list[object] = []
+        if f.type is not None:
+            where.append("w.type = ?")
+            params.append(str(f.type))
+        if f.status is not None:
+            where.append("w.status = ?")
+            params.append(str(f.status))
+        if f.crew_id is not None:
+            where.append("w.crew_id = ?")
+            params.append(f.crew_id)
+        if f.overdue_at is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM work_order_deadlines d WHERE d.work_order_id = w.id "
+                "AND ((d.met_at IS NULL AND d.due_at < ?) OR d.met_at > d.due_at))"
+            )
+            params.append(to_db(f.overdue_at))
+        if f.cursor is not None:
+            created, wo_id = decode_cursor(f.cursor)
+            where.append("(w.created_at, w.id) < (?, ?)")
+            params.extend([created, wo_id])
+        sql = f"SELECT {', '.join('w.' + c.strip() for c in _COLUMNS.split(','))} FROM work_orders w"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY w.created_at DESC, w.id DESC LIMIT ?"
+        params.append(f.limit)
+        rows = self.db.execute(sql, params).fetchall()
+        deadlines = self.deadlines([str(r[0]) for r in rows], f.overdue_at)
+        items = [_row(r, deadlines.get(str(r[0]), [])) for r in rows]
+        next_cursor = (
+            encode_cursor(str(rows[-1][13]), str(rows[-1][0])) if len(rows) == f.limit else None
+        )
+        return items, next_cursor
+
+    def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None
+                   ) -> list[tuple[str, int, int, int]]:
+        """Per rule: (rule, decided, met on time, open and overdue).
+
+        A deadline is decided by ``until`` once it was met or its due time passed; only
+        decided deadlines count, so an order still inside its limit neither helps nor
+        hurts the rate. ``since`` filters on when the clock started.
+        """
+        params: list[object] = [to_db(until)]
+        sql = (
+            "SELECT d.rule, COUNT(*), "
+            "SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.met_at IS NULL AND d.due_at < ?1 THEN 1 ELSE 0 END) "
+            "FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
+            "WHERE ((d.met_at IS NOT NULL AND d.met_at <= ?1) OR d.due_at <= ?1)"
+        )
+        if since is not None:
+            sql += " AND d.starts_at >= ?2"
+            params.append(to_db(since))
+        if crew_id is not None:
+            sql += f" AND w.crew_id = ?{len(params) + 1}"
+            params.append(crew_id)
+        sql += " GROUP BY d.rule ORDER BY d.rule"
+        return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0))
+                for r in self.db.execute(sql, params)]
