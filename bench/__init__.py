@@ -1,0 +1,1 @@
+"""Benchmarks, one module per capability: ``python -m bench.NAME [--quick]``."""
