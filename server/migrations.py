@@ -88,10 +88,11 @@ def m001_core(db: Database) -> None:
             fields TEXT NOT NULL DEFAULT '{}',
             steps TEXT NOT NULL DEFAULT '[]'
         );
-        CREATE INDEX work_orders_crew ON work_orders(crew_id, status);
-        CREATE INDEX work_orders_type_status ON work_orders(type, status);
+        CREATE INDEX work_orders_crew ON work_orders(crew_id, created_at, id);
+        CREATE INDEX work_orders_crew_status ON work_orders(crew_id, status, created_at, id);
+        CREATE INDEX work_orders_type_status ON work_orders(type, status, created_at, id);
         CREATE INDEX work_orders_due ON work_orders(due_at) WHERE closed_at IS NULL;
-        CREATE INDEX work_orders_created ON work_orders(created_at);
+        CREATE INDEX work_orders_created ON work_orders(created_at, id);
         CREATE TABLE work_order_deadlines (
             work_order_id TEXT NOT NULL REFERENCES work_orders(id),
             rule TEXT NOT NULL,
