@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
 
 from server.accounts.model import Crew, Device, IssuedToken, Principal, User
 from server.routes.deps import principal, services
@@ -26,7 +27,7 @@ class AccountController(Controller):
         return principal(request)
 
     @post("/", opt={"roles": {"admin"}}, sync_to_thread=False)
-    def create_user(self, request: Request[Any, Any, Any], data: User) -> User:
+    def create_user(self, request: Request[Any, Any, Any], data: JSONBody[User]) -> User:
         return services(request).accounts.create_user(data)
 
     @get("/", opt={"roles": {"admin", "supervisor"}}, sync_to_thread=False)
@@ -39,7 +40,7 @@ class CrewController(Controller):
     tags = ["accounts"]
 
     @post("/", opt={"roles": {"admin"}}, sync_to_thread=False)
-    def create_crew(self, request: Request[Any, Any, Any], data: Crew) -> Crew:
+    def create_crew(self, request: Request[Any, Any, Any], data: JSONBody[Crew]) -> Crew:
         return services(request).accounts.create_crew(data)
 
     @get("/", opt={"roles": {"admin", "supervisor", "dispatcher"}}, sync_to_thread=False)
@@ -52,10 +53,10 @@ class DeviceController(Controller):
     tags = ["accounts"]
 
     @post("/", opt={"roles": {"admin"}}, sync_to_thread=False)
-    def register(self, request: Request[Any, Any, Any], data: DeviceIn) -> IssuedToken:
+    def register(self, request: Request[Any, Any, Any], data: JSONBody[DeviceIn]) -> IssuedToken:
         return services(request).accounts.register_device(data.user_id, data.label)
 
     @post("/{device_id:str}/revocation", opt={"roles": {"admin", "supervisor"}},
           sync_to_thread=False, status_code=200)
-    def revoke(self, request: Request[Any, Any, Any], device_id: str) -> Device:
+    def revoke(self, request: Request[Any, Any, Any], device_id: FromPath[str]) -> Device:
         return services(request).accounts.revoke_device(device_id)

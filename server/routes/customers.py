@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from server.customers.model import Customer, CustomerPage
 from server.routes.deps import principal, services
@@ -16,11 +16,11 @@ class CustomerController(Controller):
     tags = ["customers"]
 
     @get("/", opt={"roles": {"dispatcher", "supervisor", "admin"}}, sync_to_thread=False)
-    def page(self, request: Request[Any, Any, Any], cursor: str | None = None,
-             compound: str | None = None,
-             limit: int = Parameter(default=100, ge=1, le=1000)) -> CustomerPage:
+    def page(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
+             compound: FromQuery[str | None] = None,
+             limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> CustomerPage:
         return services(request).customers.page(cursor, limit, compound)
 
     @get("/{customer_id:str}", sync_to_thread=False)
-    def get_customer(self, request: Request[Any, Any, Any], customer_id: str) -> Customer:
+    def get_customer(self, request: Request[Any, Any, Any], customer_id: FromPath[str]) -> Customer:
         return services(request).customers.get(principal(request), customer_id)

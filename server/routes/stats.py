@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 
 from server.routes.deps import services
 from server.workorders.stats import TimelinessReport
@@ -17,7 +18,8 @@ class StatsController(Controller):
 
     @get("/timeliness", opt={"roles": {"supervisor", "admin", "dispatcher"}},
          sync_to_thread=False)
-    def timeliness(self, request: Request[Any, Any, Any], since: datetime | None = None,
-                   until: datetime | None = None, crew_id: str | None = None
+    def timeliness(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
+                   until: FromQuery[datetime | None] = None,
+                   crew_id: FromQuery[str | None] = None
                    ) -> TimelinessReport:
         return services(request).workorders.timeliness(since, until, crew_id)

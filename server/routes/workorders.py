@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.audit import AuditEntry
 from server.routes.deps import actor, principal, services
@@ -29,19 +29,19 @@ class WorkOrderController(Controller):
     tags = ["work orders"]
 
     @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
-    def create(self, request: Request[Any, Any, Any], data: WorkOrderIn) -> WorkOrder:
+    def create(self, request: Request[Any, Any, Any], data: JSONBody[WorkOrderIn]) -> WorkOrder:
         return services(request).workorders.create(actor(request), data)
 
     @get("/", opt={"roles": EVERYONE}, sync_to_thread=False)
     def list_orders(
         self,
         request: Request[Any, Any, Any],
-        type_: WorkOrderType | None = Parameter(query="type", default=None),
-        status: Status | None = None,
-        crew_id: str | None = None,
-        overdue: bool = False,
-        cursor: str | None = None,
-        limit: int = Parameter(default=50, ge=1, le=500),
+        type_: Annotated[WorkOrderType | None, QueryParameter(name="type")] = None,
+        status: FromQuery[Status | None] = None,
+        crew_id: FromQuery[str | None] = None,
+        overdue: FromQuery[bool] = False,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> WorkOrderPage:
         svc = services(request)
         filters = Filters(type=type_, status=status, crew_id=crew_id, cursor=cursor,
@@ -49,22 +49,22 @@ class WorkOrderController(Controller):
         return svc.workorders.list(principal(request), filters)
 
     @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def get_order(self, request: Request[Any, Any, Any], wo_id: str) -> WorkOrder:
+    def get_order(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
         return services(request).workorders.get(principal(request), wo_id)
 
     @post("/{wo_id:str}/transitions", opt={"roles": EVERYONE}, sync_to_thread=False,
           status_code=200)
-    def transition(self, request: Request[Any, Any, Any], wo_id: str,
-                   data: TransitionIn) -> WorkOrder:
+    def transition(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                   data: JSONBody[TransitionIn]) -> WorkOrder:
         return services(request).workorders.transition(principal(request), wo_id, data)
 
     @post("/{wo_id:str}/assignment", opt={"roles": OFFICE}, sync_to_thread=False,
           status_code=200)
-    def assign(self, request: Request[Any, Any, Any], wo_id: str, data: AssignIn) -> WorkOrder:
+    def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str], data: JSONBody[AssignIn]) -> WorkOrder:
         return services(request).workorders.assign(principal(request), wo_id, data)
 
     @get("/{wo_id:str}/history", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def history(self, request: Request[Any, Any, Any], wo_id: str) -> list[AuditEntry]:
+    def history(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[AuditEntry]:
         return services(request).workorders.history(principal(request), wo_id)
 
 

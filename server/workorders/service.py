@@ -69,7 +69,7 @@ class WorkOrderService:
         self.clock = clock
         self.profile = profile
         self.calendar = calendar
-        self.store = WorkOrderStore(db)
+        self.store = WorkOrderStore(db, {k: r.title for k, r in profile.rules.items()})
         self.accounts = AccountStore(db)
         self.customers = CustomerStore(db)
         self.audit = AuditStore(db)

@@ -77,8 +77,9 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WorkOrderStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, rule_titles: dict[str, str] | None = None) -> None:
         self.db = db
+        self.rule_titles = rule_titles or {}
 
     def next_number(self, day: str) -> str:
         """A human number like WO20261123-0007, unique per day (call inside the write)."""
@@ -132,7 +133,7 @@ class WorkOrderStore:
             met_at = opt_from_db(met)
             overdue = (met_at > due_at) if met_at else (now is not None and now > due_at)
             out.setdefault(wo_id, []).append(
-                Deadline(rule=rule, title=rule, clause=clause, starts_at=from_db(starts),
+                Deadline(rule=rule, title=self.rule_titles.get(rule, rule), clause=clause, starts_at=from_db(starts),
                          due_at=due_at, met_at=met_at, overdue=overdue)
             )
         return out

@@ -1,0 +1,33 @@
+"""Shared fixtures: a real SQLite file per test, a stepping clock, a real app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.clock import SteppingClock
+from server.services import Services
+from tests.factories import make_clock, make_services
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return make_clock()
+
+
+@pytest.fixture
+def services(tmp_path: Path, clock: SteppingClock) -> Iterator[Services]:
+    svc = make_services(str(tmp_path), clock)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def client(services: Services, clock: SteppingClock) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    app = create_app(services.settings, clock=clock, services=services)
+    with TestClient(app) as test_client:
+        yield test_client

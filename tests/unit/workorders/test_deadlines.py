@@ -1,0 +1,88 @@
+"""Deadlines a work order carries, for every shipped profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.policy import WorkCalendar, load_profile
+from server.workorders.deadlines import compute_deadlines, met_rules, rule_keys
+from server.workorders.model import Status, WorkOrderType
+
+pytestmark = pytest.mark.unit
+
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Shanghai
+PROFILES = ["jinan", "liaocheng", "zhejiang", "strict"]
+
+EXPECTED = {
+    # profile: {(type, diameter): {rule: elapsed}}
+    "jinan": {("burst_repair", 300): {"burst_arrival": timedelta(minutes=30),
+                                      "burst_restore_small": timedelta(hours=24)},
+              ("burst_repair", 600): {"burst_arrival": timedelta(minutes=30),
+                                      "burst_restore_large": timedelta(hours=48)}},
+    "liaocheng": {("burst_repair", 300): {"burst_arrival": timedelta(hours=1),
+                                          "burst_restore_small": timedelta(hours=24)},
+                  ("burst_repair", 600): {"burst_arrival": timedelta(hours=1),
+                                          "burst_restore_large": timedelta(hours=48)}},
+    "zhejiang": {("burst_repair", 500): {"burst_arrival": timedelta(minutes=30),
+                                         "burst_restore_small": timedelta(hours=24)}},
+    "strict": {("burst_repair", 501): {"burst_arrival": timedelta(minutes=30),
+                                       "burst_restore_large": timedelta(hours=48)}},
+}
+COMMON = {
+    ("meter_removal", None): {"meter_removal": timedelta(days=2)},
+    ("line_marking", None): {"line_marking": timedelta(hours=12)},
+    ("complaint", None): {"complaint_contact": timedelta(minutes=20),
+                          "complaint_close": timedelta(days=2)},
+    ("meter_replacement", None): {"meter_replacement": timedelta(hours=36)},
+    ("meter_reading_route", None): {},
+}
+
+
+@pytest.mark.parametrize("profile_name", PROFILES)
+def test_each_type_gets_the_profile_deadlines(profile_name: str) -> None:
+    profile = load_profile(profile_name)
+    calendar = WorkCalendar(profile.working_hours)
+    cases = {**COMMON, **EXPECTED.get(profile_name, {})}
+    for (wo_type, diameter), rules in cases.items():
+        deadlines = compute_deadlines(profile, calendar, wo_type, START, diameter)
+        got = {d.rule: d.due_at - START for d in deadlines}
+        assert got == rules, (profile_name, wo_type, diameter)
+        assert all(d.clause for d in deadlines)
+
+
+def test_liaocheng_arrival_is_an_hour_and_strict_keeps_thirty_minutes() -> None:
+    lc, strict = load_profile("liaocheng"), load_profile("strict")
+    assert lc.rule("burst_arrival").nominal() == timedelta(hours=1)
+    assert strict.rule("burst_arrival").nominal() == timedelta(minutes=30)
+    assert strict.rule("planned_outage_notice").nominal() == timedelta(hours=48)
+
+
+@given(st.integers(min_value=15, max_value=3000))
+def test_restoration_rule_follows_the_diameter_split(diameter: int) -> None:
+    profile = load_profile("strict")
+    keys = rule_keys(profile, "burst_repair", diameter)
+    expected = "burst_restore_large" if diameter > 500 else "burst_restore_small"
+    assert keys == ["burst_arrival", expected]
+
+
+def test_reaching_a_status_meets_the_rules_it_ends() -> None:
+    assert "burst_arrival" in met_rules(Status.ON_SITE)
+    assert "burst_restore_small" not in met_rules(Status.ON_SITE)
+    assert "burst_restore_small" in met_rules(Status.COMPLETED)
+    assert "complaint_contact" in met_rules(Status.CONTACTED)
+    assert met_rules(Status.CANCELLED) == []
+
+
+@given(st.sampled_from(list(WorkOrderType)), st.sampled_from(PROFILES),
+       st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1),
+                    timezones=st.just(UTC)))
+def test_a_deadline_never_precedes_its_start(wo_type: WorkOrderType, profile_name: str,
+                                             start: datetime) -> None:
+    profile = load_profile(profile_name)
+    for d in compute_deadlines(profile, WorkCalendar(profile.working_hours), wo_type.value,
+                               start, 300):
+        assert d.due_at >= d.starts_at == start
