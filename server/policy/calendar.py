@@ -23,6 +23,7 @@ class CalendarRangeError(ValueError):
     """The date lies outside the years the holiday calendar knows."""
 
     code = "calendar-out-of-range"
+    http_status = 422
 
     def __init__(self, day: date, first: int, last: int) -> None:
         super().__init__(

@@ -24,6 +24,7 @@ class PolicyError(ValueError):
     """A profile is missing, malformed or lacks a rule."""
 
     code = "policy-invalid"
+    http_status = 422
 
 
 def _read_toml(name: str, policy_dir: str | Path | None) -> dict[str, Any]:
