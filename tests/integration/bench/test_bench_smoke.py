@@ -1,0 +1,35 @@
+"""Every benchmark runs at its smoke size and prints well-formed figure lines."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bench
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+NAMES = sorted(m.name for m in pkgutil.iter_modules([str(Path(bench.__file__).parent)])
+               if not m.name.startswith("_"))
+
+
+def test_there_are_benchmarks() -> None:
+    assert "workorders" in NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_quick_run_prints_json_figures(name: str) -> None:
+    done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert figures, done.stdout[-2000:]
+    for figure in figures:
+        assert set(figure) == {"bench", "metric", "value", "unit", "n"}
+        assert figure["bench"] == name
+        assert isinstance(figure["value"], int | float) and figure["n"] > 0
