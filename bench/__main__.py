@@ -11,7 +11,7 @@ from pathlib import Path
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     names = sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent))
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if not m.name.startswith("_")
     )
     for name in names:

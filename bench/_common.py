@@ -18,7 +18,7 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
 def percentiles(samples: Sequence[float], ps: Sequence[float] = (50, 99)) -> dict[float, float]:
     """Nearest-rank percentiles of ``samples`` (empty input gives NaN)."""
     if not samples:
-        return {p: math.nan for p in ps}
+        return dict.fromkeys(ps, math.nan)
     ordered = sorted(samples)
     out = {}
     for p in ps:

@@ -81,7 +81,8 @@ def seed_demo(svc: Services, customers: int = 300, seed: int = 7) -> dict[str, s
     now = svc.clock()
     orders: list[WorkOrderIn] = []
     for i, c in enumerate(people[:12]):
-        assert c.lon is not None and c.lat is not None
+        assert c.lon is not None
+        assert c.lat is not None
         kind = (WorkOrderType.METER_REPLACEMENT, WorkOrderType.METER_REMOVAL,
                 WorkOrderType.COMPLAINT)[i % 3]
         orders.append(WorkOrderIn(

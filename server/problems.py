@@ -72,7 +72,7 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if isinstance(status, int) and isinstance(code, str):
         title = str(getattr(exc, "title", "") or _HTTP_CODES.get(status, ("", "Error"))[1])
         detail = str(getattr(exc, "detail", None) or exc)
-        extra = {k: v for k, v in (getattr(exc, "extra", None) or {}).items()}
+        extra = dict((getattr(exc, "extra", None) or {}).items())
         if not extra:
             extra = {
                 k: v for k, v in vars(exc).items()

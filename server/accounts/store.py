@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from server.accounts.model import Crew, Device, Principal, Role, User
-from server.timefmt import opt_from_db, from_db, to_db
+from server.timefmt import from_db, opt_from_db, to_db
 
 
 class AccountStore:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import click
-import msgspec
 import uvicorn
 
 from server.accounts.model import Crew, Role, User

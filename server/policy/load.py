@@ -81,7 +81,7 @@ def available_profiles(policy_dir: str | Path | None = None) -> list[str]:
     names = set(UTILITY_PROFILES)
     if policy_dir is not None and Path(policy_dir).is_dir():
         names |= {p.stem for p in Path(policy_dir).glob("*.toml") if p.stem != "base"}
-    return sorted(names) + [STRICT]
+    return [*sorted(names), STRICT]
 
 
 def _stricter(a: Rule, b: Rule) -> Rule:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
 from server.accounts.model import Crew, Device, IssuedToken, Principal, User
 from server.routes.deps import principal, services
-
-import msgspec
 
 
 class DeviceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

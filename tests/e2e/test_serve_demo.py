@@ -17,10 +17,12 @@ def test_demo_service_answers_with_demo_data(live_server: str) -> None:
     crew = Api(live_server, "wo_demo_crew_a")
     assert crew.me().json()["crew_id"] == "crew-a"
     orders = crew.list_work_orders(limit=100).json()["items"]
-    assert orders and {o["crew_id"] for o in orders} == {"crew-a"}
+    assert orders
+    assert {o["crew_id"] for o in orders} == {"crew-a"}
     burst = next(o for o in orders if o["type"] == "burst_repair")
     moved = crew.transition(burst["id"], "en_route")
-    assert moved.status_code == 200 and moved.json()["status"] == "en_route"
+    assert moved.status_code == 200
+    assert moved.json()["status"] == "en_route"
     crew.close()
 
 

@@ -61,7 +61,8 @@ def test_a_crew_sees_only_its_own_orders(client: TestClient) -> None:  # type: i
     assert client.get(f"/api/v1/workorders/{wo_id}",
                       headers=bearer(TOKENS["crew_b"])).status_code == 200
     listed = client.get("/api/v1/workorders?limit=500", headers=bearer(TOKENS["crew_a"])).json()
-    assert listed["items"] and {w["crew_id"] for w in listed["items"]} == {"crew-a"}
+    assert listed["items"]
+    assert {w["crew_id"] for w in listed["items"]} == {"crew-a"}
     # asking for another crew's list does not widen a field user's scope
     other = client.get("/api/v1/workorders?crew_id=crew-b",
                        headers=bearer(TOKENS["crew_a"])).json()

@@ -17,7 +17,8 @@ def test_empty_file_gets_every_migration_and_rerun_changes_nothing(tmp_path: Pat
     applied = migrate(db)
     expected = [f"{m.name}:{x.name}" for m in MIGRATION_SETS for x in m._migrations]
     assert applied == expected
-    assert "work_orders" in db.table_names() and "changes" in db.table_names()
+    assert "work_orders" in db.table_names()
+    assert "changes" in db.table_names()
     assert migrate(db) == []
     db.close()
     reopened = open_database(path)

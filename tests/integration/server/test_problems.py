@@ -67,9 +67,11 @@ def test_illegal_transition_is_409_with_reason_and_order_unchanged(client: TestC
                     headers=bearer(TOKENS["crew_b"]))
     body = _is_problem(r, 409)
     assert str(body["type"]).endswith("/illegal-transition")
-    assert body["current_status"] == "assigned" and "en_route" in str(body["detail"])
+    assert body["current_status"] == "assigned"
+    assert "en_route" in str(body["detail"])
     after = client.get(f"/api/v1/workorders/{wo['id']}", headers=DISPATCH).json()
-    assert after["status"] == "assigned" and after["version"] == wo["version"]
+    assert after["status"] == "assigned"
+    assert after["version"] == wo["version"]
 
 
 def test_stale_version_is_409(client: TestClient) -> None:  # type: ignore[type-arg]

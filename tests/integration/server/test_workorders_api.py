@@ -31,7 +31,8 @@ def _move(client: TestClient, wo_id: str, to: str, headers: dict[str, str],  # t
 def test_burst_repair_walk_meets_its_deadlines_on_server_time(
         client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
     wo = client.post("/api/v1/workorders", json=BURST, headers=DISPATCH).json()
-    assert wo["status"] == "assigned" and wo["number"].startswith("WO20261123-")
+    assert wo["status"] == "assigned"
+    assert wo["number"].startswith("WO20261123-")
     rules = {d["rule"]: d for d in wo["deadlines"]}
     assert set(rules) == {"burst_arrival", "burst_restore_large"}
     clock.advance(minutes=10)
@@ -41,21 +42,25 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     on_site = _move(client, wo["id"], "on_site", CREW_A,
                     device_time="2026-11-23T00:25:00Z")
     arrival = next(d for d in on_site["deadlines"] if d["rule"] == "burst_arrival")
-    assert arrival["met_at"] is not None and arrival["overdue"] is False
+    assert arrival["met_at"] is not None
+    assert arrival["overdue"] is False
     _move(client, wo["id"], "in_progress", CREW_A)
     clock.advance(hours=50)
     done = _move(client, wo["id"], "completed", CREW_A)
     restore = next(d for d in done["deadlines"] if d["rule"] == "burst_restore_large")
     assert restore["overdue"] is True
     verified = _move(client, wo["id"], "verified", SUPERVISOR)
-    assert verified["closed_at"] is not None and verified["version"] == 6
+    assert verified["closed_at"] is not None
+    assert verified["version"] == 6
     history = client.get(f"/api/v1/workorders/{wo['id']}/history", headers=SUPERVISOR).json()
     actions = [h["action"] for h in history]
-    assert actions[0] == "create" and actions[-1] == "status:completed->verified"
+    assert actions[0] == "create"
+    assert actions[-1] == "status:completed->verified"
     on_site_entry = next(h for h in history if h["action"] == "status:en_route->on_site")
     assert on_site_entry["device_time"].startswith("2026-11-23T00:25:00")
     assert on_site_entry["server_time"].startswith("2026-11-23T01:25:00")
-    assert on_site_entry["device_id"] and on_site_entry["actor_user_id"] == "crew-a-zhang"
+    assert on_site_entry["device_id"]
+    assert on_site_entry["actor_user_id"] == "crew-a-zhang"
 
 
 def test_overdue_filter_and_timeliness_rate(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
@@ -67,12 +72,14 @@ def test_overdue_filter_and_timeliness_rate(client: TestClient, clock: SteppingC
     overdue = client.get("/api/v1/workorders?overdue=true&type=burst_repair",
                          headers=DISPATCH).json()
     ids = {w["id"] for w in overdue["items"]}
-    assert late["id"] in ids and quick["id"] not in ids
+    assert late["id"] in ids
+    assert quick["id"] not in ids
     report = client.get("/api/v1/stats/timeliness", headers=SUPERVISOR).json()
     arrival = next(r for r in report["rules"] if r["rule"] == "burst_arrival")
     # the demo district's own burst order is late too
     assert (arrival["decided"], arrival["on_time"], arrival["open_overdue"]) == (3, 1, 2)
-    assert report["target"] == 0.97 and report["meets_target"] is False
+    assert report["target"] == 0.97
+    assert report["meets_target"] is False
 
 
 def test_cancelled_orders_do_not_count_against_timeliness(
@@ -97,7 +104,8 @@ def test_reassignment_moves_the_order_between_crew_scopes(
                      headers=DISPATCH).json()
     r = client.post(f"/api/v1/workorders/{wo['id']}/assignment",
                     json={"crew_id": "crew-b", "reason": "crew-a busy"}, headers=DISPATCH)
-    assert r.status_code == 200 and r.json()["crew_id"] == "crew-b"
+    assert r.status_code == 200
+    assert r.json()["crew_id"] == "crew-b"
     rows = services.db.execute(
         "SELECT entity, op, scope FROM changes WHERE entity_id IN (?, ?) ORDER BY seq",
         [wo["id"], "cust-00007"]).fetchall()
@@ -126,9 +134,8 @@ def test_paging_walks_every_order_once(client: TestClient, clock: SteppingClock)
 def test_working_day_deadline_for_a_removal_spans_the_weekend(
         services: Services, clock: SteppingClock) -> None:
     clock.advance(days=4)  # Friday
-    from server.workorders.model import Actor
+    from server.workorders.model import Actor, WorkOrderType
     from tests.factories import order_in
-    from server.workorders.model import WorkOrderType
 
     wo = services.workorders.create(Actor(user_id="disp-wang"),
                                     order_in(WorkOrderType.METER_REMOVAL))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,7 +42,7 @@ def _role_for(frm: Status, to: Status) -> Role:
 @pytest.mark.parametrize("wo_type", list(WorkOrderType))
 def test_happy_path_is_legal(wo_type: WorkOrderType) -> None:
     path = HAPPY_PATHS[wo_type]
-    for frm, to in zip(path, path[1:], strict=False):
+    for frm, to in itertools.pairwise(path):
         assert check_transition(wo_type, frm, to, _role_for(frm, to), None) is None, (frm, to)
 
 
@@ -58,11 +60,14 @@ def test_only_edges_of_the_machine_are_allowed(wo_type: WorkOrderType, frm: Stat
     refusal = check_transition(wo_type, frm, to, role, reason)
     edge = MACHINES[wo_type].get((frm, to))
     if edge is None:
-        assert refusal is not None and refusal.code == "illegal-transition"
+        assert refusal is not None
+        assert refusal.code == "illegal-transition"
     elif role not in edge.roles:
-        assert refusal is not None and refusal.code == "role-not-allowed"
+        assert refusal is not None
+        assert refusal.code == "role-not-allowed"
     elif edge.reason_required and not (reason and reason.strip()):
-        assert refusal is not None and refusal.code == "reason-required"
+        assert refusal is not None
+        assert refusal.code == "reason-required"
     else:
         assert refusal is None
 
