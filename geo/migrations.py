@@ -1,7 +1,99 @@
-"""Schema of the geo package's tables."""
+"""Schema of the geo package's tables: the pipe network, service connections, isolations.
+
+Geometry is WGS84: points as lon/lat columns, pipes as a JSON array of [lon, lat]
+positions plus a bounding box (indexed) so the sync pull can filter the network near a
+crew without parsing geometry. No foreign keys between layers: a whole layer is replaced
+in one transaction and validated in Python before it is written.
+"""
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
+from sqlite_utils import Database, Migrations
 
 migrations = Migrations("geo")
+
+
+@migrations()
+def m001_network(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE nodes (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'junction',
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            elevation_m REAL
+        );
+        CREATE TABLE pipes (
+            id TEXT PRIMARY KEY,
+            from_node TEXT NOT NULL,
+            to_node TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'pipe',
+            diameter_mm REAL NOT NULL DEFAULT 0,
+            material TEXT NOT NULL DEFAULT '',
+            install_year INTEGER,
+            length_m REAL NOT NULL,
+            street TEXT NOT NULL DEFAULT '',
+            geometry TEXT NOT NULL,
+            min_lon REAL NOT NULL,
+            min_lat REAL NOT NULL,
+            max_lon REAL NOT NULL,
+            max_lat REAL NOT NULL
+        );
+        CREATE INDEX pipes_bbox ON pipes(min_lon, max_lon, min_lat, max_lat);
+        CREATE TABLE valves (
+            id TEXT PRIMARY KEY,
+            pipe_id TEXT NOT NULL,
+            node_id TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'normal_open'
+                CHECK (state IN ('normal_open', 'normal_closed')),
+            operable INTEGER NOT NULL DEFAULT 1,
+            diameter_mm REAL,
+            lon REAL NOT NULL,
+            lat REAL NOT NULL
+        );
+        CREATE INDEX valves_pipe ON valves(pipe_id);
+        CREATE TABLE hydrants (
+            id TEXT PRIMARY KEY,
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            pipe_id TEXT,
+            diameter_mm REAL
+        );
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            node_id TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'plant',
+            name TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE service_connections (
+            customer_id TEXT PRIMARY KEY,
+            pipe_id TEXT NOT NULL,
+            lon REAL NOT NULL,
+            lat REAL NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            compound TEXT NOT NULL DEFAULT '',
+            street TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX service_connections_pipe ON service_connections(pipe_id, customer_id);
+        CREATE TABLE geo_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE isolations (
+            id TEXT PRIMARY KEY,
+            computed_at TEXT NOT NULL,
+            network_version INTEGER NOT NULL,
+            request TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            area TEXT
+        );
+        CREATE INDEX isolations_computed ON isolations(computed_at);
+        CREATE TABLE isolation_pipes (
+            isolation_id TEXT NOT NULL,
+            pipe_id TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            PRIMARY KEY (isolation_id, pipe_id)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -1,0 +1,262 @@
+"""The network model and the isolation answer, as msgspec Structs (the wire format).
+
+Coordinates are WGS84 ``(lon, lat)`` degrees everywhere on the wire and in the store;
+lengths, buffers and distances are metres computed in a projected CRS (see ``geo.crs``).
+A valve sits on a pipe next to one of the pipe's end nodes: ``(pipe_id, node_id)`` is
+its position, as in WNTR's valve layer.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class NodeKind(StrEnum):
+    JUNCTION = "junction"
+    RESERVOIR = "reservoir"
+    TANK = "tank"
+    #: a treatment plant or well field feeding the network
+    SOURCE = "source"
+
+
+class LinkKind(StrEnum):
+    PIPE = "pipe"
+    PUMP = "pump"
+    #: an EPANET control valve (PRV, FCV...): a link that carries water, not an isolation valve
+    CONTROL_VALVE = "control_valve"
+
+
+class ValveState(StrEnum):
+    NORMAL_OPEN = "normal_open"
+    #: already a border (pressure zones): never passes water, never "to close"
+    NORMAL_CLOSED = "normal_closed"
+
+
+class CoordSystem(StrEnum):
+    """Coordinate systems a device may send."""
+
+    WGS84 = "wgs84"
+    CGCS2000 = "cgcs2000"
+    #: the offset coordinates of Chinese map SDKs (AMap, Tencent)
+    GCJ02 = "gcj02"
+
+
+class AffectedZone(StrEnum):
+    #: in the valve-bounded segment of the broken pipe(s)
+    SEGMENT = "segment"
+    #: loses every path to a source once the valves are closed
+    CUT_OFF = "cut_off"
+    #: added because a valve to close is inoperable
+    EXTENSION = "extension"
+
+
+class Node(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    lon: float
+    lat: float
+    kind: NodeKind = NodeKind.JUNCTION
+    elevation_m: float | None = None
+
+
+class Pipe(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    from_node: str
+    to_node: str
+    #: WGS84 (lon, lat) vertices, first at ``from_node``, last at ``to_node``
+    coords: list[tuple[float, float]]
+    diameter_mm: float = 0.0
+    material: str = ""
+    install_year: int | None = None
+    #: metres, from the projected CRS; 0 means "compute on import"
+    length_m: float = 0.0
+    kind: LinkKind = LinkKind.PIPE
+    #: the road the pipe runs under, for the notice's four bounds
+    street: str = ""
+
+
+class Valve(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    pipe_id: str
+    #: the end node of ``pipe_id`` the valve sits next to
+    node_id: str
+    lon: float
+    lat: float
+    state: ValveState = ValveState.NORMAL_OPEN
+    #: False when known broken or seized: it will not close
+    operable: bool = True
+    diameter_mm: float | None = None
+
+
+class Hydrant(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    lon: float
+    lat: float
+    pipe_id: str | None = None
+    diameter_mm: float | None = None
+
+
+class SourceKind(StrEnum):
+    PLANT = "plant"
+    RESERVOIR = "reservoir"
+    TANK = "tank"
+
+
+class Source(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    node_id: str
+    kind: SourceKind = SourceKind.PLANT
+    name: str = ""
+
+
+class ServiceConnection(msgspec.Struct, kw_only=True, frozen=True):
+    """A customer's link to a pipe plus the location fields a notice needs.
+
+    Personal data (name, phone, WeChat id) stays in the server's customers table.
+    """
+
+    customer_id: str
+    pipe_id: str
+    lon: float
+    lat: float
+    address: str = ""
+    compound: str = ""
+    street: str = ""
+
+
+class Network(msgspec.Struct, kw_only=True):
+    """One complete network: the input of validation and segment precompute."""
+
+    pipes: list[Pipe] = msgspec.field(default_factory=list)
+    nodes: list[Node] = msgspec.field(default_factory=list)
+    valves: list[Valve] = msgspec.field(default_factory=list)
+    hydrants: list[Hydrant] = msgspec.field(default_factory=list)
+    sources: list[Source] = msgspec.field(default_factory=list)
+    connections: list[ServiceConnection] = msgspec.field(default_factory=list)
+
+
+class IssueSeverity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class ImportIssue(msgspec.Struct, kw_only=True, frozen=True):
+    """One located problem of an import: which row of which layer, and why."""
+
+    severity: IssueSeverity
+    code: str
+    message: str
+    layer: str
+    entity_id: str | None = None
+    #: 1-based line of an .inp file, or index of a GeoJSON feature
+    line: int | None = None
+    feature: int | None = None
+
+
+class ImportReport(msgspec.Struct, kw_only=True, frozen=True):
+    network_version: int
+    counts: dict[str, int]
+    #: rows inserted, changed or deleted per layer (what the change log received)
+    changed: dict[str, int]
+    warnings: list[ImportIssue] = msgspec.field(default_factory=list)
+    crs: str = "EPSG:4326"
+    metric_crs: str = ""
+    duration_s: float = 0.0
+
+
+class ValveAction(msgspec.Struct, kw_only=True, frozen=True):
+    valve_id: str
+    pipe_id: str
+    node_id: str
+    lon: float
+    lat: float
+    diameter_mm: float | None = None
+    operable: bool = True
+
+
+class Fallback(msgspec.Struct, kw_only=True, frozen=True):
+    """Plan B if one valve to close fails: close these too; these customers also lose water."""
+
+    failed_valve_id: str
+    extra_valves: list[ValveAction]
+    extra_pipe_count: int
+    extra_customer_count: int
+    extra_customer_ids: list[str] = msgspec.field(default_factory=list)
+    #: sources that fall inside the grown area: their outlet must be shut as well
+    sources_to_shut: list[str] = msgspec.field(default_factory=list)
+
+
+class ValveToClose(msgspec.Struct, kw_only=True, frozen=True):
+    valve: ValveAction
+    fallback: Fallback | None = None
+
+
+class FourBounds(msgspec.Struct, kw_only=True, frozen=True):
+    """The notice's 四至: the street at each extreme of the outage."""
+
+    east: str = ""
+    west: str = ""
+    south: str = ""
+    north: str = ""
+
+
+class Extension(msgspec.Struct, kw_only=True, frozen=True):
+    """What inoperable valves added to the plan."""
+
+    inoperable_valve_ids: list[str] = msgspec.field(default_factory=list)
+    extra_valve_ids: list[str] = msgspec.field(default_factory=list)
+    extra_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    extra_customer_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class IsolationPlan(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    computed_at: str
+    network_version: int
+    broken_pipe_ids: list[str]
+    #: the break point snapped onto the pipe (WGS84), when the trigger was a point
+    snapped_point: tuple[float, float] | None = None
+    snap_distance_m: float | None = None
+    segment_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    segment_node_ids: list[str] = msgspec.field(default_factory=list)
+    cut_off_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    cut_off_node_ids: list[str] = msgspec.field(default_factory=list)
+    valves_to_close: list[ValveToClose] = msgspec.field(default_factory=list)
+    #: border valves with no water behind them: their far side runs dry anyway
+    valves_not_needed: list[str] = msgspec.field(default_factory=list)
+    #: sources inside the isolated area: their outlet must be shut too
+    sources_to_shut: list[str] = msgspec.field(default_factory=list)
+    extension: Extension = msgspec.field(default_factory=Extension)
+    customer_count: int = 0
+    counts_by_compound: dict[str, int] = msgspec.field(default_factory=dict)
+    compounds: list[str] = msgspec.field(default_factory=list)
+    streets: list[str] = msgspec.field(default_factory=list)
+    bounds: FourBounds = msgspec.field(default_factory=FourBounds)
+    pipe_length_m: float = 0.0
+    drain_volume_m3: float = 0.0
+
+
+class AffectedCustomer(msgspec.Struct, kw_only=True, frozen=True):
+    customer_id: str
+    pipe_id: str
+    zone: AffectedZone
+    address: str = ""
+    compound: str = ""
+    street: str = ""
+    lon: float | None = None
+    lat: float | None = None
+
+
+class AffectedCustomerPage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[AffectedCustomer]
+    next_cursor: str | None = None
+    total: int = 0
+
+
+class AreaFeature(msgspec.Struct, kw_only=True, frozen=True):
+    """The outage area as one GeoJSON Feature (WGS84 Polygon or MultiPolygon)."""
+
+    geometry: dict[str, object]
+    properties: dict[str, object]
+    type: str = "Feature"
