@@ -15,6 +15,7 @@ from server.accounts.service import AccountService
 from server.clock import Clock
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
+from server.intents.service import SyncService
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
 from server.settings import Settings
@@ -36,6 +37,10 @@ class Services:
         self.accounts = AccountService(self.db, clock)
         self.customers = CustomerService(self.db, clock)
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
+        self.sync = SyncService(self.db, clock, self.workorders,
+                                attachments_dir=settings.attachments_dir,
+                                attachment_max_bytes=settings.attachment_max_bytes,
+                                network_radius_m=settings.sync_network_radius_m)
 
     def close(self) -> None:
         self.db.close()

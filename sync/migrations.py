@@ -23,3 +23,50 @@ def m001_changes(db: Database) -> None:
         CREATE INDEX changes_entity ON changes(entity, entity_id);
         """
     )
+
+
+@migrations()
+def m002_devices_mutations_attachments(db: Database) -> None:
+    """Per-device sync state, the exactly-once mutation ledger, and attachment uploads.
+
+    ``sync_mutations`` keeps every mutation's outcome so that a repeated push (lost
+    response, duplicated request) gets the same answer without running anything again.
+    """
+    db.executescript(
+        """
+        CREATE TABLE sync_devices (
+            device_id TEXT PRIMARY KEY,
+            last_mutation_id INTEGER NOT NULL DEFAULT 0,
+            last_push_at TEXT,
+            last_pull_at TEXT,
+            checkpoint INTEGER NOT NULL DEFAULT 0,
+            checkpoint_at TEXT,
+            clock_skew_s REAL
+        );
+        CREATE TABLE sync_mutations (
+            device_id TEXT NOT NULL,
+            mutation_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            work_order_id TEXT,
+            outcome TEXT NOT NULL
+                CHECK (outcome IN ('applied','merged','conflict','rejected')),
+            reason_code TEXT,
+            detail TEXT NOT NULL DEFAULT '',
+            review_id INTEGER,
+            device_time TEXT NOT NULL,
+            server_time TEXT NOT NULL,
+            PRIMARY KEY (device_id, mutation_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_mutations_wo ON sync_mutations(work_order_id);
+        CREATE TABLE sync_attachments (
+            sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            content_type TEXT NOT NULL,
+            received INTEGER NOT NULL DEFAULT 0,
+            complete INTEGER NOT NULL DEFAULT 0,
+            device_id TEXT,
+            created_at TEXT NOT NULL,
+            completed_at TEXT
+        );
+        """
+    )

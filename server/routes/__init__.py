@@ -11,6 +11,7 @@ from server.routes.accounts import AccountController, CrewController, DeviceCont
 from server.routes.customers import CustomerController
 from server.routes.meta import MetaController
 from server.routes.stats import StatsController
+from server.routes.sync import SyncController
 from server.routes.workorders import WorkOrderController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -19,6 +20,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeviceController,
     CustomerController,
     StatsController,
+    SyncController,
     WorkOrderController,
 ]
 

@@ -1,0 +1,43 @@
+"""What an intent handler works with: the caller, the services and the server time.
+
+Handlers are plain functions ``(IntentContext, Mutation) -> Applied`` so that another
+module (``server/intents/fieldwork.py``) can register its own for any kind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from server.accounts.model import Principal
+from server.audit import AuditStore
+from server.workorders.evidence import EvidenceStore
+from server.workorders.model import WorkOrder
+from server.workorders.service import ENTITY, WorkOrderService
+from sync.changelog import ChangeOp, crew_scope, record_change
+
+
+class IntentContext:
+    """One push's context: built per request by ``SyncService.push``."""
+
+    def __init__(self, principal: Principal, workorders: WorkOrderService,
+                 evidence: EvidenceStore, now: datetime) -> None:
+        self.principal = principal
+        self.workorders = workorders
+        self.evidence = evidence
+        self.now = now
+
+    @property
+    def db(self) -> Database:
+        return self.workorders.db
+
+    @property
+    def audit(self) -> AuditStore:
+        return self.workorders.audit
+
+    def publish(self, wo: WorkOrder) -> None:
+        """Tell the order's crew tablets the order changed (call inside the write)."""
+        if wo.crew_id:
+            record_change(self.db, ENTITY, wo.id, ChangeOp.UPSERT, [crew_scope(wo.crew_id)],
+                          self.now)

@@ -1,0 +1,106 @@
+"""A crew device's view of the data: the ``ScopeSource`` the pull engine reads through.
+
+Scope (issue 3): the crew's work orders (with their evidence, attachment state included),
+the customers those orders concern, reference data (scope ``all``), and the pipe network
+within ``sync_network_radius_m`` of the crew's open orders. Visibility is decided at read
+time, so a row that left the scope is sent as a removal and never leaks.
+
+The network is pluggable: a ``NetworkSource`` (geo's store, when present) answers which
+network rows lie near some points and reads them. When an order enters, leaves or closes,
+its change-log entry makes the pull re-evaluate the network around it (``related``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+from sqlite_utils import Database
+
+from server.customers.store import CustomerStore
+from server.intents.store import ScopeStore
+from server.workorders.evidence import EvidenceStore
+from server.workorders.service import ENTITY
+from server.workorders.store import WorkOrderStore
+from sync.changelog import SCOPE_ALL, SCOPE_NETWORK, crew_scope
+from sync.store import SyncStore
+
+Key = tuple[str, str]
+Row = dict[str, object]
+
+
+class NetworkSource(Protocol):
+    """Pipes, valves, hydrants... as synced rows, found by distance."""
+
+    entities: tuple[str, ...]
+
+    def near(self, points: Sequence[tuple[float, float]], radius_m: float) -> list[Key]:
+        """(entity, id) of every network row within ``radius_m`` metres of any point."""
+        ...
+
+    def read(self, entity: str, ids: Sequence[str]) -> dict[str, Row]:
+        ...
+
+
+class CrewScope:
+    """One field device's scope for one pull page (caches per page, not longer)."""
+
+    def __init__(self, db: Database, crew_id: str, radius_m: float,
+                 network: Sequence[NetworkSource] = ()) -> None:
+        self.db = db
+        self.crew_id = crew_id
+        self.radius_m = radius_m
+        self.network = list(network)
+        self.scope_store = ScopeStore(db)
+        self._network_visible: set[Key] | None = None
+
+    def scopes(self) -> list[str]:
+        return [crew_scope(self.crew_id), SCOPE_ALL, SCOPE_NETWORK]
+
+    def read(self, entity: str, ids: Sequence[str]) -> dict[str, Row]:
+        if entity == ENTITY:
+            return read_orders(self.db, self.scope_store.orders_of_crew(ids, self.crew_id))
+        if entity == "customer":
+            visible = self.scope_store.customers_of_crew(ids, self.crew_id)
+            return {c.id: msgspec.to_builtins(c) for c in CustomerStore(self.db).get_many(visible)}
+        for source in self.network:
+            if entity in source.entities:
+                shown = self._visible_network()
+                return source.read(entity, [i for i in ids if (entity, i) in shown])
+        return {}
+
+    def related(self, entity: str, ids: Sequence[str]) -> list[Key]:
+        if entity != ENTITY or not self.network:
+            return []
+        points = self.scope_store.anchors(ids)
+        return [key for source in self.network for key in source.near(points, self.radius_m)]
+
+    def _visible_network(self) -> set[Key]:
+        if self._network_visible is None:
+            points = self.scope_store.open_anchors(self.crew_id)
+            self._network_visible = {
+                key for source in self.network for key in source.near(points, self.radius_m)
+            }
+        return self._network_visible
+
+
+def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:
+    """Orders as synced: the work order plus its (non-flagged) evidence with upload state.
+
+    Deadlines are read without a "now", so ``overdue`` only reflects met-late deadlines and
+    a row does not change by the mere passing of time; tablets compare ``due_at`` locally.
+    """
+    store = WorkOrderStore(db)
+    evidence = EvidenceStore(db)
+    complete = SyncStore(db).complete_hashes(evidence.hashes_of_orders(ids))
+    by_order = evidence.for_orders(ids, complete=complete)
+    out: dict[str, Row] = {}
+    for wo_id in ids:
+        wo = store.get(wo_id, None)
+        if wo is None:
+            continue
+        row: Row = msgspec.to_builtins(wo)
+        row["evidence"] = msgspec.to_builtins(by_order.get(wo_id, []))
+        out[wo_id] = row
+    return out

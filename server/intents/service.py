@@ -1,0 +1,201 @@
+"""Sync use cases: the server composes the ``sync`` engine with its own scope and handlers.
+
+``sync/`` knows nothing of work orders or principals; this service gives it a ``CrewScope``
+per pulling device, the intent handler registry and the rejection hook for pushes, and the
+attachment vault's folder and limit. It also records each device's clock skew and last
+push/pull, and answers the supervisors' lag report and dispatch's review queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+from sqlite_utils import Database
+
+from server.accounts.model import FIELD_ROLES, Principal
+from server.accounts.store import AccountStore
+from server.clock import Clock
+from server.errors import NotFoundError, RuleViolationError
+from server.intents import IntentContext, build_handlers
+from server.intents.errors import NoDeviceError
+from server.intents.readers import CrewScope, NetworkSource
+from server.intents.records import evidence_of
+from server.intents.store import ScopeStore
+from server.workorders.evidence import EvidenceStore, ReviewFlag
+from server.workorders.service import ENTITY, WorkOrderService
+from sync.attachments import AttachmentVault
+from sync.changelog import ChangeOp, crew_scope, record_change
+from sync.errors import UnsupportedProtocolError
+from sync.protocol import (
+    ALLOWED_CONTENT_TYPES,
+    MAX_CHUNK_BYTES,
+    MAX_PAGE_ROWS,
+    MAX_PUSH_MUTATIONS,
+    PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOLS,
+    AttachmentDeclare,
+    AttachmentStatus,
+    CrewLag,
+    DeviceLag,
+    LagReport,
+    Mutation,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SyncInfo,
+    intent_kind,
+)
+from sync.pull import pull_page
+from sync.push import PushEngine
+from sync.store import SyncStore
+
+
+def check_protocol(version: int) -> None:
+    if version not in SUPPORTED_PROTOCOLS:
+        raise UnsupportedProtocolError(version, sorted(SUPPORTED_PROTOCOLS))
+
+
+class SyncService:
+    def __init__(self, db: Database, clock: Clock, workorders: WorkOrderService, *,
+                 attachments_dir: Path, attachment_max_bytes: int, network_radius_m: float,
+                 network: Sequence[NetworkSource] = ()) -> None:
+        self.db = db
+        self.clock = clock
+        self.workorders = workorders
+        self.network_radius_m = network_radius_m
+        #: geo's network sources; append one when the network tables exist
+        self.network: list[NetworkSource] = list(network)
+        self.store = SyncStore(db)
+        self.evidence = EvidenceStore(db)
+        self.accounts = AccountStore(db)
+        self.vault = AttachmentVault(db, attachments_dir, attachment_max_bytes, clock)
+        self.handlers = build_handlers()
+        self.engine: PushEngine[IntentContext] = PushEngine(db, self.handlers, self._keep_rejected,
+                                                            clock)
+
+    def info(self) -> SyncInfo:
+        return SyncInfo(protocol=PROTOCOL_VERSION, supported_protocols=sorted(SUPPORTED_PROTOCOLS),
+                        max_page_rows=MAX_PAGE_ROWS, max_push_mutations=MAX_PUSH_MUTATIONS,
+                        max_chunk_bytes=MAX_CHUNK_BYTES,
+                        attachment_max_bytes=self.vault.max_bytes,
+                        attachment_types=list(ALLOWED_CONTENT_TYPES),
+                        intents=sorted(self.handlers))
+
+    # -- pull / push -------------------------------------------------------------------
+    def _device(self, principal: Principal, device_time: datetime | None, now: datetime
+                ) -> tuple[str, float | None]:
+        if principal.device_id is None:
+            raise NoDeviceError("sync calls must use a device token")
+        if principal.role not in FIELD_ROLES or principal.crew_id is None:
+            raise RuleViolationError("only crew devices sync a crew scope",
+                                     role=str(principal.role))
+        skew = None if device_time is None else (device_time - now).total_seconds()
+        return principal.device_id, skew
+
+    def pull(self, principal: Principal, req: PullRequest) -> PullResponse:
+        check_protocol(req.protocol)
+        now = self.clock()
+        device_id, skew = self._device(principal, req.device_time, now)
+        assert principal.crew_id is not None
+        scope = CrewScope(self.db, principal.crew_id, self.network_radius_m, self.network)
+        page, closed = pull_page(self.db, scope, req.cursor, req.limit, now)
+        with self.db.atomic():
+            self.store.note_pull(device_id, now, skew, page.checkpoint if closed else None)
+            self.accounts.touch_device(device_id, now, skew)
+        return page
+
+    def push(self, principal: Principal, req: PushRequest) -> PushResponse:
+        check_protocol(req.protocol)
+        now = self.clock()
+        device_id, skew = self._device(principal, req.device_time, now)
+        ctx = IntentContext(principal, self.workorders, self.evidence, now)
+        response = self.engine.push(device_id, req, ctx)
+        with self.db.atomic():
+            self.store.note_push(device_id, now, skew)
+            self.accounts.touch_device(device_id, now, skew)
+        return response
+
+    def _keep_rejected(self, ctx: IntentContext, m: Mutation, code: str, detail: str
+                       ) -> int | None:
+        """Store a rejected mutation's record and flag it: what the crew recorded is kept."""
+        p = ctx.principal
+        flag_id = self.evidence.add_flag(
+            work_order_id=m.intent.work_order_id, device_id=p.device_id, user_id=p.user_id,
+            crew_id=p.crew_id, mutation_id=m.id, kind=intent_kind(m.intent), reason_code=code,
+            detail=detail, payload=msgspec.to_builtins(m.intent), device_time=m.device_time,
+            at=ctx.now)
+        ev = evidence_of(m.intent, m, ctx, review_id=flag_id)
+        if ev is not None:
+            self.evidence.add(ev)
+        return flag_id
+
+    # -- attachments -------------------------------------------------------------------
+    def declare(self, principal: Principal, decl: AttachmentDeclare) -> AttachmentStatus:
+        return self.vault.declare(decl, principal.device_id)
+
+    def attachment(self, sha256: str) -> AttachmentStatus:
+        return self.vault.status(sha256)
+
+    def upload(self, sha256: str, offset: int, data: bytes) -> AttachmentStatus:
+        """Store a chunk; when it completes a blob, orders showing it as pending republish."""
+        before = self.vault.status(sha256)
+        status = self.vault.write_chunk(sha256, offset, data)
+        if status.complete and not before.complete:
+            now = self.clock()
+            with self.db.atomic():
+                for wo_id, crew_id in self.evidence.orders_referencing(sha256):
+                    if crew_id:
+                        record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
+                                      [crew_scope(crew_id)], now)
+        return status
+
+    # -- supervision -------------------------------------------------------------------
+    def lag(self) -> LagReport:
+        now = self.clock()
+        latest = self.store.latest_seq()
+        referenced = self.evidence.pending_hashes_by_device()
+        all_hashes = sorted({h for hs in referenced.values() for h in hs})
+        complete = self.store.complete_hashes(all_hashes)
+        flags = self.evidence.open_flags_by_device()
+        devices: list[DeviceLag] = []
+        for device_id, user_id, crew_id, skew in ScopeStore(self.db).field_devices():
+            st = self.store.device(device_id)
+            scopes = [crew_scope(crew_id)] if crew_id else []
+            behind = self.store.count_changes(scopes, st.checkpoint) if scopes else 0
+            age = None if st.checkpoint_at is None else (now - st.checkpoint_at).total_seconds()
+            pending = sum(1 for h in referenced.get(device_id, []) if h not in complete)
+            devices.append(DeviceLag(
+                device_id=device_id, user_id=user_id, crew_id=crew_id,
+                last_push_at=st.last_push_at, last_pull_at=st.last_pull_at,
+                last_mutation_id=st.last_mutation_id, checkpoint=st.checkpoint,
+                changes_behind=behind, cursor_age_s=age,
+                clock_skew_s=st.clock_skew_s if st.clock_skew_s is not None else skew,
+                pending_attachments=pending, open_reviews=flags.get(device_id, 0)))
+        crews: dict[str, list[DeviceLag]] = {}
+        for d in devices:
+            crews.setdefault(d.crew_id or "", []).append(d)
+        return LagReport(server_time=now, latest_seq=latest, devices=devices, crews=[
+            CrewLag(crew_id=crew, devices=len(ds),
+                    max_cursor_age_s=max((d.cursor_age_s for d in ds
+                                          if d.cursor_age_s is not None), default=None),
+                    pending_attachments=sum(d.pending_attachments for d in ds),
+                    open_reviews=sum(d.open_reviews for d in ds))
+            for crew, ds in sorted(crews.items())])
+
+    def reviews(self, open_only: bool = True) -> list[ReviewFlag]:
+        return self.evidence.flags(open_only=open_only)
+
+    def resolve_review(self, principal: Principal, flag_id: int, resolution: str) -> ReviewFlag:
+        with self.db.atomic():
+            if not self.evidence.resolve_flag(flag_id, principal.user_id, resolution,
+                                              self.clock()):
+                if self.evidence.flag(flag_id) is None:
+                    raise NotFoundError(f"no review flag {flag_id}", review_id=flag_id)
+                raise RuleViolationError("this flag is already resolved", review_id=flag_id)
+        flag = self.evidence.flag(flag_id)
+        assert flag is not None
+        return flag

@@ -1,0 +1,59 @@
+"""SQL behind a device's scope: which rows a crew may see, where its orders are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlite_utils import Database
+
+
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+class ScopeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def orders_of_crew(self, ids: Sequence[str], crew_id: str) -> list[str]:
+        out: list[str] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            out.extend(str(r[0]) for r in self.db.execute(
+                f"SELECT id FROM work_orders WHERE crew_id = ? AND id IN ({marks})",
+                [crew_id, *chunk]))
+        return out
+
+    def customers_of_crew(self, ids: Sequence[str], crew_id: str) -> list[str]:
+        """Customers with at least one work order of the crew (any status)."""
+        out: list[str] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            out.extend(str(r[0]) for r in self.db.execute(
+                "SELECT DISTINCT customer_id FROM work_orders WHERE crew_id = ? "
+                f"AND customer_id IN ({marks})", [crew_id, *chunk]))
+        return out
+
+    def open_anchors(self, crew_id: str) -> list[tuple[float, float]]:
+        """(lon, lat) of the crew's open orders: where its network scope is centred."""
+        rows = self.db.execute(
+            "SELECT lon, lat FROM work_orders WHERE crew_id = ? "
+            "AND status NOT IN ('verified','cancelled')", [crew_id])
+        return [(float(r[0]), float(r[1])) for r in rows]
+
+    def anchors(self, ids: Sequence[str]) -> list[tuple[float, float]]:
+        out: list[tuple[float, float]] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            out.extend((float(r[0]), float(r[1])) for r in self.db.execute(
+                f"SELECT lon, lat FROM work_orders WHERE id IN ({marks})", chunk))
+        return out
+
+    def field_devices(self) -> list[tuple[str, str, str | None, float | None]]:
+        """(device, user, crew, recorded clock skew) of every unrevoked field device."""
+        rows = self.db.execute(
+            "SELECT d.id, u.id, u.crew_id, d.clock_skew_s FROM devices d "
+            "JOIN users u ON u.id = d.user_id WHERE d.revoked_at IS NULL "
+            "AND u.role IN ('crew_member','meter_reader') ORDER BY d.id")
+        return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]

@@ -1,0 +1,90 @@
+"""Sync over HTTP: pull, push, attachment uploads, limits, lag and review queue.
+
+Pull and push answer JSON, or MessagePack when the device sends
+``Accept: application/msgpack`` (smaller and faster for a first sync of a big scope).
+Chunks are raw bytes: ``PUT /sync/attachments/{sha256}?offset=N``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import Parameter
+
+from server.routes.deps import principal, services
+from server.workorders.evidence import ReviewFlag
+from sync.protocol import (
+    AttachmentDeclare,
+    AttachmentStatus,
+    LagReport,
+    PullRequest,
+    PushRequest,
+    SyncInfo,
+)
+
+FIELD: Final = {"crew_member", "meter_reader"}
+OFFICE: Final = {"dispatcher", "supervisor", "admin"}
+MSGPACK: Final = "application/msgpack"
+_json = msgspec.json.Encoder()
+_msgpack = msgspec.msgpack.Encoder()
+
+
+def negotiated(request: Request[Any, Any, Any], value: msgspec.Struct) -> Response[bytes]:
+    """Encode as MessagePack when the client asks for it, else JSON."""
+    if MSGPACK in request.headers.get("accept", ""):
+        return Response(_msgpack.encode(value), media_type=MSGPACK)
+    return Response(_json.encode(value), media_type="application/json")
+
+
+class ResolutionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    resolution: str
+
+
+class SyncController(Controller):
+    path = "/sync"
+    tags = ["sync"]
+
+    @get("/info", sync_to_thread=False)
+    def info(self, request: Request[Any, Any, Any]) -> SyncInfo:
+        return services(request).sync.info()
+
+    @post("/pull", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
+    def pull(self, request: Request[Any, Any, Any], data: PullRequest) -> Response[bytes]:
+        return negotiated(request, services(request).sync.pull(principal(request), data))
+
+    @post("/push", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
+    def push(self, request: Request[Any, Any, Any], data: PushRequest) -> Response[bytes]:
+        return negotiated(request, services(request).sync.push(principal(request), data))
+
+    @post("/attachments", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
+    def declare(self, request: Request[Any, Any, Any],
+                data: AttachmentDeclare) -> AttachmentStatus:
+        return services(request).sync.declare(principal(request), data)
+
+    @get("/attachments/{sha256:str}", opt={"roles": FIELD | OFFICE}, sync_to_thread=False)
+    def attachment(self, request: Request[Any, Any, Any], sha256: str) -> AttachmentStatus:
+        return services(request).sync.attachment(sha256)
+
+    @put("/attachments/{sha256:str}", opt={"roles": FIELD})
+    async def upload(self, request: Request[Any, Any, Any], sha256: str,
+                     offset: int = Parameter(ge=0)) -> AttachmentStatus:
+        """The body is the chunk's raw bytes (any content type), starting at ``offset``."""
+        return services(request).sync.upload(sha256, offset, await request.body())
+
+    @get("/lag", opt={"roles": OFFICE}, sync_to_thread=False)
+    def lag(self, request: Request[Any, Any, Any]) -> LagReport:
+        return services(request).sync.lag()
+
+    @get("/reviews", opt={"roles": OFFICE}, sync_to_thread=False)
+    def reviews(self, request: Request[Any, Any, Any],
+                open_only: bool = Parameter(query="open", default=True)) -> list[ReviewFlag]:
+        return services(request).sync.reviews(open_only)
+
+    @post("/reviews/{review_id:int}/resolution", opt={"roles": OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def resolve(self, request: Request[Any, Any, Any], review_id: int,
+                data: ResolutionIn) -> ReviewFlag:
+        return services(request).sync.resolve_review(principal(request), review_id,
+                                                     data.resolution)

@@ -1,0 +1,121 @@
+"""Scoped, paged, resumable pull with consistent checkpoints.
+
+A page is computed inside one read transaction:
+
+1. The session's target ``snapshot`` is the latest change-log sequence when the session
+   starts (or the one carried in the cursor).
+2. Change rows of the device's scopes in ``(after, snapshot]`` are read in sequence order,
+   at most ``limit``; rows for one key collapse to one entry.
+3. The log only says *which* rows changed for *which* scope; their content and whether the
+   device may still see them are read now, through the ``ScopeSource`` the server built for
+   this device. A row that is absent (gone, or no longer visible) becomes a removal, so a
+   device never receives a row outside its scope, even for a moment.
+4. When the session's rows are exhausted the server checks the log again: if it grew, the
+   session's snapshot moves to the new end and the device is told ``more``; otherwise the
+   page closes the session and ``checkpoint`` names the state the device now has.
+
+Why this is a real state: every row's last delivery happens at or after its last change in
+the session, and a later change would append a later log row that the session still
+covers, so at the closing page each delivered row equals the server's row at the checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from sqlite_utils import Database
+
+from sync.changelog import ChangeOp
+from sync.cursor import CURSOR_VERSION, Cursor, decode_cursor, encode_cursor
+from sync.protocol import (
+    MAX_PAGE_ROWS,
+    PROTOCOL_VERSION,
+    PullResponse,
+    RemovalOp,
+    RowRemoval,
+    RowUpsert,
+)
+from sync.store import SyncStore
+
+Key = tuple[str, str]
+
+
+class ScopeSource(Protocol):
+    """What one device may see; the server builds one per request from the principal."""
+
+    def scopes(self) -> list[str]:
+        """Change-log scopes this device follows, e.g. ``["crew:a", "all", "network"]``."""
+        ...
+
+    def read(self, entity: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Current content of the rows of ``ids`` that this device may see, by id.
+
+        An id missing from the answer is gone or out of scope: it is sent as a removal.
+        """
+        ...
+
+    def related(self, entity: str, ids: Sequence[str]) -> list[Key]:
+        """Rows whose visibility may change with these rows (network near work orders)."""
+        ...
+
+
+def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit: int,
+              now: datetime) -> tuple[PullResponse, bool]:
+    """One page for one device; returns it and whether it closed a session.
+
+    Runs in one transaction so the page reads one state of the database.
+    """
+    store = SyncStore(db)
+    limit = max(1, min(limit, MAX_PAGE_ROWS))
+    with db.atomic():
+        latest = store.latest_seq()
+        cur = decode_cursor(cursor_text, latest)
+        if cur.in_session:
+            base, snapshot, after = cur.base, cur.snapshot, cur.after
+        else:
+            base, snapshot, after = cur.base, latest, cur.base
+        scopes = source.scopes()
+        rows = store.changes(scopes, after, snapshot, limit) if scopes else []
+        exhausted = len(rows) < limit
+        position = snapshot if exhausted else rows[-1].seq
+        last_op: dict[Key, str] = {}
+        for row in rows:
+            last_op[(row.entity, row.entity_id)] = row.op
+        upserts, removals = _materialise(source, last_op)
+        if not exhausted:
+            nxt, more, checkpoint = Cursor(CURSOR_VERSION, base, snapshot, position), True, base
+        elif latest > snapshot:
+            nxt, more, checkpoint = Cursor(CURSOR_VERSION, base, latest, snapshot), True, base
+        else:
+            nxt, more, checkpoint = Cursor(CURSOR_VERSION, snapshot, 0, 0), False, snapshot
+    page = PullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=removals,
+                        cursor=encode_cursor(nxt), more=more, checkpoint=checkpoint,
+                        server_time=now)
+    return page, not more
+
+
+def _materialise(source: ScopeSource, last_op: dict[Key, str]
+                 ) -> tuple[list[RowUpsert], list[RowRemoval]]:
+    by_entity: dict[str, list[str]] = {}
+    for entity, entity_id in last_op:
+        by_entity.setdefault(entity, []).append(entity_id)
+    for entity, ids in list(by_entity.items()):
+        for key in source.related(entity, ids):
+            if key not in last_op:
+                last_op[key] = str(ChangeOp.UPSERT)
+                by_entity.setdefault(key[0], []).append(key[1])
+    upserts: list[RowUpsert] = []
+    removals: list[RowRemoval] = []
+    for entity, ids in by_entity.items():
+        visible = source.read(entity, ids)
+        for entity_id in ids:
+            data = visible.get(entity_id)
+            if data is not None:
+                upserts.append(RowUpsert(entity=entity, id=entity_id, data=data))
+            else:
+                op = RemovalOp.DELETE if last_op[(entity, entity_id)] == ChangeOp.DELETE \
+                    else RemovalOp.REMOVE
+                removals.append(RowRemoval(entity=entity, id=entity_id, op=op))
+    return upserts, removals

@@ -1,0 +1,133 @@
+"""Exactly-once, in-order application of a device's mutations.
+
+Replicache's rule, kept strictly: each device numbers its mutations 1, 2, 3... The server
+stores the last applied number per device *in the same transaction* as the mutation's
+effects and its outcome, so a crash, a lost response or a duplicated request can never
+apply a mutation twice or skip one. A repeated id gets its stored outcome back; an id past
+the next one is a gap the client is told about (``MutationGapError``) before anything runs.
+
+A mutation that cannot be applied does not wedge the queue (PowerSync's top complaint):
+its handler's domain error becomes a ``rejected`` outcome with the error's code, the
+``on_reject`` hook keeps what the crew recorded for dispatch review, and the sequence
+advances. Only infrastructure failures (SQLite errors) abort the push, as a 5xx the client
+retries.
+
+The engine knows nothing of work orders: the server passes a handler per intent kind and
+a context object of its choosing (``C``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+import msgspec
+from sqlite_utils import Database
+
+from sync.errors import MutationGapError, MutationOrderError, SyncError
+from sync.protocol import (
+    MAX_PUSH_MUTATIONS,
+    PROTOCOL_VERSION,
+    Mutation,
+    MutationResult,
+    Outcome,
+    PushRequest,
+    PushResponse,
+    intent_kind,
+)
+from sync.store import SyncStore
+
+log = logging.getLogger("waterops.sync.push")
+
+C = TypeVar("C")
+C_contra = TypeVar("C_contra", contravariant=True)
+
+
+class Applied(msgspec.Struct, frozen=True, kw_only=True):
+    """What a handler reports for a mutation it applied."""
+
+    outcome: Outcome = Outcome.APPLIED
+    detail: str = ""
+
+
+class Handler(Protocol[C_contra]):
+    def __call__(self, ctx: C_contra, mutation: Mutation, /) -> Applied:
+        """Apply the mutation's effects, or raise a domain error (with ``code``) to reject."""
+        ...
+
+
+class RejectHook(Protocol[C_contra]):
+    def __call__(self, ctx: C_contra, mutation: Mutation, code: str, detail: str, /
+                 ) -> int | None:
+        """Keep what the rejected mutation recorded; returns the review flag's id."""
+        ...
+
+
+class PushEngine(Generic[C]):
+    """Applies pushes for one handler registry; one instance per app."""
+
+    def __init__(self, db: Database, handlers: Mapping[str, Handler[C]],
+                 on_reject: RejectHook[C], clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.store = SyncStore(db)
+        self.handlers = dict(handlers)
+        self.on_reject = on_reject
+        self.clock = clock
+
+    def push(self, device_id: str, request: PushRequest, ctx: C) -> PushResponse:
+        muts = request.mutations
+        if len(muts) > MAX_PUSH_MUTATIONS:
+            raise MutationOrderError(f"at most {MAX_PUSH_MUTATIONS} mutations per push",
+                                     count=len(muts))
+        for prev, nxt in zip(muts, muts[1:], strict=False):
+            if nxt.id <= prev.id:
+                raise MutationOrderError("mutation ids must strictly increase",
+                                         previous=prev.id, got=nxt.id)
+        if muts and muts[0].id < 1:
+            raise MutationOrderError("mutation ids start at 1", got=muts[0].id)
+        last = self.store.last_mutation_id(device_id)
+        fresh = [m for m in muts if m.id > last]
+        for offset, m in enumerate(fresh):
+            if m.id != last + 1 + offset:
+                raise MutationGapError(last + offset, m.id)
+        seen = self.store.mutation_results(device_id, [m.id for m in muts if m.id <= last])
+        results: list[MutationResult] = [seen[m.id] for m in muts if m.id in seen]
+        for m in fresh:
+            results.append(self._apply_one(device_id, m, ctx))
+        return PushResponse(protocol=PROTOCOL_VERSION,
+                            last_applied_id=self.store.last_mutation_id(device_id),
+                            results=results, server_time=self.clock())
+
+    def _apply_one(self, device_id: str, m: Mutation, ctx: C) -> MutationResult:
+        kind = intent_kind(m.intent)
+        now = self.clock()
+        with self.db.atomic():
+            try:
+                handler = self.handlers.get(kind)
+                if handler is None:
+                    raise _NoHandlerError(f"this server has no handler for {kind!r}", kind=kind)
+                with self.db.atomic():
+                    applied = handler(ctx, m)
+                result = MutationResult(id=m.id, outcome=applied.outcome, detail=applied.detail)
+            except sqlite3.Error:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure must end as a rejection
+                code = getattr(exc, "code", None)
+                if not isinstance(code, str) or not hasattr(exc, "http_status"):
+                    log.exception("intent %s of %s failed unexpectedly", kind, device_id)
+                    code = "internal-error"
+                detail = str(getattr(exc, "detail", None) or exc)
+                review_id = self.on_reject(ctx, m, code, detail)
+                result = MutationResult(id=m.id, outcome=Outcome.REJECTED, reason_code=code,
+                                        detail=detail, review_id=review_id)
+            self.store.record_mutation(device_id, m.id, kind, m.intent.work_order_id, result,
+                                       m.device_time, now)
+        return result
+
+
+class _NoHandlerError(SyncError):
+    code = "unknown-intent"
+    http_status = 422

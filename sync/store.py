@@ -1,0 +1,193 @@
+"""SQL of the sync engine: the change log read side, device state, ledger, uploads.
+
+The only module of ``sync`` that speaks SQL. Times are stored as UTC ISO text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import msgspec
+from sqlite_utils import Database
+
+from sync.protocol import MutationResult, Outcome
+
+
+def _t(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()
+
+
+def _opt_dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class ChangeRow(msgspec.Struct, frozen=True, array_like=True):
+    seq: int
+    entity: str
+    entity_id: str
+    op: str
+
+
+class DeviceState(msgspec.Struct, frozen=True, kw_only=True):
+    device_id: str
+    last_mutation_id: int = 0
+    last_push_at: datetime | None = None
+    last_pull_at: datetime | None = None
+    checkpoint: int = 0
+    checkpoint_at: datetime | None = None
+    clock_skew_s: float | None = None
+
+
+class AttachmentRow(msgspec.Struct, frozen=True, kw_only=True):
+    sha256: str
+    size: int
+    content_type: str
+    received: int
+    complete: bool
+
+
+class SyncStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- change log ------------------------------------------------------------------
+    def latest_seq(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+
+    def changes(self, scopes: Sequence[str], after: int, upto: int, limit: int
+                ) -> list[ChangeRow]:
+        """Changes of ``scopes`` with ``after < seq <= upto`` in sequence order."""
+        marks = ",".join("?" * len(scopes))
+        rows = self.db.execute(
+            f"SELECT seq, entity, entity_id, op FROM changes WHERE scope IN ({marks}) "
+            "AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            [*scopes, after, upto, limit],
+        )
+        return [ChangeRow(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    def count_changes(self, scopes: Sequence[str], after: int) -> int:
+        marks = ",".join("?" * len(scopes))
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM changes WHERE scope IN ({marks}) AND seq > ?",
+            [*scopes, after],
+        ).fetchone()
+        return int(row[0])
+
+    # -- devices ---------------------------------------------------------------------
+    def device(self, device_id: str) -> DeviceState:
+        row = self.db.execute(
+            "SELECT device_id, last_mutation_id, last_push_at, last_pull_at, checkpoint, "
+            "checkpoint_at, clock_skew_s FROM sync_devices WHERE device_id = ?", [device_id]
+        ).fetchone()
+        if row is None:
+            return DeviceState(device_id=device_id)
+        return DeviceState(device_id=row[0], last_mutation_id=int(row[1]),
+                           last_push_at=_opt_dt(row[2]), last_pull_at=_opt_dt(row[3]),
+                           checkpoint=int(row[4]), checkpoint_at=_opt_dt(row[5]),
+                           clock_skew_s=row[6])
+
+    def devices(self) -> list[DeviceState]:
+        rows = self.db.execute("SELECT device_id FROM sync_devices ORDER BY device_id")
+        return [self.device(str(r[0])) for r in rows.fetchall()]
+
+    def _ensure(self, device_id: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO sync_devices (device_id) VALUES (?)", [device_id])
+
+    def note_pull(self, device_id: str, at: datetime, skew_s: float | None,
+                  completed_checkpoint: int | None) -> None:
+        self._ensure(device_id)
+        self.db.execute(
+            "UPDATE sync_devices SET last_pull_at = ?, clock_skew_s = COALESCE(?, clock_skew_s) "
+            "WHERE device_id = ?", [_t(at), skew_s, device_id])
+        if completed_checkpoint is not None:
+            self.db.execute(
+                "UPDATE sync_devices SET checkpoint = ?, checkpoint_at = ? WHERE device_id = ?",
+                [completed_checkpoint, _t(at), device_id])
+
+    def note_push(self, device_id: str, at: datetime, skew_s: float | None) -> None:
+        self._ensure(device_id)
+        self.db.execute(
+            "UPDATE sync_devices SET last_push_at = ?, clock_skew_s = COALESCE(?, clock_skew_s) "
+            "WHERE device_id = ?", [_t(at), skew_s, device_id])
+
+    def last_mutation_id(self, device_id: str) -> int:
+        row = self.db.execute(
+            "SELECT last_mutation_id FROM sync_devices WHERE device_id = ?", [device_id]
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    # -- mutation ledger ---------------------------------------------------------------
+    def record_mutation(self, device_id: str, mutation_id: int, kind: str,
+                        work_order_id: str | None, result: MutationResult,
+                        device_time: datetime, server_time: datetime) -> None:
+        """Store the outcome and advance the device's last id: in the effects' transaction."""
+        self._ensure(device_id)
+        self.db.execute(
+            "INSERT INTO sync_mutations (device_id, mutation_id, kind, work_order_id, outcome, "
+            "reason_code, detail, review_id, device_time, server_time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [device_id, mutation_id, kind, work_order_id, str(result.outcome),
+             result.reason_code, result.detail, result.review_id, _t(device_time),
+             _t(server_time)],
+        )
+        self.db.execute(
+            "UPDATE sync_devices SET last_mutation_id = ? WHERE device_id = ?",
+            [mutation_id, device_id],
+        )
+
+    def mutation_results(self, device_id: str, ids: Sequence[int]) -> dict[int, MutationResult]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT mutation_id, outcome, reason_code, detail, review_id FROM sync_mutations "
+            f"WHERE device_id = ? AND mutation_id IN ({marks})", [device_id, *ids])
+        return {
+            int(r[0]): MutationResult(id=int(r[0]), outcome=Outcome(r[1]), reason_code=r[2],
+                                      detail=r[3], review_id=r[4], duplicate=True)
+            for r in rows
+        }
+
+    def outcome_counts(self, device_id: str | None = None) -> dict[str, int]:
+        sql = "SELECT outcome, COUNT(*) FROM sync_mutations"
+        params: list[object] = []
+        if device_id is not None:
+            sql += " WHERE device_id = ?"
+            params.append(device_id)
+        return {str(r[0]): int(r[1]) for r in self.db.execute(sql + " GROUP BY outcome", params)}
+
+    # -- attachments -------------------------------------------------------------------
+    def attachment(self, sha256: str) -> AttachmentRow | None:
+        row = self.db.execute(
+            "SELECT sha256, size, content_type, received, complete FROM sync_attachments "
+            "WHERE sha256 = ?", [sha256]).fetchone()
+        if row is None:
+            return None
+        return AttachmentRow(sha256=row[0], size=int(row[1]), content_type=row[2],
+                             received=int(row[3]), complete=bool(row[4]))
+
+    def declare_attachment(self, sha256: str, size: int, content_type: str,
+                           device_id: str | None, at: datetime) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO sync_attachments (sha256, size, content_type, device_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?)", [sha256, size, content_type, device_id, _t(at)])
+
+    def set_received(self, sha256: str, received: int) -> None:
+        self.db.execute("UPDATE sync_attachments SET received = ? WHERE sha256 = ?",
+                        [received, sha256])
+
+    def complete_attachment(self, sha256: str, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE sync_attachments SET complete = 1, received = size, completed_at = ? "
+            "WHERE sha256 = ?", [_t(at), sha256])
+
+    def complete_hashes(self, hashes: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        for start in range(0, len(hashes), 500):
+            chunk = list(hashes[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.update(str(r[0]) for r in self.db.execute(
+                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 AND sha256 IN ({marks})",
+                chunk))
+        return out
