@@ -121,3 +121,61 @@ def m001_core(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_sync_evidence(db: Database) -> None:
+    """Evidence the crews record (append-only), review flags for dispatch, field versions.
+
+    ``evidence`` rows are keyed by the device-generated id, so a resent record is stored
+    once. ``review_id`` is set when the evidence arrived with a rejected mutation: kept,
+    never shown as the order's evidence until dispatch resolves the flag.
+    ``work_order_field_versions`` remembers the order version that last set each free
+    field, which is what tells a merge (other fields changed) from a conflict (same field).
+    """
+    db.executescript(
+        """
+        CREATE TABLE evidence (
+            id TEXT PRIMARY KEY,
+            work_order_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            step_key TEXT,
+            payload TEXT NOT NULL DEFAULT '{}',
+            attachment_sha256 TEXT,
+            device_id TEXT,
+            user_id TEXT,
+            crew_id TEXT,
+            mutation_id INTEGER,
+            device_time TEXT,
+            server_time TEXT NOT NULL,
+            review_id INTEGER
+        );
+        CREATE INDEX evidence_work_order ON evidence(work_order_id, server_time);
+        CREATE INDEX evidence_attachment ON evidence(attachment_sha256)
+            WHERE attachment_sha256 IS NOT NULL;
+        CREATE TABLE review_flags (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            work_order_id TEXT,
+            device_id TEXT,
+            user_id TEXT,
+            crew_id TEXT,
+            mutation_id INTEGER,
+            kind TEXT NOT NULL,
+            reason_code TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL DEFAULT '{}',
+            device_time TEXT,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolved_by TEXT,
+            resolution TEXT
+        );
+        CREATE INDEX review_flags_open ON review_flags(resolved_at, created_at);
+        CREATE TABLE work_order_field_versions (
+            work_order_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (work_order_id, field)
+        ) WITHOUT ROWID;
+        """
+    )
