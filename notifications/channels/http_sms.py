@@ -1,0 +1,95 @@
+"""A generic HTTP SMS gateway as an apprise plugin: ``smsgw://host:port/path``.
+
+The schema is ``smsgw``: apprise already owns ``httpsms://`` (the httpSMS.com service).
+
+apprise has no Aliyun, Tencent Cloud or operator HTTP gateways; most Chinese SMS
+aggregators accept a JSON POST of the number and the text, so one small plugin covers
+them (apprise's ``@notify(on=...)`` decorator). URL options:
+
+- ``tls=yes``: POST over https; ``token=...``: ``Authorization: Bearer`` header;
+- ``sign=...``: the registered SMS signature, passed through as ``sign``;
+- ``timeout=S``: socket timeout in seconds (default 10);
+- ``to=...``: a fixed number (alerts); otherwise the outbox passes the recipient.
+
+The POST body is ``{"phone", "text", "msg_id"[, "sign"]}``; ``msg_id`` is the outbox key,
+echoed by the gateway's delivery receipts. A 2xx answer accepts the message unless its
+JSON says ``"ok": false`` or a non-zero ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import requests
+from apprise.decorators import notify
+
+from notifications.channels.base import CURRENT, query, permanent_http_status
+
+SCHEMA: Final = "smsgw"
+DEFAULT_TIMEOUT_S: Final = 10.0
+
+
+def gateway_url(meta: dict[str, object]) -> str:
+    """The http(s) URL an ``smsgw://`` apprise URL points at."""
+    qsd = query(meta)
+    scheme = "https" if str(qsd.get("tls", "no")).lower() in ("yes", "true", "1") else "http"
+    port = f":{meta['port']}" if meta.get("port") else ""
+    return f"{scheme}://{meta.get('host', '')}{port}{meta.get('fullpath') or '/'}"
+
+
+def judge(status: int, text: str) -> tuple[bool, str]:
+    """Whether a gateway answer accepts the message, and why not."""
+    if not 200 <= status < 300:
+        return False, f"gateway answered HTTP {status}"
+    try:
+        import json
+
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return True, ""
+    if isinstance(data, dict):
+        if data.get("ok") is False:
+            return False, str(data.get("error") or data.get("message") or "gateway refused")
+        code = data.get("code")
+        if code not in (None, 0, "0", "OK", "ok"):
+            return False, f"gateway code {code}: {data.get('message', '')}".strip()
+    return True, ""
+
+
+@notify(on=SCHEMA, name="Generic HTTP SMS gateway")
+def send_http_sms(body: str, title: str, notify_type: str, meta: dict[str, object],
+                  *args: object, **kwargs: object) -> bool:
+    """POST one SMS; writes the gateway's answer to the current delivery receipt."""
+    ctx = CURRENT.get()
+    qsd = query(meta)
+    phone = (ctx.address if ctx is not None and ctx.address else None) or qsd.get("to")
+    text = f"{title}\n{body}" if title and not body.startswith("【") else body
+    receipt = ctx.receipt if ctx is not None else None
+    if not phone:
+        if receipt is not None:
+            receipt.error, receipt.permanent = "no phone number", True
+        return False
+    payload: dict[str, object] = {"phone": phone, "text": text,
+                                  "msg_id": ctx.key if ctx is not None else ""}
+    if qsd.get("sign"):
+        payload["sign"] = qsd["sign"]
+    headers = {"Authorization": f"Bearer {qsd['token']}"} if qsd.get("token") else {}
+    timeout = float(qsd.get("timeout", DEFAULT_TIMEOUT_S))
+    poster = ctx.session if ctx is not None else requests
+    try:
+        resp = poster.post(gateway_url(meta), json=payload, headers=headers, timeout=timeout)
+    except requests.Timeout:
+        if receipt is not None:
+            receipt.error = f"gateway timed out after {timeout:g} s"
+        return False
+    except requests.RequestException as exc:
+        if receipt is not None:
+            receipt.error = f"gateway unreachable: {type(exc).__name__}"
+        return False
+    ok, why = judge(resp.status_code, resp.text)
+    if receipt is not None:
+        receipt.status_code = resp.status_code
+        receipt.answer = f"HTTP {resp.status_code} {resp.text[:500]}"
+        receipt.error = why
+        receipt.permanent = not ok and permanent_http_status(resp.status_code)
+    return ok

@@ -1,0 +1,191 @@
+"""The outbox worker: lease a batch, send with bounded concurrency, record every attempt.
+
+Stateless: everything it knows is in the database, so any number of runs (one process
+after another, or several at once) share the work. Crash safety:
+
+- ``claim`` leases rows (``status='sending'``, ``claimed_until``) in one statement; a
+  worker that dies leaves its unfinished rows leased, and the next run takes them over
+  once the lease has passed. Rows already recorded ``sent`` are never sent again.
+- Each sending thread records its own outcome right after the provider answers, so a
+  crash loses at most the sends in flight at that instant. Those are re-sent with the
+  same ``msg_id`` (the outbox key), which a gateway can use to drop the repeat.
+- A late answer from a worker whose lease was taken over is kept as an attempt but does
+  not move the row (``finish`` checks the lease owner and attempt number).
+
+Quiet hours hold non-urgent rows until the window ends (recorded as held, never
+skipped); urgent rows (emergency, delay, overridden late notices) ignore them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+import msgspec
+
+from notifications.channels.base import Channel, RateLimiter, SendOutcome
+from notifications.model import (
+    ALERT_GROUP,
+    DOOR,
+    Delivery,
+    DeliveryStatus,
+    Notice,
+    NoticeRules,
+    OutageTask,
+    TaskKind,
+    TaskStatus,
+)
+from notifications.outbox import next_channel
+from notifications.rules import backoff, in_quiet_hours, quiet_release
+from notifications.store import AttemptRow, NotificationStore
+
+Clock = Callable[[], datetime]
+DOOR_PROOF = "photo of the posted notice (张贴照片), with time and place"
+
+
+class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
+    batch_size: int = 200
+    lease: timedelta = timedelta(minutes=5)
+    concurrency: int = 8
+    max_attempts: int = 4
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_cap: timedelta = timedelta(minutes=30)
+
+
+class RunSummary(msgspec.Struct, kw_only=True):
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    fell_back: int = 0
+    failed: int = 0
+    door_tasks: int = 0
+    held_for_quiet_hours: bool = False
+
+    def add(self, other: RunSummary) -> None:
+        for f in ("claimed", "sent", "retried", "fell_back", "failed", "door_tasks"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+        self.held_for_quiet_hours |= other.held_for_quiet_hours
+
+
+class OutboxWorker:
+    def __init__(self, store: NotificationStore, channels: Mapping[str, Channel], clock: Clock,
+                 rules: NoticeRules, config: WorkerConfig | None = None,
+                 worker_id: str = "worker") -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.clock = clock
+        self.rules = rules
+        self.config = config or WorkerConfig()
+        self.worker_id = worker_id
+        self._limiters = {name: RateLimiter(ch.rate_per_sec) for name, ch in channels.items()}
+        self._notices: dict[str, Notice] = {}
+        self._lock = threading.Lock()
+
+    def run_once(self) -> RunSummary:
+        """Claim one batch and finish it; answers what happened (claimed=0: nothing due)."""
+        now = self.clock()
+        hold = quiet_release(now, self.rules) if in_quiet_hours(now, self.rules) else None
+        batch = self.store.claim(now, now + self.config.lease, self.worker_id,
+                                 self.config.batch_size, hold)
+        summary = RunSummary(claimed=len(batch), held_for_quiet_hours=hold is not None)
+        if not batch:
+            return summary
+        pool = ThreadPoolExecutor(max_workers=max(1, self.config.concurrency),
+                                  thread_name_prefix=f"outbox-{self.worker_id}")
+        try:
+            futures = [pool.submit(self._deliver, d) for d in batch]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for f in done:
+                exc = f.exception()
+                if exc is not None:
+                    raise exc
+        except BaseException:
+            # a crash: drop what has not started; unfinished rows keep their lease
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        for f in futures:
+            outcome = f.result()
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+        return summary
+
+    def drain(self, max_batches: int = 1_000_000) -> RunSummary:
+        """Run batches until nothing is due now (retries in the future are left waiting)."""
+        total = RunSummary()
+        for _ in range(max_batches):
+            summary = self.run_once()
+            total.add(summary)
+            if summary.claimed == 0:
+                break
+        return total
+
+    # --- one row ---------------------------------------------------------------------
+    def _notice(self, notice_id: str) -> Notice:
+        with self._lock:
+            cached = self._notices.get(notice_id)
+        if cached is None:
+            cached = self.store.notice(notice_id)
+            if cached is None:
+                raise LookupError(f"outbox row refers to unknown notice {notice_id}")
+            with self._lock:
+                self._notices[notice_id] = cached
+        return cached
+
+    def _deliver(self, d: Delivery) -> str:
+        notice = self._notice(d.notice_id)
+        started = self.clock()
+        if d.channel == DOOR:
+            task = self._door_task(notice, d, started)
+            self._finish(d, started, SendOutcome(ok=True, answer=f"task {task.id}"))
+            return "door_tasks"
+        channel = self.channels.get(d.channel)
+        if channel is None:
+            outcome = SendOutcome(ok=False, error=f"channel {d.channel!r} is not configured",
+                                  permanent=True)
+        else:
+            self._limiters[d.channel].acquire()
+            try:
+                outcome = channel.send(d.address, notice.title, notice.body, key=str(d.id))
+            except Exception as exc:  # a channel bug must not lose the row
+                outcome = SendOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+        return self._finish(d, started, outcome)
+
+    def _finish(self, d: Delivery, started: datetime, outcome: SendOutcome) -> str:
+        finished = self.clock()
+        attempt = AttemptRow(delivery_id=d.id, attempt=d.attempts, worker=self.worker_id,
+                             started_at=started, finished_at=finished, ok=outcome.ok,
+                             answer=outcome.answer, error=outcome.error)
+        if outcome.ok:
+            self.store.finish(attempt, DeliveryStatus.SENT)
+            return "sent"
+        if not outcome.permanent and d.attempts < self.config.max_attempts:
+            delay = backoff(d.attempts, self.config.backoff_base, self.config.backoff_cap)
+            self.store.finish(attempt, DeliveryStatus.QUEUED, next_attempt_at=finished + delay)
+            return "retried"
+        fallback = self._fallback(d)
+        if fallback is None:
+            self.store.finish(attempt, DeliveryStatus.FAILED)
+            return "failed"
+        self.store.finish(attempt, DeliveryStatus.FALLBACK, fallback=fallback)
+        return "fell_back"
+
+    def _fallback(self, d: Delivery) -> tuple[str, str | None] | None:
+        if d.customer_id == ALERT_GROUP:
+            return None
+        notice = self._notice(d.notice_id)
+        recipient = self.store.recipient(notice.outage_id, d.customer_id)
+        if recipient is None:
+            return None
+        return next_channel(recipient, d.channel, self.channels.keys())
+
+    def _door_task(self, notice: Notice, d: Delivery, at: datetime) -> OutageTask:
+        recipient = self.store.recipient(notice.outage_id, d.customer_id)
+        where = recipient.address if recipient is not None else (d.address or "")
+        task = OutageTask(
+            id=f"T-{d.id}", outage_id=notice.outage_id, kind=TaskKind.DOOR_NOTICE,
+            status=TaskStatus.OPEN, created_at=at,
+            title=f"张贴{notice.title}：{where}", proof_required=DOOR_PROOF,
+            customer_id=d.customer_id, address=where, notice_id=notice.id)
+        return self.store.insert_task(task, f"door:{notice.id}:{d.customer_id}")

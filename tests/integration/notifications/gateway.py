@@ -1,0 +1,116 @@
+"""A real HTTP gateway on 127.0.0.1 standing in for SMS and WeChat providers.
+
+It records every request and can be told to fail: answer 5xx, answer a given body,
+stall past the client's socket timeout, or refuse specific recipients. Requests are
+served by a ThreadingHTTPServer in a daemon thread, so concurrent sends are real.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Behaviour:
+    #: answer these HTTP statuses, one per request, before answering normally
+    fail_next: list[int] = field(default_factory=list)
+    #: always answer this status for these recipients (phone or openid)
+    refuse: dict[str, int] = field(default_factory=dict)
+    #: stall this many requests (longer than the client's timeout) before answering
+    stall_next: int = 0
+    stall_s: float = 1.0
+    #: answer this JSON for the WeChat path
+    wechat_errcode: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Gateway:
+    server: ThreadingHTTPServer
+    behaviour: Behaviour
+    requests: list[dict[str, object]]
+    lock: threading.Lock
+
+    @property
+    def base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host}:{port}"
+
+    def bodies(self, path_prefix: str = "") -> list[dict[str, object]]:
+        with self.lock:
+            return [r["json"] for r in self.requests  # type: ignore[misc]
+                    if str(r["path"]).startswith(path_prefix) and r.get("answered")]
+
+    def recipients(self, path_prefix: str, key: str) -> list[str]:
+        return [str(b.get(key)) for b in self.bodies(path_prefix)]
+
+
+def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+        def do_POST(self) -> None:  # noqa: N802
+            gw = gw_ref[0]
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = {"raw": raw.decode(errors="replace")}
+            entry: dict[str, object] = {"path": self.path, "json": body,
+                                        "headers": dict(self.headers)}
+            b = gw.behaviour
+            with gw.lock:
+                gw.requests.append(entry)
+                status = b.fail_next.pop(0) if b.fail_next else 200
+                stall = False
+                if b.stall_next > 0:
+                    b.stall_next -= 1
+                    stall = True
+                who = str(body.get("phone") or body.get("touser") or "")
+                if who in b.refuse:
+                    status = b.refuse[who]
+                errcode = b.wechat_errcode.get(who, 0)
+            if stall:
+                threading.Event().wait(b.stall_s)  # the client has given up by now
+                return
+            if self.path.startswith("/cgi-bin/"):
+                answer = {"errcode": errcode, "errmsg": "ok" if errcode == 0 else "refused",
+                          "msgid": len(gw.requests)}
+            else:
+                answer = {"ok": status < 300, "id": f"gw-{len(gw.requests)}"}
+            data = json.dumps(answer).encode()
+            entry["answered"] = status < 300 and errcode == 0
+            entry["status"] = status
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@contextmanager
+def running_gateway() -> Iterator[Gateway]:
+    ref: list[Gateway] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(ref))
+    server.daemon_threads = True
+    gw = Gateway(server=server, behaviour=Behaviour(), requests=[], lock=threading.Lock())
+    ref.append(gw)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield gw
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

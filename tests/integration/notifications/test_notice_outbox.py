@@ -1,0 +1,200 @@
+"""The outbox through apprise to a real gateway: exactly once, retries, fallbacks, crashes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+from apprise.decorators import notify
+from apprise.manager_plugins import NotificationManager
+
+from notifications import (
+    AnnounceIn,
+    AppriseChannel,
+    ChannelConfig,
+    DeliveryStatus,
+    NotificationStore,
+    OutageService,
+    OutboxWorker,
+    WorkerConfig,
+)
+from notifications.model import DOOR
+from server.clock import SteppingClock
+from tests.integration.notifications.conftest import outage_in, recipients
+from tests.integration.notifications.gateway import Gateway
+
+pytestmark = pytest.mark.integration
+
+
+def announce(service: OutageService, people: int = 10, wechat_every: int = 2) -> str:
+    outage = service.create("disp", outage_in(service.clock(),
+                                              people=recipients(people,
+                                                                wechat_every=wechat_every)))
+    service.announce("disp", "dispatcher", outage.id, AnnounceIn())
+    return outage.id
+
+
+def test_every_customer_is_notified_exactly_once(service: OutageService, worker: OutboxWorker,
+                                                 gateway: Gateway) -> None:
+    announce(service, people=40)
+    summary = worker.drain()
+    assert summary.sent == 40
+    sms = gateway.recipients("/sms/", "phone")
+    wechat = gateway.recipients("/cgi-bin/", "touser")
+    assert len(wechat) == 20 and len(set(wechat)) == 20  # followers get WeChat
+    assert len(sms) == 20 and len(set(sms)) == 20  # the others get SMS
+    assert worker.drain().claimed == 0  # nothing left, nothing sent twice
+    assert len(gateway.bodies()) == 40
+
+
+def test_sms_body_carries_text_sign_and_outbox_key(service: OutageService, worker: OutboxWorker,
+                                                   gateway: Gateway, store: NotificationStore
+                                                   ) -> None:
+    announce(service, people=1, wechat_every=0)
+    worker.drain()
+    [body] = gateway.bodies("/sms/")
+    assert body["phone"] == "13900000000"
+    assert "文化路" in str(body["text"]) and "96345" in str(body["text"])
+    assert body["sign"] == "城市供水"
+    delivery = store.delivery(int(str(body["msg_id"])))
+    assert delivery is not None and delivery.status is DeliveryStatus.SENT
+    assert "HTTP 200" in delivery.answer
+
+
+def test_5xx_is_retried_with_backoff_then_sent(service: OutageService, worker: OutboxWorker,
+                                               gateway: Gateway, store: NotificationStore,
+                                               nclock: SteppingClock) -> None:
+    announce(service, people=1, wechat_every=0)
+    gateway.behaviour.fail_next = [503, 502]
+    first = worker.drain()
+    assert first.retried == 1 and first.sent == 0
+    assert worker.drain().claimed == 0  # the retry waits for its backoff
+    nclock.advance(seconds=30)
+    assert worker.drain().retried == 1  # second failure, backoff doubles
+    nclock.advance(seconds=59)
+    assert worker.drain().claimed == 0
+    nclock.advance(seconds=1)
+    assert worker.drain().sent == 1
+    [d] = store.deliveries([n.id for n in store.notices(service.list()[0].id)])
+    assert d.attempts == 3 and d.status is DeliveryStatus.SENT
+    assert [a.ok for a in store.attempts([d.notice_id])] == [False, False, True]
+    assert "HTTP 503" in store.attempts([d.notice_id])[0].error
+
+
+def test_timeout_is_recorded_and_retried(service: OutageService, worker: OutboxWorker,
+                                         gateway: Gateway, store: NotificationStore,
+                                         nclock: SteppingClock) -> None:
+    announce(service, people=1, wechat_every=0)
+    gateway.behaviour.stall_next = 1
+    assert worker.drain().retried == 1
+    notice_id = store.notices(service.list()[0].id)[0].id
+    assert "timed out" in store.attempts([notice_id])[0].error
+    nclock.advance(minutes=1)
+    assert worker.drain().sent == 1
+
+
+def test_wechat_refusal_falls_back_to_sms_at_once(service: OutageService, worker: OutboxWorker,
+                                                  gateway: Gateway, store: NotificationStore
+                                                  ) -> None:
+    announce(service, people=2, wechat_every=1)
+    gateway.behaviour.wechat_errcode = {"oW000000": 43004}  # not subscribed: permanent
+    summary = worker.drain()
+    assert summary.fell_back == 1 and summary.sent == 2
+    assert gateway.recipients("/sms/", "phone") == ["13900000000"]
+    assert gateway.recipients("/cgi-bin/", "touser") == ["oW000001"]
+    rows = store.deliveries([n.id for n in store.notices(service.list()[0].id)])
+    c0 = [(d.channel, d.status) for d in rows if d.customer_id == "C000000"]
+    assert c0 == [("wechat", DeliveryStatus.FALLBACK), ("sms", DeliveryStatus.SENT)]
+
+
+def test_wechat_then_sms_exhausted_ends_in_a_door_task(service: OutageService,
+                                                       worker: OutboxWorker, gateway: Gateway,
+                                                       store: NotificationStore,
+                                                       nclock: SteppingClock) -> None:
+    outage_id = announce(service, people=1, wechat_every=1)
+    gateway.behaviour.fail_next = [500] * 6  # wechat 3 tries, then sms 3 tries
+    for _ in range(8):
+        worker.drain()
+        nclock.advance(minutes=5)
+    rows = store.deliveries([n.id for n in store.notices(outage_id)])
+    assert [(d.channel, d.status) for d in rows] == [
+        ("wechat", DeliveryStatus.FALLBACK), ("sms", DeliveryStatus.FALLBACK),
+        (DOOR, DeliveryStatus.SENT)]
+    [task] = store.tasks(outage_id)
+    assert task.customer_id == "C000000" and "photo" in task.proof_required
+    assert task.address == "文化路0号"
+
+
+def test_customer_without_any_number_gets_a_door_task(service: OutageService,
+                                                      worker: OutboxWorker,
+                                                      store: NotificationStore) -> None:
+    from notifications import Recipient
+
+    outage = service.create("disp", outage_in(service.clock(), people=[
+        Recipient(customer_id="C1", address="经十路1号", channels=["sms"])]))
+    service.announce("disp", "dispatcher", outage.id, AnnounceIn())
+    assert worker.drain().door_tasks == 1
+    assert store.tasks(outage.id)[0].kind == "door_notice"
+
+
+def test_requeueing_a_notice_never_duplicates(service: OutageService, worker: OutboxWorker,
+                                              gateway: Gateway, store: NotificationStore) -> None:
+    from notifications.outbox import enqueue_notice
+
+    outage_id = announce(service, people=5)
+    notice = store.notices(outage_id)[0]
+    again = enqueue_notice(store, notice, store.recipients(outage_id), {"sms", "wechat"},
+                           f"{outage_id}:announcement", service.clock())
+    assert again is False
+    store._queue(store.db, notice.id, False,  # the same rows once more, straight to SQL
+                 [(r.customer_id, "sms", r.phone) for r in store.recipients(outage_id)
+                  if r.wechat_openid is None], service.clock(), service.clock())
+    worker.drain()
+    assert len(gateway.bodies()) == 5
+
+
+class GatewayProcessDied(BaseException):
+    """What a worker process killed mid-batch looks like from inside: nothing is caught."""
+
+
+def test_worker_killed_mid_batch_resumes_without_duplicates(
+        service: OutageService, store: NotificationStore, nclock: SteppingClock,
+        gateway: Gateway, rules: object) -> None:
+    sends = {"n": 0}
+
+    @notify(on="dyingsms")
+    def dying_sms(body: str, title: str, notify_type: str, meta: dict[str, object],
+                  *args: object, **kwargs: object) -> bool:
+        from notifications.channels.base import CURRENT
+
+        sends["n"] += 1
+        if sends["n"] == 8:
+            raise GatewayProcessDied
+        ctx = CURRENT.get()
+        assert ctx is not None
+        resp = requests.post(f"http://{gateway.base}/sms/send",
+                             json={"phone": ctx.address, "text": body, "msg_id": ctx.key},
+                             timeout=2)
+        return resp.status_code == 200
+
+    try:
+        dying = AppriseChannel(ChannelConfig(name="sms", url="dyingsms://gw", rate_per_sec=0))
+        announce(service, people=20, wechat_every=0)
+        config = WorkerConfig(batch_size=20, concurrency=1, lease=timedelta(minutes=5))
+        first = OutboxWorker(store, {"sms": dying}, nclock, service.rules, config, "w-dies")
+        with pytest.raises(GatewayProcessDied):
+            first.run_once()
+        before = len(gateway.bodies())  # 7, plus a send already in flight on its thread
+        assert 7 <= before < 20
+        rows = store.deliveries([n.id for n in store.notices(service.list()[0].id)])
+        assert sum(d.status is DeliveryStatus.SENT for d in rows) == before
+        assert sum(d.status is DeliveryStatus.SENDING for d in rows) == 20 - before
+        fresh = OutboxWorker(store, {"sms": dying}, nclock, service.rules, config, "w-next")
+        assert fresh.drain().claimed == 0  # the dead worker's lease still holds
+        nclock.advance(minutes=5)
+        assert fresh.drain().sent == 20 - before
+        phones = gateway.recipients("/sms/", "phone")
+        assert len(phones) == 20 and len(set(phones)) == 20
+    finally:
+        NotificationManager().remove("dyingsms")
