@@ -19,6 +19,7 @@ from server.intents.service import SyncService
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
 from server.settings import Settings
+from server.tickets import TicketDesk, alert_sender_for
 from server.workorders.service import WorkOrderService
 
 
@@ -37,6 +38,8 @@ class Services:
         self.accounts = AccountService(self.db, clock)
         self.customers = CustomerService(self.db, clock)
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
+        self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
+                                  alert_sender_for(settings.alert_group_url), self.workorders)
         self.sync = SyncService(self.db, clock, self.workorders,
                                 attachments_dir=settings.attachments_dir,
                                 attachment_max_bytes=settings.attachment_max_bytes,

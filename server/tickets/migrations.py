@@ -1,7 +1,175 @@
-"""Schema of the ticket and complaint desk."""
+"""Schema of the ticket and complaint desk.
+
+Append-only: a released migration is never edited; a change is a new function.
+Times are UTC text (``server.timefmt``), so string order is time order.
+"""
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
+from sqlite_utils import Database, Migrations
 
 migrations = Migrations("tickets")
+
+
+@migrations()
+def m001_tickets(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL,
+            category TEXT NOT NULL,
+            status TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            assignee_id TEXT,
+            crew_id TEXT,
+            compound TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            lon REAL,
+            lat REAL,
+            caller_phone TEXT,
+            external_ref TEXT,
+            profile TEXT NOT NULL,
+            originated_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            accepted_at TEXT,
+            replied_at TEXT,
+            resolved_at TEXT,
+            sent_back_at TEXT,
+            sendback_reason TEXT,
+            work_order_id TEXT,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX tickets_status ON tickets(status, created_at);
+        CREATE INDEX tickets_unit ON tickets(unit, created_at);
+        CREATE INDEX tickets_work_order ON tickets(work_order_id);
+        CREATE TABLE ticket_deadlines (
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            kind TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            title TEXT NOT NULL,
+            clause TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            remind_at TEXT NOT NULL,
+            met_at TEXT,
+            original_due_at TEXT,
+            voided INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (ticket_id, kind)
+        );
+        CREATE INDEX ticket_deadlines_open ON ticket_deadlines(remind_at)
+            WHERE met_at IS NULL AND voided = 0;
+        CREATE INDEX ticket_deadlines_rule ON ticket_deadlines(rule, starts_at);
+        CREATE TABLE ticket_extensions (
+            id TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL REFERENCES tickets(id),
+            reason TEXT NOT NULL,
+            requested_by TEXT,
+            requested_at TEXT NOT NULL,
+            new_due_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX ticket_extensions_ticket ON ticket_extensions(ticket_id, requested_at);
+        CREATE TABLE complaints (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            content TEXT NOT NULL,
+            target_unit TEXT NOT NULL DEFAULT '',
+            target_person TEXT NOT NULL DEFAULT '',
+            customer_id TEXT,
+            compound TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            lon REAL,
+            lat REAL,
+            phone TEXT NOT NULL,
+            phone_last4 TEXT NOT NULL,
+            status TEXT NOT NULL,
+            round INTEGER NOT NULL DEFAULT 1,
+            received_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            contacted_at TEXT,
+            resolved_at TEXT,
+            closed_at TEXT,
+            cluster_id TEXT,
+            profile TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX complaints_quality ON complaints(kind, received_at);
+        CREATE INDEX complaints_status ON complaints(status, received_at);
+        CREATE TABLE complaint_deadlines (
+            complaint_id TEXT NOT NULL REFERENCES complaints(id),
+            round INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            title TEXT NOT NULL,
+            clause TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            remind_at TEXT NOT NULL,
+            met_at TEXT,
+            PRIMARY KEY (complaint_id, round, rule)
+        );
+        CREATE INDEX complaint_deadlines_open ON complaint_deadlines(remind_at)
+            WHERE met_at IS NULL;
+        CREATE TABLE complaint_visits (
+            complaint_id TEXT NOT NULL REFERENCES complaints(id),
+            round INTEGER NOT NULL,
+            visited_at TEXT NOT NULL,
+            visited_by TEXT,
+            satisfied INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (complaint_id, round)
+        );
+        CREATE TABLE complaint_lookup_failures (
+            number TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX complaint_lookup_failures_number ON complaint_lookup_failures(number, at);
+        CREATE TABLE quality_clusters (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            compound TEXT NOT NULL DEFAULT '',
+            lon REAL,
+            lat REAL,
+            first_at TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            last_at TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            alert_id TEXT NOT NULL
+        );
+        CREATE INDEX quality_clusters_kind ON quality_clusters(kind, last_at);
+        CREATE TABLE desk_alerts (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            sent_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            UNIQUE (source, source_id)
+        );
+        CREATE INDEX desk_alerts_unsent ON desk_alerts(raised_at) WHERE sent_at IS NULL;
+        CREATE TABLE deadline_reminders (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_kind TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            level TEXT NOT NULL,
+            recipient_id TEXT,
+            created_at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            UNIQUE (item_kind, item_id, rule, due_at, level)
+        );
+        CREATE INDEX deadline_reminders_recipient ON deadline_reminders(recipient_id, id);
+        """
+    )

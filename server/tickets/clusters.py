@@ -1,0 +1,173 @@
+"""Water-quality complaint clusters and the level-1 emergency report (JN 12).
+
+Ten or more complaints about the same water-quality problem in one area within 24 h must
+be reported at once. "One area" is the same residential compound, or within the profile's
+radius; count, window and radius are profile thresholds.
+
+A cluster raises exactly one report. It stays live while complaints of its kind keep
+arriving in its area within the window; complaints then join it silently. After a quiet
+window it expires, and a new cluster in that area raises a new report. The report is
+recorded first and sent after the transaction commits, so a failed send is retried by
+the reminder scan instead of being lost.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import uuid
+from datetime import datetime, timedelta
+from typing import Final, Protocol
+
+import apprise
+
+from server.policy.model import Thresholds
+from server.tickets.store import Row, TicketStore
+from server.timefmt import from_db, to_db
+
+EARTH_RADIUS_M: Final = 6_371_008.8
+KIND_TITLES: Final = {
+    "quality_discoloured": "水发黄/浑浊", "quality_odour": "水有异味", "quality_taste": "口感异常",
+    "quality_particles": "水中杂质", "quality_other": "其他水质问题",
+}
+
+
+class AlertSender(Protocol):
+    """Delivers one message to the level-1 alert group; True when the channel took it."""
+
+    def send(self, title: str, body: str) -> bool: ...
+
+
+class AppriseAlertSender:
+    """Sends through apprise to one URL (``Settings.alert_group_url``, e.g. ``wecombot://``).
+
+    apprise answers only a bool, so the warnings it logs during the call are captured and
+    kept in ``last_error`` for the alert record.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.last_error: str | None = None
+
+    def send(self, title: str, body: str) -> bool:
+        self.last_error = None
+        notifier = apprise.Apprise()
+        if not notifier.add(self.url):
+            self.last_error = "the alert group URL is not a valid apprise URL"
+            return False
+        with apprise.LogCapture(level=logging.WARNING) as logs:
+            ok = bool(notifier.notify(body=body, title=title))
+        if not ok:
+            captured = logs.getvalue().strip() if isinstance(logs, io.StringIO) else ""
+            self.last_error = captured[-500:] or "apprise reported a failed delivery"
+        return ok
+
+
+class UnconfiguredAlertSender:
+    """No alert group configured: every report stays recorded as unsent (and visible)."""
+
+    last_error: str | None = "no alert group URL is configured"
+
+    def send(self, title: str, body: str) -> bool:  # noqa: ARG002 - the Protocol's shape
+        return False
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine on the mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bbox_around(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """A lon/lat box that contains the circle of ``radius_m`` (for an index pre-filter)."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def same_area(a: Row, b: Row, radius_m: float) -> bool:
+    """Same non-empty compound, or both located and within ``radius_m`` of each other."""
+    if a["compound"] and a["compound"] == b["compound"]:
+        return True
+    if None in (a["lon"], a["lat"], b["lon"], b["lat"]):
+        return False
+    return distance_m(float(a["lon"]), float(a["lat"]),  # type: ignore[arg-type]
+                      float(b["lon"]), float(b["lat"])) <= radius_m  # type: ignore[arg-type]
+
+
+class QualityWatch:
+    def __init__(self, store: TicketStore, thresholds: Thresholds, sender: AlertSender) -> None:
+        self.store = store
+        self.thresholds = thresholds
+        self.sender = sender
+
+    def observe(self, complaint: Row) -> str | None:
+        """Place a new water-quality complaint; returns the id of a report it raised.
+
+        Call inside the transaction that stored the complaint; then ``deliver`` the
+        returned alert after commit.
+        """
+        th = self.thresholds
+        at = from_db(str(complaint["received_at"]))
+        since = at - timedelta(hours=th.quality_cluster_window_hours)
+        kind = str(complaint["kind"])
+        for cluster in self.store.live_clusters(kind, since):
+            if same_area(cluster, complaint, th.quality_cluster_radius_m):
+                self.store.join_cluster(str(cluster["id"]), str(complaint["id"]), at)
+                return None
+        located = complaint["lon"] is not None and complaint["lat"] is not None
+        bbox = (bbox_around(float(complaint["lon"]), float(complaint["lat"]),  # type: ignore[arg-type]
+                            th.quality_cluster_radius_m) if located else None)
+        candidates = self.store.quality_candidates(kind, since, at, bbox,
+                                                   str(complaint["compound"]))
+        members = [c for c in candidates if same_area(c, complaint, th.quality_cluster_radius_m)]
+        if len(members) < th.quality_cluster_count:
+            return None
+        return self._raise(complaint, members, at)
+
+    def _raise(self, anchor: Row, members: list[Row], at: datetime) -> str:
+        cluster_id, alert_id = str(uuid.uuid4()), str(uuid.uuid4())
+        located = [m for m in members if m["lon"] is not None and m["lat"] is not None]
+        lon = sum(float(m["lon"]) for m in located) / len(located) if located else None  # type: ignore[arg-type]
+        lat = sum(float(m["lat"]) for m in located) / len(located) if located else None  # type: ignore[arg-type]
+        first = min(str(m["received_at"]) for m in members)
+        kind = str(anchor["kind"])
+        area = str(anchor["compound"]) or (
+            f"({lon:.5f}, {lat:.5f}) 周边 {self.thresholds.quality_cluster_radius_m:.0f} 米"
+            if lon is not None and lat is not None else "未定位区域")
+        title = f"【一级预警】水质投诉聚集：{area} {KIND_TITLES.get(kind, kind)}"
+        body = (
+            f"{area} 自 {first} 起 {self.thresholds.quality_cluster_window_hours:g} 小时内收到"
+            f"同类水质投诉（{KIND_TITLES.get(kind, kind)}）{len(members)} 起，已达报告阈值 "
+            f"{self.thresholds.quality_cluster_count} 起。依据 JN 12 按应急预案逐级报告。"
+            f"聚集编号 {cluster_id}。"
+        )
+        self.store.insert_alert({"id": alert_id, "source": "quality_cluster",
+                                 "source_id": cluster_id, "title": title, "body": body,
+                                 "raised_at": to_db(at), "sent_at": None, "attempts": 0,
+                                 "last_error": None})
+        self.store.insert_cluster(
+            {"id": cluster_id, "kind": kind, "compound": str(anchor["compound"]), "lon": lon,
+             "lat": lat, "first_at": first, "raised_at": to_db(at), "last_at": to_db(at),
+             "count": len(members), "alert_id": alert_id},
+            [str(m["id"]) for m in members])
+        return alert_id
+
+    def deliver(self, alert_id: str, now: datetime) -> bool:
+        """Send a recorded report and record the attempt's outcome."""
+        alert = self.store.alert(alert_id)
+        if alert is None or alert["sent_at"] is not None:
+            return False
+        ok = self.sender.send(str(alert["title"]), str(alert["body"]))
+        error = None if ok else (getattr(self.sender, "last_error", None)
+                                 or "the alert sender reported a failure")
+        with self.store.db.atomic():
+            self.store.record_alert_attempt(alert_id, now if ok else None, error)
+        return ok
+
+    def retry_unsent(self, now: datetime) -> int:
+        """Try every unsent report again; returns how many went out."""
+        return sum(self.deliver(str(a["id"]), now) for a in self.store.unsent_alerts())

@@ -1,0 +1,264 @@
+"""Complaint use cases (JN 12, ZJ 8.2): record, contact, resolve, return visit, escalate,
+and the customer's own status lookup.
+
+Round 1 starts two clocks at receipt: contact within 20 min, close within 2 days. Closing
+(办结) starts the return-visit clock. A satisfied visit closes the complaint; an
+unsatisfied one escalates it under supervision for another round with its own close
+clock and another visit. Water-quality complaints are placed into clusters as they
+arrive (``clusters.QualityWatch``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlite_utils import Database
+
+from server.audit import AuditStore
+from server.clock import Clock, to_local
+from server.policy import PolicyProfile, WorkCalendar, deadline_for
+from server.tickets.categories import remind_time
+from server.tickets.clusters import QualityWatch
+from server.tickets.errors import (
+    BadTicketInputError,
+    ComplaintNotFoundError,
+    ComplaintStateError,
+    LookupLockedError,
+    ReasonRequiredError,
+)
+from server.tickets.model import (
+    Complaint,
+    ComplaintDeadline,
+    ComplaintIn,
+    ComplaintKind,
+    ComplaintPublicStatus,
+    ComplaintStatus,
+    NoteIn,
+    ResolveIn,
+    ReturnVisit,
+    ItemKind,
+    ReturnVisitIn,
+    mask_phone,
+)
+from server.tickets.reminders import ReminderService
+from server.tickets.store import Row, TicketStore
+from server.timefmt import from_db, opt_from_db, to_db
+from server.workorders.model import Actor
+
+ENTITY: Final = "complaint"
+CONTACT: Final = "complaint_contact"
+CLOSE: Final = "complaint_close"
+VISIT: Final = "complaint_return_visit"
+#: wrong phone digits allowed per complaint number per window before lookups are refused
+LOOKUP_FAILURES_ALLOWED: Final = 5
+LOOKUP_WINDOW: Final = timedelta(hours=1)
+
+
+def phone_tail(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 4:
+        raise BadTicketInputError("a phone number needs at least 4 digits", field="phone")
+    return digits[-4:]
+
+
+def _deadline(r: Row, now: datetime) -> ComplaintDeadline:
+    due, met = from_db(str(r["due_at"])), opt_from_db(r["met_at"])  # type: ignore[arg-type]
+    return ComplaintDeadline(
+        round=int(r["round"]), rule=str(r["rule"]),  # type: ignore[call-overload]
+        title=str(r["title"]), clause=str(r["clause"]), starts_at=from_db(str(r["starts_at"])),
+        due_at=due, remind_at=from_db(str(r["remind_at"])), met_at=met,
+        overdue=(met > due) if met else now > due,
+    )
+
+
+class ComplaintService:
+    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
+                 calendar: WorkCalendar, watch: QualityWatch,
+                 reminders: ReminderService | None = None) -> None:
+        self.db = db
+        self.reminders = reminders
+        self.clock = clock
+        self.profile = profile
+        self.calendar = calendar
+        self.watch = watch
+        self.store = TicketStore(db)
+        self.audit = AuditStore(db)
+
+    def _clock_row(self, complaint_id: str, round_: int, key: str, start: datetime) -> Row:
+        rule = self.profile.rule(key)
+        return {"complaint_id": complaint_id, "round": round_, "rule": key, "title": rule.title,
+                "clause": rule.clause, "starts_at": to_db(start),
+                "due_at": to_db(deadline_for(start, rule, self.calendar)),
+                "remind_at": to_db(remind_time(start, rule, self.calendar,
+                                               self.profile.thresholds.reminder_fraction)),
+                "met_at": None}
+
+    # -- reading -------------------------------------------------------------------------
+    def _build(self, r: Row) -> Complaint:
+        now = self.clock()
+        cid = str(r["id"])
+        return Complaint(
+            id=cid, number=str(r["number"]), channel=r["channel"],  # type: ignore[arg-type]
+            kind=ComplaintKind(str(r["kind"])), content=str(r["content"]),
+            target_unit=str(r["target_unit"]), target_person=str(r["target_person"]),
+            customer_id=r["customer_id"],  # type: ignore[arg-type]
+            compound=str(r["compound"]), address=str(r["address"]),
+            lon=r["lon"], lat=r["lat"],  # type: ignore[arg-type]
+            phone_masked=mask_phone(str(r["phone"])) or "",
+            status=ComplaintStatus(str(r["status"])),
+            round=int(r["round"]),  # type: ignore[call-overload]
+            received_at=from_db(str(r["received_at"])), created_at=from_db(str(r["created_at"])),
+            contacted_at=opt_from_db(r["contacted_at"]),  # type: ignore[arg-type]
+            resolved_at=opt_from_db(r["resolved_at"]),  # type: ignore[arg-type]
+            closed_at=opt_from_db(r["closed_at"]),  # type: ignore[arg-type]
+            cluster_id=r["cluster_id"],  # type: ignore[arg-type]
+            profile=str(r["profile"]), version=int(r["version"]),  # type: ignore[call-overload]
+            deadlines=[_deadline(d, now) for d in self.store.complaint_deadlines(cid)],
+            visits=[ReturnVisit(round=int(v["round"]),  # type: ignore[call-overload]
+                                visited_at=from_db(str(v["visited_at"])),
+                                visited_by=v["visited_by"],  # type: ignore[arg-type]
+                                satisfied=bool(v["satisfied"]), note=str(v["note"]))
+                    for v in self.store.complaint_visits(cid)],
+        )
+
+    def get(self, complaint_id: str) -> Complaint:
+        row = self.store.complaint(complaint_id)
+        if row is None:
+            raise ComplaintNotFoundError(f"no complaint {complaint_id}",
+                                         complaint_id=complaint_id)
+        return self._build(row)
+
+    def list(self, *, status: ComplaintStatus | None = None, limit: int = 50) -> list[Complaint]:
+        if not 1 <= limit <= 500:
+            raise BadTicketInputError("limit must be between 1 and 500", field="limit")
+        return [self._build(r) for r in self.store.complaints(
+            status=None if status is None else str(status), limit=limit)]
+
+    def public_status(self, number: str, phone_last4: str) -> ComplaintPublicStatus:
+        """The customer's lookup (ZJ 8.2): number plus the last 4 digits of their phone.
+
+        A wrong pair answers exactly like an unknown number, and after a few wrong digits
+        for one number the lookup is refused for a while, so the digits cannot be guessed.
+        """
+        now = self.clock()
+        if self.store.lookup_failures_since(number, now - LOOKUP_WINDOW) \
+                >= LOOKUP_FAILURES_ALLOWED:
+            raise LookupLockedError("too many failed lookups for this number; try later",
+                                    retry_after_s=int(LOOKUP_WINDOW.total_seconds()))
+        row = self.store.complaint_by_number(number)
+        if row is None or len(phone_last4) != 4 or row["phone_last4"] != phone_last4:
+            with self.db.atomic():
+                self.store.add_lookup_failure(number, now)
+            raise ComplaintNotFoundError("no complaint with this number and phone digits")
+        return ComplaintPublicStatus(
+            number=str(row["number"]), status=ComplaintStatus(str(row["status"])),
+            received_at=from_db(str(row["received_at"])),
+            contacted_at=opt_from_db(row["contacted_at"]),  # type: ignore[arg-type]
+            resolved_at=opt_from_db(row["resolved_at"]),  # type: ignore[arg-type]
+            closed_at=opt_from_db(row["closed_at"]),  # type: ignore[arg-type]
+        )
+
+    # -- writing -------------------------------------------------------------------------
+    def create(self, actor: Actor, data: ComplaintIn) -> Complaint:
+        now = self.clock()
+        received = data.received_at or now
+        if received.tzinfo is None or received > now:
+            raise BadTicketInputError("received_at must carry a UTC offset and not lie ahead",
+                                      field="received_at")
+        if not data.content.strip():
+            raise BadTicketInputError("a complaint needs its content", field="content")
+        tail = phone_tail(data.phone)
+        cid = str(uuid.uuid4())
+        with self.db.atomic():
+            row: Row = {
+                "id": cid,
+                "number": self.store.next_number("TS", to_local(now).strftime("%Y%m%d")),
+                "channel": str(data.channel), "kind": str(data.kind), "content": data.content,
+                "target_unit": data.target_unit, "target_person": data.target_person,
+                "customer_id": data.customer_id, "compound": data.compound,
+                "address": data.address, "lon": data.lon, "lat": data.lat,
+                "phone": data.phone.strip(), "phone_last4": tail,
+                "status": str(ComplaintStatus.RECEIVED), "round": 1,
+                "received_at": to_db(received), "created_at": to_db(now), "contacted_at": None,
+                "resolved_at": None, "closed_at": None, "cluster_id": None,
+                "profile": self.profile.name, "version": 1,
+            }
+            self.store.insert_complaint(row, [self._clock_row(cid, 1, CONTACT, received),
+                                              self._clock_row(cid, 1, CLOSE, received)])
+            alert_id = self.watch.observe(row) if data.kind.is_water_quality else None
+            self._audit(cid, "create", actor, now, {"kind": str(data.kind),
+                                                    "alert_id": alert_id})
+        if alert_id is not None:
+            self.watch.deliver(alert_id, now)
+        return self.get(cid)
+
+    def _load(self, complaint_id: str, allowed: set[ComplaintStatus], action: str) -> Complaint:
+        c = self.get(complaint_id)
+        if c.status not in allowed:
+            raise ComplaintStateError(
+                f"a {c.status} complaint cannot be {action}; allowed from: "
+                + ", ".join(sorted(allowed)),
+                complaint_id=complaint_id, status=str(c.status), action=action)
+        return c
+
+    def _write(self, c: Complaint, changes: Row) -> None:
+        if not self.store.update_complaint(c.id, c.version, changes):
+            raise ComplaintStateError("the complaint changed meanwhile; reload it",
+                                      complaint_id=c.id, action="update")
+
+    def contact(self, actor: Actor, complaint_id: str, data: NoteIn) -> Complaint:
+        """The customer was contacted (JN 12: within 20 minutes)."""
+        now = self.clock()
+        c = self._load(complaint_id, {ComplaintStatus.RECEIVED}, "contacted")
+        with self.db.atomic():
+            self._write(c, {"status": str(ComplaintStatus.CONTACTED), "contacted_at": to_db(now)})
+            self.store.meet_complaint_deadline(c.id, c.round, CONTACT, now)
+            self._audit(c.id, "contact", actor, now, {"note": data.note}, data.device_time)
+        return self.get(complaint_id)
+
+    def resolve(self, actor: Actor, complaint_id: str, data: ResolveIn) -> Complaint:
+        """Handled and answered (办结, JN 12: within 2 days); the return visit is next."""
+        now = self.clock()
+        c = self._load(complaint_id, {ComplaintStatus.CONTACTED, ComplaintStatus.ESCALATED},
+                       "resolved")
+        if not data.result.strip():
+            raise ReasonRequiredError("closing a complaint needs its result", field="result")
+        with self.db.atomic():
+            self._write(c, {"status": str(ComplaintStatus.RESOLVED), "resolved_at": to_db(now)})
+            self.store.meet_complaint_deadline(c.id, c.round, CLOSE, now)
+            self.store.insert_complaint_deadlines([self._clock_row(c.id, c.round, VISIT, now)])
+            self._audit(c.id, "resolve", actor, now, {"result": data.result}, data.device_time)
+        return self.get(complaint_id)
+
+    def return_visit(self, actor: Actor, complaint_id: str, data: ReturnVisitIn) -> Complaint:
+        """Satisfied closes the complaint; not satisfied escalates it for another round."""
+        now = self.clock()
+        c = self._load(complaint_id, {ComplaintStatus.RESOLVED}, "visited")
+        with self.db.atomic():
+            self.store.insert_visit({"complaint_id": c.id, "round": c.round,
+                                     "visited_at": to_db(now), "visited_by": actor.user_id,
+                                     "satisfied": int(data.satisfied), "note": data.note})
+            self.store.meet_complaint_deadline(c.id, c.round, VISIT, now)
+            if data.satisfied:
+                self._write(c, {"status": str(ComplaintStatus.CLOSED), "closed_at": to_db(now)})
+            else:
+                self._write(c, {"status": str(ComplaintStatus.ESCALATED), "round": c.round + 1,
+                                "resolved_at": None})
+                clock_ = self._clock_row(c.id, c.round + 1, CLOSE, now)
+                self.store.insert_complaint_deadlines([clock_])
+                if self.reminders is not None:
+                    self.reminders.escalate_now(
+                        ItemKind.COMPLAINT, c.id, CLOSE, from_db(str(clock_["due_at"])),
+                        c.target_unit, f"return visit unsatisfied: round {c.round + 1} "
+                        "under supervision (JN 12)")
+            self._audit(c.id, "return_visit", actor, now,
+                        {"satisfied": data.satisfied, "note": data.note, "round": c.round})
+        return self.get(complaint_id)
+
+    def _audit(self, complaint_id: str, action: str, actor: Actor, now: datetime,
+               detail: dict[str, object], device_time: datetime | None = None) -> None:
+        self.audit.record(ENTITY, complaint_id, action, actor_user_id=actor.user_id,
+                          device_id=actor.device_id, server_time=now,
+                          device_time=device_time or actor.device_time, detail=detail)

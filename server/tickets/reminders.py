@@ -1,0 +1,146 @@
+"""Reminders before a deadline passes, and escalation once it has (JM §6, LC §13).
+
+``scan(now)`` is what the worker and ``waterops tickets scan`` call, as often as they
+like: each open deadline of a ticket, complaint or work order gets at most one reminder
+(when ``reminder_fraction`` of its allowed time has passed, on the rule's own clock) and
+at most one escalation to its unit's supervisor (when it is overdue), per due time. A
+deadline moved by an approved extension has a new due time and so may be reminded again.
+The unique key in ``deadline_reminders`` makes a repeated or concurrent scan harmless.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from sqlite_utils import Database
+
+from server.accounts.store import AccountStore
+from server.clock import Clock
+from server.policy import PolicyProfile, WorkCalendar
+from server.tickets.categories import remind_time
+from server.tickets.clusters import QualityWatch
+from server.tickets.model import (
+    ItemKind,
+    OverdueItem,
+    Reminder,
+    ReminderLevel,
+    ScanResult,
+)
+from server.tickets.store import Row, TicketStore
+from server.timefmt import from_db, to_db
+
+#: recipient id prefix for a crew (a work order's assignee is its crew)
+CREW_PREFIX: Final = "crew:"
+
+
+def reminder_from(r: Row) -> Reminder:
+    return Reminder(
+        id=int(r["id"]), item_kind=ItemKind(str(r["item_kind"])),  # type: ignore[call-overload]
+        item_id=str(r["item_id"]), rule=str(r["rule"]), due_at=from_db(str(r["due_at"])),
+        level=ReminderLevel(str(r["level"])),
+        recipient_id=r["recipient_id"],  # type: ignore[arg-type]
+        created_at=from_db(str(r["created_at"])), note=str(r["note"]),
+    )
+
+
+class ReminderService:
+    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
+                 calendar: WorkCalendar, watch: QualityWatch | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.profile = profile
+        self.calendar = calendar
+        self.watch = watch
+        self.store = TicketStore(db)
+        self.accounts = AccountStore(db)
+
+    def supervisor_of(self, unit: str) -> str | None:
+        """The unit's supervisor (first by id when a unit has several)."""
+        people = self.accounts.supervisors_of_unit(unit) if unit else []
+        return people[0].id if people else None
+
+    def _work_order_items(self, now: datetime) -> tuple[list[Row], list[Row]]:
+        """Open work-order deadlines due for a reminder, and those overdue."""
+        fraction = self.profile.thresholds.reminder_fraction
+        remind, overdue = [], []
+        for r in self.store.open_work_order_deadlines(now):
+            due = from_db(str(r["due_at"]))
+            if due <= now:
+                overdue.append(r)
+            rule = self.profile.rules.get(str(r["rule"]))
+            if rule is None or rule.unit is None:
+                # a rule this profile lacks: remind at the same share of calendar time
+                start = from_db(str(r["starts_at"]))
+                at = start + (due - start) * fraction
+            else:
+                at = remind_time(from_db(str(r["starts_at"])), rule, self.calendar, fraction)
+            if at <= now:
+                remind.append(r)
+        return remind, overdue
+
+    def scan(self, now: datetime | None = None) -> ScanResult:
+        """Record every reminder and escalation due by ``now``; returns the new ones."""
+        at = now or self.clock()
+        desk_remind = self.store.open_desk_deadlines(at, "remind_at")
+        desk_overdue = self.store.open_desk_deadlines(at, "due_at")
+        wo_remind, wo_overdue = self._work_order_items(at)
+        created: list[int] = []
+        with self.db.atomic():
+            for r in [*desk_remind, *wo_remind]:
+                recipient, note = self._assignee(r)
+                created += self._add(r, ReminderLevel.REMIND, recipient, note, at)
+            for r in [*desk_overdue, *wo_overdue]:
+                recipient = (str(r["supervisor_id"]) if r.get("supervisor_id")
+                             else self.supervisor_of(str(r["unit"] or "")))
+                note = "" if recipient else f"no supervisor found for unit {r['unit']!r}"
+                created += self._add(r, ReminderLevel.ESCALATE, recipient, note, at)
+        retried = self.watch.retry_unsent(at) if self.watch is not None else 0
+        rows = {int(r["id"]): r for r in self.store.reminders(  # type: ignore[call-overload]
+            recipient_id=None, level=None, limit=max(len(created), 1) + 50)}
+        return ScanResult(at=at, reminders=[reminder_from(rows[i]) for i in created if i in rows],
+                          alerts_retried=retried)
+
+    def _assignee(self, r: Row) -> tuple[str | None, str]:
+        if r.get("assignee_id"):
+            return str(r["assignee_id"]), ""
+        if r.get("crew_id"):
+            return CREW_PREFIX + str(r["crew_id"]), ""
+        sup = self.supervisor_of(str(r["unit"] or ""))
+        return sup, ("nobody is assigned: the unit's supervisor is reminded" if sup
+                     else f"nobody is assigned and unit {r['unit']!r} has no supervisor")
+
+    def _add(self, r: Row, level: ReminderLevel, recipient: str | None, note: str,
+             at: datetime) -> list[int]:
+        new_id = self.store.add_reminder({
+            "item_kind": str(r["item_kind"]), "item_id": str(r["item_id"]),
+            "rule": str(r["rule"]), "due_at": str(r["due_at"]), "level": str(level),
+            "recipient_id": recipient, "created_at": to_db(at), "note": note})
+        return [] if new_id is None else [new_id]
+
+    def overdue(self, now: datetime | None = None) -> list[OverdueItem]:
+        """Every open deadline past due: the supervisors' chase list."""
+        at = now or self.clock()
+        _, wo_overdue = self._work_order_items(at)
+        items = [OverdueItem(
+            item_kind=ItemKind(str(r["item_kind"])), item_id=str(r["item_id"]),
+            rule=str(r["rule"]), due_at=from_db(str(r["due_at"])), unit=str(r["unit"] or ""),
+            assignee_id=(str(r["assignee_id"]) if r.get("assignee_id") else
+                         CREW_PREFIX + str(r["crew_id"]) if r.get("crew_id") else None),
+        ) for r in [*self.store.open_desk_deadlines(at, "due_at"), *wo_overdue]]
+        return sorted(items, key=lambda i: (i.due_at, i.item_kind, i.item_id))
+
+    def list(self, *, recipient_id: str | None = None, level: ReminderLevel | None = None,
+             limit: int = 100) -> list[Reminder]:
+        return [reminder_from(r) for r in self.store.reminders(
+            recipient_id=recipient_id, level=None if level is None else str(level),
+            limit=limit)]
+
+    def escalate_now(self, kind: ItemKind, item_id: str, rule: str, due_at: datetime,
+                     unit: str, note: str) -> int | None:
+        """An escalation that a domain event demands at once (an unsatisfied return
+        visit); call inside the event's transaction."""
+        return self.store.add_reminder({
+            "item_kind": str(kind), "item_id": item_id, "rule": rule, "due_at": to_db(due_at),
+            "level": str(ReminderLevel.ESCALATE), "recipient_id": self.supervisor_of(unit),
+            "created_at": to_db(self.clock()), "note": note})

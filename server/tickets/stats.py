@@ -1,0 +1,164 @@
+"""Service statistics per rule, unit, crew and period, against the profile's targets.
+
+Metrics (each row names its rule, target and clause):
+
+- ``timeliness``: share of decided deadlines met in time, per source and rule, and
+  overall (rule ``*``); target ``timeliness_rate`` (ZJ: >= 97 %).
+- ``burst_on_time_arrival``: burst crews on site in time; target 100 % (JN 8.2).
+- ``repair_without_shutoff``: finished burst repairs that kept the water on; >= 90 %
+  (JN 8.2). Repairs whose crew did not record ``water_shut_off`` are left out and counted.
+- ``complaint_closed_in_time``: complaint rounds handled within 2 days (JN 12).
+- ``return_visit_satisfaction``: return visits that found the customer satisfied.
+
+A deadline is *decided* once it was met or its due time passed; one still inside its limit
+neither helps nor hurts. The numbers are tallied by SQL in the store; this module only
+combines them, so the same code serves the route, the CLI, CSV and the benchmark.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime
+from typing import Final
+
+import msgspec
+from sqlite_utils import Database
+
+from server.clock import Clock
+from server.policy import PolicyProfile
+from server.tickets.errors import BadTicketInputError
+from server.tickets.store import PERIODS, TICKET_GROUPS, Row, TicketStore
+
+SOURCES: Final = ("ticket", "complaint", "work_order")
+GROUPS: Final = tuple(TICKET_GROUPS)
+
+
+class StatsRow(msgspec.Struct, frozen=True, kw_only=True):
+    metric: str
+    source: str
+    rule: str
+    group: str
+    period: str
+    total: int
+    decided: int
+    achieved: int
+    open_overdue: int = 0
+    unknown: int = 0
+    rate: float | None
+    target: float | None
+    meets_target: bool | None
+    clause: str
+
+
+class StatsReport(msgspec.Struct, frozen=True, kw_only=True):
+    profile: str
+    since: datetime
+    until: datetime
+    group_by: str
+    period: str
+    rows: list[StatsRow]
+
+
+def _row(metric: str, source: str, rule: str, group: str, period: str, total: int,
+         decided: int, achieved: int, target: float | None, clause: str,
+         open_overdue: int = 0, unknown: int = 0) -> StatsRow:
+    rate = achieved / decided if decided else None
+    return StatsRow(metric=metric, source=source, rule=rule, group=group, period=period,
+                    total=total, decided=decided, achieved=achieved,
+                    open_overdue=open_overdue, unknown=unknown, rate=rate, target=target,
+                    meets_target=None if rate is None or target is None else rate >= target,
+                    clause=clause)
+
+
+def _int(v: object) -> int:
+    return int(v or 0)  # type: ignore[call-overload]
+
+
+def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff: list[Row],
+                 visits: list[Row], *, since: datetime, until: datetime, group_by: str,
+                 period: str) -> StatsReport:
+    """Combine the store's tallies into report rows (pure)."""
+    target = profile.rule("timeliness_rate")
+    rows: list[StatsRow] = []
+    overall: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for source in SOURCES:
+        for t in tallies.get(source, []):
+            rule, grp, per = str(t["rule"]), str(t["grp"]), str(t["period"])
+            total, decided = _int(t["total"]), _int(t["decided"])
+            on_time, late_open = _int(t["on_time"]), _int(t["open_overdue"])
+            known = profile.rules.get(rule)
+            rows.append(_row("timeliness", source, rule, grp, per, total, decided, on_time,
+                             target.limit, known.clause if known else "",
+                             open_overdue=late_open))
+            acc = overall[(grp, per)]
+            acc[0] += total
+            acc[1] += decided
+            acc[2] += on_time
+            acc[3] += late_open
+            if source == "work_order" and rule == "burst_arrival":
+                goal = profile.rule("burst_on_time_arrival")
+                rows.append(_row("burst_on_time_arrival", source, rule, grp, per, total,
+                                 decided, on_time, goal.limit, goal.clause,
+                                 open_overdue=late_open))
+            if source == "complaint" and rule == "complaint_close":
+                rows.append(_row("complaint_closed_in_time", source, rule, grp, per, total,
+                                 decided, on_time, None, profile.rule(rule).clause,
+                                 open_overdue=late_open))
+    for (grp, per), (total, decided, on_time, late_open) in sorted(overall.items()):
+        rows.append(_row("timeliness", "all", "*", grp, per, total, decided, on_time,
+                         target.limit, target.clause, open_overdue=late_open))
+    goal = profile.rule("repair_without_shutoff")
+    for s in shutoff:
+        total, unknown = _int(s["total"]), _int(s["unknown"])
+        rows.append(_row("repair_without_shutoff", "work_order", "repair_without_shutoff",
+                         str(s["grp"]), str(s["period"]), total, total - unknown,
+                         _int(s["without_shutoff"]), goal.limit, goal.clause, unknown=unknown))
+    for v in visits:
+        total = _int(v["total"])
+        rows.append(_row("return_visit_satisfaction", "complaint", "complaint_return_visit",
+                         str(v["grp"]), str(v["period"]), total, total, _int(v["satisfied"]),
+                         None, profile.rule("complaint_return_visit").clause))
+    return StatsReport(profile=profile.name, since=since, until=until, group_by=group_by,
+                       period=period, rows=rows)
+
+
+CSV_COLUMNS: Final = tuple(StatsRow.__struct_fields__)
+
+
+def to_csv(report: StatsReport) -> str:
+    """The report's rows as CSV (one header line; rates as decimals, empty when undecided)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in report.rows:
+        values = [getattr(r, c) for c in CSV_COLUMNS]
+        writer.writerow(["" if v is None else f"{v:.4f}" if isinstance(v, float) else v
+                         for v in values])
+    return out.getvalue()
+
+
+class StatsService:
+    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile) -> None:
+        self.clock = clock
+        self.profile = profile
+        self.store = TicketStore(db)
+
+    def report(self, *, since: datetime, until: datetime | None = None, group_by: str = "rule",
+               period: str = "all") -> StatsReport:
+        """Statistics of deadlines started in [since, until) (until defaults to now)."""
+        end = until or self.clock()
+        if group_by not in GROUPS:
+            raise BadTicketInputError(f"group_by must be one of {', '.join(GROUPS)}",
+                                      field="group_by")
+        if period not in PERIODS:
+            raise BadTicketInputError(f"period must be one of {', '.join(PERIODS)}",
+                                      field="period")
+        if since.tzinfo is None or end.tzinfo is None or since >= end:
+            raise BadTicketInputError("since must be an aware time before until", field="since")
+        tallies = {s: self.store.tallies(s, group_by, period, since, end) for s in SOURCES}
+        return build_report(self.profile, tallies,
+                            self.store.shutoff_counts(group_by, period, since, end),
+                            self.store.visit_counts(group_by, period, since, end),
+                            since=since, until=end, group_by=group_by, period=period)

@@ -1,0 +1,397 @@
+"""All SQL of the ticket and complaint desk, and its reads of the work-order tables.
+
+Rows come back as plain dicts (sqlite-utils ``query``); the services turn them into
+Structs. Column and table names only ever come from constants here; values are bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Final
+
+from sqlite_utils import Database
+
+from server.timefmt import to_db
+
+Row = dict[str, object]
+
+#: group-by columns a statistics request may name, per source (never user text in SQL)
+TICKET_GROUPS: Final = {"rule": "d.rule", "unit": "t.unit", "crew": "COALESCE(t.crew_id, '')",
+                        "channel": "t.channel", "category": "t.category", "all": "''"}
+COMPLAINT_GROUPS: Final = {"rule": "d.rule", "unit": "c.target_unit", "crew": "''",
+                           "channel": "c.channel", "category": "c.kind", "all": "''"}
+WORK_ORDER_GROUPS: Final = {"rule": "d.rule", "unit": "COALESCE(cr.unit, '')",
+                            "crew": "COALESCE(w.crew_id, '')", "channel": "'work_order'",
+                            "category": "w.type", "all": "''"}
+#: period keys in local (Asia/Shanghai, UTC+8, no DST) time
+PERIODS: Final = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m", "all": ""}
+
+
+def _period_sql(column: str, period: str) -> str:
+    fmt = PERIODS[period]
+    return "''" if not fmt else f"strftime('{fmt}', {column}, '+8 hours')"
+
+
+def _tally_sql(source: str, group_col: str, period_col: str) -> str:
+    """Per (rule, group, period): total, decided, on time, open and overdue at ``:until``."""
+    return (
+        f"SELECT d.rule AS rule, {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
+        "SUM(CASE WHEN (d.met_at IS NOT NULL AND d.met_at <= :until) OR d.due_at <= :until "
+        "THEN 1 ELSE 0 END) AS decided, "
+        "SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= :until AND d.met_at <= d.due_at "
+        "THEN 1 ELSE 0 END) AS on_time, "
+        "SUM(CASE WHEN (d.met_at IS NULL OR d.met_at > :until) AND d.due_at <= :until "
+        "THEN 1 ELSE 0 END) AS open_overdue "
+        f"FROM {source} WHERE d.starts_at >= :since AND d.starts_at < :until "
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+
+
+class TicketStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- numbers ------------------------------------------------------------------------
+    def next_number(self, prefix: str, day: str) -> str:
+        """``T20261123-0007``: unique per prefix and local day (call inside the write)."""
+        name = f"{prefix.lower()}:{day}"
+        self.db.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            [name],
+        )
+        value = self.db.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()[0]
+        return f"{prefix}{day}-{value:04d}"
+
+    # -- tickets ------------------------------------------------------------------------
+    def insert_ticket(self, row: Row, deadlines: Sequence[Row]) -> None:
+        self.db["tickets"].insert(row)
+        self.insert_ticket_deadlines(deadlines)
+
+    def insert_ticket_deadlines(self, deadlines: Sequence[Row]) -> None:
+        if deadlines:
+            self.db["ticket_deadlines"].insert_all(deadlines)
+
+    def ticket(self, ticket_id: str) -> Row | None:
+        rows = list(self.db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+        return rows[0] if rows else None
+
+    def tickets(self, *, status: str | None, unit: str | None, overdue_at: datetime | None,
+                limit: int) -> list[Row]:
+        """Newest first; ``overdue_at`` keeps tickets with an open deadline past due then."""
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("t.status = ?")
+            params.append(status)
+        if unit is not None:
+            where.append("t.unit = ?")
+            params.append(unit)
+        if overdue_at is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM ticket_deadlines d WHERE d.ticket_id = t.id "
+                "AND d.met_at IS NULL AND d.voided = 0 AND d.due_at <= ?)"
+            )
+            params.append(to_db(overdue_at))
+        params.append(limit)
+        return list(self.db.query(
+            f"SELECT t.* FROM tickets t WHERE {' AND '.join(where)} "
+            "ORDER BY t.created_at DESC, t.id DESC LIMIT ?", params,
+        ))
+
+    def ticket_deadlines(self, ticket_ids: Sequence[str]) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {i: [] for i in ticket_ids}
+        if not ticket_ids:
+            return out
+        marks = ",".join("?" * len(ticket_ids))
+        for r in self.db.query(
+            f"SELECT * FROM ticket_deadlines WHERE ticket_id IN ({marks}) "
+            "ORDER BY due_at, kind", list(ticket_ids),
+        ):
+            out[str(r["ticket_id"])].append(r)
+        return out
+
+    def update_ticket(self, ticket_id: str, version: int, changes: Row) -> bool:
+        """Optimistic update: False when the ticket moved past ``version`` meanwhile."""
+        cols = sorted(changes)
+        sets = ", ".join(f"{c} = :{c}" for c in cols)
+        cur = self.db.execute(
+            f"UPDATE tickets SET {sets}, version = version + 1 "
+            "WHERE id = :_id AND version = :_version",
+            {**changes, "_id": ticket_id, "_version": version},
+        )
+        return cur.rowcount == 1
+
+    def meet_ticket_deadline(self, ticket_id: str, kind: str, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE ticket_deadlines SET met_at = ? WHERE ticket_id = ? AND kind = ? "
+            "AND met_at IS NULL AND voided = 0", [to_db(at), ticket_id, kind],
+        )
+
+    def void_ticket_deadlines(self, ticket_id: str) -> None:
+        """A ticket that is not ours: its open clocks count for and against nobody."""
+        self.db.execute(
+            "UPDATE ticket_deadlines SET voided = 1 WHERE ticket_id = ? AND met_at IS NULL",
+            [ticket_id],
+        )
+
+    def move_ticket_deadline(self, ticket_id: str, kind: str, due_at: datetime,
+                             remind_at: datetime) -> None:
+        self.db.execute(
+            "UPDATE ticket_deadlines SET original_due_at = COALESCE(original_due_at, due_at), "
+            "due_at = ?, remind_at = ? WHERE ticket_id = ? AND kind = ?",
+            [to_db(due_at), to_db(remind_at), ticket_id, kind],
+        )
+
+    def insert_extension(self, row: Row) -> None:
+        self.db["ticket_extensions"].insert(row)
+
+    def extensions(self, ticket_ids: Sequence[str]) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {i: [] for i in ticket_ids}
+        if not ticket_ids:
+            return out
+        marks = ",".join("?" * len(ticket_ids))
+        for r in self.db.query(
+            f"SELECT * FROM ticket_extensions WHERE ticket_id IN ({marks}) "
+            "ORDER BY requested_at, id", list(ticket_ids),
+        ):
+            out[str(r["ticket_id"])].append(r)
+        return out
+
+    def decide_extension(self, ext_id: str, status: str, by: str | None, at: datetime,
+                         note: str) -> bool:
+        cur = self.db.execute(
+            "UPDATE ticket_extensions SET status = ?, decided_by = ?, decided_at = ?, note = ? "
+            "WHERE id = ? AND status = 'pending'", [status, by, to_db(at), note, ext_id],
+        )
+        return cur.rowcount == 1
+
+    # -- complaints ---------------------------------------------------------------------
+    def insert_complaint(self, row: Row, deadlines: Sequence[Row]) -> None:
+        self.db["complaints"].insert(row)
+        self.insert_complaint_deadlines(deadlines)
+
+    def insert_complaint_deadlines(self, deadlines: Sequence[Row]) -> None:
+        if deadlines:
+            self.db["complaint_deadlines"].insert_all(deadlines)
+
+    def complaint(self, complaint_id: str) -> Row | None:
+        rows = list(self.db.query("SELECT * FROM complaints WHERE id = ?", [complaint_id]))
+        return rows[0] if rows else None
+
+    def complaint_by_number(self, number: str) -> Row | None:
+        rows = list(self.db.query("SELECT * FROM complaints WHERE number = ?", [number]))
+        return rows[0] if rows else None
+
+    def complaints(self, *, status: str | None, limit: int) -> list[Row]:
+        if status is None:
+            return list(self.db.query(
+                "SELECT * FROM complaints ORDER BY received_at DESC, id DESC LIMIT ?", [limit]))
+        return list(self.db.query(
+            "SELECT * FROM complaints WHERE status = ? ORDER BY received_at DESC, id DESC "
+            "LIMIT ?", [status, limit]))
+
+    def complaint_deadlines(self, complaint_id: str) -> list[Row]:
+        return list(self.db.query(
+            "SELECT * FROM complaint_deadlines WHERE complaint_id = ? ORDER BY round, due_at",
+            [complaint_id]))
+
+    def complaint_visits(self, complaint_id: str) -> list[Row]:
+        return list(self.db.query(
+            "SELECT * FROM complaint_visits WHERE complaint_id = ? ORDER BY round",
+            [complaint_id]))
+
+    def update_complaint(self, complaint_id: str, version: int, changes: Row) -> bool:
+        cols = sorted(changes)
+        sets = ", ".join(f"{c} = :{c}" for c in cols)
+        cur = self.db.execute(
+            f"UPDATE complaints SET {sets}, version = version + 1 "
+            "WHERE id = :_id AND version = :_version",
+            {**changes, "_id": complaint_id, "_version": version},
+        )
+        return cur.rowcount == 1
+
+    def meet_complaint_deadline(self, complaint_id: str, round_: int, rule: str,
+                                at: datetime) -> None:
+        self.db.execute(
+            "UPDATE complaint_deadlines SET met_at = ? WHERE complaint_id = ? AND round = ? "
+            "AND rule = ? AND met_at IS NULL", [to_db(at), complaint_id, round_, rule],
+        )
+
+    def insert_visit(self, row: Row) -> None:
+        self.db["complaint_visits"].insert(row)
+
+    def lookup_failures_since(self, number: str, since: datetime) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM complaint_lookup_failures WHERE number = ? AND at >= ?",
+            [number, to_db(since)]).fetchone()
+        return int(row[0])
+
+    def add_lookup_failure(self, number: str, at: datetime) -> None:
+        self.db.execute("INSERT INTO complaint_lookup_failures (number, at) VALUES (?, ?)",
+                        [number, to_db(at)])
+
+    # -- water-quality clusters and alerts ---------------------------------------------
+    def quality_candidates(self, kind: str, since: datetime, until: datetime,
+                           bbox: tuple[float, float, float, float] | None,
+                           compound: str) -> list[Row]:
+        """Unclustered complaints of ``kind`` received in [since, until], in the same
+        compound or (when located) inside ``bbox`` (min lon, min lat, max lon, max lat)."""
+        area = ["(compound != '' AND compound = :compound)"]
+        if bbox is not None:
+            area.append("(lon BETWEEN :x0 AND :x1 AND lat BETWEEN :y0 AND :y1)")
+        x0, y0, x1, y1 = bbox or (0.0, 0.0, 0.0, 0.0)
+        return list(self.db.query(
+            "SELECT id, compound, lon, lat, received_at FROM complaints "
+            "WHERE kind = :kind AND cluster_id IS NULL AND received_at >= :since "
+            f"AND received_at <= :until AND ({' OR '.join(area)}) ORDER BY received_at, id",
+            {"kind": kind, "since": to_db(since), "until": to_db(until), "compound": compound,
+             "x0": x0, "x1": x1, "y0": y0, "y1": y1},
+        ))
+
+    def live_clusters(self, kind: str, since: datetime) -> list[Row]:
+        return list(self.db.query(
+            "SELECT * FROM quality_clusters WHERE kind = ? AND last_at >= ? ORDER BY raised_at",
+            [kind, to_db(since)]))
+
+    def insert_cluster(self, row: Row, member_ids: Iterable[str]) -> None:
+        self.db["quality_clusters"].insert(row)
+        self.db.conn.executemany("UPDATE complaints SET cluster_id = ? WHERE id = ?",
+                                 [(row["id"], m) for m in member_ids])
+
+    def join_cluster(self, cluster_id: str, complaint_id: str, at: datetime) -> None:
+        self.db.execute("UPDATE complaints SET cluster_id = ? WHERE id = ?",
+                        [cluster_id, complaint_id])
+        self.db.execute(
+            "UPDATE quality_clusters SET count = count + 1, last_at = MAX(last_at, ?) "
+            "WHERE id = ?", [to_db(at), cluster_id])
+
+    def clusters(self, limit: int) -> list[Row]:
+        return list(self.db.query(
+            "SELECT * FROM quality_clusters ORDER BY raised_at DESC LIMIT ?", [limit]))
+
+    def insert_alert(self, row: Row) -> None:
+        self.db["desk_alerts"].insert(row)
+
+    def alert(self, alert_id: str) -> Row | None:
+        rows = list(self.db.query("SELECT * FROM desk_alerts WHERE id = ?", [alert_id]))
+        return rows[0] if rows else None
+
+    def alerts(self, limit: int) -> list[Row]:
+        return list(self.db.query(
+            "SELECT * FROM desk_alerts ORDER BY raised_at DESC LIMIT ?", [limit]))
+
+    def unsent_alerts(self) -> list[Row]:
+        return list(self.db.query(
+            "SELECT * FROM desk_alerts WHERE sent_at IS NULL ORDER BY raised_at"))
+
+    def record_alert_attempt(self, alert_id: str, sent_at: datetime | None,
+                             error: str | None) -> None:
+        self.db.execute(
+            "UPDATE desk_alerts SET attempts = attempts + 1, sent_at = ?, last_error = ? "
+            "WHERE id = ?", [None if sent_at is None else to_db(sent_at), error, alert_id])
+
+    # -- reminders and escalations -----------------------------------------------------
+    def open_desk_deadlines(self, now: datetime, column: str) -> list[Row]:
+        """Open ticket and complaint deadlines whose ``column`` (remind_at or due_at) has
+        come by ``now``, with the unit and assignee they concern."""
+        col = {"remind_at": "remind_at", "due_at": "due_at"}[column]
+        stamp = to_db(now)
+        rows = list(self.db.query(
+            "SELECT 'ticket' AS item_kind, d.ticket_id AS item_id, d.rule AS rule, "
+            "d.due_at AS due_at, t.unit AS unit, t.assignee_id AS assignee_id, "
+            "t.crew_id AS crew_id FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
+            f"WHERE d.met_at IS NULL AND d.voided = 0 AND d.{col} <= ?", [stamp]))
+        rows += list(self.db.query(
+            "SELECT 'complaint' AS item_kind, d.complaint_id AS item_id, d.rule AS rule, "
+            "d.due_at AS due_at, c.target_unit AS unit, NULL AS assignee_id, NULL AS crew_id "
+            "FROM complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id "
+            f"WHERE d.met_at IS NULL AND d.{col} <= ?", [stamp]))
+        return rows
+
+    def open_work_order_deadlines(self, until: datetime) -> list[Row]:
+        """Open work-order deadlines (the lead's table) that start before ``until``."""
+        return list(self.db.query(
+            "SELECT 'work_order' AS item_kind, d.work_order_id AS item_id, d.rule AS rule, "
+            "d.starts_at AS starts_at, d.due_at AS due_at, COALESCE(cr.unit, '') AS unit, "
+            "w.crew_id AS crew_id, cr.supervisor_id AS supervisor_id "
+            "FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
+            "LEFT JOIN crews cr ON cr.id = w.crew_id "
+            "WHERE d.met_at IS NULL AND d.starts_at <= ? "
+            "AND w.status NOT IN ('cancelled', 'verified')", [to_db(until)]))
+
+    def add_reminder(self, row: Row) -> int | None:
+        """Insert once per (item, rule, due time, level); None when it already exists."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO deadline_reminders (item_kind, item_id, rule, due_at, level, "
+            "recipient_id, created_at, note) VALUES (:item_kind, :item_id, :rule, :due_at, "
+            ":level, :recipient_id, :created_at, :note)", row)
+        return int(cur.lastrowid) if cur.rowcount == 1 and cur.lastrowid is not None else None
+
+    def reminder_exists(self, item_kind: str, item_id: str, rule: str, due_at: str,
+                        level: str) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM deadline_reminders WHERE item_kind = ? AND item_id = ? AND rule = ? "
+            "AND due_at = ? AND level = ?", [item_kind, item_id, rule, due_at, level],
+        ).fetchone() is not None
+
+    def reminders(self, *, recipient_id: str | None, level: str | None,
+                  limit: int) -> list[Row]:
+        where, params = ["1 = 1"], []
+        if recipient_id is not None:
+            where.append("recipient_id = ?")
+            params.append(recipient_id)
+        if level is not None:
+            where.append("level = ?")
+            params.append(level)
+        params.append(limit)
+        return list(self.db.query(
+            f"SELECT * FROM deadline_reminders WHERE {' AND '.join(where)} "
+            "ORDER BY id DESC LIMIT ?", params))
+
+    # -- statistics ----------------------------------------------------------------------
+    def tallies(self, source: str, group: str, period: str, since: datetime,
+                until: datetime) -> list[Row]:
+        """Deadline tallies of one source (ticket, complaint, work_order) by rule, group
+        and period; see ``_tally_sql`` for what each number means."""
+        if source == "ticket":
+            table = ("ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
+                     "AND d.voided = 0")
+            group_col = TICKET_GROUPS[group]
+        elif source == "complaint":
+            table = "complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id"
+            group_col = COMPLAINT_GROUPS[group]
+        else:
+            table = ("work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
+                     "LEFT JOIN crews cr ON cr.id = w.crew_id")
+            group_col = WORK_ORDER_GROUPS[group]
+        sql = _tally_sql(table, group_col, _period_sql("d.starts_at", period))
+        return list(self.db.query(sql, {"since": to_db(since), "until": to_db(until)}))
+
+    def shutoff_counts(self, group: str, period: str, since: datetime,
+                       until: datetime) -> list[Row]:
+        """Finished burst repairs, and how many needed the water shut off
+        (``fields.water_shut_off``; unknown when a crew did not record it)."""
+        group_col = WORK_ORDER_GROUPS[group if group != "rule" else "all"]
+        period_col = _period_sql("w.reported_at", period)
+        return list(self.db.query(
+            f"SELECT {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
+            "SUM(CASE WHEN json_extract(w.fields, '$.water_shut_off') = 0 THEN 1 ELSE 0 END) "
+            "AS without_shutoff, "
+            "SUM(CASE WHEN json_extract(w.fields, '$.water_shut_off') IS NULL THEN 1 ELSE 0 END)"
+            " AS unknown FROM work_orders w LEFT JOIN crews cr ON cr.id = w.crew_id "
+            "WHERE w.type = 'burst_repair' AND w.status IN ('completed', 'verified') "
+            "AND w.reported_at >= :since AND w.reported_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
+            {"since": to_db(since), "until": to_db(until)}))
+
+    def visit_counts(self, group: str, period: str, since: datetime,
+                     until: datetime) -> list[Row]:
+        """Return visits made and how many found the customer satisfied."""
+        group_col = COMPLAINT_GROUPS[group if group != "rule" else "all"]
+        period_col = _period_sql("v.visited_at", period)
+        return list(self.db.query(
+            f"SELECT {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
+            "SUM(v.satisfied) AS satisfied FROM complaint_visits v "
+            "JOIN complaints c ON c.id = v.complaint_id "
+            "WHERE v.visited_at >= :since AND v.visited_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
+            {"since": to_db(since), "until": to_db(until)}))
