@@ -1,0 +1,202 @@
+"""Errors raised by the hardware adapters.
+
+Every failure a device can cause surfaces as a subclass of :class:`HardwareError`, never as
+a bare ``ValueError`` from a parser or an ``OSError`` from a port: callers (the reading
+route, the evidence check, the CLI) branch on the class and show ``code`` to the user.
+
+Statuses follow the project table where a request is to blame (400 malformed input such as
+an uploaded NMEA log, 422 a rule broken such as a fix too poor for evidence). A device that
+answers badly or not at all is an upstream failure: 502 for a bad answer, 503 for a device
+that cannot be opened, 504 for no answer in time.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class HardwareError(Exception):
+    """Base of every hardware adapter error."""
+
+    code: ClassVar[str] = "hardware-error"
+    http_status: ClassVar[int] = 502
+    title: ClassVar[str] = "A field device failed"
+
+    def __init__(self, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, object] = extra
+
+
+class DeviceUrlError(HardwareError):
+    """A device setting such as ``serial:///dev/ttyUSB0?baud=4800`` cannot be used."""
+
+    code = "device-url-invalid"
+    http_status = 400
+    title = "Invalid device URL"
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"device URL {url!r}: {reason}", url=url, reason=reason)
+        self.url = url
+        self.reason = reason
+
+
+class DeviceUnavailableError(HardwareError):
+    """The port, file or socket behind a device URL cannot be opened or written."""
+
+    code = "device-unavailable"
+    http_status = 503
+    title = "Device unavailable"
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot use device {url!r}: {reason}", url=url, reason=reason)
+        self.url = url
+        self.reason = reason
+
+
+# --- GNSS -------------------------------------------------------------------------------
+
+
+class GnssError(HardwareError):
+    """Base of GNSS receiver errors."""
+
+    code = "gnss-error"
+
+
+class NmeaError(GnssError):
+    """A sentence is not valid NMEA 0183 or has a field that cannot be read."""
+
+    code = "nmea-invalid"
+    http_status = 400
+    title = "Invalid NMEA sentence"
+
+    def __init__(self, sentence: str, reason: str) -> None:
+        shown = sentence[:120]
+        super().__init__(f"{reason}: {shown!r}", sentence=shown, reason=reason)
+        self.sentence = shown
+        self.reason = reason
+
+
+class NmeaChecksumError(NmeaError):
+    """The ``*HH`` checksum of a sentence does not match its content."""
+
+    code = "nmea-checksum"
+
+
+class FixRejectedError(GnssError):
+    """A fix is too poor to serve as evidence of where a crew stood."""
+
+    code = "gnss-fix-rejected"
+    http_status = 422
+    title = "GNSS fix too poor for evidence"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail, reason=reason)
+        self.reason = reason
+
+
+class GnssTimeoutError(GnssError):
+    """No acceptable fix arrived before the deadline or the end of the stream."""
+
+    code = "gnss-timeout"
+    http_status = 504
+    title = "No usable GNSS fix in time"
+
+    def __init__(self, timeout_s: float, last_reason: str | None) -> None:
+        why = f"; last fix rejected: {last_reason}" if last_reason else ""
+        super().__init__(f"no acceptable fix within {timeout_s:g} s{why}",
+                         timeout_s=timeout_s, last_reason=last_reason)
+        self.timeout_s = timeout_s
+        self.last_reason = last_reason
+
+
+# --- meters (CJ/T 188) ------------------------------------------------------------------
+
+
+class MeterError(HardwareError):
+    """Base of meter bus errors."""
+
+    code = "meter-error"
+
+
+class FrameError(MeterError):
+    """Bytes on the bus are not a well-formed CJ/T 188 frame or answer."""
+
+    code = "meter-frame-invalid"
+    title = "Invalid meter frame"
+
+    def __init__(self, reason: str, raw: bytes = b"") -> None:
+        shown = raw[:64].hex(" ")
+        super().__init__(f"{reason}" + (f" (bytes: {shown})" if shown else ""),
+                         reason=reason, raw=shown)
+        self.reason = reason
+        self.raw = raw
+
+
+class ChecksumError(FrameError):
+    """The CS byte is not the sum modulo 256 of the bytes from 0x68 through the data."""
+
+    code = "meter-checksum"
+    title = "Meter frame checksum mismatch"
+
+    def __init__(self, expected: int, actual: int, raw: bytes = b"") -> None:
+        super().__init__(f"checksum {actual:#04x} != computed {expected:#04x}", raw)
+        self.expected = expected
+        self.actual = actual
+        self.extra.update(expected=expected, actual=actual)
+
+
+class AddressMismatchError(MeterError):
+    """A meter answered, but not the one that was asked."""
+
+    code = "meter-address-mismatch"
+    title = "Another meter answered"
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"asked meter {expected}, got an answer from {actual}",
+                         expected=expected, actual=actual)
+        self.expected = expected
+        self.actual = actual
+
+
+class MeterTimeoutError(MeterError):
+    """The meter did not answer before the deadline."""
+
+    code = "meter-timeout"
+    http_status = 504
+    title = "Meter did not answer"
+
+    def __init__(self, address: str, timeout_s: float) -> None:
+        super().__init__(f"meter {address} did not answer within {timeout_s:g} s",
+                         address=address, timeout_s=timeout_s)
+        self.address = address
+        self.timeout_s = timeout_s
+
+
+class MeterRejectedError(MeterError):
+    """The meter answered with an abnormal-answer control code (bit 6 set)."""
+
+    code = "meter-rejected"
+    title = "Meter refused the request"
+
+    def __init__(self, address: str, control: int, status: int) -> None:
+        super().__init__(f"meter {address} answered abnormally (C={control:#04x}, "
+                         f"ST={status:#06x})", address=address, control=control,
+                         status=status)
+        self.address = address
+        self.control = control
+        self.status = status
+
+
+# --- printer ----------------------------------------------------------------------------
+
+
+class PrinterError(HardwareError):
+    """The notice could not be rendered or sent to the printer."""
+
+    code = "printer-error"
+    title = "Printing failed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, reason=reason)
+        self.reason = reason
