@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from server.routes.deps import principal, services
 from server.workorders.evidence import ReviewFlag
@@ -79,7 +79,7 @@ class SyncController(Controller):
 
     @get("/reviews", opt={"roles": OFFICE}, sync_to_thread=False)
     def reviews(self, request: Request[Any, Any, Any],
-                open_only: bool = Parameter(query="open", default=True)) -> list[ReviewFlag]:
+                open_only: bool = QueryParameter(name="open", default=True)) -> list[ReviewFlag]:
         return services(request).sync.reviews(open_only)
 
     @post("/reviews/{review_id:int}/resolution", opt={"roles": OFFICE}, sync_to_thread=False,
