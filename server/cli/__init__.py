@@ -8,9 +8,10 @@ from __future__ import annotations
 import click
 
 from server.cli.core import core_commands
+from server.cli.outages import outages
 from server.cli.workorders import workorders
 
-GROUPS: list[click.Command] = [workorders]
+GROUPS: list[click.Command] = [workorders, outages]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")

@@ -10,6 +10,7 @@ from litestar.types import ControllerRouterHandler
 from server.routes.accounts import AccountController, CrewController, DeviceController
 from server.routes.customers import CustomerController
 from server.routes.meta import MetaController
+from server.routes.outages import OutageController, OutageFeedController
 from server.routes.stats import StatsController
 from server.routes.sync import SyncController
 from server.routes.workorders import WorkOrderController
@@ -22,9 +23,11 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     StatsController,
     SyncController,
     WorkOrderController,
+    OutageController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     MetaController,
+    OutageFeedController,
 ]

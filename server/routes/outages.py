@@ -1,0 +1,131 @@
+"""Outages and their notices over HTTP: thin handlers over ``OutageDesk``.
+
+Office roles run the lifecycle; announcing inside the lead time needs a supervisor (the
+domain checks the role passed to it, so the rule is unit-tested). Gateways post delivery
+receipts with a device token of a service account; crews report posted door notices.
+The public feed (GeoJSON, iCalendar) needs no token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
+
+from notifications import (
+    AnnounceIn,
+    CancelIn,
+    DelayIn,
+    Delivery,
+    DoorNoticeDoneIn,
+    Notice,
+    Outage,
+    OutageIn,
+    OutageReport,
+    OutageState,
+    OutageTask,
+    ReceiptIn,
+)
+from server.outage_rules import OutageDesk
+from server.routes.deps import principal, services
+
+OFFICE = {"dispatcher", "supervisor", "admin"}
+FIELD_AND_OFFICE = {"crew_member", "dispatcher", "supervisor", "admin"}
+
+
+def desk(request: Request[Any, Any, Any]) -> OutageDesk:
+    outages: OutageDesk = services(request).outages
+    return outages
+
+
+def who(request: Request[Any, Any, Any]) -> str:
+    return principal(request).user_id
+
+
+class OutageController(Controller):
+    path = "/outages"
+    tags = ["outages"]
+
+    @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    def create(self, request: Request[Any, Any, Any], data: OutageIn) -> Outage:
+        return desk(request).create(who(request), data)
+
+    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    def list_outages(self, request: Request[Any, Any, Any],
+                     state: FromQuery[OutageState | None] = None) -> list[Outage]:
+        return desk(request).list([state] if state else None)
+
+    @get("/{outage_id:str}", opt={"roles": OFFICE}, sync_to_thread=False)
+    def get_outage(self, request: Request[Any, Any, Any], outage_id: str) -> Outage:
+        return desk(request).get(outage_id)
+
+    @post("/{outage_id:str}/announce", opt={"roles": OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def announce(self, request: Request[Any, Any, Any], outage_id: str,
+                 data: AnnounceIn) -> Outage:
+        p = principal(request)
+        return desk(request).announce(p.user_id, str(p.role), outage_id, data)
+
+    @post("/{outage_id:str}/start", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def start(self, request: Request[Any, Any, Any], outage_id: str) -> Outage:
+        return desk(request).start(who(request), outage_id)
+
+    @post("/{outage_id:str}/delay", opt={"roles": OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def delay(self, request: Request[Any, Any, Any], outage_id: str, data: DelayIn) -> Outage:
+        return desk(request).delay(who(request), outage_id, data)
+
+    @post("/{outage_id:str}/restore", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def restore(self, request: Request[Any, Any, Any], outage_id: str) -> Outage:
+        return desk(request).restore(who(request), outage_id)
+
+    @post("/{outage_id:str}/cancel", opt={"roles": OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def cancel(self, request: Request[Any, Any, Any], outage_id: str, data: CancelIn) -> Outage:
+        return desk(request).cancel(who(request), outage_id, data)
+
+    @get("/{outage_id:str}/notices", opt={"roles": OFFICE}, sync_to_thread=False)
+    def notices(self, request: Request[Any, Any, Any], outage_id: str) -> list[Notice]:
+        return desk(request).notices(outage_id)
+
+    @get("/{outage_id:str}/tasks", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False)
+    def tasks(self, request: Request[Any, Any, Any], outage_id: str) -> list[OutageTask]:
+        return desk(request).tasks(outage_id)
+
+    @get("/{outage_id:str}/report", opt={"roles": OFFICE}, sync_to_thread=False)
+    def report(self, request: Request[Any, Any, Any], outage_id: str) -> OutageReport:
+        return desk(request).report(outage_id)
+
+    @get("/{outage_id:str}/report.csv", opt={"roles": OFFICE}, sync_to_thread=False,
+         media_type="text/csv; charset=utf-8")
+    def report_csv(self, request: Request[Any, Any, Any], outage_id: str) -> str:
+        return desk(request).report_csv(outage_id)
+
+    @post("/tasks/{task_id:str}/door-notice", opt={"roles": FIELD_AND_OFFICE},
+          sync_to_thread=False, status_code=200)
+    def door_notice(self, request: Request[Any, Any, Any], task_id: str,
+                    data: DoorNoticeDoneIn) -> OutageTask:
+        return desk(request).door_notice_posted(task_id, data)
+
+    @post("/receipts", opt={"roles": {"dispatcher", "admin"}}, sync_to_thread=False,
+          status_code=200)
+    def receipt(self, request: Request[Any, Any, Any], data: ReceiptIn) -> Delivery:
+        return desk(request).receipt(data)
+
+
+class OutageFeedController(Controller):
+    """The website's planned-outage disclosure (no token: public facts only)."""
+
+    path = "/outages"
+    tags = ["public"]
+
+    @get("/feed.geojson", sync_to_thread=False, media_type="application/geo+json")
+    def geojson(self, request: Request[Any, Any, Any]) -> dict[str, object]:
+        return desk(request).feed_geojson()
+
+    @get("/feed.ics", sync_to_thread=False)
+    def ical(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        return Response(desk(request).feed_ical(), media_type="text/calendar; charset=utf-8")
