@@ -179,3 +179,103 @@ def m002_sync_evidence(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m010_fieldwork(db: Database) -> None:
+    """Field work (server/fieldwork): sealed notices, photo checks, reading routes,
+    readings, valve operations, isolation plans of bursts, marked lines."""
+    db.executescript(
+        """
+        CREATE TABLE fw_sealed_documents (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            work_order_id TEXT NOT NULL REFERENCES work_orders(id),
+            fields TEXT NOT NULL,
+            manifest TEXT NOT NULL,
+            content_hash TEXT NOT NULL UNIQUE,
+            prev_hash TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            sealed_at TEXT NOT NULL,
+            device_time TEXT,
+            user_id TEXT,
+            device_id TEXT,
+            discrepancies TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX fw_sealed_wo ON fw_sealed_documents(work_order_id);
+        -- a chain, not a tree: two documents can never link to the same predecessor
+        CREATE UNIQUE INDEX fw_sealed_prev ON fw_sealed_documents(prev_hash);
+        CREATE TABLE fw_photo_checks (
+            work_order_id TEXT NOT NULL REFERENCES work_orders(id),
+            sha256 TEXT NOT NULL,
+            step_key TEXT NOT NULL,
+            taken_at TEXT,
+            lon REAL,
+            lat REAL,
+            flags TEXT NOT NULL DEFAULT '[]',
+            site_distance_m REAL,
+            device_distance_m REAL,
+            checked_at TEXT,
+            device_time TEXT,
+            device_lon REAL,
+            device_lat REAL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (work_order_id, sha256, step_key)
+        );
+        CREATE TABLE fw_route_stops (
+            work_order_id TEXT NOT NULL REFERENCES work_orders(id),
+            position INTEGER NOT NULL,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            meter_no TEXT NOT NULL,
+            PRIMARY KEY (work_order_id, position),
+            UNIQUE (work_order_id, customer_id)
+        );
+        CREATE TABLE fw_readings (
+            id TEXT PRIMARY KEY,
+            work_order_id TEXT NOT NULL REFERENCES work_orders(id),
+            customer_id TEXT NOT NULL,
+            meter_no TEXT NOT NULL,
+            value REAL NOT NULL,
+            estimated INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            photo_sha256 TEXT,
+            flags TEXT NOT NULL DEFAULT '[]',
+            usage REAL,
+            note TEXT NOT NULL DEFAULT '',
+            server_time TEXT NOT NULL,
+            device_time TEXT,
+            user_id TEXT,
+            device_id TEXT
+        );
+        CREATE INDEX fw_readings_customer ON fw_readings(customer_id, server_time);
+        CREATE INDEX fw_readings_wo ON fw_readings(work_order_id);
+        CREATE TABLE fw_valve_operations (
+            id TEXT PRIMARY KEY,
+            work_order_id TEXT NOT NULL REFERENCES work_orders(id),
+            valve_id TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('closed','opened','inoperable')),
+            turns REAL,
+            note TEXT NOT NULL DEFAULT '',
+            server_time TEXT NOT NULL,
+            device_time TEXT,
+            user_id TEXT,
+            device_id TEXT
+        );
+        CREATE INDEX fw_valve_ops_wo ON fw_valve_operations(work_order_id, server_time);
+        CREATE TABLE fw_isolation_plans (
+            work_order_id TEXT PRIMARY KEY REFERENCES work_orders(id),
+            plan TEXT NOT NULL,
+            attached_at TEXT NOT NULL,
+            revision INTEGER NOT NULL DEFAULT 1,
+            affected_extra TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE fw_marked_lines (
+            work_order_id TEXT PRIMARY KEY REFERENCES work_orders(id),
+            line TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            device_time TEXT
+        );
+        """
+    )

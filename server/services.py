@@ -15,7 +15,9 @@ from server.accounts.service import AccountService
 from server.clock import Clock
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
+from server.fieldwork import Fieldwork
 from server.intents.service import SyncService
+from server.outage_rules import OutageDesk
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
 from server.settings import Settings
@@ -44,6 +46,10 @@ class Services:
                                 attachments_dir=settings.attachments_dir,
                                 attachment_max_bytes=settings.attachment_max_bytes,
                                 network_radius_m=settings.sync_network_radius_m)
+        self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
+                                   Path(settings.data_dir))
+        self.sync.fieldwork = self.fieldwork
+        self.outages = OutageDesk(self.db, clock, self.profile, settings)
 
     def close(self) -> None:
         self.db.close()

@@ -148,6 +148,10 @@ class RecordReading(_Intent, tag="record_reading"):
     meter_no: str | None = None
     step_key: str | None = None
     photo_sha256: str | None = None
+    #: reading routes (server/fieldwork): the account read, and for an estimate its reason
+    customer_id: str | None = None
+    estimated: bool = False
+    reason: str = ""
 
 
 class RecordValveOperation(_Intent, tag="record_valve_operation"):
@@ -166,10 +170,35 @@ class SignNotice(_Intent, tag="sign_notice"):
     signer_name: str
     signature_sha256: str
     step_key: str | None = None
+    #: field flows (server/fieldwork): the notice's fields as the customer saw them, the
+    #: pen strokes on a ``canvas`` (width, height) -- then ``signature_sha256`` is the
+    #: SHA-256 of the strokes' canonical JSON -- and the hashes of the notice's photos
+    document: dict[str, object] = msgspec.field(default_factory=dict)
+    strokes: list[list[tuple[float, float]]] = msgspec.field(default_factory=list)
+    canvas: tuple[int, int] | None = None
+    photos: list[str] = msgspec.field(default_factory=list)
+
+
+class CompleteStep(_Intent, tag="complete_step"):
+    """Evidence that is neither a file nor a reading: a check the crew confirms, a short
+    text or a document reference, filed under one step (field flows)."""
+
+    evidence_id: str
+    step_key: str
+    evidence_kind: str = "check"
+    value: str = "yes"
+
+
+class RecordMarkedLine(_Intent, tag="record_marked_line"):
+    """Line marking: GNSS fixes walked along the marks, (lon, lat, fix quality, hdop)."""
+
+    evidence_id: str
+    fixes: list[tuple[float, float, int, float | None]]
+    photos: list[str] = msgspec.field(default_factory=list)
 
 
 Intent = AdvanceStatus | UpdateFields | AttachEvidence | AddNote | RecordReading | \
-    RecordValveOperation | SignNotice
+    RecordValveOperation | SignNotice | CompleteStep | RecordMarkedLine
 
 
 def intent_kind(intent: Intent) -> str:

@@ -51,6 +51,9 @@ class Applied(msgspec.Struct, frozen=True, kw_only=True):
 
     outcome: Outcome = Outcome.APPLIED
     detail: str = ""
+    #: for a handler that applied a refusal's own effects (e.g. sending an order back)
+    #: and reports the mutation as rejected: the machine-readable reason
+    reason_code: str | None = None
 
 
 class Handler(Protocol[C_contra]):
@@ -111,7 +114,8 @@ class PushEngine(Generic[C]):
                     raise _NoHandlerError(f"this server has no handler for {kind!r}", kind=kind)
                 with self.db.atomic():
                     applied = handler(ctx, m)
-                result = MutationResult(id=m.id, outcome=applied.outcome, detail=applied.detail)
+                result = MutationResult(id=m.id, outcome=applied.outcome, detail=applied.detail,
+                                        reason_code=applied.reason_code)
             except sqlite3.Error:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure must end as a rejection

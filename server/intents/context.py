@@ -7,6 +7,7 @@ module (``server/intents/fieldwork.py``) can register its own for any kind.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -17,13 +18,19 @@ from server.workorders.model import WorkOrder
 from server.workorders.service import ENTITY, WorkOrderService
 from sync.changelog import ChangeOp, crew_scope, record_change
 
+if TYPE_CHECKING:
+    from server.fieldwork import Fieldwork
+
 
 class IntentContext:
     """One push's context: built per request by ``SyncService.push``."""
 
     def __init__(self, principal: Principal, workorders: WorkOrderService,
-                 evidence: EvidenceStore, now: datetime) -> None:
+                 evidence: EvidenceStore, now: datetime,
+                 fieldwork: Fieldwork | None = None) -> None:
         self.principal = principal
+        #: the field-work use cases (server/intents/fieldwork.py needs them)
+        self.fieldwork = fieldwork
         self.workorders = workorders
         self.evidence = evidence
         self.now = now

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 from sqlite_utils import Database
@@ -53,6 +54,9 @@ from sync.pull import pull_page
 from sync.push import PushEngine
 from sync.store import SyncStore
 
+if TYPE_CHECKING:
+    from server.fieldwork import Fieldwork
+
 
 def check_protocol(version: int) -> None:
     if version not in SUPPORTED_PROTOCOLS:
@@ -74,6 +78,8 @@ class SyncService:
         self.accounts = AccountStore(db)
         self.vault = AttachmentVault(db, attachments_dir, attachment_max_bytes, clock)
         self.handlers = build_handlers()
+        #: set by Services once field work is built (its intents need it)
+        self.fieldwork: Fieldwork | None = None
         self.engine: PushEngine[IntentContext] = PushEngine(db, self.handlers, self._keep_rejected,
                                                             clock)
 
@@ -112,7 +118,8 @@ class SyncService:
         check_protocol(req.protocol)
         now = self.clock()
         device_id, skew = self._device(principal, req.device_time, now)
-        ctx = IntentContext(principal, self.workorders, self.evidence, now)
+        ctx = IntentContext(principal, self.workorders, self.evidence, now,
+                            fieldwork=self.fieldwork)
         response = self.engine.push(device_id, req, ctx)
         with self.db.atomic():
             self.store.note_push(device_id, now, skew)

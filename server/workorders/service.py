@@ -7,6 +7,7 @@ entries together, so a tablet never sees an uncommitted change and never misses 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
@@ -73,6 +74,8 @@ class WorkOrderService:
         self.accounts = AccountStore(db)
         self.customers = CustomerStore(db)
         self.audit = AuditStore(db)
+        #: set by server.fieldwork: raises when a required step lacks evidence (409)
+        self.completion_check: Callable[[WorkOrder], None] | None = None
 
     # -- reading ---------------------------------------------------------------------
     def _visible(self, principal: Principal, wo: WorkOrder) -> None:
@@ -160,6 +163,8 @@ class WorkOrderService:
                 refusal.reason, work_order_id=wo_id, reason_code=refusal.code,
                 current_status=str(wo.status), requested_status=str(data.to),
             )
+        if data.to is Status.COMPLETED and self.completion_check is not None:
+            self.completion_check(wo)
         closed = now if data.to in CLOSED_STATUSES else None
         with self.db.atomic():
             if not self.store.update_status(wo_id, data.to, data.reason, now, closed, wo.version):

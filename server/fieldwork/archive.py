@@ -1,0 +1,291 @@
+"""The sealed-notice archive: sign a notice, seal it onto the chain, verify it later.
+
+``sign_notice`` is what a tablet's ``sign_notice`` mutation becomes: the filled notice
+and the customer's strokes are checked, the strokes rendered to PNG and SVG, every
+attachment stored by hash, the document sealed (``server.fieldwork.sealing``) and the
+order's steps credited (signature, readings, account check) — all in one transaction,
+so a notice is never sealed without its evidence or the other way round.
+
+``verify`` recomputes everything from what is stored now and says exactly what changed:
+which field, which attachment, whether the manifest or signature was touched, and
+whether the links to the previous and next documents hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+from sqlite_utils import Database
+
+from server.accounts.model import Principal
+from server.clock import Clock
+from server.fieldwork.errors import NoticeNotFoundError, WrongWorkOrderTypeError
+from server.fieldwork.notices import (
+    MeterReplacementNotice,
+    NoticeKind,
+    SignNoticeIn,
+    check_notice,
+    discrepancies,
+    kind_of,
+    to_fields,
+)
+from server.fieldwork.printing import find_cjk_font, render_notice_pdf, render_notice_text
+from server.fieldwork.sealing import (
+    GENESIS_HASH,
+    FieldChange,
+    SealedFields,
+    UtilityKey,
+    compare_attachments,
+    compare_fields,
+    manifest_hash,
+    seal,
+    sha256_hex,
+    signature_valid,
+)
+from server.fieldwork.service import FieldworkService, Item
+from server.fieldwork.signatures import SignatureStrokes, to_png, to_svg, validate
+from server.fieldwork.store import SealedRow
+from server.workorders.model import WorkOrder, WorkOrderType
+
+_NOTICE_FOR: dict[NoticeKind, WorkOrderType] = {
+    NoticeKind.METER_REPLACEMENT: WorkOrderType.METER_REPLACEMENT,
+    NoticeKind.METER_REMOVAL: WorkOrderType.METER_REMOVAL,
+}
+
+
+class SealedNotice(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    kind: str
+    work_order_id: str
+    fields: SealedFields
+    attachments: dict[str, str]
+    content_hash: str
+    prev_hash: str
+    signature: str
+    key_id: str
+    sealed_at: datetime
+    #: fields where the notice differs from the customer record (flagged for the office)
+    discrepancies: list[str]
+
+
+class Verification(msgspec.Struct, frozen=True, kw_only=True):
+    document_id: str
+    kind: str
+    work_order_id: str
+    sealed_at: datetime
+    content_hash: str
+    key_id: str
+    #: True only when nothing changed and the chain links hold
+    intact: bool
+    signature_valid: bool
+    manifest_intact: bool
+    chain_intact: bool
+    changes: list[FieldChange]
+    chain_problems: list[str]
+    verified_at: datetime
+
+
+class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
+    documents: int
+    intact: bool
+    head_hash: str
+    broken: list[Verification]
+
+
+class PublicKey(msgspec.Struct, frozen=True, kw_only=True):
+    algorithm: str
+    key_id: str
+    public_key_hex: str
+    pem: str
+
+
+class NoticeArchive:
+    def __init__(self, db: Database, clock: Clock, fieldwork: FieldworkService,
+                 key_path: Path, font_path: str | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.fieldwork = fieldwork
+        self.store = fieldwork.store
+        self.blobs = fieldwork.blobs
+        self.key_path = key_path
+        self.font_path = font_path
+        self._key: UtilityKey | None = None
+
+    def key(self) -> UtilityKey:
+        if self._key is None:
+            self._key = UtilityKey.load_or_create(self.key_path)
+        return self._key
+
+    def public_key(self) -> PublicKey:
+        key = self.key()
+        return PublicKey(algorithm="Ed25519", key_id=key.key_id,
+                         public_key_hex=key.public_raw.hex(), pem=key.public_pem())
+
+    # -- sealing -------------------------------------------------------------------------
+    def sign_notice(self, principal: Principal, data: SignNoticeIn,
+                    device_time: datetime | None = None) -> SealedNotice:
+        kind = kind_of(data.notice)
+        wo = self.fieldwork.workorders.get(principal, data.work_order_id)
+        if wo.type is not _NOTICE_FOR[kind]:
+            raise WrongWorkOrderTypeError(f"a {kind} belongs to a {_NOTICE_FOR[kind]}",
+                                          work_order_id=wo.id, type=str(wo.type))
+        doc_id = data.document_id or str(uuid.uuid4())
+        existing = self.store.sealed(doc_id)
+        if existing is not None:  # a retried push: the document is sealed already
+            return self._out(existing)
+        validate(data.signature)
+        check_notice(data.notice)
+        if kind is NoticeKind.METER_REMOVAL:
+            self.fieldwork.start_removal(principal, wo.id, device_time)
+        customer = self.fieldwork.customers.get(wo.customer_id) if wo.customer_id else None
+        flagged = discrepancies(data.notice, customer) if customer else []
+        png_sha = self.blobs.put(to_png(data.signature))
+        attachments = {"signature_png": png_sha}
+        attachments |= {f"photo:{i}": sha for i, sha in enumerate(data.photos)}
+        # the strokes are sealed as a field: their digest is the signature's own hash
+        fields = to_fields(data.notice) | {"signature": msgspec.to_builtins(data.signature)}
+        step, entries, extra = _credits(kind, data, doc_id, png_sha)
+        sealed: list[SealedRow] = []
+
+        def write(_updated: WorkOrder) -> None:
+            s = seal(self.key(), document_id=doc_id, kind=str(kind), work_order_id=wo.id,
+                     fields=fields, attachments=attachments, sealed_at=self.clock(),
+                     prev_hash=self.store.last_hash())
+            self.store.insert_sealed(doc_id=doc_id, kind=str(kind), work_order_id=wo.id,
+                                     fields=fields, manifest=s.manifest,
+                                     content_hash=s.content_hash, signature=s.signature,
+                                     device_time=device_time, user_id=principal.user_id,
+                                     device_id=principal.device_id, discrepancies=flagged)
+            for other_step, other_entries in extra:
+                self.fieldwork.add_evidence(principal, wo.id, other_step, other_entries,
+                                            device_time)
+            row = self.store.sealed(doc_id)
+            assert row is not None  # noqa: S101 -- inserted just above
+            sealed.append(row)
+
+        with self.db.atomic():
+            self.fieldwork.add_evidence(principal, wo.id, step, entries, device_time,
+                                        after=write)
+        return self._out(sealed[0])
+
+    def _out(self, row: SealedRow) -> SealedNotice:
+        attachments = row.manifest.attachments if row.manifest else {}
+        return SealedNotice(id=row.id, kind=row.kind, work_order_id=row.work_order_id,
+                            fields=row.fields, attachments=dict(attachments),
+                            content_hash=row.content_hash, prev_hash=row.prev_hash,
+                            signature=row.signature, key_id=row.key_id,
+                            sealed_at=row.sealed_at, discrepancies=row.discrepancies)
+
+    def _row(self, doc_id: str) -> SealedRow:
+        row = self.store.sealed(doc_id)
+        if row is None:
+            raise NoticeNotFoundError(f"no sealed notice {doc_id}", document_id=doc_id)
+        return row
+
+    def get(self, principal: Principal, doc_id: str) -> SealedNotice:
+        row = self._row(doc_id)
+        self.fieldwork.workorders.get(principal, row.work_order_id)
+        return self._out(row)
+
+    def for_work_order(self, principal: Principal, wo_id: str) -> list[SealedNotice]:
+        self.fieldwork.workorders.get(principal, wo_id)
+        return [self._out(r) for r in self.store.sealed_for(wo_id)]
+
+    # -- verification --------------------------------------------------------------------
+    def verify(self, doc_id: str) -> Verification:
+        return self._verify(self._row(doc_id))
+
+    def _verify(self, row: SealedRow) -> Verification:
+        key = self.key()
+        changes: list[FieldChange] = []
+        problems: list[str] = []
+        manifest = row.manifest
+        manifest_ok = manifest is not None and manifest_hash(manifest) == row.content_hash
+        if manifest is None:
+            changes.append(FieldChange(part="manifest", name="manifest", change="modified"))
+        else:
+            if not manifest_ok:
+                changes.append(FieldChange(part="manifest", name="manifest", change="modified"))
+            changes += compare_fields(manifest, row.fields)
+            current = {role: (None if (data := self.blobs.read(sha)) is None
+                              else sha256_hex(data))
+                       for role, sha in manifest.attachments.items()}
+            changes += compare_attachments(manifest, current)
+            if manifest.prev_hash != row.prev_hash:
+                problems.append("the stored previous hash differs from the sealed one")
+        sig_ok = (row.key_id == key.key_id
+                  and signature_valid(key.public_raw, row.content_hash, row.signature))
+        if row.key_id != key.key_id:
+            problems.append(f"sealed with key {row.key_id}, not the current key {key.key_id}")
+        before, after = self.store.neighbours(row.seq)
+        expected_prev = before.content_hash if before else GENESIS_HASH
+        if row.prev_hash != expected_prev:
+            problems.append("the link to the previous document is broken")
+        if after is not None and after.prev_hash != row.content_hash:
+            problems.append("the next document does not link to this one")
+        chain_ok = not any("link" in p or "previous" in p for p in problems)
+        return Verification(
+            document_id=row.id, kind=row.kind, work_order_id=row.work_order_id,
+            sealed_at=row.sealed_at, content_hash=row.content_hash, key_id=row.key_id,
+            intact=manifest_ok and sig_ok and chain_ok and not changes and not problems,
+            signature_valid=sig_ok, manifest_intact=manifest_ok, chain_intact=chain_ok,
+            changes=changes, chain_problems=problems, verified_at=self.clock())
+
+    def verify_chain(self, page: int = 500) -> ChainReport:
+        """Every sealed document, in order; linear in the archive's size."""
+        broken: list[Verification] = []
+        count, after, head = 0, 0, GENESIS_HASH
+        while rows := self.store.chain(after, page):
+            for row in rows:
+                result = self._verify(row)
+                if not result.intact:
+                    broken.append(result)
+                head = row.content_hash
+            count += len(rows)
+            after = rows[-1].seq
+        return ChainReport(documents=count, intact=not broken, head_hash=head, broken=broken)
+
+    # -- printing --------------------------------------------------------------------------
+    def _seal_block(self, row: SealedRow) -> dict[str, str]:
+        return {"document": row.id, "sealed_at": row.sealed_at.isoformat(),
+                "content_hash": row.content_hash, "prev_hash": row.prev_hash,
+                "key_id": row.key_id, "signature": row.signature}
+
+    def pdf(self, principal: Principal, doc_id: str) -> bytes:
+        row = self._row(doc_id)
+        self.fieldwork.workorders.get(principal, row.work_order_id)
+        png_sha = row.manifest.attachments.get("signature_png") if row.manifest else None
+        png = self.blobs.read(png_sha) if png_sha else None
+        return render_notice_pdf(row.kind, row.fields, self._seal_block(row), png,
+                                 find_cjk_font(self.font_path))
+
+    def signature_svg(self, principal: Principal, doc_id: str) -> str:
+        """The signature as SVG, drawn from the sealed strokes."""
+        row = self._row(doc_id)
+        self.fieldwork.workorders.get(principal, row.work_order_id)
+        return to_svg(msgspec.convert(row.fields.get("signature"), SignatureStrokes))
+
+    def text(self, principal: Principal, doc_id: str) -> str:
+        row = self._row(doc_id)
+        self.fieldwork.workorders.get(principal, row.work_order_id)
+        return render_notice_text(row.kind, row.fields, self._seal_block(row))
+
+
+def _credits(kind: NoticeKind, data: SignNoticeIn, doc_id: str, png_sha: str
+             ) -> tuple[str, list[Item], list[tuple[str, list[Item]]]]:
+    """The signature step and the other steps a sealed notice proves."""
+    notice = data.notice
+    if isinstance(notice, MeterReplacementNotice):
+        extra = [("verify_account", [Item(kind="check", ref=f"notice:{doc_id}")]),
+                 ("final_reading", [Item(kind="reading", ref=f"{doc_id}#final_reading")]),
+                 ("new_meter", [Item(kind="reading", ref=f"{doc_id}#initial_reading")])]
+        if notice.periodic and notice.consent:
+            extra.append(("consent", [Item(kind="signature", ref=f"{doc_id}#consent")]))
+        return "customer_signature", [Item(kind="signature", ref=doc_id, sha256=png_sha)], extra
+    extra = [("final_reading", [Item(kind="reading", ref=f"{doc_id}#final_reading")]),
+             ("illegal_use_check",
+              [Item(kind="check", ref=f"illegal_use={str(notice.illegal_use_found).lower()}")])]
+    return "removal_slip_signature", [Item(kind="signature", ref=doc_id, sha256=png_sha)], extra

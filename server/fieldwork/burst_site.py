@@ -1,0 +1,218 @@
+"""Burst repair use cases: arrival, isolation plan, valve operations, plan B, resurfacing.
+
+The isolation plan comes from ``geo`` (valves to close, each with its precomputed plan B).
+Dispatch attaches it to the burst order; the crew reports each valve it operated. A valve
+reported inoperable switches to its plan B at once (``burst.apply_inoperable``), the
+newly affected customers are recorded on the order and handed to ``on_affected`` (the
+outage-notice side adds them as recipients), and the ``valves_closed`` step is credited
+only when every valve of the plan in force is closed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+import msgspec
+
+from geo.model import IsolationPlan
+from server.accounts.model import Principal
+from server.clock import LOCAL_TZ
+from server.fieldwork.burst import (
+    ValveAction,
+    ValveCheck,
+    ValveOperation,
+    ValveOperationIn,
+    WorkingPlan,
+    apply_inoperable,
+    check_valves,
+)
+from server.fieldwork.errors import (
+    NoIsolationPlanError,
+    ValveNotInPlanError,
+    WrongWorkOrderTypeError,
+)
+from server.fieldwork.service import FieldworkService, Item
+from server.workorders.model import Status, TransitionIn, WorkOrder, WorkOrderType
+
+#: called with (work order id, customer ids newly without water, reason)
+AffectedHook = Callable[[str, list[str], str], None]
+
+#: resurfacing and customer calls are not done at night (JN)
+NIGHT_START = time(21, 0)
+DAY_START = time(8, 0)
+
+
+class ArrivalIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    work_order_id: str
+    device_time: datetime | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+
+class ResurfacingIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    work_order_id: str
+    area_m2: float
+    road: str = ""
+    note: str = ""
+    device_time: datetime | None = None
+
+
+class ResurfacingRequest(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    work_order_id: str
+    requested_at: datetime
+    #: same day unless requested at night, then the next morning (local time)
+    send_at: datetime
+    area_m2: float
+    road: str
+
+
+class BurstStatus(msgspec.Struct, frozen=True, kw_only=True):
+    work_order_id: str
+    plan_id: str
+    working: WorkingPlan
+    valves: ValveCheck
+    #: customers the original plan affects, and those plan B added
+    customer_count: int
+    extra_customer_ids: list[str]
+
+
+class ValveResult(msgspec.Struct, frozen=True, kw_only=True):
+    operation: ValveOperation
+    status: BurstStatus
+    plan_changed: bool
+    newly_affected: list[str]
+
+
+def next_daytime(at: datetime) -> datetime:
+    """``at`` if it is daytime in Shanghai, else the next 08:00 local (as UTC-aware)."""
+    local = at.astimezone(LOCAL_TZ)
+    if DAY_START <= local.time() < NIGHT_START:
+        return at
+    day = local.date() if local.time() < DAY_START else local.date() + timedelta(days=1)
+    return datetime.combine(day, DAY_START, tzinfo=LOCAL_TZ).astimezone(at.tzinfo)
+
+
+class BurstSite:
+    def __init__(self, fieldwork: FieldworkService, on_affected: AffectedHook | None = None
+                 ) -> None:
+        self.fw = fieldwork
+        self.store = fieldwork.store
+        self.on_affected = on_affected
+
+    def _burst(self, principal: Principal, wo_id: str) -> WorkOrder:
+        wo = self.fw.workorders.get(principal, wo_id)
+        if wo.type is not WorkOrderType.BURST_REPAIR:
+            raise WrongWorkOrderTypeError("only a burst repair has valves and arrival",
+                                          work_order_id=wo_id, type=str(wo.type))
+        return wo
+
+    def attach_plan(self, principal: Principal, wo_id: str, plan: IsolationPlan) -> BurstStatus:
+        """Dispatch fixes the isolation plan: the order now needs the valve step."""
+        wo = self._burst(principal, wo_id)
+
+        def keep(_updated: WorkOrder) -> None:
+            self.store.put_plan(wo_id, plan, self.fw.clock())
+
+        self.fw.add_evidence(principal, wo.id, "survey", [Item(kind="note", ref=f"plan:{plan.id}")],
+                             None, fields={"shutoff": True, "isolation_plan_id": plan.id,
+                                           "affected_customers": plan.customer_count},
+                             after=keep)
+        return self.status(principal, wo_id)
+
+    def status(self, principal: Principal, wo_id: str) -> BurstStatus:
+        self._burst(principal, wo_id)
+        found = self.store.plan(wo_id)
+        if found is None:
+            raise NoIsolationPlanError("no isolation plan attached", work_order_id=wo_id)
+        plan, _revision, _extra = found
+        ops = self.store.valve_ops(wo_id)
+        working = apply_inoperable(plan, [o.valve_id for o in ops
+                                          if o.action is ValveAction.INOPERABLE])
+        return BurstStatus(work_order_id=wo_id, plan_id=plan.id, working=working,
+                           valves=check_valves(working, ops),
+                           customer_count=plan.customer_count + len(working.extra_customer_ids),
+                           extra_customer_ids=working.extra_customer_ids)
+
+    def record_arrival(self, principal: Principal, data: ArrivalIn) -> WorkOrder:
+        """On site: the status change meets the arrival deadline (server time)."""
+        wo = self._burst(principal, data.work_order_id)
+        if wo.status in (Status.ASSIGNED, Status.EN_ROUTE):
+            if wo.status is Status.ASSIGNED:
+                self.fw.workorders.transition(principal, wo.id, TransitionIn(
+                    to=Status.EN_ROUTE, device_time=data.device_time))
+            wo = self.fw.workorders.transition(principal, wo.id, TransitionIn(
+                to=Status.ON_SITE, device_time=data.device_time))
+        arrival = next((d for d in wo.deadlines if d.rule == "burst_arrival"), None)
+        late = bool(arrival and arrival.met_at and arrival.met_at > arrival.due_at)
+        return self.fw.add_evidence(
+            principal, wo.id, "arrival",
+            [Item(kind="check", ref=f"on-site{':late' if late else ''}")], data.device_time,
+            fields={"arrival_late": late})
+
+    def record_valve_operation(self, principal: Principal, data: ValveOperationIn
+                               ) -> ValveResult:
+        wo = self._burst(principal, data.work_order_id)
+        self.fw._check_open(wo)  # noqa: SLF001 -- same package
+        before = self.status(principal, wo.id)
+        known = set(before.working.valves_to_close) | set(before.valves.closed)
+        plan_valves = self._all_plan_valves(wo.id)
+        if data.valve_id not in known and data.valve_id not in plan_valves:
+            raise ValveNotInPlanError(
+                f"valve {data.valve_id} is neither in the plan nor in any plan B",
+                work_order_id=wo.id, valve_id=data.valve_id,
+                valves_to_close=before.working.valves_to_close)
+        op = ValveOperation(id=data.operation_id or str(uuid.uuid4()), work_order_id=wo.id,
+                            valve_id=data.valve_id, action=data.action,
+                            server_time=self.fw.clock(), device_time=data.device_time,
+                            turns=data.turns, note=data.note)
+        with self.fw.db.atomic():
+            self.store.insert_valve_op(op, principal.user_id, principal.device_id)
+            after = self.status(principal, wo.id)
+            added = [c for c in after.extra_customer_ids if c not in before.extra_customer_ids]
+            changed = after.working.revision != before.working.revision
+            if changed:
+                self.store.set_plan_revision(wo.id, after.working.revision,
+                                             after.extra_customer_ids)
+                self.fw.add_evidence(
+                    principal, wo.id, "valves_closed",
+                    [], data.device_time,
+                    fields={"isolation_revision": after.working.revision,
+                            "affected_customers": after.customer_count,
+                            "plan_b_for": ",".join(after.working.inoperable)})
+            if after.valves.complete:
+                self.fw.add_evidence(
+                    principal, wo.id, "valves_closed",
+                    [Item(kind="check", ref=f"plan:{after.plan_id}:rev{after.working.revision}")],
+                    data.device_time)
+        if added and self.on_affected is not None:
+            self.on_affected(wo.id, added, f"valve {data.valve_id} inoperable: plan B")
+        return ValveResult(operation=op, status=after, plan_changed=changed,
+                           newly_affected=added)
+
+    def _all_plan_valves(self, wo_id: str) -> set[str]:
+        found = self.store.plan(wo_id)
+        if found is None:
+            raise NoIsolationPlanError("no isolation plan attached", work_order_id=wo_id)
+        plan = found[0]
+        out = {v.valve.valve_id for v in plan.valves_to_close}
+        for v in plan.valves_to_close:
+            if v.fallback is not None:
+                out |= {e.valve_id for e in v.fallback.extra_valves}
+        return out
+
+    def request_resurfacing(self, principal: Principal, data: ResurfacingIn
+                            ) -> ResurfacingRequest:
+        wo = self._burst(principal, data.work_order_id)
+        now = self.fw.clock()
+        req = ResurfacingRequest(id=str(uuid.uuid4()), work_order_id=wo.id, requested_at=now,
+                                 send_at=next_daytime(now), area_m2=data.area_m2,
+                                 road=data.road)
+        self.fw.add_evidence(principal, wo.id, "resurfacing_request",
+                             [Item(kind="document", ref=f"resurfacing:{req.id}")],
+                             data.device_time,
+                             fields={"resurfacing_send_at": req.send_at.isoformat(),
+                                     "resurfacing_area_m2": data.area_m2})
+        return req

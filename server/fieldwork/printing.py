@@ -1,0 +1,114 @@
+"""A printable copy of a sealed notice: PDF (fpdf2) with a CJK font and the seal.
+
+The notice is Chinese, so the PDF needs a font with CJK glyphs. fpdf2 embeds a subset of
+a TrueType font (a whole font would be megabytes per notice). We look for one in the
+configured path, then in the usual Debian locations (package ``fonts-wqy-microhei``, or
+``fonts-noto-cjk`` / ``fonts-droid-fallback``); without one, ``NoPrinterFontError`` says
+exactly what to install, and ``render_notice_text`` gives the plain text a receipt
+printer (ESC/POS) can print instead.
+
+The printout carries the document id, the content hash, the previous hash and the key
+id, so a paper copy can be checked against the archive (``waterops notices verify``).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Final
+
+from fpdf import FPDF
+
+from server.fieldwork.errors import NoPrinterFontError
+from server.fieldwork.sealing import SealedFields
+
+#: (path, index in a TrueType collection)
+FONT_CANDIDATES: Final[tuple[tuple[str, int], ...]] = (
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+)
+INSTALL_HINT: Final = "apt-get install -y fonts-wqy-microhei"
+
+TITLES: Final[dict[str, str]] = {
+    "meter_replacement_notice": "换表通知单 Meter replacement notice",
+    "meter_removal_slip": "撤表单 Meter removal slip",
+}
+
+#: field -> label printed on the notice, in print order
+LABELS: Final[tuple[tuple[str, str], ...]] = (
+    ("account_no", "户号 Account no."),
+    ("account_name", "户名 Account name"),
+    ("address", "地址 Address"),
+    ("meter_location", "表址 Meter location"),
+    ("diameter_mm", "口径 Diameter (mm)"),
+    ("old_meter_no", "旧表号 Old meter no."),
+    ("final_reading", "抄表止度 Final reading (m³)"),
+    ("new_meter_no", "新表号 New meter no."),
+    ("initial_reading", "新表起度 Initial reading (m³)"),
+    ("meter_no", "表号 Meter no."),
+    ("illegal_use_found", "违章用水 Illegal use found"),
+    ("pipe_cut", "已掐管 Inlet pipe cut"),
+    ("locking_gate_fitted", "已装锁闭阀 Locking gate fitted"),
+    ("periodic", "周期换表 Periodic replacement"),
+    ("consent", "用户同意 Customer consent"),
+    ("fault", "故障 Fault"),
+    ("crew_id", "班组 Crew"),
+    ("crew_members", "人员 Crew members"),
+    ("performed_at", "时间 Time"),
+    ("position", "位置 Position (lon, lat)"),
+)
+
+
+def find_cjk_font(configured: str | None = None) -> tuple[str, int] | None:
+    candidates = ([(configured, 0)] if configured else []) + list(FONT_CANDIDATES)
+    for path, index in candidates:
+        if Path(path).is_file():
+            return path, index
+    return None
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def render_notice_text(kind: str, fields: SealedFields, seal: dict[str, str]) -> str:
+    """The notice as plain text lines (for a receipt printer or a log)."""
+    lines = [TITLES.get(kind, kind), ""]
+    lines += [f"{label}: {_value(fields[name])}" for name, label in LABELS if name in fields]
+    lines += ["", *(f"{k}: {v}" for k, v in seal.items())]
+    return "\n".join(lines)
+
+
+def render_notice_pdf(kind: str, fields: SealedFields, seal: dict[str, str],
+                      signature_png: bytes | None, font: tuple[str, int] | None) -> bytes:
+    """An A5 PDF of the notice with the signature image and the seal block."""
+    if font is None:
+        raise NoPrinterFontError(f"no CJK font found; install one ({INSTALL_HINT})",
+                                 install=INSTALL_HINT)
+    pdf = FPDF(format=(148, 210))  # A5 in mm
+    pdf.set_creator("waterops")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_page()
+    pdf.add_font("cjk", "", font[0], collection_font_number=font[1])
+    pdf.set_font("cjk", size=14)
+    pdf.cell(0, 10, TITLES.get(kind, kind), new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font("cjk", size=9)
+    for name, label in LABELS:
+        if name in fields:
+            pdf.cell(52, 6, label)
+            pdf.multi_cell(0, 6, _value(fields[name]), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.cell(0, 6, "客户签名 Customer signature:", new_x="LMARGIN", new_y="NEXT")
+    if signature_png:
+        pdf.image(io.BytesIO(signature_png), w=60)
+    pdf.ln(2)
+    pdf.set_font("cjk", size=6)
+    for key, value in seal.items():
+        pdf.multi_cell(0, 3.5, f"{key}: {value}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

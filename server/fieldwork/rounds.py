@@ -1,0 +1,133 @@
+"""Reading rounds: a meter reader's ordered route and the readings recorded on it offline.
+
+Dispatch builds the route (an ordered list of accounts); the tablet shows each stop with
+the previous reading and the account's usual use, so the reader sees an anomaly at the
+meter. Readings arrive through sync (``record_reading``), each once (the device chooses
+its id). The route's ``readings`` step is credited when every stop has a reading, actual
+or estimated with its reason and photo.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from server.accounts.model import Principal
+from server.fieldwork.errors import NotOnRouteError, WrongWorkOrderTypeError
+from server.fieldwork.readings import (
+    Reading,
+    ReadingIn,
+    ReadingLimits,
+    RouteStop,
+    assess,
+    average_daily_use,
+    require_estimate_evidence,
+)
+from server.fieldwork.service import FieldworkService, Item
+from server.workorders.model import WorkOrder, WorkOrderType
+
+
+class RouteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The accounts of a route, in walking order."""
+
+    customer_ids: list[str]
+
+
+class Route(msgspec.Struct, frozen=True, kw_only=True):
+    work_order_id: str
+    stops: list[RouteStop]
+    read: int
+    total: int
+    readings: list[Reading]
+
+
+class ReadingRounds:
+    def __init__(self, fieldwork: FieldworkService,
+                 limits: ReadingLimits | None = None) -> None:
+        self.fw = fieldwork
+        self.store = fieldwork.store
+        self.limits = limits or ReadingLimits()
+
+    def _route_order(self, principal: Principal, wo_id: str) -> WorkOrder:
+        wo = self.fw.workorders.get(principal, wo_id)
+        if wo.type is not WorkOrderType.METER_READING_ROUTE:
+            raise WrongWorkOrderTypeError("only a reading route has stops",
+                                          work_order_id=wo_id, type=str(wo.type))
+        return wo
+
+    def set_route(self, principal: Principal, wo_id: str, data: RouteIn) -> Route:
+        wo = self._route_order(principal, wo_id)
+        self.fw._check_open(wo)  # noqa: SLF001 -- same package
+        customers = {c.id: c for c in self.fw.customers.get_many(list(data.customer_ids))}
+        unknown = [cid for cid in data.customer_ids if cid not in customers]
+        if unknown or len(set(data.customer_ids)) != len(data.customer_ids):
+            raise NotOnRouteError("a route lists known accounts, each once",
+                                  work_order_id=wo_id, unknown=unknown)
+        stops = [(i + 1, cid, customers[cid].meter_no or "")
+                 for i, cid in enumerate(data.customer_ids)]
+        with self.fw.db.atomic():
+            self.store.put_stops(wo_id, stops)
+        return self.route(principal, wo_id)
+
+    def route(self, principal: Principal, wo_id: str) -> Route:
+        self._route_order(principal, wo_id)
+        readings = self.store.readings(wo_id)
+        read = {r.customer_id for r in readings}
+        stops = [msgspec.structs.replace(s, read=s.customer_id in read)
+                 for s in self._stops(wo_id)]
+        return Route(work_order_id=wo_id, stops=stops, read=len(read & {s.customer_id
+                                                                        for s in stops}),
+                     total=len(stops), readings=readings)
+
+    def _stops(self, wo_id: str) -> list[RouteStop]:
+        customers = {c.id: c for c in self.fw.customers.get_many(
+            [cid for _p, cid, _m in self.store.stops(wo_id)])}
+        out = []
+        for position, cid, meter_no in self.store.stops(wo_id):
+            history = self.store.reading_history(cid, before_wo=wo_id)
+            last = history[-1] if history else None
+            same_meter = [(t, v) for t, v, m in history if m == meter_no]
+            out.append(RouteStop(
+                position=position, customer_id=cid, meter_no=meter_no,
+                address=customers[cid].address if cid in customers else "",
+                previous_reading=last[1] if last else None,
+                previous_read_at=last[0] if last else None,
+                previous_meter_no=last[2] if last else None,
+                average_daily_use=average_daily_use(same_meter)))
+        return out
+
+    def record_reading(self, principal: Principal, data: ReadingIn) -> Reading:
+        wo = self._route_order(principal, data.work_order_id)
+        self.fw._check_open(wo)  # noqa: SLF001 -- same package
+        reading_id = data.reading_id or str(uuid.uuid4())
+        if (existing := self.store.reading(reading_id)) is not None:
+            return existing  # a retried push
+        require_estimate_evidence(data)
+        stop = next((s for s in self._stops(wo.id) if s.customer_id == data.customer_id), None)
+        if stop is None:
+            raise NotOnRouteError("this account is not on the route",
+                                  work_order_id=wo.id, customer_id=data.customer_id)
+        now = self.fw.clock()
+        if data.meter_no != stop.meter_no:
+            # the reader found another meter than on record: treat as a new meter
+            stop = msgspec.structs.replace(stop, meter_no=data.meter_no)
+        flags, usage = assess(stop, data.value, now, data.estimated, self.limits)
+        reading = Reading(id=reading_id, work_order_id=wo.id, customer_id=data.customer_id,
+                          meter_no=data.meter_no, value=data.value, estimated=data.estimated,
+                          reason=data.reason.strip(), photo_sha256=data.photo_sha256,
+                          flags=flags, usage=None if usage is None else round(usage, 3),
+                          server_time=now, device_time=data.device_time, note=data.note)
+        with self.fw.db.atomic():
+            self.store.insert_reading(reading, principal.user_id, principal.device_id)
+            if data.photo_sha256:
+                self.store.put_pending_photo(wo.id, "readings", data.photo_sha256,
+                                             data.device_time, None, now)
+            total = len(self.store.stops(wo.id))
+            read = len({r.customer_id for r in self.store.readings(wo.id)})
+            if read == total:
+                self.fw.add_evidence(principal, wo.id, "readings",
+                                     [Item(kind="reading", ref=f"route:{read}/{total}")],
+                                     data.device_time)
+        self.fw.recheck_photos(wo)
+        return reading
