@@ -40,9 +40,14 @@ class CalendarOverrides(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     workdays: list[date] = msgspec.field(default_factory=list)
     #: extra days off (e.g. a local holiday)
     holidays: list[date] = msgspec.field(default_factory=list)
+    #: years past the package's range that this file describes completely (the utility
+    #: typed in the State Council's schedule before a package update): in them weekends
+    #: are days off and weekdays working days, except the days listed above
+    years: list[int] = msgspec.field(default_factory=list)
 
 
 def read_overrides(path: str | Path) -> CalendarOverrides:
+    """Read a utility's override file (TOML: ``workdays``, ``holidays``, ``years``)."""
     return msgspec.toml.decode(Path(path).read_bytes(), type=CalendarOverrides)
 
 
@@ -71,6 +76,7 @@ class WorkCalendar:
         self._overrides = overrides or CalendarOverrides()
         self._extra_work = set(self._overrides.workdays)
         self._extra_off = set(self._overrides.holidays)
+        self._own_years = set(self._overrides.years)
         self._first, self._last = self._known_years()
         self._cache: dict[date, bool] = {}
 
@@ -93,10 +99,12 @@ class WorkCalendar:
             result = True
         elif day in self._extra_off:
             result = False
-        else:
-            if not self._first <= day.year <= self._last:
-                raise CalendarRangeError(day, self._first, self._last)
+        elif self._first <= day.year <= self._last:
             result = bool(chinese_calendar.is_workday(day))
+        elif day.year in self._own_years:
+            result = day.weekday() < 5
+        else:
+            raise CalendarRangeError(day, self._first, self._last)
         self._cache[day] = result
         return result
 

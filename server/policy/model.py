@@ -85,6 +85,8 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
     #: quiet hours for non-urgent notices, local time
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
+    #: threshold name -> the clause it comes from (traceability, shown in docs/rules.md)
+    clauses: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,276 @@
+"""Every rule of every shipped profile: its value and clause against the digest of the
+standards, its deadline against an independent reference count, and the properties
+every deadline must have (never before its start; a later start never due earlier)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.policy import (
+    Direction,
+    PolicyProfile,
+    Rule,
+    TimeUnit,
+    WorkCalendar,
+    add_duration,
+    deadline_for,
+    load_profile,
+)
+from server.policy.deadlines import latest_before
+
+pytestmark = pytest.mark.unit
+
+SH: Final = ZoneInfo("Asia/Shanghai")
+PROFILES: Final = ("jinan", "liaocheng", "zhejiang", "strict")
+
+#: the digest of REQUIREMENTS.md: rule -> (limit, unit or None, clause must start with)
+BASE: Final[dict[str, tuple[float, str | None, str]]] = {
+    "burst_arrival": (30, "minutes", "JN"),
+    "burst_restore_small": (24, "hours", "JN 8.2 / LC §24"),
+    "burst_restore_large": (48, "hours", "JN 8.2 / LC §24"),
+    "third_party_damage_arrival": (1, "hours", "LC §30"),
+    "meter_removal": (2, "days", "JN 9.5"),
+    "meter_replacement": (36, "hours", "LC §15"),
+    "line_marking": (12, "hours", "LC §15(二)4"),
+    "complaint_contact": (20, "minutes", "JN 12"),
+    "complaint_close": (2, "days", "JN 12"),
+    "complaint_return_visit": (2, "working_days", "JN"),
+    "planned_outage_notice": (24, "hours", "JN 10.3.1"),
+    "planned_outage_notice_large": (48, "hours", "JN 10.3.1"),
+    "emergency_notice": (60, "minutes", "ZJ"),
+    "restoration_delay_notice": (30, "minutes", "LC §23"),
+    "customer_caused_outage_notice": (2, "hours", "LC §19"),
+    "temporary_supply_after": (24, "hours", "JN 10.3.1"),
+    "transfer_accept": (1, "working_hours", "LC §13"),
+    "sendback_urgent": (10, "minutes", "LC §14(五)"),
+    "sendback_question": (1, "hours", "LC §14(五)"),
+    "sendback_general": (2, "working_hours", "LC §14(五)"),
+    "hotline_life_property": (2, "hours", "LC §14(一)"),
+    "hotline_basic_living": (24, "hours", "LC §14(二)"),
+    "hotline_general": (5, "days", "LC §14(三)"),
+    "hotline_multi_department": (15, "days", "LC §14(四)"),
+    "ticket_urgent": (2, "hours", "LC §15(一)"),
+    "ticket_12h": (12, "hours", "LC §15(二)"),
+    "ticket_24h": (24, "hours", "LC §15(三)"),
+    "ticket_36h": (36, "hours", "LC §15(四)"),
+    "ticket_48h": (48, "hours", "LC §15(五)"),
+    "ticket_72h": (72, "hours", "LC §15(六)"),
+    "handling_unit_reply": (5, "working_days", "JM §6"),
+    "timeliness_rate": (0.97, None, "ZJ"),
+    "burst_on_time_arrival": (1.0, None, "JN 8.2"),
+    "repair_without_shutoff": (0.9, None, "JN 8.2"),
+}
+#: where a utility's own standard differs from the digest
+OVERRIDES: Final[dict[str, dict[str, tuple[float, str | None, str]]]] = {
+    "jinan": {},
+    "liaocheng": {"burst_arrival": (1, "hours", "LC §24"),
+                  "planned_outage_notice": (48, "hours", "LC §19")},
+    "zhejiang": {"planned_outage_notice": (24, "hours", "ZJ 6")},
+    # the strictest of the three: 30 min arrival (JN), 48 h notice (LC: ahead, so larger)
+    "strict": {"planned_outage_notice": (48, "hours", "LC §19")},
+}
+EXPECTED: Final = {name: {**BASE, **OVERRIDES[name]} for name in PROFILES}
+ALL_RULES: Final = [(name, key) for name in PROFILES for key in sorted(EXPECTED[name])]
+WITHIN_RULES: Final = [
+    (name, key) for name, key in ALL_RULES
+    if load_profile(name).rules[key].direction is Direction.WITHIN
+]
+#: 14:10 on Friday 13 Feb 2026, the last plain working day before the Spring Festival;
+#: the next day is a make-up working Saturday, then nine days off
+PRE_FESTIVAL: Final = datetime(2026, 2, 13, 14, 10, tzinfo=SH)
+
+
+def _profiles() -> dict[str, PolicyProfile]:
+    return {name: load_profile(name) for name in PROFILES}
+
+
+PROFILE: Final = _profiles()
+CALENDAR: Final = {name: WorkCalendar(p.working_hours) for name, p in PROFILE.items()}
+
+
+def reference_deadline(start: datetime, rule: Rule, profile: PolicyProfile) -> datetime:
+    """An independent, slow count: minute by minute through the working periods, or day by
+    day through the official calendar, straight from the chinesecalendar package."""
+    unit = TimeUnit(str(rule.unit))
+    if unit in (TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.DAYS):
+        minutes = {"minutes": 1, "hours": 60, "days": 1440}[unit.value]
+        return start + timedelta(minutes=rule.limit * minutes)
+    periods = [(int(a[:2]) * 60 + int(a[3:]), int(b[:2]) * 60 + int(b[3:]))
+               for a, b in profile.working_hours.periods]
+    cursor = start.astimezone(SH)
+    if unit is TimeUnit.WORKING_HOURS:
+        needed = round(rule.limit * 60)
+        cursor = cursor.replace(second=0, microsecond=0)
+        while needed:
+            minute_of_day = cursor.hour * 60 + cursor.minute
+            if chinese_calendar.is_workday(cursor.date()) and any(
+                    a <= minute_of_day < b for a, b in periods):
+                needed -= 1
+            cursor += timedelta(minutes=1)
+        return cursor
+    day, moved = cursor.date(), False
+    while not chinese_calendar.is_workday(day):
+        day, moved = day + timedelta(days=1), True
+    counted = 0
+    while counted < int(rule.limit):
+        day += timedelta(days=1)
+        counted += chinese_calendar.is_workday(day)
+    clock_time = (0, 0) if moved else (cursor.hour, cursor.minute)
+    return datetime(day.year, day.month, day.day, *clock_time, tzinfo=SH)
+
+
+@pytest.mark.parametrize(("profile", "key"), ALL_RULES)
+def test_every_rule_has_the_value_and_clause_of_its_source(profile: str, key: str) -> None:
+    rule = PROFILE[profile].rule(key)
+    limit, unit, clause = EXPECTED[profile][key]
+    assert rule.limit == limit
+    assert (None if rule.unit is None else str(rule.unit)) == unit
+    assert rule.clause.startswith(clause), rule.clause
+    assert rule.source in {"JN", "LC", "ZJ", "JM"}
+    assert rule.title
+
+
+def test_profiles_hold_exactly_the_rules_of_the_digest() -> None:
+    for name in PROFILES:
+        assert set(PROFILE[name].rules) == set(EXPECTED[name]), name
+
+
+@pytest.mark.parametrize(("profile", "key"), WITHIN_RULES)
+@pytest.mark.parametrize("start", [
+    PRE_FESTIVAL,
+    datetime(2026, 11, 27, 16, 45, tzinfo=SH),  # Friday afternoon: crosses a weekend
+    datetime(2026, 2, 14, 11, 50, tzinfo=SH),  # make-up Saturday, before lunch
+], ids=["spring-festival", "weekend", "make-up-saturday"])
+def test_every_time_limit_matches_an_independent_count(profile: str, key: str,
+                                                       start: datetime) -> None:
+    rule = PROFILE[profile].rule(key)
+    due = deadline_for(start, rule, CALENDAR[profile])
+    assert due == reference_deadline(start, rule, PROFILE[profile])
+
+
+def test_transfer_accept_before_the_festival_falls_on_the_make_up_saturday() -> None:
+    rule = PROFILE["strict"].rule("transfer_accept")
+    friday_late = datetime(2026, 2, 13, 17, 10, tzinfo=SH)
+    assert deadline_for(friday_late, rule, CALENDAR["strict"]) == datetime(
+        2026, 2, 14, 9, 10, tzinfo=SH)
+
+
+def test_sendback_general_on_the_make_up_saturday_evening_waits_out_the_festival() -> None:
+    rule = PROFILE["liaocheng"].rule("sendback_general")
+    saturday = datetime(2026, 2, 14, 17, 0, tzinfo=SH)
+    # 0.5 h on Saturday, the festival 15-23 Feb, 1.5 h on Tuesday 24 Feb
+    assert deadline_for(saturday, rule, CALENDAR["liaocheng"]) == datetime(
+        2026, 2, 24, 10, 0, tzinfo=SH)
+
+
+def test_handling_unit_reply_counts_the_make_up_saturdays() -> None:
+    rule = PROFILE["jinan"].rule("handling_unit_reply")
+    # Wed 25 Feb + 5 working days: 26, 27, 28 (make-up Sat), 2 Mar, 3 Mar
+    start = datetime(2026, 2, 25, 9, 0, tzinfo=SH)
+    assert deadline_for(start, rule, CALENDAR["jinan"]) == datetime(2026, 3, 3, 9, 0, tzinfo=SH)
+
+
+def test_calendar_hour_rules_ignore_the_festival() -> None:
+    rule = PROFILE["strict"].rule("ticket_24h")
+    assert deadline_for(PRE_FESTIVAL, rule, CALENDAR["strict"]) == PRE_FESTIVAL + timedelta(
+        hours=24)
+
+
+@pytest.mark.parametrize(("profile", "key"), [
+    (n, k) for n, k in ALL_RULES if PROFILE[n].rules[k].direction is Direction.AHEAD])
+def test_lead_time_rules_give_the_latest_moment_to_act(profile: str, key: str) -> None:
+    rule = PROFILE[profile].rule(key)
+    event = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert latest_before(event, rule) == event - rule.nominal()
+    with pytest.raises(ValueError, match="lead time"):
+        deadline_for(event, rule, CALENDAR[profile])
+
+
+@pytest.mark.parametrize(("profile", "key"), [
+    (n, k) for n, k in ALL_RULES if PROFILE[n].rules[k].direction is Direction.AT_LEAST])
+def test_targets_are_rates_not_deadlines(profile: str, key: str) -> None:
+    rule = PROFILE[profile].rule(key)
+    assert 0 < rule.limit <= 1
+    with pytest.raises(ValueError, match="target"):
+        deadline_for(datetime(2026, 11, 25, tzinfo=UTC), rule, CALENDAR[profile])
+
+
+def test_strict_takes_the_strictest_value_of_every_rule() -> None:
+    utilities = [PROFILE[n] for n in ("jinan", "liaocheng", "zhejiang")]
+    for key, rule in PROFILE["strict"].rules.items():
+        if rule.direction is Direction.WITHIN:
+            assert rule.nominal() == min(p.rules[key].nominal() for p in utilities), key
+        elif rule.direction is Direction.AHEAD:
+            assert rule.nominal() == max(p.rules[key].nominal() for p in utilities), key
+        else:
+            assert rule.limit == max(p.rules[key].limit for p in utilities), key
+
+
+def test_every_threshold_carries_its_clause() -> None:
+    for name in PROFILES:
+        th = PROFILE[name].thresholds
+        fields = set(th.__struct_fields__) - {"clauses"}
+        assert fields <= set(th.clauses), sorted(fields - set(th.clauses))
+
+
+# --- properties, for every rule of every profile and every unit ------------------------
+# starts stay inside the calendar's years, far enough from its end for 15 days of limit
+starts = st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2026, 12, 10),
+                      timezones=st.just(UTC))
+within = st.sampled_from(WITHIN_RULES)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule_ref=within, start=starts)
+def test_a_deadline_never_precedes_its_start(rule_ref: tuple[str, str],
+                                             start: datetime) -> None:
+    profile, key = rule_ref
+    assert deadline_for(start, PROFILE[profile].rule(key), CALENDAR[profile]) >= start
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule_ref=within, start=starts, gap=st.timedeltas(min_value=timedelta(0),
+                                                       max_value=timedelta(days=6)))
+def test_a_later_start_never_gives_an_earlier_deadline(rule_ref: tuple[str, str],
+                                                       start: datetime,
+                                                       gap: timedelta) -> None:
+    profile, key = rule_ref
+    rule, cal = PROFILE[profile].rule(key), CALENDAR[profile]
+    assert deadline_for(start + gap, rule, cal) >= deadline_for(start, rule, cal)
+
+
+@settings(max_examples=150, deadline=None)
+@given(unit=st.sampled_from(list(TimeUnit)),
+       limit=st.floats(min_value=0, max_value=40, allow_nan=False),
+       start=starts, gap=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
+def test_every_unit_is_monotone_in_start_and_never_early(unit: TimeUnit, limit: float,
+                                                          start: datetime,
+                                                          gap: timedelta) -> None:
+    cal = CALENDAR["strict"]
+    first = add_duration(start, limit, unit, cal)
+    assert first >= start
+    assert add_duration(start + gap, limit, unit, cal) >= first
+
+
+@settings(max_examples=100, deadline=None)
+@given(unit=st.sampled_from(list(TimeUnit)), start=starts,
+       limits=st.tuples(st.floats(min_value=0, max_value=30), st.floats(min_value=0,
+                                                                        max_value=30)))
+def test_a_longer_limit_never_gives_an_earlier_deadline(unit: TimeUnit, start: datetime,
+                                                        limits: tuple[float, float]) -> None:
+    short, long_ = sorted(limits)
+    cal = CALENDAR["zhejiang"]
+    assert add_duration(start, long_, unit, cal) >= add_duration(start, short, unit, cal)
+
+
+def test_the_property_starts_stay_inside_the_known_years() -> None:
+    first, last = CALENDAR["strict"].known_years
+    assert first <= 2005 and last >= 2026
+    assert date(2026, 12, 10) + timedelta(days=20) <= date(last + 1, 1, 10)
