@@ -103,5 +103,5 @@ def parse_device_url(raw: str, schemes: Iterable[str]) -> DeviceUrl:
 def warn_simulator(kind: str, url: str, demo: bool) -> None:
     """Simulators are real code but not real devices: say so loudly outside demo mode."""
     if not demo:
-        log.warning("%s is a SIMULATOR (%s) and demo mode is off: readings are not real",
-                    kind, url)
+        log.warning("%s is a SIMULATOR (%s) and demo mode is off: nothing comes from or goes "
+                    "to a real device", kind, url)

@@ -143,9 +143,11 @@ class EscposNoticePrinter:
         self.columns = columns
         self.qr = qr
         self.cjk_mode = cjk_mode
+        self.last_job = b""  # the bytes of the last slip sent, for previews and audits
 
     def print_slip(self, slip: NoticeSlip) -> PrintJob:
         job = render_slip(slip, columns=self.columns, qr=self.qr, cjk_mode=self.cjk_mode)
+        self.last_job = job
         try:
             self.device._raw(job)
         except (OSError, EscposLibraryError, AssertionError) as exc:
