@@ -8,10 +8,11 @@ from __future__ import annotations
 import click
 
 from server.cli.core import core_commands
+from server.cli.hardware import hardware
 from server.cli.outages import outages
 from server.cli.workorders import workorders
 
-GROUPS: list[click.Command] = [workorders, outages]
+GROUPS: list[click.Command] = [workorders, outages, hardware]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")
