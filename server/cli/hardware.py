@@ -8,6 +8,7 @@ device on the bench before it goes out with a crew. Errors print the adapter's s
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from datetime import UTC, datetime
@@ -136,10 +137,8 @@ def meter_sim(use_tcp: bool, meters: tuple[str, ...], fault: str, as_json: bool)
                else f"serial://{server.device}")
         output({"url": url}, as_json, lambda r: f"meter simulator on {r['url']} (Ctrl-C stops)")
         sys.stdout.flush()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 def sample_slip(now: datetime) -> NoticeSlip:
@@ -153,7 +152,7 @@ def sample_slip(now: datetime) -> NoticeSlip:
         readings=[SlipReading(meter="00000012345678", value_m3=Decimal("1234.56"),
                               label="抄表止度")],
         crew="抄表一班", position=SlipPosition(lon=117.005843, lat=36.650254),
-        body=["这是一张测试单据，用于检查打印机的中文与二维码。"], hotline="96345")
+        body=["这是一张测试单据。用于检查打印机的中文与二维码。"], hotline="96345")
 
 
 @hardware.command("print-test", help="Print a sample notice slip (Chinese text and QR code).")
