@@ -9,6 +9,12 @@ from litestar.types import ControllerRouterHandler
 
 from server.routes.accounts import AccountController, CrewController, DeviceController
 from server.routes.customers import CustomerController
+from server.routes.fieldwork import (
+    BurstController,
+    FieldworkController,
+    NoticeController,
+    ReadingRouteController,
+)
 from server.routes.meta import MetaController
 from server.routes.outages import OutageController, OutageFeedController
 from server.routes.stats import StatsController
@@ -24,6 +30,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SyncController,
     WorkOrderController,
     OutageController,
+    NoticeController,
+    FieldworkController,
+    BurstController,
+    ReadingRouteController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)

@@ -1,0 +1,148 @@
+"""Field work over HTTP: sealed notices, step evidence, bursts and reading routes.
+
+Thin handlers over ``server.fieldwork``. The tablets normally send the same things as
+push intents through sync (``server/intents/fieldwork.py``); these routes serve the office
+(verify a notice, print it, attach an isolation plan, build a reading route) and clients
+that are online.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+
+from geo.model import IsolationPlan
+from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
+from server.fieldwork.burst import ValveOperationIn
+from server.fieldwork.burst_site import (
+    ArrivalIn,
+    BurstStatus,
+    ResurfacingIn,
+    ResurfacingRequest,
+    ValveResult,
+)
+from server.fieldwork.linemarking import MarkedLine, MarkedLineIn
+from server.fieldwork.notices import SignNoticeIn
+from server.fieldwork.readings import Reading, ReadingIn
+from server.fieldwork.rounds import Route, RouteIn
+from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
+from server.routes.deps import principal, services
+from server.workorders.model import WorkOrder
+
+FIELD = {"crew_member", "meter_reader"}
+OFFICE = {"dispatcher", "supervisor", "admin"}
+EVERYONE = FIELD | OFFICE
+SUPERVISE = {"supervisor", "admin"}
+
+
+class NoticeController(Controller):
+    path = "/notices"
+    tags = ["field work"]
+
+    @get("/public-key", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def public_key(self, request: Request[Any, Any, Any]) -> PublicKey:
+        return services(request).fieldwork.archive.public_key()
+
+    @post("/", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=201)
+    def sign(self, request: Request[Any, Any, Any], data: SignNoticeIn) -> SealedNotice:
+        return services(request).fieldwork.archive.sign_notice(principal(request), data)
+
+    @get("/chain/verification", opt={"roles": SUPERVISE}, sync_to_thread=False)
+    def verify_chain(self, request: Request[Any, Any, Any]) -> ChainReport:
+        return services(request).fieldwork.archive.verify_chain()
+
+    @get("/{doc_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def get_notice(self, request: Request[Any, Any, Any], doc_id: str) -> SealedNotice:
+        return services(request).fieldwork.archive.get(principal(request), doc_id)
+
+    @get("/{doc_id:str}/verification", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def verify(self, request: Request[Any, Any, Any], doc_id: str) -> Verification:
+        archive = services(request).fieldwork.archive
+        archive.get(principal(request), doc_id)  # scope: the crew sees its own orders' notices
+        return archive.verify(doc_id)
+
+    @get("/{doc_id:str}/pdf", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def pdf(self, request: Request[Any, Any, Any], doc_id: str) -> Response[bytes]:
+        body = services(request).fieldwork.archive.pdf(principal(request), doc_id)
+        return Response(body, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="notice-{doc_id}.pdf"'})
+
+    @get("/{doc_id:str}/signature.svg", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def signature_svg(self, request: Request[Any, Any, Any], doc_id: str) -> Response[str]:
+        svg = services(request).fieldwork.archive.signature_svg(principal(request), doc_id)
+        return Response(svg, media_type="image/svg+xml")
+
+
+class FieldworkController(Controller):
+    path = "/fieldwork"
+    tags = ["field work"]
+
+    @get("/{wo_id:str}/completeness", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def completeness(self, request: Request[Any, Any, Any], wo_id: str) -> Completeness:
+        return services(request).fieldwork.service.completeness(principal(request), wo_id)
+
+    @get("/{wo_id:str}/notices", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def notices(self, request: Request[Any, Any, Any], wo_id: str) -> list[SealedNotice]:
+        return services(request).fieldwork.archive.for_work_order(principal(request), wo_id)
+
+    @post("/steps", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def step(self, request: Request[Any, Any, Any], data: StepEvidenceIn) -> WorkOrder:
+        return services(request).fieldwork.service.record_step(principal(request), data)
+
+    @post("/photos", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def photo(self, request: Request[Any, Any, Any], data: PhotoIn) -> PhotoStatus:
+        return services(request).fieldwork.service.attach_photo(principal(request), data)
+
+    @post("/{wo_id:str}/removal-check", opt={"roles": EVERYONE}, sync_to_thread=False,
+          status_code=200)
+    def removal_check(self, request: Request[Any, Any, Any], wo_id: str) -> WorkOrder:
+        return services(request).fieldwork.service.start_removal(principal(request), wo_id)
+
+    @post("/marked-lines", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def marked_line(self, request: Request[Any, Any, Any], data: MarkedLineIn) -> MarkedLine:
+        return services(request).fieldwork.service.record_marked_line(principal(request), data)
+
+
+class BurstController(Controller):
+    path = "/bursts"
+    tags = ["field work"]
+
+    @put("/{wo_id:str}/plan", opt={"roles": OFFICE}, sync_to_thread=False)
+    def attach_plan(self, request: Request[Any, Any, Any], wo_id: str,
+                    data: IsolationPlan) -> BurstStatus:
+        return services(request).fieldwork.bursts.attach_plan(principal(request), wo_id, data)
+
+    @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def status(self, request: Request[Any, Any, Any], wo_id: str) -> BurstStatus:
+        return services(request).fieldwork.bursts.status(principal(request), wo_id)
+
+    @post("/arrival", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def arrival(self, request: Request[Any, Any, Any], data: ArrivalIn) -> WorkOrder:
+        return services(request).fieldwork.bursts.record_arrival(principal(request), data)
+
+    @post("/valve-operations", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def valve(self, request: Request[Any, Any, Any], data: ValveOperationIn) -> ValveResult:
+        return services(request).fieldwork.bursts.record_valve_operation(principal(request), data)
+
+    @post("/resurfacing", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def resurfacing(self, request: Request[Any, Any, Any],
+                    data: ResurfacingIn) -> ResurfacingRequest:
+        return services(request).fieldwork.bursts.request_resurfacing(principal(request), data)
+
+
+class ReadingRouteController(Controller):
+    path = "/reading-routes"
+    tags = ["field work"]
+
+    @put("/{wo_id:str}/stops", opt={"roles": OFFICE}, sync_to_thread=False)
+    def set_route(self, request: Request[Any, Any, Any], wo_id: str, data: RouteIn) -> Route:
+        return services(request).fieldwork.rounds.set_route(principal(request), wo_id, data)
+
+    @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def route(self, request: Request[Any, Any, Any], wo_id: str) -> Route:
+        return services(request).fieldwork.rounds.route(principal(request), wo_id)
+
+    @post("/readings", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    def reading(self, request: Request[Any, Any, Any], data: ReadingIn) -> Reading:
+        return services(request).fieldwork.rounds.record_reading(principal(request), data)
