@@ -1,0 +1,266 @@
+"""Complaints on a real SQLite file: contact and close clocks, return visits and
+escalation, the public status lookup, water-quality clusters and the level-1 report sent
+through apprise to a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from server.clock import SteppingClock
+from server.services import Services
+from server.tickets import AppriseAlertSender
+from server.tickets.errors import (
+    ComplaintNotFoundError,
+    ComplaintStateError,
+    LookupLockedError,
+)
+from server.tickets.model import (
+    Channel,
+    ComplaintIn,
+    ComplaintKind,
+    ComplaintStatus,
+    NoteIn,
+    ReminderLevel,
+    ResolveIn,
+    ReturnVisitIn,
+)
+from server.workorders.model import Actor
+from tests.factories import make_services
+
+pytestmark = pytest.mark.integration
+
+DESK = Actor(user_id="disp-wang", role="dispatcher")
+
+
+class AlertGroup:
+    """A local stand-in for the alert group's webhook: records every JSON post."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.posts: list[dict[str, object]] = []
+        self.status = status
+        group = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", "0"))
+                group.posts.append(json.loads(self.rfile.read(length)))
+                self.send_response(group.status)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                return
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_port}/alert"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def group() -> Iterator[AlertGroup]:
+    g = AlertGroup()
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: SteppingClock, group: AlertGroup) -> Iterator[Services]:
+    svc = make_services(str(tmp_path), clock, alert_group_url=group.url)
+    yield svc
+    svc.close()
+
+
+def quality(compound: str = "燕山小区", kind: ComplaintKind = ComplaintKind.QUALITY_ODOUR,
+            lon: float | None = None, lat: float | None = None) -> ComplaintIn:
+    return ComplaintIn(channel=Channel.WEB_WECHAT, kind=kind, content="自来水有异味",
+                       phone="13812345678", compound=compound, lon=lon, lat=lat,
+                       target_unit="管网所")
+
+
+def test_contact_close_and_a_satisfied_visit(services: Services, clock: SteppingClock) -> None:
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.SERVICE,
+                                      content="抄表员态度差", phone="13900001234",
+                                      target_unit="营业所", target_person="陈抄表"))
+    assert c.status is ComplaintStatus.RECEIVED and c.number.startswith("TS")
+    dues = {d.rule: d.due_at for d in c.deadlines}
+    assert dues == {"complaint_contact": c.received_at + timedelta(minutes=20),
+                    "complaint_close": c.received_at + timedelta(days=2)}
+    with pytest.raises(ComplaintStateError):
+        desk.resolve(DESK, c.id, ResolveIn(result="x"))  # contact the customer first
+    clock.advance(minutes=15)
+    c = desk.contact(DESK, c.id, NoteIn(note="已电话联系"))
+    clock.advance(hours=20)
+    c = desk.resolve(DESK, c.id, ResolveIn(result="已批评教育"))
+    clock.advance(hours=3)
+    c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=True, note="满意"))
+    assert c.status is ComplaintStatus.CLOSED
+    assert all(d.met_at is not None and not d.overdue for d in c.deadlines)
+    assert [v.satisfied for v in c.visits] == [True]
+    assert c.phone_masked == "139****1234"
+
+
+def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
+                                                          clock: SteppingClock) -> None:
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.HOTLINE_12345, kind=ComplaintKind.PRESSURE,
+                                      content="水压低", phone="13900001234",
+                                      target_unit="管网所"))
+    c = desk.contact(DESK, c.id, NoteIn())
+    c = desk.resolve(DESK, c.id, ResolveIn(result="已调压"))
+    clock.advance(hours=30)
+    c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=False, note="仍然水压低"))
+    assert c.status is ComplaintStatus.ESCALATED and c.round == 2
+    round2 = [d for d in c.deadlines if d.round == 2]
+    assert [(d.rule, d.due_at) for d in round2] == [("complaint_close",
+                                                     clock() + timedelta(days=2))]
+    escalations = services.tickets.reminders.list(recipient_id="sup-li",
+                                                  level=ReminderLevel.ESCALATE)
+    assert [e.item_id for e in escalations] == [c.id]
+    c = desk.resolve(DESK, c.id, ResolveIn(result="更换减压阀"))
+    c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=True))
+    assert c.status is ComplaintStatus.CLOSED
+    assert [(v.round, v.satisfied) for v in c.visits] == [(1, False), (2, True)]
+
+
+def test_public_lookup_shows_status_and_times_only(services: Services,
+                                                   clock: SteppingClock) -> None:
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.WEB_WECHAT, kind=ComplaintKind.BILLING,
+                                      content="水费异常 张三 经十路1号", phone="138-1234-5678"))
+    desk.contact(DESK, c.id, NoteIn())
+    seen = desk.public_status(c.number, "5678")
+    assert seen.status is ComplaintStatus.CONTACTED
+    assert set(type(seen).__struct_fields__) == {"number", "status", "received_at",
+                                                 "contacted_at", "resolved_at", "closed_at"}
+    with pytest.raises(ComplaintNotFoundError):
+        desk.public_status(c.number, "0000")
+    with pytest.raises(ComplaintNotFoundError):
+        desk.public_status("TS00000000-0000", "5678")
+
+
+def test_guessing_the_phone_digits_is_locked_out(services: Services,
+                                                 clock: SteppingClock) -> None:
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.METER,
+                                      content="水表走快", phone="13812345678"))
+    for guess in ("0001", "0002", "0003", "0004", "0005"):
+        with pytest.raises(ComplaintNotFoundError):
+            desk.public_status(c.number, guess)
+    with pytest.raises(LookupLockedError):
+        desk.public_status(c.number, "5678")  # even the right digits, for a while
+    clock.advance(hours=1, seconds=1)
+    assert desk.public_status(c.number, "5678").number == c.number
+
+
+def test_the_cluster_rule(desk: Services, clock: SteppingClock, group: AlertGroup) -> None:
+    complaints = desk.tickets.complaints
+    for _ in range(9):
+        complaints.create(DESK, quality())
+        clock.advance(minutes=30)
+    assert group.posts == []  # nine raise nothing
+    tenth = complaints.create(DESK, quality())
+    assert len(group.posts) == 1  # the tenth raises one report, at once
+    assert "燕山小区" in str(group.posts[0]["title"])
+    assert "10 起" in str(group.posts[0]["message"])
+    assert "1381234" not in json.dumps(group.posts[0], ensure_ascii=False)  # no phone numbers
+    assert tenth.cluster_id is not None
+    for _ in range(5):
+        clock.advance(minutes=20)
+        later = complaints.create(DESK, quality())
+        assert later.cluster_id == tenth.cluster_id
+    assert len(group.posts) == 1  # more in the same cluster raise no second one
+    alerts = desk.tickets.watch.store.alerts(10)
+    assert len(alerts) == 1 and alerts[0]["sent_at"] is not None
+    # a quiet day passes; a new cluster later raises again
+    clock.advance(hours=25)
+    for _ in range(10):
+        clock.advance(minutes=10)
+        newer = complaints.create(DESK, quality())
+    assert len(group.posts) == 2
+    assert newer.cluster_id not in (None, tenth.cluster_id)
+
+
+def test_clusters_are_per_kind_and_per_area(desk: Services, clock: SteppingClock,
+                                            group: AlertGroup) -> None:
+    complaints = desk.tickets.complaints
+    for i in range(10):
+        complaints.create(DESK, quality("燕山小区" if i % 2 else "文化苑"))
+        complaints.create(DESK, quality("燕山小区", ComplaintKind.QUALITY_DISCOLOURED
+                                        if i % 2 else ComplaintKind.QUALITY_ODOUR))
+        clock.advance(minutes=5)
+    # 燕山小区 odour: 5 + 5 = 10 -> one report; discoloured only 5, 文化苑 only 5
+    assert len(group.posts) == 1
+
+
+def test_a_radius_groups_complaints_without_a_compound(desk: Services, clock: SteppingClock,
+                                                       group: AlertGroup) -> None:
+    complaints = desk.tickets.complaints
+    for i in range(9):  # within ~200 m of each other, no compound given
+        complaints.create(DESK, quality("", lon=117.0 + i * 0.0002, lat=36.65))
+    complaints.create(DESK, quality("", lon=117.02, lat=36.65))  # ~1.8 km away
+    assert group.posts == []
+    complaints.create(DESK, quality("", lon=117.001, lat=36.6505))
+    assert len(group.posts) == 1
+
+
+def test_complaints_outside_the_window_do_not_count(desk: Services, clock: SteppingClock,
+                                                    group: AlertGroup) -> None:
+    complaints = desk.tickets.complaints
+    for _ in range(9):
+        complaints.create(DESK, quality())
+        clock.advance(hours=3)  # nine complaints spread over 27 h
+    complaints.create(DESK, quality())
+    assert group.posts == []
+
+
+def test_a_failed_send_is_recorded_and_retried_by_the_scan(tmp_path: Path,
+                                                          clock: SteppingClock) -> None:
+    down = AlertGroup(status=500)
+    svc = make_services(str(tmp_path), clock, alert_group_url=down.url)
+    try:
+        for _ in range(10):
+            svc.tickets.complaints.create(DESK, quality())
+        alert = svc.tickets.watch.store.alerts(1)[0]
+        assert alert["sent_at"] is None and alert["attempts"] == 1
+        assert alert["last_error"]
+        down.status = 200
+        assert svc.tickets.reminders.scan().alerts_retried == 1
+        alert = svc.tickets.watch.store.alerts(1)[0]
+        assert alert["sent_at"] is not None and alert["attempts"] == 2
+        assert len(down.posts) == 2
+    finally:
+        svc.close()
+        down.close()
+
+
+def test_apprise_sender_reports_success_and_failure(group: AlertGroup) -> None:
+    sender = AppriseAlertSender(group.url)
+    assert sender.send("标题", "内容") is True
+    assert group.posts[0]["title"] == "标题" and group.posts[0]["message"] == "内容"
+    bad = AppriseAlertSender("not a url")
+    assert bad.send("t", "b") is False
+    assert bad.last_error
+
+
+def test_without_an_alert_group_the_report_stays_unsent(services: Services) -> None:
+    for _ in range(10):
+        services.tickets.complaints.create(DESK, quality())
+    alert = services.tickets.watch.store.alerts(1)[0]
+    assert alert["sent_at"] is None
+    assert alert["last_error"] == "no alert group URL is configured"
