@@ -1,0 +1,64 @@
+"""Notices: consent rule, discrepancies with the customer record, printing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from server.customers.model import Customer
+from server.fieldwork.errors import ConsentMissingError
+from server.fieldwork.notices import (
+    MeterRemovalSlip,
+    Notice,
+    check_notice,
+    discrepancies,
+    prefill_replacement,
+    to_fields,
+)
+from server.fieldwork.printing import find_cjk_font, render_notice_pdf, render_notice_text
+
+pytestmark = pytest.mark.unit
+
+AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+CUSTOMER = Customer(id="c1", account_no="370100000001", name="王伟", address="经十路1号",
+                    meter_no="M100", meter_diameter_mm=20, meter_location="楼道水表井")
+
+
+def notice(**kw: object) -> Notice:
+    base = prefill_replacement(CUSTOMER, crew_id="crew-a", new_meter_no="M200",
+                               final_reading=321.5, initial_reading=0.0, performed_at=AT,
+                               position=(117.0, 36.65))
+    return msgspec.structs.replace(base, **kw)
+
+
+def test_prefilled_notice_matches_the_record() -> None:
+    assert discrepancies(notice(), CUSTOMER) == []
+
+
+def test_field_differences_are_flagged() -> None:
+    assert discrepancies(notice(old_meter_no="M999", address="别处"), CUSTOMER) == \
+        ["address", "meter_no"]
+
+
+def test_periodic_replacement_without_consent_is_refused() -> None:
+    with pytest.raises(ConsentMissingError):
+        check_notice(notice(periodic=True, consent=False))
+    check_notice(notice(periodic=True, consent=True))
+
+
+def test_notice_decodes_by_its_tag() -> None:
+    raw = msgspec.json.encode(MeterRemovalSlip(
+        account_no="1", account_name="n", address="a", meter_no="M", diameter_mm=15,
+        final_reading=1.0, crew_id="c", performed_at=AT, position=(117.0, 36.65)))
+    assert isinstance(msgspec.json.decode(raw, type=Notice), MeterRemovalSlip)
+
+
+def test_printout_carries_fields_and_seal() -> None:
+    fields = to_fields(notice())
+    text = render_notice_text("meter_replacement_notice", fields, {"content_hash": "ab" * 32})
+    assert "户名 Account name: 王伟" in text and "ab" * 32 in text
+    pdf = render_notice_pdf("meter_replacement_notice", fields, {"content_hash": "ab" * 32},
+                            None, find_cjk_font())
+    assert pdf.startswith(b"%PDF-")
