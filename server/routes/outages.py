@@ -8,10 +8,10 @@ The public feed (GeoJSON, iCalendar) needs no token.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from notifications import (
     AnnounceIn,
@@ -48,71 +48,74 @@ class OutageController(Controller):
     tags = ["outages"]
 
     @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
-    def create(self, request: Request[Any, Any, Any], data: OutageIn) -> Outage:
+    def create(self, request: Request[Any, Any, Any], data: JSONBody[OutageIn]) -> Outage:
         return desk(request).create(who(request), data)
 
     @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
     def list_outages(self, request: Request[Any, Any, Any],
-                     state: FromQuery[OutageState | None] = None) -> list[Outage]:
-        return desk(request).list([state] if state else None)
+                     in_state: Annotated[OutageState | None, QueryParameter(name="state")] = None
+                     ) -> list[Outage]:
+        return desk(request).list([in_state] if in_state else None)
 
     @get("/{outage_id:str}", opt={"roles": OFFICE}, sync_to_thread=False)
-    def get_outage(self, request: Request[Any, Any, Any], outage_id: str) -> Outage:
+    def get_outage(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         return desk(request).get(outage_id)
 
     @post("/{outage_id:str}/announce", opt={"roles": OFFICE}, sync_to_thread=False,
           status_code=200)
-    def announce(self, request: Request[Any, Any, Any], outage_id: str,
-                 data: AnnounceIn) -> Outage:
+    def announce(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+                 data: JSONBody[AnnounceIn]) -> Outage:
         p = principal(request)
         return desk(request).announce(p.user_id, str(p.role), outage_id, data)
 
     @post("/{outage_id:str}/start", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False,
           status_code=200)
-    def start(self, request: Request[Any, Any, Any], outage_id: str) -> Outage:
+    def start(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         return desk(request).start(who(request), outage_id)
 
     @post("/{outage_id:str}/delay", opt={"roles": OFFICE}, sync_to_thread=False,
           status_code=200)
-    def delay(self, request: Request[Any, Any, Any], outage_id: str, data: DelayIn) -> Outage:
+    def delay(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+              data: JSONBody[DelayIn]) -> Outage:
         return desk(request).delay(who(request), outage_id, data)
 
     @post("/{outage_id:str}/restore", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False,
           status_code=200)
-    def restore(self, request: Request[Any, Any, Any], outage_id: str) -> Outage:
+    def restore(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         return desk(request).restore(who(request), outage_id)
 
     @post("/{outage_id:str}/cancel", opt={"roles": OFFICE}, sync_to_thread=False,
           status_code=200)
-    def cancel(self, request: Request[Any, Any, Any], outage_id: str, data: CancelIn) -> Outage:
+    def cancel(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+               data: JSONBody[CancelIn]) -> Outage:
         return desk(request).cancel(who(request), outage_id, data)
 
     @get("/{outage_id:str}/notices", opt={"roles": OFFICE}, sync_to_thread=False)
-    def notices(self, request: Request[Any, Any, Any], outage_id: str) -> list[Notice]:
+    def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[Notice]:
         return desk(request).notices(outage_id)
 
     @get("/{outage_id:str}/tasks", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False)
-    def tasks(self, request: Request[Any, Any, Any], outage_id: str) -> list[OutageTask]:
+    def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
         return desk(request).tasks(outage_id)
 
     @get("/{outage_id:str}/report", opt={"roles": OFFICE}, sync_to_thread=False)
-    def report(self, request: Request[Any, Any, Any], outage_id: str) -> OutageReport:
+    def report(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> OutageReport:
         return desk(request).report(outage_id)
 
     @get("/{outage_id:str}/report.csv", opt={"roles": OFFICE}, sync_to_thread=False,
          media_type="text/csv; charset=utf-8")
-    def report_csv(self, request: Request[Any, Any, Any], outage_id: str) -> str:
+    def report_csv(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> str:
         return desk(request).report_csv(outage_id)
 
     @post("/tasks/{task_id:str}/door-notice", opt={"roles": FIELD_AND_OFFICE},
           sync_to_thread=False, status_code=200)
-    def door_notice(self, request: Request[Any, Any, Any], task_id: str,
-                    data: DoorNoticeDoneIn) -> OutageTask:
+    def door_notice(self, request: Request[Any, Any, Any], task_id: FromPath[str],
+                    data: JSONBody[DoorNoticeDoneIn]) -> OutageTask:
         return desk(request).door_notice_posted(task_id, data)
 
     @post("/receipts", opt={"roles": {"dispatcher", "admin"}}, sync_to_thread=False,
           status_code=200)
-    def receipt(self, request: Request[Any, Any, Any], data: ReceiptIn) -> Delivery:
+    def receipt(self, request: Request[Any, Any, Any], data: JSONBody[ReceiptIn]) -> Delivery:
         return desk(request).receipt(data)
 
 
