@@ -179,6 +179,23 @@ class Projector:
         return np.asarray(csum[ends - 1] - csum[starts], dtype=np.float64)
 
 
+class Projectors:
+    """Projectors by GK zone, built once: PROJ takes ~0.2 s to set up a transformer.
+
+    Owned by a service (one per app), not global, so tests and apps never share state.
+    """
+
+    def __init__(self) -> None:
+        self._by_epsg: dict[int, Projector] = {}
+
+    def for_longitude(self, lon: float) -> Projector:
+        epsg = gk_zone_epsg(lon)
+        found = self._by_epsg.get(epsg)
+        if found is None:
+            found = self._by_epsg[epsg] = Projector(epsg)
+        return found
+
+
 def geodesic_length(coords: list[tuple[float, float]]) -> float:
     """Ellipsoidal (WGS84) length of a polyline in metres: the reference for tests."""
     lons = [c[0] for c in coords]

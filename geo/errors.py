@@ -109,3 +109,23 @@ class UnknownCrsError(GeoError):
     def __init__(self, crs: str) -> None:
         super().__init__(f"unknown CRS {crs!r} (use EPSG:xxxx, WGS84, CGCS2000 or GCJ-02)",
                          crs=crs)
+
+
+class ValveNotFoundError(GeoError):
+    code = "valve-not-found"
+    http_status = 404
+    title = "No such valve"
+
+    def __init__(self, valve_ids: list[str]) -> None:
+        super().__init__(f"unknown valve id(s): {', '.join(valve_ids[:20])}", valve_ids=valve_ids)
+
+
+class BadIsolationRequestError(GeoError):
+    """Neither or both of a break point and pipe ids were given."""
+
+    code = "isolation-request-invalid"
+    http_status = 400
+    title = "Give a break point or pipe ids"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)

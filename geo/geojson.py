@@ -259,3 +259,27 @@ def read_layers(layers: dict[str, FeatureCollection], crs: str = "EPSG:4326",
     if "service_connections" in layers:
         net.connections = read_connections(layers["service_connections"], crs)
     return net, set(layers), source_points
+
+
+class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True):
+    """Import body: one FeatureCollection per layer; absent layers are kept as stored."""
+
+    layers: dict[str, FeatureCollection]
+    #: CRS of the coordinates (RFC 7946 says WGS84; GCJ-02 exports are common)
+    crs: str = "EPSG:4326"
+    #: how far a valve point may lie from its pipe
+    snap_tolerance_m: float = 5.0
+    #: how far a service point may lie from its pipe
+    connection_tolerance_m: float = 50.0
+
+
+class InpImport(msgspec.Struct, kw_only=True, frozen=True):
+    """Import body: an EPANET file plus GIS layers (valves at least) in their own CRS."""
+
+    inp: str
+    #: CRS of the .inp [COORDINATES], e.g. "EPSG:4548" (CGCS2000 GK CM 117E)
+    crs: str
+    layers: dict[str, FeatureCollection] = msgspec.field(default_factory=dict)
+    layers_crs: str = "EPSG:4326"
+    snap_tolerance_m: float = 5.0
+    connection_tolerance_m: float = 50.0

@@ -70,7 +70,7 @@ def resolve(index: NetworkIndex, region: frozenset[int], inoperable: frozenset[i
 
 
 def known_inoperable(index: NetworkIndex) -> frozenset[int]:
-    return frozenset(i for i, v in enumerate(index.valves) if not v.operable)
+    return index.inoperable
 
 
 def compute_plan(index: NetworkIndex, pipes: list[int], inoperable: frozenset[int],

@@ -260,3 +260,23 @@ class AreaFeature(msgspec.Struct, kw_only=True, frozen=True):
     geometry: dict[str, object]
     properties: dict[str, object]
     type: str = "Feature"
+
+
+class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """A break at a point (snapped to the nearest pipe) or a planned job on given pipes."""
+
+    #: (lon, lat) of the break in ``crs``; exclusive with ``pipe_ids``
+    point: tuple[float, float] | None = None
+    crs: CoordSystem = CoordSystem.WGS84
+    pipe_ids: list[str] = msgspec.field(default_factory=list)
+    #: valves the crew found seized now (in addition to those stored as inoperable)
+    inoperable_valve_ids: list[str] = msgspec.field(default_factory=list)
+    tolerance_m: float = 50.0
+    label: str = ""
+
+
+class NetworkSummary(msgspec.Struct, kw_only=True, frozen=True):
+    network_version: int
+    counts: dict[str, int]
+    segments: int = 0
+    metric_crs: str = ""

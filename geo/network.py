@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from geo.crs import Projector
+from geo.crs import Projector, Projectors
 from geo.model import ImportIssue, IssueSeverity, Network, Source, Valve, ValveState
 from geo.segments import SegmentGraph, build_segment_graph, csr_by
 from geo.snapping import PipeLocator, metric_lines
@@ -65,6 +65,8 @@ class NetworkIndex:
     node_index: dict[str, int]
     valves: list[Valve]
     valve_index: dict[str, int]
+    #: valves stored as inoperable (they will not close)
+    inoperable: frozenset[int]
     sources: list[Source]
     graph: SegmentGraph
     locator: PipeLocator
@@ -103,15 +105,23 @@ class NetworkIndex:
         return issues
 
 
+def network_projector(net: Network, projectors: Projectors) -> Projector:
+    """The GK zone of the median node longitude (117E when the network is empty)."""
+    lons = [n.lon for n in net.nodes] or [117.0]
+    return projectors.for_longitude(float(np.median(lons)))
+
+
 def build_index(net: Network, version: int, projector: Projector | None = None) -> NetworkIndex:
-    """Precompute everything queries need. ``net`` must have passed ``validate_rows``."""
+    """Precompute everything queries need. ``net`` must have passed ``validate_rows``.
+
+    Pass the ``projector`` from a long-lived ``Projectors``: building one costs ~0.5 s.
+    """
     pipe_ids = [p.id for p in net.pipes]
     pipe_index = {pid: i for i, pid in enumerate(pipe_ids)}
     node_ids = [n.id for n in net.nodes]
     node_index = {nid: i for i, nid in enumerate(node_ids)}
     if projector is None:
-        lons = [n.lon for n in net.nodes] or [117.0]
-        projector = Projector.for_longitude(float(np.median(lons)))
+        projector = network_projector(net, Projectors())
     n_p = len(net.pipes)
     pipe_from = np.fromiter((node_index[p.from_node] for p in net.pipes), np.int64, n_p)
     pipe_to = np.fromiter((node_index[p.to_node] for p in net.pipes), np.int64, n_p)
@@ -155,5 +165,6 @@ def build_index(net: Network, version: int, projector: Projector | None = None) 
         pipe_length=length, pipe_street=street_codes, pipe_streets=streets,
         pipe_mx=pipe_mx, pipe_my=pipe_my, node_ids=node_ids, node_index=node_index,
         valves=list(net.valves), valve_index={v.id: i for i, v in enumerate(net.valves)},
+        inoperable=frozenset(i for i, v in enumerate(net.valves) if not v.operable),
         sources=list(net.sources), graph=graph, locator=PipeLocator(lines), customers=customers,
     )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from geo.crs import Projector
 from geo.model import Network, Node, NodeKind, Pipe, ServiceConnection, Source, Valve, ValveState
 
+#: one projector for every test network (PROJ takes ~0.2 s to build a transformer)
+PROJECTOR = Projector(4548)
 #: about 90 m per 0.001 degree here
 ORIGIN_LON = 117.0
 ORIGIN_LAT = 36.65

@@ -1,0 +1,214 @@
+"""Use cases of the geo package: import a network, isolate a break or a job, area, customers.
+
+``NetworkService(db, clock)`` keeps one precomputed ``NetworkIndex`` per network version
+(built at first use, rebuilt when the stored version moves, e.g. after an import by the
+CLI in another process). Queries are lookups on it; plans are stored so the area and the
+paged customer list can be fetched later by plan id.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import msgspec
+import numpy as np
+from sqlite_utils import Database
+
+from geo.area import outage_polygon, to_wgs84_feature
+from geo.crs import Projectors, device_to_wgs84
+from geo.errors import (
+    BadIsolationRequestError,
+    IsolationNotFoundError,
+    NetworkEmptyError,
+    NoPipeNearPointError,
+    PipeNotFoundError,
+    ValveNotFoundError,
+)
+from geo.geojson import GeoJSONImport, InpImport, read_layers
+from geo.importer import prepare_network
+from geo.inp import read_inp
+from geo.isolation import (
+    compute_plan,
+    customers_of_pipes,
+    known_inoperable,
+    to_plan,
+    zoned_pipes,
+)
+from geo.model import (
+    AffectedCustomerPage,
+    AreaFeature,
+    ImportIssue,
+    ImportReport,
+    IsolationPlan,
+    IsolationRequest,
+    Network,
+    NetworkSummary,
+)
+from geo.network import NetworkIndex, build_index, network_projector
+from geo.store import GeoStore
+
+Clock = Callable[[], datetime]
+_encode = msgspec.json.Encoder().encode
+_area_decode = msgspec.json.Decoder(AreaFeature).decode
+
+
+class NetworkService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.store = GeoStore(db)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._index: NetworkIndex | None = None
+        self.projectors = Projectors()
+
+    # -- the precomputed network -------------------------------------------------------
+    def index(self) -> NetworkIndex:
+        """The precomputed network of the stored version (rebuilt when it changed)."""
+        version = self.store.network_version()
+        if version == 0:
+            raise NetworkEmptyError
+        with self._lock:
+            if self._index is None or self._index.version != version:
+                net = self.store.load_network()
+                self._index = build_index(net, version,
+                                          network_projector(net, self.projectors))
+            return self._index
+
+    def summary(self) -> NetworkSummary:
+        version = self.store.network_version()
+        segments = self.index().graph.n_segments if version else 0
+        epsg = self.store.meta("metric_epsg")
+        return NetworkSummary(network_version=version, counts=self.store.counts(),
+                              segments=segments, metric_crs=f"EPSG:{epsg}" if epsg else "")
+
+    # -- imports ---------------------------------------------------------------------------
+    def import_geojson(self, body: GeoJSONImport) -> ImportReport:
+        started = time.perf_counter()
+        stored = self._stored_if_needed(set(body.layers))
+        partial, present, source_points = read_layers(body.layers, body.crs, stored.nodes)
+        return self._import(stored, partial, present, source_points, body.crs,
+                            body.snap_tolerance_m, body.connection_tolerance_m, [], started)
+
+    def import_inp(self, body: InpImport) -> ImportReport:
+        """An EPANET model (pipes, nodes, sources) plus GIS layers (valves, customers...)."""
+        started = time.perf_counter()
+        net, warnings = read_inp(body.inp, body.crs)
+        extra, extra_present, source_points = read_layers(body.layers, body.layers_crs, net.nodes)
+        present = {"pipes", "nodes", "sources"} | extra_present
+        stored = self._stored_if_needed(present)
+        partial = Network(pipes=net.pipes, nodes=[*net.nodes, *extra.nodes],
+                          valves=[*net.valves, *extra.valves], hydrants=extra.hydrants,
+                          sources=[*net.sources, *extra.sources],
+                          connections=extra.connections)
+        if "valves" not in extra_present and net.valves:
+            present.add("valves")
+        # source points line up with extra.sources, which follow the .inp sources
+        points = np.vstack([np.full((len(net.sources), 2), np.nan), source_points]) \
+            if len(source_points) else None
+        return self._import(stored, partial, present, points, body.crs, body.snap_tolerance_m,
+                            body.connection_tolerance_m, warnings, started)
+
+    def _stored_if_needed(self, present: set[str]) -> Network:
+        full = {"pipes", "nodes", "valves", "hydrants", "sources", "service_connections"}
+        return Network() if full <= present else self.store.load_network()
+
+    def _import(self, stored: Network, partial: Network, present: set[str],
+                source_points: np.ndarray | None, crs: str, snap_m: float, conn_m: float,
+                warnings: list[ImportIssue], started: float) -> ImportReport:
+        version = self.store.network_version() + 1
+        prepared = prepare_network(stored, partial, present, version,
+                                   source_points=source_points, snap_tolerance_m=snap_m,
+                                   connection_tolerance_m=conn_m, warnings=warnings,
+                                   projectors=self.projectors)
+        epsg = prepared.index.projector.epsg
+        version, changed = self.store.replace_layers(prepared.network, prepared.layers,
+                                                     self.clock(), epsg)
+        with self._lock:
+            prepared.index.version = version
+            self._index = prepared.index
+        net = prepared.network
+        return ImportReport(
+            network_version=version,
+            counts={"pipes": len(net.pipes), "nodes": len(net.nodes), "valves": len(net.valves),
+                    "hydrants": len(net.hydrants), "sources": len(net.sources),
+                    "service_connections": len(net.connections),
+                    "segments": prepared.index.graph.n_segments},
+            changed=changed, warnings=prepared.warnings, crs=crs, metric_crs=f"EPSG:{epsg}",
+            duration_s=round(time.perf_counter() - started, 3))
+
+    # -- isolation -------------------------------------------------------------------------
+    def isolate(self, req: IsolationRequest) -> IsolationPlan:
+        """Plan the shut-off for a break point or a set of pipes, store it and return it."""
+        index = self.index()
+        if (req.point is None) == (not req.pipe_ids):
+            raise BadIsolationRequestError("give either a break point or pipe_ids, not both")
+        snapped: tuple[float, float] | None = None
+        distance: float | None = None
+        if req.point is not None:
+            pipes, snapped, distance = self._snap_break(index, req)
+        else:
+            unknown = [p for p in req.pipe_ids if p not in index.pipe_index]
+            if unknown:
+                raise PipeNotFoundError(unknown)
+            pipes = list(dict.fromkeys(index.pipe_index[p] for p in req.pipe_ids))
+        bad = [v for v in req.inoperable_valve_ids if v not in index.valve_index]
+        if bad:
+            raise ValveNotFoundError(bad)
+        inoperable = known_inoperable(index) | {index.valve_index[v]
+                                                for v in req.inoperable_valve_ids}
+        core = compute_plan(index, pipes, frozenset(inoperable))
+        plan = to_plan(index, core, plan_id=uuid.uuid4().hex,
+                       computed_at=self.clock().astimezone(UTC).isoformat(),
+                       snapped_point=snapped, snap_distance_m=distance)
+        zones = {z: [index.pipe_ids[i] for i in rows.tolist()]
+                 for z, rows in zoned_pipes(index, core).items()}
+        self.store.save_isolation(plan, _encode(req).decode(), zones)
+        return plan
+
+    def _snap_break(self, index: NetworkIndex, req: IsolationRequest
+                    ) -> tuple[list[int], tuple[float, float], float]:
+        assert req.point is not None  # noqa: S101 - checked by the caller
+        lon, lat = device_to_wgs84(req.point[0], req.point[1], req.crs)
+        x, y = index.projector.forward(np.array([lon]), np.array([lat]))
+        snap = index.locator.snap(x, y, req.tolerance_m)
+        if int(snap.pipe[0]) < 0:
+            raise NoPipeNearPointError(lon, lat, req.tolerance_m)
+        s_lon, s_lat = index.projector.inverse(snap.x, snap.y)
+        return ([int(snap.pipe[0])], (round(float(s_lon[0]), 7), round(float(s_lat[0]), 7)),
+                round(float(snap.distance_m[0]), 2))
+
+    def plan(self, isolation_id: str) -> IsolationPlan:
+        found = self.store.isolation(isolation_id)
+        if found is None:
+            raise IsolationNotFoundError(isolation_id)
+        return found[0]
+
+    def area(self, isolation_id: str) -> AreaFeature:
+        """The outage polygon (WGS84 GeoJSON Feature), computed once and stored."""
+        found = self.store.isolation(isolation_id)
+        if found is None:
+            raise IsolationNotFoundError(isolation_id)
+        plan, cached = found
+        if cached is not None:
+            return _area_decode(cached)
+        index = self.index()
+        pipes = np.array([index.pipe_index[p] for p in self.store.isolation_pipes(isolation_id)
+                          if p in index.pipe_index], dtype=np.int64)
+        customers = customers_of_pipes(index, pipes)
+        feature = to_wgs84_feature(index, outage_polygon(index, pipes, customers), {
+            "isolation_id": plan.id, "customer_count": plan.customer_count,
+            "compounds": plan.compounds, "streets": plan.streets,
+            "bounds": msgspec.to_builtins(plan.bounds)})
+        self.store.set_area(isolation_id, _encode(feature).decode())
+        return feature
+
+    def affected_customers(self, isolation_id: str, cursor: str | None = None,
+                           limit: int = 100) -> AffectedCustomerPage:
+        if self.store.isolation(isolation_id) is None:
+            raise IsolationNotFoundError(isolation_id)
+        items, total = self.store.affected_customers(isolation_id, cursor, limit)
+        nxt = items[-1].customer_id if len(items) == limit else None
+        return AffectedCustomerPage(items=items, next_cursor=nxt, total=total)

@@ -1,0 +1,279 @@
+"""GeoStore: the only SQL of the geo package.
+
+Layers are written whole: an import replaces the rows of each layer it carries, writes
+only rows that differ from what is stored, and appends one change-log entry per written
+or deleted pipe, node, valve or hydrant in the same transaction (scope ``network``), so
+a field tablet receives exactly the rows that changed. Service connections are not
+synced (customers reach devices through their work orders) and are bulk-replaced.
+
+It also serves the sync pull as a ``NetworkSource``: which network rows lie near some
+points (bounding-box index on pipes) and their synced content.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+import msgspec
+from sqlite_utils import Database
+
+from geo.model import (
+    AffectedCustomer,
+    AffectedZone,
+    Hydrant,
+    IsolationPlan,
+    LinkKind,
+    Network,
+    Node,
+    NodeKind,
+    Pipe,
+    ServiceConnection,
+    Source,
+    SourceKind,
+    Valve,
+    ValveState,
+)
+from sync.changelog import SCOPE_NETWORK, ChangeOp, record_change
+
+ENTITY_PIPE: Final = "pipe"
+ENTITY_NODE: Final = "node"
+ENTITY_VALVE: Final = "valve"
+ENTITY_HYDRANT: Final = "hydrant"
+SYNCED_ENTITIES: Final = (ENTITY_PIPE, ENTITY_NODE, ENTITY_VALVE, ENTITY_HYDRANT)
+
+Row = tuple[object, ...]
+
+# layer -> (table, entity or None when not synced, columns; the first is the key)
+_LAYERS: Final[dict[str, tuple[str, str | None, tuple[str, ...]]]] = {
+    "nodes": ("nodes", ENTITY_NODE, ("id", "kind", "lon", "lat", "elevation_m")),
+    "pipes": ("pipes", ENTITY_PIPE, ("id", "from_node", "to_node", "kind", "diameter_mm",
+                                     "material", "install_year", "length_m", "street",
+                                     "geometry", "min_lon", "min_lat", "max_lon", "max_lat")),
+    "valves": ("valves", ENTITY_VALVE, ("id", "pipe_id", "node_id", "state", "operable",
+                                        "diameter_mm", "lon", "lat")),
+    "hydrants": ("hydrants", ENTITY_HYDRANT, ("id", "lon", "lat", "pipe_id", "diameter_mm")),
+    "sources": ("sources", None, ("id", "node_id", "kind", "name")),
+    "service_connections": ("service_connections", None,
+                            ("customer_id", "pipe_id", "lon", "lat", "address", "compound",
+                             "street")),
+}
+_ENTITY_LAYER: Final = {entity: layer for layer, (_t, entity, _c) in _LAYERS.items() if entity}
+_coords_encode = msgspec.json.Encoder().encode
+_coords_decode = msgspec.json.Decoder(list[tuple[float, float]]).decode
+_plan_encode = msgspec.json.Encoder().encode
+_plan_decode = msgspec.json.Decoder(IsolationPlan).decode
+_EARTH_M_PER_DEG: Final = 111_320.0
+
+
+def _pipe_row(p: Pipe) -> Row:
+    lons = [c[0] for c in p.coords]
+    lats = [c[1] for c in p.coords]
+    return (p.id, p.from_node, p.to_node, str(p.kind), p.diameter_mm, p.material,
+            p.install_year, p.length_m, p.street, _coords_encode(p.coords).decode(),
+            min(lons), min(lats), max(lons), max(lats))
+
+
+def _rows(layer: str, net: Network) -> list[Row]:
+    if layer == "nodes":
+        return [(n.id, str(n.kind), n.lon, n.lat, n.elevation_m) for n in net.nodes]
+    if layer == "pipes":
+        return [_pipe_row(p) for p in net.pipes]
+    if layer == "valves":
+        return [(v.id, v.pipe_id, v.node_id, str(v.state), int(v.operable), v.diameter_mm,
+                 v.lon, v.lat) for v in net.valves]
+    if layer == "hydrants":
+        return [(h.id, h.lon, h.lat, h.pipe_id, h.diameter_mm) for h in net.hydrants]
+    if layer == "sources":
+        return [(s.id, s.node_id, str(s.kind), s.name) for s in net.sources]
+    return [(c.customer_id, c.pipe_id, c.lon, c.lat, c.address, c.compound, c.street)
+            for c in net.connections]
+
+
+class GeoStore:
+    """SQL for the network layers, the network version and stored isolations."""
+
+    entities: tuple[str, ...] = SYNCED_ENTITIES
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- meta ------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM geo_meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO geo_meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+    def network_version(self) -> int:
+        return int(self.meta("network_version") or 0)
+
+    # -- layers ----------------------------------------------------------------------
+    def load_network(self) -> Network:
+        q = self.db.execute
+        return Network(
+            nodes=[Node(id=r[0], kind=NodeKind(r[1]), lon=r[2], lat=r[3], elevation_m=r[4])
+                   for r in q("SELECT id, kind, lon, lat, elevation_m FROM nodes ORDER BY id")],
+            pipes=[Pipe(id=r[0], from_node=r[1], to_node=r[2], kind=LinkKind(r[3]),
+                        diameter_mm=r[4], material=r[5], install_year=r[6], length_m=r[7],
+                        street=r[8], coords=_coords_decode(r[9]))
+                   for r in q("SELECT id, from_node, to_node, kind, diameter_mm, material, "
+                              "install_year, length_m, street, geometry FROM pipes ORDER BY id")],
+            valves=[Valve(id=r[0], pipe_id=r[1], node_id=r[2], state=ValveState(r[3]),
+                          operable=bool(r[4]), diameter_mm=r[5], lon=r[6], lat=r[7])
+                    for r in q("SELECT id, pipe_id, node_id, state, operable, diameter_mm, lon, "
+                               "lat FROM valves ORDER BY id")],
+            hydrants=[Hydrant(id=r[0], lon=r[1], lat=r[2], pipe_id=r[3], diameter_mm=r[4])
+                      for r in q("SELECT id, lon, lat, pipe_id, diameter_mm FROM hydrants "
+                                 "ORDER BY id")],
+            sources=[Source(id=r[0], node_id=r[1], kind=SourceKind(r[2]), name=r[3])
+                     for r in q("SELECT id, node_id, kind, name FROM sources ORDER BY id")],
+            connections=[ServiceConnection(customer_id=r[0], pipe_id=r[1], lon=r[2], lat=r[3],
+                                           address=r[4], compound=r[5], street=r[6])
+                         for r in q("SELECT customer_id, pipe_id, lon, lat, address, compound, "
+                                    "street FROM service_connections ORDER BY customer_id")],
+        )
+
+    def replace_layers(self, net: Network, layers: set[str], at: datetime,
+                       metric_epsg: int) -> tuple[int, dict[str, int]]:
+        """Make the stored layers in ``layers`` equal to ``net``'s; returns (version, changed).
+
+        One transaction: rows, change-log entries and the new network version.
+        """
+        changed: dict[str, int] = {}
+        with self.db.atomic():
+            for layer in _LAYERS:
+                if layer in layers:
+                    changed[layer] = self._replace(layer, _rows(layer, net), at)
+            version = self.network_version() + 1
+            self._set_meta("network_version", str(version))
+            self._set_meta("metric_epsg", str(metric_epsg))
+            self._set_meta("imported_at", at.astimezone(UTC).isoformat())
+        return version, changed
+
+    def _replace(self, layer: str, rows: list[Row], at: datetime) -> int:
+        table, entity, cols = _LAYERS[layer]
+        key = cols[0]
+        if entity is None:
+            self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+            self._insert(table, cols, rows)
+            return len(rows)
+        current = {r[0]: tuple(r) for r in self.db.execute(
+            f"SELECT {', '.join(cols)} FROM {table}")}  # noqa: S608
+        new_ids = {r[0] for r in rows}
+        upserts = [r for r in rows if current.get(r[0]) != r]
+        gone = [(i,) for i in current if i not in new_ids]
+        self.db.conn.executemany(f"DELETE FROM {table} WHERE {key} = ?", gone)  # noqa: S608
+        self._insert(table, cols, upserts)
+        for r in upserts:
+            record_change(self.db, entity, str(r[0]), ChangeOp.UPSERT, [SCOPE_NETWORK], at)
+        for (i,) in gone:
+            record_change(self.db, entity, str(i), ChangeOp.DELETE, [SCOPE_NETWORK], at)
+        return len(upserts) + len(gone)
+
+    def _insert(self, table: str, cols: tuple[str, ...], rows: list[Row]) -> None:
+        marks = ", ".join("?" * len(cols))
+        self.db.conn.executemany(
+            f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({marks})",  # noqa: S608
+            rows)
+
+    def counts(self) -> dict[str, int]:
+        return {layer: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])  # noqa: S608
+                for layer, (t, _e, _c) in _LAYERS.items()}
+
+    # -- the sync pull's view ----------------------------------------------------------
+    def near(self, points: Sequence[tuple[float, float]], radius_m: float) -> list[tuple[str, str]]:
+        """(entity, id) of pipes (and their nodes, valves, hydrants) within ``radius_m``.
+
+        A bounding-box test in degrees (radius widened by 1/cos(lat)): a superset of the
+        exact circle by at most a corner, which is what a device cache wants.
+        """
+        pipe_ids: set[str] = set()
+        for lon, lat in points:
+            dlat = radius_m / _EARTH_M_PER_DEG
+            dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+            pipe_ids.update(r[0] for r in self.db.execute(
+                "SELECT id FROM pipes WHERE min_lon <= ? AND max_lon >= ? AND min_lat <= ? "
+                "AND max_lat >= ?", [lon + dlon, lon - dlon, lat + dlat, lat - dlat]))
+        if not pipe_ids:
+            return []
+        keys: set[tuple[str, str]] = {(ENTITY_PIPE, p) for p in pipe_ids}
+        ids = sorted(pipe_ids)
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            marks = ",".join("?" * len(chunk))
+            for a, b in self.db.execute(
+                    f"SELECT from_node, to_node FROM pipes WHERE id IN ({marks})", chunk):  # noqa: S608
+                keys.update({(ENTITY_NODE, a), (ENTITY_NODE, b)})
+            keys.update((ENTITY_VALVE, r[0]) for r in self.db.execute(
+                f"SELECT id FROM valves WHERE pipe_id IN ({marks})", chunk))  # noqa: S608
+            keys.update((ENTITY_HYDRANT, r[0]) for r in self.db.execute(
+                f"SELECT id FROM hydrants WHERE pipe_id IN ({marks})", chunk))  # noqa: S608
+        return sorted(keys)
+
+    def read(self, entity: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Synced rows by id (geometry decoded to [[lon, lat], ...]); unknown ids are absent."""
+        layer = _ENTITY_LAYER.get(entity)
+        if layer is None or not ids:
+            return {}
+        table, _entity, cols = _LAYERS[layer]
+        shown = [c for c in cols if not c.startswith(("min_", "max_"))]
+        out: dict[str, dict[str, object]] = {}
+        id_list = list(ids)
+        for chunk in (id_list[i:i + 500] for i in range(0, len(id_list), 500)):
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(f"SELECT {', '.join(shown)} FROM {table} "  # noqa: S608
+                                     f"WHERE id IN ({marks})", chunk):
+                row = dict(zip(shown, r, strict=True))
+                if "geometry" in row:
+                    row["geometry"] = [list(c) for c in _coords_decode(str(row["geometry"]))]
+                if "operable" in row:
+                    row["operable"] = bool(row["operable"])
+                out[str(row["id"])] = row
+        return out
+
+    # -- isolations ----------------------------------------------------------------------
+    def save_isolation(self, plan: IsolationPlan, request_json: str,
+                       zones: dict[AffectedZone, list[str]]) -> None:
+        rows = [(plan.id, pid, str(zone)) for zone, pids in zones.items() for pid in pids]
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO isolations (id, computed_at, network_version, request, plan) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [plan.id, plan.computed_at, plan.network_version, request_json,
+                 _plan_encode(plan).decode()])
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO isolation_pipes (isolation_id, pipe_id, zone) "
+                "VALUES (?, ?, ?)", rows)
+
+    def isolation(self, isolation_id: str) -> tuple[IsolationPlan, str | None] | None:
+        row = self.db.execute("SELECT plan, area FROM isolations WHERE id = ?",
+                              [isolation_id]).fetchone()
+        if row is None:
+            return None
+        return _plan_decode(row[0]), (None if row[1] is None else str(row[1]))
+
+    def isolation_pipes(self, isolation_id: str) -> list[str]:
+        return [str(r[0]) for r in self.db.execute(
+            "SELECT pipe_id FROM isolation_pipes WHERE isolation_id = ? ORDER BY pipe_id",
+            [isolation_id])]
+
+    def set_area(self, isolation_id: str, area_json: str) -> None:
+        self.db.execute("UPDATE isolations SET area = ? WHERE id = ?", [area_json, isolation_id])
+
+    def affected_customers(self, isolation_id: str, after: str | None, limit: int
+                           ) -> tuple[list[AffectedCustomer], int]:
+        """One page of the isolation's customers by id (keyset), and the total count."""
+        base = ("FROM isolation_pipes ip JOIN service_connections sc ON sc.pipe_id = ip.pipe_id "
+                "WHERE ip.isolation_id = ?")
+        total = int(self.db.execute(f"SELECT COUNT(*) {base}", [isolation_id]).fetchone()[0])  # noqa: S608
+        rows = self.db.execute(
+            f"SELECT sc.customer_id, sc.pipe_id, ip.zone, sc.address, sc.compound, sc.street, "  # noqa: S608
+            f"sc.lon, sc.lat {base} AND sc.customer_id > ? ORDER BY sc.customer_id LIMIT ?",
+            [isolation_id, after or "", limit])
+        return [AffectedCustomer(customer_id=r[0], pipe_id=r[1], zone=AffectedZone(r[2]),
+                                 address=r[3], compound=r[4], street=r[5], lon=r[6], lat=r[7])
+                for r in rows], total
