@@ -8,6 +8,11 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from server.routes.accounts import AccountController, CrewController, DeviceController
+from server.routes.complaints import (
+    ComplaintController,
+    ComplaintLookupController,
+    DeskStatsController,
+)
 from server.routes.customers import CustomerController
 from server.routes.fieldwork import (
     BurstController,
@@ -19,6 +24,7 @@ from server.routes.meta import MetaController
 from server.routes.outages import OutageController, OutageFeedController
 from server.routes.stats import StatsController
 from server.routes.sync import SyncController
+from server.routes.tickets import DeadlineController, TicketController
 from server.routes.workorders import WorkOrderController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -34,10 +40,15 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     FieldworkController,
     BurstController,
     ReadingRouteController,
+    TicketController,
+    DeadlineController,
+    ComplaintController,
+    DeskStatsController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     MetaController,
     OutageFeedController,
+    ComplaintLookupController,
 ]
