@@ -110,3 +110,37 @@ class AttachmentDeclarationError(AttachmentError):
     code = "attachment-declaration-invalid"
     http_status = 400
     title = "The attachment declaration is malformed or contradicts an earlier one"
+
+
+# -- raised by the reference device client (sync.client) ------------------------------------
+
+
+class TransportFailedError(SyncError):
+    """The request or its response was lost (network); safe to retry, the protocol is idempotent."""
+
+    code = "transport-failed"
+    http_status = 503
+
+
+class DeviceUnauthorizedError(SyncError):
+    """401: the token is unknown or revoked. The outbox is kept for after re-registration."""
+
+    code = "device-unauthorized"
+    http_status = 401
+
+
+class ServerRefusedError(SyncError):
+    """A 4xx problem answer the client cannot fix by retrying; ``problem`` is its body."""
+
+    code = "server-refused"
+    http_status = 400
+
+    def __init__(self, status: int, problem: dict[str, object]) -> None:
+        super().__init__(str(problem.get("detail") or f"HTTP {status}"), status=status,
+                         problem=problem)
+        self.status = status
+        self.problem = problem
+
+    @property
+    def problem_code(self) -> str:
+        return str(self.problem.get("type", "")).rsplit("/", 1)[-1]

@@ -7,11 +7,11 @@ Chunks are raw bytes: ``PUT /sync/attachments/{sha256}?offset=N``.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import Parameter, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.routes.deps import principal, services
 from server.workorders.evidence import ReviewFlag
@@ -51,25 +51,25 @@ class SyncController(Controller):
         return services(request).sync.info()
 
     @post("/pull", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
-    def pull(self, request: Request[Any, Any, Any], data: PullRequest) -> Response[bytes]:
+    def pull(self, request: Request[Any, Any, Any], data: JSONBody[PullRequest]) -> Response[bytes]:
         return negotiated(request, services(request).sync.pull(principal(request), data))
 
     @post("/push", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
-    def push(self, request: Request[Any, Any, Any], data: PushRequest) -> Response[bytes]:
+    def push(self, request: Request[Any, Any, Any], data: JSONBody[PushRequest]) -> Response[bytes]:
         return negotiated(request, services(request).sync.push(principal(request), data))
 
     @post("/attachments", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
     def declare(self, request: Request[Any, Any, Any],
-                data: AttachmentDeclare) -> AttachmentStatus:
+                data: JSONBody[AttachmentDeclare]) -> AttachmentStatus:
         return services(request).sync.declare(principal(request), data)
 
     @get("/attachments/{sha256:str}", opt={"roles": FIELD | OFFICE}, sync_to_thread=False)
-    def attachment(self, request: Request[Any, Any, Any], sha256: str) -> AttachmentStatus:
+    def attachment(self, request: Request[Any, Any, Any], sha256: FromPath[str]) -> AttachmentStatus:
         return services(request).sync.attachment(sha256)
 
     @put("/attachments/{sha256:str}", opt={"roles": FIELD})
-    async def upload(self, request: Request[Any, Any, Any], sha256: str,
-                     offset: int = Parameter(ge=0)) -> AttachmentStatus:
+    async def upload(self, request: Request[Any, Any, Any], sha256: FromPath[str],
+                     offset: Annotated[int, QueryParameter(ge=0)]) -> AttachmentStatus:
         """The body is the chunk's raw bytes (any content type), starting at ``offset``."""
         return services(request).sync.upload(sha256, offset, await request.body())
 
@@ -79,12 +79,12 @@ class SyncController(Controller):
 
     @get("/reviews", opt={"roles": OFFICE}, sync_to_thread=False)
     def reviews(self, request: Request[Any, Any, Any],
-                open_only: bool = QueryParameter(name="open", default=True)) -> list[ReviewFlag]:
+                open_only: Annotated[bool, QueryParameter(name="open")] = True) -> list[ReviewFlag]:
         return services(request).sync.reviews(open_only)
 
     @post("/reviews/{review_id:int}/resolution", opt={"roles": OFFICE}, sync_to_thread=False,
           status_code=200)
-    def resolve(self, request: Request[Any, Any, Any], review_id: int,
-                data: ResolutionIn) -> ReviewFlag:
+    def resolve(self, request: Request[Any, Any, Any], review_id: FromPath[int],
+                data: JSONBody[ResolutionIn]) -> ReviewFlag:
         return services(request).sync.resolve_review(principal(request), review_id,
                                                      data.resolution)

@@ -1,0 +1,213 @@
+"""The reference device client: what a tablet does to work offline and converge.
+
+Usage::
+
+    client = DeviceClient(Replica("tablet.db"),
+                          HttpTransport(httpx.Client(base_url=url), token), clock=device_clock)
+    client.pull()                                   # scope onto the tablet
+    client.record(AddNote(work_order_id=wo, evidence_id=str(uuid4()), text="阀门井积水"))
+    sha = client.add_blob(photo_bytes, "image/jpeg")
+    client.record(AttachEvidence(work_order_id=wo, evidence_id=..., sha256=sha, ...))
+    client.sync()                                   # push, pull, upload, pull
+
+Retries: only lost requests/responses (``TransportFailedError``), 5xx and 429 are retried,
+with exponential backoff and full jitter, honouring ``Retry-After``. Every call is safe to
+repeat (mutation ids, cursors and content hashes make them idempotent). A 401 raises
+``DeviceUnauthorizedError`` and leaves outbox and blobs untouched; other 4xx raise
+``ServerRefusedError``, except the ones the protocol tells the client how to fix: a
+mutation gap (renumber the outbox after the server's last id) and an upload offset
+mismatch (continue from the server's ``received``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Final, TypeVar
+
+import msgspec
+
+from sync.client.replica import Replica
+from sync.client.transport import Reply, Transport
+from sync.errors import DeviceUnauthorizedError, ServerRefusedError, TransportFailedError
+from sync.protocol import (
+    MAX_CHUNK_BYTES,
+    AttachmentDeclare,
+    AttachmentStatus,
+    Intent,
+    Mutation,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+T = TypeVar("T")
+_encode = msgspec.json.Encoder().encode
+_problem_decode = msgspec.json.Decoder(dict[str, object]).decode
+MSGPACK: Final = "application/msgpack"
+
+
+class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    attempts: int = 6
+    base_s: float = 0.5
+    cap_s: float = 30.0
+
+
+class DeviceClient:
+    def __init__(self, replica: Replica, transport: Transport, *,
+                 clock: Callable[[], datetime],
+                 sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None, retry: RetryPolicy | None = None,
+                 page_rows: int = 500, push_batch: int = 100,
+                 chunk_bytes: int = 256 * 1024, msgpack: bool = False) -> None:
+        self.replica = replica
+        self.transport = transport
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.retry = retry or RetryPolicy()
+        self.page_rows = page_rows
+        self.push_batch = push_batch
+        self.chunk_bytes = min(chunk_bytes, MAX_CHUNK_BYTES)
+        self.msgpack = msgpack
+        self.bytes_received = 0
+
+    # -- capture (offline) -------------------------------------------------------------
+    def record(self, intent: Intent) -> Mutation:
+        """Queue one intent with the next mutation id and the device's clock."""
+        mutation = Mutation(id=self.replica.next_mutation_id(), device_time=self.clock(),
+                            intent=intent)
+        self.replica.enqueue(mutation)
+        return mutation
+
+    def add_blob(self, data: bytes, content_type: str) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self.replica.add_blob(sha, content_type, data)
+        return sha
+
+    # -- the wire ----------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, body: bytes | None = None,
+              headers: Mapping[str, str] | None = None,
+              params: Mapping[str, str] | None = None) -> Reply:
+        delay = self.retry.base_s
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                reply = self.transport.request(method, path, body=body, headers=headers,
+                                               params=params)
+            except TransportFailedError:
+                if attempt == self.retry.attempts:
+                    raise
+                self.sleep(self.rng.uniform(0, delay))
+                delay = min(self.retry.cap_s, delay * 2)
+                continue
+            if reply.status == 401:
+                raise DeviceUnauthorizedError("the device token was refused; outbox kept")
+            if reply.status >= 500 or reply.status == 429:
+                if attempt == self.retry.attempts:
+                    raise TransportFailedError(f"{method} {path}: HTTP {reply.status}")
+                after = reply.headers.get("retry-after")
+                wait = float(after) if after and after.isdigit() else self.rng.uniform(0, delay)
+                self.sleep(wait)
+                delay = min(self.retry.cap_s, delay * 2)
+                continue
+            if reply.status >= 400:
+                raise ServerRefusedError(reply.status, _problem_decode(reply.body or b"{}"))
+            return reply
+        raise TransportFailedError(f"{method} {path}: no attempts made")
+
+    def _json(self, method: str, path: str, value: msgspec.Struct, out: type[T],
+              accept_msgpack: bool = False) -> T:
+        headers = {"Content-Type": "application/json"}
+        if accept_msgpack:
+            headers["Accept"] = MSGPACK
+        reply = self._call(method, path, body=_encode(value), headers=headers)
+        self.bytes_received += len(reply.body)
+        if reply.headers.get("content-type", "").startswith(MSGPACK):
+            return msgspec.msgpack.decode(reply.body, type=out)
+        return msgspec.json.decode(reply.body, type=out)
+
+    # -- pull --------------------------------------------------------------------------
+    def pull(self) -> int:
+        """Pull pages until a checkpoint; each page is applied with its cursor atomically.
+
+        A cut mid-way leaves the stored cursor at the last applied page, so the next call
+        resumes there. Returns the checkpoint reached.
+        """
+        while True:
+            page = self._json("POST", "/sync/pull", PullRequest(
+                cursor=self.replica.get_meta("cursor"), limit=self.page_rows,
+                device_time=self.clock()), PullResponse, accept_msgpack=self.msgpack)
+            self.replica.apply_page(page.upserts, page.removals, page.cursor,
+                                    None if page.more else page.checkpoint)
+            if not page.more:
+                return page.checkpoint
+
+    # -- push --------------------------------------------------------------------------
+    def push(self) -> int:
+        """Send the outbox in id order until empty; returns how many mutations were sent."""
+        sent = 0
+        while True:
+            batch = self.replica.outbox(self.push_batch)
+            if not batch:
+                return sent
+            try:
+                resp = self._json("POST", "/sync/push", PushRequest(
+                    mutations=batch, device_time=self.clock()), PushResponse)
+            except ServerRefusedError as exc:
+                if exc.problem_code != "mutation-gap":
+                    raise
+                last = exc.problem.get("last_applied_id")
+                if not isinstance(last, int):
+                    raise
+                self.replica.renumber_from(last + 1)
+                continue
+            self.replica.acknowledge(resp.last_applied_id, resp.results)
+            sent += len(batch)
+
+    # -- attachments -------------------------------------------------------------------
+    def upload(self) -> int:
+        """Upload every blob the server has not confirmed; returns how many completed."""
+        done = 0
+        for sha, content_type, data in self.replica.unconfirmed_blobs():
+            try:
+                status = self._json("POST", "/sync/attachments", AttachmentDeclare(
+                    sha256=sha, size=len(data), content_type=content_type), AttachmentStatus)
+                while not status.complete:
+                    status = self._send_chunk(sha, data, status.received)
+            except ServerRefusedError as exc:
+                # one bad file must not block the others: keep it, with the reason, for the crew
+                self.replica.refuse_blob(sha, exc.problem_code or str(exc.status))
+                continue
+            self.replica.confirm_blob(sha)
+            done += 1
+        return done
+
+    def _send_chunk(self, sha: str, data: bytes, offset: int) -> AttachmentStatus:
+        chunk = data[offset:offset + self.chunk_bytes]
+        try:
+            reply = self._call("PUT", f"/sync/attachments/{sha}", body=chunk,
+                               headers={"Content-Type": "application/octet-stream"},
+                               params={"offset": str(offset)})
+        except TransportFailedError:
+            # a cut: the server may hold some of the chunk; ask what it has
+            reply = self._call("GET", f"/sync/attachments/{sha}")
+        except ServerRefusedError as exc:
+            received = exc.problem.get("received")
+            if exc.problem_code != "attachment-offset-mismatch" or not isinstance(received, int):
+                raise
+            return AttachmentStatus(sha256=sha, size=len(data), content_type="",
+                                    received=received, complete=False)
+        return msgspec.json.decode(reply.body, type=AttachmentStatus)
+
+    # -- all of it -------------------------------------------------------------------
+    def sync(self) -> int:
+        """Status first, photos after: push, pull, upload, then pull what uploads changed."""
+        self.push()
+        self.pull()
+        if self.upload():
+            return self.pull()
+        return int(self.replica.get_meta("checkpoint") or "0")

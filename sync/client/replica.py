@@ -1,0 +1,149 @@
+"""The device's own SQLite file: the server rows it may see, its outbox and its blobs.
+
+``rows`` mirrors the server's view of the device's scope as of the last checkpoint (plus
+the pages of a pull in progress). ``outbox`` holds mutations not yet acknowledged, in id
+order; they leave it only when the server's ``last_applied_id`` covers them, and their
+outcomes stay in ``results`` so a rejection's reason reaches the crew. ``blobs`` keeps each
+photo's bytes until the server confirmed their hash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+from sqlite_utils import Database
+
+from sync.protocol import Mutation, MutationResult, Outcome, RowRemoval, RowUpsert
+
+_encode = msgspec.json.Encoder().encode
+_row_decode = msgspec.json.Decoder(dict[str, object]).decode
+_mutation_decode = msgspec.json.Decoder(Mutation).decode
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rows (entity TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (entity, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, mutation TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, outcome TEXT NOT NULL,
+    reason_code TEXT, detail TEXT NOT NULL DEFAULT '', review_id INTEGER);
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL,
+    size INTEGER NOT NULL, data BLOB, confirmed INTEGER NOT NULL DEFAULT 0, refused TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Replica:
+    """``synchronous``: SQLite's durability level; FULL on a tablet (an acknowledged capture
+    must survive a power cut), OFF only for simulations that create thousands of replicas."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        if synchronous not in ("FULL", "NORMAL", "OFF"):
+            raise ValueError("synchronous is FULL, NORMAL or OFF")
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        self.db = Database(conn)
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta ------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                        "DO UPDATE SET value = excluded.value", [key, value])
+
+    # -- rows ------------------------------------------------------------------------
+    def apply_page(self, upserts: Iterable[RowUpsert], removals: Iterable[RowRemoval],
+                   cursor: str, checkpoint: int | None) -> None:
+        """One page in one local transaction, with the cursor that follows it."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO rows (entity, id, data) VALUES (?, ?, ?) ON CONFLICT(entity, id) "
+                "DO UPDATE SET data = excluded.data",
+                [(u.entity, u.id, _encode(u.data).decode()) for u in upserts])
+            self.db.conn.executemany("DELETE FROM rows WHERE entity = ? AND id = ?",
+                                     [(r.entity, r.id) for r in removals])
+            self.set_meta("cursor", cursor)
+            if checkpoint is not None:
+                self.set_meta("checkpoint", str(checkpoint))
+
+    def rows(self, entity: str) -> dict[str, dict[str, object]]:
+        return {str(r[0]): _row_decode(r[1]) for r in self.db.execute(
+            "SELECT id, data FROM rows WHERE entity = ? ORDER BY id", [entity])}
+
+    def row(self, entity: str, row_id: str) -> dict[str, object] | None:
+        r = self.db.execute("SELECT data FROM rows WHERE entity = ? AND id = ?",
+                            [entity, row_id]).fetchone()
+        return None if r is None else _row_decode(r[0])
+
+    # -- outbox ----------------------------------------------------------------------
+    def next_mutation_id(self) -> int:
+        return int(self.get_meta("next_mutation_id") or "1")
+
+    def enqueue(self, mutation: Mutation) -> None:
+        with self.db.atomic():
+            self.db.execute("INSERT INTO outbox (id, mutation) VALUES (?, ?)",
+                            [mutation.id, _encode(mutation).decode()])
+            self.set_meta("next_mutation_id", str(mutation.id + 1))
+
+    def outbox(self, limit: int | None = None) -> list[Mutation]:
+        sql = "SELECT mutation FROM outbox ORDER BY id"
+        params: list[object] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_mutation_decode(r[0]) for r in self.db.execute(sql, params)]
+
+    def acknowledge(self, last_applied_id: int, results: Iterable[MutationResult]) -> None:
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO results (id, outcome, reason_code, detail, review_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r.id, str(r.outcome), r.reason_code, r.detail, r.review_id) for r in results])
+            self.db.execute("DELETE FROM outbox WHERE id <= ?", [last_applied_id])
+
+    def renumber_from(self, first_id: int) -> None:
+        """After a gap: the server never applied anything past ``first_id - 1``."""
+        pending = self.outbox()
+        with self.db.atomic():
+            self.db.execute("DELETE FROM outbox")
+            for offset, m in enumerate(pending):
+                fixed = msgspec.structs.replace(m, id=first_id + offset)
+                self.db.execute("INSERT INTO outbox (id, mutation) VALUES (?, ?)",
+                                [fixed.id, _encode(fixed).decode()])
+            self.set_meta("next_mutation_id", str(first_id + len(pending)))
+
+    def results(self) -> dict[int, MutationResult]:
+        return {int(r[0]): MutationResult(id=int(r[0]), outcome=Outcome(r[1]), reason_code=r[2],
+                                          detail=r[3], review_id=r[4])
+                for r in self.db.execute(
+                    "SELECT id, outcome, reason_code, detail, review_id FROM results")}
+
+    # -- blobs -----------------------------------------------------------------------
+    def add_blob(self, sha256: str, content_type: str, data: bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO blobs (sha256, content_type, size, data) "
+                        "VALUES (?, ?, ?, ?)", [sha256, content_type, len(data), data])
+
+    def unconfirmed_blobs(self) -> list[tuple[str, str, bytes]]:
+        return [(str(r[0]), str(r[1]), bytes(r[2])) for r in self.db.execute(
+            "SELECT sha256, content_type, data FROM blobs WHERE confirmed = 0 "
+            "AND refused IS NULL ORDER BY sha256")]
+
+    def refuse_blob(self, sha256: str, reason: str) -> None:
+        """The server will not take this file: keep the bytes and the reason for the crew."""
+        self.db.execute("UPDATE blobs SET refused = ? WHERE sha256 = ?", [reason, sha256])
+
+    def confirm_blob(self, sha256: str) -> None:
+        """The server verified the hash: the bytes may go (the row stays as a receipt)."""
+        self.db.execute("UPDATE blobs SET confirmed = 1, data = NULL WHERE sha256 = ?",
+                        [sha256])
+
+    def blob_states(self) -> dict[str, bool]:
+        return {str(r[0]): bool(r[1])
+                for r in self.db.execute("SELECT sha256, confirmed FROM blobs")}
