@@ -36,6 +36,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             break
     if not started:
         proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
         pytest.fail("service did not start:\n" + "".join(seen))
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
