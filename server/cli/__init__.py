@@ -10,9 +10,10 @@ import click
 from server.cli.core import core_commands
 from server.cli.hardware import hardware
 from server.cli.outages import outages
+from server.cli.tickets import tickets
 from server.cli.workorders import workorders
 
-GROUPS: list[click.Command] = [workorders, outages, hardware]
+GROUPS: list[click.Command] = [workorders, outages, hardware, tickets]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")

@@ -92,7 +92,7 @@ def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff:
             rows.append(_row("timeliness", source, rule, grp, per, total, decided, on_time,
                              target.limit, known.clause if known else "",
                              open_overdue=late_open))
-            acc = overall[(grp, per)]
+            acc = overall[("" if group_by == "rule" else grp, per)]
             acc[0] += total
             acc[1] += decided
             acc[2] += on_time

@@ -1,0 +1,35 @@
+"""``waterops tickets``: the same use cases from the command line, JSON with --json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from server.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_create_list_scan_and_stats_from_the_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"WATEROPS_DATA_DIR": str(tmp_path)}
+    body = json.dumps({"channel": "counter", "category": "urgent", "title": "爆管",
+                       "unit": "管网所"})
+    r = runner.invoke(main, ["tickets", "create", body, "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    created = json.loads(r.output)
+    assert created["category"] == "urgent"
+    r = runner.invoke(main, ["tickets", "list", "--json"], env=env)
+    assert [t["id"] for t in json.loads(r.output)["items"]] == [created["id"]]
+    r = runner.invoke(main, ["tickets", "scan", "--json"], env=env)
+    assert r.exit_code == 0 and "reminders" in json.loads(r.output)
+    r = runner.invoke(main, ["tickets", "stats", "--csv"], env=env)
+    assert r.output.splitlines()[0].startswith("metric,source,rule,group")
+    r = runner.invoke(main, ["tickets", "stats", "--json", "--group-by", "unit"], env=env)
+    rows = json.loads(r.output)["rows"]
+    assert any(x["rule"] == "ticket_urgent" and x["group"] == "管网所" for x in rows)
+    r = runner.invoke(main, ["tickets", "create", '{"channel": "fax"}'], env=env)
+    assert r.exit_code != 0
