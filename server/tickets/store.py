@@ -73,6 +73,19 @@ class TicketStore:
         if deadlines:
             self.db["ticket_deadlines"].insert_all(deadlines)
 
+    def bulk_insert_tickets(self, rows: Sequence[Row], deadlines: Sequence[Row]) -> None:
+        """Many tickets at once (imports, benchmarks): one executemany per table."""
+        if rows:
+            cols = list(rows[0])
+            self.db.conn.executemany(
+                f"INSERT INTO tickets ({', '.join(cols)}) VALUES "
+                f"({', '.join(':' + c for c in cols)})", rows)
+        if deadlines:
+            cols = list(deadlines[0])
+            self.db.conn.executemany(
+                f"INSERT INTO ticket_deadlines ({', '.join(cols)}) VALUES "
+                f"({', '.join(':' + c for c in cols)})", deadlines)
+
     def ticket(self, ticket_id: str) -> Row | None:
         rows = list(self.db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
         return rows[0] if rows else None

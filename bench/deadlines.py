@@ -1,0 +1,149 @@
+"""Deadlines, overdue status and the timeliness report for 1,000,000 tickets.
+
+Run as ``python -m bench.deadlines [--quick]``. Tickets come from every channel and
+category of the shipped book with creation times spread over 2026 (so working-hour
+clocks cross weekends, the Spring Festival and make-up Saturdays); each is answered after
+a seeded random delay. Measured: computing every ticket's clocks with the strict profile,
+deciding overdue status at one instant, loading the rows into SQLite, and building the
+statistics report (per rule, per unit, per month) through the same store SQL the
+route uses.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench._common import emit, parse_args, table
+from server.clock import SteppingClock
+from server.db import migrate, open_database
+from server.policy import WorkCalendar, load_profile
+from server.tickets.categories import load_categories, ticket_deadlines
+from server.tickets.model import Channel, TicketDeadline
+from server.tickets.service import deadline_row
+from server.tickets.stats import StatsService
+from server.tickets.store import TicketStore
+from server.timefmt import to_db
+
+BENCH = "deadlines"
+SEED = 20260213
+YEAR_START = datetime(2026, 1, 5, tzinfo=UTC)
+YEAR_SPAN_S = int((datetime(2026, 11, 30, tzinfo=UTC) - YEAR_START).total_seconds())
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(__doc__ or BENCH, argv)
+    n = 10_000 if args.quick else 1_000_000
+    rng = random.Random(SEED)
+    profile = load_profile("strict")
+    calendar = WorkCalendar(profile.working_hours)
+    book = load_categories()
+    families = {f: book.for_family(f) for f in ("hotline", "other")}
+    specs = {s.key: s for s in book.channel}
+    channels = list(Channel)
+
+    # -- 1. every ticket's clocks ---------------------------------------------------------
+    inputs = []
+    for _ in range(n):
+        channel = rng.choice(channels)
+        category = rng.choice(families[specs[channel].family])
+        originated = YEAR_START + timedelta(seconds=rng.randrange(YEAR_SPAN_S))
+        inputs.append((channel, category, originated))
+    t0 = time.perf_counter()
+    clocks: list[list[TicketDeadline]] = []
+    for channel, category, originated in inputs:
+        clocks.append(ticket_deadlines(
+            channel=channel, category=category, profile=profile, calendar=calendar,
+            originated_at=originated, received_at=originated,
+            limit_hours=8.0 if not category.rule else None))
+    compute_s = time.perf_counter() - t0
+    n_clocks = sum(len(c) for c in clocks)
+
+    # -- 2. answers and overdue status at one instant --------------------------------------
+    met: list[list[datetime | None]] = []
+    for cs in clocks:
+        row = []
+        for d in cs:
+            allowed = d.due_at - d.starts_at
+            share = rng.random()
+            # most answered well inside the limit, ~3 % late, ~1 % still open
+            frac = rng.uniform(0.05, 0.95) if share < 0.96 else rng.uniform(1.0, 1.6)
+            row.append(None if share > 0.99 else d.starts_at + allowed * frac)
+        met.append(row)
+    t0 = time.perf_counter()
+    status: Counter[str] = Counter()
+    for cs, ms in zip(clocks, met, strict=True):
+        for d, m in zip(cs, ms, strict=True):
+            if m is not None and m <= NOW:
+                status["on_time" if m <= d.due_at else "late"] += 1
+            else:
+                status["open_overdue" if d.due_at <= NOW else "open"] += 1
+    overdue_s = time.perf_counter() - t0
+
+    # -- 3. load into SQLite and build the report through the store ------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_database(Path(tmp) / "bench.db")
+        migrate(db)
+        store = TicketStore(db)
+        units = ("管网所", "营业所", "水质科", "客服中心")
+        t0 = time.perf_counter()
+        batch_t, batch_d = [], []
+        for i, ((channel, category, originated), cs, ms) in enumerate(
+                zip(inputs, clocks, met, strict=True)):
+            tid = f"t{i:07d}"
+            batch_t.append({
+                "id": tid, "number": f"T{i:07d}", "channel": str(channel),
+                "category": category.key, "status": "resolved", "title": "bench",
+                "unit": units[i % len(units)], "crew_id": f"crew-{i % 12}",
+                "profile": profile.name, "originated_at": to_db(originated),
+                "created_at": to_db(originated)})
+            for d, m in zip(cs, ms, strict=True):
+                r = deadline_row(tid, d)
+                r["met_at"] = None if m is None else to_db(m)
+                batch_d.append(r)
+            if len(batch_t) == 50_000:
+                with db.atomic():
+                    store.bulk_insert_tickets(batch_t, batch_d)
+                batch_t, batch_d = [], []
+        with db.atomic():
+            store.bulk_insert_tickets(batch_t, batch_d)
+        load_s = time.perf_counter() - t0
+        stats = StatsService(db, SteppingClock(NOW), profile)
+        timings = {}
+        for group, period in (("rule", "all"), ("unit", "month"), ("crew", "all")):
+            t0 = time.perf_counter()
+            report = stats.report(since=YEAR_START - timedelta(days=1), until=NOW,
+                                  group_by=group, period=period)
+            timings[f"{group}/{period}"] = (time.perf_counter() - t0, len(report.rows))
+        overall = next(r for r in stats.report(since=YEAR_START - timedelta(days=1), until=NOW)
+                       .rows if r.rule == "*")
+        db.close()
+
+    rate = status["on_time"] / max(1, status["on_time"] + status["late"] + status["open_overdue"])
+    rows = [
+        ("tickets", f"{n:,}"), ("clocks (deadlines)", f"{n_clocks:,}"),
+        ("compute clocks", f"{compute_s:.2f} s ({n / compute_s:,.0f} tickets/s)"),
+        ("overdue status", f"{overdue_s:.2f} s ({n_clocks / overdue_s:,.0f} clocks/s)"),
+        ("load into SQLite", f"{load_s:.2f} s"),
+        *[(f"report {k}", f"{v[0]:.2f} s, {v[1]} rows") for k, v in timings.items()],
+        ("timeliness (in memory)", f"{rate:.2%}"),
+        ("timeliness (report)", f"{overall.rate:.2%}" if overall.rate is not None else "-"),
+    ]
+    table(f"bench.{BENCH}: deadlines and timeliness for {n:,} tickets (profile strict)", rows)
+    emit(BENCH, "compute_tickets_per_s", n / compute_s, "1/s", n)
+    emit(BENCH, "compute_s", compute_s, "s", n)
+    emit(BENCH, "overdue_status_s", overdue_s, "s", n_clocks)
+    emit(BENCH, "sqlite_load_s", load_s, "s", n)
+    for key, (secs, _count) in timings.items():
+        emit(BENCH, f"report_{key.replace('/', '_')}_s", secs, "s", n_clocks)
+    emit(BENCH, "timeliness_rate", overall.rate or 0.0, "ratio", overall.decided)
+    emit(BENCH, "open_overdue", status["open_overdue"], "count", n_clocks)
+
+
+if __name__ == "__main__":
+    main()
