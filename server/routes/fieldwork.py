@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, JSONBody
 
 from geo.model import IsolationPlan
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
@@ -45,7 +46,7 @@ class NoticeController(Controller):
         return services(request).fieldwork.archive.public_key()
 
     @post("/", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=201)
-    def sign(self, request: Request[Any, Any, Any], data: SignNoticeIn) -> SealedNotice:
+    def sign(self, request: Request[Any, Any, Any], data: JSONBody[SignNoticeIn]) -> SealedNotice:
         return services(request).fieldwork.archive.sign_notice(principal(request), data)
 
     @get("/chain/verification", opt={"roles": SUPERVISE}, sync_to_thread=False)
@@ -53,23 +54,23 @@ class NoticeController(Controller):
         return services(request).fieldwork.archive.verify_chain()
 
     @get("/{doc_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def get_notice(self, request: Request[Any, Any, Any], doc_id: str) -> SealedNotice:
+    def get_notice(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> SealedNotice:
         return services(request).fieldwork.archive.get(principal(request), doc_id)
 
     @get("/{doc_id:str}/verification", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def verify(self, request: Request[Any, Any, Any], doc_id: str) -> Verification:
+    def verify(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Verification:
         archive = services(request).fieldwork.archive
         archive.get(principal(request), doc_id)  # scope: the crew sees its own orders' notices
         return archive.verify(doc_id)
 
     @get("/{doc_id:str}/pdf", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def pdf(self, request: Request[Any, Any, Any], doc_id: str) -> Response[bytes]:
+    def pdf(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[bytes]:
         body = services(request).fieldwork.archive.pdf(principal(request), doc_id)
         return Response(body, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="notice-{doc_id}.pdf"'})
 
     @get("/{doc_id:str}/signature.svg", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def signature_svg(self, request: Request[Any, Any, Any], doc_id: str) -> Response[str]:
+    def signature_svg(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[str]:
         svg = services(request).fieldwork.archive.signature_svg(principal(request), doc_id)
         return Response(svg, media_type="image/svg+xml")
 
@@ -79,28 +80,28 @@ class FieldworkController(Controller):
     tags = ["field work"]
 
     @get("/{wo_id:str}/completeness", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def completeness(self, request: Request[Any, Any, Any], wo_id: str) -> Completeness:
+    def completeness(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Completeness:
         return services(request).fieldwork.service.completeness(principal(request), wo_id)
 
     @get("/{wo_id:str}/notices", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def notices(self, request: Request[Any, Any, Any], wo_id: str) -> list[SealedNotice]:
+    def notices(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[SealedNotice]:
         return services(request).fieldwork.archive.for_work_order(principal(request), wo_id)
 
     @post("/steps", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def step(self, request: Request[Any, Any, Any], data: StepEvidenceIn) -> WorkOrder:
+    def step(self, request: Request[Any, Any, Any], data: JSONBody[StepEvidenceIn]) -> WorkOrder:
         return services(request).fieldwork.service.record_step(principal(request), data)
 
     @post("/photos", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def photo(self, request: Request[Any, Any, Any], data: PhotoIn) -> PhotoStatus:
+    def photo(self, request: Request[Any, Any, Any], data: JSONBody[PhotoIn]) -> PhotoStatus:
         return services(request).fieldwork.service.attach_photo(principal(request), data)
 
     @post("/{wo_id:str}/removal-check", opt={"roles": EVERYONE}, sync_to_thread=False,
           status_code=200)
-    def removal_check(self, request: Request[Any, Any, Any], wo_id: str) -> WorkOrder:
+    def removal_check(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
         return services(request).fieldwork.service.start_removal(principal(request), wo_id)
 
     @post("/marked-lines", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def marked_line(self, request: Request[Any, Any, Any], data: MarkedLineIn) -> MarkedLine:
+    def marked_line(self, request: Request[Any, Any, Any], data: JSONBody[MarkedLineIn]) -> MarkedLine:
         return services(request).fieldwork.service.record_marked_line(principal(request), data)
 
 
@@ -109,25 +110,25 @@ class BurstController(Controller):
     tags = ["field work"]
 
     @put("/{wo_id:str}/plan", opt={"roles": OFFICE}, sync_to_thread=False)
-    def attach_plan(self, request: Request[Any, Any, Any], wo_id: str,
-                    data: IsolationPlan) -> BurstStatus:
+    def attach_plan(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                    data: JSONBody[IsolationPlan]) -> BurstStatus:
         return services(request).fieldwork.bursts.attach_plan(principal(request), wo_id, data)
 
     @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def status(self, request: Request[Any, Any, Any], wo_id: str) -> BurstStatus:
+    def status(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> BurstStatus:
         return services(request).fieldwork.bursts.status(principal(request), wo_id)
 
     @post("/arrival", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def arrival(self, request: Request[Any, Any, Any], data: ArrivalIn) -> WorkOrder:
+    def arrival(self, request: Request[Any, Any, Any], data: JSONBody[ArrivalIn]) -> WorkOrder:
         return services(request).fieldwork.bursts.record_arrival(principal(request), data)
 
     @post("/valve-operations", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def valve(self, request: Request[Any, Any, Any], data: ValveOperationIn) -> ValveResult:
+    def valve(self, request: Request[Any, Any, Any], data: JSONBody[ValveOperationIn]) -> ValveResult:
         return services(request).fieldwork.bursts.record_valve_operation(principal(request), data)
 
     @post("/resurfacing", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
     def resurfacing(self, request: Request[Any, Any, Any],
-                    data: ResurfacingIn) -> ResurfacingRequest:
+                    data: JSONBody[ResurfacingIn]) -> ResurfacingRequest:
         return services(request).fieldwork.bursts.request_resurfacing(principal(request), data)
 
 
@@ -136,13 +137,13 @@ class ReadingRouteController(Controller):
     tags = ["field work"]
 
     @put("/{wo_id:str}/stops", opt={"roles": OFFICE}, sync_to_thread=False)
-    def set_route(self, request: Request[Any, Any, Any], wo_id: str, data: RouteIn) -> Route:
+    def set_route(self, request: Request[Any, Any, Any], wo_id: FromPath[str], data: JSONBody[RouteIn]) -> Route:
         return services(request).fieldwork.rounds.set_route(principal(request), wo_id, data)
 
     @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def route(self, request: Request[Any, Any, Any], wo_id: str) -> Route:
+    def route(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Route:
         return services(request).fieldwork.rounds.route(principal(request), wo_id)
 
     @post("/readings", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def reading(self, request: Request[Any, Any, Any], data: ReadingIn) -> Reading:
+    def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
