@@ -1,0 +1,34 @@
+"""docs/rules.md is generated from the profiles: it must match what they say now."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.policy import load_profile
+from tests.unit.policy.rulesdoc import DOC, PROFILES, render
+
+pytestmark = pytest.mark.unit
+
+
+def test_rules_doc_is_up_to_date_with_the_profiles() -> None:
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "docs/rules.md is stale: run `python -m tests.unit.policy.rulesdoc`")
+
+
+def test_rules_doc_lists_every_rule_with_its_clause() -> None:
+    text = render()
+    for name in PROFILES:
+        for key, rule in load_profile(name).rules.items():
+            assert f"| `{key}` |" in text
+            assert rule.clause in text
+
+
+def test_a_changed_profile_changes_the_doc() -> None:
+    profiles = {n: load_profile(n) for n in PROFILES}
+    rule = profiles["jinan"].rules["burst_arrival"]
+    import msgspec
+
+    changed = msgspec.structs.replace(rule, limit=45)
+    profiles["jinan"] = msgspec.structs.replace(
+        profiles["jinan"], rules={**profiles["jinan"].rules, "burst_arrival": changed})
+    assert render(profiles) != render()
