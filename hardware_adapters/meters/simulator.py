@@ -15,6 +15,7 @@ the injected clock, so tests never depend on the wall clock.
 
 from __future__ import annotations
 
+import functools
 import os
 import pty
 import random
@@ -278,7 +279,7 @@ class TcpMeterServer(_Server):
                     return
                 conn, _ = self._listener.accept()
                 with conn:
-                    self._serve(conn.fileno(), conn.sendall, lambda c=conn: c.recv(256))
+                    self._serve(conn.fileno(), conn.sendall, functools.partial(conn.recv, 256))
 
     def __enter__(self) -> TcpMeterServer:
         self._start(self._accept_loop)

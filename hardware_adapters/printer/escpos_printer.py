@@ -130,7 +130,8 @@ def render_slip(slip: NoticeSlip, *, columns: int = 32, qr: str = "native",
         p.cut()
     except (EscposLibraryError, ValueError) as exc:
         raise PrinterError(f"cannot render the slip: {exc}") from None
-    return p.output
+    job: bytes = p.output
+    return job
 
 
 class EscposNoticePrinter:
