@@ -70,6 +70,9 @@ class SegmentGraph:
     low: list[int] = field(default_factory=list)
     order: list[int] = field(default_factory=list)
     children_pre: list[list[int]] = field(default_factory=list)
+    #: pre-order number and subtree size in a breadth-first tree from the root
+    bfs_pre: list[int] = field(default_factory=list)
+    bfs_size: list[int] = field(default_factory=list)
 
     @property
     def root(self) -> int:
@@ -162,7 +165,44 @@ def build_segment_graph(n_nodes: int, pipe_from: IntArray, pipe_to: IntArray,
         valve_open=valve_open.astype(bool), is_source=is_source, adj=adj, adj_valve=adj_valve,
     )
     _depth_first(g)
+    _breadth_first_tree(g)
     return g
+
+
+def _breadth_first_tree(g: SegmentGraph) -> None:
+    """A shortest-path tree from the root, numbered in pre-order (subtree = one range).
+
+    Its paths are short and spread sideways, so "my tree path avoids R" certifies most
+    vertices near R even when R sits high in the (deep) DFS tree.
+    """
+    n = g.n_segments + 1
+    parent = [-1] * n
+    parent[g.root] = g.root
+    order = [g.root]
+    queue = deque([g.root])
+    children: list[list[int]] = [[] for _ in range(n)]
+    while queue:
+        v = queue.popleft()
+        for w in g.adj[v]:
+            if parent[w] < 0:
+                parent[w] = v
+                children[v].append(w)
+                queue.append(w)
+                order.append(w)
+    pre = [-1] * n
+    size = [1] * n
+    counter = 0
+    stack = [g.root]
+    while stack:
+        v = stack.pop()
+        pre[v] = counter
+        counter += 1
+        stack.extend(reversed(children[v]))
+    for v in reversed(order):
+        p = parent[v]
+        if p != v:
+            size[p] += size[v]
+    g.bfs_pre, g.bfs_size = pre, size
 
 
 def _depth_first(g: SegmentGraph) -> None:
@@ -212,6 +252,7 @@ class _Certifier:
         self.g = g
         self.region = region
         self.spans = [(g.pre[r], g.pre[r] + g.size[r], r) for r in region]
+        self.bfs_spans = [(g.bfs_pre[r], g.bfs_pre[r] + g.bfs_size[r]) for r in region]
 
     def _r_ancestor(self, p: int) -> int:
         """The deepest R vertex whose subtree holds pre-order number p, or -1."""
@@ -223,6 +264,9 @@ class _Certifier:
 
     def safe(self, x: int) -> bool:
         g = self.g
+        bx = g.bfs_pre[x]
+        if not any(lo <= bx < hi for lo, hi in self.bfs_spans):
+            return True  # the breadth-first tree path to the root avoids R
         px = g.pre[x]
         anc = self._r_ancestor(px)
         if anc < 0:
@@ -237,8 +281,18 @@ class _Certifier:
         return top < g.pre[anc] and self._r_ancestor(top) < 0 and g.order[top] not in self.region
 
 
-def isolate_region(g: SegmentGraph, region: frozenset[int]) -> RegionResult:
-    """Cut-off segments and the valves to close when every segment in ``region`` is shut."""
+#: vertices a local search may visit before the exact whole-graph search takes over
+SEARCH_BUDGET = 5_000
+
+
+def isolate_region(g: SegmentGraph, region: frozenset[int],
+                   budget: int = SEARCH_BUDGET) -> RegionResult:
+    """Cut-off segments and the valves to close when every segment in ``region`` is shut.
+
+    Exact. Local searches from R's neighbours stop at the first certified vertex; if they
+    visit more than ``budget`` vertices (a huge cut-off, or an undecided separation
+    pair), one plain search from the root over the whole graph decides instead.
+    """
     cert = _Certifier(g, region)
     status: dict[int, bool] = {}
     border: list[tuple[int, int]] = []
@@ -269,6 +323,11 @@ def isolate_region(g: SegmentGraph, region: frozenset[int]) -> RegionResult:
                 queue.append(y)
         for s in seen:
             status[s] = safe
+        if len(status) > budget:
+            cut_all = brute_force_cut_off(g, region)
+            status = {w2: w2 not in cut_all for _v2, w2 in border}
+            status.update(dict.fromkeys(cut_all, False))
+            break
     to_close = sorted({v for v, w in border if status[w]})
     not_needed = sorted({v for v, w in border if not status[w]} - set(to_close))
     cut = frozenset(s for s, ok in status.items() if not ok)

@@ -106,4 +106,7 @@ def test_region_query_matches_whole_graph_search(case: tuple[Network, str, list[
     g = build_index(net, 1, PROJECTOR).graph
     assume(all(p >= 0 for p in g.pre))  # validation rejects islands
     region = frozenset(p % g.n_segments for p in picks)
-    assert isolate_region(g, region).cut_off == brute_force_cut_off(g, region)
+    expected = brute_force_cut_off(g, region)
+    assert isolate_region(g, region).cut_off == expected
+    # the whole-graph fallback taken when a local search runs over budget agrees too
+    assert isolate_region(g, region, budget=0).cut_off == expected
