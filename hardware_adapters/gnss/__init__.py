@@ -10,8 +10,7 @@ from hardware_adapters.gnss.base import (
     evaluate_fix,
 )
 from hardware_adapters.gnss.factory import open_receiver
-from hardware_adapters.gnss.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
-from hardware_adapters.gnss.nmea import EpochAssembler, parse_sentence, read_nmea
+from hardware_adapters.gnss.nmea import EpochAssembler, parse_sentence, read_nmea, to_gcj02
 from hardware_adapters.gnss.nmea_serial import NmeaReceiver
 from hardware_adapters.gnss.simulator import SimulatedSky, generate_nmea
 
@@ -26,10 +25,9 @@ __all__ = [
     "SimulatedSky",
     "check_fix",
     "evaluate_fix",
-    "gcj02_to_wgs84",
     "generate_nmea",
     "open_receiver",
     "parse_sentence",
     "read_nmea",
-    "wgs84_to_gcj02",
+    "to_gcj02",
 ]

@@ -2,7 +2,7 @@
 
 A *fix* is one receiver epoch (the GGA, RMC and GSA sentences sharing one UTC second)
 folded into a :class:`Fix`. Positions are WGS84 degrees as the receiver reports them, plus
-the GCJ-02 pair that Chinese base maps draw (see :mod:`hardware_adapters.gnss.gcj02`).
+the GCJ-02 pair that Chinese base maps draw (see :func:`geo.crs.wgs84_to_gcj02`).
 
 Evidence rule: a photo, a signature or a meter reading is stamped with the position of the
 crew only when the fix is good enough to prove where they stood. :class:`FixPolicy` holds

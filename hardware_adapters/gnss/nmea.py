@@ -11,6 +11,9 @@ belongs to the epoch opened by the last timed sentence. An epoch is emitted as s
 holds all three, or when a sentence with a new time opens the next epoch, or at
 :meth:`EpochAssembler.flush`. A second GSA in one epoch (GPS and BeiDou each send one on
 ``GN`` receivers) is ignored: the DOPs in both describe the combined solution.
+
+GCJ-02: each fix also carries the pair Chinese base maps draw, computed by
+:func:`geo.crs.wgs84_to_gcj02` (the project's one implementation of that datum).
 """
 
 from __future__ import annotations
@@ -20,15 +23,22 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
+import numpy as np
 import pynmea2
 
+from geo.crs import wgs84_to_gcj02
 from hardware_adapters.errors import NmeaChecksumError, NmeaError
 from hardware_adapters.gnss.base import Fix, FixQuality, RejectReason
-from hardware_adapters.gnss.gcj02 import wgs84_to_gcj02
 
 KNOT_MPS: Final = 0.514444
 _COORD: Final = re.compile(r"^(\d{2,3})(\d{2}(?:\.\d+)?)$")
 _USED: Final = frozenset({"GGA", "RMC", "GSA"})
+
+
+def to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    """One WGS84 point to GCJ-02 through geo's (vectorised) transform."""
+    g_lon, g_lat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    return float(g_lon[0]), float(g_lat[0])
 
 
 def parse_sentence(line: str) -> pynmea2.NMEASentence:
@@ -247,7 +257,7 @@ class EpochAssembler:
             hdop = hdop if hdop is not None else _number(gsa, "hdop", gsa_text)
             dimension = _count(gsa, "mode_fix_type", gsa_text)
             dimension = dimension if dimension in (2, 3) else None
-        lon_g, lat_g = wgs84_to_gcj02(lon, lat)
+        lon_g, lat_g = to_gcj02(lon, lat)
         return Fix(
             time=when, lon=lon, lat=lat, lon_gcj02=lon_g, lat_gcj02=lat_g, quality=quality,
             satellites=_count(gga, "num_sats", text) or 0, hdop=hdop, pdop=pdop, vdop=vdop,
