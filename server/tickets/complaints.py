@@ -35,10 +35,10 @@ from server.tickets.model import (
     ComplaintKind,
     ComplaintPublicStatus,
     ComplaintStatus,
+    ItemKind,
     NoteIn,
     ResolveIn,
     ReturnVisit,
-    ItemKind,
     ReturnVisitIn,
     mask_phone,
 )

@@ -30,7 +30,8 @@ def test_ticket_lifecycle_over_http(client: TestClient, clock: SteppingClock) ->
     assert {d["kind"] for d in t["deadlines"]} == {"transfer_accept", "handle"}
     clock.advance(minutes=10)
     r = client.post(f"{API}/tickets/{t['id']}/accept", headers=CREW, json={})
-    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert r.status_code == 200
+    assert r.json()["status"] == "accepted"
     r = client.post(f"{API}/tickets/{t['id']}/send-back", headers=CREW, json={"reason": "x"})
     assert r.status_code == 403  # only the office sends back
     r = client.post(f"{API}/tickets/{t['id']}/reply", headers=CREW, json={"note": "已处理"})
@@ -46,7 +47,8 @@ def test_domain_errors_are_problem_details(client: TestClient) -> None:  # type:
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"].endswith("/unknown-category")
     r = client.get(f"{API}/tickets/nope", headers=DISPATCHER)
-    assert r.status_code == 404 and r.json()["type"].endswith("/ticket-not-found")
+    assert r.status_code == 404
+    assert r.json()["type"].endswith("/ticket-not-found")
     r = client.post(f"{API}/tickets", headers=DISPATCHER, json={"channel": "fax"})
     assert r.status_code == 400
 
@@ -63,7 +65,8 @@ def test_extension_decision_needs_a_supervisor(client: TestClient) -> None:  # t
     path = f"{API}/tickets/{t['id']}/extensions/{ext}/decision"
     assert client.post(path, headers=DISPATCHER, json={"approve": True}).status_code == 403
     r = client.post(path, headers=SUPERVISOR, json={"approve": True})
-    assert r.status_code == 200 and r.json()["extensions"][0]["status"] == "approved"
+    assert r.status_code == 200
+    assert r.json()["extensions"][0]["status"] == "approved"
 
 
 def test_public_complaint_lookup_needs_no_token_and_shows_nothing_personal(
@@ -77,7 +80,8 @@ def test_public_complaint_lookup_needs_no_token_and_shows_nothing_personal(
     assert set(r.json()) == {"number", "status", "received_at", "contacted_at", "resolved_at",
                              "closed_at"}
     r = client.get(f"{API}/public/complaints/{c['number']}", params={"phone_last4": "1111"})
-    assert r.status_code == 404 and r.json()["type"].endswith("/complaint-not-found")
+    assert r.status_code == 404
+    assert r.json()["type"].endswith("/complaint-not-found")
     r = client.get(f"{API}/public/complaints/{c['number']}", params={"phone_last4": "12"})
     assert r.status_code == 400
     for _ in range(4):
@@ -99,7 +103,8 @@ def test_service_statistics_as_json_and_csv(client: TestClient, clock: SteppingC
     row = next(x for x in r.json()["rows"]
                if x["source"] == "ticket" and x["rule"] == "ticket_urgent")
     assert (row["group"], row["decided"], row["achieved"], row["rate"]) == ("管网所", 2, 1, 0.5)
-    assert row["target"] == 0.97 and row["meets_target"] is False
+    assert row["target"] == 0.97
+    assert row["meets_target"] is False
     r = client.get(f"{API}/stats/service/csv", headers=SUPERVISOR, params={"since": since})
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))

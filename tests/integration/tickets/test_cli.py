@@ -25,7 +25,8 @@ def test_create_list_scan_and_stats_from_the_cli(tmp_path: Path) -> None:
     r = runner.invoke(main, ["tickets", "list", "--json"], env=env)
     assert [t["id"] for t in json.loads(r.output)["items"]] == [created["id"]]
     r = runner.invoke(main, ["tickets", "scan", "--json"], env=env)
-    assert r.exit_code == 0 and "reminders" in json.loads(r.output)
+    assert r.exit_code == 0
+    assert "reminders" in json.loads(r.output)
     r = runner.invoke(main, ["tickets", "stats", "--csv"], env=env)
     assert r.output.splitlines()[0].startswith("metric,source,rule,group")
     r = runner.invoke(main, ["tickets", "stats", "--json", "--group-by", "unit"], env=env)

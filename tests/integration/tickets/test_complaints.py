@@ -48,7 +48,7 @@ class AlertGroup:
         group = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 group.posts.append(json.loads(self.rfile.read(length)))
                 self.send_response(group.status)
@@ -97,7 +97,8 @@ def test_contact_close_and_a_satisfied_visit(services: Services, clock: Stepping
     c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.SERVICE,
                                       content="抄表员态度差", phone="13900001234",
                                       target_unit="营业所", target_person="陈抄表"))
-    assert c.status is ComplaintStatus.RECEIVED and c.number.startswith("TS")
+    assert c.status is ComplaintStatus.RECEIVED
+    assert c.number.startswith("TS")
     dues = {d.rule: d.due_at for d in c.deadlines}
     assert dues == {"complaint_contact": c.received_at + timedelta(minutes=20),
                     "complaint_close": c.received_at + timedelta(days=2)}
@@ -125,7 +126,8 @@ def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
     c = desk.resolve(DESK, c.id, ResolveIn(result="已调压"))
     clock.advance(hours=30)
     c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=False, note="仍然水压低"))
-    assert c.status is ComplaintStatus.ESCALATED and c.round == 2
+    assert c.status is ComplaintStatus.ESCALATED
+    assert c.round == 2
     round2 = [d for d in c.deadlines if d.round == 2]
     assert [(d.rule, d.due_at) for d in round2] == [("complaint_close",
                                                      clock() + timedelta(days=2))]
@@ -138,8 +140,7 @@ def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
     assert [(v.round, v.satisfied) for v in c.visits] == [(1, False), (2, True)]
 
 
-def test_public_lookup_shows_status_and_times_only(services: Services,
-                                                   clock: SteppingClock) -> None:
+def test_public_lookup_shows_status_and_times_only(services: Services) -> None:
     desk = services.tickets.complaints
     c = desk.create(DESK, ComplaintIn(channel=Channel.WEB_WECHAT, kind=ComplaintKind.BILLING,
                                       content="水费异常 张三 经十路1号", phone="138-1234-5678"))
@@ -186,7 +187,8 @@ def test_the_cluster_rule(desk: Services, clock: SteppingClock, group: AlertGrou
         assert later.cluster_id == tenth.cluster_id
     assert len(group.posts) == 1  # more in the same cluster raise no second one
     alerts = desk.tickets.watch.store.alerts(10)
-    assert len(alerts) == 1 and alerts[0]["sent_at"] is not None
+    assert len(alerts) == 1
+    assert alerts[0]["sent_at"] is not None
     # a quiet day passes; a new cluster later raises again
     clock.advance(hours=25)
     for _ in range(10):
@@ -208,7 +210,7 @@ def test_clusters_are_per_kind_and_per_area(desk: Services, clock: SteppingClock
     assert len(group.posts) == 1
 
 
-def test_a_radius_groups_complaints_without_a_compound(desk: Services, clock: SteppingClock,
+def test_a_radius_groups_complaints_without_a_compound(desk: Services,
                                                        group: AlertGroup) -> None:
     complaints = desk.tickets.complaints
     for i in range(9):  # within ~200 m of each other, no compound given
@@ -237,12 +239,14 @@ def test_a_failed_send_is_recorded_and_retried_by_the_scan(tmp_path: Path,
         for _ in range(10):
             svc.tickets.complaints.create(DESK, quality())
         alert = svc.tickets.watch.store.alerts(1)[0]
-        assert alert["sent_at"] is None and alert["attempts"] == 1
+        assert alert["sent_at"] is None
+        assert alert["attempts"] == 1
         assert alert["last_error"]
         down.status = 200
         assert svc.tickets.reminders.scan().alerts_retried == 1
         alert = svc.tickets.watch.store.alerts(1)[0]
-        assert alert["sent_at"] is not None and alert["attempts"] == 2
+        assert alert["sent_at"] is not None
+        assert alert["attempts"] == 2
         assert len(down.posts) == 2
     finally:
         svc.close()
@@ -252,7 +256,8 @@ def test_a_failed_send_is_recorded_and_retried_by_the_scan(tmp_path: Path,
 def test_apprise_sender_reports_success_and_failure(group: AlertGroup) -> None:
     sender = AppriseAlertSender(group.url)
     assert sender.send("标题", "内容") is True
-    assert group.posts[0]["title"] == "标题" and group.posts[0]["message"] == "内容"
+    assert group.posts[0]["title"] == "标题"
+    assert group.posts[0]["message"] == "内容"
     bad = AppriseAlertSender("not a url")
     assert bad.send("t", "b") is False
     assert bad.last_error

@@ -70,7 +70,8 @@ def test_own_channels_start_no_acceptance_clock() -> None:
 
 def test_operations_defined_limit_is_calendar_hours_with_its_clause() -> None:
     rule = handle_rule(BOOK.lookup(Channel.COUNTER, "operations_defined"), PROFILE, 30)
-    assert rule.limit == 30 and rule.clause == "LC §15(七)"
+    assert rule.limit == 30
+    assert rule.clause == "LC §15(七)"
 
 
 @pytest.mark.parametrize(("status", "action", "ok"), [
@@ -112,7 +113,8 @@ def test_the_bbox_prefilter_never_drops_a_point_inside_the_radius(
     x, y = lon + dlon, lat + dlat
     if distance_m(lon, lat, x, y) <= radius:
         x0, y0, x1, y1 = bbox_around(lon, lat, radius)
-        assert x0 <= x <= x1 and y0 <= y <= y1
+        assert x0 <= x <= x1
+        assert y0 <= y <= y1
 
 
 def test_reminder_at_80_percent_of_the_rules_own_clock() -> None:
