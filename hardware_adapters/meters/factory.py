@@ -26,7 +26,7 @@ import serial
 from hardware_adapters.device_url import DeviceUrl, parse_device_url, warn_simulator
 from hardware_adapters.errors import DeviceUrlError, FrameError
 from hardware_adapters.meters import cjt188
-from hardware_adapters.meters.serial_meter import SerialMeterReader, open_port
+from hardware_adapters.meters.serial_meter import BusPort, SerialMeterReader, open_port
 from hardware_adapters.meters.simulator import (
     MeterFault,
     MeterSimulator,
@@ -80,7 +80,7 @@ def open_meter_bus(setting: str, *, clock: Clock, demo: bool = False) -> SerialM
         warn_simulator("meter bus", setting, demo)
         simulator = MeterSimulator(_simulated_meters(url), clock=clock, zone=zone,
                                    fault=fault, seed=url.integer("seed", 1))
-        port: object = SimulatedPort(simulator)
+        port: BusPort = SimulatedPort(simulator)
     else:
         url.check_params(_COMMON | {"baud", "parity", "stopbits"})
         parity = url.text("parity", "E").upper()
@@ -95,5 +95,5 @@ def open_meter_bus(setting: str, *, clock: Clock, demo: bool = False) -> SerialM
             raise DeviceUrlError(setting, "serial needs a device, e.g. serial:///dev/ttyUSB0")
         port = open_port(setting, port_url, baud=url.integer("baud", DEFAULT_BAUD),
                          parity=_PARITIES[parity], stopbits=stopbits, read_timeout_s=0.05)
-    return SerialMeterReader(port, url=setting, clock=clock, meter_zone=zone,  # type: ignore[arg-type]
+    return SerialMeterReader(port, url=setting, clock=clock, meter_zone=zone,
                              timeout_s=timeout_s, retries=retries, preamble=preamble)
