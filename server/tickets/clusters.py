@@ -56,7 +56,7 @@ class AppriseAlertSender:
         if not notifier.add(self.url):
             self.last_error = "the alert group URL is not a valid apprise URL"
             return False
-        with apprise.LogCapture(level=logging.WARNING) as logs:
+        with apprise.LogCapture(level=logging.WARNING) as logs:  # type: ignore[no-untyped-call]
             ok = bool(notifier.notify(body=body, title=title))
         if not ok:
             captured = logs.getvalue().strip() if isinstance(logs, io.StringIO) else ""
@@ -130,9 +130,10 @@ class QualityWatch:
 
     def _raise(self, anchor: Row, members: list[Row], at: datetime) -> str:
         cluster_id, alert_id = str(uuid.uuid4()), str(uuid.uuid4())
-        located = [m for m in members if m["lon"] is not None and m["lat"] is not None]
-        lon = sum(float(m["lon"]) for m in located) / len(located) if located else None  # type: ignore[arg-type]
-        lat = sum(float(m["lat"]) for m in located) / len(located) if located else None  # type: ignore[arg-type]
+        points = [(float(str(m["lon"])), float(str(m["lat"]))) for m in members
+                  if m["lon"] is not None and m["lat"] is not None]
+        lon = sum(p[0] for p in points) / len(points) if points else None
+        lat = sum(p[1] for p in points) / len(points) if points else None
         first = min(str(m["received_at"]) for m in members)
         kind = str(anchor["kind"])
         area = str(anchor["compound"]) or (

@@ -73,7 +73,7 @@ def _row(metric: str, source: str, rule: str, group: str, period: str, total: in
 
 
 def _int(v: object) -> int:
-    return int(v or 0)  # type: ignore[call-overload]
+    return int(v) if isinstance(v, int | float) else 0
 
 
 def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff: list[Row],

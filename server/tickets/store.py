@@ -66,12 +66,12 @@ class TicketStore:
 
     # -- tickets ------------------------------------------------------------------------
     def insert_ticket(self, row: Row, deadlines: Sequence[Row]) -> None:
-        self.db["tickets"].insert(row)
+        self.db.table("tickets").insert(row)
         self.insert_ticket_deadlines(deadlines)
 
     def insert_ticket_deadlines(self, deadlines: Sequence[Row]) -> None:
         if deadlines:
-            self.db["ticket_deadlines"].insert_all(deadlines)
+            self.db.table("ticket_deadlines").insert_all(deadlines)
 
     def bulk_insert_tickets(self, rows: Sequence[Row], deadlines: Sequence[Row]) -> None:
         """Many tickets at once (imports, benchmarks): one executemany per table."""
@@ -93,7 +93,8 @@ class TicketStore:
     def tickets(self, *, status: str | None, unit: str | None, overdue_at: datetime | None,
                 limit: int) -> list[Row]:
         """Newest first; ``overdue_at`` keeps tickets with an open deadline past due then."""
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[object] = []
         if status is not None:
             where.append("t.status = ?")
             params.append(status)
@@ -157,7 +158,7 @@ class TicketStore:
         )
 
     def insert_extension(self, row: Row) -> None:
-        self.db["ticket_extensions"].insert(row)
+        self.db.table("ticket_extensions").insert(row)
 
     def extensions(self, ticket_ids: Sequence[str]) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {i: [] for i in ticket_ids}
@@ -181,12 +182,12 @@ class TicketStore:
 
     # -- complaints ---------------------------------------------------------------------
     def insert_complaint(self, row: Row, deadlines: Sequence[Row]) -> None:
-        self.db["complaints"].insert(row)
+        self.db.table("complaints").insert(row)
         self.insert_complaint_deadlines(deadlines)
 
     def insert_complaint_deadlines(self, deadlines: Sequence[Row]) -> None:
         if deadlines:
-            self.db["complaint_deadlines"].insert_all(deadlines)
+            self.db.table("complaint_deadlines").insert_all(deadlines)
 
     def complaint(self, complaint_id: str) -> Row | None:
         rows = list(self.db.query("SELECT * FROM complaints WHERE id = ?", [complaint_id]))
@@ -232,7 +233,7 @@ class TicketStore:
         )
 
     def insert_visit(self, row: Row) -> None:
-        self.db["complaint_visits"].insert(row)
+        self.db.table("complaint_visits").insert(row)
 
     def lookup_failures_since(self, number: str, since: datetime) -> int:
         row = self.db.execute(
@@ -268,7 +269,7 @@ class TicketStore:
             [kind, to_db(since)]))
 
     def insert_cluster(self, row: Row, member_ids: Iterable[str]) -> None:
-        self.db["quality_clusters"].insert(row)
+        self.db.table("quality_clusters").insert(row)
         self.db.conn.executemany("UPDATE complaints SET cluster_id = ? WHERE id = ?",
                                  [(row["id"], m) for m in member_ids])
 
@@ -284,7 +285,7 @@ class TicketStore:
             "SELECT * FROM quality_clusters ORDER BY raised_at DESC LIMIT ?", [limit]))
 
     def insert_alert(self, row: Row) -> None:
-        self.db["desk_alerts"].insert(row)
+        self.db.table("desk_alerts").insert(row)
 
     def alert(self, alert_id: str) -> Row | None:
         rows = list(self.db.query("SELECT * FROM desk_alerts WHERE id = ?", [alert_id]))
@@ -350,7 +351,8 @@ class TicketStore:
 
     def reminders(self, *, recipient_id: str | None, level: str | None,
                   limit: int) -> list[Row]:
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[object] = []
         if recipient_id is not None:
             where.append("recipient_id = ?")
             params.append(recipient_id)
