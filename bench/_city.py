@@ -93,8 +93,9 @@ def synthetic_city(n_pipes: int, n_customers: int, seed: int = 7, *,
                 id=f"V{len(valves)}", pipe_id=p.id, node_id=node.id,
                 lon=node.lon + (far[0] - node.lon) * 0.05,
                 lat=node.lat + (far[1] - node.lat) * 0.05,
-                # normally closed only on loop pipes: a zone border never makes an island
+                # normally closed: loop pipes, from end only, so a zone border never makes an island
                 state=ValveState.NORMAL_CLOSED if roll < 0.01 and k >= len(tree)
+                and p.from_node == node.id
                 else ValveState.NORMAL_OPEN,
                 operable=roll > 0.08, diameter_mm=p.diameter_mm))
     sources = [Source(id=f"plant-{i}", node_id=f"N{i}", kind=SourceKind.PLANT,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from geo.service import NetworkService
 from server.accounts.service import AccountService
 from server.clock import Clock
 from server.customers.service import CustomerService
@@ -50,6 +51,9 @@ class Services:
                                    Path(settings.data_dir))
         self.sync.fieldwork = self.fieldwork
         self.outages = OutageDesk(self.db, clock, self.profile, settings)
+        # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
+        self.network = NetworkService(self.db, clock)
+        self.sync.network.append(self.network.store)
 
     def close(self) -> None:
         self.db.close()

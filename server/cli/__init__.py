@@ -9,11 +9,12 @@ import click
 
 from server.cli.core import core_commands
 from server.cli.hardware import hardware
+from server.cli.network import network
 from server.cli.outages import outages
 from server.cli.tickets import tickets
 from server.cli.workorders import workorders
 
-GROUPS: list[click.Command] = [workorders, outages, hardware, tickets]
+GROUPS: list[click.Command] = [workorders, outages, hardware, tickets, network]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")

@@ -21,6 +21,7 @@ from server.routes.fieldwork import (
     ReadingRouteController,
 )
 from server.routes.meta import MetaController
+from server.routes.network import NetworkController
 from server.routes.outages import OutageController, OutageFeedController
 from server.routes.stats import StatsController
 from server.routes.sync import SyncController
@@ -44,6 +45,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeadlineController,
     ComplaintController,
     DeskStatsController,
+    NetworkController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)

@@ -1,0 +1,67 @@
+"""The pipe network over HTTP: import, isolation plans, outage area, affected customers.
+
+Thin handlers over ``geo.service.NetworkService`` (``services.network``). Office roles
+import and list customers; a crew member may also compute the isolation of a break they
+are standing at. Imports run on the request thread (they hold the one writer connection);
+very large networks are better imported with ``waterops network import-*``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from geo.geojson import GeoJSONImport, InpImport
+from geo.model import (
+    AffectedCustomerPage,
+    AreaFeature,
+    ImportReport,
+    IsolationPlan,
+    IsolationRequest,
+    NetworkSummary,
+)
+from server.routes.deps import services
+
+OFFICE = {"dispatcher", "supervisor", "admin"}
+ISOLATE = OFFICE | {"crew_member"}
+
+
+class NetworkController(Controller):
+    path = "/network"
+    tags = ["network"]
+
+    @get("/", sync_to_thread=False)
+    def summary(self, request: Request[Any, Any, Any]) -> NetworkSummary:
+        return services(request).network.summary()
+
+    @post("/import/geojson", opt={"roles": OFFICE}, sync_to_thread=False)
+    def import_geojson(self, request: Request[Any, Any, Any],
+                       data: JSONBody[GeoJSONImport]) -> ImportReport:
+        return services(request).network.import_geojson(data)
+
+    @post("/import/inp", opt={"roles": OFFICE}, sync_to_thread=False)
+    def import_inp(self, request: Request[Any, Any, Any], data: JSONBody[InpImport]) -> ImportReport:
+        return services(request).network.import_inp(data)
+
+    @post("/isolations", opt={"roles": ISOLATE}, sync_to_thread=False)
+    def isolate(self, request: Request[Any, Any, Any],
+                data: JSONBody[IsolationRequest]) -> IsolationPlan:
+        return services(request).network.isolate(data)
+
+    @get("/isolations/{isolation_id:str}", opt={"roles": ISOLATE}, sync_to_thread=False)
+    def plan(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> IsolationPlan:
+        return services(request).network.plan(isolation_id)
+
+    @get("/isolations/{isolation_id:str}/area", opt={"roles": ISOLATE}, sync_to_thread=False,
+         media_type="application/geo+json")
+    def area(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> AreaFeature:
+        return services(request).network.area(isolation_id)
+
+    @get("/isolations/{isolation_id:str}/customers", opt={"roles": OFFICE}, sync_to_thread=False)
+    def customers(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
+                  cursor: FromQuery[str | None] = None,
+                  limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
+                  ) -> AffectedCustomerPage:
+        return services(request).network.affected_customers(isolation_id, cursor, limit)
