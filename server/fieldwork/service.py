@@ -282,14 +282,22 @@ class FieldworkService:
         return Completeness(work_order_id=wo_id, complete=not missing, missing=missing,
                             photos=photos)
 
-    def check_completion(self, wo: WorkOrder) -> None:
-        """The hook ``WorkOrderService.transition`` calls before ``completed`` (409 if not)."""
+    def check_completion(self, wo: WorkOrder, target: Status = Status.COMPLETED) -> None:
+        """The hook ``WorkOrderService.transition`` calls before ``completed`` and ``verified``.
+
+        Completing needs every required step's evidence *recorded* (a crew back from a
+        basement completes before its photos finished uploading: status first, photos
+        after); verifying also needs every referenced photo to have *arrived*. 409 with
+        the list of what is missing.
+        """
         missing = self._missing(wo)
+        if target is Status.COMPLETED:
+            missing = [m for m in missing if m.missing]
         if missing:
             raise EvidenceMissingError(
                 f"{len(missing)} required step(s) lack evidence: "
                 + ", ".join(m.key for m in missing),
-                work_order_id=wo.id, missing=msgspec.to_builtins(missing))
+                work_order_id=wo.id, target=str(target), missing=msgspec.to_builtins(missing))
 
     def _missing(self, wo: WorkOrder) -> list[MissingStep]:
         """Steps lacking evidence, plus photos kept outside steps (e.g. of an estimated

@@ -75,7 +75,7 @@ class WorkOrderService:
         self.customers = CustomerStore(db)
         self.audit = AuditStore(db)
         #: set by server.fieldwork: raises when a required step lacks evidence (409)
-        self.completion_check: Callable[[WorkOrder], None] | None = None
+        self.completion_check: Callable[[WorkOrder, Status], None] | None = None
 
     # -- reading ---------------------------------------------------------------------
     def _visible(self, principal: Principal, wo: WorkOrder) -> None:
@@ -163,8 +163,8 @@ class WorkOrderService:
                 refusal.reason, work_order_id=wo_id, reason_code=refusal.code,
                 current_status=str(wo.status), requested_status=str(data.to),
             )
-        if data.to is Status.COMPLETED and self.completion_check is not None:
-            self.completion_check(wo)
+        if data.to in (Status.COMPLETED, Status.VERIFIED) and self.completion_check is not None:
+            self.completion_check(wo, data.to)
         closed = now if data.to in CLOSED_STATUSES else None
         with self.db.atomic():
             if not self.store.update_status(wo_id, data.to, data.reason, now, closed, wo.version):

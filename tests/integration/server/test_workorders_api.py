@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 from server.clock import SteppingClock
 from server.services import Services
 from tests.factories import TOKENS, bearer
+from tests.integration.fieldwork.kit import file_required_evidence
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +30,8 @@ def _move(client: TestClient, wo_id: str, to: str, headers: dict[str, str],  # t
 
 
 def test_burst_repair_walk_meets_its_deadlines_on_server_time(
-        client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient, clock: SteppingClock,  # type: ignore[type-arg]
+        services: Services) -> None:
     wo = client.post("/api/v1/workorders", json=BURST, headers=DISPATCH).json()
     assert wo["status"] == "assigned"
     assert wo["number"].startswith("WO20261123-")
@@ -45,13 +47,15 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     assert arrival["met_at"] is not None
     assert arrival["overdue"] is False
     _move(client, wo["id"], "in_progress", CREW_A)
+    # the field steps' evidence (tests/integration/fieldwork walk them in detail)
+    file_required_evidence(services, wo["id"], services.accounts.authenticate(TOKENS["crew_a"]))
     clock.advance(hours=50)
     done = _move(client, wo["id"], "completed", CREW_A)
     restore = next(d for d in done["deadlines"] if d["rule"] == "burst_restore_large")
     assert restore["overdue"] is True
     verified = _move(client, wo["id"], "verified", SUPERVISOR)
     assert verified["closed_at"] is not None
-    assert verified["version"] == 6
+    assert verified["version"] == done["version"] + 1
     history = client.get(f"/api/v1/workorders/{wo['id']}/history", headers=SUPERVISOR).json()
     actions = [h["action"] for h in history]
     assert actions[0] == "create"
