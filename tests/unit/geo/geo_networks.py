@@ -81,3 +81,38 @@ def line_with_dead_end() -> Network:
         [("v1", "p2", "A"), ("v2", "p2", "B"), ("v3", "p3", "B")],
         sources=["S"],
     )
+
+
+def to_layers(net: Network, *, with_ids: bool = True) -> dict[str, object]:
+    """The network as GeoJSON FeatureCollections (the import body's ``layers``).
+
+    ``with_ids=False`` leaves valves and service connections without pipe ids, so the
+    import must snap them.
+    """
+
+    def fc(features: list[dict[str, object]]) -> dict[str, object]:
+        return {"type": "FeatureCollection", "features": features}
+
+    def point(lon: float, lat: float, props: dict[str, object]) -> dict[str, object]:
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": props}
+
+    return {
+        "nodes": fc([point(n.lon, n.lat, {"id": n.id, "kind": str(n.kind)}) for n in net.nodes]),
+        "pipes": fc([{"type": "Feature", "properties": {
+            "id": p.id, "from_node": p.from_node, "to_node": p.to_node,
+            "diameter_mm": p.diameter_mm, "street": p.street},
+            "geometry": {"type": "LineString", "coordinates": [list(c) for c in p.coords]}}
+            for p in net.pipes]),
+        "valves": fc([point(v.lon, v.lat, {
+            "id": v.id, "state": str(v.state), "operable": v.operable,
+            **({"pipe_id": v.pipe_id, "node_id": v.node_id} if with_ids else {})})
+            for v in net.valves]),
+        "sources": fc([point(*next((n.lon, n.lat) for n in net.nodes if n.id == s.node_id),
+                             {"id": s.id, "node_id": s.node_id, "name": s.name})
+                       for s in net.sources]),
+        "service_connections": fc([point(c.lon, c.lat, {
+            "customer_id": c.customer_id, "address": c.address, "compound": c.compound,
+            "street": c.street, **({"pipe_id": c.pipe_id} if with_ids else {})})
+            for c in net.connections]),
+    }
