@@ -8,13 +8,15 @@ from __future__ import annotations
 import click
 
 from server.cli.core import core_commands
+from server.cli.fieldwork import demo_walk, notices
 from server.cli.hardware import hardware
 from server.cli.network import network
 from server.cli.outages import outages
 from server.cli.tickets import tickets
 from server.cli.workorders import workorders
 
-GROUPS: list[click.Command] = [workorders, outages, hardware, tickets, network]
+GROUPS: list[click.Command] = [workorders, outages, hardware, tickets, network, notices,
+                               demo_walk]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")
