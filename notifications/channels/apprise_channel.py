@@ -40,6 +40,8 @@ class ChannelConfig(msgspec.Struct, frozen=True, kw_only=True):
     url: str
     #: the provider's allowed send rate (messages per second; 0 = unlimited)
     rate_per_sec: float = 20.0
+    #: honour HTTP(S)_PROXY from the environment (costly per request: off unless needed)
+    use_env_proxy: bool = False
 
 
 class AppriseChannel:
@@ -47,8 +49,9 @@ class AppriseChannel:
         self.name = config.name
         self.rate_per_sec = config.rate_per_sec
         self._url = config.url
+        self._use_env_proxy = config.use_env_proxy
         self._templated = ADDRESS_PLACEHOLDER in config.url
-        self._asset = apprise.AppriseAsset(async_mode=False)
+        self._asset = apprise.AppriseAsset(async_mode=False, service_timeout=0)
         self._local = threading.local()
         if not self._templated:
             probe = apprise.Apprise(asset=self._asset)
@@ -74,6 +77,7 @@ class AppriseChannel:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            session.trust_env = self._use_env_proxy
             self._local.session = session
         return session
 

@@ -1,0 +1,175 @@
+"""One outage notice to 100,000 customers, sent through apprise to a local SMS gateway.
+
+Measures the two things a utility needs from the outbox: queueing a big notice (rows
+written per second, one ``executemany``) and sending it (messages per second through the
+``smsgw://`` apprise plugin to an HTTP gateway on 127.0.0.1 in its own process, with
+the worker's bounded concurrency), plus the time from the first send to the last
+delivery. The gateway counts the distinct outbox keys it saw, so the run also shows
+that every customer got exactly one message. ``--quick`` uses 1,000 customers.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import random
+import socket
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.request import urlopen
+
+from bench._common import emit, parse_args, table
+from notifications import (
+    AnnounceIn,
+    AppriseChannel,
+    ChannelConfig,
+    NoticeRules,
+    NoticeTexts,
+    NotificationStore,
+    OutageIn,
+    OutageKind,
+    OutageService,
+    OutboxWorker,
+    Recipient,
+    WorkerConfig,
+)
+from server.clock import SteppingClock
+from server.db import migrate, open_database
+
+NAME = "notices"
+#: Monday 10:00 in Shanghai: outside quiet hours, so nothing is held
+START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def _serve(port: int) -> None:
+    seen: set[str] = set()
+    counts = {"requests": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # answer in one segment: without it Nagle + delayed ACK add 40 ms per reply
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+        def _answer(self, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            counts["requests"] += 1
+            seen.add(str(body["msg_id"]))
+            self._answer(b'{"ok": true}')
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer(json.dumps({"requests": counts["requests"],
+                                     "distinct": len(seen)}).encode())
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(port: int) -> None:
+    for _ in range(200):
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/count", timeout=1) as resp:  # noqa: S310
+                resp.read()
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("gateway did not start")
+
+
+def customers(n: int, seed: int = 7) -> list[Recipient]:
+    rng = random.Random(seed)
+    compounds = [f"{name}小区" for name in ("阳光", "幸福", "绿景", "和平", "锦绣", "翠园")]
+    streets = ["经十路", "文化路", "历山路", "解放路"]
+    return [Recipient(customer_id=f"C{i:07d}", name=f"客户{i}",
+                      phone=f"1{rng.randint(3, 9)}{rng.randint(0, 10**9 - 1):09d}",
+                      channels=["sms"], address=f"{rng.choice(streets)}{i}号",
+                      compound=rng.choice(compounds), street=rng.choice(streets))
+            for i in range(n)]
+
+
+def run(n: int, concurrency: int) -> dict[str, float]:
+    port = _free_port()
+    gateway = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,),
+                                                           daemon=True)
+    gateway.start()
+    try:
+        _wait_ready(port)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = open_database(Path(tmp) / "bench.db")
+            migrate(db)
+            clock = SteppingClock(START)
+            store = NotificationStore(db)
+            rules = NoticeRules()
+            config = ChannelConfig(name="sms", url=f"smsgw://127.0.0.1:{port}/sms/send",
+                                   rate_per_sec=0)
+            service = OutageService(store, clock, rules, NoticeTexts(), {"sms"})
+            people = customers(n)
+            t0 = time.perf_counter()
+            outage = service.create("bench", OutageIn(
+                kind=OutageKind.PLANNED, cause="主干管改造", start_at=START + timedelta(hours=50),
+                expected_restoration_at=START + timedelta(hours=58), recipients=people))
+            t1 = time.perf_counter()
+            service.announce("bench", "dispatcher", outage.id, AnnounceIn())
+            t2 = time.perf_counter()
+            worker = OutboxWorker(store, {"sms": AppriseChannel(config)}, clock, rules,
+                                  WorkerConfig(batch_size=500, concurrency=concurrency))
+            t3 = time.perf_counter()
+            summary = worker.drain()
+            t4 = time.perf_counter()
+            with urlopen(f"http://127.0.0.1:{port}/count", timeout=5) as resp:  # noqa: S310
+                counted = json.loads(resp.read())
+            db.close()
+    finally:
+        gateway.terminate()
+        gateway.join()
+    return {"create_s": t1 - t0, "queue_s": t2 - t1, "send_s": t4 - t3,
+            "sent": summary.sent, "gateway_requests": counted["requests"],
+            "gateway_distinct": counted["distinct"]}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(__doc__ or NAME, argv)
+    n = 1_000 if args.quick else 100_000
+    concurrency = 8
+    r = run(n, concurrency)
+    rows = [
+        ("customers", f"{n}"),
+        ("store outage + recipients", f"{r['create_s']:.2f} s"),
+        ("queue notice (outbox rows)", f"{r['queue_s']:.2f} s  ({n / r['queue_s']:.0f} rows/s)"),
+        ("send all (smsgw -> gateway)", f"{r['send_s']:.2f} s  ({r['sent'] / r['send_s']:.0f} msg/s)"),
+        ("gateway requests / distinct", f"{r['gateway_requests']:.0f} / {r['gateway_distinct']:.0f}"),
+        ("worker concurrency", f"{concurrency}"),
+    ]
+    table(f"bench.{NAME}: one notice to {n} customers", rows)
+    emit(NAME, "queue_rows_per_s", n / r["queue_s"], "1/s", n)
+    emit(NAME, "queue_s", r["queue_s"], "s", n)
+    emit(NAME, "send_msgs_per_s", r["sent"] / r["send_s"], "1/s", n)
+    emit(NAME, "time_to_last_delivery_s", r["send_s"], "s", n)
+    emit(NAME, "duplicates_at_gateway", r["gateway_requests"] - r["gateway_distinct"], "1", n)
+
+
+if __name__ == "__main__":
+    main()
