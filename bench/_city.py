@@ -40,7 +40,7 @@ def _find(parent: list[int], i: int) -> int:
 def synthetic_city(n_pipes: int, n_customers: int, seed: int = 7, *,
                    valve_rate: float = 0.7, loop_rate: float = 0.8) -> Network:
     """About ``n_pipes`` pipes (exactly the grid edges kept) and ``n_customers`` customers."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - deterministic test data, not secrets
     # grid edges ~ 2 * side^2 * (tree + loop_rate * rest) -> pick the side for n_pipes
     side = max(3, int(math.sqrt(n_pipes / (1.0 + loop_rate) + 1)))
     n_nodes = side * side
@@ -107,7 +107,8 @@ def synthetic_city(n_pipes: int, n_customers: int, seed: int = 7, *,
         t = rng.random()
         lon = ax + (bx - ax) * t + rng.uniform(-1, 1) * STEP_LON * 0.15
         lat = ay + (by - ay) * t + rng.uniform(-1, 1) * STEP_LAT * 0.15
-        block = f"{int((lat - ORIGIN_LAT) / STEP_LAT) // 4}-{int((lon - ORIGIN_LON) / STEP_LON) // 4}"
+        row, col = int((lat - ORIGIN_LAT) / STEP_LAT) // 4, int((lon - ORIGIN_LON) / STEP_LON) // 4
+        block = f"{row}-{col}"
         conns.append(ServiceConnection(customer_id=f"C{k:07d}", pipe_id=p.id, lon=lon, lat=lat,
                                        address=f"{k % 40 + 1}号楼 {p.street}",
                                        compound=f"{block}小区", street=p.street))

@@ -87,7 +87,9 @@ def street_names(index: NetworkIndex, pipes: IntArray, customers: IntArray) -> l
 def four_bounds(index: NetworkIndex, pipes: IntArray, customers: IntArray) -> FourBounds:
     """The named street at each extreme of the affected pipes and customers."""
     c = index.customers
-    xs, ys, names = [], [], []
+    xs: list[npt.NDArray[np.float64]] = []
+    ys: list[npt.NDArray[np.float64]] = []
+    names: list[str] = []
     keep_c = customers[np.array([bool(c.streets[k]) for k in c.street[customers].tolist()],
                                 dtype=bool)] if customers.size else customers
     if keep_c.size:

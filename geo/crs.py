@@ -44,7 +44,7 @@ GEOD: Final = Geod(ellps="WGS84")
 
 def gk_zone_epsg(lon: float) -> int:
     """EPSG code of the CGCS2000 3-degree GK zone (no zone prefix) for a longitude."""
-    cm = int(round(lon / 3.0)) * 3
+    cm = round(lon / 3.0) * 3
     cm = min(max(cm, _GK_MIN_CM), _GK_MAX_CM)
     return _GK_CM75_EPSG + (cm - _GK_MIN_CM) // 3
 
@@ -84,8 +84,8 @@ def wgs84_to_gcj02(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatA
     return np.where(outside, lon, lon + d_lon), np.where(outside, lat, lat + d_lat)
 
 
-def gcj02_to_wgs84(lon: FloatArray, lat: FloatArray,
-                   *, tolerance_deg: float = 1e-9, max_iter: int = 30) -> tuple[FloatArray, FloatArray]:
+def gcj02_to_wgs84(lon: FloatArray, lat: FloatArray, *, tolerance_deg: float = 1e-9,
+                   max_iter: int = 30) -> tuple[FloatArray, FloatArray]:
     """GCJ-02 -> WGS84 by fixed-point iteration of the forward transform (< 1 mm)."""
     g_lon = np.asarray(lon, dtype=np.float64)
     g_lat = np.asarray(lat, dtype=np.float64)

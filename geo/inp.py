@@ -89,14 +89,14 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
     warnings: list[ImportIssue] = []
 
     node_defs: dict[str, tuple[NodeKind, float | None, int]] = {}
-    for section, kind in (("JUNCTIONS", NodeKind.JUNCTION), ("RESERVOIRS", NodeKind.RESERVOIR),
-                          ("TANKS", NodeKind.TANK)):
+    for section, node_kind in (("JUNCTIONS", NodeKind.JUNCTION),
+                               ("RESERVOIRS", NodeKind.RESERVOIR), ("TANKS", NodeKind.TANK)):
         for lineno, f in secs.get(section, []):
             _need(f, 2, lineno, section, "a node")
             if f[0] in node_defs:
                 raise InpFormatError(f"duplicate node id {f[0]!r}", lineno, section)
             elev = _float(f[1], lineno, section, "elevation/head") * m_per_unit
-            node_defs[f[0]] = (kind, elev, lineno)
+            node_defs[f[0]] = (node_kind, elev, lineno)
 
     coords: dict[str, tuple[float, float]] = {}
     for lineno, f in secs.get("COORDINATES", []):
@@ -115,8 +115,8 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
 
     links: list[tuple[str, str, str, float, float, LinkKind, bool, int, str]] = []
     seen_links: set[str] = set()
-    for section, kind in (("PIPES", LinkKind.PIPE), ("PUMPS", LinkKind.PUMP),
-                          ("VALVES", LinkKind.CONTROL_VALVE)):
+    for section, link_kind in (("PIPES", LinkKind.PIPE), ("PUMPS", LinkKind.PUMP),
+                               ("VALVES", LinkKind.CONTROL_VALVE)):
         for lineno, f in secs.get(section, []):
             _need(f, 3, lineno, section, "a link")
             lid, n1, n2 = f[0], f[1], f[2]
@@ -128,7 +128,7 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
                     raise InpFormatError(f"link {lid!r} refers to unknown node {n!r}",
                                          lineno, section)
             length, diameter, closed, note = 0.0, 0.0, False, ""
-            if kind is LinkKind.PIPE:
+            if link_kind is LinkKind.PIPE:
                 _need(f, 5, lineno, section, "a pipe")
                 length = _float(f[3], lineno, section, "length") * m_per_unit
                 diameter = _float(f[4], lineno, section, "diameter") * mm_per_unit
@@ -136,9 +136,9 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
                 closed = status == "CLOSED"
                 if status == "CV":
                     note = "check valve treated as two-way for isolation"
-            elif kind is LinkKind.CONTROL_VALVE and len(f) > 3:
+            elif link_kind is LinkKind.CONTROL_VALVE and len(f) > 3:
                 diameter = _float(f[3], lineno, section, "diameter") * mm_per_unit
-            links.append((lid, n1, n2, length, diameter, kind, closed, lineno, note))
+            links.append((lid, n1, n2, length, diameter, link_kind, closed, lineno, note))
             if note:
                 warnings.append(ImportIssue(severity=IssueSeverity.WARNING, code="inp-check-valve",
                                             message=f"pipe {lid}: {note}", layer="pipes",
@@ -156,19 +156,19 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
 
     net = Network()
     for nid in node_ids:
-        kind, elev, _lineno = node_defs[nid]
+        nkind, elev_m, _lineno = node_defs[nid]
         x, y = node_ll[nid]
-        net.nodes.append(Node(id=nid, lon=x, lat=y, kind=kind, elevation_m=elev))
-        if kind is not NodeKind.JUNCTION:
+        net.nodes.append(Node(id=nid, lon=x, lat=y, kind=nkind, elevation_m=elev_m))
+        if nkind is not NodeKind.JUNCTION:
             net.sources.append(Source(id=nid, node_id=nid, name=nid,
-                                      kind=SourceKind(str(kind))))
+                                      kind=SourceKind(str(nkind))))
     at = len(node_ids)
-    for lid, n1, n2, length, diameter, kind, closed, _lineno, _note in links:
+    for lid, n1, n2, length, diameter, lkind, closed, _lineno, _note in links:
         k = len(vertices.get(lid, []))
         path = [node_ll[n1], *ll[at: at + k], node_ll[n2]]
         at += k
         net.pipes.append(Pipe(id=lid, from_node=n1, to_node=n2, coords=path,
-                              diameter_mm=diameter, length_m=length, kind=kind))
+                              diameter_mm=diameter, length_m=length, kind=lkind))
         if closed:
             x, y = node_ll[n1]
             net.valves.append(Valve(id=f"closed-{lid}", pipe_id=lid, node_id=n1, lon=x, lat=y,

@@ -269,9 +269,9 @@ class GeoStore:
         """One page of the isolation's customers by id (keyset), and the total count."""
         base = ("FROM isolation_pipes ip JOIN service_connections sc ON sc.pipe_id = ip.pipe_id "
                 "WHERE ip.isolation_id = ?")
-        total = int(self.db.execute(f"SELECT COUNT(*) {base}", [isolation_id]).fetchone()[0])  # noqa: S608
+        total = int(self.db.execute(f"SELECT COUNT(*) {base}", [isolation_id]).fetchone()[0])
         rows = self.db.execute(
-            f"SELECT sc.customer_id, sc.pipe_id, ip.zone, sc.address, sc.compound, sc.street, "  # noqa: S608
+            f"SELECT sc.customer_id, sc.pipe_id, ip.zone, sc.address, sc.compound, sc.street, "
             f"sc.lon, sc.lat {base} AND sc.customer_id > ? ORDER BY sc.customer_id LIMIT ?",
             [isolation_id, after or "", limit])
         return [AffectedCustomer(customer_id=r[0], pipe_id=r[1], zone=AffectedZone(r[2]),

@@ -30,7 +30,7 @@ ISOLATE = OFFICE | {"crew_member"}
 
 class NetworkController(Controller):
     path = "/network"
-    tags = ["network"]
+    tags = ["network"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", sync_to_thread=False)
     def summary(self, request: Request[Any, Any, Any]) -> NetworkSummary:
@@ -42,7 +42,8 @@ class NetworkController(Controller):
         return services(request).network.import_geojson(data)
 
     @post("/import/inp", opt={"roles": OFFICE}, sync_to_thread=False)
-    def import_inp(self, request: Request[Any, Any, Any], data: JSONBody[InpImport]) -> ImportReport:
+    def import_inp(self, request: Request[Any, Any, Any],
+                   data: JSONBody[InpImport]) -> ImportReport:
         return services(request).network.import_inp(data)
 
     @post("/isolations", opt={"roles": ISOLATE}, sync_to_thread=False)

@@ -93,7 +93,8 @@ def test_break_point_from_a_gcj02_map_snaps_to_its_pipe(svc: NetworkService) -> 
     plan = svc.isolate(IsolationRequest(point=(float(g_lon[0]), float(g_lat[0])),
                                         crs=CoordSystem.GCJ02))
     assert plan.broken_pipe_ids == ["p2"]
-    assert plan.snap_distance_m is not None and plan.snap_distance_m < 3.0
+    assert plan.snap_distance_m is not None
+    assert plan.snap_distance_m < 3.0
     assert [v.valve.valve_id for v in plan.valves_to_close] == ["v1"]
     assert plan.cut_off_pipe_ids == ["p3"]
     assert plan.customer_count == 6
@@ -178,11 +179,9 @@ def test_inp_import_takes_valves_from_gis_points(db: Database, clock: SteppingCl
     # 10 m from A along p2 and 2 m beside it; the other 300 m from any pipe
     lon, lat = PROJECTOR.inverse(np.array([500110.0, 500150.0]), np.array([4057002.0, 4057300.0]))
     valves = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[0]), float(lat[0])]},
-         "properties": {"id": "va"}},
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[1]), float(lat[1])]},
-         "properties": {"id": "lost"}},
-    ]}
+        {"type": "Feature", "properties": {"id": vid},
+         "geometry": {"type": "Point", "coordinates": [float(lon[k]), float(lat[k])]}}
+        for k, vid in enumerate(("va", "lost"))]}
     report = service.import_inp(msgspec.convert(
         {"inp": INP, "crs": "EPSG:4548", "layers": {"valves": valves}}, InpImport))
     assert report.counts["pipes"] == 3
