@@ -50,10 +50,10 @@ def _wntr_vs_ours(n_pipes: int, rows: list[tuple[str, str]]) -> None:
     index = build_index(net, 1, projector)
     ours_s = time.perf_counter() - started
     # same partition of pipes? compare pipe groupings
-    ours = {}
+    ours: dict[int, set[str]] = {}
     for i, pid in enumerate(index.pipe_ids):
         ours.setdefault(int(index.graph.pipe_segment[i]), set()).add(pid)
-    theirs = {}
+    theirs: dict[int, set[str]] = {}
     for pid, seg in link_seg.items():
         theirs.setdefault(int(seg), set()).add(str(pid))
     same = sorted(map(sorted, ours.values())) == sorted(map(sorted, theirs.values()))
