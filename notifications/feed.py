@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
 """The public outage feed for the website's planned-outage disclosure (ZJ annex B, JN 11).
 
 GeoJSON (a FeatureCollection, one Feature per outage, the area as geometry) and
@@ -31,27 +32,29 @@ def public(outages: Sequence[Outage]) -> list[Outage]:
 
 def to_geojson(outages: Sequence[Outage], timezone: str = "Asia/Shanghai"
                ) -> dict[str, object]:
-    features: list[dict[str, object]] = []
-    for o in public(outages):
-        features.append({
-            "type": "Feature",
-            "id": o.id,
-            "geometry": o.area,
-            "properties": {
-                "id": o.id, "kind": str(o.kind), "kind_zh": KIND_ZH[str(o.kind)],
-                "state": str(o.state), "state_zh": STATE_ZH[str(o.state)],
-                "title": o.title, "cause": o.cause, "streets": o.streets,
-                "compounds": o.compounds, "area_text": describe_area(o.streets, o.compounds),
-                "affected_customers": o.customer_count,
-                "start": o.start_at.isoformat(),
-                "expected_restoration": o.expected_restoration_at.isoformat(),
-                "start_local": format_local(o.start_at, timezone),
-                "expected_restoration_local": format_local(o.expected_restoration_at, timezone),
-                "restored_at": o.restored_at.isoformat() if o.restored_at else None,
-                "version": o.version,
-            },
-        })
+    features: list[dict[str, object]] = [_feature(o, timezone) for o in public(outages)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _feature(o: Outage, timezone: str) -> dict[str, object]:
+    return {
+        "type": "Feature",
+        "id": o.id,
+        "geometry": o.area,
+        "properties": {
+            "id": o.id, "kind": str(o.kind), "kind_zh": KIND_ZH[str(o.kind)],
+            "state": str(o.state), "state_zh": STATE_ZH[str(o.state)],
+            "title": o.title, "cause": o.cause, "streets": o.streets,
+            "compounds": o.compounds, "area_text": describe_area(o.streets, o.compounds),
+            "affected_customers": o.customer_count,
+            "start": o.start_at.isoformat(),
+            "expected_restoration": o.expected_restoration_at.isoformat(),
+            "start_local": format_local(o.start_at, timezone),
+            "expected_restoration_local": format_local(o.expected_restoration_at, timezone),
+            "restored_at": o.restored_at.isoformat() if o.restored_at else None,
+            "version": o.version,
+        },
+    }
 
 
 def to_ical(outages: Sequence[Outage], texts: NoticeTexts, now: datetime,

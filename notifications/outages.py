@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
 """Outage use cases: create, announce, start, delay, restore, cancel, and the tick.
 
 States: draft → announced → started → restored, with started → delayed → restored (a
@@ -99,7 +100,7 @@ class OutageService:
             raise OutageNotFoundError(f"no outage {outage_id}", outage_id=outage_id)
         return outage
 
-    def list(self, states: Collection[OutageState] | None = None, limit: int = 200
+    def list_outages(self, states: Collection[OutageState] | None = None, limit: int = 200
              ) -> list[Outage]:
         return self.store.outages(states, limit)
 

@@ -143,7 +143,8 @@ def build_report(store: NotificationStore, outage: Outage, now: datetime,
     attempts: dict[int, list[AttemptRow]] = defaultdict(list)
     for a in store.attempts(ids):
         attempts[a.delivery_id].append(a)
-    customers, per_notice = [], {n.id: [] for n in notices}
+    customers: list[CustomerProof] = []
+    per_notice: dict[str, list[DeliveryProof]] = {n.id: [] for n in notices}
     for r in store.recipients(outage.id):
         proofs = [_proof(n, by_pair.get((n.id, r.customer_id), []), attempts, tz)
                   for n in notices]
@@ -198,7 +199,8 @@ def to_csv(report: OutageReport, timezone: str = "Asia/Shanghai") -> str:
                     p.notified_by or "", t(p.notify_by), h(p.lead_required_s),
                     h(p.lead_achieved_s), "" if p.in_time is None else str(p.in_time).lower(),
                     p.held_for_quiet_hours, p.door_task or ""]
-            for a in p.attempts or [None]:
+            rows: list[AttemptProof | None] = [*p.attempts] or [None]
+            for a in rows:
                 tail = (["", "", "", "", "", "", ""] if a is None else
                         [a.channel, str(a.attempt), t(a.started_at), t(a.finished_at),
                          str(a.ok).lower(), a.answer, a.error])

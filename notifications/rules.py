@@ -96,4 +96,4 @@ def backoff(attempts: int, base: timedelta, cap: timedelta) -> timedelta:
     """Exponential backoff after ``attempts`` failed tries: base, 2·base, 4·base … ≤ cap."""
     if attempts <= 0:
         return timedelta(0)
-    return min(cap, base * (2 ** min(attempts - 1, 30)))
+    return min(cap, base * (1 << min(attempts - 1, 30)))

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 from sqlite_utils import Database
@@ -30,6 +30,9 @@ from notifications.model import (
     TaskKind,
     TaskStatus,
 )
+
+#: one fetched row (private: public methods answer Structs)
+Row = tuple[Any, ...]
 
 _DELIVERY_COLUMNS: Final = (
     "id, notice_id, customer_id, channel, address, status, urgent, attempts, queued_at, "
@@ -76,7 +79,7 @@ class NotificationStore:
         with self._lock, self.db.atomic():
             yield self.db
 
-    def _rows(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[Row]:
         with self._lock:
             return list(self.db.execute(sql, params).fetchall())
 
@@ -125,7 +128,7 @@ class NotificationStore:
         "lead_clause, override_reason, override_by, version")
 
     @staticmethod
-    def _outage(row: tuple) -> Outage:
+    def _outage(row: Row) -> Outage:
         return Outage(
             id=row[0], kind=OutageKind(row[1]), state=OutageState(row[2]), cause=row[3],
             title=row[4], area=json.loads(row[5]) if row[5] else None,
@@ -138,7 +141,7 @@ class NotificationStore:
             override_by=row[22], version=row[23])
 
     def outage(self, outage_id: str) -> Outage | None:
-        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE id = ?",
+        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE id = ?",  # noqa: S608 - constant columns, bound values
                           (outage_id,))
         return self._outage(rows[0]) if rows else None
 
@@ -146,7 +149,7 @@ class NotificationStore:
                 ) -> list[Outage]:
         wanted = [str(s) for s in states] if states is not None else [str(s) for s in OutageState]
         marks = ",".join("?" for _ in wanted)
-        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE state IN ({marks}) "
+        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE state IN ({marks}) "  # noqa: S608 - constant columns, bound values
                           "ORDER BY start_at DESC LIMIT ?", (*wanted, limit))
         return [self._outage(r) for r in rows]
 
@@ -219,24 +222,24 @@ class NotificationStore:
         "notify_by, reference_at, required_lead_s, recipients")
 
     @staticmethod
-    def _notice(r: tuple) -> Notice:
+    def _notice(r: Row) -> Notice:
         return Notice(id=r[0], outage_id=r[1], kind=NoticeKind(r[2]), urgent=bool(r[3]),
                       title=r[4], body=r[5], sms_segments=r[6], created_at=from_db(r[7]),
                       created_by=r[8], notify_by=_from(r[9]), reference_at=_from(r[10]),
                       required_lead_s=r[11], recipients=r[12])
 
     def notice(self, notice_id: str) -> Notice | None:
-        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE id = ?",
+        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE id = ?",  # noqa: S608 - constant columns, bound values
                           (notice_id,))
         return self._notice(rows[0]) if rows else None
 
     def notices(self, outage_id: str) -> list[Notice]:
-        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE outage_id = ? "
+        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE outage_id = ? "  # noqa: S608 - constant columns, bound values
                           "ORDER BY created_at, id", (outage_id,))
         return [self._notice(r) for r in rows]
 
     @staticmethod
-    def _delivery(r: tuple) -> Delivery:
+    def _delivery(r: Row) -> Delivery:
         return Delivery(id=r[0], notice_id=r[1], customer_id=r[2], channel=r[3], address=r[4],
                         status=DeliveryStatus(r[5]), urgent=bool(r[6]), attempts=r[7],
                         queued_at=from_db(r[8]), next_attempt_at=from_db(r[9]),
@@ -262,7 +265,7 @@ class NotificationStore:
                     (held, held, now_s, now_s))
             urgent_only = "AND urgent = 1" if hold_until is not None else ""
             rows = db.execute(
-                "UPDATE deliveries SET status = 'sending', claimed_until = :lease, "
+                "UPDATE deliveries SET status = 'sending', claimed_until = :lease, "  # noqa: S608 - constant columns, bound values
                 "claimed_by = :worker, attempts = attempts + 1 "
                 "WHERE id IN (SELECT id FROM deliveries WHERE "
                 "((status = 'queued' AND next_attempt_at <= :now) OR "
@@ -310,7 +313,7 @@ class NotificationStore:
             return None if new is None else int(new[0])
 
     def delivery(self, delivery_id: int) -> Delivery | None:
-        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?",
+        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?",  # noqa: S608 - constant columns, bound values
                           (delivery_id,))
         return self._delivery(rows[0]) if rows else None
 
@@ -318,7 +321,7 @@ class NotificationStore:
         if not notice_ids:
             return []
         marks = ",".join("?" for _ in notice_ids)
-        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE notice_id IN "
+        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE notice_id IN "  # noqa: S608 - constant columns, bound values
                           f"({marks}) ORDER BY customer_id, id", tuple(notice_ids))
         return [self._delivery(r) for r in rows]
 
@@ -327,7 +330,7 @@ class NotificationStore:
             return []
         marks = ",".join("?" for _ in notice_ids)
         rows = self._rows(
-            "SELECT a.delivery_id, a.attempt, a.worker, a.started_at, a.finished_at, a.ok, "
+            "SELECT a.delivery_id, a.attempt, a.worker, a.started_at, a.finished_at, a.ok, "  # noqa: S608 - constant columns, bound values
             "a.answer, a.error FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
             f"WHERE d.notice_id IN ({marks}) ORDER BY a.delivery_id, a.id", tuple(notice_ids))
         return [AttemptRow(delivery_id=r[0], attempt=r[1], worker=r[2],
@@ -378,7 +381,7 @@ class NotificationStore:
                             "customer_id, address, notice_id, done_at, proof")
 
     @staticmethod
-    def _task(r: tuple) -> OutageTask:
+    def _task(r: Row) -> OutageTask:
         return OutageTask(id=r[0], outage_id=r[1], kind=TaskKind(r[2]), status=TaskStatus(r[3]),
                           created_at=from_db(r[4]), title=r[5], proof_required=r[6],
                           customer_id=r[7], address=r[8], notice_id=r[9], done_at=_from(r[10]),
@@ -394,18 +397,18 @@ class NotificationStore:
                 (task.id, task.outage_id, task.kind, task.status, to_db(task.created_at),
                  task.title, task.proof_required, task.customer_id, task.address,
                  task.notice_id, dedupe_key))
-            row = db.execute(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks "
+            row = db.execute(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks "  # noqa: S608 - constant columns, bound values
                              "WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
         return self._task(row)
 
     def tasks(self, outage_id: str, kind: TaskKind | None = None) -> list[OutageTask]:
         extra, params = ("AND kind = ?", (outage_id, str(kind))) if kind else ("", (outage_id,))
-        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE outage_id = ? "
+        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE outage_id = ? "  # noqa: S608 - constant columns, bound values
                           f"{extra} ORDER BY created_at, id", params)
         return [self._task(r) for r in rows]
 
     def task(self, task_id: str) -> OutageTask | None:
-        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE id = ?",
+        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE id = ?",  # noqa: S608 - constant columns, bound values
                           (task_id,))
         return self._task(rows[0]) if rows else None
 

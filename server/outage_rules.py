@@ -124,8 +124,8 @@ class OutageDesk:
     def get(self, outage_id: str) -> Outage:
         return self.service.get(outage_id)
 
-    def list(self, states: Collection[OutageState] | None = None) -> list[Outage]:
-        return self.service.list(states)
+    def list_outages(self, states: Collection[OutageState] | None = None) -> list[Outage]:
+        return self.service.list_outages(states)
 
     def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn) -> Outage:
         return self.service.announce(actor, role, outage_id, data)
@@ -162,10 +162,10 @@ class OutageDesk:
         return complete_door_notice(self.store, task_id, data, self.clock)
 
     def feed_geojson(self) -> dict[str, object]:
-        return to_geojson(self.service.list(), self.rules.timezone)
+        return to_geojson(self.service.list_outages(), self.rules.timezone)
 
     def feed_ical(self) -> bytes:
-        return to_ical(self.service.list(), self.texts, self.clock())
+        return to_ical(self.service.list_outages(), self.texts, self.clock())
 
     def now(self) -> datetime:
         return self.clock()

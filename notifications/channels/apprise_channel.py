@@ -64,8 +64,10 @@ class AppriseChannel:
             obj = apprise.Apprise(asset=self._asset)
             obj.add(url)
         else:
-            obj = getattr(self._local, "apprise", None)
-            if obj is None:
+            cached: apprise.Apprise | None = getattr(self._local, "apprise", None)
+            if cached is not None:
+                obj = cached
+            else:
                 obj = apprise.Apprise(asset=self._asset)
                 obj.add(self._url)
                 self._local.apprise = obj

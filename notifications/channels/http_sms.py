@@ -23,7 +23,7 @@ from typing import Final
 import requests
 from apprise.decorators import notify
 
-from notifications.channels.base import CURRENT, query, permanent_http_status
+from notifications.channels.base import CURRENT, permanent_http_status, query
 
 SCHEMA: Final = "smsgw"
 DEFAULT_TIMEOUT_S: Final = 10.0
@@ -56,9 +56,9 @@ def judge(status: int, text: str) -> tuple[bool, str]:
     return True, ""
 
 
-@notify(on=SCHEMA, name="Generic HTTP SMS gateway")
-def send_http_sms(body: str, title: str, notify_type: str, meta: dict[str, object],
-                  *args: object, **kwargs: object) -> bool:
+@notify(on=SCHEMA, name="Generic HTTP SMS gateway")  # type: ignore[untyped-decorator,no-untyped-call]
+def send_http_sms(body: str, title: str, _notify_type: str, meta: dict[str, object],
+                  *_args: object, **_kwargs: object) -> bool:
     """POST one SMS; writes the gateway's answer to the current delivery receipt."""
     ctx = CURRENT.get()
     qsd = query(meta)
@@ -69,7 +69,7 @@ def send_http_sms(body: str, title: str, notify_type: str, meta: dict[str, objec
         if receipt is not None:
             receipt.error, receipt.permanent = "no phone number", True
         return False
-    payload: dict[str, object] = {"phone": phone, "text": text,
+    payload: dict[str, str] = {"phone": phone, "text": text,
                                   "msg_id": ctx.key if ctx is not None else ""}
     if qsd.get("sign"):
         payload["sign"] = qsd["sign"]

@@ -28,9 +28,9 @@ SCHEMA: Final = "wechatoa"
 PERMANENT_ERRCODES: Final = frozenset({40003, 43004, 43019, 40013, 40037, 47003})
 
 
-@notify(on=SCHEMA, name="WeChat official account template message")
-def send_wechat_template(body: str, title: str, notify_type: str, meta: dict[str, object],
-                         *args: object, **kwargs: object) -> bool:
+@notify(on=SCHEMA, name="WeChat official account template message")  # type: ignore[untyped-decorator,no-untyped-call]
+def send_wechat_template(body: str, title: str, _notify_type: str, meta: dict[str, object],
+                         *_args: object, **_kwargs: object) -> bool:
     ctx = CURRENT.get()
     qsd = query(meta)
     openid = (ctx.address if ctx is not None and ctx.address else None) or qsd.get("to")

@@ -71,7 +71,7 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
 @json_option
 def list_outages(state: str | None, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
-    found = svc.outages.list([OutageState(state)] if state else None)
+    found = svc.outages.list_outages([OutageState(state)] if state else None)
     output(found, as_json, lambda items: "\n".join(
         f"{o.id}  {o.kind:15s} {o.state:10s} {o.start_at.isoformat()}  {o.customer_count}"
         for o in items) or "no outages")

@@ -45,7 +45,7 @@ def who(request: Request[Any, Any, Any]) -> str:
 
 class OutageController(Controller):
     path = "/outages"
-    tags = ["outages"]
+    tags = ("outages",)
 
     @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[OutageIn]) -> Outage:
@@ -55,7 +55,7 @@ class OutageController(Controller):
     def list_outages(self, request: Request[Any, Any, Any],
                      in_state: Annotated[OutageState | None, QueryParameter(name="state")] = None
                      ) -> list[Outage]:
-        return desk(request).list([in_state] if in_state else None)
+        return desk(request).list_outages([in_state] if in_state else None)
 
     @get("/{outage_id:str}", opt={"roles": OFFICE}, sync_to_thread=False)
     def get_outage(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
@@ -123,7 +123,7 @@ class OutageFeedController(Controller):
     """The website's planned-outage disclosure (no token: public facts only)."""
 
     path = "/outages"
-    tags = ["public"]
+    tags = ("public",)
 
     @get("/feed.geojson", sync_to_thread=False, media_type="application/geo+json")
     def geojson(self, request: Request[Any, Any, Any]) -> dict[str, object]:

@@ -93,13 +93,12 @@ def worker(store: NotificationStore, nclock: SteppingClock, rules: NoticeRules,
 
 def recipients(n: int, *, wechat_every: int = 2, start: int = 0) -> list[Recipient]:
     """n customers; every ``wechat_every``-th follows the official account, all have phones."""
-    out = []
-    for i in range(start, start + n):
-        out.append(Recipient(
+    return [
+        Recipient(
             customer_id=f"C{i:06d}", name=f"客户{i}", phone=f"139{i:08d}",
             wechat_openid=f"oW{i:06d}" if wechat_every and i % wechat_every == 0 else None,
-            address=f"文化路{i}号", compound=f"阳光{i % 3}小区", street="文化路"))
-    return out
+            address=f"文化路{i}号", compound=f"阳光{i % 3}小区", street="文化路")
+        for i in range(start, start + n)]
 
 
 def outage_in(now: datetime, *, kind: OutageKind = OutageKind.PLANNED,

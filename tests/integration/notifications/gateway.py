@@ -38,8 +38,7 @@ class Gateway:
 
     @property
     def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return f"127.0.0.1:{self.server.server_address[1]}"
 
     def bodies(self, path_prefix: str = "") -> list[dict[str, object]]:
         with self.lock:
@@ -58,10 +57,10 @@ def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002
             return
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             gw = gw_ref[0]
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)

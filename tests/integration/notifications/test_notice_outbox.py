@@ -42,8 +42,10 @@ def test_every_customer_is_notified_exactly_once(service: OutageService, worker:
     assert summary.sent == 40
     sms = gateway.recipients("/sms/", "phone")
     wechat = gateway.recipients("/cgi-bin/", "touser")
-    assert len(wechat) == 20 and len(set(wechat)) == 20  # followers get WeChat
-    assert len(sms) == 20 and len(set(sms)) == 20  # the others get SMS
+    assert len(wechat) == 20
+    assert len(set(wechat)) == 20
+    assert len(sms) == 20
+    assert len(set(sms)) == 20
     assert worker.drain().claimed == 0  # nothing left, nothing sent twice
     assert len(gateway.bodies()) == 40
 
@@ -55,10 +57,12 @@ def test_sms_body_carries_text_sign_and_outbox_key(service: OutageService, worke
     worker.drain()
     [body] = gateway.bodies("/sms/")
     assert body["phone"] == "13900000000"
-    assert "文化路" in str(body["text"]) and "96345" in str(body["text"])
+    assert "文化路" in str(body["text"])
+    assert "96345" in str(body["text"])
     assert body["sign"] == "城市供水"
     delivery = store.delivery(int(str(body["msg_id"])))
-    assert delivery is not None and delivery.status is DeliveryStatus.SENT
+    assert delivery is not None
+    assert delivery.status is DeliveryStatus.SENT
     assert "HTTP 200" in delivery.answer
 
 
@@ -68,7 +72,8 @@ def test_5xx_is_retried_with_backoff_then_sent(service: OutageService, worker: O
     announce(service, people=1, wechat_every=0)
     gateway.behaviour.fail_next = [503, 502]
     first = worker.drain()
-    assert first.retried == 1 and first.sent == 0
+    assert first.retried == 1
+    assert first.sent == 0
     assert worker.drain().claimed == 0  # the retry waits for its backoff
     nclock.advance(seconds=30)
     assert worker.drain().retried == 1  # second failure, backoff doubles
@@ -76,8 +81,9 @@ def test_5xx_is_retried_with_backoff_then_sent(service: OutageService, worker: O
     assert worker.drain().claimed == 0
     nclock.advance(seconds=1)
     assert worker.drain().sent == 1
-    [d] = store.deliveries([n.id for n in store.notices(service.list()[0].id)])
-    assert d.attempts == 3 and d.status is DeliveryStatus.SENT
+    [d] = store.deliveries([n.id for n in store.notices(service.list_outages()[0].id)])
+    assert d.attempts == 3
+    assert d.status is DeliveryStatus.SENT
     assert [a.ok for a in store.attempts([d.notice_id])] == [False, False, True]
     assert "HTTP 503" in store.attempts([d.notice_id])[0].error
 
@@ -88,7 +94,7 @@ def test_timeout_is_recorded_and_retried(service: OutageService, worker: OutboxW
     announce(service, people=1, wechat_every=0)
     gateway.behaviour.stall_next = 1
     assert worker.drain().retried == 1
-    notice_id = store.notices(service.list()[0].id)[0].id
+    notice_id = store.notices(service.list_outages()[0].id)[0].id
     assert "timed out" in store.attempts([notice_id])[0].error
     nclock.advance(minutes=1)
     assert worker.drain().sent == 1
@@ -100,10 +106,11 @@ def test_wechat_refusal_falls_back_to_sms_at_once(service: OutageService, worker
     announce(service, people=2, wechat_every=1)
     gateway.behaviour.wechat_errcode = {"oW000000": 43004}  # not subscribed: permanent
     summary = worker.drain()
-    assert summary.fell_back == 1 and summary.sent == 2
+    assert summary.fell_back == 1
+    assert summary.sent == 2
     assert gateway.recipients("/sms/", "phone") == ["13900000000"]
     assert gateway.recipients("/cgi-bin/", "touser") == ["oW000001"]
-    rows = store.deliveries([n.id for n in store.notices(service.list()[0].id)])
+    rows = store.deliveries([n.id for n in store.notices(service.list_outages()[0].id)])
     c0 = [(d.channel, d.status) for d in rows if d.customer_id == "C000000"]
     assert c0 == [("wechat", DeliveryStatus.FALLBACK), ("sms", DeliveryStatus.SENT)]
 
@@ -122,7 +129,8 @@ def test_wechat_then_sms_exhausted_ends_in_a_door_task(service: OutageService,
         ("wechat", DeliveryStatus.FALLBACK), ("sms", DeliveryStatus.FALLBACK),
         (DOOR, DeliveryStatus.SENT)]
     [task] = store.tasks(outage_id)
-    assert task.customer_id == "C000000" and "photo" in task.proof_required
+    assert task.customer_id == "C000000"
+    assert "photo" in task.proof_required
     assert task.address == "文化路0号"
 
 
@@ -160,12 +168,11 @@ class GatewayProcessDied(BaseException):
 
 def test_worker_killed_mid_batch_resumes_without_duplicates(
         service: OutageService, store: NotificationStore, nclock: SteppingClock,
-        gateway: Gateway, rules: object) -> None:
+        gateway: Gateway) -> None:
     sends = {"n": 0}
 
-    @notify(on="dyingsms")
-    def dying_sms(body: str, title: str, notify_type: str, meta: dict[str, object],
-                  *args: object, **kwargs: object) -> bool:
+    @notify(on="dyingsms")  # type: ignore[untyped-decorator,no-untyped-call]
+    def dying_sms(body: str, *_args: object, **_kwargs: object) -> bool:
         from notifications.channels.base import CURRENT
 
         sends["n"] += 1
@@ -187,7 +194,7 @@ def test_worker_killed_mid_batch_resumes_without_duplicates(
             first.run_once()
         before = len(gateway.bodies())  # 7, plus a send already in flight on its thread
         assert 7 <= before < 20
-        rows = store.deliveries([n.id for n in store.notices(service.list()[0].id)])
+        rows = store.deliveries([n.id for n in store.notices(service.list_outages()[0].id)])
         assert sum(d.status is DeliveryStatus.SENT for d in rows) == before
         assert sum(d.status is DeliveryStatus.SENDING for d in rows) == 20 - before
         fresh = OutboxWorker(store, {"sms": dying}, nclock, service.rules, config, "w-next")
@@ -195,6 +202,7 @@ def test_worker_killed_mid_batch_resumes_without_duplicates(
         nclock.advance(minutes=5)
         assert fresh.drain().sent == 20 - before
         phones = gateway.recipients("/sms/", "phone")
-        assert len(phones) == 20 and len(set(phones)) == 20
+        assert len(phones) == 20
+        assert len(set(phones)) == 20
     finally:
-        NotificationManager().remove("dyingsms")
+        NotificationManager().remove("dyingsms")  # type: ignore[no-untyped-call]

@@ -50,8 +50,11 @@ def test_report_lists_every_customer_attempt_and_lead(service: OutageService,
     assert [c.customer_id for c in report.customers] == [
         "C-door", "C000000", "C000001", "C000002", "C000003"]
     [summary] = report.notices
-    assert summary.recipients == 5 and summary.notified == 4 and summary.pending == 1
-    assert summary.door_tasks == 1 and summary.late == 0
+    assert summary.recipients == 5
+    assert summary.notified == 4
+    assert summary.pending == 1
+    assert summary.door_tasks == 1
+    assert summary.late == 0
     attempts = [a for c in report.customers for a in c.notices[0].attempts]
     assert len(attempts) == 6  # four customers, one retried, one door task
     notified = [c.notices[0] for c in report.customers if c.notices[0].status == "notified"]
@@ -65,10 +68,12 @@ def test_report_lists_every_customer_attempt_and_lead(service: OutageService,
     nclock.advance(hours=2)
     task = complete_door_notice(store, door.door_task, DoorNoticeDoneIn(photo_sha256=photo),
                                 nclock)
-    assert task.status == "done" and photo in task.proof
+    assert task.status == "done"
+    assert photo in task.proof
     again = build_report(store, service.get(outage.id), nclock())
     door = next(c for c in again.customers if c.customer_id == "C-door").notices[0]
-    assert door.status == "notified" and door.notified_by == "door-notice-posted"
+    assert door.status == "notified"
+    assert door.notified_by == "door-notice-posted"
     assert door.notified_at == nclock()
     # JSON round-trips; CSV has one line per attempt
     assert msgspec.json.decode(msgspec.json.encode(again))["outage"]["id"] == outage.id
@@ -88,14 +93,16 @@ def test_feed_publishes_public_outages_only(service: OutageService,
     gone = service.create("disp", outage_in(nclock(), starts_in=timedelta(hours=60)))
     service.announce("disp", "dispatcher", gone.id, AnnounceIn())
     service.cancel("disp", gone.id, CancelIn(reason="改期"))
-    outages = service.list()
+    outages = service.list_outages()
     geo = to_geojson(outages)
     features = geo["features"]
     assert isinstance(features, list)
     ids = {f["id"] for f in features}
-    assert ids == {shown.id, gone.id} and draft.id not in ids
+    assert ids == {shown.id, gone.id}
+    assert draft.id not in ids
     props = next(f for f in features if f["id"] == shown.id)["properties"]
-    assert props["affected_customers"] == 10 and "阳光0小区" in props["compounds"]
+    assert props["affected_customers"] == 10
+    assert "阳光0小区" in props["compounds"]
     assert "客户" not in msgspec.json.encode(geo).decode()  # no customer names
     cal = icalendar.Calendar.from_ical(to_ical(outages, NoticeTexts(), nclock()))
     events = {str(e["uid"]).split("@")[0]: e for e in cal.walk("VEVENT")}

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
 """Outage lifecycle against a real store: lead times, overrides, delay notices, quiet
 hours, temporary supply, emergency alerts."""
 
@@ -37,7 +38,8 @@ def test_planned_outage_inside_24h_is_refused(service: OutageService) -> None:
     outage = service.create("disp", outage_in(service.clock(), starts_in=timedelta(hours=20)))
     with pytest.raises(LeadTimeTooShortError) as err:
         service.announce("disp", "dispatcher", outage.id, AnnounceIn())
-    assert err.value.http_status == 422 and err.value.code == "lead-time-too-short"
+    assert err.value.http_status == 422
+    assert err.value.code == "lead-time-too-short"
     assert err.value.extra["required_lead_h"] == 24.0
     assert service.get(outage.id).state is OutageState.DRAFT
     assert service.notices(outage.id) == []
@@ -58,7 +60,8 @@ def test_long_outage_needs_48h_but_short_one_passes_at_30h(service: OutageServic
         service.announce("disp", "dispatcher", long_one.id, AnnounceIn())
     short = service.create("disp", outage_in(service.clock(), lasts=timedelta(hours=11)))
     announced = service.announce("disp", "dispatcher", short.id, AnnounceIn())
-    assert announced.state is OutageState.ANNOUNCED and announced.required_lead_s == 24 * 3600
+    assert announced.state is OutageState.ANNOUNCED
+    assert announced.required_lead_s == 24 * 3600
 
 
 def test_dispatcher_cannot_override_supervisor_can_with_reason(service: OutageService,
@@ -70,7 +73,8 @@ def test_dispatcher_cannot_override_supervisor_can_with_reason(service: OutageSe
         service.announce("sup", "supervisor", outage.id, AnnounceIn(override_reason="  "))
     done = service.announce("sup", "supervisor", outage.id,
                             AnnounceIn(override_reason="管网压力异常，必须今日检修"))
-    assert done.override_reason == "管网压力异常，必须今日检修" and done.override_by == "sup"
+    assert done.override_reason == "管网压力异常，必须今日检修"
+    assert done.override_by == "sup"
     [notice] = store.notices(outage.id)
     assert notice.urgent  # an overridden late notice goes out at once, even at night
     events = [e[2] for e in store.events(outage.id)]
@@ -111,9 +115,11 @@ def test_quiet_hours_hold_planned_notices_but_not_emergencies(
     assert worker.drain().sent == 3
     report = build_report(store, service.get(planned.id), nclock())
     proof = report.customers[0].notices[0]
-    assert proof.status == "notified" and "held for quiet hours" in proof.held_for_quiet_hours
+    assert proof.status == "notified"
+    assert "held for quiet hours" in proof.held_for_quiet_hours
     assert "T22:00:00+08:00" in proof.held_for_quiet_hours
-    assert proof.in_time is True and report.notices[0].held_for_quiet_hours == 3
+    assert proof.in_time is True
+    assert report.notices[0].held_for_quiet_hours == 3
 
 
 def test_delay_notice_goes_out_45_min_before_announced_restoration(
@@ -138,7 +144,8 @@ def test_delay_notice_goes_out_45_min_before_announced_restoration(
     assert all("恢复时间另行通知" in t for t in texts)
     report = build_report(store, service.get(outage.id), nclock())
     delay = next(n for n in report.customers[0].notices if n.notice_kind == "delay")
-    assert delay.in_time is True and delay.lead_achieved_s == 44 * 60
+    assert delay.in_time is True
+    assert delay.lead_achieved_s == 44 * 60
     assert delay.lead_required_s == 30 * 60
 
 
@@ -214,4 +221,5 @@ def test_delivery_receipt_marks_delivered(service: OutageService, worker: Outbox
     report = build_report(store, service.get(outage.id), nclock())
     by = {c.customer_id: c.notices[0] for c in report.customers}
     assert by["C000000"].notified_by == "delivery-receipt"
-    assert by["C000001"].status == "pending" and by["C000001"].door_task is not None
+    assert by["C000001"].status == "pending"
+    assert by["C000001"].door_task is not None

@@ -66,7 +66,8 @@ def test_lead_time_refusal_is_a_422_problem_and_supervisor_overrides(
     ok = client.post(f"/api/v1/outages/{oid}/announce",
                      json={"override_reason": "抢修前置"}, headers=sup)
     assert ok.status_code == 200
-    assert ok.json()["override_reason"] == "抢修前置" and ok.json()["override_by"]
+    assert ok.json()["override_reason"] == "抢修前置"
+    assert ok.json()["override_by"]
     assert ok.json()["state"] == "announced"
     crew = client.post(f"/api/v1/outages/{oid}/announce", json={},
                        headers=bearer(TOKENS["crew_a"]))
@@ -87,14 +88,17 @@ def test_notices_flow_to_the_gateway_and_the_report_proves_it(
         "13800000000", "13800000001", "13800000002"]
     msg_id = gateway.bodies("/sms/")[0]["msg_id"]
     dlr = client.post("/api/v1/outages/receipts", json={"msg_id": msg_id}, headers=disp)
-    assert dlr.status_code == 200 and dlr.json()["delivered_at"] is not None
+    assert dlr.status_code == 200
+    assert dlr.json()["delivered_at"] is not None
     report = client.get(f"/api/v1/outages/{oid}/report", headers=disp).json()
-    assert report["notices"][0]["notified"] == 3 and report["notices"][0]["late"] == 0
+    assert report["notices"][0]["notified"] == 3
+    assert report["notices"][0]["late"] == 0
     csv_text = client.get(f"/api/v1/outages/{oid}/report.csv", headers=disp)
     assert csv_text.headers["content-type"].startswith("text/csv")
     assert len(csv_text.text.strip().splitlines()) == 4
     feed = client.get("/api/v1/public/outages/feed.geojson")
-    assert feed.status_code == 200 and feed.json()["features"][0]["id"] == oid
+    assert feed.status_code == 200
+    assert feed.json()["features"][0]["id"] == oid
     ics = client.get("/api/v1/public/outages/feed.ics")
     assert ics.headers["content-type"].startswith("text/calendar")
     assert len(icalendar.Calendar.from_ical(ics.content).walk("VEVENT")) == 1
@@ -105,8 +109,10 @@ def test_unknown_outage_is_404_and_bad_times_400(
     client, _, clock = wired
     disp = bearer(TOKENS["dispatcher"])
     missing = client.get("/api/v1/outages/OUT-nope", headers=disp)
-    assert missing.status_code == 404 and missing.json()["type"].endswith("/outage-not-found")
+    assert missing.status_code == 404
+    assert missing.json()["type"].endswith("/outage-not-found")
     bad = body(clock, 50)
     bad["expected_restoration_at"] = bad["start_at"]
     wrong = client.post("/api/v1/outages", json=bad, headers=disp)
-    assert wrong.status_code == 400 and wrong.json()["type"].endswith("/bad-outage")
+    assert wrong.status_code == 400
+    assert wrong.json()["type"].endswith("/bad-outage")

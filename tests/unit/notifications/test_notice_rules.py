@@ -25,7 +25,7 @@ pytestmark = pytest.mark.unit
 
 RULES = NoticeRules()
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 Shanghai
-moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
                        timezones=st.just(UTC))
 
 
@@ -33,7 +33,8 @@ def test_planned_lead_24h_then_48h_when_large_or_long() -> None:
     six_h = T0 + timedelta(hours=6)
     assert required_lead(OutageKind.PLANNED, 999, T0, six_h, RULES).lead == timedelta(hours=24)
     large = required_lead(OutageKind.PLANNED, 1000, T0, six_h, RULES)
-    assert large.lead == timedelta(hours=48) and large.because == ["large"]
+    assert large.lead == timedelta(hours=48)
+    assert large.because == ["large"]
     long = required_lead(OutageKind.PLANNED, 5, T0, T0 + timedelta(hours=12), RULES)
     assert long.because == ["long"]
     assert required_lead(OutageKind.EMERGENCY, 10**6, T0, six_h, RULES).lead == timedelta(0)
@@ -108,7 +109,8 @@ recipient_st = st.builds(
 def test_every_chain_ends_at_the_door_and_only_uses_reachable_channels(
         r: Recipient, configured: set[str]) -> None:
     chain = channel_chain(r, configured)
-    assert chain[-1] == DOOR and chain.count(DOOR) == 1
+    assert chain[-1] == DOOR
+    assert chain.count(DOOR) == 1
     assert len(set(chain)) == len(chain)
     for name in chain[:-1]:
         assert name in configured
@@ -119,7 +121,8 @@ def test_every_chain_ends_at_the_door_and_only_uses_reachable_channels(
         walked.append(current)
     assert walked == chain
     [(cid, first, _)] = plan_rows([r], configured)
-    assert cid == r.customer_id and first == chain[0]
+    assert cid == r.customer_id
+    assert first == chain[0]
 
 
 def test_default_preferences_go_wechat_then_sms_then_door() -> None:

@@ -17,11 +17,12 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 
 
 def outage(**kw: object) -> Outage:
-    base: dict[str, object] = dict(
-        id="OUT-1", kind=OutageKind.PLANNED, state=OutageState.DRAFT, cause="更换阀门",
-        title="t", area=None, start_at=START, expected_restoration_at=START + timedelta(hours=6),
-        streets=["文化路"], compounds=["阳光小区", "幸福小区"], customer_count=300,
-        created_at=START, created_by="d")
+    base: dict[str, object] = {
+        "id": "OUT-1", "kind": OutageKind.PLANNED, "state": OutageState.DRAFT, "cause": "更换阀门",
+        "title": "t", "area": None, "start_at": START,
+        "expected_restoration_at": START + timedelta(hours=6),
+        "streets": ["文化路"], "compounds": ["阳光小区", "幸福小区"], "customer_count": 300,
+        "created_at": START, "created_by": "d"}
     base.update(kw)
     return Outage(**base)  # type: ignore[arg-type]
 
@@ -30,7 +31,9 @@ def test_ucs2_limits_70_then_67_per_part() -> None:
     assert count_segments("停" * 70).segments == 1
     assert not count_segments("停" * 70).split
     split = count_segments("停" * 71)
-    assert split.segments == 2 and split.split and "2 concatenated parts of 67" in split.note
+    assert split.segments == 2
+    assert split.split
+    assert "2 concatenated parts of 67" in split.note
     assert count_segments("停" * 134).segments == 2
     assert count_segments("停" * 135).segments == 3
     assert count_segments("😀" * 35).units == 70  # astral characters take two UTF-16 units
@@ -60,7 +63,8 @@ def test_times_show_local_time_with_offset() -> None:
 def test_area_names_streets_and_compounds_and_counts_the_rest() -> None:
     assert describe_area(["文化路"], ["A小区", "B小区"]) == "文化路沿线A小区、B小区"
     many = describe_area([], [f"{i}号院" for i in range(9)])
-    assert many.endswith("等9个小区") and "4号院" not in many
+    assert many.endswith("等9个小区")
+    assert "4号院" not in many
     assert describe_area([], []) == "相关区域"
 
 
@@ -70,8 +74,10 @@ def test_every_notice_kind_names_area_and_hotline() -> None:
         title, body = render(kind, outage(), texts)
         assert title
         if kind is not NoticeKind.ALERT:
-            assert body.startswith("【济南水务】") and "96606" in body
+            assert body.startswith("【济南水务】")
+            assert "96606" in body
         assert "阳光小区" in body
     _, body = render(NoticeKind.ANNOUNCEMENT, outage(), texts)
-    assert "2026-11-24 09:00 (UTC+08:00)" in body and "15:00" in body
+    assert "2026-11-24 09:00 (UTC+08:00)" in body
+    assert "15:00" in body
     assert count_segments(body).split  # a full notice is two SMS parts: say so
