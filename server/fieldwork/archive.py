@@ -147,7 +147,7 @@ class NoticeArchive:
         attachments |= {f"photo:{i}": sha for i, sha in enumerate(data.photos)}
         # the strokes are sealed as a field: their digest is the signature's own hash
         fields = to_fields(data.notice) | {"signature": msgspec.to_builtins(data.signature)}
-        step, entries, extra = _credits(kind, data, doc_id, png_sha)
+        step, entries, extra = _credits(data, doc_id, png_sha)
         sealed: list[SealedRow] = []
 
         def write(_updated: WorkOrder) -> None:
@@ -274,7 +274,7 @@ class NoticeArchive:
         return render_notice_text(row.kind, row.fields, self._seal_block(row))
 
 
-def _credits(kind: NoticeKind, data: SignNoticeIn, doc_id: str, png_sha: str
+def _credits(data: SignNoticeIn, doc_id: str, png_sha: str
              ) -> tuple[str, list[Item], list[tuple[str, list[Item]]]]:
     """The signature step and the other steps a sealed notice proves."""
     notice = data.notice

@@ -155,7 +155,7 @@ class BurstSite:
     def record_valve_operation(self, principal: Principal, data: ValveOperationIn
                                ) -> ValveResult:
         wo = self._burst(principal, data.work_order_id)
-        self.fw._check_open(wo)  # noqa: SLF001 -- same package
+        self.fw._check_open(wo)
         before = self.status(principal, wo.id)
         known = set(before.working.valves_to_close) | set(before.valves.closed)
         plan_valves = self._all_plan_valves(wo.id)

@@ -10,6 +10,7 @@ pipe the dispatcher asked about is reported, and a line that strays too far is f
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -69,8 +70,9 @@ class LineLimits(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def build_line(fixes: list[GnssFix], requested: list[tuple[float, float]], at: datetime,
-               work_order_id: str, limits: LineLimits = LineLimits()) -> MarkedLine:
+               work_order_id: str, limits: LineLimits | None = None) -> MarkedLine:
     """The marked line from raw fixes (422 when fewer than two distinct good points)."""
+    limits = limits or LineLimits()
     kept: list[tuple[float, float]] = []
     dropped = 0
     for fix in fixes:
@@ -88,7 +90,7 @@ def build_line(fixes: list[GnssFix], requested: list[tuple[float, float]], at: d
         raise BadLineError("the fixes give fewer than two distinct good points",
                            work_order_id=work_order_id, good_points=len(kept),
                            dropped=dropped)
-    length = sum(distance_m(a, b) for a, b in zip(kept, kept[1:], strict=False))
+    length = sum(distance_m(a, b) for a, b in itertools.pairwise(kept))
     offset = max(distance_to_site_m(p, requested) for p in kept) if requested else 0.0
     flags: list[LineFlag] = []
     if offset > limits.max_offset_m:

@@ -13,6 +13,7 @@ scale of a work site (< 10 km) its error is far below GNSS noise.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
@@ -153,7 +154,7 @@ def distance_to_site_m(p: tuple[float, float], site: list[tuple[float, float]]) 
         return ((q[0] - p[0]) * k * scale, (q[1] - p[1]) * scale)
 
     best = math.inf
-    for a, b in zip(site, site[1:], strict=False):
+    for a, b in itertools.pairwise(site):
         (ax, ay), (bx, by) = xy(a), xy(b)
         dx, dy = bx - ax, by - ay
         length2 = dx * dx + dy * dy
@@ -164,8 +165,9 @@ def distance_to_site_m(p: tuple[float, float], site: list[tuple[float, float]]) 
 
 def check_photo(sha256: str, meta: PhotoMeta, site: list[tuple[float, float]],
                 report: DeviceReport, received_at: datetime,
-                limits: PhotoLimits = PhotoLimits()) -> PhotoCheck:
+                limits: PhotoLimits | None = None) -> PhotoCheck:
     """Flag what does not fit. The reference time is the device's report, else receipt."""
+    limits = limits or PhotoLimits()
     flags: list[PhotoFlag] = []
     if not meta.has_exif:
         flags.append(PhotoFlag.MISSING_EXIF)

@@ -17,6 +17,7 @@ saw the dial:
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -101,8 +102,10 @@ def require_estimate_evidence(data: ReadingIn) -> None:
 
 
 def assess(stop: RouteStop, value: float, at: datetime, estimated: bool,
-           limits: ReadingLimits = ReadingLimits()) -> tuple[list[ReadingFlag], float | None]:
+           limits: ReadingLimits | None = None
+           ) -> tuple[list[ReadingFlag], float | None]:
     """Flags for ``value`` read at ``at`` and the usage since the previous reading."""
+    limits = limits or ReadingLimits()
     flags: list[ReadingFlag] = [ReadingFlag.ESTIMATED] if estimated else []
     if stop.previous_meter_no is not None and stop.previous_meter_no != stop.meter_no:
         flags.append(ReadingFlag.NEW_METER)
@@ -132,7 +135,7 @@ def average_daily_use(history: list[tuple[datetime, float]]) -> float | None:
     """
     used = 0.0
     days = 0.0
-    for (t0, v0), (t1, v1) in zip(history, history[1:], strict=False):
+    for (t0, v0), (t1, v1) in itertools.pairwise(history):
         span = (t1 - t0).total_seconds() / 86_400
         if span > 0 and v1 >= v0:
             used += v1 - v0

@@ -58,7 +58,7 @@ class ReadingRounds:
 
     def set_route(self, principal: Principal, wo_id: str, data: RouteIn) -> Route:
         wo = self._route_order(principal, wo_id)
-        self.fw._check_open(wo)  # noqa: SLF001 -- same package
+        self.fw._check_open(wo)
         customers = {c.id: c for c in self.fw.customers.get_many(list(data.customer_ids))}
         unknown = [cid for cid in data.customer_ids if cid not in customers]
         if unknown or len(set(data.customer_ids)) != len(data.customer_ids):
@@ -99,7 +99,7 @@ class ReadingRounds:
 
     def record_reading(self, principal: Principal, data: ReadingIn) -> Reading:
         wo = self._route_order(principal, data.work_order_id)
-        self.fw._check_open(wo)  # noqa: SLF001 -- same package
+        self.fw._check_open(wo)
         reading_id = data.reading_id or str(uuid.uuid4())
         if (existing := self.store.reading(reading_id)) is not None:
             return existing  # a retried push

@@ -181,7 +181,8 @@ class FieldworkService:
                                    work_order_id=wo_id, step_key=step_key,
                                    steps=[s.key for s in steps])
         for item in items:
-            if item.kind not in step.requires and ALSO_COUNTS_AS.get(item.kind) not in step.requires:
+            counts_as = ALSO_COUNTS_AS.get(item.kind)
+            if item.kind not in step.requires and counts_as not in step.requires:
                 raise EvidenceKindError(
                     f"step {step_key} takes {', '.join(step.requires)}, not {item.kind}",
                     work_order_id=wo_id, step_key=step_key, kind=item.kind)

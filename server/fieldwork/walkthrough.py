@@ -60,9 +60,9 @@ def _ok(r: httpx.Response) -> dict[str, object]:
 
 
 def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
-               dispatcher_token: str = "wo_demo_dispatcher",
-               crew_token: str = "wo_demo_crew_a",
-               supervisor_token: str = "wo_demo_supervisor",
+               dispatcher_token: str = "wo_demo_dispatcher",  # noqa: S107 -- public demo token
+               crew_token: str = "wo_demo_crew_a",  # noqa: S107 -- public demo token
+               supervisor_token: str = "wo_demo_supervisor",  # noqa: S107 -- public demo token
                workdir: Path | None = None, prefix: str = "/api/v1") -> WalkResult:
     steps: list[tuple[str, str]] = []
 

@@ -60,7 +60,8 @@ def _fw(ctx: IntentContext) -> Fieldwork:
 
 def sign_notice(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, SignNotice)
+    if not isinstance(intent, SignNotice):
+        raise InvalidIntentError("handler registered for another intent kind")
     if not intent.document:
         return record_evidence(ctx, m)
     fw = _fw(ctx)
@@ -95,7 +96,8 @@ def _removal_refused(ctx: IntentContext, fw: Fieldwork, m: Mutation) -> Applied 
 
 def record_reading(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, RecordReading)
+    if not isinstance(intent, RecordReading):
+        raise InvalidIntentError("handler registered for another intent kind")
     if intent.customer_id is None:
         return record_evidence(ctx, m)
     reading = _fw(ctx).rounds.record_reading(ctx.principal, ReadingIn(
@@ -108,7 +110,8 @@ def record_reading(ctx: IntentContext, m: Mutation) -> Applied:
 
 def record_valve_operation(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, RecordValveOperation)
+    if not isinstance(intent, RecordValveOperation):
+        raise InvalidIntentError("handler registered for another intent kind")
     fw = _fw(ctx)
     wo = ctx.workorders.get(ctx.principal, intent.work_order_id)
     if wo.type is not WorkOrderType.BURST_REPAIR or fw.service.store.plan(wo.id) is None:
@@ -129,7 +132,8 @@ def record_valve_operation(ctx: IntentContext, m: Mutation) -> Applied:
 
 def attach_evidence(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, AttachEvidence)
+    if not isinstance(intent, AttachEvidence):
+        raise InvalidIntentError("handler registered for another intent kind")
     if intent.evidence_kind != "photo" or intent.step_key is None:
         return record_evidence(ctx, m)
     status = _fw(ctx).service.attach_photo(ctx.principal, PhotoIn(
@@ -141,7 +145,8 @@ def attach_evidence(ctx: IntentContext, m: Mutation) -> Applied:
 
 def complete_step(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, CompleteStep)
+    if not isinstance(intent, CompleteStep):
+        raise InvalidIntentError("handler registered for another intent kind")
     fw = _fw(ctx)
     wo = ctx.workorders.get(ctx.principal, intent.work_order_id)
     if wo.type is WorkOrderType.METER_REMOVAL and intent.step_key == "dispute_check":
@@ -159,7 +164,8 @@ def complete_step(ctx: IntentContext, m: Mutation) -> Applied:
 
 def record_marked_line(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, RecordMarkedLine)
+    if not isinstance(intent, RecordMarkedLine):
+        raise InvalidIntentError("handler registered for another intent kind")
     line = _fw(ctx).service.record_marked_line(ctx.principal, MarkedLineIn(
         work_order_id=intent.work_order_id, device_time=m.device_time, photos=intent.photos,
         fixes=[GnssFix(lon=lon, lat=lat, quality=q, hdop=h) for lon, lat, q, h in intent.fixes]))

@@ -70,7 +70,8 @@ class NoticeController(Controller):
             "Content-Disposition": f'inline; filename="notice-{doc_id}.pdf"'})
 
     @get("/{doc_id:str}/signature.svg", opt={"roles": EVERYONE}, sync_to_thread=False)
-    def signature_svg(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[str]:
+    def signature_svg(self, request: Request[Any, Any, Any],
+                      doc_id: FromPath[str]) -> Response[str]:
         svg = services(request).fieldwork.archive.signature_svg(principal(request), doc_id)
         return Response(svg, media_type="image/svg+xml")
 
@@ -101,7 +102,8 @@ class FieldworkController(Controller):
         return services(request).fieldwork.service.start_removal(principal(request), wo_id)
 
     @post("/marked-lines", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def marked_line(self, request: Request[Any, Any, Any], data: JSONBody[MarkedLineIn]) -> MarkedLine:
+    def marked_line(self, request: Request[Any, Any, Any],
+                    data: JSONBody[MarkedLineIn]) -> MarkedLine:
         return services(request).fieldwork.service.record_marked_line(principal(request), data)
 
 
@@ -123,7 +125,8 @@ class BurstController(Controller):
         return services(request).fieldwork.bursts.record_arrival(principal(request), data)
 
     @post("/valve-operations", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
-    def valve(self, request: Request[Any, Any, Any], data: JSONBody[ValveOperationIn]) -> ValveResult:
+    def valve(self, request: Request[Any, Any, Any],
+              data: JSONBody[ValveOperationIn]) -> ValveResult:
         return services(request).fieldwork.bursts.record_valve_operation(principal(request), data)
 
     @post("/resurfacing", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
@@ -137,7 +140,8 @@ class ReadingRouteController(Controller):
     tags = ["field work"]
 
     @put("/{wo_id:str}/stops", opt={"roles": OFFICE}, sync_to_thread=False)
-    def set_route(self, request: Request[Any, Any, Any], wo_id: FromPath[str], data: JSONBody[RouteIn]) -> Route:
+    def set_route(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                  data: JSONBody[RouteIn]) -> Route:
         return services(request).fieldwork.rounds.set_route(principal(request), wo_id, data)
 
     @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)

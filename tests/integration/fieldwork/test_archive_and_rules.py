@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -38,7 +37,9 @@ def crew(services: Services) -> Principal:
 def replacement(services: Services, customer_id: str, *, periodic: bool = False,
                 consent: bool = False) -> tuple[str, SignNoticeIn]:
     c = services.customers.store.get(customer_id)
-    assert c is not None and c.lon is not None and c.lat is not None
+    assert c is not None
+    assert c.lon is not None
+    assert c.lat is not None
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"), order_in(
         WorkOrderType.METER_REPLACEMENT, customer_id=c.id, lon=c.lon, lat=c.lat))
     notice = prefill_replacement(c, crew_id="crew-a", new_meter_no=f"N{customer_id}",
@@ -61,7 +62,9 @@ def test_each_notice_links_to_the_previous_and_the_chain_verifies(services: Serv
     assert docs[1].prev_hash == docs[0].content_hash
     assert docs[2].prev_hash == docs[1].content_hash
     report = services.fieldwork.archive.verify_chain()
-    assert report.intact and report.documents == 3 and report.head_hash == docs[2].content_hash
+    assert report.intact
+    assert report.documents == 3
+    assert report.head_hash == docs[2].content_hash
 
 
 def test_rewritten_middle_document_breaks_its_seal_and_the_next_link(services: Services) -> None:
@@ -69,7 +72,9 @@ def test_rewritten_middle_document_breaks_its_seal_and_the_next_link(services: S
     services.db.execute("UPDATE fw_sealed_documents SET content_hash = ? WHERE id = ?",
                         ["f" * 64, docs[1].id])
     middle = services.fieldwork.archive.verify(docs[1].id)
-    assert not middle.intact and not middle.manifest_intact and not middle.signature_valid
+    assert not middle.intact
+    assert not middle.manifest_intact
+    assert not middle.signature_valid
     after = services.fieldwork.archive.verify(docs[2].id)
     assert not after.chain_intact
     assert "previous document" in " ".join(after.chain_problems)
@@ -83,13 +88,13 @@ def test_replaced_signature_image_is_reported_as_a_changed_attachment(
     png = services.sync.vault.path(doc.attachments["signature_png"])
     png.write_bytes(png.read_bytes() + b"tampered")
     v = services.fieldwork.archive.verify(doc.id)
-    assert not v.intact and v.signature_valid
+    assert not v.intact
+    assert v.signature_valid
     assert [(c.part, c.name, c.change) for c in v.changes] == \
         [("attachment", "signature_png", "modified")]
 
 
-def test_verify_command_exits_non_zero_on_a_changed_notice(services: Services,
-                                                           tmp_path: Path) -> None:
+def test_verify_command_exits_non_zero_on_a_changed_notice(services: Services) -> None:
     doc = seal_three(services)[0]
     runner = CliRunner()
     args = ["notices", "verify", doc.id, "--json", "--data-dir", services.settings.data_dir]
@@ -110,7 +115,8 @@ def test_periodic_replacement_without_consent_is_422(client: TestClient,  # type
     _wo, data = replacement(services, "cust-00005", periodic=True, consent=False)
     r = client.post("/api/v1/notices", content=msgspec.json.encode(data),
                     headers={**CREW_A, "Content-Type": "application/json"})
-    assert r.status_code == 422 and r.json()["type"].endswith("/consent-missing")
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("/consent-missing")
     _wo, data = replacement(services, "cust-00006", periodic=True, consent=True)
     r = client.post("/api/v1/notices", content=msgspec.json.encode(data),
                     headers={**CREW_A, "Content-Type": "application/json"})
@@ -128,21 +134,27 @@ def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient,  # ty
     assert client.get(f"/api/v1/notices/{doc.id}/verification",
                       headers=other).status_code == 403
     key = client.get("/api/v1/notices/public-key", headers=other).json()
-    assert key["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in key["pem"]
+    assert key["algorithm"] == "Ed25519"
+    assert "BEGIN PUBLIC KEY" in key["pem"]
 
 
 def test_court_case_refuses_removal_and_returns_the_order(
         client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
     c = services.customers.store.get("cust-00008")
-    assert c is not None and c.court_case and c.lon is not None and c.lat is not None
+    assert c is not None
+    assert c.court_case
+    assert c.lon is not None
+    assert c.lat is not None
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"), order_in(
         WorkOrderType.METER_REMOVAL, customer_id=c.id, lon=c.lon, lat=c.lat))
     r = client.post(f"/api/v1/fieldwork/{wo.id}/removal-check", headers=CREW_A)
     assert r.status_code == 409
     body = r.json()
-    assert body["type"].endswith("/removal-refused") and body["reasons"] == ["court_case"]
+    assert body["type"].endswith("/removal-refused")
+    assert body["reasons"] == ["court_case"]
     order = client.get(f"/api/v1/workorders/{wo.id}", headers=DISPATCH).json()
-    assert order["status"] == "returned" and "court case" in order["status_reason"]
+    assert order["status"] == "returned"
+    assert "court case" in order["status_reason"]
 
 
 def test_completion_409_lists_the_missing_steps(client: TestClient,  # type: ignore[type-arg]

@@ -51,7 +51,9 @@ def create(client: TestClient, body: dict[str, object]) -> dict[str, object]:  #
 
 def at_customer(svc: Services, customer_id: str, kind: str) -> dict[str, object]:
     c = svc.customers.store.get(customer_id)
-    assert c is not None and c.lon is not None and c.lat is not None
+    assert c is not None
+    assert c.lon is not None
+    assert c.lat is not None
     return {"type": kind, "customer_id": customer_id, "title": kind,
             "location": {"type": "Point", "coordinates": [c.lon, c.lat]}}
 
@@ -67,7 +69,9 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
         client: TestClient, services: Services, tablet: Tablet,  # type: ignore[type-arg]
         clock: SteppingClock) -> None:
     customer = services.customers.store.get("cust-00002")
-    assert customer is not None and customer.lon is not None and customer.lat is not None
+    assert customer is not None
+    assert customer.lon is not None
+    assert customer.lat is not None
     wo = create(client, at_customer(services, customer.id, "meter_replacement"))
     wo_id = str(wo["id"])
     tablet.sync()
@@ -101,14 +105,17 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
     assert sealed["fields"]["final_reading"] == 1234.5
     assert sealed["fields"]["crew_members"] == ["张师傅", "赵师傅"]
     ok = client.get(f"/api/v1/notices/{doc_id}/verification", headers=headers).json()
-    assert ok["intact"] is True and ok["changes"] == []
+    assert ok["intact"] is True
+    assert ok["changes"] == []
     pdf = client.get(f"/api/v1/notices/{doc_id}/pdf", headers=headers)
-    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
     services.db.execute(
         "UPDATE fw_sealed_documents SET fields = json_set(fields, '$.final_reading', 234.5) "
         "WHERE id = ?", [doc_id])
     bad = client.get(f"/api/v1/notices/{doc_id}/verification", headers=headers).json()
-    assert bad["intact"] is False and bad["signature_valid"] is True
+    assert bad["intact"] is False
+    assert bad["signature_valid"] is True
     assert [(c["name"], c["change"], c["current"]) for c in bad["changes"]] == \
         [("final_reading", "modified", 234.5)]
 
@@ -116,7 +123,8 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
 def test_meter_removal_refused_on_dispute_and_sent_back(
         client: TestClient, services: Services, tablet: Tablet) -> None:  # type: ignore[type-arg]
     disputed = services.customers.store.get("cust-00014")
-    assert disputed is not None and disputed.property_dispute
+    assert disputed is not None
+    assert disputed.property_dispute
     wo_id = str(create(client, at_customer(services, disputed.id, "meter_removal"))["id"])
     tablet.sync()
     tablet.move(wo_id, "en_route", "on_site")
@@ -124,17 +132,22 @@ def test_meter_removal_refused_on_dispute_and_sent_back(
     tablet.move(wo_id, "in_progress")
     tablet.sync()
     refused = tablet.result(check)
-    assert refused.outcome is Outcome.REJECTED and refused.reason_code == "removal-refused"
+    assert refused.outcome is Outcome.REJECTED
+    assert refused.reason_code == "removal-refused"
     assert "property dispute" in refused.detail
     row = tablet.order(wo_id)
-    assert row["status"] == "returned" and "counter" in str(row["status_reason"])
+    assert row["status"] == "returned"
+    assert "counter" in str(row["status_reason"])
 
 
 def test_meter_removal_walk_with_slip(client: TestClient, services: Services,  # type: ignore[type-arg]
                                       tablet: Tablet, clock: SteppingClock) -> None:
     c = services.customers.store.get("cust-00003")
-    assert c is not None and c.lon is not None and c.lat is not None
-    assert not (c.property_dispute or c.court_case)
+    assert c is not None
+    assert c.lon is not None
+    assert c.lat is not None
+    assert not (c.property_dispute)
+    assert not (c.court_case)
     wo_id = str(create(client, at_customer(services, c.id, "meter_removal"))["id"])
     tablet.sync()
     tablet.move(wo_id, "en_route", "on_site", "in_progress")
@@ -156,7 +169,8 @@ def test_meter_removal_walk_with_slip(client: TestClient, services: Services,  #
     assert tablet.result(done).outcome is Outcome.APPLIED, tablet.result(done).detail
     verify(client, wo_id)
     v = client.get(f"/api/v1/notices/{doc_id}/verification", headers=SUPERVISOR).json()
-    assert v["intact"] is True and v["kind"] == "meter_removal_slip"
+    assert v["intact"] is True
+    assert v["kind"] == "meter_removal_slip"
 
 
 def test_line_marking_walk(client: TestClient, tablet: Tablet) -> None:  # type: ignore[type-arg]
@@ -199,8 +213,7 @@ def _plan() -> IsolationPlan:
 
 
 def test_burst_repair_walk_with_stuck_valve_and_plan_b(
-        client: TestClient, services: Services, tablet: Tablet,  # type: ignore[type-arg]
-        clock: SteppingClock) -> None:
+        client: TestClient, tablet: Tablet, clock: SteppingClock) -> None:  # type: ignore[type-arg]
     lon, lat = 117.0012, 36.6503
     wo_id = str(create(client, {"type": "burst_repair", "title": "DN300 爆管", "priority": 1,
                                 "pipe_diameter_mm": 300,
@@ -231,18 +244,22 @@ def test_burst_repair_walk_with_stuck_valve_and_plan_b(
     tablet.sync()
     # the cleanup photo was never taken: completion is refused with the list of what is missing
     refused = tablet.result(early)
-    assert refused.outcome is Outcome.REJECTED and refused.reason_code == "evidence-missing"
+    assert refused.outcome is Outcome.REJECTED
+    assert refused.reason_code == "evidence-missing"
     assert "cleanup_photo" in refused.detail
     plan_b = tablet.result(ops["V1"])
-    assert plan_b.outcome is Outcome.APPLIED and "plan B" in plan_b.detail
+    assert plan_b.outcome is Outcome.APPLIED
+    assert "plan B" in plan_b.detail
     status = client.get(f"/api/v1/bursts/{wo_id}", headers=DISPATCH).json()
     assert status["working"]["revision"] == 2
     assert status["extra_customer_ids"] == ["cust-00030", "cust-00031"]
-    assert status["customer_count"] == 27 and status["valves"]["complete"] is True
+    assert status["customer_count"] == 27
+    assert status["valves"]["complete"] is True
     order = client.get(f"/api/v1/workorders/{wo_id}", headers=DISPATCH).json()
     assert order["fields"]["affected_customers"] == 27
     arrival = next(d for d in order["deadlines"] if d["rule"] == "burst_arrival")
-    assert arrival["met_at"] is not None and arrival["overdue"] is False
+    assert arrival["met_at"] is not None
+    assert arrival["overdue"] is False
     tablet.photo(wo_id, "cleanup_photo", lon, lat)
     tablet.move(wo_id, "completed")
     tablet.sync()

@@ -28,8 +28,10 @@ def test_demo_walk_plays_a_burst_with_plan_b_end_to_end(
     said: list[tuple[str, str]] = []
     result = walk_burst(client, clock, lambda step, detail: said.append((step, detail)),
                         workdir=tmp_path)
-    assert result.status == "verified" and result.rejected == []
-    assert result.plan_id is not None and result.plan_revision == 2
+    assert result.status == "verified"
+    assert result.rejected == []
+    assert result.plan_id is not None
+    assert result.plan_revision == 2
     assert result.extra_customers > 0
     assert any("inoperable" in d and "plan B" in d for _s, d in said)
     assert ("supervisor", "evidence complete") in said

@@ -41,13 +41,15 @@ def op(valve: str, action: Op) -> ValveOperation:
 
 def test_without_failures_the_plan_is_the_original() -> None:
     working = apply_inoperable(plan(), [])
-    assert working.valves_to_close == ["V1", "V2", "V3"] and working.revision == 1
+    assert working.valves_to_close == ["V1", "V2", "V3"]
+    assert working.revision == 1
 
 
 def test_inoperable_valve_switches_to_its_plan_b() -> None:
     working = apply_inoperable(plan(), ["V1"])
     assert working.valves_to_close == ["V2", "V3", "V4", "V5"]
-    assert working.extra_customer_ids == ["c9", "c10"] and working.revision == 2
+    assert working.extra_customer_ids == ["c9", "c10"]
+    assert working.revision == 2
 
 
 def test_two_failures_combine_their_fallbacks() -> None:
@@ -60,13 +62,15 @@ def test_failure_without_fallback_needs_a_new_plan() -> None:
     working = apply_inoperable(plan(), ["V2"])
     assert working.unplanned_failures == ["V2"]
     check = check_valves(working, [op("V1", Op.CLOSED), op("V3", Op.CLOSED)])
-    assert check.still_open == [] and check.complete is False
+    assert check.still_open == []
+    assert check.complete is False
 
 
 def test_valve_check_reports_open_extra_and_complete() -> None:
     working = apply_inoperable(plan(), [])
     partial = check_valves(working, [op("V1", Op.CLOSED), op("V9", Op.CLOSED)])
-    assert partial.still_open == ["V2", "V3"] and partial.not_in_plan == ["V9"]
+    assert partial.still_open == ["V2", "V3"]
+    assert partial.not_in_plan == ["V9"]
     assert not partial.complete
     done = check_valves(working, [op(v, Op.CLOSED) for v in ("V1", "V2", "V3")])
     assert done.complete

@@ -39,7 +39,8 @@ def test_fresh_burst_lacks_every_required_step_but_valves() -> None:
 def test_shutoff_makes_the_valve_step_required_and_no_road_drops_resurfacing() -> None:
     wo = order(WorkOrderType.BURST_REPAIR, shutoff=True, road_opened=False)
     keys = [m.key for m in missing_evidence(wo, [])]
-    assert "valves_closed" in keys and "resurfacing_request" not in keys
+    assert "valves_closed" in keys
+    assert "resurfacing_request" not in keys
 
 
 def test_valve_operations_count_as_the_valve_check() -> None:
@@ -68,4 +69,5 @@ def test_consent_only_for_periodic_replacement() -> None:
     plain = [m.key for m in missing_evidence(order(WorkOrderType.METER_REPLACEMENT), [])]
     periodic = [m.key for m in missing_evidence(order(WorkOrderType.METER_REPLACEMENT,
                                                       periodic=True), [])]
-    assert "consent" not in plain and "consent" in periodic
+    assert "consent" not in plain
+    assert "consent" in periodic

@@ -23,7 +23,8 @@ def test_good_fixes_make_a_linestring_and_bad_ones_are_dropped() -> None:
              GnssFix(lon=117.0000, lat=36.64811, quality=4, hdop=0.9),
              GnssFix(lon=117.0040, lat=36.64821, quality=5, hdop=1.1)]
     line = build_line(fixes, REQUEST, AT, "w")
-    assert line.fixes_used == 3 and line.fixes_dropped == 3
+    assert line.fixes_used == 3
+    assert line.fixes_dropped == 3
     assert line.line.coordinates[0] == (116.996, 36.64801)
     assert 700 < line.length_m < 730
     assert line.flags == []

@@ -27,9 +27,11 @@ SITE = [(117.001, 36.651)]
 
 def test_exif_time_and_position_round_trip() -> None:
     meta = read_photo_meta(compose_photo(taken_at=AT, lon=117.001, lat=36.651))
-    assert meta.has_exif and meta.format == "JPEG"
+    assert meta.has_exif
+    assert meta.format == "JPEG"
     assert meta.taken_at == AT
-    assert meta.lon is not None and meta.lat is not None
+    assert meta.lon is not None
+    assert meta.lat is not None
     assert distance_m((meta.lon, meta.lat), SITE[0]) < 0.5
 
 
@@ -46,8 +48,10 @@ def test_far_old_photo_is_flagged_not_refused() -> None:
                                          lat=36.651))
     check = check_photo("s", meta, SITE, DeviceReport(device_time=AT, lon=117.001, lat=36.651),
                         AT)
-    assert {PhotoFlag.TOO_OLD, PhotoFlag.FAR_FROM_SITE, PhotoFlag.FAR_FROM_DEVICE} <= set(check.flags)
-    assert check.site_distance_m is not None and check.site_distance_m > 1500
+    expected = {PhotoFlag.TOO_OLD, PhotoFlag.FAR_FROM_SITE, PhotoFlag.FAR_FROM_DEVICE}
+    assert expected <= set(check.flags)
+    assert check.site_distance_m is not None
+    assert check.site_distance_m > 1500
 
 
 def test_photo_without_exif_is_flagged() -> None:
@@ -80,5 +84,6 @@ def test_distance_to_a_line_is_to_its_nearest_segment() -> None:
 @given(lon=st.floats(73, 135), lat=st.floats(18, 53))
 def test_any_position_in_china_round_trips_within_a_metre(lon: float, lat: float) -> None:
     meta = read_photo_meta(compose_photo(taken_at=AT, lon=lon, lat=lat))
-    assert meta.lon is not None and meta.lat is not None
+    assert meta.lon is not None
+    assert meta.lat is not None
     assert distance_m((meta.lon, meta.lat), (lon, lat)) < 1.0

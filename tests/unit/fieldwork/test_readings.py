@@ -28,7 +28,8 @@ STOP = RouteStop(position=1, customer_id="c", meter_no="M1", previous_reading=10
 
 def test_normal_month_has_no_flags() -> None:
     flags, usage = assess(STOP, 112.0, AT, False)
-    assert flags == [] and usage == pytest.approx(12.0)
+    assert flags == []
+    assert usage == pytest.approx(12.0)
 
 
 def test_reading_below_previous_is_flagged() -> None:

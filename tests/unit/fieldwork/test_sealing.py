@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +42,7 @@ def test_canonical_form_ignores_key_order() -> None:
 def test_key_file_is_created_once_with_owner_only_permissions(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "seal.pem"
     first = UtilityKey.load_or_create(path)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = UtilityKey.load_or_create(path)
     assert again.key_id == first.key_id
     assert "BEGIN PUBLIC KEY" in first.public_pem()
