@@ -112,7 +112,7 @@ def customers(n: int, seed: int = 7) -> list[Recipient]:
 
 def run(n: int, concurrency: int) -> dict[str, float]:
     port = _free_port()
-    gateway = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,),
+    gateway = multiprocessing.get_context("fork").Process(target=_serve, args=(port,),
                                                            daemon=True)
     gateway.start()
     try:
