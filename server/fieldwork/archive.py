@@ -32,7 +32,13 @@ from server.fieldwork.notices import (
     kind_of,
     to_fields,
 )
-from server.fieldwork.printing import find_cjk_font, render_notice_pdf, render_notice_text
+from server.fieldwork.printing import (
+    find_cjk_font,
+    render_notice_escpos,
+    render_notice_pdf,
+    render_notice_text,
+    to_slip,
+)
 from server.fieldwork.sealing import (
     GENESIS_HASH,
     FieldChange,
@@ -261,6 +267,14 @@ class NoticeArchive:
         png = self.blobs.read(png_sha) if png_sha else None
         return render_notice_pdf(row.kind, row.fields, self._seal_block(row), png,
                                  find_cjk_font(self.font_path))
+
+    def escpos(self, principal: Principal, doc_id: str, verification_url: str,
+               columns: int = 32) -> bytes:
+        """The ESC/POS print job of a notice, for the crew's thermal printer."""
+        row = self._row(doc_id)
+        self.fieldwork.workorders.get(principal, row.work_order_id)
+        slip = to_slip(row.kind, row.fields, row.content_hash, row.sealed_at, verification_url)
+        return render_notice_escpos(slip, columns)
 
     def signature_svg(self, principal: Principal, doc_id: str) -> str:
         """The signature as SVG, drawn from the sealed strokes."""

@@ -5,7 +5,8 @@ a TrueType font (a whole font would be megabytes per notice). We look for one in
 configured path, then in the usual Debian locations (package ``fonts-wqy-microhei``, or
 ``fonts-noto-cjk`` / ``fonts-droid-fallback``); without one, ``NoPrinterFontError`` says
 exactly what to install, and ``render_notice_text`` gives the plain text a receipt
-printer (ESC/POS) can print instead.
+printer can print instead; ``render_notice_escpos`` makes the ESC/POS job for the crew's
+thermal printer (``hardware_adapters.printer``), which needs no font on the server.
 
 The printout carries the document id, the content hash, the previous hash and the key
 id, so a paper copy can be checked against the archive (``waterops notices verify``).
@@ -17,8 +18,13 @@ import io
 from pathlib import Path
 from typing import Final
 
+from datetime import datetime
+from decimal import Decimal
+
 from fpdf import FPDF
 
+from hardware_adapters.printer.base import NoticeSlip, SlipPosition, SlipReading
+from hardware_adapters.printer.escpos_printer import render_slip
 from server.fieldwork.errors import NoPrinterFontError
 from server.fieldwork.sealing import SealedFields
 
@@ -112,3 +118,36 @@ def render_notice_pdf(kind: str, fields: SealedFields, seal: dict[str, str],
     for key, value in seal.items():
         pdf.multi_cell(0, 3.5, f"{key}: {value}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _reading(fields: SealedFields, name: str, meter: str, label: str) -> list[SlipReading]:
+    value = fields.get(name)
+    if not isinstance(value, int | float):
+        return []
+    return [SlipReading(meter=str(fields.get(meter) or ""), value_m3=Decimal(str(value)),
+                        label=label)]
+
+
+def to_slip(kind: str, fields: SealedFields, content_hash: str, sealed_at: datetime,
+            verification_url: str, utility_name: str = "", hotline: str = "") -> NoticeSlip:
+    """The receipt-printer face of a sealed notice, with the seal hash and a QR to verify."""
+    meters = [str(fields[k]) for k in ("old_meter_no", "new_meter_no", "meter_no")
+              if fields.get(k)]
+    readings = (_reading(fields, "final_reading", "old_meter_no", "抄表止度")
+                + _reading(fields, "initial_reading", "new_meter_no", "新表起度")
+                if kind == "meter_replacement_notice"
+                else _reading(fields, "final_reading", "meter_no", "抄表止度"))
+    pos = fields.get("position")
+    position = (SlipPosition(lon=float(pos[0]), lat=float(pos[1]), crs="WGS84")
+                if isinstance(pos, list) and len(pos) == 2 else None)
+    return NoticeSlip(title=TITLES.get(kind, kind).split(" ")[0],
+                      verification_url=verification_url, seal_hash=content_hash,
+                      issued_at=sealed_at, account_name=str(fields.get("account_name", "")),
+                      address=str(fields.get("address", "")), meter_numbers=meters,
+                      readings=readings, crew=str(fields.get("crew_id", "")), position=position,
+                      utility_name=utility_name, hotline=hotline)
+
+
+def render_notice_escpos(slip: NoticeSlip, columns: int = 32) -> bytes:
+    """The ESC/POS job bytes for a 58 mm (32 columns) or 80 mm (48) thermal printer."""
+    return render_slip(slip, columns=columns)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from geo.model import IsolationPlan
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
@@ -68,6 +68,14 @@ class NoticeController(Controller):
         body = services(request).fieldwork.archive.pdf(principal(request), doc_id)
         return Response(body, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="notice-{doc_id}.pdf"'})
+
+    @get("/{doc_id:str}/escpos", opt={"roles": EVERYONE}, sync_to_thread=False)
+    def escpos(self, request: Request[Any, Any, Any], doc_id: FromPath[str],
+               columns: FromQuery[int] = 32) -> Response[bytes]:
+        url = str(request.base_url).rstrip("/") + request.url.path.rsplit("/", 1)[0] + \
+            "/verification"
+        body = services(request).fieldwork.archive.escpos(principal(request), doc_id, url, columns)
+        return Response(body, media_type="application/octet-stream")
 
     @get("/{doc_id:str}/signature.svg", opt={"roles": EVERYONE}, sync_to_thread=False)
     def signature_svg(self, request: Request[Any, Any, Any],

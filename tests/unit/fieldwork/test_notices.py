@@ -17,7 +17,14 @@ from server.fieldwork.notices import (
     prefill_replacement,
     to_fields,
 )
-from server.fieldwork.printing import find_cjk_font, render_notice_pdf, render_notice_text
+from hardware_adapters.printer.preview import preview_job
+from server.fieldwork.printing import (
+    find_cjk_font,
+    render_notice_escpos,
+    render_notice_pdf,
+    render_notice_text,
+    to_slip,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +70,17 @@ def test_printout_carries_fields_and_seal() -> None:
     pdf = render_notice_pdf("meter_replacement_notice", fields, {"content_hash": "ab" * 32},
                             None, find_cjk_font())
     assert pdf.startswith(b"%PDF-")
+
+
+def test_escpos_job_carries_the_readings_and_the_seal() -> None:
+    slip = to_slip("meter_replacement_notice", to_fields(notice()), "ab" * 32, AT,
+                   "https://waterops.example/api/v1/notices/x/verification")
+    assert [r.label for r in slip.readings] == ["抄表止度", "新表起度"]
+    assert slip.meter_numbers == ["M100", "M200"]
+    job = render_notice_escpos(slip)
+    assert job.startswith(b"\x1b@")
+    preview = preview_job(job)
+    assert any("王伟" in line for line in preview.lines)
+    assert any("321.5" in line for line in preview.lines)
+    assert preview.qr_codes == ["https://waterops.example/api/v1/notices/x/verification"]
+    assert preview.cuts == 1
