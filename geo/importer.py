@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 import shapely
 
@@ -113,6 +114,13 @@ def _snap_valves(net: Network, locator: PipeLocator, projector: Projector,
     return [v for i, v in enumerate(out) if i not in drop]
 
 
+def _valve_diameters(net: Network) -> list[Valve]:
+    """A valve without a diameter gets its pipe's (the usual case in GIS layers)."""
+    diameter = {p.id: p.diameter_mm for p in net.pipes}
+    return [msgspec.structs.replace(v, diameter_mm=diameter[v.pipe_id])
+            if v.diameter_mm is None and v.pipe_id in diameter else v for v in net.valves]
+
+
 def _fraction_on(locator: PipeLocator, pipe: int, x: float, y: float) -> float:
     return float(shapely.line_locate_point(locator.lines[pipe], shapely.Point(x, y),
                                            normalized=True))
@@ -180,6 +188,7 @@ def prepare_network(stored: Network, partial: Network, present: set[str], versio
         flat = np.array([c for cs in coords for c in cs], dtype=np.float64).reshape(-1, 2)
         locator = PipeLocator(metric_lines(coords, projector.forward(flat[:, 0], flat[:, 1])))
         net.valves = _snap_valves(net, locator, projector, snap_tolerance_m, warns)
+        net.valves = _valve_diameters(net)
         net.connections = _snap_connections(net, locator, projector, connection_tolerance_m,
                                             warns)
     if source_points is not None and len(source_points):

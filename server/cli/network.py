@@ -48,7 +48,8 @@ def _layer_options(func: click.decorators.FC) -> click.decorators.FC:
 
 def _report(r: ImportReport) -> str:
     lines = [f"network version {r.network_version} ({r.metric_crs}) in {r.duration_s} s"]
-    lines += [f"  {k:20s} {v:>8d}  changed {r.changed.get(k, 0)}" for k, v in r.counts.items()]
+    lines += [f"  {k:20s} {v:>8d}" + (f"  changed {r.changed[k]}" if k in r.changed else "")
+              for k, v in r.counts.items()]
     lines += [f"  warning [{w.code}] {w.message}" for w in r.warnings]
     return "\n".join(lines)
 
@@ -119,7 +120,9 @@ def _plan_text(p: IsolationPlan) -> str:
              f"  close {len(p.valves_to_close)} valve(s):"]
     for v in p.valves_to_close:
         fb = v.fallback
-        plan_b = (f" | if it fails: also {', '.join(x.valve_id for x in fb.extra_valves) or '-'}"
+        also = [*(x.valve_id for x in fb.extra_valves),
+                *(f"shut {s}" for s in fb.sources_to_shut)] if fb else []
+        plan_b = (f" | if it fails: also {', '.join(also) or '-'}"
                   f" (+{fb.extra_customer_count} customers)") if fb else ""
         lines.append(f"    {v.valve.valve_id} DN{v.valve.diameter_mm or 0:.0f} at "
                      f"({v.valve.lon:.6f}, {v.valve.lat:.6f}){plan_b}")
