@@ -71,8 +71,3 @@ class OverrideReasonMissingError(NotificationError):
     http_status = 422
     title = "An override must record its reason"
 
-
-class NoChannelsError(NotificationError):
-    code = "no-notice-channels"
-    http_status = 422
-    title = "No notice channel is configured"
