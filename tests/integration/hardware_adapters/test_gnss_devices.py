@@ -80,11 +80,14 @@ def test_a_poor_fix_times_out_naming_the_broken_rule(pty_pair: tuple[int, str],
 def test_tcp_receiver_reads_the_shipped_log(clock: SteppingClock) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    done = threading.Event()
+    opened, done = threading.Event(), threading.Event()
 
     def serve() -> None:
         conn, _ = listener.accept()
         with conn:
+            # pyserial's socket:// discards whatever already arrived while it opens, as it
+            # does for a serial port; a live receiver keeps talking, this one talks once
+            opened.wait(5)
             conn.sendall((DATA_DIR / "jinan.nmea").read_bytes())
             done.wait(5)
 
@@ -92,8 +95,10 @@ def test_tcp_receiver_reads_the_shipped_log(clock: SteppingClock) -> None:
     thread.start()
     try:
         with open_receiver(f"tcp://127.0.0.1:{port}", clock=clock) as receiver:
+            opened.set()
             fix = receiver.read_fix(FixPolicy(min_satellites=10), timeout_s=5)
     finally:
+        opened.set()
         done.set()
         thread.join(5)
         listener.close()
