@@ -1,5 +1,9 @@
 """Demo data: a small district around Jinan (lon 117.0, lat 36.65).
 
+The district has its pipe network (``server.demo_network``: pipes, valves, hydrants, a
+plant) with every demo customer connected to it, so isolation and outage notices work
+on the demo as on a real network.
+
 Deterministic (seeded) so that a demo, a screenshot and a test see the same world:
 crews, users with known demo tokens, a few hundred customers in residential compounds
 along real-looking streets, and open work orders of every type.
@@ -13,6 +17,7 @@ from typing import Final
 
 from server.accounts.model import Crew, Role, User
 from server.customers.model import Customer
+from server.demo_network import import_demo_network
 from server.services import Services
 from server.workorders.model import Actor, LineString, Point, WorkOrderIn, WorkOrderType
 
@@ -77,6 +82,7 @@ def seed_demo(svc: Services, customers: int = 300, seed: int = 7) -> dict[str, s
         svc.accounts.register_device(uid, f"demo device of {name}", token=token)
     people = _customers(rng, customers)
     svc.customers.import_customers(people)
+    import_demo_network(svc.network, people)
     dispatcher = Actor(user_id="disp-wang", role="dispatcher")
     now = svc.clock()
     orders: list[WorkOrderIn] = []

@@ -18,17 +18,20 @@ from typing import TypeVar
 import click
 import msgspec
 
+from geo.errors import GeoError
 from notifications import (
     AnnounceIn,
     CancelIn,
     DelayIn,
     NotificationError,
     OutageIn,
+    Outage,
     OutageState,
     RunSummary,
     WorkerConfig,
 )
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 
 #: the CLI acts as the local operator, with supervisor rights on this machine
 OPERATOR = "cli"
@@ -62,6 +65,27 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
     outage = _run(lambda: svc.outages.create(
         OPERATOR, msgspec.json.decode(_body(body), type=OutageIn)))
+    output(outage, as_json, lambda o: f"{o.id} {o.kind} {o.state} customers={o.customer_count}")
+
+
+@outages.command("from-isolation",
+                 help="Create a draft outage whose recipients are an isolation's customers.")
+@click.argument("body")
+@data_dir_option
+@json_option
+def from_isolation(body: str, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+
+    def make() -> Outage:
+        data = msgspec.json.decode(_body(body), type=OutageFromIsolationIn)
+        try:
+            return outage_from_isolation(OPERATOR, data, svc.network, svc.customers.store,
+                                         svc.outages)
+        except GeoError as exc:
+            fail(str(exc))
+            raise
+
+    outage = _run(make)
     output(outage, as_json, lambda o: f"{o.id} {o.kind} {o.state} customers={o.customer_count}")
 
 

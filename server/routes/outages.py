@@ -27,6 +27,7 @@ from notifications import (
     OutageTask,
     ReceiptIn,
 )
+from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 from server.outage_rules import OutageDesk
 from server.routes.deps import principal, services
 
@@ -50,6 +51,13 @@ class OutageController(Controller):
     @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[OutageIn]) -> Outage:
         return desk(request).create(who(request), data)
+
+    @post("/from-isolation", opt={"roles": OFFICE}, sync_to_thread=False)
+    def create_from_isolation(self, request: Request[Any, Any, Any],
+                              data: JSONBody[OutageFromIsolationIn]) -> Outage:
+        svc = services(request)
+        return outage_from_isolation(who(request), data, svc.network, svc.customers.store,
+                                     svc.outages)
 
     @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
     def list_outages(self, request: Request[Any, Any, Any],
