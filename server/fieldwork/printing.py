@@ -15,11 +15,10 @@ id, so a paper copy can be checked against the archive (``waterops notices verif
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from typing import Final
-
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Final
 
 from fpdf import FPDF
 

@@ -134,7 +134,8 @@ def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient,  # ty
     assert client.get(f"/api/v1/notices/{doc.id}/verification",
                       headers=other).status_code == 403
     job = client.get(f"/api/v1/notices/{doc.id}/escpos", headers=CREW_A)
-    assert job.status_code == 200 and job.content.startswith(b"\x1b@")
+    assert job.status_code == 200
+    assert job.content.startswith(b"\x1b@")
     assert f"/api/v1/notices/{doc.id}/verification".encode() in job.content
     key = client.get("/api/v1/notices/public-key", headers=other).json()
     assert key["algorithm"] == "Ed25519"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
+from hardware_adapters.printer.preview import preview_job
 from server.customers.model import Customer
 from server.fieldwork.errors import ConsentMissingError
 from server.fieldwork.notices import (
@@ -17,7 +18,6 @@ from server.fieldwork.notices import (
     prefill_replacement,
     to_fields,
 )
-from hardware_adapters.printer.preview import preview_job
 from server.fieldwork.printing import (
     find_cjk_font,
     render_notice_escpos,
