@@ -112,7 +112,7 @@ def demo_walk(url: str, as_json: bool) -> None:
 
 def _summary(r: WalkResult) -> str:
     plan = (f"plan {r.plan_id} revision {r.plan_revision}, {r.extra_customers} more customers "
-            "notified by plan B" if r.plan_id else "no shut-off")
+            "without water under plan B" if r.plan_id else "no shut-off")
     rejected = f"; rejected: {', '.join(r.rejected)}" if r.rejected else ""
     return f"{r.number}: {r.status} ({plan}){rejected}"
 
