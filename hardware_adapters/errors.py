@@ -188,6 +188,41 @@ class MeterRejectedError(MeterError):
         self.status = status
 
 
+# --- pressure loggers (Modbus) ------------------------------------------------------------
+
+
+class PressureError(HardwareError):
+    """Base of pressure logger errors."""
+
+    code = "pressure-error"
+
+
+class ModbusExceptionError(PressureError):
+    """The logger answered with a Modbus exception (bad register, device busy ...)."""
+
+    code = "modbus-exception"
+    title = "Pressure logger refused the read"
+
+    def __init__(self, url: str, exception_code: int) -> None:
+        super().__init__(f"logger {url} answered Modbus exception {exception_code}",
+                         url=url, exception_code=exception_code)
+        self.url = url
+        self.exception_code = exception_code
+
+
+class PressureTimeoutError(PressureError):
+    """The logger did not answer in time."""
+
+    code = "pressure-timeout"
+    http_status = 504
+    title = "Pressure logger did not answer"
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"logger {url} did not answer: {reason}", url=url, reason=reason)
+        self.url = url
+        self.reason = reason
+
+
 # --- printer ----------------------------------------------------------------------------
 
 
