@@ -28,6 +28,7 @@ from hardware_adapters.meters import (
     TcpMeterServer,
     open_meter_bus,
 )
+from hardware_adapters.pressure import DropDetector, DropRule, open_pressure_logger
 from hardware_adapters.printer import NoticeSlip, SlipPosition, SlipReading, open_printer
 from hardware_adapters.printer.preview import preview_job
 from server.cli.common import json_option, output, settings_from
@@ -49,7 +50,7 @@ def _fail(exc: HardwareError, as_json: bool) -> NoReturn:
     raise click.ClickException(f"{exc.code}: {exc.detail}")
 
 
-@click.group(help="Field hardware: GNSS receivers, CJ/T 188 meters, notice printers.")
+@click.group(help="Field hardware: GNSS, CJ/T 188 meters, notice printers, pressure loggers.")
 def hardware() -> None:
     pass
 
@@ -170,3 +171,34 @@ def print_test(url: str, as_json: bool) -> None:
     output(result, as_json, lambda r: "\n".join(
         [*r["preview"].lines, f"-- {r['job'].size_bytes} bytes to {r['job'].device}, "
          f"sha256 {r['job'].sha256[:16]}…"]))
+
+
+@hardware.command("pressure-watch",
+                  help="Poll a pressure logger; print samples and burst alerts (pressure drops).")
+@click.option("--url", default="sim://?burst_after_s=60", show_default=True,
+              help="logger setting")
+@click.option("--count", default=1, show_default=True, type=int, help="samples to take")
+@click.option("--interval", "interval_s", default=10.0, show_default=True, type=float,
+              help="seconds between samples")
+@click.option("--min-drop", "min_drop_mpa", default=0.05, show_default=True, type=float,
+              help="MPa below the window's highest pressure that raises an alert")
+@click.option("--window", "window_s", default=300.0, show_default=True, type=float)
+@json_option
+def pressure_watch(url: str, count: int, interval_s: float, min_drop_mpa: float,
+                   window_s: float, as_json: bool) -> None:
+    detector = DropDetector(DropRule(min_drop_mpa=min_drop_mpa, window_s=window_s))
+    pause = threading.Event()
+    try:
+        with open_pressure_logger(url, clock=system_clock, demo=_demo()) as logger:
+            for i in range(count):
+                if i:
+                    pause.wait(interval_s)  # an operator's polling pace, not a test
+                sample = logger.read()
+                alert = detector.feed(sample)
+                output({"sample": sample, "alert": alert}, as_json, lambda r: (
+                    f"{r['sample'].measured_at.astimezone(LOCAL_TZ):%H:%M:%S} "
+                    f"{r['sample'].logger_id} {r['sample'].pressure_mpa:.3f} MPa"
+                    + (f"  BURST? drop {r['alert'].drop_mpa:.3f} MPa" if r["alert"] else "")))
+                sys.stdout.flush()
+    except HardwareError as exc:
+        _fail(exc, as_json)

@@ -66,3 +66,13 @@ def test_print_test_previews_the_slip(runner: CliRunner) -> None:
     assert body["preview"]["qr_codes"] == ["https://waterops.example/verify/TEST-0001"]
     assert body["preview"]["lines"][0] == "换表通知单"
     assert body["job"]["size_bytes"] > 300
+
+
+def test_pressure_watch_prints_samples_as_json_lines(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["hardware", "pressure-watch", "--url",
+                                  "sim://?id=P-1&base=0.3&noise=0", "--count", "2",
+                                  "--interval", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["sample"]["pressure_mpa"] for r in rows] == [0.3, 0.3]
+    assert all(r["alert"] is None for r in rows)
