@@ -28,7 +28,6 @@ from hardware_adapters.meters import (
     TcpMeterServer,
     open_meter_bus,
 )
-from hardware_adapters.pressure import DropDetector, DropRule, open_pressure_logger
 from hardware_adapters.printer import NoticeSlip, SlipPosition, SlipReading, open_printer
 from hardware_adapters.printer.preview import preview_job
 from server.cli.common import json_option, output, settings_from
@@ -186,6 +185,9 @@ def print_test(url: str, as_json: bool) -> None:
 @json_option
 def pressure_watch(url: str, count: int, interval_s: float, min_drop_mpa: float,
                    window_s: float, as_json: bool) -> None:
+    # imported here: pymodbus is only needed by operators who poll pressure loggers
+    from hardware_adapters.pressure import DropDetector, DropRule, open_pressure_logger
+
     detector = DropDetector(DropRule(min_drop_mpa=min_drop_mpa, window_s=window_s))
     pause = threading.Event()
     try:
