@@ -41,6 +41,7 @@ from notifications.model import (
     OutageKind,
     OutageState,
     OutageTask,
+    Recipient,
     TaskKind,
     TaskStatus,
     TickResult,
@@ -209,6 +210,36 @@ class OutageService:
         self.store.add_event(outage.id, now, actor, "emergency-notice", {"notice_id": notice.id})
         self._temporary_supply(updated, updated.expected_restoration_at, now)
         return updated
+
+    def extend(self, actor: str, outage_id: str, recipients: list[Recipient],
+               reason: str) -> list[Recipient]:
+        """More customers lose water (a valve would not close: plan B): add and tell them.
+
+        New recipients join the outage; when it is already announced or running they
+        cannot get the lead time any more, so they get an urgent notice at once (the
+        proof report shows its achieved lead time). Customers already on the outage are
+        not notified twice. Returns the recipients actually added.
+        """
+        outage = self.get(outage_id)
+        if outage.state in (OutageState.RESTORED, OutageState.CANCELLED):
+            raise IllegalOutageTransitionError(
+                f"outage {outage_id} is {outage.state}; nothing to extend",
+                outage_id=outage_id, state=str(outage.state))
+        now = self.clock()
+        added = self.store.add_recipients(outage_id, recipients)
+        if not added:
+            return added
+        self.store.add_event(outage_id, now, actor, "extended",
+                             {"customers": [r.customer_id for r in added], "reason": reason})
+        if outage.state is not OutageState.DRAFT:
+            current = self.get(outage_id)
+            notice = self._notice(current, NoticeKind.EMERGENCY, actor, now, urgent=True,
+                                  notify_by=now + self.rules.emergency_within,
+                                  reference_at=None, required_lead=None)
+            notice = msgspec.structs.replace(notice, recipients=len(added))
+            enqueue_notice(self.store, notice, added, self.channels,
+                           f"{outage_id}:extend:{notice.id}", now)
+        return added
 
     def start(self, actor: str, outage_id: str) -> Outage:
         outage = self.get(outage_id)

@@ -153,6 +153,29 @@ class NotificationStore:
                           "ORDER BY start_at DESC LIMIT ?", (*wanted, limit))
         return [self._outage(r) for r in rows]
 
+    def add_recipients(self, outage_id: str, recipients: Sequence[Recipient]) -> list[Recipient]:
+        """Add recipients not yet on the outage; returns those actually added."""
+        added: list[Recipient] = []
+        with self._tx() as db:
+            for r in recipients:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO outage_recipients (outage_id, customer_id, name, "
+                    "phone, wechat_openid, channels, address, compound, street) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (outage_id, r.customer_id, r.name, r.phone, r.wechat_openid,
+                     json.dumps(r.channels), r.address, r.compound, r.street))
+                if cur.rowcount == 1:
+                    added.append(r)
+            if added:
+                db.execute("UPDATE outages SET customer_count = customer_count + ?, "
+                           "version = version + 1 WHERE id = ?", (len(added), outage_id))
+        return added
+
+    def outages_of_work_order(self, work_order_id: str) -> list[Outage]:
+        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE work_order_id = ? "  # noqa: S608 - constant columns, bound values
+                          "ORDER BY created_at", (work_order_id,))
+        return [self._outage(r) for r in rows]
+
     def recipients(self, outage_id: str) -> list[Recipient]:
         rows = self._rows(
             "SELECT customer_id, name, phone, wechat_openid, channels, address, compound, street "

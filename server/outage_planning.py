@@ -14,7 +14,7 @@ import msgspec
 
 from geo.service import NetworkService
 from notifications import Outage, OutageIn
-from notifications.model import OutageKind, Recipient
+from notifications.model import OutageKind, OutageState, Recipient
 from server.customers.store import CustomerStore
 from server.outage_rules import OutageDesk
 
@@ -74,3 +74,31 @@ def outage_from_isolation(actor: str, data: OutageFromIsolationIn, network: Netw
         streets=list(plan.streets), compounds=list(plan.compounds),
         work_order_id=data.work_order_id,
     ))
+
+
+def recipients_by_id(customers: CustomerStore, customer_ids: list[str]) -> list[Recipient]:
+    return [
+        Recipient(customer_id=c.id, name=c.name, phone=c.phone, wechat_openid=c.wechat_openid,
+                  channels=list(c.channels), address=c.address, compound=c.compound,
+                  street=c.street)
+        for c in customers.get_many(customer_ids)
+    ]
+
+
+class PlanBNotifier:
+    """When a valve will not close and plan B cuts off more customers, tell them.
+
+    Hooked into the burst site (``server.fieldwork``): the extra customers join every
+    open outage of the work order and, when that outage was already announced or is
+    running, get an urgent notice at once.
+    """
+
+    def __init__(self, desk: OutageDesk, customers: CustomerStore) -> None:
+        self.desk = desk
+        self.customers = customers
+
+    def __call__(self, work_order_id: str, customer_ids: list[str], reason: str) -> None:
+        recipients = recipients_by_id(self.customers, customer_ids)
+        for outage in self.desk.outages_of_work_order(work_order_id):
+            if outage.state not in (OutageState.RESTORED, OutageState.CANCELLED):
+                self.desk.extend("plan-b", outage.id, recipients, reason)

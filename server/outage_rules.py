@@ -45,7 +45,7 @@ from notifications import (
     to_geojson,
     to_ical,
 )
-from notifications.model import ALERT
+from notifications.model import ALERT, Recipient
 from server.clock import Clock
 from server.policy import PolicyProfile
 from server.settings import Settings
@@ -129,6 +129,13 @@ class OutageDesk:
 
     def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn) -> Outage:
         return self.service.announce(actor, role, outage_id, data)
+
+    def extend(self, actor: str, outage_id: str, recipients: list[Recipient],
+               reason: str) -> list[Recipient]:
+        return self.service.extend(actor, outage_id, recipients, reason)
+
+    def outages_of_work_order(self, work_order_id: str) -> list[Outage]:
+        return self.store.outages_of_work_order(work_order_id)
 
     def start(self, actor: str, outage_id: str) -> Outage:
         return self.service.start(actor, outage_id)

@@ -18,6 +18,7 @@ from server.customers.service import CustomerService
 from server.db import migrate, open_database
 from server.fieldwork import Fieldwork
 from server.intents.service import SyncService
+from server.outage_planning import PlanBNotifier
 from server.outage_rules import OutageDesk
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
@@ -47,10 +48,12 @@ class Services:
                                 attachments_dir=settings.attachments_dir,
                                 attachment_max_bytes=settings.attachment_max_bytes,
                                 network_radius_m=settings.sync_network_radius_m)
-        self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
-                                   Path(settings.data_dir))
-        self.sync.fieldwork = self.fieldwork
         self.outages = OutageDesk(self.db, clock, self.profile, settings)
+        # plan B at a burst: customers newly cut off join the order's outages and are told
+        self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
+                                   Path(settings.data_dir),
+                                   on_affected=PlanBNotifier(self.outages, self.customers.store))
+        self.sync.fieldwork = self.fieldwork
         # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
         self.network = NetworkService(self.db, clock)
         self.sync.network.append(self.network.store)
