@@ -385,16 +385,21 @@ class TicketStore:
 
     def shutoff_counts(self, group: str, period: str, since: datetime,
                        until: datetime) -> list[Row]:
-        """Finished burst repairs, and how many needed the water shut off
-        (``fields.water_shut_off``; unknown when a crew did not record it)."""
+        """Finished burst repairs, and how many were done without shutting the water off.
+
+        The crew's valve log is the record: a repair during which no valve was closed
+        (``fw_valve_operations``) kept the water on. An explicit ``fields.water_shut_off``
+        (e.g. a shutoff made by another unit's valve) takes precedence. Nothing is
+        unknown: every finished burst has a valve log, possibly empty.
+        """
         group_col = WORK_ORDER_GROUPS[group if group != "rule" else "all"]
         period_col = _period_sql("w.reported_at", period)
+        shut = ("COALESCE(json_extract(w.fields, '$.water_shut_off'), EXISTS (SELECT 1 FROM "
+                "fw_valve_operations v WHERE v.work_order_id = w.id AND v.action = 'closed'))")
         return list(self.db.query(
             f"SELECT {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
-            "SUM(CASE WHEN json_extract(w.fields, '$.water_shut_off') = 0 THEN 1 ELSE 0 END) "
-            "AS without_shutoff, "
-            "SUM(CASE WHEN json_extract(w.fields, '$.water_shut_off') IS NULL THEN 1 ELSE 0 END)"
-            " AS unknown FROM work_orders w LEFT JOIN crews cr ON cr.id = w.crew_id "
+            f"SUM(CASE WHEN {shut} = 0 THEN 1 ELSE 0 END) AS without_shutoff, "
+            "0 AS unknown FROM work_orders w LEFT JOIN crews cr ON cr.id = w.crew_id "
             "WHERE w.type = 'burst_repair' AND w.status IN ('completed', 'verified') "
             "AND w.reported_at >= :since AND w.reported_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
             {"since": to_db(since), "until": to_db(until)}))
