@@ -56,6 +56,15 @@ class CustomerStore:
         )
         return len(rows)
 
+    def set_meter(self, customer_id: str, meter_no: str, diameter_mm: int | None,
+                  at: datetime) -> None:
+        """The account's meter after a replacement (the signed notice is the record)."""
+        self.db.execute(
+            "UPDATE customers SET meter_no = ?, "
+            "meter_diameter_mm = COALESCE(?, meter_diameter_mm), updated_at = ? WHERE id = ?",
+            [meter_no, diameter_mm, to_db(at), customer_id],
+        )
+
     def get(self, customer_id: str) -> Customer | None:
         row = self.db.execute(
             f"SELECT {_COLUMNS} FROM customers WHERE id = ?", [customer_id]

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from server.accounts.model import Principal
 from server.clock import Clock
 from server.fieldwork.errors import NoticeNotFoundError, WrongWorkOrderTypeError
+from sync.changelog import ChangeOp, crew_scope, record_change
 from server.fieldwork.notices import (
     MeterReplacementNotice,
     NoticeKind,
@@ -168,6 +169,15 @@ class NoticeArchive:
             for other_step, other_entries in extra:
                 self.fieldwork.add_evidence(principal, wo.id, other_step, other_entries,
                                             device_time)
+            notice = data.notice
+            if isinstance(notice, MeterReplacementNotice) and customer is not None:
+                # the account now has the new meter: the next reading route expects it
+                now = self.clock()
+                self.fieldwork.customers.set_meter(customer.id, notice.new_meter_no,
+                                                   notice.diameter_mm, now)
+                if wo.crew_id:
+                    record_change(self.db, "customer", customer.id, ChangeOp.UPSERT,
+                                  [crew_scope(wo.crew_id)], now)
             row = self.store.sealed(doc_id)
             assert row is not None  # noqa: S101 -- inserted just above
             sealed.append(row)

@@ -93,6 +93,10 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
     clock.advance(minutes=40)
     tablet.sync()  # back in signal: status first, photos after
     assert tablet.result(sign).outcome is Outcome.APPLIED
+    # the account now carries the new meter, and the crew's tablet has it too
+    replaced = services.customers.store.get(customer.id)
+    assert replaced is not None
+    assert replaced.meter_no == "M20261123"
     done = tablet.record(AdvanceStatus(
         work_order_id=wo_id, to="completed"))
     tablet.sync()
