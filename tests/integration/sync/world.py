@@ -195,8 +195,8 @@ class World:
         client = DeviceClient(Replica(self.tmp / f"{device_id}.db", synchronous="OFF"), transport,
                               clock=device_clock, sleep=self.backoffs.append,
                               rng=random.Random(self.rng.getrandbits(64)),
-                              retry=RetryPolicy(attempts=4), page_rows=7, push_batch=25,
-                              chunk_bytes=1500)
+                              retry=RetryPolicy(attempts=4), page_rows=40, push_batch=50,
+                              chunk_bytes=4096)
         return SimDevice(device_id, crew_id, client, transport)
 
     def create_order(self, crew_id: str) -> str:
