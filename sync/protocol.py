@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Annotated, Final
 
 import msgspec
+
+#: UTC-aware times only: a naive device time cannot be compared with server time
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 #: the version this code speaks; requests carry theirs in ``protocol``
 PROTOCOL_VERSION: Final = 1
@@ -65,7 +68,7 @@ class PullRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     cursor: str | None = None
     limit: int = DEFAULT_PAGE_ROWS
     #: the device's clock when it sent this (for skew detection; never trusted for order)
-    device_time: datetime | None = None
+    device_time: AwareTime | None = None
 
 
 class RowUpsert(msgspec.Struct, frozen=True, kw_only=True):
@@ -209,14 +212,14 @@ def intent_kind(intent: Intent) -> str:
 class Mutation(msgspec.Struct, frozen=True, kw_only=True):
     #: per device, strictly increasing and gap-free, starting at 1
     id: int
-    device_time: datetime
+    device_time: AwareTime
     intent: Intent
 
 
 class PushRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     protocol: int = PROTOCOL_VERSION
     mutations: list[Mutation] = msgspec.field(default_factory=list)
-    device_time: datetime | None = None
+    device_time: AwareTime | None = None
 
 
 class MutationResult(msgspec.Struct, frozen=True, kw_only=True):

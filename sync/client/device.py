@@ -165,6 +165,8 @@ class DeviceClient:
                     raise
                 self.replica.renumber_from(last + 1)
                 continue
+            if resp.last_applied_id < batch[0].id:
+                raise TransportFailedError("the server did not advance past the outbox head")
             self.replica.acknowledge(resp.last_applied_id, resp.results)
             sent += len(batch)
 
