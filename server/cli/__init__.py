@@ -12,11 +12,12 @@ from server.cli.fieldwork import demo_walk, notices
 from server.cli.hardware import hardware
 from server.cli.network import network
 from server.cli.outages import outages
+from server.cli.sync import sync
 from server.cli.tickets import tickets
 from server.cli.workorders import workorders
 
 GROUPS: list[click.Command] = [workorders, outages, hardware, tickets, network, notices,
-                               demo_walk]
+                               demo_walk, sync]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")
