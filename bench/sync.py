@@ -63,7 +63,8 @@ def build_store(data_dir: Path, orders: int) -> tuple[list[str], list[str]]:
             clock.advance(seconds=5)
             ids.append(svc.workorders.create(actor, WorkOrderIn(
                 type=rng.choice([WorkOrderType.METER_REPLACEMENT, WorkOrderType.COMPLAINT]),
-                location=Point((117.0 + rng.uniform(-0.05, 0.05), 36.65 + rng.uniform(-0.05, 0.05))),
+                location=Point((117.0 + rng.uniform(-0.05, 0.05),
+                                36.65 + rng.uniform(-0.05, 0.05))),
                 crew_id="crew-a", customer_id=f"bench-c{i:06d}", title=f"bench order {i}")).id)
     tokens = []
     for d in range(PUSH_DEVICES):
@@ -163,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     table(f"sync over HTTP, scope of {rows} rows", [
         ("initial sync, JSON", f"{js_s:6.2f} s  {js_bytes / 1e6:7.2f} MB"),
         ("initial sync, MessagePack", f"{mp_s:6.2f} s  {mp_bytes / 1e6:7.2f} MB"),
-        ("steady pull (1 change)", f"p50 {pulls[50] * 1000:6.2f} ms  p99 {pulls[99] * 1000:6.2f} ms"),
+        ("steady pull (1 change)",
+         f"p50 {pulls[50] * 1000:6.2f} ms  p99 {pulls[99] * 1000:6.2f} ms"),
         (f"push, {PUSH_DEVICES} devices", f"{rate:8.0f} mutations/s ({pushed} mutations)"),
     ])
 

@@ -32,7 +32,12 @@ from sync.errors import (
     AttachmentTooLargeError,
     AttachmentTypeError,
 )
-from sync.protocol import ALLOWED_CONTENT_TYPES, MAX_CHUNK_BYTES, AttachmentDeclare, AttachmentStatus
+from sync.protocol import (
+    ALLOWED_CONTENT_TYPES,
+    MAX_CHUNK_BYTES,
+    AttachmentDeclare,
+    AttachmentStatus,
+)
 from sync.store import AttachmentRow, SyncStore
 
 SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")

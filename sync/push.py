@@ -18,6 +18,7 @@ a context object of its choosing (``C``).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -85,7 +86,7 @@ class PushEngine(Generic[C]):
         if len(muts) > MAX_PUSH_MUTATIONS:
             raise MutationOrderError(f"at most {MAX_PUSH_MUTATIONS} mutations per push",
                                      count=len(muts))
-        for prev, nxt in zip(muts, muts[1:], strict=False):
+        for prev, nxt in itertools.pairwise(muts):
             if nxt.id <= prev.id:
                 raise MutationOrderError("mutation ids must strictly increase",
                                          previous=prev.id, got=nxt.id)
@@ -98,8 +99,7 @@ class PushEngine(Generic[C]):
                 raise MutationGapError(last + offset, m.id)
         seen = self.store.mutation_results(device_id, [m.id for m in muts if m.id <= last])
         results: list[MutationResult] = [seen[m.id] for m in muts if m.id in seen]
-        for m in fresh:
-            results.append(self._apply_one(device_id, m, ctx))
+        results.extend(self._apply_one(device_id, m, ctx) for m in fresh)
         return PushResponse(protocol=PROTOCOL_VERSION,
                             last_applied_id=self.store.last_mutation_id(device_id),
                             results=results, server_time=self.clock())
@@ -118,7 +118,7 @@ class PushEngine(Generic[C]):
                                         reason_code=applied.reason_code)
             except sqlite3.Error:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every failure must end as a rejection
+            except Exception as exc:
                 code = getattr(exc, "code", None)
                 if not isinstance(code, str) or not hasattr(exc, "http_status"):
                     log.exception("intent %s of %s failed unexpectedly", kind, device_id)

@@ -64,7 +64,8 @@ class SyncController(Controller):
         return services(request).sync.declare(principal(request), data)
 
     @get("/attachments/{sha256:str}", opt={"roles": FIELD | OFFICE}, sync_to_thread=False)
-    def attachment(self, request: Request[Any, Any, Any], sha256: FromPath[str]) -> AttachmentStatus:
+    def attachment(self, request: Request[Any, Any, Any],
+                   sha256: FromPath[str]) -> AttachmentStatus:
         return services(request).sync.attachment(sha256)
 
     @put("/attachments/{sha256:str}", opt={"roles": FIELD})

@@ -142,7 +142,8 @@ def test_unsupported_protocol_says_what_to_do(client: TestClient) -> None:  # ty
 
 
 def test_duplicate_push_is_acknowledged_and_a_gap_is_reported(client: TestClient) -> None:  # type: ignore[type-arg]
-    wo_id = client.get("/api/v1/workorders", headers=bearer(TOKENS["crew_a"])).json()["items"][0]["id"]
+    orders = client.get("/api/v1/workorders", headers=bearer(TOKENS["crew_a"])).json()
+    wo_id = orders["items"][0]["id"]
     note = {"kind": "add_note", "work_order_id": wo_id, "evidence_id": "ev-1", "text": "x"}
     body = {"mutations": [{"id": 1, "device_time": "2026-11-23T01:00:00Z", "intent": note}]}
     first = client.post("/api/v1/sync/push", json=body, headers=bearer(TOKENS["crew_a"])).json()

@@ -23,7 +23,6 @@ from server.clock import SteppingClock
 from server.customers.model import Customer
 from server.intents.readers import read_orders
 from server.services import Services
-from server.workorders.store import Filters
 from server.workorders.model import (
     Actor,
     AssignIn,
@@ -33,6 +32,7 @@ from server.workorders.model import (
     WorkOrderIn,
     WorkOrderType,
 )
+from server.workorders.store import Filters
 from sync.client import DeviceClient, FaultyTransport, HttpTransport, Replica, RetryPolicy
 from sync.errors import TransportFailedError
 from sync.protocol import (
