@@ -35,6 +35,7 @@ from server.fieldwork.errors import (
 )
 from server.fieldwork.service import FieldworkService, Item
 from server.workorders.model import Status, TransitionIn, WorkOrder, WorkOrderType
+from sync.changelog import ChangeOp, crew_scope, record_change
 
 #: called with (work order id, customer ids newly without water, reason)
 AffectedHook = Callable[[str, list[str], str], None]
@@ -114,7 +115,11 @@ class BurstSite:
         wo = self._burst(principal, wo_id)
 
         def keep(_updated: WorkOrder) -> None:
-            self.store.put_plan(wo_id, plan, self.fw.clock())
+            now = self.fw.clock()
+            self.store.put_plan(wo_id, plan, now)
+            if wo.crew_id:  # the crew's tablets get the plan, plan B included
+                record_change(self.fw.db, "isolation_plan", wo_id, ChangeOp.UPSERT,
+                              [crew_scope(wo.crew_id)], now)
 
         self.fw.add_evidence(principal, wo.id, "survey", [Item(kind="note", ref=f"plan:{plan.id}")],
                              None, fields={"shutoff": True, "isolation_plan_id": plan.id,
@@ -176,6 +181,9 @@ class BurstSite:
             if changed:
                 self.store.set_plan_revision(wo.id, after.working.revision,
                                              after.extra_customer_ids)
+                if wo.crew_id:
+                    record_change(self.fw.db, "isolation_plan", wo.id, ChangeOp.UPSERT,
+                                  [crew_scope(wo.crew_id)], op.server_time)
                 self.fw.add_evidence(
                     principal, wo.id, "valves_closed",
                     [], data.device_time,

@@ -27,6 +27,8 @@ from sync.changelog import SCOPE_ALL, SCOPE_NETWORK, crew_scope
 from sync.store import SyncStore
 
 Key = tuple[str, str]
+#: a burst order's isolation plan, so an offline crew carries the plan B of every valve
+ISOLATION_PLAN = "isolation_plan"
 Row = dict[str, object]
 
 
@@ -61,6 +63,8 @@ class CrewScope:
     def read(self, entity: str, ids: Sequence[str]) -> dict[str, Row]:
         if entity == ENTITY:
             return read_orders(self.db, self.scope_store.orders_of_crew(ids, self.crew_id))
+        if entity == ISOLATION_PLAN:
+            return self.scope_store.isolation_plans_of_crew(ids, self.crew_id)
         if entity == "customer":
             visible = self.scope_store.customers_of_crew(ids, self.crew_id)
             return {c.id: msgspec.to_builtins(c) for c in CustomerStore(self.db).get_many(visible)}

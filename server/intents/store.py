@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterator, Sequence
 
 from sqlite_utils import Database
@@ -23,6 +25,22 @@ class ScopeStore:
             out.extend(str(r[0]) for r in self.db.execute(
                 f"SELECT id FROM work_orders WHERE crew_id = ? AND id IN ({marks})",
                 [crew_id, *chunk]))
+        return out
+
+    def isolation_plans_of_crew(self, ids: Sequence[str], crew_id: str
+                                ) -> dict[str, dict[str, object]]:
+        """The isolation plans (with plan B per valve) attached to the crew's orders."""
+        out: dict[str, dict[str, object]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for wo_id, plan, revision, extra in self.db.execute(
+                    "SELECT p.work_order_id, p.plan, p.revision, p.affected_extra "
+                    "FROM fw_isolation_plans p JOIN work_orders w ON w.id = p.work_order_id "
+                    f"WHERE w.crew_id = ? AND p.work_order_id IN ({marks})",
+                    [crew_id, *chunk]):
+                out[str(wo_id)] = {"id": wo_id, "work_order_id": wo_id,
+                                   "plan": json.loads(plan), "revision": revision,
+                                   "extra_customer_ids": json.loads(extra)}
         return out
 
     def customers_of_crew(self, ids: Sequence[str], crew_id: str) -> list[str]:
