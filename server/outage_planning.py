@@ -15,6 +15,7 @@ import msgspec
 from geo.service import NetworkService
 from notifications import Outage, OutageIn
 from notifications.model import OutageKind, OutageState, Recipient
+from server.customers.model import Customer
 from server.customers.store import CustomerStore
 from server.outage_rules import OutageDesk
 
@@ -32,6 +33,13 @@ class OutageFromIsolationIn(msgspec.Struct, frozen=True, kw_only=True,
     work_order_id: str | None = None
 
 
+def to_recipient(c: Customer) -> Recipient:
+    """A customer record as the notice needs it."""
+    return Recipient(customer_id=c.id, name=c.name, phone=c.phone,
+                     wechat_openid=c.wechat_openid, channels=list(c.channels),
+                     address=c.address, compound=c.compound, street=c.street)
+
+
 def recipients_of(network: NetworkService, customers: CustomerStore,
                   isolation_id: str) -> list[Recipient]:
     """Every affected customer of the plan (segment, cut-off, extension), reachable.
@@ -47,16 +55,14 @@ def recipients_of(network: NetworkService, customers: CustomerStore,
         known = {c.id: c for c in customers.get_many([a.customer_id for a in page.items])}
         for item in page.items:
             c = known.get(item.customer_id)
-            out.append(Recipient(
-                customer_id=item.customer_id,
-                name=c.name if c else "",
-                phone=c.phone if c else None,
-                wechat_openid=c.wechat_openid if c else None,
-                channels=list(c.channels) if c else [],
-                address=(c.address if c and c.address else item.address),
-                compound=item.compound or (c.compound if c else ""),
-                street=item.street or (c.street if c else ""),
-            ))
+            if c is None:
+                out.append(Recipient(customer_id=item.customer_id, channels=[],
+                                     address=item.address, compound=item.compound,
+                                     street=item.street))
+            else:
+                out.append(msgspec.structs.replace(
+                    to_recipient(c), address=c.address or item.address,
+                    compound=item.compound or c.compound, street=item.street or c.street))
         cursor = page.next_cursor
         if cursor is None:
             return out
@@ -77,12 +83,7 @@ def outage_from_isolation(actor: str, data: OutageFromIsolationIn, network: Netw
 
 
 def recipients_by_id(customers: CustomerStore, customer_ids: list[str]) -> list[Recipient]:
-    return [
-        Recipient(customer_id=c.id, name=c.name, phone=c.phone, wechat_openid=c.wechat_openid,
-                  channels=list(c.channels), address=c.address, compound=c.compound,
-                  street=c.street)
-        for c in customers.get_many(customer_ids)
-    ]
+    return [to_recipient(c) for c in customers.get_many(customer_ids)]
 
 
 class PlanBNotifier:

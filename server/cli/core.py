@@ -115,8 +115,4 @@ def revoke_device(device_id: str, data_dir: str | None, as_json: bool) -> None:
     output(device, as_json, lambda d: f"device {d.id} revoked at {d.revoked_at}")
 
 
-
-
-
-
 core_commands: list[click.Command] = [serve, migrate, demo_seed, accounts]

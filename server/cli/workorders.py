@@ -12,6 +12,7 @@ from server.accounts.model import Principal, Role
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.errors import DomainError
 from server.workorders.model import (
+    Actor,
     AssignIn,
     Status,
     TransitionIn,
@@ -38,8 +39,6 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
     try:
         data = msgspec.json.decode(body.encode(), type=WorkOrderIn)
-        from server.workorders.model import Actor
-
         wo = svc.workorders.create(Actor(user_id="cli", role="admin"), data)
     except (msgspec.ValidationError, DomainError) as exc:
         fail(str(exc))
