@@ -6,6 +6,8 @@ with settings from the environment. Nothing here reads the environment or the cl
 
 from __future__ import annotations
 
+import logging
+
 from litestar import Litestar, Router
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -19,6 +21,18 @@ from server.services import Services
 from server.settings import Settings
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("waterops.calendar")
+
+
+def log_calendar(svc: Services) -> None:
+    """At start-up, say which holiday years are official and which are provisional."""
+    horizon = svc.calendars.horizon()
+    years = horizon.official_years
+    log.info("holiday calendar: official years %s-%s%s", years[0], years[-1],
+             f"; provisional in use: {horizon.provisional_years}"
+             if horizon.provisional_years else "")
+    for warning in horizon.warnings:
+        log.warning("%s", warning)
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock,
@@ -35,7 +49,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     return Litestar(
         route_handlers=[api, public],
         state=None,
-        on_startup=[lambda app: app.state.update({"services": svc, "settings": settings})],
+        on_startup=[lambda app: app.state.update({"services": svc, "settings": settings}),
+                    lambda _app: log_calendar(svc)],
         on_shutdown=[lambda _app: svc.close()] if services is None else [],
         exception_handlers={HTTPException: http_exception_handler,
                             Exception: exception_handler},

@@ -279,3 +279,22 @@ def m010_fieldwork(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m011_calendar_years(db: Database) -> None:
+    """Imported holiday notices, and which work-order deadlines were counted provisionally."""
+    db.executescript(
+        """
+        CREATE TABLE calendar_years (
+            year INTEGER PRIMARY KEY,
+            notice TEXT NOT NULL,
+            body TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            imported_by TEXT
+        );
+        ALTER TABLE work_order_deadlines ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX wod_provisional ON work_order_deadlines(starts_at)
+            WHERE provisional = 1 AND met_at IS NULL;
+        """
+    )

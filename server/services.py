@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from geo.service import NetworkService
 from server.accounts.service import AccountService
+from server.calendar import CalendarService
 from server.clock import Clock
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
@@ -44,6 +45,11 @@ class Services:
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
         self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
                                   alert_sender_for(settings.alert_group_url), self.workorders)
+        # imported holiday notices are installed here, before any deadline is counted
+        self.calendars = CalendarService(
+            self.db, clock, self.profile, self.calendar,
+            [self.tickets.tickets.store, self.workorders.store],
+            on_retimed=self.workorders.republish)
         self.sync = SyncService(self.db, clock, self.workorders,
                                 attachments_dir=settings.attachments_dir,
                                 attachment_max_bytes=settings.attachment_max_bytes,

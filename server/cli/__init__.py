@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from server.cli.calendar import calendar
 from server.cli.core import core_commands
 from server.cli.fieldwork import demo_walk, notices
 from server.cli.hardware import hardware
@@ -17,7 +18,7 @@ from server.cli.tickets import tickets
 from server.cli.workorders import workorders
 
 GROUPS: list[click.Command] = [workorders, outages, hardware, tickets, network, notices,
-                               demo_walk, sync]
+                               demo_walk, sync, calendar]
 
 
 @click.group(help="waterops: the field backend of a city water utility.")

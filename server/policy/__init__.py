@@ -5,23 +5,35 @@ counts on (calendar time, working hours or working days) and the clause of the s
 standard it comes from, so a supervisor can trace any deadline back to its rule.
 """
 
-from server.policy.calendar import CalendarRangeError, WorkCalendar
-from server.policy.deadlines import add_duration, deadline_for
+from server.policy.calendar import CalendarNoticeError, CalendarRangeError, WorkCalendar
+from server.policy.deadlines import (
+    OpenClock,
+    Timing,
+    add_duration,
+    deadline_for,
+    is_provisional,
+    time_rule,
+)
 from server.policy.load import PolicyError, available_profiles, load_profile, strictest_of
 from server.policy.model import Direction, PolicyProfile, Rule, TimeUnit, WorkingHours
 
 __all__ = [
+    "CalendarNoticeError",
     "CalendarRangeError",
     "Direction",
+    "OpenClock",
     "PolicyError",
     "PolicyProfile",
     "Rule",
     "TimeUnit",
+    "Timing",
     "WorkCalendar",
     "WorkingHours",
     "add_duration",
     "available_profiles",
     "deadline_for",
+    "is_provisional",
     "load_profile",
     "strictest_of",
+    "time_rule",
 ]

@@ -1,38 +1,70 @@
-"""Working days and working hours on China's official calendar.
+"""Working days and working hours on China's official calendar, never stopping at its edge.
 
-Public holidays and the make-up working days on weekends come from the maintained
-``chinesecalendar`` package (updated each year when the State Council publishes the
-schedule). A utility can add its own days in an override file. A date in a year the
-package does not know raises ``CalendarRangeError``: a silent guess would make a
-deadline wrong without anyone noticing.
+Each year comes from the best source there is (``server.policy.years``): the State
+Council's schedule as shipped in the maintained ``chinesecalendar`` package, or as the
+utility imported it (``waterops calendar import``); for any other year a *provisional*
+calendar computed from the statutory holiday rules. A record is therefore never refused
+because its year has no official data yet: its deadlines are counted provisionally and
+say so (``provisional_between``), and are recomputed when the year's notice arrives.
+
+A utility may add its own days (a local holiday, a make-up working day) in an override
+file. ``CalendarRangeError`` is left only for dates a calendar cannot hold (past 9999).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import msgspec
 
-from server.policy.model import WorkingHours
+from server.errors import DomainError
+from server.policy.model import TimeUnit, WorkingHours
+from server.policy.years import (
+    CalendarYear,
+    NoticeHoliday,
+    YearNotice,
+    YearSource,
+    provisional_year,
+    validate_notice,
+    year_from_notice,
+)
+
+#: clocks that count on the calendar (a deadline on them can be provisional)
+WORKING_UNITS = frozenset({TimeUnit.WORKING_DAYS, TimeUnit.WORKING_HOURS})
 
 
-class CalendarRangeError(ValueError):
-    """The date lies outside the years the holiday calendar knows."""
+class CalendarRangeError(DomainError):
+    """A date no calendar can hold (the deadline would run past year 9999)."""
 
     code = "calendar-out-of-range"
     http_status = 422
+    title = "The date is beyond any calendar"
 
-    def __init__(self, day: date, first: int, last: int) -> None:
-        super().__init__(
-            f"{day.isoformat()} is outside the official holiday calendar ({first}-{last}); "
-            "update the chinesecalendar package or add the days to the override file"
-        )
+    def __init__(self, day: date) -> None:
+        super().__init__(f"counting working time from {day.isoformat()} runs past year 9999",
+                         day=day.isoformat())
         self.day = day
-        self.first_year = first
-        self.last_year = last
+
+
+class CalendarNoticeError(DomainError):
+    """A year's holiday notice (import or override file) misses what the rules require."""
+
+    code = "calendar-notice-incomplete"
+    http_status = 422
+    title = "The holiday notice is incomplete"
+    problems: list[str]
+
+    def __init__(self, year: int, problems: list[str]) -> None:
+        super().__init__(f"the holiday notice for {year} cannot be used: "
+                         + "; ".join(problems), year=year, problems=problems)
+        self.year = year
+        self.problems = problems
 
 
 class CalendarOverrides(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -40,15 +72,49 @@ class CalendarOverrides(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     workdays: list[date] = msgspec.field(default_factory=list)
     #: extra days off (e.g. a local holiday)
     holidays: list[date] = msgspec.field(default_factory=list)
-    #: years past the package's range that this file describes completely (the utility
-    #: typed in the State Council's schedule before a package update): in them weekends
-    #: are days off and weekdays working days, except the days listed above
+    #: years this file describes completely (the State Council's schedule typed in before
+    #: a package update): validated as a notice, so a year listing only New Year's Day is
+    #: refused instead of counting Spring Festival as working days
     years: list[int] = msgspec.field(default_factory=list)
 
 
 def read_overrides(path: str | Path) -> CalendarOverrides:
     """Read a utility's override file (TOML: ``workdays``, ``holidays``, ``years``)."""
     return msgspec.toml.decode(Path(path).read_bytes(), type=CalendarOverrides)
+
+
+def override_years(overrides: CalendarOverrides) -> list[CalendarYear]:
+    """The complete years of an override file, each checked like an imported notice."""
+    out: list[CalendarYear] = []
+    for year in overrides.years:
+        holidays = [NoticeHoliday(name="override", first=d, last=d)
+                    for d in overrides.holidays if d.year == year]
+        work = [d for d in overrides.workdays if d.year == year]
+        if work:
+            first = holidays[0].first if holidays else date(year, 1, 1)
+            holidays.append(NoticeHoliday(name="override", first=first, last=first,
+                                          workdays=work))
+        notice = YearNotice(year=year, notice="calendar override file", holidays=holidays)
+        problems = validate_notice(notice)
+        if problems:
+            raise CalendarNoticeError(year, problems)
+        out.append(year_from_notice(notice))
+    return out
+
+
+@cache
+def package_years() -> tuple[CalendarYear, ...]:
+    """The official years shipped in ``chinesecalendar`` (immutable, read once)."""
+    years: dict[int, tuple[dict[date, str], dict[date, str]]] = {}
+    for day, name in chinese_calendar.holidays.items():
+        years.setdefault(day.year, ({}, {}))[0][day] = str(name)
+    for day, name in chinese_calendar.workdays.items():
+        years.setdefault(day.year, ({}, {}))[1][day] = str(name)
+    version = f"chinesecalendar {getattr(chinese_calendar, '__version__', '')}".strip()
+    return tuple(
+        CalendarYear(year=y, source=YearSource.OFFICIAL, rest=rest, work=work, origin=version)
+        for y, (rest, work) in sorted(years.items())
+    )
 
 
 def _parse_hhmm(text: str) -> time:
@@ -61,12 +127,20 @@ class WorkCalendar:
 
     All inputs and outputs are timezone-aware datetimes; arithmetic is done in the
     profile's timezone because a working day is a local notion.
+
+    Years: the package's official years, then ``years`` (imported notices, newer than
+    the package for the same year), then the override file's complete years; any other
+    year is provisional, computed once on first use. ``install`` adds an imported year
+    at run time (the calendar service calls it after storing the notice).
     """
+
+    horizon_warning: ClassVar[timedelta] = timedelta(days=60)
 
     def __init__(
         self,
         hours: WorkingHours | None = None,
         overrides: CalendarOverrides | None = None,
+        years: Iterable[CalendarYear] = (),
     ) -> None:
         self.hours = hours or WorkingHours()
         self.tz = ZoneInfo(self.hours.timezone)
@@ -76,20 +150,36 @@ class WorkCalendar:
         self._overrides = overrides or CalendarOverrides()
         self._extra_work = set(self._overrides.workdays)
         self._extra_off = set(self._overrides.holidays)
-        self._own_years = set(self._overrides.years)
-        self._first, self._last = self._known_years()
+        self._years: dict[int, CalendarYear] = {y.year: y for y in package_years()}
+        for year in [*years, *override_years(self._overrides)]:
+            self._years[year.year] = year
         self._cache: dict[date, bool] = {}
 
-    @staticmethod
-    def _known_years() -> tuple[int, int]:
-        years = {d.year for d in chinese_calendar.holidays} | {
-            d.year for d in chinese_calendar.workdays
-        }
-        return min(years), max(years)
+    def year(self, year: int) -> CalendarYear:
+        """The calendar of ``year``: official or imported if known, else provisional."""
+        known = self._years.get(year)
+        if known is None:
+            known = provisional_year(year)
+            self._years[year] = known
+        return known
 
-    @property
-    def known_years(self) -> tuple[int, int]:
-        return self._first, self._last
+    def install(self, year: CalendarYear) -> None:
+        """Make an imported year official from now on (forgets what was cached for it)."""
+        self._years[year.year] = year
+        for day in [d for d in self._cache if d.year == year.year]:
+            del self._cache[day]
+
+    def official_years(self) -> list[int]:
+        return sorted(y for y, c in self._years.items() if c.official)
+
+    def is_provisional(self, year: int) -> bool:
+        return not self.year(year).official
+
+    def provisional_between(self, start: datetime, end: datetime) -> bool:
+        """Whether any day from ``start`` to ``end`` (local dates) lies in a provisional year."""
+        first = start.astimezone(self.tz).year
+        last = max(first, end.astimezone(self.tz).year)
+        return any(self.is_provisional(y) for y in range(first, last + 1))
 
     def is_workday(self, day: date) -> bool:
         cached = self._cache.get(day)
@@ -99,12 +189,8 @@ class WorkCalendar:
             result = True
         elif day in self._extra_off:
             result = False
-        elif self._first <= day.year <= self._last:
-            result = bool(chinese_calendar.is_workday(day))
-        elif day.year in self._own_years:
-            result = day.weekday() < 5
         else:
-            raise CalendarRangeError(day, self._first, self._last)
+            result = self.year(day.year).is_workday(day)
         self._cache[day] = result
         return result
 
@@ -118,6 +204,20 @@ class WorkCalendar:
         )
 
     def add_working_days(self, start: datetime, days: float) -> datetime:
+        """The moment ``days`` working days after ``start`` (see ``_add_working_days``)."""
+        try:
+            return self._add_working_days(start, days)
+        except OverflowError:
+            raise CalendarRangeError(start.date()) from None
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """When ``hours`` of working time have passed (see ``_add_working_hours``)."""
+        try:
+            return self._add_working_hours(start, hours)
+        except OverflowError:
+            raise CalendarRangeError(start.date()) from None
+
+    def _add_working_days(self, start: datetime, days: float) -> datetime:
         """The moment ``days`` working days after ``start``.
 
         Whole days keep the time of day (a ticket accepted Friday 15:00 with 1 working
@@ -143,10 +243,10 @@ class WorkCalendar:
         result = datetime.combine(day, local.timetz().replace(tzinfo=None), self.tz)
         if fraction:
             hours = self.working_hours_per_day().total_seconds() / 3600 * fraction
-            result = self.add_working_hours(result, hours)
+            result = self._add_working_hours(result, hours)
         return result.astimezone(start.tzinfo)
 
-    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+    def _add_working_hours(self, start: datetime, hours: float) -> datetime:
         """The moment when ``hours`` of working time have passed since ``start``.
 
         Time outside the working periods and on days off does not count; a start outside

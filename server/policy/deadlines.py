@@ -2,13 +2,17 @@
 
 ``deadline_for`` is pure: it takes the start, the rule and the calendar. Every deadline
 counts on server time (device clocks are kept as data, never trusted for deadlines).
+``is_provisional`` says whether a deadline leaned on a year whose holiday notice is not
+yet imported; such deadlines are stored with the flag and recomputed on import.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server.policy.calendar import WorkCalendar
+import msgspec
+
+from server.policy.calendar import WORKING_UNITS, WorkCalendar
 from server.policy.model import Direction, Rule, TimeUnit
 
 
@@ -46,3 +50,52 @@ def latest_before(event: datetime, rule: Rule) -> datetime:
     if rule.direction is not Direction.AHEAD or rule.unit is None:
         raise ValueError(f"rule {rule.title!r} is not a lead time")
     return event - rule.nominal()
+
+
+def is_provisional(start: datetime, due: datetime, rule: Rule, calendar: WorkCalendar) -> bool:
+    """Whether the deadline from ``start`` to ``due`` leaned on a provisional calendar year.
+
+    Only clocks that count working time depend on the holiday calendar; a limit in
+    minutes, hours or calendar days is exact whatever year it falls in.
+    """
+    return rule.unit in WORKING_UNITS and calendar.provisional_between(start, due)
+
+
+class Timing(msgspec.Struct, frozen=True, kw_only=True):
+    """When a started clock falls due, when to remind, and whether that is provisional."""
+
+    due_at: datetime
+    remind_at: datetime
+    provisional: bool
+
+
+def time_rule(start: datetime, rule: Rule, calendar: WorkCalendar,
+              reminder_fraction: float) -> Timing:
+    """Due time, reminder time (after ``reminder_fraction`` of the limit, on the rule's own
+    clock) and the provisional flag of a ``within`` rule started at ``start``.
+
+    The one computation behind every stored deadline, so a recompute after a holiday
+    notice is imported gives exactly what a new record would get.
+    """
+    due = deadline_for(start, rule, calendar)
+    assert rule.unit is not None  # deadline_for refused targets
+    remind = add_duration(start, rule.limit * reminder_fraction, rule.unit, calendar)
+    return Timing(due_at=due, remind_at=remind, provisional=is_provisional(start, due, rule,
+                                                                            calendar))
+
+
+class OpenClock(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored, still running deadline that was counted on a provisional year.
+
+    ``entity``/``entity_id`` name its record (ticket, complaint, work_order) and ``part``
+    tells its clocks apart (a ticket's kind, a complaint's round); a recompute after a
+    holiday notice is imported rewrites it through its own store.
+    """
+
+    entity: str
+    entity_id: str
+    part: str
+    rule: str
+    starts_at: datetime
+    due_at: datetime
+    remind_at: datetime | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from server.routes.accounts import AccountController, CrewController, DeviceController
+from server.routes.calendar import CalendarController
 from server.routes.complaints import (
     ComplaintController,
     ComplaintLookupController,
@@ -43,6 +44,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     ReadingRouteController,
     TicketController,
     DeadlineController,
+    CalendarController,
     ComplaintController,
     DeskStatsController,
     NetworkController,

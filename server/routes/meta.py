@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
+from server.calendar import Horizon
 from server.clock import to_local
 from server.db import schema_version
 from server.routes.deps import services
@@ -18,6 +19,8 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     local_time: str
     profile: str
     schema: dict[str, list[str]]
+    #: official and provisional holiday years in use, and warnings before the edge
+    calendar: Horizon
 
 
 class MetaController(Controller):
@@ -30,4 +33,4 @@ class MetaController(Controller):
         now = svc.clock()
         return Health(status="ok", server_time=now.isoformat(),
                       local_time=to_local(now).isoformat(), profile=svc.profile.name,
-                      schema=schema_version(svc.db))
+                      schema=schema_version(svc.db), calendar=svc.calendars.horizon())

@@ -14,7 +14,7 @@ from typing import Final
 
 import msgspec
 
-from server.policy import PolicyProfile, Rule, TimeUnit, WorkCalendar, add_duration, deadline_for
+from server.policy import PolicyProfile, Rule, TimeUnit, WorkCalendar, add_duration, time_rule
 from server.tickets.errors import BadTicketInputError, UnknownCategoryError
 from server.tickets.model import (
     ACCEPT_RULE,
@@ -141,17 +141,19 @@ def ticket_deadlines(
     spec = load_categories().channel_spec(channel)
     if spec.accept_rule:
         rule = profile.rule(spec.accept_rule)
+        t = time_rule(received_at, rule, calendar, fraction)
         out.append(TicketDeadline(
             kind=ACCEPT_RULE, rule=spec.accept_rule, title=rule.title, clause=rule.clause,
-            starts_at=received_at, due_at=deadline_for(received_at, rule, calendar),
-            remind_at=remind_time(received_at, rule, calendar, fraction),
+            starts_at=received_at, due_at=t.due_at, remind_at=t.remind_at,
+            provisional=t.provisional,
         ))
     rule = handle_rule(category, profile, limit_hours)
+    t = time_rule(originated_at, rule, calendar, fraction)
     out.append(TicketDeadline(
         kind=HANDLE, rule=category.rule or "operations_defined", title=rule.title,
         clause=f"{rule.clause}; item {category.clause}",
-        starts_at=originated_at, due_at=deadline_for(originated_at, rule, calendar),
-        remind_at=remind_time(originated_at, rule, calendar, fraction),
+        starts_at=originated_at, due_at=t.due_at, remind_at=t.remind_at,
+        provisional=t.provisional,
     ))
     return out
 
@@ -161,8 +163,8 @@ def sendback_deadline(category: Category, profile: PolicyProfile, calendar: Work
     """The send-back clock of a ticket that is not ours, from when it reached us."""
     key = SENDBACK_RULES[category.sendback]
     rule = profile.rule(key)
+    t = time_rule(received_at, rule, calendar, profile.thresholds.reminder_fraction)
     return TicketDeadline(
         kind=key, rule=key, title=rule.title, clause=rule.clause, starts_at=received_at,
-        due_at=deadline_for(received_at, rule, calendar),
-        remind_at=remind_time(received_at, rule, calendar, profile.thresholds.reminder_fraction),
+        due_at=t.due_at, remind_at=t.remind_at, provisional=t.provisional,
     )

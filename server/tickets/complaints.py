@@ -18,8 +18,7 @@ from sqlite_utils import Database
 
 from server.audit import AuditStore
 from server.clock import Clock, to_local
-from server.policy import PolicyProfile, WorkCalendar, deadline_for
-from server.tickets.categories import remind_time
+from server.policy import PolicyProfile, WorkCalendar, time_rule
 from server.tickets.clusters import QualityWatch
 from server.tickets.errors import (
     BadTicketInputError,
@@ -69,7 +68,7 @@ def _deadline(r: Row, now: datetime) -> ComplaintDeadline:
         round=int(r["round"]), rule=str(r["rule"]),  # type: ignore[call-overload]
         title=str(r["title"]), clause=str(r["clause"]), starts_at=from_db(str(r["starts_at"])),
         due_at=due, remind_at=from_db(str(r["remind_at"])), met_at=met,
-        overdue=(met > due) if met else now > due,
+        overdue=(met > due) if met else now > due, provisional=bool(r["provisional"]),
     )
 
 
@@ -88,12 +87,11 @@ class ComplaintService:
 
     def _clock_row(self, complaint_id: str, round_: int, key: str, start: datetime) -> Row:
         rule = self.profile.rule(key)
+        t = time_rule(start, rule, self.calendar, self.profile.thresholds.reminder_fraction)
         return {"complaint_id": complaint_id, "round": round_, "rule": key, "title": rule.title,
-                "clause": rule.clause, "starts_at": to_db(start),
-                "due_at": to_db(deadline_for(start, rule, self.calendar)),
-                "remind_at": to_db(remind_time(start, rule, self.calendar,
-                                               self.profile.thresholds.reminder_fraction)),
-                "met_at": None}
+                "clause": rule.clause, "starts_at": to_db(start), "due_at": to_db(t.due_at),
+                "remind_at": to_db(t.remind_at), "met_at": None,
+                "provisional": int(t.provisional)}
 
     # -- reading -------------------------------------------------------------------------
     def _build(self, r: Row) -> Complaint:

@@ -173,3 +173,18 @@ def m001_tickets(db: Database) -> None:
         CREATE INDEX deadline_reminders_recipient ON deadline_reminders(recipient_id, id);
         """
     )
+
+
+@migrations()
+def m002_provisional_deadlines(db: Database) -> None:
+    """Deadlines counted on a provisional calendar year are marked, to recompute on import."""
+    db.executescript(
+        """
+        ALTER TABLE ticket_deadlines ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE complaint_deadlines ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX ticket_deadlines_provisional ON ticket_deadlines(starts_at)
+            WHERE provisional = 1 AND met_at IS NULL AND voided = 0;
+        CREATE INDEX complaint_deadlines_provisional ON complaint_deadlines(starts_at)
+            WHERE provisional = 1 AND met_at IS NULL;
+        """
+    )

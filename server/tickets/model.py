@@ -71,6 +71,8 @@ class TicketDeadline(msgspec.Struct, frozen=True, kw_only=True):
     original_due_at: datetime | None = None
     voided: bool = False
     overdue: bool = False
+    #: counted on a provisional calendar year (its holiday notice not yet imported)
+    provisional: bool = False
 
 
 class Extension(msgspec.Struct, frozen=True, kw_only=True):
@@ -221,6 +223,8 @@ class ComplaintDeadline(msgspec.Struct, frozen=True, kw_only=True):
     remind_at: datetime
     met_at: datetime | None = None
     overdue: bool = False
+    #: counted on a provisional calendar year (its holiday notice not yet imported)
+    provisional: bool = False
 
 
 class ReturnVisit(msgspec.Struct, frozen=True, kw_only=True):

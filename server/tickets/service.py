@@ -80,7 +80,8 @@ def deadline_row(ticket_id: str, d: TicketDeadline) -> Row:
     return {"ticket_id": ticket_id, "kind": d.kind, "rule": d.rule, "title": d.title,
             "clause": d.clause, "starts_at": to_db(d.starts_at), "due_at": to_db(d.due_at),
             "remind_at": to_db(d.remind_at), "met_at": opt_to_db(d.met_at),
-            "original_due_at": opt_to_db(d.original_due_at), "voided": int(d.voided)}
+            "original_due_at": opt_to_db(d.original_due_at), "voided": int(d.voided),
+            "provisional": int(d.provisional)}
 
 
 def _deadline(r: Row, now: datetime) -> TicketDeadline:
@@ -93,6 +94,7 @@ def _deadline(r: Row, now: datetime) -> TicketDeadline:
         remind_at=from_db(str(r["remind_at"])), met_at=met,
         original_due_at=opt_from_db(r["original_due_at"]),  # type: ignore[arg-type]
         voided=voided, overdue=not voided and (met > due if met else now > due),
+        provisional=bool(r["provisional"]),
     )
 
 

@@ -12,7 +12,8 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from server.timefmt import to_db
+from server.policy import OpenClock, Timing
+from server.timefmt import from_db, to_db
 
 Row = dict[str, object]
 
@@ -415,3 +416,44 @@ class TicketStore:
             "JOIN complaints c ON c.id = v.complaint_id "
             "WHERE v.visited_at >= :since AND v.visited_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
             {"since": to_db(since), "until": to_db(until)}))
+
+    # -- provisional deadlines (recomputed when a holiday notice is imported) ----------
+    def provisional_clocks(self, lo: datetime, hi: datetime) -> list[OpenClock]:
+        """Open ticket and complaint clocks counted provisionally that overlap [lo, hi).
+
+        Extended ticket deadlines are left out: a supervisor set their due time.
+        """
+        bounds = {"lo": to_db(lo), "hi": to_db(hi)}
+        out: list[OpenClock] = []
+        for r in self.db.query(
+            "SELECT ticket_id, kind, rule, starts_at, due_at, remind_at FROM ticket_deadlines "
+            "WHERE provisional = 1 AND met_at IS NULL AND voided = 0 "
+            "AND original_due_at IS NULL AND starts_at < :hi AND due_at >= :lo", bounds,
+        ):
+            out.append(OpenClock(
+                entity="ticket", entity_id=str(r["ticket_id"]), part=str(r["kind"]),
+                rule=str(r["rule"]), starts_at=from_db(str(r["starts_at"])),
+                due_at=from_db(str(r["due_at"])), remind_at=from_db(str(r["remind_at"]))))
+        for r in self.db.query(
+            "SELECT complaint_id, round, rule, starts_at, due_at, remind_at "
+            "FROM complaint_deadlines WHERE provisional = 1 AND met_at IS NULL "
+            "AND starts_at < :hi AND due_at >= :lo", bounds,
+        ):
+            out.append(OpenClock(
+                entity="complaint", entity_id=str(r["complaint_id"]), part=str(r["round"]),
+                rule=str(r["rule"]), starts_at=from_db(str(r["starts_at"])),
+                due_at=from_db(str(r["due_at"])), remind_at=from_db(str(r["remind_at"]))))
+        return out
+
+    def retime(self, clock: OpenClock, timing: Timing) -> None:
+        """Write a recomputed due time, reminder time and provisional flag."""
+        values = [to_db(timing.due_at), to_db(timing.remind_at), int(timing.provisional)]
+        if clock.entity == "ticket":
+            self.db.execute(
+                "UPDATE ticket_deadlines SET due_at = ?, remind_at = ?, provisional = ? "
+                "WHERE ticket_id = ? AND kind = ?", [*values, clock.entity_id, clock.part])
+        else:
+            self.db.execute(
+                "UPDATE complaint_deadlines SET due_at = ?, remind_at = ?, provisional = ? "
+                "WHERE complaint_id = ? AND round = ? AND rule = ?",
+                [*values, clock.entity_id, int(clock.part), clock.rule])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from server.policy import PolicyProfile, WorkCalendar, deadline_for
+from server.policy import PolicyProfile, WorkCalendar, deadline_for, is_provisional
 from server.workorders.model import Deadline, Status
 
 #: rule key -> the status whose reaching meets it
@@ -55,13 +55,15 @@ def compute_deadlines(
     out = []
     for key in rule_keys(profile, wo_type, pipe_diameter_mm):
         rule = profile.rule(key)
+        due = deadline_for(reported_at, rule, calendar)
         out.append(
             Deadline(
                 rule=key,
                 title=rule.title,
                 clause=rule.clause,
                 starts_at=reported_at,
-                due_at=deadline_for(reported_at, rule, calendar),
+                due_at=due,
+                provisional=is_provisional(reported_at, due, rule, calendar),
             )
         )
     return out

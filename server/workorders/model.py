@@ -70,6 +70,8 @@ class Deadline(msgspec.Struct, frozen=True, kw_only=True):
     due_at: datetime
     met_at: datetime | None = None
     overdue: bool = False
+    #: counted on a provisional calendar year (its holiday notice not yet imported)
+    provisional: bool = False
 
 
 class WorkOrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

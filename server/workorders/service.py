@@ -26,7 +26,7 @@ from server.errors import (
     RuleViolationError,
     VersionConflictError,
 )
-from server.policy import PolicyProfile, WorkCalendar
+from server.policy import OpenClock, PolicyProfile, WorkCalendar
 from server.workorders.deadlines import compute_deadlines, met_rules
 from server.workorders.model import (
     CLOSED_STATUSES,
@@ -225,6 +225,14 @@ class WorkOrderService:
             if wo.customer_id and not self.store.crew_has_customer(leave, wo.customer_id, wo.id):
                 record_change(self.db, "customer", wo.customer_id, ChangeOp.REMOVE,
                               [crew_scope(leave)], now)
+
+    def republish(self, clock: OpenClock, now: datetime) -> None:
+        """A deadline of an order was recomputed (holiday notice): its crew's tablets hear."""
+        if clock.entity != ENTITY:
+            return
+        wo = self.store.get(clock.entity_id)
+        if wo is not None and wo.crew_id:
+            self._publish(wo, now)
 
     def timeliness(self, since: datetime | None, until: datetime | None,
                    crew_id: str | None) -> TimelinessReport:

@@ -14,6 +14,7 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
+from server.policy import OpenClock, Timing
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 from server.workorders.model import (
     Deadline,
@@ -104,9 +105,9 @@ class WorkOrderStore:
              _encode(wo.steps).decode(), lon, lat],
         )
         self.db.conn.executemany(
-            "INSERT INTO work_order_deadlines (work_order_id, rule, clause, starts_at, due_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(wo.id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at))
+            "INSERT INTO work_order_deadlines (work_order_id, rule, clause, starts_at, due_at, "
+            "provisional) VALUES (?, ?, ?, ?, ?, ?)",
+            [(wo.id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at), int(d.provisional))
              for d in wo.deadlines],
         )
 
@@ -124,17 +125,18 @@ class WorkOrderStore:
             return out
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at "
+            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional "
             f"FROM work_order_deadlines WHERE work_order_id IN ({marks}) ORDER BY due_at",
             list(ids),
         )
-        for wo_id, rule, clause, starts, due, met in rows:
+        for wo_id, rule, clause, starts, due, met, provisional in rows:
             due_at = from_db(due)
             met_at = opt_from_db(met)
             overdue = (met_at > due_at) if met_at else (now is not None and now > due_at)
             out.setdefault(wo_id, []).append(
                 Deadline(rule=rule, title=self.rule_titles.get(rule, rule), clause=clause, starts_at=from_db(starts),
-                         due_at=due_at, met_at=met_at, overdue=overdue)
+                         due_at=due_at, met_at=met_at, overdue=overdue,
+                         provisional=bool(provisional))
             )
         return out
 
@@ -255,3 +257,25 @@ class WorkOrderStore:
         sql += " GROUP BY d.rule ORDER BY d.rule"
         return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0))
                 for r in self.db.execute(sql, params)]
+
+    # -- provisional deadlines (recomputed when a holiday notice is imported) ----------
+    def provisional_clocks(self, lo: datetime, hi: datetime) -> list[OpenClock]:
+        """Open work-order clocks counted provisionally that overlap [lo, hi)."""
+        rows = self.db.execute(
+            "SELECT work_order_id, rule, starts_at, due_at FROM work_order_deadlines "
+            "WHERE provisional = 1 AND met_at IS NULL AND starts_at < ? AND due_at >= ?",
+            [to_db(hi), to_db(lo)],
+        ).fetchall()
+        return [OpenClock(entity="work_order", entity_id=str(r[0]), part=str(r[1]),
+                          rule=str(r[1]), starts_at=from_db(r[2]), due_at=from_db(r[3]))
+                for r in rows]
+
+    def retime(self, clock: OpenClock, timing: Timing) -> None:
+        """Write a recomputed deadline; the order's own due time is the latest of them."""
+        self.db.execute(
+            "UPDATE work_order_deadlines SET due_at = ?, provisional = ? "
+            "WHERE work_order_id = ? AND rule = ?",
+            [to_db(timing.due_at), int(timing.provisional), clock.entity_id, clock.rule])
+        self.db.execute(
+            "UPDATE work_orders SET due_at = (SELECT MAX(due_at) FROM work_order_deadlines "
+            "WHERE work_order_id = ?) WHERE id = ?", [clock.entity_id, clock.entity_id])

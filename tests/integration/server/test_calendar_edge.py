@@ -1,0 +1,220 @@
+"""The desk past the official calendar's edge, over HTTP: nothing refused, provisional
+deadlines marked, a year's notice imported (and refused when incomplete), the horizon in
+/health.
+
+Dates used: Thursday 4 February 2027 17:00 Shanghai is the working hour before Spring
+Festival 2027 (eve on Friday 5 February). On the statutory rules alone the next working
+hour is Thursday 11 February 08:30 (5, 8 February statutory; 9, 10 February given back
+for the 6th and 7th); the notice below also gives 11 and 12 February off, so after the
+import the first working hour is Monday 15 February 08:30.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.audit import AuditStore
+from server.clock import SteppingClock
+from server.tickets.categories import load_categories
+from server.workorders.model import WorkOrderType
+from tests.factories import TOKENS, bearer, make_services
+
+pytestmark = pytest.mark.integration
+
+API = "/api/v1"
+DISPATCHER = bearer(TOKENS["dispatcher"])
+SUPERVISOR = bearer(TOKENS["supervisor"])
+ADMIN = bearer(TOKENS["admin"])
+SH = ZoneInfo("Asia/Shanghai")
+WORKING_RULES = {"transfer_accept", "sendback_general", "complaint_return_visit",
+                 "handling_unit_reply"}
+
+NOTICE_2027: dict[str, Any] = {"year": 2027, "notice": "国办发明电〔2026〕test", "holidays": [
+    {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"},
+    {"name": "春节", "from": "2027-02-05", "to": "2027-02-12",
+     "workdays": ["2027-01-31", "2027-02-20"]},
+    {"name": "清明节", "from": "2027-04-03", "to": "2027-04-05"},
+    {"name": "劳动节", "from": "2027-05-01", "to": "2027-05-05", "workdays": ["2027-05-08"]},
+    {"name": "端午节", "from": "2027-06-09", "to": "2027-06-09"},
+    {"name": "中秋节", "from": "2027-09-15", "to": "2027-09-15"},
+    {"name": "国庆节", "from": "2027-10-01", "to": "2027-10-07",
+     "workdays": ["2027-09-26", "2027-10-09"]},
+]}
+
+
+def shanghai(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=SH).astimezone(UTC)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def start() -> datetime:
+    return shanghai(2027, 3, 1, 9)  # a Monday in a year without official data
+
+
+@pytest.fixture
+def desk(tmp_path: Path, start: datetime) -> Iterator[tuple[TestClient, SteppingClock, Any]]:  # type: ignore[type-arg]
+    clock = SteppingClock(start)
+    svc = make_services(str(tmp_path), clock)
+    with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+        yield client, clock, svc
+    svc.close()
+
+
+def channel_for(family: str) -> list[str]:
+    return ["hotline_12345"] if family == "hotline" else ["operations_transfer", "counter"]
+
+
+@pytest.mark.parametrize("start", [shanghai(2027, 12, 30, 16), shanghai(2030, 2, 1, 16)])
+def test_every_ticket_class_is_stored_with_its_clocks_in_a_year_without_data(
+        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+    client, _clock, _svc = desk
+    created = 0
+    for cat in load_categories().category:
+        for channel in channel_for(cat.family):
+            body: dict[str, Any] = {"channel": channel, "category": cat.key, "title": cat.title,
+                                    "unit": "管网所"}
+            if not cat.rule:
+                body["limit_hours"] = 8
+            r = client.post(f"{API}/tickets", headers=DISPATCHER, json=body)
+            assert r.status_code == 201, (cat.key, channel, r.text)
+            ticket = r.json()
+            got = client.get(f"{API}/tickets/{ticket['id']}", headers=DISPATCHER).json()
+            assert got["number"] == ticket["number"]
+            for d in got["deadlines"]:
+                # working-time clocks lean on the provisional year; hour clocks never do
+                assert d["provisional"] is (d["rule"] in WORKING_RULES), (cat.key, d)
+            created += 1
+    assert created == 2 * len([c for c in load_categories().category if c.family == "other"]) + \
+        len([c for c in load_categories().category if c.family == "hotline"])
+
+
+def test_a_send_back_on_new_years_eve_afternoon_is_accepted(
+        tmp_path: Path) -> None:
+    clock = SteppingClock(shanghai(2026, 12, 31, 16))
+    svc = make_services(str(tmp_path), clock)
+    with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+        t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
+            "channel": "operations_transfer", "category": "pipe_location_marking", "title": "管线"})
+        assert t.status_code == 201, t.text
+        clock.advance(minutes=30)
+        r = client.post(f"{API}/tickets/{t.json()['id']}/send-back", headers=DISPATCHER,
+                        json={"reason": "不属于本单位"})
+        assert r.status_code == 200, r.text
+        sendback = [d for d in r.json()["deadlines"] if d["rule"] == "sendback_general"]
+        # 2 working hours from 16:00: 1.5 h on 31 December, 0.5 h on Monday 4 January
+        assert utc(sendback[0]["due_at"]) == shanghai(2027, 1, 4, 9)
+        assert sendback[0]["provisional"] is True
+    svc.close()
+
+
+@pytest.mark.parametrize("start", [shanghai(2030, 3, 4, 10)])
+def test_complaints_and_work_orders_in_2030_are_stored(
+        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+    client, clock, _svc = desk
+    c = client.post(f"{API}/complaints", headers=DISPATCHER, json={
+        "channel": "counter", "kind": "service", "content": "态度差", "phone": "13800001111",
+        "target_unit": "营业所"})
+    assert c.status_code == 201, c.text
+    cid = c.json()["id"]
+    clock.advance(minutes=5)
+    assert client.post(f"{API}/complaints/{cid}/contact", headers=DISPATCHER,
+                       json={}).status_code == 200
+    clock.advance(hours=3)
+    r = client.post(f"{API}/complaints/{cid}/resolve", headers=DISPATCHER,
+                    json={"result": "已道歉"})
+    assert r.status_code == 200, r.text
+    visit = [d for d in r.json()["deadlines"] if d["rule"] == "complaint_return_visit"]
+    assert visit and visit[0]["provisional"] is True
+    for kind in WorkOrderType:
+        r = client.post(f"{API}/workorders", headers=DISPATCHER, json={
+            "type": str(kind), "location": {"type": "Point", "coordinates": [117.0, 36.65]},
+            "title": f"2030 {kind}", "pipe_diameter_mm": 300})
+        assert r.status_code == 201, (kind, r.text)
+        # every work-order clock of this profile counts calendar time: exact in any year
+        assert all(d["provisional"] is False for d in r.json()["deadlines"])
+
+
+@pytest.mark.parametrize("start", [shanghai(2027, 2, 4, 17)])
+def test_importing_the_notice_recomputes_provisional_deadlines_with_an_audit_row(
+        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+    client, _clock, svc = desk
+    t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
+        "channel": "operations_transfer", "category": "hydrant_fault", "title": "春节前"}).json()
+    accept = next(d for d in t["deadlines"] if d["rule"] == "transfer_accept")
+    assert accept["provisional"] is True
+    assert utc(accept["due_at"]) == shanghai(2027, 2, 11, 9)
+    assert client.post(f"{API}/calendar/years", headers=SUPERVISOR,
+                       json=NOTICE_2027).status_code == 403
+    r = client.post(f"{API}/calendar/years", headers=ADMIN, json=NOTICE_2027)
+    assert r.status_code == 201, r.text
+    moved = [c for c in r.json()["changed"] if c["entity_id"] == t["id"]]
+    assert [c["rule"] for c in moved] == ["transfer_accept"]
+    got = client.get(f"{API}/tickets/{t['id']}", headers=DISPATCHER).json()
+    accept = next(d for d in got["deadlines"] if d["rule"] == "transfer_accept")
+    assert utc(accept["due_at"]) == shanghai(2027, 2, 15, 9)
+    assert accept["provisional"] is False
+    history = AuditStore(svc.db).history("ticket", t["id"])
+    recomputed = [h for h in history if h.action == "deadline-recomputed"]
+    assert len(recomputed) == 1
+    assert recomputed[0].actor_user_id is not None
+    assert recomputed[0].detail["rule"] == "transfer_accept"
+    assert utc(str(recomputed[0].detail["new_due_at"])) == shanghai(2027, 2, 15, 9)
+    year = client.get(f"{API}/calendar/years/2027", headers=DISPATCHER).json()
+    assert year["source"] == "imported"
+    assert {d["day"]: d["kind"] for d in year["days"]}["2027-02-20"] == "adjusted"
+
+
+def test_a_half_year_notice_is_refused_naming_the_missing_days(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    half = {**NOTICE_2027, "holidays": NOTICE_2027["holidays"][:3]}
+    r = client.post(f"{API}/calendar/years", headers=ADMIN, json=half)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["type"].endswith("/calendar-notice-incomplete")
+    problems = " ".join(body["problems"])
+    for missing in ("2027-05-01 (劳动节)", "2027-06-09 (端午节)", "2027-09-15 (中秋节)",
+                    "2027-10-01 (国庆节)"):
+        assert missing in problems
+    year = client.get(f"{API}/calendar/years/2027", headers=DISPATCHER).json()
+    assert year["source"] == "provisional"
+
+
+@pytest.mark.parametrize(("start", "provisional", "warned"), [
+    (shanghai(2026, 9, 1, 10), [], False),
+    (shanghai(2026, 12, 1, 10), [2027], True),
+    (shanghai(2027, 3, 1, 10), [2027], True),
+])
+def test_health_lists_the_years_and_warns_sixty_days_ahead(
+        desk: tuple[TestClient, SteppingClock, Any], provisional: list[int],
+        warned: bool) -> None:  # type: ignore[type-arg]
+    client, _clock, _svc = desk
+    cal = client.get(f"{API}/public/health").json()["calendar"]
+    assert set(range(2004, 2027)) <= set(cal["official_years"])
+    assert cal["provisional_years"] == provisional
+    assert any("2027" in w for w in cal["warnings"]) is warned
+    assert client.get(f"{API}/calendar", headers=SUPERVISOR).json() == cal
+
+
+@pytest.mark.parametrize("start", [shanghai(2027, 3, 1, 10)])
+def test_after_the_import_the_year_is_official_in_health(
+        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+    client, _clock, _svc = desk
+    assert client.post(f"{API}/calendar/years", headers=ADMIN,
+                       json=NOTICE_2027).status_code == 201
+    cal = client.get(f"{API}/public/health").json()["calendar"]
+    assert 2027 in cal["official_years"]
+    assert cal["provisional_years"] == []
+    assert cal["warnings"] == []
