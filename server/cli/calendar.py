@@ -75,10 +75,9 @@ def import_notice(file: Path, data_dir: str | None, as_json: bool) -> None:
 
 
 def _year(v: YearView) -> str:
-    lines = [f"{v.year}  source: {v.source} ({v.origin}); {v.working_days} working days"]
-    for d in v.days:
-        lines.append(f"{d.day.isoformat()} 周{d.weekday} {KIND_MARK[d.kind]} {d.name}".rstrip())
-    return "\n".join(lines)
+    head = f"{v.year}  source: {v.source} ({v.origin}); {v.working_days} working days"
+    return "\n".join([head, *(f"{d.day.isoformat()} 周{d.weekday} {KIND_MARK[d.kind]} "
+                              f"{d.name}".rstrip() for d in v.days)])
 
 
 @calendar.command("show", help="Print a year day by day (working / rest / adjusted).")

@@ -11,6 +11,7 @@ from datetime import timedelta
 import click
 import msgspec
 
+from server.clock import to_local
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.errors import DomainError
 from server.tickets.model import (
@@ -47,7 +48,9 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
         return
     finally:
         svc.close()
-    output(t, as_json, lambda x: f"{x.number} {x.category} {x.status}")
+    output(t, as_json, lambda x: "\n".join([f"{x.number} {x.category} {x.status}", *(
+        f"  {d.rule:<24} due {to_local(d.due_at):%Y-%m-%d %H:%M}"
+        + (" (provisional)" if d.provisional else "") for d in x.deadlines)]))
 
 
 @tickets.command("complaint", help="Record a complaint from a JSON body (as POST /complaints).")
@@ -119,7 +122,8 @@ def overdue(data_dir: str | None, as_json: bool) -> None:
 
     def human(xs: list[OverdueItem]) -> str:
         return "\n".join(f"{i.due_at.isoformat()}  {i.item_kind:<10} {i.item_id} {i.rule} "
-                         f"unit={i.unit or '-'}" for i in xs) or "nothing overdue"
+                         f"unit={i.unit or '-'}" + ("  (provisional)" if i.provisional else "")
+                         for i in xs) or "nothing overdue"
 
     output(items, as_json, human)
 
@@ -154,8 +158,9 @@ def stats(days: int, group_by: str, period: str, as_csv: bool, data_dir: str | N
             rate = "-" if x.rate is None else f"{x.rate:.1%}"
             target = "-" if x.target is None else f"{x.target:.0%}"
             lines.append(f"{x.metric:<26} {x.source:<10} {x.rule:<24} {x.group:<10} "
-                         f"{x.period:<8} {x.decided:>7} {x.achieved:>6} {rate:>7} {target}")
-        return "\n".join(lines)
+                         f"{x.period:<8} {x.decided:>7} {x.achieved:>6} {rate:>7} {target}"
+                         + (f"  ({x.provisional} provisional)" if x.provisional else ""))
+        return "\n".join([*(f"WARNING: {w}" for w in r.calendar_warnings), *lines])
 
     output(report, as_json, human)
 

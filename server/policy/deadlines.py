@@ -78,8 +78,8 @@ def time_rule(start: datetime, rule: Rule, calendar: WorkCalendar,
     notice is imported gives exactly what a new record would get.
     """
     due = deadline_for(start, rule, calendar)
-    assert rule.unit is not None  # deadline_for refused targets
-    remind = add_duration(start, rule.limit * reminder_fraction, rule.unit, calendar)
+    unit = rule.unit or TimeUnit.HOURS  # deadline_for has refused targets (no unit)
+    remind = add_duration(start, rule.limit * reminder_fraction, unit, calendar)
     return Timing(due_at=due, remind_at=remind, provisional=is_provisional(start, due, rule,
                                                                             calendar))
 

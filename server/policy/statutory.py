@@ -108,7 +108,7 @@ class StatutoryYear(msgspec.Struct, frozen=True, kw_only=True):
 
 def _anchors(year: int) -> dict[str, date]:
     anchors = {key: date(year, m, d) for key, (m, d) in _FIXED_ANCHORS.items()}
-    lunar = holidays.China(years=year, observed=False, language="en_US")
+    lunar = holidays.country_holidays("CN", years=year, observed=False, language="en_US")
     for day, name in sorted(lunar.items()):
         key = _ANCHOR_NAMES.get(str(name))
         if key is not None and key not in anchors:

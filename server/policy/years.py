@@ -111,9 +111,8 @@ def validate_notice(notice: YearNotice) -> list[str]:
     year = notice.year
     if not 1 <= year <= 9998:
         return [f"year {year} is outside the years a calendar can hold"]
-    for h in notice.holidays:
-        if h.last < h.first:
-            problems.append(f"{h.name}: 'to' {h.last} is before 'from' {h.first}")
+    problems += [f"{h.name}: 'to' {h.last} is before 'from' {h.first}"
+                 for h in notice.holidays if h.last < h.first]
     rest, work = expand(notice)
     outside = sorted(d for d in [*rest, *work] if d.year != year)
     if outside:

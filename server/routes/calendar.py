@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter
@@ -11,8 +11,8 @@ from server.calendar import Horizon, ImportResult, YearView
 from server.policy.years import YearNotice
 from server.routes.deps import actor, services
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-ADMINS = {"admin"}
+OFFICE: Final = frozenset({"dispatcher", "supervisor", "admin"})
+ADMINS: Final = frozenset({"admin"})
 
 
 class CalendarController(Controller):

@@ -347,6 +347,8 @@ class OverdueItem(msgspec.Struct, frozen=True, kw_only=True):
     due_at: datetime
     unit: str
     assignee_id: str | None
+    #: the due time was counted on a provisional calendar year
+    provisional: bool = False
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -127,6 +127,7 @@ class ReminderService:
             rule=str(r["rule"]), due_at=from_db(str(r["due_at"])), unit=str(r["unit"] or ""),
             assignee_id=(str(r["assignee_id"]) if r.get("assignee_id") else
                          CREW_PREFIX + str(r["crew_id"]) if r.get("crew_id") else None),
+            provisional=bool(r.get("provisional")),
         ) for r in [*self.store.open_desk_deadlines(at, "due_at"), *wo_overdue]]
         return sorted(items, key=lambda i: (i.due_at, i.item_kind, i.item_id))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -46,6 +47,8 @@ class StatsRow(msgspec.Struct, frozen=True, kw_only=True):
     achieved: int
     open_overdue: int = 0
     unknown: int = 0
+    #: deadlines among ``total`` counted on a provisional calendar year
+    provisional: int = 0
     rate: float | None
     target: float | None
     meets_target: bool | None
@@ -59,15 +62,18 @@ class StatsReport(msgspec.Struct, frozen=True, kw_only=True):
     group_by: str
     period: str
     rows: list[StatsRow]
+    #: what supervisors must know before reading the figures (a holiday notice awaited)
+    calendar_warnings: list[str] = msgspec.field(default_factory=list)
 
 
 def _row(metric: str, source: str, rule: str, group: str, period: str, total: int,
          decided: int, achieved: int, target: float | None, clause: str,
-         open_overdue: int = 0, unknown: int = 0) -> StatsRow:
+         open_overdue: int = 0, unknown: int = 0, provisional: int = 0) -> StatsRow:
     rate = achieved / decided if decided else None
     return StatsRow(metric=metric, source=source, rule=rule, group=group, period=period,
                     total=total, decided=decided, achieved=achieved,
-                    open_overdue=open_overdue, unknown=unknown, rate=rate, target=target,
+                    open_overdue=open_overdue, unknown=unknown, provisional=provisional,
+                    rate=rate, target=target,
                     meets_target=None if rate is None or target is None else rate >= target,
                     clause=clause)
 
@@ -82,7 +88,7 @@ def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff:
     """Combine the store's tallies into report rows (pure)."""
     target = profile.rule("timeliness_rate")
     rows: list[StatsRow] = []
-    overall: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    overall: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for source in SOURCES:
         for t in tallies.get(source, []):
             rule, grp, per = str(t["rule"]), str(t["grp"]), str(t["period"])
@@ -91,12 +97,13 @@ def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff:
             known = profile.rules.get(rule)
             rows.append(_row("timeliness", source, rule, grp, per, total, decided, on_time,
                              target.limit, known.clause if known else "",
-                             open_overdue=late_open))
+                             open_overdue=late_open, provisional=_int(t.get("provisional"))))
             acc = overall[("" if group_by == "rule" else grp, per)]
             acc[0] += total
             acc[1] += decided
             acc[2] += on_time
             acc[3] += late_open
+            acc[4] += _int(t.get("provisional"))
             if source == "work_order" and rule == "burst_arrival":
                 goal = profile.rule("burst_on_time_arrival")
                 rows.append(_row("burst_on_time_arrival", source, rule, grp, per, total,
@@ -106,9 +113,10 @@ def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff:
                 rows.append(_row("complaint_closed_in_time", source, rule, grp, per, total,
                                  decided, on_time, None, profile.rule(rule).clause,
                                  open_overdue=late_open))
-    for (grp, per), (total, decided, on_time, late_open) in sorted(overall.items()):
+    for (grp, per), (total, decided, on_time, late_open, prov) in sorted(overall.items()):
         rows.append(_row("timeliness", "all", "*", grp, per, total, decided, on_time,
-                         target.limit, target.clause, open_overdue=late_open))
+                         target.limit, target.clause, open_overdue=late_open,
+                         provisional=prov))
     goal = profile.rule("repair_without_shutoff")
     for s in shutoff:
         total, unknown = _int(s["total"]), _int(s["unknown"])
@@ -140,10 +148,13 @@ def to_csv(report: StatsReport) -> str:
 
 
 class StatsService:
-    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile) -> None:
+    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
+                 calendar_warnings: Callable[[], list[str]] | None = None) -> None:
         self.clock = clock
         self.profile = profile
         self.store = TicketStore(db)
+        #: the calendar's horizon warnings, shown with every report (set by the services)
+        self.calendar_warnings = calendar_warnings or list
 
     def report(self, *, since: datetime, until: datetime | None = None, group_by: str = "rule",
                period: str = "all") -> StatsReport:
@@ -158,7 +169,8 @@ class StatsService:
         if since.tzinfo is None or end.tzinfo is None or since >= end:
             raise BadTicketInputError("since must be an aware time before until", field="since")
         tallies = {s: self.store.tallies(s, group_by, period, since, end) for s in SOURCES}
-        return build_report(self.profile, tallies,
-                            self.store.shutoff_counts(group_by, period, since, end),
-                            self.store.visit_counts(group_by, period, since, end),
-                            since=since, until=end, group_by=group_by, period=period)
+        report = build_report(self.profile, tallies,
+                              self.store.shutoff_counts(group_by, period, since, end),
+                              self.store.visit_counts(group_by, period, since, end),
+                              since=since, until=end, group_by=group_by, period=period)
+        return msgspec.structs.replace(report, calendar_warnings=self.calendar_warnings())

@@ -8,6 +8,7 @@ transaction (``sync.changelog.record_change``): the caller wraps each use case i
 from __future__ import annotations
 
 import base64
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -259,7 +260,7 @@ class WorkOrderStore:
                 for r in self.db.execute(sql, params)]
 
     # -- provisional deadlines (recomputed when a holiday notice is imported) ----------
-    def provisional_clocks(self, lo: datetime, hi: datetime) -> list[OpenClock]:
+    def provisional_clocks(self, lo: datetime, hi: datetime) -> builtins.list[OpenClock]:
         """Open work-order clocks counted provisionally that overlap [lo, hi)."""
         rows = self.db.execute(
             "SELECT work_order_id, rule, starts_at, due_at FROM work_order_deadlines "

@@ -136,7 +136,8 @@ def test_complaints_and_work_orders_in_2030_are_stored(
                     json={"result": "已道歉"})
     assert r.status_code == 200, r.text
     visit = [d for d in r.json()["deadlines"] if d["rule"] == "complaint_return_visit"]
-    assert visit and visit[0]["provisional"] is True
+    assert visit
+    assert visit[0]["provisional"] is True
     for kind in WorkOrderType:
         r = client.post(f"{API}/workorders", headers=DISPATCHER, json={
             "type": str(kind), "location": {"type": "Point", "coordinates": [117.0, 36.65]},
@@ -218,3 +219,81 @@ def test_after_the_import_the_year_is_official_in_health(
     assert 2027 in cal["official_years"]
     assert cal["provisional_years"] == []
     assert cal["warnings"] == []
+
+
+UTILITY_PROFILE = """\
+name = "utility"
+title = "A utility whose meter removals count working days"
+[rules.meter_removal]
+limit = 2
+unit = "working_days"
+clause = "test profile: 2 working days"
+title = "Meter removal done"
+"""
+
+
+def pull_all(client: TestClient, token: str, cursor: str | None) -> tuple[list[Any], str]:  # type: ignore[type-arg]
+    rows: list[Any] = []
+    for _ in range(100):
+        page = client.post(f"{API}/sync/pull", json={"cursor": cursor},
+                           headers=bearer(token)).json()
+        rows += page["upserts"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert cursor is not None
+    return rows, cursor
+
+
+def test_a_recomputed_work_order_deadline_reaches_the_crews_tablet(tmp_path: Path) -> None:
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "utility.toml").write_text(UTILITY_PROFILE, encoding="utf-8")
+    clock = SteppingClock(shanghai(2027, 2, 4, 10))  # Thursday before Spring Festival 2027
+    svc = make_services(str(tmp_path / "data"), clock, policy_profile="utility",
+                        policy_dir=str(policy))
+    with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+        r = client.post(f"{API}/workorders", headers=DISPATCHER, json={
+            "type": "meter_removal", "crew_id": "crew-a", "title": "撤表",
+            "location": {"type": "Point", "coordinates": [117.001, 36.651]}})
+        assert r.status_code == 201, r.text
+        wo = r.json()
+        removal = next(d for d in wo["deadlines"] if d["rule"] == "meter_removal")
+        # provisional: 5, 8 Feb statutory, 9, 10 Feb given back -> Thu 11, Fri 12 February
+        assert utc(removal["due_at"]) == shanghai(2027, 2, 12, 10)
+        assert removal["provisional"] is True
+        _rows, cursor = pull_all(client, TOKENS["crew_a"], None)
+        assert client.post(f"{API}/calendar/years", headers=ADMIN,
+                           json=NOTICE_2027).status_code == 201
+        # the notice gives 5-12 February off: Mon 15, Tue 16 February
+        got = client.get(f"{API}/workorders/{wo['id']}", headers=DISPATCHER).json()
+        removal = next(d for d in got["deadlines"] if d["rule"] == "meter_removal")
+        assert utc(removal["due_at"]) == shanghai(2027, 2, 16, 10)
+        assert removal["provisional"] is False
+        assert utc(got["due_at"]) == shanghai(2027, 2, 16, 10)
+        rows, _ = pull_all(client, TOKENS["crew_a"], cursor)
+        synced = [row["data"] for row in rows
+                  if row["entity"] == "work_order" and row["id"] == wo["id"]]
+        assert synced
+        assert utc(str(synced[-1]["due_at"])) == shanghai(2027, 2, 16, 10)
+    svc.close()
+
+
+@pytest.mark.parametrize("start", [shanghai(2027, 3, 1, 10)])
+def test_service_statistics_count_provisional_deadlines_and_carry_the_warning(
+        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+    client, clock, _svc = desk
+    for _ in range(3):
+        assert client.post(f"{API}/tickets", headers=DISPATCHER, json={
+            "channel": "operations_transfer", "category": "hydrant_fault",
+            "title": "x"}).status_code == 201
+    clock.advance(days=1)
+    params = {"since": shanghai(2027, 2, 1).isoformat()}
+    report = client.get(f"{API}/stats/service", headers=SUPERVISOR, params=params).json()
+    accept = [r for r in report["rows"] if r["metric"] == "timeliness"
+              and r["source"] == "ticket" and r["rule"] == "transfer_accept"]
+    assert [r["provisional"] for r in accept] == [3]
+    assert any("2027" in w for w in report["calendar_warnings"])
+    csv_text = client.get(f"{API}/stats/service/csv", headers=SUPERVISOR, params=params).text
+    header = csv_text.lstrip("\ufeff").splitlines()[0].split(",")
+    assert "provisional" in header

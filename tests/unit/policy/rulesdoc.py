@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Final
 
 from server.policy import Direction, PolicyProfile, Rule, load_profile
+from server.policy.calendar import package_years
+from server.policy.statutory import REVISIONS
 from server.tickets.categories import load_categories
 
 ROOT: Final = Path(__file__).resolve().parents[3]
@@ -120,7 +122,27 @@ def render(profiles: dict[str, PolicyProfile] | None = None) -> str:
         family = "12345 hotline" if c.family == "hotline" else "other channels"
         out.append(f"| `{c.key}` | {c.title} | {family} | {c.rule or '(set by operations)'} "
                    f"| {c.sendback} | {c.clause} |")
+    out += calendar_section()
     return "\n".join(out) + "\n"
+
+
+def calendar_section() -> list[str]:
+    """Which holiday years are official as shipped, and the rules of a provisional year."""
+    official = [y.year for y in package_years()]
+    out = ["", "## Holiday calendar", "",
+           f"Official years shipped (chinesecalendar): {official[0]}–{official[-1]}. Any other",
+           "year is **provisional** until its State Council notice is imported",
+           "(`waterops calendar import FILE`, `POST /api/v1/calendar/years`): the statutory",
+           "days below (lunar dates from python-holidays) plus, for each on a weekend, the",
+           "next weekday given back (Article 6). Deadlines on working time that touch a",
+           "provisional year carry `provisional: true` and are recomputed on import; `/health`",
+           "warns 60 days before deadlines can reach one.", "",
+           "| rules in force from | festival | days | first day |", "|---|---|---|---|"]
+    for revision in REVISIONS:
+        for f in revision.festivals:
+            first = {0: "the day itself", -1: "the eve"}.get(f.first_offset, str(f.first_offset))
+            out.append(f"| {revision.since} ({revision.title}) | {f.name} | {f.days} | {first} |")
+    return out
 
 
 def main() -> None:

@@ -142,7 +142,7 @@ def test_years_without_lunar_data_still_count_weekends_and_fixed_holidays(
     assert cal.add_working_days(start, 3) > start
 
 
-def test_importing_a_year_makes_it_official_and_moves_the_days(cal: WorkCalendar) -> None:
+def test_importing_a_year_makes_it_official_and_moves_the_days() -> None:
     fresh = WorkCalendar()
     before = fresh.add_working_days(local(2027, 2, 3, 10), 3)
     from server.policy.years import year_from_notice
