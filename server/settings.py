@@ -6,9 +6,11 @@ Nothing else reads ``os.environ``: tests build their own ``Settings`` and pass t
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -19,12 +21,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = "./data"
     db_file: str = "waterops.db"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     policy_profile: str = "strict"
     policy_dir: str | None = None
     calendar_overrides: str | None = None
     problem_base_url: str = "https://waterops.example/problems"
-    max_body_bytes: int = 2 * 1024 * 1024
+    max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] = 2 * 1024 * 1024
     demo: bool = False
     #: apprise URLs per channel name, e.g. {"sms": "httpsms://...", "wechat": "json://..."}
     channels: dict[str, str] = msgspec.field(default_factory=dict)
@@ -32,9 +34,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     alert_group_url: str | None = None
     hotline: str = "96345"
     utility_name: str = "城市供水"
-    attachment_max_bytes: int = 25 * 1024 * 1024
+    attachment_max_bytes: Annotated[int, msgspec.Meta(gt=0)] = 25 * 1024 * 1024
     #: metres around a crew's work orders whose network is synced to its tablets
-    sync_network_radius_m: float = 500.0
+    sync_network_radius_m: Annotated[float, msgspec.Meta(ge=0)] = 500.0
 
     @property
     def db_path(self) -> Path:
@@ -45,7 +47,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return Path(self.data_dir) / "attachments"
 
 
-_decoder = msgspec.json.Decoder(dict[str, Any])
+#: variables that say where settings come from, not settings themselves
+META_VARIABLES = frozenset({"WATEROPS_CONFIG"})
+_json = msgspec.json.Decoder()
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has a bad value: the service refuses to start.
+
+    Raised at start-up (``waterops serve``, every CLI command), never at request time, so
+    a misspelt ``WATEROPS_*`` variable is noticed before it silently changes nothing.
+    """
+
+    code = "settings-invalid"
+
+
+def _structured(name: str) -> bool:
+    """Fields whose environment value is JSON (a table of channels, a list)."""
+    hint = Settings.__annotations__.get(name, "")
+    return str(hint).startswith(("dict", "list"))
+
+
+def _unknown(names: list[str], known: set[str], prefix: str) -> str:
+    """``WATEROPS_PROT (did you mean WATEROPS_PORT?)``; file keys stay lower case."""
+    spell = str.upper if prefix else str
+    parts = []
+    for name in names:
+        guess = difflib.get_close_matches(name.lower(), sorted(known), n=1)
+        hint = f" (did you mean {prefix}{spell(guess[0])}?)" if guess else ""
+        parts.append(f"{prefix}{spell(name)}{hint}")
+    return ", ".join(parts)
 
 
 def load_settings(
@@ -54,16 +85,44 @@ def load_settings(
     """Build settings from an optional TOML file, then ``WATEROPS_*`` variables, then overrides.
 
     Later sources win. Values from the environment are strings and are converted by
-    msgspec to the field's type, so ``WATEROPS_PORT=8080`` becomes ``port=8080``.
+    msgspec to the field's type, so ``WATEROPS_PORT=8080`` becomes ``port=8080``; tables
+    and lists are JSON. An unknown name (in the file or the environment) or a value of
+    the wrong type or range raises ``SettingsError`` naming the variable.
     """
-    raw: dict[str, Any] = {}
-    if path is not None:
-        raw.update(msgspec.toml.decode(Path(path).read_bytes()))
     fields = set(Settings.__struct_fields__)
+    raw: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    if path is not None:
+        try:
+            from_file = msgspec.toml.decode(Path(path).read_bytes())
+        except (OSError, msgspec.DecodeError) as exc:
+            raise SettingsError(f"settings file {path}: {exc}") from None
+        stray = sorted(k for k in from_file if k not in fields)
+        if stray:
+            raise SettingsError(f"unknown setting(s) in {path}: {_unknown(stray, fields, '')}")
+        raw.update(from_file)
+        where.update({k: f"{k} in {path}" for k in from_file})
+    stray = []
     for key, value in environ.items():
-        if key.startswith(ENV_PREFIX):
-            name = key[len(ENV_PREFIX) :].lower()
-            if name in fields:
-                raw[name] = _decoder.decode(value) if name == "channels" else value
+        if not key.startswith(ENV_PREFIX) or key in META_VARIABLES:
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name not in fields:
+            stray.append(name)
+            continue
+        try:
+            raw[name] = _json.decode(value) if _structured(name) else value
+        except msgspec.DecodeError:
+            raise SettingsError(f"{key}: not valid JSON") from None
+        where[name] = key
+    if stray:
+        raise SettingsError("unknown setting(s): " + _unknown(sorted(stray), fields, ENV_PREFIX))
     raw.update({k: v for k, v in overrides.items() if v is not None})
-    return msgspec.convert(raw, Settings, strict=False)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        found = re.search(r"\$\.(\w+)", text)
+        field = found.group(1) if found else ""
+        source = where.get(field, field or "settings")
+        raise SettingsError(f"{source}: {text.split(' - at ')[0]}") from None
