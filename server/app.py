@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 
 from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import ResponseHeader
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -45,7 +47,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
         middleware=[BearerTokenMiddleware],
         security=[{"bearer": []}],
     )
-    public = Router(path=API_PREFIX + "/public", route_handlers=PUBLIC_HANDLERS)
+    # the public feeds and lookups are read by other sites' pages (simple GETs, no
+    # credentials), so they, and only they, allow any origin
+    public = Router(path=API_PREFIX + "/public", route_handlers=PUBLIC_HANDLERS,
+                    response_headers=[ResponseHeader(name="Access-Control-Allow-Origin",
+                                                     value="*")])
     return Litestar(
         route_handlers=[api, public],
         state=None,
@@ -55,6 +61,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
         exception_handlers={HTTPException: http_exception_handler,
                             Exception: exception_handler},
         request_max_body_size=settings.max_body_bytes,
+        # brotli or gzip, as the client accepts; a sync page shrinks ~8x. Streams that must
+        # reach the client as they are written (server-sent events) set opt no_compression
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True,
+                                             minimum_size=1024, gzip_compress_level=6,
+                                             exclude_opt_key="no_compression"),
         openapi_config=OpenAPIConfig(
             title="waterops",
             version="1",
