@@ -35,12 +35,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hotline: str = "96345"
     utility_name: str = "城市供水"
     attachment_max_bytes: Annotated[int, msgspec.Meta(gt=0)] = 25 * 1024 * 1024
+    #: the address customers and printed QR codes reach the service at (behind the proxy),
+    #: e.g. "https://water.example.cn"; default http://host:port
+    public_base_url: str | None = None
     #: metres around a crew's work orders whose network is synced to its tablets
     sync_network_radius_m: Annotated[float, msgspec.Meta(ge=0)] = 500.0
 
     @property
     def db_path(self) -> Path:
         return Path(self.data_dir) / self.db_file
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def attachments_dir(self) -> Path:

@@ -19,6 +19,7 @@ from server.routes.fieldwork import (
     BurstController,
     FieldworkController,
     NoticeController,
+    PublicNoticeController,
     ReadingRouteController,
 )
 from server.routes.meta import MetaController
@@ -55,4 +56,5 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     MetaController,
     OutageFeedController,
     ComplaintLookupController,
+    PublicNoticeController,
 ]

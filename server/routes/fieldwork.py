@@ -30,6 +30,7 @@ from server.fieldwork.rounds import Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
 from server.routes.deps import principal, services
 from server.workorders.model import WorkOrder
+from server.settings import Settings
 
 FIELD = {"crew_member", "meter_reader"}
 OFFICE = {"dispatcher", "supervisor", "admin"}
@@ -72,8 +73,7 @@ class NoticeController(Controller):
     @get("/{doc_id:str}/escpos", opt={"roles": EVERYONE}, sync_to_thread=False)
     def escpos(self, request: Request[Any, Any, Any], doc_id: FromPath[str],
                columns: FromQuery[int] = 32) -> Response[bytes]:
-        url = str(request.base_url).rstrip("/") + request.url.path.rsplit("/", 1)[0] + \
-            "/verification"
+        url = public_verification_url(services(request).settings, doc_id)
         body = services(request).fieldwork.archive.escpos(principal(request), doc_id, url, columns)
         return Response(body, media_type="application/octet-stream")
 
@@ -159,3 +159,20 @@ class ReadingRouteController(Controller):
     @post("/readings", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
+
+
+def public_verification_url(settings: Settings, doc_id: str) -> str:
+    """Where a printed QR code sends a customer: the public, token-free verification."""
+    return f"{settings.public_url}/api/v1/public/notices/{doc_id}/verification"
+
+
+class PublicNoticeController(Controller):
+    """Anyone holding a printed notice checks it is genuine (no token, no personal data)."""
+
+    path = "/notices"
+    tags = ["public"]
+
+    @get("/{doc_id:str}/verification", sync_to_thread=False)
+    def verify(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Verification:
+        """Seal, signature and chain of one sealed notice: hashes and field names only."""
+        return services(request).fieldwork.archive.verify(doc_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from server.accounts.model import Principal
+from server.app import create_app
 from server.cli import main
 from server.clock import SteppingClock
 from server.fieldwork.archive import SealedNotice
@@ -19,7 +21,7 @@ from server.fieldwork.photos import compose_photo
 from server.fieldwork.service import PhotoIn
 from server.services import Services
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
-from tests.factories import TOKENS, bearer, order_in
+from tests.factories import TOKENS, bearer, make_services, order_in
 from tests.integration.fieldwork.kit import STROKES, file_required_evidence
 
 pytestmark = pytest.mark.integration
@@ -136,7 +138,9 @@ def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient,  # ty
     job = client.get(f"/api/v1/notices/{doc.id}/escpos", headers=CREW_A)
     assert job.status_code == 200
     assert job.content.startswith(b"\x1b@")
-    assert f"/api/v1/notices/{doc.id}/verification".encode() in job.content
+    # the QR sends a customer to the public verification, not a token-protected route
+    assert f"http://127.0.0.1:8000/api/v1/public/notices/{doc.id}/verification".encode() \
+        in job.content
     key = client.get("/api/v1/notices/public-key", headers=other).json()
     assert key["algorithm"] == "Ed25519"
     assert "BEGIN PUBLIC KEY" in key["pem"]
@@ -203,3 +207,20 @@ def test_photo_still_uploading_blocks_verification_not_completion(
     r = client.post(f"/api/v1/workorders/{wo.id}/transitions", json={"to": "verified"},
                     headers=sup)
     assert r.status_code == 200, r.text
+
+
+def test_the_printed_qr_uses_the_public_address_and_works_without_a_token(
+        tmp_path: Path, clock: SteppingClock) -> None:
+    svc = make_services(str(tmp_path), clock, public_base_url="https://water.example.cn/")
+    doc = seal_three(svc)[0]
+    with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+        job = client.get(f"/api/v1/notices/{doc.id}/escpos", headers=CREW_A)
+        url = f"https://water.example.cn/api/v1/public/notices/{doc.id}/verification"
+        assert url.encode() in job.content
+        public = client.get(f"/api/v1/public/notices/{doc.id}/verification")
+        assert public.status_code == 200
+        assert public.json()["intact"] is True
+        assert public.json()["document_id"] == doc.id
+        missing = client.get("/api/v1/public/notices/no-such-notice/verification")
+        assert missing.status_code == 404
+    svc.close()
