@@ -6,12 +6,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from litestar.testing import TestClient
 
 from server.app import create_app
 from server.clock import SteppingClock
 from server.services import Services
 from tests.factories import make_clock, make_services
+
+# No example has a time limit: on a busy 2-core machine a 200 ms deadline fails tests that
+# are right. Durations are measured by bench/, never asserted by tests.
+settings.register_profile("waterops", deadline=None)
+settings.load_profile("waterops")
 
 
 @pytest.fixture

@@ -97,6 +97,9 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
     replaced = services.customers.store.get(customer.id)
     assert replaced is not None
     assert replaced.meter_no == "M20261123"
+    on_tablet = tablet.client.replica.row("customer", customer.id)
+    assert on_tablet is not None
+    assert on_tablet["meter_no"] == "M20261123"
     done = tablet.record(AdvanceStatus(
         work_order_id=wo_id, to="completed"))
     tablet.sync()

@@ -120,9 +120,13 @@ def test_reassignment_moves_the_order_between_crew_scopes(
 
 
 def test_paging_walks_every_order_once(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+    created = []
     for _ in range(7):
         clock.advance(seconds=1)
-        client.post("/api/v1/workorders", json=BURST, headers=DISPATCH)
+        created.append(client.post("/api/v1/workorders", json=BURST, headers=DISPATCH).json()["id"])
+    everything = client.get("/api/v1/workorders?limit=500&type=burst_repair",
+                            headers=DISPATCH).json()
+    assert everything["next_cursor"] is None
     seen: list[str] = []
     url = "/api/v1/workorders?limit=3&type=burst_repair"
     cursor = None
@@ -132,7 +136,9 @@ def test_paging_walks_every_order_once(client: TestClient, clock: SteppingClock)
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == len(set(seen)) >= 7
+    assert len(seen) == len(set(seen))  # no order twice
+    assert set(created) <= set(seen)
+    assert sorted(seen) == sorted(w["id"] for w in everything["items"])  # none left out
 
 
 def test_working_day_deadline_for_a_removal_spans_the_weekend(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.clock import SteppingClock
+from server.errors import NotFoundError
 from server.services import Services
 from server.tickets.categories import check_against, load_categories
 from server.tickets.errors import (
@@ -228,7 +229,7 @@ def test_a_ticket_links_to_the_work_order_it_created(services: Services,
     other = desk.create(DISPATCHER, ticket())
     other = desk.link_work_order(DISPATCHER, other.id, LinkIn(work_order_id=wo.id))
     assert other.work_order_id == wo.id
-    with pytest.raises(Exception, match="no work order"):
+    with pytest.raises(NotFoundError, match="no work order"):
         desk.link_work_order(DISPATCHER, desk.create(DISPATCHER, ticket()).id,
                              LinkIn(work_order_id="nope"))
 
