@@ -2,25 +2,25 @@
 
 Creates the orders through ``WorkOrderService.create`` (deadlines, audit and change log
 included), starts ``waterops serve`` in a subprocess on 127.0.0.1, and measures each
-route with keep-alive httpx clients in a few threads: requests/s and p50/p99 latency.
+route with ``wrk`` (``bench._load``): requests/s and p50/p99 latency, beside the floor of
+a bare Litestar route returning the same bytes, measured in the same run, and the ratio.
 """
 
 from __future__ import annotations
 
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from bench._common import emit, parse_args, percentiles, table
+from bench._common import emit, parse_args, table
+from bench._load import floor_server, free_port, run_wrk, wait_ready
 from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.services import Services
@@ -28,12 +28,6 @@ from server.settings import Settings
 from server.workorders.model import Actor, Point, WorkOrderIn, WorkOrderType
 
 NAME = "workorders"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def build_store(data_dir: Path, n: int) -> tuple[float, list[str]]:
@@ -64,36 +58,14 @@ def build_store(data_dir: Path, n: int) -> tuple[float, list[str]]:
     return elapsed, ids
 
 
-def measure(base: str, token: str, paths: Sequence[str], requests: int,
-            threads: int) -> tuple[float, list[float]]:
-    def worker(count: int) -> list[float]:
-        lat: list[float] = []
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"},
-                          timeout=30) as client:
-            for i in range(count):
-                t0 = time.perf_counter()
-                r = client.get(paths[i % len(paths)])
-                lat.append(time.perf_counter() - t0)
-                r.raise_for_status()
-        return lat
-
-    per = requests // threads
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        results = list(pool.map(worker, [per] * threads))
-    wall = time.perf_counter() - started
-    samples = [x for r in results for x in r]
-    return len(samples) / wall, samples
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(__doc__ or NAME, argv)
     n = 2_000 if args.quick else 100_000
-    requests = 200 if args.quick else 2_000
+    seconds = 2.0 if args.quick else 10.0
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         build_s, ids = build_store(data_dir, n)
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
              "--port", str(port)],
@@ -101,12 +73,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/api/v1/public/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_ready(base + "/api/v1/public/health", proc)
             rng = random.Random(1)
             routes = {
                 "list_first_page": ["/api/v1/workorders?limit=50"],
@@ -118,18 +85,32 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "crew_own_orders": ["/api/v1/workorders?limit=50"],
             }
             rows = [("work orders created", f"{n}"),
-                    ("create rate", f"{n / build_s:,.0f} orders/s")]
+                    ("create rate", f"{n / build_s:,.0f} orders/s"),
+                    ("load generator", "wrk, 2 threads, 16 connections; floor: bare Litestar "
+                                       "route with the same bytes")]
             emit(NAME, "create_orders_per_s", n / build_s, "1/s", n)
             for route, paths in routes.items():
                 token = "wo_demo_crew_b" if route == "crew_own_orders" else "wo_demo_dispatcher"
-                measure(base, token, paths, 40, 2)  # warm-up
-                rps, samples = measure(base, token, paths, requests, 4)
-                pct = percentiles(samples)
-                rows.append((route, f"{rps:8.0f} req/s  p50 {pct[50] * 1000:6.2f} ms  "
-                                    f"p99 {pct[99] * 1000:6.2f} ms"))
-                emit(NAME, f"{route}_req_per_s", rps, "1/s", n)
-                emit(NAME, f"{route}_p50_ms", pct[50] * 1000, "ms", n)
-                emit(NAME, f"{route}_p99_ms", pct[99] * 1000, "ms", n)
+                headers = {"Authorization": f"Bearer {token}"}
+                sample = httpx.get(base + paths[0], headers=headers, timeout=30)
+                sample.raise_for_status()
+                run_wrk(base, paths, headers, seconds=1)  # warm-up
+                ours = run_wrk(base, paths, headers, seconds=seconds)
+                with floor_server(sample.content, "application/json") as floor_base:
+                    run_wrk(floor_base, paths, {}, seconds=1)
+                    floor = run_wrk(floor_base, paths, {}, seconds=seconds)
+                ratio = floor.rps / ours.rps if ours.rps else float("inf")
+                rows.append((route, f"{ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  "
+                                    f"p99 {ours.p99_ms:6.2f} ms   floor {floor.rps:8.0f} req/s "
+                                    f"p99 {floor.p99_ms:6.2f} ms   x{ratio:.2f}"
+                                    + (f"  ({ours.errors} errors)" if ours.errors else "")))
+                emit(NAME, f"{route}_req_per_s", ours.rps, "1/s", n)
+                emit(NAME, f"{route}_p50_ms", ours.p50_ms, "ms", n)
+                emit(NAME, f"{route}_p99_ms", ours.p99_ms, "ms", n)
+                emit(NAME, f"{route}_floor_req_per_s", floor.rps, "1/s", n)
+                emit(NAME, f"{route}_floor_p99_ms", floor.p99_ms, "ms", n)
+                emit(NAME, f"{route}_vs_floor", ratio, "x", n)
+                emit(NAME, f"{route}_errors", ours.errors, "count", max(ours.requests, 1))
             table(f"work-order routes over HTTP, {n} orders", rows)
         finally:
             proc.terminate()

@@ -1,0 +1,36 @@
+"""The floor of an HTTP figure: a bare Litestar route returning fixed bytes.
+
+Run by ``bench._load.floor_server`` as ``python -m bench._floor --port P --body FILE``.
+It uses the same framework and the same uvicorn settings as ``waterops serve`` (no
+access log), so what separates the two figures is the project's own work per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+from litestar import Litestar, Response, get
+
+
+def make_app(body: bytes, content_type: str) -> Litestar:
+    @get(["/", "/{path:path}"], sync_to_thread=False)
+    def answer() -> Response[bytes]:
+        return Response(body, media_type=content_type)
+
+    return Litestar(route_handlers=[answer], openapi_config=None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--body", required=True)
+    parser.add_argument("--content-type", default="application/json")
+    args = parser.parse_args()
+    app = make_app(Path(args.body).read_bytes(), args.content_type)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
