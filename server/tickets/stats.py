@@ -33,6 +33,8 @@ from server.tickets.errors import BadTicketInputError
 from server.tickets.store import PERIODS, TICKET_GROUPS, Row, TicketStore
 
 SOURCES: Final = ("ticket", "complaint", "work_order")
+#: return visits have no time limit in the standards; their satisfaction is JN 12's
+VISIT_CLAUSE: Final = "JN 12 (投诉回访：满意结案，不满意升级督办)"
 GROUPS: Final = tuple(TICKET_GROUPS)
 
 
@@ -125,9 +127,9 @@ def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff:
                          _int(s["without_shutoff"]), goal.limit, goal.clause, unknown=unknown))
     for v in visits:
         total = _int(v["total"])
-        rows.append(_row("return_visit_satisfaction", "complaint", "complaint_return_visit",
+        rows.append(_row("return_visit_satisfaction", "complaint", "return_visit",
                          str(v["grp"]), str(v["period"]), total, total, _int(v["satisfied"]),
-                         None, profile.rule("complaint_return_visit").clause))
+                         None, VISIT_CLAUSE))
     return StatsReport(profile=profile.name, since=since, until=until, group_by=group_by,
                        period=period, rows=rows)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -129,7 +129,8 @@ def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
     assert c.status is ComplaintStatus.ESCALATED
     assert c.round == 2
     round2 = [d for d in c.deadlines if d.round == 2]
-    assert [(d.rule, d.due_at) for d in round2] == [("complaint_close",
+    # Tuesday's visit: 2 working days end on Thursday (JN 15)
+    assert [(d.rule, d.due_at) for d in round2] == [("visit_complaint_handling",
                                                      clock() + timedelta(days=2))]
     escalations = services.tickets.reminders.list(recipient_id="sup-li",
                                                   level=ReminderLevel.ESCALATE)
@@ -138,6 +139,30 @@ def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
     c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=True))
     assert c.status is ComplaintStatus.CLOSED
     assert [(v.round, v.satisfied) for v in c.visits] == [(1, False), (2, True)]
+
+
+def test_jn_15_what_a_return_visit_raises_is_handled_in_2_working_days(
+        services: Services, clock: SteppingClock) -> None:
+    """JN 15: "回访及满意度调查过程中客户提出的建议及投诉，应在2个工作日内处理" — the 2 working
+    days count from the visit in which the customer complained, not to the visit itself:
+    resolving starts no return-visit clock, and a Friday complaint is due on Tuesday."""
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.SERVICE,
+                                      content="营业厅排队久", phone="13900001234",
+                                      target_unit="营业所"))
+    desk.contact(DESK, c.id, NoteIn())
+    c = desk.resolve(DESK, c.id, ResolveIn(result="已增开窗口"))
+    assert {d.rule for d in c.deadlines} == {"complaint_contact", "complaint_close"}
+    # Friday 27 Nov 2026, 15:00 in Shanghai
+    clock.set(datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
+    c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=False, note="还是慢"))
+    handling = next(d for d in c.deadlines if d.round == 2)
+    assert handling.rule == "visit_complaint_handling"
+    assert handling.due_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 15:00
+    assert "JN 15" in handling.clause
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    c = desk.resolve(DESK, c.id, ResolveIn(result="预约制上线"))
+    assert next(d for d in c.deadlines if d.round == 2).met_at == clock()
 
 
 def test_public_lookup_shows_status_and_times_only(services: Services) -> None:
