@@ -5,8 +5,10 @@ Metrics (each row names its rule, target and clause):
 - ``timeliness``: share of decided deadlines met in time, per source and rule, and
   overall (rule ``*``); target ``timeliness_rate`` (ZJ: >= 97 %).
 - ``burst_on_time_arrival``: burst crews on site in time; target 100 % (JN 8.2).
-- ``repair_without_shutoff``: finished burst repairs that kept the water on; >= 90 %
-  (JN 8.2). Repairs whose crew did not record ``water_shut_off`` are left out and counted.
+- ``repair_without_shutoff``: finished repairs that kept the water on; >= 90 %
+  (JN 10.3.4), pipe-network leaks excepted ("供水管网漏水除外"): repairs whose
+  ``fields.repair_of`` is ``pipe_network_leak`` are outside the rate, repairs that do not
+  say what they repaired are left out of it and counted as ``unknown``.
 - ``complaint_closed_in_time``: complaint rounds handled within 2 days (JN 12).
 - ``return_visit_satisfaction``: return visits that found the customer satisfied.
 

@@ -72,7 +72,7 @@ BASE: Final[dict[str, tuple[float, str | None, str]]] = {
     "handling_unit_reply": (5, "working_days", "JM §6"),
     "timeliness_rate": (0.97, None, "ZJ"),
     "burst_on_time_arrival": (1.0, None, "JN 8.2"),
-    "repair_without_shutoff": (0.9, None, "JN 8.2"),
+    "repair_without_shutoff": (0.9, None, "JN 10.3.4"),
 }
 #: where a utility's own standard differs from the digest
 OVERRIDES: Final[dict[str, dict[str, tuple[float, str | None, str]]]] = {
