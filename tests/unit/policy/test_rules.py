@@ -397,3 +397,13 @@ def test_lc_19_4_customer_caused_two_hours_go_to_the_operations_department() -> 
     rule = PROFILE["liaocheng"].rule("customer_caused_outage_notice")
     assert "运营管理部" in rule.clause
     assert "operations" in rule.title
+
+
+def test_jn_6_3_and_lc_19_4_reach_the_outage_desk_from_the_profile() -> None:
+    from server.outage_rules import notice_rules
+
+    rules = notice_rules(PROFILE["jinan"])
+    assert rules.pressure_reduction_lead == timedelta(hours=48)
+    assert rules.pressure_reduction_clause.startswith("JN 6.3")
+    assert rules.customer_caused_lead == timedelta(hours=2)
+    assert rules.customer_caused_clause.startswith("LC §19(四)")
