@@ -46,7 +46,8 @@ class TicketDesk:
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
                  calendar: WorkCalendar, sender: AlertSender,
                  workorders: WorkOrderService | None = None) -> None:
-        self.watch = QualityWatch(TicketStore(db), profile.thresholds, sender)
+        self.watch = QualityWatch(TicketStore(db), profile.thresholds, sender,
+                                  configured=not isinstance(sender, UnconfiguredAlertSender))
         self.tickets = TicketService(db, clock, profile, calendar, workorders)
         self.reminders = ReminderService(db, clock, profile, calendar, self.watch)
         self.complaints = ComplaintService(db, clock, profile, calendar, self.watch,

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from server.audit import AuditStore
 from server.clock import Clock, to_local
 from server.policy import PolicyProfile, WorkCalendar, time_rule
-from server.tickets.clusters import QualityWatch
+from server.tickets.clusters import QualityWatch, area_key
 from server.tickets.errors import (
     BadTicketInputError,
     ComplaintNotFoundError,
@@ -179,6 +179,7 @@ class ComplaintService:
                 "channel": str(data.channel), "kind": str(data.kind), "content": data.content,
                 "target_unit": data.target_unit, "target_person": data.target_person,
                 "customer_id": data.customer_id, "compound": data.compound,
+                "compound_key": area_key(data.compound),
                 "address": data.address, "lon": data.lon, "lat": data.lat,
                 "phone": data.phone.strip(), "phone_last4": tail,
                 "status": str(ComplaintStatus.RECEIVED), "round": 1,
@@ -188,7 +189,7 @@ class ComplaintService:
             }
             self.store.insert_complaint(row, [self._clock_row(cid, 1, CONTACT, received),
                                               self._clock_row(cid, 1, CLOSE, received)])
-            alert_id = self.watch.observe(row) if data.kind.is_water_quality else None
+            alert_id = self.watch.observe(row, now) if data.kind.is_water_quality else None
             self._audit(cid, "create", actor, now, {"kind": str(data.kind),
                                                     "alert_id": alert_id})
         if alert_id is not None:

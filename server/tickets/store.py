@@ -252,10 +252,11 @@ class TicketStore:
     # -- water-quality clusters and alerts ---------------------------------------------
     def quality_candidates(self, kind: str, since: datetime, until: datetime,
                            bbox: tuple[float, float, float, float] | None,
-                           compound: str) -> list[Row]:
+                           compound_key: str) -> list[Row]:
         """Unclustered complaints of ``kind`` received in [since, until], in the same
-        compound or (when located) inside ``bbox`` (min lon, min lat, max lon, max lat)."""
-        area = ["(compound != '' AND compound = :compound)"]
+        compound (by its normalised ``compound_key``) or (when located) inside ``bbox``
+        (min lon, min lat, max lon, max lat)."""
+        area = ["(compound_key != '' AND compound_key = :compound)"]
         if bbox is not None:
             area.append("(lon BETWEEN :x0 AND :x1 AND lat BETWEEN :y0 AND :y1)")
         x0, y0, x1, y1 = bbox or (0.0, 0.0, 0.0, 0.0)
@@ -263,7 +264,7 @@ class TicketStore:
             "SELECT id, compound, lon, lat, received_at FROM complaints "
             "WHERE kind = :kind AND cluster_id IS NULL AND received_at >= :since "
             f"AND received_at <= :until AND ({' OR '.join(area)}) ORDER BY received_at, id",
-            {"kind": kind, "since": to_db(since), "until": to_db(until), "compound": compound,
+            {"kind": kind, "since": to_db(since), "until": to_db(until), "compound": compound_key,
              "x0": x0, "x1": x1, "y0": y0, "y1": y1},
         ))
 
@@ -281,8 +282,8 @@ class TicketStore:
         self.db.execute("UPDATE complaints SET cluster_id = ? WHERE id = ?",
                         [cluster_id, complaint_id])
         self.db.execute(
-            "UPDATE quality_clusters SET count = count + 1, last_at = MAX(last_at, ?) "
-            "WHERE id = ?", [to_db(at), cluster_id])
+            "UPDATE quality_clusters SET count = count + 1, last_at = MAX(last_at, ?), "
+            "first_at = MIN(first_at, ?) WHERE id = ?", [to_db(at), to_db(at), cluster_id])
 
     def clusters(self, limit: int) -> list[Row]:
         return list(self.db.query(
