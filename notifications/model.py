@@ -25,6 +25,8 @@ OPERATIONS: Final = "operations"
 #: the channel staff reminders and escalations go through, addressed to a user's phone
 #: (``Settings.channels["staff"]``, e.g. an SMS gateway or a WeCom app with {address})
 STAFF: Final = "staff"
+#: the standard SMS channel's name (staff reminders fall back to it)
+SMS_CHANNEL: Final = "sms"
 
 
 class OutageKind(StrEnum):

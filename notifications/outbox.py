@@ -97,10 +97,10 @@ def enqueue_operations(store: NotificationStore, notice: Notice, dedupe_key: str
 
 def enqueue_staff_message(store: NotificationStore, notice: Notice,
                           recipients: Sequence[tuple[str, str | None]], dedupe_key: str,
-                          not_before: datetime) -> bool:
+                          not_before: datetime, channel: str = STAFF) -> bool:
     """Queue a message to members of staff (a deadline reminder or escalation): one row
-    per (user id, phone) on the staff channel. ``notice.outage_id`` is empty: it concerns
-    no outage. Idempotent on ``dedupe_key``, like every notice."""
+    per (user id, phone) on ``channel`` (the staff channel by default). ``notice.outage_id``
+    is empty: it concerns no outage. Idempotent on ``dedupe_key``, like every notice."""
     return store.insert_notice(notice, dedupe_key,
-                               [(user, STAFF, phone) for user, phone in recipients],
+                               [(user, channel, phone) for user, phone in recipients],
                                not_before)
