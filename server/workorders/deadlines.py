@@ -67,8 +67,9 @@ def rule_keys(profile: PolicyProfile, wo_type: str, pipe_diameter_mm: int | None
     return keys
 
 
-def _deadline(profile: PolicyProfile, calendar: WorkCalendar, key: str,
+def deadline_of(profile: PolicyProfile, calendar: WorkCalendar, key: str,
               start: datetime) -> Deadline:
+    """The deadline of rule ``key`` started at ``start``."""
     rule = profile.rule(key)
     due = deadline_for(start, rule, calendar)
     return Deadline(rule=key, title=rule.title, clause=rule.clause, starts_at=start,
@@ -85,7 +86,7 @@ def compute_deadlines(
 ) -> list[Deadline]:
     """The deadlines that start at the report (server time), one per applicable rule;
     rules that start at a later event get theirs from ``started_deadlines``."""
-    return [_deadline(profile, calendar, key, reported_at)
+    return [deadline_of(profile, calendar, key, reported_at)
             for key in rule_keys(profile, wo_type, pipe_diameter_mm, fields)
             if profile.rule(key).starts_on in AT_REPORT]
 
@@ -101,7 +102,7 @@ def started_deadlines(
 ) -> list[Deadline]:
     """The deadlines whose start event a move to ``new_status`` at ``at`` is (LC §24:
     restoration from the start of repair work)."""
-    return [_deadline(profile, calendar, key, at)
+    return [deadline_of(profile, calendar, key, at)
             for key in rule_keys(profile, wo_type, pipe_diameter_mm, fields)
             if STARTED_BY.get(profile.rule(key).starts_on) is new_status]
 

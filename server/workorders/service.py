@@ -30,6 +30,7 @@ from server.policy import OpenClock, PolicyProfile, WorkCalendar
 from server.workorders.deadlines import (
     INSPECTION_RULE,
     compute_deadlines,
+    deadline_of,
     met_rules,
     started_deadlines,
 )
@@ -188,6 +189,17 @@ class WorkOrderService:
             if wo.crew_id:
                 self._publish(wo, now)
         return self.get_unchecked(wo_id)
+
+    def start_clock(self, wo_id: str, key: str, at: datetime) -> None:
+        """Start rule ``key`` on an order when the event it counts from happens in a field
+        flow (LC §31: the first estimated reading of a route); a clock already started
+        keeps its start. Call inside the flow's transaction."""
+        if key in self.profile.rules:
+            self.store.add_deadlines(wo_id, [deadline_of(self.profile, self.calendar, key, at)])
+
+    def meet_clock(self, wo_id: str, key: str, at: datetime) -> None:
+        """Record rule ``key`` met on an order (inside the flow's transaction)."""
+        self.store.meet_deadlines(wo_id, [key], at)
 
     def inspection_on_site(self, principal: Principal, wo_id: str) -> WorkOrder:
         """The inspection team reached a third party's damage (LC §30: within 1 h of the

@@ -162,3 +162,45 @@ def test_lc_31_a_reading_route_that_misses_its_month_is_overdue(
     clock.set(month_end + timedelta(minutes=1))
     overdue = [i for i in services.tickets.reminders.overdue() if i.item_id == route.id]
     assert [i.rule for i in overdue] == ["meter_reading_monthly"]
+
+
+def test_lc_31_an_estimated_reading_is_explained_to_the_customer_within_the_month(
+        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+    """LC §31 "需估算水量的，应留存无法查抄证据，抄表周期内向用水人进行说明": the first estimate
+    on a route (24 Nov 2026) starts a clock due at the end of that month (1 Dec 00:00
+    Shanghai); the office records the explanation, which meets it; a route without an
+    estimate has nothing to explain (409 problem)."""
+    route = services.workorders.create(DISPATCHER, WorkOrderIn(
+        type=WorkOrderType.METER_READING_ROUTE, location=order_in().location,
+        crew_id="readers", title="11 月抄表"))
+    customer = services.customers.store.get("cust-00013")
+    assert customer is not None
+    office = bearer(TOKENS["dispatcher"])
+    assert client.put(f"/api/v1/reading-routes/{route.id}/stops",
+                      json={"customer_ids": ["cust-00013"]}, headers=office).status_code == 200
+    clock.advance(days=1)
+    r = client.post("/api/v1/reading-routes/readings", headers=bearer(TOKENS["reader"]), json={
+        "work_order_id": route.id, "customer_id": "cust-00013",
+        "meter_no": customer.meter_no or "", "value": 112.0, "estimated": True,
+        "reason": "表井被水淹", "photo_sha256": "ab" * 32})
+    assert r.status_code == 200, r.text
+    wo = services.workorders.get_unchecked(route.id)
+    month_end = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    assert _due(wo, "estimated_reading_explained") == month_end
+    answer = client.post(f"/api/v1/reading-routes/{route.id}/estimates-explained",
+                         json={"note": "已电话告知用户估抄原因"}, headers=office)
+    assert answer.status_code == 200, answer.text
+    met = next(d for d in answer.json()["deadlines"]
+               if d["rule"] == "estimated_reading_explained")
+    assert met["met_at"] is not None
+    assert met["overdue"] is False
+    plain = services.workorders.create(DISPATCHER, WorkOrderIn(
+        type=WorkOrderType.METER_READING_ROUTE, location=order_in().location,
+        crew_id="readers", title="无估抄"))
+    refused = client.post(f"/api/v1/reading-routes/{plain.id}/estimates-explained",
+                          json={"note": "x"}, headers=office)
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/no-estimate-to-explain")
+    empty = client.post(f"/api/v1/reading-routes/{route.id}/estimates-explained",
+                        json={"note": ""}, headers=office)
+    assert empty.status_code == 400
