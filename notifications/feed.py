@@ -21,7 +21,8 @@ from notifications.templates import describe_area, format_local
 PUBLIC_STATES: Final = frozenset({OutageState.ANNOUNCED, OutageState.STARTED,
                                   OutageState.DELAYED, OutageState.RESTORED,
                                   OutageState.CANCELLED})
-KIND_ZH: Final = {"planned": "计划停水", "emergency": "应急停水", "customer_caused": "用户原因停水"}
+KIND_ZH: Final = {"planned": "计划停水", "pressure_reduction": "计划降压",
+                  "emergency": "应急停水", "customer_caused": "用户原因停水"}
 STATE_ZH: Final = {"announced": "已公告", "started": "停水中", "delayed": "延迟恢复",
                    "restored": "已恢复", "cancelled": "已取消"}
 

@@ -18,10 +18,21 @@ ALERT_GROUP: Final = "@alert-group"
 DOOR: Final = "door"
 #: the channel name internal alerts go through (Settings.alert_group_url)
 ALERT: Final = "alert"
+#: the pseudo-recipient and channel of the operations department (运营管理部, LC §19(四)):
+#: ``Settings.channels["operations"]``; unconfigured, its rows fail visibly
+OPERATIONS_DESK: Final = "@operations"
+OPERATIONS: Final = "operations"
+#: the channel staff reminders and escalations go through, addressed to a user's phone
+#: (``Settings.channels["staff"]``, e.g. an SMS gateway or a WeCom app with {address})
+STAFF: Final = "staff"
+#: the standard SMS channel's name (staff reminders fall back to it)
+SMS_CHANNEL: Final = "sms"
 
 
 class OutageKind(StrEnum):
-    PLANNED = "planned"  # 计划停水/降压
+    PLANNED = "planned"  # 计划停水
+    #: 计划降压 (JN 6.3: 48 h notice, like a large or long outage)
+    PRESSURE_REDUCTION = "pressure_reduction"
     EMERGENCY = "emergency"  # 应急停水
     CUSTOMER_CAUSED = "customer_caused"  # 用户原因停水 (arrears, requested suspension)
 
@@ -42,6 +53,10 @@ class NoticeKind(StrEnum):
     RESTORATION = "restoration"
     CANCELLATION = "cancellation"
     ALERT = "alert"
+    #: to the operations department, not to customers (LC §19(四))
+    OPERATIONS = "operations"
+    #: a deadline reminder or escalation to a member of staff
+    REMINDER = "reminder"
 
 
 class DeliveryStatus(StrEnum):
@@ -76,8 +91,12 @@ class NoticeRules(msgspec.Struct, frozen=True, kw_only=True):
     large_clause: str = "JN 10.3.1, JN 6.3"
     large_outage_customers: int = 1000
     long_outage: timedelta = timedelta(hours=12)
+    pressure_reduction_lead: timedelta = timedelta(hours=48)
+    pressure_reduction_clause: str = "JN 6.3"
+    #: LC §19(四): the operations department is told this long before a customer-caused
+    #: outage; customers get the posted notice (停水公告张贴), with no lead time of its own
     customer_caused_lead: timedelta = timedelta(hours=2)
-    customer_caused_clause: str = "LC §19"
+    customer_caused_clause: str = "LC §19(四)"
     emergency_within: timedelta = timedelta(minutes=60)
     emergency_clause: str = "ZJ"
     delay_notice_ahead: timedelta = timedelta(minutes=30)

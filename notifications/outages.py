@@ -46,11 +46,12 @@ from notifications.model import (
     TaskStatus,
     TickResult,
 )
-from notifications.outbox import enqueue_alert, enqueue_notice
+from notifications.outbox import enqueue_alert, enqueue_notice, enqueue_operations
 from notifications.rules import (
     delay_notice_due,
     lead_shortfall,
     needs_temporary_supply,
+    operations_lead,
     quiet_release,
     required_lead,
 )
@@ -140,10 +141,12 @@ class OutageService:
     def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn) -> Outage:
         """Queue the announcement (or the emergency notice) for every affected customer.
 
-        A planned or customer-caused outage whose notice cannot reach customers by its
-        required lead time is refused (``lead-time-too-short``) unless a supervisor
+        A planned outage (or pressure reduction) whose notice cannot reach customers by
+        its required lead time is refused (``lead-time-too-short``) unless a supervisor
         overrides with a reason; the overridden notice is then sent at once, ignoring
-        quiet hours, to give customers as much time as is left.
+        quiet hours, to give customers as much time as is left. A customer-caused outage
+        owes its lead time to the operations department instead (LC §19(四)): that
+        internal notice is queued too, and its lead is what may be too short.
         """
         outage = self.get(outage_id)
         now = self.clock()
@@ -154,16 +157,29 @@ class OutageService:
                             outage.expected_restoration_at, self.rules)
         earliest = quiet_release(now, self.rules)
         missing = lead_shortfall(outage.start_at, earliest, req)
+        binding = req
+        ops = operations_lead(outage.kind, self.rules)
+        if ops is not None and lead_shortfall(outage.start_at, now, ops) > missing:
+            # an internal notice: quiet hours do not hold it back
+            missing, binding = lead_shortfall(outage.start_at, now, ops), ops
         override = None
         if missing > timedelta(0):
-            override = self._check_override(role, data, outage, req.lead, outage.start_at - now,
-                                            req.clause)
+            override = self._check_override(role, data, outage, binding.lead,
+                                            outage.start_at - now, binding.clause)
         notice = self._notice(outage, NoticeKind.ANNOUNCEMENT, actor, now,
                               urgent=override is not None,
                               notify_by=outage.start_at - req.lead, reference_at=outage.start_at,
                               required_lead=req.lead)
         enqueue_notice(self.store, notice, self.store.recipients(outage.id), self.channels,
                        f"{outage.id}:announcement", now)
+        if ops is not None:
+            told = self._notice(outage, NoticeKind.OPERATIONS, actor, now, urgent=True,
+                                notify_by=outage.start_at - ops.lead,
+                                reference_at=outage.start_at, required_lead=ops.lead)
+            enqueue_operations(self.store, told, f"{outage.id}:operations", now)
+            self.store.add_event(outage.id, now, actor, "operations-told", {
+                "notice_id": told.id, "required_lead_h": ops.lead.total_seconds() / 3600,
+                "clause": ops.clause})
         updated = self.store.update_outage(msgspec.structs.replace(
             outage, state=OutageState.ANNOUNCED, announced_at=now,
             required_lead_s=req.lead.total_seconds(), lead_clause=req.clause,

@@ -14,7 +14,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
 
-from notifications.model import ALERT, ALERT_GROUP, DOOR, Notice, Recipient
+from notifications.model import (
+    ALERT,
+    ALERT_GROUP,
+    DOOR,
+    OPERATIONS,
+    OPERATIONS_DESK,
+    STAFF,
+    Notice,
+    Recipient,
+)
 from notifications.store import NotificationStore
 
 #: the recipient field holding each channel's address; other channels use the phone
@@ -34,7 +43,8 @@ def channel_chain(recipient: Recipient, configured: Collection[str]) -> list[str
     """The channels to try for ``recipient``, in order, always ending with the door."""
     chain: list[str] = []
     for name in [*recipient.channels, *STANDARD_ORDER]:
-        if (name in configured and name not in chain and name not in (DOOR, ALERT)
+        if (name in configured and name not in chain
+                and name not in (DOOR, ALERT, OPERATIONS, STAFF)
                 and address_for(recipient, name) is not None):
             chain.append(name)
     chain.append(DOOR)
@@ -76,3 +86,21 @@ def enqueue_alert(store: NotificationStore, notice: Notice, dedupe_key: str,
                   not_before: datetime) -> bool:
     """Queue an internal alert to the level-1 alert group (one row on the alert channel)."""
     return store.insert_notice(notice, dedupe_key, [(ALERT_GROUP, ALERT, None)], not_before)
+
+
+def enqueue_operations(store: NotificationStore, notice: Notice, dedupe_key: str,
+                       not_before: datetime) -> bool:
+    """Queue a notice to the operations department (LC §19(四)): one row on its channel."""
+    return store.insert_notice(notice, dedupe_key, [(OPERATIONS_DESK, OPERATIONS, None)],
+                               not_before)
+
+
+def enqueue_staff_message(store: NotificationStore, notice: Notice,
+                          recipients: Sequence[tuple[str, str | None]], dedupe_key: str,
+                          not_before: datetime, channel: str = STAFF) -> bool:
+    """Queue a message to members of staff (a deadline reminder or escalation): one row
+    per (user id, phone) on ``channel`` (the staff channel by default). ``notice.outage_id``
+    is empty: it concerns no outage. Idempotent on ``dedupe_key``, like every notice."""
+    return store.insert_notice(notice, dedupe_key,
+                               [(user, channel, phone) for user, phone in recipients],
+                               not_before)

@@ -21,19 +21,28 @@ class LeadRequirement(msgspec.Struct, frozen=True, kw_only=True):
     clause: str
     #: why the larger rule applies ("large", "long"), empty for the normal rule
     because: list[str] = msgspec.field(default_factory=list)
+    #: who must have the notice that early: "customers" or "operations" (LC §19(四))
+    audience: str = "customers"
 
 
 def required_lead(kind: OutageKind, customers: int, start_at: datetime,
                   expected_restoration_at: datetime, rules: NoticeRules) -> LeadRequirement:
-    """The lead time a notice needs: 24 h, or 48 h when large or long (JN 10.3.1).
+    """The lead time the customers' notice needs: 24 h, or 48 h when large or long (JN
+    10.3.1) and for a planned pressure reduction (JN 6.3).
 
-    Emergencies have no lead (notify at once); customer-caused outages need the short
-    customer-caused lead (LC §19).
+    Emergencies have no lead (notify at once). A customer-caused outage (arrears,
+    requested suspension) has none towards customers either: they get the posted notice;
+    its 2 h are the operations department's (``operations_lead``, LC §19(四)).
     """
     if kind is OutageKind.EMERGENCY:
         return LeadRequirement(lead=timedelta(0), clause=rules.emergency_clause)
     if kind is OutageKind.CUSTOMER_CAUSED:
-        return LeadRequirement(lead=rules.customer_caused_lead, clause=rules.customer_caused_clause)
+        return LeadRequirement(lead=timedelta(0),
+                               clause=f"{rules.customer_caused_clause} (停水公告张贴)")
+    if kind is OutageKind.PRESSURE_REDUCTION:
+        return LeadRequirement(lead=max(rules.pressure_reduction_lead, rules.planned_lead),
+                               clause=rules.pressure_reduction_clause,
+                               because=["pressure_reduction"])
     because = []
     if customers >= rules.large_outage_customers:
         because.append("large")
@@ -42,6 +51,15 @@ def required_lead(kind: OutageKind, customers: int, start_at: datetime,
     if because:
         return LeadRequirement(lead=rules.large_lead, clause=rules.large_clause, because=because)
     return LeadRequirement(lead=rules.planned_lead, clause=rules.planned_clause)
+
+
+def operations_lead(kind: OutageKind, rules: NoticeRules) -> LeadRequirement | None:
+    """How long before the outage the operations department must be told (LC §19(四):
+    "实施停水前2小时内通知运营管理部" for a customer-caused outage), None when not at all."""
+    if kind is OutageKind.CUSTOMER_CAUSED:
+        return LeadRequirement(lead=rules.customer_caused_lead,
+                               clause=rules.customer_caused_clause, audience="operations")
+    return None
 
 
 def in_quiet_hours(now: datetime, rules: NoticeRules) -> bool:

@@ -222,7 +222,7 @@ class NotificationStore:
                 "sms_segments, created_at, created_by, notify_by, reference_at, "
                 "required_lead_s, recipients, dedupe_key) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (notice.id, notice.outage_id, notice.kind, int(notice.urgent), notice.title,
+                (notice.id, notice.outage_id or None, notice.kind, int(notice.urgent), notice.title,
                  notice.body, notice.sms_segments, to_db(notice.created_at), notice.created_by,
                  _opt(notice.notify_by), _opt(notice.reference_at), notice.required_lead_s,
                  len(rows), dedupe_key))
@@ -246,7 +246,8 @@ class NotificationStore:
 
     @staticmethod
     def _notice(r: Row) -> Notice:
-        return Notice(id=r[0], outage_id=r[1], kind=NoticeKind(r[2]), urgent=bool(r[3]),
+        # a staff message concerns no outage: NULL in the store, "" on the wire
+        return Notice(id=r[0], outage_id=r[1] or "", kind=NoticeKind(r[2]), urgent=bool(r[3]),
                       title=r[4], body=r[5], sms_segments=r[6], created_at=from_db(r[7]),
                       created_by=r[8], notify_by=_from(r[9]), reference_at=_from(r[10]),
                       required_lead_s=r[11], recipients=r[12])

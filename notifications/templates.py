@@ -89,10 +89,18 @@ def render(kind: NoticeKind, outage: Outage, texts: NoticeTexts, *,
     start = format_local(outage.start_at, timezone)
     end = format_local(outage.expected_restoration_at, timezone)
     tail = f"咨询电话{texts.hotline}。"
+    if kind is NoticeKind.ANNOUNCEMENT and outage.kind is OutageKind.PRESSURE_REDUCTION:
+        return ("降压供水通知", f"{sig}降压供水通知：因{outage.cause}，{area}将于{start}至{end}"
+                f"降低水压供水，高层用户可能水压不足，请提前储水。{tail}")
     if kind is NoticeKind.ANNOUNCEMENT:
         what = "停水" if outage.kind is OutageKind.PLANNED else "暂停供水"
         return ("停水通知", f"{sig}停水通知：因{outage.cause}，{area}将于{start}至{end}{what}，"
                 f"请提前储水。{tail}")
+    if kind is NoticeKind.OPERATIONS:
+        return (f"用户原因停水报备 {outage.title or outage.id}",
+                f"运营管理部：{area}因{outage.cause}（用户原因）将于{start}对总表暂停供水，"
+                f"预计{end}恢复，影响{outage.customer_count}户；停水公告已张贴、资料已留存"
+                "（LC §19(四)）。")
     if kind is NoticeKind.EMERGENCY:
         return ("紧急停水通知", f"{sig}紧急停水通知：因{outage.cause}，{area}自{start}起停水，"
                 f"预计{end}恢复供水，抢修期间提供临时供水。{tail}")

@@ -68,12 +68,17 @@ def notice_rules(profile: PolicyProfile) -> NoticeRules:
     supply = profile.rule("temporary_supply_after")
     t = profile.thresholds
     customer = profile.rules.get("customer_caused_outage_notice")
+    pressure = profile.rules.get("planned_pressure_reduction_notice")
     defaults = NoticeRules()
     return NoticeRules(
         planned_lead=planned.nominal(), planned_clause=planned.clause,
         large_lead=large.nominal(), large_clause=large.clause,
         large_outage_customers=t.large_outage_customers,
         long_outage=timedelta(hours=t.long_outage_hours),
+        pressure_reduction_lead=(pressure.nominal() if pressure
+                                 else defaults.pressure_reduction_lead),
+        pressure_reduction_clause=(pressure.clause if pressure
+                                   else defaults.pressure_reduction_clause),
         customer_caused_lead=customer.nominal() if customer else defaults.customer_caused_lead,
         customer_caused_clause=customer.clause if customer else defaults.customer_caused_clause,
         emergency_within=emergency.nominal(), emergency_clause=emergency.clause,

@@ -24,7 +24,7 @@ from server.outage_rules import OutageDesk
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
 from server.settings import Settings
-from server.tickets import TicketDesk, alert_sender_for
+from server.tickets import TicketDesk, alert_sender_for, staff_channel_for
 from server.workorders.service import WorkOrderService
 
 
@@ -44,7 +44,8 @@ class Services:
         self.customers = CustomerService(self.db, clock)
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
         self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
-                                  alert_sender_for(settings.alert_group_url), self.workorders)
+                                  alert_sender_for(settings.alert_group_url), self.workorders,
+                                  staff_channel_for(settings.channels))
         # imported holiday notices are installed here, before any deadline is counted
         self.calendars = CalendarService(
             self.db, clock, self.profile, self.calendar,

@@ -102,6 +102,15 @@ class AccountStore:
             [to_db(at), skew_s, device_id],
         )
 
+    def members_of_crew(self, crew_id: str) -> list[User]:
+        """The crew's active users (who a reminder to the crew reaches)."""
+        rows = self.db.execute(
+            "SELECT id, name, role, crew_id, unit, phone, active FROM users "
+            "WHERE crew_id = ? AND active = 1 ORDER BY id", [crew_id],
+        )
+        return [User(id=r[0], name=r[1], role=Role(r[2]), crew_id=r[3], unit=r[4], phone=r[5],
+                     active=bool(r[6])) for r in rows]
+
     def supervisors_of_unit(self, unit: str) -> list[User]:
         rows = self.db.execute(
             "SELECT id, name, role, crew_id, unit, phone, active FROM users "

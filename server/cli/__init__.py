@@ -19,6 +19,7 @@ from server.settings import SettingsError
 #: command name -> ("module:attribute", one-line help shown by ``waterops --help``)
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "accounts": ("server.cli.core:accounts", "Users, crews and devices."),
+    "alerts": ("server.cli.alerts:alerts", "Level-1 alerts (water-quality clusters, JN 12)."),
     "calendar": ("server.cli.calendar:calendar",
                  "The holiday calendar: official and provisional years, notice import."),
     "demo-seed": ("server.cli.core:demo_seed",

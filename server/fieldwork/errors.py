@@ -119,3 +119,11 @@ class EvidenceKindError(FieldworkError):
     code = "evidence-kind-not-required"
     http_status = 422
     title = "The step does not take this kind of evidence"
+
+
+class NoEstimateError(FieldworkError):
+    """Recording LC §31's explanation on a route without an estimated reading."""
+
+    code = "no-estimate-to-explain"
+    http_status = 409
+    title = "No estimated reading to explain"

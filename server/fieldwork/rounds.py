@@ -5,16 +5,22 @@ the previous reading and the account's usual use, so the reader sees an anomaly 
 meter. Readings arrive through sync (``record_reading``), each once (the device chooses
 its id). The route's ``readings`` step is credited when every stop has a reading, actual
 or estimated with its reason and photo.
+
+LC §31 also asks that an estimated reading be explained to the customer "抄表周期内"
+(within the reading cycle, the month): the first estimate on a route starts the route's
+``estimated_reading_explained`` clock (due at the end of that month); the office records
+the explanations once given (``estimates_explained``), which meets it.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import msgspec
 
 from server.accounts.model import Principal
-from server.fieldwork.errors import NotOnRouteError, WrongWorkOrderTypeError
+from server.fieldwork.errors import NoEstimateError, NotOnRouteError, WrongWorkOrderTypeError
 from server.fieldwork.readings import (
     Reading,
     ReadingIn,
@@ -40,6 +46,16 @@ class Route(msgspec.Struct, frozen=True, kw_only=True):
     read: int
     total: int
     readings: list[Reading]
+
+
+#: LC §31: estimated readings explained to their customers within the reading cycle
+EXPLAINED_RULE = "estimated_reading_explained"
+
+
+class ExplainedIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How the customers with estimated readings were told (phone, notice, visit)."""
+
+    note: Annotated[str, msgspec.Meta(min_length=1)]
 
 
 class ReadingRounds:
@@ -97,6 +113,18 @@ class ReadingRounds:
                 average_daily_use=average_daily_use(same_meter)))
         return out
 
+    def estimates_explained(self, principal: Principal, wo_id: str,
+                            data: ExplainedIn) -> WorkOrder:
+        """The customers of the route's estimated readings were told why (LC §31)."""
+        wo = self._route_order(principal, wo_id)
+        if not any(d.rule == EXPLAINED_RULE for d in wo.deadlines):
+            raise NoEstimateError("this route has no estimated reading to explain",
+                                  work_order_id=wo_id)
+        now = self.fw.clock()
+        with self.fw.db.atomic():
+            self.fw.workorders.meet_clock(wo_id, EXPLAINED_RULE, now)
+        return self.fw.workorders.get(principal, wo_id)
+
     def record_reading(self, principal: Principal, data: ReadingIn) -> Reading:
         wo = self._route_order(principal, data.work_order_id)
         self.fw._check_open(wo)
@@ -120,6 +148,8 @@ class ReadingRounds:
                           server_time=now, device_time=data.device_time, note=data.note)
         with self.fw.db.atomic():
             self.store.insert_reading(reading, principal.user_id, principal.device_id)
+            if data.estimated:
+                self.fw.workorders.start_clock(wo.id, EXPLAINED_RULE, now)
             if data.photo_sha256:
                 self.store.put_pending_photo(wo.id, "readings", data.photo_sha256,
                                              data.device_time, None, now)

@@ -8,17 +8,42 @@ yet imported; such deadlines are stored with the flag and recomputed on import.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import datetime, time, timedelta
 
 import msgspec
 
 from server.policy.calendar import WORKING_UNITS, WorkCalendar
-from server.policy.model import Direction, Rule, TimeUnit
+from server.policy.model import Clock, Direction, Rule, TimeUnit
+
+
+def add_months(start: datetime, months: float, calendar: WorkCalendar) -> datetime:
+    """The end of the ``months``-th local calendar month counting the start's own month as
+    the first (00:00 local on the 1st of the month after); 0 months is the start itself.
+
+    A fraction counts the last month partly: 0.8 of one month started on 10 November ends
+    80 % into November (the reminder point). Months are local because "每月" is.
+    """
+    if months <= 0:
+        return start
+    local = start.astimezone(calendar.tz)
+    whole = math.ceil(months) - 1
+    index = local.year * 12 + local.month - 1 + whole
+    first = datetime.combine(local.replace(year=index // 12, month=index % 12 + 1, day=1).date(),
+                             time(0), calendar.tz)
+    nxt = index + 1
+    end = datetime.combine(first.replace(year=nxt // 12, month=nxt % 12 + 1).date(), time(0),
+                           calendar.tz)
+    part = months - whole
+    begin = local if whole == 0 else first
+    return (begin + (end - begin) * part).astimezone(start.tzinfo)
 
 
 def add_duration(start: datetime, limit: float, unit: TimeUnit, calendar: WorkCalendar) -> datetime:
     if limit < 0:
         raise ValueError("a limit is never negative")
+    if unit is TimeUnit.CALENDAR_MONTHS:
+        return add_months(start, limit, calendar)
     if unit is TimeUnit.MINUTES:
         return start + timedelta(minutes=limit)
     if unit is TimeUnit.HOURS:
@@ -42,7 +67,30 @@ def deadline_for(start: datetime, rule: Rule, calendar: WorkCalendar) -> datetim
         raise ValueError(f"rule {rule.title!r} is a target, not a time limit")
     if rule.direction is Direction.AHEAD:
         raise ValueError(f"rule {rule.title!r} is a lead time; use latest_before")
-    return add_duration(start, rule.limit, rule.unit, calendar)
+    ends = [add_duration(start, rule.upper, rule.unit, calendar)]
+    ends += [add_duration(start, _upper(c), c.unit, calendar) for c in rule.alternatives]
+    return min(ends)
+
+
+def _upper(clock: Clock) -> float:
+    return clock.limit if clock.limit_max is None else clock.limit_max
+
+
+def reminder_for(start: datetime, rule: Rule, calendar: WorkCalendar, fraction: float
+                 ) -> datetime:
+    """When the assignee is reminded, on the rule's own clock.
+
+    A range (LC §14(三) "3 至 5 天") is reminded at its lower end and overdue past its
+    upper end; any other limit is reminded once ``fraction`` of it has passed (a
+    working-hours rule after that share of *working* time). With alternatives (strict),
+    the earliest reminder of any of its clocks.
+    """
+    if rule.unit is None or rule.direction is Direction.AT_LEAST:
+        raise ValueError(f"rule {rule.title!r} is a target, not a time limit")
+    clocks = [Clock(limit=rule.limit, limit_max=rule.limit_max, unit=rule.unit),
+              *rule.alternatives]
+    return min(add_duration(start, c.limit if c.limit_max is not None else c.limit * fraction,
+                            c.unit, calendar) for c in clocks)
 
 
 def latest_before(event: datetime, rule: Rule) -> datetime:
@@ -56,9 +104,11 @@ def is_provisional(start: datetime, due: datetime, rule: Rule, calendar: WorkCal
     """Whether the deadline from ``start`` to ``due`` leaned on a provisional calendar year.
 
     Only clocks that count working time depend on the holiday calendar; a limit in
-    minutes, hours or calendar days is exact whatever year it falls in.
+    minutes, hours, calendar days or months is exact whatever year it falls in. A strict
+    rule with alternatives leans on the calendar when any of its clocks does.
     """
-    return rule.unit in WORKING_UNITS and calendar.provisional_between(start, due)
+    units = {rule.unit, *(c.unit for c in rule.alternatives)}
+    return bool(units & set(WORKING_UNITS)) and calendar.provisional_between(start, due)
 
 
 class Timing(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,14 +122,14 @@ class Timing(msgspec.Struct, frozen=True, kw_only=True):
 def time_rule(start: datetime, rule: Rule, calendar: WorkCalendar,
               reminder_fraction: float) -> Timing:
     """Due time, reminder time (after ``reminder_fraction`` of the limit, on the rule's own
-    clock) and the provisional flag of a ``within`` rule started at ``start``.
+    clock; a range at its lower end) and the provisional flag of a ``within`` rule started
+    at ``start``.
 
     The one computation behind every stored deadline, so a recompute after a holiday
     notice is imported gives exactly what a new record would get.
     """
     due = deadline_for(start, rule, calendar)
-    unit = rule.unit or TimeUnit.HOURS  # deadline_for has refused targets (no unit)
-    remind = add_duration(start, rule.limit * reminder_fraction, unit, calendar)
+    remind = reminder_for(start, rule, calendar, reminder_fraction)
     return Timing(due_at=due, remind_at=remind, provisional=is_provisional(start, due, rule,
                                                                             calendar))
 

@@ -14,7 +14,15 @@ from typing import Any, Final
 
 import msgspec
 
-from server.policy.model import Direction, PolicyProfile, Rule, Thresholds
+from server.policy.model import (
+    Clock,
+    Direction,
+    PolicyProfile,
+    Rule,
+    StartEvent,
+    Thresholds,
+    TimeUnit,
+)
 
 STRICT: Final = "strict"
 UTILITY_PROFILES: Final = ("jinan", "liaocheng", "zhejiang")
@@ -67,6 +75,9 @@ def _check(profile: PolicyProfile) -> None:
             raise PolicyError(f"profile {profile.name!r}: rule {key!r} has a negative limit")
         if rule.direction is not Direction.AT_LEAST and rule.unit is None:
             raise PolicyError(f"profile {profile.name!r}: rule {key!r} needs a unit")
+        if rule.limit_max is not None and rule.limit_max < rule.limit:
+            raise PolicyError(f"profile {profile.name!r}: rule {key!r} has limit_max "
+                              f"{rule.limit_max:g} below its limit {rule.limit:g}")
     for wo_type, keys in profile.workorder_rules.items():
         for key in keys:
             if key == "burst_restore":
@@ -84,15 +95,48 @@ def available_profiles(policy_dir: str | Path | None = None) -> list[str]:
     return [*sorted(names), STRICT]
 
 
+#: start events that always come no later than another for the same item
+_EARLIER: Final = {(StartEvent.REPORT, StartEvent.REPAIR_START)}
+_CALENDAR_UNITS: Final = (TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.DAYS)
+
+
+def _clock(rule: Rule) -> Clock:
+    assert rule.unit is not None
+    return Clock(limit=rule.limit, limit_max=rule.limit_max, unit=rule.unit, clause=rule.clause)
+
+
 def _stricter(a: Rule, b: Rule) -> Rule:
+    """The stricter of two profiles' versions of one rule.
+
+    Targets: the higher rate. Lead times: the longer lead. Time limits on the same unit
+    and start event: the shorter upper end, then the shorter lower end (a range stays
+    whole: its ends are never mixed across profiles). Same limit from an earlier start
+    event (JN: restoration from the report; LC §24: from the start of repair work): the
+    earlier event. Different units (2 working days vs 3 days): which ends first depends
+    on the start (a Friday start lets 2 working days run to Tuesday, past 3 days), so the
+    strict rule keeps both clocks and ``deadline_for`` takes the earliest end for each
+    start; the one shown first is the shorter nominal one, calendar time on a tie.
+    """
     if a.direction is Direction.AT_LEAST:
         return a if a.limit >= b.limit else b
     if a.direction is Direction.AHEAD:
         return a if a.nominal() >= b.nominal() else b
-    if a.nominal() != b.nominal():
-        return a if a.nominal() < b.nominal() else b
-    # same nominal length: calendar time is stricter than working time
-    return a if a.unit in ("minutes", "hours", "days") else b
+    if a.starts_on != b.starts_on:
+        if (a.starts_on, b.starts_on) in _EARLIER and a.nominal() <= b.nominal():
+            return a
+        if (b.starts_on, a.starts_on) in _EARLIER and b.nominal() <= a.nominal():
+            return b
+    if a.unit == b.unit:
+        return a if (a.upper, a.limit) <= (b.upper, b.limit) else b
+    if a.unit in _CALENDAR_UNITS and b.unit in _CALENDAR_UNITS and not (
+            a.alternatives or b.alternatives):
+        # elapsed time on both sides: the comparison holds for every start
+        return a if (a.nominal(), a.limit) <= (b.nominal(), b.limit) else b
+    first, second = (a, b) if (a.nominal(), a.unit not in _CALENDAR_UNITS) <= (
+        b.nominal(), b.unit not in _CALENDAR_UNITS) else (b, a)
+    others = [c for c in [_clock(second), *second.alternatives, *first.alternatives]
+              if c.unit != first.unit]
+    return msgspec.structs.replace(first, alternatives=others)
 
 
 def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:

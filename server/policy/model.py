@@ -16,6 +16,51 @@ class TimeUnit(StrEnum):
     DAYS = "days"
     WORKING_HOURS = "working_hours"
     WORKING_DAYS = "working_days"
+    #: local calendar months: 1 = by the end of the month the clock started in (LC §31
+    #: "每月": a reading route of November is overdue from 1 December 00:00)
+    CALENDAR_MONTHS = "calendar_months"
+
+
+class StartEvent(StrEnum):
+    """The event a rule's clock starts at: data in the profile, because the standards
+    differ (JN counts restoration from the report, LC §24 from the start of repair work).
+
+    The flow that owns the item starts the clock when the event happens; a rule whose
+    event never happens for an item never starts for it.
+    """
+
+    #: the report, request or complaint reaches us (work orders: ``reported_at``)
+    REPORT = "report"
+    #: the ticket was raised where it came from (LC §15: "以工单发起时间起")
+    CREATION = "creation"
+    #: a transferred ticket reached us (LC §13 acceptance, LC §14(五) send-back)
+    ARRIVAL = "arrival"
+    #: repair work begins (the order moves to in_progress)
+    REPAIR_START = "repair_start"
+    #: a third party's damage to our facilities is reported (LC §30)
+    DAMAGE_REPORT = "damage_report"
+    #: a registration form is handed to the handling unit (JM §6)
+    HANDOVER = "handover"
+    #: a complaint was answered (办结); the return visit follows (JN 12)
+    RESOLUTION = "resolution"
+    #: the customer raised a complaint or a suggestion in a return visit (JN 15)
+    RETURN_VISIT = "return_visit"
+    #: a reading route is issued for its month (LC §31)
+    ROUTE_ISSUED = "route_issued"
+    #: a reading was estimated instead of read (LC §31)
+    ESTIMATED_READING = "estimated_reading"
+    #: a faulty meter was confirmed on site (JN 7.2 "应立即更换")
+    FAULT_CONFIRMED = "fault_confirmed"
+    #: service information was formed or changed (JN 11, ZJ)
+    INFORMATION_CHANGED = "information_changed"
+    #: lead times: the outage start the notice must precede
+    OUTAGE_START = "outage_start"
+    #: lead times: the announced restoration the delay notice must precede (LC §23)
+    ANNOUNCED_RESTORATION = "announced_restoration"
+    #: the outage began (temporary supply after 24 h, JN 10.3.1)
+    OUTAGE_BEGAN = "outage_began"
+    #: targets: not a clock
+    NONE = "none"
 
 
 class Direction(StrEnum):
@@ -31,31 +76,65 @@ class Direction(StrEnum):
     AT_LEAST = "at_least"
 
 
-class Rule(msgspec.Struct, frozen=True, kw_only=True):
+#: one unit as elapsed time, counting working units as calendar ones (display and ties)
+NOMINAL: dict[TimeUnit, timedelta] = {
+    TimeUnit.MINUTES: timedelta(minutes=1),
+    TimeUnit.HOURS: timedelta(hours=1),
+    TimeUnit.WORKING_HOURS: timedelta(hours=1),
+    TimeUnit.DAYS: timedelta(days=1),
+    TimeUnit.WORKING_DAYS: timedelta(days=1),
+    TimeUnit.CALENDAR_MONTHS: timedelta(days=31),
+}
+
+
+class Clock(msgspec.Struct, frozen=True, kw_only=True):
+    """Another way a ``strict`` rule can run out (another profile's limit on another unit).
+
+    A rule with alternatives falls due at the *earliest* end of its own clock and theirs
+    for the start in question: 2 working days from a Friday end after 3 calendar days, from
+    a Monday before, so neither can be picked once for all starts.
+    """
+
     limit: float
+    limit_max: float | None = None
+    unit: TimeUnit
+    clause: str = ""
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    #: the limit; for a range (LC §14(三) "3 至 5 天") its lower end
+    limit: float
+    #: the upper end of a range: reminded at ``limit``, overdue only past ``limit_max``
+    limit_max: float | None = None
     unit: TimeUnit | None = None
     direction: Direction = Direction.WITHIN
+    #: the event the clock starts at (see ``StartEvent``); old profiles mean the report
+    starts_on: StartEvent = StartEvent.REPORT
     clause: str
     title: str
     #: e.g. "JN", "LC", "ZJ"; "derived" for the strict profile's choice
     source: str = ""
+    #: strict only: other profiles' clocks on other units; due at the earliest end
+    alternatives: list[Clock] = msgspec.field(default_factory=list)
+
+    @property
+    def upper(self) -> float:
+        """The limit past which the item is overdue (the upper end of a range)."""
+        return self.limit if self.limit_max is None else self.limit_max
+
+    @property
+    def is_range(self) -> bool:
+        return self.limit_max is not None and self.limit_max != self.limit
 
     def nominal(self) -> timedelta:
-        """The limit as elapsed time, counting working units as calendar units.
+        """The (upper) limit as elapsed time, counting working units as calendar units.
 
-        Used only to compare rules of different profiles; real deadlines go through
-        ``deadline_for`` and the working calendar.
+        Used only to display and to break ties; real deadlines, and the strict profile's
+        comparisons, go through ``deadline_for`` and the working calendar.
         """
         if self.unit is None:
             raise ValueError("a target rate has no duration")
-        factor = {
-            TimeUnit.MINUTES: timedelta(minutes=1),
-            TimeUnit.HOURS: timedelta(hours=1),
-            TimeUnit.WORKING_HOURS: timedelta(hours=1),
-            TimeUnit.DAYS: timedelta(days=1),
-            TimeUnit.WORKING_DAYS: timedelta(days=1),
-        }[self.unit]
-        return factor * self.limit
+        return NOMINAL[self.unit] * self.upper
 
 
 class WorkingHours(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,10 +168,24 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
     clauses: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+class Escalation(msgspec.Struct, frozen=True, kw_only=True):
+    """Who gets an escalation nobody else would get (JN 12 "升级督办").
+
+    An item whose unit has no supervisor (or names no unit, like a complaint without a
+    target unit) escalates to the duty supervisor: ``duty_supervisor`` (a user id) when
+    set, else the first supervisor of ``duty_unit``.
+    """
+
+    duty_unit: str = "运营管理部"
+    duty_supervisor: str = ""
+    clause: str = "LC §7 (运营管理部负责对外服务的管理、协调、监督和考核)"
+
+
 class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     title: str
     sources: list[str] = msgspec.field(default_factory=list)
+    escalation: Escalation = msgspec.field(default_factory=Escalation)
     working_hours: WorkingHours = msgspec.field(default_factory=WorkingHours)
     thresholds: Thresholds = msgspec.field(default_factory=Thresholds)
     rules: dict[str, Rule] = msgspec.field(default_factory=dict)

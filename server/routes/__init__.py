@@ -8,6 +8,7 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from server.routes.accounts import AccountController, CrewController, DeviceController
+from server.routes.alerts import AlertController
 from server.routes.calendar import CalendarController
 from server.routes.complaints import (
     ComplaintController,
@@ -49,6 +50,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     ComplaintController,
     DeskStatsController,
     NetworkController,
+    AlertController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)

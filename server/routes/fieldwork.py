@@ -26,7 +26,7 @@ from server.fieldwork.burst_site import (
 from server.fieldwork.linemarking import MarkedLine, MarkedLineIn
 from server.fieldwork.notices import SignNoticeIn
 from server.fieldwork.readings import Reading, ReadingIn
-from server.fieldwork.rounds import Route, RouteIn
+from server.fieldwork.rounds import ExplainedIn, Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
 from server.routes.deps import principal, services
 from server.workorders.model import WorkOrder
@@ -159,6 +159,14 @@ class ReadingRouteController(Controller):
     @post("/readings", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
+
+    @post("/{wo_id:str}/estimates-explained", opt={"roles": OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def estimates_explained(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                            data: JSONBody[ExplainedIn]) -> WorkOrder:
+        """LC §31: the customers of the route's estimated readings were told why."""
+        return services(request).fieldwork.rounds.estimates_explained(principal(request), wo_id,
+                                                                     data)
 
 
 def public_verification_url(settings: Settings, doc_id: str) -> str:

@@ -11,6 +11,7 @@ from server.calendar import Horizon
 from server.clock import to_local
 from server.db import schema_version
 from server.routes.deps import services
+from server.tickets.clusters import NO_RECIPIENTS
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
@@ -21,6 +22,8 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     schema: dict[str, list[str]]
     #: official and provisional holiday years in use, and warnings before the edge
     calendar: Horizon
+    #: what a supervisor should know about (e.g. nobody receives level-1 alerts)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 class MetaController(Controller):
@@ -31,6 +34,8 @@ class MetaController(Controller):
     def health(self, request: Request[Any, Any, Any]) -> Health:
         svc = services(request)
         now = svc.clock()
+        warnings = [] if svc.tickets.watch.configured else [NO_RECIPIENTS]
         return Health(status="ok", server_time=now.isoformat(),
                       local_time=to_local(now).isoformat(), profile=svc.profile.name,
-                      schema=schema_version(svc.db), calendar=svc.calendars.horizon())
+                      schema=schema_version(svc.db), calendar=svc.calendars.horizon(),
+                      warnings=warnings)

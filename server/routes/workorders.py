@@ -63,6 +63,13 @@ class WorkOrderController(Controller):
     def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str], data: JSONBody[AssignIn]) -> WorkOrder:
         return services(request).workorders.assign(principal(request), wo_id, data)
 
+    @post("/{wo_id:str}/inspection-on-site", opt={"roles": OFFICE}, sync_to_thread=False,
+          status_code=200)
+    def inspection_on_site(self, request: Request[Any, Any, Any],
+                           wo_id: FromPath[str]) -> WorkOrder:
+        """LC §30: the inspection team reached a third party's damage."""
+        return services(request).workorders.inspection_on_site(principal(request), wo_id)
+
     @get("/{wo_id:str}/history", opt={"roles": EVERYONE}, sync_to_thread=False)
     def history(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[AuditEntry]:
         return services(request).workorders.history(principal(request), wo_id)

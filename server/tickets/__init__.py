@@ -6,8 +6,11 @@ calendar; the server keeps one in ``Services.tickets``. Nothing here imports lit
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlite_utils import Database
 
+from notifications.model import SMS_CHANNEL, STAFF
 from server.clock import Clock
 from server.policy import PolicyProfile, WorkCalendar
 from server.tickets.clusters import (
@@ -34,7 +37,16 @@ __all__ = [
     "TicketService",
     "UnconfiguredAlertSender",
     "alert_sender_for",
+    "staff_channel_for",
 ]
+
+
+def staff_channel_for(channels: Collection[str]) -> str:
+    """The outbox channel staff reminders use: ``staff`` when configured, else ``sms``
+    (to the person's phone), else ``staff`` (its rows then fail visibly as unconfigured)."""
+    if STAFF in channels:
+        return STAFF
+    return SMS_CHANNEL if SMS_CHANNEL in channels else STAFF
 
 
 def alert_sender_for(url: str | None) -> AlertSender:
@@ -45,10 +57,13 @@ def alert_sender_for(url: str | None) -> AlertSender:
 class TicketDesk:
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
                  calendar: WorkCalendar, sender: AlertSender,
-                 workorders: WorkOrderService | None = None) -> None:
-        self.watch = QualityWatch(TicketStore(db), profile.thresholds, sender)
+                 workorders: WorkOrderService | None = None,
+                 staff_channel: str = STAFF) -> None:
+        self.watch = QualityWatch(TicketStore(db), profile.thresholds, sender,
+                                  configured=not isinstance(sender, UnconfiguredAlertSender))
         self.tickets = TicketService(db, clock, profile, calendar, workorders)
-        self.reminders = ReminderService(db, clock, profile, calendar, self.watch)
+        self.reminders = ReminderService(db, clock, profile, calendar, self.watch,
+                                         staff_channel)
         self.complaints = ComplaintService(db, clock, profile, calendar, self.watch,
                                            self.reminders)
         self.stats = StatsService(db, clock, profile)

@@ -14,7 +14,8 @@ from typing import Final
 
 import msgspec
 
-from server.policy import PolicyProfile, Rule, TimeUnit, WorkCalendar, add_duration, time_rule
+from server.policy import PolicyProfile, Rule, TimeUnit, WorkCalendar, time_rule
+from server.policy.deadlines import reminder_for
 from server.tickets.errors import BadTicketInputError, UnknownCategoryError
 from server.tickets.model import (
     ACCEPT_RULE,
@@ -46,6 +47,9 @@ class ChannelSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     accept_rule: str
     clause: str
     title: str
+    #: rule the handling unit must reply within once a ticket from this channel is handed
+    #: to it (JM §6: the one-stop counter's registration form, 5 working days); "" = none
+    handover_rule: str = ""
 
 
 class CategoryBook(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +91,7 @@ def check_against(book: CategoryBook, profile: PolicyProfile) -> list[str]:
     """Names of rules the book refers to that ``profile`` lacks (empty when consistent)."""
     needed = {c.rule for c in book.category if c.rule}
     needed |= {s.accept_rule for s in book.channel if s.accept_rule}
+    needed |= {s.handover_rule for s in book.channel if s.handover_rule}
     needed |= set(SENDBACK_RULES.values())
     return sorted(needed - set(profile.rules))
 
@@ -114,11 +119,10 @@ def remind_time(start: datetime, rule: Rule, calendar: WorkCalendar, fraction: f
     """When ``fraction`` of the allowed time has passed, on the rule's own clock.
 
     For a working-hours rule the reminder comes after that share of *working* time, so a
-    ticket received on Friday evening is not reminded about on Sunday.
+    ticket received on Friday evening is not reminded about on Sunday; a range (12345
+    general items, 3-5 days) is reminded at its lower end (``policy.reminder_for``).
     """
-    if rule.unit is None:
-        raise ValueError(f"rule {rule.title!r} is a target, not a time limit")
-    return add_duration(start, rule.limit * fraction, rule.unit, calendar)
+    return reminder_for(start, rule, calendar, fraction)
 
 
 def ticket_deadlines(
@@ -130,11 +134,14 @@ def ticket_deadlines(
     originated_at: datetime,
     received_at: datetime,
     limit_hours: float | None,
+    unit: str = "",
 ) -> list[TicketDeadline]:
-    """The clocks a new ticket starts: acceptance (transfers only) and its own limit.
+    """The clocks a new ticket starts: acceptance (transfers only), its own limit, and
+    the handling unit's reply when the channel hands it to a unit (JM §6).
 
     The category's limit counts from creation where the ticket was raised (LC §15);
-    acceptance counts from when it reached us (LC §13).
+    acceptance counts from when it reached us (LC §13); the unit's reply from the
+    handover, i.e. when the counter recorded the ticket for ``unit``.
     """
     fraction = profile.thresholds.reminder_fraction
     out: list[TicketDeadline] = []
@@ -155,6 +162,14 @@ def ticket_deadlines(
         starts_at=originated_at, due_at=t.due_at, remind_at=t.remind_at,
         provisional=t.provisional,
     ))
+    if spec.handover_rule and unit.strip():
+        rule = profile.rule(spec.handover_rule)
+        t = time_rule(received_at, rule, calendar, fraction)
+        out.append(TicketDeadline(
+            kind=spec.handover_rule, rule=spec.handover_rule, title=rule.title,
+            clause=rule.clause, starts_at=received_at, due_at=t.due_at, remind_at=t.remind_at,
+            provisional=t.provisional,
+        ))
     return out
 
 

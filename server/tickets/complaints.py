@@ -2,9 +2,11 @@
 and the customer's own status lookup.
 
 Round 1 starts two clocks at receipt: contact within 20 min, close within 2 days. Closing
-(办结) starts the return-visit clock. A satisfied visit closes the complaint; an
-unsatisfied one escalates it under supervision for another round with its own close
-clock and another visit. Water-quality complaints are placed into clusters as they
+(办结) is followed by a return visit (JN 12), which the standards give no time limit. A
+satisfied visit closes the complaint; an unsatisfied one is a complaint raised in the
+visit: it escalates under supervision (JN 12 "升级督办") for another round, handled within
+2 working days of the visit (JN 15: "回访及满意度调查过程中客户提出的建议及投诉，应在2个工作
+日内处理"), then visited again. Water-quality complaints are placed into clusters as they
 arrive (``clusters.QualityWatch``).
 """
 
@@ -19,7 +21,7 @@ from sqlite_utils import Database
 from server.audit import AuditStore
 from server.clock import Clock, to_local
 from server.policy import PolicyProfile, WorkCalendar, time_rule
-from server.tickets.clusters import QualityWatch
+from server.tickets.clusters import QualityWatch, area_key
 from server.tickets.errors import (
     BadTicketInputError,
     ComplaintNotFoundError,
@@ -49,7 +51,8 @@ from server.workorders.model import Actor
 ENTITY: Final = "complaint"
 CONTACT: Final = "complaint_contact"
 CLOSE: Final = "complaint_close"
-VISIT: Final = "complaint_return_visit"
+#: JN 15: what the customer raised in a return visit is handled within 2 working days
+VISIT_HANDLING: Final = "visit_complaint_handling"
 #: wrong phone digits allowed per complaint number per window before lookups are refused
 LOOKUP_FAILURES_ALLOWED: Final = 5
 LOOKUP_WINDOW: Final = timedelta(hours=1)
@@ -176,6 +179,7 @@ class ComplaintService:
                 "channel": str(data.channel), "kind": str(data.kind), "content": data.content,
                 "target_unit": data.target_unit, "target_person": data.target_person,
                 "customer_id": data.customer_id, "compound": data.compound,
+                "compound_key": area_key(data.compound),
                 "address": data.address, "lon": data.lon, "lat": data.lat,
                 "phone": data.phone.strip(), "phone_last4": tail,
                 "status": str(ComplaintStatus.RECEIVED), "round": 1,
@@ -185,7 +189,7 @@ class ComplaintService:
             }
             self.store.insert_complaint(row, [self._clock_row(cid, 1, CONTACT, received),
                                               self._clock_row(cid, 1, CLOSE, received)])
-            alert_id = self.watch.observe(row) if data.kind.is_water_quality else None
+            alert_id = self.watch.observe(row, now) if data.kind.is_water_quality else None
             self._audit(cid, "create", actor, now, {"kind": str(data.kind),
                                                     "alert_id": alert_id})
         if alert_id is not None:
@@ -225,8 +229,8 @@ class ComplaintService:
             raise ReasonRequiredError("closing a complaint needs its result", field="result")
         with self.db.atomic():
             self._write(c, {"status": str(ComplaintStatus.RESOLVED), "resolved_at": to_db(now)})
-            self.store.meet_complaint_deadline(c.id, c.round, CLOSE, now)
-            self.store.insert_complaint_deadlines([self._clock_row(c.id, c.round, VISIT, now)])
+            for rule in (CLOSE, VISIT_HANDLING):
+                self.store.meet_complaint_deadline(c.id, c.round, rule, now)
             self._audit(c.id, "resolve", actor, now, {"result": data.result}, data.device_time)
         return self.get(complaint_id)
 
@@ -238,19 +242,19 @@ class ComplaintService:
             self.store.insert_visit({"complaint_id": c.id, "round": c.round,
                                      "visited_at": to_db(now), "visited_by": actor.user_id,
                                      "satisfied": int(data.satisfied), "note": data.note})
-            self.store.meet_complaint_deadline(c.id, c.round, VISIT, now)
             if data.satisfied:
                 self._write(c, {"status": str(ComplaintStatus.CLOSED), "closed_at": to_db(now)})
             else:
                 self._write(c, {"status": str(ComplaintStatus.ESCALATED), "round": c.round + 1,
                                 "resolved_at": None})
-                clock_ = self._clock_row(c.id, c.round + 1, CLOSE, now)
+                clock_ = self._clock_row(c.id, c.round + 1, VISIT_HANDLING, now)
                 self.store.insert_complaint_deadlines([clock_])
                 if self.reminders is not None:
                     self.reminders.escalate_now(
-                        ItemKind.COMPLAINT, c.id, CLOSE, from_db(str(clock_["due_at"])),
-                        c.target_unit, f"return visit unsatisfied: round {c.round + 1} "
-                        "under supervision (JN 12)")
+                        ItemKind.COMPLAINT, c.id, VISIT_HANDLING,
+                        from_db(str(clock_["due_at"])), c.target_unit,
+                        f"return visit unsatisfied: round {c.round + 1} under supervision "
+                        "(JN 12), handled within 2 working days of the visit (JN 15)")
             self._audit(c.id, "return_visit", actor, now,
                         {"satisfied": data.satisfied, "note": data.note, "round": c.round})
         return self.get(complaint_id)

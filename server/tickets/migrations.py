@@ -188,3 +188,17 @@ def m002_provisional_deadlines(db: Database) -> None:
             WHERE provisional = 1 AND met_at IS NULL;
         """
     )
+
+
+@migrations()
+def m003_compound_key(db: Database) -> None:
+    """Water-quality clusters group compounds by their normalised name (JN 12): full- and
+    half-width forms and stray spaces must not split one compound into two."""
+    from server.tickets.clusters import area_key
+
+    db.execute("ALTER TABLE complaints ADD COLUMN compound_key TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, compound FROM complaints WHERE compound != ''").fetchall()
+    db.conn.executemany("UPDATE complaints SET compound_key = ? WHERE id = ?",
+                        [(area_key(compound), cid) for cid, compound in rows])
+    db.execute("CREATE INDEX complaints_quality_area ON complaints(kind, compound_key, "
+               "received_at)")

@@ -308,6 +308,17 @@ class Alert(msgspec.Struct, frozen=True, kw_only=True):
     sent_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: ``raised_at`` as people read it (Asia/Shanghai, with its offset)
+    raised_at_local: str = ""
+
+
+class AlertList(msgspec.Struct, frozen=True, kw_only=True):
+    """Level-1 reports, listed whether or not anybody receives them."""
+
+    items: list[Alert]
+    #: False when no alert group is configured (``Settings.alert_group_url``)
+    recipients_configured: bool
+    warning: str = ""
 
 
 # --- reminders and escalations ---------------------------------------------------------

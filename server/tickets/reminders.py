@@ -6,6 +6,14 @@ like: each open deadline of a ticket, complaint or work order gets at most one r
 at most one escalation to its unit's supervisor (when it is overdue), per due time. A
 deadline moved by an approved extension has a new due time and so may be reminded again.
 The unique key in ``deadline_reminders`` makes a repeated or concurrent scan harmless.
+
+Escalation always reaches someone: an item whose unit has no supervisor, or that names
+no unit (a complaint without a target unit), escalates to the profile's duty supervisor
+(``PolicyProfile.escalation``). Each new reminder or escalation is also *sent*: in the
+same transaction it queues one staff message in the notification outbox (one row per
+person: the user, or every member of a crew, at their phone on the staff channel), keyed
+by the reminder's id, so it goes out once however often the scan runs; the outbox worker
+delivers it, retries and records the outcome like any notice.
 """
 
 from __future__ import annotations
@@ -15,8 +23,12 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from notifications.model import STAFF, Notice, NoticeKind
+from notifications.outbox import enqueue_staff_message
+from notifications.store import NotificationStore
+from notifications.templates import count_segments
 from server.accounts.store import AccountStore
-from server.clock import Clock
+from server.clock import Clock, to_local
 from server.policy import PolicyProfile, WorkCalendar
 from server.tickets.categories import remind_time
 from server.tickets.clusters import QualityWatch
@@ -32,6 +44,21 @@ from server.timefmt import from_db, to_db
 
 #: recipient id prefix for a crew (a work order's assignee is its crew)
 CREW_PREFIX: Final = "crew:"
+#: who creates the staff messages of reminders and escalations
+SENDER: Final = "deadline-scan"
+KIND_ZH: Final = {"ticket": "工单", "complaint": "投诉", "work_order": "作业单"}
+
+
+def reminder_text(level: ReminderLevel, item_kind: str, item_id: str, title: str,
+                  clause: str, due_at: datetime, note: str) -> tuple[str, str]:
+    """Title and body of a staff message; times in Shanghai time, as people read them."""
+    due = to_local(due_at).strftime("%Y-%m-%d %H:%M")
+    what = f"{KIND_ZH.get(item_kind, item_kind)} {item_id}：{title}"
+    if level is ReminderLevel.REMIND:
+        return ("时限提醒", f"【时限提醒】{what} 将于 {due}（北京时间）到期（{clause}）。")
+    tail = f" {note}" if note else ""
+    return ("超时督办", f"【超时督办】{what} 已于 {due}（北京时间）到期未完成（{clause}），"
+            f"请督办。{tail}")
 
 
 def reminder_from(r: Row) -> Reminder:
@@ -46,7 +73,8 @@ def reminder_from(r: Row) -> Reminder:
 
 class ReminderService:
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
-                 calendar: WorkCalendar, watch: QualityWatch | None = None) -> None:
+                 calendar: WorkCalendar, watch: QualityWatch | None = None,
+                 staff_channel: str = STAFF) -> None:
         self.db = db
         self.clock = clock
         self.profile = profile
@@ -54,11 +82,35 @@ class ReminderService:
         self.watch = watch
         self.store = TicketStore(db)
         self.accounts = AccountStore(db)
+        self.outbox = NotificationStore(db)
+        #: the outbox channel staff messages go out on (``Settings.channels``' name)
+        self.staff_channel = staff_channel
 
     def supervisor_of(self, unit: str) -> str | None:
         """The unit's supervisor (first by id when a unit has several)."""
         people = self.accounts.supervisors_of_unit(unit) if unit else []
         return people[0].id if people else None
+
+    def duty_supervisor(self) -> str | None:
+        """The profile's duty supervisor, else the first supervisor of its duty unit."""
+        esc = self.profile.escalation
+        if esc.duty_supervisor:
+            return esc.duty_supervisor
+        return self.supervisor_of(esc.duty_unit)
+
+    def escalation_target(self, unit: str, supervisor_id: str | None = None
+                          ) -> tuple[str | None, str]:
+        """Who an overdue item escalates to, and a note when it is not the unit's own."""
+        if supervisor_id:
+            return supervisor_id, ""
+        own = self.supervisor_of(unit)
+        if own:
+            return own, ""
+        why = "no target unit" if not unit.strip() else f"unit {unit!r} has no supervisor"
+        duty = self.duty_supervisor()
+        if duty:
+            return duty, f"{why}: escalated to the duty supervisor"
+        return None, f"{why} and the profile names no reachable duty supervisor"
 
     def _work_order_items(self, now: datetime) -> tuple[list[Row], list[Row]]:
         """Open work-order deadlines due for a reminder, and those overdue."""
@@ -91,9 +143,9 @@ class ReminderService:
                 recipient, note = self._assignee(r)
                 created += self._add(r, ReminderLevel.REMIND, recipient, note, at)
             for r in [*desk_overdue, *wo_overdue]:
-                recipient = (str(r["supervisor_id"]) if r.get("supervisor_id")
-                             else self.supervisor_of(str(r["unit"] or "")))
-                note = "" if recipient else f"no supervisor found for unit {r['unit']!r}"
+                recipient, note = self.escalation_target(
+                    str(r["unit"] or ""),
+                    str(r["supervisor_id"]) if r.get("supervisor_id") else None)
                 created += self._add(r, ReminderLevel.ESCALATE, recipient, note, at)
         retried = self.watch.retry_unsent(at) if self.watch is not None else 0
         rows = {int(r["id"]): r for r in self.store.reminders(  # type: ignore[call-overload]
@@ -107,8 +159,12 @@ class ReminderService:
         if r.get("crew_id"):
             return CREW_PREFIX + str(r["crew_id"]), ""
         sup = self.supervisor_of(str(r["unit"] or ""))
-        return sup, ("nobody is assigned: the unit's supervisor is reminded" if sup
-                     else f"nobody is assigned and unit {r['unit']!r} has no supervisor")
+        if sup:
+            return sup, "nobody is assigned: the unit's supervisor is reminded"
+        duty = self.duty_supervisor()
+        if duty:
+            return duty, "nobody is assigned and the unit has no supervisor: duty supervisor"
+        return None, f"nobody is assigned and unit {r['unit']!r} has no supervisor"
 
     def _add(self, r: Row, level: ReminderLevel, recipient: str | None, note: str,
              at: datetime) -> list[int]:
@@ -116,7 +172,40 @@ class ReminderService:
             "item_kind": str(r["item_kind"]), "item_id": str(r["item_id"]),
             "rule": str(r["rule"]), "due_at": str(r["due_at"]), "level": str(level),
             "recipient_id": recipient, "created_at": to_db(at), "note": note})
-        return [] if new_id is None else [new_id]
+        if new_id is None:
+            return []
+        self._send(new_id, str(r["item_kind"]), str(r["item_id"]), str(r["rule"]),
+                   from_db(str(r["due_at"])), level, recipient, note, at)
+        return [new_id]
+
+    def _people(self, recipient: str) -> list[tuple[str, str | None]]:
+        """(user id, phone) of everyone a recipient id stands for (a crew: its members)."""
+        if recipient.startswith(CREW_PREFIX):
+            return [(u.id, u.phone) for u in
+                    self.accounts.members_of_crew(recipient.removeprefix(CREW_PREFIX))]
+        user = self.accounts.user(recipient)
+        return [(recipient, user.phone if user is not None else None)]
+
+    def _send(self, reminder_id: int, item_kind: str, item_id: str, rule_key: str,
+              due_at: datetime, level: ReminderLevel, recipient: str | None, note: str,
+              at: datetime) -> None:
+        """Queue the reminder's staff message in the outbox, once (keyed by its id)."""
+        if recipient is None:
+            return
+        people = self._people(recipient)
+        if not people:
+            return
+        rule = self.profile.rules.get(rule_key)
+        title, body = reminder_text(level, item_kind, item_id,
+                                    rule.title if rule else rule_key,
+                                    rule.clause if rule else rule_key, due_at, note)
+        notice = Notice(
+            id=f"R-{reminder_id}", outage_id="", kind=NoticeKind.REMINDER,
+            urgent=level is ReminderLevel.ESCALATE, title=title, body=body,
+            sms_segments=count_segments(body).segments, created_at=at, created_by=SENDER,
+            notify_by=None, reference_at=due_at, required_lead_s=None, recipients=len(people))
+        enqueue_staff_message(self.outbox, notice, people, f"reminder:{reminder_id}", at,
+                              channel=self.staff_channel)
 
     def overdue(self, now: datetime | None = None) -> list[OverdueItem]:
         """Every open deadline past due: the supervisors' chase list."""
@@ -140,8 +229,9 @@ class ReminderService:
     def escalate_now(self, kind: ItemKind, item_id: str, rule: str, due_at: datetime,
                      unit: str, note: str) -> int | None:
         """An escalation that a domain event demands at once (an unsatisfied return
-        visit); call inside the event's transaction."""
-        return self.store.add_reminder({
-            "item_kind": str(kind), "item_id": item_id, "rule": rule, "due_at": to_db(due_at),
-            "level": str(ReminderLevel.ESCALATE), "recipient_id": self.supervisor_of(unit),
-            "created_at": to_db(self.clock()), "note": note})
+        visit); call inside the event's transaction. Sent like a scan's escalation."""
+        recipient, why = self.escalation_target(unit)
+        text = f"{note}; {why}" if why else note
+        return next(iter(self._add(
+            {"item_kind": str(kind), "item_id": item_id, "rule": rule, "due_at": to_db(due_at)},
+            ReminderLevel.ESCALATE, recipient, text, self.clock())), None)

@@ -183,7 +183,8 @@ class TicketService:
             raise BadTicketInputError("a ticket needs a title", field="title")
         clocks = ticket_deadlines(channel=data.channel, category=category, profile=self.profile,
                                   calendar=self.calendar, originated_at=originated,
-                                  received_at=now, limit_hours=data.limit_hours)
+                                  received_at=now, limit_hours=data.limit_hours,
+                                  unit=data.unit)
         transferred = any(d.kind == ACCEPT_RULE for d in clocks)
         tid = str(uuid.uuid4())
         with self.db.atomic():
@@ -238,7 +239,7 @@ class TicketService:
             raise ReasonRequiredError("a reply needs its content", field="note")
         with self.db.atomic():
             self._write(ticket, {"status": str(TicketStatus.REPLIED), "replied_at": to_db(now)})
-            self.store.meet_ticket_deadline(ticket_id, HANDLE, now)
+            self._meet_reply(ticket, now)
             self._audit(ticket_id, "reply", actor, now, {"note": data.note}, data.device_time)
         return self.get(ticket_id)
 
@@ -248,7 +249,7 @@ class TicketService:
         with self.db.atomic():
             self._write(ticket, {"status": str(TicketStatus.RESOLVED), "resolved_at": to_db(now),
                                  "replied_at": to_db(ticket.replied_at or now)})
-            self.store.meet_ticket_deadline(ticket_id, HANDLE, now)
+            self._meet_reply(ticket, now)
             self._audit(ticket_id, "resolve", actor, now, {"note": data.note}, data.device_time)
         return self.get(ticket_id)
 
@@ -354,6 +355,14 @@ class TicketService:
         return self.link_work_order(actor, ticket_id, LinkIn(work_order_id=wo.id))
 
     # -- helpers -------------------------------------------------------------------------
+    def _meet_reply(self, ticket: Ticket, now: datetime) -> None:
+        """A reply meets the category's limit and, for a handed-over ticket, the handling
+        unit's reply to the counter (JM §6)."""
+        self.store.meet_ticket_deadline(ticket.id, HANDLE, now)
+        handover = self.book.channel_spec(ticket.channel).handover_rule
+        if handover:
+            self.store.meet_ticket_deadline(ticket.id, handover, now)
+
     def _audit(self, ticket_id: str, action: str, actor: Actor, now: datetime,
                detail: dict[str, object], device_time: datetime | None = None) -> None:
         self.audit.record(ENTITY, ticket_id, action, actor_user_id=actor.user_id,

@@ -5,8 +5,10 @@ Metrics (each row names its rule, target and clause):
 - ``timeliness``: share of decided deadlines met in time, per source and rule, and
   overall (rule ``*``); target ``timeliness_rate`` (ZJ: >= 97 %).
 - ``burst_on_time_arrival``: burst crews on site in time; target 100 % (JN 8.2).
-- ``repair_without_shutoff``: finished burst repairs that kept the water on; >= 90 %
-  (JN 8.2). Repairs whose crew did not record ``water_shut_off`` are left out and counted.
+- ``repair_without_shutoff``: finished repairs that kept the water on; >= 90 %
+  (JN 10.3.4), pipe-network leaks excepted ("供水管网漏水除外"): repairs whose
+  ``fields.repair_of`` is ``pipe_network_leak`` are outside the rate, repairs that do not
+  say what they repaired are left out of it and counted as ``unknown``.
 - ``complaint_closed_in_time``: complaint rounds handled within 2 days (JN 12).
 - ``return_visit_satisfaction``: return visits that found the customer satisfied.
 
@@ -33,6 +35,8 @@ from server.tickets.errors import BadTicketInputError
 from server.tickets.store import PERIODS, TICKET_GROUPS, Row, TicketStore
 
 SOURCES: Final = ("ticket", "complaint", "work_order")
+#: return visits have no time limit in the standards; their satisfaction is JN 12's
+VISIT_CLAUSE: Final = "JN 12 (投诉回访：满意结案，不满意升级督办)"
 GROUPS: Final = tuple(TICKET_GROUPS)
 
 
@@ -125,9 +129,9 @@ def build_report(profile: PolicyProfile, tallies: dict[str, list[Row]], shutoff:
                          _int(s["without_shutoff"]), goal.limit, goal.clause, unknown=unknown))
     for v in visits:
         total = _int(v["total"])
-        rows.append(_row("return_visit_satisfaction", "complaint", "complaint_return_visit",
+        rows.append(_row("return_visit_satisfaction", "complaint", "return_visit",
                          str(v["grp"]), str(v["period"]), total, total, _int(v["satisfied"]),
-                         None, profile.rule("complaint_return_visit").clause))
+                         None, VISIT_CLAUSE))
     return StatsReport(profile=profile.name, since=since, until=until, group_by=group_by,
                        period=period, rows=rows)
 

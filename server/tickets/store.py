@@ -25,6 +25,8 @@ COMPLAINT_GROUPS: Final = {"rule": "d.rule", "unit": "c.target_unit", "crew": "'
 WORK_ORDER_GROUPS: Final = {"rule": "d.rule", "unit": "COALESCE(cr.unit, '')",
                             "crew": "COALESCE(w.crew_id, '')", "channel": "'work_order'",
                             "category": "w.type", "all": "''"}
+#: ``fields.repair_of`` of a pipe-network leak repair, outside JN 10.3.4's rate
+PIPE_NETWORK_LEAK: Final = "pipe_network_leak"
 #: period keys in local (Asia/Shanghai, UTC+8, no DST) time
 PERIODS: Final = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m", "all": ""}
 
@@ -250,10 +252,11 @@ class TicketStore:
     # -- water-quality clusters and alerts ---------------------------------------------
     def quality_candidates(self, kind: str, since: datetime, until: datetime,
                            bbox: tuple[float, float, float, float] | None,
-                           compound: str) -> list[Row]:
+                           compound_key: str) -> list[Row]:
         """Unclustered complaints of ``kind`` received in [since, until], in the same
-        compound or (when located) inside ``bbox`` (min lon, min lat, max lon, max lat)."""
-        area = ["(compound != '' AND compound = :compound)"]
+        compound (by its normalised ``compound_key``) or (when located) inside ``bbox``
+        (min lon, min lat, max lon, max lat)."""
+        area = ["(compound_key != '' AND compound_key = :compound)"]
         if bbox is not None:
             area.append("(lon BETWEEN :x0 AND :x1 AND lat BETWEEN :y0 AND :y1)")
         x0, y0, x1, y1 = bbox or (0.0, 0.0, 0.0, 0.0)
@@ -261,7 +264,7 @@ class TicketStore:
             "SELECT id, compound, lon, lat, received_at FROM complaints "
             "WHERE kind = :kind AND cluster_id IS NULL AND received_at >= :since "
             f"AND received_at <= :until AND ({' OR '.join(area)}) ORDER BY received_at, id",
-            {"kind": kind, "since": to_db(since), "until": to_db(until), "compound": compound,
+            {"kind": kind, "since": to_db(since), "until": to_db(until), "compound": compound_key,
              "x0": x0, "x1": x1, "y0": y0, "y1": y1},
         ))
 
@@ -279,8 +282,8 @@ class TicketStore:
         self.db.execute("UPDATE complaints SET cluster_id = ? WHERE id = ?",
                         [cluster_id, complaint_id])
         self.db.execute(
-            "UPDATE quality_clusters SET count = count + 1, last_at = MAX(last_at, ?) "
-            "WHERE id = ?", [to_db(at), cluster_id])
+            "UPDATE quality_clusters SET count = count + 1, last_at = MAX(last_at, ?), "
+            "first_at = MIN(first_at, ?) WHERE id = ?", [to_db(at), to_db(at), cluster_id])
 
     def clusters(self, limit: int) -> list[Row]:
         return list(self.db.query(
@@ -387,24 +390,31 @@ class TicketStore:
 
     def shutoff_counts(self, group: str, period: str, since: datetime,
                        until: datetime) -> list[Row]:
-        """Finished burst repairs, and how many were done without shutting the water off.
+        """Finished repairs counted by JN 10.3.4's rate, and how many kept the water on.
+
+        "不停水维修率应达到90%（供水管网漏水除外）": repairs of pipe-network leaks are outside
+        the rate. A repair order says what it repaired in ``fields.repair_of``; orders
+        marked ``pipe_network_leak`` are left out entirely, orders that do not say are
+        counted as ``unknown`` (left out of the rate, shown beside it).
 
         The crew's valve log is the record: a repair during which no valve was closed
         (``fw_valve_operations``) kept the water on. An explicit ``fields.water_shut_off``
-        (e.g. a shutoff made by another unit's valve) takes precedence. Nothing is
-        unknown: every finished burst has a valve log, possibly empty.
+        (e.g. a shutoff made by another unit's valve) takes precedence.
         """
         group_col = WORK_ORDER_GROUPS[group if group != "rule" else "all"]
         period_col = _period_sql("w.reported_at", period)
         shut = ("COALESCE(json_extract(w.fields, '$.water_shut_off'), EXISTS (SELECT 1 FROM "
                 "fw_valve_operations v WHERE v.work_order_id = w.id AND v.action = 'closed'))")
+        repair_of = "json_extract(w.fields, '$.repair_of')"
         return list(self.db.query(
             f"SELECT {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
-            f"SUM(CASE WHEN {shut} = 0 THEN 1 ELSE 0 END) AS without_shutoff, "
-            "0 AS unknown FROM work_orders w LEFT JOIN crews cr ON cr.id = w.crew_id "
+            f"SUM(CASE WHEN {repair_of} IS NOT NULL AND {shut} = 0 THEN 1 ELSE 0 END) "
+            f"AS without_shutoff, SUM(CASE WHEN {repair_of} IS NULL THEN 1 ELSE 0 END) "
+            "AS unknown FROM work_orders w LEFT JOIN crews cr ON cr.id = w.crew_id "
             "WHERE w.type = 'burst_repair' AND w.status IN ('completed', 'verified') "
+            f"AND ({repair_of} IS NULL OR {repair_of} != :leak) "
             "AND w.reported_at >= :since AND w.reported_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
-            {"since": to_db(since), "until": to_db(until)}))
+            {"since": to_db(since), "until": to_db(until), "leak": PIPE_NETWORK_LEAK}))
 
     def visit_counts(self, group: str, period: str, since: datetime,
                      until: datetime) -> list[Row]:

@@ -27,7 +27,13 @@ from server.errors import (
     VersionConflictError,
 )
 from server.policy import OpenClock, PolicyProfile, WorkCalendar
-from server.workorders.deadlines import compute_deadlines, met_rules
+from server.workorders.deadlines import (
+    INSPECTION_RULE,
+    compute_deadlines,
+    deadline_of,
+    met_rules,
+    started_deadlines,
+)
 from server.workorders.model import (
     CLOSED_STATUSES,
     Actor,
@@ -122,7 +128,7 @@ class WorkOrderService:
         if data.customer_id is not None and self.customers.get(data.customer_id) is None:
             raise NotFoundError(f"no customer {data.customer_id}", customer_id=data.customer_id)
         deadlines = compute_deadlines(self.profile, self.calendar, str(data.type), reported,
-                                      data.pipe_diameter_mm)
+                                      data.pipe_diameter_mm, dict(data.fields))
         with self.db.atomic():
             wo = WorkOrder(
                 id=str(uuid.uuid4()),
@@ -173,12 +179,43 @@ class WorkOrderService:
                 self.store.void_open_deadlines(wo_id)
             else:
                 self.store.meet_deadlines(wo_id, met_rules(data.to), now)
+                self.store.add_deadlines(wo_id, started_deadlines(
+                    self.profile, self.calendar, str(wo.type), wo.pipe_diameter_mm, wo.fields,
+                    data.to, now))
             actor = Actor(user_id=principal.user_id, device_id=principal.device_id,
                           device_time=data.device_time, role=str(principal.role))
             self._audit(wo_id, f"status:{wo.status}->{data.to}", actor, now,
                         {"reason": data.reason})
             if wo.crew_id:
                 self._publish(wo, now)
+        return self.get_unchecked(wo_id)
+
+    def start_clock(self, wo_id: str, key: str, at: datetime) -> None:
+        """Start rule ``key`` on an order when the event it counts from happens in a field
+        flow (LC §31: the first estimated reading of a route); a clock already started
+        keeps its start. Call inside the flow's transaction."""
+        if key in self.profile.rules:
+            self.store.add_deadlines(wo_id, [deadline_of(self.profile, self.calendar, key, at)])
+
+    def meet_clock(self, wo_id: str, key: str, at: datetime) -> None:
+        """Record rule ``key`` met on an order (inside the flow's transaction)."""
+        self.store.meet_deadlines(wo_id, [key], at)
+
+    def inspection_on_site(self, principal: Principal, wo_id: str) -> WorkOrder:
+        """The inspection team reached a third party's damage (LC §30: within 1 h of the
+        report), as the dispatcher hears it; meets the order's inspection clock."""
+        now = self.clock()
+        wo = self.get(principal, wo_id)
+        if not any(d.rule == INSPECTION_RULE for d in wo.deadlines):
+            raise IllegalTransitionError(
+                "this order records no third-party damage (fields.third_party_damage)",
+                work_order_id=wo_id, reason_code="no-inspection-clock",
+                current_status=str(wo.status))
+        with self.db.atomic():
+            self.store.meet_deadlines(wo_id, [INSPECTION_RULE], now)
+            self._audit(wo_id, "inspection-on-site", Actor(
+                user_id=principal.user_id, device_id=principal.device_id,
+                role=str(principal.role)), now, {"rule": INSPECTION_RULE})
         return self.get_unchecked(wo_id)
 
     def assign(self, principal: Principal, wo_id: str, data: AssignIn) -> WorkOrder:

@@ -112,6 +112,16 @@ class WorkOrderStore:
              for d in wo.deadlines],
         )
 
+    def add_deadlines(self, wo_id: str, deadlines: Sequence[Deadline]) -> None:
+        """Clocks that start after creation (LC §24's from the start of repair work);
+        a clock already started (an order sent back to in_progress) keeps its start."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO work_order_deadlines (work_order_id, rule, clause, "
+            "starts_at, due_at, provisional) VALUES (?, ?, ?, ?, ?, ?)",
+            [(wo_id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at), int(d.provisional))
+             for d in deadlines],
+        )
+
     def get(self, wo_id: str, now: datetime | None = None) -> WorkOrder | None:
         row = self.db.execute(
             f"SELECT {_COLUMNS} FROM work_orders WHERE id = ?", [wo_id]

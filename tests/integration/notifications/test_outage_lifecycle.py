@@ -223,3 +223,43 @@ def test_delivery_receipt_marks_delivered(service: OutageService, worker: Outbox
     assert by["C000000"].notified_by == "delivery-receipt"
     assert by["C000001"].status == "pending"
     assert by["C000001"].door_task is not None
+
+
+def test_jn_6_3_a_planned_pressure_reduction_needs_48_h_notice(service: OutageService) -> None:
+    """JN 6.3 "计划性停水或者降低水压，…应提前48小时通知受影响的客户": 30 h is refused, 50 h is
+    announced with the pressure-reduction text."""
+    soon = service.create("disp", outage_in(service.clock(), kind=OutageKind.PRESSURE_REDUCTION,
+                                            starts_in=timedelta(hours=30)))
+    with pytest.raises(LeadTimeTooShortError) as err:
+        service.announce("disp", "dispatcher", soon.id, AnnounceIn())
+    assert err.value.extra["required_lead_h"] == 48.0
+    later = service.create("disp", outage_in(service.clock(), kind=OutageKind.PRESSURE_REDUCTION,
+                                             starts_in=timedelta(hours=50)))
+    announced = service.announce("disp", "dispatcher", later.id, AnnounceIn())
+    assert announced.required_lead_s == 48 * 3600
+    assert announced.lead_clause == "JN 6.3"
+    assert [n.title for n in service.notices(later.id)] == ["降压供水通知"]
+
+
+def test_lc_19_4_a_customer_caused_outage_tells_the_operations_department_2_h_ahead(
+        service: OutageService, store: NotificationStore) -> None:
+    """LC §19(四) "实施停水前2小时内通知运营管理部": the 2 h are owed to the operations
+    department (one internal row), not to the customers, who get the posted notice."""
+    outage = service.create("disp", outage_in(service.clock(), kind=OutageKind.CUSTOMER_CAUSED,
+                                              starts_in=timedelta(hours=3)))
+    announced = service.announce("disp", "dispatcher", outage.id, AnnounceIn())
+    assert announced.required_lead_s == 0.0
+    notices = {n.kind: n for n in service.notices(outage.id)}
+    assert set(notices) == {NoticeKind.ANNOUNCEMENT, NoticeKind.OPERATIONS}
+    told = notices[NoticeKind.OPERATIONS]
+    assert told.notify_by == outage.start_at - timedelta(hours=2)
+    rows = store.deliveries([told.id])
+    assert [(d.customer_id, d.channel) for d in rows] == [("@operations", "operations")]
+    customer_rows = store.deliveries([notices[NoticeKind.ANNOUNCEMENT].id])
+    assert all(not d.customer_id.startswith("@") for d in customer_rows)
+    late = service.create("disp", outage_in(service.clock(), kind=OutageKind.CUSTOMER_CAUSED,
+                                            starts_in=timedelta(hours=1)))
+    with pytest.raises(LeadTimeTooShortError) as err:
+        service.announce("disp", "dispatcher", late.id, AnnounceIn())
+    assert err.value.extra["required_lead_h"] == 2.0
+    assert str(err.value.extra["clause"]).startswith("LC §19(四)")

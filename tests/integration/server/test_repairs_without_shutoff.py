@@ -1,9 +1,11 @@
-"""'Repairs without shutting the water off' (JN, target >= 90 %) from the crews' valve logs."""
+"""'Repairs without shutting the water off' (JN 10.3.4, target >= 90 %, pipe-network leaks
+excepted) from the crews' valve logs."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from geo.model import IsolationRequest
@@ -28,12 +30,21 @@ def _finish(services: Services, wo_id: str) -> None:
     services.workorders.transition(CREW, wo_id, TransitionIn(to=Status.COMPLETED))
 
 
+def _repair(services: Services, repair_of: str | None) -> str:
+    data = order_in(WorkOrderType.BURST_REPAIR)
+    if repair_of is not None:
+        data = msgspec.structs.replace(data, fields={"repair_of": repair_of})
+    return services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"), data).id
+
+
 def test_a_repair_with_a_closed_valve_counts_as_shut_off(services: Services,
                                                          clock: SteppingClock) -> None:
     since = clock() - timedelta(hours=1)
     dispatcher = Actor(user_id="disp-wang", role="dispatcher")
-    kept_on = services.workorders.create(dispatcher, order_in(WorkOrderType.BURST_REPAIR))
-    shut = services.workorders.create(dispatcher, order_in(WorkOrderType.BURST_REPAIR))
+    kept_on = services.workorders.create(dispatcher, msgspec.structs.replace(
+        order_in(WorkOrderType.BURST_REPAIR), fields={"repair_of": "valve"}))
+    shut = services.workorders.create(dispatcher, msgspec.structs.replace(
+        order_in(WorkOrderType.BURST_REPAIR), fields={"repair_of": "hydrant"}))
     plan = services.network.isolate(IsolationRequest(pipe_ids=["P-R2-1"]))
     services.fieldwork.bursts.attach_plan(CREW, shut.id, plan)
     for valve in plan.valves_to_close:
@@ -46,3 +57,29 @@ def test_a_repair_with_a_closed_valve_counts_as_shut_off(services: Services,
     row = next(r for r in report.rows if r.metric == "repair_without_shutoff")
     assert (row.decided, row.achieved) == (2, 1)
     assert row.meets_target is False
+
+
+def test_jn_10_3_4_pipe_network_leaks_are_outside_the_rate(services: Services,
+                                                          clock: SteppingClock) -> None:
+    """JN 10.3.4 "不停水维修率应达到90%（供水管网漏水除外）": two pipe-network leak repairs
+    (both shut off) do not count at all; of the valve and meter-well repairs, one of two
+    kept the water on; one repair that does not say what it repaired is unknown."""
+    since = clock() - timedelta(hours=1)
+    leaks = [_repair(services, "pipe_network_leak") for _ in range(2)]
+    valve = _repair(services, "valve")
+    well = _repair(services, "meter_well")
+    unsaid = _repair(services, None)
+    plan = services.network.isolate(IsolationRequest(pipe_ids=["P-R2-1"]))
+    for wo_id in [*leaks, well]:
+        services.fieldwork.bursts.attach_plan(CREW, wo_id, plan)
+        for v in plan.valves_to_close:
+            services.fieldwork.bursts.record_valve_operation(CREW, ValveOperationIn(
+                work_order_id=wo_id, valve_id=v.valve.valve_id, action=ValveAction.CLOSED))
+    for wo_id in [*leaks, valve, well, unsaid]:
+        _finish(services, wo_id)
+    clock.advance(hours=1)
+    row = next(r for r in services.tickets.stats.report(since=since).rows
+               if r.metric == "repair_without_shutoff")
+    assert (row.total, row.decided, row.achieved, row.unknown) == (3, 2, 1, 1)
+    assert row.rate == 0.5
+    assert row.clause.startswith("JN 10.3.4")

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import msgspec
 import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
 
+from server.cli import main
 from server.clock import SteppingClock
 from server.services import Services
 from server.tickets import AppriseAlertSender
@@ -32,7 +36,7 @@ from server.tickets.model import (
     ReturnVisitIn,
 )
 from server.workorders.model import Actor
-from tests.factories import make_services
+from tests.factories import TOKENS, bearer, make_services
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +133,8 @@ def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
     assert c.status is ComplaintStatus.ESCALATED
     assert c.round == 2
     round2 = [d for d in c.deadlines if d.round == 2]
-    assert [(d.rule, d.due_at) for d in round2] == [("complaint_close",
+    # Tuesday's visit: 2 working days end on Thursday (JN 15)
+    assert [(d.rule, d.due_at) for d in round2] == [("visit_complaint_handling",
                                                      clock() + timedelta(days=2))]
     escalations = services.tickets.reminders.list(recipient_id="sup-li",
                                                   level=ReminderLevel.ESCALATE)
@@ -138,6 +143,30 @@ def test_an_unsatisfied_visit_escalates_for_another_round(services: Services,
     c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=True))
     assert c.status is ComplaintStatus.CLOSED
     assert [(v.round, v.satisfied) for v in c.visits] == [(1, False), (2, True)]
+
+
+def test_jn_15_what_a_return_visit_raises_is_handled_in_2_working_days(
+        services: Services, clock: SteppingClock) -> None:
+    """JN 15: "回访及满意度调查过程中客户提出的建议及投诉，应在2个工作日内处理" — the 2 working
+    days count from the visit in which the customer complained, not to the visit itself:
+    resolving starts no return-visit clock, and a Friday complaint is due on Tuesday."""
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.SERVICE,
+                                      content="营业厅排队久", phone="13900001234",
+                                      target_unit="营业所"))
+    desk.contact(DESK, c.id, NoteIn())
+    c = desk.resolve(DESK, c.id, ResolveIn(result="已增开窗口"))
+    assert {d.rule for d in c.deadlines} == {"complaint_contact", "complaint_close"}
+    # Friday 27 Nov 2026, 15:00 in Shanghai
+    clock.set(datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
+    c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=False, note="还是慢"))
+    handling = next(d for d in c.deadlines if d.round == 2)
+    assert handling.rule == "visit_complaint_handling"
+    assert handling.due_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 15:00
+    assert "JN 15" in handling.clause
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    c = desk.resolve(DESK, c.id, ResolveIn(result="预约制上线"))
+    assert next(d for d in c.deadlines if d.round == 2).met_at == clock()
 
 
 def test_public_lookup_shows_status_and_times_only(services: Services) -> None:
@@ -269,3 +298,87 @@ def test_without_an_alert_group_the_report_stays_unsent(services: Services) -> N
     alert = services.tickets.watch.store.alerts(1)[0]
     assert alert["sent_at"] is None
     assert alert["last_error"] == "no alert group URL is configured"
+
+
+def test_jn_12_a_tenth_complaint_entered_late_with_an_earlier_time_raises_the_report(
+        desk: Services, clock: SteppingClock, group: AlertGroup) -> None:
+    """JN 12 "同一区域24小时内发生同类水质问题投诉10次及以上": counted on received times.
+    Nine complaints received 08:00-16:00 local are entered as they come; the tenth, phoned
+    in at 06:00 but keyed in last, completes 06:00-06:00 and raises the report then."""
+    complaints = desk.tickets.complaints
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # Tue 17:00 Shanghai
+    for hour in range(9):  # received 08:00 … 16:00 Shanghai = 00:00 … 08:00 UTC
+        complaints.create(DESK, msgspec.structs.replace(
+            quality(), received_at=datetime(2026, 11, 24, hour, 0, tzinfo=UTC)))
+    assert group.posts == []
+    clock.advance(minutes=30)
+    late = complaints.create(DESK, msgspec.structs.replace(
+        quality(), received_at=datetime(2026, 11, 23, 22, 0, tzinfo=UTC)))  # 06:00 local
+    assert len(group.posts) == 1
+    assert late.cluster_id is not None
+    alerts = desk.tickets.watch.alerts().items
+    assert len(alerts) == 1
+    # raised when the report was raised, not at a complaint's time
+    assert alerts[0].raised_at == clock()
+    assert alerts[0].raised_at_local == "2026-11-24T17:30:00+08:00"
+    # people read Shanghai time: the window from 06:00 to 16:00 on 24 Nov
+    assert "2026-11-24 06:00（北京时间）至 2026-11-24 16:00" in alerts[0].body
+
+
+def test_jn_12_compound_names_typed_differently_form_one_cluster(
+        desk: Services, clock: SteppingClock, group: AlertGroup) -> None:
+    complaints = desk.tickets.complaints
+    names = ["阳光100小区", "阳光１００小区", " 阳光100小区", "阳光100 小区", "阳光100\u3000小区"]
+    for i in range(10):
+        complaints.create(DESK, quality(names[i % len(names)]))
+        clock.advance(minutes=10)
+    assert len(group.posts) == 1
+
+
+def test_alerts_are_listed_and_health_warns_without_an_alert_group(
+        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+    """No alert group configured: the report is still listed (GET /alerts) and /health
+    says nobody receives level-1 alerts."""
+    for _ in range(10):
+        services.tickets.complaints.create(DESK, quality())
+    answer = client.get("/api/v1/alerts", headers=bearer(TOKENS["supervisor"]))
+    assert answer.status_code == 200, answer.text
+    listed = answer.json()
+    assert listed["recipients_configured"] is False
+    assert [a["sent_at"] for a in listed["items"]] == [None]
+    assert listed["items"][0]["raised_at_local"].endswith("+08:00")
+    assert "no recipients for level-1 alerts" in listed["warning"]
+    health = client.get("/api/v1/public/health").json()
+    assert any("no recipients for level-1 alerts" in w for w in health["warnings"])
+    assert client.get("/api/v1/alerts", headers=bearer(TOKENS["crew_a"])).status_code == 403
+    bad = client.get("/api/v1/alerts?limit=0", headers=bearer(TOKENS["supervisor"]))
+    assert bad.status_code == 400
+
+
+def test_health_has_no_alert_warning_with_an_alert_group(
+        desk: Services, clock: SteppingClock) -> None:
+    from server.app import create_app
+
+    app = create_app(desk.settings, clock=clock, services=desk)
+    with TestClient(app) as client:
+        health = client.get("/api/v1/public/health").json()
+    assert not any("level-1" in w for w in health["warnings"])
+
+
+def test_waterops_alerts_list_shows_reports_without_an_alert_group(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"WATEROPS_DATA_DIR": str(tmp_path)}
+    body = json.dumps({"channel": "web_wechat", "kind": "quality_odour", "content": "异味",
+                       "phone": "13812345678", "compound": "燕山小区"})
+    for _ in range(10):
+        r = runner.invoke(main, ["tickets", "complaint", body, "--json"], env=env)
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["alerts", "list", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    listed = json.loads(r.output)
+    assert len(listed["items"]) == 1
+    assert listed["recipients_configured"] is False
+    r = runner.invoke(main, ["alerts", "list"], env=env)
+    assert "UNSENT" in r.output
+    assert "+08:00" in r.output
+    assert "no recipients for level-1 alerts" in r.output

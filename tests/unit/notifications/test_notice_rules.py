@@ -17,6 +17,7 @@ from notifications.rules import (
     in_quiet_hours,
     lead_shortfall,
     needs_temporary_supply,
+    operations_lead,
     quiet_release,
     required_lead,
 )
@@ -38,8 +39,27 @@ def test_planned_lead_24h_then_48h_when_large_or_long() -> None:
     long = required_lead(OutageKind.PLANNED, 5, T0, T0 + timedelta(hours=12), RULES)
     assert long.because == ["long"]
     assert required_lead(OutageKind.EMERGENCY, 10**6, T0, six_h, RULES).lead == timedelta(0)
+    # LC §19(四): a customer-caused outage owes customers the posted notice, no lead
     assert required_lead(OutageKind.CUSTOMER_CAUSED, 1, T0, six_h,
-                         RULES).lead == timedelta(hours=2)
+                         RULES).lead == timedelta(0)
+
+
+def test_lc_19_4_the_2_h_before_a_customer_caused_outage_go_to_operations() -> None:
+    """LC §19(四) "实施停水前2小时内通知运营管理部": the operations department, not customers."""
+    ops = operations_lead(OutageKind.CUSTOMER_CAUSED, RULES)
+    assert ops is not None
+    assert (ops.lead, ops.audience) == (timedelta(hours=2), "operations")
+    assert ops.clause.startswith("LC §19(四)")
+    assert operations_lead(OutageKind.PLANNED, RULES) is None
+    assert required_lead(OutageKind.CUSTOMER_CAUSED, 1, T0, T0 + timedelta(hours=1),
+                         RULES).audience == "customers"
+
+
+def test_jn_6_3_a_planned_pressure_reduction_needs_48_h_notice() -> None:
+    """JN 6.3 "计划性停水或者降低水压…应提前48小时通知受影响的客户", even small and short."""
+    req = required_lead(OutageKind.PRESSURE_REDUCTION, 5, T0, T0 + timedelta(hours=2), RULES)
+    assert req.lead == timedelta(hours=48)
+    assert req.clause == "JN 6.3"
 
 
 @given(customers=st.integers(0, 10**6), hours=st.floats(0.1, 200))

@@ -5,6 +5,7 @@ every deadline must have (never before its start; a later start never due earlie
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from server.policy import (
     Direction,
+    PolicyError,
     PolicyProfile,
     Rule,
     TimeUnit,
@@ -22,6 +24,7 @@ from server.policy import (
     add_duration,
     deadline_for,
     load_profile,
+    strictest_of,
 )
 from server.policy.deadlines import latest_before
 
@@ -37,16 +40,20 @@ BASE: Final[dict[str, tuple[float, str | None, str]]] = {
     "burst_restore_large": (48, "hours", "JN 8.2 / LC §24"),
     "third_party_damage_arrival": (1, "hours", "LC §30"),
     "meter_removal": (2, "days", "JN 9.5"),
-    "meter_replacement": (36, "hours", "LC §15"),
+    "meter_replacement": (2, "hours", "JN 7.2"),
     "line_marking": (12, "hours", "LC §15(二)4"),
     "complaint_contact": (20, "minutes", "JN 12"),
     "complaint_close": (2, "days", "JN 12"),
-    "complaint_return_visit": (2, "working_days", "JN"),
+    "visit_complaint_handling": (2, "working_days", "JN 15"),
+    "meter_reading_monthly": (1, "calendar_months", "LC §31"),
+    "estimated_reading_explained": (1, "calendar_months", "LC §31"),
+    "service_info_publication": (20, "working_days", "JN 11"),
     "planned_outage_notice": (24, "hours", "JN 10.3.1"),
     "planned_outage_notice_large": (48, "hours", "JN 10.3.1"),
+    "planned_pressure_reduction_notice": (48, "hours", "JN 6.3"),
     "emergency_notice": (60, "minutes", "ZJ"),
     "restoration_delay_notice": (30, "minutes", "LC §23"),
-    "customer_caused_outage_notice": (2, "hours", "LC §19"),
+    "customer_caused_outage_notice": (2, "hours", "LC §19(四)"),
     "temporary_supply_after": (24, "hours", "JN 10.3.1"),
     "transfer_accept": (1, "working_hours", "LC §13"),
     "sendback_urgent": (10, "minutes", "LC §14(五)"),
@@ -54,7 +61,7 @@ BASE: Final[dict[str, tuple[float, str | None, str]]] = {
     "sendback_general": (2, "working_hours", "LC §14(五)"),
     "hotline_life_property": (2, "hours", "LC §14(一)"),
     "hotline_basic_living": (24, "hours", "LC §14(二)"),
-    "hotline_general": (5, "days", "LC §14(三)"),
+    "hotline_general": (3, "days", "LC §14(三)"),  # the lower end; upper end 5 below
     "hotline_multi_department": (15, "days", "LC §14(四)"),
     "ticket_urgent": (2, "hours", "LC §15(一)"),
     "ticket_12h": (12, "hours", "LC §15(二)"),
@@ -65,14 +72,19 @@ BASE: Final[dict[str, tuple[float, str | None, str]]] = {
     "handling_unit_reply": (5, "working_days", "JM §6"),
     "timeliness_rate": (0.97, None, "ZJ"),
     "burst_on_time_arrival": (1.0, None, "JN 8.2"),
-    "repair_without_shutoff": (0.9, None, "JN 8.2"),
+    "repair_without_shutoff": (0.9, None, "JN 10.3.4"),
 }
 #: where a utility's own standard differs from the digest
 OVERRIDES: Final[dict[str, dict[str, tuple[float, str | None, str]]]] = {
     "jinan": {},
     "liaocheng": {"burst_arrival": (1, "hours", "LC §24"),
-                  "planned_outage_notice": (48, "hours", "LC §19")},
-    "zhejiang": {"planned_outage_notice": (24, "hours", "ZJ 6")},
+                  "planned_outage_notice": (48, "hours", "LC §19"),
+                  # LC §24: counted from the start of repair work (checked below)
+                  "burst_restore_small": (24, "hours", "LC §24"),
+                  "burst_restore_large": (48, "hours", "LC §24"),
+                  "planned_pressure_reduction_notice": (48, "hours", "LC §19(一)")},
+    "zhejiang": {"planned_outage_notice": (24, "hours", "ZJ 6"),
+                 "service_info_publication": (20, "working_days", "ZJ")},
     # the strictest of the three: 30 min arrival (JN), 48 h notice (LC: ahead, so larger)
     "strict": {"planned_outage_notice": (48, "hours", "LC §19")},
 }
@@ -99,14 +111,19 @@ def reference_deadline(start: datetime, rule: Rule, profile: PolicyProfile) -> d
     """An independent, slow count: minute by minute through the working periods, or day by
     day through the official calendar, straight from the chinesecalendar package."""
     unit = TimeUnit(str(rule.unit))
+    limit = rule.limit if rule.limit_max is None else rule.limit_max
     if unit in (TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.DAYS):
         minutes = {"minutes": 1, "hours": 60, "days": 1440}[unit.value]
-        return start + timedelta(minutes=rule.limit * minutes)
+        return start + timedelta(minutes=limit * minutes)
+    if unit is TimeUnit.CALENDAR_MONTHS:
+        local = start.astimezone(SH)
+        month_index = local.year * 12 + local.month - 1 + int(limit)
+        return datetime(month_index // 12, month_index % 12 + 1, 1, tzinfo=SH)
     periods = [(int(a[:2]) * 60 + int(a[3:]), int(b[:2]) * 60 + int(b[3:]))
                for a, b in profile.working_hours.periods]
     cursor = start.astimezone(SH)
     if unit is TimeUnit.WORKING_HOURS:
-        needed = round(rule.limit * 60)
+        needed = round(limit * 60)
         cursor = cursor.replace(second=0, microsecond=0)
         while needed:
             minute_of_day = cursor.hour * 60 + cursor.minute
@@ -119,7 +136,7 @@ def reference_deadline(start: datetime, rule: Rule, profile: PolicyProfile) -> d
     while not chinese_calendar.is_workday(day):
         day, moved = day + timedelta(days=1), True
     counted = 0
-    while counted < int(rule.limit):
+    while counted < int(limit):
         day += timedelta(days=1)
         counted += chinese_calendar.is_workday(day)
     clock_time = (0, 0) if moved else (cursor.hour, cursor.minute)
@@ -276,3 +293,117 @@ def test_the_property_starts_stay_inside_the_official_years() -> None:
     official = CALENDAR["strict"].official_years()
     assert set(range(2005, 2027)) <= set(official)
     assert date(2026, 12, 10) + timedelta(days=20) <= date(max(official) + 1, 1, 10)
+
+
+# --- values and uses fixed for issue 12 (each names its clause) ------------------------
+def test_jn_6_3_planned_pressure_reduction_needs_48_h_notice_in_jinan() -> None:
+    """JN 6.3: "计划性停水或者降低水压，城市供水企业应提前48小时通知受影响的客户"."""
+    rule = PROFILE["jinan"].rule("planned_pressure_reduction_notice")
+    assert (rule.limit, rule.unit, rule.direction) == (48, TimeUnit.HOURS, Direction.AHEAD)
+    assert rule.clause.startswith("JN 6.3")
+    event = datetime(2026, 11, 25, 9, 0, tzinfo=SH)
+    assert latest_before(event, rule) == datetime(2026, 11, 23, 9, 0, tzinfo=SH)
+
+
+@pytest.mark.parametrize("profile", ["jinan", "strict"])
+def test_lc_14_3_general_12345_items_keep_both_ends_of_3_to_5_days(profile: str) -> None:
+    """LC §14(三): "3 至 5 天之内反馈情况": reminded at 3 days, overdue only after 5."""
+    from server.policy.deadlines import reminder_for
+
+    rule = PROFILE[profile].rule("hotline_general")
+    assert (rule.limit, rule.limit_max, rule.unit) == (3, 5, TimeUnit.DAYS)
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    assert reminder_for(start, rule, CALENDAR[profile], 0.8) == datetime(
+        2026, 11, 26, 10, 0, tzinfo=SH)
+    assert deadline_for(start, rule, CALENDAR[profile]) == datetime(
+        2026, 11, 28, 10, 0, tzinfo=SH)
+
+
+def test_a_range_with_its_upper_end_below_the_lower_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "odd.toml").write_text(
+        'name = "odd"\ntitle = "odd"\n[rules.hotline_general]\nlimit = 5\nlimit_max = 3\n'
+        'unit = "days"\nclause = "LC §14(三)"\ntitle = "12345: general"\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match="limit_max"):
+        load_profile("odd", tmp_path)
+
+
+def test_an_old_profile_without_ranges_or_start_events_stays_valid(tmp_path: Path) -> None:
+    (tmp_path / "old.toml").write_text(
+        'name = "old"\ntitle = "old"\n[rules.hotline_general]\nlimit = 5\nunit = "days"\n'
+        'clause = "LC §14(三)"\ntitle = "12345: general"\n', encoding="utf-8")
+    rule = load_profile("old", tmp_path).rule("hotline_general")
+    assert (rule.limit, rule.limit_max, rule.upper, str(rule.starts_on)) == (5, None, 5,
+                                                                             "report")
+
+
+def _one_rule_profile(name: str, limit: float, unit: TimeUnit) -> PolicyProfile:
+    return PolicyProfile(name=name, title=name, rules={"reply": Rule(
+        limit=limit, unit=unit, clause=f"{name} reply", title="reply", source="JM")})
+
+
+def test_strict_compares_end_times_so_a_friday_start_keeps_the_calendar_limit() -> None:
+    """Strict must be the earliest end for every start: 2 working days from a Friday end
+    on Tuesday, after 3 calendar days (Monday); from a Monday they end first (Wednesday)."""
+    strict = strictest_of([_one_rule_profile("a", 2, TimeUnit.WORKING_DAYS),
+                           _one_rule_profile("b", 3, TimeUnit.DAYS)])
+    rule = strict.rule("reply")
+    cal = CALENDAR["strict"]
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=SH)
+    assert deadline_for(friday, rule, cal) == datetime(2026, 11, 30, 10, 0, tzinfo=SH)
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    assert deadline_for(monday, rule, cal) == datetime(2026, 11, 25, 10, 0, tzinfo=SH)
+
+
+def test_strict_keeps_the_report_clock_of_jn_over_lc_24s_repair_start() -> None:
+    """Same 24 h: counted from the report (JN) always ends no later than from the start
+    of repair work (LC §24), so strict keeps JN's clock."""
+    rule = PROFILE["strict"].rule("burst_restore_small")
+    assert str(rule.starts_on) == "report"
+    assert str(PROFILE["liaocheng"].rule("burst_restore_small").starts_on) == "repair_start"
+
+
+def test_lc_31_a_reading_route_is_due_by_the_end_of_its_month() -> None:
+    """LC §31 "每月…查抄一次": a November route is overdue from 1 December 00:00 local;
+    an estimated reading is explained "抄表周期内", within the same month."""
+    for key in ("meter_reading_monthly", "estimated_reading_explained"):
+        rule = PROFILE["liaocheng"].rule(key)
+        start = datetime(2026, 11, 10, 15, 30, tzinfo=SH)
+        assert deadline_for(start, rule, CALENDAR["liaocheng"]) == datetime(
+            2026, 12, 1, 0, 0, tzinfo=SH)
+        last_day = datetime(2026, 12, 31, 23, 0, tzinfo=SH)
+        assert deadline_for(last_day, rule, CALENDAR["liaocheng"]) == datetime(
+            2027, 1, 1, 0, 0, tzinfo=SH)
+
+
+def test_jn_11_and_zj_service_information_is_published_within_20_working_days() -> None:
+    """JN 11 / ZJ: "自信息形成或者变更之日起20个工作日内予以公开": four plain November weeks."""
+    for profile in ("jinan", "zhejiang", "strict"):
+        rule = PROFILE[profile].rule("service_info_publication")
+        start = datetime(2026, 11, 2, 9, 0, tzinfo=SH)
+        assert deadline_for(start, rule, CALENDAR[profile]) == datetime(
+            2026, 11, 30, 9, 0, tzinfo=SH)
+
+
+def test_jn_7_2_a_faulty_meter_is_replaced_at_once_not_in_calibrations_36_h() -> None:
+    """JN 7.2 "经检查确定水表故障应立即更换"; 36 h is LC §15(四)'s meter calibration."""
+    for profile in PROFILES:
+        rule = PROFILE[profile].rule("meter_replacement")
+        assert rule.clause.startswith("JN 7.2")
+        assert rule.nominal() <= timedelta(hours=2)
+        assert str(rule.starts_on) == "fault_confirmed"
+
+
+def test_lc_19_4_customer_caused_two_hours_go_to_the_operations_department() -> None:
+    rule = PROFILE["liaocheng"].rule("customer_caused_outage_notice")
+    assert "运营管理部" in rule.clause
+    assert "operations" in rule.title
+
+
+def test_jn_6_3_and_lc_19_4_reach_the_outage_desk_from_the_profile() -> None:
+    from server.outage_rules import notice_rules
+
+    rules = notice_rules(PROFILE["jinan"])
+    assert rules.pressure_reduction_lead == timedelta(hours=48)
+    assert rules.pressure_reduction_clause.startswith("JN 6.3")
+    assert rules.customer_caused_lead == timedelta(hours=2)
+    assert rules.customer_caused_clause.startswith("LC §19(四)")

@@ -140,7 +140,7 @@ def test_report_rows_rates_targets_and_csv() -> None:
     no_shutoff = by[("repair_without_shutoff", "repair_without_shutoff")]
     assert (no_shutoff.decided, no_shutoff.achieved, no_shutoff.unknown) == (18, 17, 2)
     assert no_shutoff.meets_target is True  # 94 % >= 90 %
-    assert by[("return_visit_satisfaction", "complaint_return_visit")].rate == 0.75
+    assert by[("return_visit_satisfaction", "return_visit")].rate == 0.75
     lines = to_csv(report).splitlines()
     assert lines[0].startswith("metric,source,rule,group,period")
     assert len(lines) == len(report.rows) + 1

@@ -1,0 +1,24 @@
+"""Level-1 reports (water-quality clusters, JN 12) over HTTP: listed for the office even
+when no alert group is configured, so a report nobody received is still seen."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+
+from server.routes.deps import services
+from server.tickets.model import AlertList
+
+OFFICE = {"dispatcher", "supervisor", "admin"}
+
+
+class AlertController(Controller):
+    path = "/alerts"
+    tags = ["alerts"]
+
+    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    def list_alerts(self, request: Request[Any, Any, Any],
+                    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100) -> AlertList:
+        return services(request).tickets.watch.alerts(limit)
