@@ -34,7 +34,7 @@ DISPATCHER = bearer(TOKENS["dispatcher"])
 SUPERVISOR = bearer(TOKENS["supervisor"])
 ADMIN = bearer(TOKENS["admin"])
 SH = ZoneInfo("Asia/Shanghai")
-WORKING_RULES = {"transfer_accept", "sendback_general", "complaint_return_visit",
+WORKING_RULES = {"transfer_accept", "sendback_general", "visit_complaint_handling",
                  "handling_unit_reply"}
 
 NOTICE_2027: dict[str, Any] = {"year": 2027, "notice": "国办发明电〔2026〕test", "holidays": [
@@ -135,7 +135,12 @@ def test_complaints_and_work_orders_in_2030_are_stored(
     r = client.post(f"{API}/complaints/{cid}/resolve", headers=DISPATCHER,
                     json={"result": "已道歉"})
     assert r.status_code == 200, r.text
-    visit = [d for d in r.json()["deadlines"] if d["rule"] == "complaint_return_visit"]
+    clock.advance(hours=20)
+    r = client.post(f"{API}/complaints/{cid}/return-visit", headers=DISPATCHER,
+                    json={"satisfied": False, "note": "仍不满意"})
+    assert r.status_code == 200, r.text
+    # JN 15: what the customer raised in the visit is handled within 2 working days
+    visit = [d for d in r.json()["deadlines"] if d["rule"] == "visit_complaint_handling"]
     assert visit
     assert visit[0]["provisional"] is True
     for kind in WorkOrderType:
