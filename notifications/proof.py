@@ -184,7 +184,8 @@ def to_csv(report: OutageReport, timezone: str = "Asia/Shanghai") -> str:
     tz = ZoneInfo(timezone)
 
     def t(when: datetime | None) -> str:
-        return when.astimezone(tz).isoformat() if when is not None else ""
+        """Local wall time to the minute: the CSV is read by people in a spreadsheet."""
+        return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when is not None else ""
 
     def h(seconds: float | None) -> str:
         return f"{seconds / 3600:.2f}" if seconds is not None else ""

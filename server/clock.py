@@ -52,3 +52,12 @@ class SteppingClock:
 def to_local(when: datetime) -> datetime:
     """Show a stored UTC time the way people read it (Asia/Shanghai, with its offset)."""
     return when.astimezone(LOCAL_TZ)
+
+
+def for_people(when: datetime | None, tz: ZoneInfo = LOCAL_TZ) -> str:
+    """``2026-11-24 09:00``: local wall time to the minute, for tables, PDFs and CSVs.
+
+    Machines get RFC 3339 UTC in JSON; people get their own clock, without seconds,
+    microseconds or an offset they would have to work out.
+    """
+    return "" if when is None else when.astimezone(tz).strftime("%Y-%m-%d %H:%M")

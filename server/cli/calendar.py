@@ -21,6 +21,7 @@ import click
 import msgspec
 
 from server.calendar import Horizon, ImportResult, YearView
+from server.clock import for_people
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.errors import DomainError
 from server.policy.years import YearNotice
@@ -46,8 +47,8 @@ def calendar() -> None:
 def _imported(r: ImportResult) -> str:
     lines = [f"{r.year}: imported {r.notice}; {r.checked} provisional deadline(s) checked, "
              f"{len(r.changed)} recomputed"]
-    lines += [f"  {c.entity} {c.entity_id} {c.rule}: {c.old_due_at:%Y-%m-%d %H:%M} -> "
-              f"{c.new_due_at:%Y-%m-%d %H:%M} UTC" for c in r.changed]
+    lines += [f"  {c.entity} {c.entity_id} {c.rule}: {for_people(c.old_due_at)} -> "
+              f"{for_people(c.new_due_at)}" for c in r.changed]
     return "\n".join(lines)
 
 

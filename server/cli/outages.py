@@ -30,6 +30,7 @@ from notifications import (
     RunSummary,
     WorkerConfig,
 )
+from server.exports import for_excel
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 
@@ -198,7 +199,7 @@ def worker(once: bool, interval: float, concurrency: int, batch: int, worker_id:
 def report(outage_id: str, as_csv: bool, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
     if as_csv:
-        sys.stdout.write(_run(lambda: svc.outages.report_csv(outage_id)))
+        click.echo(for_excel(_run(lambda: svc.outages.report_csv(outage_id))), nl=False)
         return
     rep = _run(lambda: svc.outages.report(outage_id))
     output(rep, as_json, lambda r: "\n".join(

@@ -11,9 +11,10 @@ from datetime import timedelta
 import click
 import msgspec
 
-from server.clock import to_local
+from server.clock import for_people
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.errors import DomainError
+from server.exports import for_excel
 from server.tickets.model import (
     ComplaintIn,
     OverdueItem,
@@ -49,7 +50,7 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
     finally:
         svc.close()
     output(t, as_json, lambda x: "\n".join([f"{x.number} {x.category} {x.status}", *(
-        f"  {d.rule:<24} due {to_local(d.due_at):%Y-%m-%d %H:%M}"
+        f"  {d.rule:<24} due {for_people(d.due_at)}"
         + (" (provisional)" if d.provisional else "") for d in x.deadlines)]))
 
 
@@ -121,7 +122,7 @@ def overdue(data_dir: str | None, as_json: bool) -> None:
         svc.close()
 
     def human(xs: list[OverdueItem]) -> str:
-        return "\n".join(f"{i.due_at.isoformat()}  {i.item_kind:<10} {i.item_id} {i.rule} "
+        return "\n".join(f"{for_people(i.due_at)}  {i.item_kind:<10} {i.item_id} {i.rule} "
                          f"unit={i.unit or '-'}" + ("  (provisional)" if i.provisional else "")
                          for i in xs) or "nothing overdue"
 
@@ -148,7 +149,7 @@ def stats(days: int, group_by: str, period: str, as_csv: bool, data_dir: str | N
     finally:
         svc.close()
     if as_csv:
-        click.echo(to_csv(report), nl=False)
+        click.echo(for_excel(to_csv(report)), nl=False)
         return
 
     def human(r: StatsReport) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.routes.deps import actor, services
 from server.tickets.model import (
     Complaint,
@@ -92,7 +93,7 @@ class DeskStatsController(Controller):
     @get("/csv", opt={"roles": SUPERVISORS | {"dispatcher"}}, sync_to_thread=False)
     def report_csv(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                    until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
-                   period: FromQuery[str] = "all") -> Response[str]:
+                   period: FromQuery[str] = "all") -> Response[bytes]:
         report = services(request).tickets.stats.report(since=since, until=until,
                                                         group_by=group_by, period=period)
-        return Response(to_csv(report), media_type="text/csv; charset=utf-8")
+        return Response(for_excel(to_csv(report)), media_type=CSV_MEDIA_TYPE)

@@ -29,6 +29,7 @@ from notifications import (
 )
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 from server.outage_rules import OutageDesk
+from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.routes.deps import principal, services
 
 OFFICE = {"dispatcher", "supervisor", "admin"}
@@ -111,9 +112,9 @@ class OutageController(Controller):
         return desk(request).report(outage_id)
 
     @get("/{outage_id:str}/report.csv", opt={"roles": OFFICE}, sync_to_thread=False,
-         media_type="text/csv; charset=utf-8")
-    def report_csv(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> str:
-        return desk(request).report_csv(outage_id)
+         media_type=CSV_MEDIA_TYPE)
+    def report_csv(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> bytes:
+        return for_excel(desk(request).report_csv(outage_id))
 
     @post("/tasks/{task_id:str}/door-notice", opt={"roles": FIELD_AND_OFFICE},
           sync_to_thread=False, status_code=200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from zoneinfo import ZoneInfo
 from datetime import timedelta
 
 import icalendar
@@ -80,7 +81,11 @@ def test_report_lists_every_customer_attempt_and_lead(service: OutageService,
     rows = list(csv.DictReader(io.StringIO(to_csv(again))))
     assert len(rows) == 6
     assert {r["customer_id"] for r in rows} == {c.customer_id for c in again.customers}
-    assert all(r["notify_by"].endswith("+08:00") for r in rows)
+    # people read the spreadsheet: Shanghai wall time to the minute
+    deadline = again.notices[0].notify_by
+    assert deadline is not None
+    local = deadline.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert {r["notify_by"] for r in rows if r["notice_id"] == again.notices[0].notice_id} == {local}
     with pytest.raises(TaskNotFoundError):
         complete_door_notice(store, "T-nope", DoorNoticeDoneIn(photo_sha256=photo), nclock)
 

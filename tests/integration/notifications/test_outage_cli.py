@@ -45,6 +45,6 @@ def test_create_announce_send_and_report(tmp_path: Path, gateway: Gateway) -> No
     notices = report["notices"]
     assert isinstance(notices, list) and notices[0]["notified"] == 1
     csv_out = runner.invoke(main, ["outages", "report", oid, "--csv"], env=env)
-    assert csv_out.output.splitlines()[0].startswith("outage_id,customer_id")
+    assert csv_out.output.splitlines()[0].startswith("\ufeffoutage_id,customer_id")
     missing = runner.invoke(main, ["outages", "start", "OUT-none"], env=env)
     assert missing.exit_code != 0 and "no outage" in missing.output

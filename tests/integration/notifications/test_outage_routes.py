@@ -94,7 +94,8 @@ def test_notices_flow_to_the_gateway_and_the_report_proves_it(
     assert report["notices"][0]["notified"] == 3
     assert report["notices"][0]["late"] == 0
     csv_text = client.get(f"/api/v1/outages/{oid}/report.csv", headers=disp)
-    assert csv_text.headers["content-type"].startswith("text/csv")
+    assert csv_text.headers["content-type"] == "text/csv; charset=utf-8"
+    assert csv_text.content.startswith(b"\xef\xbb\xbf")
     assert len(csv_text.text.strip().splitlines()) == 4
     feed = client.get("/api/v1/public/outages/feed.geojson")
     assert feed.status_code == 200

@@ -106,8 +106,9 @@ def test_service_statistics_as_json_and_csv(client: TestClient, clock: SteppingC
     assert row["target"] == 0.97
     assert row["meets_target"] is False
     r = client.get(f"{API}/stats/service/csv", headers=SUPERVISOR, params={"since": since})
-    assert r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.content.startswith(b"\xef\xbb\xbf")  # the mark a Chinese Excel needs
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert any(x["rule"] == "ticket_urgent" and x["rate"] == "0.5000" for x in rows)
     r = client.get(f"{API}/stats/service", headers=CREW, params={"since": since})
     assert r.status_code == 403

@@ -28,7 +28,7 @@ def test_create_list_scan_and_stats_from_the_cli(tmp_path: Path) -> None:
     assert r.exit_code == 0
     assert "reminders" in json.loads(r.output)
     r = runner.invoke(main, ["tickets", "stats", "--csv"], env=env)
-    assert r.output.splitlines()[0].startswith("metric,source,rule,group")
+    assert r.output.splitlines()[0].startswith("\ufeffmetric,source,rule,group")
     r = runner.invoke(main, ["tickets", "stats", "--json", "--group-by", "unit"], env=env)
     rows = json.loads(r.output)["rows"]
     assert any(x["rule"] == "ticket_urgent" and x["group"] == "管网所" for x in rows)
