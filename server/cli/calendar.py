@@ -21,8 +21,8 @@ import click
 import msgspec
 
 from server.calendar import Horizon, ImportResult, YearView
-from server.clock import for_people
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.clock import for_people
 from server.errors import DomainError
 from server.policy.years import YearNotice
 from server.workorders.model import Actor

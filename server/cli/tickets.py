@@ -11,8 +11,8 @@ from datetime import timedelta
 import click
 import msgspec
 
-from server.clock import for_people
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.clock import for_people
 from server.errors import DomainError
 from server.exports import for_excel
 from server.tickets.model import (
