@@ -32,12 +32,21 @@ from server.policy import (
     deadline_for,
     time_rule,
 )
-from server.policy.calendar import WORKING_UNITS
-from server.policy.years import DayInfo, YearNotice, days_of, validate_notice, year_from_notice
+from server.policy.deadlines import counts_working_time
+from server.policy.years import (
+    DayInfo,
+    YearNotice,
+    YearSource,
+    days_of,
+    validate_notice,
+    year_from_notice,
+)
 from server.workorders.model import Actor
 
 #: how long before a deadline could cross into a provisional year supervisors are warned
 WARN_AHEAD = timedelta(days=60)
+#: who recomputes when a process learns of another process's import
+SYSTEM = Actor(user_id="system:calendar", role="admin")
 
 
 class ClockStore(Protocol):
@@ -98,12 +107,25 @@ class CalendarService:
         self.refresh()
 
     def refresh(self) -> None:
-        """Install notices imported since this process last looked (by any process)."""
+        """Install notices imported since this process last looked (by any process).
+
+        A year newly installed here may have been imported by another process while this
+        one still counted it provisionally: its open provisional deadlines are recomputed
+        now too (idempotent: unchanged clocks are left alone), so the gap is at most one
+        refresh — the deadline scan and ``/health`` call this regularly.
+        """
         count = self.store.count()
         if count == self._installed:
             return
+        first_look = self._installed < 0
         for notice in self.store.notices():
+            known = self.calendar.year(notice.year)
+            if known.source is YearSource.IMPORTED and known.origin == notice.notice:
+                continue
             self.calendar.install(year_from_notice(notice))
+            if not first_look:
+                with self.db.atomic():
+                    self._recompute(SYSTEM, notice, self.clock())
         self._installed = count
 
     # -- import ------------------------------------------------------------------------
@@ -114,40 +136,10 @@ class CalendarService:
             raise CalendarNoticeError(notice.year, problems)
         self.refresh()
         now = self.clock()
-        year = year_from_notice(notice)
-        lo = datetime.combine(date(notice.year, 1, 1), time(0), self.calendar.tz)
-        hi = datetime.combine(date(notice.year + 1, 1, 1), time(0), self.calendar.tz)
-        fraction = self.profile.thresholds.reminder_fraction
-        changed: list[Retimed] = []
-        checked = 0
         with self.db.atomic():
             self.store.save(notice, now, actor.user_id)
-            self.calendar.install(year)
-            for store in self.clock_stores:
-                for clock in store.provisional_clocks(lo, hi):
-                    rule = self.profile.rules.get(clock.rule)
-                    if rule is None or rule.unit not in WORKING_UNITS:
-                        continue
-                    checked += 1
-                    timing = time_rule(clock.starts_at, rule, self.calendar, fraction)
-                    if timing.due_at == clock.due_at and timing.provisional and (
-                            clock.remind_at in (None, timing.remind_at)):
-                        continue
-                    store.retime(clock, timing)
-                    changed.append(Retimed(
-                        entity=clock.entity, entity_id=clock.entity_id, rule=clock.rule,
-                        old_due_at=clock.due_at, new_due_at=timing.due_at,
-                        provisional=timing.provisional))
-                    self.audit.record(
-                        clock.entity, clock.entity_id, "deadline-recomputed",
-                        actor_user_id=actor.user_id, device_id=actor.device_id,
-                        server_time=now, device_time=None,
-                        detail={"rule": clock.rule, "part": clock.part, "year": notice.year,
-                                "notice": notice.notice, "old_due_at": clock.due_at.isoformat(),
-                                "new_due_at": timing.due_at.isoformat(),
-                                "provisional": timing.provisional})
-                    if self.on_retimed is not None:
-                        self.on_retimed(clock, now)
+            self.calendar.install(year_from_notice(notice))
+            checked, changed = self._recompute(actor, notice, now)
             self.audit.record("calendar", str(notice.year), "import",
                               actor_user_id=actor.user_id, device_id=actor.device_id,
                               server_time=now, device_time=None,
@@ -156,6 +148,42 @@ class CalendarService:
             self._installed = self.store.count()
         return ImportResult(year=notice.year, notice=notice.notice, checked=checked,
                             changed=changed)
+
+    def _recompute(self, actor: Actor, notice: YearNotice,
+                   now: datetime) -> tuple[int, list[Retimed]]:
+        """Recompute the open provisional deadlines overlapping the notice's year (call
+        inside the write): each change is audited and its record republished."""
+        lo = datetime.combine(date(notice.year, 1, 1), time(0), self.calendar.tz)
+        hi = datetime.combine(date(notice.year + 1, 1, 1), time(0), self.calendar.tz)
+        fraction = self.profile.thresholds.reminder_fraction
+        changed: list[Retimed] = []
+        checked = 0
+        for store in self.clock_stores:
+            for clock in store.provisional_clocks(lo, hi):
+                rule = self.profile.rules.get(clock.rule)
+                if rule is None or not counts_working_time(rule):
+                    continue
+                checked += 1
+                timing = time_rule(clock.starts_at, rule, self.calendar, fraction)
+                if timing.due_at == clock.due_at and timing.provisional and (
+                        clock.remind_at in (None, timing.remind_at)):
+                    continue
+                store.retime(clock, timing)
+                changed.append(Retimed(
+                    entity=clock.entity, entity_id=clock.entity_id, rule=clock.rule,
+                    old_due_at=clock.due_at, new_due_at=timing.due_at,
+                    provisional=timing.provisional))
+                self.audit.record(
+                    clock.entity, clock.entity_id, "deadline-recomputed",
+                    actor_user_id=actor.user_id, device_id=actor.device_id,
+                    server_time=now, device_time=None,
+                    detail={"rule": clock.rule, "part": clock.part, "year": notice.year,
+                            "notice": notice.notice, "old_due_at": clock.due_at.isoformat(),
+                            "new_due_at": timing.due_at.isoformat(),
+                            "provisional": timing.provisional})
+                if self.on_retimed is not None:
+                    self.on_retimed(clock, now)
+        return checked, changed
 
     # -- reading -----------------------------------------------------------------------
     def show(self, year: int) -> YearView:
@@ -170,7 +198,7 @@ class CalendarService:
         """The longest a working-time deadline started ``now`` runs, on today's calendar."""
         spans = [deadline_for(now, rule, self.calendar) - now
                  for rule in self.profile.rules.values()
-                 if rule.unit in WORKING_UNITS and rule.direction == "within"]
+                 if counts_working_time(rule) and rule.direction == "within"]
         return max(spans, default=timedelta(0))
 
     def horizon(self) -> Horizon:

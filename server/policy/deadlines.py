@@ -107,8 +107,12 @@ def is_provisional(start: datetime, due: datetime, rule: Rule, calendar: WorkCal
     minutes, hours, calendar days or months is exact whatever year it falls in. A strict
     rule with alternatives leans on the calendar when any of its clocks does.
     """
-    units = {rule.unit, *(c.unit for c in rule.alternatives)}
-    return bool(units & set(WORKING_UNITS)) and calendar.provisional_between(start, due)
+    return counts_working_time(rule) and calendar.provisional_between(start, due)
+
+
+def counts_working_time(rule: Rule) -> bool:
+    """Whether any clock of ``rule`` (its own or a strict alternative) counts working time."""
+    return bool({rule.unit, *(c.unit for c in rule.alternatives)} & WORKING_UNITS)
 
 
 class Timing(msgspec.Struct, frozen=True, kw_only=True):

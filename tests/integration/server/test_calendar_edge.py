@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
 from server.audit import AuditStore
+from server.calendar.service import SYSTEM
 from server.clock import SteppingClock
+from server.policy.years import YearNotice
 from server.tickets.categories import load_categories
-from server.workorders.model import WorkOrderType
+from server.tickets.model import TicketIn
+from server.workorders.model import Actor, WorkOrderType
 from tests.factories import TOKENS, bearer, make_services
 
 pytestmark = pytest.mark.integration
@@ -302,3 +306,28 @@ def test_service_statistics_count_provisional_deadlines_and_carry_the_warning(
     csv_text = client.get(f"{API}/stats/service/csv", headers=SUPERVISOR, params=params).text
     header = csv_text.lstrip("\ufeff").splitlines()[0].split(",")
     assert "provisional" in header
+
+
+def test_a_second_process_recomputes_what_it_counted_before_it_saw_the_import(
+        tmp_path: Path) -> None:
+    """Two services on one store: B counts a deadline provisionally after A imported the
+    year (B had not looked yet); B's next refresh installs the year and recomputes it."""
+    clock = SteppingClock(shanghai(2027, 2, 4, 17))
+    a = make_services(str(tmp_path), clock)
+    b = make_services(str(tmp_path), clock, demo=False)
+    a.calendars.import_notice(SYSTEM, msgspec.convert(NOTICE_2027, YearNotice))
+    ticket = b.tickets.tickets.create(Actor(user_id="disp", role="dispatcher"), TicketIn(
+        channel="operations_transfer", category="hydrant_fault", title="B 进程"))
+    accept = next(d for d in ticket.deadlines if d.rule == "transfer_accept")
+    assert accept.provisional  # B still counted 2027 on the statutory rules
+    assert accept.due_at == shanghai(2027, 2, 11, 9)
+    b.calendars.refresh()
+    again = next(d for d in b.tickets.tickets.get(ticket.id).deadlines
+                 if d.rule == "transfer_accept")
+    assert again.due_at == shanghai(2027, 2, 15, 9)
+    assert not again.provisional
+    history = AuditStore(b.db).history("ticket", ticket.id)
+    assert [h.actor_user_id for h in history if h.action == "deadline-recomputed"] == \
+        ["system:calendar"]
+    a.close()
+    b.close()
