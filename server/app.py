@@ -7,6 +7,7 @@ with settings from the environment. Nothing here reads the environment or the cl
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
@@ -14,15 +15,22 @@ from litestar.datastructures import ResponseHeader
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
 
 from server.clock import Clock, system_clock
-from server.guards import BearerTokenMiddleware, requires_role
+from server.guards import (
+    BearerTokenMiddleware,
+    check_route_policies,
+    public_throttle,
+    requires_policy,
+)
 from server.problems import exception_handler, http_exception_handler
 from server.routes import PUBLIC_HANDLERS, ROUTE_HANDLERS
 from server.services import Services
 from server.settings import Settings
 
 API_PREFIX = "/api/v1"
+PUBLIC_PREFIX = API_PREFIX + "/public"
 log = logging.getLogger("waterops.calendar")
 
 
@@ -38,21 +46,27 @@ def log_calendar(svc: Services) -> None:
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock,
-               services: Services | None = None) -> Litestar:
-    svc = services or Services(settings, clock)
+               services: Services | None = None,
+               extra_handlers: Sequence[ControllerRouterHandler] = ()) -> Litestar:
+    """The app; ``extra_handlers`` are mounted under /api/v1 beside the built-in routes.
+
+    Raises ``MissingPolicyError`` before opening anything when a route names no policy.
+    """
     api = Router(
         path=API_PREFIX,
-        route_handlers=ROUTE_HANDLERS,
-        guards=[requires_role],
+        route_handlers=[*ROUTE_HANDLERS, *extra_handlers],
+        guards=[requires_policy],
         middleware=[BearerTokenMiddleware],
         security=[{"bearer": []}],
     )
     # the public feeds and lookups are read by other sites' pages (simple GETs, no
-    # credentials), so they, and only they, allow any origin
-    public = Router(path=API_PREFIX + "/public", route_handlers=PUBLIC_HANDLERS,
+    # credentials), so they, and only they, allow any origin; each client address has a
+    # request budget (server.authz.throttle)
+    public = Router(path=PUBLIC_PREFIX, route_handlers=PUBLIC_HANDLERS,
+                    guards=[public_throttle],
                     response_headers=[ResponseHeader(name="Access-Control-Allow-Origin",
                                                      value="*")])
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, public],
         state=None,
         on_startup=[lambda app: app.state.update({"services": svc, "settings": settings}),
@@ -77,3 +91,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
         ),
         debug=False,
     )
+    # deny by default: a route that names no authorization policy stops the start-up
+    check_route_policies(app.routes, API_PREFIX, PUBLIC_PREFIX)
+    svc = services or Services(settings, clock)
+    return app

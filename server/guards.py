@@ -1,45 +1,106 @@
-"""Authentication (device bearer tokens) and the one role guard.
+"""Authentication (device bearer tokens), the one policy guard, and the start-up check.
 
-Routes declare ``opt={"roles": {...}}``; ``requires_role`` checks the caller's role
-against it. Scope rules (which crew sees which order) are domain functions in the
-services, so they are unit-tested without HTTP.
+Every route names its policy: ``@post("/x", opt={"policy": "outage.start"})``. The
+policies live in ``server.authz``; ``requires_policy`` checks the caller's role against
+the named one, and services check the record's scope with the same module.
+``check_route_policies`` runs when the app is built: a route with no policy, or with a
+name ``server.authz.POLICIES`` does not know, stops the service from starting (deny by
+default). Public routes name a ``public.*`` policy; they are throttled per client address
+by ``public_throttle`` instead of needing a token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.routes import BaseRoute
 
 from server.accounts.model import Principal
+from server.authz import POLICIES, Scope, authorize
+
+#: handlers Litestar itself adds (the OpenAPI documents under /schema)
+_FRAMEWORK_PREFIXES = ("/schema",)
+
+
+class MissingPolicyError(RuntimeError):
+    """A route names no policy (or an unknown one): the app refuses to start."""
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "unknown"
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Resolves ``Authorization: Bearer <token>`` to a Principal; 401 otherwise."""
+    """Resolves ``Authorization: Bearer <token>`` to a Principal; 401 otherwise.
+
+    Failed attempts count against the client address's unauthenticated budget, so a
+    token cannot be guessed at line speed (429 with Retry-After past the budget).
+    """
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]
                                    ) -> AuthenticationResult:
+        services = connection.app.state["services"]
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            services.throttle.unauthenticated.hit(client_address(connection))
             raise NotAuthorizedException("a device bearer token is required")
-        services = connection.app.state["services"]
         principal = services.accounts.authenticate(token.strip())
         if principal is None:
+            services.throttle.unauthenticated.hit(client_address(connection))
             raise NotAuthorizedException("unknown or revoked device token")
         return AuthenticationResult(user=principal, auth=token)
 
 
-def requires_role(connection: ASGIConnection[Any, Any, Any, Any],
-                  route_handler: BaseRouteHandler) -> None:
-    roles = route_handler.opt.get("roles")
-    if roles is None:
-        return
+def requires_policy(connection: ASGIConnection[Any, Any, Any, Any],
+                    route_handler: BaseRouteHandler) -> None:
+    """The role check of the route's policy (the scope is the service's job)."""
     principal: Principal = connection.user
-    if str(principal.role) not in {str(r) for r in roles}:
-        raise PermissionDeniedException(
-            f"this action needs one of the roles: {', '.join(sorted(map(str, roles)))}"
-        )
+    authorize(principal, str(route_handler.opt["policy"]))
+
+
+def public_throttle(connection: ASGIConnection[Any, Any, Any, Any],
+                    _route_handler: BaseRouteHandler) -> None:
+    """Public routes: a request budget per client address (429 with Retry-After)."""
+    connection.app.state["services"].throttle.unauthenticated.hit(client_address(connection))
+
+
+def check_route_policies(routes: Iterable[BaseRoute], token_prefix: str,
+                         public_prefix: str) -> None:
+    """Raise ``MissingPolicyError`` naming every route without a valid policy.
+
+    Routes under ``token_prefix`` (but not ``public_prefix``) need a token and a policy of
+    a role; every other route has no token and needs a ``public.*`` policy.
+    """
+    problems: list[str] = []
+    for route in routes:
+        if route.path.startswith(_FRAMEWORK_PREFIXES):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(getattr(handler, "http_methods", set()))
+            if methods <= {"OPTIONS", "HEAD"}:
+                continue
+            label = f"{'/'.join(sorted(methods))} {route.path}"
+            name = handler.opt.get("policy")
+            if name is None:
+                problems.append(f"{label}: no opt['policy']")
+                continue
+            pol = POLICIES.get(str(name))
+            tokened = route.path.startswith(token_prefix) and \
+                not route.path.startswith(public_prefix)
+            if pol is None:
+                problems.append(f"{label}: unknown policy {name!r}")
+            elif tokened and pol.scope is Scope.PUBLIC:
+                problems.append(f"{label}: public policy {name!r} on a route that needs a token")
+            elif not tokened and pol.scope is not Scope.PUBLIC:
+                problems.append(f"{label}: policy {name!r} needs a token but the route has "
+                                "no authentication; use a public.* policy or mount it under "
+                                f"{token_prefix}")
+    if problems:
+        raise MissingPolicyError("routes without a valid authorization policy (see "
+                                 "server/authz/policies.py):\n  " + "\n  ".join(problems))

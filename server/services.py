@@ -7,12 +7,14 @@ fully wired service from their own settings and fake clock.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from geo.service import NetworkService
 from server.accounts.service import AccountService
+from server.authz.throttle import Throttles
 from server.calendar import CalendarService
 from server.clock import Clock
 from server.customers.service import CustomerService
@@ -41,6 +43,12 @@ class Services:
         )
         self.calendar = WorkCalendar(self.profile.working_hours, overrides)
         self.accounts = AccountService(self.db, clock)
+        #: unauthenticated callers: a budget per address, lock-outs of complaint lookups
+        self.throttle = Throttles(
+            clock, public_per_minute=settings.public_requests_per_minute,
+            lookup_free_failures=settings.lookup_free_failures,
+            lookup_lockout=timedelta(seconds=settings.lookup_lockout_s),
+            lookup_lockout_max=timedelta(seconds=settings.lookup_lockout_max_s))
         self.customers = CustomerService(self.db, clock)
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
         self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
@@ -55,7 +63,11 @@ class Services:
         self.sync = SyncService(self.db, clock, self.workorders,
                                 attachments_dir=settings.attachments_dir,
                                 attachment_max_bytes=settings.attachment_max_bytes,
-                                network_radius_m=settings.sync_network_radius_m)
+                                network_radius_m=settings.sync_network_radius_m,
+                                device_quota_bytes=settings.attachment_device_quota_bytes,
+                                order_quota_bytes=settings.attachment_order_quota_bytes,
+                                partial_ttl=timedelta(seconds=settings.attachment_partial_ttl_s),
+                                flags_per_device_hour=settings.review_flags_per_device_hour)
         self.outages = OutageDesk(self.db, clock, self.profile, settings)
         # plan B at a burst: customers newly cut off join the order's outages and are told
         self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,

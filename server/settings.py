@@ -40,6 +40,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_base_url: str | None = None
     #: metres around a crew's work orders whose network is synced to its tablets
     sync_network_radius_m: Annotated[float, msgspec.Meta(ge=0)] = 500.0
+    #: bytes one device may have declared but not finished uploading
+    attachment_device_quota_bytes: Annotated[int, msgspec.Meta(gt=0)] = 100 * 1024 * 1024
+    #: bytes of attachments one work order may hold
+    attachment_order_quota_bytes: Annotated[int, msgspec.Meta(gt=0)] = 500 * 1024 * 1024
+    #: an unfinished upload idle this long is removed by the clean-up (row and file)
+    attachment_partial_ttl_s: Annotated[float, msgspec.Meta(gt=0)] = 72 * 3600.0
+    #: review flags one device may file per hour (rejected pushes beyond it are not kept)
+    review_flags_per_device_hour: Annotated[int, msgspec.Meta(ge=0)] = 30
+    #: requests per minute per client address without a (valid) token
+    public_requests_per_minute: Annotated[int, msgspec.Meta(gt=0)] = 120
+    #: wrong complaint lookups per (number, address) before the back-off starts
+    lookup_free_failures: Annotated[int, msgspec.Meta(ge=0)] = 3
+    #: first lock-out after the free failures, doubled each further failure, capped
+    lookup_lockout_s: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    lookup_lockout_max_s: Annotated[float, msgspec.Meta(gt=0)] = 24 * 3600.0
 
     @property
     def db_path(self) -> Path:

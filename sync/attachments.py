@@ -11,6 +11,12 @@ must really be the declared type (magic numbers, not the client's header); the c
 file must hash to its name, else it is discarded and the upload starts over.
 
 Files live under ``root`` as ``<sha256>`` once verified and ``partial/<sha256>`` before.
+
+Ownership: an upload belongs to the device that declared it (and to the order it names);
+only that device adds bytes to it or reads its progress (``AttachmentOwnerError``), so a
+rogue device cannot spoil another's half-finished file. Quotas bound what one device may
+have pending and what one order may hold; ``expire_partials`` removes uploads idle past
+their time, row and partial file, so abandoned uploads do not pile up.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -29,6 +35,8 @@ from sync.errors import (
     AttachmentHashError,
     AttachmentNotDeclaredError,
     AttachmentOffsetError,
+    AttachmentOwnerError,
+    AttachmentQuotaError,
     AttachmentTooLargeError,
     AttachmentTypeError,
 )
@@ -70,12 +78,17 @@ def _status(row: AttachmentRow) -> AttachmentStatus:
 
 class AttachmentVault:
     def __init__(self, db: Database, root: Path, max_bytes: int,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *, device_quota_bytes: int | None = None,
+                 order_quota_bytes: int | None = None) -> None:
         self.db = db
         self.store = SyncStore(db)
         self.root = root
         self.max_bytes = max_bytes
         self.clock = clock
+        #: bytes one device may have declared and not yet completed (None: no quota)
+        self.device_quota_bytes = device_quota_bytes
+        #: bytes of uploads one work order may hold, complete or not (None: no quota)
+        self.order_quota_bytes = order_quota_bytes
 
     def path(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -85,6 +98,7 @@ class AttachmentVault:
         return self.root / "partial" / sha256
 
     def declare(self, decl: AttachmentDeclare, device_id: str | None) -> AttachmentStatus:
+        """Open (or resume) the upload of ``decl`` for ``device_id`` (None: the server)."""
         check_sha256(decl.sha256)
         if decl.content_type not in ALLOWED_CONTENT_TYPES:
             raise AttachmentTypeError(f"{decl.content_type} is not accepted",
@@ -99,28 +113,73 @@ class AttachmentVault:
         with self.db.atomic():
             row = self.store.attachment(decl.sha256)
             if row is None:
+                self._check_quotas(decl, device_id)
                 self.store.declare_attachment(decl.sha256, decl.size, decl.content_type,
-                                              device_id, self.clock())
+                                              device_id, self.clock(), decl.work_order_id)
                 row = self.store.attachment(decl.sha256)
                 assert row is not None
             elif (row.size, row.content_type) != (decl.size, decl.content_type):
                 raise AttachmentDeclarationError(
                     "this hash was declared with another size or type",
                     sha256=decl.sha256, size=row.size, content_type=row.content_type)
+            elif not row.complete:
+                self.check_owner(row, device_id)
         return _status(row)
 
-    def status(self, sha256: str) -> AttachmentStatus:
+    def _check_quotas(self, decl: AttachmentDeclare, device_id: str | None) -> None:
+        if device_id is not None and self.device_quota_bytes is not None:
+            used = self.store.pending_bytes_of_device(device_id)
+            if used + decl.size > self.device_quota_bytes:
+                raise AttachmentQuotaError(
+                    "this device has too many unfinished uploads; finish them first",
+                    quota="device", used=used, size=decl.size,
+                    quota_bytes=self.device_quota_bytes)
+        if decl.work_order_id is not None and self.order_quota_bytes is not None:
+            used = self.store.bytes_of_order(decl.work_order_id)
+            if used + decl.size > self.order_quota_bytes:
+                raise AttachmentQuotaError(
+                    "this work order holds as many attachment bytes as allowed",
+                    quota="work_order", used=used, size=decl.size,
+                    quota_bytes=self.order_quota_bytes, work_order_id=decl.work_order_id)
+
+    @staticmethod
+    def check_owner(row: AttachmentRow, device_id: str | None) -> None:
+        """An unfinished upload is its declaring device's alone (the server may do all)."""
+        if device_id is not None and row.device_id is not None and row.device_id != device_id:
+            raise AttachmentOwnerError("another device declared this upload",
+                                       sha256=row.sha256)
+
+    def status(self, sha256: str, device_id: str | None = None) -> AttachmentStatus:
+        """The upload's progress; a device other than its owner only learns it is complete."""
         check_sha256(sha256)
         row = self.store.attachment(sha256)
         if row is None:
             raise AttachmentNotDeclaredError(f"no upload {sha256}", sha256=sha256)
+        if not row.complete:
+            self.check_owner(row, device_id)
         return _status(row)
 
-    def write_chunk(self, sha256: str, offset: int, data: bytes) -> AttachmentStatus:
-        """Append ``data`` at ``offset``; completes and verifies the blob on its last byte."""
+    def expire_partials(self, idle: timedelta) -> list[str]:
+        """Remove uploads left incomplete for longer than ``idle``: rows and partial files."""
+        cutoff = self.clock() - idle
+        gone = self.store.idle_partials(cutoff)
+        for sha256 in gone:
+            with self.db.atomic():
+                self.store.delete_partial(sha256)
+            self._partial(sha256).unlink(missing_ok=True)
+        return gone
+
+    def write_chunk(self, sha256: str, offset: int, data: bytes,
+                    device_id: str | None = None) -> AttachmentStatus:
+        """Append ``data`` at ``offset``; completes and verifies the blob on its last byte.
+
+        ``device_id`` is the writing device (None: the server itself, no owner check).
+        """
         row = self.store.attachment(sha256) if SHA256_RE.match(sha256) else None
         if row is None:
             raise AttachmentNotDeclaredError(f"no upload {sha256}", sha256=sha256)
+        if not row.complete:
+            self.check_owner(row, device_id)
         if len(data) > MAX_CHUNK_BYTES:
             raise AttachmentTooLargeError(f"a chunk is at most {MAX_CHUNK_BYTES} bytes",
                                           max_chunk_bytes=MAX_CHUNK_BYTES)
@@ -147,7 +206,7 @@ class AttachmentVault:
             self._check_type(row, head, partial)
         if end < row.size:
             with self.db.atomic():
-                self.store.set_received(sha256, end)
+                self.store.set_received(sha256, end, self.clock())
             return AttachmentStatus(sha256=sha256, size=row.size, content_type=row.content_type,
                                     received=end, complete=False)
         return self._finish(row, partial)

@@ -106,6 +106,22 @@ class AttachmentNotDeclaredError(AttachmentError):
     title = "Declare the attachment before uploading it"
 
 
+class AttachmentOwnerError(AttachmentError):
+    """Another device declared this upload: only it may add bytes or read its progress."""
+
+    code = "attachment-not-yours"
+    http_status = 403
+    title = "This upload belongs to another device"
+
+
+class AttachmentQuotaError(AttachmentError):
+    """The device's pending uploads, or the order's uploads, would exceed their quota."""
+
+    code = "attachment-quota-exceeded"
+    http_status = 413
+    title = "The upload quota of this device or work order is used up"
+
+
 class AttachmentDeclarationError(AttachmentError):
     code = "attachment-declaration-invalid"
     http_status = 400

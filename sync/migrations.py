@@ -70,3 +70,22 @@ def m002_devices_mutations_attachments(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m003_attachment_owner(db: Database) -> None:
+    """An upload belongs to the device (and order) that declared it; idle partials expire.
+
+    ``updated_at`` is the last declaration or chunk: the clean-up removes incomplete
+    uploads idle longer than the configured time, with their partial files.
+    """
+    db.executescript(
+        """
+        ALTER TABLE sync_attachments ADD COLUMN work_order_id TEXT;
+        ALTER TABLE sync_attachments ADD COLUMN updated_at TEXT;
+        UPDATE sync_attachments SET updated_at = COALESCE(completed_at, created_at);
+        CREATE INDEX sync_attachments_device ON sync_attachments(device_id, complete);
+        CREATE INDEX sync_attachments_order ON sync_attachments(work_order_id);
+        CREATE INDEX sync_attachments_idle ON sync_attachments(complete, updated_at);
+        """
+    )

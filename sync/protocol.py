@@ -247,6 +247,9 @@ class AttachmentDeclare(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     sha256: str
     size: int
     content_type: str
+    #: the work order the file is evidence for: the upload counts against its quota and
+    #: must be in the device's scope (optional for older clients)
+    work_order_id: str | None = None
 
 
 class AttachmentStatus(msgspec.Struct, frozen=True, kw_only=True):

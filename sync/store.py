@@ -45,6 +45,9 @@ class AttachmentRow(msgspec.Struct, frozen=True, kw_only=True):
     content_type: str
     received: int
     complete: bool
+    #: the device that declared it (None: stored by the server itself)
+    device_id: str | None = None
+    work_order_id: str | None = None
 
 
 class SyncStore:
@@ -160,27 +163,57 @@ class SyncStore:
     # -- attachments -------------------------------------------------------------------
     def attachment(self, sha256: str) -> AttachmentRow | None:
         row = self.db.execute(
-            "SELECT sha256, size, content_type, received, complete FROM sync_attachments "
-            "WHERE sha256 = ?", [sha256]).fetchone()
+            "SELECT sha256, size, content_type, received, complete, device_id, work_order_id "
+            "FROM sync_attachments WHERE sha256 = ?", [sha256]).fetchone()
         if row is None:
             return None
         return AttachmentRow(sha256=row[0], size=int(row[1]), content_type=row[2],
-                             received=int(row[3]), complete=bool(row[4]))
+                             received=int(row[3]), complete=bool(row[4]), device_id=row[5],
+                             work_order_id=row[6])
 
     def declare_attachment(self, sha256: str, size: int, content_type: str,
-                           device_id: str | None, at: datetime) -> None:
+                           device_id: str | None, at: datetime,
+                           work_order_id: str | None = None) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO sync_attachments (sha256, size, content_type, device_id, "
-            "created_at) VALUES (?, ?, ?, ?, ?)", [sha256, size, content_type, device_id, _t(at)])
+            "created_at, work_order_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [sha256, size, content_type, device_id, _t(at), work_order_id, _t(at)])
 
-    def set_received(self, sha256: str, received: int) -> None:
-        self.db.execute("UPDATE sync_attachments SET received = ? WHERE sha256 = ?",
-                        [received, sha256])
+    def set_received(self, sha256: str, received: int, at: datetime | None = None) -> None:
+        if at is None:
+            self.db.execute("UPDATE sync_attachments SET received = ? WHERE sha256 = ?",
+                            [received, sha256])
+        else:
+            self.db.execute("UPDATE sync_attachments SET received = ?, updated_at = ? "
+                            "WHERE sha256 = ?", [received, _t(at), sha256])
 
     def complete_attachment(self, sha256: str, at: datetime) -> None:
         self.db.execute(
-            "UPDATE sync_attachments SET complete = 1, received = size, completed_at = ? "
-            "WHERE sha256 = ?", [_t(at), sha256])
+            "UPDATE sync_attachments SET complete = 1, received = size, completed_at = ?, "
+            "updated_at = ? WHERE sha256 = ?", [_t(at), _t(at), sha256])
+
+    def pending_bytes_of_device(self, device_id: str) -> int:
+        """Declared bytes of the device's uploads that are not complete yet."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM sync_attachments "
+            "WHERE device_id = ? AND complete = 0", [device_id]).fetchone()
+        return int(row[0])
+
+    def bytes_of_order(self, work_order_id: str) -> int:
+        """Declared bytes of every upload made for one order (complete or not)."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM sync_attachments WHERE work_order_id = ?",
+            [work_order_id]).fetchone()
+        return int(row[0])
+
+    def idle_partials(self, before: datetime) -> list[str]:
+        return [str(r[0]) for r in self.db.execute(
+            "SELECT sha256 FROM sync_attachments WHERE complete = 0 AND updated_at < ?",
+            [_t(before)])]
+
+    def delete_partial(self, sha256: str) -> None:
+        self.db.execute("DELETE FROM sync_attachments WHERE sha256 = ? AND complete = 0",
+                        [sha256])
 
     def complete_hashes(self, hashes: Sequence[str]) -> set[str]:
         out: set[str] = set()

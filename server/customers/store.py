@@ -96,7 +96,8 @@ class CustomerStore:
 
     def crew_can_see(self, crew_id: str, customer_id: str) -> bool:
         row = self.db.execute(
-            "SELECT 1 FROM work_orders WHERE crew_id = ? AND customer_id = ? LIMIT 1",
+            "SELECT 1 FROM work_orders WHERE crew_id = ? AND customer_id = ? "
+            "AND status NOT IN ('verified','cancelled') LIMIT 1",
             [crew_id, customer_id],
         ).fetchone()
         return row is not None

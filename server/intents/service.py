@@ -9,7 +9,7 @@ push/pull, and answers the supervisors' lag report and dispatch's review queue.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,7 +66,10 @@ def check_protocol(version: int) -> None:
 class SyncService:
     def __init__(self, db: Database, clock: Clock, workorders: WorkOrderService, *,
                  attachments_dir: Path, attachment_max_bytes: int, network_radius_m: float,
-                 network: Sequence[NetworkSource] = ()) -> None:
+                 network: Sequence[NetworkSource] = (), device_quota_bytes: int | None = None,
+                 order_quota_bytes: int | None = None,
+                 partial_ttl: timedelta = timedelta(hours=72),
+                 flags_per_device_hour: int = 30) -> None:
         self.db = db
         self.clock = clock
         self.workorders = workorders
@@ -76,7 +79,12 @@ class SyncService:
         self.store = SyncStore(db)
         self.evidence = EvidenceStore(db)
         self.accounts = AccountStore(db)
-        self.vault = AttachmentVault(db, attachments_dir, attachment_max_bytes, clock)
+        self.vault = AttachmentVault(db, attachments_dir, attachment_max_bytes, clock,
+                                     device_quota_bytes=device_quota_bytes,
+                                     order_quota_bytes=order_quota_bytes)
+        self.partial_ttl = partial_ttl
+        self.flags_per_device_hour = flags_per_device_hour
+        self.scope_store = ScopeStore(db)
         self.handlers = build_handlers()
         #: set by Services once field work is built (its intents need it)
         self.fieldwork: Fieldwork | None = None
@@ -128,10 +136,23 @@ class SyncService:
 
     def _keep_rejected(self, ctx: IntentContext, m: Mutation, code: str, detail: str
                        ) -> int | None:
-        """Store a rejected mutation's record and flag it: what the crew recorded is kept."""
+        """Store a rejected mutation's record and flag it: what the crew recorded is kept.
+
+        Only for orders the device's crew holds or once held (a late edit after a
+        reassignment is kept for dispatch), and at most ``flags_per_device_hour`` flags
+        per device and hour: a rogue device cannot fill dispatch's review queue or file
+        evidence on another crew's orders. Beyond that the mutation is rejected, unkept.
+        """
         p = ctx.principal
+        wo_id = m.intent.work_order_id
+        if p.crew_id is None or p.device_id is None or \
+                not self.scope_store.crew_ever_held(wo_id, p.crew_id):
+            return None
+        if self.evidence.flags_of_device_since(p.device_id, ctx.now - timedelta(hours=1)) \
+                >= self.flags_per_device_hour:
+            return None
         flag_id = self.evidence.add_flag(
-            work_order_id=m.intent.work_order_id, device_id=p.device_id, user_id=p.user_id,
+            work_order_id=wo_id, device_id=p.device_id, user_id=p.user_id,
             crew_id=p.crew_id, mutation_id=m.id, kind=intent_kind(m.intent), reason_code=code,
             detail=detail, payload=msgspec.to_builtins(m.intent), device_time=m.device_time,
             at=ctx.now)
@@ -142,15 +163,20 @@ class SyncService:
 
     # -- attachments -------------------------------------------------------------------
     def declare(self, principal: Principal, decl: AttachmentDeclare) -> AttachmentStatus:
+        """Open an upload owned by the caller's device (and order, in its scope)."""
+        if decl.work_order_id is not None:
+            self.workorders.get(principal, decl.work_order_id)
         return self.vault.declare(decl, principal.device_id)
 
-    def attachment(self, sha256: str) -> AttachmentStatus:
-        return self.vault.status(sha256)
+    def attachment(self, principal: Principal, sha256: str) -> AttachmentStatus:
+        return self.vault.status(sha256, principal.device_id if principal.is_field else None)
 
-    def upload(self, sha256: str, offset: int, data: bytes) -> AttachmentStatus:
+    def upload(self, principal: Principal, sha256: str, offset: int, data: bytes
+               ) -> AttachmentStatus:
         """Store a chunk; when it completes a blob, orders showing it as pending republish."""
-        before = self.vault.status(sha256)
-        status = self.vault.write_chunk(sha256, offset, data)
+        device_id = principal.device_id if principal.is_field else None
+        before = self.vault.status(sha256, device_id)
+        status = self.vault.write_chunk(sha256, offset, data, device_id)
         if status.complete and not before.complete:
             now = self.clock()
             with self.db.atomic():
@@ -159,6 +185,14 @@ class SyncService:
                         record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
                                       [crew_scope(crew_id)], now)
         return status
+
+    def cleanup_expired_uploads(self) -> list[str]:
+        """Remove uploads idle past ``partial_ttl`` (rows and partial files); their hashes.
+
+        Plain and idempotent, so a periodic worker (or ``waterops sync cleanup-uploads``
+        from cron) can call it as often as it likes.
+        """
+        return self.vault.expire_partials(self.partial_ttl)
 
     # -- supervision -------------------------------------------------------------------
     def lag(self) -> LagReport:

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 
 from sqlite_utils import Database
 
+from sync.changelog import crew_scope
+
 
 def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
@@ -44,14 +46,27 @@ class ScopeStore:
         return out
 
     def customers_of_crew(self, ids: Sequence[str], crew_id: str) -> list[str]:
-        """Customers with at least one work order of the crew (any status)."""
+        """Customers with at least one open work order of the crew.
+
+        Personal data (phone, WeChat id) stays on a tablet only while the crew works for
+        the customer: once the order is cancelled, verified or reassigned away the row is
+        absent from this answer and the next pull carries its removal.
+        """
         out: list[str] = []
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             out.extend(str(r[0]) for r in self.db.execute(
                 "SELECT DISTINCT customer_id FROM work_orders WHERE crew_id = ? "
+                "AND status NOT IN ('verified','cancelled') "
                 f"AND customer_id IN ({marks})", [crew_id, *chunk]))
         return out
+
+    def crew_ever_held(self, work_order_id: str, crew_id: str) -> bool:
+        """Did the crew's tablets ever receive this order (is it, or was it, theirs)?"""
+        row = self.db.execute(
+            "SELECT 1 FROM changes WHERE entity = 'work_order' AND entity_id = ? "
+            "AND scope = ? LIMIT 1", [work_order_id, crew_scope(crew_id)]).fetchone()
+        return row is not None
 
     def open_anchors(self, crew_id: str) -> list[tuple[float, float]]:
         """(lon, lat) of the crew's open orders: where its network scope is centred."""

@@ -21,43 +21,41 @@ from server.tickets.model import (
 )
 from server.tickets.stats import StatsReport, to_csv
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-SUPERVISORS = {"supervisor", "admin"}
 
 
 class ComplaintController(Controller):
     path = "/complaints"
     tags = ["complaints"]
 
-    @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[ComplaintIn]) -> Complaint:
         return services(request).tickets.complaints.create(actor(request), data)
 
-    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def list_complaints(self, request: Request[Any, Any, Any],
                         status: FromQuery[ComplaintStatus | None] = None,
                         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50
                         ) -> list[Complaint]:
         return services(request).tickets.complaints.list(status=status, limit=limit)
 
-    @get("/{complaint_id:str}", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/{complaint_id:str}", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def get_complaint(self, request: Request[Any, Any, Any],
                       complaint_id: FromPath[str]) -> Complaint:
         return services(request).tickets.complaints.get(complaint_id)
 
-    @post("/{complaint_id:str}/contact", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{complaint_id:str}/contact", opt={"policy": "complaint.manage"}, sync_to_thread=False,
           status_code=200)
     def contact(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                 data: JSONBody[NoteIn]) -> Complaint:
         return services(request).tickets.complaints.contact(actor(request), complaint_id, data)
 
-    @post("/{complaint_id:str}/resolve", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{complaint_id:str}/resolve", opt={"policy": "complaint.manage"}, sync_to_thread=False,
           status_code=200)
     def resolve(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                 data: JSONBody[ResolveIn]) -> Complaint:
         return services(request).tickets.complaints.resolve(actor(request), complaint_id, data)
 
-    @post("/{complaint_id:str}/return-visit", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{complaint_id:str}/return-visit", opt={"policy": "complaint.manage"}, sync_to_thread=False,
           status_code=200)
     def return_visit(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                      data: JSONBody[ReturnVisitIn]) -> Complaint:
@@ -71,7 +69,7 @@ class ComplaintLookupController(Controller):
     path = "/complaints"
     tags = ["public"]
 
-    @get("/{number:str}", sync_to_thread=False)
+    @get("/{number:str}", opt={"policy": "public.complaint_status"}, sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], number: FromPath[str],
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
                                                           pattern=r"^\d{4}$")]
@@ -83,14 +81,14 @@ class DeskStatsController(Controller):
     path = "/stats/service"
     tags = ["statistics"]
 
-    @get("/", opt={"roles": SUPERVISORS | {"dispatcher"}}, sync_to_thread=False)
+    @get("/", opt={"policy": "stats.read"}, sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
                period: FromQuery[str] = "all") -> StatsReport:
         return services(request).tickets.stats.report(since=since, until=until,
                                                       group_by=group_by, period=period)
 
-    @get("/csv", opt={"roles": SUPERVISORS | {"dispatcher"}}, sync_to_thread=False)
+    @get("/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
     def report_csv(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                    until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
                    period: FromQuery[str] = "all") -> Response[bytes]:

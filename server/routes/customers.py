@@ -15,12 +15,12 @@ class CustomerController(Controller):
     path = "/customers"
     tags = ["customers"]
 
-    @get("/", opt={"roles": {"dispatcher", "supervisor", "admin"}}, sync_to_thread=False)
+    @get("/", opt={"policy": "customer.list"}, sync_to_thread=False)
     def page(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
              compound: FromQuery[str | None] = None,
              limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> CustomerPage:
         return services(request).customers.page(cursor, limit, compound)
 
-    @get("/{customer_id:str}", sync_to_thread=False)
+    @get("/{customer_id:str}", opt={"policy": "customer.read"}, sync_to_thread=False)
     def get_customer(self, request: Request[Any, Any, Any], customer_id: FromPath[str]) -> Customer:
         return services(request).customers.get(principal(request), customer_id)

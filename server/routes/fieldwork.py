@@ -32,52 +32,48 @@ from server.routes.deps import principal, services
 from server.workorders.model import WorkOrder
 from server.settings import Settings
 
-FIELD = {"crew_member", "meter_reader"}
-OFFICE = {"dispatcher", "supervisor", "admin"}
-EVERYONE = FIELD | OFFICE
-SUPERVISE = {"supervisor", "admin"}
 
 
 class NoticeController(Controller):
     path = "/notices"
     tags = ["field work"]
 
-    @get("/public-key", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/public-key", opt={"policy": "notice.public_key"}, sync_to_thread=False)
     def public_key(self, request: Request[Any, Any, Any]) -> PublicKey:
         return services(request).fieldwork.archive.public_key()
 
-    @post("/", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=201)
+    @post("/", opt={"policy": "notice.sign"}, sync_to_thread=False, status_code=201)
     def sign(self, request: Request[Any, Any, Any], data: JSONBody[SignNoticeIn]) -> SealedNotice:
         return services(request).fieldwork.archive.sign_notice(principal(request), data)
 
-    @get("/chain/verification", opt={"roles": SUPERVISE}, sync_to_thread=False)
+    @get("/chain/verification", opt={"policy": "notice.verify_chain"}, sync_to_thread=False)
     def verify_chain(self, request: Request[Any, Any, Any]) -> ChainReport:
         return services(request).fieldwork.archive.verify_chain()
 
-    @get("/{doc_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{doc_id:str}", opt={"policy": "notice.read"}, sync_to_thread=False)
     def get_notice(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> SealedNotice:
         return services(request).fieldwork.archive.get(principal(request), doc_id)
 
-    @get("/{doc_id:str}/verification", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{doc_id:str}/verification", opt={"policy": "notice.read"}, sync_to_thread=False)
     def verify(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Verification:
         archive = services(request).fieldwork.archive
         archive.get(principal(request), doc_id)  # scope: the crew sees its own orders' notices
         return archive.verify(doc_id)
 
-    @get("/{doc_id:str}/pdf", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{doc_id:str}/pdf", opt={"policy": "notice.read"}, sync_to_thread=False)
     def pdf(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[bytes]:
         body = services(request).fieldwork.archive.pdf(principal(request), doc_id)
         return Response(body, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="notice-{doc_id}.pdf"'})
 
-    @get("/{doc_id:str}/escpos", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{doc_id:str}/escpos", opt={"policy": "notice.read"}, sync_to_thread=False)
     def escpos(self, request: Request[Any, Any, Any], doc_id: FromPath[str],
                columns: FromQuery[int] = 32) -> Response[bytes]:
         url = public_verification_url(services(request).settings, doc_id)
         body = services(request).fieldwork.archive.escpos(principal(request), doc_id, url, columns)
         return Response(body, media_type="application/octet-stream")
 
-    @get("/{doc_id:str}/signature.svg", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{doc_id:str}/signature.svg", opt={"policy": "notice.read"}, sync_to_thread=False)
     def signature_svg(self, request: Request[Any, Any, Any],
                       doc_id: FromPath[str]) -> Response[str]:
         svg = services(request).fieldwork.archive.signature_svg(principal(request), doc_id)
@@ -88,28 +84,28 @@ class FieldworkController(Controller):
     path = "/fieldwork"
     tags = ["field work"]
 
-    @get("/{wo_id:str}/completeness", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{wo_id:str}/completeness", opt={"policy": "fieldwork.read"}, sync_to_thread=False)
     def completeness(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Completeness:
         return services(request).fieldwork.service.completeness(principal(request), wo_id)
 
-    @get("/{wo_id:str}/notices", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{wo_id:str}/notices", opt={"policy": "fieldwork.read"}, sync_to_thread=False)
     def notices(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[SealedNotice]:
         return services(request).fieldwork.archive.for_work_order(principal(request), wo_id)
 
-    @post("/steps", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/steps", opt={"policy": "fieldwork.record"}, sync_to_thread=False, status_code=200)
     def step(self, request: Request[Any, Any, Any], data: JSONBody[StepEvidenceIn]) -> WorkOrder:
         return services(request).fieldwork.service.record_step(principal(request), data)
 
-    @post("/photos", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/photos", opt={"policy": "fieldwork.record"}, sync_to_thread=False, status_code=200)
     def photo(self, request: Request[Any, Any, Any], data: JSONBody[PhotoIn]) -> PhotoStatus:
         return services(request).fieldwork.service.attach_photo(principal(request), data)
 
-    @post("/{wo_id:str}/removal-check", opt={"roles": EVERYONE}, sync_to_thread=False,
+    @post("/{wo_id:str}/removal-check", opt={"policy": "fieldwork.record"}, sync_to_thread=False,
           status_code=200)
     def removal_check(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
         return services(request).fieldwork.service.start_removal(principal(request), wo_id)
 
-    @post("/marked-lines", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/marked-lines", opt={"policy": "fieldwork.record"}, sync_to_thread=False, status_code=200)
     def marked_line(self, request: Request[Any, Any, Any],
                     data: JSONBody[MarkedLineIn]) -> MarkedLine:
         return services(request).fieldwork.service.record_marked_line(principal(request), data)
@@ -119,25 +115,25 @@ class BurstController(Controller):
     path = "/bursts"
     tags = ["field work"]
 
-    @put("/{wo_id:str}/plan", opt={"roles": OFFICE}, sync_to_thread=False)
+    @put("/{wo_id:str}/plan", opt={"policy": "burst.attach_plan"}, sync_to_thread=False)
     def attach_plan(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                     data: JSONBody[IsolationPlan]) -> BurstStatus:
         return services(request).fieldwork.bursts.attach_plan(principal(request), wo_id, data)
 
-    @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{wo_id:str}", opt={"policy": "burst.read"}, sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> BurstStatus:
         return services(request).fieldwork.bursts.status(principal(request), wo_id)
 
-    @post("/arrival", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/arrival", opt={"policy": "burst.record"}, sync_to_thread=False, status_code=200)
     def arrival(self, request: Request[Any, Any, Any], data: JSONBody[ArrivalIn]) -> WorkOrder:
         return services(request).fieldwork.bursts.record_arrival(principal(request), data)
 
-    @post("/valve-operations", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/valve-operations", opt={"policy": "burst.record"}, sync_to_thread=False, status_code=200)
     def valve(self, request: Request[Any, Any, Any],
               data: JSONBody[ValveOperationIn]) -> ValveResult:
         return services(request).fieldwork.bursts.record_valve_operation(principal(request), data)
 
-    @post("/resurfacing", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/resurfacing", opt={"policy": "burst.record"}, sync_to_thread=False, status_code=200)
     def resurfacing(self, request: Request[Any, Any, Any],
                     data: JSONBody[ResurfacingIn]) -> ResurfacingRequest:
         return services(request).fieldwork.bursts.request_resurfacing(principal(request), data)
@@ -147,16 +143,16 @@ class ReadingRouteController(Controller):
     path = "/reading-routes"
     tags = ["field work"]
 
-    @put("/{wo_id:str}/stops", opt={"roles": OFFICE}, sync_to_thread=False)
+    @put("/{wo_id:str}/stops", opt={"policy": "route.set_stops"}, sync_to_thread=False)
     def set_route(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                   data: JSONBody[RouteIn]) -> Route:
         return services(request).fieldwork.rounds.set_route(principal(request), wo_id, data)
 
-    @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{wo_id:str}", opt={"policy": "route.read"}, sync_to_thread=False)
     def route(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Route:
         return services(request).fieldwork.rounds.route(principal(request), wo_id)
 
-    @post("/readings", opt={"roles": EVERYONE}, sync_to_thread=False, status_code=200)
+    @post("/readings", opt={"policy": "route.record_reading"}, sync_to_thread=False, status_code=200)
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
 

@@ -30,7 +30,7 @@ class MetaController(Controller):
     path = "/"
     tags = ["meta"]
 
-    @get("/health", sync_to_thread=False)
+    @get("/health", opt={"policy": "public.health"}, sync_to_thread=False)
     def health(self, request: Request[Any, Any, Any]) -> Health:
         svc = services(request)
         now = svc.clock()

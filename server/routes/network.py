@@ -24,43 +24,41 @@ from geo.model import (
 )
 from server.routes.deps import services
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-ISOLATE = OFFICE | {"crew_member"}
 
 
 class NetworkController(Controller):
     path = "/network"
     tags = ["network"]  # noqa: RUF012 - Litestar reads this class attribute
 
-    @get("/", sync_to_thread=False)
+    @get("/", opt={"policy": "network.summary"}, sync_to_thread=False)
     def summary(self, request: Request[Any, Any, Any]) -> NetworkSummary:
         return services(request).network.summary()
 
-    @post("/import/geojson", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/import/geojson", opt={"policy": "network.import"}, sync_to_thread=False)
     def import_geojson(self, request: Request[Any, Any, Any],
                        data: JSONBody[GeoJSONImport]) -> ImportReport:
         return services(request).network.import_geojson(data)
 
-    @post("/import/inp", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/import/inp", opt={"policy": "network.import"}, sync_to_thread=False)
     def import_inp(self, request: Request[Any, Any, Any],
                    data: JSONBody[InpImport]) -> ImportReport:
         return services(request).network.import_inp(data)
 
-    @post("/isolations", opt={"roles": ISOLATE}, sync_to_thread=False)
+    @post("/isolations", opt={"policy": "network.isolate"}, sync_to_thread=False)
     def isolate(self, request: Request[Any, Any, Any],
                 data: JSONBody[IsolationRequest]) -> IsolationPlan:
         return services(request).network.isolate(data)
 
-    @get("/isolations/{isolation_id:str}", opt={"roles": ISOLATE}, sync_to_thread=False)
+    @get("/isolations/{isolation_id:str}", opt={"policy": "network.isolate"}, sync_to_thread=False)
     def plan(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> IsolationPlan:
         return services(request).network.plan(isolation_id)
 
-    @get("/isolations/{isolation_id:str}/area", opt={"roles": ISOLATE}, sync_to_thread=False,
+    @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate"}, sync_to_thread=False,
          media_type="application/geo+json")
     def area(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> AreaFeature:
         return services(request).network.area(isolation_id)
 
-    @get("/isolations/{isolation_id:str}/customers", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/isolations/{isolation_id:str}/customers", opt={"policy": "network.affected_customers"}, sync_to_thread=False)
     def customers(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
                   cursor: FromQuery[str | None] = None,
                   limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100

@@ -32,9 +32,6 @@ from server.outage_rules import OutageDesk
 from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.routes.deps import principal, services
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-FIELD_AND_OFFICE = {"crew_member", "dispatcher", "supervisor", "admin"}
-
 
 def desk(request: Request[Any, Any, Any]) -> OutageDesk:
     outages: OutageDesk = services(request).outages
@@ -49,80 +46,80 @@ class OutageController(Controller):
     path = "/outages"
     tags = ("outages",)
 
-    @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/", opt={"policy": "outage.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[OutageIn]) -> Outage:
         return desk(request).create(who(request), data)
 
-    @post("/from-isolation", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/from-isolation", opt={"policy": "outage.create"}, sync_to_thread=False)
     def create_from_isolation(self, request: Request[Any, Any, Any],
                               data: JSONBody[OutageFromIsolationIn]) -> Outage:
         svc = services(request)
         return outage_from_isolation(who(request), data, svc.network, svc.customers.store,
                                      svc.outages)
 
-    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/", opt={"policy": "outage.list"}, sync_to_thread=False)
     def list_outages(self, request: Request[Any, Any, Any],
                      in_state: Annotated[OutageState | None, QueryParameter(name="state")] = None
                      ) -> list[Outage]:
         return desk(request).list_outages([in_state] if in_state else None)
 
-    @get("/{outage_id:str}", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/{outage_id:str}", opt={"policy": "outage.read"}, sync_to_thread=False)
     def get_outage(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         return desk(request).get(outage_id)
 
-    @post("/{outage_id:str}/announce", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{outage_id:str}/announce", opt={"policy": "outage.announce"}, sync_to_thread=False,
           status_code=200)
     def announce(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                  data: JSONBody[AnnounceIn]) -> Outage:
         p = principal(request)
         return desk(request).announce(p.user_id, str(p.role), outage_id, data)
 
-    @post("/{outage_id:str}/start", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False,
+    @post("/{outage_id:str}/start", opt={"policy": "outage.start"}, sync_to_thread=False,
           status_code=200)
     def start(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         return desk(request).start(who(request), outage_id)
 
-    @post("/{outage_id:str}/delay", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{outage_id:str}/delay", opt={"policy": "outage.delay"}, sync_to_thread=False,
           status_code=200)
     def delay(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
               data: JSONBody[DelayIn]) -> Outage:
         return desk(request).delay(who(request), outage_id, data)
 
-    @post("/{outage_id:str}/restore", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False,
+    @post("/{outage_id:str}/restore", opt={"policy": "outage.restore"}, sync_to_thread=False,
           status_code=200)
     def restore(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         return desk(request).restore(who(request), outage_id)
 
-    @post("/{outage_id:str}/cancel", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{outage_id:str}/cancel", opt={"policy": "outage.cancel"}, sync_to_thread=False,
           status_code=200)
     def cancel(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                data: JSONBody[CancelIn]) -> Outage:
         return desk(request).cancel(who(request), outage_id, data)
 
-    @get("/{outage_id:str}/notices", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/{outage_id:str}/notices", opt={"policy": "outage.read"}, sync_to_thread=False)
     def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[Notice]:
         return desk(request).notices(outage_id)
 
-    @get("/{outage_id:str}/tasks", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False)
+    @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks"}, sync_to_thread=False)
     def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
         return desk(request).tasks(outage_id)
 
-    @get("/{outage_id:str}/report", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/{outage_id:str}/report", opt={"policy": "outage.read"}, sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> OutageReport:
         return desk(request).report(outage_id)
 
-    @get("/{outage_id:str}/report.csv", opt={"roles": OFFICE}, sync_to_thread=False,
+    @get("/{outage_id:str}/report.csv", opt={"policy": "outage.read"}, sync_to_thread=False,
          media_type=CSV_MEDIA_TYPE)
     def report_csv(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> bytes:
         return for_excel(desk(request).report_csv(outage_id))
 
-    @post("/tasks/{task_id:str}/door-notice", opt={"roles": FIELD_AND_OFFICE},
+    @post("/tasks/{task_id:str}/door-notice", opt={"policy": "outage.door_notice"},
           sync_to_thread=False, status_code=200)
     def door_notice(self, request: Request[Any, Any, Any], task_id: FromPath[str],
                     data: JSONBody[DoorNoticeDoneIn]) -> OutageTask:
         return desk(request).door_notice_posted(task_id, data)
 
-    @post("/receipts", opt={"roles": {"dispatcher", "admin"}}, sync_to_thread=False,
+    @post("/receipts", opt={"policy": "outage.receipt"}, sync_to_thread=False,
           status_code=200)
     def receipt(self, request: Request[Any, Any, Any], data: JSONBody[ReceiptIn]) -> Delivery:
         return desk(request).receipt(data)
@@ -134,10 +131,10 @@ class OutageFeedController(Controller):
     path = "/outages"
     tags = ("public",)
 
-    @get("/feed.geojson", sync_to_thread=False, media_type="application/geo+json")
+    @get("/feed.geojson", opt={"policy": "public.outage_feed"}, sync_to_thread=False, media_type="application/geo+json")
     def geojson(self, request: Request[Any, Any, Any]) -> dict[str, object]:
         return desk(request).feed_geojson()
 
-    @get("/feed.ics", sync_to_thread=False)
+    @get("/feed.ics", opt={"policy": "public.outage_feed"}, sync_to_thread=False)
     def ical(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         return Response(desk(request).feed_ical(), media_type="text/calendar; charset=utf-8")

@@ -16,7 +16,7 @@ class StatsController(Controller):
     path = "/stats"
     tags = ["statistics"]
 
-    @get("/timeliness", opt={"roles": {"supervisor", "admin", "dispatcher"}},
+    @get("/timeliness", opt={"policy": "stats.read"},
          sync_to_thread=False)
     def timeliness(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
                    until: FromQuery[datetime | None] = None,

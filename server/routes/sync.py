@@ -24,8 +24,6 @@ from sync.protocol import (
     SyncInfo,
 )
 
-FIELD: Final = {"crew_member", "meter_reader"}
-OFFICE: Final = {"dispatcher", "supervisor", "admin"}
 MSGPACK: Final = "application/msgpack"
 _json = msgspec.json.Encoder()
 _msgpack = msgspec.msgpack.Encoder()
@@ -46,45 +44,47 @@ class SyncController(Controller):
     path = "/sync"
     tags = ["sync"]
 
-    @get("/info", sync_to_thread=False)
+    @get("/info", opt={"policy": "sync.info"}, sync_to_thread=False)
     def info(self, request: Request[Any, Any, Any]) -> SyncInfo:
         return services(request).sync.info()
 
-    @post("/pull", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
+    @post("/pull", opt={"policy": "sync.pull"}, sync_to_thread=False, status_code=200)
     def pull(self, request: Request[Any, Any, Any], data: JSONBody[PullRequest]) -> Response[bytes]:
         return negotiated(request, services(request).sync.pull(principal(request), data))
 
-    @post("/push", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
+    @post("/push", opt={"policy": "sync.push"}, sync_to_thread=False, status_code=200)
     def push(self, request: Request[Any, Any, Any], data: JSONBody[PushRequest]) -> Response[bytes]:
         return negotiated(request, services(request).sync.push(principal(request), data))
 
-    @post("/attachments", opt={"roles": FIELD}, sync_to_thread=False, status_code=200)
+    @post("/attachments", opt={"policy": "attachment.declare"}, sync_to_thread=False,
+          status_code=200)
     def declare(self, request: Request[Any, Any, Any],
                 data: JSONBody[AttachmentDeclare]) -> AttachmentStatus:
         return services(request).sync.declare(principal(request), data)
 
-    @get("/attachments/{sha256:str}", opt={"roles": FIELD | OFFICE}, sync_to_thread=False)
+    @get("/attachments/{sha256:str}", opt={"policy": "attachment.status"}, sync_to_thread=False)
     def attachment(self, request: Request[Any, Any, Any],
                    sha256: FromPath[str]) -> AttachmentStatus:
-        return services(request).sync.attachment(sha256)
+        return services(request).sync.attachment(principal(request), sha256)
 
-    @put("/attachments/{sha256:str}", opt={"roles": FIELD})
+    @put("/attachments/{sha256:str}", opt={"policy": "attachment.upload"})
     async def upload(self, request: Request[Any, Any, Any], sha256: FromPath[str],
                      offset: Annotated[int, QueryParameter(ge=0)]) -> AttachmentStatus:
         """The body is the chunk's raw bytes (any content type), starting at ``offset``."""
-        return services(request).sync.upload(sha256, offset, await request.body())
+        return services(request).sync.upload(principal(request), sha256, offset,
+                                             await request.body())
 
-    @get("/lag", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/lag", opt={"policy": "sync.lag"}, sync_to_thread=False)
     def lag(self, request: Request[Any, Any, Any]) -> LagReport:
         return services(request).sync.lag()
 
-    @get("/reviews", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/reviews", opt={"policy": "review.manage"}, sync_to_thread=False)
     def reviews(self, request: Request[Any, Any, Any],
                 open_only: Annotated[bool, QueryParameter(name="open")] = True) -> list[ReviewFlag]:
         return services(request).sync.reviews(open_only)
 
-    @post("/reviews/{review_id:int}/resolution", opt={"roles": OFFICE}, sync_to_thread=False,
-          status_code=200)
+    @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage"},
+          sync_to_thread=False, status_code=200)
     def resolve(self, request: Request[Any, Any, Any], review_id: FromPath[int],
                 data: JSONBody[ResolutionIn]) -> ReviewFlag:
         return services(request).sync.resolve_review(principal(request), review_id,

@@ -25,20 +25,17 @@ from server.tickets.model import (
 )
 from server.workorders.model import WorkOrderIn
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-SUPERVISORS = {"supervisor", "admin"}
-EVERYONE = {"crew_member", "meter_reader", "dispatcher", "supervisor", "admin"}
 
 
 class TicketController(Controller):
     path = "/tickets"
     tags = ["tickets"]
 
-    @post("/", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @post("/", opt={"policy": "ticket.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[TicketIn]) -> Ticket:
         return services(request).tickets.tickets.create(actor(request), data)
 
-    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/", opt={"policy": "ticket.list"}, sync_to_thread=False)
     def list_tickets(self, request: Request[Any, Any, Any],
                      status: FromQuery[TicketStatus | None] = None,
                      unit: FromQuery[str | None] = None, overdue: FromQuery[bool] = False,
@@ -46,35 +43,35 @@ class TicketController(Controller):
         return services(request).tickets.tickets.list(status=status, unit=unit,
                                                       overdue=overdue, limit=limit)
 
-    @get("/{ticket_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{ticket_id:str}", opt={"policy": "ticket.read"}, sync_to_thread=False)
     def get_ticket(self, request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> Ticket:
         return services(request).tickets.tickets.get(ticket_id)
 
-    @post("/{ticket_id:str}/accept", opt={"roles": EVERYONE}, sync_to_thread=False,
+    @post("/{ticket_id:str}/accept", opt={"policy": "ticket.accept"}, sync_to_thread=False,
           status_code=200)
     def accept(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                data: JSONBody[NoteIn]) -> Ticket:
         return services(request).tickets.tickets.accept(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/reply", opt={"roles": EVERYONE}, sync_to_thread=False,
+    @post("/{ticket_id:str}/reply", opt={"policy": "ticket.reply"}, sync_to_thread=False,
           status_code=200)
     def reply(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
               data: JSONBody[NoteIn]) -> Ticket:
         return services(request).tickets.tickets.reply(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/resolve", opt={"roles": EVERYONE}, sync_to_thread=False,
+    @post("/{ticket_id:str}/resolve", opt={"policy": "ticket.resolve"}, sync_to_thread=False,
           status_code=200)
     def resolve(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                 data: JSONBody[NoteIn]) -> Ticket:
         return services(request).tickets.tickets.resolve(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/send-back", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{ticket_id:str}/send-back", opt={"policy": "ticket.send_back"}, sync_to_thread=False,
           status_code=200)
     def send_back(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                   data: JSONBody[ReasonIn]) -> Ticket:
         return services(request).tickets.tickets.send_back(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/extensions", opt={"roles": EVERYONE}, sync_to_thread=False,
+    @post("/{ticket_id:str}/extensions", opt={"policy": "ticket.extend"}, sync_to_thread=False,
           status_code=200)
     def request_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                           data: JSONBody[ExtensionIn]) -> Ticket:
@@ -82,20 +79,20 @@ class TicketController(Controller):
                                                                    data)
 
     @post("/{ticket_id:str}/extensions/{extension_id:str}/decision",
-          opt={"roles": SUPERVISORS}, sync_to_thread=False, status_code=200)
+          opt={"policy": "ticket.decide_extension"}, sync_to_thread=False, status_code=200)
     def decide_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                          extension_id: FromPath[str],
                          data: JSONBody[ExtensionDecisionIn]) -> Ticket:
         return services(request).tickets.tickets.decide_extension(actor(request), ticket_id,
                                                                   extension_id, data)
 
-    @post("/{ticket_id:str}/work-order-link", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{ticket_id:str}/work-order-link", opt={"policy": "ticket.link"}, sync_to_thread=False,
           status_code=200)
     def link(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
              data: JSONBody[LinkIn]) -> Ticket:
         return services(request).tickets.tickets.link_work_order(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/work-order", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/{ticket_id:str}/work-order", opt={"policy": "ticket.link"}, sync_to_thread=False)
     def create_work_order(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                           data: JSONBody[WorkOrderIn]) -> Ticket:
         return services(request).tickets.tickets.create_work_order(actor(request), ticket_id,
@@ -108,15 +105,15 @@ class DeadlineController(Controller):
     path = "/deadlines"
     tags = ["deadlines"]
 
-    @post("/scan", opt={"roles": SUPERVISORS}, sync_to_thread=False, status_code=200)
+    @post("/scan", opt={"policy": "deadline.scan"}, sync_to_thread=False, status_code=200)
     def scan(self, request: Request[Any, Any, Any]) -> ScanResult:
         return services(request).tickets.reminders.scan()
 
-    @get("/overdue", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/overdue", opt={"policy": "deadline.overdue"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueItem]:
         return services(request).tickets.reminders.overdue()
 
-    @get("/reminders", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/reminders", opt={"policy": "deadline.reminders"}, sync_to_thread=False)
     def reminders(self, request: Request[Any, Any, Any],
                   level: FromQuery[ReminderLevel | None] = None,
                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100) -> list[Reminder]:

@@ -20,19 +20,17 @@ from server.workorders.model import (
 )
 from server.workorders.store import Filters
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-EVERYONE = {"crew_member", "meter_reader", "dispatcher", "supervisor", "admin"}
 
 
 class WorkOrderController(Controller):
     path = "/workorders"
     tags = ["work orders"]
 
-    @post("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @post("/", opt={"policy": "workorder.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[WorkOrderIn]) -> WorkOrder:
         return services(request).workorders.create(actor(request), data)
 
-    @get("/", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/", opt={"policy": "workorder.list"}, sync_to_thread=False)
     def list_orders(
         self,
         request: Request[Any, Any, Any],
@@ -48,29 +46,29 @@ class WorkOrderController(Controller):
                           limit=limit, overdue_at=svc.clock() if overdue else None)
         return svc.workorders.list(principal(request), filters)
 
-    @get("/{wo_id:str}", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{wo_id:str}", opt={"policy": "workorder.read"}, sync_to_thread=False)
     def get_order(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
         return services(request).workorders.get(principal(request), wo_id)
 
-    @post("/{wo_id:str}/transitions", opt={"roles": EVERYONE}, sync_to_thread=False,
+    @post("/{wo_id:str}/transitions", opt={"policy": "workorder.transition"}, sync_to_thread=False,
           status_code=200)
     def transition(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                    data: JSONBody[TransitionIn]) -> WorkOrder:
         return services(request).workorders.transition(principal(request), wo_id, data)
 
-    @post("/{wo_id:str}/assignment", opt={"roles": OFFICE}, sync_to_thread=False,
+    @post("/{wo_id:str}/assignment", opt={"policy": "workorder.assign"}, sync_to_thread=False,
           status_code=200)
     def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str], data: JSONBody[AssignIn]) -> WorkOrder:
         return services(request).workorders.assign(principal(request), wo_id, data)
 
-    @post("/{wo_id:str}/inspection-on-site", opt={"roles": OFFICE}, sync_to_thread=False,
-          status_code=200)
+    @post("/{wo_id:str}/inspection-on-site", opt={"policy": "workorder.inspection"},
+          sync_to_thread=False, status_code=200)
     def inspection_on_site(self, request: Request[Any, Any, Any],
                            wo_id: FromPath[str]) -> WorkOrder:
         """LC §30: the inspection team reached a third party's damage."""
         return services(request).workorders.inspection_on_site(principal(request), wo_id)
 
-    @get("/{wo_id:str}/history", opt={"roles": EVERYONE}, sync_to_thread=False)
+    @get("/{wo_id:str}/history", opt={"policy": "workorder.history"}, sync_to_thread=False)
     def history(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[AuditEntry]:
         return services(request).workorders.history(principal(request), wo_id)
 

@@ -178,6 +178,12 @@ class EvidenceStore:
             sql += " WHERE resolved_at IS NULL"
         return [_flag(r) for r in self.db.execute(sql + " ORDER BY id LIMIT ?", [limit])]
 
+    def flags_of_device_since(self, device_id: str, since: datetime) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM review_flags WHERE device_id = ? AND created_at >= ?",
+            [device_id, to_db(since)]).fetchone()
+        return int(row[0])
+
     def open_flags_by_device(self) -> dict[str, int]:
         rows = self.db.execute(
             "SELECT device_id, COUNT(*) FROM review_flags WHERE resolved_at IS NULL "

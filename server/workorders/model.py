@@ -141,6 +141,8 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     device_id: str | None = None
     device_time: datetime | None = None
     role: str = ""
+    #: the actor's crew (field roles): scopes are checked against it
+    crew_id: str | None = None
 
 
 SortOrder = Literal["created", "due"]

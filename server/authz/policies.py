@@ -1,0 +1,178 @@
+"""The policy table: every action of the service, the roles that may take it, its scope.
+
+Routes name their policy (``opt={"policy": "outage.start"}``); ``server.app`` refuses to
+start when a route names none or an unknown one (deny by default). Services call
+``authorize(principal, name, holder)`` with the record's facts, so the same rule holds
+over HTTP, in a sync push and from the CLI. State-machine edges are policies too
+(``workorder.edge.*``, ``outage.*``, ``ticket.*``): ``server.workorders.states`` names the
+policy of each edge instead of carrying role sets of its own.
+
+The docs' role × resource table is rendered from ``POLICIES`` (``server.authz.doc``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+import msgspec
+
+from server.accounts.model import Role
+from server.authz.scopes import Caller, Holder, check_record
+from server.errors import ForbiddenError
+
+
+class Scope(StrEnum):
+    #: no token; throttled per client address
+    PUBLIC = "public"
+    #: any authenticated caller; no record is involved
+    ANY = "any"
+    #: the caller's own things only (its user, its reminders, its uploads)
+    OWN = "own"
+    #: field roles: records their crew holds (meter readers: their routes); office: all
+    CREW = "crew"
+    #: every record (office roles only)
+    ALL = "all"
+
+
+class Policy(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    roles: frozenset[Role]
+    scope: Scope
+    why: str = ""
+
+    @property
+    def resource(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def action(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+R = Role
+FIELD: Final = frozenset({R.CREW_MEMBER, R.METER_READER})
+OFFICE: Final = frozenset({R.DISPATCHER, R.SUPERVISOR, R.ADMIN})
+EVERYONE: Final = FIELD | OFFICE
+SUPERVISE: Final = frozenset({R.SUPERVISOR, R.ADMIN})
+ADMIN: Final = frozenset({R.ADMIN})
+CREW_AND_OFFICE: Final = OFFICE | {R.CREW_MEMBER}
+NOBODY: Final[frozenset[Role]] = frozenset()
+
+S = Scope
+
+_TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
+    # -- public (no token) -------------------------------------------------------------
+    ("public.health", NOBODY, S.PUBLIC, "liveness for load balancers"),
+    ("public.outage_feed", NOBODY, S.PUBLIC, "planned outages are published (ZJ annex B)"),
+    ("public.console", NOBODY, S.PUBLIC, "static browser files; their API calls need a token"),
+    ("public.complaint_status", NOBODY, S.PUBLIC,
+     "number + last 4 phone digits; lock-out per (number, address)"),
+    # -- accounts ------------------------------------------------------------------------
+    ("account.me", EVERYONE, S.OWN, "who am I"),
+    ("account.create_user", ADMIN, S.ALL, ""),
+    ("account.list_users", SUPERVISE, S.ALL, ""),
+    ("crew.create", ADMIN, S.ALL, ""),
+    ("crew.list", OFFICE, S.ALL, ""),
+    ("device.register", ADMIN, S.ALL, "issues a token"),
+    ("device.revoke", SUPERVISE, S.ALL,
+     "not a device of a higher role; an admin's only by an admin"),
+    # -- customers -----------------------------------------------------------------------
+    ("customer.list", OFFICE, S.ALL, "personal data: office only"),
+    ("customer.read", EVERYONE, S.CREW, "a crew: customers of its open orders"),
+    # -- work orders ---------------------------------------------------------------------
+    ("workorder.create", OFFICE, S.ALL, ""),
+    ("workorder.list", EVERYONE, S.CREW, ""),
+    ("workorder.read", EVERYONE, S.CREW, ""),
+    ("workorder.history", EVERYONE, S.CREW, "device ids shown to admins only"),
+    ("workorder.transition", EVERYONE, S.CREW, "then the edge's own policy"),
+    ("workorder.assign", OFFICE, S.ALL, "the order leaves the old crew's tablets"),
+    ("workorder.inspection", OFFICE, S.ALL, "LC §30: the inspection team reached the damage"),
+    ("workorder.edge.field", EVERYONE, S.CREW, "the crew moves its own order forward"),
+    ("workorder.edge.dispatch", OFFICE, S.ALL, "assign, reassign, cancel"),
+    ("workorder.edge.verify", SUPERVISE, S.ALL, "verify or send back to rework"),
+    # -- field work ----------------------------------------------------------------------
+    ("fieldwork.read", EVERYONE, S.CREW, "completeness, notices of an order"),
+    ("fieldwork.record", EVERYONE, S.CREW, "steps, photos, removal check, marked lines"),
+    ("notice.public_key", EVERYONE, S.ANY, ""),
+    ("notice.sign", EVERYONE, S.CREW, ""),
+    ("notice.read", EVERYONE, S.CREW, "sealed notice, PDF, ESC/POS, verification"),
+    ("notice.verify_chain", SUPERVISE, S.ALL, ""),
+    ("burst.read", EVERYONE, S.CREW, ""),
+    ("burst.record", EVERYONE, S.CREW, "arrival, valve operations, resurfacing"),
+    ("burst.attach_plan", OFFICE, S.ALL, "by isolation id; recorded, ticks no crew step"),
+    ("route.read", EVERYONE, S.CREW, ""),
+    ("route.record_reading", EVERYONE, S.CREW, ""),
+    ("route.set_stops", OFFICE, S.ALL, ""),
+    # -- network -------------------------------------------------------------------------
+    ("network.summary", EVERYONE, S.ANY, "counts only"),
+    ("network.import", OFFICE, S.ALL, ""),
+    ("network.isolate", CREW_AND_OFFICE, S.ANY, "a crew at a break computes its isolation"),
+    ("network.affected_customers", OFFICE, S.ALL, "personal data: office only"),
+    # -- outages (lifecycle edges) -------------------------------------------------------
+    ("outage.create", OFFICE, S.ALL, ""),
+    ("outage.list", OFFICE, S.ALL, ""),
+    ("outage.read", OFFICE, S.ALL, "notices, report"),
+    ("outage.announce", OFFICE, S.ALL, "inside the lead time: supervisor, reason kept"),
+    ("outage.start", CREW_AND_OFFICE, S.CREW, "a crew: outages linked to its orders"),
+    ("outage.delay", OFFICE, S.ALL, ""),
+    ("outage.restore", CREW_AND_OFFICE, S.CREW,
+     "a crew: outages linked to its orders (sends 'water restored')"),
+    ("outage.cancel", OFFICE, S.ALL, ""),
+    ("outage.tasks", CREW_AND_OFFICE, S.CREW, "door-notice tasks carry addresses"),
+    ("outage.door_notice", CREW_AND_OFFICE, S.CREW,
+     "the photo must be an upload of the caller's crew"),
+    ("outage.receipt", frozenset({R.DISPATCHER, R.ADMIN}), S.ALL, "gateway service accounts"),
+    # -- tickets (lifecycle edges) -------------------------------------------------------
+    ("ticket.create", EVERYONE, S.ANY, ""),
+    ("ticket.list", OFFICE, S.ALL, ""),
+    ("ticket.read", EVERYONE, S.CREW, "a crew: tickets routed to it or its member"),
+    ("ticket.accept", EVERYONE, S.CREW, ""),
+    ("ticket.reply", EVERYONE, S.CREW, ""),
+    ("ticket.resolve", EVERYONE, S.CREW, "meets the ticket's deadline"),
+    ("ticket.send_back", OFFICE, S.ALL, ""),
+    ("ticket.extend", EVERYONE, S.CREW, "request an extension"),
+    ("ticket.decide_extension", SUPERVISE, S.ALL, ""),
+    ("ticket.link", OFFICE, S.ALL, "link or create the work order"),
+    ("deadline.scan", SUPERVISE, S.ALL, ""),
+    ("deadline.overdue", OFFICE, S.ALL, ""),
+    ("deadline.reminders", EVERYONE, S.OWN, "the caller's own reminders"),
+    # -- complaints ----------------------------------------------------------------------
+    ("complaint.manage", OFFICE, S.ALL, "personal data: office only"),
+    # -- statistics ----------------------------------------------------------------------
+    ("stats.read", OFFICE, S.ALL, ""),
+    # -- sync ----------------------------------------------------------------------------
+    ("sync.info", EVERYONE, S.ANY, "limits the client checks at capture time"),
+    ("sync.pull", FIELD, S.CREW, "the crew's scope; removals when records leave it"),
+    ("sync.push", FIELD, S.CREW, "each intent is checked like its HTTP twin"),
+    ("attachment.declare", FIELD, S.OWN, "the upload belongs to device + order; quotas"),
+    ("attachment.upload", FIELD, S.OWN, "only the declaring device writes"),
+    ("attachment.status", EVERYONE, S.OWN, "a field device: its own uploads"),
+    ("sync.lag", OFFICE, S.ALL, ""),
+    ("review.manage", OFFICE, S.ALL, "flags come only from orders in the device's scope"),
+)
+
+POLICIES: Final[dict[str, Policy]] = {
+    name: Policy(name=name, roles=roles, scope=scope, why=why)
+    for name, roles, scope, why in _TABLE
+}
+
+
+def policy(name: str) -> Policy:
+    """The policy called ``name`` (KeyError: a caller names a policy that does not exist)."""
+    return POLICIES[name]
+
+
+def role_may(name: str, role: str) -> bool:
+    return role in POLICIES[name].roles
+
+
+def authorize(principal: Caller, name: str, holder: Holder | None = None) -> None:
+    """Raise 403 unless ``principal`` may take action ``name`` (on ``holder``'s record)."""
+    pol = POLICIES[name]
+    if pol.scope is not Scope.PUBLIC and principal.role not in pol.roles:
+        raise ForbiddenError(
+            f"{name} needs one of the roles: {', '.join(sorted(map(str, pol.roles)))}",
+            policy=name, role=str(principal.role))
+    if holder is not None and pol.scope is Scope.CREW:
+        check_record(principal, holder)

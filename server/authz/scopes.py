@@ -1,0 +1,93 @@
+"""Scopes: pure functions of the principal and the facts of one record.
+
+A record is described by a ``Holder`` (which crews hold it, who it is assigned to, what
+kind of work it is), built by the service that loaded it, so these rules never touch the
+database and are unit-tested on plain values.
+
+- A field role (crew member, meter reader) acts only on records its crew holds: its
+  work orders, the outages linked to them, their door-notice tasks, tickets routed to the
+  crew or assigned to the user. A meter reader acts only on reading routes.
+- Office roles (dispatcher, supervisor, admin) see every record.
+- Account actions follow the role hierarchy: nobody acts on a device of a higher role,
+  and an admin's devices are managed by admins only.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Protocol
+
+import msgspec
+
+from server.accounts.model import FIELD_ROLES, Role
+from server.errors import ForbiddenError, OutOfScopeError
+
+#: the work type a meter reader may act on (its reading routes)
+READER_WORK: Final = "meter_reading_route"
+
+#: rank in the account hierarchy: an actor manages accounts of its own rank or below
+RANK: Final[dict[Role, int]] = {
+    Role.CREW_MEMBER: 0,
+    Role.METER_READER: 0,
+    Role.DISPATCHER: 1,
+    Role.SUPERVISOR: 2,
+    Role.ADMIN: 3,
+}
+
+
+class Caller(Protocol):
+    """Who acts: a ``Principal`` (HTTP, sync, CLI) or a work-order ``Actor``."""
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def crew_id(self) -> str | None: ...
+
+
+class Holder(msgspec.Struct, frozen=True, kw_only=True):
+    """What a scope rule needs to know about one record."""
+
+    kind: str
+    id: str
+    #: crews holding the record (an order's crew; for an outage, the crews of its orders)
+    crew_ids: frozenset[str] = frozenset()
+    #: the user the record is assigned to, if any (a ticket's assignee)
+    assignee_id: str | None = None
+    #: the work-order type behind the record, if any
+    work_type: str | None = None
+
+
+def in_scope(principal: Caller, holder: Holder) -> bool:
+    """May ``principal`` act on the record ``holder`` describes (roles aside)?"""
+    if principal.role not in FIELD_ROLES:
+        return True
+    if principal.role == Role.METER_READER and holder.work_type not in (None, READER_WORK):
+        return False
+    if principal.crew_id is not None and principal.crew_id in holder.crew_ids:
+        return True
+    return holder.assignee_id is not None and holder.assignee_id == principal.user_id
+
+
+def check_record(principal: Caller, holder: Holder) -> None:
+    """Raise ``OutOfScopeError`` (403) when the record is outside the caller's scope."""
+    if not in_scope(principal, holder):
+        raise OutOfScopeError(f"this {holder.kind.replace('_', ' ')} is not in your scope",
+                              **{f"{holder.kind}_id": holder.id})
+
+
+def check_account_action(actor: Caller, target_role: Role, target_id: str) -> None:
+    """Nobody acts on an account of a higher role; admins' accounts only by admins."""
+    if target_role == Role.ADMIN and actor.role != Role.ADMIN:
+        raise ForbiddenError("only an admin may act on an admin's account or devices",
+                             target=target_id, target_role=str(target_role))
+    if RANK[target_role] > RANK[Role(actor.role)]:
+        raise ForbiddenError(f"a {actor.role} may not act on a {target_role}'s account",
+                             target=target_id, target_role=str(target_role))
+
+
+def sees_device_ids(principal: Caller) -> bool:
+    """Device ids identify a tablet to revoke or trace; only admins see them."""
+    return principal.role == Role.ADMIN
