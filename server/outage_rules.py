@@ -10,7 +10,7 @@ and ``Settings.alert_group_url`` become apprise channels.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, time, timedelta
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -45,10 +45,19 @@ from notifications import (
     to_geojson,
     to_ical,
 )
+from notifications.errors import TaskNotFoundError
 from notifications.model import ALERT, Recipient
+from server.authz import Caller, Holder, authorize
 from server.clock import Clock
+from server.accounts.model import FIELD_ROLES
+from server.errors import OutOfScopeError, RuleViolationError
 from server.policy import PolicyProfile
 from server.settings import Settings
+
+class PhotoNotUploadedError(RuleViolationError):
+    code = "photo-not-uploaded"
+    title = "The photo named as proof has not been uploaded"
+
 
 #: messages per second when a channel URL names no ``rate=`` (a typical SMS gateway quota)
 DEFAULT_RATE_PER_SEC: Final = 20.0
@@ -105,11 +114,25 @@ def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
     return configs
 
 
+#: the crew holding a work order (None: no such order, or unassigned)
+CrewOfOrder = Callable[[str], str | None]
+#: (complete?, declaring device's crew) of an uploaded file, None when never declared
+UploadOf = Callable[[str], tuple[bool, str | None] | None]
+
+
 class OutageDesk:
-    """Every outage action of the service, for routes and CLI (one call each)."""
+    """Every outage action of the service, for routes and CLI (one call each).
+
+    Actions a crew may take (start, restore, door-notice tasks) are checked against the
+    ``server.authz`` policies with the outage's facts: a crew acts only on outages linked
+    to its own work orders, and proves a posted door notice with a photo its crew uploaded.
+    """
 
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
-                 settings: Settings) -> None:
+                 settings: Settings, crew_of_order: CrewOfOrder | None = None,
+                 upload_of: UploadOf | None = None) -> None:
+        self.crew_of_order = crew_of_order
+        self.upload_of = upload_of
         self.clock = clock
         self.rules = notice_rules(profile)
         self.texts = NoticeTexts(utility_name=settings.utility_name, hotline=settings.hotline)
@@ -142,14 +165,25 @@ class OutageDesk:
     def outages_of_work_order(self, work_order_id: str) -> list[Outage]:
         return self.store.outages_of_work_order(work_order_id)
 
-    def start(self, actor: str, outage_id: str) -> Outage:
-        return self.service.start(actor, outage_id)
+    def holder(self, outage: Outage) -> Holder:
+        crew = (self.crew_of_order(outage.work_order_id)
+                if outage.work_order_id and self.crew_of_order else None)
+        return Holder(kind="outage", id=outage.id,
+                      crew_ids=frozenset({crew}) if crew else frozenset())
+
+    def _check(self, caller: Caller, action: str, outage_id: str) -> None:
+        authorize(caller, action, self.holder(self.service.get(outage_id)))
+
+    def start(self, caller: Caller, outage_id: str) -> Outage:
+        self._check(caller, "outage.start", outage_id)
+        return self.service.start(str(caller.user_id), outage_id)
 
     def delay(self, actor: str, outage_id: str, data: DelayIn) -> Outage:
         return self.service.delay(actor, outage_id, data)
 
-    def restore(self, actor: str, outage_id: str) -> Outage:
-        return self.service.restore(actor, outage_id)
+    def restore(self, caller: Caller, outage_id: str) -> Outage:
+        self._check(caller, "outage.restore", outage_id)
+        return self.service.restore(str(caller.user_id), outage_id)
 
     def cancel(self, actor: str, outage_id: str, data: CancelIn) -> Outage:
         return self.service.cancel(actor, outage_id, data)
@@ -157,7 +191,8 @@ class OutageDesk:
     def notices(self, outage_id: str) -> list[Notice]:
         return self.service.notices(outage_id)
 
-    def tasks(self, outage_id: str) -> list[OutageTask]:
+    def tasks(self, caller: Caller, outage_id: str) -> list[OutageTask]:
+        self._check(caller, "outage.tasks", outage_id)
         return self.service.tasks(outage_id)
 
     def report(self, outage_id: str) -> OutageReport:
@@ -170,7 +205,24 @@ class OutageDesk:
     def receipt(self, data: ReceiptIn) -> Delivery:
         return record_receipt(self.store, data, self.configs.keys(), self.clock)
 
-    def door_notice_posted(self, task_id: str, data: DoorNoticeDoneIn) -> OutageTask:
+    def door_notice_posted(self, caller: Caller, task_id: str, data: DoorNoticeDoneIn
+                           ) -> OutageTask:
+        """A posted door notice: the task's outage in scope, the photo a complete upload.
+
+        A field caller's photo must have been uploaded by a device of its own crew, so a
+        task cannot be closed with a made-up or borrowed hash.
+        """
+        task = self.store.task(task_id)
+        if task is None:
+            raise TaskNotFoundError(f"no door-notice task {task_id}", task_id=task_id)
+        self._check(caller, "outage.door_notice", task.outage_id)
+        upload = self.upload_of(data.photo_sha256.lower()) if self.upload_of else (True, None)
+        if upload is None or not upload[0]:
+            raise PhotoNotUploadedError("upload the photo of the posted notice first",
+                                        photo_sha256=data.photo_sha256)
+        if caller.role in FIELD_ROLES and upload[1] != caller.crew_id:
+            raise OutOfScopeError("the photo was not uploaded by your crew",
+                                  photo_sha256=data.photo_sha256)
         return complete_door_notice(self.store, task_id, data, self.clock)
 
     def feed_geojson(self) -> dict[str, object]:

@@ -68,7 +68,8 @@ class Services:
                                 order_quota_bytes=settings.attachment_order_quota_bytes,
                                 partial_ttl=timedelta(seconds=settings.attachment_partial_ttl_s),
                                 flags_per_device_hour=settings.review_flags_per_device_hour)
-        self.outages = OutageDesk(self.db, clock, self.profile, settings)
+        self.outages = OutageDesk(self.db, clock, self.profile, settings,
+                                  crew_of_order=self._crew_of_order, upload_of=self._upload_of)
         # plan B at a burst: customers newly cut off join the order's outages and are told
         self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
                                    Path(settings.data_dir),
@@ -77,6 +78,23 @@ class Services:
         # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
         self.network = NetworkService(self.db, clock)
         self.sync.network.append(self.network.store)
+        self.fieldwork.bursts.plans = self.network.plan
+
+    def _crew_of_order(self, wo_id: str) -> str | None:
+        wo = self.workorders.store.get(wo_id)
+        return wo.crew_id if wo else None
+
+    def _upload_of(self, sha256: str) -> tuple[bool, str | None] | None:
+        """(complete?, crew of the declaring device) of an upload; None if never declared."""
+        row = self.sync.store.attachment(sha256)
+        if row is None:
+            return None
+        crew: str | None = None
+        device = self.accounts.store.device(row.device_id) if row.device_id else None
+        if device is not None:
+            user = self.accounts.store.user(device.user_id)
+            crew = user.crew_id if user else None
+        return row.complete, crew
 
     def close(self) -> None:
         self.db.close()

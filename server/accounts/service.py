@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from server.accounts.model import Crew, Device, IssuedToken, Principal, Role, User
 from server.accounts.store import AccountStore
 from server.accounts.tokens import hash_token, new_token
+from server.authz import Caller, authorize, check_account_action
 from server.clock import Clock
 from server.errors import ConflictError, NotFoundError, RuleViolationError
 
@@ -51,7 +52,19 @@ class AccountService:
     def authenticate(self, token: str) -> Principal | None:
         return self.store.principal_for_token(hash_token(token))
 
-    def revoke_device(self, device_id: str) -> Device:
+    def revoke_device(self, actor: Caller, device_id: str) -> Device:
+        """Revoke a device token: its next request is a 401, its queue stays on the tablet.
+
+        ``server.authz``'s hierarchy applies: nobody revokes a device of a higher role,
+        and an admin's devices only by an admin.
+        """
+        authorize(actor, "device.revoke")
+        target = self.store.device(device_id)
+        if target is None:
+            raise NotFoundError(f"no device {device_id}", device_id=device_id)
+        owner = self.store.user(target.user_id)
+        if owner is not None:
+            check_account_action(actor, owner.role, device_id)
         with self.db.atomic():
             if not self.store.revoke_device(device_id, self.clock()):
                 if self.store.device(device_id) is None:

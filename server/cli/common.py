@@ -10,11 +10,17 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
+from server.accounts.model import Principal, Role
 from server.clock import system_clock
 from server.services import Services
 from server.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: whoever runs the CLI on the server acts as an admin: the same ``server.authz`` checks
+#: as over HTTP apply to it (e.g. the account hierarchy), with the admin's rights
+OPERATOR = Principal(user_id="cli", name="operator (CLI)", role=Role.ADMIN, crew_id=None,
+                     unit="")
 _encode = msgspec.json.Encoder().encode
 
 

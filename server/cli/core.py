@@ -11,7 +11,14 @@ import uvicorn
 
 from server.accounts.model import Crew, Role, User
 from server.app import create_app
-from server.cli.common import data_dir_option, json_option, open_services, output, settings_from
+from server.cli.common import (
+    OPERATOR,
+    data_dir_option,
+    json_option,
+    open_services,
+    output,
+    settings_from,
+)
 from server.clock import system_clock
 from server.db import migrate as apply_migrations
 from server.db import open_database, schema_version
@@ -111,7 +118,7 @@ def register_device(user_id: str, label: str, data_dir: str | None, as_json: boo
 @data_dir_option
 @json_option
 def revoke_device(device_id: str, data_dir: str | None, as_json: bool) -> None:
-    device = open_services(data_dir).accounts.revoke_device(device_id)
+    device = open_services(data_dir).accounts.revoke_device(OPERATOR, device_id)
     output(device, as_json, lambda d: f"device {d.id} revoked at {d.revoked_at}")
 
 

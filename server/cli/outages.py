@@ -30,6 +30,7 @@ from notifications import (
     RunSummary,
     WorkerConfig,
 )
+from server.accounts.model import Principal, Role
 from server.exports import for_excel
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
@@ -37,6 +38,9 @@ from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 #: the CLI acts as the local operator, with supervisor rights on this machine
 OPERATOR = "cli"
 OPERATOR_ROLE = "supervisor"
+#: the same operator as a principal, for the actions ``server.authz`` checks
+OPERATOR_PRINCIPAL = Principal(user_id=OPERATOR, name="operator (CLI)",
+                               role=Role(OPERATOR_ROLE), crew_id=None, unit="")
 T = TypeVar("T")
 
 
@@ -122,7 +126,7 @@ def announce(outage_id: str, override_reason: str | None, data_dir: str | None,
 @json_option
 def start(outage_id: str, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
-    output(_run(lambda: svc.outages.start(OPERATOR, outage_id)), as_json,
+    output(_run(lambda: svc.outages.start(OPERATOR_PRINCIPAL, outage_id)), as_json,
            lambda o: f"{o.id} is {o.state}")
 
 
@@ -145,7 +149,7 @@ def delay(outage_id: str, until: str, reason: str, data_dir: str | None, as_json
 @json_option
 def restore(outage_id: str, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
-    output(_run(lambda: svc.outages.restore(OPERATOR, outage_id)), as_json,
+    output(_run(lambda: svc.outages.restore(OPERATOR_PRINCIPAL, outage_id)), as_json,
            lambda o: f"{o.id} is {o.state}")
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import click
 
-from server.accounts.model import Principal, Role
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.cli.common import (
+    OPERATOR,
+    data_dir_option,
+    fail,
+    json_option,
+    open_services,
+    output,
+)
 from server.errors import DomainError
 from server.workorders.evidence import ReviewFlag
 from sync.protocol import LagReport
 
-OPERATOR = Principal(user_id="cli", name="operator (CLI)", role=Role.ADMIN, crew_id=None, unit="")
 
 
 @click.group(help="Offline sync: device lag, pending photos, rejected mutations to review.")

@@ -8,8 +8,14 @@ from datetime import datetime
 import click
 import msgspec
 
-from server.accounts.model import Principal, Role
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.cli.common import (
+    OPERATOR,
+    data_dir_option,
+    fail,
+    json_option,
+    open_services,
+    output,
+)
 from server.errors import DomainError
 from server.workorders.model import (
     Actor,
@@ -22,8 +28,6 @@ from server.workorders.model import (
 )
 from server.workorders.store import Filters
 
-#: the CLI acts as the local operator, with the rights of an admin on this machine
-OPERATOR = Principal(user_id="cli", name="operator (CLI)", role=Role.ADMIN, crew_id=None, unit="")
 
 
 @click.group(help="Work orders: create, list, move, assign, timeliness.")

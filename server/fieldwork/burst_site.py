@@ -18,6 +18,7 @@ import msgspec
 
 from geo.model import IsolationPlan
 from server.accounts.model import Principal
+from server.authz import authorize
 from server.clock import LOCAL_TZ
 from server.fieldwork.burst import (
     ValveAction,
@@ -43,6 +44,12 @@ AffectedHook = Callable[[str, list[str], str], None]
 #: resurfacing and customer calls are not done at night (JN)
 NIGHT_START = time(21, 0)
 DAY_START = time(8, 0)
+
+
+class PlanRefIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``PUT /bursts/{id}/plan``: the id of an isolation computed by the network service."""
+
+    isolation_id: str
 
 
 class ArrivalIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -102,6 +109,8 @@ class BurstSite:
         self.fw = fieldwork
         self.store = fieldwork.store
         self.on_affected = on_affected
+        #: the stored isolation plans by id (set by ``Services`` once the network exists)
+        self.plans: Callable[[str], IsolationPlan] | None = None
 
     def _burst(self, principal: Principal, wo_id: str) -> WorkOrder:
         wo = self.fw.workorders.get(principal, wo_id)
@@ -110,9 +119,19 @@ class BurstSite:
                                           work_order_id=wo_id, type=str(wo.type))
         return wo
 
-    def attach_plan(self, principal: Principal, wo_id: str, plan: IsolationPlan) -> BurstStatus:
-        """Dispatch fixes the isolation plan: the order now needs the valve step."""
+    def attach_plan(self, principal: Principal, wo_id: str, isolation_id: str) -> BurstStatus:
+        """Dispatch attaches a computed isolation plan, by its id: the order needs the valves.
+
+        The plan is read from the network's stored isolations, never taken from the caller,
+        so a made-up plan (no valves, "complete" at once) cannot be attached. The audit
+        records who attached it; the crew's survey step stays the crew's to tick.
+        """
+        authorize(principal, "burst.attach_plan")
         wo = self._burst(principal, wo_id)
+        if self.plans is None:
+            raise NoIsolationPlanError("this server has no pipe network to plan from",
+                                       work_order_id=wo_id)
+        plan = self.plans(isolation_id)
 
         def keep(_updated: WorkOrder) -> None:
             now = self.fw.clock()
@@ -121,10 +140,9 @@ class BurstSite:
                 record_change(self.fw.db, "isolation_plan", wo_id, ChangeOp.UPSERT,
                               [crew_scope(wo.crew_id)], now)
 
-        self.fw.add_evidence(principal, wo.id, "survey", [Item(kind="note", ref=f"plan:{plan.id}")],
-                             None, fields={"shutoff": True, "isolation_plan_id": plan.id,
-                                           "affected_customers": plan.customer_count},
-                             after=keep)
+        self.fw.set_fields(principal, wo.id, f"isolation_plan:{plan.id}",
+                           {"shutoff": True, "isolation_plan_id": plan.id,
+                            "affected_customers": plan.customer_count}, after=keep)
         return self.status(principal, wo_id)
 
     def status(self, principal: Principal, wo_id: str) -> BurstStatus:

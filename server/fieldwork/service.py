@@ -217,6 +217,34 @@ class FieldworkService:
                 after(updated)
         return updated
 
+    def set_fields(self, principal: Principal, wo_id: str, action: str, fields: FieldUpdate,
+                   after: Callable[[WorkOrder], None] | None = None) -> WorkOrder:
+        """An office action on an order's fields, audited as ``action``; no step is ticked.
+
+        Steps record what the crew did on site; dispatch's own acts (attaching a plan)
+        never count as the crew's evidence.
+        """
+        for _attempt in range(5):
+            wo = self.workorders.get(principal, wo_id)
+            self._check_open(wo)
+            now = self.clock()
+            with self.db.atomic():
+                if not self.workorders.store.update_fields(wo_id, {**wo.fields, **fields},
+                                                           wo.steps, now, wo.version):
+                    continue
+                self.audit.record(ENTITY, wo_id, action, actor_user_id=principal.user_id,
+                                  device_id=principal.device_id, server_time=now,
+                                  device_time=None, detail={"fields": fields})
+                if wo.crew_id:
+                    record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
+                                  [crew_scope(wo.crew_id)], now)
+                updated = self.workorders.get_unchecked(wo_id)
+                if after is not None:
+                    after(updated)
+            return updated
+        raise WorkOrderClosedError("the work order keeps changing; try again",
+                                   work_order_id=wo_id)
+
     def record_step(self, principal: Principal, data: StepEvidenceIn) -> WorkOrder:
         if data.step_key == "dispute_check":
             # only the server's look at the account may tick this step

@@ -126,7 +126,8 @@ def _isolation(http: httpx.Client, prefix: str, office: dict[str, str], wo_id: s
         note("dispatch", f"no isolation plan ({r.status_code}): repair without shutting water off")
         return None
     plan: dict[str, object] = r.json()
-    _ok(http.put(f"{prefix}/bursts/{wo_id}/plan", headers=office, json=plan))
+    _ok(http.put(f"{prefix}/bursts/{wo_id}/plan", headers=office,
+                 json={"isolation_id": plan["id"]}))
     valves = [v["valve"]["valve_id"] for v in plan["valves_to_close"]]  # type: ignore[attr-defined]
     note("dispatch", f"isolation plan {plan['id']}: close {', '.join(valves) or 'nothing'}, "
          f"{plan['customer_count']} customers without water")

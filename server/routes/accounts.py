@@ -58,4 +58,4 @@ class DeviceController(Controller):
     @post("/{device_id:str}/revocation", opt={"policy": "device.revoke"},
           sync_to_thread=False, status_code=200)
     def revoke(self, request: Request[Any, Any, Any], device_id: FromPath[str]) -> Device:
-        return services(request).accounts.revoke_device(device_id)
+        return services(request).accounts.revoke_device(principal(request), device_id)

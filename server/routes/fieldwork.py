@@ -13,12 +13,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from geo.model import IsolationPlan
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
 from server.fieldwork.burst import ValveOperationIn
 from server.fieldwork.burst_site import (
     ArrivalIn,
     BurstStatus,
+    PlanRefIn,
     ResurfacingIn,
     ResurfacingRequest,
     ValveResult,
@@ -117,8 +117,9 @@ class BurstController(Controller):
 
     @put("/{wo_id:str}/plan", opt={"policy": "burst.attach_plan"}, sync_to_thread=False)
     def attach_plan(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
-                    data: JSONBody[IsolationPlan]) -> BurstStatus:
-        return services(request).fieldwork.bursts.attach_plan(principal(request), wo_id, data)
+                    data: JSONBody[PlanRefIn]) -> BurstStatus:
+        return services(request).fieldwork.bursts.attach_plan(principal(request), wo_id,
+                                                              data.isolation_id)
 
     @get("/{wo_id:str}", opt={"policy": "burst.read"}, sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> BurstStatus:

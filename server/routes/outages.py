@@ -77,7 +77,7 @@ class OutageController(Controller):
     @post("/{outage_id:str}/start", opt={"policy": "outage.start"}, sync_to_thread=False,
           status_code=200)
     def start(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
-        return desk(request).start(who(request), outage_id)
+        return desk(request).start(principal(request), outage_id)
 
     @post("/{outage_id:str}/delay", opt={"policy": "outage.delay"}, sync_to_thread=False,
           status_code=200)
@@ -88,7 +88,7 @@ class OutageController(Controller):
     @post("/{outage_id:str}/restore", opt={"policy": "outage.restore"}, sync_to_thread=False,
           status_code=200)
     def restore(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
-        return desk(request).restore(who(request), outage_id)
+        return desk(request).restore(principal(request), outage_id)
 
     @post("/{outage_id:str}/cancel", opt={"policy": "outage.cancel"}, sync_to_thread=False,
           status_code=200)
@@ -102,7 +102,7 @@ class OutageController(Controller):
 
     @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks"}, sync_to_thread=False)
     def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
-        return desk(request).tasks(outage_id)
+        return desk(request).tasks(principal(request), outage_id)
 
     @get("/{outage_id:str}/report", opt={"policy": "outage.read"}, sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> OutageReport:
@@ -117,7 +117,7 @@ class OutageController(Controller):
           sync_to_thread=False, status_code=200)
     def door_notice(self, request: Request[Any, Any, Any], task_id: FromPath[str],
                     data: JSONBody[DoorNoticeDoneIn]) -> OutageTask:
-        return desk(request).door_notice_posted(task_id, data)
+        return desk(request).door_notice_posted(principal(request), task_id, data)
 
     @post("/receipts", opt={"policy": "outage.receipt"}, sync_to_thread=False,
           status_code=200)

@@ -45,7 +45,7 @@ class TicketController(Controller):
 
     @get("/{ticket_id:str}", opt={"policy": "ticket.read"}, sync_to_thread=False)
     def get_ticket(self, request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> Ticket:
-        return services(request).tickets.tickets.get(ticket_id)
+        return services(request).tickets.tickets.read(actor(request), ticket_id)
 
     @post("/{ticket_id:str}/accept", opt={"policy": "ticket.accept"}, sync_to_thread=False,
           status_code=200)

@@ -15,6 +15,7 @@ import msgspec
 from sqlite_utils import Database
 
 from server.audit import AuditStore
+from server.authz import Holder, authorize, role_may
 from server.clock import Clock, to_local
 from server.policy import PolicyProfile, WorkCalendar
 from server.tickets.categories import (
@@ -53,7 +54,6 @@ from server.workorders.model import Actor, WorkOrderIn
 from server.workorders.service import WorkOrderService
 
 ENTITY: Final = "ticket"
-SUPERVISING_ROLES: Final = frozenset({"supervisor", "admin"})
 
 #: action -> statuses it is allowed from
 ALLOWED_FROM: Final[dict[str, frozenset[TicketStatus]]] = {
@@ -65,6 +65,13 @@ ALLOWED_FROM: Final[dict[str, frozenset[TicketStatus]]] = {
     "extend": frozenset({TicketStatus.RECEIVED, TicketStatus.ACCEPTED, TicketStatus.REPLIED}),
     "link": frozenset({TicketStatus.ACCEPTED, TicketStatus.REPLIED, TicketStatus.RESOLVED}),
 }
+
+
+def holder_of(ticket: Ticket) -> Holder:
+    """A ticket is routed to a crew (``crew_id``) and/or assigned to a user."""
+    return Holder(kind="ticket", id=ticket.id,
+                  crew_ids=frozenset({ticket.crew_id}) if ticket.crew_id else frozenset(),
+                  assignee_id=ticket.assignee_id)
 
 
 def check_action(status: TicketStatus, action: str) -> str | None:
@@ -207,8 +214,16 @@ class TicketService:
                                                     "category": category.key})
         return self.get(tid)
 
-    def _load(self, ticket_id: str, action: str) -> Ticket:
+    def read(self, actor: Actor, ticket_id: str) -> Ticket:
+        """One ticket, if it is in the caller's scope (a crew: routed to it or its member)."""
         ticket = self.get(ticket_id)
+        authorize(actor, "ticket.read", holder_of(ticket))
+        return ticket
+
+    def _load(self, actor: Actor, ticket_id: str, action: str) -> Ticket:
+        """The ticket, once ``server.authz`` allows ``ticket.<action>`` and its status does."""
+        ticket = self.get(ticket_id)
+        authorize(actor, f"ticket.{action}", holder_of(ticket))
         refusal = check_action(ticket.status, action)
         if refusal is not None:
             raise TicketStateError(refusal, ticket_id=ticket_id, status=str(ticket.status),
@@ -223,7 +238,7 @@ class TicketService:
     def accept(self, actor: Actor, ticket_id: str, data: NoteIn) -> Ticket:
         """Accept a transferred ticket (LC §13: within 1 working hour)."""
         now = self.clock()
-        ticket = self._load(ticket_id, "accept")
+        ticket = self._load(actor, ticket_id, "accept")
         with self.db.atomic():
             self._write(ticket, {"status": str(TicketStatus.ACCEPTED), "accepted_at": to_db(now),
                                  "assignee_id": ticket.assignee_id or actor.user_id})
@@ -234,7 +249,7 @@ class TicketService:
     def reply(self, actor: Actor, ticket_id: str, data: NoteIn) -> Ticket:
         """Feedback given (反馈情况): meets the category's limit (LC §14, §15)."""
         now = self.clock()
-        ticket = self._load(ticket_id, "reply")
+        ticket = self._load(actor, ticket_id, "reply")
         if not data.note.strip():
             raise ReasonRequiredError("a reply needs its content", field="note")
         with self.db.atomic():
@@ -245,7 +260,7 @@ class TicketService:
 
     def resolve(self, actor: Actor, ticket_id: str, data: NoteIn) -> Ticket:
         now = self.clock()
-        ticket = self._load(ticket_id, "resolve")
+        ticket = self._load(actor, ticket_id, "resolve")
         with self.db.atomic():
             self._write(ticket, {"status": str(TicketStatus.RESOLVED), "resolved_at": to_db(now),
                                  "replied_at": to_db(ticket.replied_at or now)})
@@ -261,7 +276,7 @@ class TicketService:
         ticket's other clocks stop counting for anyone.
         """
         now = self.clock()
-        ticket = self._load(ticket_id, "send_back")
+        ticket = self._load(actor, ticket_id, "send_back")
         if not data.reason.strip():
             raise ReasonRequiredError("sending a ticket back needs the reason and its basis",
                                       field="reason")
@@ -281,7 +296,7 @@ class TicketService:
     def request_extension(self, actor: Actor, ticket_id: str, data: ExtensionIn) -> Ticket:
         """Ask for more time (LC §13: tell the customer, give the reason, apply)."""
         now = self.clock()
-        ticket = self._load(ticket_id, "extend")
+        ticket = self._load(actor, ticket_id, "extend")
         if not data.reason.strip():
             raise ReasonRequiredError("an extension request needs a reason", field="reason")
         handle = next((d for d in ticket.deadlines if d.kind == HANDLE and not d.voided), None)
@@ -306,7 +321,7 @@ class TicketService:
                          data: ExtensionDecisionIn) -> Ticket:
         """A supervisor approves (the ticket's limit moves) or rejects a request."""
         now = self.clock()
-        if actor.role not in SUPERVISING_ROLES:
+        if not role_may("ticket.decide_extension", actor.role):
             raise NotSupervisorError("only a supervisor decides extension requests",
                                      ticket_id=ticket_id, role=actor.role)
         ticket = self.get(ticket_id)
@@ -333,7 +348,7 @@ class TicketService:
     def link_work_order(self, actor: Actor, ticket_id: str, data: LinkIn) -> Ticket:
         """Record the work order this ticket created (it must exist)."""
         now = self.clock()
-        ticket = self._load(ticket_id, "link")
+        ticket = self._load(actor, ticket_id, "link")
         if self.workorders is not None:
             self.workorders.get_unchecked(data.work_order_id)  # NotFoundError when unknown
         with self.db.atomic():
@@ -346,7 +361,7 @@ class TicketService:
         """Dispatch a work order for this ticket and link it, reported at the ticket's origin."""
         if self.workorders is None:
             raise TicketStateError("no work-order service is wired", ticket_id=ticket_id)
-        ticket = self._load(ticket_id, "link")
+        ticket = self._load(actor, ticket_id, "link")
         if ticket.work_order_id is not None:
             raise TicketStateError("the ticket already has a work order", ticket_id=ticket_id,
                                    work_order_id=ticket.work_order_id)

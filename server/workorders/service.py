@@ -16,13 +16,13 @@ from sqlite_utils import Database
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.audit import AuditEntry, AuditStore
+from server.authz import Holder, check_record, sees_device_ids
 from server.clock import Clock, to_local
 from server.customers.store import CustomerStore
 from server.errors import (
     BadInputError,
     IllegalTransitionError,
     NotFoundError,
-    OutOfScopeError,
     RuleViolationError,
     VersionConflictError,
 )
@@ -69,6 +69,13 @@ def _anchor(location: Point | LineString) -> tuple[float, float]:
     return coords[0]
 
 
+def holder_of(wo: WorkOrder) -> Holder:
+    """The facts of an order its scope rules look at (``server.authz``)."""
+    return Holder(kind="work_order", id=wo.id,
+                  crew_ids=frozenset({wo.crew_id}) if wo.crew_id else frozenset(),
+                  work_type=str(wo.type))
+
+
 class WorkOrderService:
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
                  calendar: WorkCalendar) -> None:
@@ -85,10 +92,7 @@ class WorkOrderService:
 
     # -- reading ---------------------------------------------------------------------
     def _visible(self, principal: Principal, wo: WorkOrder) -> None:
-        if principal.is_field and wo.crew_id != principal.crew_id:
-            raise OutOfScopeError(
-                "this work order is not assigned to your crew", work_order_id=wo.id
-            )
+        check_record(principal, holder_of(wo))
 
     def get(self, principal: Principal, wo_id: str) -> WorkOrder:
         wo = self.store.get(wo_id, self.clock())
@@ -109,8 +113,12 @@ class WorkOrderService:
         return WorkOrderPage(items=items, next_cursor=cursor)
 
     def history(self, principal: Principal, wo_id: str) -> list[AuditEntry]:
+        """The order's audit trail; device ids only for admins (they identify tablets)."""
         self.get(principal, wo_id)
-        return self.audit.history(ENTITY, wo_id)
+        entries = self.audit.history(ENTITY, wo_id)
+        if sees_device_ids(principal):
+            return entries
+        return [msgspec.structs.replace(e, device_id=None) for e in entries]
 
     # -- writing ---------------------------------------------------------------------
     def create(self, actor: Actor, data: WorkOrderIn) -> WorkOrder:
@@ -188,6 +196,8 @@ class WorkOrderService:
                         {"reason": data.reason})
             if wo.crew_id:
                 self._publish(wo, now)
+                if data.to in CLOSED_STATUSES:
+                    self._release_customer(wo, wo.crew_id, now)
         return self.get_unchecked(wo_id)
 
     def start_clock(self, wo_id: str, key: str, at: datetime) -> None:
@@ -259,9 +269,17 @@ class WorkOrderService:
                               [crew_scope(current)], now)
         if leave:
             record_change(self.db, ENTITY, wo.id, ChangeOp.REMOVE, [crew_scope(leave)], now)
-            if wo.customer_id and not self.store.crew_has_customer(leave, wo.customer_id, wo.id):
-                record_change(self.db, "customer", wo.customer_id, ChangeOp.REMOVE,
-                              [crew_scope(leave)], now)
+            self._release_customer(wo, leave, now)
+
+    def _release_customer(self, wo: WorkOrder, crew_id: str, now: datetime) -> None:
+        """The order left the crew's work: its customer's personal data leaves the tablets.
+
+        Unless another open order of the crew concerns the same customer, the next pull
+        carries the customer's removal (phone and WeChat id go with the row).
+        """
+        if wo.customer_id and not self.store.crew_has_customer(crew_id, wo.customer_id, wo.id):
+            record_change(self.db, "customer", wo.customer_id, ChangeOp.REMOVE,
+                          [crew_scope(crew_id)], now)
 
     def republish(self, clock: OpenClock, now: datetime) -> None:
         """A deadline of an order was recomputed (holiday notice): its crew's tablets hear."""

@@ -1,9 +1,10 @@
 """The state machine of each work-order type, as data.
 
-Each edge names the roles that may take it and whether a reason is mandatory. A crew
-moves its own order forward; dispatch assigns, reassigns and cancels; a supervisor
-verifies. Rework (completed → in_progress) and returns need a reason, so the history
-explains them.
+Each edge names the authorization policy that says who may take it (``server.authz``:
+``workorder.edge.field`` — the crew moves its own order forward; ``workorder.edge.dispatch``
+— dispatch assigns, reassigns and cancels; ``workorder.edge.verify`` — a supervisor
+verifies) and whether a reason is mandatory. Rework (completed → in_progress) and returns
+need a reason, so the history explains them. The role sets live in the policy module only.
 """
 
 from __future__ import annotations
@@ -13,18 +14,23 @@ from typing import Final
 import msgspec
 
 from server.accounts.model import Role
+from server.authz import POLICIES, role_may
 from server.workorders.model import Status, WorkOrderType
 
 S = Status
-FIELD: Final = frozenset({Role.CREW_MEMBER, Role.METER_READER})
-DISPATCH: Final = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
-SUPERVISE: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
-ANYONE: Final = FIELD | DISPATCH
+#: the policies of the edges (server/authz/policies.py holds their roles)
+ANYONE: Final = "workorder.edge.field"
+DISPATCH: Final = "workorder.edge.dispatch"
+SUPERVISE: Final = "workorder.edge.verify"
 
 
 class Edge(msgspec.Struct, frozen=True):
-    roles: frozenset[Role]
+    policy: str
     reason_required: bool = False
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return POLICIES[self.policy].roles
 
 
 def _field_flow(first_field_status: Status) -> dict[tuple[Status, Status], Edge]:
@@ -111,7 +117,7 @@ def check_transition(
             "illegal-transition",
             f"{wo_type} cannot go from {current} to {target}; allowed: {allowed}",
         )
-    if role not in edge.roles:
+    if not role_may(edge.policy, role):
         return TransitionRefusal(
             "role-not-allowed", f"a {role} may not move a {wo_type} from {current} to {target}"
         )

@@ -220,13 +220,16 @@ def _plan() -> IsolationPlan:
 
 
 def test_burst_repair_walk_with_stuck_valve_and_plan_b(
-        client: TestClient, tablet: Tablet, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient, tablet: Tablet, clock: SteppingClock,  # type: ignore[type-arg]
+        services: Services) -> None:
     lon, lat = 117.0012, 36.6503
     wo_id = str(create(client, {"type": "burst_repair", "title": "DN300 爆管", "priority": 1,
                                 "pipe_diameter_mm": 300,
                                 "location": {"type": "Point", "coordinates": [lon, lat]}})["id"])
-    r = client.put(f"/api/v1/bursts/{wo_id}/plan", content=msgspec.json.encode(_plan()),
-                   headers={**DISPATCH, "Content-Type": "application/json"})
+    plan = _plan()
+    services.network.store.save_isolation(plan, "{}", {})  # a stored plan, as isolate() keeps
+    r = client.put(f"/api/v1/bursts/{wo_id}/plan", json={"isolation_id": plan.id},
+                   headers=DISPATCH)
     assert r.status_code == 200, r.text
     tablet.sync()
     clock.advance(minutes=20)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
+from server.cli.common import OPERATOR
 from server.services import Services
 from tests.factories import TOKENS, bearer
 
@@ -35,7 +36,7 @@ def test_unknown_token_is_401(client: TestClient) -> None:  # type: ignore[type-
 def test_revoked_device_is_401(client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
     issued = services.accounts.register_device("crew-b-liu", "spare tablet")
     assert client.get("/api/v1/users/me", headers=bearer(issued.token)).status_code == 200
-    services.accounts.revoke_device(issued.device_id)
+    services.accounts.revoke_device(OPERATOR, issued.device_id)
     _problem(client.get("/api/v1/users/me", headers=bearer(issued.token)), 401, "unauthenticated")
 
 

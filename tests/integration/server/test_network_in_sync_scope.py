@@ -10,6 +10,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
 from geo.model import IsolationRequest
+from server.accounts.model import Principal
 from server.app import create_app
 from server.services import Services
 from server.workorders.model import Actor, WorkOrderType
@@ -69,7 +70,7 @@ def test_a_burst_orders_isolation_plan_reaches_the_crew_with_its_plan_b(
     plan = services.network.isolate(IsolationRequest(pipe_ids=["P-R2-1"]))
     crew = services.accounts.authenticate(TOKENS["crew_a"])
     assert crew is not None
-    services.fieldwork.bursts.attach_plan(crew, wo.id, plan)
+    services.fieldwork.bursts.attach_plan(_dispatcher(services), wo.id, plan.id)
     plans: dict[str, dict[str, object]] = {}
     cursor = None
     for _ in range(50):
@@ -86,3 +87,10 @@ def test_a_burst_orders_isolation_plan_reaches_the_crew_with_its_plan_b(
     other = client.post("/api/v1/sync/pull", json={"cursor": None},
                         headers=bearer(TOKENS["crew_b"])).json()
     assert all(r["entity"] != "isolation_plan" for r in other["upserts"])
+
+
+def _dispatcher(services: Services) -> Principal:
+    """Dispatch attaches isolation plans (policy ``burst.attach_plan``)."""
+    found = services.accounts.authenticate(TOKENS["dispatcher"])
+    assert found is not None
+    return found

@@ -15,7 +15,7 @@ from server.fieldwork.burst import ValveAction, ValveOperationIn
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 from server.services import Services
 from server.workorders.model import Actor, WorkOrderType
-from tests.factories import order_in
+from tests.factories import TOKENS, order_in
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def test_plan_b_customers_get_an_urgent_notice_once(services: Services,
     plan = services.network.isolate(IsolationRequest(point=(customer.lon, customer.lat),
                                                      tolerance_m=400))
     stuck = next(v for v in plan.valves_to_close if v.fallback.extra_customer_ids)
-    services.fieldwork.bursts.attach_plan(CREW, wo.id, plan)
+    services.fieldwork.bursts.attach_plan(_dispatcher(services), wo.id, plan.id)
     outage = outage_from_isolation("disp-wang", OutageFromIsolationIn(
         isolation_id=plan.id, kind=OutageKind.EMERGENCY, cause="爆管",
         start_at=clock(), expected_restoration_at=clock() + timedelta(hours=6),
@@ -58,3 +58,10 @@ def test_plan_b_customers_get_an_urgent_notice_once(services: Services,
                             [r for r in services.outages.store.recipients(outage.id)
                              if r.customer_id in added], "again")
     assert len(services.outages.notices(outage.id)) == len(notices_before) + 1
+
+
+def _dispatcher(services: Services) -> Principal:
+    """Dispatch attaches isolation plans (policy ``burst.attach_plan``)."""
+    found = services.accounts.authenticate(TOKENS["dispatcher"])
+    assert found is not None
+    return found

@@ -14,7 +14,7 @@ from server.clock import SteppingClock
 from server.fieldwork.burst import ValveAction, ValveOperationIn
 from server.services import Services
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
-from tests.factories import order_in
+from tests.factories import TOKENS, order_in
 from tests.integration.fieldwork.kit import file_required_evidence
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,7 @@ def test_a_repair_with_a_closed_valve_counts_as_shut_off(services: Services,
     shut = services.workorders.create(dispatcher, msgspec.structs.replace(
         order_in(WorkOrderType.BURST_REPAIR), fields={"repair_of": "hydrant"}))
     plan = services.network.isolate(IsolationRequest(pipe_ids=["P-R2-1"]))
-    services.fieldwork.bursts.attach_plan(CREW, shut.id, plan)
+    services.fieldwork.bursts.attach_plan(_dispatcher(services), shut.id, plan.id)
     for valve in plan.valves_to_close:
         services.fieldwork.bursts.record_valve_operation(CREW, ValveOperationIn(
             work_order_id=shut.id, valve_id=valve.valve.valve_id, action=ValveAction.CLOSED))
@@ -71,7 +71,7 @@ def test_jn_10_3_4_pipe_network_leaks_are_outside_the_rate(services: Services,
     unsaid = _repair(services, None)
     plan = services.network.isolate(IsolationRequest(pipe_ids=["P-R2-1"]))
     for wo_id in [*leaks, well]:
-        services.fieldwork.bursts.attach_plan(CREW, wo_id, plan)
+        services.fieldwork.bursts.attach_plan(_dispatcher(services), wo_id, plan.id)
         for v in plan.valves_to_close:
             services.fieldwork.bursts.record_valve_operation(CREW, ValveOperationIn(
                 work_order_id=wo_id, valve_id=v.valve.valve_id, action=ValveAction.CLOSED))
@@ -83,3 +83,10 @@ def test_jn_10_3_4_pipe_network_leaks_are_outside_the_rate(services: Services,
     assert (row.total, row.decided, row.achieved, row.unknown) == (3, 2, 1, 1)
     assert row.rate == 0.5
     assert row.clause.startswith("JN 10.3.4")
+
+
+def _dispatcher(services: Services) -> Principal:
+    """Dispatch attaches isolation plans (policy ``burst.attach_plan``)."""
+    found = services.accounts.authenticate(TOKENS["dispatcher"])
+    assert found is not None
+    return found

@@ -63,8 +63,11 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     on_site_entry = next(h for h in history if h["action"] == "status:en_route->on_site")
     assert on_site_entry["device_time"].startswith("2026-11-23T00:25:00")
     assert on_site_entry["server_time"].startswith("2026-11-23T01:25:00")
-    assert on_site_entry["device_id"]
+    assert on_site_entry["device_id"] is None  # device ids are for admins only
     assert on_site_entry["actor_user_id"] == "crew-a-zhang"
+    admin_view = client.get(f"/api/v1/workorders/{wo['id']}/history",
+                            headers=bearer(TOKENS["admin"])).json()
+    assert next(h for h in admin_view if h["action"] == "status:en_route->on_site")["device_id"]
 
 
 def test_overdue_filter_and_timeliness_rate(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from server.cli.common import OPERATOR
 from server.services import Services
 from server.workorders.model import Actor, AssignIn, Status, TransitionIn
 from sync.client import DeviceClient, FaultyTransport, HttpTransport, Replica, RetryPolicy
@@ -244,7 +245,7 @@ def test_revoked_device_gets_401_and_keeps_its_outbox(device: Make, services: Se
     spare.pull()
     wo_id = next(iter(spare.replica.rows("work_order")))
     spare.record(AddNote(work_order_id=wo_id, evidence_id="ev-kept", text="kept"))
-    services.accounts.revoke_device(issued.device_id)
+    services.accounts.revoke_device(OPERATOR, issued.device_id)
     with pytest.raises(DeviceUnauthorizedError):
         spare.sync()
     assert [m.intent.work_order_id for m in spare.replica.outbox()] == [wo_id]

@@ -30,7 +30,8 @@ def make_world(tmp_path: Path) -> Iterator[object]:
 
     def build(seed: int) -> World:
         clock: SteppingClock = make_clock()
-        svc = make_services(str(tmp_path / f"server-{seed}"), clock)
+        svc = make_services(str(tmp_path / f"server-{seed}"), clock,
+                            review_flags_per_device_hour=10_000)  # every rejection is kept
         http = TestClient(create_app(svc.settings, clock=clock, services=svc))
         http.__enter__()
         opened.append((svc, http))

@@ -235,7 +235,8 @@ class World:
             "SELECT id FROM work_orders WHERE crew_id = ?", [crew_id])]
         cust_ids = [str(r[0]) for r in db.execute(
             "SELECT DISTINCT customer_id FROM work_orders WHERE crew_id = ? "
-            "AND customer_id IS NOT NULL", [crew_id])]
+            "AND customer_id IS NOT NULL AND status NOT IN ('verified','cancelled')",
+            [crew_id])]  # personal data only while the crew works for the customer
         customers = {c.id: msgspec.to_builtins(c)
                      for c in self.svc.customers.store.get_many(cust_ids)}
         return {"work_order": normalised(read_orders(db, wo_ids)),  # type: ignore[dict-item]

@@ -23,7 +23,7 @@ CREW = bearer(TOKENS["crew_a"])
 def test_ticket_lifecycle_over_http(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
     r = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "operations_transfer", "category": "hydrant_fault", "title": "消火栓漏水",
-        "unit": "管网所"})
+        "unit": "管网所", "crew_id": "crew-a"})
     assert r.status_code == 201, r.text
     t = r.json()
     assert t["status"] == "received"
@@ -55,7 +55,8 @@ def test_domain_errors_are_problem_details(client: TestClient) -> None:  # type:
 
 def test_extension_decision_needs_a_supervisor(client: TestClient) -> None:  # type: ignore[type-arg]
     t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
-        "channel": "counter", "category": "meter_calibration", "title": "校表"}).json()
+        "channel": "counter", "category": "meter_calibration", "title": "校表",
+        "crew_id": "crew-a"}).json()
     due = datetime.fromisoformat(t["deadlines"][0]["due_at"].replace("Z", "+00:00"))
     later = (due + timedelta(days=1)).astimezone(timezone(timedelta(hours=8)))
     r = client.post(f"{API}/tickets/{t['id']}/extensions", headers=CREW,

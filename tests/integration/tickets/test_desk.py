@@ -38,11 +38,12 @@ pytestmark = pytest.mark.integration
 
 DISPATCHER = Actor(user_id="disp-wang", role="dispatcher")
 SUPERVISOR = Actor(user_id="sup-li", role="supervisor")
-CREW = Actor(user_id="crew-a-zhang", role="crew_member")
+CREW = Actor(user_id="crew-a-zhang", role="crew_member", crew_id="crew-a")
 
 
 def ticket(channel: Channel = Channel.COUNTER, category: str = "pipe_damage",
            **kw: object) -> TicketIn:
+    kw.setdefault("crew_id", "crew-a")  # routed to crew A: its members may work on it
     return TicketIn(channel=channel, category=category, title="测试工单", unit="管网所",
                     **kw)  # type: ignore[arg-type]
 
