@@ -15,6 +15,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 PROBLEM_JSON: Final = "application/problem+json"
+#: Retry-After of a 429 whose cause names no wait of its own
+DEFAULT_RETRY_AFTER_S: Final = 60
 log = logging.getLogger("waterops.problems")
 
 _HTTP_CODES: Final[dict[int, tuple[str, str]]] = {
@@ -63,6 +65,8 @@ def http_exception_handler(request: Request[Any, Any, Any],
     headers = dict(exc.headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="waterops"')
+    if status == 429:
+        headers.setdefault("Retry-After", str(DEFAULT_RETRY_AFTER_S))
     return problem(request, status, code, title, str(exc.detail), extra, headers or None)
 
 
@@ -79,7 +83,13 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
                 if not k.startswith("_") and k not in ("detail", "args")
                 and isinstance(v, str | int | float | bool | list | dict | type(None))
             }
-        return problem(request, status, code, title, detail, extra)
+        headers = None
+        if status == 429:
+            # every 429 says when to come back (RFC 9110 §10.2.3), in whole seconds
+            wait = extra.get("retry_after_s", getattr(exc, "retry_after_s", None))
+            headers = {"Retry-After": str(int(wait) if isinstance(wait, int | float)
+                                          else DEFAULT_RETRY_AFTER_S)}
+        return problem(request, status, code, title, detail, extra, headers)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, 500, "internal-error", "Internal server error",
                    "The server failed to handle this request; it has been logged.")

@@ -60,6 +60,7 @@ class Services:
             [self.tickets.tickets.store, self.workorders.store],
             on_retimed=self.workorders.republish)
         self.tickets.stats.calendar_warnings = lambda: self.calendars.horizon().warnings
+        self.tickets.complaints.lockouts = self.throttle.lookups
         self.sync = SyncService(self.db, clock, self.workorders,
                                 attachments_dir=settings.attachments_dir,
                                 attachment_max_bytes=settings.attachment_max_bytes,

@@ -78,15 +78,14 @@ class LockoutBook:
         self._book: OrderedDict[Hashable, tuple[int, datetime | None]] = OrderedDict()
         self._lock = Lock()
 
-    def check(self, key: Hashable) -> None:
-        """Raise ``RateLimitedError`` while ``key`` is locked out."""
+    def locked_for(self, key: Hashable) -> int | None:
+        """Whole seconds ``key`` stays locked out (None: not locked)."""
         now = self.clock()
         with self._lock:
             _failures, until = self._book.get(key, (0, None))
-        if until is not None and now < until:
-            wait = math.ceil((until - now).total_seconds())
-            raise RateLimitedError("too many failed attempts; try again later",
-                                   retry_after_s=max(1, wait))
+        if until is None or now >= until:
+            return None
+        return max(1, math.ceil((until - now).total_seconds()))
 
     def fail(self, key: Hashable) -> None:
         now = self.clock()

@@ -74,7 +74,8 @@ class ComplaintLookupController(Controller):
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
                                                           pattern=r"^\d{4}$")]
                ) -> ComplaintPublicStatus:
-        return services(request).tickets.complaints.public_status(number, phone_last4)
+        client = request.client.host if request.client else "unknown"
+        return services(request).tickets.complaints.public_status(number, phone_last4, client)
 
 
 class DeskStatsController(Controller):

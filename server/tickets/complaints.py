@@ -19,6 +19,7 @@ from typing import Final
 from sqlite_utils import Database
 
 from server.audit import AuditStore
+from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
 from server.policy import PolicyProfile, WorkCalendar, time_rule
 from server.tickets.clusters import QualityWatch, area_key
@@ -54,8 +55,10 @@ CLOSE: Final = "complaint_close"
 #: JN 15: what the customer raised in a return visit is handled within 2 working days
 VISIT_HANDLING: Final = "visit_complaint_handling"
 #: wrong phone digits allowed per complaint number per window before lookups are refused
-LOOKUP_FAILURES_ALLOWED: Final = 5
-LOOKUP_WINDOW: Final = timedelta(hours=1)
+#: wrong lookups per (number, address) before the back-off, its first step and its cap
+LOOKUP_FREE_FAILURES: Final = 3
+LOOKUP_LOCKOUT: Final = timedelta(minutes=1)
+LOOKUP_LOCKOUT_MAX: Final = timedelta(days=1)
 
 
 def phone_tail(phone: str) -> str:
@@ -82,6 +85,9 @@ class ComplaintService:
         self.db = db
         self.reminders = reminders
         self.clock = clock
+        #: wrong lookups per (number, client address); ``Services`` sets the configured one
+        self.lockouts = LockoutBook(clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
+                                    LOOKUP_LOCKOUT_MAX)
         self.profile = profile
         self.calendar = calendar
         self.watch = watch
@@ -137,22 +143,25 @@ class ComplaintService:
         return [self._build(r) for r in self.store.complaints(
             status=None if status is None else str(status), limit=limit)]
 
-    def public_status(self, number: str, phone_last4: str) -> ComplaintPublicStatus:
+    def public_status(self, number: str, phone_last4: str, client: str = "local"
+                      ) -> ComplaintPublicStatus:
         """The customer's lookup (ZJ 8.2): number plus the last 4 digits of their phone.
 
-        A wrong pair answers exactly like an unknown number, and after a few wrong digits
-        for one number the lookup is refused for a while, so the digits cannot be guessed.
+        A wrong pair answers exactly like an unknown number. Wrong digits are counted per
+        (number, client address) in memory, with an exponential back-off after a few: the
+        digits cannot be guessed, nobody elsewhere can lock a customer out of their own
+        complaint (numbers are sequential), and no failure writes a row.
         """
-        now = self.clock()
-        if self.store.lookup_failures_since(number, now - LOOKUP_WINDOW) \
-                >= LOOKUP_FAILURES_ALLOWED:
+        key = (number, client)
+        wait = self.lockouts.locked_for(key)
+        if wait is not None:
             raise LookupLockedError("too many failed lookups for this number; try later",
-                                    retry_after_s=int(LOOKUP_WINDOW.total_seconds()))
+                                    retry_after_s=wait)
         row = self.store.complaint_by_number(number)
         if row is None or len(phone_last4) != 4 or row["phone_last4"] != phone_last4:
-            with self.db.atomic():
-                self.store.add_lookup_failure(number, now)
+            self.lockouts.fail(key)
             raise ComplaintNotFoundError("no complaint with this number and phone digits")
+        self.lockouts.succeed(key)
         return ComplaintPublicStatus(
             number=str(row["number"]), status=ComplaintStatus(str(row["status"])),
             received_at=from_db(str(row["received_at"])),

@@ -189,13 +189,24 @@ def test_guessing_the_phone_digits_is_locked_out(services: Services,
     desk = services.tickets.complaints
     c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.METER,
                                       content="水表走快", phone="13812345678"))
-    for guess in ("0001", "0002", "0003", "0004", "0005"):
+    for guess in ("0001", "0002", "0003", "0004"):  # three free, the fourth locks 1 min
         with pytest.raises(ComplaintNotFoundError):
-            desk.public_status(c.number, guess)
-    with pytest.raises(LookupLockedError):
-        desk.public_status(c.number, "5678")  # even the right digits, for a while
-    clock.advance(hours=1, seconds=1)
-    assert desk.public_status(c.number, "5678").number == c.number
+            desk.public_status(c.number, guess, "203.0.113.9")
+    with pytest.raises(LookupLockedError) as locked:
+        desk.public_status(c.number, "5678", "203.0.113.9")  # even the right digits
+    assert locked.value.extra["retry_after_s"] == 60
+    # the customer, from their own address, is not locked out by the guesser
+    assert desk.public_status(c.number, "5678", "198.51.100.7").number == c.number
+    clock.advance(minutes=1)
+    with pytest.raises(ComplaintNotFoundError):
+        desk.public_status(c.number, "0005", "203.0.113.9")
+    with pytest.raises(LookupLockedError) as doubled:
+        desk.public_status(c.number, "5678", "203.0.113.9")
+    assert doubled.value.extra["retry_after_s"] == 120  # exponential back-off
+    clock.advance(minutes=2)
+    assert desk.public_status(c.number, "5678", "203.0.113.9").number == c.number
+    rows = services.db.execute("SELECT COUNT(*) FROM complaint_lookup_failures").fetchone()[0]
+    assert rows == 0  # no row written per failure
 
 
 def test_the_cluster_rule(desk: Services, clock: SteppingClock, group: AlertGroup) -> None:
