@@ -27,6 +27,10 @@ from server.authz import POLICIES, Scope, authorize
 _FRAMEWORK_PREFIXES = ("/schema",)
 
 
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
+
+
 class MissingPolicyError(RuntimeError):
     """A route names no policy (or an unknown one): the app refuses to start."""
 
@@ -91,8 +95,7 @@ def check_route_policies(routes: Iterable[BaseRoute], token_prefix: str,
                 problems.append(f"{label}: no opt['policy']")
                 continue
             pol = POLICIES.get(str(name))
-            tokened = route.path.startswith(token_prefix) and \
-                not route.path.startswith(public_prefix)
+            tokened = _under(route.path, token_prefix) and not _under(route.path, public_prefix)
             if pol is None:
                 problems.append(f"{label}: unknown policy {name!r}")
             elif tokened and pol.scope is Scope.PUBLIC:

@@ -1,0 +1,414 @@
+"""Each hole of issue 13, closed: over HTTP, and over sync push where the action exists.
+
+The world is the demo's (``seed_demo``) with crew A's burst order, an outage on it, a
+ticket routed to crew A, a complaint and a half-finished upload of crew A's tablet
+(``authz_world``); every test gets a fresh copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import get
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.guards import MissingPolicyError
+from server.services import Services
+from tests.factories import make_clock
+from tests.integration.server.authz_world import TOKENS_ALL, World, build_world
+
+pytestmark = pytest.mark.integration
+
+API = "/api/v1"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 56
+
+
+def h(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS_ALL[who]}"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return build_world(tmp_path_factory.mktemp("holes") / "world", make_clock())
+
+
+@pytest.fixture
+def svc(world: World, tmp_path: Path) -> Iterator[Services]:
+    s = world.copy(tmp_path / "w")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(svc: Services, world: World) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    with TestClient(create_app(svc.settings, clock=world.clock, services=svc)) as c:
+        yield c
+
+
+def upload(client: TestClient, who: str, data: bytes, wo_id: str | None = None  # type: ignore[type-arg]
+           ) -> str:
+    sha = hashlib.sha256(data).hexdigest()
+    body: dict[str, Any] = {"sha256": sha, "size": len(data), "content_type": "image/png"}
+    if wo_id:
+        body["work_order_id"] = wo_id
+    assert client.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code == 200
+    r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who), content=data)
+    assert r.status_code == 200 and r.json()["complete"], r.text
+    return sha
+
+
+def push(client: TestClient, who: str, mutations: list[dict[str, Any]]  # type: ignore[type-arg]
+         ) -> list[dict[str, Any]]:
+    r = client.post(f"{API}/sync/push", headers=h(who), json={"mutations": mutations})
+    assert r.status_code == 200, r.text
+    results: list[dict[str, Any]] = r.json()["results"]
+    return results
+
+
+def mutation(n: int, intent: dict[str, Any]) -> dict[str, Any]:
+    return {"id": n, "device_time": "2026-11-23T01:00:00Z", "intent": intent}
+
+
+# -- deny by default ---------------------------------------------------------------------
+@get("/no-policy", sync_to_thread=False)
+def _no_policy() -> str:
+    return "open"
+
+
+@get("/unknown-policy", opt={"policy": "nobody.knows"}, sync_to_thread=False)
+def _unknown_policy() -> str:
+    return "open"
+
+
+@get("/public-inside", opt={"policy": "public.health"}, sync_to_thread=False)
+def _public_inside() -> str:
+    return "open"
+
+
+@pytest.mark.parametrize(("handler", "says"), [
+    (_no_policy, "GET /api/v1/no-policy: no opt['policy']"),
+    (_unknown_policy, "unknown policy 'nobody.knows'"),
+    (_public_inside, "public policy 'public.health' on a route that needs a token"),
+])
+def test_a_route_without_a_valid_policy_stops_the_start_up(
+        world: World, tmp_path: Path, handler: Any, says: str) -> None:
+    with pytest.raises(MissingPolicyError, match=r"(?s)" + says.replace("[", r"\[")
+                       .replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+        create_app(world.settings_for(tmp_path), clock=world.clock, extra_handlers=[handler])
+    assert not (tmp_path / "waterops.db").exists()  # refused before opening anything
+
+
+# -- outages -----------------------------------------------------------------------------
+def test_only_the_outages_crew_starts_and_restores_it(
+        client: TestClient, world: World, svc: Services) -> None:  # type: ignore[type-arg]
+    outage = world.ids["outage_id"]
+    for who in ("crew_b", "reader"):
+        for action in ("start", "restore"):
+            r = client.post(f"{API}/outages/{outage}/{action}", headers=h(who))
+            assert r.status_code == 403, (who, action, r.text)
+    assert svc.outages.get(outage).state == "draft"
+    assert client.post(f"{API}/outages/{outage}/start", headers=h("crew_a")).status_code == 200
+    assert client.post(f"{API}/outages/{outage}/restore",
+                       headers=h("crew_b")).status_code == 403
+    r = client.post(f"{API}/outages/{outage}/restore", headers=h("crew_a2"))
+    assert r.status_code == 200 and r.json()["state"] == "restored"
+
+
+def test_an_outage_on_no_order_of_the_crew_is_out_of_its_scope(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    from notifications import OutageIn, OutageKind
+
+    lone = svc.outages.create("disp-wang", OutageIn(
+        kind=OutageKind.EMERGENCY, cause="main flush", start_at=world.clock(),
+        expected_restoration_at=world.clock() + timedelta(hours=2)))
+    assert client.post(f"{API}/outages/{lone.id}/start", headers=h("crew_a")).status_code == 403
+    assert client.post(f"{API}/outages/{lone.id}/start",
+                       headers=h("dispatcher")).status_code == 200
+
+
+def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
+        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+    outage, task = world.ids["outage_id"], world.ids["task_id"]
+    assert client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_b")).status_code == 403
+    tasks = client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_a")).json()
+    assert [t["id"] for t in tasks] == [task]
+    done = f"{API}/outages/tasks/{task}/door-notice"
+    made_up = client.post(done, headers=h("crew_a"), json={"photo_sha256": "e" * 64})
+    assert made_up.status_code == 422 and made_up.json()["type"].endswith("/photo-not-uploaded")
+    theirs = upload(client, "crew_b", PNG + b"b")
+    r = client.post(done, headers=h("crew_a"), json={"photo_sha256": theirs})
+    assert r.status_code == 403  # a photo of another crew proves nothing of ours
+    assert client.post(done, headers=h("crew_b"), json={"photo_sha256": theirs}
+                       ).status_code == 403
+    ours = upload(client, "crew_a", PNG + b"a")
+    r = client.post(done, headers=h("crew_a2"), json={"photo_sha256": ours})
+    assert r.status_code == 200 and r.json()["status"] == "done"
+
+
+# -- tickets -----------------------------------------------------------------------------
+def test_field_devices_work_only_tickets_routed_to_them(
+        client: TestClient, world: World, svc: Services) -> None:  # type: ignore[type-arg]
+    ticket = world.ids["ticket_id"]
+    for who in ("crew_b", "reader"):
+        assert client.get(f"{API}/tickets/{ticket}", headers=h(who)).status_code == 403
+        for action, body in (("reply", {"note": "x"}), ("resolve", {}), ("accept", {})):
+            r = client.post(f"{API}/tickets/{ticket}/{action}", headers=h(who), json=body)
+            assert r.status_code == 403, (who, action)
+    t = svc.tickets.tickets.get(ticket)
+    assert t.resolved_at is None
+    assert all(d.met_at is None for d in t.deadlines)  # nobody's deadline was "met"
+    r = client.post(f"{API}/tickets/{ticket}/resolve", headers=h("crew_a"), json={})
+    assert r.status_code == 200 and r.json()["status"] == "resolved"
+
+
+def test_a_ticket_assigned_to_a_user_is_theirs_without_their_crew(
+        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+    from server.tickets.model import Channel, TicketIn
+    from server.workorders.model import Actor
+
+    t = svc.tickets.tickets.create(Actor(user_id="disp-wang", role="dispatcher"), TicketIn(
+        channel=Channel.COUNTER, category="pipe_damage", title="x", assignee_id="reader-chen"))
+    assert client.get(f"{API}/tickets/{t.id}", headers=h("reader")).status_code == 200
+    assert client.get(f"{API}/tickets/{t.id}", headers=h("crew_a")).status_code == 403
+
+
+# -- uploads -----------------------------------------------------------------------------
+def test_another_device_cannot_write_into_a_half_finished_upload(
+        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+    sha = world.ids["sha256"]  # declared by crew A's tablet, nothing received yet
+    for who in ("crew_b", "crew_a2"):
+        r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who),
+                       content=b"\xff\xd8\xff\xe0")
+        assert r.status_code == 403 and r.json()["type"].endswith("/attachment-not-yours")
+        assert client.get(f"{API}/sync/attachments/{sha}", headers=h(who)).status_code == 403
+    r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h("crew_a"),
+                   content=b"\xff\xd8\xff\xe0")
+    assert r.status_code == 200 and r.json()["received"] == 4
+
+
+def test_an_upload_for_an_order_outside_the_scope_is_refused(
+        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+    r = client.post(f"{API}/sync/attachments", headers=h("crew_b"), json={
+        "sha256": "f" * 64, "size": 10, "content_type": "image/png",
+        "work_order_id": world.ids["wo_id"]})
+    assert r.status_code == 403
+
+
+def test_quotas_per_device_and_per_order(world: World, tmp_path: Path) -> None:
+    world_small = World(folder=world.folder, clock=world.clock, tokens=world.tokens,
+                        ids=world.ids, settings={**world.settings,
+                                                 "attachment_device_quota_bytes": 300,
+                                                 "attachment_order_quota_bytes": 400})
+    svc = world_small.copy(tmp_path / "q")
+    try:
+        with TestClient(create_app(svc.settings, clock=world.clock, services=svc)) as c:
+            def declare(who: str, n: int, wo: str | None = None) -> int:
+                body: dict[str, Any] = {"sha256": f"{n:064x}", "size": 100,
+                                        "content_type": "image/png"}
+                if wo:
+                    body["work_order_id"] = wo
+                return c.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code
+            # crew A's tablet already has 128 bytes pending (the world's upload)
+            assert declare("crew_a", 1) == 200
+            r = c.post(f"{API}/sync/attachments", headers=h("crew_a"), json={
+                "sha256": f"{2:064x}", "size": 100, "content_type": "image/png"})
+            assert r.status_code == 413 and r.json()["quota"] == "device"
+            wo = world.ids["wo_id"]  # 128 bytes declared for it already
+            assert declare("crew_a2", 3, wo) == 200
+            assert declare("crew_a2", 4, wo) == 200
+            r = c.post(f"{API}/sync/attachments", headers=h("crew_a2"), json={
+                "sha256": f"{5:064x}", "size": 100, "content_type": "image/png",
+                "work_order_id": wo})
+            assert r.status_code == 413 and r.json()["quota"] == "work_order"
+    finally:
+        svc.close()
+
+
+def test_abandoned_partial_uploads_expire_and_are_removed(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    sha = world.ids["sha256"]
+    client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h("crew_a"),
+               content=b"\xff\xd8\xff\xe0")
+    partial = svc.settings.attachments_dir / "partial" / sha
+    assert partial.exists()
+    done = upload(client, "crew_a", PNG + b"kept")
+    world.clock.advance(seconds=svc.settings.attachment_partial_ttl_s - 1)
+    assert svc.sync.cleanup_expired_uploads() == []
+    world.clock.advance(seconds=2)
+    assert svc.sync.cleanup_expired_uploads() == [sha]
+    assert not partial.exists()
+    assert client.get(f"{API}/sync/attachments/{sha}", headers=h("crew_a")).status_code == 404
+    assert client.get(f"{API}/sync/attachments/{done}", headers=h("crew_a")).json()["complete"]
+    assert svc.sync.cleanup_expired_uploads() == []
+
+
+# -- accounts ----------------------------------------------------------------------------
+def test_nobody_revokes_a_device_of_a_higher_role(
+        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+    admin = svc.accounts.authenticate(TOKENS_ALL["admin"])
+    supervisor = svc.accounts.authenticate(TOKENS_ALL["supervisor"])
+    crew = svc.accounts.authenticate(TOKENS_ALL["crew_b"])
+    assert admin and supervisor and crew
+    r = client.post(f"{API}/devices/{admin.device_id}/revocation", headers=h("supervisor"))
+    assert r.status_code == 403
+    assert client.get(f"{API}/users/me", headers=h("admin")).status_code == 200
+    assert client.post(f"{API}/devices/{crew.device_id}/revocation",
+                       headers=h("supervisor")).status_code == 200
+    assert client.post(f"{API}/devices/{supervisor.device_id}/revocation",
+                       headers=h("admin")).status_code == 200
+    other_admin = svc.accounts.register_device("admin", "second admin tablet")
+    assert client.post(f"{API}/devices/{other_admin.device_id}/revocation",
+                       headers=h("admin")).status_code == 200
+
+
+def test_device_ids_are_shown_to_admins_only(
+        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+    wo = world.ids["wo_id"]
+    assert client.post(f"{API}/workorders/{wo}/transitions", headers=h("crew_a"),
+                       json={"to": "en_route"}).status_code == 200
+    for who in ("crew_a", "dispatcher", "supervisor"):
+        history = client.get(f"{API}/workorders/{wo}/history", headers=h(who)).json()
+        assert all(e["device_id"] is None for e in history), who
+    history = client.get(f"{API}/workorders/{wo}/history", headers=h("admin")).json()
+    assert any(e["device_id"] for e in history)
+
+
+# -- personal data on tablets ------------------------------------------------------------
+def _pull_all(client: TestClient, who: str, cursor: str | None = None  # type: ignore[type-arg]
+              ) -> tuple[dict[str, dict[str, Any]], set[str], str]:
+    customers: dict[str, dict[str, Any]] = {}
+    removed: set[str] = set()
+    while True:
+        page = client.post(f"{API}/sync/pull", headers=h(who),
+                           json={"cursor": cursor, "limit": 1000}).json()
+        customers |= {u["id"]: u["data"] for u in page["upserts"] if u["entity"] == "customer"}
+        removed |= {r["id"] for r in page["removals"] if r["entity"] == "customer"}
+        cursor = page["cursor"]
+        if not page["more"]:
+            return customers, removed, str(cursor)
+
+
+@pytest.mark.parametrize("how", ["cancel", "reassign"])
+def test_phone_and_wechat_leave_the_tablet_with_the_order(
+        client: TestClient, svc: Services, how: str) -> None:  # type: ignore[type-arg]
+    from server.workorders.store import Filters
+    from server.cli.common import OPERATOR
+
+    orders = svc.workorders.list(OPERATOR, Filters(crew_id="crew-a", limit=500)).items
+    wo = next(o for o in orders if o.customer_id and sum(
+        1 for x in orders if x.customer_id == o.customer_id) == 1)
+    customers, _removed, cursor = _pull_all(client, "crew_a")
+    assert customers[str(wo.customer_id)]["phone"]
+    if how == "cancel":
+        r = client.post(f"{API}/workorders/{wo.id}/transitions", headers=h("dispatcher"),
+                        json={"to": "cancelled", "reason": "customer withdrew"})
+    else:
+        r = client.post(f"{API}/workorders/{wo.id}/assignment", headers=h("dispatcher"),
+                        json={"crew_id": "crew-b"})
+    assert r.status_code == 200, r.text
+    _customers, removed, _cursor = _pull_all(client, "crew_a", cursor)
+    assert str(wo.customer_id) in removed
+    assert client.get(f"{API}/customers/{wo.customer_id}", headers=h("crew_a")).status_code == 403
+
+
+# -- review flags ------------------------------------------------------------------------
+def test_a_push_onto_another_crews_order_files_no_flag_and_no_evidence(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    wo = world.ids["wo_id"]
+    results = push(client, "crew_b", [
+        mutation(1, {"kind": "add_note", "work_order_id": wo, "evidence_id": "ev-rogue",
+                     "text": "spam"}),
+        mutation(2, {"kind": "advance_status", "work_order_id": wo, "to": "en_route"})])
+    assert [r["outcome"] for r in results] == ["rejected", "rejected"]
+    assert {r["reason_code"] for r in results} == {"out-of-scope"}
+    assert all(r["review_id"] is None for r in results)
+    assert client.get(f"{API}/sync/reviews", headers=h("dispatcher")).json() == []
+    assert svc.db.execute("SELECT COUNT(*) FROM evidence WHERE id = 'ev-rogue'"
+                          ).fetchone()[0] == 0
+    assert svc.workorders.get_unchecked(wo).status == "assigned"
+    reader = push(client, "reader", [mutation(1, {"kind": "advance_status",
+                                                  "work_order_id": wo, "to": "en_route"})])
+    assert reader[0]["outcome"] == "rejected" and reader[0]["review_id"] is None
+
+
+def test_review_flags_from_one_device_are_rate_limited(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    wo = world.ids["wo_id"]
+    limit = svc.settings.review_flags_per_device_hour
+    bad = [mutation(n, {"kind": "add_note", "work_order_id": wo, "evidence_id": f"ev-{n}",
+                        "text": "x", "step_key": "no-such-step"}) for n in range(1, limit + 6)]
+    results = push(client, "crew_a", bad)
+    assert all(r["outcome"] == "rejected" for r in results)
+    assert sum(1 for r in results if r["review_id"] is not None) == limit
+    world.clock.advance(hours=1, seconds=1)
+    again = push(client, "crew_a", [mutation(limit + 6, {
+        "kind": "add_note", "work_order_id": wo, "evidence_id": "ev-late", "text": "x",
+        "step_key": "no-such-step"})])
+    assert again[0]["review_id"] is not None
+
+
+# -- isolation plans ---------------------------------------------------------------------
+def test_a_plan_is_attached_by_id_only_and_ticks_no_crew_step(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    wo, iso = world.ids["wo_id"], world.ids["isolation_id"]
+    made_up = {"id": "fake", "computed_at": "2026-11-23T01:00:00Z", "network_version": 1,
+               "broken_pipe_ids": [], "customer_count": 0, "valves_to_close": []}
+    assert client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"),
+                      json=made_up).status_code == 400
+    r = client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"),
+                   json={"isolation_id": "no-such-isolation"})
+    assert r.status_code == 404
+    assert client.put(f"{API}/bursts/{wo}/plan", headers=h("crew_a"),
+                      json={"isolation_id": iso}).status_code == 403
+    before = {s.key: s.done_at for s in svc.workorders.get_unchecked(wo).steps}
+    r = client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"), json={"isolation_id": iso})
+    assert r.status_code == 200, r.text
+    assert r.json()["plan_id"] == iso and not r.json()["valves"]["complete"]
+    after = svc.workorders.get_unchecked(wo)
+    assert {s.key: s.done_at for s in after.steps} == before
+    assert after.fields["isolation_plan_id"] == iso
+    entry = svc.workorders.audit.history("work_order", wo)[-1]
+    assert entry.action == f"isolation_plan:{iso}" and entry.actor_user_id == "disp-wang"
+
+
+# -- public endpoints --------------------------------------------------------------------
+def test_public_lookup_lockout_is_per_address_and_every_429_says_when(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    number = world.ids["number"]
+    url = f"{API}/public/complaints/{number}"
+    for guess in ("0001", "0002", "0003", "0004"):
+        assert client.get(url, params={"phone_last4": guess}).status_code == 404
+    r = client.get(url, params={"phone_last4": "5678"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert svc.tickets.complaints.public_status(number, "5678", "198.51.100.7").number == number
+    assert svc.db.execute("SELECT COUNT(*) FROM complaint_lookup_failures").fetchone()[0] == 0
+
+
+def test_unauthenticated_requests_are_rate_limited_per_address(
+        world: World, tmp_path: Path) -> None:
+    limited = World(folder=world.folder, clock=world.clock, tokens=world.tokens, ids=world.ids,
+                    settings={**world.settings, "public_requests_per_minute": 5})
+    svc = limited.copy(tmp_path / "rl")
+    try:
+        with TestClient(create_app(svc.settings, clock=world.clock, services=svc)) as c:
+            codes = [c.get(f"{API}/public/health").status_code for _ in range(3)]
+            codes += [c.get(f"{API}/workorders", headers={"Authorization": "Bearer guess"}
+                            ).status_code for _ in range(2)]
+            assert codes == [200, 200, 200, 401, 401]
+            r = c.get(f"{API}/public/outages/feed.geojson")
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+            guess = c.get(f"{API}/workorders", headers={"Authorization": "Bearer guess2"})
+            assert guess.status_code == 429 and "retry-after" in guess.headers
+            # a valid token is not counted against the address
+            assert c.get(f"{API}/users/me", headers=h("crew_a")).status_code == 200
+            world.clock.advance(minutes=1)
+            assert c.get(f"{API}/public/health").status_code == 200
+    finally:
+        svc.close()
