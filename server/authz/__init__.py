@@ -30,6 +30,7 @@ from server.authz.scopes import (
     Holder,
     check_account_action,
     check_record,
+    device_label,
     in_scope,
     sees_device_ids,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "authorize",
     "check_account_action",
     "check_record",
+    "device_label",
     "in_scope",
     "policy",
     "role_may",

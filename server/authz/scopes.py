@@ -14,6 +14,7 @@ database and are unit-tested on plain values.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final, Protocol
 
 import msgspec
@@ -91,3 +92,11 @@ def check_account_action(actor: Caller, target_role: Role, target_id: str) -> No
 def sees_device_ids(principal: Caller) -> bool:
     """Device ids identify a tablet to revoke or trace; only admins see them."""
     return principal.role == Role.ADMIN
+
+
+def device_label(principal: Caller, device_id: str) -> str:
+    """The device id for an admin; for anyone else a stable pseudonym (tells tablets apart,
+    names none: it cannot be used to revoke or to impersonate)."""
+    if sees_device_ids(principal):
+        return device_id
+    return "device-" + hashlib.sha256(device_id.encode()).hexdigest()[:10]

@@ -105,6 +105,8 @@ def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:
         if wo is None:
             continue
         row: Row = msgspec.to_builtins(wo)
-        row["evidence"] = msgspec.to_builtins(by_order.get(wo_id, []))
+        # tablets never learn device ids (they identify devices to revoke; admins only)
+        row["evidence"] = [{**e, "device_id": None}
+                           for e in msgspec.to_builtins(by_order.get(wo_id, []))]
         out[wo_id] = row
     return out

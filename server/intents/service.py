@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
+from server.authz import Caller, device_label, sees_device_ids
 from server.clock import Clock
 from server.errors import NotFoundError, RuleViolationError
 from server.intents import IntentContext, build_handlers
@@ -195,7 +196,9 @@ class SyncService:
         return self.vault.expire_partials(self.partial_ttl)
 
     # -- supervision -------------------------------------------------------------------
-    def lag(self) -> LagReport:
+    def lag(self, principal: Caller | None = None) -> LagReport:
+        """Lag per device and crew; device ids as ``server.authz.device_label`` shows them
+        to ``principal`` (None: the server's own view, ids in full)."""
         now = self.clock()
         latest = self.store.latest_seq()
         referenced = self.evidence.pending_hashes_by_device()
@@ -210,7 +213,8 @@ class SyncService:
             age = None if st.checkpoint_at is None else (now - st.checkpoint_at).total_seconds()
             pending = sum(1 for h in referenced.get(device_id, []) if h not in complete)
             devices.append(DeviceLag(
-                device_id=device_id, user_id=user_id, crew_id=crew_id,
+                device_id=device_id if principal is None else device_label(principal, device_id),
+                user_id=user_id, crew_id=crew_id,
                 last_push_at=st.last_push_at, last_pull_at=st.last_pull_at,
                 last_mutation_id=st.last_mutation_id, checkpoint=st.checkpoint,
                 changes_behind=behind, cursor_age_s=age,
@@ -227,8 +231,14 @@ class SyncService:
                     open_reviews=sum(d.open_reviews for d in ds))
             for crew, ds in sorted(crews.items())])
 
-    def reviews(self, open_only: bool = True) -> list[ReviewFlag]:
-        return self.evidence.flags(open_only=open_only)
+    def reviews(self, open_only: bool = True, principal: Caller | None = None
+                ) -> list[ReviewFlag]:
+        flags = self.evidence.flags(open_only=open_only)
+        if principal is None or sees_device_ids(principal):
+            return flags
+        return [msgspec.structs.replace(f, device_id=None if f.device_id is None
+                                        else device_label(principal, f.device_id))
+                for f in flags]
 
     def resolve_review(self, principal: Principal, flag_id: int, resolution: str) -> ReviewFlag:
         with self.db.atomic():

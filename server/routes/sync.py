@@ -76,12 +76,12 @@ class SyncController(Controller):
 
     @get("/lag", opt={"policy": "sync.lag"}, sync_to_thread=False)
     def lag(self, request: Request[Any, Any, Any]) -> LagReport:
-        return services(request).sync.lag()
+        return services(request).sync.lag(principal(request))
 
     @get("/reviews", opt={"policy": "review.manage"}, sync_to_thread=False)
     def reviews(self, request: Request[Any, Any, Any],
                 open_only: Annotated[bool, QueryParameter(name="open")] = True) -> list[ReviewFlag]:
-        return services(request).sync.reviews(open_only)
+        return services(request).sync.reviews(open_only, principal(request))
 
     @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage"},
           sync_to_thread=False, status_code=200)

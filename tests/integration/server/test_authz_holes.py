@@ -277,6 +277,12 @@ def test_device_ids_are_shown_to_admins_only(
         assert all(e["device_id"] is None for e in history), who
     history = client.get(f"{API}/workorders/{wo}/history", headers=h("admin")).json()
     assert any(e["device_id"] for e in history)
+    seen = {d["device_id"] for d in client.get(f"{API}/sync/lag",
+                                               headers=h("supervisor")).json()["devices"]}
+    real = {d["device_id"] for d in client.get(f"{API}/sync/lag",
+                                               headers=h("admin")).json()["devices"]}
+    assert real and all(d.startswith("dev-") for d in real)
+    assert len(seen) == len(real) and not seen & real  # pseudonyms tell tablets apart
 
 
 # -- personal data on tablets ------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""The policy module's pure rules, and docs/security.md kept true to it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from server.accounts.model import Principal, Role
+from server.authz import POLICIES, Holder, authorize, check_account_action, in_scope
+from server.authz.doc import generated
+from server.authz.throttle import LockoutBook, RateLimitedError, RateLimiter
+from server.clock import SteppingClock
+from server.errors import ForbiddenError, OutOfScopeError
+from server.workorders.states import MACHINES
+from tests.factories import make_clock
+
+pytestmark = pytest.mark.unit
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "security.md"
+
+
+def who(role: Role, crew: str | None = None, user: str = "u1") -> Principal:
+    return Principal(user_id=user, name=user, role=role, crew_id=crew, unit="")
+
+
+def test_docs_security_tables_are_generated_from_the_policies() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert generated() in text, (
+        "docs/security.md is stale: run `python -m server.authz.doc` and commit it")
+
+
+def test_every_work_order_edge_names_a_known_policy() -> None:
+    names = {edge.policy for machine in MACHINES.values() for edge in machine.values()}
+    assert names <= set(POLICIES)
+    assert names == {"workorder.edge.field", "workorder.edge.dispatch", "workorder.edge.verify"}
+
+
+def test_a_crew_member_acts_only_on_what_its_crew_holds() -> None:
+    order = Holder(kind="work_order", id="w", crew_ids=frozenset({"crew-a"}),
+                   work_type="burst_repair")
+    assert in_scope(who(Role.CREW_MEMBER, "crew-a"), order)
+    assert not in_scope(who(Role.CREW_MEMBER, "crew-b"), order)
+    assert not in_scope(who(Role.CREW_MEMBER, None), order)
+    assert in_scope(who(Role.DISPATCHER), order)
+    with pytest.raises(OutOfScopeError):
+        authorize(who(Role.CREW_MEMBER, "crew-b"), "outage.start",
+                  Holder(kind="outage", id="o", crew_ids=frozenset({"crew-a"})))
+
+
+def test_a_meter_reader_acts_only_on_reading_routes() -> None:
+    burst = Holder(kind="work_order", id="w", crew_ids=frozenset({"readers"}),
+                   work_type="burst_repair")
+    route = Holder(kind="work_order", id="r", crew_ids=frozenset({"readers"}),
+                   work_type="meter_reading_route")
+    reader = who(Role.METER_READER, "readers")
+    assert in_scope(reader, route)
+    assert not in_scope(reader, burst)
+
+
+def test_an_assignee_holds_its_ticket_without_a_crew() -> None:
+    ticket = Holder(kind="ticket", id="t", assignee_id="u1")
+    assert in_scope(who(Role.METER_READER, "readers", "u1"), ticket)
+    assert not in_scope(who(Role.METER_READER, "readers", "u2"), ticket)
+
+
+def test_a_role_outside_the_policy_is_refused() -> None:
+    with pytest.raises(ForbiddenError):
+        authorize(who(Role.METER_READER, "readers"), "outage.start")
+    authorize(who(Role.CREW_MEMBER, "crew-a"), "outage.start")
+
+
+@pytest.mark.parametrize(("actor", "target", "allowed"), [
+    (Role.SUPERVISOR, Role.ADMIN, False),
+    (Role.SUPERVISOR, Role.SUPERVISOR, True),
+    (Role.SUPERVISOR, Role.CREW_MEMBER, True),
+    (Role.DISPATCHER, Role.SUPERVISOR, False),
+    (Role.ADMIN, Role.ADMIN, True),
+])
+def test_the_account_hierarchy(actor: Role, target: Role, allowed: bool) -> None:
+    if allowed:
+        check_account_action(who(actor), target, "d")
+    else:
+        with pytest.raises(ForbiddenError):
+            check_account_action(who(actor), target, "d")
+
+
+def test_rate_limiter_budget_and_retry_after() -> None:
+    clock: SteppingClock = make_clock()
+    limiter = RateLimiter(clock, 2, timedelta(minutes=1))
+    limiter.hit("a")
+    limiter.hit("a")
+    limiter.hit("b")
+    with pytest.raises(RateLimitedError) as refused:
+        limiter.hit("a")
+    assert refused.value.retry_after_s == 60
+    clock.advance(seconds=30)
+    with pytest.raises(RateLimitedError) as later:
+        limiter.hit("a")
+    assert later.value.retry_after_s == 30
+    clock.advance(seconds=30)
+    limiter.hit("a")
+
+
+def test_lockouts_back_off_exponentially_and_forget_old_keys() -> None:
+    clock = make_clock()
+    book = LockoutBook(clock, free=1, base=timedelta(seconds=10), cap=timedelta(seconds=25),
+                       max_keys=2)
+    book.fail("k")
+    assert book.locked_for("k") is None
+    book.fail("k")
+    assert book.locked_for("k") == 10
+    book.fail("k")
+    assert book.locked_for("k") == 20
+    book.fail("k")
+    assert book.locked_for("k") == 25  # capped
+    book.fail("x")
+    book.fail("y")  # bounded: the oldest key is forgotten
+    assert book.locked_for("k") is None
+    book.succeed("x")
