@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
 
     Raises ``MissingPolicyError`` before opening anything when a route names no policy.
     """
+    svc: Services  # opened once the routes passed the policy check (below)
     api = Router(
         path=API_PREFIX,
         route_handlers=[*ROUTE_HANDLERS, *extra_handlers],

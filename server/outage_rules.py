@@ -47,12 +47,13 @@ from notifications import (
 )
 from notifications.errors import TaskNotFoundError
 from notifications.model import ALERT, Recipient
+from server.accounts.model import FIELD_ROLES
 from server.authz import Caller, Holder, authorize
 from server.clock import Clock
-from server.accounts.model import FIELD_ROLES
 from server.errors import OutOfScopeError, RuleViolationError
 from server.policy import PolicyProfile
 from server.settings import Settings
+
 
 class PhotoNotUploadedError(RuleViolationError):
     code = "photo-not-uploaded"

@@ -10,7 +10,7 @@ other) all ask the same functions, so a rule is written once and tested once.
 - ``scopes.py``: pure functions of (principal, record facts) for crew, route, assignee
   and account-hierarchy scopes;
 - ``throttle.py``: in-memory rate limits and lock-outs for unauthenticated callers;
-- ``doc.py``: renders the role × resource table of ``docs/security.md``.
+- ``doc.py``: renders the role x resource table of ``docs/security.md``.
 
 No Litestar here (import contract): the guard in ``server/guards.py`` adapts it to HTTP.
 """

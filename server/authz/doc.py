@@ -1,4 +1,4 @@
-"""The role × resource tables of ``docs/security.md``, rendered from the policy module.
+"""The role x resource tables of ``docs/security.md``, rendered from the policy module.
 
 ``python -m server.authz.doc`` rewrites the generated part of docs/security.md (between
 the BEGIN/END markers); a test fails when the file is older than the policies, so the
@@ -64,13 +64,13 @@ def edge_tables() -> list[str]:
     for machine in MACHINES.values():
         for (frm, to), edge in machine.items():
             by_policy.setdefault(edge.policy, set()).add(f"{frm}→{to}")
-    for name in sorted(by_policy):
-        lines.append(f"| `{name}` | {_roles(name)} | {', '.join(sorted(by_policy[name]))} |")
+    lines.extend(f"| `{name}` | {_roles(name)} | {', '.join(sorted(by_policy[name]))} |"
+                 for name in sorted(by_policy))
     lines += ["", "Outages:", "", "| edge | policy | roles |", "|---|---|---|"]
-    for frm, targets in OUTAGE_TRANSITIONS.items():
-        for to in sorted(targets):
-            name = OUTAGE_EDGE_POLICY[to]
-            lines.append(f"| {frm}→{to} | `{name}` | {_roles(name)} |")
+    for state, targets in OUTAGE_TRANSITIONS.items():
+        for target in sorted(targets):
+            name = OUTAGE_EDGE_POLICY[target]
+            lines.append(f"| {state}→{target} | `{name}` | {_roles(name)} |")
     lines += ["", "Tickets:", "", "| action | from | policy | roles |", "|---|---|---|---|"]
     for action, froms in TICKET_ALLOWED_FROM.items():
         name = f"ticket.{action}"
@@ -79,7 +79,7 @@ def edge_tables() -> list[str]:
 
 
 def generated() -> str:
-    body = ["### Role × resource (every policy)", "",
+    body = ["### Role x resource (every policy)", "",
             "`own crew`: only records its crew holds (its work orders, the outages linked to "
             "them and their door tasks, tickets routed to the crew or assigned to the user, "
             "customers of its open orders); `own routes`: the meter reader's reading routes; "

@@ -7,7 +7,7 @@ over HTTP, in a sync push and from the CLI. State-machine edges are policies too
 (``workorder.edge.*``, ``outage.*``, ``ticket.*``): ``server.workorders.states`` names the
 policy of each edge instead of carrying role sets of its own.
 
-The docs' role × resource table is rendered from ``POLICIES`` (``server.authz.doc``).
+The docs' role x resource table is rendered from ``POLICIES`` (``server.authz.doc``).
 """
 
 from __future__ import annotations

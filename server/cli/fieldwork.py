@@ -9,8 +9,14 @@ import click
 import httpx
 import msgspec
 
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
-from server.cli.workorders import OPERATOR
+from server.cli.common import (
+    OPERATOR,
+    data_dir_option,
+    fail,
+    json_option,
+    open_services,
+    output,
+)
 from server.clock import system_clock
 from server.fieldwork.archive import ChainReport, Verification
 from server.fieldwork.errors import FieldworkError

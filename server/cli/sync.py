@@ -17,7 +17,6 @@ from server.workorders.evidence import ReviewFlag
 from sync.protocol import LagReport
 
 
-
 @click.group(help="Offline sync: device lag, pending photos, rejected mutations to review.")
 def sync() -> None:
     pass

@@ -29,7 +29,6 @@ from server.workorders.model import (
 from server.workorders.store import Filters
 
 
-
 @click.group(help="Work orders: create, list, move, assign, timeliness.")
 def workorders() -> None:
     pass

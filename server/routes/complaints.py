@@ -22,7 +22,6 @@ from server.tickets.model import (
 from server.tickets.stats import StatsReport, to_csv
 
 
-
 class ComplaintController(Controller):
     path = "/complaints"
     tags = ["complaints"]
@@ -55,7 +54,8 @@ class ComplaintController(Controller):
                 data: JSONBody[ResolveIn]) -> Complaint:
         return services(request).tickets.complaints.resolve(actor(request), complaint_id, data)
 
-    @post("/{complaint_id:str}/return-visit", opt={"policy": "complaint.manage"}, sync_to_thread=False,
+    @post("/{complaint_id:str}/return-visit", opt={"policy": "complaint.manage"},
+          sync_to_thread=False,
           status_code=200)
     def return_visit(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                      data: JSONBody[ReturnVisitIn]) -> Complaint:

@@ -33,7 +33,6 @@ from server.workorders.model import WorkOrder
 from server.settings import Settings
 
 
-
 class NoticeController(Controller):
     path = "/notices"
     tags = ["field work"]
@@ -105,7 +104,8 @@ class FieldworkController(Controller):
     def removal_check(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
         return services(request).fieldwork.service.start_removal(principal(request), wo_id)
 
-    @post("/marked-lines", opt={"policy": "fieldwork.record"}, sync_to_thread=False, status_code=200)
+    @post("/marked-lines", opt={"policy": "fieldwork.record"},
+          sync_to_thread=False, status_code=200)
     def marked_line(self, request: Request[Any, Any, Any],
                     data: JSONBody[MarkedLineIn]) -> MarkedLine:
         return services(request).fieldwork.service.record_marked_line(principal(request), data)
@@ -129,7 +129,8 @@ class BurstController(Controller):
     def arrival(self, request: Request[Any, Any, Any], data: JSONBody[ArrivalIn]) -> WorkOrder:
         return services(request).fieldwork.bursts.record_arrival(principal(request), data)
 
-    @post("/valve-operations", opt={"policy": "burst.record"}, sync_to_thread=False, status_code=200)
+    @post("/valve-operations", opt={"policy": "burst.record"},
+          sync_to_thread=False, status_code=200)
     def valve(self, request: Request[Any, Any, Any],
               data: JSONBody[ValveOperationIn]) -> ValveResult:
         return services(request).fieldwork.bursts.record_valve_operation(principal(request), data)
@@ -153,7 +154,8 @@ class ReadingRouteController(Controller):
     def route(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Route:
         return services(request).fieldwork.rounds.route(principal(request), wo_id)
 
-    @post("/readings", opt={"policy": "route.record_reading"}, sync_to_thread=False, status_code=200)
+    @post("/readings", opt={"policy": "route.record_reading"},
+          sync_to_thread=False, status_code=200)
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
 

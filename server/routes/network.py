@@ -25,7 +25,6 @@ from geo.model import (
 from server.routes.deps import services
 
 
-
 class NetworkController(Controller):
     path = "/network"
     tags = ["network"]  # noqa: RUF012 - Litestar reads this class attribute
@@ -53,12 +52,14 @@ class NetworkController(Controller):
     def plan(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> IsolationPlan:
         return services(request).network.plan(isolation_id)
 
-    @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate"}, sync_to_thread=False,
+    @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate"},
+         sync_to_thread=False,
          media_type="application/geo+json")
     def area(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> AreaFeature:
         return services(request).network.area(isolation_id)
 
-    @get("/isolations/{isolation_id:str}/customers", opt={"policy": "network.affected_customers"}, sync_to_thread=False)
+    @get("/isolations/{isolation_id:str}/customers", opt={"policy": "network.affected_customers"},
+         sync_to_thread=False)
     def customers(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
                   cursor: FromQuery[str | None] = None,
                   limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100

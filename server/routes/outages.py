@@ -131,7 +131,8 @@ class OutageFeedController(Controller):
     path = "/outages"
     tags = ("public",)
 
-    @get("/feed.geojson", opt={"policy": "public.outage_feed"}, sync_to_thread=False, media_type="application/geo+json")
+    @get("/feed.geojson", opt={"policy": "public.outage_feed"},
+         sync_to_thread=False, media_type="application/geo+json")
     def geojson(self, request: Request[Any, Any, Any]) -> dict[str, object]:
         return desk(request).feed_geojson()
 

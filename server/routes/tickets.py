@@ -26,7 +26,6 @@ from server.tickets.model import (
 from server.workorders.model import WorkOrderIn
 
 
-
 class TicketController(Controller):
     path = "/tickets"
     tags = ["tickets"]

@@ -21,7 +21,6 @@ from server.workorders.model import (
 from server.workorders.store import Filters
 
 
-
 class WorkOrderController(Controller):
     path = "/workorders"
     tags = ["work orders"]

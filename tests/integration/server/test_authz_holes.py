@@ -59,7 +59,8 @@ def upload(client: TestClient, who: str, data: bytes, wo_id: str | None = None  
         body["work_order_id"] = wo_id
     assert client.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code == 200
     r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who), content=data)
-    assert r.status_code == 200 and r.json()["complete"], r.text
+    assert r.status_code == 200, r.text
+    assert r.json()["complete"]
     return sha
 
 
@@ -117,7 +118,8 @@ def test_only_the_outages_crew_starts_and_restores_it(
     assert client.post(f"{API}/outages/{outage}/restore",
                        headers=h("crew_b")).status_code == 403
     r = client.post(f"{API}/outages/{outage}/restore", headers=h("crew_a2"))
-    assert r.status_code == 200 and r.json()["state"] == "restored"
+    assert r.status_code == 200
+    assert r.json()["state"] == "restored"
 
 
 def test_an_outage_on_no_order_of_the_crew_is_out_of_its_scope(
@@ -140,7 +142,8 @@ def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
     assert [t["id"] for t in tasks] == [task]
     done = f"{API}/outages/tasks/{task}/door-notice"
     made_up = client.post(done, headers=h("crew_a"), json={"photo_sha256": "e" * 64})
-    assert made_up.status_code == 422 and made_up.json()["type"].endswith("/photo-not-uploaded")
+    assert made_up.status_code == 422
+    assert made_up.json()["type"].endswith("/photo-not-uploaded")
     theirs = upload(client, "crew_b", PNG + b"b")
     r = client.post(done, headers=h("crew_a"), json={"photo_sha256": theirs})
     assert r.status_code == 403  # a photo of another crew proves nothing of ours
@@ -148,7 +151,8 @@ def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
                        ).status_code == 403
     ours = upload(client, "crew_a", PNG + b"a")
     r = client.post(done, headers=h("crew_a2"), json={"photo_sha256": ours})
-    assert r.status_code == 200 and r.json()["status"] == "done"
+    assert r.status_code == 200
+    assert r.json()["status"] == "done"
 
 
 # -- tickets -----------------------------------------------------------------------------
@@ -164,7 +168,8 @@ def test_field_devices_work_only_tickets_routed_to_them(
     assert t.resolved_at is None
     assert all(d.met_at is None for d in t.deadlines)  # nobody's deadline was "met"
     r = client.post(f"{API}/tickets/{ticket}/resolve", headers=h("crew_a"), json={})
-    assert r.status_code == 200 and r.json()["status"] == "resolved"
+    assert r.status_code == 200
+    assert r.json()["status"] == "resolved"
 
 
 def test_a_ticket_assigned_to_a_user_is_theirs_without_their_crew(
@@ -185,11 +190,13 @@ def test_another_device_cannot_write_into_a_half_finished_upload(
     for who in ("crew_b", "crew_a2"):
         r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who),
                        content=b"\xff\xd8\xff\xe0")
-        assert r.status_code == 403 and r.json()["type"].endswith("/attachment-not-yours")
+        assert r.status_code == 403
+        assert r.json()["type"].endswith("/attachment-not-yours")
         assert client.get(f"{API}/sync/attachments/{sha}", headers=h(who)).status_code == 403
     r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h("crew_a"),
                    content=b"\xff\xd8\xff\xe0")
-    assert r.status_code == 200 and r.json()["received"] == 4
+    assert r.status_code == 200
+    assert r.json()["received"] == 4
 
 
 def test_an_upload_for_an_order_outside_the_scope_is_refused(
@@ -218,14 +225,16 @@ def test_quotas_per_device_and_per_order(world: World, tmp_path: Path) -> None:
             assert declare("crew_a", 1) == 200
             r = c.post(f"{API}/sync/attachments", headers=h("crew_a"), json={
                 "sha256": f"{2:064x}", "size": 100, "content_type": "image/png"})
-            assert r.status_code == 413 and r.json()["quota"] == "device"
+            assert r.status_code == 413
+            assert r.json()["quota"] == "device"
             wo = world.ids["wo_id"]  # 128 bytes declared for it already
             assert declare("crew_a2", 3, wo) == 200
             assert declare("crew_a2", 4, wo) == 200
             r = c.post(f"{API}/sync/attachments", headers=h("crew_a2"), json={
                 "sha256": f"{5:064x}", "size": 100, "content_type": "image/png",
                 "work_order_id": wo})
-            assert r.status_code == 413 and r.json()["quota"] == "work_order"
+            assert r.status_code == 413
+            assert r.json()["quota"] == "work_order"
     finally:
         svc.close()
 
@@ -254,7 +263,9 @@ def test_nobody_revokes_a_device_of_a_higher_role(
     admin = svc.accounts.authenticate(TOKENS_ALL["admin"])
     supervisor = svc.accounts.authenticate(TOKENS_ALL["supervisor"])
     crew = svc.accounts.authenticate(TOKENS_ALL["crew_b"])
-    assert admin and supervisor and crew
+    assert admin
+    assert supervisor
+    assert crew
     r = client.post(f"{API}/devices/{admin.device_id}/revocation", headers=h("supervisor"))
     assert r.status_code == 403
     assert client.get(f"{API}/users/me", headers=h("admin")).status_code == 200
@@ -281,8 +292,10 @@ def test_device_ids_are_shown_to_admins_only(
                                                headers=h("supervisor")).json()["devices"]}
     real = {d["device_id"] for d in client.get(f"{API}/sync/lag",
                                                headers=h("admin")).json()["devices"]}
-    assert real and all(d.startswith("dev-") for d in real)
-    assert len(seen) == len(real) and not seen & real  # pseudonyms tell tablets apart
+    assert real
+    assert all(d.startswith("dev-") for d in real)
+    assert len(seen) == len(real)
+    assert not seen & real
 
 
 # -- personal data on tablets ------------------------------------------------------------
@@ -303,8 +316,8 @@ def _pull_all(client: TestClient, who: str, cursor: str | None = None  # type: i
 @pytest.mark.parametrize("how", ["cancel", "reassign"])
 def test_phone_and_wechat_leave_the_tablet_with_the_order(
         client: TestClient, svc: Services, how: str) -> None:  # type: ignore[type-arg]
-    from server.workorders.store import Filters
     from server.cli.common import OPERATOR
+    from server.workorders.store import Filters
 
     orders = svc.workorders.list(OPERATOR, Filters(crew_id="crew-a", limit=500)).items
     wo = next(o for o in orders if o.customer_id and sum(
@@ -340,7 +353,8 @@ def test_a_push_onto_another_crews_order_files_no_flag_and_no_evidence(
     assert svc.workorders.get_unchecked(wo).status == "assigned"
     reader = push(client, "reader", [mutation(1, {"kind": "advance_status",
                                                   "work_order_id": wo, "to": "en_route"})])
-    assert reader[0]["outcome"] == "rejected" and reader[0]["review_id"] is None
+    assert reader[0]["outcome"] == "rejected"
+    assert reader[0]["review_id"] is None
 
 
 def test_review_flags_from_one_device_are_rate_limited(
@@ -375,12 +389,14 @@ def test_a_plan_is_attached_by_id_only_and_ticks_no_crew_step(
     before = {s.key: s.done_at for s in svc.workorders.get_unchecked(wo).steps}
     r = client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"), json={"isolation_id": iso})
     assert r.status_code == 200, r.text
-    assert r.json()["plan_id"] == iso and not r.json()["valves"]["complete"]
+    assert r.json()["plan_id"] == iso
+    assert not r.json()["valves"]["complete"]
     after = svc.workorders.get_unchecked(wo)
     assert {s.key: s.done_at for s in after.steps} == before
     assert after.fields["isolation_plan_id"] == iso
     entry = svc.workorders.audit.history("work_order", wo)[-1]
-    assert entry.action == f"isolation_plan:{iso}" and entry.actor_user_id == "disp-wang"
+    assert entry.action == f"isolation_plan:{iso}"
+    assert entry.actor_user_id == "disp-wang"
 
 
 # -- public endpoints --------------------------------------------------------------------
@@ -391,7 +407,8 @@ def test_public_lookup_lockout_is_per_address_and_every_429_says_when(
     for guess in ("0001", "0002", "0003", "0004"):
         assert client.get(url, params={"phone_last4": guess}).status_code == 404
     r = client.get(url, params={"phone_last4": "5678"})
-    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    assert r.status_code == 429
+    assert r.headers["retry-after"] == "60"
     assert r.headers["content-type"].startswith("application/problem+json")
     assert svc.tickets.complaints.public_status(number, "5678", "198.51.100.7").number == number
     assert svc.db.execute("SELECT COUNT(*) FROM complaint_lookup_failures").fetchone()[0] == 0
@@ -409,9 +426,11 @@ def test_unauthenticated_requests_are_rate_limited_per_address(
                             ).status_code for _ in range(2)]
             assert codes == [200, 200, 200, 401, 401]
             r = c.get(f"{API}/public/outages/feed.geojson")
-            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+            assert r.status_code == 429
+            assert int(r.headers["retry-after"]) >= 1
             guess = c.get(f"{API}/workorders", headers={"Authorization": "Bearer guess2"})
-            assert guess.status_code == 429 and "retry-after" in guess.headers
+            assert guess.status_code == 429
+            assert "retry-after" in guess.headers
             # a valid token is not counted against the address
             assert c.get(f"{API}/users/me", headers=h("crew_a")).status_code == 200
             world.clock.advance(minutes=1)

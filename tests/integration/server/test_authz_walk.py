@@ -1,4 +1,4 @@
-"""Every operation of the OpenAPI document × every identity, against the demo world.
+"""Every operation of the OpenAPI document x every identity, against the demo world.
 
 The expected status of each (operation, identity) is in ``EXPECTED`` below, one row per
 operation, one column per identity in the order of ``authz_world.IDENTITIES``::
@@ -203,8 +203,8 @@ def _fill(template: str, ids: dict[str, str]) -> str:
     return out
 
 
-def _request(client: TestClient, world: World, method: str, path: str, op: dict[str, Any],
-             key: str, token: str | None) -> int:  # type: ignore[type-arg]
+def _request(client: TestClient, world: World,  # type: ignore[type-arg]
+             method: str, path: str, op: dict[str, Any], key: str, token: str | None) -> int:
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     params = {p["name"]: QUERY_SAMPLES.get(p["name"], "x")
               for p in op.get("parameters", []) if p["in"] == "query" and p.get("required")}
