@@ -66,6 +66,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("public.health", NOBODY, S.PUBLIC, "liveness for load balancers"),
     ("public.outage_feed", NOBODY, S.PUBLIC, "planned outages are published (ZJ annex B)"),
     ("public.console", NOBODY, S.PUBLIC, "static browser files; their API calls need a token"),
+    ("public.notice_verification", NOBODY, S.PUBLIC,
+     "a printed notice's QR code: seal check, no personal data"),
     ("public.complaint_status", NOBODY, S.PUBLIC,
      "number + last 4 phone digits; lock-out per (number, address)"),
     # -- accounts ------------------------------------------------------------------------
@@ -139,6 +141,9 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("deadline.reminders", EVERYONE, S.OWN, "the caller's own reminders"),
     # -- complaints ----------------------------------------------------------------------
     ("complaint.manage", OFFICE, S.ALL, "personal data: office only"),
+    # -- holiday calendar ----------------------------------------------------------------
+    ("calendar.read", OFFICE, S.ALL, "official and provisional years"),
+    ("calendar.import", ADMIN, S.ALL, "a State Council notice; deadlines recomputed"),
     # -- statistics ----------------------------------------------------------------------
     ("stats.read", OFFICE, S.ALL, ""),
     # -- sync ----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter
@@ -11,26 +11,22 @@ from server.calendar import Horizon, ImportResult, YearView
 from server.policy.years import YearNotice
 from server.routes.deps import actor, services
 
-OFFICE: Final = frozenset({"dispatcher", "supervisor", "admin"})
-ADMINS: Final = frozenset({"admin"})
-
-
 class CalendarController(Controller):
     path = "/calendar"
     tags = ["calendar"]
 
-    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/", opt={"policy": "calendar.read"}, sync_to_thread=False)
     def horizon(self, request: Request[Any, Any, Any]) -> Horizon:
         """Official and provisional years in use, and the warnings due now."""
         return services(request).calendars.horizon()
 
-    @get("/years/{year:int}", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/years/{year:int}", opt={"policy": "calendar.read"}, sync_to_thread=False)
     def show(self, request: Request[Any, Any, Any],
              year: Annotated[int, Parameter(ge=1, le=9998)]) -> YearView:
         """One year day by day: working, rest or adjusted, with its source."""
         return services(request).calendars.show(year)
 
-    @post("/years", opt={"roles": ADMINS}, sync_to_thread=False, status_code=201)
+    @post("/years", opt={"policy": "calendar.import"}, sync_to_thread=False, status_code=201)
     def import_notice(self, request: Request[Any, Any, Any],
                       data: JSONBody[YearNotice]) -> ImportResult:
         """Import the State Council's notice of a year; provisional deadlines are recomputed."""

@@ -179,7 +179,8 @@ class PublicNoticeController(Controller):
     path = "/notices"
     tags = ["public"]
 
-    @get("/{doc_id:str}/verification", sync_to_thread=False)
+    @get("/{doc_id:str}/verification", opt={"policy": "public.notice_verification"},
+         sync_to_thread=False)
     def verify(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Verification:
         """Seal, signature and chain of one sealed notice: hashes and field names only."""
         return services(request).fieldwork.archive.verify(doc_id)

@@ -99,6 +99,7 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
             "ticket_id": ticket.id, "complaint_id": complaint.id, "number": complaint.number,
             "sha256": upload.sha256, "device_id": str(crew_b.device_id),
             "doc_id": "no-such-notice", "extension_id": "no-such-extension", "review_id": "1",
+            "year": "2026",
         }
         tokens: dict[str, str | None] = {
             **TOKENS_ALL, "none": None, "garbage": "not-a-token",

@@ -69,6 +69,8 @@ QUERY_SAMPLES: Final[dict[str, str]] = {
 # none garbage revoked | reader crew_b crew_a crew_a2 | dispatcher supervisor admin
 EXPECTED: Final[dict[str, str]] = {
     "GET /api/v1/bursts/{wo_id}": "401 401 401 403 403 409 409 409 409 409",
+    "GET /api/v1/calendar": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/calendar/years/{year}": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/complaints": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/complaints/{complaint_id}": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/crews": "401 401 401 403 403 403 403 200 200 200",
@@ -98,6 +100,7 @@ EXPECTED: Final[dict[str, str]] = {
     "GET /api/v1/outages/{outage_id}/tasks": "401 401 401 403 403 200 200 200 200 200",
     "GET /api/v1/public/complaints/{number}": "200 200 200 200 200 200 200 200 200 200",
     "GET /api/v1/public/health": "200 200 200 200 200 200 200 200 200 200",
+    "GET /api/v1/public/notices/{doc_id}/verification": "404 404 404 404 404 404 404 404 404 404",
     "GET /api/v1/public/outages/feed.geojson": "200 200 200 200 200 200 200 200 200 200",
     "GET /api/v1/public/outages/feed.ics": "200 200 200 200 200 200 200 200 200 200",
     "GET /api/v1/reading-routes/{wo_id}": "401 401 401 403 403 409 409 409 409 409",
@@ -118,6 +121,7 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/bursts/arrival": "401 401 401 403 403 200 200 200 200 200",
     "POST /api/v1/bursts/resurfacing": "401 401 401 403 403 200 200 200 200 200",
     "POST /api/v1/bursts/valve-operations": "401 401 401 403 403 409 409 409 409 409",
+    "POST /api/v1/calendar/years": "401 401 401 403 403 403 403 403 403 400",
     "POST /api/v1/complaints": "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/complaints/{complaint_id}/contact": "401 401 401 403 403 403 403 200 409 409",
     "POST /api/v1/complaints/{complaint_id}/resolve": "401 401 401 403 403 403 403 400 400 400",
