@@ -66,3 +66,12 @@ def resolve(review_id: int, resolution: str, data_dir: str | None, as_json: bool
         fail(str(exc))
         return
     output(flag, as_json, lambda f: f"#{f.id} resolved: {f.resolution}")
+
+
+@sync.command("cleanup-uploads",
+              help="Remove uploads left unfinished past attachment_partial_ttl_s (cron-safe).")
+@data_dir_option
+@json_option
+def cleanup_uploads(data_dir: str | None, as_json: bool) -> None:
+    removed = open_services(data_dir).sync.cleanup_expired_uploads()
+    output(removed, as_json, lambda r: f"{len(r)} abandoned upload(s) removed")

@@ -437,3 +437,4 @@ def test_unauthenticated_requests_are_rate_limited_per_address(
             assert c.get(f"{API}/public/health").status_code == 200
     finally:
         svc.close()
+
