@@ -60,7 +60,8 @@ from notifications.templates import count_segments, render
 
 Clock = Callable[[], datetime]
 
-#: who may announce inside the lead time (the reason is recorded)
+#: who may announce inside the lead time (the reason is recorded); the server passes the
+#: roles of its ``outage.announce_override`` policy instead of this default
 OVERRIDE_ROLES: Final = frozenset({"supervisor", "admin"})
 
 TRANSITIONS: Final[dict[OutageState, frozenset[OutageState]]] = {
@@ -87,8 +88,10 @@ def _unique(values: list[str]) -> list[str]:
 
 class OutageService:
     def __init__(self, store: NotificationStore, clock: Clock, rules: NoticeRules,
-                 texts: NoticeTexts, channels: Collection[str]) -> None:
+                 texts: NoticeTexts, channels: Collection[str],
+                 override_roles: Collection[str] = OVERRIDE_ROLES) -> None:
         self.store = store
+        self.override_roles = frozenset(override_roles)
         self.clock = clock
         self.rules = rules
         self.texts = texts
@@ -200,7 +203,7 @@ class OutageService:
                 "a supervisor may override with a reason",
                 outage_id=outage.id, required_lead_h=hours, available_lead_h=left_h,
                 clause=clause, start_at=outage.start_at.isoformat())
-        if role not in OVERRIDE_ROLES:
+        if role not in self.override_roles:
             raise OverrideNotAllowedError(
                 f"announcing inside the {hours} h lead time needs a supervisor",
                 outage_id=outage.id, role=role)

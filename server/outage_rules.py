@@ -48,7 +48,7 @@ from notifications import (
 from notifications.errors import TaskNotFoundError
 from notifications.model import ALERT, Recipient
 from server.accounts.model import FIELD_ROLES
-from server.authz import Caller, Holder, authorize
+from server.authz import POLICIES, Caller, Holder, authorize
 from server.clock import Clock
 from server.errors import OutOfScopeError, RuleViolationError
 from server.policy import PolicyProfile
@@ -139,8 +139,9 @@ class OutageDesk:
         self.texts = NoticeTexts(utility_name=settings.utility_name, hotline=settings.hotline)
         self.configs = channel_configs(settings)
         self.store = NotificationStore(db)
-        self.service = OutageService(self.store, clock, self.rules, self.texts,
-                                     self.configs.keys())
+        self.service = OutageService(
+            self.store, clock, self.rules, self.texts, self.configs.keys(),
+            override_roles=POLICIES["outage.announce_override"].roles)
 
     def worker(self, config: WorkerConfig | None = None, worker_id: str = "worker"
                ) -> OutboxWorker:

@@ -115,7 +115,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("outage.create", OFFICE, S.ALL, ""),
     ("outage.list", OFFICE, S.ALL, ""),
     ("outage.read", OFFICE, S.ALL, "notices, report"),
-    ("outage.announce", OFFICE, S.ALL, "inside the lead time: supervisor, reason kept"),
+    ("outage.announce", OFFICE, S.ALL, ""),
+    ("outage.announce_override", SUPERVISE, S.ALL, "announce inside the lead time; reason kept"),
     ("outage.start", CREW_AND_OFFICE, S.CREW, "a crew: outages linked to its orders"),
     ("outage.delay", OFFICE, S.ALL, ""),
     ("outage.restore", CREW_AND_OFFICE, S.CREW,
@@ -172,12 +173,16 @@ def role_may(name: str, role: str) -> bool:
     return role in POLICIES[name].roles
 
 
-def authorize(principal: Caller, name: str, holder: Holder | None = None) -> None:
-    """Raise 403 unless ``principal`` may take action ``name`` (on ``holder``'s record)."""
+def authorize(principal: Caller, name: str, holder: Holder | None = None, *,
+              by_unit: bool = False) -> None:
+    """Raise 403 unless ``principal`` may take action ``name`` (on ``holder``'s record).
+
+    ``by_unit``: the profile narrows office roles to their unit (``office_by_unit``).
+    """
     pol = POLICIES[name]
     if pol.scope is not Scope.PUBLIC and principal.role not in pol.roles:
         raise ForbiddenError(
             f"{name} needs one of the roles: {', '.join(sorted(map(str, pol.roles)))}",
             policy=name, role=str(principal.role))
-    if holder is not None and pol.scope is Scope.CREW:
-        check_record(principal, holder)
+    if holder is not None and pol.scope in (Scope.CREW, Scope.ALL):
+        check_record(principal, holder, by_unit)

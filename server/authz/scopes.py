@@ -47,6 +47,9 @@ class Caller(Protocol):
     @property
     def crew_id(self) -> str | None: ...
 
+    @property
+    def unit(self) -> str: ...
+
 
 class Holder(msgspec.Struct, frozen=True, kw_only=True):
     """What a scope rule needs to know about one record."""
@@ -59,11 +62,19 @@ class Holder(msgspec.Struct, frozen=True, kw_only=True):
     assignee_id: str | None = None
     #: the work-order type behind the record, if any
     work_type: str | None = None
+    #: the organisational units the record belongs to (empty: none known)
+    units: frozenset[str] = frozenset()
 
 
-def in_scope(principal: Caller, holder: Holder) -> bool:
-    """May ``principal`` act on the record ``holder`` describes (roles aside)?"""
+def in_scope(principal: Caller, holder: Holder, by_unit: bool = False) -> bool:
+    """May ``principal`` act on the record ``holder`` describes (roles aside)?
+
+    ``by_unit`` (the profile's ``office_by_unit``): a dispatcher or supervisor then acts
+    only on records of its own unit; records of no known unit stay visible to all.
+    """
     if principal.role not in FIELD_ROLES:
+        if by_unit and principal.role != Role.ADMIN and holder.units:
+            return principal.unit in holder.units
         return True
     if principal.role == Role.METER_READER and holder.work_type not in (None, READER_WORK):
         return False
@@ -72,9 +83,9 @@ def in_scope(principal: Caller, holder: Holder) -> bool:
     return holder.assignee_id is not None and holder.assignee_id == principal.user_id
 
 
-def check_record(principal: Caller, holder: Holder) -> None:
+def check_record(principal: Caller, holder: Holder, by_unit: bool = False) -> None:
     """Raise ``OutOfScopeError`` (403) when the record is outside the caller's scope."""
-    if not in_scope(principal, holder):
+    if not in_scope(principal, holder, by_unit):
         raise OutOfScopeError(f"this {holder.kind.replace('_', ' ')} is not in your scope",
                               **{f"{holder.kind}_id": holder.id})
 

@@ -191,6 +191,9 @@ class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     rules: dict[str, Rule] = msgspec.field(default_factory=dict)
     #: work-order type -> the rule keys whose deadlines it carries
     workorder_rules: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    #: dispatchers and supervisors act only on records of their own unit (an order's crew's
+    #: unit, a ticket's unit); admins always see all (server/authz/scopes.py)
+    office_by_unit: bool = False
 
     def rule(self, key: str) -> Rule:
         try:

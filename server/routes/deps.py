@@ -23,4 +23,5 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
 
 def actor(request: Request[Any, Any, Any]) -> Actor:
     p = principal(request)
-    return Actor(user_id=p.user_id, device_id=p.device_id, role=str(p.role), crew_id=p.crew_id)
+    return Actor(user_id=p.user_id, device_id=p.device_id, role=str(p.role), crew_id=p.crew_id,
+                 unit=p.unit)

@@ -40,7 +40,8 @@ class TicketController(Controller):
                      unit: FromQuery[str | None] = None, overdue: FromQuery[bool] = False,
                      limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> TicketPage:
         return services(request).tickets.tickets.list(status=status, unit=unit,
-                                                      overdue=overdue, limit=limit)
+                                                      overdue=overdue, limit=limit,
+                                                      actor=actor(request))
 
     @get("/{ticket_id:str}", opt={"policy": "ticket.read"}, sync_to_thread=False)
     def get_ticket(self, request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> Ticket:

@@ -68,10 +68,11 @@ ALLOWED_FROM: Final[dict[str, frozenset[TicketStatus]]] = {
 
 
 def holder_of(ticket: Ticket) -> Holder:
-    """A ticket is routed to a crew (``crew_id``) and/or assigned to a user."""
+    """A ticket is routed to a crew (``crew_id``) and/or assigned to a user, in a unit."""
     return Holder(kind="ticket", id=ticket.id,
                   crew_ids=frozenset({ticket.crew_id}) if ticket.crew_id else frozenset(),
-                  assignee_id=ticket.assignee_id)
+                  assignee_id=ticket.assignee_id,
+                  units=frozenset({ticket.unit}) if ticket.unit else frozenset())
 
 
 def check_action(status: TicketStatus, action: str) -> str | None:
@@ -170,7 +171,13 @@ class TicketService:
         return self._build([row])[0]
 
     def list(self, *, status: TicketStatus | None = None, unit: str | None = None,
-             overdue: bool = False, limit: int = 50) -> TicketPage:
+             overdue: bool = False, limit: int = 50, actor: Actor | None = None) -> TicketPage:
+        """Tickets; a unit-scoped office ``actor`` (profile ``office_by_unit``) sees its unit's."""
+        if actor is not None and self.profile.office_by_unit and actor.role != "admin" \
+                and actor.unit:
+            if unit is not None and unit != actor.unit:
+                return TicketPage(items=[])
+            unit = actor.unit
         if not 1 <= limit <= 500:
             raise BadTicketInputError("limit must be between 1 and 500", field="limit")
         rows = self.store.tickets(status=None if status is None else str(status), unit=unit,
@@ -217,13 +224,14 @@ class TicketService:
     def read(self, actor: Actor, ticket_id: str) -> Ticket:
         """One ticket, if it is in the caller's scope (a crew: routed to it or its member)."""
         ticket = self.get(ticket_id)
-        authorize(actor, "ticket.read", holder_of(ticket))
+        authorize(actor, "ticket.read", holder_of(ticket), by_unit=self.profile.office_by_unit)
         return ticket
 
     def _load(self, actor: Actor, ticket_id: str, action: str) -> Ticket:
         """The ticket, once ``server.authz`` allows ``ticket.<action>`` and its status does."""
         ticket = self.get(ticket_id)
-        authorize(actor, f"ticket.{action}", holder_of(ticket))
+        authorize(actor, f"ticket.{action}", holder_of(ticket),
+                  by_unit=self.profile.office_by_unit)
         refusal = check_action(ticket.status, action)
         if refusal is not None:
             raise TicketStateError(refusal, ticket_id=ticket_id, status=str(ticket.status),

@@ -141,8 +141,9 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     device_id: str | None = None
     device_time: datetime | None = None
     role: str = ""
-    #: the actor's crew (field roles): scopes are checked against it
+    #: the actor's crew (field roles) and unit: scopes are checked against them
     crew_id: str | None = None
+    unit: str = ""
 
 
 SortOrder = Literal["created", "due"]

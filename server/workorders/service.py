@@ -13,10 +13,10 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
-from server.accounts.model import Principal
+from server.accounts.model import Principal, Role
 from server.accounts.store import AccountStore
 from server.audit import AuditEntry, AuditStore
-from server.authz import Holder, check_record, sees_device_ids
+from server.authz import Holder, authorize, check_record, sees_device_ids
 from server.clock import Clock, to_local
 from server.customers.store import CustomerStore
 from server.errors import (
@@ -69,11 +69,12 @@ def _anchor(location: Point | LineString) -> tuple[float, float]:
     return coords[0]
 
 
-def holder_of(wo: WorkOrder) -> Holder:
-    """The facts of an order its scope rules look at (``server.authz``)."""
+def holder_of(wo: WorkOrder, unit: str = "") -> Holder:
+    """The facts of an order its scope rules look at (``server.authz``); ``unit`` is the
+    unit of the order's crew."""
     return Holder(kind="work_order", id=wo.id,
                   crew_ids=frozenset({wo.crew_id}) if wo.crew_id else frozenset(),
-                  work_type=str(wo.type))
+                  work_type=str(wo.type), units=frozenset({unit}) if unit else frozenset())
 
 
 class WorkOrderService:
@@ -91,8 +92,19 @@ class WorkOrderService:
         self.completion_check: Callable[[WorkOrder, Status], None] | None = None
 
     # -- reading ---------------------------------------------------------------------
+    def holder(self, wo: WorkOrder) -> Holder:
+        crew = self.accounts.crew(wo.crew_id) if wo.crew_id else None
+        return holder_of(wo, crew.unit if crew else "")
+
     def _visible(self, principal: Principal, wo: WorkOrder) -> None:
-        check_record(principal, holder_of(wo))
+        check_record(principal, self.holder(wo), self.profile.office_by_unit)
+
+    def _unit_crews(self, principal: Principal) -> tuple[str, ...] | None:
+        """The crews a unit-scoped office role sees (None: no unit restriction)."""
+        if not self.profile.office_by_unit or principal.is_field or \
+                principal.role is Role.ADMIN or not principal.unit:
+            return None
+        return tuple(c.id for c in self.accounts.crews() if c.unit == principal.unit)
 
     def get(self, principal: Principal, wo_id: str) -> WorkOrder:
         wo = self.store.get(wo_id, self.clock())
@@ -104,6 +116,9 @@ class WorkOrderService:
     def list(self, principal: Principal, filters: Filters) -> WorkOrderPage:
         if principal.is_field:
             filters = msgspec.structs.replace(filters, crew_id=principal.crew_id or "")
+        unit_crews = self._unit_crews(principal)
+        if unit_crews is not None:
+            filters = msgspec.structs.replace(filters, crew_ids=unit_crews)
         if not 1 <= filters.limit <= 500:
             raise BadInputError("limit must be between 1 and 500", field="limit")
         try:
@@ -230,6 +245,7 @@ class WorkOrderService:
 
     def assign(self, principal: Principal, wo_id: str, data: AssignIn) -> WorkOrder:
         """Assign or reassign to a crew: the order leaves the old crew's tablets."""
+        authorize(principal, "workorder.assign")
         now = self.clock()
         wo = self.get(principal, wo_id)
         if wo.status in CLOSED_STATUSES or wo.status is Status.COMPLETED:

@@ -73,6 +73,8 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
     type: WorkOrderType | None = None
     status: Status | None = None
     crew_id: str | None = None
+    #: only orders of these crews (a unit-scoped office role's crews); None: any crew
+    crew_ids: tuple[str, ...] | None = None
     overdue_at: datetime | None = None
     cursor: str | None = None
     limit: int = 50
@@ -220,6 +222,10 @@ class WorkOrderStore:
         if f.crew_id is not None:
             where.append("w.crew_id = ?")
             params.append(f.crew_id)
+        if f.crew_ids is not None:
+            where.append(f"w.crew_id IN ({','.join('?' * len(f.crew_ids))})"
+                         if f.crew_ids else "0")
+            params.extend(f.crew_ids)
         if f.overdue_at is not None:
             where.append(
                 "EXISTS (SELECT 1 FROM work_order_deadlines d WHERE d.work_order_id = w.id "

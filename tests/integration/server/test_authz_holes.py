@@ -438,3 +438,35 @@ def test_unauthenticated_requests_are_rate_limited_per_address(
     finally:
         svc.close()
 
+
+
+# -- office roles by unit ----------------------------------------------------------------
+def test_office_roles_by_unit_where_the_profile_says_so(
+        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+    import msgspec
+
+    from server.cli.common import OPERATOR
+    from server.tickets.model import Channel, TicketIn
+    from server.workorders.model import Actor
+    from server.workorders.store import Filters
+
+    route = svc.workorders.list(OPERATOR, Filters(crew_id="readers", limit=5)).items[0]
+    desk = Actor(user_id="admin", role="admin")
+    counter = svc.tickets.tickets.create(desk, TicketIn(
+        channel=Channel.COUNTER, category="pipe_damage", title="营业所的", unit="营业所"))
+    # the demo dispatcher belongs to 管网所; the readers' crew to 营业所
+    assert client.get(f"{API}/workorders/{route.id}", headers=h("dispatcher")).status_code == 200
+    scoped = msgspec.structs.replace(svc.profile, office_by_unit=True)
+    svc.workorders.profile = scoped
+    svc.tickets.tickets.profile = scoped
+    assert client.get(f"{API}/workorders/{route.id}", headers=h("dispatcher")).status_code == 403
+    listed = client.get(f"{API}/workorders", headers=h("dispatcher"),
+                        params={"limit": 500}).json()["items"]
+    assert listed
+    assert {o["crew_id"] for o in listed} <= {"crew-a", "crew-b"}
+    assert client.get(f"{API}/tickets/{counter.id}", headers=h("dispatcher")).status_code == 403
+    tickets = client.get(f"{API}/tickets", headers=h("dispatcher")).json()["items"]
+    assert counter.id not in {t["id"] for t in tickets}
+    # admins see every unit
+    assert client.get(f"{API}/workorders/{route.id}", headers=h("admin")).status_code == 200
+    assert client.get(f"{API}/tickets/{counter.id}", headers=h("admin")).status_code == 200

@@ -119,3 +119,14 @@ def test_lockouts_back_off_exponentially_and_forget_old_keys() -> None:
     book.fail("y")  # bounded: the oldest key is forgotten
     assert book.locked_for("k") is None
     book.succeed("x")
+
+
+def test_office_roles_by_unit() -> None:
+    record = Holder(kind="ticket", id="t", units=frozenset({"营业所"}))
+    dispatcher = Principal(user_id="d", name="d", role=Role.DISPATCHER, crew_id=None,
+                           unit="管网所")
+    admin = Principal(user_id="a", name="a", role=Role.ADMIN, crew_id=None, unit="管网所")
+    assert in_scope(dispatcher, record)  # the profile does not narrow by unit
+    assert not in_scope(dispatcher, record, by_unit=True)
+    assert in_scope(admin, record, by_unit=True)
+    assert in_scope(dispatcher, Holder(kind="ticket", id="u"), by_unit=True)  # no unit known
