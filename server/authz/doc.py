@@ -44,7 +44,9 @@ def _cell(pol: Policy, role: Role) -> str:
 
 
 def _roles(name: str) -> str:
-    return ", ".join(str(r) for r in ROLES if r in POLICIES[name].roles)
+    pol = POLICIES[name]
+    return ", ".join(str(r) + (f" ({_cell(pol, r)})" if _cell(pol, r).startswith("own") else "")
+                     for r in ROLES if r in pol.roles)
 
 
 def policy_table() -> list[str]:
