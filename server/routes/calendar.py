@@ -11,6 +11,7 @@ from server.calendar import Horizon, ImportResult, YearView
 from server.policy.years import YearNotice
 from server.routes.deps import actor, services
 
+
 class CalendarController(Controller):
     path = "/calendar"
     tags = ["calendar"]
