@@ -106,6 +106,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("route.read", EVERYONE, S.CREW, ""),
     ("route.record_reading", EVERYONE, S.CREW, ""),
     ("route.set_stops", OFFICE, S.ALL, ""),
+    ("route.explain_estimates", OFFICE, S.ALL,
+     "LC §31: customers told why readings were estimated"),
     # -- network -------------------------------------------------------------------------
     ("network.summary", EVERYONE, S.ANY, "counts only"),
     ("network.import", OFFICE, S.ALL, ""),
@@ -142,6 +144,7 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("deadline.reminders", EVERYONE, S.OWN, "the caller's own reminders"),
     # -- complaints ----------------------------------------------------------------------
     ("complaint.manage", OFFICE, S.ALL, "personal data: office only"),
+    ("alert.list", OFFICE, S.ALL, "level-1 reports (water-quality clusters, JN 12)"),
     # -- holiday calendar ----------------------------------------------------------------
     ("calendar.read", OFFICE, S.ALL, "official and provisional years"),
     ("calendar.import", ADMIN, S.ALL, "a State Council notice; deadlines recomputed"),

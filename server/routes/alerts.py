@@ -11,14 +11,11 @@ from litestar.params import QueryParameter
 from server.routes.deps import services
 from server.tickets.model import AlertList
 
-OFFICE = {"dispatcher", "supervisor", "admin"}
-
-
 class AlertController(Controller):
     path = "/alerts"
     tags = ["alerts"]
 
-    @get("/", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/", opt={"policy": "alert.list"}, sync_to_thread=False)
     def list_alerts(self, request: Request[Any, Any, Any],
                     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100) -> AlertList:
         return services(request).tickets.watch.alerts(limit)

@@ -159,8 +159,8 @@ class ReadingRouteController(Controller):
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
 
-    @post("/{wo_id:str}/estimates-explained", opt={"roles": OFFICE}, sync_to_thread=False,
-          status_code=200)
+    @post("/{wo_id:str}/estimates-explained", opt={"policy": "route.explain_estimates"},
+          sync_to_thread=False, status_code=200)
     def estimates_explained(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                             data: JSONBody[ExplainedIn]) -> WorkOrder:
         """LC §31: the customers of the route's estimated readings were told why."""

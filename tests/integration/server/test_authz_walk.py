@@ -68,6 +68,7 @@ QUERY_SAMPLES: Final[dict[str, str]] = {
 
 # none garbage revoked | reader crew_b crew_a crew_a2 | dispatcher supervisor admin
 EXPECTED: Final[dict[str, str]] = {
+    "GET /api/v1/alerts": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/bursts/{wo_id}": "401 401 401 403 403 409 409 409 409 409",
     "GET /api/v1/calendar": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/calendar/years/{year}": "401 401 401 403 403 403 403 200 200 200",
@@ -149,6 +150,8 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/outages/{outage_id}/restore": "401 401 401 403 403 409 409 409 409 409",
     "POST /api/v1/outages/{outage_id}/start": "401 401 401 403 403 200 409 409 409 409",
     "POST /api/v1/reading-routes/readings": "401 401 401 403 403 409 409 409 409 409",
+    "POST /api/v1/reading-routes/{wo_id}/estimates-explained":
+        "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/sync/attachments": "401 401 401 403 403 200 403 403 403 403",
     "POST /api/v1/sync/pull": "401 401 401 200 200 200 200 403 403 403",
     "POST /api/v1/sync/push": "401 401 401 200 200 200 200 403 403 403",
@@ -167,6 +170,8 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/workorders": "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/workorders/{wo_id}/assignment": "401 401 401 403 403 403 403 200 200 200",
     "POST /api/v1/workorders/{wo_id}/transitions": "401 401 401 403 403 200 409 409 409 409",
+    "POST /api/v1/workorders/{wo_id}/inspection-on-site":
+        "401 401 401 403 403 403 403 409 409 409",
     "PUT /api/v1/bursts/{wo_id}/plan": "401 401 401 403 403 403 403 200 200 200",
     "PUT /api/v1/reading-routes/{wo_id}/stops": "401 401 401 403 403 403 403 400 400 400",
     "PUT /api/v1/sync/attachments/{sha256}": "401 401 401 403 403 200 403 403 403 403",
