@@ -24,15 +24,15 @@ from notifications import (
     CancelIn,
     DelayIn,
     NotificationError,
-    OutageIn,
     Outage,
+    OutageIn,
     OutageState,
     RunSummary,
     WorkerConfig,
 )
 from server.accounts.model import Principal, Role
-from server.exports import for_excel
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.exports import for_excel
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 
 #: the CLI acts as the local operator, with supervisor rights on this machine

@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from server.routes.deps import services
 from server.tickets.model import AlertList
 
+
 class AlertController(Controller):
     path = "/alerts"
     tags = ["alerts"]

@@ -27,9 +27,9 @@ from notifications import (
     OutageTask,
     ReceiptIn,
 )
+from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 from server.outage_rules import OutageDesk
-from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.routes.deps import principal, services
 
 
