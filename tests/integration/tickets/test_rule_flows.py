@@ -51,6 +51,7 @@ def test_lc_24_restoration_clock_starts_when_repair_work_starts(
     started = clock()
     wo = liaocheng.workorders.transition(CREW, wo.id, TransitionIn(to=Status.IN_PROGRESS))
     assert _due(wo, "burst_restore_small") == started + timedelta(hours=24)
+    assert wo.due_at == started + timedelta(hours=24)  # the order's latest deadline now
 
 
 def test_jn_counts_restoration_from_the_report(services: Services, clock: SteppingClock) -> None:
