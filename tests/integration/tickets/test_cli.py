@@ -58,3 +58,23 @@ def test_jn_11_service_information_from_the_cli(tmp_path: Path) -> None:
     r = runner.invoke(main, ["service-info", "published", "nope", "--where", "官网"], env=env)
     assert r.exit_code != 0
     assert "Traceback" not in r.output
+
+
+def test_lc_30_inspection_on_site_from_the_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"WATEROPS_DATA_DIR": str(tmp_path)}
+    body = json.dumps({"type": "burst_repair", "title": "施工挖断",
+                       "location": {"type": "Point", "coordinates": [117.0, 36.65]},
+                       "fields": {"third_party_damage": True}})
+    r = runner.invoke(main, ["workorders", "create", body, "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    wo = json.loads(r.output)
+    assert "third_party_damage_arrival" in {d["rule"] for d in wo["deadlines"]}
+    r = runner.invoke(main, ["workorders", "inspection-on-site", wo["id"], "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    met = next(d for d in json.loads(r.output)["deadlines"]
+               if d["rule"] == "third_party_damage_arrival")
+    assert met["met_at"] is not None
+    r = runner.invoke(main, ["workorders", "inspection-on-site", "nope"], env=env)
+    assert r.exit_code != 0
+    assert "Traceback" not in r.output
