@@ -282,6 +282,8 @@ class ResolveIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 class ReturnVisitIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     satisfied: bool
     note: str = ""
+    #: a suggestion the customer made in the visit: handled within 2 working days (JN 15)
+    suggestion: str = ""
 
 
 # --- water-quality clusters and alerts -------------------------------------------------
