@@ -7,8 +7,8 @@ satisfied visit closes the complaint; an unsatisfied one is a complaint raised i
 visit: it escalates under supervision (JN 12 "升级督办") for another round, handled within
 2 working days of the visit (JN 15: "回访及满意度调查过程中客户提出的建议及投诉，应在2个工作
 日内处理"), then visited again. A suggestion made in a visit, satisfied or not, gets its own
-2-working-day clock (JN 15 again), met by ``suggestion_handled``. Water-quality complaints are placed into clusters as they
-arrive (``clusters.QualityWatch``).
+2-working-day clock (JN 15 again), met by ``suggestion_handled``. Water-quality complaints
+are placed into clusters as they arrive (``clusters.QualityWatch``).
 """
 
 from __future__ import annotations
