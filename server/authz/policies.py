@@ -145,6 +145,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     # -- complaints ----------------------------------------------------------------------
     ("complaint.manage", OFFICE, S.ALL, "personal data: office only"),
     ("alert.list", OFFICE, S.ALL, "level-1 reports (water-quality clusters, JN 12)"),
+    ("publication.manage", OFFICE, S.ALL,
+     "service information awaiting publication (JN 11, ZJ: 20 working days)"),
     # -- holiday calendar ----------------------------------------------------------------
     ("calendar.read", OFFICE, S.ALL, "official and provisional years"),
     ("calendar.import", ADMIN, S.ALL, "a State Council notice; deadlines recomputed"),

@@ -38,6 +38,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "outages": ("server.cli.outages:outages",
                 "Outages: create, announce, delay, restore; send notices; prove it."),
     "serve": ("server.cli.core:serve", "Run the HTTP service (127.0.0.1 by default)."),
+    "service-info": ("server.cli.publication:service_info",
+                     "Service information to publish within 20 working days (JN 11, ZJ)."),
     "sync": ("server.cli.sync:sync",
              "Offline sync: device lag, pending photos, rejected mutations to review."),
     "tickets": ("server.cli.tickets:tickets",

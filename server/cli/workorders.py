@@ -103,6 +103,23 @@ def assign(wo_id: str, crew_id: str, data_dir: str | None, as_json: bool) -> Non
     output(wo, as_json, lambda w: f"{w.number} assigned to {w.crew_id}")
 
 
+@workorders.command("inspection-on-site",
+                    help="LC §30: the inspection team reached a third party's damage.")
+@click.argument("wo_id")
+@data_dir_option
+@json_option
+def inspection_on_site(wo_id: str, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    try:
+        wo = svc.workorders.inspection_on_site(OPERATOR, wo_id)
+    except DomainError as exc:
+        fail(str(exc))
+        return
+    finally:
+        svc.close()
+    output(wo, as_json, lambda w: f"{w.number} inspection team on site")
+
+
 @workorders.command("timeliness", help="Timeliness rate per rule against the target.")
 @click.option("--since", default=None, help="ISO time with offset")
 @click.option("--crew", "crew_id", default=None)

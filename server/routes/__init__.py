@@ -26,6 +26,7 @@ from server.routes.fieldwork import (
 from server.routes.meta import MetaController
 from server.routes.network import NetworkController
 from server.routes.outages import OutageController, OutageFeedController
+from server.routes.publications import ServiceInfoController
 from server.routes.stats import StatsController
 from server.routes.sync import SyncController
 from server.routes.tickets import DeadlineController, TicketController
@@ -51,6 +52,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeskStatsController,
     NetworkController,
     AlertController,
+    ServiceInfoController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)

@@ -62,6 +62,14 @@ class ComplaintController(Controller):
         return services(request).tickets.complaints.return_visit(actor(request), complaint_id,
                                                                  data)
 
+    @post("/{complaint_id:str}/suggestion-handled", opt={"policy": "complaint.manage"},
+          sync_to_thread=False, status_code=200)
+    def suggestion_handled(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
+                           data: JSONBody[NoteIn]) -> Complaint:
+        """JN 15: the suggestion made in a return visit was handled."""
+        return services(request).tickets.complaints.suggestion_handled(actor(request),
+                                                                       complaint_id, data)
+
 
 class ComplaintLookupController(Controller):
     """Public (no token): status by complaint number plus the phone's last 4 digits."""

@@ -20,6 +20,7 @@ from server.tickets.clusters import (
     UnconfiguredAlertSender,
 )
 from server.tickets.complaints import ComplaintService
+from server.tickets.publication import PublicationService
 from server.tickets.reminders import ReminderService
 from server.tickets.service import TicketService
 from server.tickets.stats import StatsService
@@ -30,6 +31,7 @@ __all__ = [
     "AlertSender",
     "AppriseAlertSender",
     "ComplaintService",
+    "PublicationService",
     "QualityWatch",
     "ReminderService",
     "StatsService",
@@ -67,3 +69,4 @@ class TicketDesk:
         self.complaints = ComplaintService(db, clock, profile, calendar, self.watch,
                                            self.reminders)
         self.stats = StatsService(db, clock, profile)
+        self.publication = PublicationService(db, clock, profile, calendar)

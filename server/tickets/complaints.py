@@ -6,8 +6,9 @@ Round 1 starts two clocks at receipt: contact within 20 min, close within 2 days
 satisfied visit closes the complaint; an unsatisfied one is a complaint raised in the
 visit: it escalates under supervision (JN 12 "升级督办") for another round, handled within
 2 working days of the visit (JN 15: "回访及满意度调查过程中客户提出的建议及投诉，应在2个工作
-日内处理"), then visited again. Water-quality complaints are placed into clusters as they
-arrive (``clusters.QualityWatch``).
+日内处理"), then visited again. A suggestion made in a visit, satisfied or not, gets its own
+2-working-day clock (JN 15 again), met by ``suggestion_handled``. Water-quality complaints
+are placed into clusters as they arrive (``clusters.QualityWatch``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ CONTACT: Final = "complaint_contact"
 CLOSE: Final = "complaint_close"
 #: JN 15: what the customer raised in a return visit is handled within 2 working days
 VISIT_HANDLING: Final = "visit_complaint_handling"
+#: JN 15: a suggestion made in a return visit is handled within 2 working days too
+SUGGESTION_HANDLING: Final = "visit_suggestion_handling"
 #: wrong phone digits allowed per complaint number per window before lookups are refused
 #: wrong lookups per (number, address) before the back-off, its first step and its cap
 LOOKUP_FREE_FAILURES: Final = 3
@@ -264,8 +267,29 @@ class ComplaintService:
                         from_db(str(clock_["due_at"])), c.target_unit,
                         f"return visit unsatisfied: round {c.round + 1} under supervision "
                         "(JN 12), handled within 2 working days of the visit (JN 15)")
+            if data.suggestion.strip():
+                self.store.insert_complaint_deadlines(
+                    [self._clock_row(c.id, c.round, SUGGESTION_HANDLING, now)])
             self._audit(c.id, "return_visit", actor, now,
-                        {"satisfied": data.satisfied, "note": data.note, "round": c.round})
+                        {"satisfied": data.satisfied, "note": data.note, "round": c.round,
+                         "suggestion": data.suggestion})
+        return self.get(complaint_id)
+
+    def suggestion_handled(self, actor: Actor, complaint_id: str, data: NoteIn) -> Complaint:
+        """The suggestion the customer made in a return visit was handled (JN 15: within 2
+        working days of the visit), whatever the complaint's status."""
+        now = self.clock()
+        c = self.get(complaint_id)
+        open_ = [d for d in c.deadlines if d.rule == SUGGESTION_HANDLING and d.met_at is None]
+        if not open_:
+            raise ComplaintStateError("no suggestion from a return visit is waiting",
+                                      complaint_id=complaint_id, status=str(c.status),
+                                      action="suggestion-handled")
+        with self.db.atomic():
+            for d in open_:
+                self.store.meet_complaint_deadline(c.id, d.round, SUGGESTION_HANDLING, now)
+            self._audit(c.id, "suggestion_handled", actor, now, {"note": data.note},
+                        data.device_time)
         return self.get(complaint_id)
 
     def _audit(self, complaint_id: str, action: str, actor: Actor, now: datetime,

@@ -80,3 +80,9 @@ class BadTicketInputError(TicketError):
     code = "bad-ticket-input"
     http_status = 400
     title = "Malformed ticket request"
+
+
+class ServiceInfoNotFoundError(TicketError):
+    code = "service-info-not-found"
+    http_status = 404
+    title = "No such service information item"

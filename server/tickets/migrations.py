@@ -202,3 +202,30 @@ def m003_compound_key(db: Database) -> None:
                         [(area_key(compound), cid) for cid, compound in rows])
     db.execute("CREATE INDEX complaints_quality_area ON complaints(kind, compound_key, "
                "received_at)")
+
+
+@migrations()
+def m004_service_info(db: Database) -> None:
+    """Service information whose publication is due (JN 11, ZJ: 20 working days from when
+    it was formed or changed)."""
+    db.executescript(
+        """
+        CREATE TABLE service_info (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            category TEXT NOT NULL,
+            unit TEXT NOT NULL DEFAULT '',
+            rule TEXT NOT NULL,
+            clause TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            remind_at TEXT NOT NULL,
+            provisional INTEGER NOT NULL DEFAULT 0,
+            published_at TEXT,
+            published_where TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            created_by TEXT
+        );
+        CREATE INDEX service_info_open ON service_info(remind_at) WHERE published_at IS NULL;
+        """
+    )

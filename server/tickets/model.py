@@ -282,6 +282,8 @@ class ResolveIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 class ReturnVisitIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     satisfied: bool
     note: str = ""
+    #: a suggestion the customer made in the visit: handled within 2 working days (JN 15)
+    suggestion: str = ""
 
 
 # --- water-quality clusters and alerts -------------------------------------------------
@@ -326,6 +328,8 @@ class ItemKind(StrEnum):
     TICKET = "ticket"
     COMPLAINT = "complaint"
     WORK_ORDER = "work_order"
+    #: service information awaiting publication (JN 11, ZJ)
+    PUBLICATION = "publication"
 
 
 class ReminderLevel(StrEnum):
@@ -360,6 +364,50 @@ class OverdueItem(msgspec.Struct, frozen=True, kw_only=True):
     assignee_id: str | None
     #: the due time was counted on a provisional calendar year
     provisional: bool = False
+
+
+# --- publication of service information (JN 11, ZJ) ------------------------------------
+class InfoCategory(StrEnum):
+    """What JN 11 lists as service information to publish (服务信息)."""
+
+    PRICES = "prices"  # 供水价格、维修及相关服务价格
+    PROCEDURES = "procedures"  # 报装、缴费、维修等办理程序、时限
+    SERVICE_STANDARDS = "service_standards"  # 服务标准、承诺、便民措施
+    PLANNED_WORKS = "planned_works"  # 计划类施工停水及恢复供水信息、抄表计划
+    WATER_QUALITY = "water_quality"  # 出厂水和管网水水质信息
+    SAFETY = "safety"  # 安全使用常识和安全提示
+    CONTACTS = "contacts"  # 咨询、报修和监督投诉电话
+    OTHER = "other"
+
+
+class ServiceInfoIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    title: str
+    category: InfoCategory
+    #: the unit that must publish it (its supervisor gets the escalation)
+    unit: str = ""
+    #: when the information was formed or changed (the clock's start); defaults to now
+    changed_at: datetime | None = None
+
+
+class PublishedIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: where it was published: website, counters, WeChat account, hotline (JN 11 公开方式)
+    where: str
+
+
+class ServiceInfo(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    title: str
+    category: InfoCategory
+    unit: str
+    rule: str
+    clause: str
+    changed_at: datetime
+    due_at: datetime
+    remind_at: datetime
+    published_at: datetime | None = None
+    published_where: str = ""
+    provisional: bool = False
+    overdue: bool = False
 
 
 def mask_phone(phone: str | None) -> str | None:

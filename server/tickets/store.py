@@ -326,7 +326,36 @@ class TicketStore:
             "d.due_at AS due_at, c.target_unit AS unit, NULL AS assignee_id, NULL AS crew_id, "
             "d.provisional AS provisional FROM complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id "
             f"WHERE d.met_at IS NULL AND d.{col} <= ?", [stamp]))
+        rows += list(self.db.query(
+            "SELECT 'publication' AS item_kind, p.id AS item_id, p.rule AS rule, "
+            "p.due_at AS due_at, p.unit AS unit, NULL AS assignee_id, NULL AS crew_id, "
+            "p.provisional AS provisional FROM service_info p "
+            f"WHERE p.published_at IS NULL AND p.{col} <= ?", [stamp]))
         return rows
+
+    # -- service information to publish (JN 11, ZJ) ------------------------------------
+    def insert_service_info(self, row: Row) -> None:
+        self.db.table("service_info").insert(row)
+
+    def service_info(self, info_id: str) -> Row | None:
+        rows = list(self.db.query("SELECT * FROM service_info WHERE id = ?", [info_id]))
+        return rows[0] if rows else None
+
+    def service_infos(self, *, overdue_at: datetime | None, limit: int) -> list[Row]:
+        """Newest change first; ``overdue_at`` keeps the unpublished ones past due then."""
+        if overdue_at is None:
+            return list(self.db.query(
+                "SELECT * FROM service_info ORDER BY changed_at DESC, id DESC LIMIT ?", [limit]))
+        return list(self.db.query(
+            "SELECT * FROM service_info WHERE published_at IS NULL AND due_at <= ? "
+            "ORDER BY due_at, id LIMIT ?", [to_db(overdue_at), limit]))
+
+    def publish_service_info(self, info_id: str, at: datetime, where: str) -> bool:
+        """Record the publication once; False when it was already recorded."""
+        cur = self.db.execute(
+            "UPDATE service_info SET published_at = ?, published_where = ? "
+            "WHERE id = ? AND published_at IS NULL", [to_db(at), where, info_id])
+        return cur.rowcount == 1
 
     def open_work_order_deadlines(self, until: datetime) -> list[Row]:
         """Open work-order deadlines (the lead's table) that start before ``until``."""
@@ -454,6 +483,15 @@ class TicketStore:
                 entity="complaint", entity_id=str(r["complaint_id"]), part=str(r["round"]),
                 rule=str(r["rule"]), starts_at=from_db(str(r["starts_at"])),
                 due_at=from_db(str(r["due_at"])), remind_at=from_db(str(r["remind_at"]))))
+        for r in self.db.query(
+            "SELECT id, rule, changed_at, due_at, remind_at FROM service_info "
+            "WHERE provisional = 1 AND published_at IS NULL "
+            "AND changed_at < :hi AND due_at >= :lo", bounds,
+        ):
+            out.append(OpenClock(
+                entity="service_info", entity_id=str(r["id"]), part="", rule=str(r["rule"]),
+                starts_at=from_db(str(r["changed_at"])), due_at=from_db(str(r["due_at"])),
+                remind_at=from_db(str(r["remind_at"]))))
         return out
 
     def retime(self, clock: OpenClock, timing: Timing) -> None:
@@ -463,6 +501,10 @@ class TicketStore:
             self.db.execute(
                 "UPDATE ticket_deadlines SET due_at = ?, remind_at = ?, provisional = ? "
                 "WHERE ticket_id = ? AND kind = ?", [*values, clock.entity_id, clock.part])
+        elif clock.entity == "service_info":
+            self.db.execute(
+                "UPDATE service_info SET due_at = ?, remind_at = ?, provisional = ? "
+                "WHERE id = ?", [*values, clock.entity_id])
         else:
             self.db.execute(
                 "UPDATE complaint_deadlines SET due_at = ?, remind_at = ?, provisional = ? "

@@ -123,6 +123,12 @@ class WorkOrderStore:
             [(wo_id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at), int(d.provisional))
              for d in deadlines],
         )
+        if deadlines:
+            # the order's own due time is its latest deadline, as at creation
+            latest = max(to_db(d.due_at) for d in deadlines)
+            self.db.execute(
+                "UPDATE work_orders SET due_at = MAX(COALESCE(due_at, ?), ?) WHERE id = ?",
+                [latest, latest, wo_id])
 
     def get(self, wo_id: str, now: datetime | None = None) -> WorkOrder | None:
         row = self.db.execute(

@@ -125,6 +125,12 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/calendar/years": "401 401 401 403 403 403 403 403 403 400",
     "POST /api/v1/complaints": "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/complaints/{complaint_id}/contact": "401 401 401 403 403 403 403 200 409 409",
+    "POST /api/v1/complaints/{complaint_id}/suggestion-handled":
+        "401 401 401 403 403 403 403 409 409 409",
+    "GET /api/v1/service-info": "401 401 401 403 403 403 403 200 200 200",
+    "POST /api/v1/service-info": "401 401 401 403 403 403 403 400 400 400",
+    "GET /api/v1/service-info/{info_id}": "401 401 401 403 403 403 403 404 404 404",
+    "POST /api/v1/service-info/{info_id}/published": "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/complaints/{complaint_id}/resolve": "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/complaints/{complaint_id}/return-visit":
         "401 401 401 403 403 403 403 400 400 400",

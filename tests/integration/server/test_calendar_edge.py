@@ -331,3 +331,23 @@ def test_a_second_process_recomputes_what_it_counted_before_it_saw_the_import(
         ["system:calendar"]
     a.close()
     b.close()
+
+
+@pytest.mark.parametrize("start", [shanghai(2027, 9, 20, 9)])
+def test_importing_the_notice_recomputes_a_provisional_publication_clock(
+        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+    """JN 11's 20 working days from Monday 20 Sep 2027 cross National Day: provisional
+    until the notice is imported, then (make-up Sunday 26 Sep, 1-7 Oct off, make-up
+    Saturday 9 Oct) due Thursday 21 Oct 09:00."""
+    client, _clock, _svc = desk
+    r = client.post(f"{API}/service-info", headers=DISPATCHER, json={
+        "title": "国庆期间营业时间", "category": "service_standards", "unit": "营业所"})
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["provisional"] is True
+    imported = client.post(f"{API}/calendar/years", headers=ADMIN, json=NOTICE_2027)
+    assert imported.status_code == 201, imported.text
+    assert item["id"] in {c["entity_id"] for c in imported.json()["changed"]}
+    got = client.get(f"{API}/service-info/{item['id']}", headers=DISPATCHER).json()
+    assert utc(got["due_at"]) == shanghai(2027, 10, 21, 9)
+    assert got["provisional"] is False

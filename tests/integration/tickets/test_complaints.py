@@ -169,6 +169,35 @@ def test_jn_15_what_a_return_visit_raises_is_handled_in_2_working_days(
     assert next(d for d in c.deadlines if d.round == 2).met_at == clock()
 
 
+def test_jn_15_a_suggestion_made_in_a_satisfied_visit_is_handled_in_2_working_days(
+        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+    """JN 15 "回访…过程中客户提出的建议…应在2个工作日内处理": the complaint closes on a
+    satisfied visit, and the suggestion made in it (Friday 27 Nov 2026 15:00) is due on
+    Tuesday 1 Dec 15:00, met when its handling is recorded."""
+    desk = services.tickets.complaints
+    c = desk.create(DESK, ComplaintIn(channel=Channel.COUNTER, kind=ComplaintKind.SERVICE,
+                                      content="缴费窗口少", phone="13900001234",
+                                      target_unit="营业所"))
+    desk.contact(DESK, c.id, NoteIn())
+    desk.resolve(DESK, c.id, ResolveIn(result="已增开窗口"))
+    clock.set(datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
+    c = desk.return_visit(DESK, c.id, ReturnVisitIn(satisfied=True, suggestion="希望开通自助缴费"))
+    assert c.status is ComplaintStatus.CLOSED
+    pending = next(d for d in c.deadlines if d.rule == "visit_suggestion_handling")
+    assert pending.due_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    assert pending.met_at is None
+    clock.set(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
+    answer = client.post(f"/api/v1/complaints/{c.id}/suggestion-handled",
+                         headers=bearer(TOKENS["dispatcher"]), json={"note": "已上线自助机"})
+    assert answer.status_code == 200, answer.text
+    done = next(d for d in answer.json()["deadlines"] if d["rule"] == "visit_suggestion_handling")
+    assert done["met_at"] is not None
+    assert done["overdue"] is False
+    again = client.post(f"/api/v1/complaints/{c.id}/suggestion-handled",
+                        headers=bearer(TOKENS["dispatcher"]), json={})
+    assert again.status_code == 409
+
+
 def test_public_lookup_shows_status_and_times_only(services: Services) -> None:
     desk = services.tickets.complaints
     c = desk.create(DESK, ComplaintIn(channel=Channel.WEB_WECHAT, kind=ComplaintKind.BILLING,

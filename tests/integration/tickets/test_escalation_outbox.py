@@ -124,3 +124,21 @@ def test_a_reminder_to_a_crew_reaches_each_member(desk: Services, clock: Steppin
     assert "crew-a-li" in {d.customer_id for d in rows}
     desk.outages.worker().drain()
     assert "13700000003" in gateway.recipients("/sms", "phone")
+
+
+def test_a_profile_may_name_its_duty_supervisor(tmp_path: Path, clock: SteppingClock) -> None:
+    """``[escalation] duty_supervisor`` wins over the duty unit's first supervisor."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "mycity.toml").write_text(
+        'name = "mycity"\ntitle = "my city"\n[escalation]\nduty_unit = "运营管理部"\n'
+        'duty_supervisor = "sup-night"\n', encoding="utf-8")
+    svc = make_services(str(tmp_path / "data"), clock, policy_dir=str(policies),
+                        policy_profile="mycity")
+    try:
+        svc.accounts.create_user(DUTY)
+        assert svc.tickets.reminders.escalation_target("") == (
+            "sup-night", "no target unit: escalated to the duty supervisor")
+        assert svc.tickets.reminders.escalation_target("管网所") == ("sup-li", "")
+    finally:
+        svc.close()

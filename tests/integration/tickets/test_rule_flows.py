@@ -51,6 +51,7 @@ def test_lc_24_restoration_clock_starts_when_repair_work_starts(
     started = clock()
     wo = liaocheng.workorders.transition(CREW, wo.id, TransitionIn(to=Status.IN_PROGRESS))
     assert _due(wo, "burst_restore_small") == started + timedelta(hours=24)
+    assert wo.due_at == started + timedelta(hours=24)  # the order's latest deadline now
 
 
 def test_jn_counts_restoration_from_the_report(services: Services, clock: SteppingClock) -> None:
@@ -204,3 +205,40 @@ def test_lc_31_an_estimated_reading_is_explained_to_the_customer_within_the_mont
     empty = client.post(f"/api/v1/reading-routes/{route.id}/estimates-explained",
                         json={"note": ""}, headers=office)
     assert empty.status_code == 400
+
+
+def test_jn_11_zj_service_information_is_published_within_20_working_days(
+        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+    """JN 11 "自信息形成或者变更之日起20个工作日内予以公开" (ZJ the same): a price change
+    registered on Friday 6 Nov 2026 10:00 is due Friday 4 Dec 10:00 (four plain weeks);
+    unpublished past then it is listed overdue and escalated; recording where it was
+    published meets it."""
+    clock.set(datetime(2026, 11, 6, 2, 0, tzinfo=UTC))
+    office = bearer(TOKENS["dispatcher"])
+    r = client.post("/api/v1/service-info", headers=office, json={
+        "title": "居民生活用水价格调整", "category": "prices", "unit": "管网所"})
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["due_at"].startswith("2026-12-04T02:00:00")
+    assert item["clause"].startswith("JN 11")
+    clock.set(datetime(2026, 12, 4, 3, 0, tzinfo=UTC))
+    overdue = client.get("/api/v1/service-info?overdue=true", headers=office).json()
+    assert [i["id"] for i in overdue] == [item["id"]]
+    scan = services.tickets.reminders.scan()
+    chased = [x for x in scan.reminders if x.item_id == item["id"]
+              and x.level is ReminderLevel.ESCALATE]
+    assert [(x.rule, x.recipient_id) for x in chased] == [("service_info_publication",
+                                                           "sup-li")]
+    r = client.post(f"/api/v1/service-info/{item['id']}/published", headers=office,
+                    json={"where": "官网、营业厅公告栏"})
+    assert r.status_code == 200, r.text
+    assert r.json()["published_at"] is not None
+    assert r.json()["overdue"] is True  # published, but late
+    assert client.get("/api/v1/service-info?overdue=true", headers=office).json() == []
+    missing = client.get("/api/v1/service-info/nope", headers=office)
+    assert missing.status_code == 404
+    assert missing.json()["type"].endswith("/service-info-not-found")
+    bad = client.post("/api/v1/service-info", headers=office,
+                      json={"title": "x", "category": "gossip"})
+    assert bad.status_code == 400
+    assert client.get("/api/v1/service-info", headers=bearer(TOKENS["crew_a"])).status_code == 403

@@ -45,6 +45,7 @@ BASE: Final[dict[str, tuple[float, str | None, str]]] = {
     "complaint_contact": (20, "minutes", "JN 12"),
     "complaint_close": (2, "days", "JN 12"),
     "visit_complaint_handling": (2, "working_days", "JN 15"),
+    "visit_suggestion_handling": (2, "working_days", "JN 15"),
     "meter_reading_monthly": (1, "calendar_months", "LC §31"),
     "estimated_reading_explained": (1, "calendar_months", "LC §31"),
     "service_info_publication": (20, "working_days", "JN 11"),
