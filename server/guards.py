@@ -36,7 +36,17 @@ class MissingPolicyError(RuntimeError):
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    return connection.client.host if connection.client else "unknown"
+    """The address per-address limits count: the socket's peer, or, when that peer is a
+    trusted reverse proxy (``Settings.trusted_proxies``), the last X-Forwarded-For entry
+    (the one the proxy itself appended; earlier ones are the client's to forge)."""
+    peer = connection.client.host if connection.client else "unknown"
+    settings = connection.app.state.get("settings")
+    if settings is not None and peer in settings.trusted_proxies:
+        forwarded = connection.headers.get("x-forwarded-for", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return peer
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):

@@ -55,6 +55,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: first lock-out after the free failures, doubled each further failure, capped
     lookup_lockout_s: Annotated[float, msgspec.Meta(gt=0)] = 60.0
     lookup_lockout_max_s: Annotated[float, msgspec.Meta(gt=0)] = 24 * 3600.0
+    #: reverse proxies (socket addresses) whose last X-Forwarded-For entry is the client's
+    #: address for the per-address limits; from anyone else the header is ignored
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
 
     @property
     def db_path(self) -> Path:

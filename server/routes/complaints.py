@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.exports import CSV_MEDIA_TYPE, for_excel
+from server.guards import client_address
 from server.routes.deps import actor, services
 from server.tickets.model import (
     Complaint,
@@ -82,8 +83,8 @@ class ComplaintLookupController(Controller):
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
                                                           pattern=r"^\d{4}$")]
                ) -> ComplaintPublicStatus:
-        client = request.client.host if request.client else "unknown"
-        return services(request).tickets.complaints.public_status(number, phone_last4, client)
+        return services(request).tickets.complaints.public_status(number, phone_last4,
+                                                                  client_address(request))
 
 
 class DeskStatsController(Controller):

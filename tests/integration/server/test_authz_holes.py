@@ -470,3 +470,24 @@ def test_office_roles_by_unit_where_the_profile_says_so(
     # admins see every unit
     assert client.get(f"{API}/workorders/{route.id}", headers=h("admin")).status_code == 200
     assert client.get(f"{API}/tickets/{counter.id}", headers=h("admin")).status_code == 200
+
+
+@pytest.mark.parametrize(("trusted", "separate"), [(["testclient"], True), ([], False)])
+def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(
+        world: World, tmp_path: Path, trusted: list[str], separate: bool) -> None:
+    limited = World(folder=world.folder, clock=world.clock, tokens=world.tokens, ids=world.ids,
+                    settings={**world.settings, "public_requests_per_minute": 2,
+                              "trusted_proxies": trusted})
+    svc = limited.copy(tmp_path / "proxy")
+    try:
+        with TestClient(create_app(svc.settings, clock=world.clock, services=svc)) as c:
+            def health(forwarded: str) -> int:
+                return c.get(f"{API}/public/health",
+                             headers={"X-Forwarded-For": forwarded}).status_code
+            assert [health("1.1.1.1, 203.0.113.5") for _ in range(2)] == [200, 200]
+            assert health("203.0.113.5") == 429
+            # a client cannot escape its budget by forging the first entries
+            assert health("9.9.9.9, 203.0.113.5") == 429
+            assert health("198.51.100.7") == (200 if separate else 429)
+    finally:
+        svc.close()
