@@ -21,13 +21,15 @@ from notifications.model import TaskKind, TaskStatus
 from server.accounts.model import Principal
 from server.cli.common import OPERATOR
 from server.clock import SteppingClock
+from server.fieldwork.notices import SignNoticeIn, prefill_replacement
 from server.services import Services
 from server.settings import Settings
 from server.tickets.model import Channel, ComplaintIn, ComplaintKind, TicketIn
 from server.workorders.model import Actor, Point, WorkOrderType
 from server.workorders.store import Filters
-from sync.protocol import AttachmentDeclare
+from sync.protocol import AddNote, AttachmentDeclare, Mutation, PushRequest
 from tests.factories import TOKENS, make_services, make_settings
+from tests.integration.fieldwork.kit import STROKES
 
 DISPATCHER: Final = Actor(user_id="disp-wang", role="dispatcher")
 #: the public budget is far above what one walk sends (its own test lowers it)
@@ -90,6 +92,23 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
         upload = svc.sync.declare(crew_a, AttachmentDeclare(
             sha256="ab" * 32, size=len(JPEG_HEAD) * 2, content_type="image/jpeg",
             work_order_id=burst.id))
+        replacement = next(o for o in orders if o.type is WorkOrderType.METER_REPLACEMENT)
+        customer = svc.customers.store.get(str(replacement.customer_id))
+        assert customer is not None
+        assert customer.lon is not None
+        assert customer.lat is not None
+        sealed = svc.fieldwork.archive.sign_notice(crew_a, SignNoticeIn(
+            work_order_id=replacement.id, signature=STROKES, notice=prefill_replacement(
+                customer, crew_id="crew-a", new_meter_no="M-WALK", final_reading=12.5,
+                initial_reading=0.0, performed_at=clock(),
+                position=(customer.lon, customer.lat))))
+        # a rejected push of crew A's second tablet: one review flag for dispatch
+        pushed = svc.sync.push(principal(svc, "crew_a2"), PushRequest(mutations=[Mutation(
+            id=1, device_time=clock(), intent=AddNote(
+                work_order_id=burst.id, evidence_id="ev-walk", text="x",
+                step_key="no-such-step"))]))
+        review_id = pushed.results[0].review_id
+        assert review_id is not None
         crew_b = principal(svc, "crew_b")
         spare = svc.accounts.register_device("crew-b-liu", "lost tablet")
         svc.accounts.revoke_device(OPERATOR, spare.device_id)
@@ -98,7 +117,8 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
             "isolation_id": iso.id, "outage_id": outage.id, "task_id": task.id,
             "ticket_id": ticket.id, "complaint_id": complaint.id, "number": complaint.number,
             "sha256": upload.sha256, "device_id": str(crew_b.device_id),
-            "doc_id": "no-such-notice", "extension_id": "no-such-extension", "review_id": "1",
+            "doc_id": sealed.id, "extension_id": "no-such-extension",
+            "review_id": str(review_id),
             "year": "2026",
         }
         tokens: dict[str, str | None] = {

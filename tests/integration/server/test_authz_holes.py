@@ -347,7 +347,8 @@ def test_a_push_onto_another_crews_order_files_no_flag_and_no_evidence(
     assert [r["outcome"] for r in results] == ["rejected", "rejected"]
     assert {r["reason_code"] for r in results} == {"out-of-scope"}
     assert all(r["review_id"] is None for r in results)
-    assert client.get(f"{API}/sync/reviews", headers=h("dispatcher")).json() == []
+    flags = client.get(f"{API}/sync/reviews", headers=h("dispatcher")).json()
+    assert [f["kind"] for f in flags] == ["add_note"]  # the world's own, from crew A
     assert svc.db.execute("SELECT COUNT(*) FROM evidence WHERE id = 'ev-rogue'"
                           ).fetchone()[0] == 0
     assert svc.workorders.get_unchecked(wo).status == "assigned"
