@@ -48,7 +48,7 @@ from notifications import (
 from notifications.errors import TaskNotFoundError
 from notifications.model import ALERT, Recipient
 from server.accounts.model import FIELD_ROLES
-from server.authz import POLICIES, Caller, Holder, authorize
+from server.authz import POLICIES, Caller, Holder, authorize, in_scope
 from server.clock import Clock
 from server.errors import OutOfScopeError, RuleViolationError
 from server.policy import PolicyProfile
@@ -131,9 +131,13 @@ class OutageDesk:
 
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
                  settings: Settings, crew_of_order: CrewOfOrder | None = None,
-                 upload_of: UploadOf | None = None) -> None:
+                 upload_of: UploadOf | None = None,
+                 unit_of_crew: Callable[[str], str] | None = None) -> None:
         self.crew_of_order = crew_of_order
         self.upload_of = upload_of
+        self.unit_of_crew = unit_of_crew
+        #: the profile narrows office roles to their unit's outages (``office_by_unit``)
+        self.by_unit = profile.office_by_unit
         self.clock = clock
         self.rules = notice_rules(profile)
         self.texts = NoticeTexts(utility_name=settings.utility_name, hotline=settings.hotline)
@@ -151,13 +155,22 @@ class OutageDesk:
     def create(self, actor: str, data: OutageIn) -> Outage:
         return self.service.create(actor, data)
 
-    def get(self, outage_id: str) -> Outage:
+    def get(self, outage_id: str, caller: Caller | None = None) -> Outage:
+        if caller is not None:
+            self._check(caller, "outage.read", outage_id)
         return self.service.get(outage_id)
 
-    def list_outages(self, states: Collection[OutageState] | None = None) -> list[Outage]:
-        return self.service.list_outages(states)
+    def list_outages(self, states: Collection[OutageState] | None = None,
+                     caller: Caller | None = None) -> list[Outage]:
+        found = self.service.list_outages(states)
+        if caller is None or not self.by_unit:
+            return found
+        return [o for o in found if in_scope(caller, self.holder(o), self.by_unit)]
 
-    def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn) -> Outage:
+    def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn,
+                 caller: Caller | None = None) -> Outage:
+        if caller is not None:
+            self._check(caller, "outage.announce", outage_id)
         return self.service.announce(actor, role, outage_id, data)
 
     def extend(self, actor: str, outage_id: str, recipients: list[Recipient],
@@ -170,39 +183,52 @@ class OutageDesk:
     def holder(self, outage: Outage) -> Holder:
         crew = (self.crew_of_order(outage.work_order_id)
                 if outage.work_order_id and self.crew_of_order else None)
+        unit = self.unit_of_crew(crew) if crew and self.unit_of_crew else ""
         return Holder(kind="outage", id=outage.id,
-                      crew_ids=frozenset({crew}) if crew else frozenset())
+                      crew_ids=frozenset({crew}) if crew else frozenset(),
+                      units=frozenset({unit}) if unit else frozenset())
 
     def _check(self, caller: Caller, action: str, outage_id: str) -> None:
-        authorize(caller, action, self.holder(self.service.get(outage_id)))
+        authorize(caller, action, self.holder(self.service.get(outage_id)),
+                  by_unit=self.by_unit)
 
     def start(self, caller: Caller, outage_id: str) -> Outage:
         self._check(caller, "outage.start", outage_id)
         return self.service.start(str(caller.user_id), outage_id)
 
-    def delay(self, actor: str, outage_id: str, data: DelayIn) -> Outage:
+    def delay(self, actor: str, outage_id: str, data: DelayIn,
+              caller: Caller | None = None) -> Outage:
+        if caller is not None:
+            self._check(caller, "outage.delay", outage_id)
         return self.service.delay(actor, outage_id, data)
 
     def restore(self, caller: Caller, outage_id: str) -> Outage:
         self._check(caller, "outage.restore", outage_id)
         return self.service.restore(str(caller.user_id), outage_id)
 
-    def cancel(self, actor: str, outage_id: str, data: CancelIn) -> Outage:
+    def cancel(self, actor: str, outage_id: str, data: CancelIn,
+               caller: Caller | None = None) -> Outage:
+        if caller is not None:
+            self._check(caller, "outage.cancel", outage_id)
         return self.service.cancel(actor, outage_id, data)
 
-    def notices(self, outage_id: str) -> list[Notice]:
+    def notices(self, outage_id: str, caller: Caller | None = None) -> list[Notice]:
+        if caller is not None:
+            self._check(caller, "outage.read", outage_id)
         return self.service.notices(outage_id)
 
     def tasks(self, caller: Caller, outage_id: str) -> list[OutageTask]:
         self._check(caller, "outage.tasks", outage_id)
         return self.service.tasks(outage_id)
 
-    def report(self, outage_id: str) -> OutageReport:
+    def report(self, outage_id: str, caller: Caller | None = None) -> OutageReport:
+        if caller is not None:
+            self._check(caller, "outage.read", outage_id)
         return build_report(self.store, self.service.get(outage_id), self.clock(),
                             self.rules.timezone)
 
-    def report_csv(self, outage_id: str) -> str:
-        return to_csv(self.report(outage_id), self.rules.timezone)
+    def report_csv(self, outage_id: str, caller: Caller | None = None) -> str:
+        return to_csv(self.report(outage_id, caller), self.rules.timezone)
 
     def receipt(self, data: ReceiptIn) -> Delivery:
         return record_receipt(self.store, data, self.configs.keys(), self.clock)

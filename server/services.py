@@ -70,7 +70,8 @@ class Services:
                                 partial_ttl=timedelta(seconds=settings.attachment_partial_ttl_s),
                                 flags_per_device_hour=settings.review_flags_per_device_hour)
         self.outages = OutageDesk(self.db, clock, self.profile, settings,
-                                  crew_of_order=self._crew_of_order, upload_of=self._upload_of)
+                                  crew_of_order=self._crew_of_order, upload_of=self._upload_of,
+                                  unit_of_crew=self._unit_of_crew)
         # plan B at a burst: customers newly cut off join the order's outages and are told
         self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
                                    Path(settings.data_dir),
@@ -84,6 +85,10 @@ class Services:
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)
         return wo.crew_id if wo else None
+
+    def _unit_of_crew(self, crew_id: str) -> str:
+        crew = self.accounts.store.crew(crew_id)
+        return crew.unit if crew else ""
 
     def _upload_of(self, sha256: str) -> tuple[bool, str | None] | None:
         """(complete?, crew of the declaring device) of an upload; None if never declared."""

@@ -61,18 +61,19 @@ class OutageController(Controller):
     def list_outages(self, request: Request[Any, Any, Any],
                      in_state: Annotated[OutageState | None, QueryParameter(name="state")] = None
                      ) -> list[Outage]:
-        return desk(request).list_outages([in_state] if in_state else None)
+        return desk(request).list_outages([in_state] if in_state else None,
+                                          principal(request))
 
     @get("/{outage_id:str}", opt={"policy": "outage.read"}, sync_to_thread=False)
     def get_outage(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
-        return desk(request).get(outage_id)
+        return desk(request).get(outage_id, principal(request))
 
     @post("/{outage_id:str}/announce", opt={"policy": "outage.announce"}, sync_to_thread=False,
           status_code=200)
     def announce(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                  data: JSONBody[AnnounceIn]) -> Outage:
         p = principal(request)
-        return desk(request).announce(p.user_id, str(p.role), outage_id, data)
+        return desk(request).announce(p.user_id, str(p.role), outage_id, data, p)
 
     @post("/{outage_id:str}/start", opt={"policy": "outage.start"}, sync_to_thread=False,
           status_code=200)
@@ -83,7 +84,7 @@ class OutageController(Controller):
           status_code=200)
     def delay(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
               data: JSONBody[DelayIn]) -> Outage:
-        return desk(request).delay(who(request), outage_id, data)
+        return desk(request).delay(who(request), outage_id, data, principal(request))
 
     @post("/{outage_id:str}/restore", opt={"policy": "outage.restore"}, sync_to_thread=False,
           status_code=200)
@@ -94,11 +95,11 @@ class OutageController(Controller):
           status_code=200)
     def cancel(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                data: JSONBody[CancelIn]) -> Outage:
-        return desk(request).cancel(who(request), outage_id, data)
+        return desk(request).cancel(who(request), outage_id, data, principal(request))
 
     @get("/{outage_id:str}/notices", opt={"policy": "outage.read"}, sync_to_thread=False)
     def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[Notice]:
-        return desk(request).notices(outage_id)
+        return desk(request).notices(outage_id, principal(request))
 
     @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks"}, sync_to_thread=False)
     def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
@@ -106,12 +107,12 @@ class OutageController(Controller):
 
     @get("/{outage_id:str}/report", opt={"policy": "outage.read"}, sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> OutageReport:
-        return desk(request).report(outage_id)
+        return desk(request).report(outage_id, principal(request))
 
     @get("/{outage_id:str}/report.csv", opt={"policy": "outage.read"}, sync_to_thread=False,
          media_type=CSV_MEDIA_TYPE)
     def report_csv(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> bytes:
-        return for_excel(desk(request).report_csv(outage_id))
+        return for_excel(desk(request).report_csv(outage_id, principal(request)))
 
     @post("/tasks/{task_id:str}/door-notice", opt={"policy": "outage.door_notice"},
           sync_to_thread=False, status_code=200)

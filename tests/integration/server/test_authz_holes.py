@@ -473,6 +473,28 @@ def test_office_roles_by_unit_where_the_profile_says_so(
     assert client.get(f"{API}/tickets/{counter.id}", headers=h("admin")).status_code == 200
 
 
+def test_outages_by_unit_where_the_profile_says_so(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    from notifications import OutageIn, OutageKind
+    from server.cli.common import OPERATOR
+    from server.workorders.store import Filters
+
+    route = svc.workorders.list(OPERATOR, Filters(crew_id="readers", limit=5)).items[0]
+    theirs = svc.outages.create("admin", OutageIn(
+        kind=OutageKind.EMERGENCY, cause="营业所 meter bank", work_order_id=route.id,
+        start_at=world.clock(), expected_restoration_at=world.clock() + timedelta(hours=1)))
+    ours = world.ids["outage_id"]  # on crew A's order: 管网所, the dispatcher's unit
+    svc.outages.by_unit = True
+    assert client.get(f"{API}/outages/{theirs.id}", headers=h("dispatcher")).status_code == 403
+    r = client.post(f"{API}/outages/{theirs.id}/cancel", headers=h("dispatcher"),
+                    json={"reason": "x"})
+    assert r.status_code == 403
+    listed = {o["id"] for o in client.get(f"{API}/outages", headers=h("dispatcher")).json()}
+    assert ours in listed
+    assert theirs.id not in listed
+    assert client.get(f"{API}/outages/{theirs.id}", headers=h("admin")).status_code == 200
+
+
 @pytest.mark.parametrize(("trusted", "separate"), [(["testclient"], True), ([], False)])
 def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(
         world: World, tmp_path: Path, trusted: list[str], separate: bool) -> None:
