@@ -109,11 +109,42 @@ def device_to_wgs84(lon: float, lat: float, system: CoordSystem) -> tuple[float,
     return lon, lat
 
 
+LOCAL_PREFIX: Final = "local:"
+
+
+def local_frame(spec: str) -> CRS:
+    """A local engineering frame: ``local:LON,LAT[,X0,Y0]``.
+
+    CAD and old EPANET models often use metres from a site origin. The frame is a
+    transverse Mercator on CGCS2000's ellipsoid centred on the origin (``LON``, ``LAT``
+    in WGS84 degrees), x east and y north in metres; ``X0``/``Y0`` are the local
+    coordinates of that origin (0, 0 by default). Within a city (±20 km) its scale
+    error is below 5 ppm, far inside what pipe lengths need.
+    """
+    parts = spec[len(LOCAL_PREFIX):].split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError as exc:
+        raise UnknownCrsError(spec) from exc
+    if len(values) not in (2, 4) or not (-180 <= values[0] <= 180 and -90 <= values[1] <= 90):
+        raise UnknownCrsError(spec)
+    lon0, lat0 = values[0], values[1]
+    x0, y0 = (values[2], values[3]) if len(values) == 4 else (0.0, 0.0)
+    return CRS.from_proj4(f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0={x0} "
+                          f"+y_0={y0} +ellps=GRS80 +units=m +no_defs")
+
+
 def parse_crs(name: str) -> CRS | None:
-    """A user-given CRS: None means GCJ-02 (handled by us); else a pyproj CRS."""
+    """A user-given CRS: None means GCJ-02 (handled by us); else a pyproj CRS.
+
+    Accepted: ``EPSG:xxxx``, any PROJ or WKT string, ``WGS84``, ``CGCS2000``, ``GCJ-02``
+    and a local frame ``local:LON,LAT[,X0,Y0]`` (see ``local_frame``).
+    """
     key = name.strip().lower()
     if key in GCJ02_NAMES:
         return None
+    if key.startswith(LOCAL_PREFIX):
+        return local_frame(key)
     if key in ("wgs84", "wgs 84"):
         return CRS.from_epsg(4326)
     if key == "cgcs2000":

@@ -129,3 +129,45 @@ class BadIsolationRequestError(GeoError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
+
+
+class LayerFileError(GeoError):
+    """A layer file that cannot be opened or is in a format we do not read."""
+
+    code = "layer-file-unreadable"
+    http_status = 400
+    title = "Layer file cannot be read"
+
+    def __init__(self, path: str, layer: str, reason: str) -> None:
+        super().__init__(f"{layer}: cannot read {path}: {reason}", path=path, layer=layer)
+
+
+class OutsideServiceAreaError(GeoError):
+    """The imported network does not lie in the utility's service area: usually a wrong CRS
+    (a GK easting read as degrees, a swapped axis, the wrong zone)."""
+
+    code = "network-outside-service-area"
+    http_status = 422
+    title = "The network lies outside the service area"
+
+    def __init__(self, found: tuple[float, float, float, float],
+                 expected: tuple[float, float, float, float], crs: str) -> None:
+        def box(b: tuple[float, float, float, float]) -> str:
+            return f"({b[0]:.4f}, {b[1]:.4f}) - ({b[2]:.4f}, {b[3]:.4f})"
+
+        super().__init__(f"with CRS {crs!r} the network spans {box(found)} (lon, lat), outside "
+                         f"the service area {box(expected)}; check the CRS or the local origin",
+                         found_bbox=list(found), expected_bbox=list(expected), crs=crs)
+
+
+class BadCoordinatesError(GeoError):
+    """Coordinates that no CRS maps to a place on Earth (PROJ gives inf or NaN)."""
+
+    code = "coordinates-invalid"
+    http_status = 422
+    title = "Coordinates do not map to a place on Earth"
+
+    def __init__(self, layer: str, entity_id: str, crs: str) -> None:
+        super().__init__(f"{layer} {entity_id}: its coordinates in {crs!r} give no WGS84 "
+                         f"position (out of the CRS's domain)", layer=layer,
+                         entity_id=entity_id, crs=crs)

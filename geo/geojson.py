@@ -11,6 +11,7 @@ service connections) or ``node_id`` (sources) are left blank here and snapped by
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Final, TypeVar
 
@@ -111,12 +112,28 @@ def _feature_id(f: Feature, props: Props, layer: str, i: int, *names: str) -> st
     return fid
 
 
-def _points(fc: FeatureCollection, layer: str, crs: str) -> tuple[list[Props], np.ndarray]:
+#: the columns valve layers use for the pipe and node a valve sits on (WNTR: link, node)
+VALVE_PIPE_KEYS: Final = ("pipe_id", "link", "pipe", "link_id", "linkid", "pipeid")
+VALVE_NODE_KEYS: Final = ("node_id", "node", "nodeid")
+VALVE_ID_KEYS: Final = ("id", "valve_id", "valveid", "valve")
+
+
+def _points(fc: FeatureCollection, layer: str, crs: str,
+            positionless: Callable[[Props], bool] | None = None
+            ) -> tuple[list[Props], np.ndarray]:
+    """Properties and WGS84 points; a feature without geometry gets NaN when
+    ``positionless(props)`` allows it (a valve named by pipe and node)."""
     props, xy = [], []
     for i, f in enumerate(fc.features):
+        # GIS exports shout (LINK, Node_ID): property names are matched case-insensitively
+        p = {k.lower(): v for k, v in (f.properties or {}).items()}
+        if f.geometry is None and positionless is not None and positionless(p):
+            props.append(p)
+            xy.append([math.nan, math.nan])
+            continue
         if not isinstance(f.geometry, Point) or len(f.geometry.coordinates) < 2:
             raise GeoJSONFormatError("expected a Point geometry", layer, i)
-        props.append(f.properties or {})
+        props.append(p)
         xy.append(f.geometry.coordinates[:2])
     arr = np.array(xy, dtype=np.float64).reshape(-1, 2)
     lon, lat = to_wgs84_arrays(arr[:, 0], arr[:, 1], crs)
@@ -184,14 +201,30 @@ def _bool(v: object) -> bool:
     return bool(v)
 
 
+_STATE_ALIASES: Final = {"open": "normal_open", "no": "normal_open", "normally_open": "normal_open",
+                         "closed": "normal_closed", "nc": "normal_closed",
+                         "normally_closed": "normal_closed"}
+
+
+def _valve_state(raw: str) -> ValveState:
+    key = raw.strip().lower().replace(" ", "_").replace("-", "_")
+    return ValveState(_STATE_ALIASES.get(key, key))
+
+
+def _by_ids(p: Props) -> bool:
+    return bool(_str(p, *VALVE_PIPE_KEYS) and _str(p, *VALVE_NODE_KEYS))
+
+
 def read_valves(fc: FeatureCollection, crs: str = "EPSG:4326") -> list[Valve]:
-    props, ll = _points(fc, "valves", crs)
+    """Valves; ``pipe_id``/``link``/``pipe`` and ``node_id``/``node`` place a valve by id
+    (its point may then be absent: it sits at the node), else it is snapped on import."""
+    props, ll = _points(fc, "valves", crs, _by_ids)
     return [
-        Valve(id=_feature_id(fc.features[i], p, "valves", i, "id"),
-              pipe_id=_str(p, "pipe_id"), node_id=_str(p, "node_id"),
+        Valve(id=_feature_id(fc.features[i], p, "valves", i, *VALVE_ID_KEYS),
+              pipe_id=_str(p, *VALVE_PIPE_KEYS), node_id=_str(p, *VALVE_NODE_KEYS),
               lon=float(ll[i, 0]), lat=float(ll[i, 1]),
-              state=_enum(ValveState, _str(p, "state", default="normal_open"), "valves", i,
-                          "state"),
+              state=_enum(_valve_state, _str(p, "state", "status", default="normal_open"),
+                          "valves", i, "state"),
               operable=_bool(p.get("operable", True)),
               diameter_mm=_num(p, "valves", i, "diameter_mm", "diameter"))
         for i, p in enumerate(props)
@@ -271,6 +304,8 @@ class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True):
     snap_tolerance_m: float = 5.0
     #: how far a service point may lie from its pipe
     connection_tolerance_m: float = 50.0
+    #: refuse the import when there is any warning (each becomes an error)
+    strict: bool = False
 
 
 class InpImport(msgspec.Struct, kw_only=True, frozen=True):
@@ -283,3 +318,4 @@ class InpImport(msgspec.Struct, kw_only=True, frozen=True):
     layers_crs: str = "EPSG:4326"
     snap_tolerance_m: float = 5.0
     connection_tolerance_m: float = 50.0
+    strict: bool = False

@@ -9,6 +9,7 @@ a located warning and left out, never silently attached to a far pipe.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import msgspec
@@ -16,10 +17,11 @@ import numpy as np
 import shapely
 
 from geo.crs import Projector, Projectors
-from geo.errors import NetworkValidationError
+from geo.errors import BadCoordinatesError, NetworkValidationError, OutsideServiceAreaError
 from geo.model import (
     ImportIssue,
     IssueSeverity,
+    LinkKind,
     Network,
     Pipe,
     ServiceConnection,
@@ -30,6 +32,41 @@ from geo.network import NetworkIndex, build_index, network_projector
 from geo.snapping import PipeLocator, metric_lines
 from geo.validation import cap_issues, validate_rows
 
+#: (lon_min, lat_min, lon_max, lat_max), WGS84 degrees
+BBox = tuple[float, float, float, float]
+
+
+def check_position(partial: Network, service_area: BBox | None, crs: str) -> None:
+    """Every imported position is a place on Earth, and the network lies in the service area.
+
+    Only the imported layers are checked (stored ones passed before). The box found is
+    that of the nodes, pipe vertices and points of the import.
+    """
+    layers: list[tuple[str, list[tuple[str, float, float]]]] = [
+        ("nodes", [(n.id, n.lon, n.lat) for n in partial.nodes]),
+        ("pipes", [(p.id, x, y) for p in partial.pipes for x, y in p.coords]),
+        ("valves", [(v.id, v.lon, v.lat) for v in partial.valves if not math.isnan(v.lon)]),
+        ("hydrants", [(h.id, h.lon, h.lat) for h in partial.hydrants]),
+        ("service_connections", [(c.customer_id, c.lon, c.lat) for c in partial.connections]),
+    ]
+    lo_x = lo_y = math.inf
+    hi_x = hi_y = -math.inf
+    for layer, pts in layers:
+        if not pts:
+            continue
+        xy = np.array([(x, y) for _i, x, y in pts], dtype=np.float64)
+        bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180)
+                & (np.abs(xy[:, 1]) <= 90))
+        if bad.any():
+            raise BadCoordinatesError(layer, pts[int(np.flatnonzero(bad)[0])][0], crs)
+        lo_x, lo_y = min(lo_x, float(xy[:, 0].min())), min(lo_y, float(xy[:, 1].min()))
+        hi_x, hi_y = max(hi_x, float(xy[:, 0].max())), max(hi_y, float(xy[:, 1].max()))
+    if service_area is None or lo_x > hi_x:
+        return
+    a = service_area
+    if lo_x < a[0] or lo_y < a[1] or hi_x > a[2] or hi_y > a[3]:
+        raise OutsideServiceAreaError((lo_x, lo_y, hi_x, hi_y), a, crs)
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -37,6 +74,8 @@ class Prepared:
     layers: set[str]
     index: NetworkIndex
     warnings: list[ImportIssue]
+    #: how the imported valves were placed: ``by_id`` (pipe and node given), ``snapped``
+    valve_placement: dict[str, int]
 
 
 def _warn(code: str, message: str, layer: str, entity_id: str) -> ImportIssue:
@@ -67,8 +106,12 @@ def merge(stored: Network, partial: Network, present: set[str]) -> Network:
 
 
 def with_lengths(pipes: list[Pipe], projector: Projector) -> list[Pipe]:
-    """Pipes whose length is unknown (0) get their projected length in metres."""
-    todo = [i for i, p in enumerate(pipes) if p.length_m <= 0]
+    """Pipes whose length is unknown (0) get their projected length in metres.
+
+    Pumps and control valves keep 0: their drawn line is a symbol in a pump station or
+    valve chamber, not pipe in the ground, and must not count in pipe lengths or volumes.
+    """
+    todo = [i for i, p in enumerate(pipes) if p.length_m <= 0 and p.kind is LinkKind.PIPE]
     if not todo:
         return pipes
     lengths = projector.polyline_lengths([pipes[i].coords for i in todo])
@@ -78,12 +121,23 @@ def with_lengths(pipes: list[Pipe], projector: Projector) -> list[Pipe]:
         out[i] = Pipe(id=p.id, from_node=p.from_node, to_node=p.to_node, coords=p.coords,
                       diameter_mm=p.diameter_mm, material=p.material,
                       install_year=p.install_year, length_m=round(length, 3), kind=p.kind,
-                      street=p.street)
+                      street=p.street, closed=p.closed)
     return out
+
+
+def _place_by_node(net: Network) -> list[Valve]:
+    """Valves named by pipe and node but without a point (a CSV valve table) sit at the node."""
+    if not any(math.isnan(v.lon) for v in net.valves):
+        return net.valves
+    at = {n.id: (n.lon, n.lat) for n in net.nodes}
+    return [msgspec.structs.replace(v, lon=at[v.node_id][0], lat=at[v.node_id][1])
+            if math.isnan(v.lon) and v.node_id in at else v for v in net.valves]
 
 
 def _snap_valves(net: Network, locator: PipeLocator, projector: Projector,
                  tolerance_m: float, warnings: list[ImportIssue]) -> list[Valve]:
+    """Only valves that do not name both their pipe and node are placed by geometry: with
+    parallel pipes between the same two nodes a point cannot tell which pipe it is on."""
     pipe_at = {p.id: i for i, p in enumerate(net.pipes)}
     todo = [i for i, v in enumerate(net.valves) if not v.pipe_id or not v.node_id]
     if not todo:
@@ -177,12 +231,24 @@ def prepare_network(stored: Network, partial: Network, present: set[str], versio
                     source_points: np.ndarray | None = None, snap_tolerance_m: float = 5.0,
                     connection_tolerance_m: float = 50.0,
                     warnings: list[ImportIssue] | None = None,
-                    projectors: Projectors | None = None) -> Prepared:
-    """Merge, measure, snap, validate and precompute; raises NetworkValidationError."""
+                    projectors: Projectors | None = None, strict: bool = False,
+                    service_area: BBox | None = None, crs: str = "EPSG:4326") -> Prepared:
+    """Merge, check the position, measure, snap, validate and precompute.
+
+    Raises ``BadCoordinatesError`` or ``OutsideServiceAreaError`` before any metric work
+    (a wrong CRS must not reach PROJ's GK zones or the store), ``NetworkValidationError``
+    for errors, and with ``strict`` for warnings too. Warnings never block otherwise.
+    """
     warns = list(warnings or [])
     net = merge(stored, partial, present)
+    check_position(partial, service_area, crs)
     projector = network_projector(net, projectors or Projectors())
     net.pipes = with_lengths(net.pipes, projector)
+    placement = {"by_id": 0, "snapped": 0}
+    if "valves" in present:
+        placement["by_id"] = sum(1 for v in partial.valves if v.pipe_id and v.node_id)
+        placement["snapped"] = len(partial.valves) - placement["by_id"]
+    net.valves = _place_by_node(net)
     if net.pipes:
         coords = [p.coords for p in net.pipes]
         flat = np.array([c for cs in coords for c in cs], dtype=np.float64).reshape(-1, 2)
@@ -201,13 +267,17 @@ def prepare_network(stored: Network, partial: Network, present: set[str], versio
     issues = validate_rows(net)
     errors = [i for i in issues if i.severity is IssueSeverity.ERROR]
     if errors:
-        raise NetworkValidationError([_as_dict(i) for i in errors])
+        raise NetworkValidationError([_as_dict(i) for i in cap_issues(errors)])
     index = build_index(net, version, projector)
     islands = index.island_issues()
     if islands:
         raise NetworkValidationError([_as_dict(i) for i in islands])
     warns += [i for i in issues if i.severity is IssueSeverity.WARNING]
-    return Prepared(network=net, layers=layers, index=index, warnings=cap_issues(warns))
+    if strict and warns:
+        raise NetworkValidationError([_as_dict(msgspec.structs.replace(
+            i, severity=IssueSeverity.ERROR)) for i in cap_issues(warns)])
+    return Prepared(network=net, layers=layers, index=index, warnings=warns,
+                    valve_placement=placement)
 
 
 def _as_dict(issue: ImportIssue) -> dict[str, object]:

@@ -4,9 +4,11 @@ Only what isolation needs is read: junctions, reservoirs, tanks, pipes, pumps, c
 valves, coordinates, vertices and the flow units (which fix the diameter and length
 units: SI flow units mean mm and m, US units mean inches and feet). Coordinates are in
 the CRS the user names and are converted to WGS84. EPANET's [VALVES] are control valves:
-they become links that carry water; isolation valves come from a GIS layer. A pipe with
-status CLOSED becomes a normally-closed valve at its start node, so it bounds segments
-the way it bounds flow. Errors carry the 1-based line, as WNTR's do.
+they become links that carry water; isolation valves come from a GIS layer. A link whose
+initial status is CLOSED (the status column of [PIPES], or a [STATUS] line, which wins, as
+in EPANET) becomes a closed link: a normally-closed boundary between its end nodes that
+carries no water. It is not a valve, so a GIS isolation valve at the same spot is no
+duplicate. Errors carry the 1-based line, as WNTR's do.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from geo.model import (
     Pipe,
     Source,
     SourceKind,
-    Valve,
-    ValveState,
 )
 
 US_FLOW_UNITS: Final = frozenset({"CFS", "GPM", "MGD", "IMGD", "AFD"})
@@ -144,6 +144,10 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
                                             message=f"pipe {lid}: {note}", layer="pipes",
                                             entity_id=lid, line=lineno))
 
+    closed_at = _status_closures(secs, seen_links)
+    links = [(lid, n1, n2, length, diameter, kind, closed_at.get(lid, closed), lineno, note)
+             for lid, n1, n2, length, diameter, kind, closed, lineno, note in links]
+
     # one batch transform: nodes, then every link's vertices
     node_ids = list(node_defs)
     pts = [coords[n] for n in node_ids]
@@ -168,9 +172,17 @@ def read_inp(text: str, crs: str) -> tuple[Network, list[ImportIssue]]:
         path = [node_ll[n1], *ll[at: at + k], node_ll[n2]]
         at += k
         net.pipes.append(Pipe(id=lid, from_node=n1, to_node=n2, coords=path,
-                              diameter_mm=diameter, length_m=length, kind=lkind))
-        if closed:
-            x, y = node_ll[n1]
-            net.valves.append(Valve(id=f"closed-{lid}", pipe_id=lid, node_id=n1, lon=x, lat=y,
-                                    state=ValveState.NORMAL_CLOSED, diameter_mm=diameter))
+                              diameter_mm=diameter, length_m=length, kind=lkind, closed=closed))
     return net, warnings
+
+
+def _status_closures(secs: dict[str, list[_Row]], links: set[str]) -> dict[str, bool]:
+    """[STATUS] lines by link: CLOSED closes it, OPEN or a setting (pump speed, valve
+    setting) opens it. A link the file does not define is a located error."""
+    out: dict[str, bool] = {}
+    for lineno, f in secs.get("STATUS", []):
+        _need(f, 2, lineno, "STATUS", "a status")
+        if f[0] not in links:
+            raise InpFormatError(f"status for unknown link {f[0]!r}", lineno, "STATUS")
+        out[f[0]] = f[1].upper() == "CLOSED"
+    return out

@@ -97,3 +97,25 @@ def m001_network(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m002_closed_links(db: Database) -> None:
+    """Closed links (EPANET status CLOSED) are pipes with ``closed = 1``, not fake valves."""
+    db.execute("ALTER TABLE pipes ADD COLUMN closed INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m003_import_issues(db: Database) -> None:
+    """Every warning of every import, kept so the report can be paged (it may run to 100k)."""
+    db.executescript(
+        """
+        CREATE TABLE import_issues (
+            network_version INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            issue TEXT NOT NULL,
+            PRIMARY KEY (network_version, seq)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -74,6 +74,9 @@ class Pipe(msgspec.Struct, kw_only=True, frozen=True):
     kind: LinkKind = LinkKind.PIPE
     #: the road the pipe runs under, for the notice's four bounds
     street: str = ""
+    #: a closed link (EPANET status CLOSED): a normally-closed boundary between its two
+    #: end nodes, carrying no water; it is never in an outage and never a valve to close
+    closed: bool = False
 
 
 class Valve(msgspec.Struct, kw_only=True, frozen=True):
@@ -159,10 +162,28 @@ class ImportReport(msgspec.Struct, kw_only=True, frozen=True):
     counts: dict[str, int]
     #: rows inserted, changed or deleted per layer (what the change log received)
     changed: dict[str, int]
+    #: the first ``REPORT_WARNINGS`` warnings; every one is kept and paged at
+    #: ``GET /api/v1/network/imports/{network_version}/warnings``
     warnings: list[ImportIssue] = msgspec.field(default_factory=list)
     crs: str = "EPSG:4326"
     metric_crs: str = ""
     duration_s: float = 0.0
+    #: all warnings, and their count per code
+    warning_count: int = 0
+    warnings_by_code: dict[str, int] = msgspec.field(default_factory=dict)
+    #: how the imported valves were placed: ``by_id`` (pipe and node named), ``snapped``
+    valve_placement: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+#: warnings carried in the import report itself (the rest are paged)
+REPORT_WARNINGS = 100
+
+
+class ImportIssuePage(msgspec.Struct, kw_only=True, frozen=True):
+    items: list[ImportIssue]
+    #: pass back as ``cursor`` for the next page; None on the last page
+    next_cursor: int | None = None
+    total: int = 0
 
 
 class ValveAction(msgspec.Struct, kw_only=True, frozen=True):

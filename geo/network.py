@@ -15,7 +15,15 @@ import numpy as np
 import numpy.typing as npt
 
 from geo.crs import Projector, Projectors
-from geo.model import ImportIssue, IssueSeverity, Network, Source, Valve, ValveState
+from geo.model import (
+    ImportIssue,
+    IssueSeverity,
+    LinkKind,
+    Network,
+    Source,
+    Valve,
+    ValveState,
+)
 from geo.segments import SegmentGraph, build_segment_graph, csr_by
 from geo.snapping import PipeLocator, metric_lines
 from geo.validation import MAX_PER_CODE
@@ -79,8 +87,11 @@ class NetworkIndex:
     def island_issues(self) -> list[ImportIssue]:
         """One error per group of segments with no path to any source (first pipes named)."""
         g = self.graph
+        # a closed link is a segment of its own that carries no water by design
         dry = [s for s in range(g.n_segments) if g.pre[s] < 0
-               and g.seg_pipe_ptr[s + 1] > g.seg_pipe_ptr[s]]
+               and g.seg_pipe_ptr[s + 1] > g.seg_pipe_ptr[s]
+               and not bool(g.pipe_closed[g.seg_pipes[g.seg_pipe_ptr[s]:g.seg_pipe_ptr[s + 1]]]
+                            .all())]
         dry_set, issues, done = set(dry), [], set()
         for s in dry:
             if s in done:
@@ -135,7 +146,9 @@ def build_index(net: Network, version: int, projector: Projector | None = None) 
         if n_p else np.zeros(0)
     pipe_my = (np.maximum.reduceat(fy, starts) + np.minimum.reduceat(fy, starts)) / 2 \
         if n_p else np.zeros(0)
-    length = np.fromiter((p.length_m for p in net.pipes), np.float64, n_p)
+    # pumps and control valves have no length in the ground (nor volume to drain)
+    length = np.fromiter((p.length_m if p.kind is LinkKind.PIPE else 0.0 for p in net.pipes),
+                         np.float64, n_p)
     street_codes, streets = _codes([p.street for p in net.pipes])
 
     n_v = len(net.valves)
@@ -144,8 +157,9 @@ def build_index(net: Network, version: int, projector: Projector | None = None) 
     valve_open = np.fromiter((v.state is ValveState.NORMAL_OPEN for v in net.valves), bool, n_v)
     source_nodes = np.fromiter((node_index[s.node_id] for s in net.sources), np.int64,
                                len(net.sources))
+    pipe_closed = np.fromiter((p.closed for p in net.pipes), bool, n_p)
     graph = build_segment_graph(len(node_ids), pipe_from, pipe_to, valve_pipe, valve_node,
-                                valve_open, source_nodes)
+                                valve_open, source_nodes, pipe_closed)
 
     conns = net.connections
     n_c = len(conns)

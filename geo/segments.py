@@ -10,7 +10,9 @@ The **segment graph** has one vertex per segment, one edge per normally-open val
 joining two different segments, and a virtual root joined to every segment holding a
 source. A valve with both sides in one segment (a loop goes round it) is never an edge:
 closing it isolates nothing. Normally-closed valves are no edges at all: water never
-passes them.
+passes them. A closed link (EPANET status CLOSED) is cut at both ends, so it is a segment
+of its own that no valve joins to anything: a normally-closed boundary between its two
+end nodes, whatever isolation valves a GIS layer puts on it.
 
 ``isolate_region(R)`` answers "which segments lose every path to a source when the
 segments in R are shut off": one depth-first search at build time gives pre-order,
@@ -62,6 +64,8 @@ class SegmentGraph:
     valve_node_side: IntArray
     valve_open: npt.NDArray[np.bool_]
     is_source: list[bool]
+    #: per pipe: a closed link (a normally-closed boundary, its own segment)
+    pipe_closed: npt.NDArray[np.bool_]
     #: adjacency by open valves: neighbour segments and the valve of each edge
     adj: list[list[int]]
     adj_valve: list[list[int]]
@@ -116,14 +120,17 @@ def csr_by(keys: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
 
 def build_segment_graph(n_nodes: int, pipe_from: IntArray, pipe_to: IntArray,
                         valve_pipe: IntArray, valve_node: IntArray,
-                        valve_open: npt.NDArray[np.bool_], source_nodes: IntArray) -> SegmentGraph:
+                        valve_open: npt.NDArray[np.bool_], source_nodes: IntArray,
+                        pipe_closed: npt.NDArray[np.bool_] | None = None) -> SegmentGraph:
     """Segments, segment graph and its DFS structure. Valves must sit at an end of their pipe.
 
+    ``pipe_closed`` marks closed links: cut at both ends, and valves on them are no edges.
     Complexity O(nodes + pipes + valves), the DFS in Python over segments only.
     """
     n_pipes = int(pipe_from.size)
-    cut_from = np.zeros(n_pipes, dtype=bool)
-    cut_to = np.zeros(n_pipes, dtype=bool)
+    closed = np.zeros(n_pipes, dtype=bool) if pipe_closed is None else pipe_closed.astype(bool)
+    cut_from = closed.copy()
+    cut_to = closed.copy()
     at_from = pipe_from[valve_pipe] == valve_node
     cut_from[valve_pipe[at_from]] = True
     cut_to[valve_pipe[~at_from]] = True
@@ -144,7 +151,7 @@ def build_segment_graph(n_nodes: int, pipe_from: IntArray, pipe_to: IntArray,
 
     adj: list[list[int]] = [[] for _ in range(n_seg + 1)]
     adj_valve: list[list[int]] = [[] for _ in range(n_seg + 1)]
-    edge = np.flatnonzero(valve_open & (v_pipe_side != v_node_side))
+    edge = np.flatnonzero(valve_open & (v_pipe_side != v_node_side) & ~closed[valve_pipe])
     for v, a, b in zip(edge.tolist(), v_pipe_side[edge].tolist(), v_node_side[edge].tolist(),
                        strict=True):
         adj[a].append(b)
@@ -162,7 +169,8 @@ def build_segment_graph(n_nodes: int, pipe_from: IntArray, pipe_to: IntArray,
         n_segments=int(n_seg), pipe_segment=pipe_segment, node_segment=node_segment,
         seg_pipe_ptr=seg_pipe_ptr, seg_pipes=seg_pipes, seg_node_ptr=seg_node_ptr,
         seg_nodes=seg_nodes, valve_pipe_side=v_pipe_side, valve_node_side=v_node_side,
-        valve_open=valve_open.astype(bool), is_source=is_source, adj=adj, adj_valve=adj_valve,
+        valve_open=valve_open.astype(bool), is_source=is_source, pipe_closed=closed,
+        adj=adj, adj_valve=adj_valve,
     )
     _depth_first(g)
     _breadth_first_tree(g)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -29,7 +30,7 @@ from geo.errors import (
     ValveNotFoundError,
 )
 from geo.geojson import GeoJSONImport, InpImport, read_layers
-from geo.importer import prepare_network
+from geo.importer import BBox, prepare_network
 from geo.inp import read_inp
 from geo.isolation import (
     compute_plan,
@@ -41,7 +42,9 @@ from geo.isolation import (
 from geo.model import (
     AffectedCustomerPage,
     AreaFeature,
+    REPORT_WARNINGS,
     ImportIssue,
+    ImportIssuePage,
     ImportReport,
     IsolationPlan,
     IsolationRequest,
@@ -56,10 +59,33 @@ _encode = msgspec.json.Encoder().encode
 _area_decode = msgspec.json.Decoder(AreaFeature).decode
 
 
+Progress = Callable[[str], None]
+
+
+def _quiet(_stage: str) -> None:
+    """The default progress sink: say nothing."""
+
+
+def parse_service_area(text: str) -> BBox | None:
+    """The service-area setting "lon_min,lat_min,lon_max,lat_max" (WGS84); "" means none."""
+    if not text.strip():
+        return None
+    try:
+        a, b, c, d = (float(x) for x in text.split(","))
+    except ValueError as exc:
+        raise ValueError(f"service_area must be 'lon_min,lat_min,lon_max,lat_max', got "
+                         f"{text!r}") from exc
+    if not (a < c and b < d):
+        raise ValueError(f"service_area {text!r}: min must be below max")
+    return (a, b, c, d)
+
+
 class NetworkService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, service_area: BBox | None = None) -> None:
         self.store = GeoStore(db)
         self.clock = clock
+        #: imports landing outside this WGS84 box are refused (a wrong CRS, mostly)
+        self.service_area = service_area
         self._lock = threading.Lock()
         self._index: NetworkIndex | None = None
         self.projectors = Projectors()
@@ -85,16 +111,19 @@ class NetworkService:
                               segments=segments, metric_crs=f"EPSG:{epsg}" if epsg else "")
 
     # -- imports ---------------------------------------------------------------------------
-    def import_geojson(self, body: GeoJSONImport) -> ImportReport:
+    def import_geojson(self, body: GeoJSONImport, progress: Progress = _quiet) -> ImportReport:
         started = time.perf_counter()
         stored = self._stored_if_needed(set(body.layers))
+        progress("reading layers")
         partial, present, source_points = read_layers(body.layers, body.crs, stored.nodes)
         return self._import(stored, partial, present, source_points, body.crs,
-                            body.snap_tolerance_m, body.connection_tolerance_m, [], started)
+                            body.snap_tolerance_m, body.connection_tolerance_m, [], started,
+                            body.strict, progress)
 
-    def import_inp(self, body: InpImport) -> ImportReport:
+    def import_inp(self, body: InpImport, progress: Progress = _quiet) -> ImportReport:
         """An EPANET model (pipes, nodes, sources) plus GIS layers (valves, customers...)."""
         started = time.perf_counter()
+        progress("reading the EPANET file")
         net, warnings = read_inp(body.inp, body.crs)
         extra, extra_present, source_points = read_layers(body.layers, body.layers_crs, net.nodes)
         present = {"pipes", "nodes", "sources"} | extra_present
@@ -109,7 +138,8 @@ class NetworkService:
         points = np.vstack([np.full((len(net.sources), 2), np.nan), source_points]) \
             if len(source_points) else None
         return self._import(stored, partial, present, points, body.crs, body.snap_tolerance_m,
-                            body.connection_tolerance_m, warnings, started)
+                            body.connection_tolerance_m, warnings, started, body.strict,
+                            progress)
 
     def _stored_if_needed(self, present: set[str]) -> Network:
         full = {"pipes", "nodes", "valves", "hydrants", "sources", "service_connections"}
@@ -117,15 +147,21 @@ class NetworkService:
 
     def _import(self, stored: Network, partial: Network, present: set[str],
                 source_points: np.ndarray | None, crs: str, snap_m: float, conn_m: float,
-                warnings: list[ImportIssue], started: float) -> ImportReport:
+                warnings: list[ImportIssue], started: float, strict: bool = False,
+                progress: Progress = _quiet) -> ImportReport:
         version = self.store.network_version() + 1
+        progress(f"checking, snapping and precomputing {len(partial.pipes)} pipes, "
+                 f"{len(partial.valves)} valves")
         prepared = prepare_network(stored, partial, present, version,
                                    source_points=source_points, snap_tolerance_m=snap_m,
                                    connection_tolerance_m=conn_m, warnings=warnings,
-                                   projectors=self.projectors)
+                                   projectors=self.projectors, strict=strict,
+                                   service_area=self.service_area, crs=crs)
         epsg = prepared.index.projector.epsg
+        progress(f"writing {prepared.index.graph.n_segments} segments' network to the store")
         version, changed = self.store.replace_layers(prepared.network, prepared.layers,
                                                      self.clock(), epsg)
+        self.store.save_import_issues(version, prepared.warnings)
         with self._lock:
             prepared.index.version = version
             self._index = prepared.index
@@ -136,8 +172,20 @@ class NetworkService:
                     "hydrants": len(net.hydrants), "sources": len(net.sources),
                     "service_connections": len(net.connections),
                     "segments": prepared.index.graph.n_segments},
-            changed=changed, warnings=prepared.warnings, crs=crs, metric_crs=f"EPSG:{epsg}",
-            duration_s=round(time.perf_counter() - started, 3))
+            changed=changed, warnings=prepared.warnings[:REPORT_WARNINGS], crs=crs,
+            metric_crs=f"EPSG:{epsg}", duration_s=round(time.perf_counter() - started, 3),
+            warning_count=len(prepared.warnings),
+            warnings_by_code=dict(Counter(w.code for w in prepared.warnings)),
+            valve_placement=prepared.valve_placement)
+
+    def import_warnings(self, version: int, cursor: int | None = None,
+                        limit: int = 100) -> ImportIssuePage:
+        """Every warning of the import that made ``version``, in order, one page at a time."""
+        after = -1 if cursor is None else cursor
+        items, total = self.store.import_issues(version, after, limit)
+        last = after + len(items)
+        return ImportIssuePage(items=items, total=total,
+                               next_cursor=last if last + 1 < total else None)
 
     # -- isolation -------------------------------------------------------------------------
     def isolate(self, req: IsolationRequest) -> IsolationPlan:

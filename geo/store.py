@@ -24,6 +24,7 @@ from geo.model import (
     AffectedCustomer,
     AffectedZone,
     Hydrant,
+    ImportIssue,
     IsolationPlan,
     LinkKind,
     Network,
@@ -51,7 +52,8 @@ _LAYERS: Final[dict[str, tuple[str, str | None, tuple[str, ...]]]] = {
     "nodes": ("nodes", ENTITY_NODE, ("id", "kind", "lon", "lat", "elevation_m")),
     "pipes": ("pipes", ENTITY_PIPE, ("id", "from_node", "to_node", "kind", "diameter_mm",
                                      "material", "install_year", "length_m", "street",
-                                     "geometry", "min_lon", "min_lat", "max_lon", "max_lat")),
+                                     "geometry", "min_lon", "min_lat", "max_lon", "max_lat",
+                                     "closed")),
     "valves": ("valves", ENTITY_VALVE, ("id", "pipe_id", "node_id", "state", "operable",
                                         "diameter_mm", "lon", "lat")),
     "hydrants": ("hydrants", ENTITY_HYDRANT, ("id", "lon", "lat", "pipe_id", "diameter_mm")),
@@ -65,6 +67,8 @@ _coords_encode = msgspec.json.Encoder().encode
 _coords_decode = msgspec.json.Decoder(list[tuple[float, float]]).decode
 _plan_encode = msgspec.json.Encoder().encode
 _plan_decode = msgspec.json.Decoder(IsolationPlan).decode
+_issue_encode = msgspec.json.Encoder().encode
+_issue_decode = msgspec.json.Decoder(ImportIssue).decode
 _EARTH_M_PER_DEG: Final = 111_320.0
 
 
@@ -73,7 +77,7 @@ def _pipe_row(p: Pipe) -> Row:
     lats = [c[1] for c in p.coords]
     return (p.id, p.from_node, p.to_node, str(p.kind), p.diameter_mm, p.material,
             p.install_year, p.length_m, p.street, _coords_encode(p.coords).decode(),
-            min(lons), min(lats), max(lons), max(lats))
+            min(lons), min(lats), max(lons), max(lats), int(p.closed))
 
 
 def _rows(layer: str, net: Network) -> list[Row]:
@@ -120,9 +124,10 @@ class GeoStore:
                    for r in q("SELECT id, kind, lon, lat, elevation_m FROM nodes ORDER BY id")],
             pipes=[Pipe(id=r[0], from_node=r[1], to_node=r[2], kind=LinkKind(r[3]),
                         diameter_mm=r[4], material=r[5], install_year=r[6], length_m=r[7],
-                        street=r[8], coords=_coords_decode(r[9]))
+                        street=r[8], coords=_coords_decode(r[9]), closed=bool(r[10]))
                    for r in q("SELECT id, from_node, to_node, kind, diameter_mm, material, "
-                              "install_year, length_m, street, geometry FROM pipes ORDER BY id")],
+                              "install_year, length_m, street, geometry, closed FROM pipes "
+                              "ORDER BY id")],
             valves=[Valve(id=r[0], pipe_id=r[1], node_id=r[2], state=ValveState(r[3]),
                           operable=bool(r[4]), diameter_mm=r[5], lon=r[6], lat=r[7])
                     for r in q("SELECT id, pipe_id, node_id, state, operable, diameter_mm, lon, "
@@ -230,10 +235,29 @@ class GeoStore:
                 row = dict(zip(shown, r, strict=True))
                 if "geometry" in row:
                     row["geometry"] = [list(c) for c in _coords_decode(str(row["geometry"]))]
-                if "operable" in row:
-                    row["operable"] = bool(row["operable"])
+                for flag in ("operable", "closed"):
+                    if flag in row:
+                        row[flag] = bool(row[flag])
                 out[str(row["id"])] = row
         return out
+
+    # -- import warnings ------------------------------------------------------------------
+    def save_import_issues(self, version: int, issues: list[ImportIssue]) -> None:
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO import_issues (network_version, seq, code, issue) "
+                "VALUES (?, ?, ?, ?)",
+                [(version, k, i.code, _issue_encode(i).decode()) for k, i in enumerate(issues)])
+
+    def import_issues(self, version: int, after: int, limit: int
+                      ) -> tuple[list[ImportIssue], int]:
+        """Issues of one import with seq > ``after``, in order, and their total."""
+        rows = self.db.execute(
+            "SELECT seq, issue FROM import_issues WHERE network_version = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?", [version, after, limit]).fetchall()
+        total = self.db.execute("SELECT COUNT(*) FROM import_issues WHERE network_version = ?",
+                                [version]).fetchone()[0]
+        return [_issue_decode(r[1]) for r in rows], int(total)
 
     # -- isolations ----------------------------------------------------------------------
     def save_isolation(self, plan: IsolationPlan, request_json: str,

@@ -16,7 +16,8 @@ from typing import Final
 
 from geo.model import ImportIssue, IssueSeverity, Network
 
-#: at most this many issues of one code are listed; a summary issue counts the rest
+#: an error answer lists at most this many issues of one code, plus a summary counting the
+#: rest (warnings are never capped: the import report keeps every one, paged)
 MAX_PER_CODE: Final = 50
 
 
@@ -37,22 +38,31 @@ def _duplicates(ids: Iterable[str], layer: str) -> list[ImportIssue]:
 
 
 def cap_issues(issues: list[ImportIssue]) -> list[ImportIssue]:
-    """Keep the first MAX_PER_CODE issues of each code, plus one line counting the rest."""
+    """The first MAX_PER_CODE issues of each code, plus one line per code counting the rest.
+
+    The summary line keeps the severity, layer and code of the issues it stands for, so a
+    count of warnings is never read as an error.
+    """
     kept: list[ImportIssue] = []
     seen: Counter[str] = Counter()
+    first: dict[str, ImportIssue] = {}
     for issue in issues:
         seen[issue.code] += 1
+        first.setdefault(issue.code, issue)
         if seen[issue.code] <= MAX_PER_CODE:
             kept.append(issue)
     for code, n in seen.items():
         if n > MAX_PER_CODE:
-            kept.append(ImportIssue(severity=IssueSeverity.ERROR, code=code, layer="",
-                                    message=f"... and {n - MAX_PER_CODE} more {code} issues"))
+            f = first[code]
+            kept.append(ImportIssue(severity=f.severity, code=code, layer=f.layer,
+                                    message=f"... and {n - MAX_PER_CODE} more {code} "
+                                            f"{f.severity}s"))
     return kept
 
 
 def validate_rows(net: Network) -> list[ImportIssue]:
-    """Every row-level problem of ``net`` (errors block the import, warnings are reported)."""
+    """Every row-level problem of ``net``, uncapped (errors block the import, warnings are
+    reported in full)."""
     issues: list[ImportIssue] = []
     issues += _duplicates((n.id for n in net.nodes), "nodes")
     issues += _duplicates((p.id for p in net.pipes), "pipes")
@@ -107,4 +117,4 @@ def validate_rows(net: Network) -> list[ImportIssue]:
         if h.pipe_id and h.pipe_id not in ends:
             issues.append(_warn("hydrant-unknown-pipe",
                                 f"hydrant {h.id} names unknown pipe {h.pipe_id}", "hydrants", h.id))
-    return cap_issues(issues)
+    return issues

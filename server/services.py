@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from geo.service import NetworkService
+from geo.service import NetworkService, parse_service_area
 from server.accounts.service import AccountService
 from server.authz.throttle import Throttles
 from server.calendar import CalendarService
@@ -78,7 +78,8 @@ class Services:
                                    on_affected=PlanBNotifier(self.outages, self.customers.store))
         self.sync.fieldwork = self.fieldwork
         # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
-        self.network = NetworkService(self.db, clock)
+        self.network = NetworkService(self.db, clock,
+                                      service_area=parse_service_area(settings.service_area))
         self.sync.network.append(self.network.store)
         self.fieldwork.bursts.plans = self.network.plan
 

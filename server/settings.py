@@ -58,6 +58,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: reverse proxies (socket addresses) whose last X-Forwarded-For entry is the client's
     #: address for the per-address limits; from anyone else the header is ignored
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    #: the utility's service area as a WGS84 box "lon_min,lat_min,lon_max,lat_max"
+    #: (e.g. "116.2,36.0,117.9,37.3" for Jinan): a network imported with the wrong CRS
+    #: lands outside it and is refused with both boxes. Empty: only a sanity check.
+    service_area: str = ""
 
     @property
     def db_path(self) -> Path:

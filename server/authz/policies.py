@@ -113,6 +113,7 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("network.import", OFFICE, S.ALL, ""),
     ("network.isolate", CREW_AND_OFFICE, S.ANY, "a crew at a break computes its isolation"),
     ("network.affected_customers", OFFICE, S.ALL, "personal data: office only"),
+    ("network.import_warnings", OFFICE, S.ALL, "every warning of an import, paged"),
     # -- outages (lifecycle edges) -------------------------------------------------------
     ("outage.create", OFFICE, S.ALL, ""),
     ("outage.list", OFFICE, S.ALL, ""),

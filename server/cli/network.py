@@ -1,57 +1,117 @@
 """The pipe network from the command line: import, summary, isolate, area, customers.
 
 Big networks (100k pipes) are imported here rather than over HTTP: no body size limit,
-and the precompute does not hold a request open.
+and the precompute does not hold a request open; each stage is reported on stderr with
+its elapsed time. Layers are GeoJSON, CSV, Shapefile, GeoPackage or FileGDB
+(``geo.layers``). ``isolate`` asks the running service (``--server``) when given, which
+keeps the precomputed network in memory: loading 100k pipes per call costs seconds.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
+import httpx
 import msgspec
 
 from geo.errors import GeoError
 from geo.geojson import LAYERS, FeatureCollection, GeoJSONImport, InpImport
+from geo.layers import read_layer_file
 from geo.model import (
     AffectedCustomerPage,
     CoordSystem,
+    ImportIssue,
     ImportReport,
     IsolationPlan,
     IsolationRequest,
     NetworkSummary,
 )
+from geo.service import NetworkService
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 
-_fc_decode = msgspec.json.Decoder(FeatureCollection).decode
+_plan_decode = msgspec.json.Decoder(IsolationPlan).decode
+_encode = msgspec.json.Encoder().encode
 
 
-def _layers(options: dict[str, str | None]) -> dict[str, FeatureCollection]:
+def _layers(options: dict[str, str | None], crs: str) -> dict[str, FeatureCollection]:
     out = {}
     for name in LAYERS:
         path = options.get(name)
         if path:
             try:
-                out[name] = _fc_decode(Path(path).read_bytes())
-            except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
-                fail(f"{name}: cannot read {path}: {exc}")
+                out[name] = read_layer_file(Path(path), name, crs)
+            except GeoError as exc:
+                fail(exc.detail)
     return out
 
 
 def _layer_options(func: click.decorators.FC) -> click.decorators.FC:
     for name in reversed(LAYERS):
         func = click.option(f"--{name.replace('_', '-')}", name, default=None,
-                            type=click.Path(exists=True, dir_okay=False),
-                            help=f"GeoJSON FeatureCollection of {name.replace('_', ' ')}")(func)
+                            type=click.Path(exists=True),
+                            help=f"{name.replace('_', ' ')}: GeoJSON, CSV, .shp, .gpkg or "
+                                 f".gdb")(func)
     return func
 
 
-def _report(r: ImportReport) -> str:
+class _Progress:
+    """Stages of a long import on stderr, with the elapsed time (stdout stays the answer)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        if not self.quiet:
+            click.echo(f"[{time.perf_counter() - self.started:6.1f} s] {stage}", err=True)
+
+
+def _all_warnings(service: NetworkService, r: ImportReport) -> list[ImportIssue]:
+    items: list[ImportIssue] = []
+    cursor: int | None = None
+    while True:
+        page = service.import_warnings(r.network_version, cursor, 1000)
+        items += page.items
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+def _report(r: ImportReport, warnings: list[ImportIssue]) -> str:
     lines = [f"network version {r.network_version} ({r.metric_crs}) in {r.duration_s} s"]
     lines += [f"  {k:20s} {v:>8d}" + (f"  changed {r.changed[k]}" if k in r.changed else "")
               for k, v in r.counts.items()]
-    lines += [f"  warning [{w.code}] {w.message}" for w in r.warnings]
+    if r.valve_placement:
+        lines.append(f"  valves placed by pipe/node id {r.valve_placement.get('by_id', 0)}, "
+                     f"snapped by position {r.valve_placement.get('snapped', 0)}")
+    if r.warnings_by_code:
+        lines.append("  warnings: " + ", ".join(f"{c} {n}" for c, n in
+                                                sorted(r.warnings_by_code.items())))
+    lines += [f"  warning [{w.code}] {w.message}" for w in warnings]
     return "\n".join(lines)
+
+
+def _run_import(body: GeoJSONImport | InpImport, data_dir: str | None, as_json: bool,
+                quiet: bool) -> None:
+    services = open_services(data_dir)
+    progress = _Progress(quiet or as_json)
+    try:
+        if isinstance(body, InpImport):
+            report = services.network.import_inp(body, progress)
+        else:
+            report = services.network.import_geojson(body, progress)
+    except GeoError as exc:
+        fail(f"{exc.detail}\n{msgspec.json.encode(exc.extra).decode()}")
+        return
+    progress("done")
+    warnings = _all_warnings(services.network, report)
+    if as_json:
+        # every warning, not only the report's first page
+        output(msgspec.structs.replace(report, warnings=warnings), True)
+    else:
+        output(report, False, lambda r: _report(r, warnings))
 
 
 @click.group(help="Pipe network: import (GeoJSON, EPANET .inp), isolation plans, outage area.")
@@ -59,43 +119,61 @@ def network() -> None:
     pass
 
 
+_CRS_HELP = ("EPSG:xxxx, a PROJ string, GCJ-02, or a local frame local:LON,LAT[,X0,Y0] "
+             "(metres east/north of an origin)")
+_strict_option = click.option("--strict", is_flag=True,
+                              help="refuse the import if there is any warning")
+_quiet_option = click.option("--quiet", is_flag=True, help="no progress on stderr")
+
+
 @network.command("import-geojson", help="Replace the layers given (others are kept).")
 @_layer_options
-@click.option("--crs", default="EPSG:4326", show_default=True, help="CRS of the coordinates")
+@click.option("--crs", default="EPSG:4326", show_default=True, help=f"CRS: {_CRS_HELP}")
 @click.option("--snap-m", default=5.0, show_default=True, help="valve snapping tolerance")
+@_strict_option
+@_quiet_option
 @data_dir_option
 @json_option
-def import_geojson(crs: str, snap_m: float, data_dir: str | None, as_json: bool,
-                   **layers: str | None) -> None:
-    body = GeoJSONImport(layers=_layers(layers), crs=crs, snap_tolerance_m=snap_m)
+def import_geojson(crs: str, snap_m: float, strict: bool, quiet: bool, data_dir: str | None,
+                   as_json: bool, **layers: str | None) -> None:
+    body = GeoJSONImport(layers=_layers(layers, crs), crs=crs, snap_tolerance_m=snap_m,
+                         strict=strict)
     if not body.layers:
         fail("give at least one layer, e.g. --pipes pipes.geojson")
-    try:
-        report = open_services(data_dir).network.import_geojson(body)
-    except GeoError as exc:
-        fail(f"{exc.detail}\n{msgspec.json.encode(exc.extra).decode()}")
-        return
-    output(report, as_json, _report)
+    _run_import(body, data_dir, as_json, quiet)
 
 
-@network.command("import-inp", help="EPANET model plus GIS layers (valves from GeoJSON points).")
+@network.command("import-inp", help="EPANET model plus GIS layers (valves by pipe/node id or "
+                                    "snapped from points).")
 @click.argument("inp_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--crs", required=True, help="CRS of the .inp coordinates, e.g. EPSG:4548")
+@click.option("--crs", required=True, help=f"CRS of the .inp coordinates: {_CRS_HELP}")
 @_layer_options
 @click.option("--layers-crs", default="EPSG:4326", show_default=True)
 @click.option("--snap-m", default=5.0, show_default=True, help="valve snapping tolerance")
+@_strict_option
+@_quiet_option
 @data_dir_option
 @json_option
-def import_inp(inp_file: str, crs: str, layers_crs: str, snap_m: float, data_dir: str | None,
-               as_json: bool, **layers: str | None) -> None:
+def import_inp(inp_file: str, crs: str, layers_crs: str, snap_m: float, strict: bool,
+               quiet: bool, data_dir: str | None, as_json: bool, **layers: str | None) -> None:
     body = InpImport(inp=Path(inp_file).read_text(encoding="utf-8"), crs=crs,
-                     layers=_layers(layers), layers_crs=layers_crs, snap_tolerance_m=snap_m)
-    try:
-        report = open_services(data_dir).network.import_inp(body)
-    except GeoError as exc:
-        fail(f"{exc.detail}\n{msgspec.json.encode(exc.extra).decode()}")
-        return
-    output(report, as_json, _report)
+                     layers=_layers(layers, layers_crs), layers_crs=layers_crs,
+                     snap_tolerance_m=snap_m, strict=strict)
+    _run_import(body, data_dir, as_json, quiet)
+
+
+@network.command("warnings", help="Every warning of one import, paged.")
+@click.argument("version", type=int)
+@click.option("--cursor", default=None, type=int)
+@click.option("--limit", default=1000, type=int)
+@data_dir_option
+@json_option
+def warnings_cmd(version: int, cursor: int | None, limit: int, data_dir: str | None,
+                 as_json: bool) -> None:
+    page = open_services(data_dir).network.import_warnings(version, cursor, limit)
+    output(page, as_json, lambda p: "\n".join(
+        [*(f"[{w.code}] {w.layer} {w.entity_id or ''}: {w.message}" for w in p.items),
+         f"({p.total} in all; next cursor {p.next_cursor})"]))
 
 
 @network.command("summary")
@@ -143,11 +221,16 @@ def _plan_text(p: IsolationPlan) -> str:
 @click.option("--crs", type=click.Choice([c.value for c in CoordSystem]), default="wgs84")
 @click.option("--inoperable", multiple=True, help="valve id found seized (repeatable)")
 @click.option("--tolerance-m", default=50.0, show_default=True)
+@click.option("--server", default=None, envvar="WATEROPS_SERVER",
+              help="base URL of the running service (e.g. http://127.0.0.1:8000): it keeps "
+                   "the network precomputed, so a call takes milliseconds, not a reload")
+@click.option("--token", default=None, envvar="WATEROPS_TOKEN",
+              help="device token for --server")
 @data_dir_option
 @json_option
 def isolate(pipes: tuple[str, ...], point: str | None, crs: str,
-            inoperable: tuple[str, ...], tolerance_m: float, data_dir: str | None,
-            as_json: bool) -> None:
+            inoperable: tuple[str, ...], tolerance_m: float, server: str | None,
+            token: str | None, data_dir: str | None, as_json: bool) -> None:
     at = None
     if point:
         try:
@@ -158,6 +241,9 @@ def isolate(pipes: tuple[str, ...], point: str | None, crs: str,
         at = (lon, lat)
     req = IsolationRequest(point=at, crs=CoordSystem(crs), pipe_ids=list(pipes),
                            inoperable_valve_ids=list(inoperable), tolerance_m=tolerance_m)
+    if server:
+        output(_isolate_remote(server, token, req), as_json, _plan_text)
+        return
     try:
         plan = open_services(data_dir).network.isolate(req)
     except GeoError as exc:
@@ -197,3 +283,20 @@ def customers(isolation_id: str, cursor: str | None, limit: int, data_dir: str |
         return "\n".join([*rows, f"({p.total} in all; next cursor {p.next_cursor})"])
 
     output(page, as_json, human)
+
+
+def _isolate_remote(server: str, token: str | None, req: IsolationRequest) -> IsolationPlan:
+    """The plan from the running service, which holds the precomputed network."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        r = httpx.post(f"{server.rstrip('/')}/api/v1/network/isolations", content=_encode(req),
+                       headers={**headers, "Content-Type": "application/json"}, timeout=30)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {server}: {exc}")
+    if r.status_code >= 400:
+        try:
+            detail = str(r.json().get("detail", r.text))
+        except ValueError:
+            detail = r.text
+        fail(f"{r.status_code}: {detail}")
+    return _plan_decode(r.content)

@@ -17,6 +17,7 @@ from geo.geojson import GeoJSONImport, InpImport
 from geo.model import (
     AffectedCustomerPage,
     AreaFeature,
+    ImportIssuePage,
     ImportReport,
     IsolationPlan,
     IsolationRequest,
@@ -42,6 +43,13 @@ class NetworkController(Controller):
     def import_inp(self, request: Request[Any, Any, Any],
                    data: JSONBody[InpImport]) -> ImportReport:
         return services(request).network.import_inp(data)
+
+    @get("/imports/{version:int}/warnings", opt={"policy": "network.import_warnings"}, sync_to_thread=False)
+    def import_warnings(self, request: Request[Any, Any, Any], version: FromPath[int],
+                        cursor: FromQuery[int | None] = None,
+                        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
+                        ) -> ImportIssuePage:
+        return services(request).network.import_warnings(version, cursor, limit)
 
     @post("/isolations", opt={"policy": "network.isolate"}, sync_to_thread=False)
     def isolate(self, request: Request[Any, Any, Any],

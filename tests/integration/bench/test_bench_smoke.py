@@ -33,3 +33,17 @@ def test_quick_run_prints_json_figures(name: str) -> None:
         assert set(figure) == {"bench", "metric", "value", "unit", "n"}
         assert figure["bench"] == name
         assert isinstance(figure["value"], int | float) and figure["n"] > 0
+
+
+def test_segments_runs_without_wntr_and_says_the_peer_was_skipped() -> None:
+    # importing a module set to None in sys.modules raises ImportError, as if not installed
+    hide = ("import runpy, sys; sys.modules['wntr'] = None; "
+            "runpy.run_module('bench.segments', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", hide, "--quick"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "skipped: wntr not installed" in done.stdout
+    metrics = {json.loads(line)["metric"] for line in done.stdout.splitlines()
+               if line.startswith("{")}
+    assert "precompute_s" in metrics
+    assert "speedup_vs_wntr" not in metrics

@@ -59,8 +59,9 @@ def test_inp_reads_nodes_links_units_and_coordinates() -> None:
     # easting 500000 on the CM 117E zone is the meridian itself
     r1 = next(n for n in net.nodes if n.id == "R1")
     assert r1.lon == pytest.approx(117.0, abs=1e-9)
-    assert [(v.pipe_id, v.node_id, v.state) for v in net.valves] == [
-        ("P3", "J2", ValveState.NORMAL_CLOSED)]
+    # a CLOSED pipe is a closed link, not a valve a GIS layer could collide with
+    assert net.valves == []
+    assert [p.id for p in net.pipes if p.closed] == ["P3"]
     assert [w.entity_id for w in warnings] == ["P4"]
 
 
@@ -183,3 +184,50 @@ def test_normally_closed_valve_can_make_an_island() -> None:
         prepare_network(Network(), net, {"pipes", "nodes", "sources", "valves"}, 1,
                         projectors=Projectors())
     assert PROJECTOR.epsg == 4548
+
+
+def test_geojson_valves_by_link_and_node_properties_are_not_snapped() -> None:
+    partial, present, points = geojson_network()
+    # upper-case GIS columns, and a point far from the pipe: the ids decide, not the point
+    partial.valves = read_layers({"valves": _fc([
+        _point([117.0015, 36.652], VALVE_ID="vx", LINK="b", NODE=partial.pipes[1].to_node,
+               STATUS="Open"),
+    ])})[0].valves
+    prepared = prepare_network(Network(), partial, present, 1, source_points=points,
+                               projectors=Projectors())
+    assert prepared.valve_placement == {"by_id": 1, "snapped": 0}
+    (v,) = prepared.network.valves
+    assert (v.id, v.pipe_id, v.node_id, v.state) == ("vx", "b", partial.pipes[1].to_node,
+                                                     ValveState.NORMAL_OPEN)
+    assert prepared.warnings == []
+
+
+def test_more_than_fifty_warnings_of_one_kind_never_block() -> None:
+    partial, present, points = geojson_network()
+    partial.valves = read_layers({"valves": _fc([
+        _point([117.0015 + k * 1e-5, 36.66], id=f"far{k}") for k in range(80)])})[0].valves
+    prepared = prepare_network(Network(), partial, present, 1, source_points=points,
+                               projectors=Projectors())
+    assert len(prepared.warnings) == 80
+    assert {w.severity for w in prepared.warnings} == {"warning"}
+
+
+def test_a_local_frame_puts_its_origin_where_it_says() -> None:
+    net, _ = read_inp(INP, "local:117.0213,36.6518,500000,4060000")
+    r1 = next(n for n in net.nodes if n.id == "R1")  # at (500000, 4060000): the origin
+    assert (r1.lon, r1.lat) == (pytest.approx(117.0213, abs=1e-9),
+                                pytest.approx(36.6518, abs=1e-9))
+    j1 = next(n for n in net.nodes if n.id == "J1")  # 100 m east of it
+    x, y = PROJECTOR.forward(np.array([r1.lon, j1.lon]), np.array([r1.lat, j1.lat]))
+    assert float(np.hypot(x[1] - x[0], y[1] - y[0])) == pytest.approx(100.0, abs=0.05)
+
+
+def test_pumps_and_control_valves_get_no_drawn_length() -> None:
+    text = INP.replace("[COORDINATES]", "[PUMPS]\n PU1 J2 J3 HEAD 1\n[COORDINATES]")
+    net, _ = read_inp(text, "EPSG:4548")
+    prepared = prepare_network(Network(), net, {"pipes", "nodes", "sources"}, 1,
+                               projectors=Projectors())
+    pump = next(p for p in prepared.network.pipes if p.id == "PU1")
+    assert pump.kind is LinkKind.PUMP
+    assert pump.length_m == 0
+    assert prepared.index.pipe_length[prepared.index.pipe_index["PU1"]] == 0
