@@ -102,12 +102,15 @@ class GnssTimeoutError(GnssError):
     http_status = 504
     title = "No usable GNSS fix in time"
 
-    def __init__(self, timeout_s: float, last_reason: str | None) -> None:
+    def __init__(self, timeout_s: float, last_reason: str | None,
+                 diagnosis: str | None = None) -> None:
         why = f"; last fix rejected: {last_reason}" if last_reason else ""
-        super().__init__(f"no acceptable fix within {timeout_s:g} s{why}",
-                         timeout_s=timeout_s, last_reason=last_reason)
+        said = f" ({diagnosis})" if diagnosis else ""
+        super().__init__(f"no acceptable fix within {timeout_s:g} s{why}{said}",
+                         timeout_s=timeout_s, last_reason=last_reason, diagnosis=diagnosis)
         self.timeout_s = timeout_s
         self.last_reason = last_reason
+        self.diagnosis = diagnosis
 
 
 # --- meters (CJ/T 188) ------------------------------------------------------------------

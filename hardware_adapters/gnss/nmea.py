@@ -41,16 +41,55 @@ def to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return float(g_lon[0]), float(g_lat[0])
 
 
-def parse_sentence(line: str) -> pynmea2.NMEASentence:
-    """Parse one sentence with its checksum required; raise :class:`NmeaError` if bad."""
+def frame_sentence(line: str) -> str | None:
+    """The sentence in a line, as gpsd's packet sniffer finds it: from the last ``$``.
+
+    ``$`` is reserved in NMEA 0183 and starts every sentence, so a second ``$`` restarts
+    the sentence: receivers that double it (``$$GPGGA``) and lines with noise before the
+    ``$`` (a serial port opened mid-byte, a Bluetooth bridge's banner) keep their
+    sentence. A line without ``$`` holds no sentence at all (None).
+    """
     text = line.strip()
-    if not text.startswith("$"):
-        raise NmeaError(text, "sentence does not start with '$'")
+    start = text.rfind("$")
+    return None if start < 0 else text[start:]
+
+
+def checksum_ok(text: str) -> bool:
+    """``*HH`` present and equal to the XOR of the characters between ``$`` and ``*``."""
+    body, star, given = text[1:].rpartition("*")
+    if not star or len(given.strip()) != 2:
+        return False
+    acc = 0
+    for ch in body:
+        acc ^= ord(ch)
+    try:
+        return acc == int(given.strip(), 16)
+    except ValueError:
+        return False
+
+
+class UnknownSentence(Exception):
+    """A well-formed sentence with a valid checksum that pynmea2 has no class for
+    (a vendor's ``$PUBX``/``$PMTK``, a new talker): not garbage, just not ours."""
+
+
+def parse_sentence(line: str) -> pynmea2.NMEASentence:
+    """Parse one sentence with its checksum required; raise :class:`NmeaError` if bad.
+
+    Leading noise and a doubled ``$`` are skipped (:func:`frame_sentence`). A sentence
+    with a valid checksum that pynmea2 cannot type raises :class:`UnknownSentence`.
+    """
+    framed = frame_sentence(line)
+    if framed is None:
+        raise NmeaError(line.strip(), "sentence does not start with '$'")
+    text = framed
     try:
         return pynmea2.parse(text, check=True)
     except pynmea2.ChecksumError:
         raise NmeaChecksumError(text, "checksum missing or wrong") from None
     except pynmea2.ParseError as exc:  # also SentenceTypeError
+        if checksum_ok(text):
+            raise UnknownSentence(text) from None
         raise NmeaError(text, f"not NMEA 0183 ({exc.args[0][0]})") from None
     except (ValueError, IndexError, TypeError, AttributeError) as exc:
         raise NmeaError(text, f"not NMEA 0183 ({exc})") from None
@@ -134,7 +173,14 @@ class EpochAssembler:
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
+        #: lines with a ``$`` that are damaged: bad checksum, bad fields, cut off
         self.bad_sentences = 0
+        #: sentences with a good checksum (used, vendor or unused types alike)
+        self.good_sentences = 0
+        #: lines with no sentence at all (noise, a banner, the wrong baud rate)
+        self.noise_lines = 0
+        #: epochs the receiver itself marked as without fix (GGA quality 0, RMC void)
+        self.epochs_without_fix = 0
         self.last_error: NmeaError | None = None
         self.last_problem: RejectReason | None = None
         self._epoch: _Epoch | None = None
@@ -145,12 +191,27 @@ class EpochAssembler:
         """Add one line; return the fixes it completed (zero, one or, rarely, two)."""
         if not line.strip():
             return []
+        text = frame_sentence(line)
+        if text is None:
+            self.noise_lines += 1
+            return []
         try:
-            msg = parse_sentence(line)
+            msg = parse_sentence(text)
+        except UnknownSentence:
+            self.good_sentences += 1
+            return []
+        except NmeaError as exc:
+            if self.strict:
+                raise
+            self.bad_sentences += 1
+            self.last_error = exc
+            return []
+        self.good_sentences += 1
+        try:
             kind = getattr(msg, "sentence_type", "")
             if kind not in _USED:
                 return []
-            return self._add(kind, msg, line.strip())
+            return self._add(kind, msg, text)
         except NmeaError as exc:
             if self.strict:
                 raise
@@ -223,8 +284,27 @@ class EpochAssembler:
             return []
         if fix is None:
             self.last_problem = RejectReason.NO_FIX
+            self.epochs_without_fix += 1
             return []
         return [fix]
+
+    def diagnosis(self) -> str:
+        """Why no fix came, from what the stream held, for the operator."""
+        if self.good_sentences == 0 and self.bad_sentences == 0:
+            if self.noise_lines:
+                return (f"{self.noise_lines} line(s) of noise and no NMEA sentence: check the "
+                        "baud rate and the port")
+            return "nothing received: check the port, the cable and the receiver's power"
+        if self.good_sentences == 0:
+            return (f"{self.bad_sentences} damaged sentence(s) and no good one: check the baud "
+                    f"rate or the line (last: {self.last_error})")
+        if self._date is None:
+            return (f"{self.good_sentences} good sentence(s) but no RMC with a date yet: "
+                    "enable RMC on the receiver")
+        if self.epochs_without_fix:
+            return (f"the receiver reports no position in {self.epochs_without_fix} epoch(s): "
+                    "it has not locked on (cold start, no sky view)")
+        return f"{self.good_sentences} good and {self.bad_sentences} damaged sentence(s)"
 
     def _build(self, epoch: _Epoch) -> Fix | None:
         gga, rmc, gsa = epoch.gga, epoch.rmc, epoch.gsa

@@ -76,9 +76,12 @@ class NmeaReceiver:
             if reason is None:
                 return fix
             last_reason = reason.value
-        if last_reason is None and self.assembler.last_problem is not None:
-            last_reason = self.assembler.last_problem.value
-        raise GnssTimeoutError(timeout_s, last_reason)
+        diagnosis = None
+        if last_reason is None:
+            if self.assembler.last_problem is not None:
+                last_reason = self.assembler.last_problem.value
+            diagnosis = self.assembler.diagnosis()
+        raise GnssTimeoutError(timeout_s, last_reason, diagnosis)
 
     def close(self) -> None:
         self._stream.close()

@@ -45,6 +45,9 @@ class MeterReading(msgspec.Struct, frozen=True, kw_only=True):
     status_raw: int = 0  # ST0 | ST1 << 8, vendor bits included
     meter_type: int = 0x10
     source: str = ""  # the device URL the reading came through
+    #: optional fields the meter sent without a value (FF-filled or junk), and why;
+    #: the reading itself (volume, status) is good
+    absent_fields: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def status_flags(status: int) -> tuple[ValveState, bool]:

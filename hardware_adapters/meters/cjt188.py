@@ -36,14 +36,17 @@ China run on Beijing time, so :func:`decode_read_data` takes the zone to attach.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from enum import IntEnum
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 
 from hardware_adapters.errors import ChecksumError, FrameError
+
+T = TypeVar("T")
 
 START: Final = 0x68
 END: Final = 0x16
@@ -93,9 +96,12 @@ class ReadDataReply(msgspec.Struct, frozen=True, kw_only=True):
 
     ser: int
     current_m3: Decimal
-    settlement_m3: Decimal
-    meter_time: datetime | None  # UTC; None when the meter has no clock (all zeros)
+    #: None when the meter leaves it out (FF-filled, not BCD, unknown unit)
+    settlement_m3: Decimal | None
+    meter_time: datetime | None  # UTC; None when the meter has no clock (zeros, FFs, junk)
     status: int  # ST0 | ST1 << 8
+    #: optional fields the meter sent but that carry no value, with why
+    absent: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def address_to_wire(address: str) -> bytes:
@@ -289,25 +295,64 @@ def _meter_time(raw: bytes, zone: tzinfo) -> datetime | None:
     return local.astimezone(UTC)
 
 
+def _optional(decode: Callable[[], T], name: str, raw: bytes, absent: dict[str, str]
+              ) -> T | None:
+    """An optional field: filled with FF (the usual "not supported"), or junk, is absent.
+
+    Many meters fill the settlement volume and the clock with FF, or leave stale bytes
+    there; the required current volume and status are still good, so the reading is kept
+    and the field is reported absent rather than losing the whole reading.
+    """
+    if raw and all(b == 0xFF for b in raw):
+        absent[name] = "filled with FF"
+        return None
+    try:
+        return decode()
+    except FrameError as exc:
+        absent[name] = str(exc)
+        return None
+
+
 def decode_read_data(frame: Frame, zone: tzinfo) -> ReadDataReply:
-    """The 901F answer data of a cold-water meter (layout in the module docstring)."""
+    """The 901F answer data of a cold-water meter (layout in the module docstring).
+
+    Required: DI, SER, the current volume and its unit, and the status word; a fault
+    there is a ``FrameError``. Optional: the settlement volume and the meter clock, which
+    are None (named in ``absent``) when FF-filled or not decodable.
+    """
     data = frame.data
     if len(data) < READ_DATA_LEN:
         raise FrameError(f"901F answer has {len(data)} data bytes, expected 22", data)
     if di_of(data) != DI_READ_DATA:
         raise FrameError(f"answer carries DI {data[0]:02X}{data[1]:02X}, expected 901F", data)
+    absent: dict[str, str] = {}
+    settlement = _optional(lambda: _volume(data[8:12], data[12]), "settlement_volume_m3",
+                           data[8:13], absent)
+    clock = _optional(lambda: _meter_time(data[13:20], zone), "meter_time", data[13:20],
+                      absent)
     return ReadDataReply(
         ser=data[2],
         current_m3=_volume(data[3:7], data[7]),
-        settlement_m3=_volume(data[8:12], data[12]),
-        meter_time=_meter_time(data[13:20], zone),
+        settlement_m3=settlement,
+        meter_time=clock,
         status=data[20] | data[21] << 8,
+        absent=absent,
     )
 
 
 def encode_read_data(*, ser: int, current_m3: Decimal, settlement_m3: Decimal,
-                     meter_time: datetime | None, status: int, zone: tzinfo) -> bytes:
-    """Build the 22-byte 901F answer data (used by the simulator and the tests)."""
+                     meter_time: datetime | None, status: int, zone: tzinfo,
+                     optional_fill: int | None = None) -> bytes:
+    """Build the 22-byte 901F answer data (used by the simulator and the tests).
+
+    ``optional_fill`` (e.g. 0xFF) fills the settlement volume, its unit and the clock with
+    that byte, as meters without those features do.
+    """
+    if optional_fill is not None:
+        fill = bytes([optional_fill])
+        return (_di_bytes(DI_READ_DATA) + bytes([ser & 0xFF])
+                + int_to_bcd(int(current_m3 * 100), 4) + bytes([0x2C])
+                + fill * 12 + bytes([status & 0xFF, status >> 8 & 0xFF]))
     if meter_time is None:
         clock = bytes(7)
     else:

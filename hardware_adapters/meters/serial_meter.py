@@ -131,7 +131,7 @@ class SerialMeterReader:
             address=answer.address, volume_m3=data.current_m3, read_at=self._clock(),
             meter_time=data.meter_time, settlement_volume_m3=data.settlement_m3,
             valve=valve, battery_low=battery_low, status_raw=data.status,
-            meter_type=answer.meter_type, source=self.url,
+            meter_type=answer.meter_type, source=self.url, absent_fields=data.absent,
         )
 
     def read_address(self) -> str:

@@ -53,6 +53,9 @@ class MeterFault(StrEnum):
     TRUNCATED = "truncated"  # the answer stops half-way       -> FrameError
     REJECT = "reject"  # abnormal answer (C=C1H)               -> MeterRejectedError
     NOISE = "noise"  # noise before a good answer              -> a normal reading
+    #: settlement volume and clock filled with FF (meters without them) -> a reading
+    #: with those fields absent
+    FF_FIELDS = "ff-fields"
 
 
 class SimulatedMeter(msgspec.Struct, kw_only=True):
@@ -146,7 +149,7 @@ class MeterSimulator:
         return cjt188.encode_read_data(
             ser=ser, current_m3=meter.volume_m3, settlement_m3=meter.settlement_m3,
             meter_time=self._clock() if meter.has_clock else None, status=status,
-            zone=self._zone)
+            zone=self._zone, optional_fill=0xFF if self.fault is MeterFault.FF_FIELDS else None)
 
 
 class SimulatedPort:

@@ -52,7 +52,8 @@ def test_serial_receiver_on_a_pty_reads_an_evidence_grade_fix(
         # it was switched on mid-sentence: the first line is a fragment
         os.write(master, b"23.4,M,,*1F\r\n" + generate_nmea(sky, T0).encode())
         fix = receiver.read_fix(FixPolicy(), timeout_s=5)
-        assert receiver.assembler.bad_sentences == 1
+        # a fragment without its '$' is noise, as for gpsd: no sentence was damaged
+        assert (receiver.assembler.noise_lines, receiver.assembler.bad_sentences) == (1, 0)
     assert fix.quality is FixQuality.RTK_FIXED
     assert fix.time == T0
     assert abs(fix.lon - 117.0) < 1e-4
@@ -65,6 +66,33 @@ def test_a_silent_port_times_out_with_a_typed_error(pty_pair: tuple[int, str],
             pytest.raises(GnssTimeoutError) as caught:
         receiver.read_fix(FixPolicy(), timeout_s=0.2)
     assert caught.value.last_reason is None
+    assert caught.value.diagnosis is not None
+    assert "nothing received" in caught.value.diagnosis
+
+
+def test_a_receiver_doubling_its_dollar_after_noise_still_gives_fixes(
+        pty_pair: tuple[int, str], clock: SteppingClock) -> None:
+    master, device = pty_pair
+    sky = SimulatedSky(quality=FixQuality.GPS, epochs=3)
+    lines = generate_nmea(sky, T0).splitlines()
+    doubled = "\r\n".join("$" + line for line in lines) + "\r\n"
+    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05) as receiver:
+        os.write(master, b"\x00\xff#@!" + doubled.encode())
+        fix = receiver.read_fix(FixPolicy(), timeout_s=5)
+        assert receiver.assembler.bad_sentences == 0
+    assert fix.time == T0
+
+
+def test_no_fix_from_a_receiver_without_lock_says_so(pty_pair: tuple[int, str],
+                                                     clock: SteppingClock) -> None:
+    master, device = pty_pair
+    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05) as receiver:
+        os.write(master, generate_nmea(SimulatedSky(quality=FixQuality.INVALID, epochs=3),
+                                       T0).encode())
+        with pytest.raises(GnssTimeoutError) as caught:
+            receiver.read_fix(FixPolicy(), timeout_s=0.5)
+    assert caught.value.last_reason == "no-fix"
+    assert "has not locked on" in str(caught.value)
 
 
 def test_a_poor_fix_times_out_naming_the_broken_rule(pty_pair: tuple[int, str],

@@ -65,12 +65,31 @@ def test_litre_unit_converts_to_cubic_metres_and_2018_di_order_is_accepted() -> 
     assert reply.meter_time is None
 
 
+@pytest.mark.parametrize(("optional", "absent"), [
+    # no settlement day, no clock: FF-filled, the usual "not supported"
+    ("ffffffff" "ff" "ffffffffffffff", {"settlement_volume_m3", "meter_time"}),
+    # a settlement volume, but a clock with day 32
+    ("00123400" "2c" "00000032011520", {"meter_time"}),
+    # junk in the settlement volume (not BCD) and its unit, a good clock
+    ("a5a5a5a5" "a5" "31012211051520", {"settlement_volume_m3"}),
+])
+def test_ff_or_junk_optional_fields_keep_volume_and_status(optional: str,
+                                                            absent: set[str]) -> None:
+    # 12.34 m³ now, status 0x0001 (valve closed)
+    data = bytes.fromhex("901f00" "34120000" "2c" + optional + "0100")
+    reply = decode_read_data(Frame(meter_type=0x10, address=ADDRESS, control=0x81,
+                                   data=data), BEIJING)
+    assert reply.current_m3 == Decimal("12.34")
+    assert reply.status == 0x0001
+    assert set(reply.absent) == absent
+    assert (reply.meter_time is None) == ("meter_time" in absent)
+    assert (reply.settlement_m3 is None) == ("settlement_volume_m3" in absent)
+
+
 @pytest.mark.parametrize(("data", "reason"), [
     (bytes.fromhex("901f00") + bytes(18), "expected 22"),
     (bytes.fromhex("901f00" "0000000a" "2c") + bytes(14), "not BCD"),
     (bytes.fromhex("901f00" "00000000" "05") + bytes(14), "not a volume unit"),
-    (bytes.fromhex("901f00" "00000000" "2c" "00000000" "2c" "00000032011520" "0000"),
-     "not a valid date"),
     (bytes.fromhex("810a00") + bytes(19), "expected 901F"),
 ])
 def test_bad_answer_data_is_a_frame_error(data: bytes, reason: str) -> None:

@@ -114,7 +114,7 @@ def test_southern_and_western_hemispheres_are_negative() -> None:
     (GGA.split("*")[0], NmeaChecksumError),
     ("GNGGA,023000.00", NmeaError),
     ("$", NmeaError),
-    (sentence("GNXYZ,1,2,3"), NmeaError),
+    ("$GNXYZ,1,2,3*00", NmeaError),
 ])
 def test_bad_sentences_raise_typed_errors(line: str, error: type[NmeaError]) -> None:
     with pytest.raises(error):
@@ -141,8 +141,30 @@ def test_lenient_assembler_counts_and_skips_bad_lines() -> None:
     out = [f for line in [RMC, "garbage", GGA[:-2] + "00", GGA, GSA]
            for f in assembler.feed(line)]
     assert len(out) == 1
-    assert assembler.bad_sentences == 2
+    # "garbage" holds no '$': noise, not a damaged sentence
+    assert (assembler.bad_sentences, assembler.noise_lines) == (1, 1)
     assert isinstance(assembler.last_error, NmeaChecksumError)
+
+
+def test_doubled_dollar_and_leading_noise_are_skipped_as_gpsd_does() -> None:
+    log = "\n".join(["\x00\x13~~" + RMC, "$" + GGA, "junk$$" + GSA])
+    assembler = EpochAssembler()
+    fixes = [f for line in log.splitlines() for f in assembler.feed(line)]
+    assert len(fixes) == 1
+    assert fixes[0].lat == pytest.approx(36.65)
+    assert assembler.bad_sentences == 0
+    assert read_nmea(log) == fixes  # an uploaded log with the same quirks reads whole
+
+
+def test_valid_vendor_sentences_are_not_counted_as_bad() -> None:
+    vendor = [sentence("PUBX,00,023000.00,3639.0000,N,11700.0000,E,45.3,G3,2.1,2.0,0.0,0,"
+                       "0.0,1.2,0.7,1.1,14,0,0"),
+              sentence("GNXYZ,1,2,3"), sentence("PMTK001,604,3")]
+    assembler = EpochAssembler()
+    for line in [*vendor, RMC, GGA, GSA]:
+        assembler.feed(line)
+    assert assembler.bad_sentences == 0
+    assert assembler.good_sentences == 6
 
 
 def test_shipped_jinan_log_replays_cold_start_then_good_fixes() -> None:

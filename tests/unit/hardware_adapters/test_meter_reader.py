@@ -127,3 +127,16 @@ def test_reading_is_a_clean_wire_struct(clock: SteppingClock) -> None:
 ])
 def test_status_word_bits(status: int, valve: ValveState, low: bool) -> None:
     assert status_flags(status) == (valve, low)
+
+
+def test_a_meter_with_ff_filled_optional_fields_still_gives_its_reading(
+        clock: SteppingClock) -> None:
+    with open_meter_bus(f"sim://?meters={METER}:1234.56&fault=ff-fields", clock=clock,
+                        demo=True) as bus:
+        reading = bus.read(METER)
+    assert reading.volume_m3 == Decimal("1234.56")
+    assert reading.valve is ValveState.OPEN
+    assert reading.settlement_volume_m3 is None
+    assert reading.meter_time is None
+    assert reading.absent_fields == {"settlement_volume_m3": "filled with FF",
+                                     "meter_time": "filled with FF"}
