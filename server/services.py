@@ -20,6 +20,7 @@ from server.clock import Clock
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
 from server.fieldwork import Fieldwork
+from server.fieldwork.photos import PhotoLimits
 from server.intents.service import SyncService
 from server.outage_planning import PlanBNotifier
 from server.outage_rules import OutageDesk
@@ -75,7 +76,8 @@ class Services:
         # plan B at a burst: customers newly cut off join the order's outages and are told
         self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
                                    Path(settings.data_dir),
-                                   on_affected=PlanBNotifier(self.outages, self.customers.store))
+                                   on_affected=PlanBNotifier(self.outages, self.customers.store),
+                                   photo_limits=PhotoLimits.from_policy(self.profile.photos))
         self.sync.fieldwork = self.fieldwork
         # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
         self.network = NetworkService(self.db, clock,

@@ -22,6 +22,7 @@ from server.fieldwork.archive import NoticeArchive
 from server.fieldwork.blobs import VaultBlobs
 from server.fieldwork.burst_site import AffectedHook, BurstSite
 from server.fieldwork.rounds import ReadingRounds
+from server.fieldwork.photos import PhotoLimits
 from server.fieldwork.service import FieldworkService
 from server.workorders.service import WorkOrderService
 from sync.attachments import AttachmentVault
@@ -35,8 +36,9 @@ class Fieldwork:
 
     def __init__(self, db: Database, clock: Clock, workorders: WorkOrderService,
                  vault: AttachmentVault, data_dir: Path, *, font_path: str | None = None,
-                 on_affected: AffectedHook | None = None) -> None:
-        self.service = FieldworkService(db, clock, workorders, VaultBlobs(vault))
+                 on_affected: AffectedHook | None = None,
+                 photo_limits: PhotoLimits | None = None) -> None:
+        self.service = FieldworkService(db, clock, workorders, VaultBlobs(vault), photo_limits)
         self.archive = NoticeArchive(db, clock, self.service, data_dir / KEY_FILE, font_path)
         self.rounds = ReadingRounds(self.service)
         self.bursts = BurstSite(self.service, on_affected)

@@ -1,7 +1,12 @@
 """Photo evidence: where and when a photo says it was taken, compared with the job.
 
-A photo's EXIF carries the camera's time (DateTimeOriginal, with OffsetTimeOriginal when
-the tablet writes it) and a GPS position. We compare them with the work order's site and
+A photo's EXIF carries the camera's capture time (DateTimeOriginal, with
+OffsetTimeOriginal when the tablet writes it) and a GPS position with its own UTC date and
+time. Only a capture time counts: DateTimeOriginal, else the GPS date and time. The plain
+DateTime tag is when the file was last written, so an old photo re-saved today would pass
+as fresh; a photo with neither capture time is flagged ``missing_time``. The limits
+(distance to the site and to the device, age, clock ahead) come from the policy profile
+(``[photos]``), not from this module. We compare them with the work order's site and
 with what the device reported when the crew attached the photo. Mismatches are **flagged,
 never rejected**: a meter-well photo taken in a basement has no fix, a tablet's clock
 drifts, and refusing the evidence would lose it. Dispatch reviews the flags.
@@ -25,12 +30,15 @@ from PIL import Image, UnidentifiedImageError
 from PIL.TiffImagePlugin import IFDRational
 
 from server.fieldwork.errors import BadPhotoError
+from server.policy.model import PhotoRules
 
 EXIF_IFD: Final = 0x8769
 GPS_IFD: Final = 0x8825
 TAG_DATETIME: Final = 0x0132
 TAG_DATETIME_ORIGINAL: Final = 36867
 TAG_OFFSET_ORIGINAL: Final = 36881
+GPS_TIMESTAMP: Final = 7
+GPS_DATESTAMP: Final = 29
 EARTH_RADIUS_M: Final = 6_371_008.8
 #: EXIF times without an offset are read in the utility's zone: the tablets are set to it
 DEFAULT_CAMERA_TZ: Final = ZoneInfo("Asia/Shanghai")
@@ -56,6 +64,21 @@ class PhotoLimits(msgspec.Struct, frozen=True, kw_only=True):
     #: taken after the device's report by more than this (a clock set ahead)
     max_future: timedelta = timedelta(minutes=10)
 
+    @classmethod
+    def from_policy(cls, rules: PhotoRules) -> PhotoLimits:
+        """The limits a service policy profile sets (``[photos]``)."""
+        return cls(max_site_distance_m=rules.max_site_distance_m,
+                   max_device_distance_m=rules.max_device_distance_m,
+                   max_age=timedelta(hours=rules.max_age_hours),
+                   max_future=timedelta(minutes=rules.max_future_minutes))
+
+
+class TimeSource(StrEnum):
+    """Where a photo's capture time came from."""
+
+    EXIF_ORIGINAL = "exif_original"
+    GPS = "gps"
+
 
 class PhotoMeta(msgspec.Struct, frozen=True, kw_only=True):
     format: str
@@ -65,6 +88,8 @@ class PhotoMeta(msgspec.Struct, frozen=True, kw_only=True):
     taken_at: datetime | None = None
     lon: float | None = None
     lat: float | None = None
+    #: None when the photo has no capture time (DateTime alone does not count)
+    time_source: TimeSource | None = None
 
 
 class DeviceReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,21 +143,46 @@ def read_photo_meta(data: bytes, camera_tz: tzinfo = DEFAULT_CAMERA_TZ) -> Photo
     sub = dict(exif.get_ifd(EXIF_IFD))
     gps = dict(exif.get_ifd(GPS_IFD))
     taken_at: datetime | None = None
-    raw_time = sub.get(TAG_DATETIME_ORIGINAL) or base.get(TAG_DATETIME)
-    if isinstance(raw_time, str):
-        try:
-            naive = datetime.strptime(raw_time.strip("\x00 "), "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007
-        except ValueError:
-            naive = None
-        if naive is not None:
-            zone = _offset(sub.get(TAG_OFFSET_ORIGINAL)) or camera_tz
-            taken_at = naive.replace(tzinfo=zone).astimezone(UTC)
+    source: TimeSource | None = None
+    naive = _exif_time(sub.get(TAG_DATETIME_ORIGINAL))
+    if naive is not None:
+        zone = _offset(sub.get(TAG_OFFSET_ORIGINAL)) or camera_tz
+        taken_at, source = naive.replace(tzinfo=zone).astimezone(UTC), TimeSource.EXIF_ORIGINAL
+    else:
+        taken_at = _gps_time(gps.get(GPS_DATESTAMP), gps.get(GPS_TIMESTAMP))
+        source = TimeSource.GPS if taken_at is not None else None
     lat = _dms(gps.get(2), gps.get(1))
     lon = _dms(gps.get(4), gps.get(3))
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         lat = lon = None
     return PhotoMeta(format=str(image.format or ""), width=image.width, height=image.height,
-                     has_exif=bool(base or sub or gps), taken_at=taken_at, lon=lon, lat=lat)
+                     has_exif=bool(base or sub or gps), taken_at=taken_at, lon=lon, lat=lat,
+                     time_source=source)
+
+
+def _exif_time(raw: object) -> datetime | None:
+    """An EXIF "YYYY:MM:DD HH:MM:SS" (naive, camera local time)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.strptime(raw.strip("\x00 "), "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007
+    except ValueError:
+        return None
+
+
+def _gps_time(date_stamp: object, time_stamp: object) -> datetime | None:
+    """GPSDateStamp "YYYY:MM:DD" plus GPSTimeStamp (h, m, s rationals): UTC by the spec."""
+    if not isinstance(date_stamp, str) or not isinstance(time_stamp, tuple) \
+            or len(time_stamp) != 3:
+        return None
+    try:
+        day = datetime.strptime(date_stamp.strip("\x00 "), "%Y:%m:%d")  # noqa: DTZ007
+        h, m, sec = (float(v) for v in time_stamp)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 61):
+        return None
+    return day.replace(tzinfo=UTC) + timedelta(hours=h, minutes=m, seconds=sec)
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -206,17 +256,22 @@ def _rational_dms(value: float) -> tuple[IFDRational, IFDRational, IFDRational]:
 
 def compose_photo(*, taken_at: datetime | None, lon: float | None = None,
                   lat: float | None = None, label: str = "", size: tuple[int, int] = (160, 120),
-                  camera_tz: tzinfo = DEFAULT_CAMERA_TZ) -> bytes:
+                  camera_tz: tzinfo = DEFAULT_CAMERA_TZ, modified_at: datetime | None = None,
+                  gps_time: datetime | None = None) -> bytes:
     """A real JPEG with EXIF time and GPS, as a tablet camera writes it.
 
     Used by the demo walk-through and the tests (the device simulator's camera); ``label``
-    varies the pixels so that different photos have different hashes.
+    varies the pixels so that different photos have different hashes. ``modified_at``
+    writes only the DateTime tag (an editor re-saving the file) when ``taken_at`` is None;
+    ``gps_time`` writes GPSDateStamp/GPSTimeStamp (UTC) with the position.
     """
     seed = sum(label.encode()) % 200
     image = Image.new("RGB", size, (30 + seed, 90, 160 - seed // 2))
     for i, ch in enumerate(label.encode()[:size[0]]):
         image.putpixel((i % size[0], (ch + i) % size[1]), (255, ch, 0))
     exif = Image.Exif()
+    if modified_at is not None:
+        exif[TAG_DATETIME] = modified_at.astimezone(camera_tz).strftime("%Y:%m:%d %H:%M:%S")
     if taken_at is not None:
         local = taken_at.astimezone(camera_tz)
         stamp = local.strftime("%Y:%m:%d %H:%M:%S")
@@ -233,6 +288,11 @@ def compose_photo(*, taken_at: datetime | None, lon: float | None = None,
         gps[2] = _rational_dms(lat)
         gps[3] = "E" if lon >= 0 else "W"
         gps[4] = _rational_dms(lon)
+        if gps_time is not None:
+            t = gps_time.astimezone(UTC)
+            gps[GPS_DATESTAMP] = t.strftime("%Y:%m:%d")
+            gps[GPS_TIMESTAMP] = (IFDRational(t.hour), IFDRational(t.minute),
+                                  IFDRational(t.second))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, exif=exif)
     return out.getvalue()

@@ -17,6 +17,7 @@ import msgspec
 from server.policy.model import (
     Clock,
     Direction,
+    PhotoRules,
     PolicyProfile,
     Rule,
     StartEvent,
@@ -164,4 +165,5 @@ def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:
         thresholds=thresholds,
         rules=rules,
         workorder_rules=first.workorder_rules,
+        photos=PhotoRules.strictest([p.photos for p in profiles]),
     )

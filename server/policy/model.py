@@ -181,6 +181,27 @@ class Escalation(msgspec.Struct, frozen=True, kw_only=True):
     clause: str = "LC §7 (运营管理部负责对外服务的管理、协调、监督和考核)"
 
 
+class PhotoRules(msgspec.Struct, frozen=True, kw_only=True):
+    """Limits a photo's EXIF is checked against (flags for dispatch, never a refusal)."""
+
+    #: metres between the photo's position and the site (point or line)
+    max_site_distance_m: float = 150.0
+    #: metres between the photo's position and the device's fix when it was attached
+    max_device_distance_m: float = 100.0
+    #: hours a photo may be older than the device's report
+    max_age_hours: float = 6.0
+    #: minutes a photo may be taken after the device's report (a camera clock set ahead)
+    max_future_minutes: float = 10.0
+
+    @staticmethod
+    def strictest(rules: list[PhotoRules]) -> PhotoRules:
+        return PhotoRules(
+            max_site_distance_m=min(r.max_site_distance_m for r in rules),
+            max_device_distance_m=min(r.max_device_distance_m for r in rules),
+            max_age_hours=min(r.max_age_hours for r in rules),
+            max_future_minutes=min(r.max_future_minutes for r in rules))
+
+
 class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     title: str
@@ -194,6 +215,8 @@ class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     #: dispatchers and supervisors act only on records of their own unit (an order's crew's
     #: unit, a ticket's unit); admins always see all (server/authz/scopes.py)
     office_by_unit: bool = False
+    #: photo evidence limits (issue 16)
+    photos: PhotoRules = msgspec.field(default_factory=PhotoRules)
 
     def rule(self, key: str) -> Rule:
         try:

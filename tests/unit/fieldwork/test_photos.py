@@ -12,6 +12,7 @@ from server.fieldwork.errors import BadPhotoError
 from server.fieldwork.photos import (
     DeviceReport,
     PhotoFlag,
+    PhotoLimits,
     check_photo,
     compose_photo,
     distance_m,
@@ -87,3 +88,40 @@ def test_any_position_in_china_round_trips_within_a_metre(lon: float, lat: float
     assert meta.lon is not None
     assert meta.lat is not None
     assert distance_m((meta.lon, meta.lat), (lon, lat)) < 1.0
+
+
+def test_a_photo_resaved_today_without_a_capture_time_is_flagged_missing_time() -> None:
+    # only DateTime (the file's last write) is set: an editor saved an old photo today
+    meta = read_photo_meta(compose_photo(taken_at=None, modified_at=AT, lon=117.001,
+                                         lat=36.651))
+    assert meta.has_exif
+    assert meta.taken_at is None
+    assert meta.time_source is None
+    check = check_photo("s", meta, SITE, DeviceReport(device_time=AT), AT)
+    assert PhotoFlag.MISSING_TIME in check.flags
+
+
+def test_without_datetimeoriginal_the_gps_time_is_the_capture_time() -> None:
+    taken = AT - timedelta(hours=9)
+    meta = read_photo_meta(compose_photo(taken_at=None, modified_at=AT, lon=117.001,
+                                         lat=36.651, gps_time=taken))
+    assert meta.taken_at == taken
+    assert meta.time_source == "gps"
+    check = check_photo("s", meta, SITE, DeviceReport(device_time=AT), AT)
+    assert PhotoFlag.TOO_OLD in check.flags  # 9 h > the 6 h default
+
+
+def test_photo_limits_come_from_the_policy_profile() -> None:
+    from server.policy import load_profile
+    from server.policy.model import PhotoRules
+
+    base = load_profile("jinan").photos
+    assert base.max_age_hours == 6.0
+    assert load_profile("strict").photos.max_site_distance_m <= base.max_site_distance_m
+    meta = read_photo_meta(compose_photo(taken_at=AT - timedelta(hours=2), lon=117.001,
+                                         lat=36.651))
+    report = DeviceReport(device_time=AT, lon=117.001, lat=36.651)
+    assert check_photo("s", meta, SITE, report, AT,
+                       PhotoLimits.from_policy(base)).flags == []
+    tight = PhotoLimits.from_policy(PhotoRules(max_age_hours=1.0))
+    assert check_photo("s", meta, SITE, report, AT, tight).flags == [PhotoFlag.TOO_OLD]
