@@ -25,13 +25,14 @@ from notifications.model import (
     OutageTask,
     ReceiptIn,
     Recipient,
+    SmsCost,
     TickResult,
 )
 from notifications.outages import OutageService
 from notifications.proof import OutageReport, build_report, to_csv
 from notifications.receipts import complete_door_notice, record_receipt
 from notifications.store import NotificationStore
-from notifications.templates import Segments, count_segments
+from notifications.templates import Segments, count_segments, sms_text
 from notifications.worker import OutboxWorker, RunSummary, WorkerConfig
 
 __all__ = [
@@ -39,7 +40,8 @@ __all__ = [
     "Delivery", "DeliveryStatus", "DoorNoticeDoneIn", "Notice", "NoticeKind", "NoticeRules",
     "NoticeTexts", "NotificationError", "NotificationStore", "Outage", "OutageIn",
     "OutageKind", "OutageReport", "OutageService", "OutageState", "OutageTask", "OutboxWorker",
-    "ReceiptIn", "Recipient", "RunSummary", "Segments", "SendOutcome", "TickResult",
+    "ReceiptIn", "Recipient", "RunSummary", "Segments", "SmsCost", "SendOutcome", "TickResult",
     "WorkerConfig", "build_report", "complete_door_notice", "count_segments", "record_receipt",
+    "sms_text",
     "to_csv", "to_geojson", "to_ical",
 ]

@@ -180,6 +180,29 @@ class AnnounceIn(msgspec.Struct, frozen=True, kw_only=True):
     override_reason: str | None = None
 
 
+class SmsCost(msgspec.Struct, frozen=True, kw_only=True):
+    """The SMS side of announcing an outage: text, segments, messages and cost."""
+
+    outage_id: str
+    #: exactly what a handset shows, signature included
+    text: str
+    encoding: str
+    units: int
+    segments: int
+    note: str
+    recipients: int
+    #: recipients whose first channel is SMS
+    sms_recipients: int
+    #: recipients who start on another channel but can fall back to SMS
+    fallback_recipients: int
+    #: SMS parts billed if no fallback happens
+    messages: int
+    price_per_segment: float
+    cost: float
+    #: if every fallback recipient also gets the SMS
+    worst_case_cost: float
+
+
 class DelayIn(msgspec.Struct, frozen=True, kw_only=True):
     expected_restoration_at: datetime
     reason: str = ""

@@ -42,11 +42,12 @@ from notifications.model import (
     OutageState,
     OutageTask,
     Recipient,
+    SmsCost,
     TaskKind,
     TaskStatus,
     TickResult,
 )
-from notifications.outbox import enqueue_alert, enqueue_notice, enqueue_operations
+from notifications.outbox import channel_chain, enqueue_alert, enqueue_notice, enqueue_operations
 from notifications.rules import (
     delay_notice_due,
     lead_shortfall,
@@ -56,13 +57,14 @@ from notifications.rules import (
     required_lead,
 )
 from notifications.store import NotificationStore, to_db
-from notifications.templates import count_segments, render
+from notifications.templates import count_segments, render, sms_text
 
 Clock = Callable[[], datetime]
 
 #: who may announce inside the lead time (the reason is recorded); the server passes the
 #: roles of its ``outage.announce_override`` policy instead of this default
 OVERRIDE_ROLES: Final = frozenset({"supervisor", "admin"})
+SMS: Final = "sms"
 
 TRANSITIONS: Final[dict[OutageState, frozenset[OutageState]]] = {
     OutageState.DRAFT: frozenset({OutageState.ANNOUNCED, OutageState.STARTED,
@@ -351,6 +353,36 @@ class OutageService:
                 supplies.append(task.id)
         return TickResult(delay_notices=delays, temporary_supply_tasks=supplies)
 
+    def sms_cost(self, outage_id: str, price_per_segment: float) -> SmsCost:
+        """What announcing ``outage_id`` would send by SMS, before it is announced.
+
+        The text is the one the announcement (or emergency notice) would carry, as the
+        handset shows it, signature included. ``sms_recipients`` start on SMS (no WeChat);
+        ``fallback_recipients`` start on another channel but could fall back to SMS; the
+        cost counts the first, ``worst_case_cost`` both.
+        """
+        outage = self.get(outage_id)
+        kind = NoticeKind.EMERGENCY if outage.kind is OutageKind.EMERGENCY \
+            else NoticeKind.ANNOUNCEMENT
+        title, body = render(kind, outage, self.texts, timezone=self.rules.timezone)
+        text = sms_text(title, body, self.texts.utility_name)
+        seg = count_segments(text)
+        first = sms_only = 0
+        for r in self.store.recipients(outage_id):
+            chain = channel_chain(r, self.channels)
+            if chain[0] == SMS:
+                first += 1
+            elif SMS in chain:
+                sms_only += 1
+        messages = first * seg.segments
+        return SmsCost(outage_id=outage_id, text=text, encoding=seg.encoding, units=seg.units,
+                       segments=seg.segments, note=seg.note, recipients=outage.customer_count,
+                       sms_recipients=first, fallback_recipients=sms_only,
+                       messages=messages, price_per_segment=price_per_segment,
+                       cost=round(messages * price_per_segment, 2),
+                       worst_case_cost=round((first + sms_only) * seg.segments
+                                             * price_per_segment, 2))
+
     # --- helpers --------------------------------------------------------------------
     def _temporary_supply(self, outage: Outage, until: datetime, now: datetime
                           ) -> OutageTask | None:
@@ -379,7 +411,8 @@ class OutageService:
                              restored_at=restored_at)
         return Notice(
             id=f"N-{uuid.uuid4().hex[:12]}", outage_id=outage.id, kind=kind, urgent=urgent,
-            title=title, body=body, sms_segments=count_segments(body).segments,
+            title=title, body=body,
+            sms_segments=count_segments(sms_text(title, body, self.texts.utility_name)).segments,
             created_at=now, created_by=actor, notify_by=notify_by, reference_at=reference_at,
             required_lead_s=required_lead.total_seconds() if required_lead is not None else None,
             recipients=outage.customer_count)

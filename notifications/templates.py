@@ -59,6 +59,20 @@ def count_segments(text: str) -> Segments:
     return Segments(encoding=encoding, units=units, segments=parts, split=split, note=note)
 
 
+def sms_text(title: str, body: str, signature: str = "") -> str:
+    """Exactly the text a handset shows for a notice sent by SMS, signature included.
+
+    Customer notices carry the signature (``【utility】``) at the head of their body and
+    are sent as the body alone; other notices (the level-1 alert) are sent as title and
+    body. A signature missing at the head is put there, as Chinese gateways require one.
+    Segments are counted on this text (``count_segments(sms_text(...))``), and the SMS
+    plugin sends this text, so what is counted is what is paid for.
+    """
+    text = body if body.startswith("【") or not title else f"{title}\n{body}"
+    head = f"【{signature}】" if signature else ""
+    return text if not head or text.startswith(head) else head + text
+
+
 def format_local(when: datetime, timezone: str = "Asia/Shanghai") -> str:
     """``2026-11-24 09:00 (UTC+08:00)``: local wall time with its offset written out."""
     local = when.astimezone(ZoneInfo(timezone))
@@ -117,6 +131,8 @@ def render(kind: NoticeKind, outage: Outage, texts: NoticeTexts, *,
     if kind is NoticeKind.CANCELLATION:
         why = f"（{reason}）" if reason else ""
         return ("取消停水通知", f"{sig}取消停水通知：原定{start}起{area}的停水已取消{why}。{tail}")
-    return (f"一级告警：应急停水 {outage.title or outage.id}",
-            f"应急停水：{area}，影响{outage.customer_count}户，原因：{outage.cause}；"
-            f"开始{start}，预计恢复{end}。请按一级响应处置。")
+    # the alert's body carries its title too: an SMS (or a gateway that drops titles)
+    # shows the body only, and the segments are counted on it
+    title = f"一级告警：应急停水 {outage.title or outage.id}"
+    return (title, f"{sig}{title}\n应急停水：{area}，影响{outage.customer_count}户，"
+            f"原因：{outage.cause}；开始{start}，预计恢复{end}。请按一级响应处置。")

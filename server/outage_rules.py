@@ -37,6 +37,7 @@ from notifications import (
     OutageTask,
     OutboxWorker,
     ReceiptIn,
+    SmsCost,
     WorkerConfig,
     build_report,
     complete_door_notice,
@@ -146,6 +147,7 @@ class OutageDesk:
         self.service = OutageService(
             self.store, clock, self.rules, self.texts, self.configs.keys(),
             override_roles=POLICIES["outage.announce_override"].roles)
+        self.sms_price = settings.sms_price_per_segment
 
     def worker(self, config: WorkerConfig | None = None, worker_id: str = "worker"
                ) -> OutboxWorker:
@@ -216,6 +218,9 @@ class OutageDesk:
         if caller is not None:
             self._check(caller, "outage.read", outage_id)
         return self.service.notices(outage_id)
+
+    def sms_cost(self, outage_id: str) -> SmsCost:
+        return self.service.sms_cost(outage_id, self.sms_price)
 
     def tasks(self, caller: Caller, outage_id: str) -> list[OutageTask]:
         self._check(caller, "outage.tasks", outage_id)

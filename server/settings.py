@@ -62,6 +62,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: (e.g. "116.2,36.0,117.9,37.3" for Jinan): a network imported with the wrong CRS
     #: lands outside it and is refused with both boxes. Empty: only a sanity check.
     service_area: str = ""
+    #: what the SMS gateway bills per message part (CNY), for the cost shown before announcing
+    sms_price_per_segment: float = 0.05
 
     @property
     def db_path(self) -> Path:

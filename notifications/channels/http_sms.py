@@ -7,7 +7,9 @@ aggregators accept a JSON POST of the number and the text, so one small plugin c
 them (apprise's ``@notify(on=...)`` decorator). URL options:
 
 - ``tls=yes``: POST over https; ``token=...``: ``Authorization: Bearer`` header;
-- ``sign=...``: the registered SMS signature, passed through as ``sign``;
+- ``sign=...``: the registered SMS signature, passed through as ``sign``; the gateway
+  puts ``【sign】`` at the head of the text, so a text that already starts with it is sent
+  without it (the handset shows it once, as ``templates.sms_text`` counted it);
 - ``timeout=S``: socket timeout in seconds (default 10);
 - ``to=...``: a fixed number (alerts); otherwise the outbox passes the recipient.
 
@@ -24,6 +26,7 @@ import requests
 from apprise.decorators import notify
 
 from notifications.channels.base import CURRENT, permanent_http_status, query
+from notifications.templates import sms_text
 
 SCHEMA: Final = "smsgw"
 DEFAULT_TIMEOUT_S: Final = 10.0
@@ -63,7 +66,10 @@ def send_http_sms(body: str, title: str, _notify_type: str, meta: dict[str, obje
     ctx = CURRENT.get()
     qsd = query(meta)
     phone = (ctx.address if ctx is not None and ctx.address else None) or qsd.get("to")
-    text = f"{title}\n{body}" if title and not body.startswith("【") else body
+    sign = str(qsd.get("sign") or "")
+    text = sms_text(title, body, sign)
+    if sign and text.startswith(f"【{sign}】"):
+        text = text[len(sign) + 2:]  # the gateway adds it back
     receipt = ctx.receipt if ctx is not None else None
     if not phone:
         if receipt is not None:
@@ -71,8 +77,8 @@ def send_http_sms(body: str, title: str, _notify_type: str, meta: dict[str, obje
         return False
     payload: dict[str, str] = {"phone": phone, "text": text,
                                   "msg_id": ctx.key if ctx is not None else ""}
-    if qsd.get("sign"):
-        payload["sign"] = qsd["sign"]
+    if sign:
+        payload["sign"] = sign
     headers = {"Authorization": f"Bearer {qsd['token']}"} if qsd.get("token") else {}
     timeout = float(qsd.get("timeout", DEFAULT_TIMEOUT_S))
     poster = ctx.session if ctx is not None else requests

@@ -120,6 +120,22 @@ def announce(outage_id: str, override_reason: str | None, data_dir: str | None,
     output(outage, as_json, lambda o: f"{o.id} is {o.state}; notices queued")
 
 
+@outages.command("sms-cost", help="Segments, SMS count and cost of announcing an outage.")
+@click.argument("outage_id")
+@data_dir_option
+@json_option
+def sms_cost(outage_id: str, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    cost = _run(lambda: svc.outages.sms_cost(outage_id))
+    output(cost, as_json, lambda c: "\n".join([
+        f"{c.outage_id}: {c.segments} part(s) per SMS ({c.note})",
+        f"  {c.sms_recipients} of {c.recipients} recipients by SMS first, "
+        f"{c.fallback_recipients} more if WeChat fails",
+        f"  {c.messages} parts, {c.cost:.2f} CNY (worst case {c.worst_case_cost:.2f}) at "
+        f"{c.price_per_segment:g} per part",
+        f"  text: {c.text}"]))
+
+
 @outages.command("start")
 @click.argument("outage_id")
 @data_dir_option

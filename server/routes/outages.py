@@ -26,6 +26,7 @@ from notifications import (
     OutageState,
     OutageTask,
     ReceiptIn,
+    SmsCost,
 )
 from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
@@ -100,6 +101,10 @@ class OutageController(Controller):
     @get("/{outage_id:str}/notices", opt={"policy": "outage.read"}, sync_to_thread=False)
     def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[Notice]:
         return desk(request).notices(outage_id, principal(request))
+
+    @get("/{outage_id:str}/sms-cost", opt={"policy": "outage.read"}, sync_to_thread=False)
+    def sms_cost(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> SmsCost:
+        return desk(request).sms_cost(outage_id)
 
     @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks"}, sync_to_thread=False)
     def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:

@@ -66,6 +66,28 @@ def test_sms_body_carries_text_sign_and_outbox_key(service: OutageService, worke
     assert "HTTP 200" in delivery.answer
 
 
+def test_the_handset_text_is_the_one_counted_with_the_signature_once(
+        service: OutageService, worker: OutboxWorker, gateway: Gateway,
+        store: NotificationStore) -> None:
+    outage_id = announce(service, people=3, wechat_every=0)
+    cost = service.sms_cost(outage_id, 0.05)
+    worker.drain()
+    bodies = gateway.bodies("/sms/")
+    assert len(bodies) == 3
+    for body in bodies:
+        # the gateway puts 【sign】 in front: the text it got must not carry it already
+        shown = f"【{body['sign']}】{body['text']}"
+        assert shown.count("【城市供水】") == 1
+        assert shown == cost.text
+    [notice] = store.notices(outage_id)
+    expected_units = len(cost.text)  # Chinese text: one UTF-16 unit per character here
+    assert cost.units == expected_units
+    assert notice.sms_segments == cost.segments == -(-expected_units // 67)
+    assert cost.sms_recipients == 3
+    assert cost.messages == 3 * cost.segments
+    assert cost.cost == round(cost.messages * 0.05, 2)
+
+
 def test_5xx_is_retried_with_backoff_then_sent(service: OutageService, worker: OutboxWorker,
                                                gateway: Gateway, store: NotificationStore,
                                                nclock: SteppingClock) -> None:

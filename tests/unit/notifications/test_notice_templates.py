@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifications import NoticeKind, NoticeTexts, Outage, OutageKind, OutageState, count_segments
-from notifications.templates import describe_area, format_local, render
+from notifications.templates import describe_area, format_local, render, sms_text
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +82,16 @@ def test_every_notice_kind_names_area_and_hotline() -> None:
     assert "2026-11-24 09:00 (UTC+08:00)" in body
     assert "15:00" in body
     assert count_segments(body).split  # a full notice is two SMS parts: say so
+
+
+def test_sms_text_has_the_signature_once_and_the_alert_title_inside() -> None:
+    texts = NoticeTexts(utility_name="济南水务", hotline="96111")
+    title, body = render(NoticeKind.ANNOUNCEMENT, outage(), texts)
+    assert sms_text(title, body, "济南水务") == body  # the body already starts with it
+    assert sms_text(title, body, "济南水务").count("【济南水务】") == 1
+    a_title, a_body = render(NoticeKind.ALERT, outage(), texts)
+    alert = sms_text(a_title, a_body, "济南水务")
+    assert alert.startswith("【济南水务】一级告警")
+    assert alert == a_body  # an SMS shows the body only: it carries the title
+    # a text without a signature gets it, a bare title is prefixed
+    assert sms_text("标题", "正文", "城市供水") == "【城市供水】标题\n正文"
