@@ -92,7 +92,8 @@ def customers_of_pipes(index: NetworkIndex, pipes: IntArray) -> IntArray:
     return gather_ranges(c.ptr, c.by_pipe, pipes)
 
 
-def _action(index: NetworkIndex, v: int) -> ValveAction:
+def valve_action(index: NetworkIndex, v: int) -> ValveAction:
+    """A valve as a crew acts on it: id, position, diameter."""
     valve = index.valves[v]
     return ValveAction(valve_id=valve.id, pipe_id=valve.pipe_id, node_id=valve.node_id,
                        lon=valve.lon, lat=valve.lat, diameter_mm=valve.diameter_mm,
@@ -123,7 +124,7 @@ def _fallback(index: NetworkIndex, core: PlanCore, v: int) -> Fallback:
     already = set(core.final.result.to_close)
     return Fallback(
         failed_valve_id=index.valves[v].id,
-        extra_valves=[_action(index, w) for w in fb.result.to_close if w not in already],
+        extra_valves=[valve_action(index, w) for w in fb.result.to_close if w not in already],
         extra_pipe_count=int(extra_pipes.size), extra_customer_count=int(extra_cust.size),
         extra_customer_ids=_ids(index.customers.ids, np.sort(extra_cust)[:FALLBACK_ID_CAP]),
         sources_to_shut=_sources_in(index, fb.result.region))
@@ -156,7 +157,7 @@ def to_plan(index: NetworkIndex, core: PlanCore, *, plan_id: str, computed_at: s
         cut_off_pipe_ids=_ids(index.pipe_ids, zones[AffectedZone.CUT_OFF]),
         cut_off_node_ids=_ids(index.node_ids, np.sort(g.nodes_of(core.base.cut_off))),
         valves_to_close=[
-            ValveToClose(valve=_action(index, v),
+            ValveToClose(valve=valve_action(index, v),
                          fallback=_fallback(index, core, v) if v in core.fallbacks else None)
             for v in final.to_close],
         valves_not_needed=[index.valves[v].id for v in final.not_needed],

@@ -258,6 +258,29 @@ class IsolationPlan(msgspec.Struct, kw_only=True, frozen=True):
     drain_volume_m3: float = 0.0
 
 
+class CombinedIsolation(msgspec.Struct, kw_only=True, frozen=True):
+    """Isolations shut at the same time (overlapping outages) and what only that dries.
+
+    ``valves_to_close`` closes all of them together; the conflict is the area dry then
+    but in none of the isolations alone (``focus_isolation_id``: only what its joining
+    the others adds), with its customers.
+    """
+
+    isolation_ids: list[str]
+    focus_isolation_id: str | None = None
+    valves_to_close: list[ValveAction] = msgspec.field(default_factory=list)
+    sources_to_shut: list[str] = msgspec.field(default_factory=list)
+    conflict_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    conflict_node_ids: list[str] = msgspec.field(default_factory=list)
+    conflict_customer_ids: list[str] = msgspec.field(default_factory=list)
+    conflict_compounds: list[str] = msgspec.field(default_factory=list)
+    conflict_streets: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def has_conflict(self) -> bool:
+        return bool(self.conflict_pipe_ids or self.conflict_node_ids)
+
+
 class AffectedCustomer(msgspec.Struct, kw_only=True, frozen=True):
     customer_id: str
     pipe_id: str

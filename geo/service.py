@@ -32,17 +32,21 @@ from geo.errors import (
 from geo.geojson import GeoJSONImport, InpImport, read_layers
 from geo.importer import BBox, prepare_network
 from geo.inp import read_inp
+from geo.area import compound_counts, street_names
 from geo.isolation import (
+    PlanCore,
     compute_plan,
     customers_of_pipes,
     known_inoperable,
     to_plan,
+    valve_action,
     zoned_pipes,
 )
 from geo.model import (
+    REPORT_WARNINGS,
     AffectedCustomerPage,
     AreaFeature,
-    REPORT_WARNINGS,
+    CombinedIsolation,
     ImportIssue,
     ImportIssuePage,
     ImportReport,
@@ -52,6 +56,7 @@ from geo.model import (
     NetworkSummary,
 )
 from geo.network import NetworkIndex, build_index, network_projector
+from geo.overlap import combine_plans, extra_from
 from geo.store import GeoStore
 
 Clock = Callable[[], datetime]
@@ -227,6 +232,57 @@ class NetworkService:
         s_lon, s_lat = index.projector.inverse(snap.x, snap.y)
         return ([int(snap.pipe[0])], (round(float(s_lon[0]), 7), round(float(s_lat[0]), 7)),
                 round(float(snap.distance_m[0]), 2))
+
+    # -- overlapping outages ---------------------------------------------------------------
+    def _core_of(self, index: NetworkIndex, isolation_id: str) -> PlanCore:
+        """A stored plan recomputed on the current network (its pipes and seized valves)."""
+        plan = self.plan(isolation_id)
+        pipes = [index.pipe_index[p] for p in plan.broken_pipe_ids if p in index.pipe_index]
+        if not pipes:
+            raise PipeNotFoundError(plan.broken_pipe_ids)
+        seized = {index.valve_index[v] for v in plan.extension.inoperable_valve_ids
+                  if v in index.valve_index}
+        return compute_plan(index, pipes, index.inoperable | seized, fallbacks=False)
+
+    def combine(self, focus: str | None, groups: list[list[str]]) -> CombinedIsolation:
+        """Isolations shut together, one group per set of outages active at one moment.
+
+        Without ``focus`` the conflict is everything dry only because a group is shut at
+        once; with it, only what ``focus`` joining each group adds (see
+        ``geo.overlap.extra_from``). Valves to close: all of every group's, together.
+        """
+        index = self.index()
+        ids = list(dict.fromkeys([*([focus] if focus else []), *(i for g in groups for i in g)]))
+        cores = {i: self._core_of(index, i) for i in ids}
+        conflict: set[int] = set()
+        valves: set[int] = set()
+        region: set[int] = set()
+        for group in groups or [[]]:
+            members = [cores[i] for i in dict.fromkeys(group) if i != focus]
+            if focus is not None:
+                conflict |= extra_from(index, cores[focus], members)
+                combined = combine_plans(index, [cores[focus], *members])
+            else:
+                combined = combine_plans(index, members)
+                conflict |= combined.conflict
+            valves.update(combined.result.to_close)
+            region |= combined.result.region
+        g = index.graph
+        pipes = np.sort(g.pipes_of(frozenset(conflict)))
+        cust = customers_of_pipes(index, pipes)
+        compounds = compound_counts(index, cust)
+        seg = g.node_segment
+        return CombinedIsolation(
+            isolation_ids=ids, focus_isolation_id=focus,
+            valves_to_close=[valve_action(index, v) for v in sorted(valves)],
+            sources_to_shut=[s.id for s in index.sources
+                             if int(seg[index.node_index[s.node_id]]) in region],
+            conflict_pipe_ids=[index.pipe_ids[i] for i in pipes.tolist()],
+            conflict_node_ids=[index.node_ids[i]
+                               for i in np.sort(g.nodes_of(frozenset(conflict))).tolist()],
+            conflict_customer_ids=sorted(index.customers.ids[i] for i in cust.tolist()),
+            conflict_compounds=sorted(compounds),
+            conflict_streets=street_names(index, pipes, cust))
 
     def plan(self, isolation_id: str) -> IsolationPlan:
         found = self.store.isolation(isolation_id)

@@ -71,3 +71,11 @@ class OverrideReasonMissingError(NotificationError):
     http_status = 422
     title = "An override must record its reason"
 
+
+
+class OutageConflictError(NotificationError):
+    """Outages at the same time together dry customers none of them dries alone."""
+
+    code = "outage-conflict"
+    http_status = 409
+    title = "Overlapping outages together cut off more customers"

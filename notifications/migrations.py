@@ -148,3 +148,9 @@ def notices_without_an_outage(db: Database) -> None:
     """Staff reminders and escalations go through the same outbox as outage notices, so a
     notice may concern no outage: ``outage_id`` becomes nullable (still a foreign key)."""
     db["notices"].transform(not_null={"outage_id": False})
+
+
+@migrations()
+def outage_isolation(db: Database) -> None:
+    """The valve isolation an outage was planned from: overlapping outages are combined."""
+    db.execute("ALTER TABLE outages ADD COLUMN isolation_id TEXT")

@@ -145,6 +145,8 @@ class OutageIn(msgspec.Struct, frozen=True, kw_only=True):
     streets: list[str] = msgspec.field(default_factory=list)
     compounds: list[str] = msgspec.field(default_factory=list)
     work_order_id: str | None = None
+    #: the valve isolation the outage comes from (overlapping outages are checked together)
+    isolation_id: str | None = None
 
 
 class Outage(msgspec.Struct, frozen=True, kw_only=True):
@@ -173,11 +175,15 @@ class Outage(msgspec.Struct, frozen=True, kw_only=True):
     override_reason: str | None = None
     override_by: str | None = None
     version: int = 1
+    isolation_id: str | None = None
 
 
 class AnnounceIn(msgspec.Struct, frozen=True, kw_only=True):
     #: a supervisor may announce inside the lead time; the reason is recorded
     override_reason: str | None = None
+    #: a supervisor accepts that this outage, overlapping others, dries extra customers
+    #: (they are added to it and notified); the reason is recorded
+    accept_conflict_reason: str | None = None
 
 
 class SmsCost(msgspec.Struct, frozen=True, kw_only=True):

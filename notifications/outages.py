@@ -138,7 +138,7 @@ class OutageService:
             streets=_unique(data.streets or [r.street for r in data.recipients]),
             compounds=_unique(data.compounds or [r.compound for r in data.recipients]),
             customer_count=len(data.recipients), created_at=now, created_by=actor,
-            work_order_id=data.work_order_id)
+            work_order_id=data.work_order_id, isolation_id=data.isolation_id)
         self.store.insert_outage(outage, data.recipients, now)
         self.store.add_event(outage.id, now, actor, "created", {"kind": str(data.kind)})
         return outage

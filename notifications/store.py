@@ -89,14 +89,15 @@ class NotificationStore:
             db.execute(
                 "INSERT INTO outages (id, kind, state, cause, title, area, start_at, "
                 "expected_restoration_at, streets, compounds, customer_count, created_at, "
-                "created_by, work_order_id, version, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                "created_by, work_order_id, version, updated_at, isolation_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                 (outage.id, outage.kind, outage.state, outage.cause, outage.title,
                  json.dumps(outage.area) if outage.area is not None else None,
                  to_db(outage.start_at), to_db(outage.expected_restoration_at),
                  json.dumps(outage.streets, ensure_ascii=False),
                  json.dumps(outage.compounds, ensure_ascii=False), outage.customer_count,
-                 to_db(outage.created_at), outage.created_by, outage.work_order_id, to_db(at)))
+                 to_db(outage.created_at), outage.created_by, outage.work_order_id, to_db(at),
+                 outage.isolation_id))
             db.conn.executemany(
                 "INSERT INTO outage_recipients (outage_id, customer_id, name, phone, "
                 "wechat_openid, channels, address, compound, street) "
@@ -125,7 +126,7 @@ class NotificationStore:
         "id, kind, state, cause, title, area, start_at, expected_restoration_at, streets, "
         "compounds, customer_count, created_at, created_by, work_order_id, announced_at, "
         "started_at, restored_at, cancelled_at, delay_noticed_for, required_lead_s, "
-        "lead_clause, override_reason, override_by, version")
+        "lead_clause, override_reason, override_by, version, isolation_id")
 
     @staticmethod
     def _outage(row: Row) -> Outage:
@@ -138,7 +139,7 @@ class NotificationStore:
             announced_at=_from(row[14]), started_at=_from(row[15]), restored_at=_from(row[16]),
             cancelled_at=_from(row[17]), delay_noticed_for=_from(row[18]),
             required_lead_s=row[19], lead_clause=row[20], override_reason=row[21],
-            override_by=row[22], version=row[23])
+            override_by=row[22], version=row[23], isolation_id=row[24])
 
     def outage(self, outage_id: str) -> Outage | None:
         rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE id = ?",  # noqa: S608 - constant columns, bound values

@@ -78,7 +78,7 @@ def outage_from_isolation(actor: str, data: OutageFromIsolationIn, network: Netw
         title=data.title, area=dict(area.geometry),
         recipients=recipients_of(network, customers, data.isolation_id),
         streets=list(plan.streets), compounds=list(plan.compounds),
-        work_order_id=data.work_order_id,
+        work_order_id=data.work_order_id, isolation_id=data.isolation_id,
     ))
 
 

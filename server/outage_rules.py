@@ -219,8 +219,15 @@ class OutageDesk:
             self._check(caller, "outage.read", outage_id)
         return self.service.notices(outage_id)
 
-    def sms_cost(self, outage_id: str) -> SmsCost:
+    def sms_cost(self, outage_id: str, caller: Caller | None = None) -> SmsCost:
+        if caller is not None:
+            self._check(caller, "outage.read", outage_id)
         return self.service.sms_cost(outage_id, self.sms_price)
+
+    def authorize(self, caller: Caller, action: str, outage_id: str) -> None:
+        """``action`` on this outage for ``caller`` (its unit's scope), for callers outside
+        the desk that act on an outage in several steps (``server.outage_conflicts``)."""
+        self._check(caller, action, outage_id)
 
     def tasks(self, caller: Caller, outage_id: str) -> list[OutageTask]:
         self._check(caller, "outage.tasks", outage_id)

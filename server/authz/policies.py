@@ -120,6 +120,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("outage.read", OFFICE, S.ALL, "notices, report"),
     ("outage.announce", OFFICE, S.ALL, ""),
     ("outage.announce_override", SUPERVISE, S.ALL, "announce inside the lead time; reason kept"),
+    ("outage.accept_conflict", SUPERVISE, S.ALL,
+     "overlapping outages cut off more customers: they are told; reason kept"),
     ("outage.start", CREW_AND_OFFICE, S.CREW, "a crew: outages linked to its orders"),
     ("outage.delay", OFFICE, S.ALL, ""),
     ("outage.restore", CREW_AND_OFFICE, S.CREW,

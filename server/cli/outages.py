@@ -33,6 +33,7 @@ from notifications import (
 from server.accounts.model import Principal, Role
 from server.cli.common import data_dir_option, fail, json_option, open_services, output
 from server.exports import for_excel
+from server.outage_conflicts import OutageConflicts, announce_outage, outage_conflicts
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 
 #: the CLI acts as the local operator, with supervisor rights on this machine
@@ -47,7 +48,7 @@ T = TypeVar("T")
 def _run(action: Callable[[], T]) -> T:
     try:
         return action()
-    except (NotificationError, msgspec.ValidationError) as exc:
+    except (NotificationError, GeoError, msgspec.ValidationError) as exc:
         fail(str(exc))
         raise  # unreachable: fail() raises
 
@@ -110,14 +111,40 @@ def list_outages(state: str | None, data_dir: str | None, as_json: bool) -> None
 @click.argument("outage_id")
 @click.option("--override-reason", default=None,
               help="announce inside the lead time (supervisor); the reason is recorded")
+@click.option("--accept-conflict", "conflict_reason", default=None,
+              help="accept that overlapping outages cut off more customers (supervisor); "
+                   "they are added and notified; the reason is recorded")
 @data_dir_option
 @json_option
-def announce(outage_id: str, override_reason: str | None, data_dir: str | None,
-             as_json: bool) -> None:
+def announce(outage_id: str, override_reason: str | None, conflict_reason: str | None,
+             data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
-    outage = _run(lambda: svc.outages.announce(OPERATOR, OPERATOR_ROLE, outage_id,
-                                               AnnounceIn(override_reason=override_reason)))
+    body = AnnounceIn(override_reason=override_reason, accept_conflict_reason=conflict_reason)
+    outage = _run(lambda: announce_outage(OPERATOR, OPERATOR_ROLE, outage_id, body,
+                                          svc.outages, svc.network, svc.customers.store))
     output(outage, as_json, lambda o: f"{o.id} is {o.state}; notices queued")
+
+
+@outages.command("conflicts", help="What an outage adds to the outages at the same time.")
+@click.argument("outage_id")
+@data_dir_option
+@json_option
+def conflicts(outage_id: str, data_dir: str | None, as_json: bool) -> None:
+    svc = open_services(data_dir)
+    report = _run(lambda: outage_conflicts(outage_id, svc.outages, svc.network))
+
+    def human(r: OutageConflicts) -> str:
+        c = r.combined
+        lines = [f"{r.outage_id}: overlaps {', '.join(r.overlapping_outage_ids) or 'nothing'}"]
+        if c is not None:
+            lines.append(f"  close together: {', '.join(v.valve_id for v in c.valves_to_close)}")
+            lines.append(f"  conflict: {r.conflict_customer_count} customer(s), "
+                         f"{len(c.conflict_pipe_ids)} pipe(s), {len(c.conflict_node_ids)} "
+                         f"node(s); compounds {', '.join(c.conflict_compounds) or '-'}")
+            lines += [f"    {cid}" for cid in c.conflict_customer_ids]
+        return "\n".join(lines)
+
+    output(report, as_json, human)
 
 
 @outages.command("sms-cost", help="Segments, SMS count and cost of announcing an outage.")

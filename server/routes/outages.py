@@ -1,7 +1,8 @@
 """Outages and their notices over HTTP: thin handlers over ``OutageDesk``.
 
-Office roles run the lifecycle; announcing inside the lead time needs a supervisor (the
-domain checks the role passed to it, so the rule is unit-tested). Gateways post delivery
+Office roles run the lifecycle; announcing inside the lead time, or accepting that an
+outage overlapping others cuts off more customers (``accept_conflict_reason``), needs a
+supervisor (the domain checks the role passed to it, so the rule is unit-tested). Gateways post delivery
 receipts with a device token of a service account; crews report posted door notices.
 The public feed (GeoJSON, iCalendar) needs no token.
 """
@@ -29,6 +30,7 @@ from notifications import (
     SmsCost,
 )
 from server.exports import CSV_MEDIA_TYPE, for_excel
+from server.outage_conflicts import OutageConflicts, announce_outage, outage_conflicts
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 from server.outage_rules import OutageDesk
 from server.routes.deps import principal, services
@@ -73,8 +75,15 @@ class OutageController(Controller):
           status_code=200)
     def announce(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                  data: JSONBody[AnnounceIn]) -> Outage:
-        p = principal(request)
-        return desk(request).announce(p.user_id, str(p.role), outage_id, data, p)
+        p, svc = principal(request), services(request)
+        return announce_outage(p.user_id, str(p.role), outage_id, data, svc.outages,
+                               svc.network, svc.customers.store, p)
+
+    @get("/{outage_id:str}/conflicts", opt={"policy": "outage.read"}, sync_to_thread=False)
+    def conflicts(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
+                  ) -> OutageConflicts:
+        svc = services(request)
+        return outage_conflicts(outage_id, svc.outages, svc.network, principal(request))
 
     @post("/{outage_id:str}/start", opt={"policy": "outage.start"}, sync_to_thread=False,
           status_code=200)
@@ -104,7 +113,7 @@ class OutageController(Controller):
 
     @get("/{outage_id:str}/sms-cost", opt={"policy": "outage.read"}, sync_to_thread=False)
     def sms_cost(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> SmsCost:
-        return desk(request).sms_cost(outage_id)
+        return desk(request).sms_cost(outage_id, principal(request))
 
     @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks"}, sync_to_thread=False)
     def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
