@@ -53,6 +53,8 @@ class PlanCore:
     base: RegionResult
     final: Resolved
     fallbacks: dict[int, Resolved]
+    #: valves reported inoperable for this request (not the stored ones)
+    reported: frozenset[int] = frozenset()
 
 
 def resolve(index: NetworkIndex, region: frozenset[int], inoperable: frozenset[int]) -> Resolved:
@@ -74,7 +76,10 @@ def known_inoperable(index: NetworkIndex) -> frozenset[int]:
 
 
 def compute_plan(index: NetworkIndex, pipes: list[int], inoperable: frozenset[int],
-                 *, fallbacks: bool = True) -> PlanCore:
+                 *, fallbacks: bool = True, reported: frozenset[int] = frozenset()) -> PlanCore:
+    """The plan for shutting ``pipes``; ``reported`` are the valves the request says are
+    seized (a subset of ``inoperable``), so the plan can say which of them it never needed.
+    """
     g = index.graph
     region = frozenset(int(g.pipe_segment[p]) for p in pipes)
     base = isolate_region(g, region)
@@ -84,7 +89,8 @@ def compute_plan(index: NetworkIndex, pipes: list[int], inoperable: frozenset[in
         for v in final.result.to_close:
             grown = final.result.region | {g.far_side(v, final.result.region)}
             plans[v] = resolve(index, grown, inoperable)
-    return PlanCore(broken=tuple(pipes), base=base, final=final, fallbacks=plans)
+    return PlanCore(broken=tuple(pipes), base=base, final=final, fallbacks=plans,
+                    reported=reported)
 
 
 def customers_of_pipes(index: NetworkIndex, pipes: IntArray) -> IntArray:
@@ -127,7 +133,8 @@ def _fallback(index: NetworkIndex, core: PlanCore, v: int) -> Fallback:
         extra_valves=[valve_action(index, w) for w in fb.result.to_close if w not in already],
         extra_pipe_count=int(extra_pipes.size), extra_customer_count=int(extra_cust.size),
         extra_customer_ids=_ids(index.customers.ids, np.sort(extra_cust)[:FALLBACK_ID_CAP]),
-        sources_to_shut=_sources_in(index, fb.result.region))
+        sources_to_shut=_sources_in(index, fb.result.region),
+        extra_node_ids=_ids(index.node_ids, np.sort(g.nodes_of(extra_segs))))
 
 
 def _sources_in(index: NetworkIndex, region: frozenset[int]) -> list[str]:
@@ -167,7 +174,11 @@ def to_plan(index: NetworkIndex, core: PlanCore, *, plan_id: str, computed_at: s
             extra_valve_ids=[index.valves[v].id for v in final.to_close
                              if v not in set(core.base.to_close) and v not in skipped],
             extra_pipe_ids=_ids(index.pipe_ids, zones[AffectedZone.EXTENSION]),
-            extra_customer_ids=_ids(index.customers.ids, np.sort(ext_cust))),
+            extra_customer_ids=_ids(index.customers.ids, np.sort(ext_cust)),
+            not_needed_inoperable_ids=sorted(index.valves[v].id
+                                             for v in core.reported - skipped),
+            extra_node_ids=_ids(index.node_ids, np.sort(g.nodes_of(
+                core.final.affected - core.base.region - core.base.cut_off)))),
         customer_count=int(cust.size),
         counts_by_compound=compound_counts(index, cust),
         compounds=sorted(k for k in compound_counts(index, cust)),

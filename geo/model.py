@@ -206,6 +206,8 @@ class Fallback(msgspec.Struct, kw_only=True, frozen=True):
     extra_customer_ids: list[str] = msgspec.field(default_factory=list)
     #: sources that fall inside the grown area: their outlet must be shut as well
     sources_to_shut: list[str] = msgspec.field(default_factory=list)
+    #: nodes of the grown area (a junction valved on every side has no pipe, only a node)
+    extra_node_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class ValveToClose(msgspec.Struct, kw_only=True, frozen=True):
@@ -229,6 +231,9 @@ class Extension(msgspec.Struct, kw_only=True, frozen=True):
     extra_valve_ids: list[str] = msgspec.field(default_factory=list)
     extra_pipe_ids: list[str] = msgspec.field(default_factory=list)
     extra_customer_ids: list[str] = msgspec.field(default_factory=list)
+    #: valves reported inoperable that this plan never closes: they change nothing
+    not_needed_inoperable_ids: list[str] = msgspec.field(default_factory=list)
+    extra_node_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class IsolationPlan(msgspec.Struct, kw_only=True, frozen=True):

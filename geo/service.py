@@ -210,9 +210,9 @@ class NetworkService:
         bad = [v for v in req.inoperable_valve_ids if v not in index.valve_index]
         if bad:
             raise ValveNotFoundError(bad)
-        inoperable = known_inoperable(index) | {index.valve_index[v]
-                                                for v in req.inoperable_valve_ids}
-        core = compute_plan(index, pipes, frozenset(inoperable))
+        reported = frozenset(index.valve_index[v] for v in req.inoperable_valve_ids)
+        inoperable = known_inoperable(index) | reported
+        core = compute_plan(index, pipes, frozenset(inoperable), reported=reported)
         plan = to_plan(index, core, plan_id=uuid.uuid4().hex,
                        computed_at=self.clock().astimezone(UTC).isoformat(),
                        snapped_point=snapped, snap_distance_m=distance)

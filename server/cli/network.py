@@ -201,7 +201,8 @@ def _plan_text(p: IsolationPlan) -> str:
         also = [*(x.valve_id for x in fb.extra_valves),
                 *(f"shut {s}" for s in fb.sources_to_shut)] if fb else []
         plan_b = (f" | if it fails: also {', '.join(also) or '-'}"
-                  f" (+{fb.extra_customer_count} customers)") if fb else ""
+                  f" (+{fb.extra_customer_count} customers, nodes "
+                  f"{', '.join(fb.extra_node_ids[:8]) or '-'})") if fb else ""
         lines.append(f"    {v.valve.valve_id} DN{v.valve.diameter_mm or 0:.0f} at "
                      f"({v.valve.lon:.6f}, {v.valve.lat:.6f}){plan_b}")
     if p.sources_to_shut:
@@ -209,6 +210,9 @@ def _plan_text(p: IsolationPlan) -> str:
     if p.extension.inoperable_valve_ids:
         lines.append(f"  inoperable: {', '.join(p.extension.inoperable_valve_ids)} -> extra "
                      f"valves {', '.join(p.extension.extra_valve_ids) or '-'}")
+    if p.extension.not_needed_inoperable_ids:
+        lines.append(f"  reported inoperable but not needed by this plan: "
+                     f"{', '.join(p.extension.not_needed_inoperable_ids)}")
     lines.append(f"  {p.customer_count} customers; compounds: {', '.join(p.compounds[:10])}")
     b = p.bounds
     lines.append(f"  四至: 东至{b.east} 西至{b.west} 南至{b.south} 北至{b.north}")

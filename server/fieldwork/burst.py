@@ -64,6 +64,10 @@ class WorkingPlan(msgspec.Struct, frozen=True, kw_only=True):
     extra_customer_ids: list[str]
     #: failed valves that had no precomputed fallback: dispatch must re-plan
     unplanned_failures: list[str] = msgspec.field(default_factory=list)
+    #: failed valves the plan never needed: nothing changes (the crew is told so)
+    not_needed: list[str] = msgspec.field(default_factory=list)
+    #: nodes added by plan B (a junction valved on every side shows here, not in pipes)
+    extra_node_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class ValveCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +88,7 @@ def apply_inoperable(plan: IsolationPlan, inoperable: list[str]) -> WorkingPlan:
     extra_customers: dict[str, None] = {}
     failed: dict[str, None] = dict.fromkeys(inoperable)
     unplanned: list[str] = []
+    extra_nodes: dict[str, None] = {}
     changes = 0
     for valve_id in failed:
         if valve_id not in required:
@@ -99,12 +104,16 @@ def apply_inoperable(plan: IsolationPlan, inoperable: list[str]) -> WorkingPlan:
             if extra.valve_id not in failed:
                 required.setdefault(extra.valve_id, None)
         extra_customers.update(dict.fromkeys(fallback.extra_customer_ids))
+        extra_nodes.update(dict.fromkeys(fallback.extra_node_ids))
     # a fallback valve reported failed after it joined the plan: drop it as well
     for valve_id in failed:
         required.pop(valve_id, None)
+    # neither in the plan nor in a plan B that came into force: it was never needed
+    not_needed = [v for v in failed if v not in fallbacks]
     return WorkingPlan(plan_id=plan.id, revision=1 + changes,
                        valves_to_close=list(required), inoperable=list(failed),
-                       extra_customer_ids=list(extra_customers), unplanned_failures=unplanned)
+                       extra_customer_ids=list(extra_customers), unplanned_failures=unplanned,
+                       not_needed=not_needed, extra_node_ids=list(extra_nodes))
 
 
 def check_valves(working: WorkingPlan, operations: list[ValveOperation]) -> ValveCheck:

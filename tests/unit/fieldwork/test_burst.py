@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from geo.model import Fallback, IsolationPlan, ValveAction, ValveToClose
@@ -80,3 +81,24 @@ def test_a_reopened_valve_is_no_longer_closed() -> None:
     working = apply_inoperable(plan(), [])
     ops = [op(v, Op.CLOSED) for v in ("V1", "V2", "V3")] + [op("V2", Op.OPENED)]
     assert check_valves(working, ops).still_open == ["V2"]
+
+
+def test_a_seized_valve_the_plan_never_needed_is_said_so_and_changes_nothing() -> None:
+    working = apply_inoperable(plan(), ["V9"])
+    assert working.not_needed == ["V9"]
+    assert working.valves_to_close == ["V1", "V2", "V3"]
+    assert working.revision == 1
+    # a plan-B valve is needed once its plan B is in force, whatever the order reported
+    later = apply_inoperable(plan(), ["V4", "V1"])
+    assert later.not_needed == []
+    assert "V4" not in later.valves_to_close
+
+
+def test_plan_b_nodes_are_carried_into_the_working_plan() -> None:
+    p = plan()
+    first = p.valves_to_close[0]
+    assert first.fallback is not None
+    p = msgspec.structs.replace(p, valves_to_close=[
+        msgspec.structs.replace(first, fallback=msgspec.structs.replace(
+            first.fallback, extra_node_ids=["J7"])), *p.valves_to_close[1:]])
+    assert apply_inoperable(p, ["V1"]).extra_node_ids == ["J7"]

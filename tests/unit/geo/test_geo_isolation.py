@@ -160,6 +160,31 @@ def test_node_between_two_valves_is_a_segment_of_its_own() -> None:
     assert plan.extension.extra_customer_ids == []
 
 
+def test_plan_b_of_a_junction_valved_on_every_side_names_the_junction() -> None:
+    net = chain()
+    net.valves = [*net.valves, msgspec.structs.replace(net.valves[0], id="v3b", pipe_id="p3",
+                                                       node_id="B")]
+    plan = plan_for(net, "p2")
+    fb = {v.valve.valve_id: v.fallback for v in plan.valves_to_close}["v2b"]
+    assert fb is not None
+    assert fb.extra_pipe_count == 0 and fb.extra_customer_count == 0
+    assert fb.extra_node_ids == ["B"]  # the grown area is that junction alone
+    assert [v.valve_id for v in fb.extra_valves] == ["v3b"]
+    extended = plan_for(net, "p2", inoperable=("v2b",))
+    assert extended.extension.extra_node_ids == ["B"]
+
+
+def test_an_inoperable_valve_the_plan_never_needed_is_said_so() -> None:
+    index = build_index(chain(), 1, PROJECTOR)
+    reported = frozenset({index.valve_index["v3c"]})  # not on p2's border
+    core = compute_plan(index, [index.pipe_index["p2"]], index.inoperable | reported,
+                        reported=reported)
+    plan = to_plan(index, core, plan_id="t", computed_at="t")
+    assert closing(plan) == ["v2a", "v2b"]  # unchanged
+    assert plan.extension.not_needed_inoperable_ids == ["v3c"]
+    assert plan.extension.inoperable_valve_ids == []
+
+
 def test_each_valve_to_close_carries_its_plan_b() -> None:
     plan = plan_for(chain(), "p2")
     fb = {v.valve.valve_id: v.fallback for v in plan.valves_to_close}
