@@ -171,3 +171,15 @@ class BadCoordinatesError(GeoError):
         super().__init__(f"{layer} {entity_id}: its coordinates in {crs!r} give no WGS84 "
                          f"position (out of the CRS's domain)", layer=layer,
                          entity_id=entity_id, crs=crs)
+
+
+class SupplyOptionNotFoundError(GeoError):
+    """The valve is not among the plan's options to feed its cut-off from another zone."""
+
+    code = "supply-option-not-found"
+    http_status = 404
+    title = "No such supply option"
+
+    def __init__(self, isolation_id: str, valve_id: str) -> None:
+        super().__init__(f"isolation {isolation_id} proposes no supply through valve "
+                         f"{valve_id!r}", isolation_id=isolation_id, valve_id=valve_id)

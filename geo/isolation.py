@@ -28,6 +28,7 @@ from geo.model import (
 )
 from geo.network import NetworkIndex
 from geo.segments import RegionResult, gather_ranges, isolate_region
+from geo.supply import supply_options
 
 IntArray = npt.NDArray[np.int64]
 #: a fallback lists at most this many extra customer ids (its count is always exact)
@@ -186,4 +187,5 @@ def to_plan(index: NetworkIndex, core: PlanCore, *, plan_id: str, computed_at: s
         bounds=four_bounds(index, all_pipes, cust),
         pipe_length_m=round(float(length.sum()), 2),
         drain_volume_m3=round(float((math.pi / 4 * diam_m**2 * length).sum()), 3),
+        supply_options=supply_options(index, final),
     )

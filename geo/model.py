@@ -210,6 +210,16 @@ class Fallback(msgspec.Struct, kw_only=True, frozen=True):
     extra_node_ids: list[str] = msgspec.field(default_factory=list)
 
 
+class SupplyOption(msgspec.Struct, kw_only=True, frozen=True):
+    """Open this normally-closed valve to feed part of the cut-off from another zone."""
+
+    valve: ValveAction
+    restored_pipe_count: int
+    restored_node_ids: list[str] = msgspec.field(default_factory=list)
+    restored_customer_count: int = 0
+    restored_customer_ids: list[str] = msgspec.field(default_factory=list)
+
+
 class ValveToClose(msgspec.Struct, kw_only=True, frozen=True):
     valve: ValveAction
     fallback: Fallback | None = None
@@ -261,6 +271,10 @@ class IsolationPlan(msgspec.Struct, kw_only=True, frozen=True):
     bounds: FourBounds = msgspec.field(default_factory=FourBounds)
     pipe_length_m: float = 0.0
     drain_volume_m3: float = 0.0
+    #: normally-closed valves that could feed the cut-off from another zone (proposals)
+    supply_options: list[SupplyOption] = msgspec.field(default_factory=list)
+    #: the options the dispatcher accepted (valves to open): their customers keep water
+    accepted_supply_valve_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class CombinedIsolation(msgspec.Struct, kw_only=True, frozen=True):

@@ -27,6 +27,7 @@ from geo.errors import (
     NetworkEmptyError,
     NoPipeNearPointError,
     PipeNotFoundError,
+    SupplyOptionNotFoundError,
     ValveNotFoundError,
 )
 from geo.geojson import GeoJSONImport, InpImport, read_layers
@@ -57,6 +58,7 @@ from geo.model import (
 )
 from geo.network import NetworkIndex, build_index, network_projector
 from geo.overlap import combine_plans, extra_from
+from geo.supply import restored_segments
 from geo.store import GeoStore
 
 Clock = Callable[[], datetime]
@@ -283,6 +285,31 @@ class NetworkService:
             conflict_customer_ids=sorted(index.customers.ids[i] for i in cust.tolist()),
             conflict_compounds=sorted(compounds),
             conflict_streets=street_names(index, pipes, cust))
+
+    def accept_supply_option(self, isolation_id: str, valve_id: str) -> IsolationPlan:
+        """The dispatcher accepts feeding part of the cut-off through ``valve_id``.
+
+        The valve joins ``accepted_supply_valve_ids``; the pipes it feeds leave the
+        plan's affected list, so their customers are not told of an outage they will not
+        have; the area is recomputed on next request.
+        """
+        plan = self.plan(isolation_id)
+        if valve_id in plan.accepted_supply_valve_ids:
+            return plan
+        if valve_id not in {o.valve.valve_id for o in plan.supply_options}:
+            raise SupplyOptionNotFoundError(isolation_id, valve_id)
+        index = self.index()
+        core = self._core_of(index, isolation_id)
+        restored = restored_segments(index, core.final.result, index.valve_index[valve_id])
+        if restored is None:  # the network changed since the plan was made
+            raise SupplyOptionNotFoundError(isolation_id, valve_id)
+        pipes = np.sort(index.graph.pipes_of(restored))
+        lost = int(customers_of_pipes(index, pipes).size)
+        updated = msgspec.structs.replace(
+            plan, accepted_supply_valve_ids=[*plan.accepted_supply_valve_ids, valve_id],
+            customer_count=max(0, plan.customer_count - lost))
+        self.store.accept_supply(updated, [index.pipe_ids[i] for i in pipes.tolist()])
+        return updated
 
     def plan(self, isolation_id: str) -> IsolationPlan:
         found = self.store.isolation(isolation_id)

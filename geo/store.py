@@ -280,6 +280,16 @@ class GeoStore:
             return None
         return _plan_decode(row[0]), (None if row[1] is None else str(row[1]))
 
+    def accept_supply(self, plan: IsolationPlan, restored_pipe_ids: list[str]) -> None:
+        """Store the plan with an accepted supply option; its restored pipes leave the
+        affected list (their customers keep water), in one transaction."""
+        with self.db.atomic():
+            self.db.execute("UPDATE isolations SET plan = ?, area = NULL WHERE id = ?",
+                            [_plan_encode(plan).decode(), plan.id])
+            self.db.conn.executemany(
+                "DELETE FROM isolation_pipes WHERE isolation_id = ? AND pipe_id = ?",
+                [(plan.id, p) for p in restored_pipe_ids])
+
     def isolation_pipes(self, isolation_id: str) -> list[str]:
         return [str(r[0]) for r in self.db.execute(
             "SELECT pipe_id FROM isolation_pipes WHERE isolation_id = ? ORDER BY pipe_id",

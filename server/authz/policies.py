@@ -114,6 +114,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("network.isolate", CREW_AND_OFFICE, S.ANY, "a crew at a break computes its isolation"),
     ("network.affected_customers", OFFICE, S.ALL, "personal data: office only"),
     ("network.import_warnings", OFFICE, S.ALL, "every warning of an import, paged"),
+    ("network.accept_supply", OFFICE, S.ALL,
+     "open a zone border to feed a cut-off; its customers keep water"),
     # -- outages (lifecycle edges) -------------------------------------------------------
     ("outage.create", OFFICE, S.ALL, ""),
     ("outage.list", OFFICE, S.ALL, ""),

@@ -60,6 +60,12 @@ class NetworkController(Controller):
     def plan(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> IsolationPlan:
         return services(request).network.plan(isolation_id)
 
+    @post("/isolations/{isolation_id:str}/supply-options/{valve_id:str}/accept",
+          opt={"policy": "network.accept_supply"}, sync_to_thread=False, status_code=200)
+    def accept_supply(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
+                      valve_id: FromPath[str]) -> IsolationPlan:
+        return services(request).network.accept_supply_option(isolation_id, valve_id)
+
     @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate"},
          sync_to_thread=False,
          media_type="application/geo+json")

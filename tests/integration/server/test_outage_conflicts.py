@@ -87,3 +87,32 @@ def test_jobs_at_different_times_do_not_conflict(
     assert shown["conflict_customer_count"] == 0
     assert client.post(f"/api/v1/outages/{later}/announce", json={},
                        headers=DISPATCH).status_code == 200
+
+
+def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
+        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+    from tests.unit.geo.test_geo_supply import two_zones
+
+    services.network.import_geojson(msgspec.convert({"layers": to_layers(two_zones())},
+                                                    GeoJSONImport))
+    plan = client.post("/api/v1/network/isolations", headers=DISPATCH,
+                       json={"pipe_ids": ["p2"]}).json()
+    assert [o["valve"]["valve_id"] for o in plan["supply_options"]] == ["nc"]
+    before = client.get(f"/api/v1/network/isolations/{plan['id']}/customers",
+                        headers=DISPATCH).json()
+    assert {c["customer_id"] for c in before["items"]} == {"c-p2-0", "c-p3-0"}
+    missing = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/v2a/accept",
+                          headers=DISPATCH)
+    assert missing.status_code == 404
+    assert missing.json()["type"].endswith("/supply-option-not-found")
+    crew = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc/accept",
+                       headers=bearer(TOKENS["crew_a"]))
+    assert crew.status_code == 403
+    ok = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc/accept",
+                     headers=DISPATCH)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["accepted_supply_valve_ids"] == ["nc"]
+    assert ok.json()["customer_count"] == plan["customer_count"] - 1
+    after = client.get(f"/api/v1/network/isolations/{plan['id']}/customers",
+                       headers=DISPATCH).json()
+    assert {c["customer_id"] for c in after["items"]} == {"c-p2-0"}  # c-p3-0 keeps water
