@@ -114,8 +114,8 @@ def read_ogr_layer(path: Path, layer: str, crs: str, ogr_layer: str | None = Non
                    ) -> FeatureCollection:
     """One layer of a Shapefile, GeoPackage or FileGDB through pyogrio, in ``crs``."""
     try:
-        from pyogrio.errors import DataLayerError, DataSourceError  # noqa: PLC0415
-        from pyogrio.raw import read  # noqa: PLC0415 - optional dependency, loaded on use
+        from pyogrio.errors import DataLayerError, DataSourceError
+        from pyogrio.raw import read  # optional dependency: loaded on use
     except ImportError as exc:
         raise LayerFileError(str(path), layer, "reading Shapefile, GeoPackage or FileGDB "
                              "needs pyogrio: pip install 'waterops[gis]'") from exc
@@ -150,7 +150,7 @@ def _plain(value: object) -> object:
 
 
 def _reproject(geoms: np.ndarray, source: str, target: str) -> np.ndarray:
-    from pyproj import Transformer  # noqa: PLC0415 - only for files carrying a CRS
+    from pyproj import Transformer  # only for files carrying a CRS
 
     src, dst = parse_crs(source), parse_crs(target)
     if src is None or dst is None or src == dst:

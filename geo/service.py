@@ -19,7 +19,7 @@ import msgspec
 import numpy as np
 from sqlite_utils import Database
 
-from geo.area import outage_polygon, to_wgs84_feature
+from geo.area import compound_counts, outage_polygon, street_names, to_wgs84_feature
 from geo.crs import Projectors, device_to_wgs84
 from geo.errors import (
     BadIsolationRequestError,
@@ -33,7 +33,6 @@ from geo.errors import (
 from geo.geojson import GeoJSONImport, InpImport, read_layers
 from geo.importer import BBox, prepare_network
 from geo.inp import read_inp
-from geo.area import compound_counts, street_names
 from geo.isolation import (
     PlanCore,
     compute_plan,
@@ -58,8 +57,8 @@ from geo.model import (
 )
 from geo.network import NetworkIndex, build_index, network_projector
 from geo.overlap import combine_plans, extra_from
-from geo.supply import restored_segments
 from geo.store import GeoStore
+from geo.supply import restored_segments
 
 Clock = Callable[[], datetime]
 _encode = msgspec.json.Encoder().encode

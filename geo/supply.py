@@ -25,8 +25,7 @@ from geo.segments import RegionResult, gather_ranges
 OPTION_ID_CAP = 500
 
 
-def supply_options(index: NetworkIndex, result: RegionResult,
-                   action: ValveAction | None = None) -> list[SupplyOption]:
+def supply_options(index: NetworkIndex, result: RegionResult) -> list[SupplyOption]:
     """Normally-closed valves that could feed part of ``result.cut_off``, best first."""
     g = index.graph
     cut = result.cut_off

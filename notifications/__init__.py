@@ -40,8 +40,7 @@ __all__ = [
     "Delivery", "DeliveryStatus", "DoorNoticeDoneIn", "Notice", "NoticeKind", "NoticeRules",
     "NoticeTexts", "NotificationError", "NotificationStore", "Outage", "OutageIn",
     "OutageKind", "OutageReport", "OutageService", "OutageState", "OutageTask", "OutboxWorker",
-    "ReceiptIn", "Recipient", "RunSummary", "Segments", "SmsCost", "SendOutcome", "TickResult",
+    "ReceiptIn", "Recipient", "RunSummary", "Segments", "SendOutcome", "SmsCost", "TickResult",
     "WorkerConfig", "build_report", "complete_door_notice", "count_segments", "record_receipt",
-    "sms_text",
-    "to_csv", "to_geojson", "to_ical",
+    "sms_text", "to_csv", "to_geojson", "to_ical",
 ]

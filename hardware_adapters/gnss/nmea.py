@@ -68,7 +68,7 @@ def checksum_ok(text: str) -> bool:
         return False
 
 
-class UnknownSentence(Exception):
+class UnknownSentenceError(Exception):
     """A well-formed sentence with a valid checksum that pynmea2 has no class for
     (a vendor's ``$PUBX``/``$PMTK``, a new talker): not garbage, just not ours."""
 
@@ -77,7 +77,7 @@ def parse_sentence(line: str) -> pynmea2.NMEASentence:
     """Parse one sentence with its checksum required; raise :class:`NmeaError` if bad.
 
     Leading noise and a doubled ``$`` are skipped (:func:`frame_sentence`). A sentence
-    with a valid checksum that pynmea2 cannot type raises :class:`UnknownSentence`.
+    with a valid checksum that pynmea2 cannot type raises :class:`UnknownSentenceError`.
     """
     framed = frame_sentence(line)
     if framed is None:
@@ -89,7 +89,7 @@ def parse_sentence(line: str) -> pynmea2.NMEASentence:
         raise NmeaChecksumError(text, "checksum missing or wrong") from None
     except pynmea2.ParseError as exc:  # also SentenceTypeError
         if checksum_ok(text):
-            raise UnknownSentence(text) from None
+            raise UnknownSentenceError(text) from None
         raise NmeaError(text, f"not NMEA 0183 ({exc.args[0][0]})") from None
     except (ValueError, IndexError, TypeError, AttributeError) as exc:
         raise NmeaError(text, f"not NMEA 0183 ({exc})") from None
@@ -197,7 +197,7 @@ class EpochAssembler:
             return []
         try:
             msg = parse_sentence(text)
-        except UnknownSentence:
+        except UnknownSentenceError:
             self.good_sentences += 1
             return []
         except NmeaError as exc:

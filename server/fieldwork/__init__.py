@@ -21,8 +21,8 @@ from server.clock import Clock
 from server.fieldwork.archive import NoticeArchive
 from server.fieldwork.blobs import VaultBlobs
 from server.fieldwork.burst_site import AffectedHook, BurstSite
-from server.fieldwork.rounds import ReadingRounds
 from server.fieldwork.photos import PhotoLimits
+from server.fieldwork.rounds import ReadingRounds
 from server.fieldwork.service import FieldworkService
 from server.workorders.service import WorkOrderService
 from sync.attachments import AttachmentVault

@@ -1,9 +1,10 @@
 """Outages and their notices over HTTP: thin handlers over ``OutageDesk``.
 
-Office roles run the lifecycle; announcing inside the lead time, or accepting that an
-outage overlapping others cuts off more customers (``accept_conflict_reason``), needs a
-supervisor (the domain checks the role passed to it, so the rule is unit-tested). Gateways post delivery
-receipts with a device token of a service account; crews report posted door notices.
+Office roles run the lifecycle; announcing inside the lead time, or accepting that
+an outage overlapping others cuts off more customers (``accept_conflict_reason``),
+needs a supervisor (the domain checks the role passed to it, so the rule is
+unit-tested). Gateways post delivery receipts with a device token of a service account;
+crews report posted door notices.
 The public feed (GeoJSON, iCalendar) needs no token.
 """
 

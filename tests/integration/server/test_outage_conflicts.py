@@ -67,7 +67,7 @@ def test_overlapping_jobs_show_refuse_and_accept_the_conflict(
                             json={"accept_conflict_reason": "同一施工队"})
     assert not_yours.status_code == 403
     accepted = client.post(f"/api/v1/outages/{second}/announce", headers=SUPERVISE,
-                           json={"accept_conflict_reason": "同一施工队，一次完成"})
+                           json={"accept_conflict_reason": "同一施工队 一次完成"})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "announced"
     report = client.get(f"/api/v1/outages/{second}/report", headers=DISPATCH).json()

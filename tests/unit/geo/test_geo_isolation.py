@@ -167,7 +167,8 @@ def test_plan_b_of_a_junction_valved_on_every_side_names_the_junction() -> None:
     plan = plan_for(net, "p2")
     fb = {v.valve.valve_id: v.fallback for v in plan.valves_to_close}["v2b"]
     assert fb is not None
-    assert fb.extra_pipe_count == 0 and fb.extra_customer_count == 0
+    assert fb.extra_pipe_count == 0
+    assert fb.extra_customer_count == 0
     assert fb.extra_node_ids == ["B"]  # the grown area is that junction alone
     assert [v.valve_id for v in fb.extra_valves] == ["v3b"]
     extended = plan_for(net, "p2", inoperable=("v2b",))
