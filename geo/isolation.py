@@ -135,7 +135,7 @@ def _fallback(index: NetworkIndex, core: PlanCore, v: int) -> Fallback:
         extra_pipe_count=int(extra_pipes.size), extra_customer_count=int(extra_cust.size),
         extra_customer_ids=_ids(index.customers.ids, np.sort(extra_cust)[:FALLBACK_ID_CAP]),
         sources_to_shut=_sources_in(index, fb.result.region),
-        extra_node_ids=_ids(index.node_ids, np.sort(g.nodes_of(extra_segs))))
+        extra_node_ids=sorted(_ids(index.node_ids, g.nodes_of(extra_segs))))
 
 
 def _sources_in(index: NetworkIndex, region: frozenset[int]) -> list[str]:
@@ -178,7 +178,7 @@ def to_plan(index: NetworkIndex, core: PlanCore, *, plan_id: str, computed_at: s
             extra_customer_ids=_ids(index.customers.ids, np.sort(ext_cust)),
             not_needed_inoperable_ids=sorted(index.valves[v].id
                                              for v in core.reported - skipped),
-            extra_node_ids=_ids(index.node_ids, np.sort(g.nodes_of(
+            extra_node_ids=sorted(_ids(index.node_ids, g.nodes_of(
                 core.final.affected - core.base.region - core.base.cut_off)))),
         customer_count=int(cust.size),
         counts_by_compound=compound_counts(index, cust),

@@ -279,8 +279,8 @@ class NetworkService:
             sources_to_shut=[s.id for s in index.sources
                              if int(seg[index.node_index[s.node_id]]) in region],
             conflict_pipe_ids=[index.pipe_ids[i] for i in pipes.tolist()],
-            conflict_node_ids=[index.node_ids[i]
-                               for i in np.sort(g.nodes_of(frozenset(conflict))).tolist()],
+            conflict_node_ids=sorted(index.node_ids[i]
+                                     for i in g.nodes_of(frozenset(conflict)).tolist()),
             conflict_customer_ids=sorted(index.customers.ids[i] for i in cust.tolist()),
             conflict_compounds=sorted(compounds),
             conflict_streets=street_names(index, pipes, cust))

@@ -54,7 +54,7 @@ def supply_options(index: NetworkIndex, result: RegionResult) -> list[SupplyOpti
                               lon=valve.lon, lat=valve.lat, diameter_mm=valve.diameter_mm,
                               operable=valve.operable),
             restored_pipe_count=int(pipes.size),
-            restored_node_ids=[index.node_ids[i] for i in np.sort(g.nodes_of(restored)).tolist()],
+            restored_node_ids=sorted(index.node_ids[i] for i in g.nodes_of(restored).tolist()),
             restored_customer_count=int(cust.size),
             restored_customer_ids=[c.ids[i] for i in cust[:OPTION_ID_CAP].tolist()]))
     options.sort(key=lambda o: (-o.restored_customer_count, o.valve.valve_id))
