@@ -96,3 +96,59 @@ def test_area_of_an_unknown_isolation_is_404(client: TestClient) -> None:  # typ
     r = client.get(f"{BASE}/isolations/nope/area", headers=DISPATCH)
     assert r.status_code == 404
     assert r.json()["type"].endswith("/isolation-not-found")
+
+
+INP_GK = """[JUNCTIONS]
+ J1 10 1
+[RESERVOIRS]
+ R1 50
+[PIPES]
+ P1 R1 J1 100 200 100 0 Open
+[COORDINATES]
+ R1 {x0} {y0}
+ J1 {x1} {y0}
+[OPTIONS]
+ Units LPS
+[END]
+"""
+
+
+@pytest.mark.parametrize(("inp", "crs", "code"), [
+    # GK eastings/northings of Jinan read as degrees: nowhere on Earth
+    (INP_GK.format(x0=500000, x1=500100, y0=4060000), "EPSG:4326", "coordinates-invalid"),
+    # a mercator number far outside the projection's domain
+    (INP_GK.format(x0=1e30, x1=1e30 + 100, y0=4060000), "EPSG:4548", "coordinates-invalid"),
+    (INP_GK.format(x0=500000, x1=500100, y0=4060000), "EPSG:99999", "unknown-crs"),
+    (INP_GK.format(x0=500000, x1=500100, y0=4060000), "local:117,95", "unknown-crs"),
+])
+def test_impossible_coordinates_are_a_problem_never_a_500(
+        client: TestClient, inp: str, crs: str, code: str) -> None:  # type: ignore[type-arg]
+    r = client.post(f"{BASE}/import/inp", json={"inp": inp, "crs": crs}, headers=DISPATCH)
+    assert r.status_code in (400, 422), r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith(f"/{code}")
+
+
+def test_import_warnings_are_paged_for_the_office(client: TestClient) -> None:  # type: ignore[type-arg]
+    net = build({"S": (0, 0), "A": (1, 0)}, [("p1", "S", "A")], [], sources=["S"])
+    layers = to_layers(net)
+    layers["valves"] = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [117.5, 36.9 + k / 1e4]},
+         "properties": {"id": f"far{k}"}} for k in range(7)]}
+    r = client.post(f"{BASE}/import/geojson", json={"layers": layers}, headers=DISPATCH)
+    assert r.status_code == 201, r.text
+    report = r.json()
+    assert report["warning_count"] == 7
+    version = report["network_version"]
+    page = client.get(f"{BASE}/imports/{version}/warnings?limit=5", headers=DISPATCH).json()
+    assert [w["entity_id"] for w in page["items"]] == [f"far{k}" for k in range(5)]
+    rest = client.get(f"{BASE}/imports/{version}/warnings?limit=5&cursor={page['next_cursor']}",
+                      headers=DISPATCH).json()
+    assert [w["entity_id"] for w in rest["items"]] == ["far5", "far6"]
+    assert rest["next_cursor"] is None
+    assert client.get(f"{BASE}/imports/{version}/warnings",
+                      headers=CREW_A).status_code == 403
+    strict = client.post(f"{BASE}/import/geojson", json={"layers": layers, "strict": True},
+                         headers=DISPATCH)
+    assert strict.status_code == 422
+    assert strict.json()["type"].endswith("/network-invalid")

@@ -117,3 +117,20 @@ def test_unknown_outage_is_404_and_bad_times_400(
     wrong = client.post("/api/v1/outages", json=bad, headers=disp)
     assert wrong.status_code == 400
     assert wrong.json()["type"].endswith("/bad-outage")
+
+
+def test_sms_cost_is_shown_before_announcing(
+        wired: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+    client, _, clock = wired
+    disp = bearer(TOKENS["dispatcher"])
+    oid = client.post("/api/v1/outages", json=body(clock, 72, n=4), headers=disp).json()["id"]
+    cost = client.get(f"/api/v1/outages/{oid}/sms-cost", headers=disp)
+    assert cost.status_code == 200, cost.text
+    c = cost.json()
+    assert c["text"].startswith("【城市供水】停水通知")
+    assert c["sms_recipients"] == 4  # every recipient prefers SMS
+    assert c["messages"] == 4 * c["segments"]
+    assert c["segments"] == -(-len(c["text"]) // 67)
+    assert client.get("/api/v1/outages/nope/sms-cost", headers=disp).status_code == 404
+    assert client.get(f"/api/v1/outages/{oid}/sms-cost",
+                      headers=bearer(TOKENS["crew_a"])).status_code == 403
