@@ -10,6 +10,7 @@ a located warning and left out, never silently attached to a far pipe.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -232,16 +233,19 @@ def prepare_network(stored: Network, partial: Network, present: set[str], versio
                     connection_tolerance_m: float = 50.0,
                     warnings: list[ImportIssue] | None = None,
                     projectors: Projectors | None = None, strict: bool = False,
-                    service_area: BBox | None = None, crs: str = "EPSG:4326") -> Prepared:
+                    service_area: BBox | None = None, crs: str = "EPSG:4326",
+                    progress: Callable[[str], None] | None = None) -> Prepared:
     """Merge, check the position, measure, snap, validate and precompute.
 
     Raises ``BadCoordinatesError`` or ``OutsideServiceAreaError`` before any metric work
     (a wrong CRS must not reach PROJ's GK zones or the store), ``NetworkValidationError``
     for errors, and with ``strict`` for warnings too. Warnings never block otherwise.
     """
+    say = progress or (lambda _stage: None)
     warns = list(warnings or [])
     net = merge(stored, partial, present)
     check_position(partial, service_area, crs)
+    say(f"positions checked; measuring {len(net.pipes)} pipes")
     projector = network_projector(net, projectors or Projectors())
     net.pipes = with_lengths(net.pipes, projector)
     placement = {"by_id": 0, "snapped": 0}
@@ -250,6 +254,7 @@ def prepare_network(stored: Network, partial: Network, present: set[str], versio
         placement["snapped"] = len(partial.valves) - placement["by_id"]
     net.valves = _place_by_node(net)
     if net.pipes:
+        say(f"placing {len(net.valves)} valves and {len(net.connections)} service connections")
         coords = [p.coords for p in net.pipes]
         flat = np.array([c for cs in coords for c in cs], dtype=np.float64).reshape(-1, 2)
         locator = PipeLocator(metric_lines(coords, projector.forward(flat[:, 0], flat[:, 1])))
@@ -264,10 +269,12 @@ def prepare_network(stored: Network, partial: Network, present: set[str], versio
         layers.add("nodes")
     if "valves" not in present and "pipes" in present:
         layers.add("valves")  # valves that lost their pipe must be re-checked
+    say("validating rows")
     issues = validate_rows(net)
     errors = [i for i in issues if i.severity is IssueSeverity.ERROR]
     if errors:
         raise NetworkValidationError([_as_dict(i) for i in cap_issues(errors)])
+    say("computing valve segments")
     index = build_index(net, version, projector)
     islands = index.island_issues()
     if islands:

@@ -156,15 +156,14 @@ class NetworkService:
                 warnings: list[ImportIssue], started: float, strict: bool = False,
                 progress: Progress = _quiet) -> ImportReport:
         version = self.store.network_version() + 1
-        progress(f"checking, snapping and precomputing {len(partial.pipes)} pipes, "
-                 f"{len(partial.valves)} valves")
+        progress(f"importing {len(partial.pipes)} pipes, {len(partial.valves)} valves")
         prepared = prepare_network(stored, partial, present, version,
                                    source_points=source_points, snap_tolerance_m=snap_m,
                                    connection_tolerance_m=conn_m, warnings=warnings,
                                    projectors=self.projectors, strict=strict,
-                                   service_area=self.service_area, crs=crs)
+                                   service_area=self.service_area, crs=crs, progress=progress)
         epsg = prepared.index.projector.epsg
-        progress(f"writing {prepared.index.graph.n_segments} segments' network to the store")
+        progress(f"{prepared.index.graph.n_segments} segments; writing the changed rows")
         version, changed = self.store.replace_layers(prepared.network, prepared.layers,
                                                      self.clock(), epsg)
         self.store.save_import_issues(version, prepared.warnings)

@@ -202,4 +202,6 @@ def test_cli_imports_a_csv_valve_layer_with_progress_and_strict(tmp_path: Path) 
     done = runner.invoke(cli, [*args, "--strict"])
     assert done.exit_code == 0, done.output
     assert f"valves placed by pipe/node id {len(rows)}, snapped by position 0" in done.stdout
-    assert "checking, snapping and precomputing" in done.stderr
+    for stage in ("reading the EPANET file", "validating rows", "computing valve segments",
+                  "writing the changed rows", "done"):
+        assert stage in done.stderr

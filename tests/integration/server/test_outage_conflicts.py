@@ -116,3 +116,22 @@ def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
     after = client.get(f"/api/v1/network/isolations/{plan['id']}/customers",
                        headers=DISPATCH).json()
     assert {c["customer_id"] for c in after["items"]} == {"c-p2-0"}  # c-p3-0 keeps water
+
+
+def test_an_emergency_is_never_refused_but_its_conflict_customers_are_told(
+        two_jobs: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+    client = two_jobs
+    planned = _outage_on(client, clock, "pa", start_h=72)
+    assert client.post(f"/api/v1/outages/{planned}/announce", json={},
+                       headers=DISPATCH).status_code == 200
+    plan = client.post("/api/v1/network/isolations", headers=DISPATCH,
+                       json={"pipe_ids": ["pb"]}).json()
+    start = clock() + timedelta(hours=73)  # a burst during the planned job
+    burst = client.post("/api/v1/outages/from-isolation", headers=DISPATCH, json={
+        "isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
+        "start_at": start.isoformat(),
+        "expected_restoration_at": (start + timedelta(hours=4)).isoformat()}).json()["id"]
+    r = client.post(f"/api/v1/outages/{burst}/announce", json={}, headers=DISPATCH)
+    assert r.status_code == 200, r.text
+    report = client.get(f"/api/v1/outages/{burst}/report", headers=DISPATCH).json()
+    assert set(CONFLICT) <= {row["customer_id"] for row in report["customers"]}
