@@ -143,6 +143,26 @@ def test_file_replay_ends_with_the_log(tmp_path: Path, clock: SteppingClock) -> 
     assert fixes == sorted(fixes, key=lambda f: f.time)
 
 
+def test_a_vendor_log_with_doubled_dollars_and_noise_replays_like_the_clean_one(
+        tmp_path: Path, clock: SteppingClock) -> None:
+    clean = (DATA_DIR / "jinan.nmea").read_text()
+    # every other sentence doubled ($$GN...), the others behind line noise, a banner first
+    quirky = ["\x00\xffBT-GPS v2.1 ready"]
+    for k, line in enumerate(clean.splitlines()):
+        quirky.append(("$" + line) if k % 2 else ("\x13~#" + line))
+    runs = []
+    for name, text in (("clean.nmea", clean), ("quirky.nmea", "\r\n".join(quirky) + "\r\n")):
+        log = tmp_path / name
+        log.write_text(text, encoding="latin-1")
+        with open_receiver(f"file://{log}", clock=clock, demo=True) as receiver:
+            runs.append((list(receiver.fixes(timeout_s=5)), receiver.assembler.bad_sentences))
+    (clean_fixes, clean_bad), (quirky_fixes, quirky_bad) = runs
+    assert len(clean_fixes) == 12  # the shipped log's documented fixes
+    assert quirky_fixes == clean_fixes
+    # its one garbled GGA is still bad, the noise and the banner are not
+    assert quirky_bad == clean_bad
+
+
 @pytest.mark.parametrize("setting", ["serial:///dev/does-not-exist", "file:///nope/x.nmea"])
 def test_missing_devices_are_unavailable(setting: str, clock: SteppingClock) -> None:
     with pytest.raises(DeviceUnavailableError):
