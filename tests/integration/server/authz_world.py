@@ -119,7 +119,8 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
             "sha256": upload.sha256, "device_id": str(crew_b.device_id),
             "doc_id": sealed.id, "extension_id": "no-such-extension",
             "review_id": str(review_id),
-            "year": "2026",
+            "year": "2026", "version": str(svc.network.store.network_version()),
+            "valve_id": "no-such-option",
         }
         tokens: dict[str, str | None] = {
             **TOKENS_ALL, "none": None, "garbage": "not-a-token",
