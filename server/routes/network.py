@@ -44,7 +44,8 @@ class NetworkController(Controller):
                    data: JSONBody[InpImport]) -> ImportReport:
         return services(request).network.import_inp(data)
 
-    @get("/imports/{version:int}/warnings", opt={"policy": "network.import_warnings"}, sync_to_thread=False)
+    @get("/imports/{version:int}/warnings", opt={"policy": "network.import_warnings"},
+         sync_to_thread=False)
     def import_warnings(self, request: Request[Any, Any, Any], version: FromPath[int],
                         cursor: FromQuery[int | None] = None,
                         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100

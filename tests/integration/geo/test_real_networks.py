@@ -1,9 +1,10 @@
 """Real EPANET networks (WNTR's library: Net3, ky4) with utility-style valve layers.
 
 Net3 closes pipe 330 in [PIPES] and pump 10 in [STATUS]; ky4 has 21 pairs of parallel
-pipes and closes a pump in [STATUS]. Valve layers come from WNTR's own generator (``link``, ``node`` columns, as a
-CSV table without positions), so the reference partition is WNTR's ``valve_segments``
-on the same network with the closed links taken out.
+pipes and closes a pump in [STATUS]. Valve layers come from WNTR's own generator
+(``link``, ``node`` columns, as a CSV table without positions), so the reference
+partition is WNTR's ``valve_segments`` on the same network with the closed links taken
+out.
 """
 
 from __future__ import annotations
