@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import msgspec
 
+from server.policy.connections import ConnectionPolicy
+
 
 class TimeUnit(StrEnum):
     """The clock a limit counts on."""
@@ -194,6 +196,8 @@ class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     #: dispatchers and supervisors act only on records of their own unit (an order's crew's
     #: unit, a ticket's unit); admins always see all (server/authz/scopes.py)
     office_by_unit: bool = False
+    #: the connection service's limits by project type (server.policy.connections)
+    connections: ConnectionPolicy = msgspec.field(default_factory=ConnectionPolicy)
 
     def rule(self, key: str) -> Rule:
         try:

@@ -1,0 +1,655 @@
+"""Connection use cases: apply, accept (documents missing or not), complete documents,
+book the survey, file the design, follow the crew's steps, return visit, cancel, the
+customer's lookup and the statistics.
+
+Each use case is one transaction writing the connection, its work order's deadlines,
+the audit entry, the outbox row of the customer's SMS and the change-log entries
+together. The field stages are never set by hand: ``refresh`` derives them from the
+work order's steps whenever evidence arrives (sync push, upload, office), so a crew
+working offline moves the connection on when its tablet syncs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlite_utils import Database
+
+from geo.errors import NetworkEmptyError
+from geo.service import NetworkService
+from geo.tiein import NoMainNearError, nearest_main
+from notifications.store import NotificationStore
+from server.accounts.model import Principal
+from server.accounts.store import AccountStore
+from server.audit import AuditStore
+from server.clock import Clock, to_local
+from server.connections import stages
+from server.connections.errors import (
+    CommittedLimitError,
+    ConnectionInputError,
+    ConnectionLookupLockedError,
+    ConnectionNotFoundError,
+    ConnectionStageError,
+    DocumentsRefusedError,
+)
+from server.connections.model import (
+    AcceptIn,
+    ApplicationIn,
+    AppointmentIn,
+    CancelIn,
+    Connection,
+    ConnectionStats,
+    DesignIn,
+    DocumentsIn,
+    MeterIn,
+    PhotoStepIn,
+    ProjectType,
+    PublicStatus,
+    ReturnVisitIn,
+    Stage,
+    StepIn,
+    TieIn,
+)
+from server.connections.notices import Event, queue_sms, text
+from server.connections.stats import build_stats
+from server.connections.store import ConnectionStore, Row, encode_tie_in, encode_times, to_connection
+from server.customers.model import Customer
+from server.customers.store import CustomerStore
+from server.errors import NotFoundError
+from server.fieldwork import Fieldwork
+from server.fieldwork.completion import step_satisfied
+from server.fieldwork.service import Item, PhotoIn, StepEvidenceIn, EvidenceIn
+from server.policy import PolicyProfile, WorkCalendar
+from server.policy.connections import ConnectionPolicy
+from server.timefmt import from_db, to_db
+from server.workorders.model import (
+    Actor,
+    AssignIn,
+    Deadline,
+    Point,
+    Status,
+    TransitionIn,
+    WorkOrderIn,
+    WorkOrderType,
+)
+from server.workorders.service import ENTITY as WORK_ORDER, WorkOrderService
+from sync.changelog import ChangeOp, crew_scope, record_change
+
+ENTITY: Final = "connection"
+LOOKUP_FAILURES_ALLOWED: Final = 5
+LOOKUP_WINDOW: Final = timedelta(hours=1)
+SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
+#: how far from the proposed point the survey looks for a main
+TIE_IN_SEARCH_M: Final = 500.0
+
+
+def parse_point(value: str) -> tuple[float, float]:
+    """``"lon,lat"`` in WGS84 degrees, as a tablet's GNSS gives the surveyed point."""
+    try:
+        lon_s, lat_s = value.split(",")
+        lon, lat = float(lon_s), float(lat_s)
+    except ValueError as exc:
+        raise ConnectionInputError("a surveyed point is 'lon,lat' in WGS84 degrees",
+                                   field="ref") from exc
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ConnectionInputError("a surveyed point is 'lon,lat' in WGS84 degrees",
+                                   field="ref")
+    return lon, lat
+
+
+def phone_tail(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 4:
+        raise ConnectionInputError("a phone number needs at least 4 digits", field="phone")
+    return digits[-4:]
+
+
+def rule_titles(policy: ConnectionPolicy) -> dict[str, str]:
+    """Titles of the connection clocks (for the work order's deadline list)."""
+    titles = {stages.rule_key(k): v.title for k, v in policy.acceptance.items() if v.title}
+    titles[stages.rule_key("acceptance")] = "Connection: application accepted"
+    titles |= {stages.rule_key(k): v.title or k for k, v in policy.stages.items()}
+    if policy.documents is not None:
+        titles[stages.rule_key("documents")] = policy.documents.title or "documents"
+    titles[stages.TOTAL] = "Connection: acceptance to water on"
+    titles.setdefault(stages.rule_key("design"), "Connection: design sketch")
+    titles.setdefault(stages.rule_key("construction"), "Connection: construction")
+    titles.setdefault(stages.rule_key("meter_fitting"), "Connection: meter fitted")
+    return titles
+
+
+class ConnectionService:
+    def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
+                 calendar: WorkCalendar, workorders: WorkOrderService, fieldwork: Fieldwork,
+                 network: NetworkService | None = None, *, hotline: str = "") -> None:
+        self.db = db
+        self.clock = clock
+        self.profile = profile
+        self.policy = profile.connections
+        self.calendar = calendar
+        self.workorders = workorders
+        self.fieldwork = fieldwork
+        self.network = network
+        self.hotline = hotline
+        self.store = ConnectionStore(db)
+        self.accounts = AccountStore(db)
+        self.customers = CustomerStore(db)
+        self.outbox = NotificationStore(db)
+        self.audit = AuditStore(db)
+
+    # -- reading -----------------------------------------------------------------------
+    def _row(self, connection_id: str) -> Row:
+        row = self.store.row(connection_id)
+        if row is None:
+            raise ConnectionNotFoundError(f"no connection {connection_id}",
+                                          connection_id=connection_id)
+        return row
+
+    def _out(self, row: Row) -> Connection:
+        wo_id = row["work_order_id"]
+        deadlines: list[Deadline] = []
+        if wo_id:
+            deadlines = self.workorders.store.deadlines([str(wo_id)], self.clock()).get(
+                str(wo_id), [])
+        return to_connection(row, deadlines)
+
+    def get(self, principal: Principal, connection_id: str) -> Connection:
+        row = self._row(connection_id)
+        if principal.is_field and row["crew_id"] != principal.crew_id:
+            # a crew sees only its own connections (the same scope as its work orders)
+            raise ConnectionNotFoundError(f"no connection {connection_id}",
+                                          connection_id=connection_id)
+        return self._out(row)
+
+    def list(self, stage: Stage | None = None, limit: int = 50) -> list[Connection]:
+        if not 1 <= limit <= 500:
+            raise ConnectionInputError("limit must be between 1 and 500", field="limit")
+        return [self._out(r) for r in self.store.rows(None if stage is None else str(stage),
+                                                      limit)]
+
+    def overdue(self) -> list[Connection]:
+        """Open connections with a clock past due (or met late), oldest first."""
+        now = self.clock()
+        out = [c for c in (self._out(r) for r in self.store.rows(None, 500))
+               if c.stage not in (Stage.CANCELLED,)
+               and any(d.overdue and (d.met_at is None or d.met_at > d.due_at)
+                       for d in c.deadlines)]
+        return sorted(out, key=lambda c: min((d.due_at for d in c.deadlines if d.overdue),
+                                             default=now))
+
+    # -- application and acceptance ------------------------------------------------------
+    def apply(self, principal: Principal, data: ApplicationIn) -> Connection:
+        """Record an application; its acceptance clock (by channel) starts now."""
+        now = self.clock()
+        tail = phone_tail(data.phone)
+        lon, lat = data.location
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ConnectionInputError(f"({lon}, {lat}) is not WGS84 lon/lat", field="location")
+        if not data.applicant.strip() or not data.address.strip():
+            raise ConnectionInputError("an application names the applicant and the address",
+                                       field="applicant")
+        applied = data.applied_at or now
+        if applied.tzinfo is None:
+            raise ConnectionInputError("applied_at needs a UTC offset", field="applied_at")
+        if applied > now:
+            raise ConnectionInputError("applied_at lies in the future", field="applied_at")
+        pt = self.policy.types.get(str(data.project_type))
+        limit = self.policy.acceptance.get(str(data.channel))
+        if pt is None or limit is None:
+            raise ConnectionInputError(
+                f"profile {self.profile.name!r} has no limits for {data.project_type} "
+                f"by {data.channel}", field="project_type")
+        conn_id = str(uuid.uuid4())
+        with self.db.atomic():
+            number = self.store.next_number(to_local(now).strftime("%Y%m%d"))
+            customer_id = f"cust-{number}"
+            self.store.add_customer(Customer(
+                id=customer_id, account_no=number, name=data.applicant.strip(),
+                phone=data.phone.strip(), address=data.address.strip(), lon=lon, lat=lat,
+                category="new_connection", channels=["sms"]), now)
+            wo = self.workorders.create(_actor(principal), WorkOrderIn(
+                type=WorkOrderType.NEW_CONNECTION, location=Point((lon, lat)),
+                title=f"接水 {number} {data.address.strip()}", customer_id=customer_id,
+                description=data.notes, reported_at=applied,
+                fields={"connection_number": number, "project_type": str(data.project_type),
+                        "external_works": pt.external_works}))
+            accept = stages.deadline(stages.rule_key("acceptance"), limit, applied,
+                                     stages.due(applied, limit, self.calendar), self.calendar)
+            self.workorders.store.add_deadlines(wo.id, [accept])
+            self.store.insert({
+                "id": conn_id, "number": number, "project_type": str(data.project_type),
+                "channel": str(data.channel), "stage": str(Stage.APPLIED),
+                "applicant": data.applicant.strip(), "phone": data.phone.strip(),
+                "phone_last4": tail, "address": data.address.strip(), "lon": lon, "lat": lat,
+                "service_dn_mm": data.service_dn_mm, "notes": data.notes,
+                "profile": self.profile.name, "applied_at": to_db(applied),
+                "work_order_id": wo.id, "customer_id": customer_id,
+                "documents": json.dumps(sorted(set(data.documents))),
+                "stage_times": encode_times({str(Stage.APPLIED): applied}),
+                "created_at": to_db(now), "updated_at": to_db(now)})
+            self._audit(conn_id, "apply", principal, now, {"number": number,
+                                                           "channel": str(data.channel)})
+        return self._out(self._row(conn_id))
+
+    def accept(self, principal: Principal, connection_id: str, data: AcceptIn) -> Connection:
+        """Accept (受理): missing documents get a list and a deadline (容缺受理); the
+        survey and total clocks start now, or when the documents are complete if the
+        profile's clock waits for them."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.APPLIED}, "accept")
+        now = self.clock()
+        ptype = str(row["project_type"])
+        pt = self.policy.types[ptype]
+        handed = set(json.loads(str(row["documents"])))
+        missing = set(data.missing_documents)
+        if not pt.zero_documents:
+            missing |= set(pt.documents) - handed
+        if missing and not self.policy.accept_missing_documents:
+            raise DocumentsRefusedError(
+                f"documents missing: {', '.join(sorted(missing))}; this profile accepts "
+                "none missing", missing=sorted(missing))
+        if missing and self.policy.documents is None:
+            raise DocumentsRefusedError("this profile sets no deadline for missing documents",
+                                        missing=sorted(missing))
+        refusal = stages.check_committed(pt.total, data.committed_limit)
+        if refusal is not None:
+            raise CommittedLimitError(refusal, committed_limit=data.committed_limit)
+        unit = data.unit.strip()
+        if data.crew_id is not None:
+            crew = self.accounts.crew(data.crew_id)
+            if crew is None:
+                raise NotFoundError(f"no crew {data.crew_id}", crew_id=data.crew_id)
+            unit = unit or crew.unit
+        wo_id = str(row["work_order_id"])
+        tie = self._tie_in(row, pt.min_main_dn_mm)
+        with self.db.atomic():
+            self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("acceptance")], now)
+            docs_due: datetime | None = None
+            new: list[Deadline] = []
+            if missing:
+                assert self.policy.documents is not None  # noqa: S101 - checked above
+                docs_due = stages.due(now, self.policy.documents, self.calendar)
+                new.append(stages.deadline(stages.rule_key("documents"), self.policy.documents,
+                                           now, docs_due, self.calendar))
+            self.workorders.store.add_deadlines(wo_id, new)
+            changes: Row = {
+                "stage": str(Stage.ACCEPTED), "accepted_at": to_db(now), "unit": unit,
+                "crew_id": data.crew_id, "missing_documents": json.dumps(sorted(missing)),
+                "documents_due_at": None if docs_due is None else to_db(docs_due),
+                "committed_limit": data.committed_limit, "tie_in": encode_tie_in(tie),
+                "stage_times": encode_times({**_times(row), str(Stage.ACCEPTED): now})}
+            self.store.update(str(row["id"]), changes, now)
+            total_due = None
+            if not missing or self.policy.missing_documents_clock == "runs":
+                total_due = self._start_clocks(wo_id, ptype, now, data.committed_limit)
+            self._tie_in_fields(wo_id, tie, now)
+            if data.crew_id is not None:
+                self.workorders.assign(principal, wo_id, AssignIn(crew_id=data.crew_id,
+                                                                  reason="connection accepted"))
+            title, body = text(Event.ACCEPTED, str(row["number"]), hotline=self.hotline,
+                               due_at=total_due, missing=sorted(missing),
+                               documents_due_at=docs_due)
+            queue_sms(self.outbox, Event.ACCEPTED, str(row["id"]), str(row["number"]),
+                      str(row["phone"]), title, body, now)
+            self._audit(str(row["id"]), "accept", principal, now,
+                        {"missing_documents": sorted(missing), "crew_id": data.crew_id,
+                         "unit": unit, "committed_limit": data.committed_limit})
+            self._publish(wo_id, now)
+        return self._out(self._row(str(row["id"])))
+
+    def _start_clocks(self, wo_id: str, ptype: str, start: datetime,
+                      committed: float | None) -> datetime:
+        """The total (acceptance to water on) and the survey clock; returns the total due."""
+        total = stages.total_deadline(self.policy, ptype, start, committed, self.calendar)
+        survey = stages.stage_deadline(self.policy, ptype, "survey", start, total.due_at,
+                                       self.calendar)
+        self.workorders.store.add_deadlines(wo_id, [d for d in (total, survey) if d])
+        return total.due_at
+
+    def documents(self, principal: Principal, connection_id: str, data: DocumentsIn
+                  ) -> Connection:
+        """Documents handed in after acceptance; the last one meets the documents clock."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED, Stage.CONSTRUCTED,
+                       Stage.METER_FITTED, Stage.WATER_ON}, "complete documents")
+        missing = list(json.loads(str(row["missing_documents"])))
+        if not missing:
+            raise ConnectionStageError("no documents are missing", connection_id=row["id"])
+        unknown = sorted(set(data.received) - set(missing))
+        if unknown:
+            raise ConnectionInputError(f"not missing: {', '.join(unknown)}", field="received",
+                                       missing=missing)
+        now = self.clock()
+        left = sorted(set(missing) - set(data.received))
+        wo_id = str(row["work_order_id"])
+        with self.db.atomic():
+            changes: Row = {"missing_documents": json.dumps(left), "documents": json.dumps(
+                sorted(set(json.loads(str(row["documents"]))) | set(data.received)))}
+            if not left:
+                changes["documents_completed_at"] = to_db(now)
+                self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("documents")], now)
+                if self.policy.missing_documents_clock == "waits":
+                    committed = row["committed_limit"]
+                    self._start_clocks(wo_id, str(row["project_type"]), now,
+                                       None if committed is None else float(committed))  # type: ignore[arg-type]
+            self.store.update(str(row["id"]), changes, now)
+            self._audit(str(row["id"]), "documents", principal, now,
+                        {"received": sorted(data.received), "still_missing": left})
+            self.refresh(wo_id)
+            self._publish(wo_id, now)
+        return self._out(self._row(str(row["id"])))
+
+    def appointment(self, principal: Principal, connection_id: str, data: AppointmentIn
+                    ) -> Connection:
+        """Book the joint survey visit with the customer; the customer gets an SMS."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.ACCEPTED}, "book the survey")
+        if data.at.tzinfo is None:
+            raise ConnectionInputError("the appointment needs a UTC offset", field="at")
+        now = self.clock()
+        if data.at < now:
+            raise ConnectionInputError("the appointment lies in the past", field="at")
+        with self.db.atomic():
+            self.store.update(str(row["id"]), {"appointment_at": to_db(data.at)}, now)
+            title, body = text(Event.APPOINTMENT, str(row["number"]), hotline=self.hotline,
+                               appointment_at=data.at)
+            queue_sms(self.outbox, Event.APPOINTMENT, str(row["id"]), str(row["number"]),
+                      str(row["phone"]), title, body, now, key=to_db(data.at))
+            wo_id = str(row["work_order_id"])
+            wo = self.workorders.store.get(wo_id)
+            assert wo is not None  # noqa: S101 - the connection's order exists
+            self.workorders.store.update_fields(
+                wo_id, {**wo.fields, "survey_appointment": to_db(data.at)}, wo.steps, now,
+                wo.version)
+            self._audit(str(row["id"]), "appointment", principal, now, {"at": to_db(data.at)})
+            self._publish(wo_id, now)
+        return self._out(self._row(str(row["id"])))
+
+    def design(self, principal: Principal, connection_id: str, data: DesignIn) -> Connection:
+        """The office files the design sketch (the crew may also attach it offline)."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.ACCEPTED, Stage.SURVEYED}, "file the design")
+        if not SHA256.match(data.sha256):
+            raise ConnectionInputError("sha256 is 64 lowercase hex digits", field="sha256")
+        wo_id = str(row["work_order_id"])
+        with self.db.atomic():
+            self.fieldwork.service.add_evidence(
+                principal, wo_id, "design_sketch",
+                [Item(kind="document", ref=f"{data.title} sha256:{data.sha256}")], None)
+            self.refresh(wo_id)
+        return self._out(self._row(str(row["id"])))
+
+    # -- field steps over HTTP (tablets push the same as intents) ---------------------------
+    def _field_order(self, principal: Principal, connection_id: str) -> str:
+        row = self._row(connection_id)
+        self._at(row, {Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED, Stage.CONSTRUCTED,
+                       Stage.METER_FITTED}, "record field work on")
+        return str(row["work_order_id"])
+
+    def record_step(self, principal: Principal, connection_id: str, data: StepIn
+                    ) -> Connection:
+        """A survey or construction step; the crew's scope is checked by the order."""
+        wo_id = self._field_order(principal, connection_id)
+        point = None
+        if data.step_key == "survey_point":
+            point = parse_point(data.ref)
+        with self.db.atomic():
+            self.fieldwork.service.record_step(principal, StepEvidenceIn(
+                work_order_id=wo_id, step_key=data.step_key, device_time=data.device_time,
+                evidence=[EvidenceIn(kind=data.kind, ref=data.ref)]))
+            if point is not None:
+                self.surveyed_point(wo_id, point)
+            self.refresh(wo_id)
+        return self.get(principal, connection_id)
+
+    def attach_photo(self, principal: Principal, connection_id: str, data: PhotoStepIn
+                     ) -> Connection:
+        wo_id = self._field_order(principal, connection_id)
+        with self.db.atomic():
+            self.fieldwork.service.attach_photo(principal, PhotoIn(
+                work_order_id=wo_id, step_key=data.step_key, sha256=data.sha256,
+                device_time=data.device_time, lon=data.lon, lat=data.lat))
+            self.refresh(wo_id)
+        return self.get(principal, connection_id)
+
+    def fit_meter(self, principal: Principal, connection_id: str, data: MeterIn) -> Connection:
+        """The meter fitted: filed on its step, then put on the account by ``refresh``."""
+        wo_id = self._field_order(principal, connection_id)
+        if not data.meter_no.strip():
+            raise ConnectionInputError("a fitted meter has a number", field="meter_no")
+        with self.db.atomic():
+            self.fieldwork.service.add_evidence(
+                principal, wo_id, "meter_fitting",
+                [Item(kind="reading", ref=data.meter_no.strip())], data.device_time)
+            self.refresh(wo_id)
+        return self.get(principal, connection_id)
+
+    # -- the field stages, from the work order's steps --------------------------------------
+    def refresh(self, wo_id: str) -> Stage | None:
+        """Move the connection on to the stages its work order's steps have reached.
+
+        Call inside the transaction that filed the evidence. Meets each reached stage's
+        clock at the time it was reached, starts the next, puts the fitted meter on the
+        account and queues the water-on SMS. Returns the new stage (None: not a connection).
+        """
+        row = self.store.row_of_work_order(wo_id)
+        if row is None or row["accepted_at"] is None:
+            return None
+        stage = Stage(str(row["stage"]))
+        if stage in (Stage.CANCELLED, Stage.VISITED, Stage.WATER_ON):
+            return stage
+        wo = self.workorders.store.get(wo_id)
+        if wo is None:
+            return None
+        now = self.clock()
+        evidence = self.fieldwork.service.evidence_of(wo_id)
+        done = {s.key: s.done_at or (now if step_satisfied(s, evidence) else None)
+                for s in wo.steps}
+        ptype = str(row["project_type"])
+        external = self.policy.types[ptype].external_works
+        reached = stages.reached(done, from_db(str(row["accepted_at"])), external)
+        times = _times(row)
+        fresh = [(s, at) for s, at in reached.items() if str(s) not in times]
+        if not fresh:
+            return stage
+        total = next((d for d in wo.deadlines if d.rule == stages.TOTAL), None)
+        total_due = None if total is None else total.due_at
+        for reached_stage, at in fresh:
+            times[str(reached_stage)] = at
+            met = [stages.rule_key(stages.CLOCK_OF[reached_stage])]
+            new: list[Deadline] = []
+            following = stages.NEXT_CLOCK.get(reached_stage)
+            if following is not None and (total_due is not None or self.policy.stage_limit(
+                    ptype, following) is not None):
+                new.append(stages.stage_deadline(self.policy, ptype, following, at, total_due,
+                                                 self.calendar))
+            if reached_stage is Stage.METER_FITTED:
+                visit = self.policy.stage_limit(ptype, "return_visit")
+                if visit is not None:
+                    new.append(stages.stage_deadline(self.policy, ptype, "return_visit", at,
+                                                     None, self.calendar))
+                self._fit_meter(row, evidence, at, wo.crew_id)
+            if reached_stage is Stage.WATER_ON:
+                met.append(stages.TOTAL)
+                title, body = text(Event.WATER_ON, str(row["number"]), hotline=self.hotline)
+                queue_sms(self.outbox, Event.WATER_ON, str(row["id"]), str(row["number"]),
+                          str(row["phone"]), title, body, now)
+            self.workorders.store.meet_deadlines(wo_id, met, at)
+            self.workorders.store.add_deadlines(wo_id, new)
+        stage = fresh[-1][0]
+        self.store.update(str(row["id"]), {"stage": str(stage), "stage_times": encode_times(
+            times)}, now)
+        self.audit.record(ENTITY, str(row["id"]), f"stage:{stage}", actor_user_id=None, device_time=None,
+                          server_time=now, detail={"reached": [str(s) for s, _ in fresh]})
+        self._publish(wo_id, now)
+        return stage
+
+    def surveyed_point(self, wo_id: str, point: tuple[float, float]) -> TieIn | None:
+        """The crew's GNSS position of the connection point: the tie-in is looked up again
+        from there (the application's address point was only an estimate)."""
+        row = self.store.row_of_work_order(wo_id)
+        if row is None or row["accepted_at"] is None:
+            return None
+        now = self.clock()
+        pt = self.policy.types[str(row["project_type"])]
+        tie = self._tie_in({**row, "lon": point[0], "lat": point[1]}, pt.min_main_dn_mm)
+        self.store.update(str(row["id"]), {"tie_in": encode_tie_in(tie)}, now)
+        self._tie_in_fields(wo_id, tie, now)
+        return tie
+
+    def _fit_meter(self, row: Row, evidence: list[object], at: datetime,
+                   crew_id: str | None) -> None:
+        """The fitted meter goes on the new account, as a sealed replacement notice does."""
+        meter_no = None
+        for ev in evidence:
+            if getattr(ev, "step_key", None) == "meter_fitting" and getattr(ev, "kind", "") \
+                    == "reading":
+                payload = getattr(ev, "payload", {})
+                meter_no = payload.get("meter_no") or payload.get("ref") or meter_no
+        if not meter_no:
+            return
+        customer_id = str(row["customer_id"])
+        dn = row["service_dn_mm"]
+        self.customers.set_meter(customer_id, str(meter_no), None if dn is None else int(dn),  # type: ignore[call-overload]
+                                 at)
+        self.store.update(str(row["id"]), {"meter_no": str(meter_no)}, at)
+        if crew_id:
+            record_change(self.db, "customer", customer_id, ChangeOp.UPSERT,
+                          [crew_scope(crew_id)], self.clock())
+
+    # -- after water on ----------------------------------------------------------------
+    def return_visit(self, principal: Principal, connection_id: str, data: ReturnVisitIn
+                     ) -> Connection:
+        """The telephone return visit after the meter is fitted (JN 15)."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.WATER_ON}, "record the return visit")
+        now = self.clock()
+        wo_id = str(row["work_order_id"])
+        with self.db.atomic():
+            self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("return_visit")], now)
+            self.store.update(str(row["id"]), {
+                "stage": str(Stage.VISITED), "satisfied": int(data.satisfied),
+                "stage_times": encode_times({**_times(row), str(Stage.VISITED): now})}, now)
+            title, body = text(Event.RETURN_VISIT, str(row["number"]), hotline=self.hotline)
+            queue_sms(self.outbox, Event.RETURN_VISIT, str(row["id"]), str(row["number"]),
+                      str(row["phone"]), title, body, now)
+            self._audit(str(row["id"]), "return_visit", principal, now,
+                        {"satisfied": data.satisfied, "note": data.note})
+            self._publish(wo_id, now)
+        return self._out(self._row(str(row["id"])))
+
+    def cancel(self, principal: Principal, connection_id: str, data: CancelIn) -> Connection:
+        row = self._row(connection_id)
+        self._at(row, {Stage.APPLIED, Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED,
+                       Stage.CONSTRUCTED}, "cancel")
+        if not data.reason.strip():
+            raise ConnectionInputError("cancelling needs a reason", field="reason")
+        now = self.clock()
+        wo_id = str(row["work_order_id"])
+        with self.db.atomic():
+            self.workorders.transition(principal, wo_id, TransitionIn(
+                to=Status.CANCELLED, reason=data.reason))
+            self.store.update(str(row["id"]), {"stage": str(Stage.CANCELLED),
+                                               "cancel_reason": data.reason.strip()}, now)
+            self._audit(str(row["id"]), "cancel", principal, now, {"reason": data.reason})
+        return self._out(self._row(str(row["id"])))
+
+    # -- the customer ------------------------------------------------------------------
+    def public_status(self, number: str, phone_last4: str) -> PublicStatus:
+        """Status by application number and the phone's last 4 digits (as for complaints:
+        a wrong pair answers like an unknown number, and repeated wrong digits for one
+        number lock the lookup for a while)."""
+        now = self.clock()
+        if self.store.lookup_failures_since(number, now - LOOKUP_WINDOW) \
+                >= LOOKUP_FAILURES_ALLOWED:
+            raise ConnectionLookupLockedError(
+                "too many failed lookups for this number; try later",
+                retry_after_s=int(LOOKUP_WINDOW.total_seconds()))
+        row = self.store.row(number) if number.startswith("JS") else None
+        if row is None or len(phone_last4) != 4 or row["phone_last4"] != phone_last4:
+            with self.db.atomic():
+                self.store.add_lookup_failure(number, now)
+            raise ConnectionNotFoundError("no application with this number and phone digits")
+        c = self._out(row)
+        total = next((d for d in c.deadlines if d.rule == stages.TOTAL), None)
+        return PublicStatus(
+            number=c.number, project_type=c.project_type, stage=c.stage,
+            applied_at=c.applied_at, accepted_at=c.accepted_at,
+            missing_documents=c.missing_documents, documents_due_at=c.documents_due_at,
+            appointment_at=c.appointment_at, water_on_at=c.stage_times.get(str(Stage.WATER_ON)),
+            due_at=None if total is None else total.due_at)
+
+    # -- statistics --------------------------------------------------------------------
+    def stats(self, since: datetime | None, until: datetime | None) -> ConnectionStats:
+        end = until or self.clock()
+        return build_stats(self.profile, self.calendar,
+                           self.store.stage_timeliness(since, end),
+                           self.store.water_on_rows(since, end), since, end)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _at(self, row: Row, allowed: set[Stage], action: str) -> None:
+        stage = Stage(str(row["stage"]))
+        if stage not in allowed:
+            raise ConnectionStageError(
+                f"cannot {action} a connection at stage {stage}", connection_id=row["id"],
+                stage=str(stage), allowed=sorted(str(s) for s in allowed))
+
+    def _tie_in(self, row: Row, min_dn_mm: int) -> TieIn | None:
+        """The nearest main of sufficient diameter, or None without a network near."""
+        if self.network is None:
+            return None
+        dn = row["service_dn_mm"]
+        wanted = max(min_dn_mm, int(dn) if dn is not None else 0)  # type: ignore[call-overload]
+        try:
+            index = self.network.index()
+            found = nearest_main(index, float(row["lon"]), float(row["lat"]), wanted,  # type: ignore[arg-type]
+                                 TIE_IN_SEARCH_M)
+        except (NetworkEmptyError, NoMainNearError):
+            return None
+        pipe = self.network.store.read("pipe", [found.pipe_id]).get(found.pipe_id, {})
+        return TieIn(pipe_id=found.pipe_id, distance_m=found.distance_m,
+                     diameter_mm=found.diameter_mm, material=str(pipe.get("material", "")),
+                     street=str(pipe.get("street", "")), point=found.point,
+                     valves=found.valves_to_close, customers_affected=found.customers_affected,
+                     network_version=found.network_version)
+
+    def _tie_in_fields(self, wo_id: str, tie: TieIn | None, now: datetime) -> None:
+        """The tie-in as the order's fields: the crew's tablet shows it offline."""
+        if tie is None:
+            return
+        wo = self.workorders.store.get(wo_id)
+        assert wo is not None  # noqa: S101 - the connection's order exists
+        fields = {**wo.fields, "tie_in_pipe_id": tie.pipe_id,
+                  "tie_in_distance_m": tie.distance_m, "tie_in_diameter_mm": tie.diameter_mm,
+                  "tie_in_material": tie.material, "tie_in_street": tie.street,
+                  "tie_in_lon": tie.point[0], "tie_in_lat": tie.point[1],
+                  "tie_in_valves": ",".join(tie.valves)}
+        self.workorders.store.update_fields(wo_id, fields, wo.steps, now, wo.version)
+
+    def _publish(self, wo_id: str, now: datetime) -> None:
+        wo = self.workorders.store.get(wo_id)
+        if wo is not None and wo.crew_id:
+            record_change(self.db, WORK_ORDER, wo_id, ChangeOp.UPSERT, [crew_scope(wo.crew_id)],
+                          now)
+
+    def _audit(self, connection_id: str, action: str, principal: Principal, now: datetime,
+               detail: dict[str, object]) -> None:
+        self.audit.record(ENTITY, connection_id, action, actor_user_id=principal.user_id,
+                          device_id=principal.device_id, server_time=now, device_time=None,
+                          detail=detail)
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(user_id=principal.user_id, device_id=principal.device_id,
+                 role=str(principal.role))
+
+
+def _times(row: Row) -> dict[str, datetime]:
+    return {k: from_db(v) for k, v in json.loads(str(row["stage_times"])).items()}
+
+
+__all__ = ["ConnectionService", "ProjectType", "rule_titles"]
