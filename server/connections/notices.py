@@ -50,7 +50,7 @@ def text(event: Event, number: str, *, hotline: str, due_at: datetime | None = N
                 f"{_when(appointment_at)} 上门联合查勘，请留人配合。热线 {hotline}")
     if event is Event.WATER_ON:
         return "已通水", f"【用水报装】申请 {number} 已开栓通水，欢迎使用。热线 {hotline}"
-    return ("回访", f"【用水报装】感谢您对申请 {number} 接水服务的评价，"
+    return ("回访", f"【用水报装】感谢您接受申请 {number} 接水服务的回访，"
             f"如有问题请拨打 {hotline}。")
 
 

@@ -186,6 +186,9 @@ class ConnectionService:
         """Record an application; its acceptance clock (by channel) starts now."""
         now = self.clock()
         tail = phone_tail(data.phone)
+        # stored as digits: "138 1234 5678" and "138-1234-5678" reach the same handset
+        phone = ("+" if data.phone.strip().startswith("+") else "") + "".join(
+            ch for ch in data.phone if ch.isdigit())
         lon, lat = data.location
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise ConnectionInputError(f"({lon}, {lat}) is not WGS84 lon/lat", field="location")
@@ -209,7 +212,7 @@ class ConnectionService:
             customer_id = f"cust-{number}"
             self.store.add_customer(Customer(
                 id=customer_id, account_no=number, name=data.applicant.strip(),
-                phone=data.phone.strip(), address=data.address.strip(), lon=lon, lat=lat,
+                phone=phone, address=data.address.strip(), lon=lon, lat=lat,
                 category="new_connection", channels=["sms"]), now)
             wo = self.workorders.create(_actor(principal), WorkOrderIn(
                 type=WorkOrderType.NEW_CONNECTION, location=Point((lon, lat)),
@@ -223,7 +226,7 @@ class ConnectionService:
             self.store.insert({
                 "id": conn_id, "number": number, "project_type": str(data.project_type),
                 "channel": str(data.channel), "stage": str(Stage.APPLIED),
-                "applicant": data.applicant.strip(), "phone": data.phone.strip(),
+                "applicant": data.applicant.strip(), "phone": phone,
                 "phone_last4": tail, "address": data.address.strip(), "lon": lon, "lat": lat,
                 "service_dn_mm": data.service_dn_mm, "notes": data.notes,
                 "profile": self.profile.name, "applied_at": to_db(applied),
@@ -483,8 +486,9 @@ class ConnectionService:
         stage = fresh[-1][0]
         self.store.update(str(row["id"]), {"stage": str(stage), "stage_times": encode_times(
             times)}, now)
-        self.audit.record(ENTITY, str(row["id"]), f"stage:{stage}", actor_user_id=None, device_time=None,
-                          server_time=now, detail={"reached": [str(s) for s, _ in fresh]})
+        self.audit.record(ENTITY, str(row["id"]), f"stage:{stage}", actor_user_id=None,
+                          device_id=None, server_time=now, device_time=None,
+                          detail={"reached": [str(s) for s, _ in fresh]})
         self._publish(wo_id, now)
         return stage
 
