@@ -8,6 +8,7 @@ this machine), so field steps recorded here are the office's, not a crew's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -25,6 +26,7 @@ from server.connections.model import (
     DesignIn,
     DocumentsIn,
     MeterIn,
+    PhotoStepIn,
     ReturnVisitIn,
     Stage,
     StepIn,
@@ -145,6 +147,27 @@ def step(connection: str, step_key: str, kind: str, ref: str, data_dir: str | No
          as_json: bool) -> None:
     data = StepIn(step_key=step_key, kind=kind, ref=ref)
     _run(data_dir, as_json, lambda s: s.record_step(OPERATOR, connection, data))
+
+
+@connections.command("photo", help="File a photo (a JPEG/PNG file) under a step, e.g. "
+                                   "survey_photos.")
+@click.argument("connection")
+@click.argument("step_key")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_dir_option
+@json_option
+def photo(connection: str, step_key: str, path: Path, data_dir: str | None,
+          as_json: bool) -> None:
+    data = path.read_bytes()
+
+    def act(s: ConnectionService) -> Connection:
+        try:
+            sha = s.fieldwork.service.blobs.put(data)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        return s.attach_photo(OPERATOR, connection, PhotoStepIn(step_key=step_key, sha256=sha))
+
+    _run(data_dir, as_json, act)
 
 
 @connections.command("meter", help="The meter fitted: it goes on the new account.")
