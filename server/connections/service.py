@@ -66,6 +66,7 @@ from server.fieldwork.service import Item, PhotoIn, StepEvidenceIn, EvidenceIn
 from server.policy import PolicyProfile, WorkCalendar
 from server.policy.connections import ConnectionPolicy
 from server.timefmt import from_db, to_db
+from server.workorders.evidence import Evidence
 from server.workorders.model import (
     Actor,
     AssignIn,
@@ -171,15 +172,11 @@ class ConnectionService:
         return [self._out(r) for r in self.store.rows(None if stage is None else str(stage),
                                                       limit)]
 
-    def overdue(self) -> list[Connection]:
-        """Open connections with a clock past due (or met late), oldest first."""
-        now = self.clock()
-        out = [c for c in (self._out(r) for r in self.store.rows(None, 500))
-               if c.stage not in (Stage.CANCELLED,)
-               and any(d.overdue and (d.met_at is None or d.met_at > d.due_at)
-                       for d in c.deadlines)]
-        return sorted(out, key=lambda c: min((d.due_at for d in c.deadlines if d.overdue),
-                                             default=now))
+    def overdue(self, limit: int = 500) -> list[Connection]:
+        """Connections with a clock past due (or met late), the earliest due first."""
+        if not 1 <= limit <= 500:
+            raise ConnectionInputError("limit must be between 1 and 500", field="limit")
+        return [self._out(r) for r in self.store.overdue_rows(self.clock(), limit)]
 
     # -- application and acceptance ------------------------------------------------------
     def apply(self, principal: Principal, data: ApplicationIn) -> Connection:
@@ -505,15 +502,13 @@ class ConnectionService:
         self._tie_in_fields(wo_id, tie, now)
         return tie
 
-    def _fit_meter(self, row: Row, evidence: list[object], at: datetime,
+    def _fit_meter(self, row: Row, evidence: list[Evidence], at: datetime,
                    crew_id: str | None) -> None:
         """The fitted meter goes on the new account, as a sealed replacement notice does."""
-        meter_no = None
+        meter_no: object = None
         for ev in evidence:
-            if getattr(ev, "step_key", None) == "meter_fitting" and getattr(ev, "kind", "") \
-                    == "reading":
-                payload = getattr(ev, "payload", {})
-                meter_no = payload.get("meter_no") or payload.get("ref") or meter_no
+            if ev.step_key == "meter_fitting" and ev.kind == "reading":
+                meter_no = ev.payload.get("meter_no") or ev.payload.get("ref") or meter_no
         if not meter_no:
             return
         customer_id = str(row["customer_id"])

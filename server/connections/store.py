@@ -83,6 +83,19 @@ class ConnectionStore:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def overdue_rows(self, now: datetime, limit: int) -> list[Row]:
+        """Connections (not cancelled) with a clock past due and open, or met late; the
+        earliest such due time first."""
+        cur = self.db.execute(
+            "SELECT c.*, MIN(d.due_at) AS first_due FROM connections c "
+            "JOIN work_order_deadlines d ON d.work_order_id = c.work_order_id "
+            "WHERE c.stage != 'cancelled' AND d.rule LIKE 'connection\\_%' ESCAPE '\\' "
+            "AND ((d.met_at IS NULL AND d.due_at < ?) OR d.met_at > d.due_at) "
+            "GROUP BY c.id ORDER BY first_due, c.id LIMIT ?", [to_db(now), limit])
+        names = [d[0] for d in cur.description]
+        return [{k: v for k, v in zip(names, r, strict=True) if k != "first_due"}
+                for r in cur.fetchall()]
+
     # -- the customer's account --------------------------------------------------------
     def add_customer(self, customer: Customer, at: datetime) -> None:
         """The new account (no meter yet); the meter is put on it when it is fitted."""

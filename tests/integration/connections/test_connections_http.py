@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from server.app import create_app
 from server.clock import SteppingClock
 from server.services import Services
+from tests.factories import make_services
 from tests.integration.connections.kit import (
     API,
     CREW,
@@ -20,7 +22,6 @@ from tests.integration.connections.kit import (
     PROJECT_TYPES,
     SH,
     SUPERVISOR,
-    Json,
     application,
     apply_and_accept,
     construct_over_http,
@@ -333,5 +334,29 @@ def test_cancelled_application_voids_its_open_clocks(
                        headers=OFFICE).status_code == 409
 
 
-def _ignore(_: Json) -> None:
-    """(keeps the Json alias imported for readers of the kit)"""
+def test_a_profile_without_missing_documents_refuses_with_the_list(tmp_path: Path) -> None:
+    # a utility's own profile: personal connections on the ID card, nothing accepted missing
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "strictdocs.toml").write_text(
+        'name = "strictdocs"\ntitle = "no 容缺受理"\n\n[connections]\n'
+        'accept_missing_documents = false\n\n[connections.types.single_meter]\n'
+        'zero_documents = false\ndocuments = ["id_card", "property_deed"]\n',
+        encoding="utf-8")
+    clock = SteppingClock(FRIDAY_1400)
+    svc = make_services(str(tmp_path / "data"), clock, policy_profile="strictdocs",
+                        policy_dir=str(policies))
+    try:
+        with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+            c = ok(client.post(API, json=application("single_meter", documents=["id_card"]),
+                               headers=OFFICE), 201)
+            refused = client.post(f"{API}/{c['id']}/acceptance", json={"crew_id": "crew-a"},
+                                  headers=OFFICE)
+            assert refused.status_code == 422
+            body = refused.json()
+            assert body["type"].endswith("/connection-documents-missing")
+            assert body["missing"] == ["property_deed"]
+            unknown = client.get(f"{API}/JS-none", headers=OFFICE)
+            assert unknown.json()["type"].endswith("/connection-not-found")
+    finally:
+        svc.close()
