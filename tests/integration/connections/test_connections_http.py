@@ -360,3 +360,18 @@ def test_a_profile_without_missing_documents_refuses_with_the_list(tmp_path: Pat
             assert unknown.json()["type"].endswith("/connection-not-found")
     finally:
         svc.close()
+
+
+def test_the_deadline_scan_escalates_a_late_connection_to_the_units_supervisor(
+        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+    client, svc, clock = friday
+    c = apply_and_accept(client, "single_meter")
+    clock.set(datetime(2026, 11, 30, 8, 44, tzinfo=SH))  # a minute before Monday 08:45
+    got = [(r.rule, str(r.level)) for r in svc.tickets.reminders.scan().reminders
+           if r.item_id == c["work_order_id"]]
+    assert ("connection_total", "escalate") not in got
+    clock.set(datetime(2026, 11, 30, 8, 46, tzinfo=SH))  # past the half working day
+    got = [(r.rule, str(r.level), r.recipient_id) for r in svc.tickets.reminders.scan().reminders
+           if r.item_id == c["work_order_id"]]
+    # crew-a belongs to 管网所, whose supervisor is sup-li (demo data)
+    assert ("connection_total", "escalate", "sup-li") in got
