@@ -334,8 +334,24 @@ class ConnectionService:
                 self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("documents")], now)
                 if self.policy.missing_documents_clock == "waits":
                     committed = row["committed_limit"]
-                    self._start_clocks(wo_id, str(row["project_type"]), now,
-                                       None if committed is None else float(committed))  # type: ignore[arg-type]
+                    total_due = self._start_clocks(
+                        wo_id, str(row["project_type"]), now,
+                        None if committed is None else float(committed))  # type: ignore[arg-type]
+                    reached = [Stage(n) for n in _times(row)]
+                    latest = max(reached, key=stages.ORDER.index)
+                    following = stages.NEXT_CLOCK.get(latest)
+                    if following is not None:
+                        # the stage the crew is in now gets its clock from now
+                        self.workorders.store.add_deadlines(wo_id, [stages.stage_deadline(
+                            self.policy, str(row["project_type"]), following, now,
+                            total_due, self.calendar)])
+                    # field work the crew did while the clocks waited meets them
+                    for name, at in _times(row).items():
+                        if Stage(name) is Stage.SURVEYED:
+                            self.workorders.store.meet_deadlines(
+                                wo_id, [stages.rule_key("survey")], at)
+                        if Stage(name) is Stage.WATER_ON:
+                            self.workorders.store.meet_deadlines(wo_id, [stages.TOTAL], at)
             self.store.update(str(row["id"]), changes, now)
             self._audit(str(row["id"]), "documents", principal, now,
                         {"received": sorted(data.received), "still_missing": left})

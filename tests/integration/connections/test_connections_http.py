@@ -375,3 +375,21 @@ def test_the_deadline_scan_escalates_a_late_connection_to_the_units_supervisor(
            if r.item_id == c["work_order_id"]]
     # crew-a belongs to 管网所, whose supervisor is sup-li (demo data)
     assert ("connection_total", "escalate", "sup-li") in got
+
+
+def test_a_survey_made_while_the_clocks_waited_meets_them_when_they_start(
+        tmp_path: Path) -> None:
+    with world(tmp_path, FRIDAY_1400, profile="zhejiang") as (client, _svc, clock):
+        c = apply_and_accept(client, "single_meter")
+        clock.advance(minutes=30)
+        assert survey_over_http(client, clock, c["id"])["stage"] == "surveyed"
+        clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=SH))
+        done = ok(client.post(f"{API}/{c['id']}/documents", json={"received": ["id_card"]},
+                              headers=OFFICE))
+        survey = deadline(done, "connection_survey")
+        assert local(survey["met_at"]) == datetime(2026, 11, 27, 14, 30, tzinfo=SH)
+        assert survey["overdue"] is False
+        assert deadline(done, "connection_total")["met_at"] is None
+        # the stage the crew is in (design) gets its clock from the complete documents
+        design = deadline(done, "connection_design")
+        assert local(design["starts_at"]) == datetime(2026, 11, 30, 9, 0, tzinfo=SH)
