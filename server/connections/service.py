@@ -56,13 +56,19 @@ from server.connections.model import (
 )
 from server.connections.notices import Event, queue_sms, text
 from server.connections.stats import build_stats
-from server.connections.store import ConnectionStore, Row, encode_tie_in, encode_times, to_connection
+from server.connections.store import (
+    ConnectionStore,
+    Row,
+    encode_tie_in,
+    encode_times,
+    to_connection,
+)
 from server.customers.model import Customer
 from server.customers.store import CustomerStore
 from server.errors import NotFoundError
 from server.fieldwork import Fieldwork
 from server.fieldwork.completion import step_satisfied
-from server.fieldwork.service import Item, PhotoIn, StepEvidenceIn, EvidenceIn
+from server.fieldwork.service import EvidenceIn, Item, PhotoIn, StepEvidenceIn
 from server.policy import PolicyProfile, WorkCalendar
 from server.policy.connections import ConnectionPolicy
 from server.timefmt import from_db, to_db
@@ -77,7 +83,8 @@ from server.workorders.model import (
     WorkOrderIn,
     WorkOrderType,
 )
-from server.workorders.service import ENTITY as WORK_ORDER, WorkOrderService
+from server.workorders.service import ENTITY as WORK_ORDER
+from server.workorders.service import WorkOrderService
 from sync.changelog import ChangeOp, crew_scope, record_change
 
 ENTITY: Final = "connection"
@@ -400,7 +407,7 @@ class ConnectionService:
         return self._out(self._row(str(row["id"])))
 
     # -- field steps over HTTP (tablets push the same as intents) ---------------------------
-    def _field_order(self, principal: Principal, connection_id: str) -> str:
+    def _field_order(self, connection_id: str) -> str:
         row = self._row(connection_id)
         self._at(row, {Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED, Stage.CONSTRUCTED,
                        Stage.METER_FITTED}, "record field work on")
@@ -409,7 +416,7 @@ class ConnectionService:
     def record_step(self, principal: Principal, connection_id: str, data: StepIn
                     ) -> Connection:
         """A survey or construction step; the crew's scope is checked by the order."""
-        wo_id = self._field_order(principal, connection_id)
+        wo_id = self._field_order(connection_id)
         point = None
         if data.step_key == "survey_point":
             point = parse_point(data.ref)
@@ -424,7 +431,7 @@ class ConnectionService:
 
     def attach_photo(self, principal: Principal, connection_id: str, data: PhotoStepIn
                      ) -> Connection:
-        wo_id = self._field_order(principal, connection_id)
+        wo_id = self._field_order(connection_id)
         with self.db.atomic():
             self.fieldwork.service.attach_photo(principal, PhotoIn(
                 work_order_id=wo_id, step_key=data.step_key, sha256=data.sha256,
@@ -434,7 +441,7 @@ class ConnectionService:
 
     def fit_meter(self, principal: Principal, connection_id: str, data: MeterIn) -> Connection:
         """The meter fitted: filed on its step, then put on the account by ``refresh``."""
-        wo_id = self._field_order(principal, connection_id)
+        wo_id = self._field_order(connection_id)
         if not data.meter_no.strip():
             raise ConnectionInputError("a fitted meter has a number", field="meter_no")
         with self.db.atomic():

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
+from server.connections.model import Stage
 from server.policy import TimeUnit, WorkCalendar, add_duration
 from server.policy.calendar import WORKING_UNITS
 from server.policy.connections import ConnectionLimit, ConnectionPolicy
-from server.connections.model import Stage
 from server.workorders.model import Deadline
 
 PREFIX: Final = "connection_"

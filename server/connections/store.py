@@ -56,7 +56,8 @@ class ConnectionStore:
             raise ValueError(f"not updatable: {sorted(bad)}")
         cols = sorted(changes)
         sets = ", ".join(f"{c} = ?" for c in cols)
-        self.db.execute(f"UPDATE connections SET {sets}, updated_at = ? WHERE id = ?",
+        # column names come only from UPDATABLE (checked above); values are bound
+        self.db.execute(f"UPDATE connections SET {sets}, updated_at = ? WHERE id = ?",  # noqa: S608
                         [*[changes[c] for c in cols], to_db(at), connection_id])
 
     def row(self, connection_id: str) -> Row | None:

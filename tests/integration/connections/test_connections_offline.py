@@ -59,9 +59,8 @@ def offline_field_work(tablet: Tablet, wo_id: str, external: bool, meter_no: str
         work_order_id=wo_id, evidence_id=str(uuid.uuid4()), sha256=sha,
         content_type="application/pdf", size=len(SKETCH), evidence_kind="document",
         step_key="design_sketch")))
-    for step in CONSTRUCTION:
-        if external or step not in EXTERNAL_ONLY:
-            ids.append(tablet.check(wo_id, step))
+    ids.extend(tablet.check(wo_id, step) for step in CONSTRUCTION
+               if external or step not in EXTERNAL_ONLY)
     ids.append(tablet.record(RecordReading(work_order_id=wo_id, evidence_id=str(uuid.uuid4()),
                                            value=0.0, meter_no=meter_no,
                                            step_key="meter_fitting")))
@@ -73,7 +72,7 @@ def offline_field_work(tablet: Tablet, wo_id: str, external: bool, meter_no: str
 def test_each_project_type_walked_offline_through_the_sync_client(
         friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path,  # type: ignore[type-arg]
         project_type: str) -> None:
-    client, svc, clock = friday
+    client, _svc, clock = friday
     c = apply_and_accept(client, project_type)
     wo_id = str(c["work_order_id"])
     tablet = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "tablet.db")

@@ -198,7 +198,7 @@ def _limit(limit: ConnectionLimit | None) -> str:
     if limit is None:
         return "(the total)"
     ends = f"{limit.limit:g}" if limit.limit_max is None else \
-        f"{limit.limit:g}–{limit.limit_max:g}"
+        f"{limit.limit:g}-{limit.limit_max:g}"
     return f"{ends} {limit.unit.replace('_', ' ')}"
 
 
@@ -208,7 +208,7 @@ def connections_section(profs: dict[str, PolicyProfile]) -> list[str]:
            "From each profile's `[connections]` table. A project type's *total* runs from",
            "acceptance to water on; a stage without a limit of its own is due with the total,",
            "and a stage limit never runs past it (the return visit counts from the meter",
-           "fitting and is not capped). A range (`a–b`) is due at its upper end unless the",
+           "fitting and is not capped). A range (`a-b`) is due at its upper end unless the",
            "acceptance commits to a value inside it. Tested in",
            "`tests/unit/connections/test_stage_clocks.py` and",
            "`tests/integration/connections/` (HTTP and offline walks).", "",
