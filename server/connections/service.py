@@ -19,9 +19,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from geo.errors import NetworkEmptyError
 from geo.service import NetworkService
-from geo.tiein import NoMainNearError, nearest_main
 from notifications.store import NotificationStore
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
@@ -36,6 +34,7 @@ from server.connections.errors import (
     ConnectionStageError,
     DocumentsRefusedError,
 )
+from server.connections.field import FieldProgress, times_of
 from server.connections.model import (
     AcceptIn,
     ApplicationIn,
@@ -47,7 +46,6 @@ from server.connections.model import (
     DocumentsIn,
     MeterIn,
     PhotoStepIn,
-    ProjectType,
     PublicStatus,
     ReturnVisitIn,
     Stage,
@@ -67,12 +65,10 @@ from server.customers.model import Customer
 from server.customers.store import CustomerStore
 from server.errors import NotFoundError
 from server.fieldwork import Fieldwork
-from server.fieldwork.completion import step_satisfied
-from server.fieldwork.service import EvidenceIn, Item, PhotoIn, StepEvidenceIn
+from server.fieldwork.service import Item
 from server.policy import PolicyProfile, WorkCalendar
 from server.policy.connections import ConnectionPolicy
-from server.timefmt import from_db, to_db
-from server.workorders.evidence import Evidence
+from server.timefmt import to_db
 from server.workorders.model import (
     Actor,
     AssignIn,
@@ -91,22 +87,6 @@ ENTITY: Final = "connection"
 LOOKUP_FAILURES_ALLOWED: Final = 5
 LOOKUP_WINDOW: Final = timedelta(hours=1)
 SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
-#: how far from the proposed point the survey looks for a main
-TIE_IN_SEARCH_M: Final = 500.0
-
-
-def parse_point(value: str) -> tuple[float, float]:
-    """``"lon,lat"`` in WGS84 degrees, as a tablet's GNSS gives the surveyed point."""
-    try:
-        lon_s, lat_s = value.split(",")
-        lon, lat = float(lon_s), float(lat_s)
-    except ValueError as exc:
-        raise ConnectionInputError("a surveyed point is 'lon,lat' in WGS84 degrees",
-                                   field="ref") from exc
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ConnectionInputError("a surveyed point is 'lon,lat' in WGS84 degrees",
-                                   field="ref")
-    return lon, lat
 
 
 def phone_tail(phone: str) -> str:
@@ -148,6 +128,7 @@ class ConnectionService:
         self.customers = CustomerStore(db)
         self.outbox = NotificationStore(db)
         self.audit = AuditStore(db)
+        self.field = FieldProgress(self)
 
     # -- reading -----------------------------------------------------------------------
     def _row(self, connection_id: str) -> Row:
@@ -272,7 +253,7 @@ class ConnectionService:
                 raise NotFoundError(f"no crew {data.crew_id}", crew_id=data.crew_id)
             unit = unit or crew.unit
         wo_id = str(row["work_order_id"])
-        tie = self._tie_in(row, pt.min_main_dn_mm)
+        tie = self.field.tie_in(row, pt.min_main_dn_mm)
         with self.db.atomic():
             self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("acceptance")], now)
             docs_due: datetime | None = None
@@ -288,12 +269,12 @@ class ConnectionService:
                 "crew_id": data.crew_id, "missing_documents": json.dumps(sorted(missing)),
                 "documents_due_at": None if docs_due is None else to_db(docs_due),
                 "committed_limit": data.committed_limit, "tie_in": encode_tie_in(tie),
-                "stage_times": encode_times({**_times(row), str(Stage.ACCEPTED): now})}
+                "stage_times": encode_times({**times_of(row), str(Stage.ACCEPTED): now})}
             self.store.update(str(row["id"]), changes, now)
             total_due = None
             if not missing or self.policy.missing_documents_clock == "runs":
                 total_due = self._start_clocks(wo_id, ptype, now, data.committed_limit)
-            self._tie_in_fields(wo_id, tie, now)
+            self.field.tie_in_fields(wo_id, tie, now)
             if data.crew_id is not None:
                 self.workorders.assign(principal, wo_id, AssignIn(crew_id=data.crew_id,
                                                                   reason="connection accepted"))
@@ -344,7 +325,7 @@ class ConnectionService:
                     total_due = self._start_clocks(
                         wo_id, str(row["project_type"]), now,
                         None if committed is None else float(committed))  # type: ignore[arg-type]
-                    reached = [Stage(n) for n in _times(row)]
+                    reached = [Stage(n) for n in times_of(row)]
                     latest = max(reached, key=stages.ORDER.index)
                     following = stages.NEXT_CLOCK.get(latest)
                     if following is not None:
@@ -353,7 +334,7 @@ class ConnectionService:
                             self.policy, str(row["project_type"]), following, now,
                             total_due, self.calendar)])
                     # field work the crew did while the clocks waited meets them
-                    for name, at in _times(row).items():
+                    for name, at in times_of(row).items():
                         if Stage(name) is Stage.SURVEYED:
                             self.workorders.store.meet_deadlines(
                                 wo_id, [stages.rule_key("survey")], at)
@@ -406,142 +387,24 @@ class ConnectionService:
             self.refresh(wo_id)
         return self._out(self._row(str(row["id"])))
 
-    # -- field steps over HTTP (tablets push the same as intents) ---------------------------
-    def _field_order(self, connection_id: str) -> str:
-        row = self._row(connection_id)
-        self._at(row, {Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED, Stage.CONSTRUCTED,
-                       Stage.METER_FITTED}, "record field work on")
-        return str(row["work_order_id"])
-
+    # -- field work (server.connections.field) ----------------------------------------
     def record_step(self, principal: Principal, connection_id: str, data: StepIn
                     ) -> Connection:
-        """A survey or construction step; the crew's scope is checked by the order."""
-        wo_id = self._field_order(connection_id)
-        point = None
-        if data.step_key == "survey_point":
-            point = parse_point(data.ref)
-        with self.db.atomic():
-            self.fieldwork.service.record_step(principal, StepEvidenceIn(
-                work_order_id=wo_id, step_key=data.step_key, device_time=data.device_time,
-                evidence=[EvidenceIn(kind=data.kind, ref=data.ref)]))
-            if point is not None:
-                self.surveyed_point(wo_id, point)
-            self.refresh(wo_id)
-        return self.get(principal, connection_id)
+        return self.field.record_step(principal, connection_id, data)
 
     def attach_photo(self, principal: Principal, connection_id: str, data: PhotoStepIn
                      ) -> Connection:
-        wo_id = self._field_order(connection_id)
-        with self.db.atomic():
-            self.fieldwork.service.attach_photo(principal, PhotoIn(
-                work_order_id=wo_id, step_key=data.step_key, sha256=data.sha256,
-                device_time=data.device_time, lon=data.lon, lat=data.lat))
-            self.refresh(wo_id)
-        return self.get(principal, connection_id)
+        return self.field.attach_photo(principal, connection_id, data)
 
     def fit_meter(self, principal: Principal, connection_id: str, data: MeterIn) -> Connection:
-        """The meter fitted: filed on its step, then put on the account by ``refresh``."""
-        wo_id = self._field_order(connection_id)
-        if not data.meter_no.strip():
-            raise ConnectionInputError("a fitted meter has a number", field="meter_no")
-        with self.db.atomic():
-            self.fieldwork.service.add_evidence(
-                principal, wo_id, "meter_fitting",
-                [Item(kind="reading", ref=data.meter_no.strip())], data.device_time)
-            self.refresh(wo_id)
-        return self.get(principal, connection_id)
+        return self.field.fit_meter(principal, connection_id, data)
 
-    # -- the field stages, from the work order's steps --------------------------------------
     def refresh(self, wo_id: str) -> Stage | None:
-        """Move the connection on to the stages its work order's steps have reached.
-
-        Call inside the transaction that filed the evidence. Meets each reached stage's
-        clock at the time it was reached, starts the next, puts the fitted meter on the
-        account and queues the water-on SMS. Returns the new stage (None: not a connection).
-        """
-        row = self.store.row_of_work_order(wo_id)
-        if row is None or row["accepted_at"] is None:
-            return None
-        stage = Stage(str(row["stage"]))
-        if stage in (Stage.CANCELLED, Stage.VISITED, Stage.WATER_ON):
-            return stage
-        wo = self.workorders.store.get(wo_id)
-        if wo is None:
-            return None
-        now = self.clock()
-        evidence = self.fieldwork.service.evidence_of(wo_id)
-        done = {s.key: s.done_at or (now if step_satisfied(s, evidence) else None)
-                for s in wo.steps}
-        ptype = str(row["project_type"])
-        external = self.policy.types[ptype].external_works
-        reached = stages.reached(done, from_db(str(row["accepted_at"])), external)
-        times = _times(row)
-        fresh = [(s, at) for s, at in reached.items() if str(s) not in times]
-        if not fresh:
-            return stage
-        total = next((d for d in wo.deadlines if d.rule == stages.TOTAL), None)
-        total_due = None if total is None else total.due_at
-        for reached_stage, at in fresh:
-            times[str(reached_stage)] = at
-            met = [stages.rule_key(stages.CLOCK_OF[reached_stage])]
-            new: list[Deadline] = []
-            following = stages.NEXT_CLOCK.get(reached_stage)
-            if following is not None and (total_due is not None or self.policy.stage_limit(
-                    ptype, following) is not None):
-                new.append(stages.stage_deadline(self.policy, ptype, following, at, total_due,
-                                                 self.calendar))
-            if reached_stage is Stage.METER_FITTED:
-                visit = self.policy.stage_limit(ptype, "return_visit")
-                if visit is not None:
-                    new.append(stages.stage_deadline(self.policy, ptype, "return_visit", at,
-                                                     None, self.calendar))
-                self._fit_meter(row, evidence, at, wo.crew_id)
-            if reached_stage is Stage.WATER_ON:
-                met.append(stages.TOTAL)
-                title, body = text(Event.WATER_ON, str(row["number"]), hotline=self.hotline)
-                queue_sms(self.outbox, Event.WATER_ON, str(row["id"]), str(row["number"]),
-                          str(row["phone"]), title, body, now)
-            self.workorders.store.meet_deadlines(wo_id, met, at)
-            self.workorders.store.add_deadlines(wo_id, new)
-        stage = fresh[-1][0]
-        self.store.update(str(row["id"]), {"stage": str(stage), "stage_times": encode_times(
-            times)}, now)
-        self.audit.record(ENTITY, str(row["id"]), f"stage:{stage}", actor_user_id=None,
-                          device_id=None, server_time=now, device_time=None,
-                          detail={"reached": [str(s) for s, _ in fresh]})
-        self._publish(wo_id, now)
-        return stage
+        """Move the connection on to the stages its order's steps reached (see field.py)."""
+        return self.field.refresh(wo_id)
 
     def surveyed_point(self, wo_id: str, point: tuple[float, float]) -> TieIn | None:
-        """The crew's GNSS position of the connection point: the tie-in is looked up again
-        from there (the application's address point was only an estimate)."""
-        row = self.store.row_of_work_order(wo_id)
-        if row is None or row["accepted_at"] is None:
-            return None
-        now = self.clock()
-        pt = self.policy.types[str(row["project_type"])]
-        tie = self._tie_in({**row, "lon": point[0], "lat": point[1]}, pt.min_main_dn_mm)
-        self.store.update(str(row["id"]), {"tie_in": encode_tie_in(tie)}, now)
-        self._tie_in_fields(wo_id, tie, now)
-        return tie
-
-    def _fit_meter(self, row: Row, evidence: list[Evidence], at: datetime,
-                   crew_id: str | None) -> None:
-        """The fitted meter goes on the new account, as a sealed replacement notice does."""
-        meter_no: object = None
-        for ev in evidence:
-            if ev.step_key == "meter_fitting" and ev.kind == "reading":
-                meter_no = ev.payload.get("meter_no") or ev.payload.get("ref") or meter_no
-        if not meter_no:
-            return
-        customer_id = str(row["customer_id"])
-        dn = row["service_dn_mm"]
-        self.customers.set_meter(customer_id, str(meter_no), None if dn is None else int(dn),  # type: ignore[call-overload]
-                                 at)
-        self.store.update(str(row["id"]), {"meter_no": str(meter_no)}, at)
-        if crew_id:
-            record_change(self.db, "customer", customer_id, ChangeOp.UPSERT,
-                          [crew_scope(crew_id)], self.clock())
+        return self.field.surveyed_point(wo_id, point)
 
     # -- after water on ----------------------------------------------------------------
     def return_visit(self, principal: Principal, connection_id: str, data: ReturnVisitIn
@@ -555,7 +418,7 @@ class ConnectionService:
             self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("return_visit")], now)
             self.store.update(str(row["id"]), {
                 "stage": str(Stage.VISITED), "satisfied": int(data.satisfied),
-                "stage_times": encode_times({**_times(row), str(Stage.VISITED): now})}, now)
+                "stage_times": encode_times({**times_of(row), str(Stage.VISITED): now})}, now)
             title, body = text(Event.RETURN_VISIT, str(row["number"]), hotline=self.hotline)
             queue_sms(self.outbox, Event.RETURN_VISIT, str(row["id"]), str(row["number"]),
                       str(row["phone"]), title, body, now)
@@ -620,38 +483,6 @@ class ConnectionService:
                 f"cannot {action} a connection at stage {stage}", connection_id=row["id"],
                 stage=str(stage), allowed=sorted(str(s) for s in allowed))
 
-    def _tie_in(self, row: Row, min_dn_mm: int) -> TieIn | None:
-        """The nearest main of sufficient diameter, or None without a network near."""
-        if self.network is None:
-            return None
-        dn = row["service_dn_mm"]
-        wanted = max(min_dn_mm, int(dn) if dn is not None else 0)  # type: ignore[call-overload]
-        try:
-            index = self.network.index()
-            found = nearest_main(index, float(row["lon"]), float(row["lat"]), wanted,  # type: ignore[arg-type]
-                                 TIE_IN_SEARCH_M)
-        except (NetworkEmptyError, NoMainNearError):
-            return None
-        pipe = self.network.store.read("pipe", [found.pipe_id]).get(found.pipe_id, {})
-        return TieIn(pipe_id=found.pipe_id, distance_m=found.distance_m,
-                     diameter_mm=found.diameter_mm, material=str(pipe.get("material", "")),
-                     street=str(pipe.get("street", "")), point=found.point,
-                     valves=found.valves_to_close, customers_affected=found.customers_affected,
-                     network_version=found.network_version)
-
-    def _tie_in_fields(self, wo_id: str, tie: TieIn | None, now: datetime) -> None:
-        """The tie-in as the order's fields: the crew's tablet shows it offline."""
-        if tie is None:
-            return
-        wo = self.workorders.store.get(wo_id)
-        assert wo is not None  # noqa: S101 - the connection's order exists
-        fields = {**wo.fields, "tie_in_pipe_id": tie.pipe_id,
-                  "tie_in_distance_m": tie.distance_m, "tie_in_diameter_mm": tie.diameter_mm,
-                  "tie_in_material": tie.material, "tie_in_street": tie.street,
-                  "tie_in_lon": tie.point[0], "tie_in_lat": tie.point[1],
-                  "tie_in_valves": ",".join(tie.valves)}
-        self.workorders.store.update_fields(wo_id, fields, wo.steps, now, wo.version)
-
     def _publish(self, wo_id: str, now: datetime) -> None:
         wo = self.workorders.store.get(wo_id)
         if wo is not None and wo.crew_id:
@@ -668,10 +499,3 @@ class ConnectionService:
 def _actor(principal: Principal) -> Actor:
     return Actor(user_id=principal.user_id, device_id=principal.device_id,
                  role=str(principal.role))
-
-
-def _times(row: Row) -> dict[str, datetime]:
-    return {k: from_db(v) for k, v in json.loads(str(row["stage_times"])).items()}
-
-
-__all__ = ["ConnectionService", "ProjectType", "rule_titles"]
