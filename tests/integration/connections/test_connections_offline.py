@@ -151,3 +151,37 @@ def test_the_surveyed_point_moves_the_tie_in(
             == after["pipe_id"]  # type: ignore[index]
     finally:
         tablet.client.replica.close()
+
+
+def test_offline_across_the_spring_festival_the_tablet_carries_the_hand_counted_due_times(
+        tmp_path: Path) -> None:
+    # accepted Fri 13 Feb 2026 16:00; 6 working days (platform_other): Sat 14 (make-up),
+    # the festival 15-23, Tue 24 ... Fri 27, Sat 28 (make-up) -> Sat 28 Feb 16:00
+    start = datetime(2026, 2, 13, 16, 0, tzinfo=SH)
+    with world(tmp_path / "w", start) as (client, _svc, clock):
+        c = apply_and_accept(client, "platform_other")
+        wo_id = str(c["work_order_id"])
+        tablet = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "tablet.db")
+        try:
+            tablet.sync()
+            due = {d["rule"]: local(d["due_at"])  # type: ignore[index]
+                   for d in tablet.order(wo_id)["deadlines"]}  # type: ignore[union-attr]
+            assert due["connection_total"] == datetime(2026, 2, 28, 16, 0, tzinfo=SH)
+            # JM §6, 5 working days: 14, 24, 25, 26, 27 Feb -> Fri 27 Feb 16:00
+            assert due["connection_survey"] == datetime(2026, 2, 27, 16, 0, tzinfo=SH)
+            # the make-up Saturday: the crew works offline, syncs after the festival
+            clock.set(datetime(2026, 2, 14, 9, 0, tzinfo=SH))
+            mutations = offline_field_work(tablet, wo_id, True, "M-FESTIVAL")
+            clock.set(datetime(2026, 2, 24, 9, 0, tzinfo=SH))
+            tablet.sync()
+            assert all(tablet.result(m).outcome is Outcome.APPLIED for m in mutations)
+            done = ok(client.get(f"{API}/{c['id']}", headers=OFFICE))
+            assert done["stage"] == "water_on"
+            # recorded offline on the Saturday, counted on server time when it arrived
+            # (device clocks are data, never trusted for deadlines): still inside both limits
+            assert local(deadline(done, "connection_total")["met_at"]) == datetime(
+                2026, 2, 24, 9, 0, tzinfo=SH)
+            assert deadline(done, "connection_total")["overdue"] is False
+            assert deadline(done, "connection_survey")["overdue"] is False
+        finally:
+            tablet.client.replica.close()
