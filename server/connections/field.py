@@ -159,6 +159,7 @@ class FieldProgress:
             self.s.workorders.store.meet_deadlines(wo_id, met, at)
             self.s.workorders.store.add_deadlines(wo_id, new)
         stage = fresh[-1][0]
+        self.stage_field(wo_id, stage, now)
         self.s.store.update(str(row["id"]), {"stage": str(stage), "stage_times": encode_times(
             times)}, now)
         self.s.audit.record(ENTITY, str(row["id"]), f"stage:{stage}", actor_user_id=None,
@@ -166,6 +167,15 @@ class FieldProgress:
                           detail={"reached": [str(s) for s, _ in fresh]})
         self.s._publish(wo_id, now)
         return stage
+
+    def stage_field(self, wo_id: str, stage: Stage, now: datetime) -> None:
+        """The stage as the order's field ``connection_stage``: the crew's tablet shows
+        where the connection stands, offline too (call inside the write)."""
+        wo = self.s.workorders.store.get(wo_id)
+        if wo is not None and wo.fields.get("connection_stage") != str(stage):
+            self.s.workorders.store.update_fields(
+                wo_id, {**wo.fields, "connection_stage": str(stage)}, wo.steps, now,
+                wo.version)
 
     def surveyed_point(self, wo_id: str, point: tuple[float, float]) -> TieIn | None:
         """The crew's GNSS position of the connection point: the tie-in is looked up again

@@ -203,7 +203,8 @@ class ConnectionService:
                 type=WorkOrderType.NEW_CONNECTION, location=Point((lon, lat)),
                 title=f"接水 {number} {data.address.strip()}", customer_id=customer_id,
                 description=data.notes, reported_at=applied,
-                fields={"connection_number": number, "project_type": str(data.project_type),
+                fields={"connection_number": number, "connection_stage": str(Stage.APPLIED),
+                        "project_type": str(data.project_type),
                         "external_works": pt.external_works}))
             accept = stages.deadline(stages.rule_key("acceptance"), limit, applied,
                                      stages.due(applied, limit, self.calendar), self.calendar)
@@ -275,6 +276,7 @@ class ConnectionService:
             if not missing or self.policy.missing_documents_clock == "runs":
                 total_due = self._start_clocks(wo_id, ptype, now, data.committed_limit)
             self.field.tie_in_fields(wo_id, tie, now)
+            self.field.stage_field(wo_id, Stage.ACCEPTED, now)
             if data.crew_id is not None:
                 self.workorders.assign(principal, wo_id, AssignIn(crew_id=data.crew_id,
                                                                   reason="connection accepted"))
@@ -380,10 +382,13 @@ class ConnectionService:
         if not SHA256.match(data.sha256):
             raise ConnectionInputError("sha256 is 64 lowercase hex digits", field="sha256")
         wo_id = str(row["work_order_id"])
+        # a drawing already in the vault (uploaded by a tablet) is linked as an attachment;
+        # otherwise the hash is a reference to the drawing office's file
+        stored = bool(self.fieldwork.service.blobs.complete([data.sha256]))
+        item = Item(kind="document", ref=data.title, sha256=data.sha256) if stored else \
+            Item(kind="document", ref=f"{data.title} sha256:{data.sha256}")
         with self.db.atomic():
-            self.fieldwork.service.add_evidence(
-                principal, wo_id, "design_sketch",
-                [Item(kind="document", ref=f"{data.title} sha256:{data.sha256}")], None)
+            self.fieldwork.service.add_evidence(principal, wo_id, "design_sketch", [item], None)
             self.refresh(wo_id)
         return self._out(self._row(str(row["id"])))
 
@@ -419,6 +424,7 @@ class ConnectionService:
             self.store.update(str(row["id"]), {
                 "stage": str(Stage.VISITED), "satisfied": int(data.satisfied),
                 "stage_times": encode_times({**times_of(row), str(Stage.VISITED): now})}, now)
+            self.field.stage_field(wo_id, Stage.VISITED, now)
             title, body = text(Event.RETURN_VISIT, str(row["number"]), hotline=self.hotline)
             queue_sms(self.outbox, Event.RETURN_VISIT, str(row["id"]), str(row["number"]),
                       str(row["phone"]), title, body, now)

@@ -3,6 +3,7 @@ calendar; expected times are hand counts (08:30-12:00, 13:30-17:30 working perio
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -394,3 +395,24 @@ def test_a_survey_made_while_the_clocks_waited_meets_them_when_they_start(
         # the stage the crew is in (design) gets its clock from the complete documents
         design = deadline(done, "connection_design")
         assert local(design["starts_at"]) == datetime(2026, 11, 30, 9, 0, tzinfo=SH)
+
+
+def test_a_design_sketch_in_the_vault_is_linked_as_its_attachment(
+        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+    client, svc, clock = friday
+    c = apply_and_accept(client, "general_works")
+    survey_over_http(client, clock, c["id"])
+    sketch = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    sha = hashlib.sha256(sketch).hexdigest()
+    ok(client.post("/api/v1/sync/attachments", json={
+        "sha256": sha, "size": len(sketch), "content_type": "application/pdf"}, headers=CREW))
+    ok(client.put(f"/api/v1/sync/attachments/{sha}?offset=0", content=sketch,
+                  headers={**CREW, "Content-Type": "application/octet-stream"}))
+    designed = ok(client.post(f"{API}/{c['id']}/design", json={"sha256": sha},
+                              headers=OFFICE))
+    assert designed["stage"] == "designed"
+    evidence = svc.fieldwork.service.evidence_of(str(c["work_order_id"]))
+    sketch_rows = [e for e in evidence if e.step_key == "design_sketch"]
+    assert [e.attachment_sha256 for e in sketch_rows] == [sha]
+    order = ok(client.get(f"/api/v1/workorders/{c['work_order_id']}", headers=OFFICE))
+    assert order["fields"]["connection_stage"] == "designed"

@@ -86,6 +86,7 @@ def test_each_project_type_walked_offline_through_the_sync_client(
         assert fields["tie_in_diameter_mm"] >= 100
         assert fields["tie_in_material"]
         assert fields["tie_in_valves"]
+        assert fields["connection_stage"] == "accepted"
         assert {d["rule"] for d in order["deadlines"]} >= {  # type: ignore[union-attr]
             "connection_total", "connection_survey"}
         # -- offline on site -------------------------------------------------------------
@@ -107,6 +108,7 @@ def test_each_project_type_walked_offline_through_the_sync_client(
         assert customer is not None
         assert customer["meter_no"] == f"M-{project_type}"
         synced = tablet.order(wo_id)
+        assert synced["fields"]["connection_stage"] == "water_on"  # type: ignore[index]
         assert any(d["rule"] == "connection_return_visit"  # type: ignore[index]
                    for d in synced["deadlines"])  # type: ignore[union-attr]
     finally:
