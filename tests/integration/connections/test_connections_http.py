@@ -416,3 +416,27 @@ def test_a_design_sketch_in_the_vault_is_linked_as_its_attachment(
     assert [e.attachment_sha256 for e in sketch_rows] == [sha]
     order = ok(client.get(f"/api/v1/workorders/{c['work_order_id']}", headers=OFFICE))
     assert order["fields"]["connection_stage"] == "designed"
+
+
+def test_an_online_application_accepted_late_and_documents_not_completed_are_overdue(
+        tmp_path: Path) -> None:
+    # online Fri 27 Nov 17:00: 0.25 working day = 1 h 52' 30" -> Mon 30 Nov 09:52:30
+    with world(tmp_path, datetime(2026, 11, 27, 17, 0, tzinfo=SH)) as (client, _svc, clock):
+        c = ok(client.post(API, json=application("general_works", channel="online"),
+                           headers=OFFICE), 201)
+        assert local(deadline(c, "connection_acceptance")["due_at"]) == datetime(
+            2026, 11, 30, 9, 52, 30, tzinfo=SH)
+        clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=SH))
+        a = ok(client.post(f"{API}/{c['id']}/acceptance",
+                           json={"crew_id": "crew-a", "missing_documents": ["site_plan"]},
+                           headers=OFFICE))
+        assert deadline(a, "connection_acceptance")["overdue"] is True
+        # 5 days for the documents (KF 二.3): Sat 5 Dec 10:00, calendar days
+        assert local(a["documents_due_at"]) == datetime(2026, 12, 5, 10, 0, tzinfo=SH)
+        clock.set(datetime(2026, 12, 5, 10, 1, tzinfo=SH))
+        late = ok(client.get(f"{API}/{c['id']}", headers=OFFICE))
+        assert deadline(late, "connection_documents")["overdue"] is True
+        assert [x["id"] for x in ok(client.get(f"{API}/overdue", headers=OFFICE))] == [c["id"]]
+        status = ok(client.get(f"/api/v1/public/connections/{c['number']}",
+                               params={"phone_last4": "5678"}))
+        assert status["missing_documents"] == ["site_plan"]
