@@ -88,6 +88,8 @@ class Services:
                                              hotline=settings.hotline)
         self.workorders.store.rule_titles.update(rule_titles(self.profile.connections))
         self.sync.connections = self.connections
+        # a holiday notice import recomputes provisional connection clocks too
+        self.calendars.timings.append(self.connections.retiming)
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

@@ -66,7 +66,7 @@ from server.customers.store import CustomerStore
 from server.errors import NotFoundError
 from server.fieldwork import Fieldwork
 from server.fieldwork.service import Item
-from server.policy import PolicyProfile, WorkCalendar
+from server.policy import OpenClock, PolicyProfile, Timing, WorkCalendar
 from server.policy.connections import ConnectionPolicy
 from server.timefmt import to_db
 from server.workorders.model import (
@@ -480,6 +480,50 @@ class ConnectionService:
         return build_stats(self.profile, self.calendar,
                            self.store.stage_timeliness(since, end),
                            self.store.water_on_rows(since, end), since, end)
+
+    # -- the holiday calendar ------------------------------------------------------------
+    def retiming(self, clock: OpenClock) -> Timing | None:
+        """A connection clock counted again on the calendar as it is now (after a year's
+        holiday notice was imported): the same computation a new connection gets, the
+        total first, since stage clocks are capped by it. None for other clocks."""
+        if clock.entity != WORK_ORDER or not clock.rule.startswith(stages.PREFIX):
+            return None
+        row = self.store.row_of_work_order(clock.entity_id)
+        wo = self.workorders.store.get(clock.entity_id)
+        if row is None or wo is None:
+            return None
+        ptype = str(row["project_type"])
+        name = clock.rule.removeprefix(stages.PREFIX)
+        committed = row["committed_limit"]
+        total_clock = next((d for d in wo.deadlines if d.rule == stages.TOTAL), None)
+        total = None if total_clock is None else stages.total_deadline(
+            self.policy, ptype, total_clock.starts_at,
+            None if committed is None else float(committed),  # type: ignore[arg-type]
+            self.calendar)
+        if clock.rule == stages.TOTAL:
+            fresh = total
+        elif name == "acceptance":
+            limit = self.policy.acceptance[str(row["channel"])]
+            fresh = stages.deadline(clock.rule, limit, clock.starts_at,
+                                    stages.due(clock.starts_at, limit, self.calendar),
+                                    self.calendar)
+        elif name == "documents":
+            if self.policy.documents is None:
+                return None
+            fresh = stages.deadline(clock.rule, self.policy.documents, clock.starts_at,
+                                    stages.due(clock.starts_at, self.policy.documents,
+                                               self.calendar), self.calendar)
+        else:
+            fresh = stages.stage_deadline(
+                self.policy, ptype, name, clock.starts_at,
+                None if total is None or name == "return_visit" else total.due_at,
+                self.calendar)
+        if fresh is None:
+            return None
+        share = self.profile.thresholds.reminder_fraction
+        return Timing(due_at=fresh.due_at,
+                      remind_at=clock.starts_at + (fresh.due_at - clock.starts_at) * share,
+                      provisional=fresh.provisional)
 
     # -- helpers -----------------------------------------------------------------------
     def _at(self, row: Row, allowed: set[Stage], action: str) -> None:

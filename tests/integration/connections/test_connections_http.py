@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import make_services
+from tests.factories import TOKENS, bearer, make_services
 from tests.integration.connections.kit import (
     API,
     CREW,
@@ -440,3 +440,40 @@ def test_an_online_application_accepted_late_and_documents_not_completed_are_ove
         status = ok(client.get(f"/api/v1/public/connections/{c['number']}",
                                params={"phone_last4": "5678"}))
         assert status["missing_documents"] == ["site_plan"]
+
+
+#: the State Council's 2027 schedule as a utility would type it in (a test notice): Spring
+#: Festival 5-12 Feb with make-up working days Sun 31 Jan and Sat 20 Feb
+NOTICE_2027 = {"year": 2027, "notice": "国办发明电〔2026〕test", "holidays": [
+    {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"},
+    {"name": "春节", "from": "2027-02-05", "to": "2027-02-12",
+     "workdays": ["2027-01-31", "2027-02-20"]},
+    {"name": "清明节", "from": "2027-04-03", "to": "2027-04-05"},
+    {"name": "劳动节", "from": "2027-05-01", "to": "2027-05-05", "workdays": ["2027-05-08"]},
+    {"name": "端午节", "from": "2027-06-09", "to": "2027-06-09"},
+    {"name": "中秋节", "from": "2027-09-15", "to": "2027-09-15"},
+    {"name": "国庆节", "from": "2027-10-01", "to": "2027-10-07",
+     "workdays": ["2027-09-26", "2027-10-09"]},
+]}
+
+
+def test_a_holiday_notice_import_recomputes_provisional_connection_clocks(
+        tmp_path: Path) -> None:
+    with world(tmp_path, datetime(2027, 2, 3, 9, 0, tzinfo=SH)) as (client, _svc, _clock):
+        c = apply_and_accept(client, "platform_other")
+        assert deadline(c, "connection_total")["provisional"] is True
+        r = client.post("/api/v1/calendar/years", json=NOTICE_2027,
+                        headers=bearer(TOKENS["admin"]))
+        assert r.status_code == 201, r.text
+        assert {x["rule"] for x in r.json()["changed"] if x["entity_id"] == c["work_order_id"]
+                } >= {"connection_total"}
+        after = ok(client.get(f"{API}/{c['id']}", headers=OFFICE))
+        total = deadline(after, "connection_total")
+        # Wed 3 Feb 09:00 + 6 working days on the notice: Thu 4, (5-14 off), Mon 15,
+        # Tue 16, Wed 17, Thu 18, Fri 19 -> Fri 19 Feb 09:00
+        assert total["provisional"] is False
+        assert local(total["due_at"]) == datetime(2027, 2, 19, 9, 0, tzinfo=SH)
+        # JM §6 survey, 5 working days: 4, 15, 16, 17, 18 Feb -> Thu 18 Feb 09:00
+        survey = deadline(after, "connection_survey")
+        assert survey["provisional"] is False
+        assert local(survey["due_at"]) == datetime(2027, 2, 18, 9, 0, tzinfo=SH)
