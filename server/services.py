@@ -90,6 +90,7 @@ class Services:
         self.sync.connections = self.connections
         # a holiday notice import recomputes provisional connection clocks too
         self.calendars.timings.append(self.connections.retiming)
+        self.tickets.reminders.remind_resolvers.append(self.connections.remind_at)
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

@@ -67,7 +67,7 @@ from server.errors import NotFoundError
 from server.fieldwork import Fieldwork
 from server.fieldwork.service import Item
 from server.policy import OpenClock, PolicyProfile, Timing, WorkCalendar
-from server.policy.connections import ConnectionPolicy
+from server.policy.connections import ConnectionLimit, ConnectionPolicy
 from server.timefmt import to_db
 from server.workorders.model import (
     Actor,
@@ -524,6 +524,35 @@ class ConnectionService:
         return Timing(due_at=fresh.due_at,
                       remind_at=clock.starts_at + (fresh.due_at - clock.starts_at) * share,
                       provisional=fresh.provisional)
+
+    def remind_at(self, rule: str, wo_id: str, start: datetime, due: datetime
+                  ) -> datetime | None:
+        """When the deadline scan reminds of a connection clock: after the profile's share
+        of the working time between start and due for clocks on working time (a half-day
+        job accepted Friday 14:00 is reminded Friday 17:00, not on Sunday); None for
+        other clocks and for calendar-time clocks (the scan's calendar share is right)."""
+        if not rule.startswith(stages.PREFIX):
+            return None
+        row = self.store.row_of_work_order(wo_id)
+        if row is None:
+            return None
+        limit = self._limit_of(rule, row)
+        if limit is None or not limit.unit.startswith("working"):
+            return None
+        worked = self.calendar.working_time_between(start, due).total_seconds() / 3600
+        share = self.profile.thresholds.reminder_fraction
+        return self.calendar.add_working_hours(start, worked * share)
+
+    def _limit_of(self, rule: str, row: Row) -> ConnectionLimit | None:
+        ptype = str(row["project_type"])
+        name = rule.removeprefix(stages.PREFIX)
+        if rule == stages.TOTAL:
+            return self.policy.types[ptype].total
+        if name == "acceptance":
+            return self.policy.acceptance.get(str(row["channel"]))
+        if name == "documents":
+            return self.policy.documents
+        return self.policy.stage_limit(ptype, name) or self.policy.types[ptype].total
 
     # -- helpers -----------------------------------------------------------------------
     def _at(self, row: Row, allowed: set[Stage], action: str) -> None:

@@ -477,3 +477,18 @@ def test_a_holiday_notice_import_recomputes_provisional_connection_clocks(
         survey = deadline(after, "connection_survey")
         assert survey["provisional"] is False
         assert local(survey["due_at"]) == datetime(2027, 2, 18, 9, 0, tzinfo=SH)
+
+
+def test_the_scan_reminds_at_80_percent_of_the_working_time(
+        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+    client, svc, clock = friday
+    c = apply_and_accept(client, "single_meter")
+    # 80 % of the half working day (3 h 45) is 3 h of working time: Friday 17:00
+    clock.set(datetime(2026, 11, 27, 16, 59, tzinfo=SH))
+    early = [(r.rule, str(r.level)) for r in svc.tickets.reminders.scan().reminders
+             if r.item_id == c["work_order_id"]]
+    assert ("connection_total", "remind") not in early
+    clock.set(datetime(2026, 11, 27, 17, 1, tzinfo=SH))
+    got = [(r.rule, str(r.level), r.recipient_id) for r in svc.tickets.reminders.scan().reminders
+           if r.item_id == c["work_order_id"]]
+    assert ("connection_total", "remind", "crew:crew-a") in got
