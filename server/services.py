@@ -88,6 +88,7 @@ class Services:
                                              hotline=settings.hotline)
         self.workorders.store.rule_titles.update(rule_titles(self.profile.connections))
         self.sync.connections = self.connections
+        self.connections.lockouts = self.throttle.lookups
         # a holiday notice import recomputes provisional connection clocks too
         self.calendars.timings.append(self.connections.retiming)
         self.tickets.reminders.remind_resolvers.append(self.connections.remind_at)

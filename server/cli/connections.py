@@ -14,8 +14,14 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from server.accounts.model import Principal, Role
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.cli.common import (
+    OPERATOR,
+    data_dir_option,
+    fail,
+    json_option,
+    open_services,
+    output,
+)
 from server.clock import to_local
 from server.connections.model import (
     AcceptIn,
@@ -35,7 +41,6 @@ from server.connections.service import ConnectionService
 from server.connections.stats import to_csv
 from server.errors import DomainError
 
-OPERATOR = Principal(user_id="cli", name="cli", role=Role.ADMIN, crew_id=None, unit="")
 T = TypeVar("T")
 
 

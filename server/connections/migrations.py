@@ -53,11 +53,5 @@ def m001_connections(db: Database) -> None:
         );
         CREATE UNIQUE INDEX connections_work_order ON connections(work_order_id);
         CREATE INDEX connections_stage ON connections(stage, applied_at);
-        CREATE TABLE connection_lookup_failures (
-            number TEXT NOT NULL,
-            at TEXT NOT NULL
-        );
-        CREATE INDEX connection_lookup_failures_number
-            ON connection_lookup_failures(number, at);
         """
     )

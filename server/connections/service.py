@@ -24,6 +24,8 @@ from notifications.store import NotificationStore
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.audit import AuditStore
+from server.authz import Holder, authorize
+from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
 from server.connections import stages
 from server.connections.errors import (
@@ -84,8 +86,10 @@ from server.workorders.service import WorkOrderService
 from sync.changelog import ChangeOp, crew_scope, record_change
 
 ENTITY: Final = "connection"
-LOOKUP_FAILURES_ALLOWED: Final = 5
-LOOKUP_WINDOW: Final = timedelta(hours=1)
+#: the complaint lookup's defaults (Services shares its settings-built book)
+LOOKUP_FREE_FAILURES: Final = 3
+LOOKUP_LOCKOUT: Final = timedelta(minutes=1)
+LOOKUP_LOCKOUT_MAX: Final = timedelta(days=1)
 SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -129,6 +133,9 @@ class ConnectionService:
         self.outbox = NotificationStore(db)
         self.audit = AuditStore(db)
         self.field = FieldProgress(self)
+        #: wrong lookup digits per (number, address); Services shares the app's book
+        self.lockouts = LockoutBook(clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
+                                    LOOKUP_LOCKOUT_MAX)
 
     # -- reading -----------------------------------------------------------------------
     def _row(self, connection_id: str) -> Row:
@@ -148,10 +155,11 @@ class ConnectionService:
 
     def get(self, principal: Principal, connection_id: str) -> Connection:
         row = self._row(connection_id)
-        if principal.is_field and row["crew_id"] != principal.crew_id:
-            # a crew sees only its own connections (the same scope as its work orders)
-            raise ConnectionNotFoundError(f"no connection {connection_id}",
-                                          connection_id=connection_id)
+        # a crew sees only its own connections (the same scope as its work orders)
+        crews = frozenset({str(row["crew_id"])}) if row["crew_id"] else frozenset()
+        authorize(principal, "connection.read",
+                  Holder(kind="connection", id=str(row["id"]), crew_ids=crews,
+                         work_type="new_connection"))
         return self._out(row)
 
     def list(self, stage: Stage | None = None, limit: int = 50) -> list[Connection]:
@@ -450,21 +458,23 @@ class ConnectionService:
         return self._out(self._row(str(row["id"])))
 
     # -- the customer ------------------------------------------------------------------
-    def public_status(self, number: str, phone_last4: str) -> PublicStatus:
-        """Status by application number and the phone's last 4 digits (as for complaints:
-        a wrong pair answers like an unknown number, and repeated wrong digits for one
-        number lock the lookup for a while)."""
-        now = self.clock()
-        if self.store.lookup_failures_since(number, now - LOOKUP_WINDOW) \
-                >= LOOKUP_FAILURES_ALLOWED:
+    def public_status(self, number: str, phone_last4: str, client: str = "local"
+                      ) -> PublicStatus:
+        """Status by application number and the phone's last 4 digits, with the same
+        protections as the complaint lookup: a wrong pair answers like an unknown number,
+        and wrong digits are counted per (number, client address) in memory with an
+        exponential back-off (``LockoutBook``): the digits cannot be guessed, nobody
+        elsewhere can lock a customer out, and no failure writes a row."""
+        key = ("connection", number, client)
+        wait = self.lockouts.locked_for(key)
+        if wait is not None:
             raise ConnectionLookupLockedError(
-                "too many failed lookups for this number; try later",
-                retry_after_s=int(LOOKUP_WINDOW.total_seconds()))
+                "too many failed lookups for this number; try later", retry_after_s=wait)
         row = self.store.row(number) if number.startswith("JS") else None
         if row is None or len(phone_last4) != 4 or row["phone_last4"] != phone_last4:
-            with self.db.atomic():
-                self.store.add_lookup_failure(number, now)
+            self.lockouts.fail(key)
             raise ConnectionNotFoundError("no application with this number and phone digits")
+        self.lockouts.succeed(key)
         c = self._out(row)
         total = next((d for d in c.deadlines if d.rule == stages.TOTAL), None)
         return PublicStatus(

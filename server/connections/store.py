@@ -107,16 +107,6 @@ class ConnectionStore:
              customer.lon, customer.lat, customer.category, json.dumps(customer.channels),
              to_db(at)])
 
-    # -- public lookup -----------------------------------------------------------------
-    def lookup_failures_since(self, number: str, since: datetime) -> int:
-        row = self.db.execute("SELECT COUNT(*) FROM connection_lookup_failures "
-                              "WHERE number = ? AND at >= ?", [number, to_db(since)]).fetchone()
-        return int(row[0])
-
-    def add_lookup_failure(self, number: str, at: datetime) -> None:
-        self.db.execute("INSERT INTO connection_lookup_failures (number, at) VALUES (?, ?)",
-                        [number, to_db(at)])
-
     # -- statistics --------------------------------------------------------------------
     def stage_timeliness(self, since: datetime | None, until: datetime
                          ) -> list[tuple[str, str, str, int, int, int]]:

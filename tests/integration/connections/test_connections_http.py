@@ -270,7 +270,7 @@ def test_refusals_are_problem_details(
 
 def test_public_lookup_needs_the_phone_digits_and_slows_guessing(
         friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
-    client, _svc, clock = friday
+    client, svc, clock = friday
     c = apply_and_accept(client, "single_meter")
     url = f"/api/v1/public/connections/{c['number']}"
     status = ok(client.get(url, params={"phone_last4": "5678"}))
@@ -279,13 +279,18 @@ def test_public_lookup_needs_the_phone_digits_and_slows_guessing(
     assert "applicant" not in status
     assert "phone" not in status
     assert "phone_masked" not in status
-    for _ in range(5):
-        wrong = client.get(url, params={"phone_last4": "0000"})
+    for guess in ("0001", "0002", "0003", "0004"):  # three free, the fourth locks 1 min
+        wrong = client.get(url, params={"phone_last4": guess})
         assert wrong.status_code == 404
-    locked = client.get(url, params={"phone_last4": "5678"})
+        assert wrong.json()["type"].endswith("/connection-not-found")
+    locked = client.get(url, params={"phone_last4": "5678"})  # even the right digits
     assert locked.status_code == 429
     assert locked.json()["type"].endswith("/connection-lookup-locked")
-    clock.advance(hours=1, minutes=1)
+    assert locked.json()["retry_after_s"] == 60
+    # the customer's own address is not locked out by the guesser
+    own = svc.connections.public_status(str(c["number"]), "5678", "198.51.100.7")
+    assert own.number == c["number"]
+    clock.advance(minutes=1)
     assert client.get(url, params={"phone_last4": "5678"}).status_code == 200
     assert client.get("/api/v1/public/connections/JS1", params={
         "phone_last4": "12"}).status_code == 400
