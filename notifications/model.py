@@ -57,6 +57,8 @@ class NoticeKind(StrEnum):
     OPERATIONS = "operations"
     #: a deadline reminder or escalation to a member of staff
     REMINDER = "reminder"
+    #: a new connection's customer is told where the application stands (server.connections)
+    CONNECTION = "connection"
 
 
 class DeliveryStatus(StrEnum):

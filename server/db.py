@@ -14,6 +14,7 @@ from sqlite_utils import Database, Migrations
 
 from geo.migrations import migrations as geo_migrations
 from notifications.migrations import migrations as notification_migrations
+from server.connections.migrations import migrations as connection_migrations
 from server.migrations import migrations as server_migrations
 from server.tickets.migrations import migrations as ticket_migrations
 from sync.migrations import migrations as sync_migrations
@@ -25,6 +26,7 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     geo_migrations,
     notification_migrations,
     ticket_migrations,
+    connection_migrations,
 )
 
 

@@ -17,6 +17,7 @@ from server.accounts.service import AccountService
 from server.authz.throttle import Throttles
 from server.calendar import CalendarService
 from server.clock import Clock
+from server.connections import ConnectionService, rule_titles
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
 from server.fieldwork import Fieldwork
@@ -84,6 +85,16 @@ class Services:
                                       service_area=parse_service_area(settings.service_area))
         self.sync.network.append(self.network.store)
         self.fieldwork.bursts.plans = self.network.plan
+        # issue 17: new connections; their stage clocks are the order's deadlines
+        self.connections = ConnectionService(self.db, clock, self.profile, self.calendar,
+                                             self.workorders, self.fieldwork, self.network,
+                                             hotline=settings.hotline)
+        self.workorders.store.rule_titles.update(rule_titles(self.profile.connections))
+        self.sync.connections = self.connections
+        self.connections.lockouts = self.throttle.lookups
+        # a holiday notice import recomputes provisional connection clocks too
+        self.calendars.timings.append(self.connections.retiming)
+        self.tickets.reminders.remind_resolvers.append(self.connections.remind_at)
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

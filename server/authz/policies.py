@@ -70,6 +70,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
      "a printed notice's QR code: seal check, no personal data"),
     ("public.complaint_status", NOBODY, S.PUBLIC,
      "number + last 4 phone digits; lock-out per (number, address)"),
+    ("public.connection_status", NOBODY, S.PUBLIC,
+     "application number + last 4 phone digits; lock-out per (number, address)"),
     # -- accounts ------------------------------------------------------------------------
     ("account.me", EVERYONE, S.OWN, "who am I"),
     ("account.create_user", ADMIN, S.ALL, ""),
@@ -152,6 +154,12 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("alert.list", OFFICE, S.ALL, "level-1 reports (water-quality clusters, JN 12)"),
     ("publication.manage", OFFICE, S.ALL,
      "service information awaiting publication (JN 11, ZJ: 20 working days)"),
+    # -- new connections (用水报装) --------------------------------------------------------
+    ("connection.manage", OFFICE, S.ALL,
+     "apply, accept, documents, appointment, design, return visit, cancel; personal data"),
+    ("connection.read", CREW_AND_OFFICE, S.CREW, "a crew: connections of its orders"),
+    ("connection.record", CREW_AND_OFFICE, S.CREW,
+     "survey, construction, meter and water-on steps of the crew's connection"),
     # -- holiday calendar ----------------------------------------------------------------
     ("calendar.read", OFFICE, S.ALL, "official and provisional years"),
     ("calendar.import", ADMIN, S.ALL, "a State Council notice; deadlines recomputed"),

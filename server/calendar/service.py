@@ -101,6 +101,9 @@ class CalendarService:
         self.calendar = calendar
         self.clock_stores = list(clock_stores)
         self.on_retimed = on_retimed
+        #: recomputations for clocks whose rule is not in ``profile.rules`` (e.g. the
+        #: connection clocks of server.connections): None when a resolver does not know it
+        self.timings: list[Callable[[OpenClock], Timing | None]] = []
         self.store = CalendarStore(db)
         self.audit = AuditStore(db)
         self._installed = -1
@@ -161,10 +164,17 @@ class CalendarService:
         for store in self.clock_stores:
             for clock in store.provisional_clocks(lo, hi):
                 rule = self.profile.rules.get(clock.rule)
-                if rule is None or not counts_working_time(rule):
+                if rule is None:
+                    found = (f(clock) for f in self.timings)
+                    other = next((t for t in found if t is not None), None)
+                    if other is None:
+                        continue
+                    timing = other
+                elif not counts_working_time(rule):
                     continue
+                else:
+                    timing = time_rule(clock.starts_at, rule, self.calendar, fraction)
                 checked += 1
-                timing = time_rule(clock.starts_at, rule, self.calendar, fraction)
                 if timing.due_at == clock.due_at and timing.provisional and (
                         clock.remind_at in (None, timing.remind_at)):
                     continue

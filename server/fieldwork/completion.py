@@ -39,6 +39,9 @@ CONDITIONAL: Final[dict[tuple[WorkOrderType, str], Callable[[Mapping[str, FieldV
     (_T.METER_REPLACEMENT, "consent"): _flag("periodic", False),
     (_T.BURST_REPAIR, "valves_closed"): _flag("shutoff", False),
     (_T.BURST_REPAIR, "resurfacing_request"): _flag("road_opened", True),
+    # a connection without external works (KF 表1 序号4) opens no road and lays no pipe
+    **{(_T.NEW_CONNECTION, key): _flag("external_works", True)
+       for key in ("opening", "trench", "bedding", "pipe_laying", "backfill")},
 }
 
 

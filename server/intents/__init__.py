@@ -20,6 +20,7 @@ HANDLER_MODULES: Final = (
     "server.intents.workorder",
     "server.intents.records",
     "server.intents.fieldwork",
+    "server.intents.connections",
 )
 
 

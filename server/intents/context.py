@@ -19,6 +19,7 @@ from server.workorders.service import ENTITY, WorkOrderService
 from sync.changelog import ChangeOp, crew_scope, record_change
 
 if TYPE_CHECKING:
+    from server.connections import ConnectionService
     from server.fieldwork import Fieldwork
 
 
@@ -27,8 +28,11 @@ class IntentContext:
 
     def __init__(self, principal: Principal, workorders: WorkOrderService,
                  evidence: EvidenceStore, now: datetime,
-                 fieldwork: Fieldwork | None = None) -> None:
+                 fieldwork: Fieldwork | None = None,
+                 connections: ConnectionService | None = None) -> None:
         self.principal = principal
+        #: new connections follow their order's steps (server/intents/connections.py)
+        self.connections = connections
         #: the field-work use cases (server/intents/fieldwork.py needs them)
         self.fieldwork = fieldwork
         self.workorders = workorders

@@ -56,6 +56,7 @@ from sync.push import PushEngine
 from sync.store import SyncStore
 
 if TYPE_CHECKING:
+    from server.connections import ConnectionService
     from server.fieldwork import Fieldwork
 
 
@@ -89,6 +90,8 @@ class SyncService:
         self.handlers = build_handlers()
         #: set by Services once field work is built (its intents need it)
         self.fieldwork: Fieldwork | None = None
+        #: set by Services: connections move on when their orders' evidence arrives
+        self.connections: ConnectionService | None = None
         self.engine: PushEngine[IntentContext] = PushEngine(db, self.handlers, self._keep_rejected,
                                                             clock)
 
@@ -128,7 +131,7 @@ class SyncService:
         now = self.clock()
         device_id, skew = self._device(principal, req.device_time, now)
         ctx = IntentContext(principal, self.workorders, self.evidence, now,
-                            fieldwork=self.fieldwork)
+                            fieldwork=self.fieldwork, connections=self.connections)
         response = self.engine.push(device_id, req, ctx)
         with self.db.atomic():
             self.store.note_push(device_id, now, skew)
@@ -185,6 +188,9 @@ class SyncService:
                     if crew_id:
                         record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
                                       [crew_scope(crew_id)], now)
+                    if self.connections is not None:
+                        # a survey photo arriving may complete a connection's stage
+                        self.connections.refresh(wo_id)
         return status
 
     def cleanup_expired_uploads(self) -> list[str]:

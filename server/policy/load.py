@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import msgspec
 
+from server.policy.connections import strictest_connections
 from server.policy.model import (
     Clock,
     Direction,
@@ -52,6 +53,19 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for key, value in over.items():
         if key in ("rules", "workorder_rules", "thresholds") and isinstance(value, dict):
             merged[key] = {**base.get(key, {}), **value}
+        elif key == "connections" and isinstance(value, dict):
+            merged[key] = _merge_deep(base.get(key, {}), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merge_deep(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key at every level; a profile names only what differs."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge_deep(base[key], value)
         else:
             merged[key] = value
     return merged
@@ -166,4 +180,5 @@ def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:
         rules=rules,
         workorder_rules=first.workorder_rules,
         photos=PhotoRules.strictest([p.photos for p in profiles]),
+        connections=strictest_connections([p.connections for p in profiles]),
     )

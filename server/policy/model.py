@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import msgspec
 
+from server.policy.connections import ConnectionPolicy
+
 
 class TimeUnit(StrEnum):
     """The clock a limit counts on."""
@@ -217,6 +219,8 @@ class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     office_by_unit: bool = False
     #: photo evidence limits (issue 16)
     photos: PhotoRules = msgspec.field(default_factory=PhotoRules)
+    #: the connection service's limits by project type (server.policy.connections)
+    connections: ConnectionPolicy = msgspec.field(default_factory=ConnectionPolicy)
 
     def rule(self, key: str) -> Rule:
         try:

@@ -18,6 +18,7 @@ delivers it, retries and records the outcome like any notice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
@@ -85,6 +86,10 @@ class ReminderService:
         self.outbox = NotificationStore(db)
         #: the outbox channel staff messages go out on (``Settings.channels``' name)
         self.staff_channel = staff_channel
+        #: reminder times of work-order clocks whose rule is not in the profile's rules
+        #: (e.g. connection clocks): (rule, work order, start, due) -> time, or None
+        self.remind_resolvers: list[
+            Callable[[str, str, datetime, datetime], datetime | None]] = []
 
     def supervisor_of(self, unit: str) -> str | None:
         """The unit's supervisor (first by id when a unit has several)."""
@@ -122,9 +127,13 @@ class ReminderService:
                 overdue.append(r)
             rule = self.profile.rules.get(str(r["rule"]))
             if rule is None or rule.unit is None:
-                # a rule this profile lacks: remind at the same share of calendar time
+                # a rule this profile lacks: its owner's reminder time, else the same share
+                # of calendar time
                 start = from_db(str(r["starts_at"]))
-                at = start + (due - start) * fraction
+                found = (f(str(r["rule"]), str(r["item_id"]), start, due)
+                         for f in self.remind_resolvers)
+                at = next((t for t in found if t is not None), None) \
+                    or start + (due - start) * fraction
             else:
                 at = remind_time(from_db(str(r["starts_at"])), rule, self.calendar, fraction)
             if at <= now:

@@ -16,6 +16,8 @@ class WorkOrderType(StrEnum):
     BURST_REPAIR = "burst_repair"
     METER_READING_ROUTE = "meter_reading_route"
     COMPLAINT = "complaint"
+    #: 用水报装 / 接水: the field part of a new connection (server.connections)
+    NEW_CONNECTION = "new_connection"
 
 
 class Status(StrEnum):

@@ -90,6 +90,9 @@ MACHINES: Final[dict[WorkOrderType, dict[tuple[Status, Status], Edge]]] = {
     WorkOrderType.BURST_REPAIR: _site_flow(),
     WorkOrderType.COMPLAINT: _complaint_flow(),
     WorkOrderType.METER_READING_ROUTE: _route_flow(),
+    # survey visit, then construction and meter fitting on site; the connection's own
+    # stages (server.connections.stages) follow the steps, not these statuses
+    WorkOrderType.NEW_CONNECTION: _site_flow(),
 }
 
 

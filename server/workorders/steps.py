@@ -58,6 +58,27 @@ CATALOGUE: Final[dict[WorkOrderType, tuple[tuple[str, str, tuple[str, ...], bool
         ("contact", "Customer contacted", ("note",), True),
         ("resolution", "Resolution recorded", ("note",), True),
     ),
+    # JN 5.2 joint survey and design sketch, the JN 5.2.5 construction list, meter
+    # fitting (挂表) and water on (开栓通水); see server.connections.stages
+    _T.NEW_CONNECTION: (
+        ("survey_photos", "Survey: photos of the site (联合查勘)", ("photo",), True),
+        ("survey_point", "Survey: GNSS position of the proposed connection point",
+         ("geometry",), True),
+        ("survey_notes", "Survey: notes and the connection scheme (接水方案)", ("note",), True),
+        ("design_sketch", "Design sketch (设计草图)", ("document",), True),
+        ("opening", "Road opening and closing (开合口)", ("check",), True),
+        ("trench", "Trench excavation (沟槽开挖)", ("check",), True),
+        ("bedding", "Bedding laid (垫层铺设)", ("check",), True),
+        ("pipe_laying", "Pipe laid (管道安装)", ("check",), True),
+        ("backfill", "Backfill (回填)", ("check",), True),
+        ("meter_well", "Meter well built (井室砌筑)", ("check",), True),
+        ("meter_installation", "Meter installed (水表安装)", ("check",), True),
+        ("completion_acceptance", "Completion acceptance (竣工验收)", ("check",), True),
+        ("water_quality_test", "Water-quality test (水质检测)", ("check",), True),
+        ("meter_fitting", "Meter fitted on the account: number and initial reading (挂表)",
+         ("reading",), True),
+        ("water_on", "Water on (开栓通水)", ("check",), True),
+    ),
 }
 
 

@@ -191,6 +191,18 @@ class WorkOrderStore:
         )
         return cur.rowcount == 1
 
+    def add_deadlines(self, wo_id: str, deadlines: Sequence[Deadline]) -> None:
+        """Start clocks on an existing order (a stage reached); a clock already started is
+        kept. The order's own due time becomes the latest of its deadlines."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO work_order_deadlines (work_order_id, rule, clause, "
+            "starts_at, due_at, provisional) VALUES (?, ?, ?, ?, ?, ?)",
+            [(wo_id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at), int(d.provisional))
+             for d in deadlines])
+        self.db.execute(
+            "UPDATE work_orders SET due_at = (SELECT MAX(due_at) FROM work_order_deadlines "
+            "WHERE work_order_id = ?) WHERE id = ?", [wo_id, wo_id])
+
     def meet_deadlines(self, wo_id: str, rules: Sequence[str], at: datetime) -> None:
         if rules:
             marks = ",".join("?" * len(rules))

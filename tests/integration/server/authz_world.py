@@ -2,9 +2,9 @@
 
 Built once per test module from ``seed_demo`` plus the records the demo lacks (an outage
 on crew A's burst order with a door-notice task, a ticket routed to crew A, a complaint,
-a computed isolation, a half-finished upload of crew A's tablet, a revoked device). Tests
-that change things take a fresh copy of its folder (``World.copy``), so every walk starts
-from the same state.
+a computed isolation, a connection accepted for crew A, a half-finished upload of crew
+A's tablet, a revoked device). Tests that change things take a fresh copy of its folder
+(``World.copy``), so every walk starts from the same state.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from notifications.model import TaskKind, TaskStatus
 from server.accounts.model import Principal
 from server.cli.common import OPERATOR
 from server.clock import SteppingClock
+from server.connections.model import AcceptIn, ApplicationIn, ProjectType
+from server.connections.model import Channel as ConnectionChannel
 from server.fieldwork.notices import SignNoticeIn, prefill_replacement
 from server.services import Services
 from server.settings import Settings
@@ -88,6 +90,12 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
         complaint = svc.tickets.complaints.create(DISPATCHER, ComplaintIn(
             channel=Channel.COUNTER, kind=ComplaintKind.METER, content="水表走快",
             phone="13812345678"))
+        connection = svc.connections.apply(principal(svc, "dispatcher"), ApplicationIn(
+            project_type=ProjectType.SINGLE_METER, channel=ConnectionChannel.COUNTER,
+            applicant="王伟", phone="13812345678", address="历山路 18 号",
+            location=(117.0005, 36.6515)))
+        svc.connections.accept(principal(svc, "dispatcher"), connection.id,
+                               AcceptIn(crew_id="crew-a"))
         crew_a = principal(svc, "crew_a")
         upload = svc.sync.declare(crew_a, AttachmentDeclare(
             sha256="ab" * 32, size=len(JPEG_HEAD) * 2, content_type="image/jpeg",
@@ -121,6 +129,7 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
             "review_id": str(review_id),
             "year": "2026", "version": str(svc.network.store.network_version()),
             "valve_id": "no-such-option",
+            "connection_id": connection.id, "application": connection.number,
         }
         tokens: dict[str, str | None] = {
             **TOKENS_ALL, "none": None, "garbage": "not-a-token",

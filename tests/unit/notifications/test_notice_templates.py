@@ -70,8 +70,9 @@ def test_area_names_streets_and_compounds_and_counts_the_rest() -> None:
 
 def test_every_notice_kind_names_area_and_hotline() -> None:
     texts = NoticeTexts(utility_name="济南水务", hotline="96606")
-    # staff reminders are not about an outage; alerts and operations notices are internal
-    for kind in set(NoticeKind) - {NoticeKind.REMINDER}:
+    # staff reminders and connection texts are not about an outage; alerts and operations
+    # notices are internal
+    for kind in set(NoticeKind) - {NoticeKind.REMINDER, NoticeKind.CONNECTION}:
         title, body = render(kind, outage(), texts)
         assert title
         if kind not in (NoticeKind.ALERT, NoticeKind.OPERATIONS):

@@ -18,6 +18,7 @@ from typing import Final
 
 from server.policy import Direction, PolicyProfile, Rule, load_profile
 from server.policy.calendar import package_years
+from server.policy.connections import ConnectionLimit, ConnectionPolicy
 from server.policy.model import StartEvent
 from server.policy.statutory import REVISIONS
 from server.tickets.categories import load_categories
@@ -193,6 +194,61 @@ def categories_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: A
     return out
 
 
+def _limit(limit: ConnectionLimit | None) -> str:
+    if limit is None:
+        return "(the total)"
+    ends = f"{limit.limit:g}" if limit.limit_max is None else \
+        f"{limit.limit:g}-{limit.limit_max:g}"
+    return f"{ends} {limit.unit.replace('_', ' ')}"
+
+
+def connections_section(profs: dict[str, PolicyProfile]) -> list[str]:
+    """Every connection limit (server/policy/connections.py) with its clause, by profile."""
+    out = ["## New connections (用水报装)", "",
+           "From each profile's `[connections]` table. A project type's *total* runs from",
+           "acceptance to water on; a stage without a limit of its own is due with the total,",
+           "and a stage limit never runs past it (the return visit counts from the meter",
+           "fitting and is not capped). A range (`a-b`) is due at its upper end unless the",
+           "acceptance commits to a value inside it. Tested in",
+           "`tests/unit/connections/test_stage_clocks.py` and",
+           "`tests/integration/connections/` (HTTP and offline walks).", "",
+           "| limit | clause | " + " | ".join(PROFILES) + " |",
+           "|---|---|" + "---|" * len(PROFILES)]
+    ref = profs["jinan"].connections
+
+    def row(name: str, get: Callable[[ConnectionPolicy], ConnectionLimit | None]) -> None:
+        limits = [get(profs[n].connections) for n in PROFILES]
+        clauses = sorted({lim.clause for lim in limits if lim is not None}) or [
+            "no limit of its own in the sources: due with the total (KF 表1)"]
+        out.append(f"| {name} | {'<br>'.join(clauses)} | "
+                   + " | ".join(_limit(lim) for lim in limits) + " |")
+
+    for channel in sorted(ref.acceptance):
+        row(f"acceptance, `{channel}` application",
+            lambda c, k=channel: c.acceptance.get(k))
+    row("missing documents completed", lambda c: c.documents)
+    for stage in ("survey", "design", "construction", "meter_fitting", "water_on",
+                  "return_visit"):
+        row(f"stage `{stage}` (default)", lambda c, k=stage: c.stages.get(k))
+    for ptype, tp in sorted(ref.types.items()):
+        row(f"`{ptype}` total: {tp.title}", lambda c, k=ptype: c.types[k].total)
+        for stage in sorted(tp.stages):
+            row(f"`{ptype}` stage `{stage}`", lambda c, k=ptype, s=stage: c.types[k].stages[s])
+    out += ["", "| setting | clause | " + " | ".join(PROFILES) + " |",
+            "|---|---|" + "---|" * len(PROFILES)]
+    for key in ("accept_missing_documents", "missing_documents_clock"):
+        clauses = sorted({profs[n].connections.clauses.get(key, "") for n in PROFILES} - {""})
+        out.append(f"| `{key}` | {'<br>'.join(clauses)} | "
+                   + " | ".join(str(getattr(profs[n].connections, key)) for n in PROFILES)
+                   + " |")
+    exceptions = [f"`{t}` needs {', '.join(tp.documents)} in {n}" for n in PROFILES
+                  for t, tp in sorted(profs[n].connections.types.items())
+                  if not tp.zero_documents]
+    out += ["", "Documents at application: every project type is zero documents (KF 二.3 "
+            "零资料, JN 5 零资料) except " + ("; ".join(exceptions) or "none") + "."]
+    return out
+
+
 def calendar_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: ARG001
     """Which holiday years are official as shipped, and the rules of a provisional year."""
     official = [y.year for y in package_years()]
@@ -215,7 +271,8 @@ def calendar_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: ARG
 #: the document, one function per section, in order; add a section by adding a function
 SECTIONS: Final[list[Callable[[dict[str, PolicyProfile]], list[str]]]] = [
     intro_section, rules_section, thresholds_section, escalation_section,
-    working_hours_section, channels_section, categories_section, calendar_section,
+    working_hours_section, channels_section, categories_section, connections_section,
+    calendar_section,
 ]
 
 

@@ -28,6 +28,10 @@ HAPPY_PATHS = {
                               S.IN_PROGRESS, S.COMPLETED, S.VERIFIED],
     WorkOrderType.METER_READING_ROUTE: [S.CREATED, S.ASSIGNED, S.IN_PROGRESS, S.COMPLETED,
                                         S.VERIFIED],
+    # the crew goes out for the survey and construction; the connection's own stages
+    # follow the steps (server.connections)
+    WorkOrderType.NEW_CONNECTION: [S.CREATED, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE,
+                                   S.IN_PROGRESS, S.COMPLETED, S.VERIFIED],
 }
 
 

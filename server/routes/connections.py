@@ -1,0 +1,149 @@
+"""New water connections over HTTP: thin handlers over ``ConnectionService``.
+
+Each route names its policy (server/authz/policies.py): office steps (apply, accept,
+documents, appointment, design, return visit, cancel) ``connection.manage``, field steps
+(survey, construction, meter, water on) ``connection.record`` with the crew's scope checked
+in the service through the connection's work order, statistics ``stats.read``. The
+customer's own lookup is public (number plus the phone's last four digits).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from server.connections.model import (
+    AcceptIn,
+    ApplicationIn,
+    AppointmentIn,
+    CancelIn,
+    Connection,
+    ConnectionStats,
+    DesignIn,
+    DocumentsIn,
+    MeterIn,
+    PhotoStepIn,
+    PublicStatus,
+    ReturnVisitIn,
+    Stage,
+    StepIn,
+)
+from server.connections.stats import to_csv
+from server.guards import client_address
+from server.routes.deps import principal, services
+
+
+class ConnectionController(Controller):
+    path = "/connections"
+    tags = ["connections"]
+
+    @post("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
+    def apply(self, request: Request[Any, Any, Any], data: JSONBody[ApplicationIn]
+              ) -> Connection:
+        return services(request).connections.apply(principal(request), data)
+
+    @get("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
+    def list_connections(self, request: Request[Any, Any, Any],
+                         stage: FromQuery[Stage | None] = None,
+                         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50
+                         ) -> list[Connection]:
+        return services(request).connections.list(stage=stage, limit=limit)
+
+    @get("/overdue", opt={"policy": "connection.manage"}, sync_to_thread=False)
+    def overdue(self, request: Request[Any, Any, Any]) -> list[Connection]:
+        return services(request).connections.overdue()
+
+    @get("/stats", opt={"policy": "stats.read"}, sync_to_thread=False)
+    def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
+              until: FromQuery[datetime | None] = None) -> ConnectionStats:
+        return services(request).connections.stats(since, until)
+
+    @get("/stats/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
+    def stats_csv(self, request: Request[Any, Any, Any],
+                  since: FromQuery[datetime | None] = None,
+                  until: FromQuery[datetime | None] = None) -> Response[str]:
+        report = services(request).connections.stats(since, until)
+        return Response(to_csv(report), media_type="text/csv; charset=utf-8")
+
+    @get("/{connection_id:str}", opt={"policy": "connection.read"}, sync_to_thread=False)
+    def get_connection(self, request: Request[Any, Any, Any],
+                       connection_id: FromPath[str]) -> Connection:
+        return services(request).connections.get(principal(request), connection_id)
+
+    @post("/{connection_id:str}/acceptance", opt={"policy": "connection.manage"},
+          sync_to_thread=False, status_code=200)
+    def accept(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+               data: JSONBody[AcceptIn]) -> Connection:
+        return services(request).connections.accept(principal(request), connection_id, data)
+
+    @post("/{connection_id:str}/documents", opt={"policy": "connection.manage"},
+          sync_to_thread=False, status_code=200)
+    def documents(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+                  data: JSONBody[DocumentsIn]) -> Connection:
+        return services(request).connections.documents(principal(request), connection_id,
+                                                       data)
+
+    @post("/{connection_id:str}/appointment", opt={"policy": "connection.manage"},
+          sync_to_thread=False, status_code=200)
+    def appointment(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+                    data: JSONBody[AppointmentIn]) -> Connection:
+        return services(request).connections.appointment(principal(request), connection_id,
+                                                         data)
+
+    @post("/{connection_id:str}/design", opt={"policy": "connection.manage"},
+          sync_to_thread=False, status_code=200)
+    def design(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+               data: JSONBody[DesignIn]) -> Connection:
+        return services(request).connections.design(principal(request), connection_id, data)
+
+    @post("/{connection_id:str}/steps", opt={"policy": "connection.record"},
+          sync_to_thread=False, status_code=200)
+    def step(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+             data: JSONBody[StepIn]) -> Connection:
+        return services(request).connections.record_step(principal(request), connection_id,
+                                                         data)
+
+    @post("/{connection_id:str}/photos", opt={"policy": "connection.record"},
+          sync_to_thread=False, status_code=200)
+    def photo(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+              data: JSONBody[PhotoStepIn]) -> Connection:
+        return services(request).connections.attach_photo(principal(request), connection_id,
+                                                          data)
+
+    @post("/{connection_id:str}/meter", opt={"policy": "connection.record"},
+          sync_to_thread=False, status_code=200)
+    def meter(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+              data: JSONBody[MeterIn]) -> Connection:
+        return services(request).connections.fit_meter(principal(request), connection_id, data)
+
+    @post("/{connection_id:str}/return-visit", opt={"policy": "connection.manage"},
+          sync_to_thread=False, status_code=200)
+    def return_visit(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+                     data: JSONBody[ReturnVisitIn]) -> Connection:
+        return services(request).connections.return_visit(principal(request), connection_id,
+                                                          data)
+
+    @post("/{connection_id:str}/cancellation", opt={"policy": "connection.manage"},
+          sync_to_thread=False, status_code=200)
+    def cancel(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
+               data: JSONBody[CancelIn]) -> Connection:
+        return services(request).connections.cancel(principal(request), connection_id, data)
+
+
+class ConnectionLookupController(Controller):
+    """Public (no token): an application's status by number plus the phone's last 4 digits."""
+
+    path = "/connections"
+    tags = ["public"]
+
+    @get("/{application:str}", opt={"policy": "public.connection_status"},
+         sync_to_thread=False)
+    def status(self, request: Request[Any, Any, Any], application: FromPath[str],
+               phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
+                                                          pattern=r"^\d{4}$")]
+               ) -> PublicStatus:
+        return services(request).connections.public_status(application, phone_last4,
+                                                           client_address(request))
