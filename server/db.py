@@ -14,7 +14,9 @@ from sqlite_utils import Database, Migrations
 
 from geo.migrations import migrations as geo_migrations
 from notifications.migrations import migrations as notification_migrations
+from server.console.migrations import migrations as console_migrations
 from server.migrations import migrations as server_migrations
+from server.positions.migrations import migrations as position_migrations
 from server.tickets.migrations import migrations as ticket_migrations
 from sync.migrations import migrations as sync_migrations
 
@@ -25,6 +27,8 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     geo_migrations,
     notification_migrations,
     ticket_migrations,
+    console_migrations,
+    position_migrations,
 )
 
 

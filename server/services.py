@@ -17,12 +17,14 @@ from server.accounts.service import AccountService
 from server.authz.throttle import Throttles
 from server.calendar import CalendarService
 from server.clock import Clock
+from server.console.sessions import SessionService
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
 from server.fieldwork import Fieldwork
 from server.intents.service import SyncService
 from server.outage_planning import PlanBNotifier
 from server.outage_rules import OutageDesk
+from server.positions import PositionService, parse_shift
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
 from server.settings import Settings
@@ -81,6 +83,12 @@ class Services:
         self.network = NetworkService(self.db, clock)
         self.sync.network.append(self.network.store)
         self.fieldwork.bursts.plans = self.network.plan
+        # the dispatch console (issue 18): sign-in sessions and crew positions from sync
+        self.sessions = SessionService(self.db, clock,
+                                       timedelta(hours=settings.console_session_hours))
+        self.positions = PositionService(self.db, clock, parse_shift(settings.crew_shift_hours),
+                                         timedelta(days=settings.position_retention_days))
+        self.sync.on_positions = self.positions.record
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

@@ -15,6 +15,7 @@ from server.routes.complaints import (
     ComplaintLookupController,
     DeskStatsController,
 )
+from server.routes.console import ConsoleController
 from server.routes.customers import CustomerController
 from server.routes.fieldwork import (
     BurstController,
@@ -53,6 +54,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     NetworkController,
     AlertController,
     ServiceInfoController,
+    ConsoleController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)

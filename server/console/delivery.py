@@ -1,0 +1,53 @@
+"""Live delivery of an outage's notices, as the console's Server-Sent Events report it.
+
+One tally per outage over every notice and channel row of the outbox: how many rows are
+queued, sent, failed or fell back, how many door-to-door tasks exist, and how many
+recipients have been reached (a message channel accepted the notice for them, or their
+door notice was posted). ``reached`` rising to ``recipients`` is what a dispatcher waits for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from notifications.model import DOOR, DeliveryStatus, TaskKind
+from server.outage_rules import OutageDesk
+
+
+class DeliveryTally(msgspec.Struct, frozen=True, kw_only=True):
+    outage_id: str
+    state: str
+    recipients: int
+    queued: int
+    sent: int
+    receipted: int
+    failed: int
+    fallback: int
+    door_tasks: int
+    reached: int
+    at: datetime
+
+
+def delivery_tally(desk: OutageDesk, outage_id: str) -> DeliveryTally:
+    """Count the outbox rows of the outage's notices. O(rows)."""
+    outage = desk.get(outage_id)
+    notices = desk.store.notices(outage_id)
+    rows = desk.store.deliveries([n.id for n in notices])
+    counts = {s: 0 for s in DeliveryStatus}
+    reached: set[str] = set()
+    receipted = 0
+    for d in rows:
+        counts[d.status] += 1
+        if d.status is DeliveryStatus.SENT and (d.channel != DOOR or d.delivered_at):
+            reached.add(d.customer_id)
+        if d.delivered_at is not None:
+            receipted += 1
+    doors = len(desk.store.tasks(outage_id, TaskKind.DOOR_NOTICE))
+    return DeliveryTally(
+        outage_id=outage_id, state=str(outage.state), recipients=outage.customer_count,
+        queued=counts[DeliveryStatus.QUEUED] + counts[DeliveryStatus.SENDING],
+        sent=counts[DeliveryStatus.SENT], receipted=receipted,
+        failed=counts[DeliveryStatus.FAILED], fallback=counts[DeliveryStatus.FALLBACK],
+        door_tasks=doors, reached=len(reached), at=desk.clock())

@@ -1,0 +1,147 @@
+"""Browser tests: the real service on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+The service runs in this process under uvicorn (a real HTTP server on a free port) so it
+can use a fixed clock: deadline states, shifts and lead times never depend on today's
+date. The outbox worker runs beside it with its own database connection, as
+``waterops outages worker`` would, sending to a real HTTP gateway on 127.0.0.1.
+
+Every page request is checked: anything not addressed to 127.0.0.1 is aborted and
+recorded, and each test asserts that nothing was.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.clock import SteppingClock
+from server.demo import seed_demo
+from server.services import Services
+from tests.factories import make_clock, make_services
+from tests.integration.notifications.conftest import channel_urls
+from tests.integration.notifications.gateway import Gateway, running_gateway
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+#: bound for every wait on the page (a condition, never a fixed delay)
+WAIT_MS = 20_000
+
+
+@dataclass
+class Console:
+    base: str
+    services: Services
+    clock: SteppingClock
+    gateway: Gateway
+    outside: list[str] = field(default_factory=list)
+
+
+def _serve(app: object) -> tuple[uvicorn.Server, threading.Thread]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(400):  # bounded: the server says when it listens
+        if server.started:
+            started.set()
+            break
+        started.wait(0.025)
+    assert server.started, "uvicorn did not start"
+    return server, thread
+
+
+def _worker(svc: Services, stop: threading.Event) -> threading.Thread:
+    w = svc.outages.worker(worker_id="browser-test")
+
+    def loop() -> None:
+        while not stop.is_set():
+            w.drain()
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    with running_gateway() as gw:
+        clock = make_clock()
+        urls = {k: v + "&rate=0" for k, v in channel_urls(gw).items() if k in ("sms", "wechat")}
+        svc = make_services(str(tmp_path), clock, demo=False, channels=urls)
+        seed_demo(svc)  # the full demo district: the burst cuts off real customers
+        worker_svc = Services(svc.settings, clock)
+        app = create_app(svc.settings, clock=clock, services=svc)
+        server, thread = _serve(app)
+        stop = threading.Event()
+        wthread = _worker(worker_svc, stop)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield Console(base=f"http://127.0.0.1:{port}", services=svc, clock=clock, gateway=gw)
+        finally:
+            stop.set()
+            wthread.join(timeout=10)
+            server.should_exit = True
+            thread.join(timeout=10)
+            worker_svc.close()
+            svc.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"],
+                              headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object, console: Console, tmp_path: Path) -> Iterator[object]:
+    """A fresh browser context whose requests may only go to 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900},  # type: ignore[attr-defined]
+                                  locale="zh-CN", timezone_id="Europe/Berlin")
+
+    def guard(route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        host = urlsplit(url).hostname
+        if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            console.outside.append(url)
+            route.abort()  # type: ignore[attr-defined]
+
+    context.route("**/*", guard)
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page: object, tmp_path: Path, name: str) -> Path:
+    """Save a screenshot in the test's own output folder."""
+    out = tmp_path / "screenshots" / f"{name}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=True)  # type: ignore[attr-defined]
+    assert out.stat().st_size > 10_000
+    return out
+
+
+def sign_in_with_token(page: object, base: str, token: str) -> None:
+    page.goto(base + "/console/")  # type: ignore[attr-defined]
+    page.fill("#token", token)  # type: ignore[attr-defined]
+    page.click("#signin button[type=submit]")  # type: ignore[attr-defined]
+    playwright_api.expect(page.locator("body[data-ready=true]")).to_have_count(1)  # type: ignore[attr-defined]

@@ -1,0 +1,170 @@
+"""The dispatch console in headless Chromium: dispatcher, crew member and supervisor.
+
+Each test signs in through the page, drives it like a person would and asserts what the
+page shows; each saves a screenshot in its own tmp_path and checks that the page asked
+nothing of any host but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser.conftest import WAIT_MS, Console, playwright_api, shot, sign_in_with_token
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+expect = playwright_api.expect
+expect.set_options(timeout=WAIT_MS)
+
+
+def _report_position(console: Console, token: str, lon: float, lat: float,
+                     age: timedelta) -> None:
+    """A crew tablet pushes a buffered GNSS fix through sync (the real endpoint)."""
+    taken = (console.clock() - age).isoformat()
+    r = httpx.post(f"{console.base}/api/v1/sync/push",
+                   headers={"Authorization": f"Bearer {token}"},
+                   json={"protocol": 1, "mutations": [], "device_time": console.clock().isoformat(),
+                         "positions": [{"taken_at": taken, "lon": lon, "lat": lat,
+                                        "accuracy_m": 4.5}]})
+    assert r.status_code == 200, r.text
+
+
+def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, page: object,
+                                                             tmp_path: Path) -> None:
+    _report_position(console, "wo_demo_crew_a", 117.0005, 36.6501, timedelta(seconds=10))
+    _report_position(console, "wo_demo_crew_b", 116.9950, 36.6470, timedelta(minutes=5))
+    sign_in_with_token(page, console.base, "wo_demo_dispatcher")
+    expect(page.get_by_test_id("who")).to_contain_text("王调度")
+    # the map shows the network, colour-coded pipes and valves
+    expect(page.locator("path.pipe").nth(20)).to_be_attached()
+    assert page.locator("path.pipe").count() > 20  # type: ignore[attr-defined]
+    assert page.locator("path.valve").count() > 10  # type: ignore[attr-defined]
+    # crews: live position for crew A, last-seen for crew B
+    page.click("#tabs [data-tab=crews]")  # type: ignore[attr-defined]
+    expect(page.locator("[data-testid=crews] tr[data-crew=crew-a]")).to_contain_text("在线")
+    expect(page.locator("[data-testid=crews] tr[data-crew=crew-b]")).to_contain_text("5 min")
+    expect(page.locator(".crew-icon:not(.stale)")).to_have_count(1)
+    expect(page.locator(".crew-icon.stale")).to_have_count(1)
+    # find the burst, compute the isolation
+    page.click("#tabs [data-tab=orders]")  # type: ignore[attr-defined]
+    page.locator("[data-testid=orders] tr[data-type=burst_repair]").first.click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("order-detail")).to_contain_text("爆管")
+    page.get_by_test_id("isolate").click()  # type: ignore[attr-defined]
+    valves = page.locator("[data-testid=valves-to-close] li")  # type: ignore[attr-defined]
+    expect(valves.first).to_be_visible()
+    first_valve = valves.first.get_attribute("data-valve")
+    expect(page.locator(".valve-no")).to_have_count(valves.count())
+    expect(page.get_by_test_id("isolation")).to_contain_text("四至")
+    before = int(page.get_by_test_id("customer-count").inner_text())  # type: ignore[attr-defined]
+    assert before > 0
+    # the first valve is seized: plan B
+    page.click(f"[data-inoperable='{first_valve}']")  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("plan-b")).to_contain_text(str(first_valve))
+    expect(page.get_by_test_id("extra-valves")).not_to_have_text("—")
+    after = int(page.get_by_test_id("customer-count").inner_text())  # type: ignore[attr-defined]
+    assert after >= before
+    # create the outage (emergency for a burst: no lead time), announce, watch delivery
+    page.get_by_test_id("create-outage").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("lead")).to_contain_text("满足提前通知要求")
+    recipients = page.get_by_test_id("recipients")  # type: ignore[attr-defined]
+    expect(recipients).to_have_text(str(after))
+    page.get_by_test_id("announce").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("outage-state")).to_have_text("started")
+    expect(page.locator("[data-count=reached]")).to_have_text(str(after))
+    expect(page.locator("[data-count=queued]")).to_have_text("0")
+    expect(page.locator("[data-count=failed]")).to_have_text("0")
+    reached_at_gateway = {str(b.get("phone") or b.get("touser"))
+                          for b in console.gateway.bodies()}
+    assert len(reached_at_gateway) == after
+    # the printable posting notice opens as a PDF
+    href = page.get_by_test_id("posting-pdf").get_attribute("href")  # type: ignore[attr-defined]
+    pdf = page.request.get(console.base + href)  # type: ignore[attr-defined]
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    page.get_by_test_id("delivery").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    shot(page, tmp_path, "dispatcher-delivered")
+    assert console.outside == []
+
+
+def test_crew_member_sees_only_their_crew(console: Console, page: object,
+                                          tmp_path: Path) -> None:
+    sign_in_with_token(page, console.base, "wo_demo_crew_b")
+    expect(page.get_by_test_id("scope-note")).to_contain_text("crew-b")
+    rows = page.locator("[data-testid=orders] tbody tr")  # type: ignore[attr-defined]
+    expect(rows.first).to_be_visible()
+    crews = {rows.nth(i).locator("[data-crew]").get_attribute("data-crew")
+             for i in range(rows.count())}
+    assert crews == {"crew-b"}
+    assert rows.count() == len(_crew_orders(console, "crew-b"))
+    # office-only parts are absent: no outages or crews tab, no crew positions on the map
+    expect(page.locator("#tabs [data-tab=outages]")).to_be_hidden()
+    expect(page.locator("#tabs [data-tab=crews]")).to_be_hidden()
+    expect(page.locator(".crew-icon")).to_have_count(0)
+    shot(page, tmp_path, "crew-b")
+    assert console.outside == []
+
+
+def _api(console: Console, method: str, path: str, token: str,
+         json: object | None = None) -> dict[str, object]:
+    r = httpx.request(method, f"{console.base}/api/v1{path}", json=json,
+                      headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code < 300, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _crew_orders(console: Console, crew_id: str) -> list[str]:
+    r = httpx.get(f"{console.base}/api/v1/workorders?limit=500&crew_id={crew_id}",
+                  headers={"Authorization": "Bearer wo_demo_dispatcher"})
+    return [o["id"] for o in r.json()["items"] if o["status"] not in ("verified", "cancelled")]
+
+
+def test_supervisor_reads_the_charts_and_exports_overdue(console: Console, page: object,
+                                                         tmp_path: Path) -> None:
+    console.services.sessions.set_password("sup-li", "correct horse battery")
+    for i in range(2):  # two complaints crew A contacts at once: on time
+        wo = _api(console, "post", "/workorders", "wo_demo_dispatcher", json={
+            "type": "complaint", "location": {"type": "Point", "coordinates": [117.0, 36.65]},
+            "title": f"水压低 {i}", "crew_id": "crew-a"})
+        _api(console, "post", f"/workorders/{wo['id']}/transitions", "wo_demo_crew_a",
+             json={"to": "contacted"})
+    console.clock.advance(hours=3)  # the other complaints' 20-minute contact is overdue
+    views = _api(console, "get", "/console/timeliness", "wo_demo_supervisor")
+    crew_a = next(c for c in views["crews"] if c["key"] == "crew-a")
+    assert 0 < crew_a["rate"] < 1
+    page.goto(console.base + "/console/")  # type: ignore[attr-defined]
+    page.fill("#user", "sup-li")  # type: ignore[attr-defined]
+    page.fill("#password", "wrong password!")  # type: ignore[attr-defined]
+    page.click("#signin button[type=submit]")  # type: ignore[attr-defined]
+    expect(page.locator("#signin-error")).to_contain_text("登录失败")
+    page.fill("#password", "correct horse battery")  # type: ignore[attr-defined]
+    page.click("#signin button[type=submit]")  # type: ignore[attr-defined]
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    for chart in ("chart-rules", "chart-crews", "chart-units", "chart-months"):
+        expect(page.locator(f"[data-testid={chart}] canvas")).to_have_count(1)
+    expect(page.get_by_test_id("chart-crews").locator("tr", has_text="抢修一班")).to_contain_text(
+        f"{crew_a['rate'] * 100:.1f}%")
+    expect(page.get_by_test_id("chart-units")).to_contain_text("管网所")
+    expect(page.get_by_test_id("chart-rules")).to_contain_text("Complaint")
+    overdue = page.locator("[data-testid=overdue] tbody tr")  # type: ignore[attr-defined]
+    expect(overdue.first).to_contain_text("李主管")
+    expect(overdue.first).to_contain_text("2026-11-23")
+    csv = page.request.get(console.base + "/api/v1/console/overdue.csv")  # type: ignore[attr-defined]
+    assert csv.body().startswith("\ufeff工单号".encode())
+    assert csv.body().count(b"\n") == overdue.count() + 1
+    # the English switch
+    page.get_by_test_id("lang").click()  # type: ignore[attr-defined]
+    expect(page.locator("#tabs [data-tab=stats]")).to_have_text("Statistics")
+    expect(page.get_by_test_id("chart-crews")).to_contain_text("By crew")
+    shot(page, tmp_path, "supervisor-charts")
+    assert console.outside == []
+
+
+def test_api_docs_work_offline(console: Console, page: object, tmp_path: Path) -> None:
+    page.goto(console.base + "/schema")  # type: ignore[attr-defined]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("waterops")
+    expect(page.locator(".opblock-tag").first).to_be_visible()
+    shot(page, tmp_path, "schema")
+    assert console.outside == []
