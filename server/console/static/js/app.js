@@ -469,7 +469,6 @@ function barChart(box, title, labels, rates, testid) {
   box.append(wrap);
   const xs = labels.map((_, i) => i);
   const ys = rates.map((r) => (r === null ? null : Math.round(r * 1000) / 10));
-  // eslint-disable-next-line new-cap
   new uPlot({
     width: 400, height: 170, legend: { show: false }, cursor: { show: false },
     scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, y: { range: [0, 100] } },
