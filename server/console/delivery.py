@@ -29,6 +29,12 @@ class DeliveryTally(msgspec.Struct, frozen=True, kw_only=True):
     reached: int
     at: datetime
 
+    @property
+    def settled(self) -> bool:
+        """Announced and nothing left in the outbox: the counts will not move on their own."""
+        return self.state != "draft" and self.queued == 0 and self.sent + \
+            self.failed + self.fallback > 0
+
 
 def delivery_tally(desk: OutageDesk, outage_id: str) -> DeliveryTally:
     """Count the outbox rows of the outage's notices. O(rows)."""

@@ -140,7 +140,11 @@ class ConsoleController(Controller):
          opt={"roles": OFFICE, "no_compression": True})
     async def delivery_stream(self, request: Request[Any, Any, Any],
                               outage_id: FromPath[str]) -> ServerSentEvent:
-        """Server-Sent Events: one ``tally`` event whenever the counts change."""
+        """Server-Sent Events: a ``tally`` event whenever the counts change, ``settled`` at the end.
+
+        The stream ends once the notice is out and nothing is queued; a browser's
+        EventSource reconnects on its own and then gets the final tally at once.
+        """
         desk = services(request).outages
         delivery_tally(desk, outage_id)  # unknown outage -> 404 before the stream opens
 
@@ -154,6 +158,9 @@ class ConsoleController(Controller):
                     last = counts
                     yield ServerSentEventMessage(data=_json.encode(tally).decode(),
                                                  event="tally")
+                if tally.settled:
+                    yield ServerSentEventMessage(data=tally.state, event="settled")
+                    return
                 await anyio.sleep(STREAM_POLL_S)
 
         return ServerSentEvent(events())

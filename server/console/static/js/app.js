@@ -444,6 +444,8 @@ function watchDelivery(box) {
     S.tally = tally;
     for (const k of keys) box.querySelector(`[data-count=${k}]`).textContent = String(tally[k]);
   });
+  // nothing left in the outbox: the server ends the stream; do not reconnect
+  S.stream.addEventListener("settled", () => S.stream.close());
 }
 
 // -- outages and crews tabs ---------------------------------------------------------------

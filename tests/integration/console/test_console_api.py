@@ -1,0 +1,281 @@
+"""The console's HTTP side: sign-in sessions with CSRF, crew positions, reports, SSE.
+
+Real app (``TestClient(create_app(...))``), real SQLite file, stepping clock.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from server.clock import SteppingClock
+from server.services import Services
+from tests.factories import bearer
+
+pytestmark = pytest.mark.integration
+Client = TestClient  # type: ignore[type-arg]
+
+
+def _problem(r: Any, status: int, code: str) -> None:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/" + code)
+
+
+def _sign_in(client: Any, **body: str) -> dict[str, Any]:
+    r = client.post("/api/v1/public/session", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_a_device_token_opens_an_httponly_strict_session(client: Client) -> None:
+    r = client.post("/api/v1/public/session", json={"token": "wo_demo_dispatcher"})
+    cookie = r.headers["set-cookie"]
+    assert "waterops_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "wo_demo_dispatcher" not in cookie
+    me = client.get("/api/v1/console/session").json()
+    assert me["user_id"] == "disp-wang"
+    assert me["role"] == "dispatcher"
+    assert me["csrf_token"] == r.json()["csrf_token"]
+    assert client.get("/api/v1/workorders").status_code == 200
+
+
+def test_writes_with_the_cookie_need_the_csrf_token(client: Client) -> None:
+    info = _sign_in(client, token="wo_demo_dispatcher")
+    order = {"type": "burst_repair", "location": {"type": "Point", "coordinates": [117.0, 36.65]},
+             "pipe_diameter_mm": 300, "title": "csrf check"}
+    _problem(client.post("/api/v1/workorders", json=order), 403, "forbidden")
+    _problem(client.post("/api/v1/workorders", json=order,
+                         headers={"X-CSRF-Token": "guessed"}), 403, "forbidden")
+    r = client.post("/api/v1/workorders", json=order,
+                    headers={"X-CSRF-Token": info["csrf_token"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["pipe_diameter_mm"] == 300
+
+
+def test_bearer_calls_need_no_csrf_token(client: Client) -> None:
+    r = client.get("/api/v1/console/session", headers=bearer("wo_demo_crew_a"))
+    assert r.json()["crew_id"] == "crew-a"
+    assert r.json()["csrf_token"] == ""
+
+
+def test_password_sign_in_and_wrong_passwords(client: Client, services: Services) -> None:
+    services.sessions.set_password("sup-li", "a long enough secret")
+    _problem(client.post("/api/v1/public/session",
+                         json={"user_id": "sup-li", "password": "not it at all"}),
+             401, "sign-in-failed")
+    _problem(client.post("/api/v1/public/session",
+                         json={"user_id": "nobody", "password": "a long enough secret"}),
+             401, "sign-in-failed")
+    _problem(client.post("/api/v1/public/session", json={}), 401, "sign-in-failed")
+    _problem(client.post("/api/v1/public/session", json={"token": 5}), 400, "validation-failed")
+    assert _sign_in(client, user_id="sup-li", password="a long enough secret")["role"] == \
+        "supervisor"
+
+
+def test_short_passwords_are_refused(services: Services) -> None:
+    from server.errors import RuleViolationError
+    with pytest.raises(RuleViolationError):
+        services.sessions.set_password("sup-li", "short")
+
+
+def test_sign_out_and_expiry_end_the_session(client: Client, clock: SteppingClock) -> None:
+    info = _sign_in(client, token="wo_demo_dispatcher")
+    r = client.delete("/api/v1/console/session", headers={"X-CSRF-Token": info["csrf_token"]})
+    assert r.status_code == 200
+    _problem(client.get("/api/v1/console/session"), 401, "unauthenticated")
+    _sign_in(client, token="wo_demo_dispatcher")
+    clock.advance(hours=12, seconds=1)
+    _problem(client.get("/api/v1/console/session"), 401, "unauthenticated")
+
+
+def test_revoking_the_device_ends_its_sessions(client: Client, services: Services) -> None:
+    issued = services.accounts.register_device("disp-wang", "browser")
+    _sign_in(client, token=issued.token)
+    services.accounts.revoke_device(issued.device_id)
+    _problem(client.get("/api/v1/console/session"), 401, "unauthenticated")
+    _problem(client.post("/api/v1/public/session", json={"token": issued.token}),
+             401, "sign-in-failed")
+
+
+def _push_fix(client: Client, token: str, taken: str, lon: float = 117.0,
+              accuracy: float | None = 3.0) -> Any:
+    return client.post("/api/v1/sync/push", headers=bearer(token), json={
+        "protocol": 1, "mutations": [],
+        "positions": [{"taken_at": taken, "lon": lon, "lat": 36.65, "accuracy_m": accuracy}]})
+
+
+def test_positions_come_through_sync_and_only_office_roles_see_them(
+        client: Client, clock: SteppingClock) -> None:
+    now = clock()
+    r = _push_fix(client, "wo_demo_crew_a", (now - timedelta(seconds=20)).isoformat())
+    assert r.status_code == 200, r.text
+    r = _push_fix(client, "wo_demo_crew_b", (now - timedelta(minutes=3)).isoformat(), lon=117.01)
+    assert r.status_code == 200
+    crews = {c["id"]: c for c in client.get("/api/v1/console/crews",
+                                            headers=bearer("wo_demo_dispatcher")).json()}
+    a = crews["crew-a"]["positions"]
+    b = crews["crew-b"]["positions"]
+    assert [(p["user_name"], p["live"], p["accuracy_m"]) for p in a] == [("张师傅", True, 3.0)]
+    assert [(p["live"], round(p["age_s"])) for p in b] == [(False, 180)]
+    assert crews["crew-a"]["open_orders"] > 0
+    _problem(client.get("/api/v1/console/crews", headers=bearer("wo_demo_crew_a")),
+             403, "forbidden")
+
+
+def test_fixes_outside_shift_or_retention_are_not_kept(client: Client, services: Services,
+                                                       clock: SteppingClock) -> None:
+    now = clock()  # 09:00 Shanghai; the default shift is 07:00-20:00
+    for taken in (now - timedelta(hours=4),      # 05:00 local: before the shift
+                  now - timedelta(days=8),       # beyond the 7-day retention
+                  now + timedelta(hours=1)):     # a device clock far ahead
+        assert _push_fix(client, "wo_demo_crew_a", taken.isoformat()).status_code == 200
+    assert services.positions.store.count() == 0
+    # the same fix pushed twice (a retried push) is kept once
+    for _ in range(2):
+        _push_fix(client, "wo_demo_crew_a", now.isoformat())
+    assert services.positions.store.count() == 1
+    # out of shift the console shows no positions at all
+    clock.advance(hours=12)  # 21:00 local
+    crews = client.get("/api/v1/console/crews", headers=bearer("wo_demo_dispatcher")).json()
+    assert all(c["positions"] == [] for c in crews)
+
+
+def test_bad_positions_are_400(client: Client, clock: SteppingClock) -> None:
+    r = _push_fix(client, "wo_demo_crew_a", clock().isoformat(), lon=200.0)
+    _problem(r, 400, "validation-failed")
+    r = client.post("/api/v1/sync/push", headers=bearer("wo_demo_crew_a"), json={
+        "protocol": 1, "positions": [{"taken_at": "2026-11-23T09:00:00", "lon": 117, "lat": 36}]})
+    _problem(r, 400, "validation-failed")
+
+
+def test_network_layers_for_the_map(client: Client) -> None:
+    layers = client.get("/api/v1/console/network", headers=bearer("wo_demo_crew_a")).json()
+    pipes = layers["pipes"]["features"]
+    assert pipes
+    assert {f["geometry"]["type"] for f in pipes} == {"LineString"}
+    assert {300, 600} <= {int(f["properties"]["diameter_mm"]) for f in pipes}
+    assert layers["valves"]["features"][0]["properties"]["operable"] is True
+    assert layers["sources"]["features"]
+    assert {f["properties"]["name"] for f in layers["compounds"]["features"]} >= {"燕山小区"}
+
+
+def test_config_carries_the_basemap_and_server_time(tmp_path: Any, clock: SteppingClock) -> None:
+    from server.app import create_app
+    from tests.factories import make_services
+    svc = make_services(str(tmp_path), clock, console_tile_url="https://t.example/{z}/{x}/{y}",
+                        console_tile_datum="gcj02")
+    with TestClient(create_app(svc.settings, clock=clock, services=svc)) as c:
+        cfg = c.get("/api/v1/console/config", headers=bearer("wo_demo_dispatcher")).json()
+    svc.close()
+    assert cfg["tile_url"] == "https://t.example/{z}/{x}/{y}"
+    assert cfg["tile_datum"] == "gcj02"
+    assert cfg["server_time"] == "2026-11-23T01:00:00Z"
+
+
+def test_overdue_list_has_names_local_times_and_a_bom_csv(client: Client,
+                                                           clock: SteppingClock) -> None:
+    clock.advance(hours=3)
+    rows = client.get("/api/v1/console/overdue", headers=bearer("wo_demo_supervisor")).json()
+    assert rows
+    assert {r["crew"] for r in rows} <= {"抢修一班", "抢修二班", "抄表组"}
+    assert all(r["supervisor"] == "李主管" for r in rows)
+    assert all(r["due_at_local"].startswith("2026-11-23 ") for r in rows)
+    r = client.get("/api/v1/console/overdue.csv", headers=bearer("wo_demo_supervisor"))
+    assert r.headers["content-type"].startswith("text/csv")
+    body = r.content
+    assert body.startswith(b"\xef\xbb\xbf")
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("工单号,")
+    assert len(lines) == len(rows) + 1
+    _problem(client.get("/api/v1/console/overdue.csv", headers=bearer("wo_demo_crew_a")),
+             403, "forbidden")
+
+
+def test_timeliness_views_per_crew_unit_and_month(client: Client, clock: SteppingClock) -> None:
+    clock.advance(hours=3)
+    v = client.get("/api/v1/console/timeliness", headers=bearer("wo_demo_supervisor")).json()
+    assert {c["label"] for c in v["crews"]} == {"抢修一班", "抢修二班", "抄表组"}
+    assert {u["label"] for u in v["units"]} == {"管网所", "营业所"}
+    assert [m["label"] for m in v["months"]][-1] == "2026-11"
+    assert len(v["months"]) == 6
+    assert sum(c["decided"] for c in v["crews"]) == v["overall"]["decided"]
+
+
+def _isolate_burst(client: Client) -> dict[str, Any]:
+    r = client.post("/api/v1/network/isolations", headers=bearer("wo_demo_dispatcher"),
+                    json={"point": [117.0012, 36.6503], "inoperable_valve_ids": ["V-P-C3-1"]})
+    assert r.status_code == 201, r.text
+    plan: dict[str, Any] = r.json()
+    assert plan["customer_count"] > 0  # plan B cuts off customers of the small demo
+    return plan
+
+
+def test_breakdown_delivery_and_posting_notice(client: Client, services: Services) -> None:
+    plan = _isolate_burst(client)
+    by = client.get(f"/api/v1/console/isolations/{plan['id']}/breakdown",
+                    headers=bearer("wo_demo_dispatcher")).json()
+    assert sum(r["customers"] for r in by) == plan["customer_count"]
+    outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
+                         json={"isolation_id": plan["id"], "kind": "emergency",
+                               "cause": "DN600 爆管", "start_at": "2026-11-23T01:10:00Z",
+                               "expected_restoration_at": "2026-11-23T07:00:00Z"}).json()
+    tally = client.get(f"/api/v1/console/outages/{outage['id']}/delivery",
+                       headers=bearer("wo_demo_dispatcher")).json()
+    assert (tally["recipients"], tally["queued"], tally["reached"]) == (
+        plan["customer_count"], 0, 0)
+    r = client.get(f"/api/v1/console/outages/{outage['id']}/posting.pdf",
+                   params={"isolation_id": plan["id"]}, headers=bearer("wo_demo_crew_a"))
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    _problem(client.get("/api/v1/console/outages/OUT-nope/delivery",
+                        headers=bearer("wo_demo_dispatcher")), 404, "outage-not-found")
+
+
+def test_delivery_stream_reports_tallies_until_settled(client: Client,
+                                                      services: Services) -> None:
+    plan = _isolate_burst(client)
+    outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
+                         json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
+                               "start_at": "2026-11-23T01:10:00Z",
+                               "expected_restoration_at": "2026-11-23T07:00:00Z"}).json()
+    r = client.post(f"/api/v1/outages/{outage['id']}/announce", json={},
+                    headers=bearer("wo_demo_dispatcher"))
+    assert r.status_code == 200, r.text
+    # no channel is configured here: every recipient falls back to a door-to-door task
+    services.outages.worker().drain()
+    with client.stream("GET", f"/api/v1/console/outages/{outage['id']}/delivery/stream",
+                       headers=bearer("wo_demo_dispatcher")) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in r.iter_lines() if line]
+    assert lines[0] == "event: tally"
+    assert lines[-2:] == ["event: settled", "data: started"]
+    data = msgspec.json.decode(lines[1].removeprefix("data:").strip())
+    assert data["outage_id"] == outage["id"]
+    assert data["recipients"] == plan["customer_count"]
+    assert data["queued"] == 0
+    assert data["door_tasks"] == plan["customer_count"]
+
+
+def test_console_page_and_root(client: Client) -> None:
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code in (301, 302, 307)
+    assert r.headers["location"] == "/console/"
+    page = client.get("/console/")
+    assert 'src="/console/js/app.js"' in page.text
+    assert "http" not in page.text.split("<body>")[0].replace('"http-equiv', "")
+    assert client.get("/console/vendor/leaflet/LICENSE").text.startswith("BSD 2-Clause")
+
+
+def test_schema_page_loads_nothing_from_a_cdn(client: Client) -> None:
+    html = client.get("/schema").text
+    assert "/console/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    assert "cdn." not in html
+    assert "fonts.googleapis" not in html
