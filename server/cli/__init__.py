@@ -22,6 +22,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "alerts": ("server.cli.alerts:alerts", "Level-1 alerts (water-quality clusters, JN 12)."),
     "calendar": ("server.cli.calendar:calendar",
                  "The holiday calendar: official and provisional years, notice import."),
+    "console": ("server.cli.console:console",
+                "The dispatch console: posting notices and console logins."),
     "demo-seed": ("server.cli.core:demo_seed",
                   "Fill the store with the demo district (idempotent)."),
     "demo-walk": ("server.cli.fieldwork:demo_walk",
