@@ -15,6 +15,7 @@ from sqlite_utils import Database, Migrations
 from geo.migrations import migrations as geo_migrations
 from notifications.migrations import migrations as notification_migrations
 from server.console.migrations import migrations as console_migrations
+from server.doortasks.migrations import migrations as doortask_migrations
 from server.migrations import migrations as server_migrations
 from server.positions.migrations import migrations as position_migrations
 from server.tickets.migrations import migrations as ticket_migrations
@@ -29,6 +30,7 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     ticket_migrations,
     console_migrations,
     position_migrations,
+    doortask_migrations,
 )
 
 

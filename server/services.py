@@ -19,6 +19,7 @@ from server.calendar import CalendarService
 from server.clock import Clock
 from server.console.sessions import SessionService
 from server.customers.service import CustomerService
+from server.doortasks import DoorTaskService
 from server.db import migrate, open_database
 from server.fieldwork import Fieldwork
 from server.intents.service import SyncService
@@ -89,6 +90,7 @@ class Services:
         self.positions = PositionService(self.db, clock, parse_shift(settings.crew_shift_hours),
                                          timedelta(days=settings.position_retention_days))
         self.sync.on_positions = self.positions.record
+        self.door_tasks = DoorTaskService(self.db, clock)
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

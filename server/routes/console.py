@@ -45,6 +45,7 @@ from server.console.views import (
     overdue_rows,
     timeliness_views,
 )
+from server.doortasks import DoorTask, DoorTasksAssignIn
 from server.routes.deps import principal, services
 
 OFFICE: Final = {"dispatcher", "supervisor", "admin"}
@@ -177,6 +178,19 @@ class ConsoleController(Controller):
                                  svc.clock())
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="outage-{outage_id}.pdf"'})
+
+    @get("/outages/{outage_id:str}/door-tasks", opt={"roles": OFFICE}, sync_to_thread=False)
+    def door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
+                   ) -> list[DoorTask]:
+        return services(request).door_tasks.of_outage(outage_id)
+
+    @post("/outages/{outage_id:str}/door-tasks/assignment", opt={"roles": OFFICE},
+          sync_to_thread=False, status_code=200)
+    def assign_door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+                          data: JSONBody[DoorTasksAssignIn]) -> list[DoorTask]:
+        """Hand the outage's open door notices to a crew (they sync to its tablets)."""
+        return services(request).door_tasks.assign_open(outage_id, data.crew_id,
+                                                        principal(request).user_id)
 
     @get("/timeliness", opt={"roles": SUPERVISE}, sync_to_thread=False)
     def timeliness(self, request: Request[Any, Any, Any]) -> TimelinessViews:

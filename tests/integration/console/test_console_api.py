@@ -279,3 +279,53 @@ def test_schema_page_loads_nothing_from_a_cdn(client: Client) -> None:
     assert "/console/vendor/swagger-ui/swagger-ui-bundle.js" in html
     assert "cdn." not in html
     assert "fonts.googleapis" not in html
+
+
+def _pull_entities(client: Client, token: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    cursor = None
+    while True:
+        r = client.post("/api/v1/sync/pull", headers=bearer(token),
+                        json={"protocol": 1, "cursor": cursor, "limit": 2000})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        for u in page["upserts"]:
+            out.setdefault(u["entity"], []).append(u["data"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            return out
+
+
+def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client,
+                                                     services: Services) -> None:
+    plan = _isolate_burst(client)
+    outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
+                         json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
+                               "start_at": "2026-11-23T01:10:00Z",
+                               "expected_restoration_at": "2026-11-23T07:00:00Z"}).json()
+    client.post(f"/api/v1/outages/{outage['id']}/announce", json={},
+                headers=bearer("wo_demo_dispatcher"))
+    services.outages.worker().drain()  # no channels here: every recipient gets a door task
+    office = bearer("wo_demo_dispatcher")
+    tasks = client.get(f"/api/v1/console/outages/{outage['id']}/door-tasks", headers=office).json()
+    assert len(tasks) == plan["customer_count"]
+    assert {t["crew_id"] for t in tasks} == {None}
+    r = client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
+                    headers=office, json={"crew_id": "crew-b"})
+    assert r.status_code == 200, r.text
+    assert {t["crew_id"] for t in r.json()} == {"crew-b"}
+    pulled_b = _pull_entities(client, "wo_demo_crew_b").get("door_task", [])
+    assert sorted(t["id"] for t in pulled_b) == sorted(t["id"] for t in tasks)
+    assert pulled_b[0]["outage_cause"] == "爆管"
+    assert pulled_b[0]["posting_pdf"].endswith("/posting.pdf")
+    assert "door_task" not in _pull_entities(client, "wo_demo_crew_a")
+    # reassigned: crew A's tablets get them, crew B's are told to drop them
+    client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
+                headers=office, json={"crew_id": "crew-a"})
+    assert len(_pull_entities(client, "wo_demo_crew_a").get("door_task", [])) == len(tasks)
+    assert "door_task" not in _pull_entities(client, "wo_demo_crew_b")
+    _problem(client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
+                         headers=office, json={"crew_id": "crew-x"}), 404, "not-found")
+    _problem(client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
+                         headers=bearer("wo_demo_crew_a"), json={"crew_id": "crew-a"}),
+             403, "forbidden")

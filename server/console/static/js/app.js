@@ -415,14 +415,14 @@ function renderOutage(box) {
     <div class="override" hidden><label>${tr("overrideReason")} <input name="override" data-testid="override-reason"></label></div>
     <div class="actions"><button type="button" data-testid="announce">${tr("announce")}</button>
       <a href="/api/v1/console/outages/${esc(o.id)}/posting.pdf${iso ? `?isolation_id=${esc(iso)}` : ""}" target="_blank" data-testid="posting-pdf">${tr("postingPdf")}</a></div>
-    <div class="delivery"></div></div>`);
+    <div class="delivery"></div><div class="door"></div></div>`);
   if (!lead.ok && o.kind !== "emergency") view.querySelector(".override").hidden = false;
   view.querySelector("[data-testid=announce]").onclick = async () => {
     const reason = view.querySelector("[name=override]").value.trim();
     try {
       S.outage = await api.post(`/outages/${o.id}/announce`, reason ? { override_reason: reason } : {});
       view.querySelector("[data-testid=outage-state]").textContent = S.outage.state;
-      watchDelivery(view.querySelector(".delivery"));
+      watchDelivery(view.querySelector(".delivery"), view.querySelector(".door"));
     } catch (err) {
       if (err.code === "lead-time-too-short" || err.code === "override-not-allowed") {
         view.querySelector(".override").hidden = false;
@@ -433,7 +433,23 @@ function renderOutage(box) {
   box.replaceChildren(view);
 }
 
-function watchDelivery(box) {
+async function renderDoorTasks(box) {
+  const tasks = await api.get(`/console/outages/${S.outage.id}/door-tasks`);
+  if (!tasks.length) { box.replaceChildren(); return; }
+  const assigned = tasks.filter((x) => x.crew_id).length;
+  const view = el(`<div data-testid="door-tasks"><h4>${tr("door_tasks")}: ${tasks.length}
+    (${tr("assign")}: ${assigned})</h4><div class="actions">
+    <select>${S.crews.map((c) => `<option value="${esc(c.id)}">${esc(c.name)} (${tr("load")} ${c.open_orders})</option>`).join("")}</select>
+    <button type="button">${tr("assign")}</button></div>
+    <ul>${tasks.map((x) => `<li>${esc(x.address || x.title)} · ${esc(crewName(x.crew_id))} · ${esc(x.status)}</li>`).join("")}</ul></div>`);
+  view.querySelector("button").onclick = async () => {
+    await api.post(`/console/outages/${S.outage.id}/door-tasks/assignment`, { crew_id: view.querySelector("select").value });
+    renderDoorTasks(box);
+  };
+  box.replaceChildren(view);
+}
+
+function watchDelivery(box, doorBox) {
   if (S.stream) S.stream.close();
   const keys = ["recipients", "queued", "sent", "reached", "receipted", "failed", "fallback", "door_tasks"];
   box.replaceChildren(el(`<div><h4>${tr("delivery")}</h4><div class="counts" data-testid="delivery">
@@ -445,7 +461,10 @@ function watchDelivery(box) {
     for (const k of keys) box.querySelector(`[data-count=${k}]`).textContent = String(tally[k]);
   });
   // nothing left in the outbox: the server ends the stream; do not reconnect
-  S.stream.addEventListener("settled", () => S.stream.close());
+  S.stream.addEventListener("settled", () => {
+    S.stream.close();
+    if (S.tally && S.tally.door_tasks > 0) renderDoorTasks(doorBox);
+  });
 }
 
 // -- outages and crews tabs ---------------------------------------------------------------
