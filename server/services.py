@@ -19,15 +19,15 @@ from server.calendar import CalendarService
 from server.clock import Clock
 from server.console.sessions import SessionService
 from server.customers.service import CustomerService
-from server.doortasks import DoorTaskService
 from server.db import migrate, open_database
+from server.doortasks import DoorTaskService
 from server.fieldwork import Fieldwork
 from server.intents.service import SyncService
 from server.outage_planning import PlanBNotifier
 from server.outage_rules import OutageDesk
-from server.positions import PositionService, parse_shift
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
+from server.positions import PositionService, parse_shift
 from server.settings import Settings
 from server.tickets import TicketDesk, alert_sender_for, staff_channel_for
 from server.workorders.service import WorkOrderService

@@ -41,7 +41,7 @@ def delivery_tally(desk: OutageDesk, outage_id: str) -> DeliveryTally:
     outage = desk.get(outage_id)
     notices = desk.store.notices(outage_id)
     rows = desk.store.deliveries([n.id for n in notices])
-    counts = {s: 0 for s in DeliveryStatus}
+    counts = dict.fromkeys(DeliveryStatus, 0)
     reached: set[str] = set()
     receipted = 0
     for d in rows:

@@ -31,7 +31,8 @@ class DoorTaskReader:
 
     def view(self, task: OutageTask, crew_id: str | None) -> DoorTask:
         outage = self.notifications.outage(task.outage_id)
-        assert outage is not None  # a task belongs to its outage (foreign key)
+        if outage is None:  # cannot happen: a task's outage is a foreign key
+            raise NotFoundError(f"no outage {task.outage_id}", outage_id=task.outage_id)
         return DoorTask(id=task.id, outage_id=task.outage_id, status=str(task.status),
                         title=task.title, address=task.address, customer_id=task.customer_id,
                         proof_required=task.proof_required, crew_id=crew_id,

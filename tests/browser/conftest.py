@@ -107,7 +107,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object, console: Console, tmp_path: Path) -> Iterator[object]:
+def page(browser: object, console: Console) -> Iterator[object]:
     """A fresh browser context whose requests may only go to 127.0.0.1."""
     context = browser.new_context(viewport={"width": 1400, "height": 900},  # type: ignore[attr-defined]
                                   locale="zh-CN", timezone_id="Europe/Berlin")

@@ -217,7 +217,7 @@ def _isolate_burst(client: Client) -> dict[str, Any]:
     return plan
 
 
-def test_breakdown_delivery_and_posting_notice(client: Client, services: Services) -> None:
+def test_breakdown_delivery_and_posting_notice(client: Client) -> None:
     plan = _isolate_burst(client)
     by = client.get(f"/api/v1/console/isolations/{plan['id']}/breakdown",
                     headers=bearer("wo_demo_dispatcher")).json()

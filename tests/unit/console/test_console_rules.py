@@ -1,8 +1,10 @@
+# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
 """Pure rules of the console: shift hours, passwords, month buckets, the posting notice text."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -51,7 +53,7 @@ def test_passwords_are_salted_and_checked() -> None:
     assert not check_password("correct horse", "garbage")
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 1),
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 1),  # noqa: DTZ001 - hypothesis bounds are naive
                     timezones=st.just(UTC)))
 def test_month_starts_are_six_consecutive_local_month_starts(now: datetime) -> None:
     starts = month_starts(now, 6)
@@ -60,7 +62,7 @@ def test_month_starts_are_six_consecutive_local_month_starts(now: datetime) -> N
     assert all(s.day == 1 and s.hour == 0 and s.utcoffset().total_seconds() == 8 * 3600
                for s in starts)
     assert all((b.year * 12 + b.month) - (a.year * 12 + a.month) == 1
-               for a, b in zip(starts, starts[1:], strict=False))
+               for a, b in pairwise(starts))
 
 
 def _outage() -> Outage:
