@@ -25,7 +25,6 @@ from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.services import Services
 from tests.factories import make_clock, make_services
-from tests.integration.notifications.conftest import channel_urls
 from tests.integration.notifications.gateway import Gateway, running_gateway
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -75,7 +74,11 @@ def _worker(svc: Services, stop: threading.Event) -> threading.Thread:
 def console(tmp_path: Path) -> Iterator[Console]:
     with running_gateway() as gw:
         clock = make_clock()
-        urls = {k: v + "&rate=0" for k, v in channel_urls(gw).items() if k in ("sms", "wechat")}
+        # a generous socket timeout: a send that times out on a busy machine is retried
+        # only after a backoff, which a fixed clock never reaches
+        urls = {"sms": f"smsgw://{gw.base}/sms/send?timeout=10&sign=城市供水&rate=0",
+                "wechat": f"wechatoa://{gw.base}/cgi-bin/message/template/send?template=T1"
+                          "&token=tok&timeout=10&rate=0"}
         svc = make_services(str(tmp_path), clock, demo=False, channels=urls)
         seed_demo(svc)  # the full demo district: the burst cuts off real customers
         worker_svc = Services(svc.settings, clock)
