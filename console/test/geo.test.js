@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { nearestPipe, outOfChina, pipeColour, pipeWeight, projectorFor, wgs84ToGcj02 } from "../../server/console/static/js/geo.js";
+import {
+  gcj02ToWgs84, nearestPipe, outOfChina, pipeColour, pipeWeight, projectorFor, unprojectorFor,
+  wgs84ToGcj02,
+} from "../../server/console/static/js/geo.js";
 
 test("GCJ-02 shifts a point in Jinan by a few hundred metres, as published", () => {
   // Reference pair from the widely used eviltransform/coordtransform implementations.
@@ -44,4 +47,15 @@ test("the nearest pipe of a click is the one whose segment is closest", () => {
   assert.equal(nearestPipe(pipes, [117.005, 36.641]).properties.id, "south");
   assert.equal(nearestPipe(pipes, [117.025, 36.6505]).properties.id, "bent");
   assert.equal(nearestPipe([], [117, 36]), null);
+});
+
+test("GCJ-02 back to WGS84 lands within a millimetre of where it started", () => {
+  for (const [lon, lat] of [[117.0, 36.65], [116.404, 39.915], [121.47, 31.23], [113.26, 23.13]]) {
+    const [gx, gy] = wgs84ToGcj02(lon, lat);
+    const [x, y] = gcj02ToWgs84(gx, gy);
+    assert.ok(Math.abs(x - lon) < 1e-8 && Math.abs(y - lat) < 1e-8, `${lon},${lat} -> ${x},${y}`);
+  }
+  const [x, y] = unprojectorFor("gcj02")(...projectorFor("gcj02")(117.0, 36.65));
+  assert.ok(Math.abs(x - 117.0) < 1e-8 && Math.abs(y - 36.65) < 1e-8);
+  assert.deepEqual(unprojectorFor("wgs84")(117.0, 36.65), [117.0, 36.65]);
 });

@@ -11,14 +11,18 @@ recorded, and each test asserts that nothing was.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
+from PIL import Image
 
 from server.app import create_app
 from server.clock import SteppingClock
@@ -40,6 +44,7 @@ class Console:
     clock: SteppingClock
     gateway: Gateway
     outside: list[str] = field(default_factory=list)
+    tiles: list[str] = field(default_factory=list)
 
 
 def _serve(app: object) -> tuple[uvicorn.Server, threading.Thread]:
@@ -70,16 +75,58 @@ def _worker(svc: Services, stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def _tile_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (222, 235, 247)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@contextmanager
+def running_tile_server() -> Iterator[tuple[str, list[str]]]:
+    """A local XYZ tile server (every tile the same PNG); yields its URL template and hits."""
+    png = _tile_png()
+    hits: list[str] = []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002
+            return
+
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tiles/{{z}}/{{x}}/{{y}}.png", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    with running_gateway() as gw:
+def console(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Console]:
+    """The service; ``@pytest.mark.parametrize("console", ["gcj02"], indirect=True)`` adds a
+    local XYZ basemap in that datum (its request paths in ``Console.tiles``)."""
+    datum: str | None = getattr(request, "param", None)
+    with running_gateway() as gw, running_tile_server() as (tile_url, hits):
         clock = make_clock()
+        basemap = {"console_tile_url": tile_url, "console_tile_datum": datum,
+                   "console_tile_attribution": "本地测试底图"} if datum else {}
         # a generous socket timeout: a send that times out on a busy machine is retried
         # only after a backoff, which a fixed clock never reaches
         urls = {"sms": f"smsgw://{gw.base}/sms/send?timeout=10&sign=城市供水&rate=0",
                 "wechat": f"wechatoa://{gw.base}/cgi-bin/message/template/send?template=T1"
                           "&token=tok&timeout=10&rate=0"}
-        svc = make_services(str(tmp_path), clock, demo=False, channels=urls)
+        svc = make_services(str(tmp_path), clock, demo=False, channels=urls, **basemap)
         seed_demo(svc)  # the full demo district: the burst cuts off real customers
         worker_svc = Services(svc.settings, clock)
         app = create_app(svc.settings, clock=clock, services=svc)
@@ -88,7 +135,8 @@ def console(tmp_path: Path) -> Iterator[Console]:
         wthread = _worker(worker_svc, stop)
         port = server.servers[0].sockets[0].getsockname()[1]
         try:
-            yield Console(base=f"http://127.0.0.1:{port}", services=svc, clock=clock, gateway=gw)
+            yield Console(base=f"http://127.0.0.1:{port}", services=svc, clock=clock, gateway=gw,
+                          tiles=hits)
         finally:
             stop.set()
             wthread.join(timeout=10)

@@ -168,3 +168,64 @@ def test_api_docs_work_offline(console: Console, page: object, tmp_path: Path) -
     expect(page.locator(".opblock-tag").first).to_be_visible()
     shot(page, tmp_path, "schema")
     assert console.outside == []
+
+
+def test_dispatcher_creates_a_burst_from_a_pipe_and_reassigns_it(console: Console, page: object,
+                                                                  tmp_path: Path) -> None:
+    _report_position(console, "wo_demo_crew_b", 116.9950, 36.6470, timedelta(seconds=5))
+    sign_in_with_token(page, console.base, "wo_demo_dispatcher")
+    # a DN600 pipe of the main: click on its line on the map
+    main = page.locator("path.pipe-P-R2-3")  # type: ignore[attr-defined]
+    box = main.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+    page.get_by_test_id("popup-new-order").click()  # type: ignore[attr-defined]
+    detail = page.get_by_test_id("order-detail")  # type: ignore[attr-defined]
+    expect(detail).to_contain_text("DN600")
+    expect(page.get_by_test_id("order-crew")).to_have_text("—")
+    expect(detail).to_contain_text("爆管抢修")
+    order_id = detail.get_attribute("data-order")
+    created = _api(console, "get", f"/workorders/{order_id}", "wo_demo_dispatcher")
+    assert created["pipe_diameter_mm"] == 600
+    assert created["type"] == "burst_repair"
+    # assign to crew B: the choice shows each crew's load and how fresh its position is
+    choice = page.get_by_test_id("assign-crew")  # type: ignore[attr-defined]
+    expect(choice.locator("option[value=crew-b]")).to_contain_text("在办")
+    expect(choice.locator("option[value=crew-b]")).to_contain_text("5 s")
+    choice.select_option("crew-b")
+    page.get_by_test_id("assign").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("order-crew")).to_have_text("抢修二班")
+    assert _api(console, "get", f"/workorders/{order_id}", "wo_demo_dispatcher")["crew_id"] == \
+        "crew-b"
+    # and reassign to crew A
+    page.get_by_test_id("assign-crew").select_option("crew-a")  # type: ignore[attr-defined]
+    page.get_by_test_id("assign").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("order-crew")).to_have_text("抢修一班")
+    assert _api(console, "get", f"/workorders/{order_id}", "wo_demo_dispatcher")["crew_id"] == \
+        "crew-a"
+    shot(page, tmp_path, "dispatcher-new-burst")
+    assert console.outside == []
+
+
+@pytest.mark.parametrize("console", ["gcj02"], indirect=True)
+def test_a_gcj02_basemap_moves_the_overlays_not_the_data(console: Console, page: object,
+                                                         tmp_path: Path) -> None:
+    sign_in_with_token(page, console.base, "wo_demo_dispatcher")
+    expect(page.locator("#map[data-datum=gcj02]")).to_have_count(1)
+    expect(page.locator("img.leaflet-tile-loaded").first).to_be_visible()
+    assert console.tiles
+    assert all(p.startswith("/tiles/") for p in console.tiles)
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("本地测试底图")
+    # a click on the drawn DN600 main (drawn shifted to GCJ-02) is stored in WGS84,
+    # on the main's true latitude (36.6505), not ~300 m off
+    box = page.locator("path.pipe-P-R2-3").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+    page.get_by_test_id("popup-new-order").click()  # type: ignore[attr-defined]
+    detail = page.get_by_test_id("order-detail")  # type: ignore[attr-defined]
+    expect(detail).to_contain_text("DN600")
+    order = _api(console, "get", f"/workorders/{detail.get_attribute('data-order')}",
+                 "wo_demo_dispatcher")
+    lon, lat = order["location"]["coordinates"]  # type: ignore[index]
+    assert abs(lat - 36.6505) < 0.00005  # within ~5 m (a pixel or two at this zoom)
+    assert 117.002 < lon < 117.006
+    shot(page, tmp_path, "gcj02-basemap")
+    assert console.outside == []

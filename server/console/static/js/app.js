@@ -56,8 +56,8 @@ function pipeClicked(feature, latlng) {
 }
 
 async function createBurst(latlng) {
-  // The click is in the basemap's datum; find the nearest stored pipe in WGS84 terms.
-  const lonlat = [latlng.lng, latlng.lat];
+  // The click is in the basemap's datum; the network and orders are stored in WGS84.
+  const lonlat = S.unproject(latlng.lng, latlng.lat);
   const pipe = nearestPipe(S.network.pipes.features, lonlat);
   const order = await api.post("/workorders", {
     type: "burst_repair", location: { type: "Point", coordinates: lonlat },
@@ -103,7 +103,7 @@ async function showOrder(id) {
   box.replaceChildren(el(`<div data-testid="order-detail" data-order="${esc(o.id)}">
     <h3>${esc(o.number)} ${esc(o.title)}</h3>
     <p>${tr(o.type)} · ${esc(o.status)} · <span class="badge ${state}">${tr(state)}</span>
-      ${o.pipe_diameter_mm ? ` · ${tr("diameter")} DN${o.pipe_diameter_mm}` : ""} · ${tr("crew")}: ${esc(crewName(o.crew_id))}</p>
+      ${o.pipe_diameter_mm ? ` · ${tr("diameter")} DN${o.pipe_diameter_mm}` : ""} · ${tr("crew")}: <span data-testid="order-crew">${esc(crewName(o.crew_id))}</span></p>
     <table><tbody>${(o.deadlines || []).map((d) => `<tr><td>${esc(d.title)} (${esc(d.clause)})</td>
       <td>${formatLocal(d.due_at)}</td><td>${d.met_at ? tr("met") : ""}</td></tr>`).join("")}</tbody></table>
     <h4>${tr("steps")}</h4>

@@ -40,9 +40,35 @@ export function wgs84ToGcj02(lon, lat) {
   return [lon + dLon, lat + dLat];
 }
 
+/**
+ * [lon, lat] GCJ-02 -> WGS84 by fixed-point iteration of the forward formula (a click on a
+ * GCJ-02 basemap must be stored in WGS84). Converges to < 1e-9 degrees in a few steps.
+ */
+export function gcj02ToWgs84(lon, lat) {
+  if (outOfChina(lon, lat)) return [lon, lat];
+  let x = lon;
+  let y = lat;
+  for (let i = 0; i < 10; i += 1) {
+    const [fx, fy] = wgs84ToGcj02(x, y);
+    const dx = lon - fx;
+    const dy = lat - fy;
+    x += dx;
+    y += dy;
+    if (Math.abs(dx) < 1e-10 && Math.abs(dy) < 1e-10) break;
+  }
+  return [x, y];
+}
+
+const identity = (lon, lat) => [lon, lat];
+
 /** A function turning stored WGS84 [lon, lat] into the basemap's datum. */
 export function projectorFor(datum) {
-  return datum === "gcj02" ? wgs84ToGcj02 : (lon, lat) => [lon, lat];
+  return datum === "gcj02" ? wgs84ToGcj02 : identity;
+}
+
+/** The inverse of ``projectorFor``: a point on the basemap back to WGS84 [lon, lat]. */
+export function unprojectorFor(datum) {
+  return datum === "gcj02" ? gcj02ToWgs84 : identity;
 }
 
 /** Pipe colour by nominal diameter (mm): mains dark blue, distribution lighter. */

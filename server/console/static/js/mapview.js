@@ -1,7 +1,7 @@
 // The map: network layers, work orders, outages, crew positions, the isolation overlay.
 /* global L */
 import { ageText, formatLocal, orderState } from "./format.js";
-import { pipeColour, pipeWeight, projectorFor } from "./geo.js";
+import { pipeColour, pipeWeight, projectorFor, unprojectorFor } from "./geo.js";
 import { S, TYPE_LETTER, esc, nowMs, tr } from "./state.js";
 
 export function toLatLng(coords) {
@@ -11,6 +11,8 @@ export function toLatLng(coords) {
 
 export function buildMap() {
   S.project = projectorFor(S.config.tile_datum);
+  S.unproject = unprojectorFor(S.config.tile_datum);
+  document.getElementById("map").dataset.datum = S.config.tile_datum;
   S.map = L.map("map", { zoomControl: true, attributionControl: Boolean(S.config.tile_url) });
   if (S.config.tile_url) {
     L.tileLayer(S.config.tile_url, { attribution: S.config.tile_attribution, maxZoom: 19 }).addTo(S.map);

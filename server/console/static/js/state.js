@@ -13,7 +13,7 @@ export const TYPE_LETTER = {
 export const S = {
   lang: localStorage.getItem("waterops.lang") || "zh-CN",
   me: null, config: null, serverMs: 0, loadedAt: 0, network: null, orders: [], crews: [],
-  outages: [], layers: {}, map: null, project: null,
+  outages: [], layers: {}, map: null, project: null, unproject: null,
   iso: null, outage: null, stream: null, tally: null, tab: "orders",
   /** callbacks between modules (set by app.js), so the modules need no import cycle */
   on: { pipeClick: null, orderClick: null, outagesChanged: null },
