@@ -18,12 +18,15 @@ from typing import Any, Final
 import msgspec
 
 from geo.model import Network
+from sync.attachments import AttachmentVault
 from geo.service import NetworkService
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.clock import to_local
 from server.customers.store import CustomerStore
+from server.errors import NotFoundError
 from server.positions import CrewPosition, PositionService
+from server.workorders.evidence import EvidenceStore
 from server.workorders.model import CLOSED_STATUSES, WorkOrder
 from server.workorders.service import WorkOrderService
 from server.workorders.stats import TimelinessReport
@@ -273,3 +276,37 @@ def affected_breakdown(network: NetworkService, customers: CustomerStore,
         cursor = page.next_cursor
     return [CompoundCategory(compound=k[0], category=k[1], customers=n)
             for k, n in sorted(counts.items())]
+
+
+class EvidenceView(msgspec.Struct, frozen=True, kw_only=True):
+    """One evidence row of an order as the console shows it; ``url`` when its file is in."""
+
+    id: str
+    kind: str
+    step_key: str | None
+    server_time: datetime
+    sha256: str | None
+    url: str | None
+
+
+def evidence_views(workorders: WorkOrderService, evidence: EvidenceStore, vault: AttachmentVault,
+                   principal: Principal, wo_id: str) -> list[EvidenceView]:
+    """The order's evidence (the caller's scope is checked by fetching the order first)."""
+    workorders.get(principal, wo_id)
+    rows = evidence.for_orders([wo_id]).get(wo_id, [])
+    out = []
+    for ev in rows:
+        sha = ev.attachment_sha256
+        done = sha is not None and vault.status(sha).complete
+        out.append(EvidenceView(id=ev.id, kind=ev.kind, step_key=ev.step_key,
+                                server_time=ev.server_time, sha256=sha,
+                                url=f"/api/v1/console/attachments/{sha}" if done else None))
+    return out
+
+
+def attachment_blob(vault: AttachmentVault, sha256: str) -> tuple[bytes, str]:
+    """A verified attachment's bytes and content type (photos, signatures, PDFs)."""
+    status = vault.status(sha256)  # checks the hash's form; unknown -> not declared
+    if not status.complete:
+        raise NotFoundError(f"attachment {sha256} is not complete yet", sha256=sha256)
+    return vault.path(sha256).read_bytes(), status.content_type

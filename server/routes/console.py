@@ -35,11 +35,14 @@ from server.console.sessions import COOKIE, SessionInfo, SignInIn, info_of
 from server.console.views import (
     CompoundCategory,
     CrewView,
+    EvidenceView,
     MapConfig,
     OverdueRow,
     TimelinessViews,
     affected_breakdown,
+    attachment_blob,
     crew_views,
+    evidence_views,
     network_map,
     overdue_csv,
     overdue_rows,
@@ -191,6 +194,22 @@ class ConsoleController(Controller):
         """Hand the outage's open door notices to a crew (they sync to its tablets)."""
         return services(request).door_tasks.assign_open(outage_id, data.crew_id,
                                                         principal(request).user_id)
+
+    @get("/workorders/{wo_id:str}/evidence", opt={"roles": FIELD_AND_OFFICE},
+         sync_to_thread=False)
+    def evidence(self, request: Request[Any, Any, Any], wo_id: FromPath[str]
+                 ) -> list[EvidenceView]:
+        svc = services(request)
+        return evidence_views(svc.workorders, svc.sync.evidence, svc.sync.vault,
+                              principal(request), wo_id)
+
+    @get("/attachments/{sha256:str}", opt={"roles": OFFICE}, sync_to_thread=False)
+    def attachment(self, request: Request[Any, Any, Any], sha256: FromPath[str]
+                   ) -> Response[bytes]:
+        """An evidence photo (or signature, PDF) to look at; office roles only."""
+        data, content_type = attachment_blob(services(request).sync.vault, sha256)
+        return Response(data, media_type=content_type,
+                        headers={"Cache-Control": "private, max-age=86400"})
 
     @get("/timeliness", opt={"roles": SUPERVISE}, sync_to_thread=False)
     def timeliness(self, request: Request[Any, Any, Any]) -> TimelinessViews:

@@ -329,3 +329,35 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client,
     _problem(client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
                          headers=bearer("wo_demo_crew_a"), json={"crew_id": "crew-a"}),
              403, "forbidden")
+
+
+def test_evidence_photos_can_be_looked_at_from_the_console(client: Client, services: Services,
+                                                           clock: SteppingClock,
+                                                           tmp_path: Any) -> None:
+    from tests.integration.fieldwork.kit import Tablet
+    office = bearer("wo_demo_dispatcher")
+    burst = next(o for o in client.get("/api/v1/workorders?type=burst_repair",
+                                       headers=office).json()["items"])
+    tablet = Tablet(client, "wo_demo_crew_a", clock, tmp_path / "tablet.db")
+    tablet.sync()
+    tablet.move(burst["id"], "en_route")
+    tablet.check(burst["id"], "arrival")
+    sha = tablet.photo(burst["id"], "barriers_photo", 117.0012, 36.6503)
+    tablet.sync()
+    items = client.get(f"/api/v1/console/workorders/{burst['id']}/evidence",
+                       headers=office).json()
+    photo = next(i for i in items if i["sha256"] == sha)
+    assert photo["url"] == f"/api/v1/console/attachments/{sha}"
+    r = client.get(photo["url"], headers=office)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/jpeg"
+    assert r.content[:2] == b"\xff\xd8"
+    # field roles see the list for their own crew's orders, never the other crew's
+    assert client.get(f"/api/v1/console/workorders/{burst['id']}/evidence",
+                      headers=bearer("wo_demo_crew_a")).status_code == 200
+    _problem(client.get(f"/api/v1/console/workorders/{burst['id']}/evidence",
+                        headers=bearer("wo_demo_crew_b")), 403, "out-of-scope")
+    _problem(client.get(photo["url"], headers=bearer("wo_demo_crew_a")), 403, "forbidden")
+    r = client.get("/api/v1/console/attachments/..%2F..%2Fetc%2Fpasswd", headers=office)
+    assert r.status_code in (400, 404)
+    assert r.headers["content-type"].startswith("application/problem+json")

@@ -109,6 +109,7 @@ async function showOrder(id) {
     <h4>${tr("steps")}</h4>
     <ul class="steps">${(o.steps || []).map((s) => `<li>${s.done_at ? "✔" : "○"} ${esc(s.title)}
       ${s.done_at ? formatLocal(s.done_at) : ""}${s.evidence.length ? ` · ${tr("evidence")}: ${s.evidence.map((h) => `<code title="${esc(h)}">${esc(h.slice(0, 8))}</code>`).join(" ")}` : ""}</li>`).join("")}</ul>
+    <div class="photos" data-testid="evidence"></div>
     <div class="actions"></div><div class="notices"></div></div>`));
   const actions = box.querySelector(".actions");
   if (isOffice()) {
@@ -134,6 +135,19 @@ async function showOrder(id) {
     actions.append(iso);
   }
   loadNotices(o, box.querySelector(".notices"));
+  loadEvidence(o, box.querySelector(".photos"));
+}
+
+async function loadEvidence(o, box) {
+  const items = await api.get(`/console/workorders/${o.id}/evidence`);
+  if (!items.length) return;
+  box.append(el(`<h4>${tr("evidence")}</h4>`));
+  for (const ev of items) {
+    const label = `${esc(ev.step_key || ev.kind)} ${formatLocal(ev.server_time)}`;
+    box.append(ev.url && isOffice()
+      ? el(`<a href="${esc(ev.url)}" target="_blank" title="${label}"><img class="thumb" src="${esc(ev.url)}" alt="${label}"></a>`)
+      : el(`<span class="pending">${label}${ev.sha256 && !ev.url ? " …" : ""}</span>`));
+  }
 }
 
 async function loadNotices(o, box) {
