@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
 """The dispatch console in headless Chromium: dispatcher, crew member and supervisor.
 
 Each test signs in through the page, drives it like a person would and asserts what the
@@ -228,4 +229,35 @@ def test_a_gcj02_basemap_moves_the_overlays_not_the_data(console: Console, page:
     assert abs(lat - 36.6505) < 0.00005  # within ~5 m (a pixel or two at this zoom)
     assert 117.002 < lon < 117.006
     shot(page, tmp_path, "gcj02-basemap")
+    assert console.outside == []
+
+
+def test_supervisor_overrides_a_short_lead_time_with_a_reason(console: Console, page: object,
+                                                              tmp_path: Path) -> None:
+    sign_in_with_token(page, console.base, "wo_demo_supervisor")
+    page.click("#tabs [data-tab=orders]")  # type: ignore[attr-defined]
+    box = page.locator("path.pipe-P-C3-1").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+    page.get_by_test_id("popup-isolate").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("valves-to-close").locator("li").first).to_be_visible()
+    form = page.get_by_test_id("outage-form")  # type: ignore[attr-defined]
+    form.locator("select[name=kind]").select_option("planned")
+    form.locator("input[name=cause]").fill("阀门更换")
+    page.get_by_test_id("create-outage").click()  # type: ignore[attr-defined]
+    # it starts in 10 minutes: a planned outage needs 24 h notice (JN 10.3.1)
+    expect(page.get_by_test_id("lead")).to_contain_text("提前时间不足")
+    page.get_by_test_id("announce").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("outage")).to_contain_text("需主管填写理由后发布")
+    expect(page.get_by_test_id("outage-state")).to_have_text("draft")
+    page.get_by_test_id("override-reason").fill("爆管后抢修阀门，无法提前24小时通知")  # type: ignore[attr-defined]
+    page.get_by_test_id("announce").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("outage-state")).to_have_text("announced")
+    outage_id = page.get_by_test_id("outage").get_attribute("data-outage")  # type: ignore[attr-defined]
+    stored = _api(console, "get", f"/outages/{outage_id}", "wo_demo_supervisor")
+    assert stored["override_reason"] == "爆管后抢修阀门，无法提前24小时通知"
+    assert stored["override_by"] == "sup-li"
+    assert stored["customer_count"] > 0
+    expect(page.locator("[data-count=reached]")).to_have_text(str(stored["customer_count"]))
+    page.get_by_test_id("delivery").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    shot(page, tmp_path, "supervisor-override")
     assert console.outside == []
