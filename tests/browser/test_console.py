@@ -8,11 +8,17 @@ nothing of any host but 127.0.0.1.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
+
+from server.fieldwork.notices import MeterRemovalSlip
+from sync.protocol import SignNotice
+from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
 
 from tests.browser.conftest import WAIT_MS, Console, playwright_api, shot, sign_in_with_token
 
@@ -260,4 +266,55 @@ def test_supervisor_overrides_a_short_lead_time_with_a_reason(console: Console, 
     expect(page.locator("[data-count=reached]")).to_have_text(str(stored["customer_count"]))
     page.get_by_test_id("delivery").scroll_into_view_if_needed()  # type: ignore[attr-defined]
     shot(page, tmp_path, "supervisor-override")
+    assert console.outside == []
+
+
+def test_dispatcher_sees_steps_photos_and_verifies_a_sealed_notice(console: Console,
+                                                                   page: object,
+                                                                   tmp_path: Path) -> None:
+    c = console.services.customers.store.get("cust-00003")
+    assert c is not None
+    assert c.lon is not None
+    assert c.lat is not None
+    wo = _api(console, "post", "/workorders", "wo_demo_dispatcher", json={
+        "type": "meter_removal", "customer_id": c.id, "title": "撤表 " + c.address,
+        "crew_id": "crew-a", "location": {"type": "Point", "coordinates": [c.lon, c.lat]}})
+    wo_id = str(wo["id"])
+    # crew A's tablet does the removal over the real HTTP API (sync client)
+    with httpx.Client(base_url=console.base) as http:
+        tablet = Tablet(http, "wo_demo_crew_a", console.clock, tmp_path / "tablet.db")  # type: ignore[arg-type]
+        tablet.sync()
+        tablet.move(wo_id, "en_route", "on_site", "in_progress")
+        tablet.check(wo_id, "dispute_check")
+        for step in ("meter_well_photo", "final_reading", "pipe_cut", "locking_gate"):
+            tablet.photo(wo_id, step, c.lon, c.lat)
+        slip = MeterRemovalSlip(account_no=c.account_no, account_name=c.name,
+                                address=c.address, meter_no=c.meter_no or "",
+                                diameter_mm=c.meter_diameter_mm or 15, final_reading=88.0,
+                                crew_id="crew-a", performed_at=console.clock(),
+                                position=(c.lon, c.lat))
+        tablet.record(SignNotice(work_order_id=wo_id, evidence_id=str(uuid.uuid4()),
+                                 notice="meter_removal_slip", signer_name=STROKES.signer_name,
+                                 signature_sha256=strokes_sha(),
+                                 document=msgspec.to_builtins(slip), strokes=STROKES.strokes,
+                                 canvas=(STROKES.width, STROKES.height)))
+        tablet.sync()
+    sign_in_with_token(page, console.base, "wo_demo_dispatcher")
+    page.locator(f"[data-testid=orders] tr[data-order='{wo_id}']").click()  # type: ignore[attr-defined]
+    detail = page.get_by_test_id("order-detail")  # type: ignore[attr-defined]
+    expect(detail.locator(".steps li", has_text="✔").first).to_be_visible()
+    photos = page.get_by_test_id("evidence").locator("img.thumb")  # type: ignore[attr-defined]
+    expect(photos).to_have_count(5)  # the four step photos and the customer's signature
+    for step in ("meter_well_photo", "final_reading", "pipe_cut", "locking_gate"):
+        expect(photos.and_(page.locator(f"img[alt^={step}]"))).to_have_count(1)  # type: ignore[attr-defined]
+    expect(page.locator("img.thumb").first).to_have_js_property("complete", True)
+    assert page.locator("img.thumb").first.evaluate("i => i.naturalWidth") > 0  # type: ignore[attr-defined]
+    notice_row = detail.locator(".notices .actions").first
+    expect(notice_row).to_contain_text("meter_removal_slip")
+    notice_row.get_by_role("button").click()
+    expect(notice_row.locator(".verdict")).to_have_text("✔")
+    pdf_href = notice_row.locator("a").get_attribute("href")
+    pdf = page.request.get(console.base + pdf_href)  # type: ignore[attr-defined]
+    assert pdf.body().startswith(b"%PDF")
+    shot(page, tmp_path, "dispatcher-sealed-notice")
     assert console.outside == []

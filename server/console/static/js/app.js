@@ -139,7 +139,8 @@ async function showOrder(id) {
 }
 
 async function loadEvidence(o, box) {
-  const items = await api.get(`/console/workorders/${o.id}/evidence`);
+  let items = [];
+  try { items = await api.get(`/console/workorders/${o.id}/evidence`); } catch { return; }
   if (!items.length) return;
   box.append(el(`<h4>${tr("evidence")}</h4>`));
   for (const ev of items) {
