@@ -18,7 +18,6 @@ from typing import Any, Final
 import msgspec
 
 from geo.model import Network
-from sync.attachments import AttachmentVault
 from geo.service import NetworkService
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
@@ -31,6 +30,7 @@ from server.workorders.model import CLOSED_STATUSES, WorkOrder
 from server.workorders.service import WorkOrderService
 from server.workorders.stats import TimelinessReport
 from server.workorders.store import Filters
+from sync.attachments import AttachmentVault
 
 PAGE: Final = 500
 #: a UTF-8 byte order mark: Excel opens a CSV as UTF-8 only when it starts with one

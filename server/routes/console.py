@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from time import monotonic
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import anyio
 import msgspec
@@ -235,8 +236,32 @@ def root() -> Redirect:
     return Redirect(path="/console/")
 
 
-def console_static_router() -> Router:
+def content_security_policy(tile_url: str) -> str:
+    """What the console's page may load: its own origin, plus the basemap's tile host.
+
+    The browser then refuses anything else (a CDN, a tracker, an injected script), which
+    is how "the console makes no request beyond the service" holds in production too.
+    """
+    tiles = ""
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
+        tiles = f" {parts.scheme}://{host}"
+    return ("default-src 'self'; script-src 'self'; connect-src 'self'; "
+            f"img-src 'self' data: blob:{tiles}; style-src 'self' 'unsafe-inline'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+
+
+def console_static_router(tile_url: str = "") -> Router:
     """``/console/...`` from the package's static folder; ``/console/`` is index.html."""
+    csp = content_security_policy(tile_url)
+
+    def secure(response: Response[Any]) -> Response[Any]:
+        response.headers["Content-Security-Policy"] = csp
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
     return create_static_files_router(path="/console", directories=[STATIC_DIR],
                                       html_mode=True, name="console",
-                                      include_in_schema=False)
+                                      include_in_schema=False, after_request=secure)

@@ -18,9 +18,8 @@ import pytest
 
 from server.fieldwork.notices import MeterRemovalSlip
 from sync.protocol import SignNotice
-from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
-
 from tests.browser.conftest import WAIT_MS, Console, playwright_api, shot, sign_in_with_token
+from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 expect = playwright_api.expect

@@ -361,3 +361,14 @@ def test_evidence_photos_can_be_looked_at_from_the_console(client: Client, servi
     r = client.get("/api/v1/console/attachments/..%2F..%2Fetc%2Fpasswd", headers=office)
     assert r.status_code in (400, 404)
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_page_may_load_only_from_the_service_and_the_tile_host(client: Client) -> None:
+    from server.routes.console import content_security_policy
+    csp = client.get("/console/").headers["content-security-policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "http" not in csp
+    with_tiles = content_security_policy("https://{s}.tile.example/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://*.tile.example;" in with_tiles
+    assert "https://t0.example" in content_security_policy("https://t0.example/{z}/{x}/{y}")
