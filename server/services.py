@@ -90,7 +90,7 @@ class Services:
         self.positions = PositionService(self.db, clock, parse_shift(settings.crew_shift_hours),
                                          timedelta(days=settings.position_retention_days))
         self.sync.on_positions = self.positions.record
-        self.door_tasks = DoorTaskService(self.db, clock)
+        self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

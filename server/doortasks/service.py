@@ -7,13 +7,14 @@ never sees a task that was not assigned, nor misses one that was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 from sqlite_utils import Database
 
-from notifications import NotificationStore, OutageTask
+from notifications import DoorNoticeDoneIn, NotificationStore, OutageTask
 from notifications.model import TaskKind, TaskStatus
+from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.clock import Clock
 from server.doortasks.model import DOOR_TASK, DoorTask
@@ -61,10 +62,15 @@ class DoorTaskReader:
         return out
 
 
+#: the outage desk's "door notice posted" use case (notifications owns the task row)
+CompleteDoorTask = Callable[[Principal, str, DoorNoticeDoneIn], OutageTask]
+
+
 class DoorTaskService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, complete: CompleteDoorTask) -> None:
         self.db = db
         self.clock = clock
+        self.complete = complete
         self.reader = DoorTaskReader(db)
         self.store = self.reader.store
         self.accounts = AccountStore(db)
@@ -89,3 +95,17 @@ class DoorTaskService:
                 record_change(self.db, DOOR_TASK, t.id, ChangeOp.UPSERT, [crew_scope(crew_id)],
                               now)
         return self.of_outage(outage_id)
+
+    def posted(self, caller: Principal, task_id: str, data: DoorNoticeDoneIn) -> OutageTask:
+        """The crew posted the notice: complete the task and tell the crew's tablets.
+
+        One transaction (the desk's write nests as a savepoint), so the completed task and
+        its change-log entry are committed together.
+        """
+        with self.db.atomic():
+            done = self.complete(caller, task_id, data)
+            crew = self.store.crews_of([task_id]).get(task_id)
+            if crew is not None:
+                record_change(self.db, DOOR_TASK, task_id, ChangeOp.UPSERT, [crew_scope(crew)],
+                              self.clock())
+        return done

@@ -281,9 +281,10 @@ def test_schema_page_loads_nothing_from_a_cdn(client: Client) -> None:
     assert "fonts.googleapis" not in html
 
 
-def _pull_entities(client: Client, token: str) -> dict[str, list[dict[str, Any]]]:
+def _pull_entities(client: Client, token: str, cursor: str | None = None
+                   ) -> dict[str, list[dict[str, Any]]]:
+    """Everything a device pulls from ``cursor`` on; the final cursor under ``"_cursor"``."""
     out: dict[str, list[dict[str, Any]]] = {}
-    cursor = None
     while True:
         r = client.post("/api/v1/sync/pull", headers=bearer(token),
                         json={"protocol": 1, "cursor": cursor, "limit": 2000})
@@ -293,6 +294,7 @@ def _pull_entities(client: Client, token: str) -> dict[str, list[dict[str, Any]]
             out.setdefault(u["entity"], []).append(u["data"])
         cursor = page["cursor"]
         if not page["more"]:
+            out["_cursor"] = [{"cursor": cursor}]
             return out
 
 
@@ -324,6 +326,16 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client,
                 headers=office, json={"crew_id": "crew-a"})
     assert len(_pull_entities(client, "wo_demo_crew_a").get("door_task", [])) == len(tasks)
     assert "door_task" not in _pull_entities(client, "wo_demo_crew_b")
+    # crew A posts one: the task is done, and its tablets get the row again as done
+    seen = _pull_entities(client, "wo_demo_crew_a")["_cursor"][0]["cursor"]
+    first = tasks[0]["id"]
+    r = client.post(f"/api/v1/outages/tasks/{first}/door-notice", headers=bearer("wo_demo_crew_a"),
+                    json={"photo_sha256": "ab" * 32})
+    assert r.status_code == 200, r.text
+    rows = {t["id"]: t for t in _pull_entities(client, "wo_demo_crew_a", seen)["door_task"]}
+    assert list(rows) == [first]
+    assert rows[first]["status"] == "done"
+    assert rows[first]["done_at"] is not None
     _problem(client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
                          headers=office, json={"crew_id": "crew-x"}), 404, "not-found")
     _problem(client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
