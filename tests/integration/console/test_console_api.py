@@ -384,3 +384,17 @@ def test_the_page_may_load_only_from_the_service_and_the_tile_host(client: Clien
     with_tiles = content_security_policy("https://{s}.tile.example/{z}/{x}/{y}.png")
     assert "img-src 'self' data: blob: https://*.tile.example;" in with_tiles
     assert "https://t0.example" in content_security_policy("https://t0.example/{z}/{x}/{y}")
+
+
+def test_sign_in_from_another_site_is_refused_and_not_cors_enabled(client: Client) -> None:
+    r = client.post("/api/v1/public/session", json={"token": "wo_demo_dispatcher"},
+                    headers={"Origin": "https://evil.example"})
+    _problem(r, 403, "forbidden")
+    assert "set-cookie" not in r.headers
+    r = client.post("/api/v1/public/session", json={"token": "wo_demo_dispatcher"},
+                    headers={"Origin": "http://testserver.local"})
+    assert r.status_code == 200, r.text
+    assert "access-control-allow-origin" not in r.headers
+    # the public feeds keep their CORS header
+    feed = client.get("/api/v1/public/outages/feed.geojson")
+    assert feed.headers["access-control-allow-origin"] == "*"
