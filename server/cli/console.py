@@ -24,7 +24,8 @@ def console() -> None:
 @click.argument("outage_id")
 @click.option("--isolation", "isolation_id", default=None,
               help="the isolation plan the outage came from (adds the four bounds)")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="where to write the PDF")
 @data_dir_option
 @json_option
 def posting_notice(outage_id: str, isolation_id: str | None, out: Path, data_dir: str | None,
