@@ -398,3 +398,24 @@ def test_sign_in_from_another_site_is_refused_and_not_cors_enabled(client: Clien
     # the public feeds keep their CORS header
     feed = client.get("/api/v1/public/outages/feed.geojson")
     assert feed.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_tablet_buffers_fixes_offline_and_sends_them_with_its_next_push(
+        client: Client, services: Services, clock: SteppingClock, tmp_path: Any) -> None:
+    from sync.client import DeviceClient, HttpTransport, Replica
+    from sync.protocol import PositionFix
+    replica = Replica(tmp_path / "tablet.db")
+    tablet = DeviceClient(replica, HttpTransport(client, "wo_demo_crew_a"), clock=clock,
+                          sleep=lambda _s: None)
+    for minutes in (9, 6, 3):  # taken while out of signal
+        tablet.record_position(PositionFix(taken_at=clock() - timedelta(minutes=minutes),
+                                           lon=117.0 + minutes / 1000, lat=36.65,
+                                           accuracy_m=5.0))
+    assert len(replica.positions(100)) == 3
+    assert services.positions.store.count() == 0
+    tablet.push()  # back in signal: no mutations, the three fixes go as one batch
+    assert replica.positions(100) == []
+    assert services.positions.store.count() == 3
+    crews = client.get("/api/v1/console/crews", headers=bearer("wo_demo_dispatcher")).json()
+    latest = next(c for c in crews if c["id"] == "crew-a")["positions"]
+    assert [(p["lon"], round(p["age_s"])) for p in latest] == [(117.003, 180)]
