@@ -12,7 +12,8 @@ from datetime import datetime
 
 import msgspec
 
-from notifications.model import DOOR, DeliveryStatus, TaskKind
+from notifications.model import DOOR, DeliveryStatus, OutageKind, TaskKind
+from notifications.rules import lead_shortfall, quiet_release, required_lead
 from server.outage_rules import OutageDesk
 
 
@@ -57,3 +58,31 @@ def delivery_tally(desk: OutageDesk, outage_id: str) -> DeliveryTally:
         sent=counts[DeliveryStatus.SENT], receipted=receipted,
         failed=counts[DeliveryStatus.FAILED], fallback=counts[DeliveryStatus.FALLBACK],
         door_tasks=doors, reached=len(reached), at=desk.clock())
+
+
+class LeadCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """The notice lead an outage needs by the profile, and what is left if sent now.
+
+    ``ok`` false means announcing now is refused unless a supervisor overrides with a
+    reason (``lead-time-too-short``); quiet hours count against the lead, as when sending.
+    """
+
+    outage_id: str
+    required_lead_s: float
+    available_lead_s: float
+    clause: str
+    because: list[str]
+    ok: bool
+
+
+def lead_check(desk: OutageDesk, outage_id: str) -> LeadCheck:
+    outage = desk.get(outage_id)
+    req = required_lead(outage.kind, outage.customer_count, outage.start_at,
+                        outage.expected_restoration_at, desk.rules)
+    earliest = desk.clock() if outage.kind is OutageKind.EMERGENCY else quiet_release(
+        desk.clock(), desk.rules)
+    missing = lead_shortfall(outage.start_at, earliest, req)
+    return LeadCheck(outage_id=outage_id, required_lead_s=req.lead.total_seconds(),
+                     available_lead_s=(outage.start_at - earliest).total_seconds(),
+                     clause=req.clause, because=list(req.because),
+                     ok=missing.total_seconds() == 0)

@@ -30,7 +30,7 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from server.console import STATIC_DIR
-from server.console.delivery import DeliveryTally, delivery_tally
+from server.console.delivery import DeliveryTally, LeadCheck, delivery_tally, lead_check
 from server.console.posting import render_posting_pdf
 from server.console.sessions import COOKIE, SessionInfo, SignInIn, info_of
 from server.console.views import (
@@ -135,6 +135,11 @@ class ConsoleController(Controller):
                   isolation_id: FromPath[str]) -> list[CompoundCategory]:
         svc = services(request)
         return affected_breakdown(svc.network, svc.customers.store, isolation_id)
+
+    @get("/outages/{outage_id:str}/lead", opt={"roles": OFFICE}, sync_to_thread=False)
+    def lead(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> LeadCheck:
+        """The profile's notice lead for this outage against the time left, before announcing."""
+        return lead_check(services(request).outages, outage_id)
 
     @get("/outages/{outage_id:str}/delivery", opt={"roles": OFFICE}, sync_to_thread=False)
     def delivery(self, request: Request[Any, Any, Any], outage_id: FromPath[str]

@@ -419,3 +419,29 @@ def test_a_tablet_buffers_fixes_offline_and_sends_them_with_its_next_push(
     crews = client.get("/api/v1/console/crews", headers=bearer("wo_demo_dispatcher")).json()
     latest = next(c for c in crews if c["id"] == "crew-a")["positions"]
     assert [(p["lon"], round(p["age_s"])) for p in latest] == [(117.003, 180)]
+
+
+def test_lead_check_before_announcing(client: Client, clock: SteppingClock,
+                                     services: Services) -> None:
+    office = bearer("wo_demo_dispatcher")
+    rules = services.outages.rules  # the active profile's numbers (strict here)
+    start = clock() + rules.planned_lead + timedelta(hours=1)
+
+    def outage(hours: float) -> str:
+        body = {"kind": "planned", "cause": "阀门更换", "start_at": start.isoformat(),
+                "expected_restoration_at": (start + timedelta(hours=hours)).isoformat()}
+        r = client.post("/api/v1/outages", headers=office, json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    short = client.get(f"/api/v1/console/outages/{outage(4)}/lead", headers=office).json()
+    assert (short["required_lead_s"], short["ok"], short["because"]) == (
+        rules.planned_lead.total_seconds(), True, [])
+    long_hours = rules.long_outage.total_seconds() / 3600 + 1
+    long = client.get(f"/api/v1/console/outages/{outage(long_hours)}/lead",
+                      headers=office).json()
+    assert long["required_lead_s"] == rules.large_lead.total_seconds()
+    assert long["because"] == ["long"]
+    assert long["ok"] is (rules.large_lead <= rules.planned_lead + timedelta(hours=1))
+    assert long["available_lead_s"] == (rules.planned_lead + timedelta(hours=1)).total_seconds()
+    assert long["clause"] == rules.large_clause

@@ -76,25 +76,27 @@ function renderOutageForm(box) {
         start_at: localInputToIso(f.get("start")), expected_restoration_at: localInputToIso(f.get("end")),
         title: S.iso.order ? S.iso.order.title : "", work_order_id: S.iso.order ? S.iso.order.id : null,
       });
-      renderOutage(box);
+      await renderOutage(box);
       S.on.outagesChanged();
     } catch (err) { showError(box, err); }
   };
   box.replaceChildren(form);
 }
 
-function leadText(outage) {
-  const start = Date.parse(outage.start_at);
-  const leftH = (start - nowMs()) / 3600000;
-  const kind = outage.kind;
-  const needH = kind === "emergency" ? 0 : kind === "customer_caused" ? 2 : 24;
-  const ok = leftH >= needH;
-  return { ok, text: `${tr("leadTime")}: ${leftH.toFixed(1)} h / ${needH} h — ${ok ? tr("leadOk") : tr("leadShort")}` };
+/** The lead time as the service's profile decides it (clause and the reason for 48 h). */
+function leadText(lead) {
+  const need = lead.required_lead_s / 3600;
+  const left = lead.available_lead_s / 3600;
+  const why = lead.because.length ? ` (${lead.because.join(", ")})` : "";
+  return {
+    ok: lead.ok,
+    text: `${tr("leadTime")}: ${left.toFixed(1)} h / ${need} h ${lead.clause}${why} — ${lead.ok ? tr("leadOk") : tr("leadShort")}`,
+  };
 }
 
-function renderOutage(box) {
+async function renderOutage(box) {
   const o = S.outage;
-  const lead = leadText(o);
+  const lead = leadText(await api.get(`/console/outages/${o.id}/lead`));
   const iso = S.iso && S.iso.plan ? S.iso.plan.id : "";
   const view = el(`<div data-testid="outage" data-outage="${esc(o.id)}">
     <h3>${tr(o.kind)} ${esc(o.id)} · <span data-testid="outage-state">${esc(o.state)}</span></h3>
