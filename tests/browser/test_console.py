@@ -92,6 +92,13 @@ def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, pa
     assert pdf.body().startswith(b"%PDF")
     page.get_by_test_id("delivery").scroll_into_view_if_needed()  # type: ignore[attr-defined]
     shot(page, tmp_path, "dispatcher-delivered")
+    # the English switch redraws the open panel, its counts included
+    page.get_by_test_id("lang").click()  # type: ignore[attr-defined]
+    expect(page.get_by_test_id("isolation")).to_contain_text("Valves to close")
+    expect(page.get_by_test_id("isolation")).to_contain_text("Plan B")
+    expect(page.get_by_test_id("delivery")).to_contain_text("Delivered")
+    expect(page.locator("[data-count=reached]")).to_have_text(str(after))
+    expect(page.get_by_test_id("lead")).to_contain_text("Lead time met")
     assert console.outside == []
 
 

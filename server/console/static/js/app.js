@@ -2,7 +2,7 @@
 // Plain ES modules over the service's own API; Leaflet and uPlot are vendored globals.
 /* global L */
 import { ageText, formatLocal, orderState } from "./format.js";
-import { isolate } from "./flow.js";
+import { isolate, redrawFlow } from "./flow.js";
 import { nearestPipe } from "./geo.js";
 import {
   buildMap, drawCrews, drawNetwork, drawOrders, drawOutages, toLatLng,
@@ -94,6 +94,7 @@ function renderOrders() {
 }
 
 async function showOrder(id) {
+  S.detail = { kind: "order", id };
   const box = $("#detail");
   box.replaceChildren(el(`<p>${tr("loading")}</p>`));
   const o = await api.get(`/workorders/${id}`);
@@ -242,6 +243,9 @@ function rerender() {
   renderOrders();
   if (isOffice()) { renderOutagesTab(); renderCrewsTab(); }
   if (S.tab === "stats") renderStats();
+  // the open detail panel is drawn again in the new language
+  if (S.detail.kind === "order") showOrder(S.detail.id);
+  if (S.detail.kind === "isolation") redrawFlow();
   $("#clock").textContent = `${tr("serverTime")} ${formatLocal(S.config.server_time)}`;
 }
 

@@ -6,6 +6,8 @@ import { $, S, api, crewName, el, esc, isOffice, nowMs, showError, tr } from "./
 export async function isolate(request, order = null) {
   const inoperable = S.iso && S.iso.request === request ? S.iso.inoperable : [];
   S.iso = { request, order, inoperable, plan: null };
+  S.outage = null;
+  S.detail = { kind: "isolation", id: null };
   await computeIsolation();
 }
 
@@ -155,4 +157,17 @@ function watchDelivery(box, doorBox) {
     S.stream.close();
     if (S.tally && S.tally.door_tasks > 0) renderDoorTasks(doorBox);
   });
+}
+
+/** Draw the isolation panel again (after a language switch), with its outage and delivery. */
+export async function redrawFlow() {
+  if (!S.iso || !S.iso.plan) return;
+  renderIsolation();
+  if (!S.outage) return;
+  const box = document.querySelector("[data-testid=isolation] .outage-form");
+  await renderOutage(box);
+  if (S.outage.state !== "draft") {
+    const view = box.querySelector("[data-testid=outage]");
+    watchDelivery(view.querySelector(".delivery"), view.querySelector(".door"));
+  }
 }

@@ -15,6 +15,8 @@ export const S = {
   me: null, config: null, serverMs: 0, loadedAt: 0, network: null, orders: [], crews: [],
   outages: [], layers: {}, map: null, project: null, unproject: null,
   iso: null, outage: null, stream: null, tally: null, tab: "orders",
+  /** what the detail panel shows: {kind: "order" | "isolation" | null, id} */
+  detail: { kind: null, id: null },
   /** callbacks between modules (set by app.js), so the modules need no import cycle */
   on: { pipeClick: null, orderClick: null, outagesChanged: null },
 };
