@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -16,6 +16,9 @@ class SessionStore:
 
     def add(self, id_hash: str, csrf: str, user_id: str, device_id: str | None,
             at: datetime, expires: datetime) -> None:
+        """Open a session; sessions that ended or expired a day ago are purged here."""
+        self.db.execute("DELETE FROM console_sessions WHERE expires_at < ? OR ended_at < ?",
+                        [to_db(at - timedelta(days=1))] * 2)
         self.db.execute(
             "INSERT INTO console_sessions (id_hash, csrf_token, user_id, device_id, created_at, "
             "expires_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -445,3 +445,12 @@ def test_lead_check_before_announcing(client: Client, clock: SteppingClock,
     assert long["ok"] is (rules.large_lead <= rules.planned_lead + timedelta(hours=1))
     assert long["available_lead_s"] == (rules.planned_lead + timedelta(hours=1)).total_seconds()
     assert long["clause"] == rules.large_clause
+
+
+def test_old_sessions_are_purged_when_new_ones_open(client: Client, services: Services,
+                                                    clock: SteppingClock) -> None:
+    _sign_in(client, token="wo_demo_dispatcher")
+    clock.advance(hours=40)  # 12 h life + more than a day
+    _sign_in(client, token="wo_demo_crew_a")
+    rows = services.db.execute("SELECT user_id FROM console_sessions").fetchall()
+    assert [r[0] for r in rows] == ["crew-a-zhang"]

@@ -4,6 +4,9 @@ import { ageText, formatLocal, orderState } from "./format.js";
 import { pipeColour, pipeWeight, projectorFor, unprojectorFor } from "./geo.js";
 import { S, TYPE_LETTER, esc, nowMs, tr } from "./state.js";
 
+/** Above this many pipes the network is drawn on a canvas instead of as SVG paths. */
+const CANVAS_ABOVE = 3000;
+
 export function toLatLng(coords) {
   const [x, y] = S.project(coords[0], coords[1]);
   return L.latLng(y, x);
@@ -29,7 +32,11 @@ export function drawNetwork() {
   for (const name of ["pipes", "valves", "hydrants", "sources", "compounds"]) {
     if (S.layers[name]) S.layers[name].remove();
   }
+  // SVG keeps each pipe an element (small networks, tests); a city's network is drawn on
+  // one canvas, which stays fast with tens of thousands of pipes (clicks still work)
+  const renderer = n.pipes.features.length > CANVAS_ABOVE ? L.canvas({ padding: 0.5 }) : undefined;
   S.layers.pipes = geoLayer(n.pipes, {
+    renderer,
     style: (f) => ({
       color: pipeColour(f.properties.diameter_mm), weight: pipeWeight(f.properties.diameter_mm),
       className: `pipe pipe-${f.properties.id}`,
@@ -38,6 +45,7 @@ export function drawNetwork() {
   }).addTo(S.map);
   S.layers.valves = geoLayer(n.valves, {
     pointToLayer: (f, ll) => L.circleMarker(ll, {
+      renderer,
       radius: 4, color: f.properties.operable ? "#333" : "#c62828", weight: 2,
       fillColor: f.properties.operable ? "#fff" : "#c62828", fillOpacity: 1,
       className: `valve valve-${f.properties.id}${f.properties.operable ? "" : " inoperable"}`,
