@@ -54,8 +54,14 @@ def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, pa
     expect(page.locator("[data-testid=crews] tr[data-crew=crew-b]")).to_contain_text("5 min")
     expect(page.locator(".crew-icon:not(.stale)")).to_have_count(1)
     expect(page.locator(".crew-icon.stale")).to_have_count(1)
-    # find the burst, compute the isolation
+    # find the burst (filter the list and the map by type), compute the isolation
     page.click("#tabs [data-tab=orders]")  # type: ignore[attr-defined]
+    all_markers = page.locator(".order-icon").count()  # type: ignore[attr-defined]
+    page.get_by_test_id("order-filters").locator("select[name=type]").select_option(  # type: ignore[attr-defined]
+        "burst_repair")
+    expect(page.locator("[data-testid=orders] tbody tr")).to_have_count(1)
+    expect(page.locator(".order-icon")).to_have_count(1)
+    assert all_markers > 10
     page.locator("[data-testid=orders] tr[data-type=burst_repair]").first.click()  # type: ignore[attr-defined]
     expect(page.get_by_test_id("order-detail")).to_contain_text("爆管")
     page.get_by_test_id("isolate").click()  # type: ignore[attr-defined]

@@ -69,6 +69,12 @@ async function createBurst(latlng) {
 }
 
 // -- side panel: orders -------------------------------------------------------------------
+/** The orders the type and status filters let through (the list and the map agree). */
+function shownOrders() {
+  return S.orders.filter((o) => (!S.filter.type || o.type === S.filter.type)
+    && (!S.filter.status || o.status === S.filter.status));
+}
+
 function renderOrders() {
   const box = $("#tab-orders");
   box.replaceChildren();
@@ -78,9 +84,18 @@ function renderOrders() {
     return;
   }
   const now = nowMs();
+  const types = [...new Set(S.orders.map((o) => o.type))].sort();
+  const statuses = [...new Set(S.orders.map((o) => o.status))].sort();
+  const filters = el(`<div class="actions" data-testid="order-filters">
+    <select name="type"><option value="">${tr("type")}: *</option>${types.map((x) => `<option value="${esc(x)}"${S.filter.type === x ? " selected" : ""}>${tr(x)}</option>`).join("")}</select>
+    <select name="status"><option value="">${tr("status")}: *</option>${statuses.map((x) => `<option value="${esc(x)}"${S.filter.status === x ? " selected" : ""}>${esc(x)}</option>`).join("")}</select></div>`);
+  filters.querySelectorAll("select").forEach((sel) => {
+    sel.onchange = () => { S.filter[sel.name] = sel.value; renderOrders(); drawOrders(); };
+  });
+  box.append(filters);
   const table = el(`<table data-testid="orders"><thead><tr><th>${tr("number")}</th><th>${tr("type")}</th>
     <th>${tr("status")}</th><th>${tr("deadline")}</th><th>${tr("crew")}</th></tr></thead><tbody></tbody></table>`);
-  for (const o of S.orders) {
+  for (const o of shownOrders()) {
     const state = orderState(o, now);
     const due = (o.deadlines || []).filter((d) => !d.met_at).map((d) => d.due_at).sort()[0];
     const row = el(`<tr class="clickable" data-order="${esc(o.id)}" data-type="${esc(o.type)}">
@@ -250,6 +265,7 @@ function rerender() {
 }
 
 S.on.pipeClick = pipeClicked;
+S.on.shownOrders = shownOrders;
 S.on.orderClick = showOrder;
 S.on.outagesChanged = () => loadOutages();
 $("#lang").onclick = () => {

@@ -72,12 +72,12 @@ export function drawNetwork() {
 export function drawOrders() {
   if (S.layers.orders) S.layers.orders.remove();
   const now = nowMs();
-  S.layers.orders = L.layerGroup(S.orders.map((o) => {
+  S.layers.orders = L.layerGroup(S.on.shownOrders().map((o) => {
     const c = o.location.type === "Point" ? o.location.coordinates : o.location.coordinates[0];
     const state = orderState(o, now);
     return L.marker(toLatLng(c), {
       icon: L.divIcon({ className: `order-icon ${state}`, html: TYPE_LETTER[o.type] || "?", iconSize: [20, 20] }),
-      title: o.number,
+      title: `${o.number} ${tr(o.type)} · ${o.status} · ${tr(state)}`,
     }).on("click", () => S.on.orderClick(o.id));
   })).addTo(S.map);
 }

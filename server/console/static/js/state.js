@@ -18,7 +18,9 @@ export const S = {
   /** what the detail panel shows: {kind: "order" | "isolation" | null, id} */
   detail: { kind: null, id: null },
   /** callbacks between modules (set by app.js), so the modules need no import cycle */
-  on: { pipeClick: null, orderClick: null, outagesChanged: null },
+  on: { pipeClick: null, orderClick: null, outagesChanged: null, shownOrders: null },
+  /** the order list's and map's type / status filters ("" = all) */
+  filter: { type: "", status: "" },
 };
 export const $ = (sel) => document.querySelector(sel);
 export const tr = (key) => t(key, S.lang);
