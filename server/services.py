@@ -91,6 +91,7 @@ class Services:
                                          timedelta(days=settings.position_retention_days))
         self.sync.on_positions = self.positions.record
         self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
+        self.outages.door_task_crew = self.door_tasks.crew_of
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

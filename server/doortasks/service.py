@@ -78,6 +78,10 @@ class DoorTaskService:
     def of_outage(self, outage_id: str) -> list[DoorTask]:
         return self.reader.of_outage(outage_id)
 
+    def crew_of(self, task_id: str) -> str | None:
+        """The crew the task was handed to, if any."""
+        return self.store.crews_of([task_id]).get(task_id)
+
     def assign_open(self, outage_id: str, crew_id: str, actor: str) -> list[DoorTask]:
         """Give every open door task of the outage to ``crew_id``; returns them all."""
         if self.accounts.crew(crew_id) is None:

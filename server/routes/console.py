@@ -4,9 +4,9 @@ Thin handlers over ``server.console`` and the existing services. The static page
 is served from the package by ``console_static_router`` at ``/console`` (no CDN); the
 API docs at ``/schema`` load Swagger UI from the same folder (``server.app``).
 
-Roles are declared per route as everywhere (``opt={"roles": ...}``): crew positions,
-crews' load and delivery progress are office-only; the network layers and the posting
-notice are for field roles too (crews post the notices).
+Every route names its policy (``opt={"policy": ...}``, ``server.authz.policies``): crew
+positions, crews' load and delivery progress are office-only; the network layers and the
+posting notice are for field roles too (crews post the notices).
 """
 
 from __future__ import annotations
@@ -52,9 +52,6 @@ from server.console.views import (
 from server.doortasks import DoorTask, DoorTasksAssignIn
 from server.routes.deps import principal, services
 
-OFFICE: Final = {"dispatcher", "supervisor", "admin"}
-SUPERVISE: Final = {"supervisor", "admin", "dispatcher"}
-FIELD_AND_OFFICE: Final = {"crew_member", "meter_reader", "dispatcher", "supervisor", "admin"}
 #: how often the delivery stream looks at the outbox, and when it gives up on a stream
 STREAM_POLL_S: Final = 0.25
 STREAM_MAX_S: Final = 15 * 60
@@ -87,7 +84,8 @@ class SignInController(Controller):
     path = "/session"
     tags = ("console",)
 
-    @post("/", sync_to_thread=False, status_code=200)
+    @post("/", opt={"policy": "public.console_sign_in"}, sync_to_thread=False,
+          status_code=200)
     def sign_in(self, request: Request[Any, Any, Any],
                 data: JSONBody[SignInIn]) -> Response[SessionInfo]:
         opened = services(request).sessions.sign_in(data)
@@ -99,7 +97,7 @@ class ConsoleController(Controller):
     path = "/console"
     tags = ("console",)
 
-    @get("/session", sync_to_thread=False)
+    @get("/session", opt={"policy": "console.session"}, sync_to_thread=False)
     def session(self, request: Request[Any, Any, Any]) -> SessionInfo:
         """Who the page is signed in as; the CSRF token to send on writes (cookie only)."""
         found = None
@@ -107,47 +105,49 @@ class ConsoleController(Controller):
             found = services(request).sessions.resolve(request.cookies[COOKIE])
         return info_of(principal(request), found[1] if found else "")
 
-    @delete("/session", sync_to_thread=False, status_code=200)
+    @delete("/session", opt={"policy": "console.session"}, sync_to_thread=False,
+            status_code=200)
     def sign_out(self, request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
         if COOKIE in request.cookies:
             services(request).sessions.sign_out(request.cookies[COOKIE])
         return Response({"signed_out": True}, cookies=[_session_cookie(request, "", 0)])
 
-    @get("/config", sync_to_thread=False)
+    @get("/config", opt={"policy": "console.config"}, sync_to_thread=False)
     def config(self, request: Request[Any, Any, Any]) -> MapConfig:
         svc = services(request)
         s = svc.settings
         return MapConfig(tile_url=s.console_tile_url, tile_datum=s.console_tile_datum,
                          tile_attribution=s.console_tile_attribution, server_time=svc.clock())
 
-    @get("/network", opt={"roles": FIELD_AND_OFFICE}, sync_to_thread=False)
+    @get("/network", opt={"policy": "console.network"}, sync_to_thread=False)
     def network(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         return network_map(services(request).network)
 
-    @get("/crews", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/crews", opt={"policy": "console.crews"}, sync_to_thread=False)
     def crews(self, request: Request[Any, Any, Any]) -> list[CrewView]:
         svc = services(request)
         return crew_views(svc.accounts.store, svc.workorders, svc.positions, principal(request))
 
-    @get("/isolations/{isolation_id:str}/breakdown", opt={"roles": OFFICE},
+    @get("/isolations/{isolation_id:str}/breakdown",
+         opt={"policy": "network.affected_customers"},
          sync_to_thread=False)
     def breakdown(self, request: Request[Any, Any, Any],
                   isolation_id: FromPath[str]) -> list[CompoundCategory]:
         svc = services(request)
         return affected_breakdown(svc.network, svc.customers.store, isolation_id)
 
-    @get("/outages/{outage_id:str}/lead", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/outages/{outage_id:str}/lead", opt={"policy": "outage.read"}, sync_to_thread=False)
     def lead(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> LeadCheck:
         """The profile's notice lead for this outage against the time left, before announcing."""
         return lead_check(services(request).outages, outage_id)
 
-    @get("/outages/{outage_id:str}/delivery", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/outages/{outage_id:str}/delivery", opt={"policy": "outage.read"}, sync_to_thread=False)
     def delivery(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                  ) -> DeliveryTally:
         return delivery_tally(services(request).outages, outage_id)
 
     @get("/outages/{outage_id:str}/delivery/stream",
-         opt={"roles": OFFICE, "no_compression": True})
+         opt={"policy": "outage.read", "no_compression": True})
     async def delivery_stream(self, request: Request[Any, Any, Any],
                               outage_id: FromPath[str]) -> ServerSentEvent:
         """Server-Sent Events: a ``tally`` event whenever the counts change, ``settled`` at the end.
@@ -168,14 +168,14 @@ class ConsoleController(Controller):
                     last = counts
                     yield ServerSentEventMessage(data=_json.encode(tally).decode(),
                                                  event="tally")
-                if tally.settled:
+                if tally.settled or tally.state == "draft":  # nothing will move on its own
                     yield ServerSentEventMessage(data=tally.state, event="settled")
                     return
                 await anyio.sleep(STREAM_POLL_S)
 
         return ServerSentEvent(events())
 
-    @get("/outages/{outage_id:str}/posting.pdf", opt={"roles": FIELD_AND_OFFICE},
+    @get("/outages/{outage_id:str}/posting.pdf", opt={"policy": "outage.posting_notice"},
          sync_to_thread=False)
     def posting(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                 isolation_id: FromQuery[str | None] = None) -> Response[bytes]:
@@ -188,12 +188,13 @@ class ConsoleController(Controller):
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="outage-{outage_id}.pdf"'})
 
-    @get("/outages/{outage_id:str}/door-tasks", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/outages/{outage_id:str}/door-tasks", opt={"policy": "outage.read"}, sync_to_thread=False)
     def door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                    ) -> list[DoorTask]:
         return services(request).door_tasks.of_outage(outage_id)
 
-    @post("/outages/{outage_id:str}/door-tasks/assignment", opt={"roles": OFFICE},
+    @post("/outages/{outage_id:str}/door-tasks/assignment",
+          opt={"policy": "outage.assign_door_tasks"},
           sync_to_thread=False, status_code=200)
     def assign_door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                           data: JSONBody[DoorTasksAssignIn]) -> list[DoorTask]:
@@ -201,7 +202,7 @@ class ConsoleController(Controller):
         return services(request).door_tasks.assign_open(outage_id, data.crew_id,
                                                         principal(request).user_id)
 
-    @get("/workorders/{wo_id:str}/evidence", opt={"roles": FIELD_AND_OFFICE},
+    @get("/workorders/{wo_id:str}/evidence", opt={"policy": "workorder.read"},
          sync_to_thread=False)
     def evidence(self, request: Request[Any, Any, Any], wo_id: FromPath[str]
                  ) -> list[EvidenceView]:
@@ -209,7 +210,7 @@ class ConsoleController(Controller):
         return evidence_views(svc.workorders, svc.sync.evidence, svc.sync.vault,
                               principal(request), wo_id)
 
-    @get("/attachments/{sha256:str}", opt={"roles": OFFICE}, sync_to_thread=False)
+    @get("/attachments/{sha256:str}", opt={"policy": "console.attachment"}, sync_to_thread=False)
     def attachment(self, request: Request[Any, Any, Any], sha256: FromPath[str]
                    ) -> Response[bytes]:
         """An evidence photo (or signature, PDF) to look at; office roles only."""
@@ -217,17 +218,17 @@ class ConsoleController(Controller):
         return Response(data, media_type=content_type,
                         headers={"Cache-Control": "private, max-age=86400"})
 
-    @get("/timeliness", opt={"roles": SUPERVISE}, sync_to_thread=False)
+    @get("/timeliness", opt={"policy": "stats.read"}, sync_to_thread=False)
     def timeliness(self, request: Request[Any, Any, Any]) -> TimelinessViews:
         svc = services(request)
         return timeliness_views(svc.workorders, svc.accounts.store, svc.clock())
 
-    @get("/overdue", opt={"roles": SUPERVISE}, sync_to_thread=False)
+    @get("/overdue", opt={"policy": "stats.read"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueRow]:
         svc = services(request)
         return overdue_rows(svc.workorders, svc.accounts.store, principal(request), svc.clock())
 
-    @get("/overdue.csv", opt={"roles": SUPERVISE}, sync_to_thread=False)
+    @get("/overdue.csv", opt={"policy": "stats.read"}, sync_to_thread=False)
     def overdue_csv(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         svc = services(request)
         rows = overdue_rows(svc.workorders, svc.accounts.store, principal(request), svc.clock())
@@ -235,7 +236,7 @@ class ConsoleController(Controller):
                         headers={"Content-Disposition": 'attachment; filename="overdue.csv"'})
 
 
-@get("/", include_in_schema=False, sync_to_thread=False)
+@get("/", opt={"policy": "public.console"}, include_in_schema=False, sync_to_thread=False)
 def root() -> Redirect:
     """``/`` opens the console (it used to answer 404)."""
     return Redirect(path="/console/")
@@ -269,4 +270,5 @@ def console_static_router(tile_url: str = "") -> Router:
 
     return create_static_files_router(path="/console", directories=[STATIC_DIR],
                                       html_mode=True, name="console",
-                                      include_in_schema=False, after_request=secure)
+                                      include_in_schema=False, after_request=secure,
+                                      opt={"policy": "public.console"})

@@ -98,7 +98,8 @@ def test_sign_out_and_expiry_end_the_session(client: Client, clock: SteppingCloc
 def test_revoking_the_device_ends_its_sessions(client: Client, services: Services) -> None:
     issued = services.accounts.register_device("disp-wang", "browser")
     _sign_in(client, token=issued.token)
-    services.accounts.revoke_device(issued.device_id)
+    services.accounts.revoke_device(services.accounts.authenticate("wo_demo_admin"),  # type: ignore[arg-type]
+                                    issued.device_id)
     _problem(client.get("/api/v1/console/session"), 401, "unauthenticated")
     _problem(client.post("/api/v1/public/session", json={"token": issued.token}),
              401, "sign-in-failed")
@@ -298,8 +299,25 @@ def _pull_entities(client: Client, token: str, cursor: str | None = None
             return out
 
 
-def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client,
-                                                     services: Services) -> None:
+def _upload_photo(client: Client, services: Services, clock: SteppingClock,
+                  tmp_path: Any) -> str:
+    """Crew A's tablet photographs the posted notice on its burst order and uploads it."""
+    from tests.integration.fieldwork.kit import Tablet
+    burst = next(o for o in client.get("/api/v1/workorders?type=burst_repair",
+                                       headers=bearer("wo_demo_dispatcher")).json()["items"])
+    tablet = Tablet(client, "wo_demo_crew_a", clock, tmp_path / "door-tablet.db")
+    tablet.sync()
+    tablet.move(burst["id"], "en_route")
+    tablet.check(burst["id"], "arrival")
+    sha = tablet.photo(burst["id"], "barriers_photo", 117.0012, 36.6503)
+    tablet.sync()
+    assert services.sync.vault.status(sha).complete
+    return sha
+
+
+def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client, services: Services,
+                                                     clock: SteppingClock,
+                                                     tmp_path: Any) -> None:
     plan = _isolate_burst(client)
     outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
                          json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
@@ -326,12 +344,18 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client,
                 headers=office, json={"crew_id": "crew-a"})
     assert len(_pull_entities(client, "wo_demo_crew_a").get("door_task", [])) == len(tasks)
     assert "door_task" not in _pull_entities(client, "wo_demo_crew_b")
-    # crew A posts one: the task is done, and its tablets get the row again as done
+    # crew A posts one (the photo uploaded by its tablet): the task is done, and its
+    # tablets get the row again as done
     seen = _pull_entities(client, "wo_demo_crew_a")["_cursor"][0]["cursor"]
     first = tasks[0]["id"]
+    photo = _upload_photo(client, services, clock, tmp_path)
     r = client.post(f"/api/v1/outages/tasks/{first}/door-notice", headers=bearer("wo_demo_crew_a"),
-                    json={"photo_sha256": "ab" * 32})
+                    json={"photo_sha256": photo})
     assert r.status_code == 200, r.text
+    # crew B no longer holds the tasks: it may not close one
+    _problem(client.post(f"/api/v1/outages/tasks/{tasks[1]['id']}/door-notice",
+                         headers=bearer("wo_demo_crew_b"), json={"photo_sha256": photo}),
+             403, "out-of-scope")
     rows = {t["id"]: t for t in _pull_entities(client, "wo_demo_crew_a", seen)["door_task"]}
     assert list(rows) == [first]
     assert rows[first]["status"] == "done"
@@ -343,7 +367,7 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client,
              403, "forbidden")
 
 
-def test_evidence_photos_can_be_looked_at_from_the_console(client: Client, services: Services,
+def test_evidence_photos_can_be_looked_at_from_the_console(client: Client,
                                                            clock: SteppingClock,
                                                            tmp_path: Any) -> None:
     from tests.integration.fieldwork.kit import Tablet
