@@ -14,6 +14,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import ResponseHeader
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -26,6 +27,12 @@ from server.guards import (
 )
 from server.problems import exception_handler, http_exception_handler
 from server.routes import PUBLIC_HANDLERS, ROUTE_HANDLERS
+from server.routes.console import (
+    SignInController,
+    console_static_router,
+    root,
+    same_origin_only,
+)
 from server.services import Services
 from server.settings import Settings
 
@@ -43,6 +50,15 @@ def log_calendar(svc: Services) -> None:
              if horizon.provisional_years else "")
     for warning in horizon.warnings:
         log.warning("%s", warning)
+
+
+#: the API docs load Swagger UI from the package (vendored from npm), never from a CDN
+_VENDOR = "/console/vendor/swagger-ui"
+SWAGGER = SwaggerRenderPlugin(
+    js_url=f"{_VENDOR}/swagger-ui-bundle.js", css_url=f"{_VENDOR}/swagger-ui.css",
+    standalone_preset_js_url=f"{_VENDOR}/swagger-ui-standalone-preset.js",
+    favicon="<link rel='icon' type='image/svg+xml' href='/console/favicon.svg'>",
+    path="/swagger")
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock,
@@ -67,8 +83,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
                     guards=[public_throttle],
                     response_headers=[ResponseHeader(name="Access-Control-Allow-Origin",
                                                      value="*")])
+    # console sign-in: no token yet (a public.* policy, throttled), but never cross-origin:
+    # no CORS header, and a same-origin guard against login CSRF
+    sign_in = Router(path=PUBLIC_PREFIX, route_handlers=[SignInController],
+                     guards=[public_throttle, same_origin_only])
     app = Litestar(
-        route_handlers=[api, public],
+        route_handlers=[api, public, sign_in, root,
+                        console_static_router(settings.console_tile_url)],
         state=None,
         on_startup=[lambda app: app.state.update({"services": svc, "settings": settings}),
                     lambda _app: log_calendar(svc)],
@@ -85,6 +106,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
             title="waterops",
             version="1",
             path="/schema",
+            render_plugins=[SWAGGER],
             components=Components(security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer",
                                          description="device token from `waterops devices register`"),

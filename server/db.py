@@ -15,7 +15,10 @@ from sqlite_utils import Database, Migrations
 from geo.migrations import migrations as geo_migrations
 from notifications.migrations import migrations as notification_migrations
 from server.connections.migrations import migrations as connection_migrations
+from server.console.migrations import migrations as console_migrations
+from server.doortasks.migrations import migrations as doortask_migrations
 from server.migrations import migrations as server_migrations
+from server.positions.migrations import migrations as position_migrations
 from server.tickets.migrations import migrations as ticket_migrations
 from sync.migrations import migrations as sync_migrations
 
@@ -27,6 +30,9 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     notification_migrations,
     ticket_migrations,
     connection_migrations,
+    console_migrations,
+    position_migrations,
+    doortask_migrations,
 )
 
 

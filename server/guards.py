@@ -7,6 +7,9 @@ the named one, and services check the record's scope with the same module.
 name ``server.authz.POLICIES`` does not know, stops the service from starting (deny by
 default). Public routes name a ``public.*`` policy; they are throttled per client address
 by ``public_throttle`` instead of needing a token.
+
+The browser console signs in once and then sends a session cookie instead of the token
+(``server.console.sessions``); such requests must carry the session's CSRF token on writes.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.routes import BaseRoute
 
 from server.accounts.model import Principal
 from server.authz import POLICIES, Scope, authorize
+from server.console.sessions import COOKIE, CSRF_HEADER, csrf_ok
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: handlers Litestar itself adds (the OpenAPI documents under /schema)
 _FRAMEWORK_PREFIXES = ("/schema",)
@@ -61,6 +67,8 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         services = connection.app.state["services"]
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        if not header and COOKIE in connection.cookies:
+            return _from_session(connection, services, connection.cookies[COOKIE])
         if scheme.lower() != "bearer" or not token.strip():
             services.throttle.unauthenticated.hit(client_address(connection))
             raise NotAuthorizedException("a device bearer token is required")
@@ -69,6 +77,20 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
             services.throttle.unauthenticated.hit(client_address(connection))
             raise NotAuthorizedException("unknown or revoked device token")
         return AuthenticationResult(user=principal, auth=token)
+
+
+def _from_session(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
+                  session_id: str) -> AuthenticationResult:
+    """The console's cookie session (server.console.sessions); writes need the CSRF token."""
+    found = services.sessions.resolve(session_id)
+    if found is None:
+        services.throttle.unauthenticated.hit(client_address(connection))
+        raise NotAuthorizedException("the console session has ended; sign in again")
+    principal, csrf = found
+    if connection.scope.get("method", "GET") not in SAFE_METHODS and not csrf_ok(
+            csrf, connection.headers.get(CSRF_HEADER)):
+        raise PermissionDeniedException("a write from the console needs its X-CSRF-Token")
+    return AuthenticationResult(user=principal, auth=session_id)
 
 
 def requires_policy(connection: ASGIConnection[Any, Any, Any, Any],

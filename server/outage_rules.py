@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import msgspec
 from sqlite_utils import Database
 
 from notifications import (
@@ -139,6 +140,9 @@ class OutageDesk:
         self.unit_of_crew = unit_of_crew
         #: the profile narrows office roles to their unit's outages (``office_by_unit``)
         self.by_unit = profile.office_by_unit
+        #: the crew a door task was handed to (server.doortasks; set by Services): it may
+        #: post that task's notice even when the outage is not on one of its orders
+        self.door_task_crew: Callable[[str], str | None] | None = None
         self.clock = clock
         self.rules = notice_rules(profile)
         self.texts = NoticeTexts(utility_name=settings.utility_name, hotline=settings.hotline)
@@ -255,7 +259,11 @@ class OutageDesk:
         task = self.store.task(task_id)
         if task is None:
             raise TaskNotFoundError(f"no door-notice task {task_id}", task_id=task_id)
-        self._check(caller, "outage.door_notice", task.outage_id)
+        holder = self.holder(self.service.get(task.outage_id))
+        assigned = self.door_task_crew(task_id) if self.door_task_crew else None
+        if assigned is not None:
+            holder = msgspec.structs.replace(holder, crew_ids=holder.crew_ids | {assigned})
+        authorize(caller, "outage.door_notice", holder, by_unit=self.by_unit)
         upload = self.upload_of(data.photo_sha256.lower()) if self.upload_of else (True, None)
         if upload is None or not upload[0]:
             raise PhotoNotUploadedError("upload the photo of the posted notice first",

@@ -18,8 +18,10 @@ from server.authz.throttle import Throttles
 from server.calendar import CalendarService
 from server.clock import Clock
 from server.connections import ConnectionService, rule_titles
+from server.console.sessions import SessionService
 from server.customers.service import CustomerService
 from server.db import migrate, open_database
+from server.doortasks import DoorTaskService
 from server.fieldwork import Fieldwork
 from server.fieldwork.photos import PhotoLimits
 from server.intents.service import SyncService
@@ -27,6 +29,7 @@ from server.outage_planning import PlanBNotifier
 from server.outage_rules import OutageDesk
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
+from server.positions import PositionService, parse_shift
 from server.settings import Settings
 from server.tickets import TicketDesk, alert_sender_for, staff_channel_for
 from server.workorders.service import WorkOrderService
@@ -95,6 +98,14 @@ class Services:
         # a holiday notice import recomputes provisional connection clocks too
         self.calendars.timings.append(self.connections.retiming)
         self.tickets.reminders.remind_resolvers.append(self.connections.remind_at)
+        # the dispatch console (issue 18): sign-in sessions and crew positions from sync
+        self.sessions = SessionService(self.db, clock,
+                                       timedelta(hours=settings.console_session_hours))
+        self.positions = PositionService(self.db, clock, parse_shift(settings.crew_shift_hours),
+                                         timedelta(days=settings.position_retention_days))
+        self.sync.on_positions = self.positions.record
+        self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
+        self.outages.door_task_crew = self.door_tasks.crew_of
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)

@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -64,6 +64,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     service_area: str = ""
     #: what the SMS gateway bills per message part (CNY), for the cost shown before announcing
     sms_price_per_segment: float = 0.05
+    #: console basemap: an XYZ tile URL ("" = no basemap, the network is the map) and the
+    #: datum its tiles are drawn in ("wgs84", or "gcj02" for AMap/Tencent tiles)
+    console_tile_url: str = ""
+    console_tile_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    console_tile_attribution: str = ""
+    #: console sign-in: session lifetime; mark the cookie Secure behind HTTPS
+    console_session_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 30)] = 12.0
+    console_cookie_secure: bool = False
+    #: crew positions: local shift hours in which fixes are kept and shown, and retention
+    crew_shift_hours: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")] = \
+        "07:00-20:00"
+    position_retention_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 7
 
     @property
     def db_path(self) -> Path:

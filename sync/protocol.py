@@ -216,10 +216,27 @@ class Mutation(msgspec.Struct, frozen=True, kw_only=True):
     intent: Intent
 
 
+class PositionFix(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One GNSS fix the tablet took; buffered offline and sent with the next push."""
+
+    taken_at: AwareTime
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    #: horizontal accuracy (metres, 1 sigma) as the receiver reports it
+    accuracy_m: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
+#: the most position fixes one push may carry (a shift at one fix per 30 s fits)
+MAX_PUSH_POSITIONS: Final = 2000
+
+
 class PushRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     protocol: int = PROTOCOL_VERSION
     mutations: list[Mutation] = msgspec.field(default_factory=list)
     device_time: AwareTime | None = None
+    #: GNSS fixes buffered since the last push (WGS84); kept per the server's shift rules
+    positions: Annotated[list[PositionFix], msgspec.Meta(max_length=MAX_PUSH_POSITIONS)] = \
+        msgspec.field(default_factory=list)
 
 
 class MutationResult(msgspec.Struct, frozen=True, kw_only=True):

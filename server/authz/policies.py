@@ -66,6 +66,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("public.health", NOBODY, S.PUBLIC, "liveness for load balancers"),
     ("public.outage_feed", NOBODY, S.PUBLIC, "planned outages are published (ZJ annex B)"),
     ("public.console", NOBODY, S.PUBLIC, "static browser files; their API calls need a token"),
+    ("public.console_sign_in", NOBODY, S.PUBLIC,
+     "a device token or a password opens a cookie session; same-origin pages only"),
     ("public.notice_verification", NOBODY, S.PUBLIC,
      "a printed notice's QR code: seal check, no personal data"),
     ("public.complaint_status", NOBODY, S.PUBLIC,
@@ -134,6 +136,9 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("outage.tasks", CREW_AND_OFFICE, S.CREW, "door-notice tasks carry addresses"),
     ("outage.door_notice", CREW_AND_OFFICE, S.CREW,
      "the photo must be an upload of the caller's crew"),
+    ("outage.assign_door_tasks", OFFICE, S.ALL, "open door notices go to a crew's tablets"),
+    ("outage.posting_notice", EVERYONE, S.ANY,
+     "the A4 notice posted on walls: public facts of the outage"),
     ("outage.receipt", frozenset({R.DISPATCHER, R.ADMIN}), S.ALL, "gateway service accounts"),
     # -- tickets (lifecycle edges) -------------------------------------------------------
     ("ticket.create", EVERYONE, S.ANY, ""),
@@ -163,6 +168,12 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     # -- holiday calendar ----------------------------------------------------------------
     ("calendar.read", OFFICE, S.ALL, "official and provisional years"),
     ("calendar.import", ADMIN, S.ALL, "a State Council notice; deadlines recomputed"),
+    # -- dispatch console ----------------------------------------------------------------
+    ("console.session", EVERYONE, S.OWN, "the page's own session: who, CSRF token, sign out"),
+    ("console.config", EVERYONE, S.ANY, "basemap settings and the server's clock"),
+    ("console.network", EVERYONE, S.ANY, "network layers for the map; no personal data"),
+    ("console.crews", OFFICE, S.ALL, "members, load, live positions (shift hours only)"),
+    ("console.attachment", OFFICE, S.ALL, "evidence photos and signatures of any order"),
     # -- statistics ----------------------------------------------------------------------
     ("stats.read", OFFICE, S.ALL, ""),
     # -- sync ----------------------------------------------------------------------------

@@ -24,6 +24,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
                  "The holiday calendar: official and provisional years, notice import."),
     "connections": ("server.cli.connections:connections",
                     "New water connections (用水报装): application to water on."),
+    "console": ("server.cli.console:console",
+                "The dispatch console: posting notices and console logins."),
     "demo-seed": ("server.cli.core:demo_seed",
                   "Fill the store with the demo district (idempotent)."),
     "demo-walk": ("server.cli.fieldwork:demo_walk",

@@ -19,6 +19,7 @@ import msgspec
 from sqlite_utils import Database
 
 from server.customers.store import CustomerStore
+from server.doortasks import DOOR_TASK, DoorTaskReader
 from server.intents.store import ScopeStore
 from server.workorders.evidence import EvidenceStore
 from server.workorders.service import ENTITY
@@ -65,6 +66,8 @@ class CrewScope:
             return read_orders(self.db, self.scope_store.orders_of_crew(ids, self.crew_id))
         if entity == ISOLATION_PLAN:
             return self.scope_store.isolation_plans_of_crew(ids, self.crew_id)
+        if entity == DOOR_TASK:
+            return DoorTaskReader(self.db).read_for_crew(ids, self.crew_id)
         if entity == "customer":
             visible = self.scope_store.customers_of_crew(ids, self.crew_id)
             return {c.id: msgspec.to_builtins(c) for c in CustomerStore(self.db).get_many(visible)}

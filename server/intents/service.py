@@ -8,7 +8,7 @@ push/pull, and answers the supervisors' lag report and dispatch's review queue.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ from sync.protocol import (
     DeviceLag,
     LagReport,
     Mutation,
+    PositionFix,
     PullRequest,
     PullResponse,
     PushRequest,
@@ -92,6 +93,8 @@ class SyncService:
         self.fieldwork: Fieldwork | None = None
         #: set by Services: connections move on when their orders' evidence arrives
         self.connections: ConnectionService | None = None
+        #: set by Services: keeps the crew positions a push carries (server.positions)
+        self.on_positions: Callable[[Principal, Sequence[PositionFix]], int] | None = None
         self.engine: PushEngine[IntentContext] = PushEngine(db, self.handlers, self._keep_rejected,
                                                             clock)
 
@@ -133,6 +136,8 @@ class SyncService:
         ctx = IntentContext(principal, self.workorders, self.evidence, now,
                             fieldwork=self.fieldwork, connections=self.connections)
         response = self.engine.push(device_id, req, ctx)
+        if req.positions and self.on_positions is not None:
+            self.on_positions(principal, req.positions)
         with self.db.atomic():
             self.store.note_push(device_id, now, skew)
             self.accounts.touch_device(device_id, now, skew)

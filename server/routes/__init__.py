@@ -16,6 +16,7 @@ from server.routes.complaints import (
     DeskStatsController,
 )
 from server.routes.connections import ConnectionController, ConnectionLookupController
+from server.routes.console import ConsoleController
 from server.routes.customers import CustomerController
 from server.routes.fieldwork import (
     BurstController,
@@ -55,6 +56,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AlertController,
     ServiceInfoController,
     ConnectionController,
+    ConsoleController,
 ]
 
 #: mounted without the bearer-token middleware (health, public lookups, feeds)

@@ -133,7 +133,8 @@ class OutageController(Controller):
           sync_to_thread=False, status_code=200)
     def door_notice(self, request: Request[Any, Any, Any], task_id: FromPath[str],
                     data: JSONBody[DoorNoticeDoneIn]) -> OutageTask:
-        return desk(request).door_notice_posted(principal(request), task_id, data)
+        # through the door-task service: an assigned crew's tablets learn it is done
+        return services(request).door_tasks.posted(principal(request), task_id, data)
 
     @post("/receipts", opt={"policy": "outage.receipt"}, sync_to_thread=False,
           status_code=200)

@@ -35,10 +35,12 @@ from sync.client.transport import Reply, Transport
 from sync.errors import DeviceUnauthorizedError, ServerRefusedError, TransportFailedError
 from sync.protocol import (
     MAX_CHUNK_BYTES,
+    MAX_PUSH_POSITIONS,
     AttachmentDeclare,
     AttachmentStatus,
     Intent,
     Mutation,
+    PositionFix,
     PullRequest,
     PullResponse,
     PushRequest,
@@ -147,16 +149,25 @@ class DeviceClient:
                 return page.checkpoint
 
     # -- push --------------------------------------------------------------------------
+    def record_position(self, fix: PositionFix) -> None:
+        """Buffer a GNSS fix; it goes with the next push (offline: whenever that is)."""
+        self.replica.add_position(fix)
+
     def push(self) -> int:
-        """Send the outbox in id order until empty; returns how many mutations were sent."""
+        """Send the outbox in id order until empty; returns how many mutations were sent.
+
+        Buffered GNSS fixes ride along, oldest first, and are dropped from the replica
+        once a push carrying them is answered.
+        """
         sent = 0
         while True:
             batch = self.replica.outbox(self.push_batch)
-            if not batch:
+            fixes = self.replica.positions(MAX_PUSH_POSITIONS)
+            if not batch and not fixes:
                 return sent
             try:
                 resp = self._json("POST", "/sync/push", PushRequest(
-                    mutations=batch, device_time=self.clock()), PushResponse)
+                    mutations=batch, device_time=self.clock(), positions=fixes), PushResponse)
             except ServerRefusedError as exc:
                 if exc.problem_code != "mutation-gap":
                     raise
@@ -164,6 +175,9 @@ class DeviceClient:
                 if not isinstance(last, int):
                     raise
                 self.replica.renumber_from(last + 1)
+                continue
+            self.replica.drop_positions(fixes)
+            if not batch:
                 continue
             if resp.last_applied_id < batch[0].id:
                 raise TransportFailedError("the server did not advance past the outbox head")

@@ -16,11 +16,12 @@ from pathlib import Path
 import msgspec
 from sqlite_utils import Database
 
-from sync.protocol import Mutation, MutationResult, Outcome, RowRemoval, RowUpsert
+from sync.protocol import Mutation, MutationResult, Outcome, PositionFix, RowRemoval, RowUpsert
 
 _encode = msgspec.json.Encoder().encode
 _row_decode = msgspec.json.Decoder(dict[str, object]).decode
 _mutation_decode = msgspec.json.Decoder(Mutation).decode
+_fix_decode = msgspec.json.Decoder(PositionFix).decode
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (entity TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, outcome TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL,
     size INTEGER NOT NULL, data BLOB, confirmed INTEGER NOT NULL DEFAULT 0, refused TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS positions (taken_at TEXT PRIMARY KEY, fix TEXT NOT NULL);
 """
 
 
@@ -147,3 +149,16 @@ class Replica:
     def blob_states(self) -> dict[str, bool]:
         return {str(r[0]): bool(r[1])
                 for r in self.db.execute("SELECT sha256, confirmed FROM blobs")}
+
+    # -- GNSS fixes waiting for the next push (kept across restarts, like the outbox) --------
+    def add_position(self, fix: PositionFix) -> None:
+        self.db.execute("INSERT OR REPLACE INTO positions (taken_at, fix) VALUES (?, ?)",
+                        [fix.taken_at.isoformat(), _encode(fix).decode()])
+
+    def positions(self, limit: int) -> list[PositionFix]:
+        rows = self.db.execute("SELECT fix FROM positions ORDER BY taken_at LIMIT ?", [limit])
+        return [_fix_decode(r[0]) for r in rows]
+
+    def drop_positions(self, fixes: Iterable[PositionFix]) -> None:
+        self.db.conn.executemany("DELETE FROM positions WHERE taken_at = ?",
+                                 [(f.taken_at.isoformat(),) for f in fixes])

@@ -29,3 +29,19 @@ class Api:
 
     def transition(self, wo_id: str, to: str, **extra: Any) -> httpx.Response:
         return self.http.post(f"/api/v1/workorders/{wo_id}/transitions", json={"to": to, **extra})
+
+    # -- the dispatch console (cookie session) ----------------------------------------------
+    def console_page(self) -> httpx.Response:
+        return self.http.get("/console/")
+
+    def console_sign_in(self, token: str) -> httpx.Response:
+        return self.http.post("/api/v1/public/session", json={"token": token})
+
+    def console_session(self) -> httpx.Response:
+        return self.http.get("/api/v1/console/session")
+
+    def console_network(self) -> httpx.Response:
+        return self.http.get("/api/v1/console/network")
+
+    def schema_page(self) -> httpx.Response:
+        return self.http.get("/schema")

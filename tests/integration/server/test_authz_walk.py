@@ -40,6 +40,7 @@ BODIES: Final[dict[str, object]] = {
     "POST /api/v1/workorders/{wo_id}/transitions": {"to": "en_route"},
     "POST /api/v1/workorders/{wo_id}/assignment": {"crew_id": "crew-b"},
     "POST /api/v1/outages/{outage_id}/cancel": {"reason": "walk"},
+    "POST /api/v1/console/outages/{outage_id}/door-tasks/assignment": {"crew_id": "crew-b"},
     "POST /api/v1/tickets/{ticket_id}/reply": {"note": "已处理"},
     "POST /api/v1/tickets/{ticket_id}/send-back": {"reason": "not ours"},
     "POST /api/v1/complaints/{complaint_id}/contact": {},
@@ -221,6 +222,31 @@ EXPECTED: Final[dict[str, str]] = {
     "PUT /api/v1/bursts/{wo_id}/plan": "401 401 401 403 403 403 403 200 200 200",
     "PUT /api/v1/reading-routes/{wo_id}/stops": "401 401 401 403 403 403 403 400 400 400",
     "PUT /api/v1/sync/attachments/{sha256}": "401 401 401 403 403 200 403 403 403 403",
+    # -- the dispatch console (issue 18) ----------------------------------------------------
+    "DELETE /api/v1/console/session": "401 401 401 200 200 200 200 200 200 200",
+    "GET /api/v1/console/attachments/{sha256}": "401 401 401 403 403 403 403 404 404 404",
+    "GET /api/v1/console/config": "401 401 401 200 200 200 200 200 200 200",
+    "GET /api/v1/console/crews": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/isolations/{isolation_id}/breakdown":
+        "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/network": "401 401 401 200 200 200 200 200 200 200",
+    "GET /api/v1/console/outages/{outage_id}/delivery": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/outages/{outage_id}/delivery/stream":
+        "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/outages/{outage_id}/door-tasks":
+        "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/outages/{outage_id}/lead": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/outages/{outage_id}/posting.pdf":
+        "401 401 401 200 200 200 200 200 200 200",
+    "GET /api/v1/console/overdue": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/overdue.csv": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/session": "401 401 401 200 200 200 200 200 200 200",
+    "GET /api/v1/console/timeliness": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/workorders/{wo_id}/evidence": "401 401 401 403 403 200 200 200 200 200",
+    "POST /api/v1/console/outages/{outage_id}/door-tasks/assignment":
+        "401 401 401 403 403 403 403 200 200 200",
+    # sign-in takes its credential from the body, not the header: an empty body fails for all
+    "POST /api/v1/public/session": "401 401 401 401 401 401 401 401 401 401",
 }
 
 

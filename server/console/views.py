@@ -1,0 +1,312 @@
+"""What the console's map and supervisor pages read, shaped for the browser.
+
+Why a module of its own: the console needs the network as map layers, crews with their
+positions and load, and timeliness broken down several ways. Each is assembled here from
+the existing services (no SQL of its own), so the API's own endpoints stay as they are.
+Coordinates are WGS84 [lon, lat]; the page converts them for a GCJ-02 basemap.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Final
+
+import msgspec
+
+from geo.model import Network
+from geo.service import NetworkService
+from server.accounts.model import Principal
+from server.accounts.store import AccountStore
+from server.clock import to_local
+from server.customers.store import CustomerStore
+from server.errors import NotFoundError
+from server.positions import CrewPosition, PositionService
+from server.workorders.evidence import EvidenceStore
+from server.workorders.model import CLOSED_STATUSES, WorkOrder
+from server.workorders.service import WorkOrderService
+from server.workorders.stats import TimelinessReport
+from server.workorders.store import Filters
+from sync.attachments import AttachmentVault
+
+PAGE: Final = 500
+#: a UTF-8 byte order mark: Excel opens a CSV as UTF-8 only when it starts with one
+BOM: Final = "\ufeff"
+
+
+class MapConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Basemap settings and the server's clock, which the page uses instead of its own."""
+
+    tile_url: str
+    tile_datum: str
+    tile_attribution: str
+    server_time: datetime
+    timezone: str = "Asia/Shanghai"
+
+
+class CrewView(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    unit: str
+    open_orders: int
+    members: list[str]
+    positions: list[CrewPosition]
+
+
+class Breakdown(msgspec.Struct, frozen=True, kw_only=True):
+    """One bar of a timeliness chart: a crew, a unit or a month."""
+
+    key: str
+    label: str
+    decided: int
+    on_time: int
+    open_overdue: int
+    rate: float | None
+
+
+class TimelinessViews(msgspec.Struct, frozen=True, kw_only=True):
+    overall: TimelinessReport
+    crews: list[Breakdown]
+    units: list[Breakdown]
+    months: list[Breakdown]
+
+
+class OverdueRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An overdue deadline with names and local times, as a supervisor reads it."""
+
+    work_order_id: str
+    number: str
+    title: str
+    type: str
+    status: str
+    crew: str
+    supervisor: str
+    rule: str
+    clause: str
+    due_at_local: str
+    overdue_minutes: int
+
+
+def _feature(geometry: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def network_layers(net: Network, version: int) -> dict[str, Any]:
+    """The network as GeoJSON layers (pipes, valves, hydrants, sources, compounds). O(n)."""
+    nodes = {n.id: n for n in net.nodes}
+    compounds: dict[str, list[float]] = {}
+    for c in net.connections:
+        if c.compound:
+            acc = compounds.setdefault(c.compound, [0.0, 0.0, 0.0])
+            acc[0] += c.lon
+            acc[1] += c.lat
+            acc[2] += 1
+    return {
+        "network_version": version,
+        "pipes": _collection([
+            _feature({"type": "LineString", "coordinates": [list(xy) for xy in p.coords]},
+                     {"id": p.id, "diameter_mm": p.diameter_mm, "material": p.material,
+                      "street": p.street, "kind": str(p.kind), "length_m": round(p.length_m, 1)})
+            for p in net.pipes]),
+        "valves": _collection([
+            _feature({"type": "Point", "coordinates": [v.lon, v.lat]},
+                     {"id": v.id, "pipe_id": v.pipe_id, "operable": v.operable,
+                      "state": str(v.state), "diameter_mm": v.diameter_mm})
+            for v in net.valves]),
+        "hydrants": _collection([
+            _feature({"type": "Point", "coordinates": [h.lon, h.lat]},
+                     {"id": h.id, "pipe_id": h.pipe_id, "diameter_mm": h.diameter_mm})
+            for h in net.hydrants]),
+        "sources": _collection([
+            _feature({"type": "Point", "coordinates": [nodes[s.node_id].lon,
+                                                       nodes[s.node_id].lat]},
+                     {"id": s.id, "name": s.name, "kind": str(s.kind)})
+            for s in net.sources if s.node_id in nodes]),
+        "compounds": _collection([
+            _feature({"type": "Point", "coordinates": [round(a[0] / a[2], 6),
+                                                       round(a[1] / a[2], 6)]},
+                     {"name": name, "customers": int(a[2])})
+            for name, a in sorted(compounds.items())]),
+    }
+
+
+def network_map(network: NetworkService) -> dict[str, Any]:
+    version = network.store.network_version()
+    return network_layers(network.store.load_network(), version)
+
+
+def all_orders(workorders: WorkOrderService, principal: Principal,
+               filters: Filters | None = None) -> Iterator[WorkOrder]:
+    """Every order the principal may see (scoped by the service), page by page."""
+    base = filters or Filters()
+    cursor: str | None = None
+    while True:
+        page = workorders.list(principal, msgspec.structs.replace(base, cursor=cursor,
+                                                                  limit=PAGE))
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def crew_views(accounts: AccountStore, workorders: WorkOrderService, positions: PositionService,
+               principal: Principal) -> list[CrewView]:
+    """Crews with their members, live positions and open-order load (for assigning)."""
+    load = Counter(wo.crew_id for wo in all_orders(workorders, principal)
+                   if wo.crew_id and wo.status not in CLOSED_STATUSES)
+    by_crew: dict[str, list[CrewPosition]] = {}
+    for pos in positions.latest():
+        by_crew.setdefault(pos.crew_id, []).append(pos)
+    members: dict[str, list[str]] = {}
+    for u in accounts.users():
+        if u.crew_id and u.active:
+            members.setdefault(u.crew_id, []).append(u.name)
+    return [CrewView(id=c.id, name=c.name, unit=c.unit, open_orders=load.get(c.id, 0),
+                     members=members.get(c.id, []), positions=by_crew.get(c.id, []))
+            for c in accounts.crews()]
+
+
+def _bar(key: str, label: str, r: TimelinessReport) -> Breakdown:
+    return Breakdown(key=key, label=label, decided=r.decided, on_time=r.on_time,
+                     open_overdue=sum(x.open_overdue for x in r.rules), rate=r.rate)
+
+
+def month_starts(until: datetime, count: int) -> list[datetime]:
+    """The first instants (Asia/Shanghai) of the ``count`` months up to ``until``'s month."""
+    local = to_local(until)
+    y, m = local.year, local.month
+    out = []
+    for _ in range(count):
+        out.append(local.replace(year=y, month=m, day=1, hour=0, minute=0, second=0,
+                                 microsecond=0))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return list(reversed(out))
+
+
+def timeliness_views(workorders: WorkOrderService, accounts: AccountStore, now: datetime,
+                     months: int = 6) -> TimelinessViews:
+    """Timeliness overall and per rule, per crew, per unit (crews summed) and per month."""
+    overall = workorders.timeliness(None, now, None)
+    crews = accounts.crews()
+    per_crew = [(c, workorders.timeliness(None, now, c.id)) for c in crews]
+    units: dict[str, list[int]] = {}
+    for c, r in per_crew:
+        acc = units.setdefault(c.unit or "-", [0, 0, 0])
+        acc[0] += r.decided
+        acc[1] += r.on_time
+        acc[2] += sum(x.open_overdue for x in r.rules)
+    starts = month_starts(now, months)
+    month_bars = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else now
+        r = workorders.timeliness(start, end, None)
+        month_bars.append(_bar(start.strftime("%Y-%m"), start.strftime("%Y-%m"), r))
+    return TimelinessViews(
+        overall=overall,
+        crews=[_bar(c.id, c.name, r) for c, r in per_crew],
+        units=[Breakdown(key=u, label=u, decided=a[0], on_time=a[1], open_overdue=a[2],
+                         rate=(a[1] / a[0]) if a[0] else None)
+               for u, a in sorted(units.items())],
+        months=month_bars)
+
+
+def overdue_rows(workorders: WorkOrderService, accounts: AccountStore, principal: Principal,
+                 now: datetime) -> list[OverdueRow]:
+    """Open deadlines past due, with crew and supervisor names and Shanghai times."""
+    crews = {c.id: c for c in accounts.crews()}
+    names = {u.id: u.name for u in accounts.users()}
+    out = []
+    for wo in all_orders(workorders, principal, Filters(overdue_at=now)):
+        crew = crews.get(wo.crew_id or "")
+        for d in wo.deadlines:
+            if d.met_at is not None or d.due_at > now:
+                continue
+            out.append(OverdueRow(
+                work_order_id=wo.id, number=wo.number, title=wo.title, type=str(wo.type),
+                status=str(wo.status), crew=crew.name if crew else "",
+                supervisor=names.get(crew.supervisor_id or "", "") if crew else "",
+                rule=d.title, clause=d.clause,
+                due_at_local=to_local(d.due_at).strftime("%Y-%m-%d %H:%M"),
+                overdue_minutes=int((now - d.due_at).total_seconds() // 60)))
+    out.sort(key=lambda r: -r.overdue_minutes)
+    return out
+
+
+CSV_HEADER: Final = ("工单号", "标题", "类型", "状态", "班组", "主管", "时限", "条款",
+                     "截止时间(北京时间)", "超时(分钟)")
+
+
+def overdue_csv(rows: list[OverdueRow]) -> str:
+    """The overdue list as CSV for Excel: UTF-8 with a BOM, Chinese headers, local times."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_HEADER)
+    for r in rows:
+        w.writerow((r.number, r.title, r.type, r.status, r.crew, r.supervisor, r.rule,
+                    r.clause, r.due_at_local, r.overdue_minutes))
+    return BOM + buf.getvalue()
+
+
+class CompoundCategory(msgspec.Struct, frozen=True, kw_only=True):
+    compound: str
+    category: str
+    customers: int
+
+
+def affected_breakdown(network: NetworkService, customers: CustomerStore,
+                       isolation_id: str) -> list[CompoundCategory]:
+    """Affected customers of an isolation counted by compound and customer category."""
+    counts: Counter[tuple[str, str]] = Counter()
+    cursor: str | None = None
+    while True:
+        page = network.affected_customers(isolation_id, cursor, 1000)
+        known = {c.id: c for c in customers.get_many([a.customer_id for a in page.items])}
+        for a in page.items:
+            c = known.get(a.customer_id)
+            counts[(a.compound or "-", c.category if c else "unknown")] += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return [CompoundCategory(compound=k[0], category=k[1], customers=n)
+            for k, n in sorted(counts.items())]
+
+
+class EvidenceView(msgspec.Struct, frozen=True, kw_only=True):
+    """One evidence row of an order as the console shows it; ``url`` when its file is in."""
+
+    id: str
+    kind: str
+    step_key: str | None
+    server_time: datetime
+    sha256: str | None
+    url: str | None
+
+
+def evidence_views(workorders: WorkOrderService, evidence: EvidenceStore, vault: AttachmentVault,
+                   principal: Principal, wo_id: str) -> list[EvidenceView]:
+    """The order's evidence (the caller's scope is checked by fetching the order first)."""
+    workorders.get(principal, wo_id)
+    rows = evidence.for_orders([wo_id]).get(wo_id, [])
+    out = []
+    for ev in rows:
+        sha = ev.attachment_sha256
+        done = sha is not None and vault.status(sha).complete
+        out.append(EvidenceView(id=ev.id, kind=ev.kind, step_key=ev.step_key,
+                                server_time=ev.server_time, sha256=sha,
+                                url=f"/api/v1/console/attachments/{sha}" if done else None))
+    return out
+
+
+def attachment_blob(vault: AttachmentVault, sha256: str) -> tuple[bytes, str]:
+    """A verified attachment's bytes and content type (photos, signatures, PDFs)."""
+    status = vault.status(sha256)  # checks the hash's form; unknown -> not declared
+    if not status.complete:
+        raise NotFoundError(f"attachment {sha256} is not complete yet", sha256=sha256)
+    return vault.path(sha256).read_bytes(), status.content_type

@@ -1,0 +1,115 @@
+"""Assign door tasks to crews and read them for a crew's tablet.
+
+One write per assignment: the assignment row and the change-log entries (``remove`` for
+the crew that had it, ``upsert`` for the new one) in the same transaction, so a tablet
+never sees a task that was not assigned, nor misses one that was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import msgspec
+from sqlite_utils import Database
+
+from notifications import DoorNoticeDoneIn, NotificationStore, OutageTask
+from notifications.model import TaskKind, TaskStatus
+from server.accounts.model import Principal
+from server.accounts.store import AccountStore
+from server.clock import Clock
+from server.doortasks.model import DOOR_TASK, DoorTask
+from server.doortasks.store import DoorTaskStore
+from server.errors import NotFoundError
+from sync.changelog import ChangeOp, crew_scope, record_change
+
+
+class DoorTaskReader:
+    """Reads door tasks with their outage's facts (no clock: pulls read through it)."""
+
+    def __init__(self, db: Database) -> None:
+        self.notifications = NotificationStore(db)
+        self.store = DoorTaskStore(db)
+
+    def view(self, task: OutageTask, crew_id: str | None) -> DoorTask:
+        outage = self.notifications.outage(task.outage_id)
+        if outage is None:  # cannot happen: a task's outage is a foreign key
+            raise NotFoundError(f"no outage {task.outage_id}", outage_id=task.outage_id)
+        return DoorTask(id=task.id, outage_id=task.outage_id, status=str(task.status),
+                        title=task.title, address=task.address, customer_id=task.customer_id,
+                        proof_required=task.proof_required, crew_id=crew_id,
+                        outage_cause=outage.cause, outage_start_at=outage.start_at,
+                        outage_expected_restoration_at=outage.expected_restoration_at,
+                        posting_pdf=f"/api/v1/console/outages/{outage.id}/posting.pdf",
+                        done_at=task.done_at)
+
+    def of_outage(self, outage_id: str) -> list[DoorTask]:
+        if self.notifications.outage(outage_id) is None:
+            raise NotFoundError(f"no outage {outage_id}", outage_id=outage_id)
+        tasks = self.notifications.tasks(outage_id, TaskKind.DOOR_NOTICE)
+        crews = self.store.crews_of([t.id for t in tasks])
+        return [self.view(t, crews.get(t.id)) for t in tasks]
+
+    def read_for_crew(self, ids: Sequence[str], crew_id: str) -> dict[str, dict[str, object]]:
+        """Rows for a crew's pull: only the tasks assigned to that crew."""
+        crews = self.store.crews_of(ids)
+        out: dict[str, dict[str, object]] = {}
+        for task_id in ids:
+            if crews.get(task_id) != crew_id:
+                continue
+            task = self.notifications.task(task_id)
+            if task is not None:
+                out[task_id] = msgspec.to_builtins(self.view(task, crew_id))
+        return out
+
+
+#: the outage desk's "door notice posted" use case (notifications owns the task row)
+CompleteDoorTask = Callable[[Principal, str, DoorNoticeDoneIn], OutageTask]
+
+
+class DoorTaskService:
+    def __init__(self, db: Database, clock: Clock, complete: CompleteDoorTask) -> None:
+        self.db = db
+        self.clock = clock
+        self.complete = complete
+        self.reader = DoorTaskReader(db)
+        self.store = self.reader.store
+        self.accounts = AccountStore(db)
+
+    def of_outage(self, outage_id: str) -> list[DoorTask]:
+        return self.reader.of_outage(outage_id)
+
+    def crew_of(self, task_id: str) -> str | None:
+        """The crew the task was handed to, if any."""
+        return self.store.crews_of([task_id]).get(task_id)
+
+    def assign_open(self, outage_id: str, crew_id: str, actor: str) -> list[DoorTask]:
+        """Give every open door task of the outage to ``crew_id``; returns them all."""
+        if self.accounts.crew(crew_id) is None:
+            raise NotFoundError(f"no crew {crew_id}", crew_id=crew_id)
+        tasks = [t for t in self.of_outage(outage_id) if t.status == TaskStatus.OPEN]
+        now = self.clock()
+        with self.db.atomic():
+            for t in tasks:
+                if t.crew_id == crew_id:
+                    continue
+                self.store.assign(t.id, crew_id, now, actor)
+                if t.crew_id:
+                    record_change(self.db, DOOR_TASK, t.id, ChangeOp.REMOVE,
+                                  [crew_scope(t.crew_id)], now)
+                record_change(self.db, DOOR_TASK, t.id, ChangeOp.UPSERT, [crew_scope(crew_id)],
+                              now)
+        return self.of_outage(outage_id)
+
+    def posted(self, caller: Principal, task_id: str, data: DoorNoticeDoneIn) -> OutageTask:
+        """The crew posted the notice: complete the task and tell the crew's tablets.
+
+        One transaction (the desk's write nests as a savepoint), so the completed task and
+        its change-log entry are committed together.
+        """
+        with self.db.atomic():
+            done = self.complete(caller, task_id, data)
+            crew = self.store.crews_of([task_id]).get(task_id)
+            if crew is not None:
+                record_change(self.db, DOOR_TASK, task_id, ChangeOp.UPSERT, [crew_scope(crew)],
+                              self.clock())
+        return done

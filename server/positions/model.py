@@ -1,0 +1,59 @@
+"""Crew positions as the console reads them, and the shift window they are kept in."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from server.errors import BadInputError
+
+
+class CrewPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """The latest fix of one crew member's device.
+
+    ``live`` is true when the fix is younger than the console's freshness limit (60 s);
+    otherwise the map shows it greyed with ``last_seen_at``.
+    """
+
+    crew_id: str
+    user_id: str
+    user_name: str
+    device_id: str
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    taken_at: datetime
+    last_seen_at: datetime
+    age_s: float
+    live: bool
+
+
+class ShiftHours(msgspec.Struct, frozen=True, kw_only=True):
+    """Local wall-clock hours in which crews are on shift (end may pass midnight)."""
+
+    start: time
+    end: time
+    tz: str = "Asia/Shanghai"
+
+    def contains(self, when: datetime) -> bool:
+        """Whether ``when`` (aware) falls inside the shift, read in the shift's time zone."""
+        local = when.astimezone(ZoneInfo(self.tz)).time()
+        if self.start == self.end:
+            return True
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+def parse_shift(text: str, tz: str = "Asia/Shanghai") -> ShiftHours:
+    """``"07:00-20:00"`` -> ShiftHours; ``"00:00-24:00"`` means all day."""
+    try:
+        a, b = (part.strip() for part in text.split("-", 1))
+        start = time.fromisoformat(a)
+        end = time(0, 0) if b == "24:00" else time.fromisoformat(b)
+    except ValueError as exc:
+        raise BadInputError(f"shift hours {text!r} are not HH:MM-HH:MM",
+                            shift=text) from exc
+    return ShiftHours(start=start, end=end, tz=tz)
