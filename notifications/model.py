@@ -12,6 +12,8 @@ from typing import Final
 
 import msgspec
 
+from core.time import TimeChecked
+
 #: the pseudo-recipient of internal alerts (the level-1 alert group)
 ALERT_GROUP: Final = "@alert-group"
 #: the channel name of the last resort: a field crew posts the notice at the door
@@ -133,7 +135,7 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     street: str = ""
 
 
-class OutageIn(msgspec.Struct, frozen=True, kw_only=True):
+class OutageIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     kind: OutageKind
     cause: str
     start_at: datetime
@@ -211,7 +213,7 @@ class SmsCost(msgspec.Struct, frozen=True, kw_only=True):
     worst_case_cost: float
 
 
-class DelayIn(msgspec.Struct, frozen=True, kw_only=True):
+class DelayIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     expected_restoration_at: datetime
     reason: str = ""
 
@@ -275,7 +277,7 @@ class OutageTask(msgspec.Struct, frozen=True, kw_only=True):
     proof: str = ""
 
 
-class ReceiptIn(msgspec.Struct, frozen=True, kw_only=True):
+class ReceiptIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     """A delivery receipt (DLR) from a gateway: ``msg_id`` is the delivery id we sent."""
 
     msg_id: str
@@ -284,7 +286,7 @@ class ReceiptIn(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-class DoorNoticeDoneIn(msgspec.Struct, frozen=True, kw_only=True):
+class DoorNoticeDoneIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     #: SHA-256 of the photo of the posted notice (an attachment of the crew's device)
     photo_sha256: str
     posted_at: datetime | None = None

@@ -17,6 +17,8 @@ from typing import Any, Final
 import msgspec
 from sqlite_utils import Database
 
+from core.time import from_db, to_db
+
 from notifications.model import (
     Delivery,
     DeliveryStatus,
@@ -40,18 +42,12 @@ _DELIVERY_COLUMNS: Final = (
 )
 
 
-def to_db(when: datetime) -> str:
-    if when.tzinfo is None:
-        raise ValueError("naive datetimes are never stored")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _opt(when: datetime | None) -> str | None:
     return None if when is None else to_db(when)
 
 
-def from_db(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _from(text: str | None) -> datetime | None:

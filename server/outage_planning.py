@@ -12,6 +12,7 @@ from datetime import datetime
 
 import msgspec
 
+from core.time import TimeChecked
 from geo.service import NetworkService
 from notifications import Outage, OutageIn
 from notifications.model import OutageKind, OutageState, Recipient
@@ -22,7 +23,7 @@ from server.outage_rules import OutageDesk
 PAGE = 1000
 
 
-class OutageFromIsolationIn(msgspec.Struct, frozen=True, kw_only=True,
+class OutageFromIsolationIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                             forbid_unknown_fields=True):
     isolation_id: str
     kind: OutageKind

@@ -14,6 +14,8 @@ from typing import Any, Final
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from core.time import EVENT_YEARS, TimeRangeError
+
 PROBLEM_JSON: Final = "application/problem+json"
 #: Retry-After of a 429 whose cause names no wait of its own
 DEFAULT_RETRY_AFTER_S: Final = 60
@@ -90,6 +92,13 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
             headers = {"Retry-After": str(int(wait) if isinstance(wait, int | float)
                                           else DEFAULT_RETRY_AFTER_S)}
         return problem(request, status, code, title, detail, extra, headers)
+    if isinstance(exc, OverflowError):
+        # date arithmetic past datetime's range can only come from an extreme input time
+        return problem(request, 422, TimeRangeError.code, TimeRangeError.title, str(exc),
+                       {"accepted_years": list(EVENT_YEARS)})
+    if isinstance(exc, RecursionError):
+        return problem(request, 400, "too-deeply-nested", "The request is nested too deeply",
+                       "the request body is nested deeper than the service accepts")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, 500, "internal-error", "Internal server error",
                    "The server failed to handle this request; it has been logged.")

@@ -19,6 +19,8 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.time import to_db
+
 SCOPE_ALL: Final = "all"
 SCOPE_NETWORK: Final = "network"
 
@@ -44,7 +46,7 @@ def record_change(
     at: datetime,
 ) -> None:
     """Append one change per scope. Call inside the ``db.atomic()`` block of the write."""
-    stamp = at.isoformat()
+    stamp = to_db(at)
     rows = [(entity, entity_id, str(op), scope, stamp) for scope in dict.fromkeys(scopes)]
     if rows:
         db.conn.executemany(

@@ -28,6 +28,7 @@ from typing import Generic, Protocol, TypeVar
 import msgspec
 from sqlite_utils import Database
 
+from core.time import TimeRangeError, check_times
 from sync.errors import MutationGapError, MutationOrderError, SyncError
 from sync.protocol import (
     MAX_PUSH_MUTATIONS,
@@ -107,8 +108,19 @@ class PushEngine(Generic[C]):
     def _apply_one(self, device_id: str, m: Mutation, ctx: C) -> MutationResult:
         kind = intent_kind(m.intent)
         now = self.clock()
+        try:
+            check_times(m)
+        except TimeRangeError as exc:
+            # a time no domain rule can use: reject the mutation at the edge and keep it for
+            # review; the ledger stores the server's time in place of the device's
+            m = msgspec.structs.replace(m, device_time=now)
+            bad_time: TimeRangeError | None = exc
+        else:
+            bad_time = None
         with self.db.atomic():
             try:
+                if bad_time is not None:
+                    raise bad_time
                 handler = self.handlers.get(kind)
                 if handler is None:
                     raise _NoHandlerError(f"this server has no handler for {kind!r}", kind=kind)

@@ -6,20 +6,21 @@ The only module of ``sync`` that speaks SQL. Times are stored as UTC ISO text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import msgspec
 from sqlite_utils import Database
 
+from core.time import opt_from_db, to_db
 from sync.protocol import MutationResult, Outcome
 
 
 def _t(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat()
+    return to_db(when)
 
 
 def _opt_dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    return opt_from_db(text)
 
 
 class ChangeRow(msgspec.Struct, frozen=True, array_like=True):

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 import msgspec
 
+from core.time import TimeChecked
 from geo.model import IsolationPlan
 
 
@@ -30,7 +31,8 @@ class ValveAction(StrEnum):
     INOPERABLE = "inoperable"
 
 
-class ValveOperationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ValveOperationIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """``record_valve_operation``: what the crew did to one valve."""
 
     work_order_id: str

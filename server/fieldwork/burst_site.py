@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 
 import msgspec
 
+from core.time import TimeChecked
 from geo.model import IsolationPlan
 from server.accounts.model import Principal
 from server.authz import authorize
@@ -52,14 +53,16 @@ class PlanRefIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     isolation_id: str
 
 
-class ArrivalIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ArrivalIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     work_order_id: str
     device_time: datetime | None = None
     lon: float | None = None
     lat: float | None = None
 
 
-class ResurfacingIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ResurfacingIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     work_order_id: str
     area_m2: float
     road: str = ""
@@ -67,7 +70,7 @@ class ResurfacingIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     device_time: datetime | None = None
 
 
-class ResurfacingRequest(msgspec.Struct, frozen=True, kw_only=True):
+class ResurfacingRequest(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     id: str
     work_order_id: str
     requested_at: datetime

@@ -17,6 +17,7 @@ from typing import Final
 
 import msgspec
 
+from core.time import TimeChecked
 from server.fieldwork.errors import BadLineError
 from server.fieldwork.photos import distance_m, distance_to_site_m
 from server.workorders.model import LineString
@@ -38,7 +39,8 @@ class LineFlag(StrEnum):
     FEW_GOOD_FIXES = "few_good_fixes"
 
 
-class MarkedLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class MarkedLineIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """``record_marked_line``: the fixes walked along the marks, and photos of the marks."""
 
     work_order_id: str

@@ -24,6 +24,7 @@ from typing import Final
 
 import msgspec
 
+from core.time import TimeChecked
 from server.fieldwork.errors import EstimateNeedsEvidenceError
 
 #: days without use before a meter counts as idle
@@ -55,7 +56,8 @@ class RouteStop(msgspec.Struct, frozen=True, kw_only=True):
     read: bool = False
 
 
-class ReadingIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ReadingIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """``record_reading``: one dial reading (m³) on a route."""
 
     work_order_id: str

@@ -15,6 +15,7 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
+from core.time import TimeChecked
 from server.accounts.model import Principal
 from server.audit import AuditStore
 from server.clock import Clock
@@ -77,7 +78,8 @@ class EvidenceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     evidence_id: str | None = None
 
 
-class StepEvidenceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class StepEvidenceIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """``complete_step``: evidence for one step (a check, a note, a document reference)."""
 
     work_order_id: str
@@ -86,7 +88,8 @@ class StepEvidenceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     device_time: datetime | None = None
 
 
-class PhotoIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class PhotoIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """``attach_photo``: a photo (uploaded by hash) for a step, with the device's report."""
 
     work_order_id: str

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import msgspec
 from sqlite_utils import Database
 
+from core.time import TimeRangeError, check_event_time
 from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
 from server.authz import Caller, device_label, sees_device_ids
@@ -114,7 +115,12 @@ class SyncService:
         if principal.role not in FIELD_ROLES or principal.crew_id is None:
             raise RuleViolationError("only crew devices sync a crew scope",
                                      role=str(principal.role))
-        skew = None if device_time is None else (device_time - now).total_seconds()
+        try:
+            skew = (None if device_time is None
+                    else (check_event_time(device_time, "device_time") - now).total_seconds())
+        except TimeRangeError:
+            # a clock this far off says nothing about skew; the sync itself must not wedge
+            skew = None
         return principal.device_id, skew
 
     def pull(self, principal: Principal, req: PullRequest) -> PullResponse:
@@ -165,6 +171,9 @@ class SyncService:
             crew_id=p.crew_id, mutation_id=m.id, kind=intent_kind(m.intent), reason_code=code,
             detail=detail, payload=msgspec.to_builtins(m.intent), device_time=m.device_time,
             at=ctx.now)
+        if code == TimeRangeError.code:
+            # the flag keeps the whole payload as sent; evidence rows need usable times
+            return flag_id
         ev = evidence_of(m.intent, m, ctx, review_id=flag_id)
         if ev is not None:
             self.evidence.add(ev)

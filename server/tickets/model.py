@@ -14,6 +14,8 @@ from typing import Final
 
 import msgspec
 
+from core.time import TimeChecked
+
 
 class Channel(StrEnum):
     HOTLINE_12345 = "hotline_12345"
@@ -88,7 +90,8 @@ class Extension(msgspec.Struct, frozen=True, kw_only=True):
     note: str = ""
 
 
-class TicketIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class TicketIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     channel: Channel
     category: str
     title: str
@@ -146,17 +149,20 @@ class TicketPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Ticket]
 
 
-class NoteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class NoteIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     note: str = ""
     device_time: datetime | None = None
 
 
-class ReasonIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ReasonIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     reason: str
     device_time: datetime | None = None
 
 
-class ExtensionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ExtensionIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     reason: str
     new_due_at: datetime
 
@@ -198,7 +204,8 @@ class ComplaintStatus(StrEnum):
     CLOSED = "closed"  # return visit satisfied
 
 
-class ComplaintIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ComplaintIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     channel: Channel
     kind: ComplaintKind
     content: str
@@ -274,7 +281,8 @@ class ComplaintPublicStatus(msgspec.Struct, frozen=True, kw_only=True):
     closed_at: datetime | None
 
 
-class ResolveIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ResolveIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     result: str
     device_time: datetime | None = None
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 import msgspec
 
+from core.time import TimeChecked
+
 
 class WorkOrderType(StrEnum):
     METER_REPLACEMENT = "meter_replacement"
@@ -76,7 +78,8 @@ class Deadline(msgspec.Struct, frozen=True, kw_only=True):
     provisional: bool = False
 
 
-class WorkOrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class WorkOrderIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """Dispatch creates a work order."""
 
     type: WorkOrderType
@@ -117,7 +120,8 @@ class WorkOrder(msgspec.Struct, frozen=True, kw_only=True):
     deadlines: list[Deadline] = msgspec.field(default_factory=list)
 
 
-class TransitionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class TransitionIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     to: Status
     reason: str | None = None
     #: the device's clock when the crew made the change (kept as data, never trusted)
