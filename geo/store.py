@@ -13,13 +13,14 @@ points (bounding-box index on pipes) and their synced content.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
 import msgspec
 from sqlite_utils import Database
 
+from core.uow import UnitOfWork, fixed_scope, touch
 from geo.model import (
     AffectedCustomer,
     AffectedZone,
@@ -37,7 +38,7 @@ from geo.model import (
     Valve,
     ValveState,
 )
-from sync.changelog import SCOPE_NETWORK, ChangeOp, record_change
+from sync.changelog import SCOPE_NETWORK
 
 ENTITY_PIPE: Final = "pipe"
 ENTITY_NODE: Final = "node"
@@ -103,6 +104,26 @@ class GeoStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        uow = getattr(db, "uow", None)
+        if isinstance(uow, UnitOfWork):
+            # the network reaches every device's network scope; a deleted pipe a tombstone
+            for entity in SYNCED_ENTITIES:
+                uow.register(entity, fixed_scope([SCOPE_NETWORK], self._existing(entity)))
+
+    def _existing(self, entity: str) -> Callable[[Database, Sequence[str]], set[str]]:
+        table, key = next((t, cols[0]) for t, e, cols in _LAYERS.values() if e == entity)
+
+        def existing(db: Database, ids: Sequence[str]) -> set[str]:
+            out: set[str] = set()
+            for start in range(0, len(ids), 500):
+                part = list(ids[start:start + 500])
+                marks = ",".join("?" * len(part))
+                out.update(str(r[0]) for r in db.execute(
+                    f"SELECT {key} FROM {table} WHERE {key} IN ({marks})",  # noqa: S608
+                    part))
+            return out
+
+        return existing
 
     # -- meta ------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -174,10 +195,8 @@ class GeoStore:
         gone = [(i,) for i in current if i not in new_ids]
         self.db.conn.executemany(f"DELETE FROM {table} WHERE {key} = ?", gone)  # noqa: S608
         self._insert(table, cols, upserts)
-        for r in upserts:
-            record_change(self.db, entity, str(r[0]), ChangeOp.UPSERT, [SCOPE_NETWORK], at)
-        for (i,) in gone:
-            record_change(self.db, entity, str(i), ChangeOp.DELETE, [SCOPE_NETWORK], at)
+        touch(self.db, entity, [str(r[0]) for r in upserts])
+        touch(self.db, entity, [str(i) for (i,) in gone])
         return len(upserts) + len(gone)
 
     def _insert(self, table: str, cols: tuple[str, ...], rows: list[Row]) -> None:

@@ -12,10 +12,11 @@ hours, so the lead-time check uses that moment, not ``now``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Concatenate, Final, ParamSpec, TypeVar
 
 import msgspec
 
@@ -88,6 +89,25 @@ def _unique(values: list[str]) -> list[str]:
     return [v for v in dict.fromkeys(values) if v]
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_transaction(method: Callable[Concatenate[OutageService, P], R]
+                     ) -> Callable[Concatenate[OutageService, P], R]:
+    """A lifecycle step commits whole or not at all: state, notices, outbox rows, events.
+
+    Without it a crash between the store's writes left an announced outage with no
+    notices queued, or notices for an outage still in draft.
+    """
+    @functools.wraps(method)
+    def step(self: OutageService, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.store.transaction():
+            return method(self, *args, **kwargs)
+
+    return step
+
+
 class OutageService:
     def __init__(self, store: NotificationStore, clock: Clock, rules: NoticeRules,
                  texts: NoticeTexts, channels: Collection[str],
@@ -120,6 +140,7 @@ class OutageService:
         return self.store.tasks(outage_id)
 
     # --- lifecycle ------------------------------------------------------------------
+    @_one_transaction
     def create(self, actor: str, data: OutageIn) -> Outage:
         if data.start_at.tzinfo is None or data.expected_restoration_at.tzinfo is None:
             raise BadOutageError("times need a timezone offset")
@@ -143,6 +164,7 @@ class OutageService:
         self.store.add_event(outage.id, now, actor, "created", {"kind": str(data.kind)})
         return outage
 
+    @_one_transaction
     def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn) -> Outage:
         """Queue the announcement (or the emergency notice) for every affected customer.
 
@@ -232,6 +254,7 @@ class OutageService:
         self._temporary_supply(updated, updated.expected_restoration_at, now)
         return updated
 
+    @_one_transaction
     def extend(self, actor: str, outage_id: str, recipients: list[Recipient],
                reason: str) -> list[Recipient]:
         """More customers lose water (a valve would not close: plan B): add and tell them.
@@ -262,6 +285,7 @@ class OutageService:
                            f"{outage_id}:extend:{notice.id}", now)
         return added
 
+    @_one_transaction
     def start(self, actor: str, outage_id: str) -> Outage:
         outage = self.get(outage_id)
         check_transition(outage, OutageState.STARTED)
@@ -275,6 +299,7 @@ class OutageService:
         self.store.add_event(outage.id, now, actor, "started", {})
         return updated
 
+    @_one_transaction
     def delay(self, actor: str, outage_id: str, data: DelayIn) -> Outage:
         """Announce a later restoration time; customers get a delay notice at once."""
         outage = self.get(outage_id)
@@ -304,6 +329,7 @@ class OutageService:
             self._temporary_supply(updated, new, now)
         return updated
 
+    @_one_transaction
     def restore(self, actor: str, outage_id: str) -> Outage:
         outage = self.get(outage_id)
         check_transition(outage, OutageState.RESTORED)
@@ -318,6 +344,7 @@ class OutageService:
         self.store.add_event(outage.id, now, actor, "restored", {"notice_id": notice.id})
         return updated
 
+    @_one_transaction
     def cancel(self, actor: str, outage_id: str, data: CancelIn) -> Outage:
         outage = self.get(outage_id)
         check_transition(outage, OutageState.CANCELLED)
@@ -333,6 +360,7 @@ class OutageService:
         self.store.add_event(outage.id, now, actor, "cancelled", {"reason": data.reason})
         return updated
 
+    @_one_transaction
     def tick(self) -> TickResult:
         """What time alone triggers; the worker calls this before each batch.
 

@@ -8,9 +8,8 @@ are UTC ISO text with a ``Z`` suffix, so string order is time order.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -68,12 +67,20 @@ class AttemptRow(msgspec.Struct, frozen=True, kw_only=True):
 class NotificationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._lock = threading.RLock()
+        # each thread has its own connection (``server.db``) and the unit of work
+        # serialises writers, so no lock of our own (a second lock could deadlock with it)
+        self._lock = nullcontext()
 
     @contextmanager
     def _tx(self) -> Iterator[Database]:
-        with self._lock, self.db.atomic():
+        with self.db.atomic():
             yield self.db
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One use case, one transaction: the store's own writes nest inside it."""
+        with self.db.atomic():
+            yield
 
     def _rows(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[Row]:
         with self._lock:

@@ -8,12 +8,17 @@ One file holds every package's tables. Each package owns a named
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from core.uow import UnitOfWork
 from geo.migrations import migrations as geo_migrations
 from notifications.migrations import migrations as notification_migrations
+from server.clock import Clock, system_clock
 from server.connections.migrations import migrations as connection_migrations
 from server.console.migrations import migrations as console_migrations
 from server.doortasks.migrations import migrations as doortask_migrations
@@ -36,21 +41,70 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
 )
 
 
-def open_database(path: str | Path, *, busy_timeout_ms: int = 10_000) -> Database:
+class SqliteDatabase(Database):
+    """A ``sqlite_utils.Database`` with one connection per thread and a unit of work.
+
+    Handlers run in the thread pool, so each thread gets its own connection to the same
+    WAL file: a reader never sees another thread's uncommitted writes and statements of
+    two requests never interleave in one transaction. ``atomic()`` is the unit of work's
+    transaction (``BEGIN IMMEDIATE``, change log derived at commit), so code written
+    against plain sqlite-utils keeps its meaning.
+    """
+
+    def __init__(self, path: str, *, busy_timeout_ms: int, clock: Clock) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self.uow = UnitOfWork(self, clock)
+        super().__init__(self._connect())
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA recursive_triggers = on")
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    @property  # type: ignore[override]
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @conn.setter
+    def conn(self, value: sqlite3.Connection) -> None:
+        self._local.conn = value
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:  # type: ignore[override]
+        with self.uow.transaction():
+            yield self
+
+    def close(self) -> None:
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+
+
+def open_database(path: str | Path, *, busy_timeout_ms: int = 10_000,
+                  clock: Clock = system_clock) -> SqliteDatabase:
     """Open (creating if needed) the store with WAL, foreign keys and a busy timeout.
 
-    ``check_same_thread=False`` because Litestar may hand a request to a worker thread;
-    callers serialise writes with one writer connection (see ``server.app``).
+    ``clock`` stamps the change log; services pass their own (tests: a stepping clock).
     """
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    db = Database(conn)
-    if str(path) != ":memory:":
-        db.enable_wal()
+    if str(path) == ":memory:":
+        raise ValueError("the service needs a file: each thread opens its own connection")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = SqliteDatabase(str(path), busy_timeout_ms=busy_timeout_ms, clock=clock)
+    db.enable_wal()
     return db
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from core.uow import unit_of_work
 from geo.service import NetworkService, parse_service_area
 from server.accounts.service import AccountService
 from server.authz.throttle import Throttles
@@ -39,7 +40,9 @@ class Services:
     def __init__(self, settings: Settings, clock: Clock, db: Database | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.db = db if db is not None else open_database(settings.db_path)
+        self.db = db if db is not None else open_database(settings.db_path, clock=clock)
+        #: opens and commits every transaction; the only writer of the change log
+        self.uow = unit_of_work(self.db)
         migrate(self.db)
         self.profile: PolicyProfile = load_profile(settings.policy_profile, settings.policy_dir)
         overrides = (

@@ -1,4 +1,7 @@
-"""The change log: one append per synced write, in the writer's transaction.
+"""The change log: which synced rows changed, for which scope, at which sequence.
+
+Only the unit of work (``core.uow``) appends to it, at commit, from the records the
+transaction touched; nothing here writes.
 
 A row of ``changes`` says "entity X changed (or left scope S) at sequence N". Devices pull
 by sequence (a monotonic server counter), never by timestamps, so a change committed
@@ -12,14 +15,10 @@ Scopes are strings: ``crew:<id>`` for a crew's work orders and the customers the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
 from sqlite_utils import Database
-
-from core.time import to_db
 
 SCOPE_ALL: Final = "all"
 SCOPE_NETWORK: Final = "network"
@@ -35,25 +34,6 @@ class ChangeOp(StrEnum):
     DELETE = "delete"
     #: the row left this scope (reassigned away) but still exists
     REMOVE = "remove"
-
-
-def record_change(
-    db: Database,
-    entity: str,
-    entity_id: str,
-    op: ChangeOp,
-    scopes: Iterable[str],
-    at: datetime,
-) -> None:
-    """Append one change per scope. Call inside the ``db.atomic()`` block of the write."""
-    stamp = to_db(at)
-    rows = [(entity, entity_id, str(op), scope, stamp) for scope in dict.fromkeys(scopes)]
-    if rows:
-        db.conn.executemany(
-            "INSERT INTO changes (entity, entity_id, op, scope, server_time) "
-            "VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
 
 
 def latest_seq(db: Database) -> int:

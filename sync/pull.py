@@ -27,6 +27,7 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
+from core.uow import unit_of_work
 from sync.changelog import ChangeOp
 from sync.cursor import CURSOR_VERSION, Cursor, decode_cursor, encode_cursor
 from sync.protocol import (
@@ -69,7 +70,7 @@ def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit:
     """
     store = SyncStore(db)
     limit = max(1, min(limit, MAX_PAGE_ROWS))
-    with db.atomic():
+    with unit_of_work(db).snapshot():
         latest = store.latest_seq()
         cur = decode_cursor(cursor_text, latest)
         if cur.in_session:

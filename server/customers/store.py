@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Final
 
 from sqlite_utils import Database
 
+from core.uow import ScopeRule, UnitOfWork, touch
 from server.customers.model import Customer
 from server.timefmt import to_db
 
@@ -28,9 +30,40 @@ def _row(r: Sequence[object]) -> Customer:
     )
 
 
+def customer_scopes(db: Database, ids: Sequence[str]) -> dict[str, set[str]]:
+    """A customer is in the scope of every crew with an open work order for it.
+
+    The same rule as the crew's pull reader (``ScopeStore.customers_of_crew``); a customer
+    that no longer exists is absent.
+    """
+    out: dict[str, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        part = list(ids[start:start + 500])
+        marks = ",".join("?" * len(part))
+        for cid, crew in db.execute(
+                "SELECT c.id, w.crew_id FROM customers c LEFT JOIN work_orders w "
+                "ON w.customer_id = c.id AND w.crew_id IS NOT NULL "
+                "AND w.status NOT IN ('verified','cancelled') "
+                f"WHERE c.id IN ({marks})",
+                part):
+            scopes = out.setdefault(str(cid), set())
+            if crew is not None:
+                scopes.add(f"crew:{crew}")
+    return out
+
+
+#: the synced entity name of a customer row
+CUSTOMER: Final = "customer"
+
+
 class CustomerStore:
+    """SQL of the customer register; every write tells the unit of work which rows changed."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        uow = getattr(db, "uow", None)
+        if isinstance(uow, UnitOfWork):
+            uow.register(CUSTOMER, ScopeRule(customer_scopes))
 
     def upsert_many(self, customers: Iterable[Customer], at: datetime) -> int:
         stamp = to_db(at)
@@ -54,6 +87,7 @@ class CustomerStore:
             "channels=excluded.channels, updated_at=excluded.updated_at",
             rows,
         )
+        touch(self.db, CUSTOMER, [r[0] for r in rows])
         return len(rows)
 
     def set_meter(self, customer_id: str, meter_no: str, diameter_mm: int | None,
@@ -64,6 +98,7 @@ class CustomerStore:
             "meter_diameter_mm = COALESCE(?, meter_diameter_mm), updated_at = ? WHERE id = ?",
             [meter_no, diameter_mm, to_db(at), customer_id],
         )
+        touch(self.db, CUSTOMER, customer_id)
 
     def get(self, customer_id: str) -> Customer | None:
         row = self.db.execute(

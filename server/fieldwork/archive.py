@@ -20,10 +20,10 @@ from pathlib import Path
 import msgspec
 from sqlite_utils import Database
 
+from core.uow import touch
 from server.accounts.model import Principal
 from server.clock import Clock
 from server.fieldwork.errors import NoticeNotFoundError, WrongWorkOrderTypeError
-from sync.changelog import ChangeOp, crew_scope, record_change
 from server.fieldwork.notices import (
     MeterReplacementNotice,
     NoticeKind,
@@ -176,8 +176,7 @@ class NoticeArchive:
                 self.fieldwork.customers.set_meter(customer.id, notice.new_meter_no,
                                                    notice.diameter_mm, now)
                 if wo.crew_id:
-                    record_change(self.db, "customer", customer.id, ChangeOp.UPSERT,
-                                  [crew_scope(wo.crew_id)], now)
+                    touch(self.db, "customer", customer.id)
             row = self.store.sealed(doc_id)
             assert row is not None  # noqa: S101 -- inserted just above
             sealed.append(row)

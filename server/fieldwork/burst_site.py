@@ -17,6 +17,7 @@ from datetime import datetime, time, timedelta
 import msgspec
 
 from core.time import TimeChecked
+from core.uow import touch
 from geo.model import IsolationPlan
 from server.accounts.model import Principal
 from server.authz import authorize
@@ -37,7 +38,6 @@ from server.fieldwork.errors import (
 )
 from server.fieldwork.service import FieldworkService, Item
 from server.workorders.model import Status, TransitionIn, WorkOrder, WorkOrderType
-from sync.changelog import ChangeOp, crew_scope, record_change
 
 #: called with (work order id, customer ids newly without water, reason)
 AffectedHook = Callable[[str, list[str], str], None]
@@ -140,8 +140,7 @@ class BurstSite:
             now = self.fw.clock()
             self.store.put_plan(wo_id, plan, now)
             if wo.crew_id:  # the crew's tablets get the plan, plan B included
-                record_change(self.fw.db, "isolation_plan", wo_id, ChangeOp.UPSERT,
-                              [crew_scope(wo.crew_id)], now)
+                touch(self.fw.db, "isolation_plan", wo_id)
 
         self.fw.set_fields(principal, wo.id, f"isolation_plan:{plan.id}",
                            {"shutoff": True, "isolation_plan_id": plan.id,
@@ -203,8 +202,7 @@ class BurstSite:
                 self.store.set_plan_revision(wo.id, after.working.revision,
                                              after.extra_customer_ids)
                 if wo.crew_id:
-                    record_change(self.fw.db, "isolation_plan", wo.id, ChangeOp.UPSERT,
-                                  [crew_scope(wo.crew_id)], op.server_time)
+                    touch(self.fw.db, "isolation_plan", wo.id)
                 self.fw.add_evidence(
                     principal, wo.id, "valves_closed",
                     [], data.device_time,

@@ -16,6 +16,7 @@ import msgspec
 from sqlite_utils import Database
 
 from core.time import TimeChecked
+from core.uow import touch
 from server.accounts.model import Principal
 from server.audit import AuditStore
 from server.clock import Clock
@@ -53,7 +54,6 @@ from server.workorders.model import (
     WorkOrderType,
 )
 from server.workorders.service import ENTITY, WorkOrderService
-from sync.changelog import ChangeOp, crew_scope, record_change
 
 CLOSED_FOR_EVIDENCE = frozenset({Status.COMPLETED, Status.VERIFIED, Status.CANCELLED})
 MAX_REF_LEN = 500
@@ -213,8 +213,7 @@ class FieldworkService:
                               detail={"items": msgspec.to_builtins(items),
                                       "fields": fields or {}})
             if wo.crew_id:
-                record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
-                              [crew_scope(wo.crew_id)], now)
+                touch(self.db, ENTITY, wo_id)
             updated = self.workorders.get_unchecked(wo_id)
             if after is not None:
                 after(updated)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from core.uow import touch
 from server.accounts.model import Principal
 from server.audit import AuditStore
 from server.workorders.evidence import EvidenceStore
 from server.workorders.model import WorkOrder
 from server.workorders.service import ENTITY, WorkOrderService
-from sync.changelog import ChangeOp, crew_scope, record_change
 
 if TYPE_CHECKING:
     from server.connections import ConnectionService
@@ -50,5 +50,4 @@ class IntentContext:
     def publish(self, wo: WorkOrder) -> None:
         """Tell the order's crew tablets the order changed (call inside the write)."""
         if wo.crew_id:
-            record_change(self.db, ENTITY, wo.id, ChangeOp.UPSERT, [crew_scope(wo.crew_id)],
-                          self.now)
+            touch(self.db, ENTITY, wo.id)

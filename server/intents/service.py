@@ -17,6 +17,7 @@ import msgspec
 from sqlite_utils import Database
 
 from core.time import TimeRangeError, check_event_time
+from core.uow import touch
 from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
 from server.authz import Caller, device_label, sees_device_ids
@@ -30,7 +31,7 @@ from server.intents.store import ScopeStore
 from server.workorders.evidence import EvidenceStore, ReviewFlag
 from server.workorders.service import ENTITY, WorkOrderService
 from sync.attachments import AttachmentVault
-from sync.changelog import ChangeOp, crew_scope, record_change
+from sync.changelog import crew_scope
 from sync.errors import UnsupportedProtocolError
 from sync.protocol import (
     ALLOWED_CONTENT_TYPES,
@@ -200,8 +201,7 @@ class SyncService:
             with self.db.atomic():
                 for wo_id, crew_id in self.evidence.orders_referencing(sha256):
                     if crew_id:
-                        record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
-                                      [crew_scope(crew_id)], now)
+                        touch(self.db, ENTITY, wo_id)
                     if self.connections is not None:
                         # a survey photo arriving may complete a connection's stage
                         self.connections.refresh(wo_id)

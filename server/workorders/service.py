@@ -13,6 +13,7 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
+from core.uow import touch
 from server.accounts.model import Principal, Role
 from server.accounts.store import AccountStore
 from server.audit import AuditEntry, AuditStore
@@ -50,7 +51,6 @@ from server.workorders.states import check_transition
 from server.workorders.stats import TimelinessReport, build_report
 from server.workorders.steps import initial_steps
 from server.workorders.store import Filters, WorkOrderStore
-from sync.changelog import ChangeOp, crew_scope, record_change
 
 ENTITY = "work_order"
 
@@ -274,28 +274,27 @@ class WorkOrderService:
                           device_id=actor.device_id, server_time=now,
                           device_time=actor.device_time, detail=detail)
 
-    def _publish(self, wo: WorkOrder, now: datetime, enter: str | None = None,
-                 leave: str | None = None) -> None:
-        """Change-log entries: the order (and its customer) for the crews concerned."""
-        current = enter or wo.crew_id
-        if current:
-            record_change(self.db, ENTITY, wo.id, ChangeOp.UPSERT, [crew_scope(current)], now)
-            if wo.customer_id:
-                record_change(self.db, "customer", wo.customer_id, ChangeOp.UPSERT,
-                              [crew_scope(current)], now)
-        if leave:
-            record_change(self.db, ENTITY, wo.id, ChangeOp.REMOVE, [crew_scope(leave)], now)
-            self._release_customer(wo, leave, now)
+    def _publish(self, wo: WorkOrder, now: datetime, enter: str | None = None,  # noqa: ARG002
+                 leave: str | None = None) -> None:  # noqa: ARG002
+        """Tell the unit of work the order (and its customer) changed.
 
-    def _release_customer(self, wo: WorkOrder, crew_id: str, now: datetime) -> None:
+        Which crews get an upsert and which a removal is derived at commit from the rows
+        and the change log (``core.uow``); ``enter``/``leave`` are kept for readability.
+        """
+        touch(self.db, ENTITY, wo.id)
+        if wo.customer_id:
+            touch(self.db, "customer", wo.customer_id)
+
+    def _release_customer(self, wo: WorkOrder, crew_id: str, now: datetime  # noqa: ARG002
+                          ) -> None:
         """The order left the crew's work: its customer's personal data leaves the tablets.
 
-        Unless another open order of the crew concerns the same customer, the next pull
-        carries the customer's removal (phone and WeChat id go with the row).
+        The customer's scope rule (``server.customers.store.customer_scopes``) only counts
+        open orders, so touching the customer makes the unit of work send its removal to a
+        crew with no other open order for it (phone and WeChat id go with the row).
         """
-        if wo.customer_id and not self.store.crew_has_customer(crew_id, wo.customer_id, wo.id):
-            record_change(self.db, "customer", wo.customer_id, ChangeOp.REMOVE,
-                          [crew_scope(crew_id)], now)
+        if wo.customer_id:
+            touch(self.db, "customer", wo.customer_id)
 
     def republish(self, clock: OpenClock, now: datetime) -> None:
         """A deadline of an order was recomputed (holiday notice): its crew's tablets hear."""

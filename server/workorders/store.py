@@ -1,8 +1,8 @@
 """SQL for work orders and their deadlines.
 
-Every write that a tablet must see appends to the sync change log in the same
-transaction (``sync.changelog.record_change``): the caller wraps each use case in one
-``db.atomic()`` block.
+Every write that a tablet must see is ``touch``-ed in the unit of work (``core.uow``),
+which derives the change-log rows at commit from the scope rules registered here: an
+order (and its isolation plan) is in the scope of its crew.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import base64
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 import msgspec
 from sqlite_utils import Database
 
+from core.uow import ScopeRule, UnitOfWork
 from server.policy import OpenClock, Timing
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 from server.workorders.model import (
@@ -80,10 +82,39 @@ class Filters(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 50
 
 
+def _crew_of(table: str, key: str) -> ScopeRule:
+    def resolve(db: Database, ids: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            for rid, crew in db.execute(
+                    f"SELECT t.{key}, w.crew_id FROM {table} t JOIN work_orders w "  # noqa: S608
+                    f"ON w.id = t.{key} WHERE t.{key} IN ({marks})", part):
+                out[str(rid)] = {f"crew:{crew}"} if crew else set()
+        return out
+
+    return ScopeRule(resolve)
+
+
+#: synced entities whose scope is the crew of a work order: (entity, table, key column)
+CREW_SCOPED: Final = (("work_order", "work_orders", "id"),
+                      ("isolation_plan", "fw_isolation_plans", "work_order_id"))
+
+
+def register_scope_rules(db: Database) -> None:
+    """Teach the unit of work where work orders and their isolation plans are visible."""
+    uow = getattr(db, "uow", None)
+    if isinstance(uow, UnitOfWork):
+        for entity, table, key in CREW_SCOPED:
+            uow.register(entity, _crew_of(table, key))
+
+
 class WorkOrderStore:
     def __init__(self, db: Database, rule_titles: dict[str, str] | None = None) -> None:
         self.db = db
         self.rule_titles = rule_titles or {}
+        register_scope_rules(db)
 
     def next_number(self, day: str) -> str:
         """A human number like WO20261123-0007, unique per day (call inside the write)."""

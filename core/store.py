@@ -1,0 +1,59 @@
+"""SQL of the unit of work: opening transactions and the change log's two statements.
+
+One class per dialect. ``ChangeLogDialect`` is SQLite's (qmark parameters, ``BEGIN
+IMMEDIATE``); a PostgreSQL dialect answers the same methods with ``%s`` parameters and a
+plain ``BEGIN`` (its row locks and the ``changes`` sequence need no up-front lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final, Protocol
+
+from core.time import to_db
+
+#: ids per ``IN (...)`` list: below SQLite's default variable limit
+CHUNK: Final = 500
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> object: ...
+    def executemany(self, sql: str, parameters: object, /) -> object: ...
+
+
+class ChangeLogDialect:
+    """SQLite."""
+
+    def begin_write(self, conn: Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def begin_read(self, conn: Connection) -> None:
+        conn.execute("BEGIN")
+
+    def published_scopes(self, conn: Connection, entity: str, ids: Sequence[str]
+                         ) -> dict[str, set[str]]:
+        """Per id, the scopes whose latest change-log entry for it is an upsert."""
+        out: dict[str, set[str]] = {}
+        for start in range(0, len(ids), CHUNK):
+            part = list(ids[start:start + CHUNK])
+            marks = ",".join("?" * len(part))
+            cur = conn.execute(
+                "SELECT c.entity_id, c.scope, c.op FROM changes c JOIN ("
+                " SELECT entity_id, scope, MAX(seq) AS seq FROM changes"
+                f" WHERE entity = ? AND entity_id IN ({marks}) GROUP BY entity_id, scope"
+                ") last ON last.seq = c.seq",
+                [entity, *part])
+            for entity_id, scope, op in cur:  # type: ignore[attr-defined]
+                if op == "upsert":
+                    out.setdefault(str(entity_id), set()).add(str(scope))
+        return out
+
+    def append(self, conn: Connection, rows: Sequence[tuple[str, str, str, str]],
+               at: datetime) -> None:
+        if rows:
+            stamp = to_db(at)
+            conn.executemany(
+                "INSERT INTO changes (entity, entity_id, op, scope, server_time) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(*r, stamp) for r in rows])

@@ -1,0 +1,80 @@
+"""The unit of work: write transactions lock up front, and it alone writes the change log."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.uow import NoTransactionError, UnknownEntityError
+from server.clock import SteppingClock
+from server.services import Services
+from server.workorders.model import Actor, AssignIn
+from tests.factories import order_in
+from tests.integration.sync.world import DISPATCHER
+
+pytestmark = pytest.mark.integration
+
+DISPATCH = Actor(user_id="disp-wang", role="dispatcher")
+
+
+def _log(services: Services, entity: str, entity_id: str) -> list[tuple[str, str]]:
+    return [(str(r[0]), str(r[1])) for r in services.db.execute(
+        "SELECT op, scope FROM changes WHERE entity = ? AND entity_id = ? ORDER BY seq",
+        [entity, entity_id])]
+
+
+def test_a_write_transaction_holds_the_write_lock_from_its_first_statement(
+        services: Services, tmp_path: Path) -> None:
+    other = sqlite3.connect(str(services.settings.db_path), isolation_level=None, timeout=0)
+    with services.uow.transaction():
+        services.db.execute("SELECT COUNT(*) FROM work_orders").fetchone()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_reassignment_derives_an_upsert_for_the_new_crew_and_a_removal_for_the_old(
+        services: Services) -> None:
+    lone = services.db.execute(
+        "SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM work_orders "
+        "WHERE customer_id IS NOT NULL) ORDER BY id LIMIT 1").fetchone()[0]
+    wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a", customer_id=lone))
+    services.workorders.assign(DISPATCHER, wo.id, AssignIn(crew_id="crew-b"))
+    assert _log(services, "work_order", wo.id) == [
+        ("upsert", "crew:crew-a"), ("upsert", "crew:crew-b"), ("remove", "crew:crew-a")]
+    assert _log(services, "customer", lone) == [
+        ("upsert", "crew:crew-a"), ("upsert", "crew:crew-b"), ("remove", "crew:crew-a")]
+
+
+def test_a_rolled_back_transaction_leaves_no_change_log_rows(services: Services) -> None:
+    before = services.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), services.uow.transaction():
+        services.uow.touch("customer", "cust-00001")
+        raise Boom
+    assert services.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == before
+
+
+def test_touching_outside_a_transaction_or_an_unknown_entity_is_refused(
+        services: Services) -> None:
+    with pytest.raises(NoTransactionError):
+        services.uow.touch("customer", "cust-00001")
+    with pytest.raises(UnknownEntityError), services.uow.transaction():
+        services.uow.touch("teapot", "1")
+
+
+def test_change_log_times_come_from_the_injected_clock(services: Services,
+                                                       clock: SteppingClock) -> None:
+    clock.advance(hours=5)
+    wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
+    stamp = services.db.execute(
+        "SELECT server_time FROM changes WHERE entity_id = ? ORDER BY seq DESC LIMIT 1",
+        [wo.id]).fetchone()[0]
+    assert stamp == clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
