@@ -35,6 +35,7 @@ from server.routes.console import (
 )
 from server.services import Services
 from server.settings import Settings
+from server.workers import Supervisor, service_jobs
 
 API_PREFIX = "/api/v1"
 PUBLIC_PREFIX = API_PREFIX + "/public"
@@ -69,6 +70,23 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     Raises ``MissingPolicyError`` before opening anything when a route names no policy.
     """
     svc: Services  # opened once the routes passed the policy check (below)
+
+    def start(app: Litestar) -> None:
+        app.state.update({"services": svc, "settings": settings})
+        log_calendar(svc)
+        svc.send_alerts_in_background()
+        if settings.workers and svc.supervisor is None:
+            svc.supervisor = Supervisor(
+                service_jobs(svc, interval_s=settings.worker_interval_s), clock)
+            svc.supervisor.start()
+
+    def stop(_app: Litestar) -> None:
+        if svc.supervisor is not None:
+            svc.supervisor.stop()
+            svc.supervisor = None
+        if services is None:
+            svc.close()
+
     api = Router(
         path=API_PREFIX,
         route_handlers=[*ROUTE_HANDLERS, *extra_handlers],
@@ -91,9 +109,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
         route_handlers=[api, public, sign_in, root,
                         console_static_router(settings.console_tile_url)],
         state=None,
-        on_startup=[lambda app: app.state.update({"services": svc, "settings": settings}),
-                    lambda _app: log_calendar(svc)],
-        on_shutdown=[lambda _app: svc.close()] if services is None else [],
+        on_startup=[start],
+        on_shutdown=[stop],
         exception_handlers={HTTPException: http_exception_handler,
                             Exception: exception_handler},
         request_max_body_size=settings.max_body_bytes,

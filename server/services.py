@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -34,6 +35,9 @@ from server.positions import PositionService, parse_shift
 from server.settings import Settings
 from server.tickets import TicketDesk, alert_sender_for, staff_channel_for
 from server.workorders.service import WorkOrderService
+
+if TYPE_CHECKING:
+    from server.workers import Supervisor
 
 
 class Services:
@@ -129,6 +133,9 @@ class Services:
             user = self.accounts.store.user(device.user_id)
             crew = user.crew_id if user else None
         return row.complete, crew
+
+        #: the background jobs when they run in this process (``server.workers``)
+        self.supervisor: Supervisor | None = None
 
     def close(self) -> None:
         self.db.close()

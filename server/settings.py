@@ -76,6 +76,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     crew_shift_hours: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")] = \
         "07:00-20:00"
     position_retention_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 7
+    #: run the background jobs (outbox, deadline scan, clean-up) inside the app process;
+    #: ``waterops serve`` turns this on unless ``--no-workers`` (then run ``waterops worker``)
+    workers: bool = False
+    #: seconds between passes of the outbox job (the deadline scan runs at most every 30 s)
+    worker_interval_s: float = 5.0
+    #: a request's headers must all arrive within this many seconds of its first byte
+    header_timeout_s: float = 10.0
+    #: and its body within this many seconds of its headers
+    body_timeout_s: float = 60.0
+    #: open connections (and running requests) past which uvicorn answers 503
+    max_connections: int = 1000
 
     @property
     def db_path(self) -> Path:

@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 import click
-import uvicorn
 
+from server import http_server
 from server.accounts.model import Crew, Role, User
 from server.app import create_app
 from server.cli.common import (
@@ -24,6 +24,7 @@ from server.db import migrate as apply_migrations
 from server.db import open_database, schema_version
 from server.demo import seed_demo
 from server.services import Services
+from server.workers import Supervisor, service_jobs
 
 
 @click.command(help="Run the HTTP service (127.0.0.1 by default).")
@@ -31,14 +32,18 @@ from server.services import Services
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
 @click.option("--db", "db_path", default=None, help="path of the SQLite file")
+@click.option("--workers/--no-workers", default=True, show_default=True,
+              help="run the outbox, deadline scan and clean-up in this process "
+                   "(--no-workers: run `waterops worker` elsewhere)")
 @data_dir_option
 def serve(demo: bool, host: str | None, port: int | None, db_path: str | None,
-          data_dir: str | None) -> None:
+          workers: bool, data_dir: str | None) -> None:
     if db_path is not None:
         data_dir, db_file = str(Path(db_path).parent), Path(db_path).name
     else:
         db_file = None
-    settings = settings_from(data_dir, db_file, host=host, port=port, demo=demo or None)
+    settings = settings_from(data_dir, db_file, host=host, port=port, demo=demo or None,
+                             workers=workers)
     services = Services(settings, system_clock)
     if settings.demo:
         tokens = seed_demo(services)
@@ -48,9 +53,47 @@ def serve(demo: bool, host: str | None, port: int | None, db_path: str | None,
         for user, token in tokens.items():
             click.echo(f"  {user:14s} Authorization: Bearer {token}")
     app = create_app(settings, clock=system_clock, services=services)
-    click.echo(f"waterops on http://{settings.host}:{settings.port}  (OpenAPI: /schema)")
+    click.echo(f"waterops on http://{settings.host}:{settings.port}  (OpenAPI: /schema); "
+               f"background workers {'in this process' if settings.workers else 'off'}")
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    http_server.run(app, settings)
+
+
+@click.command(help="Run the background jobs (outbox, deadline scan, clean-up) without HTTP.")
+@click.option("--once", is_flag=True, help="run every job once, then stop")
+@click.option("--interval", default=None, type=float, help="seconds between outbox passes")
+@click.option("--worker-id", default="worker", help="names this worker's outbox leases")
+@click.option("--db", "db_path", default=None, help="path of the SQLite file")
+@data_dir_option
+@json_option
+def worker(once: bool, interval: float | None, worker_id: str, db_path: str | None,
+           data_dir: str | None, as_json: bool) -> None:
+    if db_path is not None:
+        data_dir, db_file = str(Path(db_path).parent), Path(db_path).name
+    else:
+        db_file = None
+    settings = settings_from(data_dir, db_file, worker_interval_s=interval)
+    services = Services(settings, system_clock)
+    supervisor = Supervisor(service_jobs(services, interval_s=settings.worker_interval_s,
+                                         worker_id=worker_id), system_clock)
+    logging.basicConfig(level=logging.INFO)
+    try:
+        if once:
+            ok = supervisor.run_all_once()
+            output(supervisor.snapshot(), as_json, lambda states: "\n".join(
+                f"{s.name}: {'ok' if ok[s.name] else 'FAILED ' + str(s.last_error)} "
+                f"{s.last_result} backlog={s.backlog}" for s in states))
+            if not all(ok.values()):
+                raise SystemExit(1)
+            return
+        supervisor.start()
+        click.echo(f"waterops worker {worker_id}: {', '.join(j.name for j in supervisor.jobs)}")
+        supervisor.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.stop()
+        services.close()
 
 
 @click.command(help="Apply pending schema migrations and show the schema version.")
@@ -122,4 +165,4 @@ def revoke_device(device_id: str, data_dir: str | None, as_json: bool) -> None:
     output(device, as_json, lambda d: f"device {d.id} revoked at {d.revoked_at}")
 
 
-core_commands: list[click.Command] = [serve, migrate, demo_seed, accounts]
+core_commands: list[click.Command] = [serve, worker, migrate, demo_seed, accounts]

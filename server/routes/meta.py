@@ -12,6 +12,7 @@ from server.clock import to_local
 from server.db import schema_version
 from server.routes.deps import services
 from server.tickets.clusters import NO_RECIPIENTS
+from server.workers import JobState
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,6 +25,11 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     calendar: Horizon
     #: what a supervisor should know about (e.g. nobody receives level-1 alerts)
     warnings: list[str] = msgspec.field(default_factory=list)
+    #: ``in-process`` when this process runs the background jobs, else ``external``
+    #: (``serve --no-workers``: a ``waterops worker`` elsewhere does the work)
+    workers_mode: str = "external"
+    #: per job: last run, last success, last error, error and restart counts, backlog
+    workers: list[JobState] = msgspec.field(default_factory=list)
 
 
 class MetaController(Controller):
@@ -38,4 +44,6 @@ class MetaController(Controller):
         return Health(status="ok", server_time=now.isoformat(),
                       local_time=to_local(now).isoformat(), profile=svc.profile.name,
                       schema=schema_version(svc.db), calendar=svc.calendars.horizon(),
-                      warnings=warnings)
+                      warnings=warnings,
+                      workers_mode="in-process" if svc.supervisor is not None else "external",
+                      workers=svc.supervisor.snapshot() if svc.supervisor is not None else [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,16 @@ class Gateway:
 
     def recipients(self, path_prefix: str, key: str) -> list[str]:
         return [str(b.get(key)) for b in self.bodies(path_prefix)]
+
+    def wait_for(self, count: int, path_prefix: str, patience_s: float) -> bool:
+        """Wait until ``count`` answered requests under the prefix arrived (background
+        senders); a condition with a generous bound, not a timing assertion."""
+        deadline = time.monotonic() + patience_s
+        while time.monotonic() < deadline:
+            if len(self.bodies(path_prefix)) >= count:
+                return True
+            threading.Event().wait(0.02)
+        return len(self.bodies(path_prefix)) >= count
 
 
 def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
