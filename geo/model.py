@@ -9,6 +9,7 @@ its position, as in WNTR's valve layer.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -334,7 +335,8 @@ class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True):
     pipe_ids: list[str] = msgspec.field(default_factory=list)
     #: valves the crew found seized now (in addition to those stored as inoperable)
     inoperable_valve_ids: list[str] = msgspec.field(default_factory=list)
-    tolerance_m: float = 50.0
+    #: metres from the break point to the nearest pipe, above 0 and at most 1 km
+    tolerance_m: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 50.0
     label: str = ""
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Final
 
 import msgspec
 import numpy as np
@@ -63,6 +64,9 @@ from geo.supply import restored_segments
 Clock = Callable[[], datetime]
 _encode = msgspec.json.Encoder().encode
 _area_decode = msgspec.json.Decoder(AreaFeature).decode
+
+#: the largest snap radius an isolation request may ask for (metres)
+MAX_SNAP_TOLERANCE_M: Final = 1000.0
 
 
 Progress = Callable[[str], None]
@@ -224,6 +228,10 @@ class NetworkService:
     def _snap_break(self, index: NetworkIndex, req: IsolationRequest
                     ) -> tuple[list[int], tuple[float, float], float]:
         assert req.point is not None  # noqa: S101 - checked by the caller
+        if not 0 < req.tolerance_m <= MAX_SNAP_TOLERANCE_M:
+            # a zero or negative radius finds no pipe and broke the snapping (a 500)
+            raise BadIsolationRequestError(
+                f"tolerance_m must be above 0 and at most {MAX_SNAP_TOLERANCE_M:g} m")
         lon, lat = device_to_wgs84(req.point[0], req.point[1], req.crs)
         x, y = index.projector.forward(np.array([lon]), np.array([lat]))
         snap = index.locator.snap(x, y, req.tolerance_m)

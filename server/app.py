@@ -13,11 +13,14 @@ from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import ResponseHeader
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
+from litestar.utils.sync import ensure_async_callable
 
+from server.bodylimits import check_body_depth
 from server.clock import Clock, system_clock
 from server.guards import (
     BearerTokenMiddleware,
@@ -109,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
         route_handlers=[api, public, sign_in, root,
                         console_static_router(settings.console_tile_url)],
         state=None,
+        before_request=check_body_depth,
         on_startup=[start],
         on_shutdown=[stop],
         exception_handlers={HTTPException: http_exception_handler,

@@ -7,7 +7,8 @@ fully wired service from their own settings and fake clock.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,6 +137,22 @@ class Services:
 
         #: the background jobs when they run in this process (``server.workers``)
         self.supervisor: Supervisor | None = None
+        #: short one-off work an HTTP request must not wait for (level-1 alerts)
+        self.background: ThreadPoolExecutor | None = None
+
+    def send_alerts_in_background(self) -> None:
+        """From now on a new alert is sent by a background thread, not by its request."""
+        if self.background is None:
+            self.background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alerts")
+        pool, watch = self.background, self.tickets.watch
+
+        def dispatch(alert_id: str, now: datetime) -> object:
+            return pool.submit(watch.deliver, alert_id, now)
+
+        self.tickets.complaints.alert_dispatch = dispatch
 
     def close(self) -> None:
+        if self.background is not None:
+            self.background.shutdown(wait=True)
+            self.background = None
         self.db.close()

@@ -147,6 +147,17 @@ def to_slip(kind: str, fields: SealedFields, content_hash: str, sealed_at: datet
                       utility_name=utility_name, hotline=hotline)
 
 
+#: print widths a thermal printer has (58 mm: 32 columns, 80 mm: 48, wide heads 64+)
+MIN_COLUMNS: Final = 16
+MAX_COLUMNS: Final = 96
+
+
 def render_notice_escpos(slip: NoticeSlip, columns: int = 32) -> bytes:
-    """The ESC/POS job bytes for a 58 mm (32 columns) or 80 mm (48) thermal printer."""
+    """The ESC/POS job bytes for a 58 mm (32 columns) or 80 mm (48) thermal printer.
+
+    ``columns`` is bounded: ten million columns once built a 20 MB job and held the server
+    for seconds; below 16 the layout breaks.
+    """
+    if not MIN_COLUMNS <= columns <= MAX_COLUMNS:
+        raise ValueError(f"columns must be {MIN_COLUMNS}-{MAX_COLUMNS}")
     return render_slip(slip, columns=columns)

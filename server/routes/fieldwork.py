@@ -8,10 +8,10 @@ that are online.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
 from server.fieldwork.burst import ValveOperationIn
@@ -26,6 +26,7 @@ from server.fieldwork.burst_site import (
 from server.fieldwork.linemarking import MarkedLine, MarkedLineIn
 from server.fieldwork.notices import SignNoticeIn
 from server.fieldwork.readings import Reading, ReadingIn
+from server.fieldwork.printing import MAX_COLUMNS, MIN_COLUMNS
 from server.fieldwork.rounds import ExplainedIn, Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
 from server.routes.deps import principal, services
@@ -67,7 +68,8 @@ class NoticeController(Controller):
 
     @get("/{doc_id:str}/escpos", opt={"policy": "notice.read"}, sync_to_thread=False)
     def escpos(self, request: Request[Any, Any, Any], doc_id: FromPath[str],
-               columns: FromQuery[int] = 32) -> Response[bytes]:
+               columns: Annotated[int, Parameter(ge=MIN_COLUMNS, le=MAX_COLUMNS)] = 32
+               ) -> Response[bytes]:
         url = public_verification_url(services(request).settings, doc_id)
         body = services(request).fieldwork.archive.escpos(principal(request), doc_id, url, columns)
         return Response(body, media_type="application/octet-stream")

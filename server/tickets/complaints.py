@@ -14,6 +14,7 @@ are placed into clusters as they arrive (``clusters.QualityWatch``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -96,6 +97,11 @@ class ComplaintService:
         self.watch = watch
         self.store = TicketStore(db)
         self.audit = AuditStore(db)
+        #: how a new level-1 alert is sent once its complaint is committed. Inline by
+        #: default (CLI, tests of the rule); the HTTP app hands it to a background thread
+        #: so no request waits on the alert group's gateway. Unsent alerts are retried by
+        #: the deadline scan either way.
+        self.alert_dispatch: Callable[[str, datetime], object] = watch.deliver
 
     def _clock_row(self, complaint_id: str, round_: int, key: str, start: datetime) -> Row:
         rule = self.profile.rule(key)
@@ -205,7 +211,7 @@ class ComplaintService:
             self._audit(cid, "create", actor, now, {"kind": str(data.kind),
                                                     "alert_id": alert_id})
         if alert_id is not None:
-            self.watch.deliver(alert_id, now)
+            self.alert_dispatch(alert_id, now)
         return self.get(cid)
 
     def _load(self, complaint_id: str, allowed: set[ComplaintStatus], action: str) -> Complaint:

@@ -1,0 +1,136 @@
+"""Inputs that once took the service down are bounded 4xx problems now."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.services import Services
+from tests.factories import TOKENS, bearer, make_clock, make_services
+
+pytestmark = pytest.mark.integration
+
+DISPATCH = {**bearer(TOKENS["dispatcher"]), "Content-Type": "application/json"}
+CREW = {**bearer(TOKENS["crew_a"]), "Content-Type": "application/json"}
+
+
+def _deep(n: int) -> bytes:
+    return b"[" * n + b"]" * n
+
+
+@pytest.mark.parametrize(("path", "headers", "body"), [
+    ("/api/v1/workorders", DISPATCH,
+     b'{"type":"line_marking","location":{"type":"Point","coordinates":[117,36.6]},'
+     b'"fields":{"a":' + _deep(100_000) + b"}}"),
+    ("/api/v1/sync/push", CREW,
+     b'{"mutations":[{"id":1,"device_time":"2026-11-23T01:00:00Z","intent":{"kind":'
+     b'"update_fields","work_order_id":"x","base_version":1,"fields":{"a":' + _deep(5000)
+     + b"}}}]}"),
+    ("/api/v1/outages", DISPATCH, b'{"kind":"planned","area":' + _deep(3000) + b"}"),
+    ("/api/v1/complaints", DISPATCH, b'{"content":' + _deep(200) + b"}"),
+    ("/api/v1/network/isolations", DISPATCH, b'{"pipe_ids":' + _deep(70) + b"}"),
+])
+def test_deeply_nested_json_is_a_400_problem(client: TestClient, path: str,  # type: ignore[type-arg]
+                                              headers: dict[str, str], body: bytes) -> None:
+    r = client.post(path, content=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/too-deeply-nested")
+
+
+def test_brackets_inside_strings_do_not_count(client: TestClient) -> None:  # type: ignore[type-arg]
+    body = {"type": "line_marking", "crew_id": "crew-b", "title": "[" * 500 + '"{' * 10,
+            "location": {"type": "Point", "coordinates": [117.0, 36.65]}}
+    r = client.post("/api/v1/workorders", content=json.dumps(body), headers=DISPATCH)
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("columns", [10_000_000, 15, 0, -3])
+def test_print_job_width_is_bounded(client: TestClient, columns: int) -> None:  # type: ignore[type-arg]
+    r = client.get(f"/api/v1/notices/any-notice/escpos?columns={columns}", headers=DISPATCH)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("tolerance", [0, -5, 1e9])
+def test_isolation_tolerance_must_be_positive_and_bounded(
+        client: TestClient, tolerance: float) -> None:  # type: ignore[type-arg]
+    r = client.post("/api/v1/network/isolations", headers=DISPATCH,
+                    json={"point": [117.0, 36.65], "tolerance_m": tolerance})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+class _HeldGroup:
+    """An alert-group webhook that does not answer until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.posts: list[object] = []
+        group = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002
+                return
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                group.release.wait(120)
+                group.posts.append(json.loads(raw or b"{}"))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_port}/alert"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def held() -> Iterator[_HeldGroup]:
+    g = _HeldGroup()
+    yield g
+    g.close()
+
+
+def test_a_water_quality_alert_is_not_sent_inside_the_request(tmp_path: Path,
+                                                              held: _HeldGroup) -> None:
+    clock = make_clock()
+    svc: Services = make_services(str(tmp_path), clock, alert_group_url=held.url)
+    body = {"channel": "web_wechat", "kind": "quality_odour", "content": "自来水有异味",
+            "phone": "13812345678", "compound": "燕山小区", "target_unit": "管网所"}
+    try:
+        with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+            for _ in range(10):
+                clock.advance(minutes=5)
+                r = client.post("/api/v1/complaints", json=body, headers=DISPATCH)
+                assert r.status_code == 201, r.text
+            # the tenth complaint raised the alert and its request has returned, while the
+            # group's gateway is still holding the send: the request did not wait for it
+            alert = svc.tickets.watch.store.alerts(1)[0]
+            assert alert["attempts"] == 0 and alert["sent_at"] is None
+            held.release.set()
+            assert svc.background is not None
+            svc.background.shutdown(wait=True)  # the background send finishes
+        assert len(held.posts) == 1
+        assert svc.tickets.watch.store.alerts(1)[0]["sent_at"] is not None
+    finally:
+        svc.close()
