@@ -56,6 +56,20 @@ class MutationGapError(SyncError):
         )
 
 
+class DeviceReinstalledError(SyncError):
+    """This token's device was installed again: its numbering started over.
+
+    The push carries another install id than the one the server knows for the token, or a
+    repeated mutation id comes with different content. Applying it would answer "applied"
+    for steps that never run, so the client must re-register (a new device token) and
+    push its outbox under that identity.
+    """
+
+    code = "device-reinstalled"
+    http_status = 409
+    title = "This device started its mutation numbering over; register it again"
+
+
 class MutationOrderError(SyncError):
     code = "mutation-order"
     http_status = 400

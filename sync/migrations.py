@@ -89,3 +89,16 @@ def m003_attachment_owner(db: Database) -> None:
         CREATE INDEX sync_attachments_idle ON sync_attachments(complete, updated_at);
         """
     )
+
+
+@migrations()
+def m004_device_epochs(db: Database) -> None:
+    """Device epochs: the install id a token's device pushes with, and each mutation's
+    content hash, so a tablet that restarts its numbering is told instead of answered
+    "applied" from another install's ledger."""
+    db.executescript(
+        """
+        ALTER TABLE sync_devices ADD COLUMN install_id TEXT;
+        ALTER TABLE sync_mutations ADD COLUMN content_hash TEXT;
+        """
+    )

@@ -237,6 +237,9 @@ class PushRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     #: GNSS fixes buffered since the last push (WGS84); kept per the server's shift rules
     positions: Annotated[list[PositionFix], msgspec.Meta(max_length=MAX_PUSH_POSITIONS)] = \
         msgspec.field(default_factory=list)
+    #: generated once per installation of the app (a UUID kept in the replica): a tablet
+    #: reinstalled under the same token restarts its numbering, and this tells the server
+    install_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
 
 class MutationResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -18,6 +18,7 @@ a context object of its choosing (``C``).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import sqlite3
@@ -29,7 +30,12 @@ import msgspec
 from sqlite_utils import Database
 
 from core.time import TimeRangeError, check_times
-from sync.errors import MutationGapError, MutationOrderError, SyncError
+from sync.errors import (
+    DeviceReinstalledError,
+    MutationGapError,
+    MutationOrderError,
+    SyncError,
+)
 from sync.protocol import (
     MAX_PUSH_MUTATIONS,
     PROTOCOL_VERSION,
@@ -93,21 +99,51 @@ class PushEngine(Generic[C]):
                                          previous=prev.id, got=nxt.id)
         if muts and muts[0].id < 1:
             raise MutationOrderError("mutation ids start at 1", got=muts[0].id)
+        self._check_install(device_id, request.install_id)
         last = self.store.last_mutation_id(device_id)
         fresh = [m for m in muts if m.id > last]
         for offset, m in enumerate(fresh):
             if m.id != last + 1 + offset:
                 raise MutationGapError(last + offset, m.id)
-        seen = self.store.mutation_results(device_id, [m.id for m in muts if m.id <= last])
+        repeated = [m for m in muts if m.id <= last]
+        self._check_repeats(device_id, repeated, last)
+        seen = self.store.mutation_results(device_id, [m.id for m in repeated])
         results: list[MutationResult] = [seen[m.id] for m in muts if m.id in seen]
         results.extend(self._apply_one(device_id, m, ctx) for m in fresh)
         return PushResponse(protocol=PROTOCOL_VERSION,
                             last_applied_id=self.store.last_mutation_id(device_id),
                             results=results, server_time=self.clock())
 
+    def _check_install(self, device_id: str, install_id: str | None) -> None:
+        """The first install id a token pushes with is kept; another one is a reinstall."""
+        if install_id is None:
+            return
+        known = self.store.install_id(device_id)
+        if known is None:
+            with self.db.atomic():
+                self.store.set_install_id(device_id, install_id)
+            known = self.store.install_id(device_id)
+        if known != install_id:
+            raise DeviceReinstalledError(
+                "this device token was used by another installation of the app; register "
+                "the tablet again and push its outbox with the new token",
+                last_applied_id=self.store.last_mutation_id(device_id))
+
+    def _check_repeats(self, device_id: str, repeated: list[Mutation], last: int) -> None:
+        """A repeated id must carry the content it had: else the numbering started over."""
+        stored = self.store.mutation_hashes(device_id, [m.id for m in repeated])
+        for m in repeated:
+            known = stored.get(m.id)
+            if known is not None and known != content_hash(m):
+                raise DeviceReinstalledError(
+                    f"mutation {m.id} was already applied with other content: this device "
+                    "started its numbering over; register it again",
+                    last_applied_id=last, mutation_id=m.id)
+
     def _apply_one(self, device_id: str, m: Mutation, ctx: C) -> MutationResult:
         kind = intent_kind(m.intent)
         now = self.clock()
+        original = m
         try:
             check_times(m)
         except TimeRangeError as exc:
@@ -117,7 +153,16 @@ class PushEngine(Generic[C]):
             bad_time: TimeRangeError | None = exc
         else:
             bad_time = None
+        digest = content_hash(original)
         with self.db.atomic():
+            current = self.store.last_mutation_id(device_id)
+            if m.id <= current:
+                # another request (a retry racing the first, maybe in another process)
+                # applied it meanwhile: answer what it stored
+                self._check_repeats(device_id, [original], current)
+                return self.store.mutation_results(device_id, [m.id])[m.id]
+            if m.id != current + 1:
+                raise MutationGapError(current, m.id)
             try:
                 if bad_time is not None:
                     raise bad_time
@@ -140,8 +185,16 @@ class PushEngine(Generic[C]):
                 result = MutationResult(id=m.id, outcome=Outcome.REJECTED, reason_code=code,
                                         detail=detail, review_id=review_id)
             self.store.record_mutation(device_id, m.id, kind, m.intent.work_order_id, result,
-                                       m.device_time, now)
+                                       m.device_time, now, digest)
         return result
+
+
+def content_hash(m: Mutation) -> str:
+    """SHA-256 of the mutation as encoded: a retry sends the same bytes' worth of content."""
+    return hashlib.sha256(_encode(m)).hexdigest()
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 class _NoHandlerError(SyncError):

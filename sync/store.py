@@ -122,18 +122,38 @@ class SyncStore:
         return 0 if row is None else int(row[0])
 
     # -- mutation ledger ---------------------------------------------------------------
+    def install_id(self, device_id: str) -> str | None:
+        row = self.db.execute("SELECT install_id FROM sync_devices WHERE device_id = ?",
+                              [device_id]).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def set_install_id(self, device_id: str, install_id: str) -> None:
+        self._ensure(device_id)
+        self.db.execute("UPDATE sync_devices SET install_id = ? WHERE device_id = ? "
+                        "AND install_id IS NULL", [install_id, device_id])
+
+    def mutation_hashes(self, device_id: str, ids: Sequence[int]) -> dict[int, str | None]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT mutation_id, content_hash FROM sync_mutations "
+            f"WHERE device_id = ? AND mutation_id IN ({marks})", [device_id, *ids])
+        return {int(r[0]): r[1] for r in rows}
+
     def record_mutation(self, device_id: str, mutation_id: int, kind: str,
                         work_order_id: str | None, result: MutationResult,
-                        device_time: datetime, server_time: datetime) -> None:
+                        device_time: datetime, server_time: datetime,
+                        content_hash: str | None = None) -> None:
         """Store the outcome and advance the device's last id: in the effects' transaction."""
         self._ensure(device_id)
         self.db.execute(
             "INSERT INTO sync_mutations (device_id, mutation_id, kind, work_order_id, outcome, "
-            "reason_code, detail, review_id, device_time, server_time) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reason_code, detail, review_id, device_time, server_time, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [device_id, mutation_id, kind, work_order_id, str(result.outcome),
              result.reason_code, result.detail, result.review_id, _t(device_time),
-             _t(server_time)],
+             _t(server_time), content_hash],
         )
         self.db.execute(
             "UPDATE sync_devices SET last_mutation_id = ? WHERE device_id = ?",

@@ -25,6 +25,7 @@ import msgspec
 
 from server.fieldwork.photos import compose_photo
 from sync.client import DeviceClient, HttpTransport, Replica
+from sync.errors import DeviceReinstalledError
 from sync.protocol import (
     AddNote,
     AdvanceStatus,
@@ -63,6 +64,8 @@ def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
                dispatcher_token: str = "wo_demo_dispatcher",  # noqa: S107 -- public demo token
                crew_token: str = "wo_demo_crew_a",  # noqa: S107 -- public demo token
                supervisor_token: str = "wo_demo_supervisor",  # noqa: S107 -- public demo token
+               admin_token: str = "wo_demo_admin",  # noqa: S107 -- public demo token
+               crew_user: str = "crew-a-zhang",
                workdir: Path | None = None, prefix: str = "/api/v1") -> WalkResult:
     steps: list[tuple[str, str]] = []
 
@@ -72,6 +75,7 @@ def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
 
     office = {"Authorization": f"Bearer {dispatcher_token}"}
     boss = {"Authorization": f"Bearer {supervisor_token}"}
+    admin = {"Authorization": f"Bearer {admin_token}"}
     lon, lat = BURST_AT
     wo = _ok(http.post(f"{prefix}/workorders", headers=office, json={
         "type": "burst_repair", "title": "经十路与历山路口 DN300 爆管 (demo walk)",
@@ -90,7 +94,18 @@ def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
         note("tablet", f"morning sync: order {wo['number']} on the tablet; signal lost")
         queued = _offline(tablet, wo_id, plan, clock)
         note("tablet", f"{len(queued)} steps recorded offline, photos waiting to upload")
-        tablet.sync()
+        try:
+            tablet.sync()
+        except DeviceReinstalledError:
+            # this walk's tablet is a fresh install under the demo token (a walk ran
+            # before): the server refuses to answer "applied" from the old install's ledger,
+            # so the tablet is registered again and pushes its outbox under the new token
+            issued = _ok(http.post(f"{prefix}/devices", headers=admin, json={
+                "user_id": crew_user, "label": "demo walk tablet (reinstalled)"}))
+            tablet.reregister(HttpTransport(http, str(issued["token"]), prefix))
+            note("tablet", f"reinstalled app detected (409): registered again as "
+                 f"{issued['device_id']}")
+            tablet.sync()
         results = tablet.replica.results()
         rejected = []
         for mid, label in queued:

@@ -32,7 +32,12 @@ import msgspec
 
 from sync.client.replica import Replica
 from sync.client.transport import Reply, Transport
-from sync.errors import DeviceUnauthorizedError, ServerRefusedError, TransportFailedError
+from sync.errors import (
+    DeviceReinstalledError,
+    DeviceUnauthorizedError,
+    ServerRefusedError,
+    TransportFailedError,
+)
 from sync.protocol import (
     MAX_CHUNK_BYTES,
     MAX_PUSH_POSITIONS,
@@ -167,8 +172,13 @@ class DeviceClient:
                 return sent
             try:
                 resp = self._json("POST", "/sync/push", PushRequest(
-                    mutations=batch, device_time=self.clock(), positions=fixes), PushResponse)
+                    mutations=batch, device_time=self.clock(), positions=fixes,
+                    install_id=self.replica.install_id()), PushResponse)
             except ServerRefusedError as exc:
+                if exc.problem_code == DeviceReinstalledError.code:
+                    raise DeviceReinstalledError(
+                        str(exc.problem.get("detail") or exc),
+                        last_applied_id=exc.problem.get("last_applied_id")) from exc
                 if exc.problem_code != "mutation-gap":
                     raise
                 last = exc.problem.get("last_applied_id")
@@ -181,8 +191,22 @@ class DeviceClient:
                 continue
             if resp.last_applied_id < batch[0].id:
                 raise TransportFailedError("the server did not advance past the outbox head")
+            if resp.last_applied_id > batch[-1].id:
+                # the server holds mutations this replica never sent: another install's
+                raise DeviceReinstalledError(
+                    f"the server has applied up to {resp.last_applied_id} for this token, "
+                    f"past this tablet's {batch[-1].id}; register the tablet again",
+                    last_applied_id=resp.last_applied_id)
             self.replica.acknowledge(resp.last_applied_id, resp.results)
             sent += len(batch)
+
+    def reregister(self, transport: Transport) -> None:
+        """Continue under a new device registration (after ``DeviceReinstalledError``).
+
+        The outbox is kept; the first push under the new token renumbers it from 1 (the
+        server answers a gap), and the replica's install id becomes the new token's.
+        """
+        self.transport = transport
 
     # -- attachments -------------------------------------------------------------------
     def upload(self) -> int:

@@ -10,6 +10,7 @@ photo's bytes until the server confirmed their hash.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -85,6 +86,15 @@ class Replica:
         return None if r is None else _row_decode(r[0])
 
     # -- outbox ----------------------------------------------------------------------
+    def install_id(self) -> str:
+        """This installation's id, made once: the server tells a reinstall by it."""
+        known = self.get_meta("install_id")
+        if known is None:
+            known = str(uuid.uuid4())
+            with self.db.atomic():
+                self.set_meta("install_id", known)
+        return known
+
     def next_mutation_id(self) -> int:
         return int(self.get_meta("next_mutation_id") or "1")
 

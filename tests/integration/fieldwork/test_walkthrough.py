@@ -35,3 +35,19 @@ def test_demo_walk_plays_a_burst_with_plan_b_end_to_end(
     assert result.extra_customers > 0
     assert any("inoperable" in d and "plan B" in d for _s, d in said)
     assert ("supervisor", "evidence complete") in said
+
+
+def test_demo_walk_passes_again_and_again_on_one_server(
+        client: TestClient, clock: SteppingClock, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """Each walk is a fresh tablet under the demo token: the second one is told (409) and
+    registers again, instead of being answered "applied" from the first one's ledger."""
+    said: list[tuple[str, str]] = []
+    for run in range(3):
+        said.clear()
+        result = walk_burst(client, clock, lambda step, detail: said.append((step, detail)),
+                            workdir=tmp_path)
+        assert result.status == "verified", said
+        assert result.rejected == []
+        assert ("supervisor", "evidence complete") in said
+        reinstalled = any("reinstalled app detected" in d for _s, d in said)
+        assert reinstalled == (run > 0)
