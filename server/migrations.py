@@ -298,3 +298,16 @@ def m011_calendar_years(db: Database) -> None:
             WHERE provisional = 1 AND met_at IS NULL;
         """
     )
+
+
+@migrations()
+def m012_field_time(db: Database) -> None:
+    """A deadline met by a field fact keeps both clocks: ``met_at`` is the device's time
+    corrected by its skew (or the server's when the device is not trusted), and
+    ``met_server_at`` when the server received it; ``met_source`` says which one counts."""
+    db.executescript(
+        """
+        ALTER TABLE work_order_deadlines ADD COLUMN met_server_at TEXT;
+        ALTER TABLE work_order_deadlines ADD COLUMN met_source TEXT;
+        """
+    )

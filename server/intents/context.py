@@ -15,8 +15,10 @@ from core.uow import touch
 from server.accounts.model import Principal
 from server.audit import AuditStore
 from server.workorders.evidence import EvidenceStore
+from server.workorders.fieldtime import FieldTime, judge_field_time
 from server.workorders.model import WorkOrder
 from server.workorders.service import ENTITY, WorkOrderService
+from sync.protocol import Mutation, intent_kind
 
 if TYPE_CHECKING:
     from server.connections import ConnectionService
@@ -29,10 +31,13 @@ class IntentContext:
     def __init__(self, principal: Principal, workorders: WorkOrderService,
                  evidence: EvidenceStore, now: datetime,
                  fieldwork: Fieldwork | None = None,
-                 connections: ConnectionService | None = None) -> None:
+                 connections: ConnectionService | None = None,
+                 skew_s: float | None = None) -> None:
         self.principal = principal
         #: new connections follow their order's steps (server/intents/connections.py)
         self.connections = connections
+        #: the device's clock skew (device minus server, seconds) measured for this push
+        self.skew_s = skew_s
         #: the field-work use cases (server/intents/fieldwork.py needs them)
         self.fieldwork = fieldwork
         self.workorders = workorders
@@ -46,6 +51,24 @@ class IntentContext:
     @property
     def audit(self) -> AuditStore:
         return self.workorders.audit
+
+    def field_time(self, m: Mutation, wo: WorkOrder) -> FieldTime:
+        """When the mutation's fact happened, judged on device time corrected by skew.
+
+        A time that cannot be trusted is judged on the server's time and flagged for
+        dispatch's review, with both times kept.
+        """
+        judged = judge_field_time(m.device_time, self.skew_s, self.now, wo.created_at)
+        if judged.review_reason is not None:
+            p = self.principal
+            self.evidence.add_flag(
+                work_order_id=wo.id, device_id=p.device_id, user_id=p.user_id,
+                crew_id=p.crew_id, mutation_id=m.id, kind=intent_kind(m.intent),
+                reason_code="device-time-untrusted", detail=judged.review_reason,
+                payload={"device_time": m.device_time.isoformat(), "skew_s": self.skew_s,
+                         "server_time": self.now.isoformat()},
+                device_time=None, at=self.now)
+        return judged
 
     def publish(self, wo: WorkOrder) -> None:
         """Tell the order's crew tablets the order changed (call inside the write)."""

@@ -140,8 +140,11 @@ class SyncService:
         check_protocol(req.protocol)
         now = self.clock()
         device_id, skew = self._device(principal, req.device_time, now)
+        # no clock sent with this push: the skew measured at the device's last sync
+        measured = skew if skew is not None else self.store.device(device_id).clock_skew_s
         ctx = IntentContext(principal, self.workorders, self.evidence, now,
-                            fieldwork=self.fieldwork, connections=self.connections)
+                            fieldwork=self.fieldwork, connections=self.connections,
+                            skew_s=measured)
         response = self.engine.push(device_id, req, ctx)
         if req.positions and self.on_positions is not None:
             self.on_positions(principal, req.positions)

@@ -38,9 +38,10 @@ def advance_status(ctx: IntentContext, m: Mutation) -> Applied:
     wo = ctx.workorders.get(ctx.principal, intent.work_order_id)
     if wo.status is target:
         return Applied(outcome=Outcome.MERGED, detail=f"already {target}")
+    judged = ctx.field_time(m, wo)
     ctx.workorders.transition(ctx.principal, wo.id, TransitionIn(
-        to=target, reason=intent.reason, device_time=m.device_time))
-    return Applied()
+        to=target, reason=intent.reason, device_time=m.device_time), field_time=judged)
+    return Applied(detail="" if judged.review_reason is None else judged.review_reason)
 
 
 def update_fields(ctx: IntentContext, m: Mutation) -> Applied:

@@ -76,6 +76,10 @@ class Deadline(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool = False
     #: counted on a provisional calendar year (its holiday notice not yet imported)
     provisional: bool = False
+    #: when the server received the fact that met it (``met_at`` may be the device's time)
+    met_server_at: datetime | None = None
+    #: ``device`` (device time corrected by skew) or ``server``
+    met_source: str | None = None
 
 
 class WorkOrderIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,

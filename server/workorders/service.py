@@ -35,6 +35,7 @@ from server.workorders.deadlines import (
     met_rules,
     started_deadlines,
 )
+from server.workorders.fieldtime import FieldTime, TimeSource
 from server.workorders.model import (
     CLOSED_STATUSES,
     Actor,
@@ -178,7 +179,10 @@ class WorkOrderService:
             raise NotFoundError(f"no work order {wo_id}", work_order_id=wo_id)
         return wo
 
-    def transition(self, principal: Principal, wo_id: str, data: TransitionIn) -> WorkOrder:
+    def transition(self, principal: Principal, wo_id: str, data: TransitionIn, *,
+                   field_time: FieldTime | None = None) -> WorkOrder:
+        """Move the order; deadlines the new status meets are met at ``field_time.at``
+        (a field fact's judged time, see ``fieldtime``) or now."""
         now = self.clock()
         wo = self.get(principal, wo_id)
         if data.expected_version is not None and data.expected_version != wo.version:
@@ -201,10 +205,12 @@ class WorkOrderService:
             if data.to is Status.CANCELLED:
                 self.store.void_open_deadlines(wo_id)
             else:
-                self.store.meet_deadlines(wo_id, met_rules(data.to), now)
+                judged = field_time or FieldTime(at=now, server_at=now, source=TimeSource.SERVER)
+                self.store.meet_deadlines(wo_id, met_rules(data.to), judged.at, now,
+                                          str(judged.source))
                 self.store.add_deadlines(wo_id, started_deadlines(
                     self.profile, self.calendar, str(wo.type), wo.pipe_diameter_mm, wo.fields,
-                    data.to, now))
+                    data.to, judged.at))
             actor = Actor(user_id=principal.user_id, device_id=principal.device_id,
                           device_time=data.device_time, role=str(principal.role))
             self._audit(wo_id, f"status:{wo.status}->{data.to}", actor, now,

@@ -175,18 +175,20 @@ class WorkOrderStore:
             return out
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional "
-            f"FROM work_order_deadlines WHERE work_order_id IN ({marks}) ORDER BY due_at",
+            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "
+            f"met_server_at, met_source FROM work_order_deadlines WHERE work_order_id IN ({marks}) "
+            "ORDER BY due_at",
             list(ids),
         )
-        for wo_id, rule, clause, starts, due, met, provisional in rows:
+        for wo_id, rule, clause, starts, due, met, provisional, met_server, met_source in rows:
             due_at = from_db(due)
             met_at = opt_from_db(met)
             overdue = (met_at > due_at) if met_at else (now is not None and now > due_at)
             out.setdefault(wo_id, []).append(
                 Deadline(rule=rule, title=self.rule_titles.get(rule, rule), clause=clause, starts_at=from_db(starts),
                          due_at=due_at, met_at=met_at, overdue=overdue,
-                         provisional=bool(provisional))
+                         provisional=bool(provisional),
+                         met_server_at=opt_from_db(met_server), met_source=met_source)
             )
         return out
 
@@ -234,13 +236,15 @@ class WorkOrderStore:
             "UPDATE work_orders SET due_at = (SELECT MAX(due_at) FROM work_order_deadlines "
             "WHERE work_order_id = ?) WHERE id = ?", [wo_id, wo_id])
 
-    def meet_deadlines(self, wo_id: str, rules: Sequence[str], at: datetime) -> None:
+    def meet_deadlines(self, wo_id: str, rules: Sequence[str], at: datetime,
+                       server_at: datetime | None = None, source: str = "server") -> None:
+        """Mark open deadlines met at ``at`` (the judged time), received at ``server_at``."""
         if rules:
             marks = ",".join("?" * len(rules))
             self.db.execute(
-                f"UPDATE work_order_deadlines SET met_at = ? WHERE work_order_id = ? "
-                f"AND met_at IS NULL AND rule IN ({marks})",
-                [to_db(at), wo_id, *rules],
+                "UPDATE work_order_deadlines SET met_at = ?, met_server_at = ?, met_source = ? "
+                f"WHERE work_order_id = ? AND met_at IS NULL AND rule IN ({marks})",
+                [to_db(at), to_db(server_at or at), source, wo_id, *rules],
             )
 
     def void_open_deadlines(self, wo_id: str) -> None:
