@@ -86,6 +86,7 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     # -- customers -----------------------------------------------------------------------
     ("customer.list", OFFICE, S.ALL, "personal data: office only"),
     ("customer.read", EVERYONE, S.CREW, "a crew: customers of its open orders"),
+    ("customer.import", ADMIN, S.ALL, "the billing register; changed customers reach tablets"),
     # -- work orders ---------------------------------------------------------------------
     ("workorder.create", OFFICE, S.ALL, ""),
     ("workorder.list", EVERYONE, S.CREW, ""),

@@ -26,6 +26,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
                     "New water connections (用水报装): application to water on."),
     "console": ("server.cli.console:console",
                 "The dispatch console: posting notices and console logins."),
+    "customers": ("server.cli.customers:customers",
+                  "Customer register: import from the billing system's CSV export."),
     "demo-seed": ("server.cli.core:demo_seed",
                   "Fill the store with the demo district (idempotent)."),
     "demo-walk": ("server.cli.fieldwork:demo_walk",
@@ -48,6 +50,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
              "Offline sync: device lag, pending photos, rejected mutations to review."),
     "tickets": ("server.cli.tickets:tickets",
                 "Tickets, complaints, reminders and service statistics."),
+    "worker": ("server.cli.core:worker",
+               "Run the background jobs (outbox, deadline scan, clean-up) without HTTP."),
     "workorders": ("server.cli.workorders:workorders",
                    "Work orders: create, list, move, assign, timeliness."),
 }

@@ -33,3 +33,12 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class CustomerPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Customer]
     next_cursor: str | None = None
+
+
+class CustomerImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What an import did; only created and updated customers reach the tablets."""
+
+    received: int
+    created: int
+    updated: int
+    unchanged: int

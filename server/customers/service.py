@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlite_utils import Database
 
 from server.accounts.model import Principal
 from server.clock import Clock
-from server.customers.model import Customer, CustomerPage
+from server.customers.model import Customer, CustomerImportResult, CustomerPage
 from server.customers.store import CustomerStore
-from server.errors import NotFoundError, OutOfScopeError
+from server.errors import BadInputError, NotFoundError, OutOfScopeError
 
 
 class CustomerService:
@@ -20,8 +20,28 @@ class CustomerService:
         self.clock = clock
 
     def import_customers(self, customers: Iterable[Customer]) -> int:
+        """Create or update customers in one transaction; returns how many were written."""
+        result = self.import_register(list(customers))
+        return result.created + result.updated
+
+    def import_register(self, customers: Sequence[Customer]) -> CustomerImportResult:
+        """Import a register (CSV, HTTP, demo seed) through the unit of work.
+
+        Only customers that are new or whose record changed are written, so the change
+        log (derived by the unit of work from the written rows) sends a re-imported
+        phone number or address to the crews whose orders concern the customer, and a
+        re-import of the same file sends nothing. One transaction: all or nothing.
+        """
+        if len({c.id for c in customers}) != len(customers):
+            raise BadInputError("a customer id appears twice in the import")
         with self.db.atomic():
-            return self.store.upsert_many(customers, self.clock())
+            known = {c.id: c for c in self.store.get_many([c.id for c in customers])}
+            changed = [c for c in customers if known.get(c.id) != c]
+            self.store.upsert_many(changed, self.clock())
+        created = sum(1 for c in changed if c.id not in known)
+        return CustomerImportResult(received=len(customers), created=created,
+                                    updated=len(changed) - created,
+                                    unchanged=len(customers) - len(changed))
 
     def get(self, principal: Principal, customer_id: str) -> Customer:
         customer = self.store.get(customer_id)
