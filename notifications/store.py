@@ -70,6 +70,10 @@ class NotificationStore:
         # each thread has its own connection (``server.db``) and the unit of work
         # serialises writers, so no lock of our own (a second lock could deadlock with it)
         self._lock = nullcontext()
+        # PostgreSQL: workers on several machines claim disjoint rows without waiting on
+        # each other; SQLite has one writer at a time, so it needs no row locks
+        self._skip = (" FOR UPDATE SKIP LOCKED"
+                      if getattr(db, "dialect_name", "sqlite") == "postgresql" else "")
 
     @contextmanager
     def _tx(self) -> Iterator[Database]:
@@ -298,7 +302,7 @@ class NotificationStore:
                 "WHERE id IN (SELECT id FROM deliveries WHERE "
                 "((status = 'queued' AND next_attempt_at <= :now) OR "
                 "(status = 'sending' AND claimed_until <= :now)) "
-                f"{urgent_only} ORDER BY urgent DESC, next_attempt_at, id LIMIT :n) "
+                f"{urgent_only} ORDER BY urgent DESC, next_attempt_at, id LIMIT :n{self._skip}) "
                 f"RETURNING {_DELIVERY_COLUMNS}",
                 {"lease": to_db(lease_until), "worker": worker, "now": now_s, "n": limit},
             ).fetchall()

@@ -24,6 +24,7 @@ from server.console.migrations import migrations as console_migrations
 from server.doortasks.migrations import migrations as doortask_migrations
 from server.migrations import migrations as server_migrations
 from server.positions.migrations import migrations as position_migrations
+from server.settings import Settings
 from server.tickets.migrations import migrations as ticket_migrations
 from sync.migrations import migrations as sync_migrations
 
@@ -108,8 +109,25 @@ def open_database(path: str | Path, *, busy_timeout_ms: int = 10_000,
     return db
 
 
+def open_store(settings: Settings, clock: Clock = system_clock) -> Database:
+    """The store the settings name: PostgreSQL for ``database_url``, else the SQLite file."""
+    url = settings.database_url
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"database_url must be postgresql://...; got {url.split(':')[0]}")
+        from server.pgdb import PgDatabase  # noqa: PLC0415 - psycopg only when configured
+
+        return PgDatabase(url, clock=clock,  # type: ignore[return-value]
+                          pool_size=settings.database_pool_size)
+    return open_database(settings.db_path, clock=clock)
+
+
 def migrate(db: Database) -> list[str]:
     """Apply every pending migration; returns the names applied (empty when up to date)."""
+    if getattr(db, "dialect_name", "sqlite") == "postgresql":
+        from server.pgdb import migrate_pg  # noqa: PLC0415
+
+        return migrate_pg(db, MIGRATION_SETS)  # type: ignore[arg-type]
     applied: list[str] = []
     for mset in MIGRATION_SETS:
         pending = [f"{mset.name}:{m.name}" for m in mset.pending(db)]
@@ -120,4 +138,8 @@ def migrate(db: Database) -> list[str]:
 
 def schema_version(db: Database) -> dict[str, list[str]]:
     """The applied migrations per set: what ``waterops migrate --status`` shows."""
+    if getattr(db, "dialect_name", "sqlite") == "postgresql":
+        from server.pgdb import pg_schema_version  # noqa: PLC0415
+
+        return pg_schema_version(db, MIGRATION_SETS)  # type: ignore[arg-type]
     return {mset.name: [m.name for m in mset.applied(db)] for mset in MIGRATION_SETS}

@@ -23,7 +23,7 @@ from server.clock import Clock
 from server.connections import ConnectionService, rule_titles
 from server.console.sessions import SessionService
 from server.customers.service import CustomerService
-from server.db import migrate, open_database
+from server.db import migrate, open_store
 from server.doortasks import DoorTaskService
 from server.fieldwork import Fieldwork
 from server.fieldwork.photos import PhotoLimits
@@ -45,7 +45,7 @@ class Services:
     def __init__(self, settings: Settings, clock: Clock, db: Database | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.db = db if db is not None else open_database(settings.db_path, clock=clock)
+        self.db = db if db is not None else open_store(settings, clock)
         #: opens and commits every transaction; the only writer of the change log
         self.uow = unit_of_work(self.db)
         migrate(self.db)

@@ -20,6 +20,11 @@ ENV_PREFIX = "WATEROPS_"
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = "./data"
     db_file: str = "waterops.db"
+    #: ``postgresql://user@host/db`` to run on PostgreSQL (several app machines); unset:
+    #: the SQLite file ``data_dir/db_file``
+    database_url: str | None = None
+    #: connections per process to PostgreSQL (psycopg-pool)
+    database_pool_size: int = 20
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     policy_profile: str = "strict"

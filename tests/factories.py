@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Final
 
+from sqlite_utils import Database
+
 from server.clock import SteppingClock
+from server.db import migrate, open_store
 from server.demo import seed_demo
 from server.services import Services
 from server.settings import Settings
@@ -19,8 +25,38 @@ def make_clock(start: datetime = MONDAY_0900_LOCAL) -> SteppingClock:
     return SteppingClock(start)
 
 
+#: set (by ``.ci/run``) to run every test that builds its store here on PostgreSQL
+PG_URL_ENV: Final = "WATEROPS_TEST_DATABASE_URL"
+
+
+def fresh_pg_url(base: str) -> str:
+    """A new, empty schema on the test cluster, as a URL that uses it."""
+    import psycopg  # noqa: PLC0415 - only when PostgreSQL runs the tests
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def pg_test_url() -> str | None:
+    """A fresh PostgreSQL schema when the suite runs on PostgreSQL, else None (SQLite)."""
+    base = os.environ.get(PG_URL_ENV)
+    return fresh_pg_url(base) if base else None
+
+
 def make_settings(data_dir: str, **overrides: object) -> Settings:
+    if "database_url" not in overrides:
+        overrides["database_url"] = pg_test_url()
     return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+def open_test_store(data_dir: Path, clock: SteppingClock) -> Database:
+    """The store a test without ``Services`` uses: PostgreSQL or a SQLite file, migrated."""
+    db = open_store(make_settings(str(data_dir)), clock)
+    migrate(db)
+    return db
 
 
 def make_services(data_dir: str, clock: SteppingClock, *, demo: bool = True,

@@ -21,7 +21,7 @@ from server.cli.common import (
 )
 from server.clock import system_clock
 from server.db import migrate as apply_migrations
-from server.db import open_database, schema_version
+from server.db import open_store, schema_version
 from server.demo import seed_demo
 from server.services import Services
 from server.workers import Supervisor, service_jobs
@@ -101,7 +101,7 @@ def worker(once: bool, interval: float | None, worker_id: str, db_path: str | No
 @json_option
 def migrate(data_dir: str | None, as_json: bool) -> None:
     settings = settings_from(data_dir)
-    db = open_database(settings.db_path)
+    db = open_store(settings, system_clock)
     applied = apply_migrations(db)
     output({"applied": applied, "schema": schema_version(db)}, as_json,
            lambda v: f"applied {len(v['applied'])} migration(s): {', '.join(v['applied']) or '-'}")

@@ -62,7 +62,7 @@ class TicketStore:
         name = f"{prefix.lower()}:{day}"
         self.db.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1",
             [name],
         )
         value = self.db.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()[0]

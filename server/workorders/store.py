@@ -121,7 +121,7 @@ class WorkOrderStore:
         name = f"wo:{day}"
         self.db.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1",
             [name],
         )
         value = self.db.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()[0]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-
 import pytest
 
 from core.uow import NoTransactionError, UnknownEntityError
@@ -26,7 +24,23 @@ def _log(services: Services, entity: str, entity_id: str) -> list[tuple[str, str
 
 
 def test_a_write_transaction_holds_the_write_lock_from_its_first_statement(
-        services: Services, tmp_path: Path) -> None:
+        services: Services) -> None:
+    """SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers' advisory lock. Either way another
+    process cannot start writing while a transaction that has only read is open."""
+    if getattr(services.db, "dialect_name", "sqlite") == "postgresql":
+        import psycopg
+
+        from server.pgdb import WRITE_LOCK_KEY
+
+        other_pg = psycopg.connect(services.db.url, autocommit=True)  # type: ignore[attr-defined]
+        with services.uow.transaction():
+            services.db.execute("SELECT COUNT(*) FROM work_orders").fetchone()
+            got = other_pg.execute("SELECT pg_try_advisory_lock(%s)", [WRITE_LOCK_KEY])
+            assert got.fetchone() == (False,)
+        got = other_pg.execute("SELECT pg_try_advisory_lock(%s)", [WRITE_LOCK_KEY])
+        assert got.fetchone() == (True,)
+        other_pg.close()
+        return
     other = sqlite3.connect(str(services.settings.db_path), isolation_level=None, timeout=0)
     with services.uow.transaction():
         services.db.execute("SELECT COUNT(*) FROM work_orders").fetchone()

@@ -24,7 +24,7 @@ from notifications import (
     WorkerConfig,
 )
 from server.clock import SteppingClock
-from server.db import migrate, open_database
+from tests.factories import open_test_store
 from tests.integration.notifications.gateway import Gateway, running_gateway
 
 #: Monday 2026-11-23 10:00 in Shanghai (02:00 UTC): outside quiet hours
@@ -39,9 +39,8 @@ def nclock() -> SteppingClock:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "waterops.db")
-    migrate(database)
+def db(tmp_path: Path, nclock: SteppingClock) -> Iterator[Database]:
+    database = open_test_store(tmp_path, nclock)
     yield database
     database.close()
 

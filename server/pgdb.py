@@ -1,0 +1,402 @@
+"""PostgreSQL as the second store: the same stores, the same SQL, a second dialect.
+
+Chosen by ``WATEROPS_DATABASE_URL=postgresql://...``; SQLite stays the default. The
+stores were written against ``sqlite_utils.Database``; ``PgDatabase`` answers the part
+of that interface they use (``execute``, ``conn.execute/executemany``, ``executescript``,
+``table(name).insert/insert_all``, ``atomic``) over psycopg 3 with a psycopg-pool pool,
+and ``translate`` turns the few SQLite spellings into PostgreSQL's:
+
+* ``?``, ``?N`` and ``:name`` parameters become ``%s`` / ``%(name)s``; ``%`` is escaped;
+* ``INSERT OR IGNORE`` becomes ``ON CONFLICT DO NOTHING``; ``INSERT OR REPLACE`` an
+  upsert on the table's primary key; ``IFNULL`` becomes ``COALESCE``;
+* in DDL, ``INTEGER PRIMARY KEY [AUTOINCREMENT]`` becomes ``BIGSERIAL PRIMARY KEY``,
+  ``INTEGER`` ``BIGINT``, ``BLOB`` ``BYTEA``, ``REAL`` ``DOUBLE PRECISION``, and
+  ``WITHOUT ROWID`` goes.
+
+Why a translator rather than a second copy of every store: the SQL stays in one place
+per package and is reviewed once; the differences are mechanical. Times are the same
+zero-padded UTC text on both (``core.time``), so ordering and comparisons agree.
+
+Transactions: every write transaction takes one advisory lock (``pg_advisory_xact_lock``)
+after ``BEGIN``. That gives PostgreSQL the property the service relies on in SQLite's
+``BEGIN IMMEDIATE``: writers commit one at a time, in the order they took the lock, so
+the change-log sequence is committed in order (a pull can never skip a row committed
+late), a device's mutation ledger is read and advanced atomically, and "next number"
+reads cannot race. It holds across any number of ``serve`` and ``worker`` processes on
+any number of machines. Reads run as ``REPEATABLE READ READ ONLY`` snapshots and never
+wait. The outbox still claims with ``FOR UPDATE SKIP LOCKED`` (``notifications.store``),
+so finer-grained locking can replace the global lock without touching the worker.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, Final
+
+import psycopg
+from psycopg.adapt import Dumper, Loader
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool
+
+from core.store import ChangeLogDialect, Connection
+from core.uow import UnitOfWork
+from server.clock import Clock
+
+#: the advisory lock every write transaction holds (an arbitrary, fixed key)
+WRITE_LOCK_KEY: Final = 0x57A7E5
+
+
+class PgDialect(ChangeLogDialect):
+    """PostgreSQL: one writer at a time across processes, snapshot reads."""
+
+    def begin_write(self, conn: Connection) -> None:
+        conn.execute("BEGIN")
+        conn.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK_KEY])
+
+    def begin_read(self, conn: Connection) -> None:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+
+# -- SQL translation ---------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"])*"|\?(\d+)?|::|:([A-Za-z_]\w*)|%""")
+_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)\s*(\(([^)]*)\))?",
+                        re.I | re.S)
+_DDL = [
+    (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?", re.I), "BIGSERIAL PRIMARY KEY"),
+    (re.compile(r"\)\s*WITHOUT\s+ROWID", re.I), ")"),
+    (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
+    (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
+    (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
+]
+_IFNULL = re.compile(r"\bIFNULL\s*\(", re.I)
+_ROWID = re.compile(r"\browid\b", re.I)
+_STRFTIME = re.compile(r"strftime\('([^']*)',\s*([\w.]+),\s*'\+(\d+) hours'\)", re.I)
+_JSON_BOOL = re.compile(r"json_extract\(([\w.]+),\s*'\$\.(\w+)'\)(?=,\s*EXISTS)", re.I)
+_JSON = re.compile(r"json_extract\(([\w.]+),\s*'\$\.(\w+)'\)", re.I)
+_FMT = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS",
+        "%W": "IW"}
+
+
+def _strftime(m: re.Match[str]) -> str:
+    fmt = m.group(1)
+    for k, v in _FMT.items():
+        fmt = fmt.replace(k, v)
+    fmt = fmt.replace("-W", '-"W"')
+    return (f"to_char(({m.group(2)})::timestamptz AT TIME ZONE 'UTC' "
+            f"+ interval '{m.group(3)} hours', '{fmt}')")
+
+
+def _params(sql: str, named: bool) -> str:
+    """Rewrite parameter marks and escape ``%`` outside string literals."""
+
+    def repl(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok.startswith(("'", '"')) or tok == "::":
+            return tok.replace("%", "%%") if tok.startswith("'") else tok
+        if tok == "%":
+            return "%%"
+        if tok.startswith("?"):
+            return f"%(p{m.group(1)})s" if m.group(1) else "%s"
+        if named:
+            return f"%({m.group(2)})s"
+        return tok
+
+    return _TOKEN.sub(repl, sql)
+
+
+class Translator:
+    """SQLite SQL to PostgreSQL SQL; caches each statement's translation."""
+
+    def __init__(self, primary_keys: Mapping[str, list[str]]) -> None:
+        self.primary_keys = primary_keys
+        self._cache: dict[tuple[str, bool], str] = {}
+
+    def __call__(self, sql: str, named: bool) -> str:
+        key = (sql, named)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._translate(sql, named)
+        return hit
+
+    def _translate(self, sql: str, named: bool) -> str:
+        text = _IFNULL.sub("COALESCE(", sql)
+        text = _ROWID.sub("ctid", text)
+        text = _STRFTIME.sub(_strftime, text)
+        text = _JSON_BOOL.sub(lambda j: f"(({j.group(1)})::jsonb->>'{j.group(2)}')::boolean", text)
+        text = _JSON.sub(lambda j: f"(({j.group(1)})::jsonb->>'{j.group(2)}')", text)
+        m = _INSERT_OR.match(text)
+        if m is not None:
+            kind, table, cols = m.group(1).upper(), m.group(2), m.group(4)
+            text = f"INSERT INTO {table} {('(' + cols + ')') if cols else ''}" + text[m.end():]
+            text = text.rstrip().rstrip(";")
+            returning = ""
+            r = re.search(r"\sRETURNING\s", text, re.I)
+            if r is not None:
+                text, returning = text[:r.start()], text[r.start():]
+            if kind == "IGNORE":
+                text += " ON CONFLICT DO NOTHING"
+            else:
+                pk = self.primary_keys.get(table.lower()) or []
+                names = [c.strip() for c in (cols or "").split(",") if c.strip()]
+                sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in names if c not in pk)
+                text += (f" ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {sets}" if pk and sets
+                         else " ON CONFLICT DO NOTHING")
+            text += returning
+        return _params(text, named)
+
+
+def translate_ddl(script: str) -> str:
+    for pattern, repl in _DDL:
+        script = pattern.sub(repl, script)
+    return script
+
+
+# -- type adaptation ---------------------------------------------------------------------
+
+
+class _BoolAsInt(Dumper):
+    """SQLite has no boolean: the schema keeps flags as integers, so dump bools as 0/1."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: bool) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class _NumericLoader(Loader):
+    """``SUM`` of integers is ``numeric`` in PostgreSQL: give back int (or float) as SQLite."""
+
+    def load(self, data: Any) -> int | float:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    conn.adapters.register_dumper(bool, _BoolAsInt)
+    conn.adapters.register_loader("numeric", _NumericLoader)
+
+
+# -- the database handle -----------------------------------------------------------------
+
+
+class _Cursor:
+    """What the stores read from ``execute``: rows, ``rowcount``, ``lastrowid``."""
+
+    def __init__(self, cur: psycopg.Cursor[Any], lastrowid: int | None = None) -> None:
+        self._cur = cur
+        self.rowcount = cur.rowcount
+        self.lastrowid = lastrowid
+        self.description = cur.description
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._cur.fetchone() if self._cur.description else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._cur.fetchall() if self._cur.description else []
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.fetchall())
+
+
+class _Conn:
+    """The ``db.conn`` the stores use: execute/executemany with SQLite spellings."""
+
+    def __init__(self, db: PgDatabase, raw: psycopg.Connection[Any]) -> None:
+        self.db = db
+        self.raw = raw
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = (), /
+                ) -> _Cursor:
+        return self.db.run(self.raw, sql, parameters)
+
+    def executemany(self, sql: str, seq: Any, /) -> _Cursor:
+        rows = [tuple(r) for r in seq]
+        cur = self.raw.cursor()
+        if rows:
+            cur.executemany(self.db.translate(sql, False), rows)
+        return _Cursor(cur)
+
+
+class _Table:
+    def __init__(self, db: PgDatabase, name: str) -> None:
+        self.db = db
+        self.name = name
+
+    def insert(self, row: Mapping[str, Any]) -> _Table:
+        return self.insert_all([row])
+
+    def insert_all(self, rows: Sequence[Mapping[str, Any]]) -> _Table:
+        rows = list(rows)
+        if rows:
+            cols = list(rows[0])
+            marks = ", ".join("?" * len(cols))
+            self.db.conn.executemany(
+                f"INSERT INTO {self.name} ({', '.join(cols)}) VALUES ({marks})",  # noqa: S608
+                [[r.get(c) for c in cols] for r in rows])
+        return self
+
+
+class PgDatabase:
+    """A PostgreSQL database with the handle interface the stores were written for.
+
+    One pooled connection per thread (like ``server.db.SqliteDatabase``), autocommit at
+    the driver level so the unit of work alone opens and commits transactions.
+    """
+
+    dialect_name: Final = "postgresql"
+
+    def __init__(self, url: str, *, clock: Clock, pool_size: int = 20) -> None:
+        self.url = url
+        self.pool: ConnectionPool[Any] = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, configure=_configure,
+            kwargs={"autocommit": True})
+        self._local = threading.local()
+        self._held: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self.primary_keys: dict[str, list[str]] = {}
+        self.serial_tables: dict[str, str] = {}
+        self.translate = Translator(self.primary_keys)
+        self.uow = UnitOfWork(self, clock, PgDialect())  # type: ignore[arg-type]
+        self.refresh_schema()
+
+    # -- connections -------------------------------------------------------------------
+    @property
+    def conn(self) -> _Conn:
+        conn: _Conn | None = getattr(self._local, "conn", None)
+        if conn is None or conn.raw.closed:
+            raw = self.pool.getconn()
+            with self._lock:
+                self._held.append(raw)
+            conn = _Conn(self, raw)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for raw in held:
+            self.pool.putconn(raw)
+        self.pool.close()
+
+    # -- statements --------------------------------------------------------------------
+    def run(self, raw: psycopg.Connection[Any], sql: str,
+            parameters: Sequence[Any] | Mapping[str, Any] = ()) -> _Cursor:
+        named = isinstance(parameters, Mapping)
+        text = self.translate(sql, named)
+        params: Any = parameters if named else list(parameters)
+        if not named and re.search(r"%\(p\d+\)s", text):
+            params = {f"p{i + 1}": v for i, v in enumerate(parameters)}
+        table = _inserted_table(sql)
+        serial = self.serial_tables.get(table) if table else None
+        if serial and "RETURNING" not in text.upper():
+            text += f" RETURNING {serial}"
+        cur = raw.cursor()
+        # always pass parameters (maybe none): psycopg formats the text only then, and the
+        # translation escaped every literal ``%``
+        cur.execute(text, params)  # type: ignore[arg-type]
+        lastrowid = None
+        if serial and cur.description:
+            row = cur.fetchone()
+            lastrowid = int(row[0]) if row else None
+        return _Cursor(cur, lastrowid)
+
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
+                ) -> _Cursor:
+        return self.conn.execute(sql, parameters)
+
+    def executescript(self, script: str) -> None:
+        self.conn.raw.execute(translate_ddl(script).encode())  # type: ignore[call-overload]
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+              ) -> Iterator[dict[str, Any]]:
+        """Rows as dicts, like ``sqlite_utils.Database.query``."""
+        cur = self.execute(sql, params)
+        names = [c.name for c in cur.description or []]
+        for row in cur.fetchall():
+            yield dict(zip(names, row, strict=True))
+
+    def table(self, name: str) -> _Table:
+        return _Table(self, name)
+
+    def enable_wal(self) -> None:
+        """SQLite's journal mode; nothing to do on PostgreSQL."""
+
+    @contextmanager
+    def atomic(self) -> Iterator[PgDatabase]:
+        with self.uow.transaction():
+            yield self
+
+    def refresh_schema(self) -> None:
+        """Learn primary keys and serial id columns (for ``INSERT OR REPLACE``, lastrowid)."""
+        rows = self.conn.raw.execute(
+            "SELECT tc.table_name, kcu.column_name, kcu.ordinal_position "
+            "FROM information_schema.table_constraints tc JOIN "
+            "information_schema.key_column_usage kcu ON kcu.constraint_name = "
+            "tc.constraint_name AND kcu.table_schema = tc.table_schema "
+            "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
+            "ORDER BY tc.table_name, kcu.ordinal_position").fetchall()
+        self.primary_keys.clear()
+        for table, column, _pos in rows:
+            self.primary_keys.setdefault(str(table), []).append(str(column))
+        serial = self.conn.raw.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'"
+        ).fetchall()
+        self.serial_tables.clear()
+        self.serial_tables.update({str(t): str(c) for t, c in serial})
+        self.translate._cache.clear()
+
+
+_INSERT_TABLE = re.compile(r"^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+(\w+)", re.I)
+
+
+def _inserted_table(sql: str) -> str | None:
+    m = _INSERT_TABLE.match(sql)
+    return m.group(1).lower() if m else None
+
+
+# -- migrations --------------------------------------------------------------------------
+
+
+def migrate_pg(db: PgDatabase, sets: Sequence[Any]) -> list[str]:
+    """Apply every pending migration of the sqlite-utils sets, each in one transaction.
+
+    The same migration functions as SQLite's (they only call ``executescript``); the
+    record of what ran is ``_waterops_migrations``. Concurrent starts of several
+    processes are serialised by the write lock, so each migration runs once.
+    """
+    db.conn.raw.execute(
+        "CREATE TABLE IF NOT EXISTS _waterops_migrations (migration_set TEXT NOT NULL, "
+        "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), "
+        "PRIMARY KEY (migration_set, name))")
+    applied: list[str] = []
+    for mset in sets:
+        for migration in mset._migrations:
+            with db.uow.transaction():
+                done = db.execute(
+                    "SELECT 1 FROM _waterops_migrations WHERE migration_set = ? AND name = ?",
+                    [mset.name, migration.name]).fetchone()
+                if done is not None:
+                    continue
+                migration.fn(db)
+                db.execute("INSERT INTO _waterops_migrations (migration_set, name) VALUES (?, ?)",
+                           [mset.name, migration.name])
+            applied.append(f"{mset.name}:{migration.name}")
+    if applied:
+        db.refresh_schema()
+    return applied
+
+
+def pg_schema_version(db: PgDatabase, sets: Sequence[Any]) -> dict[str, list[str]]:
+    rows = db.execute("SELECT migration_set, name FROM _waterops_migrations").fetchall()
+    done = {(str(s), str(n)) for s, n in rows}
+    return {m.name: [x.name for x in m._migrations if (m.name, x.name) in done] for m in sets}
