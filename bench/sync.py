@@ -7,10 +7,16 @@ device client (``sync.client``) over httpx:
 - initial sync: wall time and bytes on the wire, JSON and MessagePack responses;
 - steady state: one dispatch change, then one pull: p50/p99 of the pull;
 - push: 50 devices in threads, each pushing its outbox of notes in batches of 100.
+
+The server runs as ``waterops serve`` does by default, with its background workers on.
+Every figure is measured on SQLite and, when ``WATEROPS_BENCH_DATABASE_URL`` (or
+``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL server, on PostgreSQL in the same run
+(a fresh schema; metrics suffixed ``_postgresql``).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
@@ -46,10 +52,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build_store(data_dir: Path, orders: int) -> tuple[list[str], list[str]]:
+def fresh_schema(base: str) -> str:
+    """A URL on a new, empty schema of the PostgreSQL server ``base``."""
+    import psycopg  # noqa: PLC0415 - only when PostgreSQL is measured
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+
+
+def build_store(data_dir: Path, orders: int, database_url: str | None = None
+                ) -> tuple[list[str], list[str]]:
     """crew-a gets ``orders`` orders, each with its own customer: 2 x orders rows of scope."""
     clock = SteppingClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC))
-    svc = Services(Settings(data_dir=str(data_dir)), clock)
+    svc = Services(Settings(data_dir=str(data_dir), database_url=database_url), clock)
     seed_demo(svc, customers=50)
     rng = random.Random(42)
     svc.customers.import_customers(
@@ -124,49 +141,73 @@ def push_rate(base: str, tmp: Path, tokens: Sequence[str], per_device: int,
     return sent / (time.perf_counter() - started), sent
 
 
+def measure(tmp: Path, orders: int, rounds: int, per_device: int,
+            database_url: str | None) -> dict[str, tuple[float, str, int]]:
+    """Every figure on one store: name -> (value, unit, n)."""
+    data_dir = tmp / "server"
+    wo_ids, tokens = build_store(data_dir, orders, database_url)
+    port = _free_port()
+    env = {**os.environ, "WATEROPS_DATABASE_URL": database_url or ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/api/v1/public/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        initial_sync(base, "wo_demo_crew_a2", tmp / "warm.db", False)  # warm-up
+        js_s, js_bytes, rows = initial_sync(base, "wo_demo_crew_a", tmp / "json.db", False)
+        mp_s, mp_bytes, _ = initial_sync(base, "wo_demo_crew_a2", tmp / "mp.db", True)
+        pulls = percentiles(steady_pulls(base, tmp, rounds))
+        rate, pushed = push_rate(base, tmp, tokens, per_device, wo_ids)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return {
+        "initial_sync_json_s": (js_s, "s", rows),
+        "initial_sync_json_bytes": (js_bytes, "B", rows),
+        "initial_sync_msgpack_s": (mp_s, "s", rows),
+        "initial_sync_msgpack_bytes": (mp_bytes, "B", rows),
+        "initial_sync_rows_per_s": (rows / js_s, "1/s", rows),
+        "steady_pull_p50_ms": (pulls[50] * 1000, "ms", rounds),
+        "steady_pull_p99_ms": (pulls[99] * 1000, "ms", rounds),
+        "push_mutations_per_s": (rate, "1/s", pushed),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(__doc__ or NAME, argv)
     orders = 100 if args.quick else 5_000
     rounds = 10 if args.quick else 200
     per_device = 5 if args.quick else 200
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        data_dir = tmp / "server"
-        wo_ids, tokens = build_store(data_dir, orders)
-        port = _free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
-             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(base + "/api/v1/public/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            initial_sync(base, "wo_demo_crew_a2", tmp / "warm.db", False)  # warm-up
-            js_s, js_bytes, rows = initial_sync(base, "wo_demo_crew_a", tmp / "json.db", False)
-            mp_s, mp_bytes, _ = initial_sync(base, "wo_demo_crew_a2", tmp / "mp.db", True)
-            pulls = percentiles(steady_pulls(base, tmp, rounds))
-            rate, pushed = push_rate(base, tmp, tokens, per_device, wo_ids)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-    emit(NAME, "initial_sync_json_s", js_s, "s", rows)
-    emit(NAME, "initial_sync_json_bytes", js_bytes, "B", rows)
-    emit(NAME, "initial_sync_msgpack_s", mp_s, "s", rows)
-    emit(NAME, "initial_sync_msgpack_bytes", mp_bytes, "B", rows)
-    emit(NAME, "initial_sync_rows_per_s", rows / js_s, "1/s", rows)
-    emit(NAME, "steady_pull_p50_ms", pulls[50] * 1000, "ms", rounds)
-    emit(NAME, "steady_pull_p99_ms", pulls[99] * 1000, "ms", rounds)
-    emit(NAME, "push_mutations_per_s", rate, "1/s", pushed)
-    table(f"sync over HTTP, scope of {rows} rows", [
-        ("initial sync, JSON", f"{js_s:6.2f} s  {js_bytes / 1e6:7.2f} MB"),
-        ("initial sync, MessagePack", f"{mp_s:6.2f} s  {mp_bytes / 1e6:7.2f} MB"),
-        ("steady pull (1 change)",
-         f"p50 {pulls[50] * 1000:6.2f} ms  p99 {pulls[99] * 1000:6.2f} ms"),
-        (f"push, {PUSH_DEVICES} devices", f"{rate:8.0f} mutations/s ({pushed} mutations)"),
+    pg_base = (os.environ.get("WATEROPS_BENCH_DATABASE_URL")
+               or os.environ.get("WATEROPS_TEST_DATABASE_URL"))
+    stores: list[tuple[str, str | None]] = [("sqlite", None)]
+    if pg_base:
+        stores.append(("postgresql", fresh_schema(pg_base)))
+    results: dict[str, dict[str, tuple[float, str, int]]] = {}
+    for store, url in stores:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            results[store] = measure(Path(tmp_name), orders, rounds, per_device, url)
+        suffix = "" if store == "sqlite" else f"_{store}"
+        for metric, (value, unit, n) in results[store].items():
+            emit(NAME, metric + suffix, value, unit, n)
+    names = list(results)
+    rows_n = int(results["sqlite"]["initial_sync_json_s"][2])
+
+    def cell(metric: str, fmt: str) -> str:
+        return "  ".join(f"{store}: {fmt.format(results[store][metric][0])}" for store in names)
+
+    table(f"sync over HTTP (serve with workers on), scope of {rows_n} rows", [
+        ("initial sync, JSON", cell("initial_sync_json_s", "{:6.2f} s")),
+        ("initial sync, MessagePack", cell("initial_sync_msgpack_s", "{:6.2f} s")),
+        ("steady pull p50 (1 change)", cell("steady_pull_p50_ms", "{:6.2f} ms")),
+        ("steady pull p99 (1 change)", cell("steady_pull_p99_ms", "{:6.2f} ms")),
+        (f"push, {PUSH_DEVICES} devices", cell("push_mutations_per_s", "{:8.0f} mut/s")),
     ])
 
 
