@@ -8,7 +8,9 @@ and ``translate`` turns the few SQLite spellings into PostgreSQL's:
 
 * ``?``, ``?N`` and ``:name`` parameters become ``%s`` / ``%(name)s``; ``%`` is escaped;
 * ``INSERT OR IGNORE`` becomes ``ON CONFLICT DO NOTHING``; ``INSERT OR REPLACE`` an
-  upsert on the table's primary key; ``IFNULL`` becomes ``COALESCE``;
+  upsert on the table's primary key; ``IFNULL`` becomes ``COALESCE``; two-argument
+  ``MAX``/``MIN`` become ``GREATEST``/``LEAST``; ``strftime`` with an hour offset becomes
+  ``to_char``; ``json_extract(c, '$.k')`` becomes ``c::jsonb->>'k'``; ``rowid`` ``ctid``;
 * in DDL, ``INTEGER PRIMARY KEY [AUTOINCREMENT]`` becomes ``BIGSERIAL PRIMARY KEY``,
   ``INTEGER`` ``BIGINT``, ``BLOB`` ``BYTEA``, ``REAL`` ``DOUBLE PRECISION``, and
   ``WITHOUT ROWID`` goes.
@@ -76,10 +78,83 @@ _DDL = [
 _IFNULL = re.compile(r"\bIFNULL\s*\(", re.I)
 _ROWID = re.compile(r"\browid\b", re.I)
 _STRFTIME = re.compile(r"strftime\('([^']*)',\s*([\w.]+),\s*'\+(\d+) hours'\)", re.I)
-_JSON_BOOL = re.compile(r"json_extract\(([\w.]+),\s*'\$\.(\w+)'\)(?=,\s*EXISTS)", re.I)
 _JSON = re.compile(r"json_extract\(([\w.]+),\s*'\$\.(\w+)'\)", re.I)
 _FMT = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS",
         "%W": "IW"}
+
+
+def _close_paren(text: str, open_at: int) -> int:
+    """Index of the parenthesis closing the one at ``open_at`` (string literals skipped)."""
+    depth, i, quote = 0, open_at, ""
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(text) - 1
+
+
+def _top_level_commas(text: str, start: int, end: int) -> int:
+    depth, quote, n = 0, "", 0
+    for c in text[start:end]:
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            n += 1
+    return n
+
+
+_SCALAR = re.compile(r"\b(MAX|MIN)\s*\(", re.I)
+
+
+def _scalar_max_min(text: str) -> str:
+    """SQLite's two-argument ``MAX(a, b)``/``MIN`` are ``GREATEST``/``LEAST``."""
+    out, pos = [], 0
+    for m in _SCALAR.finditer(text):
+        if m.start() < pos:
+            continue
+        close = _close_paren(text, m.end() - 1)
+        if _top_level_commas(text, m.end(), close):
+            out.append(text[pos:m.start()])
+            out.append("GREATEST(" if m.group(1).upper() == "MAX" else "LEAST(")
+            pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_COALESCE_JSON_EXISTS = re.compile(
+    r"COALESCE\(json_extract\(([\w.]+),\s*'\$\.(\w+)'\),\s*EXISTS\s*\(", re.I)
+
+
+def _coalesce_json_exists(text: str) -> str:
+    """``COALESCE(json_extract(c, '$.k'), EXISTS (...))``: SQLite answers 1/0 for both."""
+    while (m := _COALESCE_JSON_EXISTS.search(text)) is not None:
+        sub_close = _close_paren(text, m.end() - 1)
+        outer_close = _close_paren(text, m.start() + len("COALESCE"))
+        col, key = m.group(1), m.group(2)
+        exists = text[m.end() - 1:sub_close + 1]
+        value = f"(({col})::jsonb->>'{key}')"
+        text = (text[:m.start()]
+                + f"(CASE WHEN {value} IS NULL THEN (CASE WHEN EXISTS {exists} THEN 1 ELSE 0 "
+                  f"END) WHEN {value} IN ('true', '1') THEN 1 ELSE 0 END)"
+                + text[outer_close + 1:])
+    return text
 
 
 def _strftime(m: re.Match[str]) -> str:
@@ -127,7 +202,8 @@ class Translator:
         text = _IFNULL.sub("COALESCE(", sql)
         text = _ROWID.sub("ctid", text)
         text = _STRFTIME.sub(_strftime, text)
-        text = _JSON_BOOL.sub(lambda j: f"(({j.group(1)})::jsonb->>'{j.group(2)}')::boolean", text)
+        text = _coalesce_json_exists(text)
+        text = _scalar_max_min(text)
         text = _JSON.sub(lambda j: f"(({j.group(1)})::jsonb->>'{j.group(2)}')", text)
         m = _INSERT_OR.match(text)
         if m is not None:

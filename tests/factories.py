@@ -86,3 +86,23 @@ TOKENS: Final = {
     "crew_b": "wo_demo_crew_b",
     "reader": "wo_demo_reader",
 }
+
+
+def set_json_field(db: Database, table: str, key_col: str, key: str, column: str,
+                   name: str, value: object) -> None:
+    """Change one member of a JSON text column (tamper tests), the same on both stores."""
+    import json  # noqa: PLC0415
+
+    row = db.execute(f"SELECT {column} FROM {table} WHERE {key_col} = ?",  # noqa: S608
+                     [key]).fetchone()
+    data = json.loads(row[0])
+    data[name] = value
+    with db.atomic():
+        db.execute(f"UPDATE {table} SET {column} = ? WHERE {key_col} = ?",  # noqa: S608
+                   [json.dumps(data, ensure_ascii=False), key])
+
+
+def cli_env(services: Services) -> dict[str, str]:
+    """Environment for a CLI command that must open the same store as ``services``."""
+    url = services.settings.database_url
+    return {"WATEROPS_DATABASE_URL": url} if url else {}

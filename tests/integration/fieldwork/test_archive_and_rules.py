@@ -21,7 +21,7 @@ from server.fieldwork.photos import compose_photo
 from server.fieldwork.service import PhotoIn
 from server.services import Services
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
-from tests.factories import TOKENS, bearer, make_services, order_in
+from tests.factories import TOKENS, bearer, cli_env, make_services, order_in, set_json_field
 from tests.integration.fieldwork.kit import STROKES, file_required_evidence
 
 pytestmark = pytest.mark.integration
@@ -100,13 +100,12 @@ def test_verify_command_exits_non_zero_on_a_changed_notice(services: Services) -
     doc = seal_three(services)[0]
     runner = CliRunner()
     args = ["notices", "verify", doc.id, "--json", "--data-dir", services.settings.data_dir]
-    ok = runner.invoke(main, args)
+    ok = runner.invoke(main, args, env=cli_env(services))
     assert ok.exit_code == 0, ok.output
     assert msgspec.json.decode(ok.output)["intact"] is True
-    services.db.execute(
-        "UPDATE fw_sealed_documents SET fields = json_set(fields, '$.account_name', '李四') "
-        "WHERE id = ?", [doc.id])
-    bad = runner.invoke(main, args)
+    set_json_field(services.db, "fw_sealed_documents", "id", doc.id, "fields",
+                   "account_name", "李四")
+    bad = runner.invoke(main, args, env=cli_env(services))
     assert bad.exit_code == 1
     changes = msgspec.json.decode(bad.output)["changes"]
     assert [(c["name"], c["current"]) for c in changes] == [("account_name", "李四")]

@@ -25,7 +25,7 @@ from sync.protocol import (
     RecordValveOperation,
     SignNotice,
 )
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, bearer, set_json_field
 from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
 
 pytestmark = pytest.mark.integration
@@ -117,9 +117,8 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
     pdf = client.get(f"/api/v1/notices/{doc_id}/pdf", headers=headers)
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    services.db.execute(
-        "UPDATE fw_sealed_documents SET fields = json_set(fields, '$.final_reading', 234.5) "
-        "WHERE id = ?", [doc_id])
+    set_json_field(services.db, "fw_sealed_documents", "id", doc_id, "fields",
+                   "final_reading", 234.5)
     bad = client.get(f"/api/v1/notices/{doc_id}/verification", headers=headers).json()
     assert bad["intact"] is False
     assert bad["signature_valid"] is True
