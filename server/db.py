@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from sqlite_utils import Database, Migrations
 
@@ -53,6 +54,7 @@ class SqliteDatabase(Database):
     """
 
     def __init__(self, path: str, *, busy_timeout_ms: int, clock: Clock) -> None:
+        self._closed = False
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
@@ -73,15 +75,23 @@ class SqliteDatabase(Database):
 
     @property  # type: ignore[override]
     def conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
+        held: ThreadConnection[sqlite3.Connection] | None = getattr(self._local, "held", None)
+        if held is None:
+            held = ThreadConnection(self._connect(), self._release)
+            self._local.held = held
+        return held.conn
 
     @conn.setter
     def conn(self, value: sqlite3.Connection) -> None:
-        self._local.conn = value
+        self._local.held = ThreadConnection(value, self._release)
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        """A thread ended (the executor of one outbox batch, say): close its connection."""
+        with self._conns_lock:
+            if conn not in self._conns:
+                return
+            self._conns.remove(conn)
+        conn.close()
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:  # type: ignore[override]
@@ -93,6 +103,30 @@ class SqliteDatabase(Database):
             conns, self._conns = self._conns, []
         for conn in conns:
             conn.close()
+
+
+C = TypeVar("C")
+
+
+class ThreadConnection(Generic[C]):
+    """A thread's connection, handed back when the thread's locals are cleared.
+
+    Threads come and go (the outbox worker starts a pool per batch, anyio's thread pool
+    retires idle threads); without this each one would keep a connection open for the
+    life of the process (a descriptor leak on SQLite, an exhausted pool on PostgreSQL).
+    """
+
+    __slots__ = ("conn", "release")
+
+    def __init__(self, conn: C, release: Callable[[C], None]) -> None:
+        self.conn = conn
+        self.release = release
+
+    def __del__(self) -> None:
+        try:
+            self.release(self.conn)
+        except Exception:  # noqa: S110 - interpreter shutdown or a pool already closed
+            pass
 
 
 def open_database(path: str | Path, *, busy_timeout_ms: int = 10_000,

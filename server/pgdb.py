@@ -47,6 +47,7 @@ from psycopg_pool import ConnectionPool
 from core.store import ChangeLogDialect, Connection
 from core.uow import UnitOfWork
 from server.clock import Clock
+from server.db import ThreadConnection
 
 #: the advisory lock every write transaction holds (an arbitrary, fixed key)
 WRITE_LOCK_KEY: Final = 0x57A7E5
@@ -347,14 +348,22 @@ class PgDatabase:
     # -- connections -------------------------------------------------------------------
     @property
     def conn(self) -> _Conn:
-        conn: _Conn | None = getattr(self._local, "conn", None)
-        if conn is None or conn.raw.closed:
+        held: ThreadConnection[_Conn] | None = getattr(self._local, "held", None)
+        if held is None or held.conn.raw.closed:
             raw = self.pool.getconn()
             with self._lock:
                 self._held.append(raw)
-            conn = _Conn(self, raw)
-            self._local.conn = conn
-        return conn
+            held = ThreadConnection(_Conn(self, raw), self._release)
+            self._local.held = held
+        return held.conn
+
+    def _release(self, conn: _Conn) -> None:
+        """The thread ended: its connection goes back to the pool (rolled back if needed)."""
+        with self._lock:
+            if conn.raw not in self._held:
+                return
+            self._held.remove(conn.raw)
+        self.pool.putconn(conn.raw)
 
     def close(self) -> None:
         with self._lock:

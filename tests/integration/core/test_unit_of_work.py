@@ -92,3 +92,24 @@ def test_change_log_times_come_from_the_injected_clock(services: Services,
         "SELECT server_time FROM changes WHERE entity_id = ? ORDER BY seq DESC LIMIT 1",
         [wo.id]).fetchone()[0]
     assert stamp == clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_threads_that_end_hand_their_connection_back(services: Services) -> None:
+    """Short-lived threads (one outbox batch's senders) must not each keep a connection:
+    on PostgreSQL the pool (20) would run dry and every later request would hang."""
+    import gc
+    import threading
+
+    def work() -> None:
+        with services.uow.transaction():
+            services.db.execute("SELECT COUNT(*) FROM changes").fetchone()
+
+    for _ in range(60):
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    gc.collect()
+    held = getattr(services.db, "_held", None)
+    if held is None:
+        held = services.db._conns  # type: ignore[attr-defined]
+    assert len(held) <= 3
