@@ -46,6 +46,7 @@ from server.fieldwork.photos import (
 )
 from server.fieldwork.store import FieldworkStore
 from server.workorders.evidence import Evidence, EvidenceStore
+from server.workorders.fieldtime import FieldTime, judge_field_time
 from server.workorders.model import (
     Point,
     Status,
@@ -54,6 +55,7 @@ from server.workorders.model import (
     WorkOrderType,
 )
 from server.workorders.service import ENTITY, WorkOrderService
+from sync.store import SyncStore
 
 CLOSED_FOR_EVIDENCE = frozenset({Status.COMPLETED, Status.VERIFIED, Status.CANCELLED})
 MAX_REF_LEN = 500
@@ -154,6 +156,22 @@ class FieldworkService:
         complete = self.blobs.complete(hashes)
         return self.evidence.for_orders([wo_id], complete=complete).get(wo_id, [])
 
+    def _judged(self, principal: Principal, wo: WorkOrder, device_time: datetime | None,
+                now: datetime) -> FieldTime:
+        """When a step was completed: the device's time corrected by the skew sync last
+        measured for it; an untrusted one is judged on server time and flagged."""
+        skew = (SyncStore(self.db).device(principal.device_id).clock_skew_s
+                if principal.device_id else None)
+        judged = judge_field_time(device_time, skew, now, wo.created_at)
+        if judged.review_reason is not None:
+            self.evidence.add_flag(
+                work_order_id=wo.id, device_id=principal.device_id, user_id=principal.user_id,
+                crew_id=principal.crew_id, mutation_id=None, kind="step_completion",
+                reason_code="device-time-untrusted", detail=judged.review_reason,
+                payload={"device_time": device_time.isoformat() if device_time else None,
+                         "skew_s": skew}, device_time=None, at=now)
+        return judged
+
     def add_evidence(self, principal: Principal, wo_id: str, step_key: str,
                      items: list[Item], device_time: datetime | None,
                      fields: FieldUpdate | None = None,
@@ -203,7 +221,10 @@ class FieldworkService:
                 if self.evidence.add(ev) and ev_id not in step.evidence:
                     step.evidence.append(ev_id)
             if step.done_at is None and step_satisfied(step, self.evidence_of(wo_id)):
-                step.done_at = now
+                # judged on the device's time corrected by its measured skew (fieldtime)
+                judged = self._judged(principal, wo, device_time, now)
+                step.done_at, step.done_server_at = judged.at, judged.server_at
+                step.done_source = str(judged.source)
             merged = {**wo.fields, **(fields or {})}
             if not self.workorders.store.update_fields(wo_id, merged, steps, now, wo.version):
                 raise _RetryError

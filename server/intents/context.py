@@ -58,15 +58,19 @@ class IntentContext:
         A time that cannot be trusted is judged on the server's time and flagged for
         dispatch's review, with both times kept.
         """
-        judged = judge_field_time(m.device_time, self.skew_s, self.now, wo.created_at)
+        return self.judge(m.device_time, wo, m.id, intent_kind(m.intent))
+
+    def judge(self, device_time: datetime | None, wo: WorkOrder, mutation_id: int | None,
+              kind: str) -> FieldTime:
+        judged = judge_field_time(device_time, self.skew_s, self.now, wo.created_at)
         if judged.review_reason is not None:
             p = self.principal
             self.evidence.add_flag(
                 work_order_id=wo.id, device_id=p.device_id, user_id=p.user_id,
-                crew_id=p.crew_id, mutation_id=m.id, kind=intent_kind(m.intent),
+                crew_id=p.crew_id, mutation_id=mutation_id, kind=kind,
                 reason_code="device-time-untrusted", detail=judged.review_reason,
-                payload={"device_time": m.device_time.isoformat(), "skew_s": self.skew_s,
-                         "server_time": self.now.isoformat()},
+                payload={"device_time": device_time.isoformat() if device_time else None,
+                         "skew_s": self.skew_s, "server_time": self.now.isoformat()},
                 device_time=None, at=self.now)
         return judged
 

@@ -93,7 +93,10 @@ def _complete_step(ctx: IntentContext, wo: WorkOrder, ev: Evidence) -> list[Step
              if e.step_key == step.key}
     kinds |= {"check"} if kinds & {"valve_operation"} else set()
     if step.done_at is None and set(step.requires) <= kinds:
-        step.done_at = ctx.now
+        # judged on the device's time corrected by its measured skew (fieldtime)
+        judged = ctx.judge(ev.device_time, wo, ev.mutation_id, f"step:{step.key}")
+        step.done_at, step.done_server_at = judged.at, judged.server_at
+        step.done_source = str(judged.source)
     return steps
 
 

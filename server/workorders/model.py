@@ -64,6 +64,11 @@ class Step(msgspec.Struct, kw_only=True):
     required: bool = True
     done_at: datetime | None = None
     evidence: list[str] = msgspec.field(default_factory=list)
+    #: when the server received the evidence that completed it (``done_at`` is judged on
+    #: the device's corrected time, see ``fieldtime``)
+    done_server_at: datetime | None = None
+    #: ``device`` or ``server``: which clock ``done_at`` comes from
+    done_source: str | None = None
 
 
 class Deadline(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from server.clock import SteppingClock
 from server.services import Services
 from server.workorders.model import Actor, WorkOrderType
 from sync.client import DeviceClient, HttpTransport, Replica, RetryPolicy
-from sync.protocol import AdvanceStatus
+from sync.protocol import AddNote, AdvanceStatus
 from tests.factories import TOKENS, order_in
 
 pytestmark = pytest.mark.integration
@@ -75,3 +76,21 @@ def test_a_clock_far_off_is_judged_on_server_time_and_flagged(
     assert (source, met_at, overdue) == ("server", met_server_at, True)
     flags = [f for f in services.sync.reviews() if f.work_order_id == wo.id]
     assert {f.reason_code for f in flags} == {"device-time-untrusted"}
+
+
+def test_a_step_done_offline_keeps_its_device_time_beside_the_server_time(
+        client: TestClient, services: Services, clock: SteppingClock,  # type: ignore[type-arg]
+        tmp_path: Path) -> None:
+    wo = services.workorders.create(DISPATCH, order_in(WorkOrderType.BURST_REPAIR))
+    tablet = _tablet(client, services, tmp_path / "t.db", timedelta(minutes=3))
+    tablet.pull()
+    clock.advance(minutes=25)
+    surveyed = clock()
+    tablet.record(AddNote(work_order_id=wo.id, evidence_id=str(uuid.uuid4()),
+                          text="DN300 铸铁管纵向裂缝", step_key="survey"))
+    clock.advance(hours=3)
+    tablet.push()
+    step = next(s for s in services.workorders.get_unchecked(wo.id).steps if s.key == "survey")
+    assert step.done_source == "device"
+    assert step.done_server_at == clock()
+    assert step.done_at is not None and abs((step.done_at - surveyed).total_seconds()) < 1
