@@ -137,5 +137,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     )
     # deny by default: a route that names no authorization policy stops the start-up
     check_route_policies(app.routes, API_PREFIX, PUBLIC_PREFIX)
+    run_blocking_handlers_in_threads(app)
     svc = services or Services(settings, clock)
     return app

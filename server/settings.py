@@ -107,7 +107,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 #: variables that say where settings come from, not settings themselves
-META_VARIABLES = frozenset({"WATEROPS_CONFIG"})
+#: ``WATEROPS_*`` variables that are not settings: the config file's path, and the test
+#: and CI switches (the store the suite runs on, the stores CI runs, a bench database)
+META_VARIABLES = frozenset({"WATEROPS_CONFIG", "WATEROPS_TEST_DATABASE_URL",
+                            "WATEROPS_BENCH_DATABASE_URL", "WATEROPS_CI_STORES"})
 _json = msgspec.json.Decoder()
 
 

@@ -9,7 +9,8 @@ leaves them to ``waterops worker`` on another machine or process.
   any number of these safe side by side.
 - ``deadlines``: the reminder/escalation scan (``ReminderService.scan``) and the outage
   tick (delay notices, temporary-supply tasks).
-- ``attachments``: forget abandoned partial uploads (``AttachmentVault.clean_up``).
+- ``attachments``: remove uploads left unfinished past ``attachment_partial_ttl_s``
+  (``SyncService.cleanup_expired_uploads``, also ``waterops sync cleanup-uploads``).
 
 A job that raises is logged, counted, and restarted after a bounded back-off; its state
 (last run, last success, last error, errors, restarts, backlog) is what ``/health``
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 import msgspec
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("waterops.workers")
 
-#: unfinished uploads older than this are forgotten (must outlast any offline period)
-UPLOAD_MAX_AGE: Final = timedelta(days=14)
 #: longest wait before a failed job is restarted
 MAX_BACKOFF_S: Final = 60.0
 
@@ -169,7 +168,8 @@ def service_jobs(svc: Services, *, interval_s: float = 5.0, worker_id: str = "se
                 "temporary_supply_tasks": len(tick.temporary_supply_tasks)}
 
     def attachments() -> dict[str, int]:
-        return {"forgotten": svc.sync.vault.clean_up(UPLOAD_MAX_AGE)}
+        # the clean-up itself is the sync service's (attachment_partial_ttl_s)
+        return {"removed": len(svc.sync.cleanup_expired_uploads())}
 
     return [
         Job("outbox", interval_s, send, svc.outages.store.pending_count),

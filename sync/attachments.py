@@ -240,24 +240,6 @@ class AttachmentVault:
         return AttachmentStatus(sha256=row.sha256, size=row.size, content_type=row.content_type,
                                 received=row.size, complete=True)
 
-    def clean_up(self, older_than: timedelta, limit: int = 1000) -> int:
-        """Forget unfinished uploads declared longer than ``older_than`` ago; returns how many.
-
-        Their partial files are deleted and their declarations dropped, so the disk does
-        not fill with abandoned halves of photos. ``older_than`` must outlast the longest
-        offline period: a device that comes back later declares the file again and starts
-        from byte 0 (it keeps every file until the server confirmed its hash). Complete
-        blobs are never touched here. The background worker in ``serve`` calls this.
-        """
-        cut = self.clock() - older_than
-        gone = 0
-        for sha256 in self.store.stale_uploads(cut, limit):
-            self._partial(sha256).unlink(missing_ok=True)
-            with self.db.atomic():
-                self.store.forget_upload(sha256)
-            gone += 1
-        return gone
-
     def pending_uploads(self) -> int:
         """Uploads declared but not complete (the clean-up worker's backlog)."""
         return self.store.pending_upload_count()

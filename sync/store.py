@@ -236,16 +236,6 @@ class SyncStore:
         self.db.execute("DELETE FROM sync_attachments WHERE sha256 = ? AND complete = 0",
                         [sha256])
 
-    def stale_uploads(self, declared_before: datetime, limit: int) -> list[str]:
-        """Unfinished uploads declared before the cut-off, oldest first."""
-        return [str(r[0]) for r in self.db.execute(
-            "SELECT sha256 FROM sync_attachments WHERE complete = 0 AND created_at < ? "
-            "ORDER BY created_at LIMIT ?", [_t(declared_before), limit])]
-
-    def forget_upload(self, sha256: str) -> None:
-        self.db.execute("DELETE FROM sync_attachments WHERE sha256 = ? AND complete = 0",
-                        [sha256])
-
     def pending_upload_count(self) -> int:
         return int(self.db.execute(
             "SELECT COUNT(*) FROM sync_attachments WHERE complete = 0").fetchone()[0])

@@ -258,9 +258,7 @@ class FieldworkService:
                 self.audit.record(ENTITY, wo_id, action, actor_user_id=principal.user_id,
                                   device_id=principal.device_id, server_time=now,
                                   device_time=None, detail={"fields": fields})
-                if wo.crew_id:
-                    record_change(self.db, ENTITY, wo_id, ChangeOp.UPSERT,
-                                  [crew_scope(wo.crew_id)], now)
+                touch(self.db, ENTITY, wo_id)
                 updated = self.workorders.get_unchecked(wo_id)
                 if after is not None:
                     after(updated)
