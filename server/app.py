@@ -140,3 +140,24 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     run_blocking_handlers_in_threads(app)
     svc = services or Services(settings, clock)
     return app
+
+
+def run_blocking_handlers_in_threads(app: Litestar) -> int:
+    """Every plain ``def`` handler runs in the thread pool, whatever its decorator says.
+
+    Handlers do SQLite work, build PDFs and print jobs and call gateways: on the event loop
+    one slow request stalled every other (a 20 MB print job froze the server for 7 s).
+    Each thread has its own database connection (``server.db``) and the unit of work
+    serialises writers, so this is safe. Done here, once, so a new handler written with
+    ``sync_to_thread=False`` cannot put blocking work back on the loop. Returns how many
+    handlers were moved.
+    """
+    moved = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and handler.has_sync_callable:
+                # litestar 2.x wraps the same way for sync_to_thread=True (on_registration)
+                handler._fn = ensure_async_callable(handler.fn)
+                handler.has_sync_callable = False
+                moved += 1
+    return moved

@@ -114,6 +114,10 @@ class Services:
         self.sync.on_positions = self.positions.record
         self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
         self.outages.door_task_crew = self.door_tasks.crew_of
+        #: the background jobs when they run in this process (``server.workers``)
+        self.supervisor: Supervisor | None = None
+        #: short one-off work an HTTP request must not wait for (level-1 alerts)
+        self.background: ThreadPoolExecutor | None = None
 
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)
@@ -135,10 +139,6 @@ class Services:
             crew = user.crew_id if user else None
         return row.complete, crew
 
-        #: the background jobs when they run in this process (``server.workers``)
-        self.supervisor: Supervisor | None = None
-        #: short one-off work an HTTP request must not wait for (level-1 alerts)
-        self.background: ThreadPoolExecutor | None = None
 
     def send_alerts_in_background(self) -> None:
         """From now on a new alert is sent by a background thread, not by its request."""

@@ -1,10 +1,10 @@
-"""Two ``waterops serve`` processes and a ``waterops worker`` on one database.
+"""Two ``waterops serve`` processes and two ``waterops worker`` processes on one database.
 
 20 tablets push their field notes through both servers (each push to one or the other)
-while dispatch announces an emergency outage to 1,000 customers and the worker sends it
-to a local SMS gateway. On SQLite (one file) and, when the suite runs on PostgreSQL, on
-one PostgreSQL schema: no server error, every mutation applied exactly once, every
-customer notified exactly once.
+while dispatch announces an emergency outage to 1,000 customers and the workers send it
+to a local SMS gateway, both leasing from the one outbox. On SQLite (one file) and, when
+the suite runs on PostgreSQL, on one PostgreSQL schema: no server error, every mutation
+applied exactly once, every customer notified exactly once.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def gateway() -> Iterator[Gateway]:
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
-def test_two_servers_and_a_worker_lose_and_double_nothing(
+def test_two_servers_and_two_workers_lose_and_double_nothing(
         tmp_path: Path, gateway: Gateway, store: str) -> None:
     if store == "postgresql" and not os.environ.get(PG_URL_ENV):
         pytest.skip(f"{PG_URL_ENV} not set: the suite runs on SQLite only")
@@ -82,13 +82,16 @@ def test_two_servers_and_a_worker_lose_and_double_nothing(
     seed.stop()
     with serving(["--no-workers"], env) as (pa, url_a), \
             serving(["--no-workers"], env) as (pb, url_b):
-        worker = Process(["worker", "--worker-id", "w1"], env, "waterops worker w1")
-        worker.wait_ready()
+        workers = [Process(["worker", "--worker-id", w], env, f"waterops worker {w}")
+                   for w in ("w1", "w2")]
+        for worker in workers:
+            worker.wait_ready()
         try:
             _run(tmp_path, url_a, url_b, gateway)
         finally:
-            worker.stop()
-        logs = pa.output() + pb.output() + worker.output()
+            for worker in workers:
+                worker.stop()
+        logs = pa.output() + pb.output() + "".join(w.output() for w in workers)
     assert "Traceback" not in logs, logs[-5000:]
     assert " 500 " not in logs
     settings = Settings(data_dir=env["WATEROPS_DATA_DIR"],
