@@ -311,6 +311,19 @@ class _Table:
     def insert(self, row: Mapping[str, Any]) -> _Table:
         return self.insert_all([row])
 
+    def transform(self, *, not_null: Mapping[str, bool] | None = None, **other: Any) -> _Table:
+        """The part of sqlite-utils' ``transform`` the migrations use: NOT NULL on or off.
+
+        SQLite rebuilds the table; PostgreSQL alters the column in place.
+        """
+        if other:
+            raise NotImplementedError(f"transform({', '.join(other)}) on PostgreSQL")
+        for column, required in (not_null or {}).items():
+            action = "SET" if required else "DROP"
+            self.db.conn.raw.execute(
+                f"ALTER TABLE {self.name} ALTER COLUMN {column} {action} NOT NULL")  # type: ignore[call-overload]
+        return self
+
     def insert_all(self, rows: Sequence[Mapping[str, Any]]) -> _Table:
         rows = list(rows)
         if rows:
@@ -408,6 +421,9 @@ class PgDatabase:
         names = [c.name for c in cur.description or []]
         for row in cur.fetchall():
             yield dict(zip(names, row, strict=True))
+
+    def __getitem__(self, name: str) -> _Table:
+        return _Table(self, name)
 
     def table(self, name: str) -> _Table:
         return _Table(self, name)
