@@ -112,6 +112,7 @@ EXPECTED: Final[dict[str, str]] = {
     "GET /api/v1/crews": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/customers": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/customers/{customer_id}": "401 401 401 403 403 200 200 200 200 200",
+    "POST /api/v1/customers/import": "401 401 401 403 403 403 403 403 403 422",
     "GET /api/v1/deadlines/overdue": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/deadlines/reminders": "401 401 401 200 200 200 200 200 200 200",
     "GET /api/v1/fieldwork/{wo_id}/completeness": "401 401 401 403 403 200 200 200 200 200",
