@@ -388,7 +388,8 @@ class InfoCategory(StrEnum):
     OTHER = "other"
 
 
-class ServiceInfoIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ServiceInfoIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+                    forbid_unknown_fields=True):
     title: str
     category: InfoCategory
     #: the unit that must publish it (its supervisor gets the escalation)
