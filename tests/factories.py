@@ -40,6 +40,34 @@ def fresh_pg_url(base: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+def fresh_pg_database(base: str) -> str:
+    """A new, empty database on the test cluster (a world that tests clone), as a URL."""
+    import psycopg  # noqa: PLC0415 - only when PostgreSQL runs the tests
+
+    name = f"w_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    return _with_dbname(base, name)
+
+
+def clone_pg_database(url: str) -> str:
+    """A copy of the database at ``url`` (nobody may be connected to it), as a URL."""
+    import psycopg  # noqa: PLC0415
+
+    source = url.split("//", 1)[1].split("/", 1)[1].split("?", 1)[0]
+    name = f"c_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_with_dbname(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")  # type: ignore[arg-type]
+    return _with_dbname(url, name)
+
+
+def _with_dbname(url: str, name: str) -> str:
+    head, rest = url.split("//", 1)
+    host, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    return f"{head}//{host}/{name}" + (f"?{query}" if query else "")
+
+
 def pg_test_url() -> str | None:
     """A fresh PostgreSQL schema when the suite runs on PostgreSQL, else None (SQLite)."""
     base = os.environ.get(PG_URL_ENV)

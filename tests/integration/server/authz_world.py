@@ -9,6 +9,7 @@ A's tablet, a revoked device). Tests that change things take a fresh copy of its
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,7 +31,14 @@ from server.tickets.model import Channel, ComplaintIn, ComplaintKind, TicketIn
 from server.workorders.model import Actor, Point, WorkOrderType
 from server.workorders.store import Filters
 from sync.protocol import AddNote, AttachmentDeclare, Mutation, PushRequest
-from tests.factories import TOKENS, make_services, make_settings
+from tests.factories import (
+    PG_URL_ENV,
+    TOKENS,
+    clone_pg_database,
+    fresh_pg_database,
+    make_services,
+    make_settings,
+)
 from tests.integration.fieldwork.kit import STROKES
 
 DISPATCHER: Final = Actor(user_id="disp-wang", role="dispatcher")
@@ -51,11 +59,22 @@ class World:
     settings: dict[str, object] = field(default_factory=lambda: dict(WALK_SETTINGS))
 
     def copy(self, to: Path) -> Services:
-        """A fresh, fully wired service on a copy of the world's database."""
-        shutil.copytree(self.folder, to)
+        """A fresh, fully wired service on a copy of the world's database.
+
+        SQLite: a copy of the folder. PostgreSQL: the world is a database of its own and
+        the copy is a new database made from it as a template (plus the folder's files).
+        """
+        if self.folder.exists():
+            shutil.copytree(self.folder, to)
+        else:  # PostgreSQL: a world that wrote no file yet
+            to.mkdir(parents=True)
         return Services(self.settings_for(to), self.clock)
 
     def settings_for(self, folder: Path) -> Settings:
+        url = self.settings.get("database_url")
+        if isinstance(url, str):
+            return make_settings(str(folder), **{**self.settings,
+                                                 "database_url": clone_pg_database(url)})
         return make_settings(str(folder), **self.settings)
 
 
@@ -69,7 +88,10 @@ TOKENS_ALL: Final = {**TOKENS, "crew_a2": "wo_demo_crew_a2"}
 
 
 def build_world(folder: Path, clock: SteppingClock) -> World:
-    svc = make_services(str(folder), clock, public_requests_per_minute=1_000_000)
+    base = os.environ.get(PG_URL_ENV)
+    url = fresh_pg_database(base) if base else None
+    svc = make_services(str(folder), clock, public_requests_per_minute=1_000_000,
+                        database_url=url)
     try:
         orders = svc.workorders.list(OPERATOR, Filters(crew_id="crew-a", limit=500)).items
         burst = next(o for o in orders if o.type is WorkOrderType.BURST_REPAIR)
@@ -136,6 +158,9 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
             "revoked": spare.token}
     finally:
         svc.close()
-    return World(folder=folder, clock=clock, tokens=tokens, ids=ids)
+    world = World(folder=folder, clock=clock, tokens=tokens, ids=ids)
+    if url is not None:
+        world.settings["database_url"] = url
+    return world
 
 
