@@ -27,7 +27,6 @@ from server.fieldwork.service import EvidenceIn, Item, PhotoIn, StepEvidenceIn
 from server.timefmt import from_db
 from server.workorders.evidence import Evidence
 from server.workorders.model import Deadline
-from sync.changelog import ChangeOp, crew_scope, record_change
 
 if TYPE_CHECKING:
     from server.connections.service import ConnectionService
@@ -204,9 +203,7 @@ class FieldProgress:
         self.s.customers.set_meter(customer_id, str(meter_no), None if dn is None else int(dn),  # type: ignore[call-overload]
                                  at)
         self.s.store.update(str(row["id"]), {"meter_no": str(meter_no)}, at)
-        if crew_id:
-            record_change(self.s.db, "customer", customer_id, ChangeOp.UPSERT,
-                          [crew_scope(crew_id)], self.s.clock())
+        # set_meter touches the customer: the unit of work tells its crews' tablets
 
     def tie_in(self, row: Row, min_dn_mm: int) -> TieIn | None:
         """The nearest main of sufficient diameter, or None without a network near."""

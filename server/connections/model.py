@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import msgspec
 
+from core.time import TimeChecked
 from server.workorders.model import Deadline
 
 
@@ -51,7 +52,8 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"
 
 
-class ApplicationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ApplicationIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """A customer applies (the counter clerk, the hotline agent or the online form)."""
 
     project_type: ProjectType
@@ -87,7 +89,8 @@ class DocumentsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     received: list[str]
 
 
-class AppointmentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class AppointmentIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """The survey visit agreed with the customer (预约上门)."""
 
     at: datetime
@@ -100,7 +103,8 @@ class DesignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     title: str = "设计草图"
 
 
-class StepIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class StepIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """A field step over HTTP (the same as a tablet's ``complete_step``): a check, a note,
     a document reference, or for ``survey_point`` the GNSS position as ``"lon,lat"``."""
 
@@ -110,7 +114,8 @@ class StepIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     device_time: datetime | None = None
 
 
-class PhotoStepIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class PhotoStepIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """A photo for a step, uploaded to the attachment vault first (by its SHA-256)."""
 
     step_key: str
@@ -120,7 +125,8 @@ class PhotoStepIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     device_time: datetime | None = None
 
 
-class MeterIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class MeterIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+               forbid_unknown_fields=True):
     """The meter fitted (挂表): it goes on the new account."""
 
     meter_no: str

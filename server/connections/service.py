@@ -83,7 +83,7 @@ from server.workorders.model import (
 )
 from server.workorders.service import ENTITY as WORK_ORDER
 from server.workorders.service import WorkOrderService
-from sync.changelog import ChangeOp, crew_scope, record_change
+from core.uow import touch
 
 ENTITY: Final = "connection"
 #: the complaint lookup's defaults (Services shares its settings-built book)
@@ -574,9 +574,8 @@ class ConnectionService:
 
     def _publish(self, wo_id: str, now: datetime) -> None:
         wo = self.workorders.store.get(wo_id)
-        if wo is not None and wo.crew_id:
-            record_change(self.db, WORK_ORDER, wo_id, ChangeOp.UPSERT, [crew_scope(wo.crew_id)],
-                          now)
+        if wo is not None:
+            touch(self.db, WORK_ORDER, wo_id)
 
     def _audit(self, connection_id: str, action: str, principal: Principal, now: datetime,
                detail: dict[str, object]) -> None:

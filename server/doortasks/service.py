@@ -20,7 +20,7 @@ from server.clock import Clock
 from server.doortasks.model import DOOR_TASK, DoorTask
 from server.doortasks.store import DoorTaskStore
 from server.errors import NotFoundError
-from sync.changelog import ChangeOp, crew_scope, record_change
+from core.uow import touch
 
 
 class DoorTaskReader:
@@ -93,11 +93,8 @@ class DoorTaskService:
                 if t.crew_id == crew_id:
                     continue
                 self.store.assign(t.id, crew_id, now, actor)
-                if t.crew_id:
-                    record_change(self.db, DOOR_TASK, t.id, ChangeOp.REMOVE,
-                                  [crew_scope(t.crew_id)], now)
-                record_change(self.db, DOOR_TASK, t.id, ChangeOp.UPSERT, [crew_scope(crew_id)],
-                              now)
+                # the unit of work derives the old crew's removal and the new one's upsert
+                touch(self.db, DOOR_TASK, t.id)
         return self.of_outage(outage_id)
 
     def posted(self, caller: Principal, task_id: str, data: DoorNoticeDoneIn) -> OutageTask:
@@ -110,6 +107,5 @@ class DoorTaskService:
             done = self.complete(caller, task_id, data)
             crew = self.store.crews_of([task_id]).get(task_id)
             if crew is not None:
-                record_change(self.db, DOOR_TASK, task_id, ChangeOp.UPSERT, [crew_scope(crew)],
-                              self.clock())
+                touch(self.db, DOOR_TASK, task_id)
         return done

@@ -7,12 +7,21 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from core.uow import ScopeRule, UnitOfWork
 from server.timefmt import to_db
+
+
+def _door_task_scopes(db: Database, ids: Sequence[str]) -> dict[str, set[str]]:
+    """A door task is in the scope of the crew it was handed to."""
+    return {t: {f"crew:{c}"} for t, c in DoorTaskStore(db).crews_of(ids).items()}
 
 
 class DoorTaskStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        uow = getattr(db, "uow", None)
+        if isinstance(uow, UnitOfWork) and "door_task" not in uow.rules:
+            uow.register("door_task", ScopeRule(_door_task_scopes))
 
     def assign(self, task_id: str, crew_id: str, at: datetime, by: str) -> None:
         self.db.execute(

@@ -63,6 +63,14 @@ if TYPE_CHECKING:
     from server.fieldwork import Fieldwork
 
 
+def _usable_time(when: datetime) -> bool:
+    try:
+        check_event_time(when)
+    except TimeRangeError:
+        return False
+    return True
+
+
 def check_protocol(version: int) -> None:
     if version not in SUPPORTED_PROTOCOLS:
         raise UnsupportedProtocolError(version, sorted(SUPPORTED_PROTOCOLS))
@@ -147,7 +155,10 @@ class SyncService:
                             skew_s=measured)
         response = self.engine.push(device_id, req, ctx)
         if req.positions and self.on_positions is not None:
-            self.on_positions(principal, req.positions)
+            # a fix with an impossible time is dropped, never a 4xx that wedges the push
+            usable = [f for f in req.positions if _usable_time(f.taken_at)]
+            if usable:
+                self.on_positions(principal, usable)
         with self.db.atomic():
             self.store.note_push(device_id, now, skew)
             self.accounts.touch_device(device_id, now, skew)
