@@ -26,6 +26,7 @@ from server.audit import AuditStore
 from server.calendar.service import SYSTEM
 from server.clock import SteppingClock
 from server.policy.years import YearNotice
+from server.services import Services
 from server.tickets.categories import load_categories
 from server.tickets.model import TicketIn
 from server.workorders.model import Actor, WorkOrderType
@@ -314,7 +315,7 @@ def test_a_second_process_recomputes_what_it_counted_before_it_saw_the_import(
     year (B had not looked yet); B's next refresh installs the year and recomputes it."""
     clock = SteppingClock(shanghai(2027, 2, 4, 17))
     a = make_services(str(tmp_path), clock)
-    b = make_services(str(tmp_path), clock, demo=False)
+    b = Services(a.settings, clock)  # the same store (file or database), a second process
     a.calendars.import_notice(SYSTEM, msgspec.convert(NOTICE_2027, YearNotice))
     ticket = b.tickets.tickets.create(Actor(user_id="disp", role="dispatcher"), TicketIn(
         channel="operations_transfer", category="hydrant_fault", title="B 进程"))
