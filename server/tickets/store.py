@@ -463,36 +463,24 @@ class TicketStore:
 
         Extended ticket deadlines are left out: a supervisor set their due time.
         """
+        # one column set for the three tables, so one mapping builds every clock
+        queries = (
+            ("ticket", "SELECT ticket_id AS entity_id, kind AS part, rule, starts_at, due_at, "
+             "remind_at FROM ticket_deadlines WHERE provisional = 1 AND met_at IS NULL "
+             "AND voided = 0 AND original_due_at IS NULL AND starts_at < :hi AND due_at >= :lo"),
+            ("complaint", "SELECT complaint_id AS entity_id, round AS part, rule, starts_at, "
+             "due_at, remind_at FROM complaint_deadlines WHERE provisional = 1 "
+             "AND met_at IS NULL AND starts_at < :hi AND due_at >= :lo"),
+            ("service_info", "SELECT id AS entity_id, '' AS part, rule, changed_at AS starts_at, "
+             "due_at, remind_at FROM service_info WHERE provisional = 1 "
+             "AND published_at IS NULL AND changed_at < :hi AND due_at >= :lo"),
+        )
         bounds = {"lo": to_db(lo), "hi": to_db(hi)}
-        out: list[OpenClock] = []
-        for r in self.db.query(
-            "SELECT ticket_id, kind, rule, starts_at, due_at, remind_at FROM ticket_deadlines "
-            "WHERE provisional = 1 AND met_at IS NULL AND voided = 0 "
-            "AND original_due_at IS NULL AND starts_at < :hi AND due_at >= :lo", bounds,
-        ):
-            out.append(OpenClock(
-                entity="ticket", entity_id=str(r["ticket_id"]), part=str(r["kind"]),
-                rule=str(r["rule"]), starts_at=from_db(str(r["starts_at"])),
-                due_at=from_db(str(r["due_at"])), remind_at=from_db(str(r["remind_at"]))))
-        for r in self.db.query(
-            "SELECT complaint_id, round, rule, starts_at, due_at, remind_at "
-            "FROM complaint_deadlines WHERE provisional = 1 AND met_at IS NULL "
-            "AND starts_at < :hi AND due_at >= :lo", bounds,
-        ):
-            out.append(OpenClock(
-                entity="complaint", entity_id=str(r["complaint_id"]), part=str(r["round"]),
-                rule=str(r["rule"]), starts_at=from_db(str(r["starts_at"])),
-                due_at=from_db(str(r["due_at"])), remind_at=from_db(str(r["remind_at"]))))
-        for r in self.db.query(
-            "SELECT id, rule, changed_at, due_at, remind_at FROM service_info "
-            "WHERE provisional = 1 AND published_at IS NULL "
-            "AND changed_at < :hi AND due_at >= :lo", bounds,
-        ):
-            out.append(OpenClock(
-                entity="service_info", entity_id=str(r["id"]), part="", rule=str(r["rule"]),
-                starts_at=from_db(str(r["changed_at"])), due_at=from_db(str(r["due_at"])),
-                remind_at=from_db(str(r["remind_at"]))))
-        return out
+        return [OpenClock(entity=entity, entity_id=str(r["entity_id"]), part=str(r["part"]),
+                          rule=str(r["rule"]), starts_at=from_db(str(r["starts_at"])),
+                          due_at=from_db(str(r["due_at"])),
+                          remind_at=from_db(str(r["remind_at"])))
+                for entity, sql in queries for r in self.db.query(sql, bounds)]
 
     def retime(self, clock: OpenClock, timing: Timing) -> None:
         """Write a recomputed due time, reminder time and provisional flag."""
