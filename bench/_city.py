@@ -40,7 +40,7 @@ def _find(parent: list[int], i: int) -> int:
 def synthetic_city(n_pipes: int, n_customers: int, seed: int = 7, *,
                    valve_rate: float = 0.7, loop_rate: float = 0.8) -> Network:
     """About ``n_pipes`` pipes (exactly the grid edges kept) and ``n_customers`` customers."""
-    rng = random.Random(seed)  # noqa: S311 - deterministic test data, not secrets
+    rng = random.Random(seed)
     # grid edges ~ 2 * side^2 * (tree + loop_rate * rest) -> pick the side for n_pipes
     side = max(3, int(math.sqrt(n_pipes / (1.0 + loop_rate) + 1)))
     n_nodes = side * side

@@ -100,7 +100,7 @@ def _wait_ready(port: int) -> None:
 
 
 def customers(n: int, seed: int = 7) -> list[Recipient]:
-    rng = random.Random(seed)  # noqa: S311 - deterministic test data
+    rng = random.Random(seed)
     compounds = [f"{name}小区" for name in ("阳光", "幸福", "绿景", "和平", "锦绣", "翠园")]
     streets = ["经十路", "文化路", "历山路", "解放路"]
     return [Recipient(customer_id=f"C{i:07d}", name=f"客户{i}",

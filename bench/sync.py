@@ -54,11 +54,11 @@ def _free_port() -> int:
 
 def fresh_schema(base: str) -> str:
     """A URL on a new, empty schema of the PostgreSQL server ``base``."""
-    import psycopg  # noqa: PLC0415 - only when PostgreSQL is measured
+    import psycopg
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE SCHEMA {schema}")
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 

@@ -7,9 +7,9 @@ plain ``BEGIN`` (its row locks and the ``changes`` sequence need no up-front loc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from core.time import to_db
 
@@ -19,7 +19,7 @@ CHUNK: Final = 500
 
 class Connection(Protocol):
     def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> object: ...
-    def executemany(self, sql: str, parameters: object, /) -> object: ...
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> object: ...
 
 
 class ChangeLogDialect:

@@ -8,7 +8,7 @@ street name) farthest east, west, south and north.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,10 @@ import shapely
 
 from geo.model import AreaFeature, FourBounds
 from geo.network import NetworkIndex
+
+if TYPE_CHECKING:
+    from shapely import MultiLineString, MultiPoint
+    from shapely.geometry.base import BaseGeometry
 
 IntArray = npt.NDArray[np.int64]
 PIPE_BUFFER_M: Final = 30.0
@@ -25,14 +29,16 @@ SIMPLIFY_M: Final = 1.0
 
 def outage_polygon(index: NetworkIndex, pipes: IntArray, customers: IntArray, *,
                    pipe_buffer_m: float = PIPE_BUFFER_M,
-                   point_buffer_m: float = POINT_BUFFER_M) -> shapely.Geometry:
+                   point_buffer_m: float = POINT_BUFFER_M) -> BaseGeometry:
     """Dissolved buffer of the pipes and service points, in metric coordinates."""
-    parts = []
+    parts: list[BaseGeometry] = []
     if pipes.size:
-        parts.append(shapely.buffer(shapely.multilinestrings(index.lines[pipes]), pipe_buffer_m))
+        # one flat array of lines (points) makes one multi-geometry, not an array of them
+        lines = cast("MultiLineString", shapely.multilinestrings(index.lines[pipes]))
+        parts.append(shapely.buffer(lines, pipe_buffer_m))
     if customers.size:
-        pts = shapely.multipoints(np.column_stack([index.customers.x[customers],
-                                                   index.customers.y[customers]]))
+        pts = cast("MultiPoint", shapely.multipoints(np.column_stack(
+            [index.customers.x[customers], index.customers.y[customers]])))
         parts.append(shapely.buffer(pts, point_buffer_m))
     if not parts:
         return shapely.Polygon()
@@ -40,7 +46,7 @@ def outage_polygon(index: NetworkIndex, pipes: IntArray, customers: IntArray, *,
     return shapely.simplify(merged, SIMPLIFY_M, preserve_topology=True)
 
 
-def to_wgs84_feature(index: NetworkIndex, metric: shapely.Geometry,
+def to_wgs84_feature(index: NetworkIndex, metric: BaseGeometry,
                      properties: dict[str, object]) -> AreaFeature:
     proj = index.projector
 
@@ -50,7 +56,7 @@ def to_wgs84_feature(index: NetworkIndex, metric: shapely.Geometry,
 
     geo = shapely.transform(metric, back)
     area_m2 = float(shapely.area(metric))
-    mapping: dict[str, object] = shapely.geometry.mapping(geo)
+    mapping: dict[str, object] = geo.__geo_interface__
     return AreaFeature(geometry=_lists(mapping), properties={**properties, "area_m2": area_m2})
 
 

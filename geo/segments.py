@@ -140,8 +140,8 @@ def build_segment_graph(n_nodes: int, pipe_from: IntArray, pipe_to: IntArray,
     n_vertices = n_nodes + n_pipes
     graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)),
                        shape=(n_vertices, n_vertices)).tocsr()
-    n_seg, labels = connected_components(graph, directed=False)
-    labels = labels.astype(np.int64)
+    n_seg, labels32 = connected_components(graph, directed=False)
+    labels = labels32.astype(np.int64)
     node_segment = labels[:n_nodes]
     pipe_segment = labels[n_nodes:]
     seg_pipe_ptr, seg_pipes = csr_by(pipe_segment, n_seg)

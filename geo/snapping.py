@@ -54,7 +54,8 @@ class PipeLocator:
         sy = np.asarray(y, dtype=np.float64).copy()
         if n == 0 or len(self.lines) == 0:
             return Snap(pipe, dist, frac, sx, sy)
-        points = shapely.points(np.column_stack([x, y]))
+        # an (n, 2) array of coordinates gives an array of n points
+        points = np.asarray(shapely.points(np.column_stack([x, y])))
         (pt_idx, line_idx), d = self.tree.query_nearest(
             points, max_distance=tolerance_m, return_distance=True, all_matches=True)
         # all_matches returns every equidistant pipe: keep the lowest index per point

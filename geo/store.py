@@ -119,7 +119,7 @@ class GeoStore:
                 part = list(ids[start:start + 500])
                 marks = ",".join("?" * len(part))
                 out.update(str(r[0]) for r in db.execute(
-                    f"SELECT {key} FROM {table} WHERE {key} IN ({marks})",  # noqa: S608
+                    f"SELECT {key} FROM {table} WHERE {key} IN ({marks})",
                     part))
             return out
 
@@ -174,26 +174,26 @@ class GeoStore:
         with self.db.atomic():
             for layer in _LAYERS:
                 if layer in layers:
-                    changed[layer] = self._replace(layer, _rows(layer, net), at)
+                    changed[layer] = self._replace(layer, _rows(layer, net))
             version = self.network_version() + 1
             self._set_meta("network_version", str(version))
             self._set_meta("metric_epsg", str(metric_epsg))
             self._set_meta("imported_at", at.astimezone(UTC).isoformat())
         return version, changed
 
-    def _replace(self, layer: str, rows: list[Row], at: datetime) -> int:
+    def _replace(self, layer: str, rows: list[Row]) -> int:
         table, entity, cols = _LAYERS[layer]
         key = cols[0]
         if entity is None:
-            self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+            self.db.execute(f"DELETE FROM {table}")
             self._insert(table, cols, rows)
             return len(rows)
         current = {r[0]: tuple(r) for r in self.db.execute(
-            f"SELECT {', '.join(cols)} FROM {table}")}  # noqa: S608
+            f"SELECT {', '.join(cols)} FROM {table}")}
         new_ids = {r[0] for r in rows}
         upserts = [r for r in rows if current.get(r[0]) != r]
         gone = [(i,) for i in current if i not in new_ids]
-        self.db.conn.executemany(f"DELETE FROM {table} WHERE {key} = ?", gone)  # noqa: S608
+        self.db.conn.executemany(f"DELETE FROM {table} WHERE {key} = ?", gone)
         self._insert(table, cols, upserts)
         touch(self.db, entity, [str(r[0]) for r in upserts])
         touch(self.db, entity, [str(i) for (i,) in gone])
@@ -202,11 +202,11 @@ class GeoStore:
     def _insert(self, table: str, cols: tuple[str, ...], rows: list[Row]) -> None:
         marks = ", ".join("?" * len(cols))
         self.db.conn.executemany(
-            f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({marks})",  # noqa: S608
+            f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({marks})",
             rows)
 
     def counts(self) -> dict[str, int]:
-        return {layer: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])  # noqa: S608
+        return {layer: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
                 for layer, (t, _e, _c) in _LAYERS.items()}
 
     # -- the sync pull's view ----------------------------------------------------------
@@ -230,12 +230,12 @@ class GeoStore:
         for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
             marks = ",".join("?" * len(chunk))
             for a, b in self.db.execute(
-                    f"SELECT from_node, to_node FROM pipes WHERE id IN ({marks})", chunk):  # noqa: S608
+                    f"SELECT from_node, to_node FROM pipes WHERE id IN ({marks})", chunk):
                 keys.update({(ENTITY_NODE, a), (ENTITY_NODE, b)})
             keys.update((ENTITY_VALVE, r[0]) for r in self.db.execute(
-                f"SELECT id FROM valves WHERE pipe_id IN ({marks})", chunk))  # noqa: S608
+                f"SELECT id FROM valves WHERE pipe_id IN ({marks})", chunk))
             keys.update((ENTITY_HYDRANT, r[0]) for r in self.db.execute(
-                f"SELECT id FROM hydrants WHERE pipe_id IN ({marks})", chunk))  # noqa: S608
+                f"SELECT id FROM hydrants WHERE pipe_id IN ({marks})", chunk))
         return sorted(keys)
 
     def read(self, entity: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:
@@ -249,7 +249,7 @@ class GeoStore:
         id_list = list(ids)
         for chunk in (id_list[i:i + 500] for i in range(0, len(id_list), 500)):
             marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(f"SELECT {', '.join(shown)} FROM {table} "  # noqa: S608
+            for r in self.db.execute(f"SELECT {', '.join(shown)} FROM {table} "
                                      f"WHERE id IN ({marks})", chunk):
                 row = dict(zip(shown, r, strict=True))
                 if "geometry" in row:

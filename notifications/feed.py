@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """The public outage feed for the website's planned-outage disclosure (ZJ annex B, JN 11).
 
 GeoJSON (a FeatureCollection, one Feature per outage, the area as geometry) and

@@ -147,7 +147,7 @@ def create_outage_tables(db: Database) -> None:
 def notices_without_an_outage(db: Database) -> None:
     """Staff reminders and escalations go through the same outbox as outage notices, so a
     notice may concern no outage: ``outage_id`` becomes nullable (still a foreign key)."""
-    db["notices"].transform(not_null={"outage_id": False})
+    db.table("notices").transform(not_null={"outage_id": False})
 
 
 @migrations()

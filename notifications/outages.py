@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """Outage use cases: create, announce, start, delay, restore, cancel, and the tick.
 
 States: draft → announced → started → restored, with started → delayed → restored (a
@@ -20,6 +20,7 @@ from typing import Concatenate, Final, ParamSpec, TypeVar
 
 import msgspec
 
+from core.time import to_db
 from notifications.errors import (
     BadOutageError,
     IllegalOutageTransitionError,
@@ -57,7 +58,7 @@ from notifications.rules import (
     quiet_release,
     required_lead,
 )
-from notifications.store import NotificationStore, to_db
+from notifications.store import NotificationStore
 from notifications.templates import count_segments, render, sms_text
 
 Clock = Callable[[], datetime]
@@ -101,7 +102,7 @@ def _one_transaction(method: Callable[Concatenate[OutageService, P], R]
     notices queued, or notices for an outage still in draft.
     """
     @functools.wraps(method)
-    def step(self: OutageService, *args: P.args, **kwargs: P.kwargs) -> R:
+    def step(self: OutageService, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self.store.transaction():
             return method(self, *args, **kwargs)
 

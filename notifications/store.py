@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
 from sqlite_utils import Database
 
 from core.time import from_db, to_db
-
 from notifications.model import (
     Delivery,
     DeliveryStatus,
@@ -149,7 +148,7 @@ class NotificationStore:
             override_by=row[22], version=row[23], isolation_id=row[24])
 
     def outage(self, outage_id: str) -> Outage | None:
-        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE id = ?",  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE id = ?",
                           (outage_id,))
         return self._outage(rows[0]) if rows else None
 
@@ -157,7 +156,7 @@ class NotificationStore:
                 ) -> list[Outage]:
         wanted = [str(s) for s in states] if states is not None else [str(s) for s in OutageState]
         marks = ",".join("?" for _ in wanted)
-        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE state IN ({marks}) "  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE state IN ({marks}) "
                           "ORDER BY start_at DESC LIMIT ?", (*wanted, limit))
         return [self._outage(r) for r in rows]
 
@@ -180,7 +179,7 @@ class NotificationStore:
         return added
 
     def outages_of_work_order(self, work_order_id: str) -> list[Outage]:
-        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE work_order_id = ? "  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE work_order_id = ? "
                           "ORDER BY created_at", (work_order_id,))
         return [self._outage(r) for r in rows]
 
@@ -261,12 +260,12 @@ class NotificationStore:
                       required_lead_s=r[11], recipients=r[12])
 
     def notice(self, notice_id: str) -> Notice | None:
-        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE id = ?",  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE id = ?",
                           (notice_id,))
         return self._notice(rows[0]) if rows else None
 
     def notices(self, outage_id: str) -> list[Notice]:
-        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE outage_id = ? "  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE outage_id = ? "
                           "ORDER BY created_at, id", (outage_id,))
         return [self._notice(r) for r in rows]
 
@@ -297,7 +296,7 @@ class NotificationStore:
                     (held, held, now_s, now_s))
             urgent_only = "AND urgent = 1" if hold_until is not None else ""
             rows = db.execute(
-                "UPDATE deliveries SET status = 'sending', claimed_until = :lease, "  # noqa: S608 - constant columns, bound values
+                "UPDATE deliveries SET status = 'sending', claimed_until = :lease, "
                 "claimed_by = :worker, attempts = attempts + 1 "
                 "WHERE id IN (SELECT id FROM deliveries WHERE "
                 "((status = 'queued' AND next_attempt_at <= :now) OR "
@@ -345,7 +344,7 @@ class NotificationStore:
             return None if new is None else int(new[0])
 
     def delivery(self, delivery_id: int) -> Delivery | None:
-        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?",  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?",
                           (delivery_id,))
         return self._delivery(rows[0]) if rows else None
 
@@ -353,7 +352,7 @@ class NotificationStore:
         if not notice_ids:
             return []
         marks = ",".join("?" for _ in notice_ids)
-        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE notice_id IN "  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE notice_id IN "
                           f"({marks}) ORDER BY customer_id, id", tuple(notice_ids))
         return [self._delivery(r) for r in rows]
 
@@ -362,7 +361,7 @@ class NotificationStore:
             return []
         marks = ",".join("?" for _ in notice_ids)
         rows = self._rows(
-            "SELECT a.delivery_id, a.attempt, a.worker, a.started_at, a.finished_at, a.ok, "  # noqa: S608 - constant columns, bound values
+            "SELECT a.delivery_id, a.attempt, a.worker, a.started_at, a.finished_at, a.ok, "
             "a.answer, a.error FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id "
             f"WHERE d.notice_id IN ({marks}) ORDER BY a.delivery_id, a.id", tuple(notice_ids))
         return [AttemptRow(delivery_id=r[0], attempt=r[1], worker=r[2],
@@ -429,18 +428,18 @@ class NotificationStore:
                 (task.id, task.outage_id, task.kind, task.status, to_db(task.created_at),
                  task.title, task.proof_required, task.customer_id, task.address,
                  task.notice_id, dedupe_key))
-            row = db.execute(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks "  # noqa: S608 - constant columns, bound values
+            row = db.execute(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks "
                              "WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
         return self._task(row)
 
     def tasks(self, outage_id: str, kind: TaskKind | None = None) -> list[OutageTask]:
         extra, params = ("AND kind = ?", (outage_id, str(kind))) if kind else ("", (outage_id,))
-        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE outage_id = ? "  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE outage_id = ? "
                           f"{extra} ORDER BY created_at, id", params)
         return [self._task(r) for r in rows]
 
     def task(self, task_id: str) -> OutageTask | None:
-        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE id = ?",  # noqa: S608 - constant columns, bound values
+        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE id = ?",
                           (task_id,))
         return self._task(rows[0]) if rows else None
 

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """Notice texts in Chinese, and how many SMS segments a text takes.
 
 One text per notice (not per customer): every recipient of a notice reads the same

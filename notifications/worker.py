@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """The outbox worker: lease a batch, send with bounded concurrency, record every attempt.
 
 Stateless: everything it knows is in the database, so any number of runs (one process

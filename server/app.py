@@ -129,8 +129,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
             path="/schema",
             render_plugins=[SWAGGER],
             components=Components(security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer",
-                                         description="device token from `waterops devices register`"),
+                "bearer": SecurityScheme(
+                    type="http", scheme="bearer",
+                    description="device token from `waterops devices register`"),
             }),
         ),
         debug=False,

@@ -7,10 +7,10 @@ One file holds every package's tables. Each package owns a named
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -73,7 +73,7 @@ class SqliteDatabase(Database):
             self._conns.append(conn)
         return conn
 
-    @property  # type: ignore[override]
+    @property
     def conn(self) -> sqlite3.Connection:
         held: ThreadConnection[sqlite3.Connection] | None = getattr(self._local, "held", None)
         if held is None:
@@ -93,8 +93,8 @@ class SqliteDatabase(Database):
             self._conns.remove(conn)
         conn.close()
 
-    @contextmanager
-    def atomic(self) -> Iterator[Database]:  # type: ignore[override]
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
         with self.uow.transaction():
             yield self
 
@@ -123,10 +123,9 @@ class ThreadConnection(Generic[C]):
         self.release = release
 
     def __del__(self) -> None:
-        try:
+        # interpreter shutdown or a pool already closed
+        with contextlib.suppress(Exception):
             self.release(self.conn)
-        except Exception:  # noqa: S110 - interpreter shutdown or a pool already closed
-            pass
 
 
 def open_database(path: str | Path, *, busy_timeout_ms: int = 10_000,
@@ -149,7 +148,7 @@ def open_store(settings: Settings, clock: Clock = system_clock) -> Database:
     if url:
         if not url.startswith(("postgresql://", "postgres://")):
             raise ValueError(f"database_url must be postgresql://...; got {url.split(':')[0]}")
-        from server.pgdb import PgDatabase  # noqa: PLC0415 - psycopg only when configured
+        from server.pgdb import PgDatabase
 
         return PgDatabase(url, clock=clock,  # type: ignore[return-value]
                           pool_size=settings.database_pool_size)
@@ -159,7 +158,7 @@ def open_store(settings: Settings, clock: Clock = system_clock) -> Database:
 def migrate(db: Database) -> list[str]:
     """Apply every pending migration; returns the names applied (empty when up to date)."""
     if getattr(db, "dialect_name", "sqlite") == "postgresql":
-        from server.pgdb import migrate_pg  # noqa: PLC0415
+        from server.pgdb import migrate_pg
 
         return migrate_pg(db, MIGRATION_SETS)  # type: ignore[arg-type]
     applied: list[str] = []
@@ -173,7 +172,7 @@ def migrate(db: Database) -> list[str]:
 def schema_version(db: Database) -> dict[str, list[str]]:
     """The applied migrations per set: what ``waterops migrate --status`` shows."""
     if getattr(db, "dialect_name", "sqlite") == "postgresql":
-        from server.pgdb import pg_schema_version  # noqa: PLC0415
+        from server.pgdb import pg_schema_version
 
         return pg_schema_version(db, MIGRATION_SETS)  # type: ignore[arg-type]
     return {mset.name: [m.name for m in mset.applied(db)] for mset in MIGRATION_SETS}

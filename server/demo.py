@@ -53,7 +53,8 @@ def _customers(rng: random.Random, count: int) -> list[Customer]:
             name=rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
             phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
             wechat_openid=f"oDemo{rng.getrandbits(48):012x}" if rng.random() < 0.7 else None,
-            address=f"{street}{rng.randint(1, 300)}号{COMPOUNDS[c_idx]}{building}号楼{unit}单元{room}",
+            address=(f"{street}{rng.randint(1, 300)}号{COMPOUNDS[c_idx]}"
+                     f"{building}号楼{unit}单元{room}"),
             compound=COMPOUNDS[c_idx], street=street, lon=round(lon, 6), lat=round(lat, 6),
             meter_no=f"M{rng.randint(10_000_000, 99_999_999)}",
             meter_diameter_mm=rng.choice((15, 15, 15, 20, 25)),
@@ -71,7 +72,7 @@ def seed_demo(svc: Services, customers: int = 300, seed: int = 7) -> dict[str, s
     tokens = {uid: token for uid, _n, _r, _c, token in DEMO_USERS}
     if svc.accounts.store.user("admin") is not None:
         return tokens
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - seeded demo data, not secrets
     for crew in (Crew(id="crew-a", name="抢修一班", unit="管网所", supervisor_id="sup-li"),
                  Crew(id="crew-b", name="抢修二班", unit="管网所", supervisor_id="sup-li"),
                  Crew(id="readers", name="抄表组", unit="营业所", supervisor_id="sup-li")):
@@ -87,8 +88,8 @@ def seed_demo(svc: Services, customers: int = 300, seed: int = 7) -> dict[str, s
     now = svc.clock()
     orders: list[WorkOrderIn] = []
     for i, c in enumerate(people[:12]):
-        assert c.lon is not None
-        assert c.lat is not None
+        if c.lon is None or c.lat is None:  # _customers places every demo customer
+            raise ValueError(f"demo customer {c.id} has no position")
         kind = (WorkOrderType.METER_REPLACEMENT, WorkOrderType.METER_REMOVAL,
                 WorkOrderType.COMPLAINT)[i % 3]
         orders.append(WorkOrderIn(

@@ -76,6 +76,6 @@ def guarded_protocol(settings: Settings) -> type[GuardedH11]:
 def run(app: Any, settings: Settings) -> None:
     """Serve ``app`` until stopped (``waterops serve``)."""
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                http=guarded_protocol(settings),  # type: ignore[arg-type]
+                http=guarded_protocol(settings),
                 limit_concurrency=settings.max_connections,
                 timeout_keep_alive=5, timeout_graceful_shutdown=10)

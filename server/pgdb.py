@@ -321,7 +321,7 @@ class _Table:
         for column, required in (not_null or {}).items():
             action = "SET" if required else "DROP"
             self.db.conn.raw.execute(
-                f"ALTER TABLE {self.name} ALTER COLUMN {column} {action} NOT NULL")  # type: ignore[call-overload]
+                f"ALTER TABLE {self.name} ALTER COLUMN {column} {action} NOT NULL")
         return self
 
     def insert_all(self, rows: Sequence[Mapping[str, Any]]) -> _Table:
@@ -330,7 +330,7 @@ class _Table:
             cols = list(rows[0])
             marks = ", ".join("?" * len(cols))
             self.db.conn.executemany(
-                f"INSERT INTO {self.name} ({', '.join(cols)}) VALUES ({marks})",  # noqa: S608
+                f"INSERT INTO {self.name} ({', '.join(cols)}) VALUES ({marks})",
                 [[r.get(c) for c in cols] for r in rows])
         return self
 
@@ -400,7 +400,7 @@ class PgDatabase:
         cur = raw.cursor()
         # always pass parameters (maybe none): psycopg formats the text only then, and the
         # translation escaped every literal ``%``
-        cur.execute(text, params)  # type: ignore[arg-type]
+        cur.execute(text, params)
         lastrowid = None
         if serial and cur.description:
             row = cur.fetchone()
@@ -412,7 +412,7 @@ class PgDatabase:
         return self.conn.execute(sql, parameters)
 
     def executescript(self, script: str) -> None:
-        self.conn.raw.execute(translate_ddl(script).encode())  # type: ignore[call-overload]
+        self.conn.raw.execute(translate_ddl(script).encode())
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
               ) -> Iterator[dict[str, Any]]:

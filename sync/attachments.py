@@ -117,7 +117,8 @@ class AttachmentVault:
                 self.store.declare_attachment(decl.sha256, decl.size, decl.content_type,
                                               device_id, self.clock(), decl.work_order_id)
                 row = self.store.attachment(decl.sha256)
-                assert row is not None
+                if row is None:  # declared just above in the same transaction
+                    raise RuntimeError(f"attachment {decl.sha256} vanished after declaring")
             elif (row.size, row.content_type) != (decl.size, decl.content_type):
                 raise AttachmentDeclarationError(
                     "this hash was declared with another size or type",

@@ -108,21 +108,21 @@ class _Intent(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind",
     work_order_id: str
 
 
-class AdvanceStatus(_Intent, tag="advance_status"):
+class AdvanceStatus(_Intent, tag="advance_status", frozen=True):
     """Move the work order along its state machine (en_route, on_site, completed...)."""
 
     to: str
     reason: str | None = None
 
 
-class UpdateFields(_Intent, tag="update_fields"):
+class UpdateFields(_Intent, tag="update_fields", frozen=True):
     """Set free fields of a work order; ``base_version`` is the version the edit was made on."""
 
     base_version: int
     fields: dict[str, str | int | float | bool | None]
 
 
-class AttachEvidence(_Intent, tag="attach_evidence"):
+class AttachEvidence(_Intent, tag="attach_evidence", frozen=True):
     """A photo, signature image or document, by content hash (uploaded separately)."""
 
     evidence_id: str
@@ -136,13 +136,13 @@ class AttachEvidence(_Intent, tag="attach_evidence"):
     lat: float | None = None
 
 
-class AddNote(_Intent, tag="add_note"):
+class AddNote(_Intent, tag="add_note", frozen=True):
     evidence_id: str
     text: str
     step_key: str | None = None
 
 
-class RecordReading(_Intent, tag="record_reading"):
+class RecordReading(_Intent, tag="record_reading", frozen=True):
     """A meter (or gauge) reading; ``photo_sha256`` optionally proves it."""
 
     evidence_id: str
@@ -157,7 +157,7 @@ class RecordReading(_Intent, tag="record_reading"):
     reason: str = ""
 
 
-class RecordValveOperation(_Intent, tag="record_valve_operation"):
+class RecordValveOperation(_Intent, tag="record_valve_operation", frozen=True):
     evidence_id: str
     valve_id: str
     action: str
@@ -165,7 +165,7 @@ class RecordValveOperation(_Intent, tag="record_valve_operation"):
     step_key: str | None = None
 
 
-class SignNotice(_Intent, tag="sign_notice"):
+class SignNotice(_Intent, tag="sign_notice", frozen=True):
     """A customer's signature on a notice or slip; the image is an attachment."""
 
     evidence_id: str
@@ -182,7 +182,7 @@ class SignNotice(_Intent, tag="sign_notice"):
     photos: list[str] = msgspec.field(default_factory=list)
 
 
-class CompleteStep(_Intent, tag="complete_step"):
+class CompleteStep(_Intent, tag="complete_step", frozen=True):
     """Evidence that is neither a file nor a reading: a check the crew confirms, a short
     text or a document reference, filed under one step (field flows)."""
 
@@ -192,7 +192,7 @@ class CompleteStep(_Intent, tag="complete_step"):
     value: str = "yes"
 
 
-class RecordMarkedLine(_Intent, tag="record_marked_line"):
+class RecordMarkedLine(_Intent, tag="record_marked_line", frozen=True):
     """Line marking: GNSS fixes walked along the marks, (lon, lat, fix quality, hdop)."""
 
     evidence_id: str

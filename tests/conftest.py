@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -33,7 +34,7 @@ def services(tmp_path: Path, clock: SteppingClock) -> Iterator[Services]:
 
 
 @pytest.fixture
-def client(services: Services, clock: SteppingClock) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(services: Services, clock: SteppingClock) -> Iterator[TestClient[Litestar]]:
     app = create_app(services.settings, clock=clock, services=services)
     with TestClient(app) as test_client:
         yield test_client

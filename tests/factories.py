@@ -31,33 +31,33 @@ PG_URL_ENV: Final = "WATEROPS_TEST_DATABASE_URL"
 
 def fresh_pg_url(base: str) -> str:
     """A new, empty schema on the test cluster, as a URL that uses it."""
-    import psycopg  # noqa: PLC0415 - only when PostgreSQL runs the tests
+    import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
 def fresh_pg_database(base: str) -> str:
     """A new, empty database on the test cluster (a world that tests clone), as a URL."""
-    import psycopg  # noqa: PLC0415 - only when PostgreSQL runs the tests
+    import psycopg
 
     name = f"w_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE DATABASE {name}")
     return _with_dbname(base, name)
 
 
 def clone_pg_database(url: str) -> str:
     """A copy of the database at ``url`` (nobody may be connected to it), as a URL."""
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     source = url.split("//", 1)[1].split("/", 1)[1].split("?", 1)[0]
     name = f"c_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_with_dbname(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
     return _with_dbname(url, name)
 
 
@@ -119,7 +119,7 @@ TOKENS: Final = {
 def set_json_field(db: Database, table: str, key_col: str, key: str, column: str,
                    name: str, value: object) -> None:
     """Change one member of a JSON text column (tamper tests), the same on both stores."""
-    import json  # noqa: PLC0415
+    import json
 
     row = db.execute(f"SELECT {column} FROM {table} WHERE {key_col} = ?",  # noqa: S608
                      [key]).fetchone()

@@ -21,7 +21,7 @@ from typing import Final
 
 from hardware_adapters.device_url import parse_device_url, warn_simulator
 from hardware_adapters.errors import DeviceUnavailableError, DeviceUrlError
-from hardware_adapters.gnss.nmea_serial import NmeaReceiver, open_serial_stream
+from hardware_adapters.gnss.nmea_serial import LineStream, NmeaReceiver, open_serial_stream
 from hardware_adapters.gnss.simulator import open_simulator
 
 Clock = Callable[[], datetime]
@@ -45,7 +45,7 @@ def open_receiver(setting: str, *, clock: Clock, demo: bool = False,
         url.check_params(())
         warn_simulator("GNSS replay", setting, demo)
         try:
-            stream = Path(url.target).open("rb")  # noqa: SIM115 - owned by the receiver
+            stream: LineStream = Path(url.target).open("rb")  # noqa: SIM115 - owned by the receiver
         except OSError as exc:
             raise DeviceUnavailableError(setting, str(exc)) from None
         return NmeaReceiver(stream, url=setting, clock=clock, ends_at_eof=True)

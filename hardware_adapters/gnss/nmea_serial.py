@@ -95,7 +95,7 @@ class NmeaReceiver:
 
 
 def open_serial_stream(url: str, port_url: str, *, baud: int,
-                       read_timeout_s: float) -> serial.SerialBase:
+                       read_timeout_s: float) -> LineStream:
     """Open a pyserial port or ``serial_for_url`` target (``socket://``, ``loop://``)."""
     try:
         return serial.serial_for_url(port_url, baudrate=baud, timeout=read_timeout_s)

@@ -152,7 +152,7 @@ class SerialMeterReader:
 
 
 def open_port(url: str, port_url: str, *, baud: int, parity: str, stopbits: float,
-              read_timeout_s: float) -> serial.SerialBase:
+              read_timeout_s: float) -> BusPort:
     """Open a pyserial port or ``serial_for_url`` target (``socket://``, ``loop://``)."""
     try:
         return serial.serial_for_url(port_url, baudrate=baud, bytesize=serial.EIGHTBITS,

@@ -16,7 +16,6 @@ so the SHA-256 in :class:`PrintJob` is exactly what the printer received.
 """
 
 # Chinese slips use full-width colons and parentheses on purpose.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

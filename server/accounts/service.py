@@ -66,11 +66,12 @@ class AccountService:
         if owner is not None:
             check_account_action(actor, owner.role, device_id)
         with self.db.atomic():
-            if not self.store.revoke_device(device_id, self.clock()):
-                if self.store.device(device_id) is None:
-                    raise NotFoundError(f"no device {device_id}", device_id=device_id)
+            revoked = self.store.revoke_device(device_id, self.clock())
+            if not revoked and self.store.device(device_id) is None:
+                raise NotFoundError(f"no device {device_id}", device_id=device_id)
         device = self.store.device(device_id)
-        assert device is not None
+        if device is None:
+            raise NotFoundError(f"no device {device_id}", device_id=device_id)
         return device
 
     def device(self, device_id: str) -> Device:

@@ -24,7 +24,9 @@ class AccountStore:
         row = self.db.execute(
             "SELECT id, name, unit, supervisor_id FROM crews WHERE id = ?", [crew_id]
         ).fetchone()
-        return None if row is None else Crew(id=row[0], name=row[1], unit=row[2], supervisor_id=row[3])
+        if row is None:
+            return None
+        return Crew(id=row[0], name=row[1], unit=row[2], supervisor_id=row[3])
 
     def crews(self) -> list[Crew]:
         rows = self.db.execute("SELECT id, name, unit, supervisor_id FROM crews ORDER BY id")

@@ -12,6 +12,7 @@ import importlib
 from typing import Final
 
 import click
+from typing_extensions import override
 
 from server.errors import DomainError
 from server.settings import SettingsError
@@ -74,9 +75,11 @@ class OperatorGroup(click.Group):
     setting ends as one line on stderr and exit status 1, whichever command raised it.
     """
 
+    @override
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    @override
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_command(cmd_name) if cmd_name in COMMANDS else None
 

@@ -149,7 +149,7 @@ class FieldProgress:
                 if visit is not None:
                     new.append(stages.stage_deadline(self.s.policy, ptype, "return_visit", at,
                                                      None, self.s.calendar))
-                self._fit_meter(row, evidence, at, wo.crew_id)
+                self._fit_meter(row, evidence, at)
             if reached_stage is Stage.WATER_ON:
                 met.append(stages.TOTAL)
                 title, body = text(Event.WATER_ON, str(row["number"]), hotline=self.s.hotline)
@@ -164,7 +164,7 @@ class FieldProgress:
         self.s.audit.record(ENTITY, str(row["id"]), f"stage:{stage}", actor_user_id=None,
                           device_id=None, server_time=now, device_time=None,
                           detail={"reached": [str(s) for s, _ in fresh]})
-        self.s._publish(wo_id, now)
+        self.s._publish(wo_id)
         return stage
 
     def stage_field(self, wo_id: str, stage: Stage, now: datetime) -> None:
@@ -189,8 +189,7 @@ class FieldProgress:
         self.tie_in_fields(wo_id, tie, now)
         return tie
 
-    def _fit_meter(self, row: Row, evidence: list[Evidence], at: datetime,
-                   crew_id: str | None) -> None:
+    def _fit_meter(self, row: Row, evidence: list[Evidence], at: datetime) -> None:
         """The fitted meter goes on the new account, as a sealed replacement notice does."""
         meter_no: object = None
         for ev in evidence:

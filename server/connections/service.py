@@ -11,6 +11,7 @@ working offline moves the connection on when its tablet syncs.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import uuid
@@ -19,6 +20,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.uow import touch
 from geo.service import NetworkService
 from notifications.store import NotificationStore
 from server.accounts.model import Principal
@@ -83,7 +85,6 @@ from server.workorders.model import (
 )
 from server.workorders.service import ENTITY as WORK_ORDER
 from server.workorders.service import WorkOrderService
-from core.uow import touch
 
 ENTITY: Final = "connection"
 #: the complaint lookup's defaults (Services shares its settings-built book)
@@ -168,7 +169,7 @@ class ConnectionService:
         return [self._out(r) for r in self.store.rows(None if stage is None else str(stage),
                                                       limit)]
 
-    def overdue(self, limit: int = 500) -> list[Connection]:
+    def overdue(self, limit: int = 500) -> builtins.list[Connection]:
         """Connections with a clock past due (or met late), the earliest due first."""
         if not 1 <= limit <= 500:
             raise ConnectionInputError("limit must be between 1 and 500", field="limit")
@@ -296,7 +297,7 @@ class ConnectionService:
             self._audit(str(row["id"]), "accept", principal, now,
                         {"missing_documents": sorted(missing), "crew_id": data.crew_id,
                          "unit": unit, "committed_limit": data.committed_limit})
-            self._publish(wo_id, now)
+            self._publish(wo_id)
         return self._out(self._row(str(row["id"])))
 
     def _start_clocks(self, wo_id: str, ptype: str, start: datetime,
@@ -354,7 +355,7 @@ class ConnectionService:
             self._audit(str(row["id"]), "documents", principal, now,
                         {"received": sorted(data.received), "still_missing": left})
             self.refresh(wo_id)
-            self._publish(wo_id, now)
+            self._publish(wo_id)
         return self._out(self._row(str(row["id"])))
 
     def appointment(self, principal: Principal, connection_id: str, data: AppointmentIn
@@ -380,7 +381,7 @@ class ConnectionService:
                 wo_id, {**wo.fields, "survey_appointment": to_db(data.at)}, wo.steps, now,
                 wo.version)
             self._audit(str(row["id"]), "appointment", principal, now, {"at": to_db(data.at)})
-            self._publish(wo_id, now)
+            self._publish(wo_id)
         return self._out(self._row(str(row["id"])))
 
     def design(self, principal: Principal, connection_id: str, data: DesignIn) -> Connection:
@@ -438,7 +439,7 @@ class ConnectionService:
                       str(row["phone"]), title, body, now)
             self._audit(str(row["id"]), "return_visit", principal, now,
                         {"satisfied": data.satisfied, "note": data.note})
-            self._publish(wo_id, now)
+            self._publish(wo_id)
         return self._out(self._row(str(row["id"])))
 
     def cancel(self, principal: Principal, connection_id: str, data: CancelIn) -> Connection:
@@ -572,7 +573,7 @@ class ConnectionService:
                 f"cannot {action} a connection at stage {stage}", connection_id=row["id"],
                 stage=str(stage), allowed=sorted(str(s) for s in allowed))
 
-    def _publish(self, wo_id: str, now: datetime) -> None:
+    def _publish(self, wo_id: str) -> None:
         wo = self.workorders.store.get(wo_id)
         if wo is not None:
             touch(self.db, WORK_ORDER, wo_id)

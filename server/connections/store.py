@@ -57,7 +57,7 @@ class ConnectionStore:
         cols = sorted(changes)
         sets = ", ".join(f"{c} = ?" for c in cols)
         # column names come only from UPDATABLE (checked above); values are bound
-        self.db.execute(f"UPDATE connections SET {sets}, updated_at = ? WHERE id = ?",  # noqa: S608
+        self.db.execute(f"UPDATE connections SET {sets}, updated_at = ? WHERE id = ?",
                         [*[changes[c] for c in cols], to_db(at), connection_id])
 
     def row(self, connection_id: str) -> Row | None:

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """The printable outage notice for posting in stairwells and at compound gates (A4, Chinese).
 
 Many residents never see an SMS (no phone on file, elderly, tenants), so utilities post a

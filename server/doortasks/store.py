@@ -36,6 +36,6 @@ class DoorTaskStore:
             return {}
         marks = ",".join("?" * len(task_ids))
         rows = self.db.execute(
-            f"SELECT task_id, crew_id FROM door_task_assignments WHERE task_id IN ({marks})",  # noqa: S608 - placeholders only
+            f"SELECT task_id, crew_id FROM door_task_assignments WHERE task_id IN ({marks})",
             list(task_ids))
         return {r[0]: r[1] for r in rows}

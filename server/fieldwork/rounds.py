@@ -114,8 +114,13 @@ class ReadingRounds:
         return out
 
     def estimates_explained(self, principal: Principal, wo_id: str,
-                            data: ExplainedIn) -> WorkOrder:
-        """The customers of the route's estimated readings were told why (LC §31)."""
+                            data: ExplainedIn,  # noqa: ARG002 - see below
+                            ) -> WorkOrder:
+        """The customers of the route's estimated readings were told why (LC §31).
+
+        ``data.note`` (how they were told) is checked non-empty at the edge but not kept
+        yet: there is no table for it (a known gap, to be stored with the clock).
+        """
         wo = self._route_order(principal, wo_id)
         if not any(d.rule == EXPLAINED_RULE for d in wo.deadlines):
             raise NoEstimateError("this route has no estimated reading to explain",

@@ -83,7 +83,7 @@ class FieldworkStore:
                       signature: str, device_time: datetime | None, user_id: str | None,
                       device_id: str | None, discrepancies: list[str]) -> None:
         self.db.execute(
-            f"INSERT INTO fw_sealed_documents ({_SEALED_COLS.partition(', ')[2]}) "  # noqa: S608 -- constant columns
+            f"INSERT INTO fw_sealed_documents ({_SEALED_COLS.partition(', ')[2]}) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [doc_id, kind, work_order_id, _encode(fields).decode(), _encode(manifest).decode(),
              content_hash, manifest.prev_hash, signature, manifest.key_id,
@@ -92,29 +92,29 @@ class FieldworkStore:
 
     def sealed(self, doc_id: str) -> SealedRow | None:
         row = self.db.execute(
-            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE id = ?", [doc_id]).fetchone()  # noqa: S608 -- constant columns
+            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE id = ?", [doc_id]).fetchone()
         return None if row is None else _sealed(row)
 
     def sealed_for(self, work_order_id: str) -> list[SealedRow]:
         rows = self.db.execute(
-            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE work_order_id = ? "  # noqa: S608 -- constant columns
+            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE work_order_id = ? "
             "ORDER BY seq", [work_order_id])
         return [_sealed(r) for r in rows]
 
     def neighbours(self, seq: int) -> tuple[SealedRow | None, SealedRow | None]:
         """The documents sealed just before and just after ``seq``."""
         before = self.db.execute(
-            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE seq < ? "  # noqa: S608 -- constant columns
+            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE seq < ? "
             "ORDER BY seq DESC LIMIT 1", [seq]).fetchone()
         after = self.db.execute(
-            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE seq > ? "  # noqa: S608 -- constant columns
+            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE seq > ? "
             "ORDER BY seq LIMIT 1", [seq]).fetchone()
         return (None if before is None else _sealed(before),
                 None if after is None else _sealed(after))
 
     def chain(self, after_seq: int, limit: int) -> list[SealedRow]:
         rows = self.db.execute(
-            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE seq > ? ORDER BY seq "  # noqa: S608 -- constant columns
+            f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE seq > ? ORDER BY seq "
             "LIMIT ?", [after_seq, limit])
         return [_sealed(r) for r in rows]
 

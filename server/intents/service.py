@@ -136,7 +136,8 @@ class SyncService:
         check_protocol(req.protocol)
         now = self.clock()
         device_id, skew = self._device(principal, req.device_time, now)
-        assert principal.crew_id is not None
+        if principal.crew_id is None:  # the sync.pull policy admits crew devices only
+            raise RuntimeError("a pull without a crew passed authorization")
         scope = CrewScope(self.db, principal.crew_id, self.network_radius_m, self.network)
         page, closed = pull_page(self.db, scope, req.cursor, req.limit, now)
         with self.db.atomic():
@@ -211,7 +212,6 @@ class SyncService:
         before = self.vault.status(sha256, device_id)
         status = self.vault.write_chunk(sha256, offset, data, device_id)
         if status.complete and not before.complete:
-            now = self.clock()
             with self.db.atomic():
                 for wo_id, crew_id in self.evidence.orders_referencing(sha256):
                     if crew_id:
@@ -282,5 +282,6 @@ class SyncService:
                     raise NotFoundError(f"no review flag {flag_id}", review_id=flag_id)
                 raise RuleViolationError("this flag is already resolved", review_id=flag_id)
         flag = self.evidence.flag(flag_id)
-        assert flag is not None
+        if flag is None:  # resolved inside the transaction above, never deleted
+            raise NotFoundError(f"no review flag {flag_id}", review_id=flag_id)
         return flag

@@ -30,7 +30,8 @@ MAX_FIELDS: Final = 50
 
 def advance_status(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, AdvanceStatus)
+    if not isinstance(intent, AdvanceStatus):  # the handler table routes by tag
+        raise TypeError(f"{type(intent).__name__} routed to advance_status")
     try:
         target = Status(intent.to)
     except ValueError as exc:
@@ -46,7 +47,8 @@ def advance_status(ctx: IntentContext, m: Mutation) -> Applied:
 
 def update_fields(ctx: IntentContext, m: Mutation) -> Applied:
     intent = m.intent
-    assert isinstance(intent, UpdateFields)
+    if not isinstance(intent, UpdateFields):  # the handler table routes by tag
+        raise TypeError(f"{type(intent).__name__} routed to update_fields")
     if not intent.fields or len(intent.fields) > MAX_FIELDS:
         raise InvalidIntentError(f"send 1 to {MAX_FIELDS} fields", count=len(intent.fields))
     wo = ctx.workorders.get(ctx.principal, intent.work_order_id)

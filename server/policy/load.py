@@ -22,7 +22,6 @@ from server.policy.model import (
     PolicyProfile,
     Rule,
     StartEvent,
-    Thresholds,
     TimeUnit,
 )
 
@@ -116,7 +115,8 @@ _CALENDAR_UNITS: Final = (TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.DAYS)
 
 
 def _clock(rule: Rule) -> Clock:
-    assert rule.unit is not None
+    if rule.unit is None:  # callers pass timed rules only
+        raise ValueError(f"rule of {rule.clause} has no time unit")
     return Clock(limit=rule.limit, limit_max=rule.limit_max, unit=rule.unit, clause=rule.clause)
 
 
@@ -170,7 +170,6 @@ def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:
         quality_cluster_count=min(p.thresholds.quality_cluster_count for p in profiles),
         reminder_fraction=min(p.thresholds.reminder_fraction for p in profiles),
     )
-    assert isinstance(thresholds, Thresholds)
     return PolicyProfile(
         name=STRICT,
         title="Strictest of " + ", ".join(p.name for p in profiles),

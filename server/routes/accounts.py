@@ -19,7 +19,7 @@ class DeviceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 class AccountController(Controller):
     path = "/users"
-    tags = ["accounts"]
+    tags = ("accounts",)
 
     @get("/me", opt={"policy": "account.me"}, sync_to_thread=False)
     def me(self, request: Request[Any, Any, Any]) -> Principal:
@@ -36,7 +36,7 @@ class AccountController(Controller):
 
 class CrewController(Controller):
     path = "/crews"
-    tags = ["accounts"]
+    tags = ("accounts",)
 
     @post("/", opt={"policy": "crew.create"}, sync_to_thread=False)
     def create_crew(self, request: Request[Any, Any, Any], data: JSONBody[Crew]) -> Crew:
@@ -49,7 +49,7 @@ class CrewController(Controller):
 
 class DeviceController(Controller):
     path = "/devices"
-    tags = ["accounts"]
+    tags = ("accounts",)
 
     @post("/", opt={"policy": "device.register"}, sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any], data: JSONBody[DeviceIn]) -> IssuedToken:

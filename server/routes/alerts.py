@@ -14,7 +14,7 @@ from server.tickets.model import AlertList
 
 class AlertController(Controller):
     path = "/alerts"
-    tags = ["alerts"]
+    tags = ("alerts",)
 
     @get("/", opt={"policy": "alert.list"}, sync_to_thread=False)
     def list_alerts(self, request: Request[Any, Any, Any],

@@ -14,7 +14,7 @@ from server.routes.deps import actor, services
 
 class CalendarController(Controller):
     path = "/calendar"
-    tags = ["calendar"]
+    tags = ("calendar",)
 
     @get("/", opt={"policy": "calendar.read"}, sync_to_thread=False)
     def horizon(self, request: Request[Any, Any, Any]) -> Horizon:

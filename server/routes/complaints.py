@@ -25,7 +25,7 @@ from server.tickets.stats import StatsReport, to_csv
 
 class ComplaintController(Controller):
     path = "/complaints"
-    tags = ["complaints"]
+    tags = ("complaints",)
 
     @post("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[ComplaintIn]) -> Complaint:
@@ -76,7 +76,7 @@ class ComplaintLookupController(Controller):
     """Public (no token): status by complaint number plus the phone's last 4 digits."""
 
     path = "/complaints"
-    tags = ["public"]
+    tags = ("public",)
 
     @get("/{number:str}", opt={"policy": "public.complaint_status"}, sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], number: FromPath[str],
@@ -89,7 +89,7 @@ class ComplaintLookupController(Controller):
 
 class DeskStatsController(Controller):
     path = "/stats/service"
-    tags = ["statistics"]
+    tags = ("statistics",)
 
     @get("/", opt={"policy": "stats.read"}, sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], since: FromQuery[datetime],

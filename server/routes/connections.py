@@ -38,7 +38,7 @@ from server.routes.deps import principal, services
 
 class ConnectionController(Controller):
     path = "/connections"
-    tags = ["connections"]
+    tags = ("connections",)
 
     @post("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
     def apply(self, request: Request[Any, Any, Any], data: JSONBody[ApplicationIn]
@@ -137,7 +137,7 @@ class ConnectionLookupController(Controller):
     """Public (no token): an application's status by number plus the phone's last 4 digits."""
 
     path = "/connections"
-    tags = ["public"]
+    tags = ("public",)
 
     @get("/{application:str}", opt={"policy": "public.connection_status"},
          sync_to_thread=False)

@@ -34,7 +34,7 @@ def parse_register(body: bytes, content_type: str) -> list[Customer]:
 
 class CustomerController(Controller):
     path = "/customers"
-    tags = ["customers"]
+    tags = ("customers",)
 
     @get("/", opt={"policy": "customer.list"}, sync_to_thread=False)
     def page(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,

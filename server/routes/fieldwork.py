@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
 from server.fieldwork.burst import ValveOperationIn
@@ -25,18 +25,18 @@ from server.fieldwork.burst_site import (
 )
 from server.fieldwork.linemarking import MarkedLine, MarkedLineIn
 from server.fieldwork.notices import SignNoticeIn
-from server.fieldwork.readings import Reading, ReadingIn
 from server.fieldwork.printing import MAX_COLUMNS, MIN_COLUMNS
+from server.fieldwork.readings import Reading, ReadingIn
 from server.fieldwork.rounds import ExplainedIn, Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
 from server.routes.deps import principal, services
-from server.workorders.model import WorkOrder
 from server.settings import Settings
+from server.workorders.model import WorkOrder
 
 
 class NoticeController(Controller):
     path = "/notices"
-    tags = ["field work"]
+    tags = ("field work",)
 
     @get("/public-key", opt={"policy": "notice.public_key"}, sync_to_thread=False)
     def public_key(self, request: Request[Any, Any, Any]) -> PublicKey:
@@ -83,7 +83,7 @@ class NoticeController(Controller):
 
 class FieldworkController(Controller):
     path = "/fieldwork"
-    tags = ["field work"]
+    tags = ("field work",)
 
     @get("/{wo_id:str}/completeness", opt={"policy": "fieldwork.read"}, sync_to_thread=False)
     def completeness(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Completeness:
@@ -115,7 +115,7 @@ class FieldworkController(Controller):
 
 class BurstController(Controller):
     path = "/bursts"
-    tags = ["field work"]
+    tags = ("field work",)
 
     @put("/{wo_id:str}/plan", opt={"policy": "burst.attach_plan"}, sync_to_thread=False)
     def attach_plan(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
@@ -145,7 +145,7 @@ class BurstController(Controller):
 
 class ReadingRouteController(Controller):
     path = "/reading-routes"
-    tags = ["field work"]
+    tags = ("field work",)
 
     @put("/{wo_id:str}/stops", opt={"policy": "route.set_stops"}, sync_to_thread=False)
     def set_route(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
@@ -179,7 +179,7 @@ class PublicNoticeController(Controller):
     """Anyone holding a printed notice checks it is genuine (no token, no personal data)."""
 
     path = "/notices"
-    tags = ["public"]
+    tags = ("public",)
 
     @get("/{doc_id:str}/verification", opt={"policy": "public.notice_verification"},
          sync_to_thread=False)

@@ -34,7 +34,7 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
 
 class MetaController(Controller):
     path = "/"
-    tags = ["meta"]
+    tags = ("meta",)
 
     @get("/health", opt={"policy": "public.health"}, sync_to_thread=False)
     def health(self, request: Request[Any, Any, Any]) -> Health:

@@ -13,7 +13,7 @@ from server.tickets.model import PublishedIn, ServiceInfo, ServiceInfoIn
 
 class ServiceInfoController(Controller):
     path = "/service-info"
-    tags = ["publication"]
+    tags = ("publication",)
 
     @post("/", opt={"policy": "publication.manage"}, sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any],

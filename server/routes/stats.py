@@ -14,7 +14,7 @@ from server.workorders.stats import TimelinessReport
 
 class StatsController(Controller):
     path = "/stats"
-    tags = ["statistics"]
+    tags = ("statistics",)
 
     @get("/timeliness", opt={"policy": "stats.read"},
          sync_to_thread=False)

@@ -42,7 +42,7 @@ class ResolutionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class SyncController(Controller):
     path = "/sync"
-    tags = ["sync"]
+    tags = ("sync",)
 
     @get("/info", opt={"policy": "sync.info"}, sync_to_thread=False)
     def info(self, request: Request[Any, Any, Any]) -> SyncInfo:

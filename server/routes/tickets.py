@@ -28,7 +28,7 @@ from server.workorders.model import WorkOrderIn
 
 class TicketController(Controller):
     path = "/tickets"
-    tags = ["tickets"]
+    tags = ("tickets",)
 
     @post("/", opt={"policy": "ticket.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[TicketIn]) -> Ticket:
@@ -103,7 +103,7 @@ class DeadlineController(Controller):
     """Reminders, escalations and the overdue list across tickets, complaints, work orders."""
 
     path = "/deadlines"
-    tags = ["deadlines"]
+    tags = ("deadlines",)
 
     @post("/scan", opt={"policy": "deadline.scan"}, sync_to_thread=False, status_code=200)
     def scan(self, request: Request[Any, Any, Any]) -> ScanResult:

@@ -23,7 +23,7 @@ from server.workorders.store import Filters
 
 class WorkOrderController(Controller):
     path = "/workorders"
-    tags = ["work orders"]
+    tags = ("work orders",)
 
     @post("/", opt={"policy": "workorder.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[WorkOrderIn]) -> WorkOrder:
@@ -57,7 +57,8 @@ class WorkOrderController(Controller):
 
     @post("/{wo_id:str}/assignment", opt={"policy": "workorder.assign"}, sync_to_thread=False,
           status_code=200)
-    def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str], data: JSONBody[AssignIn]) -> WorkOrder:
+    def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+               data: JSONBody[AssignIn]) -> WorkOrder:
         return services(request).workorders.assign(principal(request), wo_id, data)
 
     @post("/{wo_id:str}/inspection-on-site", opt={"policy": "workorder.inspection"},

@@ -27,7 +27,7 @@ import math
 import re
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -115,7 +115,7 @@ def area_key(compound: str) -> str:
     return _CJK_SPACE.sub("", text).casefold()
 
 
-def same_area(a: Row, b: Row, radius_m: float) -> bool:
+def same_area(a: Mapping[str, object], b: Mapping[str, object], radius_m: float) -> bool:
     """Same non-empty compound (by ``area_key``), or both located and within ``radius_m``."""
     key_a, key_b = area_key(str(a["compound"] or "")), area_key(str(b["compound"] or ""))
     if key_a and key_a == key_b:

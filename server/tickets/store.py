@@ -319,12 +319,14 @@ class TicketStore:
         rows = list(self.db.query(
             "SELECT 'ticket' AS item_kind, d.ticket_id AS item_id, d.rule AS rule, "
             "d.due_at AS due_at, t.unit AS unit, t.assignee_id AS assignee_id, "
-            "t.crew_id AS crew_id, d.provisional AS provisional FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
+            "t.crew_id AS crew_id, d.provisional AS provisional "
+            "FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
             f"WHERE d.met_at IS NULL AND d.voided = 0 AND d.{col} <= ?", [stamp]))
         rows += list(self.db.query(
             "SELECT 'complaint' AS item_kind, d.complaint_id AS item_id, d.rule AS rule, "
             "d.due_at AS due_at, c.target_unit AS unit, NULL AS assignee_id, NULL AS crew_id, "
-            "d.provisional AS provisional FROM complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id "
+            "d.provisional AS provisional "
+            "FROM complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id "
             f"WHERE d.met_at IS NULL AND d.{col} <= ?", [stamp]))
         rows += list(self.db.query(
             "SELECT 'publication' AS item_kind, p.id AS item_id, p.rule AS rule, "
@@ -363,7 +365,8 @@ class TicketStore:
             "SELECT 'work_order' AS item_kind, d.work_order_id AS item_id, d.rule AS rule, "
             "d.starts_at AS starts_at, d.due_at AS due_at, COALESCE(cr.unit, '') AS unit, "
             "w.crew_id AS crew_id, cr.supervisor_id AS supervisor_id, "
-            "d.provisional AS provisional FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
+            "d.provisional AS provisional "
+            "FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
             "LEFT JOIN crews cr ON cr.id = w.crew_id "
             "WHERE d.met_at IS NULL AND d.starts_at <= ? "
             "AND w.status NOT IN ('cancelled', 'verified')", [to_db(until)]))

@@ -6,6 +6,7 @@ entries together, so a tablet never sees an uncommitted change and never misses 
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -128,7 +129,7 @@ class WorkOrderService:
             raise BadInputError(f"bad cursor: {exc}", field="cursor") from exc
         return WorkOrderPage(items=items, next_cursor=cursor)
 
-    def history(self, principal: Principal, wo_id: str) -> list[AuditEntry]:
+    def history(self, principal: Principal, wo_id: str) -> builtins.list[AuditEntry]:
         """The order's audit trail; device ids only for admins (they identify tablets)."""
         self.get(principal, wo_id)
         entries = self.audit.history(ENTITY, wo_id)

@@ -17,7 +17,8 @@ CATALOGUE: Final[dict[WorkOrderType, tuple[tuple[str, str, tuple[str, ...], bool
     _T.METER_REPLACEMENT: (
         ("post_notice", "Replacement notice posted (换表通知单)", ("photo",), True),
         ("fault_confirmed", "Meter fault confirmed on site", ("check", "photo"), True),
-        ("verify_account", "Account name, address, meter location, diameter checked with the customer",
+        ("verify_account",
+         "Account name, address, meter location, diameter checked with the customer",
          ("check",), True),
         ("final_reading", "Old meter final reading (抄表止度)", ("reading", "photo"), True),
         ("customer_signature", "Customer signs the replacement notice", ("signature",), True),

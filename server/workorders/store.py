@@ -89,7 +89,7 @@ def _crew_of(table: str, key: str) -> ScopeRule:
             part = list(ids[start:start + 500])
             marks = ",".join("?" * len(part))
             for rid, crew in db.execute(
-                    f"SELECT t.{key}, w.crew_id FROM {table} t JOIN work_orders w "  # noqa: S608
+                    f"SELECT t.{key}, w.crew_id FROM {table} t JOIN work_orders w "
                     f"ON w.id = t.{key} WHERE t.{key} IN ({marks})", part):
                 out[str(rid)] = {f"crew:{crew}"} if crew else set()
         return out
@@ -145,22 +145,6 @@ class WorkOrderStore:
              for d in wo.deadlines],
         )
 
-    def add_deadlines(self, wo_id: str, deadlines: Sequence[Deadline]) -> None:
-        """Clocks that start after creation (LC §24's from the start of repair work);
-        a clock already started (an order sent back to in_progress) keeps its start."""
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO work_order_deadlines (work_order_id, rule, clause, "
-            "starts_at, due_at, provisional) VALUES (?, ?, ?, ?, ?, ?)",
-            [(wo_id, d.rule, d.clause, to_db(d.starts_at), to_db(d.due_at), int(d.provisional))
-             for d in deadlines],
-        )
-        if deadlines:
-            # the order's own due time is its latest deadline, as at creation
-            latest = max(to_db(d.due_at) for d in deadlines)
-            self.db.execute(
-                "UPDATE work_orders SET due_at = MAX(COALESCE(due_at, ?), ?) WHERE id = ?",
-                [latest, latest, wo_id])
-
     def get(self, wo_id: str, now: datetime | None = None) -> WorkOrder | None:
         row = self.db.execute(
             f"SELECT {_COLUMNS} FROM work_orders WHERE id = ?", [wo_id]
@@ -185,7 +169,8 @@ class WorkOrderStore:
             met_at = opt_from_db(met)
             overdue = (met_at > due_at) if met_at else (now is not None and now > due_at)
             out.setdefault(wo_id, []).append(
-                Deadline(rule=rule, title=self.rule_titles.get(rule, rule), clause=clause, starts_at=from_db(starts),
+                Deadline(rule=rule, title=self.rule_titles.get(rule, rule), clause=clause,
+                         starts_at=from_db(starts),
                          due_at=due_at, met_at=met_at, overdue=overdue,
                          provisional=bool(provisional),
                          met_server_at=opt_from_db(met_server), met_source=met_source)
@@ -225,8 +210,9 @@ class WorkOrderStore:
         return cur.rowcount == 1
 
     def add_deadlines(self, wo_id: str, deadlines: Sequence[Deadline]) -> None:
-        """Start clocks on an existing order (a stage reached); a clock already started is
-        kept. The order's own due time becomes the latest of its deadlines."""
+        """Start clocks on an existing order (a stage reached, LC §24's from the start of
+        repair work); a clock already started (an order sent back to in_progress) keeps its
+        start. The order's own due time becomes the latest of its deadlines."""
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO work_order_deadlines (work_order_id, rule, clause, "
             "starts_at, due_at, provisional) VALUES (?, ?, ?, ?, ?, ?)",
@@ -289,7 +275,8 @@ class WorkOrderStore:
             created, wo_id = decode_cursor(f.cursor)
             where.append("(w.created_at, w.id) < (?, ?)")
             params.extend([created, wo_id])
-        sql = f"SELECT {', '.join('w.' + c.strip() for c in _COLUMNS.split(','))} FROM work_orders w"
+        columns = ", ".join("w." + c.strip() for c in _COLUMNS.split(","))
+        sql = f"SELECT {columns} FROM work_orders w"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY w.created_at DESC, w.id DESC LIMIT ?"
@@ -303,7 +290,7 @@ class WorkOrderStore:
         return items, next_cursor
 
     def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None
-                   ) -> list[tuple[str, int, int, int]]:
+                   ) -> builtins.list[tuple[str, int, int, int]]:
         """Per rule: (rule, decided, met on time, open and overdue).
 
         A deadline is decided by ``until`` once it was met or its due time passed; only

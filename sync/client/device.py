@@ -75,7 +75,7 @@ class DeviceClient:
         self.transport = transport
         self.clock = clock
         self.sleep = sleep
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not secrets
         self.retry = retry or RetryPolicy()
         self.page_rows = page_rows
         self.push_batch = push_batch

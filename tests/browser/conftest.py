@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +31,9 @@ from server.demo import seed_demo
 from server.services import Services
 from tests.factories import make_clock, make_services
 from tests.integration.notifications.gateway import Gateway, running_gateway
+
+if TYPE_CHECKING:  # imported for real below, or the tests skip without playwright
+    from playwright.sync_api import Browser, Page, Route
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -147,7 +151,7 @@ def console(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Console]
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with playwright_api.sync_playwright() as p:
@@ -158,19 +162,19 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object, console: Console) -> Iterator[object]:
+def page(browser: Browser, console: Console) -> Iterator[Page]:
     """A fresh browser context whose requests may only go to 127.0.0.1."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900},  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1400, "height": 900},
                                   locale="zh-CN", timezone_id="Europe/Berlin")
 
-    def guard(route: object) -> None:
-        url = route.request.url  # type: ignore[attr-defined]
+    def guard(route: Route) -> None:
+        url = route.request.url
         host = urlsplit(url).hostname
         if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()  # type: ignore[attr-defined]
+            route.continue_()
         else:
             console.outside.append(url)
-            route.abort()  # type: ignore[attr-defined]
+            route.abort()
 
     context.route("**/*", guard)
     pg = context.new_page()
@@ -182,17 +186,17 @@ def page(browser: object, console: Console) -> Iterator[object]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def shot(page: object, tmp_path: Path, name: str) -> Path:
+def shot(page: Page, tmp_path: Path, name: str) -> Path:
     """Save a screenshot in the test's own output folder."""
     out = tmp_path / "screenshots" / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(out), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10_000
     return out
 
 
-def sign_in_with_token(page: object, base: str, token: str) -> None:
-    page.goto(base + "/console/")  # type: ignore[attr-defined]
-    page.fill("#token", token)  # type: ignore[attr-defined]
-    page.click("#signin button[type=submit]")  # type: ignore[attr-defined]
-    playwright_api.expect(page.locator("body[data-ready=true]")).to_have_count(1)  # type: ignore[attr-defined]
+def sign_in_with_token(page: Page, base: str, token: str) -> None:
+    page.goto(base + "/console/")
+    page.fill("#token", token)
+    page.click("#signin button[type=submit]")
+    playwright_api.expect(page.locator("body[data-ready=true]")).to_have_count(1)

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """The dispatch console in headless Chromium: dispatcher, crew member and supervisor.
 
 Each test signs in through the page, drives it like a person would and asserts what the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
@@ -20,6 +21,9 @@ from server.fieldwork.notices import MeterRemovalSlip
 from sync.protocol import SignNotice
 from tests.browser.conftest import WAIT_MS, Console, playwright_api, shot, sign_in_with_token
 from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 expect = playwright_api.expect
@@ -38,7 +42,7 @@ def _report_position(console: Console, token: str, lon: float, lat: float,
     assert r.status_code == 200, r.text
 
 
-def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, page: object,
+def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, page: Page,
                                                              tmp_path: Path) -> None:
     _report_position(console, "wo_demo_crew_a", 117.0005, 36.6501, timedelta(seconds=10))
     _report_position(console, "wo_demo_crew_b", 116.9950, 36.6470, timedelta(minutes=5))
@@ -46,44 +50,44 @@ def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, pa
     expect(page.get_by_test_id("who")).to_contain_text("王调度")
     # the map shows the network, colour-coded pipes and valves
     expect(page.locator("path.pipe").nth(20)).to_be_attached()
-    assert page.locator("path.pipe").count() > 20  # type: ignore[attr-defined]
-    assert page.locator("path.valve").count() > 10  # type: ignore[attr-defined]
+    assert page.locator("path.pipe").count() > 20
+    assert page.locator("path.valve").count() > 10
     # crews: live position for crew A, last-seen for crew B
-    page.click("#tabs [data-tab=crews]")  # type: ignore[attr-defined]
+    page.click("#tabs [data-tab=crews]")
     expect(page.locator("[data-testid=crews] tr[data-crew=crew-a]")).to_contain_text("在线")
     expect(page.locator("[data-testid=crews] tr[data-crew=crew-b]")).to_contain_text("5 min")
     expect(page.locator(".crew-icon:not(.stale)")).to_have_count(1)
     expect(page.locator(".crew-icon.stale")).to_have_count(1)
     # find the burst (filter the list and the map by type), compute the isolation
-    page.click("#tabs [data-tab=orders]")  # type: ignore[attr-defined]
-    all_markers = page.locator(".order-icon").count()  # type: ignore[attr-defined]
-    page.get_by_test_id("order-filters").locator("select[name=type]").select_option(  # type: ignore[attr-defined]
+    page.click("#tabs [data-tab=orders]")
+    all_markers = page.locator(".order-icon").count()
+    page.get_by_test_id("order-filters").locator("select[name=type]").select_option(
         "burst_repair")
     expect(page.locator("[data-testid=orders] tbody tr")).to_have_count(1)
     expect(page.locator(".order-icon")).to_have_count(1)
     assert all_markers > 10
-    page.locator("[data-testid=orders] tr[data-type=burst_repair]").first.click()  # type: ignore[attr-defined]
+    page.locator("[data-testid=orders] tr[data-type=burst_repair]").first.click()
     expect(page.get_by_test_id("order-detail")).to_contain_text("爆管")
-    page.get_by_test_id("isolate").click()  # type: ignore[attr-defined]
-    valves = page.locator("[data-testid=valves-to-close] li")  # type: ignore[attr-defined]
+    page.get_by_test_id("isolate").click()
+    valves = page.locator("[data-testid=valves-to-close] li")
     expect(valves.first).to_be_visible()
     first_valve = valves.first.get_attribute("data-valve")
     expect(page.locator(".valve-no")).to_have_count(valves.count())
     expect(page.get_by_test_id("isolation")).to_contain_text("四至")
-    before = int(page.get_by_test_id("customer-count").inner_text())  # type: ignore[attr-defined]
+    before = int(page.get_by_test_id("customer-count").inner_text())
     assert before > 0
     # the first valve is seized: plan B
-    page.click(f"[data-inoperable='{first_valve}']")  # type: ignore[attr-defined]
+    page.click(f"[data-inoperable='{first_valve}']")
     expect(page.get_by_test_id("plan-b")).to_contain_text(str(first_valve))
     expect(page.get_by_test_id("extra-valves")).not_to_have_text("—")
-    after = int(page.get_by_test_id("customer-count").inner_text())  # type: ignore[attr-defined]
+    after = int(page.get_by_test_id("customer-count").inner_text())
     assert after >= before
     # create the outage (emergency for a burst: no lead time), announce, watch delivery
-    page.get_by_test_id("create-outage").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("create-outage").click()
     expect(page.get_by_test_id("lead")).to_contain_text("满足提前通知要求")
-    recipients = page.get_by_test_id("recipients")  # type: ignore[attr-defined]
+    recipients = page.get_by_test_id("recipients")
     expect(recipients).to_have_text(str(after))
-    page.get_by_test_id("announce").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("announce").click()
     expect(page.get_by_test_id("outage-state")).to_have_text("started")
     expect(page.locator("[data-count=reached]")).to_have_text(str(after))
     expect(page.locator("[data-count=queued]")).to_have_text("0")
@@ -92,14 +96,15 @@ def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, pa
                           for b in console.gateway.bodies()}
     assert len(reached_at_gateway) == after
     # the printable posting notice opens as a PDF
-    href = page.get_by_test_id("posting-pdf").get_attribute("href")  # type: ignore[attr-defined]
-    pdf = page.request.get(console.base + href)  # type: ignore[attr-defined]
+    href = page.get_by_test_id("posting-pdf").get_attribute("href")
+    assert href is not None
+    pdf = page.request.get(console.base + href)
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
-    page.get_by_test_id("delivery").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    page.get_by_test_id("delivery").scroll_into_view_if_needed()
     shot(page, tmp_path, "dispatcher-delivered")
     # the English switch redraws the open panel, its counts included
-    page.get_by_test_id("lang").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("lang").click()
     expect(page.get_by_test_id("isolation")).to_contain_text("Valves to close")
     expect(page.get_by_test_id("isolation")).to_contain_text("Plan B")
     expect(page.get_by_test_id("delivery")).to_contain_text("Delivered")
@@ -108,11 +113,11 @@ def test_dispatcher_goes_from_a_burst_to_a_delivered_notice(console: Console, pa
     assert console.outside == []
 
 
-def test_crew_member_sees_only_their_crew(console: Console, page: object,
+def test_crew_member_sees_only_their_crew(console: Console, page: Page,
                                           tmp_path: Path) -> None:
     sign_in_with_token(page, console.base, "wo_demo_crew_b")
     expect(page.get_by_test_id("scope-note")).to_contain_text("crew-b")
-    rows = page.locator("[data-testid=orders] tbody tr")  # type: ignore[attr-defined]
+    rows = page.locator("[data-testid=orders] tbody tr")
     expect(rows.first).to_be_visible()
     crews = {rows.nth(i).locator("[data-crew]").get_attribute("data-crew")
              for i in range(rows.count())}
@@ -127,11 +132,11 @@ def test_crew_member_sees_only_their_crew(console: Console, page: object,
 
 
 def _api(console: Console, method: str, path: str, token: str,
-         json: object | None = None) -> dict[str, object]:
+         json: object | None = None) -> Any:
     r = httpx.request(method, f"{console.base}/api/v1{path}", json=json,
                       headers={"Authorization": f"Bearer {token}"})
     assert r.status_code < 300, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def _crew_orders(console: Console, crew_id: str) -> list[str]:
@@ -140,7 +145,7 @@ def _crew_orders(console: Console, crew_id: str) -> list[str]:
     return [o["id"] for o in r.json()["items"] if o["status"] not in ("verified", "cancelled")]
 
 
-def test_supervisor_reads_the_charts_and_exports_overdue(console: Console, page: object,
+def test_supervisor_reads_the_charts_and_exports_overdue(console: Console, page: Page,
                                                          tmp_path: Path) -> None:
     console.services.sessions.set_password("sup-li", "correct horse battery")
     for i in range(2):  # two complaints crew A contacts at once: on time
@@ -153,13 +158,13 @@ def test_supervisor_reads_the_charts_and_exports_overdue(console: Console, page:
     views = _api(console, "get", "/console/timeliness", "wo_demo_supervisor")
     crew_a = next(c for c in views["crews"] if c["key"] == "crew-a")
     assert 0 < crew_a["rate"] < 1
-    page.goto(console.base + "/console/")  # type: ignore[attr-defined]
-    page.fill("#user", "sup-li")  # type: ignore[attr-defined]
-    page.fill("#password", "wrong password!")  # type: ignore[attr-defined]
-    page.click("#signin button[type=submit]")  # type: ignore[attr-defined]
+    page.goto(console.base + "/console/")
+    page.fill("#user", "sup-li")
+    page.fill("#password", "wrong password!")
+    page.click("#signin button[type=submit]")
     expect(page.locator("#signin-error")).to_contain_text("登录失败")
-    page.fill("#password", "correct horse battery")  # type: ignore[attr-defined]
-    page.click("#signin button[type=submit]")  # type: ignore[attr-defined]
+    page.fill("#password", "correct horse battery")
+    page.click("#signin button[type=submit]")
     expect(page.locator("body[data-ready=true]")).to_have_count(1)
     for chart in ("chart-rules", "chart-crews", "chart-units", "chart-months"):
         expect(page.locator(f"[data-testid={chart}] canvas")).to_have_count(1)
@@ -167,38 +172,39 @@ def test_supervisor_reads_the_charts_and_exports_overdue(console: Console, page:
         f"{crew_a['rate'] * 100:.1f}%")
     expect(page.get_by_test_id("chart-units")).to_contain_text("管网所")
     expect(page.get_by_test_id("chart-rules")).to_contain_text("Complaint")
-    overdue = page.locator("[data-testid=overdue] tbody tr")  # type: ignore[attr-defined]
+    overdue = page.locator("[data-testid=overdue] tbody tr")
     expect(overdue.first).to_contain_text("李主管")
     expect(overdue.first).to_contain_text("2026-11-23")
-    csv = page.request.get(console.base + "/api/v1/console/overdue.csv")  # type: ignore[attr-defined]
+    csv = page.request.get(console.base + "/api/v1/console/overdue.csv")
     assert csv.body().startswith("\ufeff工单号".encode())
     assert csv.body().count(b"\n") == overdue.count() + 1
     # the English switch
-    page.get_by_test_id("lang").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("lang").click()
     expect(page.locator("#tabs [data-tab=stats]")).to_have_text("Statistics")
     expect(page.get_by_test_id("chart-crews")).to_contain_text("By crew")
     shot(page, tmp_path, "supervisor-charts")
     assert console.outside == []
 
 
-def test_api_docs_work_offline(console: Console, page: object, tmp_path: Path) -> None:
-    page.goto(console.base + "/schema")  # type: ignore[attr-defined]
+def test_api_docs_work_offline(console: Console, page: Page, tmp_path: Path) -> None:
+    page.goto(console.base + "/schema")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("waterops")
     expect(page.locator(".opblock-tag").first).to_be_visible()
     shot(page, tmp_path, "schema")
     assert console.outside == []
 
 
-def test_dispatcher_creates_a_burst_from_a_pipe_and_reassigns_it(console: Console, page: object,
+def test_dispatcher_creates_a_burst_from_a_pipe_and_reassigns_it(console: Console, page: Page,
                                                                   tmp_path: Path) -> None:
     _report_position(console, "wo_demo_crew_b", 116.9950, 36.6470, timedelta(seconds=5))
     sign_in_with_token(page, console.base, "wo_demo_dispatcher")
     # a DN600 pipe of the main: click on its line on the map
-    main = page.locator("path.pipe-P-R2-3")  # type: ignore[attr-defined]
+    main = page.locator("path.pipe-P-R2-3")
     box = main.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
-    page.get_by_test_id("popup-new-order").click()  # type: ignore[attr-defined]
-    detail = page.get_by_test_id("order-detail")  # type: ignore[attr-defined]
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_test_id("popup-new-order").click()
+    detail = page.get_by_test_id("order-detail")
     expect(detail).to_contain_text("DN600")
     expect(page.get_by_test_id("order-crew")).to_have_text("—")
     expect(detail).to_contain_text("爆管抢修")
@@ -207,17 +213,17 @@ def test_dispatcher_creates_a_burst_from_a_pipe_and_reassigns_it(console: Consol
     assert created["pipe_diameter_mm"] == 600
     assert created["type"] == "burst_repair"
     # assign to crew B: the choice shows each crew's load and how fresh its position is
-    choice = page.get_by_test_id("assign-crew")  # type: ignore[attr-defined]
+    choice = page.get_by_test_id("assign-crew")
     expect(choice.locator("option[value=crew-b]")).to_contain_text("在办")
     expect(choice.locator("option[value=crew-b]")).to_contain_text("5 s")
     choice.select_option("crew-b")
-    page.get_by_test_id("assign").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("assign").click()
     expect(page.get_by_test_id("order-crew")).to_have_text("抢修二班")
     assert _api(console, "get", f"/workorders/{order_id}", "wo_demo_dispatcher")["crew_id"] == \
         "crew-b"
     # and reassign to crew A
-    page.get_by_test_id("assign-crew").select_option("crew-a")  # type: ignore[attr-defined]
-    page.get_by_test_id("assign").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("assign-crew").select_option("crew-a")
+    page.get_by_test_id("assign").click()
     expect(page.get_by_test_id("order-crew")).to_have_text("抢修一班")
     assert _api(console, "get", f"/workorders/{order_id}", "wo_demo_dispatcher")["crew_id"] == \
         "crew-a"
@@ -226,7 +232,7 @@ def test_dispatcher_creates_a_burst_from_a_pipe_and_reassigns_it(console: Consol
 
 
 @pytest.mark.parametrize("console", ["gcj02"], indirect=True)
-def test_a_gcj02_basemap_moves_the_overlays_not_the_data(console: Console, page: object,
+def test_a_gcj02_basemap_moves_the_overlays_not_the_data(console: Console, page: Page,
                                                          tmp_path: Path) -> None:
     sign_in_with_token(page, console.base, "wo_demo_dispatcher")
     expect(page.locator("#map[data-datum=gcj02]")).to_have_count(1)
@@ -236,53 +242,55 @@ def test_a_gcj02_basemap_moves_the_overlays_not_the_data(console: Console, page:
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("本地测试底图")
     # a click on the drawn DN600 main (drawn shifted to GCJ-02) is stored in WGS84,
     # on the main's true latitude (36.6505), not ~300 m off
-    box = page.locator("path.pipe-P-R2-3").bounding_box()  # type: ignore[attr-defined]
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
-    page.get_by_test_id("popup-new-order").click()  # type: ignore[attr-defined]
-    detail = page.get_by_test_id("order-detail")  # type: ignore[attr-defined]
+    box = page.locator("path.pipe-P-R2-3").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_test_id("popup-new-order").click()
+    detail = page.get_by_test_id("order-detail")
     expect(detail).to_contain_text("DN600")
     order = _api(console, "get", f"/workorders/{detail.get_attribute('data-order')}",
                  "wo_demo_dispatcher")
-    lon, lat = order["location"]["coordinates"]  # type: ignore[index]
+    lon, lat = order["location"]["coordinates"]
     assert abs(lat - 36.6505) < 0.00005  # within ~5 m (a pixel or two at this zoom)
     assert 117.002 < lon < 117.006
     shot(page, tmp_path, "gcj02-basemap")
     assert console.outside == []
 
 
-def test_supervisor_overrides_a_short_lead_time_with_a_reason(console: Console, page: object,
+def test_supervisor_overrides_a_short_lead_time_with_a_reason(console: Console, page: Page,
                                                               tmp_path: Path) -> None:
     sign_in_with_token(page, console.base, "wo_demo_supervisor")
-    page.click("#tabs [data-tab=orders]")  # type: ignore[attr-defined]
-    box = page.locator("path.pipe-P-C3-1").bounding_box()  # type: ignore[attr-defined]
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
-    page.get_by_test_id("popup-isolate").click()  # type: ignore[attr-defined]
+    page.click("#tabs [data-tab=orders]")
+    box = page.locator("path.pipe-P-C3-1").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_test_id("popup-isolate").click()
     expect(page.get_by_test_id("valves-to-close").locator("li").first).to_be_visible()
-    form = page.get_by_test_id("outage-form")  # type: ignore[attr-defined]
+    form = page.get_by_test_id("outage-form")
     form.locator("select[name=kind]").select_option("planned")
     form.locator("input[name=cause]").fill("阀门更换")
-    page.get_by_test_id("create-outage").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("create-outage").click()
     # it starts in 10 minutes: a planned outage needs 24 h notice (JN 10.3.1)
     expect(page.get_by_test_id("lead")).to_contain_text("提前时间不足")
-    page.get_by_test_id("announce").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("announce").click()
     expect(page.get_by_test_id("outage")).to_contain_text("需主管填写理由后发布")
     expect(page.get_by_test_id("outage-state")).to_have_text("draft")
-    page.get_by_test_id("override-reason").fill("爆管后抢修阀门，无法提前24小时通知")  # type: ignore[attr-defined]
-    page.get_by_test_id("announce").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("override-reason").fill("爆管后抢修阀门，无法提前24小时通知")
+    page.get_by_test_id("announce").click()
     expect(page.get_by_test_id("outage-state")).to_have_text("announced")
-    outage_id = page.get_by_test_id("outage").get_attribute("data-outage")  # type: ignore[attr-defined]
+    outage_id = page.get_by_test_id("outage").get_attribute("data-outage")
     stored = _api(console, "get", f"/outages/{outage_id}", "wo_demo_supervisor")
     assert stored["override_reason"] == "爆管后抢修阀门，无法提前24小时通知"
     assert stored["override_by"] == "sup-li"
     assert stored["customer_count"] > 0
     expect(page.locator("[data-count=reached]")).to_have_text(str(stored["customer_count"]))
-    page.get_by_test_id("delivery").scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    page.get_by_test_id("delivery").scroll_into_view_if_needed()
     shot(page, tmp_path, "supervisor-override")
     assert console.outside == []
 
 
 def test_dispatcher_sees_steps_photos_and_verifies_a_sealed_notice(console: Console,
-                                                                   page: object,
+                                                                   page: Page,
                                                                    tmp_path: Path) -> None:
     c = console.services.customers.store.get("cust-00003")
     assert c is not None
@@ -312,21 +320,22 @@ def test_dispatcher_sees_steps_photos_and_verifies_a_sealed_notice(console: Cons
                                  canvas=(STROKES.width, STROKES.height)))
         tablet.sync()
     sign_in_with_token(page, console.base, "wo_demo_dispatcher")
-    page.locator(f"[data-testid=orders] tr[data-order='{wo_id}']").click()  # type: ignore[attr-defined]
-    detail = page.get_by_test_id("order-detail")  # type: ignore[attr-defined]
+    page.locator(f"[data-testid=orders] tr[data-order='{wo_id}']").click()
+    detail = page.get_by_test_id("order-detail")
     expect(detail.locator(".steps li", has_text="✔").first).to_be_visible()
-    photos = page.get_by_test_id("evidence").locator("img.thumb")  # type: ignore[attr-defined]
+    photos = page.get_by_test_id("evidence").locator("img.thumb")
     expect(photos).to_have_count(5)  # the four step photos and the customer's signature
     for step in ("meter_well_photo", "final_reading", "pipe_cut", "locking_gate"):
-        expect(photos.and_(page.locator(f"img[alt^={step}]"))).to_have_count(1)  # type: ignore[attr-defined]
+        expect(photos.and_(page.locator(f"img[alt^={step}]"))).to_have_count(1)
     expect(page.locator("img.thumb").first).to_have_js_property("complete", True)
-    assert page.locator("img.thumb").first.evaluate("i => i.naturalWidth") > 0  # type: ignore[attr-defined]
+    assert page.locator("img.thumb").first.evaluate("i => i.naturalWidth") > 0
     notice_row = detail.locator(".notices .actions").first
     expect(notice_row).to_contain_text("meter_removal_slip")
     notice_row.get_by_role("button").click()
     expect(notice_row.locator(".verdict")).to_have_text("✔")
     pdf_href = notice_row.locator("a").get_attribute("href")
-    pdf = page.request.get(console.base + pdf_href)  # type: ignore[attr-defined]
+    assert pdf_href is not None
+    pdf = page.request.get(console.base + pdf_href)
     assert pdf.body().startswith(b"%PDF")
     shot(page, tmp_path, "dispatcher-sealed-notice")
     assert console.outside == []

@@ -1,8 +1,8 @@
 """Start real ``waterops`` processes (serve, worker) for end-to-end tests.
 
 Each process's output is drained by a thread into a list, so a chatty server never
-blocks on a full pipe; readiness is the line uvicorn prints once it listens ("Uvicorn running on"; its
-"startup complete" comes before the socket is bound), never a sleep.
+blocks on a full pipe; readiness is the line uvicorn prints once it listens ("Uvicorn
+running on"; its "startup complete" comes before the socket is bound), never a sleep.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Process:
     def wait_ready(self) -> None:
         if not self._ready.wait(START_PATIENCE_S) or self.proc.poll() is not None:
             self.stop()
-            pytest.fail(f"{self.proc.args} did not start:\n" + "".join(self.lines[-50:]))
+            pytest.fail(f"{self.proc.args!r} did not start:\n" + "".join(self.lines[-50:]))
 
     def output(self) -> str:
         return "".join(self.lines)

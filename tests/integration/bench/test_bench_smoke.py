@@ -32,7 +32,8 @@ def test_quick_run_prints_json_figures(name: str) -> None:
     for figure in figures:
         assert set(figure) == {"bench", "metric", "value", "unit", "n"}
         assert figure["bench"] == name
-        assert isinstance(figure["value"], int | float) and figure["n"] > 0
+        assert isinstance(figure["value"], int | float)
+        assert figure["n"] > 0
 
 
 def test_segments_runs_without_wntr_and_says_the_peer_was_skipped() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -42,12 +43,10 @@ Json = dict[str, Any]
 
 @contextmanager
 def world(tmp_path: Path, start: datetime, gateway: Gateway | None = None,
-          profile: str = "jinan") -> Iterator[tuple[TestClient, Services, SteppingClock]]:  # type: ignore[type-arg]
+          profile: str = "jinan") -> Iterator[tuple[TestClient[Litestar], Services, SteppingClock]]:
     clock = SteppingClock(start)
-    extra: dict[str, object] = {"policy_profile": profile}
-    if gateway is not None:
-        extra["channels"] = {"sms": channel_urls(gateway)["sms"] + "&rate=0"}
-    svc = make_services(str(tmp_path), clock, **extra)
+    channels = {} if gateway is None else {"sms": channel_urls(gateway)["sms"] + "&rate=0"}
+    svc = make_services(str(tmp_path), clock, policy_profile=profile, channels=channels)
     app = create_app(svc.settings, clock=clock, services=svc)
     with TestClient(app) as client:
         yield client, svc, clock
@@ -60,15 +59,17 @@ def application(project_type: str, channel: str = "counter", **extra: object) ->
             **extra}
 
 
-def ok(r: Any, status: int = 200) -> Json:
+def ok(r: Any, status: int = 200) -> Any:
+    """The JSON body (an object or a list) of a response with ``status``."""
     assert r.status_code == status, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
-def apply_and_accept(client: TestClient, project_type: str, **accept: object) -> Json:  # type: ignore[type-arg]
+def apply_and_accept(client: TestClient[Litestar], project_type: str, **accept: object) -> Json:
     c = ok(client.post(API, json=application(project_type), headers=OFFICE), 201)
-    return ok(client.post(f"{API}/{c['id']}/acceptance",
-                          json={"crew_id": "crew-a", **accept}, headers=OFFICE))
+    accepted: Json = ok(client.post(f"{API}/{c['id']}/acceptance",
+                                    json={"crew_id": "crew-a", **accept}, headers=OFFICE))
+    return accepted
 
 
 def deadline(c: Json, rule: str) -> Json:
@@ -79,7 +80,7 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(SH)
 
 
-def upload_photo(client: TestClient, clock: SteppingClock, label: str) -> str:  # type: ignore[type-arg]
+def upload_photo(client: TestClient[Litestar], clock: SteppingClock, label: str) -> str:
     """A real JPEG with EXIF, uploaded by the crew's tablet through the attachment API."""
     data = compose_photo(taken_at=clock() - timedelta(minutes=1), lon=PLOT[0], lat=PLOT[1],
                          label=label)
@@ -92,19 +93,20 @@ def upload_photo(client: TestClient, clock: SteppingClock, label: str) -> str:  
     return sha
 
 
-def survey_over_http(client: TestClient, clock: SteppingClock, cid: str) -> Json:  # type: ignore[type-arg]
+def survey_over_http(client: TestClient[Litestar], clock: SteppingClock, cid: str) -> Json:
     sha = upload_photo(client, clock, f"survey {cid}")
     ok(client.post(f"{API}/{cid}/photos", json={"step_key": "survey_photos", "sha256": sha,
                                                 "lon": PLOT[0], "lat": PLOT[1]}, headers=CREW))
     ok(client.post(f"{API}/{cid}/steps", json={
         "step_key": "survey_point", "kind": "geometry", "ref": "117.00052,36.65148"},
         headers=CREW))
-    return ok(client.post(f"{API}/{cid}/steps", json={
+    surveyed: Json = ok(client.post(f"{API}/{cid}/steps", json={
         "step_key": "survey_notes", "kind": "note", "ref": "DN25 接主管, 表井设于门口"},
         headers=CREW))
+    return surveyed
 
 
-def construct_over_http(client: TestClient, cid: str, external: bool) -> Json:  # type: ignore[type-arg]
+def construct_over_http(client: TestClient[Litestar], cid: str, external: bool) -> Json:
     last: Json = {}
     for step in CONSTRUCTION:
         if not external and step in EXTERNAL_ONLY:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -61,7 +62,7 @@ def gateway() -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def friday(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient, Services,  # type: ignore[type-arg]
+def friday(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient[Litestar], Services,
                                                               SteppingClock]]:
     with world(tmp_path, FRIDAY_1400, gateway) as w:
         yield w
@@ -69,7 +70,7 @@ def friday(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient, Servi
 
 @pytest.mark.parametrize("project_type", PROJECT_TYPES)
 def test_each_project_type_from_friday_afternoon_to_the_return_visit(
-        friday: tuple[TestClient, Services, SteppingClock], gateway: Gateway,  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock], gateway: Gateway,
         project_type: str) -> None:
     client, svc, clock = friday
     c = apply_and_accept(client, project_type)
@@ -147,7 +148,7 @@ def test_the_total_across_the_spring_festival_counts_the_make_up_saturdays(
 
 
 def test_a_stage_not_done_in_time_is_listed_overdue(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, clock = friday
     c = apply_and_accept(client, "single_meter")
     assert ok(client.get(f"{API}/overdue", headers=OFFICE)) == []
@@ -190,7 +191,7 @@ def test_return_visit_across_national_day_falls_on_the_make_up_saturday(
 
 
 def test_documents_missing_at_acceptance_get_a_list_and_five_days(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, clock = friday
     c = apply_and_accept(client, "general_works",
                          missing_documents=["site_plan", "water_demand"])
@@ -232,7 +233,7 @@ def test_zhejiang_waits_for_the_id_card_before_the_clocks_start(tmp_path: Path) 
 
 
 def test_refusals_are_problem_details(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, _clock = friday
     bad_type = client.post(API, json=application("castle"), headers=OFFICE)
     assert bad_type.status_code == 400
@@ -269,7 +270,7 @@ def test_refusals_are_problem_details(
 
 
 def test_public_lookup_needs_the_phone_digits_and_slows_guessing(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, svc, clock = friday
     c = apply_and_accept(client, "single_meter")
     url = f"/api/v1/public/connections/{c['number']}"
@@ -297,7 +298,7 @@ def test_public_lookup_needs_the_phone_digits_and_slows_guessing(
 
 
 def test_statistics_per_stage_type_and_unit_and_the_kf_total(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, clock = friday
     fast = apply_and_accept(client, "single_meter")
     slow = apply_and_accept(client, "single_meter")
@@ -330,7 +331,7 @@ def test_statistics_per_stage_type_and_unit_and_the_kf_total(
 
 
 def test_cancelled_application_voids_its_open_clocks(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, _clock = friday
     c = apply_and_accept(client, "general_works")
     gone = ok(client.post(f"{API}/{c['id']}/cancellation", json={"reason": "客户撤回申请"},
@@ -370,7 +371,7 @@ def test_a_profile_without_missing_documents_refuses_with_the_list(tmp_path: Pat
 
 
 def test_the_deadline_scan_escalates_a_late_connection_to_the_units_supervisor(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, svc, clock = friday
     c = apply_and_accept(client, "single_meter")
     clock.set(datetime(2026, 11, 30, 8, 44, tzinfo=SH))  # a minute before Monday 08:45
@@ -378,10 +379,10 @@ def test_the_deadline_scan_escalates_a_late_connection_to_the_units_supervisor(
            if r.item_id == c["work_order_id"]]
     assert ("connection_total", "escalate") not in got
     clock.set(datetime(2026, 11, 30, 8, 46, tzinfo=SH))  # past the half working day
-    got = [(r.rule, str(r.level), r.recipient_id) for r in svc.tickets.reminders.scan().reminders
-           if r.item_id == c["work_order_id"]]
+    sent = [(r.rule, str(r.level), r.recipient_id)
+            for r in svc.tickets.reminders.scan().reminders if r.item_id == c["work_order_id"]]
     # crew-a belongs to 管网所, whose supervisor is sup-li (demo data)
-    assert ("connection_total", "escalate", "sup-li") in got
+    assert ("connection_total", "escalate", "sup-li") in sent
 
 
 def test_a_survey_made_while_the_clocks_waited_meets_them_when_they_start(
@@ -403,7 +404,7 @@ def test_a_survey_made_while_the_clocks_waited_meets_them_when_they_start(
 
 
 def test_a_design_sketch_in_the_vault_is_linked_as_its_attachment(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, svc, clock = friday
     c = apply_and_accept(client, "general_works")
     survey_over_http(client, clock, c["id"])
@@ -485,7 +486,7 @@ def test_a_holiday_notice_import_recomputes_provisional_connection_clocks(
 
 
 def test_the_scan_reminds_at_80_percent_of_the_working_time(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, svc, clock = friday
     c = apply_and_accept(client, "single_meter")
     # 80 % of the half working day (3 h 45) is 3 h of working time: Friday 17:00

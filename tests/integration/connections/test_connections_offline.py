@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -41,7 +42,7 @@ SKETCH = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R
 
 
 @pytest.fixture
-def friday(tmp_path: Path) -> Iterator[tuple[TestClient, Services, SteppingClock]]:  # type: ignore[type-arg]
+def friday(tmp_path: Path) -> Iterator[tuple[TestClient[Litestar], Services, SteppingClock]]:
     with world(tmp_path, FRIDAY_1400) as w:
         yield w
 
@@ -70,7 +71,7 @@ def offline_field_work(tablet: Tablet, wo_id: str, external: bool, meter_no: str
 
 @pytest.mark.parametrize("project_type", PROJECT_TYPES)
 def test_each_project_type_walked_offline_through_the_sync_client(
-        friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path,  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock], tmp_path: Path,
         project_type: str) -> None:
     client, _svc, clock = friday
     c = apply_and_accept(client, project_type)
@@ -87,7 +88,7 @@ def test_each_project_type_walked_offline_through_the_sync_client(
         assert fields["tie_in_material"]
         assert fields["tie_in_valves"]
         assert fields["connection_stage"] == "accepted"
-        assert {d["rule"] for d in order["deadlines"]} >= {  # type: ignore[union-attr]
+        assert {d["rule"] for d in order["deadlines"]} >= {
             "connection_total", "connection_survey"}
         # -- offline on site -------------------------------------------------------------
         clock.advance(minutes=20)
@@ -108,15 +109,15 @@ def test_each_project_type_walked_offline_through_the_sync_client(
         assert customer is not None
         assert customer["meter_no"] == f"M-{project_type}"
         synced = tablet.order(wo_id)
-        assert synced["fields"]["connection_stage"] == "water_on"  # type: ignore[index]
-        assert any(d["rule"] == "connection_return_visit"  # type: ignore[index]
-                   for d in synced["deadlines"])  # type: ignore[union-attr]
+        assert synced["fields"]["connection_stage"] == "water_on"
+        assert any(d["rule"] == "connection_return_visit"
+                   for d in synced["deadlines"])
     finally:
         tablet.client.replica.close()
 
 
 def test_a_bad_surveyed_point_is_rejected_and_kept_for_review(
-        friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock], tmp_path: Path) -> None:
     client, svc, clock = friday
     c = apply_and_accept(client, "single_meter")
     tablet = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "tablet.db")
@@ -135,7 +136,7 @@ def test_a_bad_surveyed_point_is_rejected_and_kept_for_review(
 
 
 def test_the_surveyed_point_moves_the_tie_in(
-        friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock], tmp_path: Path) -> None:
     client, _svc, clock = friday
     c = apply_and_accept(client, "general_works")
     before = c["tie_in"]
@@ -150,7 +151,7 @@ def test_the_surveyed_point_moves_the_tie_in(
         after = ok(client.get(f"{API}/{c['id']}", headers=OFFICE))["tie_in"]
         assert after["pipe_id"] != before["pipe_id"]
         assert tablet.order(str(c["work_order_id"]))["fields"]["tie_in_pipe_id"] \
-            == after["pipe_id"]  # type: ignore[index]
+            == after["pipe_id"]
     finally:
         tablet.client.replica.close()
 
@@ -166,8 +167,8 @@ def test_offline_across_the_spring_festival_the_tablet_carries_the_hand_counted_
         tablet = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "tablet.db")
         try:
             tablet.sync()
-            due = {d["rule"]: local(d["due_at"])  # type: ignore[index]
-                   for d in tablet.order(wo_id)["deadlines"]}  # type: ignore[union-attr]
+            due = {d["rule"]: local(d["due_at"])
+                   for d in tablet.order(wo_id)["deadlines"]}
             assert due["connection_total"] == datetime(2026, 2, 28, 16, 0, tzinfo=SH)
             # JM §6, 5 working days: 14, 24, 25, 26, 27 Feb -> Fri 27 Feb 16:00
             assert due["connection_survey"] == datetime(2026, 2, 27, 16, 0, tzinfo=SH)

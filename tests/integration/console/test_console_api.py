@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -17,7 +18,7 @@ from server.services import Services
 from tests.factories import bearer
 
 pytestmark = pytest.mark.integration
-Client = TestClient  # type: ignore[type-arg]
+Client = TestClient[Litestar]
 
 
 def _problem(r: Any, status: int, code: str) -> None:

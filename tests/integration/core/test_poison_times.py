@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.services import Services
@@ -32,7 +33,7 @@ def _note(wo_id: str, mid: int, device_time: str) -> dict[str, object]:
 
 
 def test_bad_device_times_are_rejected_kept_for_review_and_the_crew_still_pulls(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"),
                                     order_in(crew_id="crew-a"))
     times = BAD + GOOD
@@ -54,7 +55,7 @@ def test_bad_device_times_are_rejected_kept_for_review_and_the_crew_still_pulls(
 
 @pytest.mark.parametrize("when", BAD)
 def test_a_bad_time_on_a_form_is_a_4xx_and_stores_nothing(
-        client: TestClient, when: str) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], when: str) -> None:
     body = {"type": "line_marking", "crew_id": "crew-b", "reported_at": when,
             "location": {"type": "Point", "coordinates": [117.0, 36.65]}}
     before = len(client.get("/api/v1/workorders", headers=DISPATCH).json())
@@ -66,7 +67,7 @@ def test_a_bad_time_on_a_form_is_a_4xx_and_stores_nothing(
 
 @pytest.mark.parametrize("when", BAD)
 def test_an_outage_with_a_bad_time_is_refused_and_the_feeds_stay_up(
-        client: TestClient, when: str) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], when: str) -> None:
     body = {"kind": "planned", "cause": "main replacement", "start_at": when,
             "expected_restoration_at": "2027-01-02T00:00:00Z",
             "recipients": []}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+
 import pytest
 
 from core.uow import NoTransactionError, UnknownEntityError
@@ -67,12 +68,16 @@ def test_reassignment_derives_an_upsert_for_the_new_crew_and_a_removal_for_the_o
 def test_a_rolled_back_transaction_leaves_no_change_log_rows(services: Services) -> None:
     before = services.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
 
-    class Boom(Exception):
+    class BoomError(Exception):
         pass
 
-    with pytest.raises(Boom), services.uow.transaction():
-        services.uow.touch("customer", "cust-00001")
-        raise Boom
+    def fail_inside_a_transaction() -> None:
+        with services.uow.transaction():
+            services.uow.touch("customer", "cust-00001")
+            raise BoomError
+
+    with pytest.raises(BoomError):
+        fail_inside_a_transaction()
     assert services.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == before
 
 

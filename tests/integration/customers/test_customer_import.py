@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.cli import main
@@ -23,14 +24,14 @@ DISPATCH = Actor(user_id="disp-wang", role="dispatcher")
 HEADER = "id,account_no,name,phone,address,compound,street,channels\n"
 
 
-def _tablet(client: TestClient, services: Services, path: Path) -> DeviceClient:  # type: ignore[type-arg]
+def _tablet(client: TestClient[Litestar], services: Services, path: Path) -> DeviceClient:
     return DeviceClient(Replica(path, synchronous="OFF"), HttpTransport(client, TOKENS["crew_a"]),
                         clock=services.clock, sleep=lambda _s: None,
                         retry=RetryPolicy(attempts=2))
 
 
 def test_a_reimported_phone_number_reaches_the_crew_tablet(
-        client: TestClient, services: Services, tmp_path: Path) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, tmp_path: Path) -> None:
     services.workorders.create(DISPATCH, order_in(crew_id="crew-a", customer_id="cust-00003"))
     tablet = _tablet(client, services, tmp_path / "t.db")
     tablet.pull()
@@ -51,7 +52,7 @@ def test_a_reimported_phone_number_reaches_the_crew_tablet(
 
 
 def test_a_file_with_bad_rows_is_refused_whole_naming_the_lines(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     text = (HEADER + "N1,A1,王一,139,文化路1号,阳光小区,文化路,sms\n"
             "N2,A2\n"  # the name is missing
             "N3,A3,李三,139,,,,\n"
@@ -66,13 +67,13 @@ def test_a_file_with_bad_rows_is_refused_whole_naming_the_lines(
     assert services.customers.store.get("N1") is None
 
 
-def test_only_admins_import(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_only_admins_import(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/customers/import", content=(HEADER + "X,1,x,,,,,\n").encode(),
                     headers={**bearer(TOKENS["dispatcher"]), "Content-Type": "text/csv"})
     assert r.status_code == 403
 
 
-def test_json_registers_are_accepted_too(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_json_registers_are_accepted_too(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/customers/import", headers=ADMIN, json=[
         {"id": "J1", "account_no": "J-1", "name": "赵一", "phone": "13800000001"}])
     assert r.status_code == 200, r.text
@@ -96,4 +97,5 @@ def test_the_cli_imports_a_file_into_the_store(tmp_path: Path) -> None:
     broken = tmp_path / "broken.csv"
     broken.write_text("id,name\nC3,x\n", encoding="utf-8")
     refused = runner.invoke(main, ["customers", "import", str(broken)], env=env)
-    assert refused.exit_code != 0 and "account_no" in refused.output
+    assert refused.exit_code != 0
+    assert "account_no" in refused.output

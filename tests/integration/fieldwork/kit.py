@@ -7,7 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.accounts.model import Principal
@@ -28,7 +30,7 @@ STROKES = SignatureStrokes(width=320, height=120, signer_name="王伟",
 class Tablet:
     """One crew tablet: a local replica, an outbox, and a camera that writes EXIF."""
 
-    def __init__(self, http: TestClient, token: str, clock: SteppingClock,  # type: ignore[type-arg]
+    def __init__(self, http: TestClient[Litestar], token: str, clock: SteppingClock,
                  path: Path) -> None:
         self.clock = clock
         self.client = DeviceClient(Replica(path), HttpTransport(http, token), clock=clock,
@@ -61,7 +63,7 @@ class Tablet:
     def result(self, mutation_id: int) -> MutationResult:
         return self.client.replica.results()[mutation_id]
 
-    def order(self, wo_id: str) -> dict[str, object]:
+    def order(self, wo_id: str) -> dict[str, Any]:
         row = self.client.replica.row("work_order", wo_id)
         assert row is not None
         return row

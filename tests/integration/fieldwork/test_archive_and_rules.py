@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from click.testing import CliRunner
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.accounts.model import Principal
@@ -111,7 +112,7 @@ def test_verify_command_exits_non_zero_on_a_changed_notice(services: Services) -
     assert [(c["name"], c["current"]) for c in changes] == [("account_name", "李四")]
 
 
-def test_periodic_replacement_without_consent_is_422(client: TestClient,  # type: ignore[type-arg]
+def test_periodic_replacement_without_consent_is_422(client: TestClient[Litestar],
                                                     services: Services) -> None:
     _wo, data = replacement(services, "cust-00005", periodic=True, consent=False)
     r = client.post("/api/v1/notices", content=msgspec.json.encode(data),
@@ -127,7 +128,7 @@ def test_periodic_replacement_without_consent_is_422(client: TestClient,  # type
     assert consent["done_at"] is not None
 
 
-def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient,  # type: ignore[type-arg]
+def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient[Litestar],
                                                        services: Services) -> None:
     doc = seal_three(services)[0]
     other = bearer(TOKENS["crew_b"])
@@ -146,7 +147,7 @@ def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient,  # ty
 
 
 def test_court_case_refuses_removal_and_returns_the_order(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     c = services.customers.store.get("cust-00008")
     assert c is not None
     assert c.court_case
@@ -164,7 +165,7 @@ def test_court_case_refuses_removal_and_returns_the_order(
     assert "court case" in order["status_reason"]
 
 
-def test_completion_409_lists_the_missing_steps(client: TestClient,  # type: ignore[type-arg]
+def test_completion_409_lists_the_missing_steps(client: TestClient[Litestar],
                                                 services: Services) -> None:
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"),
                                     order_in(WorkOrderType.LINE_MARKING))
@@ -180,7 +181,7 @@ def test_completion_409_lists_the_missing_steps(client: TestClient,  # type: ign
 
 
 def test_photo_still_uploading_blocks_verification_not_completion(
-        client: TestClient, services: Services, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, clock: SteppingClock) -> None:
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"),
                                     order_in(WorkOrderType.LINE_MARKING))
     p = crew(services)

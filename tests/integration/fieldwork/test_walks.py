@@ -9,6 +9,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from geo.model import Fallback, IsolationPlan, ValveAction, ValveToClose
@@ -35,7 +36,7 @@ SUPERVISOR = bearer(TOKENS["supervisor"])
 
 
 @pytest.fixture
-def tablet(client: TestClient, clock: SteppingClock,  # type: ignore[type-arg]
+def tablet(client: TestClient[Litestar], clock: SteppingClock,
            tmp_path: Path) -> Iterator[Tablet]:
     t = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "crew-a-tablet.db")
     t.sync()  # morning: online, the crew's scope lands on the tablet
@@ -43,7 +44,7 @@ def tablet(client: TestClient, clock: SteppingClock,  # type: ignore[type-arg]
     t.client.replica.close()
 
 
-def create(client: TestClient, body: dict[str, object]) -> dict[str, object]:  # type: ignore[type-arg]
+def create(client: TestClient[Litestar], body: dict[str, object]) -> dict[str, object]:
     r = client.post("/api/v1/workorders", json={"crew_id": "crew-a", **body}, headers=DISPATCH)
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
@@ -58,7 +59,7 @@ def at_customer(svc: Services, customer_id: str, kind: str) -> dict[str, object]
             "location": {"type": "Point", "coordinates": [c.lon, c.lat]}}
 
 
-def verify(client: TestClient, wo_id: str) -> dict[str, object]:  # type: ignore[type-arg]
+def verify(client: TestClient[Litestar], wo_id: str) -> dict[str, object]:
     r = client.post(f"/api/v1/workorders/{wo_id}/transitions", json={"to": "verified"},
                     headers=SUPERVISOR)
     assert r.status_code == 200, r.text
@@ -66,7 +67,7 @@ def verify(client: TestClient, wo_id: str) -> dict[str, object]:  # type: ignore
 
 
 def test_meter_replacement_signed_sealed_and_tamper_evident(
-        client: TestClient, services: Services, tablet: Tablet,  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, tablet: Tablet,
         clock: SteppingClock) -> None:
     customer = services.customers.store.get("cust-00002")
     assert customer is not None
@@ -127,7 +128,7 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
 
 
 def test_meter_removal_refused_on_dispute_and_sent_back(
-        client: TestClient, services: Services, tablet: Tablet) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, tablet: Tablet) -> None:
     disputed = services.customers.store.get("cust-00014")
     assert disputed is not None
     assert disputed.property_dispute
@@ -146,7 +147,7 @@ def test_meter_removal_refused_on_dispute_and_sent_back(
     assert "counter" in str(row["status_reason"])
 
 
-def test_meter_removal_walk_with_slip(client: TestClient, services: Services,  # type: ignore[type-arg]
+def test_meter_removal_walk_with_slip(client: TestClient[Litestar], services: Services,
                                       tablet: Tablet, clock: SteppingClock) -> None:
     c = services.customers.store.get("cust-00003")
     assert c is not None
@@ -179,7 +180,7 @@ def test_meter_removal_walk_with_slip(client: TestClient, services: Services,  #
     assert v["kind"] == "meter_removal_slip"
 
 
-def test_line_marking_walk(client: TestClient, tablet: Tablet) -> None:  # type: ignore[type-arg]
+def test_line_marking_walk(client: TestClient[Litestar], tablet: Tablet) -> None:
     wo_id = str(create(client, {
         "type": "line_marking", "title": "地铁施工管线指认",
         "location": {"type": "LineString",
@@ -189,7 +190,8 @@ def test_line_marking_walk(client: TestClient, tablet: Tablet) -> None:  # type:
     tablet.check(wo_id, "contractor_request", kind="document", value="request 2026-118")
     tablet.record(AddNote(work_order_id=wo_id, evidence_id=str(uuid.uuid4()),
                           text="called the site manager at 09:12", step_key="contractor_contacted"))
-    fixes = [(116.9960 + i * 0.0008, 36.64801 + i * 0.00002, 4, 0.7) for i in range(11)]
+    fixes: list[tuple[float, float, int, float | None]] = [
+        (116.9960 + i * 0.0008, 36.64801 + i * 0.00002, 4, 0.7) for i in range(11)]
     line = tablet.record(RecordMarkedLine(work_order_id=wo_id, evidence_id=str(uuid.uuid4()),
                                           fixes=fixes))
     for lon in (116.9965, 117.0035):
@@ -219,7 +221,7 @@ def _plan() -> IsolationPlan:
 
 
 def test_burst_repair_walk_with_stuck_valve_and_plan_b(
-        client: TestClient, tablet: Tablet, clock: SteppingClock,  # type: ignore[type-arg]
+        client: TestClient[Litestar], tablet: Tablet, clock: SteppingClock,
         services: Services) -> None:
     lon, lat = 117.0012, 36.6503
     wo_id = str(create(client, {"type": "burst_repair", "title": "DN300 爆管", "priority": 1,
@@ -277,7 +279,7 @@ def test_burst_repair_walk_with_stuck_valve_and_plan_b(
 
 
 def test_reading_route_with_anomalies_and_estimates(
-        client: TestClient, services: Services, clock: SteppingClock,  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, clock: SteppingClock,
         tmp_path: Path) -> None:
     reader = Tablet(client, TOKENS["reader"], clock, tmp_path / "reader.db")
     route = ["cust-00001", "cust-00007", "cust-00013", "cust-00020"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_demo_walk_plays_a_burst_with_plan_b_end_to_end(
-        client: TestClient, clock: SteppingClock, tmp_path: Path) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock, tmp_path: Path) -> None:
     net = build({"S": (0, 0), "A": (1, 0), "B": (2, 0), "C": (3, 0), "D": (1, 1)},
                 [("p1", "S", "A"), ("p2", "A", "B"), ("p3", "B", "C"), ("p4", "A", "D")],
                 [("v0", "p1", "S"), ("v4", "p4", "A"), ("v1", "p2", "A"), ("v2", "p2", "B")],
@@ -38,7 +39,7 @@ def test_demo_walk_plays_a_burst_with_plan_b_end_to_end(
 
 
 def test_demo_walk_passes_again_and_again_on_one_server(
-        client: TestClient, clock: SteppingClock, tmp_path: Path) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock, tmp_path: Path) -> None:
     """Each walk is a fresh tablet under the demo token: the second one is told (409) and
     registers again, instead of being answered "applied" from the first one's ledger."""
     said: list[tuple[str, str]] = []

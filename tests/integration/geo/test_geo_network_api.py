@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.factories import TOKENS, bearer
@@ -16,7 +17,7 @@ READER = bearer(TOKENS["reader"])
 BASE = "/api/v1/network"
 
 
-def _import(client: TestClient) -> dict[str, object]:  # type: ignore[type-arg]
+def _import(client: TestClient[Litestar]) -> dict[str, object]:
     net = build({"S": (0, 0), "A": (1, 0), "B": (2, 0), "C": (3, 0)},
                 [("p1", "S", "A"), ("p2", "A", "B"), ("p3", "B", "C")],
                 [("v1", "p2", "A"), ("v2", "p2", "B")], sources=["S"], customers_per_pipe=2)
@@ -25,7 +26,7 @@ def _import(client: TestClient) -> dict[str, object]:  # type: ignore[type-arg]
     return r.json()  # type: ignore[no-any-return]
 
 
-def test_only_the_office_imports_a_network(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_only_the_office_imports_a_network(client: TestClient[Litestar]) -> None:
     r = client.post(f"{BASE}/import/geojson", json={"layers": {}}, headers=CREW_A)
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -37,7 +38,7 @@ def test_only_the_office_imports_a_network(client: TestClient) -> None:  # type:
 
 
 def test_crew_isolates_a_break_and_the_office_lists_customers(
-        client: TestClient) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar]) -> None:
     _import(client)
     r = client.post(f"{BASE}/isolations", json={"point": [117.0015, 36.65003]}, headers=CREW_A)
     assert r.status_code == 201, r.text
@@ -68,7 +69,7 @@ def test_crew_isolates_a_break_and_the_office_lists_customers(
     ({"pipe_ids": ["p2"], "inoperable_valve_ids": ["zz"]}, 404, "valve-not-found"),
     ({}, 400, "isolation-request-invalid"),
 ])
-def test_isolation_problems(client: TestClient, body: dict[str, object], status: int,  # type: ignore[type-arg]
+def test_isolation_problems(client: TestClient[Litestar], body: dict[str, object], status: int,
                             code: str) -> None:
     _import(client)
     r = client.post(f"{BASE}/isolations", json=body, headers=DISPATCH)
@@ -78,7 +79,7 @@ def test_isolation_problems(client: TestClient, body: dict[str, object], status:
 
 
 def test_a_bad_network_is_rejected_with_located_issues(
-        client: TestClient) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar]) -> None:
     net = build({"S": (0, 0), "A": (1, 0)}, [("p1", "S", "A")], [("v9", "p1", "A")],
                 sources=["S"])
     layers = to_layers(net)
@@ -91,7 +92,7 @@ def test_a_bad_network_is_rejected_with_located_issues(
     assert problem["issues"][0]["entity_id"] == "v9"
 
 
-def test_area_of_an_unknown_isolation_is_404(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_area_of_an_unknown_isolation_is_404(client: TestClient[Litestar]) -> None:
     _import(client)
     r = client.get(f"{BASE}/isolations/nope/area", headers=DISPATCH)
     assert r.status_code == 404
@@ -122,14 +123,14 @@ INP_GK = """[JUNCTIONS]
     (INP_GK.format(x0=500000, x1=500100, y0=4060000), "local:117,95", "unknown-crs"),
 ])
 def test_impossible_coordinates_are_a_problem_never_a_500(
-        client: TestClient, inp: str, crs: str, code: str) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], inp: str, crs: str, code: str) -> None:
     r = client.post(f"{BASE}/import/inp", json={"inp": inp, "crs": crs}, headers=DISPATCH)
     assert r.status_code in (400, 422), r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"].endswith(f"/{code}")
 
 
-def test_import_warnings_are_paged_for_the_office(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_import_warnings_are_paged_for_the_office(client: TestClient[Litestar]) -> None:
     net = build({"S": (0, 0), "A": (1, 0)}, [("p1", "S", "A")], [], sources=["S"])
     layers = to_layers(net)
     layers["valves"] = {"type": "FeatureCollection", "features": [

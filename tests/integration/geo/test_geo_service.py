@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from geo.crs import wgs84_to_gcj02
 from geo.errors import IsolationNotFoundError, NetworkEmptyError, NoPipeNearPointError
 from geo.geojson import GeoJSONImport, InpImport
-from geo.model import AffectedZone, CoordSystem, IsolationRequest
+from geo.model import AffectedZone, CoordSystem, IsolationRequest, Network
 from geo.service import NetworkService
 from server.clock import SteppingClock
 from server.db import migrate, open_database
@@ -23,15 +23,15 @@ from tests.unit.geo.geo_networks import PROJECTOR, build, to_layers
 pytestmark = pytest.mark.integration
 
 
-def chain_network():  # type: ignore[no-untyped-def]
+def chain_network() -> Network:
     """S -p1- A -p2- B -p3- C (dead end), 3 customers per pipe, valves around p2."""
     return build({"S": (0, 0), "A": (1, 0), "B": (2, 0), "C": (3, 0)},
                  [("p1", "S", "A"), ("p2", "A", "B"), ("p3", "B", "C")],
                  [("v1", "p2", "A"), ("v2", "p2", "B")], sources=["S"], customers_per_pipe=3)
 
 
-def body(net: object, **kw: object) -> GeoJSONImport:
-    return msgspec.convert({"layers": to_layers(net, **kw)}, GeoJSONImport)  # type: ignore[arg-type]
+def body(net: Network, *, with_ids: bool = True) -> GeoJSONImport:
+    return msgspec.convert({"layers": to_layers(net, with_ids=with_ids)}, GeoJSONImport)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def svc(db: Database, clock: SteppingClock) -> NetworkService:
 
 
 def changes(db: Database) -> list[tuple[str, str, str, str]]:
-    return [tuple(r) for r in db.execute(  # type: ignore[misc]
+    return [tuple(r) for r in db.execute(
         "SELECT entity, entity_id, op, scope FROM changes ORDER BY seq")]
 
 

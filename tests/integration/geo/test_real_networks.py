@@ -59,7 +59,7 @@ def _wntr_partition(name: str, rows: list[tuple[str, str, str]],
     import pandas as pd
 
     wn = wntr.network.WaterNetworkModel(str(NETWORKS / name))
-    g = nx.MultiDiGraph()
+    g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     g.add_nodes_from(wn.node_name_list)
     for lid in wn.link_name_list:
         if lid not in closed:

@@ -54,7 +54,7 @@ def test_network_printer_receives_the_job_on_its_raw_port() -> None:
     thread.join(5)
     listener.close()
     assert len(received) == job.size_bytes
-    assert "户名：王五" in preview_job(bytes(received)).lines  # noqa: RUF001
+    assert "户名：王五" in preview_job(bytes(received)).lines
 
 
 def test_an_absent_printer_is_unavailable(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from zoneinfo import ZoneInfo
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import msgspec

@@ -43,8 +43,10 @@ def test_create_announce_send_and_report(tmp_path: Path, gateway: Gateway) -> No
     assert gateway.recipients("/sms/", "phone") == ["13700000001"]
     report = run("report", oid)
     notices = report["notices"]
-    assert isinstance(notices, list) and notices[0]["notified"] == 1
+    assert isinstance(notices, list)
+    assert notices[0]["notified"] == 1
     csv_out = runner.invoke(main, ["outages", "report", oid, "--csv"], env=env)
     assert csv_out.output.splitlines()[0].startswith("\ufeffoutage_id,customer_id")
     missing = runner.invoke(main, ["outages", "start", "OUT-none"], env=env)
-    assert missing.exit_code != 0 and "no outage" in missing.output
+    assert missing.exit_code != 0
+    assert "no outage" in missing.output

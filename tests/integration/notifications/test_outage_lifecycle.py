@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """Outage lifecycle against a real store: lead times, overrides, delay notices, quiet
 hours, temporary supply, emergency alerts."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def wired(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient, Services,  # type: ignore[type-arg]
+def wired(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient[Litestar], Services,
                                                             SteppingClock]]:
     clock = make_clock()
     urls = channel_urls(gateway)
@@ -47,7 +48,7 @@ def body(clock: SteppingClock, hours: float, n: int = 3) -> dict[str, object]:
 
 
 def test_lead_time_refusal_is_a_422_problem_and_supervisor_overrides(
-        wired: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        wired: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _, clock = wired
     disp, sup = bearer(TOKENS["dispatcher"]), bearer(TOKENS["supervisor"])
     created = client.post("/api/v1/outages", json=body(clock, 10), headers=disp)
@@ -75,7 +76,7 @@ def test_lead_time_refusal_is_a_422_problem_and_supervisor_overrides(
 
 
 def test_notices_flow_to_the_gateway_and_the_report_proves_it(
-        wired: tuple[TestClient, Services, SteppingClock],  # type: ignore[type-arg]
+        wired: tuple[TestClient[Litestar], Services, SteppingClock],
         gateway: Gateway) -> None:
     client, svc, clock = wired
     disp = bearer(TOKENS["dispatcher"])
@@ -106,7 +107,7 @@ def test_notices_flow_to_the_gateway_and_the_report_proves_it(
 
 
 def test_unknown_outage_is_404_and_bad_times_400(
-        wired: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        wired: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _, clock = wired
     disp = bearer(TOKENS["dispatcher"])
     missing = client.get("/api/v1/outages/OUT-nope", headers=disp)
@@ -120,7 +121,7 @@ def test_unknown_outage_is_404_and_bad_times_400(
 
 
 def test_sms_cost_is_shown_before_announcing(
-        wired: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        wired: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _, clock = wired
     disp = bearer(TOKENS["dispatcher"])
     oid = client.post("/api/v1/outages", json=body(clock, 72, n=4), headers=disp).json()["id"]

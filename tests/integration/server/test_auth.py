@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.cli.common import OPERATOR
@@ -23,17 +24,17 @@ def _problem(response: object, status: int, code: str) -> None:
     assert r.json()["status"] == status  # type: ignore[attr-defined]
 
 
-def test_no_token_is_401_with_a_challenge(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_no_token_is_401_with_a_challenge(client: TestClient[Litestar]) -> None:
     r = client.get("/api/v1/workorders")
     _problem(r, 401, "unauthenticated")
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_unknown_token_is_401(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_unknown_token_is_401(client: TestClient[Litestar]) -> None:
     _problem(client.get("/api/v1/workorders", headers=bearer("wo_nope")), 401, "unauthenticated")
 
 
-def test_revoked_device_is_401(client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+def test_revoked_device_is_401(client: TestClient[Litestar], services: Services) -> None:
     issued = services.accounts.register_device("crew-b-liu", "spare tablet")
     assert client.get("/api/v1/users/me", headers=bearer(issued.token)).status_code == 200
     services.accounts.revoke_device(OPERATOR, issued.device_id)
@@ -41,19 +42,20 @@ def test_revoked_device_is_401(client: TestClient, services: Services) -> None: 
 
 
 @pytest.mark.parametrize("who", ["crew_a", "reader"])
-def test_field_roles_cannot_create_orders(client: TestClient, who: str) -> None:  # type: ignore[type-arg]
+def test_field_roles_cannot_create_orders(client: TestClient[Litestar], who: str) -> None:
     _problem(client.post("/api/v1/workorders", json=NEW_ORDER, headers=bearer(TOKENS[who])),
              403, "forbidden")
 
 
-def test_dispatcher_creates_and_crew_member_cannot_register_devices(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_dispatcher_creates_and_crew_member_cannot_register_devices(
+        client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/workorders", json=NEW_ORDER, headers=bearer(TOKENS["dispatcher"]))
     assert r.status_code == 201, r.text
     _problem(client.post("/api/v1/devices", json={"user_id": "crew-a-zhang"},
                          headers=bearer(TOKENS["crew_a"])), 403, "forbidden")
 
 
-def test_a_crew_sees_only_its_own_orders(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_a_crew_sees_only_its_own_orders(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/workorders", json={**NEW_ORDER, "crew_id": "crew-b"},
                     headers=bearer(TOKENS["dispatcher"]))
     wo_id = r.json()["id"]
@@ -70,7 +72,7 @@ def test_a_crew_sees_only_its_own_orders(client: TestClient) -> None:  # type: i
     assert {w["crew_id"] for w in other["items"]} <= {"crew-a"}
 
 
-def test_customer_personal_data_only_through_own_orders(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_customer_personal_data_only_through_own_orders(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/workorders", json={**NEW_ORDER, "type": "meter_replacement",
                                                 "crew_id": "crew-b", "customer_id": "cust-00050"},
                     headers=bearer(TOKENS["dispatcher"]))
@@ -81,7 +83,7 @@ def test_customer_personal_data_only_through_own_orders(client: TestClient) -> N
              403, "out-of-scope")
 
 
-def test_statistics_are_for_the_office(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_statistics_are_for_the_office(client: TestClient[Litestar]) -> None:
     _problem(client.get("/api/v1/stats/timeliness", headers=bearer(TOKENS["crew_a"])),
              403, "forbidden")
     assert client.get("/api/v1/stats/timeliness",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import get
+from litestar import Litestar, get
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -46,12 +46,12 @@ def svc(world: World, tmp_path: Path) -> Iterator[Services]:
 
 
 @pytest.fixture
-def client(svc: Services, world: World) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(svc: Services, world: World) -> Iterator[TestClient[Litestar]]:
     with TestClient(create_app(svc.settings, clock=world.clock, services=svc)) as c:
         yield c
 
 
-def upload(client: TestClient, who: str, data: bytes, wo_id: str | None = None  # type: ignore[type-arg]
+def upload(client: TestClient[Litestar], who: str, data: bytes, wo_id: str | None = None
            ) -> str:
     sha = hashlib.sha256(data).hexdigest()
     body: dict[str, Any] = {"sha256": sha, "size": len(data), "content_type": "image/png"}
@@ -64,7 +64,7 @@ def upload(client: TestClient, who: str, data: bytes, wo_id: str | None = None  
     return sha
 
 
-def push(client: TestClient, who: str, mutations: list[dict[str, Any]]  # type: ignore[type-arg]
+def push(client: TestClient[Litestar], who: str, mutations: list[dict[str, Any]]
          ) -> list[dict[str, Any]]:
     r = client.post(f"{API}/sync/push", headers=h(who), json={"mutations": mutations})
     assert r.status_code == 200, r.text
@@ -107,7 +107,7 @@ def test_a_route_without_a_valid_policy_stops_the_start_up(
 
 # -- outages -----------------------------------------------------------------------------
 def test_only_the_outages_crew_starts_and_restores_it(
-        client: TestClient, world: World, svc: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], world: World, svc: Services) -> None:
     outage = world.ids["outage_id"]
     for who in ("crew_b", "reader"):
         for action in ("start", "restore"):
@@ -123,7 +123,7 @@ def test_only_the_outages_crew_starts_and_restores_it(
 
 
 def test_an_outage_on_no_order_of_the_crew_is_out_of_its_scope(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     from notifications import OutageIn, OutageKind
 
     lone = svc.outages.create("disp-wang", OutageIn(
@@ -135,7 +135,7 @@ def test_an_outage_on_no_order_of_the_crew_is_out_of_its_scope(
 
 
 def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
-        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], world: World) -> None:
     outage, task = world.ids["outage_id"], world.ids["task_id"]
     assert client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_b")).status_code == 403
     tasks = client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_a")).json()
@@ -157,7 +157,7 @@ def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
 
 # -- tickets -----------------------------------------------------------------------------
 def test_field_devices_work_only_tickets_routed_to_them(
-        client: TestClient, world: World, svc: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], world: World, svc: Services) -> None:
     ticket = world.ids["ticket_id"]
     for who in ("crew_b", "reader"):
         assert client.get(f"{API}/tickets/{ticket}", headers=h(who)).status_code == 403
@@ -173,7 +173,7 @@ def test_field_devices_work_only_tickets_routed_to_them(
 
 
 def test_a_ticket_assigned_to_a_user_is_theirs_without_their_crew(
-        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services) -> None:
     from server.tickets.model import Channel, TicketIn
     from server.workorders.model import Actor
 
@@ -185,7 +185,7 @@ def test_a_ticket_assigned_to_a_user_is_theirs_without_their_crew(
 
 # -- uploads -----------------------------------------------------------------------------
 def test_another_device_cannot_write_into_a_half_finished_upload(
-        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], world: World) -> None:
     sha = world.ids["sha256"]  # declared by crew A's tablet, nothing received yet
     for who in ("crew_b", "crew_a2"):
         r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who),
@@ -200,7 +200,7 @@ def test_another_device_cannot_write_into_a_half_finished_upload(
 
 
 def test_an_upload_for_an_order_outside_the_scope_is_refused(
-        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], world: World) -> None:
     r = client.post(f"{API}/sync/attachments", headers=h("crew_b"), json={
         "sha256": "f" * 64, "size": 10, "content_type": "image/png",
         "work_order_id": world.ids["wo_id"]})
@@ -240,7 +240,7 @@ def test_quotas_per_device_and_per_order(world: World, tmp_path: Path) -> None:
 
 
 def test_abandoned_partial_uploads_expire_and_are_removed(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     sha = world.ids["sha256"]
     client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h("crew_a"),
                content=b"\xff\xd8\xff\xe0")
@@ -259,7 +259,7 @@ def test_abandoned_partial_uploads_expire_and_are_removed(
 
 # -- accounts ----------------------------------------------------------------------------
 def test_nobody_revokes_a_device_of_a_higher_role(
-        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services) -> None:
     admin = svc.accounts.authenticate(TOKENS_ALL["admin"])
     supervisor = svc.accounts.authenticate(TOKENS_ALL["supervisor"])
     crew = svc.accounts.authenticate(TOKENS_ALL["crew_b"])
@@ -279,7 +279,7 @@ def test_nobody_revokes_a_device_of_a_higher_role(
 
 
 def test_device_ids_are_shown_to_admins_only(
-        client: TestClient, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], world: World) -> None:
     wo = world.ids["wo_id"]
     assert client.post(f"{API}/workorders/{wo}/transitions", headers=h("crew_a"),
                        json={"to": "en_route"}).status_code == 200
@@ -299,7 +299,7 @@ def test_device_ids_are_shown_to_admins_only(
 
 
 # -- personal data on tablets ------------------------------------------------------------
-def _pull_all(client: TestClient, who: str, cursor: str | None = None  # type: ignore[type-arg]
+def _pull_all(client: TestClient[Litestar], who: str, cursor: str | None = None
               ) -> tuple[dict[str, dict[str, Any]], set[str], str]:
     customers: dict[str, dict[str, Any]] = {}
     removed: set[str] = set()
@@ -315,7 +315,7 @@ def _pull_all(client: TestClient, who: str, cursor: str | None = None  # type: i
 
 @pytest.mark.parametrize("how", ["cancel", "reassign"])
 def test_phone_and_wechat_leave_the_tablet_with_the_order(
-        client: TestClient, svc: Services, how: str) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, how: str) -> None:
     from server.cli.common import OPERATOR
     from server.workorders.store import Filters
 
@@ -338,7 +338,7 @@ def test_phone_and_wechat_leave_the_tablet_with_the_order(
 
 # -- review flags ------------------------------------------------------------------------
 def test_a_push_onto_another_crews_order_files_no_flag_and_no_evidence(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     wo = world.ids["wo_id"]
     results = push(client, "crew_b", [
         mutation(1, {"kind": "add_note", "work_order_id": wo, "evidence_id": "ev-rogue",
@@ -359,7 +359,7 @@ def test_a_push_onto_another_crews_order_files_no_flag_and_no_evidence(
 
 
 def test_review_flags_from_one_device_are_rate_limited(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     wo = world.ids["wo_id"]
     limit = svc.settings.review_flags_per_device_hour
     bad = [mutation(n, {"kind": "add_note", "work_order_id": wo, "evidence_id": f"ev-{n}",
@@ -376,7 +376,7 @@ def test_review_flags_from_one_device_are_rate_limited(
 
 # -- isolation plans ---------------------------------------------------------------------
 def test_a_plan_is_attached_by_id_only_and_ticks_no_crew_step(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     wo, iso = world.ids["wo_id"], world.ids["isolation_id"]
     made_up = {"id": "fake", "computed_at": "2026-11-23T01:00:00Z", "network_version": 1,
                "broken_pipe_ids": [], "customer_count": 0, "valves_to_close": []}
@@ -402,7 +402,7 @@ def test_a_plan_is_attached_by_id_only_and_ticks_no_crew_step(
 
 # -- public endpoints --------------------------------------------------------------------
 def test_public_lookup_lockout_is_per_address_and_every_429_says_when(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     number = world.ids["number"]
     url = f"{API}/public/complaints/{number}"
     for guess in ("0001", "0002", "0003", "0004"):
@@ -443,7 +443,7 @@ def test_unauthenticated_requests_are_rate_limited_per_address(
 
 # -- office roles by unit ----------------------------------------------------------------
 def test_office_roles_by_unit_where_the_profile_says_so(
-        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services) -> None:
     import msgspec
 
     from server.cli.common import OPERATOR
@@ -474,7 +474,7 @@ def test_office_roles_by_unit_where_the_profile_says_so(
 
 
 def test_outages_by_unit_where_the_profile_says_so(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     from notifications import OutageIn, OutageKind
     from server.cli.common import OPERATOR
     from server.workorders.store import Filters

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -285,7 +286,7 @@ def _fill(template: str, ids: dict[str, str]) -> str:
     return out
 
 
-def _request(client: TestClient, world: World,  # type: ignore[type-arg]
+def _request(client: TestClient[Litestar], world: World,
              method: str, path: str, op: dict[str, Any], key: str, token: str | None) -> int:
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     params = {p["name"]: QUERY_SAMPLES.get(p["name"], "x")

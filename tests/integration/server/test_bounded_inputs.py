@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -37,7 +38,7 @@ def _deep(n: int) -> bytes:
     ("/api/v1/complaints", DISPATCH, b'{"content":' + _deep(200) + b"}"),
     ("/api/v1/network/isolations", DISPATCH, b'{"pipe_ids":' + _deep(70) + b"}"),
 ])
-def test_deeply_nested_json_is_a_400_problem(client: TestClient, path: str,  # type: ignore[type-arg]
+def test_deeply_nested_json_is_a_400_problem(client: TestClient[Litestar], path: str,
                                               headers: dict[str, str], body: bytes) -> None:
     r = client.post(path, content=body, headers=headers)
     assert r.status_code == 400, r.text
@@ -45,7 +46,7 @@ def test_deeply_nested_json_is_a_400_problem(client: TestClient, path: str,  # t
     assert r.json()["type"].endswith("/too-deeply-nested")
 
 
-def test_brackets_inside_strings_do_not_count(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_brackets_inside_strings_do_not_count(client: TestClient[Litestar]) -> None:
     body = {"type": "line_marking", "crew_id": "crew-b", "title": "[" * 500 + '"{' * 10,
             "location": {"type": "Point", "coordinates": [117.0, 36.65]}}
     r = client.post("/api/v1/workorders", content=json.dumps(body), headers=DISPATCH)
@@ -53,7 +54,7 @@ def test_brackets_inside_strings_do_not_count(client: TestClient) -> None:  # ty
 
 
 @pytest.mark.parametrize("columns", [10_000_000, 15, 0, -3])
-def test_print_job_width_is_bounded(client: TestClient, columns: int) -> None:  # type: ignore[type-arg]
+def test_print_job_width_is_bounded(client: TestClient[Litestar], columns: int) -> None:
     r = client.get(f"/api/v1/notices/any-notice/escpos?columns={columns}", headers=DISPATCH)
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -61,7 +62,7 @@ def test_print_job_width_is_bounded(client: TestClient, columns: int) -> None:  
 
 @pytest.mark.parametrize("tolerance", [0, -5, 1e9])
 def test_isolation_tolerance_must_be_positive_and_bounded(
-        client: TestClient, tolerance: float) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], tolerance: float) -> None:
     r = client.post("/api/v1/network/isolations", headers=DISPATCH,
                     json={"point": [117.0, 36.65], "tolerance_m": tolerance})
     assert r.status_code == 400, r.text
@@ -126,7 +127,8 @@ def test_a_water_quality_alert_is_not_sent_inside_the_request(tmp_path: Path,
             # the tenth complaint raised the alert and its request has returned, while the
             # group's gateway is still holding the send: the request did not wait for it
             alert = svc.tickets.watch.store.alerts(1)[0]
-            assert alert["attempts"] == 0 and alert["sent_at"] is None
+            assert alert["attempts"] == 0
+            assert alert["sent_at"] is None
             held.release.set()
             assert svc.background is not None
             svc.background.shutdown(wait=True)  # the background send finishes

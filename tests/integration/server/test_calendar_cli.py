@@ -60,7 +60,7 @@ workdays = [2027-09-26, 2027-10-09]
 
 def run(args: list[str], data_dir: Path, at: str | None = None) -> subprocess.CompletedProcess[str]:
     prefix = [] if at is None else [str(FAKETIME), at]
-    env = {**os.environ, "WATEROPS_DATA_DIR": str(data_dir), "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "WATEROPS_DATA_DIR": str(data_dir), "PYTHONPATH": str(Path.cwd())}
     return subprocess.run([*prefix, *WATEROPS, *args], capture_output=True, text=True,
                           env=env, timeout=120, check=False)
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -28,7 +29,7 @@ from server.clock import SteppingClock
 from server.policy.years import YearNotice
 from server.services import Services
 from server.tickets.categories import load_categories
-from server.tickets.model import TicketIn
+from server.tickets.model import Channel, TicketIn
 from server.workorders.model import Actor, WorkOrderType
 from tests.factories import TOKENS, bearer, make_services
 
@@ -69,7 +70,8 @@ def start() -> datetime:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, start: datetime) -> Iterator[tuple[TestClient, SteppingClock, Any]]:  # type: ignore[type-arg]
+def desk(tmp_path: Path, start: datetime
+        ) -> Iterator[tuple[TestClient[Litestar], SteppingClock, Any]]:
     clock = SteppingClock(start)
     svc = make_services(str(tmp_path), clock)
     with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
@@ -83,7 +85,7 @@ def channel_for(family: str) -> list[str]:
 
 @pytest.mark.parametrize("start", [shanghai(2027, 12, 30, 16), shanghai(2030, 2, 1, 16)])
 def test_every_ticket_class_is_stored_with_its_clocks_in_a_year_without_data(
-        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any]) -> None:
     client, _clock, _svc = desk
     created = 0
     for cat in load_categories().category:
@@ -126,7 +128,7 @@ def test_a_send_back_on_new_years_eve_afternoon_is_accepted(
 
 @pytest.mark.parametrize("start", [shanghai(2030, 3, 4, 10)])
 def test_complaints_and_work_orders_in_2030_are_stored(
-        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any]) -> None:
     client, clock, _svc = desk
     c = client.post(f"{API}/complaints", headers=DISPATCHER, json={
         "channel": "counter", "kind": "service", "content": "态度差", "phone": "13800001111",
@@ -159,7 +161,7 @@ def test_complaints_and_work_orders_in_2030_are_stored(
 
 @pytest.mark.parametrize("start", [shanghai(2027, 2, 4, 17)])
 def test_importing_the_notice_recomputes_provisional_deadlines_with_an_audit_row(
-        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any]) -> None:
     client, _clock, svc = desk
     t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "operations_transfer", "category": "hydrant_fault", "title": "春节前"}).json()
@@ -188,7 +190,7 @@ def test_importing_the_notice_recomputes_provisional_deadlines_with_an_audit_row
 
 
 def test_a_half_year_notice_is_refused_naming_the_missing_days(
-        client: TestClient) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar]) -> None:
     half = {**NOTICE_2027, "holidays": NOTICE_2027["holidays"][:3]}
     r = client.post(f"{API}/calendar/years", headers=ADMIN, json=half)
     assert r.status_code == 422
@@ -209,8 +211,8 @@ def test_a_half_year_notice_is_refused_naming_the_missing_days(
     (shanghai(2027, 3, 1, 10), [2027], True),
 ])
 def test_health_lists_the_years_and_warns_sixty_days_ahead(
-        desk: tuple[TestClient, SteppingClock, Any], provisional: list[int],
-        warned: bool) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any], provisional: list[int],
+        warned: bool) -> None:
     client, _clock, _svc = desk
     cal = client.get(f"{API}/public/health").json()["calendar"]
     assert set(range(2004, 2027)) <= set(cal["official_years"])
@@ -221,7 +223,7 @@ def test_health_lists_the_years_and_warns_sixty_days_ahead(
 
 @pytest.mark.parametrize("start", [shanghai(2027, 3, 1, 10)])
 def test_after_the_import_the_year_is_official_in_health(
-        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any]) -> None:
     client, _clock, _svc = desk
     assert client.post(f"{API}/calendar/years", headers=ADMIN,
                        json=NOTICE_2027).status_code == 201
@@ -242,7 +244,7 @@ title = "Meter removal done"
 """
 
 
-def pull_all(client: TestClient, token: str, cursor: str | None) -> tuple[list[Any], str]:  # type: ignore[type-arg]
+def pull_all(client: TestClient[Litestar], token: str, cursor: str | None) -> tuple[list[Any], str]:
     rows: list[Any] = []
     for _ in range(100):
         page = client.post(f"{API}/sync/pull", json={"cursor": cursor},
@@ -291,7 +293,7 @@ def test_a_recomputed_work_order_deadline_reaches_the_crews_tablet(tmp_path: Pat
 
 @pytest.mark.parametrize("start", [shanghai(2027, 3, 1, 10)])
 def test_service_statistics_count_provisional_deadlines_and_carry_the_warning(
-        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any]) -> None:
     client, clock, _svc = desk
     for _ in range(3):
         assert client.post(f"{API}/tickets", headers=DISPATCHER, json={
@@ -318,7 +320,7 @@ def test_a_second_process_recomputes_what_it_counted_before_it_saw_the_import(
     b = Services(a.settings, clock)  # the same store (file or database), a second process
     a.calendars.import_notice(SYSTEM, msgspec.convert(NOTICE_2027, YearNotice))
     ticket = b.tickets.tickets.create(Actor(user_id="disp", role="dispatcher"), TicketIn(
-        channel="operations_transfer", category="hydrant_fault", title="B 进程"))
+        channel=Channel.OPERATIONS_TRANSFER, category="hydrant_fault", title="B 进程"))
     accept = next(d for d in ticket.deadlines if d.rule == "transfer_accept")
     assert accept.provisional  # B still counted 2027 on the statutory rules
     assert accept.due_at == shanghai(2027, 2, 11, 9)
@@ -336,7 +338,7 @@ def test_a_second_process_recomputes_what_it_counted_before_it_saw_the_import(
 
 @pytest.mark.parametrize("start", [shanghai(2027, 9, 20, 9)])
 def test_importing_the_notice_recomputes_a_provisional_publication_clock(
-        desk: tuple[TestClient, SteppingClock, Any]) -> None:  # type: ignore[type-arg]
+        desk: tuple[TestClient[Litestar], SteppingClock, Any]) -> None:
     """JN 11's 20 working days from Monday 20 Sep 2027 cross National Day: provisional
     until the notice is imported, then (make-up Sunday 26 Sep, 1-7 Oct off, make-up
     Saturday 9 Oct) due Thursday 21 Oct 09:00."""

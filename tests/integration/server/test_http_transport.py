@@ -7,6 +7,7 @@ import json
 
 import brotli
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.factories import TOKENS, bearer
@@ -21,7 +22,7 @@ API = "/api/v1"
     ("br, gzip", "br", brotli.decompress),
 ])
 def test_a_sync_pull_is_compressed_as_the_tablet_accepts(
-        client: TestClient, accept: str, encoding: str, decode: object) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], accept: str, encoding: str, decode: object) -> None:
     plain = client.post(f"{API}/sync/pull", json={"cursor": None},
                         headers={**bearer(TOKENS["crew_a"]), "Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
@@ -37,7 +38,7 @@ def test_a_sync_pull_is_compressed_as_the_tablet_accepts(
 
 
 def test_public_feeds_allow_any_origin_and_the_api_does_not(
-        client: TestClient) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar]) -> None:
     feed = client.get(f"{API}/public/health", headers={"Origin": "https://news.example"})
     assert feed.headers["access-control-allow-origin"] == "*"
     api = client.get(f"{API}/workorders", headers={**bearer(TOKENS["dispatcher"]),

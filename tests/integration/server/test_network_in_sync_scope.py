@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
@@ -64,7 +65,7 @@ def test_first_sync_brings_exactly_the_network_near_the_crews_orders(tmp_path: P
 
 
 def test_a_burst_orders_isolation_plan_reaches_the_crew_with_its_plan_b(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     dispatcher = Actor(user_id="disp-wang", role="dispatcher")
     wo = services.workorders.create(dispatcher, order_in(WorkOrderType.BURST_REPAIR))
     plan = services.network.isolate(IsolationRequest(pipe_ids=["P-R2-1"]))
@@ -83,7 +84,8 @@ def test_a_burst_orders_isolation_plan_reaches_the_crew_with_its_plan_b(
     synced = plans[wo.id]["plan"]
     assert synced["id"] == plan.id  # type: ignore[index]
     valves = synced["valves_to_close"]  # type: ignore[index]
-    assert valves and all("fallback" in v for v in valves)
+    assert valves
+    assert all("fallback" in v for v in valves)
     other = client.post("/api/v1/sync/pull", json={"cursor": None},
                         headers=bearer(TOKENS["crew_b"])).json()
     assert all(r["entity"] != "isolation_plan" for r in other["upserts"])

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from geo.geojson import GeoJSONImport
@@ -23,7 +24,7 @@ SUPERVISE = bearer(TOKENS["supervisor"])
 CONFLICT = sorted(f"c-{p}-0" for p in ["pb1", "pc1", *(f"r{i}" for i in range(1, 7))])
 
 
-def _outage_on(client: TestClient, clock: SteppingClock, pipe: str,  # type: ignore[type-arg]
+def _outage_on(client: TestClient[Litestar], clock: SteppingClock, pipe: str,
                start_h: float, hours: float = 6) -> str:
     plan = client.post("/api/v1/network/isolations", headers=DISPATCH,
                        json={"pipe_ids": [pipe]})
@@ -38,14 +39,14 @@ def _outage_on(client: TestClient, clock: SteppingClock, pipe: str,  # type: ign
 
 
 @pytest.fixture
-def two_jobs(client: TestClient, services: Services) -> TestClient:  # type: ignore[type-arg]
+def two_jobs(client: TestClient[Litestar], services: Services) -> TestClient[Litestar]:
     services.network.import_geojson(msgspec.convert({"layers": to_layers(two_feeds())},
                                                     GeoJSONImport))
     return client
 
 
 def test_overlapping_jobs_show_refuse_and_accept_the_conflict(
-        two_jobs: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        two_jobs: TestClient[Litestar], clock: SteppingClock) -> None:
     client = two_jobs
     first = _outage_on(client, clock, "pa", start_h=72)
     ok = client.post(f"/api/v1/outages/{first}/announce", json={}, headers=DISPATCH)
@@ -76,7 +77,7 @@ def test_overlapping_jobs_show_refuse_and_accept_the_conflict(
 
 
 def test_jobs_at_different_times_do_not_conflict(
-        two_jobs: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        two_jobs: TestClient[Litestar], clock: SteppingClock) -> None:
     client = two_jobs
     first = _outage_on(client, clock, "pa", start_h=72)
     assert client.post(f"/api/v1/outages/{first}/announce", json={},
@@ -90,7 +91,7 @@ def test_jobs_at_different_times_do_not_conflict(
 
 
 def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     from tests.unit.geo.test_geo_supply import two_zones
 
     services.network.import_geojson(msgspec.convert({"layers": to_layers(two_zones())},
@@ -119,7 +120,7 @@ def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
 
 
 def test_an_emergency_is_never_refused_but_its_conflict_customers_are_told(
-        two_jobs: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        two_jobs: TestClient[Litestar], clock: SteppingClock) -> None:
     client = two_jobs
     planned = _outage_on(client, clock, "pa", start_h=72)
     assert client.post(f"/api/v1/outages/{planned}/announce", json={},

@@ -26,12 +26,15 @@ CREW = Principal(user_id="crew-a-zhang", name="张师傅", role=Role.CREW_MEMBER
 def test_plan_b_customers_get_an_urgent_notice_once(services: Services,
                                                    clock: SteppingClock) -> None:
     customer = services.customers.store.get("cust-00007")
-    assert customer is not None and customer.lon is not None and customer.lat is not None
+    assert customer is not None
+    assert customer.lon is not None
+    assert customer.lat is not None
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"), order_in(
         WorkOrderType.BURST_REPAIR, lon=customer.lon, lat=customer.lat))
     plan = services.network.isolate(IsolationRequest(point=(customer.lon, customer.lat),
                                                      tolerance_m=400))
-    stuck = next(v for v in plan.valves_to_close if v.fallback.extra_customer_ids)
+    stuck = next(v for v in plan.valves_to_close
+                 if v.fallback is not None and v.fallback.extra_customer_ids)
     services.fieldwork.bursts.attach_plan(_dispatcher(services), wo.id, plan.id)
     outage = outage_from_isolation("disp-wang", OutageFromIsolationIn(
         isolation_id=plan.id, kind=OutageKind.EMERGENCY, cause="爆管",
@@ -46,13 +49,15 @@ def test_plan_b_customers_get_an_urgent_notice_once(services: Services,
         work_order_id=wo.id, valve_id=stuck.valve.valve_id, action=ValveAction.INOPERABLE))
 
     added = set(result.newly_affected)
-    assert added and not added & before
+    assert added
+    assert not added & before
     after = {r.customer_id for r in services.outages.store.recipients(outage.id)}
     assert after == before | added
     assert services.outages.get(outage.id).customer_count == len(after)
     new = [n for n in services.outages.notices(outage.id) if n.id not in notices_before]
     assert len(new) == 1
-    assert new[0].urgent and new[0].recipients == len(added)
+    assert new[0].urgent
+    assert new[0].recipients == len(added)
     # the same report again adds nobody and sends nothing more
     services.outages.extend("plan-b", outage.id,
                             [r for r in services.outages.store.recipients(outage.id)

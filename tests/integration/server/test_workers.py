@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
@@ -31,7 +32,7 @@ def gateway() -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def serving(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient, Services,  # type: ignore[type-arg]
+def serving(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient[Litestar], Services,
                                                                SteppingClock]]:
     clock = make_clock()
     urls = channel_urls(gateway)
@@ -44,7 +45,7 @@ def serving(tmp_path: Path, gateway: Gateway) -> Iterator[tuple[TestClient, Serv
 
 
 def test_serve_sends_an_emergency_notice_without_a_second_command(
-        serving: tuple[TestClient, Services, SteppingClock],  # type: ignore[type-arg]
+        serving: tuple[TestClient[Litestar], Services, SteppingClock],
         gateway: Gateway) -> None:
     client, _svc, clock = serving
     disp = bearer(TOKENS["dispatcher"])
@@ -64,13 +65,15 @@ def test_serve_sends_an_emergency_notice_without_a_second_command(
     assert health["workers_mode"] == "in-process"
     jobs = {j["name"]: j for j in health["workers"]}
     assert {"outbox", "deadlines", "attachments"} <= jobs.keys()
-    assert jobs["outbox"]["runs"] >= 1 and jobs["outbox"]["errors"] == 0
+    assert jobs["outbox"]["runs"] >= 1
+    assert jobs["outbox"]["errors"] == 0
 
 
 def test_health_says_external_when_workers_run_elsewhere(
-        client: TestClient) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar]) -> None:
     health = client.get("/api/v1/public/health").json()
-    assert health["workers_mode"] == "external" and health["workers"] == []
+    assert health["workers_mode"] == "external"
+    assert health["workers"] == []
 
 
 def test_a_failing_job_is_recorded_and_runs_again(clock: SteppingClock) -> None:
@@ -85,7 +88,8 @@ def test_a_failing_job_is_recorded_and_runs_again(clock: SteppingClock) -> None:
     sup = Supervisor([Job("flaky", 0.01, flaky, lambda: 0)], clock)
     assert sup.run_all_once() == {"flaky": False}
     state = sup.snapshot()[0]
-    assert state.errors == 1 and "gateway unreachable" in (state.last_error or "")
+    assert state.errors == 1
+    assert "gateway unreachable" in (state.last_error or "")
     assert sup.run_all_once() == {"flaky": True}
     state = sup.snapshot()[0]
     assert (state.runs, state.errors, state.backlog, state.last_result) == (2, 1, 0, {"sent": 1})
@@ -109,4 +113,6 @@ def test_a_supervised_thread_restarts_after_a_failure(clock: SteppingClock) -> N
     finally:
         sup.stop()
     state = sup.snapshot()[0]
-    assert state.restarts >= 2 and state.errors >= 2 and state.last_ok_at is not None
+    assert state.restarts >= 2
+    assert state.errors >= 2
+    assert state.last_ok_at is not None

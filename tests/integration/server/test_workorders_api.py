@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -21,16 +23,17 @@ BURST = {"type": "burst_repair", "location": {"type": "Point", "coordinates": [1
          "crew_id": "crew-a", "pipe_diameter_mm": 600, "priority": 1}
 
 
-def _move(client: TestClient, wo_id: str, to: str, headers: dict[str, str],  # type: ignore[type-arg]
-          **extra: object) -> dict[str, object]:
+def _move(client: TestClient[Litestar], wo_id: str, to: str, headers: dict[str, str],
+          **extra: object) -> dict[str, Any]:
     r = client.post(f"/api/v1/workorders/{wo_id}/transitions", json={"to": to, **extra},
                     headers=headers)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    body: dict[str, Any] = r.json()
+    return body
 
 
 def test_burst_repair_walk_meets_its_deadlines_on_server_time(
-        client: TestClient, clock: SteppingClock,  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock,
         services: Services) -> None:
     wo = client.post("/api/v1/workorders", json=BURST, headers=DISPATCH).json()
     assert wo["status"] == "assigned"
@@ -48,7 +51,9 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     assert arrival["overdue"] is False
     _move(client, wo["id"], "in_progress", CREW_A)
     # the field steps' evidence (tests/integration/fieldwork walk them in detail)
-    file_required_evidence(services, wo["id"], services.accounts.authenticate(TOKENS["crew_a"]))
+    crew = services.accounts.authenticate(TOKENS["crew_a"])
+    assert crew is not None
+    file_required_evidence(services, wo["id"], crew)
     clock.advance(hours=50)
     done = _move(client, wo["id"], "completed", CREW_A)
     restore = next(d for d in done["deadlines"] if d["rule"] == "burst_restore_large")
@@ -70,7 +75,8 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     assert next(h for h in admin_view if h["action"] == "status:en_route->on_site")["device_id"]
 
 
-def test_overdue_filter_and_timeliness_rate(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+def test_overdue_filter_and_timeliness_rate(
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     late = client.post("/api/v1/workorders", json=BURST, headers=DISPATCH).json()
     quick = client.post("/api/v1/workorders", json=BURST, headers=DISPATCH).json()
     _move(client, quick["id"], "en_route", CREW_A)
@@ -90,7 +96,7 @@ def test_overdue_filter_and_timeliness_rate(client: TestClient, clock: SteppingC
 
 
 def test_cancelled_orders_do_not_count_against_timeliness(
-        client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     def arrivals_decided() -> int:
         report = client.get("/api/v1/stats/timeliness", headers=SUPERVISOR).json()
         return sum(r["decided"] for r in report["rules"] if r["rule"] == "burst_arrival")
@@ -105,7 +111,7 @@ def test_cancelled_orders_do_not_count_against_timeliness(
 
 
 def test_reassignment_moves_the_order_between_crew_scopes(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     wo = client.post("/api/v1/workorders",
                      json={**BURST, "type": "meter_replacement", "customer_id": "cust-00007"},
                      headers=DISPATCH).json()
@@ -122,7 +128,7 @@ def test_reassignment_moves_the_order_between_crew_scopes(
     assert client.get(f"/api/v1/workorders/{wo['id']}", headers=CREW_A).status_code == 403
 
 
-def test_paging_walks_every_order_once(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+def test_paging_walks_every_order_once(client: TestClient[Litestar], clock: SteppingClock) -> None:
     created = []
     for _ in range(7):
         clock.advance(seconds=1)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 DISPATCH = Actor(user_id="disp-wang", role="dispatcher")
 
 
-def _tablet(client: TestClient, services: Services, path: Path,  # type: ignore[type-arg]
+def _tablet(client: TestClient[Litestar], services: Services, path: Path,
             offset: timedelta) -> DeviceClient:
     clock: SteppingClock = services.clock  # type: ignore[assignment]
 
@@ -41,7 +42,7 @@ def _arrival(services: Services, wo_id: str) -> tuple[object, ...]:
 
 @pytest.mark.parametrize("offset", [timedelta(0), timedelta(minutes=5), timedelta(minutes=-7)])
 def test_a_crew_on_site_in_20_minutes_that_pushes_2_hours_later_is_on_time(
-        client: TestClient, services: Services, clock: SteppingClock,  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, clock: SteppingClock,
         tmp_path: Path, offset: timedelta) -> None:
     wo = services.workorders.create(DISPATCH, order_in(WorkOrderType.BURST_REPAIR))
     tablet = _tablet(client, services, tmp_path / "t.db", offset)
@@ -62,7 +63,7 @@ def test_a_crew_on_site_in_20_minutes_that_pushes_2_hours_later_is_on_time(
 
 
 def test_a_clock_far_off_is_judged_on_server_time_and_flagged(
-        client: TestClient, services: Services, clock: SteppingClock,  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, clock: SteppingClock,
         tmp_path: Path) -> None:
     wo = services.workorders.create(DISPATCH, order_in(WorkOrderType.BURST_REPAIR))
     tablet = _tablet(client, services, tmp_path / "t.db", timedelta(hours=-3))
@@ -79,7 +80,7 @@ def test_a_clock_far_off_is_judged_on_server_time_and_flagged(
 
 
 def test_a_step_done_offline_keeps_its_device_time_beside_the_server_time(
-        client: TestClient, services: Services, clock: SteppingClock,  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, clock: SteppingClock,
         tmp_path: Path) -> None:
     wo = services.workorders.create(DISPATCH, order_in(WorkOrderType.BURST_REPAIR))
     tablet = _tablet(client, services, tmp_path / "t.db", timedelta(minutes=3))
@@ -93,4 +94,5 @@ def test_a_step_done_offline_keeps_its_device_time_beside_the_server_time(
     step = next(s for s in services.workorders.get_unchecked(wo.id).steps if s.key == "survey")
     assert step.done_source == "device"
     assert step.done_server_at == clock()
-    assert step.done_at is not None and abs((step.done_at - surveyed).total_seconds()) < 1
+    assert step.done_at is not None
+    assert abs((step.done_at - surveyed).total_seconds()) < 1

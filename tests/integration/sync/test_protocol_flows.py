@@ -7,8 +7,11 @@ import random
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.cli.common import OPERATOR
@@ -30,7 +33,7 @@ JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
 
 
 @pytest.fixture
-def device(client: TestClient, services: Services, tmp_path: Path) -> Make:  # type: ignore[type-arg]
+def device(client: TestClient[Litestar], services: Services, tmp_path: Path) -> Make:
     def make(token: str = TOKENS["crew_a"], name: str = "tablet", **kw: object) -> DeviceClient:
         transport = kw.pop("transport", None) or HttpTransport(client, token)
         return DeviceClient(Replica(tmp_path / f"{name}.db", synchronous="OFF"),
@@ -71,7 +74,8 @@ def test_late_edit_to_a_reassigned_order_is_rejected_and_kept_for_review(
     result = a.replica.results()[1]
     assert (result.outcome, result.reason_code) == ("rejected", "out-of-scope")
     flag = services.sync.evidence.flag(result.review_id or 0)
-    assert flag is not None and flag.reason_code == "out-of-scope"
+    assert flag is not None
+    assert flag.reason_code == "out-of-scope"
     kept = services.db.execute("SELECT review_id FROM evidence WHERE id = ?", [ev]).fetchone()
     assert kept[0] == flag.id
 
@@ -110,7 +114,7 @@ def test_different_fields_merge_and_the_same_field_keeps_the_loser(device: Make,
 
 
 def test_pull_resumes_after_a_lost_response_and_reaches_the_same_state(
-        device: Make, services: Services, client: TestClient) -> None:  # type: ignore[type-arg]
+        device: Make, services: Services, client: TestClient[Litestar]) -> None:
     for _ in range(30):
         services.workorders.create(DISPATCHER_ACTOR, order_in(crew_id="crew-a"))
     reference = device(name="ref", page_rows=1000)
@@ -129,35 +133,39 @@ def test_pull_resumes_after_a_lost_response_and_reaches_the_same_state(
     assert cut.replica.get_meta("checkpoint") == reference.replica.get_meta("checkpoint")
 
 
-def test_a_foreign_cursor_is_refused(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_a_foreign_cursor_is_refused(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/sync/pull", json={"cursor": "bm9wZQ"},
                     headers=bearer(TOKENS["crew_a"]))
-    assert r.status_code == 400 and r.json()["type"].endswith("/bad-cursor")
+    assert r.status_code == 400
+    assert r.json()["type"].endswith("/bad-cursor")
 
 
-def test_unsupported_protocol_says_what_to_do(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_unsupported_protocol_says_what_to_do(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/sync/push", json={"protocol": 0, "mutations": []},
                     headers=bearer(TOKENS["crew_a"]))
     assert r.status_code == 400
-    assert r.json()["action"] == "upgrade-app" and r.json()["supported"] == [1]
+    assert r.json()["action"] == "upgrade-app"
+    assert r.json()["supported"] == [1]
 
 
-def test_duplicate_push_is_acknowledged_and_a_gap_is_reported(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_duplicate_push_is_acknowledged_and_a_gap_is_reported(client: TestClient[Litestar]) -> None:
     orders = client.get("/api/v1/workorders", headers=bearer(TOKENS["crew_a"])).json()
     wo_id = orders["items"][0]["id"]
     note = {"kind": "add_note", "work_order_id": wo_id, "evidence_id": "ev-1", "text": "x"}
     body = {"mutations": [{"id": 1, "device_time": "2026-11-23T01:00:00Z", "intent": note}]}
     first = client.post("/api/v1/sync/push", json=body, headers=bearer(TOKENS["crew_a"])).json()
     again = client.post("/api/v1/sync/push", json=body, headers=bearer(TOKENS["crew_a"])).json()
-    assert first["results"][0]["duplicate"] is False and again["results"][0]["duplicate"] is True
+    assert first["results"][0]["duplicate"] is False
+    assert again["results"][0]["duplicate"] is True
     assert again["last_applied_id"] == 1
     gap = {"mutations": [{"id": 3, "device_time": "2026-11-23T01:00:00Z", "intent": note}]}
     r = client.post("/api/v1/sync/push", json=gap, headers=bearer(TOKENS["crew_a"]))
-    assert r.status_code == 409 and r.json()["last_applied_id"] == 1
+    assert r.status_code == 409
+    assert r.json()["last_applied_id"] == 1
 
 
 def test_upload_resumes_where_the_server_stopped(device: Make, services: Services,
-                                                 client: TestClient) -> None:  # type: ignore[type-arg]
+                                                 client: TestClient[Litestar]) -> None:
     faulty = FaultyTransport(HttpTransport(client, TOKENS["crew_a"]),
                              random.Random(3), cut_upload=0.7)
     a = device(transport=faulty, chunk_bytes=2000)
@@ -174,32 +182,42 @@ def test_upload_resumes_where_the_server_stopped(device: Make, services: Service
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
 
 
-def test_wrong_bytes_for_a_hash_are_refused_and_discarded(client: TestClient,
-                                                          services: Services) -> None:  # type: ignore[type-arg]
+def _evidence(device: DeviceClient, wo_id: str) -> list[dict[str, Any]]:
+    """The evidence list of an order in the device's replica (a JSON list of objects)."""
+    evidence: list[dict[str, Any]] = msgspec.convert(
+        device.replica.rows("work_order")[wo_id]["evidence"], list[dict[str, Any]])
+    return evidence
+
+
+def test_wrong_bytes_for_a_hash_are_refused_and_discarded(client: TestClient[Litestar],
+                                                          services: Services) -> None:
     h = bearer(TOKENS["crew_a"])
     sha = hashlib.sha256(JPEG).hexdigest()
     forged = b"\xff\xd8\xff\xe0" + b"\0" * (len(JPEG) - 4)
     client.post("/api/v1/sync/attachments", headers=h,
                 json={"sha256": sha, "size": len(JPEG), "content_type": "image/jpeg"})
     r = client.put(f"/api/v1/sync/attachments/{sha}?offset=0", content=forged, headers=h)
-    assert r.status_code == 422 and r.json()["type"].endswith("/attachment-hash-mismatch")
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("/attachment-hash-mismatch")
     status = client.get(f"/api/v1/sync/attachments/{sha}", headers=h).json()
-    assert status["received"] == 0 and not status["complete"]
+    assert status["received"] == 0
+    assert not status["complete"]
     assert not (services.settings.attachments_dir / sha).exists()
 
 
-def test_bytes_that_are_not_the_declared_type_are_refused(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_bytes_that_are_not_the_declared_type_are_refused(client: TestClient[Litestar]) -> None:
     h = bearer(TOKENS["crew_a"])
     fake = b"MZ\x90\x00" + b"\0" * 100
     sha = hashlib.sha256(fake).hexdigest()
     client.post("/api/v1/sync/attachments", headers=h,
                 json={"sha256": sha, "size": len(fake), "content_type": "image/png"})
     r = client.put(f"/api/v1/sync/attachments/{sha}?offset=0", content=fake, headers=h)
-    assert r.status_code == 415 and r.json()["sniffed"] is None
+    assert r.status_code == 415
+    assert r.json()["sniffed"] is None
 
 
-def test_oversized_attachment_is_refused_at_declaration(client: TestClient,
-                                                         services: Services) -> None:  # type: ignore[type-arg]
+def test_oversized_attachment_is_refused_at_declaration(client: TestClient[Litestar],
+                                                         services: Services) -> None:
     r = client.post("/api/v1/sync/attachments", headers=bearer(TOKENS["crew_a"]),
                     json={"sha256": "a" * 64, "size": services.settings.attachment_max_bytes + 1,
                           "content_type": "image/jpeg"})
@@ -216,13 +234,13 @@ def test_evidence_shows_its_photo_pending_until_the_upload_completes(
                             content_type="image/jpeg", size=len(JPEG), step_key="repair"))
     a.push()
     a.pull()
-    (ev,) = a.replica.rows("work_order")[wo.id]["evidence"]  # type: ignore[misc]
+    (ev,) = _evidence(a, wo.id)
     assert ev["attachment_pending"] is True
     lag = services.sync.lag()
     assert sum(d.pending_attachments for d in lag.devices) == 1
     a.upload()
     a.pull()
-    (ev,) = a.replica.rows("work_order")[wo.id]["evidence"]  # type: ignore[misc]
+    (ev,) = _evidence(a, wo.id)
     assert ev["attachment_pending"] is False
 
 
@@ -231,10 +249,11 @@ def test_a_crew_never_pulls_another_crews_orders(device: Make, services: Service
     a = device()
     a.pull()
     crews = {w["crew_id"] for w in a.replica.rows("work_order").values()}
-    assert crews == {"crew-a"} and b_order.id not in a.replica.rows("work_order")
+    assert crews == {"crew-a"}
+    assert b_order.id not in a.replica.rows("work_order")
 
 
-def test_office_roles_cannot_pull_a_crew_scope(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_office_roles_cannot_pull_a_crew_scope(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/sync/pull", json={}, headers=bearer(TOKENS["dispatcher"]))
     assert r.status_code == 403
 
@@ -252,7 +271,7 @@ def test_revoked_device_gets_401_and_keeps_its_outbox(device: Make, services: Se
 
 
 def test_server_errors_are_retried_with_retry_after(services: Services,
-                                                    client: TestClient) -> None:  # type: ignore[type-arg]
+                                                    client: TestClient[Litestar]) -> None:
     waits: list[float] = []
 
     class Busy:
@@ -264,7 +283,7 @@ def test_server_errors_are_retried_with_retry_after(services: Services,
                 return Reply(status=503, headers={"retry-after": "7"}, body=b"")
             return HttpTransport(client, TOKENS["crew_a"]).request(method, path, **kw)  # type: ignore[arg-type]
 
-    a = DeviceClient(Replica(":memory:"), Busy(), clock=services.clock,  # type: ignore[arg-type]
+    a = DeviceClient(Replica(":memory:"), Busy(), clock=services.clock,
                      sleep=waits.append)
     assert a.pull() > 0
     assert waits == [7.0]
@@ -286,5 +305,6 @@ def test_a_refused_request_is_not_retried(device: Make) -> None:
     a.replica.set_meta("cursor", "garbage")
     with pytest.raises(ServerRefusedError) as err:
         a.pull()
-    assert err.value.problem_code == "bad-cursor" and waits == []
+    assert err.value.problem_code == "bad-cursor"
+    assert waits == []
 

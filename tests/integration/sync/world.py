@@ -1,7 +1,7 @@
 """A simulated utility day for sync tests: crews, tablets, orders, and a shift of field work.
 
 Plain functions and small classes (no mocks): the server is the real app in-process
-(``create_app`` + Litestar's ``TestClient``), each tablet is the real reference client
+(``create_app`` + Litestar's ``TestClient[Litestar]``), each tablet is the real reference client
 with its own SQLite replica, reaching the app through a fault-injecting transport.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 import msgspec
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.accounts.model import Crew, Principal, Role, User
@@ -152,7 +153,7 @@ class SimDevice:
 
 
 class World:
-    def __init__(self, services: Services, clock: SteppingClock, http: TestClient,  # type: ignore[type-arg]
+    def __init__(self, services: Services, clock: SteppingClock, http: TestClient[Litestar],
                  rng: random.Random, tmp: Path) -> None:
         self.svc = services
         self.clock = clock

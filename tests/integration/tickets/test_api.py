@@ -7,6 +7,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -20,7 +21,7 @@ SUPERVISOR = bearer(TOKENS["supervisor"])
 CREW = bearer(TOKENS["crew_a"])
 
 
-def test_ticket_lifecycle_over_http(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+def test_ticket_lifecycle_over_http(client: TestClient[Litestar], clock: SteppingClock) -> None:
     r = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "operations_transfer", "category": "hydrant_fault", "title": "消火栓漏水",
         "unit": "管网所", "crew_id": "crew-a"})
@@ -40,7 +41,7 @@ def test_ticket_lifecycle_over_http(client: TestClient, clock: SteppingClock) ->
     assert [i["id"] for i in r.json()["items"]] == [t["id"]]
 
 
-def test_domain_errors_are_problem_details(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_domain_errors_are_problem_details(client: TestClient[Litestar]) -> None:
     r = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "counter", "category": "hotline_general", "title": "x"})
     assert r.status_code == 422
@@ -53,7 +54,7 @@ def test_domain_errors_are_problem_details(client: TestClient) -> None:  # type:
     assert r.status_code == 400
 
 
-def test_extension_decision_needs_a_supervisor(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_extension_decision_needs_a_supervisor(client: TestClient[Litestar]) -> None:
     t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "counter", "category": "meter_calibration", "title": "校表",
         "crew_id": "crew-a"}).json()
@@ -71,7 +72,7 @@ def test_extension_decision_needs_a_supervisor(client: TestClient) -> None:  # t
 
 
 def test_public_complaint_lookup_needs_no_token_and_shows_nothing_personal(
-        client: TestClient) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar]) -> None:
     c = client.post(f"{API}/complaints", headers=DISPATCHER, json={
         "channel": "web_wechat", "kind": "billing", "content": "水费异常", "phone": "13812345678",
         "target_unit": "营业所"}).json()
@@ -91,7 +92,8 @@ def test_public_complaint_lookup_needs_no_token_and_shows_nothing_personal(
     assert r.status_code == 429
 
 
-def test_service_statistics_as_json_and_csv(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+def test_service_statistics_as_json_and_csv(
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     since = (clock() - timedelta(days=1)).isoformat()
     for minutes in (60, 180):  # one urgent ticket on time, one late
         t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
@@ -118,7 +120,7 @@ def test_service_statistics_as_json_and_csv(client: TestClient, clock: SteppingC
     assert r.status_code == 400
 
 
-def test_scan_and_overdue_over_http(client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+def test_scan_and_overdue_over_http(client: TestClient[Litestar], clock: SteppingClock) -> None:
     t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "counter", "category": "urgent", "title": "紧急", "unit": "管网所"}).json()
     clock.advance(hours=3)

@@ -14,6 +14,7 @@ from pathlib import Path
 import msgspec
 import pytest
 from click.testing import CliRunner
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.cli import main
@@ -170,7 +171,7 @@ def test_jn_15_what_a_return_visit_raises_is_handled_in_2_working_days(
 
 
 def test_jn_15_a_suggestion_made_in_a_satisfied_visit_is_handled_in_2_working_days(
-        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        services: Services, client: TestClient[Litestar], clock: SteppingClock) -> None:
     """JN 15 "回访…过程中客户提出的建议…应在2个工作日内处理": the complaint closes on a
     satisfied visit, and the suggestion made in it (Friday 27 Nov 2026 15:00) is due on
     Tuesday 1 Dec 15:00, met when its handling is recorded."""
@@ -376,7 +377,7 @@ def test_jn_12_compound_names_typed_differently_form_one_cluster(
 
 
 def test_alerts_are_listed_and_health_warns_without_an_alert_group(
-        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        services: Services, client: TestClient[Litestar]) -> None:
     """No alert group configured: the report is still listed (GET /alerts) and /health
     says nobody receives level-1 alerts."""
     for _ in range(10):

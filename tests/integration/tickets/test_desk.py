@@ -27,7 +27,11 @@ from server.tickets.model import (
     LinkIn,
     NoteIn,
     ReasonIn,
+    Reminder,
     ReminderLevel,
+    ScanResult,
+    Ticket,
+    TicketDeadline,
     TicketIn,
     TicketStatus,
 )
@@ -48,8 +52,8 @@ def ticket(channel: Channel = Channel.COUNTER, category: str = "pipe_damage",
                     **kw)  # type: ignore[arg-type]
 
 
-def deadline(t: object, kind: str) -> object:
-    return next(d for d in t.deadlines if d.kind == kind)  # type: ignore[attr-defined]
+def deadline(t: Ticket, kind: str) -> TicketDeadline:
+    return next(d for d in t.deadlines if d.kind == kind)
 
 
 def test_the_shipped_categories_fit_every_profile(services: Services) -> None:
@@ -71,7 +75,7 @@ def test_other_channels_count_the_class_limit_from_creation(
     t = services.tickets.tickets.create(DISPATCHER, ticket(Channel.WEB_WECHAT, category,
                                                            originated_at=created))
     handle = deadline(t, "handle")
-    assert handle.due_at == created + timedelta(hours=hours)  # type: ignore[attr-defined]
+    assert handle.due_at == created + timedelta(hours=hours)
     assert t.status is TicketStatus.ACCEPTED  # our own channel: nothing to accept
 
 
@@ -85,7 +89,7 @@ def test_hotline_tickets_follow_the_12345_limits(services: Services, clock: Step
                                                  category: str, due: timedelta) -> None:
     t = services.tickets.tickets.create(DISPATCHER, ticket(Channel.HOTLINE_12345, category,
                                                            external_ref="12345-0001"))
-    assert deadline(t, "handle").due_at == clock() + due  # type: ignore[attr-defined]
+    assert deadline(t, "handle").due_at == clock() + due
     assert t.status is TicketStatus.RECEIVED
 
 
@@ -107,8 +111,8 @@ def test_operations_defined_items_need_their_limit(services: Services,
     t = services.tickets.tickets.create(DISPATCHER, ticket(category="operations_defined",
                                                            limit_hours=6))
     handle = deadline(t, "handle")
-    assert handle.due_at == clock() + timedelta(hours=6)  # type: ignore[attr-defined]
-    assert "LC §15(七)" in handle.clause  # type: ignore[attr-defined]
+    assert handle.due_at == clock() + timedelta(hours=6)
+    assert "LC §15(七)" in handle.clause
 
 
 def test_transferred_ticket_must_be_accepted_within_one_working_hour(
@@ -117,7 +121,7 @@ def test_transferred_ticket_must_be_accepted_within_one_working_hour(
     clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
     t = services.tickets.tickets.create(DISPATCHER, ticket(Channel.OPERATIONS_TRANSFER))
     accept = deadline(t, "transfer_accept")
-    assert accept.due_at == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert accept.due_at == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
     clock.advance(hours=64)  # Monday 09:00 local, exactly due
     t = services.tickets.tickets.accept(CREW, t.id, NoteIn(note="收到"))
     accept = deadline(t, "transfer_accept")
@@ -158,15 +162,15 @@ def test_general_send_back_counts_working_hours(services: Services,
     t = services.tickets.tickets.send_back(DISPATCHER, t.id, ReasonIn(reason="非本单位职责"))
     back = deadline(t, "sendback_general")
     # 45 min on Friday + 75 min on Monday morning: Monday 09:45 local
-    assert back.due_at == datetime(2026, 11, 30, 1, 45, tzinfo=UTC)  # type: ignore[attr-defined]
-    assert not back.overdue  # type: ignore[attr-defined]
+    assert back.due_at == datetime(2026, 11, 30, 1, 45, tzinfo=UTC)
+    assert not back.overdue
 
 
 def test_extension_is_requested_with_a_reason_and_decided_by_a_supervisor(
         services: Services) -> None:
     desk = services.tickets.tickets
     t = desk.create(DISPATCHER, ticket(category="pipe_damage"))
-    due = deadline(t, "handle").due_at  # type: ignore[attr-defined]
+    due = deadline(t, "handle").due_at
     with pytest.raises(ReasonRequiredError):
         desk.request_extension(CREW, t.id, ExtensionIn(reason="", new_due_at=due + timedelta(1)))
     with pytest.raises(ExtensionError):
@@ -183,8 +187,8 @@ def test_extension_is_requested_with_a_reason_and_decided_by_a_supervisor(
                                                                             note="同意"))
     handle = deadline(t, "handle")
     assert t.extensions[0].status is ExtensionStatus.APPROVED
-    assert handle.due_at == due + timedelta(days=1)  # type: ignore[attr-defined]
-    assert handle.original_due_at == due  # type: ignore[attr-defined]
+    assert handle.due_at == due + timedelta(days=1)
+    assert handle.original_due_at == due
     with pytest.raises(ExtensionError):
         desk.decide_extension(SUPERVISOR, t.id, ext.id, ExtensionDecisionIn(approve=False))
 
@@ -192,11 +196,11 @@ def test_extension_is_requested_with_a_reason_and_decided_by_a_supervisor(
 def test_rejected_extension_leaves_the_deadline(services: Services) -> None:
     desk = services.tickets.tickets
     t = desk.create(DISPATCHER, ticket())
-    due = deadline(t, "handle").due_at  # type: ignore[attr-defined]
+    due = deadline(t, "handle").due_at
     t = desk.request_extension(CREW, t.id, ExtensionIn(reason="x", new_due_at=due + timedelta(1)))
     t = desk.decide_extension(SUPERVISOR, t.id, t.extensions[0].id,
                               ExtensionDecisionIn(approve=False, note="不同意"))
-    assert deadline(t, "handle").due_at == due  # type: ignore[attr-defined]
+    assert deadline(t, "handle").due_at == due
     assert t.extensions[0].status is ExtensionStatus.REJECTED
 
 
@@ -208,12 +212,12 @@ def test_reply_meets_the_limit_and_resolve_closes(services: Services,
         desk.reply(CREW, t.id, NoteIn(note=""))
     clock.advance(hours=1)
     t = desk.reply(CREW, t.id, NoteIn(note="已到场处理"))
-    assert deadline(t, "handle").met_at == clock()  # type: ignore[attr-defined]
+    assert deadline(t, "handle").met_at == clock()
     clock.advance(hours=5)
     t = desk.resolve(CREW, t.id, NoteIn(note="已修复"))
     assert t.status is TicketStatus.RESOLVED
     assert deadline(t, "handle").met_at == t.replied_at  # first feedback counts
-    assert not deadline(t, "handle").overdue  # type: ignore[attr-defined]
+    assert not deadline(t, "handle").overdue
 
 
 def test_a_ticket_links_to_the_work_order_it_created(services: Services,
@@ -245,7 +249,10 @@ def test_scan_reminds_at_80_percent_then_escalates_once(services: Services,
     reminders = services.tickets.reminders
     t = services.tickets.tickets.create(DISPATCHER, ticket(category="urgent",
                                                            assignee_id="crew-a-zhang"))
-    mine = lambda res: [r for r in res.reminders if r.item_id == t.id]  # noqa: E731
+
+    def mine(res: ScanResult) -> list[Reminder]:
+        return [r for r in res.reminders if r.item_id == t.id]
+
     clock.advance(minutes=95)
     assert mine(reminders.scan()) == []  # 79 % of 2 h
     clock.advance(minutes=2)
@@ -269,7 +276,7 @@ def test_an_approved_extension_gets_its_own_reminder(services: Services,
     t = desk.create(DISPATCHER, ticket(category="urgent", assignee_id="crew-a-zhang"))
     clock.advance(minutes=100)
     assert len([r for r in reminders.scan().reminders if r.item_id == t.id]) == 1
-    due = deadline(t, "handle").due_at  # type: ignore[attr-defined]
+    due = deadline(t, "handle").due_at
     t = desk.request_extension(CREW, t.id, ExtensionIn(reason="需停水配合",
                                                        new_due_at=due + timedelta(hours=10)))
     desk.decide_extension(SUPERVISOR, t.id, t.extensions[0].id,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.accounts.model import Principal, Role
@@ -67,7 +68,7 @@ def test_jn_counts_restoration_from_the_report(services: Services, clock: Steppi
 
 
 def test_lc_30_third_party_damage_inspection_on_site_within_an_hour(
-        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        services: Services, client: TestClient[Litestar], clock: SteppingClock) -> None:
     """LC §30: "供水稽查支队应在接报之时起1小时内赶到现场" — started by the burst flagged as
     third-party damage, met when the dispatcher records the inspection team on site."""
     data = WorkOrderIn(type=WorkOrderType.BURST_REPAIR, location=order_in().location,
@@ -166,7 +167,7 @@ def test_lc_31_a_reading_route_that_misses_its_month_is_overdue(
 
 
 def test_lc_31_an_estimated_reading_is_explained_to_the_customer_within_the_month(
-        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        services: Services, client: TestClient[Litestar], clock: SteppingClock) -> None:
     """LC §31 "需估算水量的，应留存无法查抄证据，抄表周期内向用水人进行说明": the first estimate
     on a route (24 Nov 2026) starts a clock due at the end of that month (1 Dec 00:00
     Shanghai); the office records the explanation, which meets it; a route without an
@@ -208,7 +209,7 @@ def test_lc_31_an_estimated_reading_is_explained_to_the_customer_within_the_mont
 
 
 def test_jn_11_zj_service_information_is_published_within_20_working_days(
-        services: Services, client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        services: Services, client: TestClient[Litestar], clock: SteppingClock) -> None:
     """JN 11 "自信息形成或者变更之日起20个工作日内予以公开" (ZJ the same): a price change
     registered on Friday 6 Nov 2026 10:00 is due Friday 4 Dec 10:00 (four plain weeks);
     unpublished past then it is listed overdue and escalated; recording where it was

@@ -39,8 +39,12 @@ def test_profile_holds_the_sources_limits_by_project_type() -> None:
     # JN 5.3 within 5 days (KF 1-5 days): calendar days, not working days
     assert (types["fast_connection"].total.upper, types["fast_connection"].total.unit) \
         == (5, "days")
-    assert JINAN.connections.stage_limit("single_meter", "return_visit").limit == 3  # JN 15
-    assert JINAN.connections.stage_limit("general_works", "survey").limit == 5  # JM §6
+    return_visit = JINAN.connections.stage_limit("single_meter", "return_visit")
+    survey = JINAN.connections.stage_limit("general_works", "survey")
+    assert return_visit is not None
+    assert return_visit.limit == 3  # JN 15
+    assert survey is not None
+    assert survey.limit == 5  # JM §6
     docs = JINAN.connections.documents
     assert docs is not None
     assert (docs.limit, docs.unit) == (5, "days")  # KF 二.3 限时补齐 5 日内

@@ -1,9 +1,9 @@
-# ruff: noqa: RUF001 - Chinese full-width punctuation is intended in notice texts
+
 """Pure rules of the console: shift hours, passwords, month buckets, the posting notice text."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 
 import pytest
@@ -59,7 +59,7 @@ def test_month_starts_are_six_consecutive_local_month_starts(now: datetime) -> N
     starts = month_starts(now, 6)
     assert len(starts) == 6
     assert starts[-1] <= now
-    assert all(s.day == 1 and s.hour == 0 and s.utcoffset().total_seconds() == 8 * 3600
+    assert all(s.day == 1 and s.hour == 0 and s.utcoffset() == timedelta(hours=8)
                for s in starts)
     assert all((b.year * 12 + b.month) - (a.year * 12 + a.month) == 1
                for a, b in pairwise(starts))

@@ -215,8 +215,8 @@ def test_more_than_fifty_warnings_of_one_kind_never_block() -> None:
 def test_a_local_frame_puts_its_origin_where_it_says() -> None:
     net, _ = read_inp(INP, "local:117.0213,36.6518,500000,4060000")
     r1 = next(n for n in net.nodes if n.id == "R1")  # at (500000, 4060000): the origin
-    assert (r1.lon, r1.lat) == (pytest.approx(117.0213, abs=1e-9),
-                                pytest.approx(36.6518, abs=1e-9))
+    assert r1.lon == pytest.approx(117.0213, abs=1e-9)
+    assert r1.lat == pytest.approx(36.6518, abs=1e-9)
     j1 = next(n for n in net.nodes if n.id == "J1")  # 100 m east of it
     x, y = PROJECTOR.forward(np.array([r1.lon, j1.lon]), np.array([r1.lat, j1.lat]))
     assert float(np.hypot(x[1] - x[0], y[1] - y[0])) == pytest.approx(100.0, abs=0.05)

@@ -21,7 +21,7 @@ def two_feeds() -> Network:
     seven junctions x1..x7 between them. Shutting pa alone or pb alone dries nothing
     else (the ring is fed from the other side); shutting both dries B, C and the ring:
     nine nodes, and the customers on pb1, the ring pipes and pc1."""
-    nodes = {"S": (0, 0), "A": (1, 0), "B": (2, 1), "C": (2, -1),
+    nodes: dict[str, tuple[float, float]] = {"S": (0, 0), "A": (1, 0), "B": (2, 1), "C": (2, -1),
              **{f"x{i}": (3 + i * 0.5, 0) for i in range(1, 8)}}
     ring = [(f"r{i}", f"x{i}", f"x{i + 1}") for i in range(1, 7)]
     pipes = [("p0", "S", "A"), ("pa", "A", "B"), ("pb", "A", "C"), ("pb1", "B", "x1"),

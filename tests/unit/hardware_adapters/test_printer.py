@@ -1,7 +1,6 @@
 """Notice slips rendered to ESC/POS: Chinese as GB18030 in Chinese mode, QR to verify."""
 
 # Slips use Chinese full-width punctuation on purpose.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -176,9 +176,8 @@ def channels_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: ARG
     out = ["## Ticket channels (LC §13)", "",
            "| channel | title | acceptance rule | handover rule | clause |",
            "|---|---|---|---|---|"]
-    for s in book.channel:
-        out.append(f"| `{s.key}` | {s.title} | {s.accept_rule or '(created by us)'} | "
-                   f"{s.handover_rule or '—'} | {s.clause} |")
+    out.extend(f"| `{s.key}` | {s.title} | {s.accept_rule or '(created by us)'} | "
+               f"{s.handover_rule or '—'} | {s.clause} |" for s in book.channel)
     return out
 
 
@@ -192,6 +191,10 @@ def categories_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: A
         out.append(f"| `{c.key}` | {c.title} | {family} | {c.rule or '(set by operations)'} "
                    f"| {c.sendback} | {c.clause} |")
     return out
+
+
+#: one limit of a profile's connection policy
+LimitOf = Callable[[ConnectionPolicy], ConnectionLimit | None]
 
 
 def _limit(limit: ConnectionLimit | None) -> str:
@@ -216,24 +219,35 @@ def connections_section(profs: dict[str, PolicyProfile]) -> list[str]:
            "|---|---|" + "---|" * len(PROFILES)]
     ref = profs["jinan"].connections
 
-    def row(name: str, get: Callable[[ConnectionPolicy], ConnectionLimit | None]) -> None:
+    def row(name: str, get: LimitOf) -> None:
         limits = [get(profs[n].connections) for n in PROFILES]
         clauses = sorted({lim.clause for lim in limits if lim is not None}) or [
             "no limit of its own in the sources: due with the total (KF 表1)"]
         out.append(f"| {name} | {'<br>'.join(clauses)} | "
                    + " | ".join(_limit(lim) for lim in limits) + " |")
 
+    def acceptance(k: str) -> LimitOf:
+        return lambda c: c.acceptance.get(k)
+
+    def default_stage(k: str) -> LimitOf:
+        return lambda c: c.stages.get(k)
+
+    def total(k: str) -> LimitOf:
+        return lambda c: c.types[k].total
+
+    def type_stage(k: str, s: str) -> LimitOf:
+        return lambda c: c.types[k].stages[s]
+
     for channel in sorted(ref.acceptance):
-        row(f"acceptance, `{channel}` application",
-            lambda c, k=channel: c.acceptance.get(k))
+        row(f"acceptance, `{channel}` application", acceptance(channel))
     row("missing documents completed", lambda c: c.documents)
     for stage in ("survey", "design", "construction", "meter_fitting", "water_on",
                   "return_visit"):
-        row(f"stage `{stage}` (default)", lambda c, k=stage: c.stages.get(k))
+        row(f"stage `{stage}` (default)", default_stage(stage))
     for ptype, tp in sorted(ref.types.items()):
-        row(f"`{ptype}` total: {tp.title}", lambda c, k=ptype: c.types[k].total)
+        row(f"`{ptype}` total: {tp.title}", total(ptype))
         for stage in sorted(tp.stages):
-            row(f"`{ptype}` stage `{stage}`", lambda c, k=ptype, s=stage: c.types[k].stages[s])
+            row(f"`{ptype}` stage `{stage}`", type_stage(ptype, stage))
     out += ["", "| setting | clause | " + " | ".join(PROFILES) + " |",
             "|---|---|" + "---|" * len(PROFILES)]
     for key in ("accept_missing_documents", "missing_documents_clock"):

@@ -30,7 +30,8 @@ def test_arbitrary_text_is_refused_or_is_a_valid_cursor(text: str) -> None:
         cursor = decode_cursor(text, latest=100)
     except BadCursorError:
         return
-    assert cursor.base <= 100 and cursor.snapshot <= 100
+    assert cursor.base <= 100
+    assert cursor.snapshot <= 100
 
 
 def test_a_cursor_ahead_of_the_log_is_refused() -> None:

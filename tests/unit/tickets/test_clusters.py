@@ -30,7 +30,8 @@ def test_jn_12_one_compound_typed_many_ways_is_one_area(variant: str) -> None:
 
 
 def test_latin_names_keep_one_space_and_ignore_case() -> None:
-    assert area_key("  Ｇｒｅｅｎ   Park ") == "green park"
+    # full-width letters (U+FF27 ...), as a Chinese input method types them
+    assert area_key("  \uff27\uff52\uff45\uff45\uff4e   Park ") == "green park"
     assert area_key("") == ""
     assert not same_area({"compound": "", "lon": None, "lat": None},
                          {"compound": " ", "lon": None, "lat": None}, 500)

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.unit
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Shanghai
 PROFILES = ["jinan", "liaocheng", "zhejiang", "strict"]
 
-EXPECTED = {
+#: (type, diameter) -> {rule: time from the start to the due time}
+Cases = dict[tuple[str, int | None], dict[str, timedelta]]
+EXPECTED: dict[str, Cases] = {
     # profile: {(type, diameter): {rule: elapsed}}
     "jinan": {("burst_repair", 300): {"burst_arrival": timedelta(minutes=30),
                                       "burst_restore_small": timedelta(hours=24)},
@@ -36,7 +38,7 @@ EXPECTED = {
     "strict": {("burst_repair", 501): {"burst_arrival": timedelta(minutes=30),
                                        "burst_restore_large": timedelta(hours=48)}},
 }
-COMMON = {
+COMMON: Cases = {
     ("meter_removal", None): {"meter_removal": timedelta(days=2)},
     ("line_marking", None): {"line_marking": timedelta(hours=12)},
     ("complaint", None): {"complaint_contact": timedelta(minutes=20),
@@ -117,8 +119,10 @@ def test_reaching_a_status_meets_the_rules_it_ends() -> None:
     assert met_rules(Status.CANCELLED) == []
 
 
+# hypothesis takes naive bounds and attaches the zone itself (timezones=)
 @given(st.sampled_from(list(WorkOrderType)), st.sampled_from(PROFILES),
-       st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1),
+       st.datetimes(min_value=datetime(2024, 1, 1),  # noqa: DTZ001
+                    max_value=datetime(2026, 12, 1),  # noqa: DTZ001
                     timezones=st.just(UTC)))
 def test_a_deadline_never_precedes_its_start(wo_type: WorkOrderType, profile_name: str,
                                              start: datetime) -> None:
