@@ -16,13 +16,20 @@ test("a datetime-local value is read as Beijing time and back", () => {
   assert.equal(isoToLocalInput("2026-11-23T02:00:00Z"), "2026-11-23T10:00");
 });
 
-test("deadline states: on time, at risk in the last quarter, overdue, met", () => {
+test("deadline states: on time, at risk inside the profile's share, overdue, met", () => {
   const d = { starts_at: "2026-11-23T00:00:00Z", due_at: "2026-11-23T04:00:00Z", met_at: null };
   const at = (iso) => Date.parse(iso);
-  assert.equal(deadlineState(d, at("2026-11-23T01:00:00Z")), "on_time");
-  assert.equal(deadlineState(d, at("2026-11-23T03:30:00Z")), "at_risk");
-  assert.equal(deadlineState(d, at("2026-11-23T04:00:00Z")), "overdue");
-  assert.equal(deadlineState({ ...d, met_at: "2026-11-23T01:00:00Z" }, at("2026-11-24T00:00:00Z")), "met");
+  assert.equal(deadlineState(d, at("2026-11-23T01:00:00Z"), 0.25), "on_time");
+  assert.equal(deadlineState(d, at("2026-11-23T03:30:00Z"), 0.25), "at_risk");
+  assert.equal(deadlineState(d, at("2026-11-23T04:00:00Z"), 0.25), "overdue");
+  assert.equal(deadlineState({ ...d, met_at: "2026-11-23T01:00:00Z" }, at("2026-11-24T00:00:00Z"), 0.25), "met");
+});
+
+test("the at-risk share is the profile's, not a constant", () => {
+  const d = { starts_at: "2026-11-23T00:00:00Z", due_at: "2026-11-23T04:00:00Z", met_at: null };
+  const twoHoursLeft = Date.parse("2026-11-23T02:00:00Z");
+  assert.equal(deadlineState(d, twoHoursLeft, 0.25), "on_time");
+  assert.equal(deadlineState(d, twoHoursLeft, 0.6), "at_risk");
 });
 
 test("an order shows its worst open deadline", () => {
@@ -33,8 +40,8 @@ test("an order shows its worst open deadline", () => {
       { starts_at: "2026-11-23T00:00:00Z", due_at: "2026-11-23T04:00:00Z", met_at: null },
     ],
   };
-  assert.equal(orderState(order, now), "at_risk");
-  assert.equal(orderState({ deadlines: [] }, now), "met");
+  assert.equal(orderState(order, now, 0.25), "at_risk");
+  assert.equal(orderState({ deadlines: [] }, now, 0.25), "met");
 });
 
 test("ages and rates read well", () => {

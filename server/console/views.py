@@ -45,6 +45,9 @@ class MapConfig(msgspec.Struct, frozen=True, kw_only=True):
     tile_attribution: str
     server_time: datetime
     timezone: str = "Asia/Shanghai"
+    #: an open deadline with less than this share of its window left is "at risk"
+    #: (the policy profile's ``thresholds.at_risk_share``)
+    at_risk_share: float = 0.25
 
 
 class CrewView(msgspec.Struct, frozen=True, kw_only=True):

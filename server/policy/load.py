@@ -169,6 +169,7 @@ def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:
         long_outage_hours=min(p.thresholds.long_outage_hours for p in profiles),
         quality_cluster_count=min(p.thresholds.quality_cluster_count for p in profiles),
         reminder_fraction=min(p.thresholds.reminder_fraction for p in profiles),
+        at_risk_share=max(p.thresholds.at_risk_share for p in profiles),
     )
     return PolicyProfile(
         name=STRICT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -163,6 +164,9 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
     quality_cluster_radius_m: float = 500.0
     #: remind the assignee when this share of the allowed time has passed
     reminder_fraction: float = 0.8
+    #: the console shows an open deadline as "at risk" once less than this share of its
+    #: window (start to due) is left; a larger share warns earlier (the strict profile's max)
+    at_risk_share: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.25
     #: quiet hours for non-urgent notices, local time
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"

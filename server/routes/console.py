@@ -117,7 +117,8 @@ class ConsoleController(Controller):
         svc = services(request)
         s = svc.settings
         return MapConfig(tile_url=s.console_tile_url, tile_datum=s.console_tile_datum,
-                         tile_attribution=s.console_tile_attribution, server_time=svc.clock())
+                         tile_attribution=s.console_tile_attribution, server_time=svc.clock(),
+                         at_risk_share=svc.profile.thresholds.at_risk_share)
 
     @get("/network", opt={"policy": "console.network"}, sync_to_thread=False)
     def network(self, request: Request[Any, Any, Any]) -> dict[str, Any]:

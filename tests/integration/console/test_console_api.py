@@ -479,3 +479,31 @@ def test_old_sessions_are_purged_when_new_ones_open(client: Client, services: Se
     _sign_in(client, token="wo_demo_crew_a")
     rows = services.db.execute("SELECT user_id FROM console_sessions").fetchall()
     assert [r[0] for r in rows] == ["crew-a-zhang"]
+
+
+def test_the_at_risk_share_comes_from_the_policy_profile(tmp_path: Any,
+                                                        clock: SteppingClock) -> None:
+    from server.app import create_app
+    from tests.factories import make_services
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "earlywarn.toml").write_text(
+        'name = "earlywarn"\ntitle = "warns at half time"\n\n[thresholds]\n'
+        "at_risk_share = 0.5\n", encoding="utf-8")
+    svc = make_services(str(tmp_path / "data"), clock, policy_profile="earlywarn",
+                        policy_dir=str(policies))
+    try:
+        with TestClient(create_app(svc.settings, clock=clock, services=svc)) as c:
+            cfg = c.get("/api/v1/console/config", headers=bearer("wo_demo_dispatcher")).json()
+    finally:
+        svc.close()
+    assert cfg["at_risk_share"] == 0.5
+
+
+def test_a_share_outside_zero_to_one_is_refused_at_load(tmp_path: Any) -> None:
+    from server.policy import load_profile
+    from server.policy.load import PolicyError
+    (tmp_path / "bad.toml").write_text('name = "bad"\ntitle = "x"\n\n[thresholds]\n'
+                                       "at_risk_share = 1.5\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="at_risk_share"):
+        load_profile("bad", tmp_path)

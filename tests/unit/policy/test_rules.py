@@ -10,6 +10,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -408,3 +409,14 @@ def test_jn_6_3_and_lc_19_4_reach_the_outage_desk_from_the_profile() -> None:
     assert rules.pressure_reduction_clause.startswith("JN 6.3")
     assert rules.customer_caused_lead == timedelta(hours=2)
     assert rules.customer_caused_clause.startswith("LC §19(四)")
+
+
+def test_strict_warns_at_the_largest_at_risk_share() -> None:
+    """A larger share of the window left marks a deadline at risk earlier: strict takes it."""
+    from server.policy.model import Thresholds
+    early = msgspec.structs.replace(_one_rule_profile("a", 2, TimeUnit.DAYS),
+                                    thresholds=Thresholds(at_risk_share=0.4))
+    late = msgspec.structs.replace(_one_rule_profile("b", 2, TimeUnit.DAYS),
+                                   thresholds=Thresholds(at_risk_share=0.1))
+    assert strictest_of([late, early]).thresholds.at_risk_share == 0.4
+    assert load_profile("jinan").thresholds.at_risk_share == 0.25

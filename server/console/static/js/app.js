@@ -96,7 +96,7 @@ function renderOrders() {
   const table = el(`<table data-testid="orders"><thead><tr><th>${tr("number")}</th><th>${tr("type")}</th>
     <th>${tr("status")}</th><th>${tr("deadline")}</th><th>${tr("crew")}</th></tr></thead><tbody></tbody></table>`);
   for (const o of shownOrders()) {
-    const state = orderState(o, now);
+    const state = orderState(o, now, S.config.at_risk_share);
     const due = (o.deadlines || []).filter((d) => !d.met_at).map((d) => d.due_at).sort()[0];
     const row = el(`<tr class="clickable" data-order="${esc(o.id)}" data-type="${esc(o.type)}">
       <td>${esc(o.number)}</td><td>${tr(o.type)}</td><td>${esc(o.status)}</td>
@@ -115,7 +115,7 @@ async function showOrder(id) {
   const o = await api.get(`/workorders/${id}`);
   const c = o.location.type === "Point" ? o.location.coordinates : o.location.coordinates[0];
   S.map.setView(toLatLng(c), 17);
-  const state = orderState(o, nowMs());
+  const state = orderState(o, nowMs(), S.config.at_risk_share);
   box.replaceChildren(el(`<div data-testid="order-detail" data-order="${esc(o.id)}">
     <h3>${esc(o.number)} ${esc(o.title)}</h3>
     <p>${tr(o.type)} · ${esc(o.status)} · <span class="badge ${state}">${tr(state)}</span>

@@ -22,29 +22,27 @@ export function isoToLocalInput(iso) {
   return formatLocal(iso).replace(" ", "T");
 }
 
-/** Share of a deadline's window left below which it counts as at risk. */
-export const AT_RISK_SHARE = 0.25;
-
 /**
  * The state of one deadline at ``nowMs`` (server time): met, overdue, at_risk or on_time.
- * At risk: less than a quarter of the window from start to due is left.
+ * At risk: less than ``atRiskShare`` of the window from start to due is left; the share
+ * comes from the policy profile (``thresholds.at_risk_share``, GET /console/config).
  */
-export function deadlineState(deadline, nowMs) {
+export function deadlineState(deadline, nowMs, atRiskShare) {
   if (deadline.met_at) return "met";
   const due = Date.parse(deadline.due_at);
   const start = Date.parse(deadline.starts_at);
   if (nowMs >= due) return "overdue";
   const left = due - nowMs;
-  return left < (due - start) * AT_RISK_SHARE ? "at_risk" : "on_time";
+  return left < (due - start) * atRiskShare ? "at_risk" : "on_time";
 }
 
 const RANK = { met: 0, on_time: 1, at_risk: 2, overdue: 3 };
 
 /** The worst open state of an order's deadlines ("met" when nothing is open). */
-export function orderState(order, nowMs) {
+export function orderState(order, nowMs, atRiskShare) {
   let worst = "met";
   for (const d of order.deadlines ?? []) {
-    const s = deadlineState(d, nowMs);
+    const s = deadlineState(d, nowMs, atRiskShare);
     if (RANK[s] > RANK[worst]) worst = s;
   }
   return worst;

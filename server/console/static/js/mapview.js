@@ -74,7 +74,7 @@ export function drawOrders() {
   const now = nowMs();
   S.layers.orders = L.layerGroup(S.on.shownOrders().map((o) => {
     const c = o.location.type === "Point" ? o.location.coordinates : o.location.coordinates[0];
-    const state = orderState(o, now);
+    const state = orderState(o, now, S.config.at_risk_share);
     return L.marker(toLatLng(c), {
       icon: L.divIcon({ className: `order-icon ${state}`, html: TYPE_LETTER[o.type] || "?", iconSize: [20, 20] }),
       title: `${o.number} ${tr(o.type)} · ${o.status} · ${tr(state)}`,
