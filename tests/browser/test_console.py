@@ -187,10 +187,29 @@ def test_supervisor_reads_the_charts_and_exports_overdue(console: Console, page:
 
 
 def test_api_docs_work_offline(console: Console, page: Page, tmp_path: Path) -> None:
-    page.goto(console.base + "/schema")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("waterops")
-    expect(page.locator(".opblock-tag").first).to_be_visible()
+    loaded: list[tuple[str, int]] = []
+    failed: list[str] = []
+    page.on("response", lambda r: loaded.append((r.url, r.status)))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    for path in ("/schema/swagger", "/schema"):
+        page.goto(console.base + path)
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("waterops")
+        expect(page.locator(".opblock-tag").first).to_be_visible()
+    # a deep link opens one operation (far down the virtualised list): its response schema
+    # is the wire Struct, fields included
+    page.goto(console.base + "/schema/swagger#/console/ApiV1ConsoleConfigConfig")
+    opened = page.locator(".opblock.is-open")
+    expect(opened).to_contain_text("/api/v1/console/config")
+    opened.locator("button", has_text="Schema").first.click()
+    expect(opened.locator(".responses-wrapper")).to_contain_text("MapConfig")
+    expect(opened.locator(".responses-wrapper")).to_contain_text("at_risk_share")
     shot(page, tmp_path, "schema")
+    assets = {url.removeprefix(console.base) for url, _ in loaded}
+    assert {"/console/vendor/swagger-ui/swagger-ui-bundle.js",
+            "/console/vendor/swagger-ui/swagger-ui.css",
+            "/console/vendor/swagger-ui/swagger-ui-standalone-preset.js"} <= assets
+    assert [(u, s) for u, s in loaded if s >= 400] == []
+    assert failed == []
     assert console.outside == []
 
 
