@@ -205,6 +205,68 @@ class GeoStore:
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({marks})",
             rows)
 
+    # -- the map's view: one bounding box, a bounded number of pipes -------------------
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """(min_lon, min_lat, max_lon, max_lat) of all pipes, or None without a network."""
+        r = self.db.execute("SELECT MIN(min_lon), MIN(min_lat), MAX(max_lon), MAX(max_lat) "
+                            "FROM pipes").fetchone()
+        return None if r is None or r[0] is None else (r[0], r[1], r[2], r[3])
+
+    def pipes_in(self, bbox: tuple[float, float, float, float], limit: int
+                 ) -> tuple[list[Pipe], int]:
+        """Pipes whose box meets ``bbox`` (WGS84), the largest first, at most ``limit``;
+        and how many meet it in all. Uses the ``pipes_bbox`` index."""
+        w, s, e, n = bbox
+        where = "min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ?"
+        args: list[object] = [e, w, n, s]
+        total = int(self.db.execute(f"SELECT COUNT(*) FROM pipes WHERE {where}",  # noqa: S608
+                                    args).fetchone()[0])
+        rows = self.db.execute(
+            "SELECT id, from_node, to_node, kind, diameter_mm, material, install_year, "  # noqa: S608 - constant clause
+            f"length_m, street, geometry, closed FROM pipes WHERE {where} "
+            "ORDER BY diameter_mm DESC NULLS LAST, id LIMIT ?", [*args, limit])
+        return [Pipe(id=r[0], from_node=r[1], to_node=r[2], kind=LinkKind(r[3]),
+                     diameter_mm=r[4], material=r[5], install_year=r[6], length_m=r[7],
+                     street=r[8], coords=_coords_decode(r[9]), closed=bool(r[10]))
+                for r in rows], total
+
+    def points_in(self, bbox: tuple[float, float, float, float], limit: int
+                  ) -> tuple[list[Valve], list[Hydrant], list[tuple[Source, Node]]]:
+        """Valves, hydrants and sources (with their node) inside ``bbox``, each at most
+        ``limit``, the largest valves first."""
+        w, s, e, n = bbox
+        box = [w, e, s, n]
+        valves = [Valve(id=r[0], pipe_id=r[1], node_id=r[2], state=ValveState(r[3]),
+                        operable=bool(r[4]), diameter_mm=r[5], lon=r[6], lat=r[7])
+                  for r in self.db.execute(
+                      "SELECT id, pipe_id, node_id, state, operable, diameter_mm, lon, lat "
+                      "FROM valves WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? "
+                      "ORDER BY diameter_mm DESC NULLS LAST, id LIMIT ?", [*box, limit])]
+        hydrants = [Hydrant(id=r[0], lon=r[1], lat=r[2], pipe_id=r[3], diameter_mm=r[4])
+                    for r in self.db.execute(
+                        "SELECT id, lon, lat, pipe_id, diameter_mm FROM hydrants WHERE lon "
+                        "BETWEEN ? AND ? AND lat BETWEEN ? AND ? ORDER BY id LIMIT ?",
+                        [*box, limit])]
+        sources = [(Source(id=r[0], node_id=r[1], kind=SourceKind(r[2]), name=r[3]),
+                    Node(id=r[1], kind=NodeKind(r[4]), lon=r[5], lat=r[6], elevation_m=r[7]))
+                   for r in self.db.execute(
+                       "SELECT s.id, s.node_id, s.kind, s.name, n.kind, n.lon, n.lat, "
+                       "n.elevation_m FROM sources s JOIN nodes n ON n.id = s.node_id "
+                       "WHERE n.lon BETWEEN ? AND ? AND n.lat BETWEEN ? AND ? ORDER BY s.id "
+                       "LIMIT ?", [*box, limit])]
+        return valves, hydrants, sources
+
+    def compounds_in(self, bbox: tuple[float, float, float, float], limit: int
+                     ) -> list[tuple[str, float, float, int]]:
+        """(compound, mean lon, mean lat, connections) of the service connections inside
+        ``bbox``, the largest compounds first."""
+        w, s, e, n = bbox
+        return [(r[0], float(r[1]), float(r[2]), int(r[3])) for r in self.db.execute(
+            "SELECT compound, AVG(lon), AVG(lat), COUNT(*) FROM service_connections "
+            "WHERE compound IS NOT NULL AND compound <> '' AND lon BETWEEN ? AND ? "
+            "AND lat BETWEEN ? AND ? GROUP BY compound ORDER BY COUNT(*) DESC, compound "
+            "LIMIT ?", [w, e, s, n, limit])]
+
     def counts(self) -> dict[str, int]:
         return {layer: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
                 for layer, (t, _e, _c) in _LAYERS.items()}

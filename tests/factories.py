@@ -10,6 +10,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from geo.model import Network, Node, Pipe, Valve
 from server.clock import SteppingClock
 from server.db import migrate, open_store
 from server.demo import seed_demo
@@ -134,3 +135,34 @@ def cli_env(services: Services) -> dict[str, str]:
     """Environment for a CLI command that must open the same store as ``services``."""
     url = services.settings.database_url
     return {"WATEROPS_DATABASE_URL": url} if url else {}
+
+
+#: a synthetic grid network: origin (lon, lat) and the step between nodes in degrees
+GRID_ORIGIN: Final = (117.0, 36.6)
+GRID_STEP: Final = 0.001
+_GRID_DIAMETERS: Final = (100, 150, 200, 300, 400, 600)
+
+
+def grid_network(cols: int, rows: int) -> Network:
+    """``cols`` x ``rows`` nodes joined east and south, diameters varied, a valve on every
+    tenth pipe: ``(cols - 1) * rows + cols * (rows - 1)`` pipes, for map-size tests."""
+    lon0, lat0 = GRID_ORIGIN
+    step = GRID_STEP
+    nodes = [Node(id=f"N{c}-{r}", lon=lon0 + c * step, lat=lat0 + r * step)
+             for r in range(rows) for c in range(cols)]
+    pipes: list[Pipe] = []
+    for r in range(rows):
+        for c in range(cols):
+            here = (lon0 + c * step, lat0 + r * step)
+            if c + 1 < cols:
+                pipes.append(Pipe(id=f"E{c}-{r}", from_node=f"N{c}-{r}", to_node=f"N{c + 1}-{r}",
+                                  coords=[here, (here[0] + step, here[1])], length_m=90.0,
+                                  diameter_mm=_GRID_DIAMETERS[(c * 7 + r) % 6]))
+            if r + 1 < rows:
+                pipes.append(Pipe(id=f"S{c}-{r}", from_node=f"N{c}-{r}", to_node=f"N{c}-{r + 1}",
+                                  coords=[here, (here[0], here[1] + step)], length_m=110.0,
+                                  diameter_mm=_GRID_DIAMETERS[(c + r * 3) % 6]))
+    valves = [Valve(id=f"V{p.id}", pipe_id=p.id, node_id=p.from_node, lon=p.coords[0][0],
+                    lat=p.coords[0][1], diameter_mm=p.diameter_mm)
+              for i, p in enumerate(pipes) if i % 10 == 0]
+    return Network(nodes=nodes, pipes=pipes, valves=valves)

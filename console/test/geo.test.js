@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  gcj02ToWgs84, nearestPipe, outOfChina, pipeColour, pipeWeight, projectorFor, unprojectorFor,
+  bboxContains, gcj02ToWgs84, nearestPipe, needsNetwork, outOfChina, pipeColour, pipeWeight,
+  projectorFor, requestBbox, unprojectorFor,
   wgs84ToGcj02,
 } from "../../server/console/static/js/geo.js";
 
@@ -58,4 +59,25 @@ test("GCJ-02 back to WGS84 lands within a millimetre of where it started", () =>
   const [x, y] = unprojectorFor("gcj02")(...projectorFor("gcj02")(117.0, 36.65));
   assert.ok(Math.abs(x - 117.0) < 1e-8 && Math.abs(y - 36.65) < 1e-8);
   assert.deepEqual(unprojectorFor("wgs84")(117.0, 36.65), [117.0, 36.65]);
+});
+
+test("the map asks only for its view, within the server's span", () => {
+  assert.deepEqual(requestBbox([117.0, 36.6, 117.1, 36.7]), [117.0, 36.6, 117.1, 36.7]);
+  // a continent-wide view is narrowed around its centre, never past valid coordinates
+  assert.deepEqual(requestBbox([100, 20, 130, 50]), [112.5, 32.5, 117.5, 37.5]);
+  assert.deepEqual(requestBbox([-200, -95, -178, -89], 5), [-180, -90, -178, -89]);
+  assert.ok(bboxContains([0, 0, 10, 10], [1, 1, 9, 9]));
+  assert.ok(!bboxContains([0, 0, 10, 10], [1, 1, 11, 9]));
+});
+
+test("the network is asked for again only when the view needs it", () => {
+  const whole = { bbox: [117, 36.6, 117.1, 36.7], extent: [117, 36.6, 117.1, 36.7], truncated: false, zoom: 12 };
+  assert.equal(needsNetwork(null, [117, 36.6, 117.1, 36.7], 12), true);
+  assert.equal(needsNetwork(whole, [100, 30, 130, 40], 3), false); // all of it is here
+  const part = { bbox: [117, 36.6, 117.1, 36.7], extent: [116, 36, 118, 37], truncated: false, zoom: 14 };
+  assert.equal(needsNetwork(part, [117.01, 36.61, 117.05, 36.65], 15), false);
+  assert.equal(needsNetwork(part, [116.9, 36.61, 117.05, 36.65], 14), true); // left the box
+  const cut = { ...part, truncated: true };
+  assert.equal(needsNetwork(cut, [117.01, 36.61, 117.05, 36.65], 14), false);
+  assert.equal(needsNetwork(cut, [117.01, 36.61, 117.05, 36.65], 15), true); // zoomed in
 });

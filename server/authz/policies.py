@@ -172,7 +172,9 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     # -- dispatch console ----------------------------------------------------------------
     ("console.session", EVERYONE, S.OWN, "the page's own session: who, CSRF token, sign out"),
     ("console.config", EVERYONE, S.ANY, "basemap settings and the server's clock"),
-    ("console.network", EVERYONE, S.ANY, "network layers for the map; no personal data"),
+    ("console.network", CREW_AND_OFFICE, S.ANY,
+     "map layers in a bbox (bounded); crews: anywhere, a break can be anywhere and they "
+     "isolate it; meter readers have no use for it"),
     ("console.crews", OFFICE, S.ALL, "members, load, live positions (shift hours only)"),
     ("console.attachment", OFFICE, S.ALL, "evidence photos and signatures of any order"),
     # -- statistics ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,7 +24,7 @@ from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.clock import to_local
 from server.customers.store import CustomerStore
-from server.errors import NotFoundError
+from server.errors import BadInputError, NotFoundError
 from server.positions import CrewPosition, PositionService
 from server.workorders.evidence import EvidenceStore
 from server.workorders.model import CLOSED_STATUSES, WorkOrder
@@ -140,9 +141,60 @@ def network_layers(net: Network, version: int) -> dict[str, Any]:
     }
 
 
-def network_map(network: NetworkService) -> dict[str, Any]:
-    version = network.store.network_version()
-    return network_layers(network.store.load_network(), version)
+#: the most pipes (and, separately, points of each layer) one map request returns
+MAP_PIPES_MAX: Final = 5000
+#: a bbox wider than this (degrees) is refused: the console asks for what it shows
+MAP_SPAN_MAX_DEG: Final = 5.0
+
+Bbox = tuple[float, float, float, float]
+
+
+def parse_bbox(text: str) -> Bbox:
+    """``"min_lon,min_lat,max_lon,max_lat"`` (WGS84) -> a box; 400 ``bad-input`` otherwise."""
+    try:
+        w, s, e, n = (float(x) for x in text.split(","))
+    except ValueError:
+        raise BadInputError("bbox is min_lon,min_lat,max_lon,max_lat", bbox=text) from None
+    finite = all(math.isfinite(v) for v in (w, s, e, n))
+    if not (finite and -180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise BadInputError("bbox needs min <= max, lon in -180..180, lat in -90..90",
+                            bbox=text)
+    if e - w > MAP_SPAN_MAX_DEG or n - s > MAP_SPAN_MAX_DEG:
+        raise BadInputError(f"bbox spans more than {MAP_SPAN_MAX_DEG:g} degrees", bbox=text)
+    return (w, s, e, n)
+
+
+def network_map(network: NetworkService, bbox: Bbox | None = None,
+                limit: int = MAP_PIPES_MAX) -> dict[str, Any]:
+    """The network inside ``bbox`` as GeoJSON layers, never more than ``limit`` pipes.
+
+    Without a bbox: the network's extent (answered with ``extent``, so the page can fit
+    the map and then ask for what it shows). When more pipes meet the box than ``limit``,
+    the largest are sent (mains first: a city seen whole shows its trunk network) and
+    ``truncated`` is true; the page asks again when zoomed in. Cost: one indexed range
+    query per layer, proportional to the answer, not to the network.
+    """
+    store = network.store
+    extent = store.extent()
+    box = bbox or extent
+    base: dict[str, Any] = {"network_version": store.network_version(),
+                            "extent": list(extent) if extent else None,
+                            "bbox": list(box) if box else None, "limit": limit}
+    if box is None:
+        empty = _collection([])
+        return {**base, "pipes_total": 0, "truncated": False, "pipes": empty,
+                "valves": empty, "hydrants": empty, "sources": empty, "compounds": empty}
+    pipes, total = store.pipes_in(box, limit)
+    valves, hydrants, sources = store.points_in(box, limit)
+    compounds = store.compounds_in(box, limit)
+    net = Network(nodes=[node for _s, node in sources], pipes=pipes, valves=valves,
+                  hydrants=hydrants, sources=[src for src, _n in sources])
+    layers = network_layers(net, base["network_version"])
+    layers["compounds"] = _collection([
+        _feature({"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                 {"name": name, "customers": count})
+        for name, lon, lat, count in compounds])
+    return {**layers, **base, "pipes_total": total, "truncated": total > len(pipes)}
 
 
 def all_orders(workorders: WorkOrderService, principal: Principal,

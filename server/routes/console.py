@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from time import monotonic
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
 import anyio
@@ -23,7 +23,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 from litestar.router import Router
@@ -34,6 +34,7 @@ from server.console.delivery import DeliveryTally, LeadCheck, delivery_tally, le
 from server.console.posting import render_posting_pdf
 from server.console.sessions import COOKIE, SessionInfo, SignInIn, info_of
 from server.console.views import (
+    MAP_PIPES_MAX,
     CompoundCategory,
     CrewView,
     EvidenceView,
@@ -47,6 +48,7 @@ from server.console.views import (
     network_map,
     overdue_csv,
     overdue_rows,
+    parse_bbox,
     timeliness_views,
 )
 from server.doortasks import DoorTask, DoorTasksAssignIn
@@ -121,8 +123,13 @@ class ConsoleController(Controller):
                          at_risk_share=svc.profile.thresholds.at_risk_share)
 
     @get("/network", opt={"policy": "console.network"}, sync_to_thread=False)
-    def network(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
-        return network_map(services(request).network)
+    def network(self, request: Request[Any, Any, Any], bbox: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAP_PIPES_MAX)] = MAP_PIPES_MAX
+                ) -> dict[str, Any]:
+        """Layers inside ``bbox`` (min_lon,min_lat,max_lon,max_lat; WGS84), at most ``limit``
+        pipes, the largest first (``truncated`` when more meet the box)."""
+        box = parse_bbox(bbox) if bbox is not None else None
+        return network_map(services(request).network, box, limit)
 
     @get("/crews", opt={"policy": "console.crews"}, sync_to_thread=False)
     def crews(self, request: Request[Any, Any, Any]) -> list[CrewView]:

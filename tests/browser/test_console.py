@@ -358,3 +358,45 @@ def test_dispatcher_sees_steps_photos_and_verifies_a_sealed_notice(console: Cons
     assert pdf.body().startswith(b"%PDF")
     shot(page, tmp_path, "dispatcher-sealed-notice")
     assert console.outside == []
+
+
+def test_a_city_sized_network_is_loaded_by_view_never_past_the_bound(console: Console,
+                                                                     page: object,
+                                                                     tmp_path: Path) -> None:
+    from server.console.views import MAP_PIPES_MAX
+    from tests.factories import grid_network
+    grid = grid_network(75, 40)  # 5885 pipes: more than one answer may carry
+    assert len(grid.pipes) > MAP_PIPES_MAX
+    console.services.network.store.replace_layers(
+        grid, {"nodes", "pipes", "valves", "hydrants", "sources", "service_connections"},
+        console.clock(), 32650)
+    answers: list[tuple[str, int, bool]] = []
+
+    def record(response: object) -> None:
+        url = response.url  # type: ignore[attr-defined]
+        if "/api/v1/console/network" in url:
+            body = response.json()  # type: ignore[attr-defined]
+            answers.append((url, len(body["pipes"]["features"]), body["truncated"]))
+
+    page.on("response", record)  # type: ignore[attr-defined]
+    sign_in_with_token(page, console.base, "wo_demo_dispatcher")
+    # the whole city: the largest pipes, cut at the bound, drawn on a canvas
+    expect(page.locator("#map[data-truncated=true]")).to_have_count(1)
+    expect(page.locator("#map")).to_have_attribute("data-pipes", str(MAP_PIPES_MAX))
+    expect(page.locator(".leaflet-overlay-pane canvas").first).to_be_attached()
+    # zoomed in, the map asks for its view only, and that view is complete
+    settled = page.locator("#map:not(.leaflet-zoom-anim):not([data-loading=true])")  # type: ignore[attr-defined]
+    for _ in range(6):  # bounded: a few zoom steps bring the view under the bound
+        expect(settled).to_have_count(1)
+        if page.locator("#map[data-truncated=false]").count():  # type: ignore[attr-defined]
+            break
+        page.locator(".leaflet-control-zoom-in").click()  # type: ignore[attr-defined]
+        expect(settled).to_have_count(1)
+    expect(page.locator("#map[data-truncated=false]")).to_have_count(1)
+    in_view = [a for a in answers if "bbox=" in a[0]]
+    assert in_view
+    assert all(n <= MAP_PIPES_MAX for _u, n, _t in answers)
+    assert in_view[-1][1] < len(grid.pipes)
+    assert in_view[-1][2] is False
+    shot(page, tmp_path, "city-network-by-view")
+    assert console.outside == []

@@ -231,7 +231,7 @@ EXPECTED: Final[dict[str, str]] = {
     "GET /api/v1/console/crews": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/console/isolations/{isolation_id}/breakdown":
         "401 401 401 403 403 403 403 200 200 200",
-    "GET /api/v1/console/network": "401 401 401 200 200 200 200 200 200 200",
+    "GET /api/v1/console/network": "401 401 401 403 200 200 200 200 200 200",
     "GET /api/v1/console/outages/{outage_id}/delivery": "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/console/outages/{outage_id}/delivery/stream":
         "401 401 401 403 403 403 403 200 200 200",

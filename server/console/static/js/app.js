@@ -3,9 +3,9 @@
 /* global L */
 import { ageText, formatLocal, orderState } from "./format.js";
 import { isolate, redrawFlow } from "./flow.js";
-import { nearestPipe } from "./geo.js";
+import { nearestPipe, needsNetwork, requestBbox } from "./geo.js";
 import {
-  buildMap, drawCrews, drawNetwork, drawOrders, drawOutages, toLatLng,
+  buildMap, drawCrews, drawNetwork, drawOrders, drawOutages, fitBox, toLatLng, viewBbox,
 } from "./mapview.js";
 import {
   $, S, SUPERVISE, api, crewName, el, esc, isOffice, nowMs, showError, tr,
@@ -230,6 +230,42 @@ function selectTab(name) {
   if (name === "stats") renderStats();
 }
 
+// -- the network layers: only what the map shows, at most the server's pipe bound --------
+let networkAsked = 0;
+
+/**
+ * Ask for the pipes in the view (widened by half, so small pans need nothing new). The
+ * first call takes the server's default (the whole extent, largest pipes first) and fits
+ * the map to the extent; later calls happen on ``moveend`` when ``needsNetwork`` says so.
+ */
+async function loadNetwork(first = false) {
+  const asked = ++networkAsked;
+  const zoom = S.map.getZoom();
+  const query = first ? "" : `?bbox=${requestBbox(viewBbox(0.5)).join(",")}`;
+  const mapEl = document.getElementById("map");
+  mapEl.dataset.loading = "true";
+  let layers;
+  try {
+    layers = await api.get(`/console/network${query}`);
+  } finally {
+    if (asked === networkAsked) mapEl.dataset.loading = "false";
+  }
+  if (asked !== networkAsked) return; // a later view's answer wins
+  S.network = { ...layers, zoom };
+  drawNetwork();
+  if (first && layers.extent) {
+    fitBox(layers.extent);
+    S.network.zoom = S.map.getZoom();
+  }
+  mapEl.dataset.pipes = String(layers.pipes.features.length);
+  mapEl.dataset.truncated = String(layers.truncated);
+}
+
+function networkViewChanged() {
+  if (!S.network || !needsNetwork(S.network, viewBbox(), S.map.getZoom())) return;
+  loadNetwork().catch((err) => showError($("#detail"), err));
+}
+
 async function start() {
   S.me = await api.get("/console/session");
   api.setCsrf(S.me.csrf_token);
@@ -243,9 +279,11 @@ async function start() {
   $("#clock").textContent = `${tr("serverTime")} ${formatLocal(S.config.server_time)}`;
   document.querySelectorAll("[data-office]").forEach((b) => { b.hidden = !isOffice(); });
   document.querySelectorAll("[data-supervise]").forEach((b) => { b.hidden = !SUPERVISE.includes(S.me.role); });
-  if (!S.map) buildMap();
-  S.network = await api.get("/console/network");
-  drawNetwork();
+  if (!S.map) {
+    buildMap();
+    S.map.on("moveend", networkViewChanged);
+  }
+  if (S.me.role !== "meter_reader") await loadNetwork(true);
   await loadCrews();
   await Promise.all([loadOrders(), loadOutages()]);
   selectTab(S.me.role === "supervisor" ? "stats" : "orders");

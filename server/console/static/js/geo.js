@@ -114,3 +114,39 @@ export function nearestPipe(pipes, point) {
   }
   return best;
 }
+
+/** The server's widest bbox (degrees, server.console.views.MAP_SPAN_MAX_DEG). */
+export const MAX_SPAN_DEG = 5;
+
+/**
+ * A view [west, south, east, north] (WGS84) as the bbox to ask for: clamped to valid
+ * coordinates and, when wider than ``maxSpan``, narrowed around its centre.
+ */
+export function requestBbox(view, maxSpan = MAX_SPAN_DEG) {
+  let [w, s, e, n] = view;
+  const narrow = (lo, hi) => {
+    if (hi - lo <= maxSpan) return [lo, hi];
+    const mid = (lo + hi) / 2;
+    return [mid - maxSpan / 2, mid + maxSpan / 2];
+  };
+  [w, e] = narrow(Math.max(-180, w), Math.min(180, e));
+  [s, n] = narrow(Math.max(-90, s), Math.min(90, n));
+  return [w, s, e, n].map((v) => Math.round(v * 1e6) / 1e6);
+}
+
+/** Does box ``outer`` contain box ``inner`` (both [west, south, east, north])? */
+export function bboxContains(outer, inner) {
+  return outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] && outer[3] >= inner[3];
+}
+
+/**
+ * Must the map ask for the network again for ``view`` at ``zoom``? Not when the last
+ * answer held the whole network; otherwise when the view leaves the box it covered, or
+ * when that answer was cut at the pipe bound and the map has zoomed in since.
+ */
+export function needsNetwork(loaded, view, zoom) {
+  if (!loaded) return true;
+  if (!loaded.truncated && loaded.extent && bboxContains(loaded.bbox, loaded.extent)) return false;
+  if (!loaded.bbox || !bboxContains(loaded.bbox, view)) return true;
+  return loaded.truncated && zoom > loaded.zoom;
+}

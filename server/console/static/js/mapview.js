@@ -27,6 +27,20 @@ export function geoLayer(data, options) {
   return L.geoJSON(data, { coordsToLatLng: toLatLng, ...options });
 }
 
+/** The map's view in WGS84 [west, south, east, north], widened by ``pad`` of its size. */
+export function viewBbox(pad = 0) {
+  const b = S.map.getBounds().pad(pad);
+  const sw = S.unproject(b.getWest(), b.getSouth());
+  const ne = S.unproject(b.getEast(), b.getNorth());
+  return [sw[0], sw[1], ne[0], ne[1]];
+}
+
+/** Fit the map to a WGS84 box [west, south, east, north] (the network's extent). */
+export function fitBox(box) {
+  S.map.fitBounds(L.latLngBounds(toLatLng([box[0], box[1]]), toLatLng([box[2], box[3]])),
+    { padding: [20, 20] });
+}
+
 export function drawNetwork() {
   const n = S.network;
   for (const name of ["pipes", "valves", "hydrants", "sources", "compounds"]) {
@@ -66,7 +80,6 @@ export function drawNetwork() {
       interactive: false,
     }),
   }).addTo(S.map);
-  if (n.pipes.features.length) S.map.fitBounds(S.layers.pipes.getBounds(), { padding: [20, 20] });
 }
 
 export function drawOrders() {
