@@ -11,6 +11,8 @@ leaves them to ``waterops worker`` on another machine or process.
   tick (delay notices, temporary-supply tasks).
 - ``attachments``: remove uploads left unfinished past ``attachment_partial_ttl_s``
   (``SyncService.cleanup_expired_uploads``, also ``waterops sync cleanup-uploads``).
+- ``positions``: delete crew positions older than ``position_retention_days``
+  (``PositionService.purge``, also ``waterops console purge-positions``).
 
 A job that raises is logged, counted, and restarted after a bounded back-off; its state
 (last run, last success, last error, errors, restarts, backlog) is what ``/health``
@@ -171,8 +173,14 @@ def service_jobs(svc: Services, *, interval_s: float = 5.0, worker_id: str = "se
         # the clean-up itself is the sync service's (attachment_partial_ttl_s)
         return {"removed": len(svc.sync.cleanup_expired_uploads())}
 
+    def positions() -> dict[str, int]:
+        # crews' location data: nothing older than position_retention_days is kept, even
+        # when no tablet pushes (the purge on each write needs a write)
+        return {"purged": svc.positions.purge()}
+
     return [
         Job("outbox", interval_s, send, svc.outages.store.pending_count),
         Job("deadlines", max(interval_s, 30.0), deadlines),
         Job("attachments", 3600.0, attachments, svc.sync.vault.pending_uploads),
+        Job("positions", 3600.0, positions, svc.positions.store.count),
     ]

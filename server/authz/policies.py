@@ -176,6 +176,10 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
      "map layers in a bbox (bounded); crews: anywhere, a break can be anywhere and they "
      "isolate it; meter readers have no use for it"),
     ("console.crews", OFFICE, S.ALL, "members, load, live positions (shift hours only)"),
+    ("console.crew_track", OFFICE, S.ALL,
+     "a crew's stored positions for a period: shift-time fixes, within the retention"),
+    ("console.purge_positions", ADMIN, S.ALL,
+     "delete positions past the retention now (the positions job does it hourly)"),
     ("console.attachment", OFFICE, S.ALL, "evidence photos and signatures of any order"),
     # -- statistics ----------------------------------------------------------------------
     ("stats.read", OFFICE, S.ALL, ""),

@@ -2,14 +2,17 @@
 
 ``posting-notice`` writes the same A4 notice the console opens (for a print shop or an
 office without the console); ``set-password`` gives a user a console login besides
-device tokens.
+device tokens; ``crew-track`` and ``purge-positions`` are the crew-position routes'
+twins (``GET /console/crews/{id}/track``, ``POST /console/positions/purge``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
+import msgspec
 
 from server.cli.common import data_dir_option, json_option, open_services, output
 from server.console.posting import render_posting_pdf
@@ -49,3 +52,35 @@ def set_password(user_id: str, password: str, data_dir: str | None, as_json: boo
     open_services(data_dir).sessions.set_password(user_id, password)
     output({"user_id": user_id, "password_set": True}, as_json,
            lambda v: f"console password of {v['user_id']} set")
+
+
+@console.command("crew-track", help="A crew's stored positions in [SINCE, UNTIL) (RFC 3339).")
+@click.argument("crew_id")
+@click.option("--since", required=True, help="start, e.g. 2026-11-23T08:00:00+08:00")
+@click.option("--until", required=True, help="end (excluded)")
+@data_dir_option
+@json_option
+def crew_track(crew_id: str, since: str, until: str, data_dir: str | None,
+               as_json: bool) -> None:
+    svc = open_services(data_dir)
+    track = svc.positions.track(crew_id, _instant(since, "--since"), _instant(until, "--until"),
+                                {c.id for c in svc.accounts.store.crews()})
+    output(msgspec.to_builtins(track), as_json,
+           lambda v: "\n".join(f"{p['taken_at']} {p['user_name']} {p['lon']:.6f},{p['lat']:.6f}"
+                               for p in v["points"]) or f"no positions of {crew_id}")
+
+
+@console.command("purge-positions",
+                 help="Delete crew positions older than position_retention_days now.")
+@data_dir_option
+@json_option
+def purge_positions(data_dir: str | None, as_json: bool) -> None:
+    purged = open_services(data_dir).positions.purge()
+    output({"purged": purged}, as_json, lambda v: f"purged {v['purged']} positions")
+
+
+def _instant(text: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an RFC 3339 time", param_hint=option) from None

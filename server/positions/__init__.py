@@ -4,7 +4,8 @@ Personal location data: kept only for ``position_retention_days``, only fixes ta
 the configured shift hours are stored, and only office roles read them (the route says so).
 """
 
-from server.positions.model import CrewPosition, ShiftHours, parse_shift
+from server.positions.model import CrewPosition, CrewTrack, ShiftHours, TrackPoint, parse_shift
 from server.positions.service import PositionService
 
-__all__ = ["CrewPosition", "PositionService", "ShiftHours", "parse_shift"]
+__all__ = ["CrewPosition", "CrewTrack", "PositionService", "ShiftHours", "TrackPoint",
+           "parse_shift"]

@@ -30,6 +30,33 @@ class CrewPosition(msgspec.Struct, frozen=True, kw_only=True):
     live: bool
 
 
+class TrackPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored fix of a crew's track (UTC on the wire; the page shows Beijing time)."""
+
+    user_id: str
+    user_name: str
+    device_id: str
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    taken_at: datetime
+
+
+class CrewTrack(msgspec.Struct, frozen=True, kw_only=True):
+    """A crew's fixes in ``[since, until)``, oldest first, at most ``limit``.
+
+    ``kept_from``: the oldest instant still kept (now minus ``position_retention_days``);
+    nothing before it exists any more. ``truncated``: more fixes than ``limit`` matched.
+    """
+
+    crew_id: str
+    since: datetime
+    until: datetime
+    kept_from: datetime
+    points: list[TrackPoint]
+    truncated: bool
+
+
 class ShiftHours(msgspec.Struct, frozen=True, kw_only=True):
     """Local wall-clock hours in which crews are on shift (end may pass midnight)."""
 

@@ -7,15 +7,17 @@ Struct (``sync.protocol.PositionFix``) only carries what the tablet measured.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlite_utils import Database
 
+from core.time import check_event_time
 from server.accounts.model import Principal
 from server.clock import Clock
-from server.positions.model import CrewPosition, ShiftHours
+from server.errors import BadInputError, NotFoundError
+from server.positions.model import CrewPosition, CrewTrack, ShiftHours, TrackPoint
 from server.positions.store import PositionStore
 from sync.protocol import PositionFix
 
@@ -23,6 +25,8 @@ from sync.protocol import PositionFix
 LIVE_FOR: Final = timedelta(seconds=60)
 #: fixes dated further than this into the future (device clock wrong) are dropped
 FUTURE_SLACK: Final = timedelta(minutes=5)
+#: the most fixes one track answer carries (a day of 10 s fixes for a crew of three)
+TRACK_MAX: Final = 20_000
 
 
 class PositionService:
@@ -53,6 +57,34 @@ class PositionService:
                  f.accuracy_m, f.taken_at, now) for f in keep)
             self.store.purge_before(oldest)
         return added
+
+    def purge(self) -> int:
+        """Delete fixes older than the retention (the ``positions`` worker job); how many."""
+        with self.db.atomic():
+            return self.store.purge_before(self.clock() - self.retention)
+
+    def track(self, crew_id: str, since: datetime, until: datetime,
+              known_crews: Collection[str], limit: int = TRACK_MAX) -> CrewTrack:
+        """The crew's fixes in ``[since, until)``: office roles only (the route's policy).
+
+        Only shift-time fixes exist (``record`` keeps no others), and none older than the
+        retention (``purge``); a fix taken outside the *current* shift hours (the setting
+        changed since) is left out too, so "during shifts only" holds for old data.
+        """
+        if crew_id not in known_crews:
+            raise NotFoundError(f"crew {crew_id} does not exist", crew_id=crew_id)
+        since = check_event_time(since, "since")
+        until = check_event_time(until, "until")
+        if until <= since:
+            raise BadInputError("until must be after since", since=since.isoformat(),
+                                until=until.isoformat())
+        kept_from = self.clock() - self.retention
+        rows = self.store.track(crew_id, max(since, kept_from), until, limit + 1)
+        points = [TrackPoint(user_id=u, user_name=n, device_id=d, lon=lon, lat=lat,
+                             accuracy_m=acc, taken_at=t)
+                  for u, n, d, lon, lat, acc, t in rows[:limit] if self.shift.contains(t)]
+        return CrewTrack(crew_id=crew_id, since=since, until=until, kept_from=kept_from,
+                         points=points, truncated=len(rows) > limit)
 
     def latest(self) -> list[CrewPosition]:
         """Each device's newest fix within today's retention; empty outside shift hours."""

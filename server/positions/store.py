@@ -48,6 +48,19 @@ class PositionStore:
         return [(r[0] or "", r[1], r[2], r[3], r[4], r[5], r[6], from_db(r[7]), from_db(r[8]))
                 for r in rows]
 
+    def track(self, crew_id: str, since: datetime, until: datetime, limit: int
+              ) -> list[tuple[str, str, str, float, float, float | None, datetime]]:
+        """Fixes of ``crew_id`` taken in ``[since, until)``, oldest first, at most ``limit``.
+
+        Rows: (user, user name, device, lon, lat, accuracy, taken).
+        """
+        rows = self.db.execute(
+            "SELECT p.user_id, u.name, p.device_id, p.lon, p.lat, p.accuracy_m, p.taken_at "
+            "FROM crew_positions p JOIN users u ON u.id = p.user_id WHERE p.crew_id = ? "
+            "AND p.taken_at >= ? AND p.taken_at < ? ORDER BY p.taken_at, p.device_id LIMIT ?",
+            [crew_id, to_db(since), to_db(until), limit]).fetchall()
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], from_db(r[6])) for r in rows]
+
     def purge_before(self, cutoff: datetime) -> int:
         cur = self.db.execute("DELETE FROM crew_positions WHERE taken_at < ?", [to_db(cutoff)])
         return cur.rowcount

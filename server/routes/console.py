@@ -12,6 +12,7 @@ posting notice are for field roles too (crews post the notices).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from time import monotonic
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
@@ -52,6 +53,7 @@ from server.console.views import (
     timeliness_views,
 )
 from server.doortasks import DoorTask, DoorTasksAssignIn
+from server.positions import CrewTrack
 from server.routes.deps import principal, services
 
 #: how often the delivery stream looks at the outbox, and when it gives up on a stream
@@ -135,6 +137,21 @@ class ConsoleController(Controller):
     def crews(self, request: Request[Any, Any, Any]) -> list[CrewView]:
         svc = services(request)
         return crew_views(svc.accounts.store, svc.workorders, svc.positions, principal(request))
+
+    @get("/crews/{crew_id:str}/track", opt={"policy": "console.crew_track"},
+         sync_to_thread=False)
+    def crew_track(self, request: Request[Any, Any, Any], crew_id: FromPath[str],
+                   since: FromQuery[datetime], until: FromQuery[datetime]) -> CrewTrack:
+        """The crew's positions in ``[since, until)`` (RFC 3339), oldest first."""
+        svc = services(request)
+        return svc.positions.track(crew_id, since, until,
+                                   {c.id for c in svc.accounts.store.crews()})
+
+    @post("/positions/purge", opt={"policy": "console.purge_positions"}, sync_to_thread=False,
+          status_code=200)
+    def purge_positions(self, request: Request[Any, Any, Any]) -> dict[str, int]:
+        """Delete positions older than ``position_retention_days`` now."""
+        return {"purged": services(request).positions.purge()}
 
     @get("/isolations/{isolation_id:str}/breakdown",
          opt={"policy": "network.affected_customers"},

@@ -152,6 +152,7 @@ def build_world(folder: Path, clock: SteppingClock) -> World:
             "year": "2026", "version": str(svc.network.store.network_version()),
             "valve_id": "no-such-option",
             "connection_id": connection.id, "application": connection.number,
+            "crew_id": "crew-a",
         }
         tokens: dict[str, str | None] = {
             **TOKENS_ALL, "none": None, "garbage": "not-a-token",

@@ -79,7 +79,8 @@ BODIES: Final[dict[str, object]] = {
                                                     "new_due_at": "2026-12-30T00:00:00+08:00"},
 }
 QUERY_SAMPLES: Final[dict[str, str]] = {
-    "phone_last4": "5678", "since": "2026-11-01T00:00:00Z", "offset": "0",
+    "phone_last4": "5678", "since": "2026-11-01T00:00:00Z", "until": "2026-11-24T00:00:00Z",
+    "offset": "0",
 }
 
 # none garbage revoked | reader crew_b crew_a crew_a2 | dispatcher supervisor admin
@@ -229,6 +230,8 @@ EXPECTED: Final[dict[str, str]] = {
     "GET /api/v1/console/attachments/{sha256}": "401 401 401 403 403 403 403 404 404 404",
     "GET /api/v1/console/config": "401 401 401 200 200 200 200 200 200 200",
     "GET /api/v1/console/crews": "401 401 401 403 403 403 403 200 200 200",
+    "GET /api/v1/console/crews/{crew_id}/track": "401 401 401 403 403 403 403 200 200 200",
+    "POST /api/v1/console/positions/purge": "401 401 401 403 403 403 403 403 403 200",
     "GET /api/v1/console/isolations/{isolation_id}/breakdown":
         "401 401 401 403 403 403 403 200 200 200",
     "GET /api/v1/console/network": "401 401 401 403 200 200 200 200 200 200",
