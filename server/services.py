@@ -114,6 +114,7 @@ class Services:
         self.sync.on_positions = self.positions.record
         self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
         self.outages.door_task_crew = self.door_tasks.crew_of
+        self.sync.door_tasks = self.door_tasks
         #: the background jobs when they run in this process (``server.workers``)
         self.supervisor: Supervisor | None = None
         #: short one-off work an HTTP request must not wait for (level-1 alerts)

@@ -200,8 +200,22 @@ class RecordMarkedLine(_Intent, tag="record_marked_line", frozen=True):
     photos: list[str] = msgspec.field(default_factory=list)
 
 
+class PostDoorNotice(_Intent, tag="post_door_notice", frozen=True, kw_only=True):
+    """A door-to-door outage notice posted: closes the ``door_task`` row ``task_id``.
+
+    The proof is the photo of the posted notice, uploaded as an attachment by hash (the
+    reference client holds this mutation until that upload is confirmed); the posting
+    time is the mutation's ``device_time``, corrected by the measured skew. A door task
+    belongs to an outage, not a work order: ``work_order_id`` stays empty.
+    """
+
+    work_order_id: str = ""
+    task_id: str
+    photo_sha256: str
+
+
 Intent = AdvanceStatus | UpdateFields | AttachEvidence | AddNote | RecordReading | \
-    RecordValveOperation | SignNotice | CompleteStep | RecordMarkedLine
+    RecordValveOperation | SignNotice | CompleteStep | RecordMarkedLine | PostDoorNotice
 
 
 def intent_kind(intent: Intent) -> str:

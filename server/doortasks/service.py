@@ -78,6 +78,11 @@ class DoorTaskService:
     def of_outage(self, outage_id: str) -> list[DoorTask]:
         return self.reader.of_outage(outage_id)
 
+    def task(self, task_id: str) -> OutageTask | None:
+        """The door task's row as the outage desk keeps it (status, creation, done time)."""
+        task = self.reader.notifications.task(task_id)
+        return task if task is not None and task.kind is TaskKind.DOOR_NOTICE else None
+
     def crew_of(self, task_id: str) -> str | None:
         """The crew the task was handed to, if any."""
         return self.store.crews_of([task_id]).get(task_id)

@@ -21,6 +21,7 @@ HANDLER_MODULES: Final = (
     "server.intents.records",
     "server.intents.fieldwork",
     "server.intents.connections",
+    "server.intents.doortasks",
 )
 
 

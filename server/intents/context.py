@@ -22,6 +22,7 @@ from sync.protocol import Mutation, intent_kind
 
 if TYPE_CHECKING:
     from server.connections import ConnectionService
+    from server.doortasks import DoorTaskService
     from server.fieldwork import Fieldwork
 
 
@@ -32,8 +33,11 @@ class IntentContext:
                  evidence: EvidenceStore, now: datetime,
                  fieldwork: Fieldwork | None = None,
                  connections: ConnectionService | None = None,
-                 skew_s: float | None = None) -> None:
+                 skew_s: float | None = None,
+                 door_tasks: DoorTaskService | None = None) -> None:
         self.principal = principal
+        #: door-to-door notice tasks a crew closes offline (server/intents/doortasks.py)
+        self.door_tasks = door_tasks
         #: new connections follow their order's steps (server/intents/connections.py)
         self.connections = connections
         #: the device's clock skew (device minus server, seconds) measured for this push

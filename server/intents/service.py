@@ -60,6 +60,7 @@ from sync.store import SyncStore
 
 if TYPE_CHECKING:
     from server.connections import ConnectionService
+    from server.doortasks import DoorTaskService
     from server.fieldwork import Fieldwork
 
 
@@ -103,6 +104,8 @@ class SyncService:
         self.fieldwork: Fieldwork | None = None
         #: set by Services: connections move on when their orders' evidence arrives
         self.connections: ConnectionService | None = None
+        #: set by Services: door tasks a crew closes with ``post_door_notice``
+        self.door_tasks: DoorTaskService | None = None
         #: set by Services: keeps the crew positions a push carries (server.positions)
         self.on_positions: Callable[[Principal, Sequence[PositionFix]], int] | None = None
         self.engine: PushEngine[IntentContext] = PushEngine(db, self.handlers, self._keep_rejected,
@@ -153,7 +156,7 @@ class SyncService:
         measured = skew if skew is not None else self.store.device(device_id).clock_skew_s
         ctx = IntentContext(principal, self.workorders, self.evidence, now,
                             fieldwork=self.fieldwork, connections=self.connections,
-                            skew_s=measured)
+                            skew_s=measured, door_tasks=self.door_tasks)
         response = self.engine.push(device_id, req, ctx)
         if req.positions and self.on_positions is not None:
             # a fix with an impossible time is dropped, never a 4xx that wedges the push

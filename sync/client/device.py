@@ -46,6 +46,7 @@ from sync.protocol import (
     Intent,
     Mutation,
     PositionFix,
+    PostDoorNotice,
     PullRequest,
     PullResponse,
     PushRequest,
@@ -90,6 +91,28 @@ class DeviceClient:
                             intent=intent)
         self.replica.enqueue(mutation)
         return mutation
+
+    def post_door_notice(self, task_id: str, photo: bytes,
+                         content_type: str = "image/jpeg") -> Mutation:
+        """Close a door task offline: keep the photo of the posted notice, queue the intent.
+
+        The mutation waits in the outbox until the photo's upload is confirmed (see
+        ``_sendable``), because the server takes a door notice only with its proof.
+        """
+        sha = self.add_blob(photo, content_type)
+        return self.record(PostDoorNotice(task_id=task_id, photo_sha256=sha))
+
+    def _sendable(self, batch: list[Mutation]) -> list[Mutation]:
+        """The outbox head up to the first door notice whose photo is not uploaded yet.
+
+        Order is kept (nothing after it goes first); a refused photo no longer holds its
+        notice back: the server answers it, rejected with its reason, and the queue moves.
+        """
+        waiting = self.replica.waiting_blobs()
+        for i, m in enumerate(batch):
+            if isinstance(m.intent, PostDoorNotice) and m.intent.photo_sha256 in waiting:
+                return batch[:i]
+        return batch
 
     def add_blob(self, data: bytes, content_type: str) -> str:
         sha = hashlib.sha256(data).hexdigest()
@@ -166,7 +189,7 @@ class DeviceClient:
         """
         sent = 0
         while True:
-            batch = self.replica.outbox(self.push_batch)
+            batch = self._sendable(self.replica.outbox(self.push_batch))
             fixes = self.replica.positions(MAX_PUSH_POSITIONS)
             if not batch and not fixes:
                 return sent
@@ -245,9 +268,11 @@ class DeviceClient:
 
     # -- all of it -------------------------------------------------------------------
     def sync(self) -> int:
-        """Status first, photos after: push, pull, upload, then pull what uploads changed."""
+        """Status first, photos after: push, pull, upload, then push what waited for its
+        photo (door notices) and pull what uploads changed."""
         self.push()
         self.pull()
         if self.upload():
+            self.push()
             return self.pull()
         return int(self.replica.get_meta("checkpoint") or "0")

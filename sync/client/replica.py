@@ -147,6 +147,11 @@ class Replica:
             "SELECT sha256, content_type, data FROM blobs WHERE confirmed = 0 "
             "AND refused IS NULL ORDER BY sha256")]
 
+    def waiting_blobs(self) -> set[str]:
+        """Hashes of files still to upload (neither confirmed nor refused)."""
+        return {str(r[0]) for r in self.db.execute(
+            "SELECT sha256 FROM blobs WHERE confirmed = 0 AND refused IS NULL")}
+
     def refuse_blob(self, sha256: str, reason: str) -> None:
         """The server will not take this file: keep the bytes and the reason for the crew."""
         self.db.execute("UPDATE blobs SET refused = ? WHERE sha256 = ?", [reason, sha256])
