@@ -400,3 +400,49 @@ def test_a_city_sized_network_is_loaded_by_view_never_past_the_bound(console: Co
     assert in_view[-1][2] is False
     shot(page, tmp_path, "city-network-by-view")
     assert console.outside == []
+
+
+def test_supervisor_sees_new_connection_statistics_with_a_csv(console: Console, page: object,
+                                                              tmp_path: Path) -> None:
+    from tests.integration.connections.kit import (
+        API,
+        CREW,
+        OFFICE,
+        apply_and_accept,
+        construct_over_http,
+        ok,
+        survey_over_http,
+    )
+    with httpx.Client(base_url=console.base) as http:
+        # one single-meter connection from acceptance to water on within an hour (limit:
+        # days), one general-works connection only accepted: its survey is still open
+        c = apply_and_accept(http, "single_meter")  # type: ignore[arg-type]
+        apply_and_accept(http, "general_works")  # type: ignore[arg-type]
+        survey_over_http(http, console.clock, c["id"])  # type: ignore[arg-type]
+        ok(http.post(f"{API}/{c['id']}/design", json={"sha256": "ef" * 32}, headers=OFFICE))
+        construct_over_http(http, c["id"], external=False)  # type: ignore[arg-type]
+        ok(http.post(f"{API}/{c['id']}/meter", json={"meter_no": "M-BROWSER"}, headers=CREW))
+        console.clock.advance(hours=1)
+        ok(http.post(f"{API}/{c['id']}/steps", json={"step_key": "water_on"}, headers=CREW))
+    sign_in_with_token(page, console.base, "wo_demo_supervisor")
+    section = page.get_by_test_id("connections-stats")  # type: ignore[attr-defined]
+    for chart in ("chart-conn-stages", "chart-conn-types", "chart-conn-units"):
+        expect(section.locator(f"[data-testid={chart}] canvas")).to_have_count(1)
+    # both acceptances were on time; the single-meter service met its whole-service clock
+    expect(section.get_by_test_id("chart-conn-stages").locator("tr", has_text="acceptance")
+           ).to_contain_text("100.0%")
+    expect(section.get_by_test_id("chart-conn-types").locator("tr", has_text="single_meter")
+           ).to_contain_text("100.0%")
+    expect(section.get_by_test_id("chart-conn-units")).to_contain_text("管网所")
+    kf = section.locator("[data-testid=conn-totals] tr[data-type=single_meter]")
+    expect(kf).to_contain_text("1 (100.0%)")
+    assert section.locator("[data-testid=conn-totals] tr[data-type=general_works]").count() == 0
+    href = section.get_by_test_id("export-connections-csv").get_attribute("href")
+    csv = page.request.get(console.base + href)  # type: ignore[attr-defined]
+    assert csv.body().startswith("\ufeffstage,".encode())
+    assert b"\nsingle_meter,1," in csv.body()
+    page.get_by_test_id("lang").click()  # type: ignore[attr-defined]
+    expect(section.get_by_test_id("chart-conn-stages")).to_contain_text("By stage")
+    section.scroll_into_view_if_needed()
+    shot(page, tmp_path, "supervisor-connections")
+    assert console.outside == []
