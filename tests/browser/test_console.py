@@ -23,7 +23,7 @@ from tests.browser.conftest import WAIT_MS, Console, playwright_api, shot, sign_
 from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Response
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 expect = playwright_api.expect
@@ -361,7 +361,7 @@ def test_dispatcher_sees_steps_photos_and_verifies_a_sealed_notice(console: Cons
 
 
 def test_a_city_sized_network_is_loaded_by_view_never_past_the_bound(console: Console,
-                                                                     page: object,
+                                                                     page: Page,
                                                                      tmp_path: Path) -> None:
     from server.console.views import MAP_PIPES_MAX
     from tests.factories import grid_network
@@ -372,25 +372,25 @@ def test_a_city_sized_network_is_loaded_by_view_never_past_the_bound(console: Co
         console.clock(), 32650)
     answers: list[tuple[str, int, bool]] = []
 
-    def record(response: object) -> None:
-        url = response.url  # type: ignore[attr-defined]
+    def record(response: Response) -> None:
+        url = response.url
         if "/api/v1/console/network" in url:
-            body = response.json()  # type: ignore[attr-defined]
+            body = response.json()
             answers.append((url, len(body["pipes"]["features"]), body["truncated"]))
 
-    page.on("response", record)  # type: ignore[attr-defined]
+    page.on("response", record)
     sign_in_with_token(page, console.base, "wo_demo_dispatcher")
     # the whole city: the largest pipes, cut at the bound, drawn on a canvas
     expect(page.locator("#map[data-truncated=true]")).to_have_count(1)
     expect(page.locator("#map")).to_have_attribute("data-pipes", str(MAP_PIPES_MAX))
     expect(page.locator(".leaflet-overlay-pane canvas").first).to_be_attached()
     # zoomed in, the map asks for its view only, and that view is complete
-    settled = page.locator("#map:not(.leaflet-zoom-anim):not([data-loading=true])")  # type: ignore[attr-defined]
+    settled = page.locator("#map:not(.leaflet-zoom-anim):not([data-loading=true])")
     for _ in range(6):  # bounded: a few zoom steps bring the view under the bound
         expect(settled).to_have_count(1)
-        if page.locator("#map[data-truncated=false]").count():  # type: ignore[attr-defined]
+        if page.locator("#map[data-truncated=false]").count():
             break
-        page.locator(".leaflet-control-zoom-in").click()  # type: ignore[attr-defined]
+        page.locator(".leaflet-control-zoom-in").click()
         expect(settled).to_have_count(1)
     expect(page.locator("#map[data-truncated=false]")).to_have_count(1)
     in_view = [a for a in answers if "bbox=" in a[0]]
@@ -402,7 +402,7 @@ def test_a_city_sized_network_is_loaded_by_view_never_past_the_bound(console: Co
     assert console.outside == []
 
 
-def test_supervisor_sees_new_connection_statistics_with_a_csv(console: Console, page: object,
+def test_supervisor_sees_new_connection_statistics_with_a_csv(console: Console, page: Page,
                                                               tmp_path: Path) -> None:
     from tests.integration.connections.kit import (
         API,
@@ -425,7 +425,7 @@ def test_supervisor_sees_new_connection_statistics_with_a_csv(console: Console, 
         console.clock.advance(hours=1)
         ok(http.post(f"{API}/{c['id']}/steps", json={"step_key": "water_on"}, headers=CREW))
     sign_in_with_token(page, console.base, "wo_demo_supervisor")
-    section = page.get_by_test_id("connections-stats")  # type: ignore[attr-defined]
+    section = page.get_by_test_id("connections-stats")
     for chart in ("chart-conn-stages", "chart-conn-types", "chart-conn-units"):
         expect(section.locator(f"[data-testid={chart}] canvas")).to_have_count(1)
     # both acceptances were on time; the single-meter service met its whole-service clock
@@ -438,10 +438,11 @@ def test_supervisor_sees_new_connection_statistics_with_a_csv(console: Console, 
     expect(kf).to_contain_text("1 (100.0%)")
     assert section.locator("[data-testid=conn-totals] tr[data-type=general_works]").count() == 0
     href = section.get_by_test_id("export-connections-csv").get_attribute("href")
-    csv = page.request.get(console.base + href)  # type: ignore[attr-defined]
+    assert href is not None
+    csv = page.request.get(console.base + href)
     assert csv.body().startswith("\ufeffstage,".encode())
     assert b"\nsingle_meter,1," in csv.body()
-    page.get_by_test_id("lang").click()  # type: ignore[attr-defined]
+    page.get_by_test_id("lang").click()
     expect(section.get_by_test_id("chart-conn-stages")).to_contain_text("By stage")
     section.scroll_into_view_if_needed()
     shot(page, tmp_path, "supervisor-connections")
