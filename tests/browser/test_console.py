@@ -1,4 +1,3 @@
-
 """The dispatch console in headless Chromium: dispatcher, crew member and supervisor.
 
 Each test signs in through the page, drives it like a person would and asserts what the
