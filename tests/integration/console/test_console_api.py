@@ -507,3 +507,11 @@ def test_a_share_outside_zero_to_one_is_refused_at_load(tmp_path: Any) -> None:
                                        "at_risk_share = 1.5\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="at_risk_share"):
         load_profile("bad", tmp_path)
+
+
+def test_the_connections_csv_of_the_supervisor_view_opens_in_excel(client: Client) -> None:
+    r = client.get("/api/v1/connections/stats/csv", headers=bearer("wo_demo_supervisor"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith("\ufeffstage,project_type,unit,".encode())
+    assert "attachment" in r.headers["content-disposition"]
