@@ -219,10 +219,10 @@ class GeoStore:
         w, s, e, n = bbox
         where = "min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ?"
         args: list[object] = [e, w, n, s]
-        total = int(self.db.execute(f"SELECT COUNT(*) FROM pipes WHERE {where}",  # noqa: S608
+        total = int(self.db.execute(f"SELECT COUNT(*) FROM pipes WHERE {where}",
                                     args).fetchone()[0])
         rows = self.db.execute(
-            "SELECT id, from_node, to_node, kind, diameter_mm, material, install_year, "  # noqa: S608 - constant clause
+            "SELECT id, from_node, to_node, kind, diameter_mm, material, install_year, "
             f"length_m, street, geometry, closed FROM pipes WHERE {where} "
             "ORDER BY diameter_mm DESC NULLS LAST, id LIMIT ?", [*args, limit])
         return [Pipe(id=r[0], from_node=r[1], to_node=r[2], kind=LinkKind(r[3]),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import chinese_calendar  # type: ignore[import-untyped]  # ships no types
+import chinese_calendar
 import msgspec
 import pytest
 from hypothesis import given, settings
