@@ -118,6 +118,8 @@ def test_the_cli_twins_answer_in_json(services: Services) -> None:
 
     from server.cli import main
     env = {"WATEROPS_DATA_DIR": services.settings.data_dir}
+    if services.settings.database_url:  # the same store on PostgreSQL
+        env["WATEROPS_DATABASE_URL"] = services.settings.database_url
     runner = CliRunner()
     r = runner.invoke(main, ["console", "crew-track", "crew-a", "--since",
                              "2026-11-23T08:00:00+08:00", "--until",
