@@ -18,26 +18,23 @@ do not use this type.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Final
+from typing import Final
 
 import msgspec
+
+from core.errors import WaterOpsError
 
 #: years (UTC) an event time may fall in, inclusive
 EVENT_YEARS: Final = (2000, 2100)
 
 
-class TimeRangeError(ValueError):
+class TimeRangeError(WaterOpsError, ValueError):
     """A time outside what the domain accepts; a 422 problem (``time-out-of-range``)."""
 
-    code: ClassVar[str] = "time-out-of-range"
-    http_status: ClassVar[int] = 422
-    title: ClassVar[str] = "A time is outside the accepted range"
+    code = "time-out-of-range"
 
     def __init__(self, detail: str, *, field: str | None = None, value: str = "") -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra: dict[str, Any] = {"field": field, "value": value,
-                                      "accepted_years": list(EVENT_YEARS)}
+        super().__init__(detail, field=field, value=value, accepted_years=list(EVENT_YEARS))
 
 
 def _text(when: datetime) -> str:

@@ -8,26 +8,15 @@ the bad line of an .inp file, the list of located import issues) travel in ``ext
 
 from __future__ import annotations
 
-from typing import ClassVar
+from core.errors import WaterOpsError
 
 
-class GeoError(Exception):
-    """Base of every geo error."""
-
-    code: ClassVar[str] = "geo-error"
-    http_status: ClassVar[int] = 422
-    title: ClassVar[str] = "The network request breaks a rule"
-
-    def __init__(self, detail: str, **extra: object) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra: dict[str, object] = extra
+class GeoError(WaterOpsError):
+    """Base of every geo error (a family: leaves name the code)."""
 
 
 class PipeNotFoundError(GeoError):
     code = "pipe-not-found"
-    http_status = 404
-    title = "No such pipe"
 
     def __init__(self, pipe_ids: list[str]) -> None:
         super().__init__(f"unknown pipe id(s): {', '.join(pipe_ids[:20])}", pipe_ids=pipe_ids)
@@ -35,8 +24,6 @@ class PipeNotFoundError(GeoError):
 
 class IsolationNotFoundError(GeoError):
     code = "isolation-not-found"
-    http_status = 404
-    title = "No such isolation"
 
     def __init__(self, isolation_id: str) -> None:
         super().__init__(f"no isolation {isolation_id!r}", isolation_id=isolation_id)
@@ -46,8 +33,6 @@ class NoPipeNearPointError(GeoError):
     """A break point farther than the snapping tolerance from every pipe."""
 
     code = "no-pipe-near-point"
-    http_status = 422
-    title = "No pipe near this point"
 
     def __init__(self, lon: float, lat: float, tolerance_m: float) -> None:
         super().__init__(
@@ -58,8 +43,6 @@ class NoPipeNearPointError(GeoError):
 
 class NetworkEmptyError(GeoError):
     code = "network-empty"
-    http_status = 409
-    title = "No network has been imported"
 
     def __init__(self) -> None:
         super().__init__("no pipe network has been imported yet")
@@ -69,8 +52,6 @@ class NetworkValidationError(GeoError):
     """The imported network would break the analysis; ``issues`` says where."""
 
     code = "network-invalid"
-    http_status = 422
-    title = "The network data is not usable"
 
     def __init__(self, issues: list[dict[str, object]]) -> None:
         first = "; ".join(str(i.get("message", "")) for i in issues[:3])
@@ -83,8 +64,6 @@ class InpFormatError(GeoError):
     """A malformed EPANET .inp file; ``line`` is 1-based, as WNTR reports it."""
 
     code = "inp-malformed"
-    http_status = 400
-    title = "Malformed EPANET file"
 
     def __init__(self, message: str, line: int, section: str = "") -> None:
         super().__init__(f"line {line}{f' [{section}]' if section else ''}: {message}",
@@ -93,8 +72,6 @@ class InpFormatError(GeoError):
 
 class GeoJSONFormatError(GeoError):
     code = "geojson-malformed"
-    http_status = 400
-    title = "Malformed GeoJSON"
 
     def __init__(self, message: str, layer: str, feature: int | None = None) -> None:
         where = f"{layer}[{feature}]" if feature is not None else layer
@@ -103,8 +80,6 @@ class GeoJSONFormatError(GeoError):
 
 class UnknownCrsError(GeoError):
     code = "unknown-crs"
-    http_status = 400
-    title = "Unknown coordinate reference system"
 
     def __init__(self, crs: str) -> None:
         super().__init__(f"unknown CRS {crs!r} (use EPSG:xxxx, WGS84, CGCS2000 or GCJ-02)",
@@ -113,8 +88,6 @@ class UnknownCrsError(GeoError):
 
 class ValveNotFoundError(GeoError):
     code = "valve-not-found"
-    http_status = 404
-    title = "No such valve"
 
     def __init__(self, valve_ids: list[str]) -> None:
         super().__init__(f"unknown valve id(s): {', '.join(valve_ids[:20])}", valve_ids=valve_ids)
@@ -124,8 +97,6 @@ class BadIsolationRequestError(GeoError):
     """Neither or both of a break point and pipe ids were given."""
 
     code = "isolation-request-invalid"
-    http_status = 400
-    title = "Give a break point or pipe ids"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -135,8 +106,6 @@ class LayerFileError(GeoError):
     """A layer file that cannot be opened or is in a format we do not read."""
 
     code = "layer-file-unreadable"
-    http_status = 400
-    title = "Layer file cannot be read"
 
     def __init__(self, path: str, layer: str, reason: str) -> None:
         super().__init__(f"{layer}: cannot read {path}: {reason}", path=path, layer=layer)
@@ -147,8 +116,6 @@ class OutsideServiceAreaError(GeoError):
     (a GK easting read as degrees, a swapped axis, the wrong zone)."""
 
     code = "network-outside-service-area"
-    http_status = 422
-    title = "The network lies outside the service area"
 
     def __init__(self, found: tuple[float, float, float, float],
                  expected: tuple[float, float, float, float], crs: str) -> None:
@@ -164,8 +131,6 @@ class BadCoordinatesError(GeoError):
     """Coordinates that no CRS maps to a place on Earth (PROJ gives inf or NaN)."""
 
     code = "coordinates-invalid"
-    http_status = 422
-    title = "Coordinates do not map to a place on Earth"
 
     def __init__(self, layer: str, entity_id: str, crs: str) -> None:
         super().__init__(f"{layer} {entity_id}: its coordinates in {crs!r} give no WGS84 "
@@ -177,8 +142,6 @@ class SupplyOptionNotFoundError(GeoError):
     """The valve is not among the plan's options to feed its cut-off from another zone."""
 
     code = "supply-option-not-found"
-    http_status = 404
-    title = "No such supply option"
 
     def __init__(self, isolation_id: str, valve_id: str) -> None:
         super().__init__(f"isolation {isolation_id} proposes no supply through valve "

@@ -22,8 +22,6 @@ class NoMainNearError(GeoError):
     """No pipe of at least the required diameter within the search distance."""
 
     code = "no-main-near-point"
-    http_status = 422
-    title = "No main of sufficient diameter near the point"
 
     def __init__(self, lon: float, lat: float, min_dn_mm: float, max_distance_m: float) -> None:
         super().__init__(f"no main of DN >= {min_dn_mm:g} within {max_distance_m:g} m of "

@@ -12,28 +12,17 @@ that cannot be opened, 504 for no answer in time.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from core.errors import WaterOpsError
 
 
-class HardwareError(Exception):
-    """Base of every hardware adapter error."""
-
-    code: ClassVar[str] = "hardware-error"
-    http_status: ClassVar[int] = 502
-    title: ClassVar[str] = "A field device failed"
-
-    def __init__(self, detail: str, **extra: object) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra: dict[str, object] = extra
+class HardwareError(WaterOpsError):
+    """Base of every hardware adapter error (a family: leaves name the code)."""
 
 
 class DeviceUrlError(HardwareError):
     """A device setting such as ``serial:///dev/ttyUSB0?baud=4800`` cannot be used."""
 
     code = "device-url-invalid"
-    http_status = 400
-    title = "Invalid device URL"
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"device URL {url!r}: {reason}", url=url, reason=reason)
@@ -45,8 +34,6 @@ class DeviceUnavailableError(HardwareError):
     """The port, file or socket behind a device URL cannot be opened or written."""
 
     code = "device-unavailable"
-    http_status = 503
-    title = "Device unavailable"
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"cannot use device {url!r}: {reason}", url=url, reason=reason)
@@ -60,15 +47,12 @@ class DeviceUnavailableError(HardwareError):
 class GnssError(HardwareError):
     """Base of GNSS receiver errors."""
 
-    code = "gnss-error"
 
 
 class NmeaError(GnssError):
     """A sentence is not valid NMEA 0183 or has a field that cannot be read."""
 
     code = "nmea-invalid"
-    http_status = 400
-    title = "Invalid NMEA sentence"
 
     def __init__(self, sentence: str, reason: str) -> None:
         shown = sentence[:120]
@@ -87,8 +71,6 @@ class FixRejectedError(GnssError):
     """A fix is too poor to serve as evidence of where a crew stood."""
 
     code = "gnss-fix-rejected"
-    http_status = 422
-    title = "GNSS fix too poor for evidence"
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail, reason=reason)
@@ -99,8 +81,6 @@ class GnssTimeoutError(GnssError):
     """No acceptable fix arrived before the deadline or the end of the stream."""
 
     code = "gnss-timeout"
-    http_status = 504
-    title = "No usable GNSS fix in time"
 
     def __init__(self, timeout_s: float, last_reason: str | None,
                  diagnosis: str | None = None) -> None:
@@ -119,14 +99,12 @@ class GnssTimeoutError(GnssError):
 class MeterError(HardwareError):
     """Base of meter bus errors."""
 
-    code = "meter-error"
 
 
 class FrameError(MeterError):
     """Bytes on the bus are not a well-formed CJ/T 188 frame or answer."""
 
     code = "meter-frame-invalid"
-    title = "Invalid meter frame"
 
     def __init__(self, reason: str, raw: bytes = b"") -> None:
         shown = raw[:64].hex(" ")
@@ -140,7 +118,6 @@ class ChecksumError(FrameError):
     """The CS byte is not the sum modulo 256 of the bytes from 0x68 through the data."""
 
     code = "meter-checksum"
-    title = "Meter frame checksum mismatch"
 
     def __init__(self, expected: int, actual: int, raw: bytes = b"") -> None:
         super().__init__(f"checksum {actual:#04x} != computed {expected:#04x}", raw)
@@ -153,7 +130,6 @@ class AddressMismatchError(MeterError):
     """A meter answered, but not the one that was asked."""
 
     code = "meter-address-mismatch"
-    title = "Another meter answered"
 
     def __init__(self, expected: str, actual: str) -> None:
         super().__init__(f"asked meter {expected}, got an answer from {actual}",
@@ -166,8 +142,6 @@ class MeterTimeoutError(MeterError):
     """The meter did not answer before the deadline."""
 
     code = "meter-timeout"
-    http_status = 504
-    title = "Meter did not answer"
 
     def __init__(self, address: str, timeout_s: float) -> None:
         super().__init__(f"meter {address} did not answer within {timeout_s:g} s",
@@ -180,7 +154,6 @@ class MeterRejectedError(MeterError):
     """The meter answered with an abnormal-answer control code (bit 6 set)."""
 
     code = "meter-rejected"
-    title = "Meter refused the request"
 
     def __init__(self, address: str, control: int, status: int) -> None:
         super().__init__(f"meter {address} answered abnormally (C={control:#04x}, "
@@ -197,14 +170,12 @@ class MeterRejectedError(MeterError):
 class PressureError(HardwareError):
     """Base of pressure logger errors."""
 
-    code = "pressure-error"
 
 
 class ModbusExceptionError(PressureError):
     """The logger answered with a Modbus exception (bad register, device busy ...)."""
 
     code = "modbus-exception"
-    title = "Pressure logger refused the read"
 
     def __init__(self, url: str, exception_code: int) -> None:
         super().__init__(f"logger {url} answered Modbus exception {exception_code}",
@@ -217,8 +188,6 @@ class PressureTimeoutError(PressureError):
     """The logger did not answer in time."""
 
     code = "pressure-timeout"
-    http_status = 504
-    title = "Pressure logger did not answer"
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"logger {url} did not answer: {reason}", url=url, reason=reason)
@@ -233,7 +202,6 @@ class PrinterError(HardwareError):
     """The notice could not be rendered or sent to the printer."""
 
     code = "printer-error"
-    title = "Printing failed"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, reason=reason)

@@ -11,10 +11,12 @@ in linear time with numpy over the bracket characters outside strings.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 import numpy as np
 from litestar import Request
+
+from core.errors import WaterOpsError
 
 MAX_JSON_DEPTH: Final = 64
 
@@ -22,15 +24,12 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _KEEP = bytes(range(256)).translate(None, b"[]{}")  # every byte but the brackets
 
 
-class BodyTooDeepError(Exception):
-    code: ClassVar[str] = "too-deeply-nested"
-    http_status: ClassVar[int] = 400
-    title: ClassVar[str] = "The request is nested too deeply"
+class BodyTooDeepError(WaterOpsError):
+    code = "too-deeply-nested"
 
     def __init__(self, depth: int) -> None:
-        super().__init__(f"the body nests {depth} levels; at most {MAX_JSON_DEPTH} are accepted")
-        self.detail = str(self)
-        self.extra = {"max_depth": MAX_JSON_DEPTH}
+        super().__init__(f"the body nests {depth} levels; at most {MAX_JSON_DEPTH} are accepted",
+                         max_depth=MAX_JSON_DEPTH)
 
 
 def json_depth(body: bytes) -> int:

@@ -59,7 +59,6 @@ from server.settings import Settings
 
 class PhotoNotUploadedError(RuleViolationError):
     code = "photo-not-uploaded"
-    title = "The photo named as proof has not been uploaded"
 
 
 #: messages per second when a channel URL names no ``rate=`` (a typical SMS gateway quota)

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.errors import WaterOpsError
+
 ENV_PREFIX = "WATEROPS_"
 
 
@@ -114,7 +116,7 @@ META_VARIABLES = frozenset({"WATEROPS_CONFIG", "WATEROPS_TEST_DATABASE_URL",
 _json = msgspec.json.Decoder()
 
 
-class SettingsError(ValueError):
+class SettingsError(WaterOpsError, ValueError):
     """A setting is unknown or has a bad value: the service refuses to start.
 
     Raised at start-up (``waterops serve``, every CLI command), never at request time, so

@@ -7,26 +7,17 @@ client can act on carries the fields it needs to act (``last_applied_id`` after 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from core.errors import WaterOpsError
 
 
-class SyncError(Exception):
-    code: ClassVar[str] = "sync-error"
-    http_status: ClassVar[int] = 422
-    title: ClassVar[str] = "Sync request refused"
-
-    def __init__(self, detail: str, **extra: object) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
+class SyncError(WaterOpsError):
+    """Base of every sync error (a family: leaves name the code)."""
 
 
 class UnsupportedProtocolError(SyncError):
     """The client speaks a protocol version the server no longer (or not yet) accepts."""
 
     code = "protocol-version-unsupported"
-    http_status = 400
-    title = "Sync protocol version not supported"
 
     def __init__(self, version: int, supported: list[int]) -> None:
         action = "upgrade-app" if version < min(supported) else "use-older-protocol"
@@ -38,16 +29,12 @@ class UnsupportedProtocolError(SyncError):
 
 class BadCursorError(SyncError):
     code = "bad-cursor"
-    http_status = 400
-    title = "The sync cursor was not issued by this server"
 
 
 class MutationGapError(SyncError):
     """Mutations must continue right after the last applied id: resend from there."""
 
     code = "mutation-gap"
-    http_status = 409
-    title = "Mutation ids have a gap"
 
     def __init__(self, last_applied_id: int, got: int) -> None:
         super().__init__(
@@ -66,80 +53,58 @@ class DeviceReinstalledError(SyncError):
     """
 
     code = "device-reinstalled"
-    http_status = 409
-    title = "This device started its mutation numbering over; register it again"
 
 
 class MutationOrderError(SyncError):
     code = "mutation-order"
-    http_status = 400
-    title = "Mutation ids in a push must be strictly increasing"
 
 
 class UnknownIntentError(SyncError):
     code = "unknown-intent"
-    http_status = 400
-    title = "No handler for this intent"
 
 
 class AttachmentError(SyncError):
-    code = "attachment-error"
+    """Base of the attachment upload errors (a family: leaves name the code)."""
 
 
 class AttachmentTooLargeError(AttachmentError):
     code = "attachment-too-large"
-    http_status = 413
-    title = "The attachment is larger than the server accepts"
 
 
 class AttachmentTypeError(AttachmentError):
     code = "attachment-type-refused"
-    http_status = 415
-    title = "Only JPEG, PNG, WebP and PDF attachments are accepted"
 
 
 class AttachmentOffsetError(AttachmentError):
     """The chunk does not start where the server's bytes end; resend from ``received``."""
 
     code = "attachment-offset-mismatch"
-    http_status = 409
-    title = "The chunk does not continue the upload"
 
 
 class AttachmentHashError(AttachmentError):
     """The complete upload does not hash to its name: the partial bytes were discarded."""
 
     code = "attachment-hash-mismatch"
-    http_status = 422
-    title = "The uploaded bytes do not match their SHA-256"
 
 
 class AttachmentNotDeclaredError(AttachmentError):
     code = "attachment-not-declared"
-    http_status = 404
-    title = "Declare the attachment before uploading it"
 
 
 class AttachmentOwnerError(AttachmentError):
     """Another device declared this upload: only it may add bytes or read its progress."""
 
     code = "attachment-not-yours"
-    http_status = 403
-    title = "This upload belongs to another device"
 
 
 class AttachmentQuotaError(AttachmentError):
     """The device's pending uploads, or the order's uploads, would exceed their quota."""
 
     code = "attachment-quota-exceeded"
-    http_status = 413
-    title = "The upload quota of this device or work order is used up"
 
 
 class AttachmentDeclarationError(AttachmentError):
     code = "attachment-declaration-invalid"
-    http_status = 400
-    title = "The attachment declaration is malformed or contradicts an earlier one"
 
 
 # -- raised by the reference device client (sync.client) ------------------------------------
@@ -149,21 +114,18 @@ class TransportFailedError(SyncError):
     """The request or its response was lost (network); safe to retry, the protocol is idempotent."""
 
     code = "transport-failed"
-    http_status = 503
 
 
 class DeviceUnauthorizedError(SyncError):
     """401: the token is unknown or revoked. The outbox is kept for after re-registration."""
 
     code = "device-unauthorized"
-    http_status = 401
 
 
 class ServerRefusedError(SyncError):
     """A 4xx problem answer the client cannot fix by retrying; ``problem`` is its body."""
 
     code = "server-refused"
-    http_status = 400
 
     def __init__(self, status: int, problem: dict[str, object]) -> None:
         super().__init__(str(problem.get("detail") or f"HTTP {status}"), status=status,

@@ -29,12 +29,13 @@ from typing import Generic, Protocol, TypeVar
 import msgspec
 from sqlite_utils import Database
 
+from core.errors import WaterOpsError
 from core.time import TimeRangeError, check_times
 from sync.errors import (
     DeviceReinstalledError,
     MutationGapError,
     MutationOrderError,
-    SyncError,
+    UnknownIntentError,
 )
 from sync.protocol import (
     MAX_PUSH_MUTATIONS,
@@ -168,7 +169,7 @@ class PushEngine(Generic[C]):
                     raise bad_time
                 handler = self.handlers.get(kind)
                 if handler is None:
-                    raise _NoHandlerError(f"this server has no handler for {kind!r}", kind=kind)
+                    raise UnknownIntentError(f"this server has no handler for {kind!r}", kind=kind)
                 with self.db.atomic():
                     applied = handler(ctx, m)
                 result = MutationResult(id=m.id, outcome=applied.outcome, detail=applied.detail,
@@ -176,10 +177,9 @@ class PushEngine(Generic[C]):
             except sqlite3.Error:
                 raise
             except Exception as exc:
-                code = getattr(exc, "code", None)
-                if not isinstance(code, str) or not hasattr(exc, "http_status"):
+                code = exc.code if isinstance(exc, WaterOpsError) else "internal-error"
+                if code == "internal-error":
                     log.exception("intent %s of %s failed unexpectedly", kind, device_id)
-                    code = "internal-error"
                 detail = str(getattr(exc, "detail", None) or exc)
                 review_id = self.on_reject(ctx, m, code, detail)
                 result = MutationResult(id=m.id, outcome=Outcome.REJECTED, reason_code=code,
@@ -195,8 +195,3 @@ def content_hash(m: Mutation) -> str:
 
 
 _encode = msgspec.json.Encoder().encode
-
-
-class _NoHandlerError(SyncError):
-    code = "unknown-intent"
-    http_status = 422

@@ -32,8 +32,6 @@ MAX_KEYS: Final = 100_000
 
 class RateLimitedError(DomainError):
     code = "too-many-requests"
-    http_status = 429
-    title = "Too many requests; try again later"
 
     def __init__(self, detail: str, retry_after_s: int, **extra: object) -> None:
         super().__init__(detail, retry_after_s=retry_after_s, **extra)

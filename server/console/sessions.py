@@ -35,8 +35,6 @@ MIN_PASSWORD: Final = 10
 
 class SignInFailedError(DomainError):
     code = "sign-in-failed"
-    http_status = 401
-    title = "Wrong token, user or password"
 
 
 class SignInIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

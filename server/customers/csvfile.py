@@ -30,8 +30,6 @@ _BOOLS: Final = {"1": True, "true": True, "yes": True, "0": False, "false": Fals
 
 class CustomerFileError(BadInputError):
     code = "customer-file-invalid"
-    http_status = 422
-    title = "The customer file has bad rows"
 
 
 def _value(name: str, raw: str) -> Any:

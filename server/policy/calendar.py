@@ -43,8 +43,6 @@ class CalendarRangeError(DomainError):
     """A date no calendar can hold (the deadline would run past year 9999)."""
 
     code = "calendar-out-of-range"
-    http_status = 422
-    title = "The date is beyond any calendar"
 
     def __init__(self, day: date) -> None:
         super().__init__(f"counting working time from {day.isoformat()} runs past year 9999",
@@ -56,8 +54,6 @@ class CalendarNoticeError(DomainError):
     """A year's holiday notice (import or override file) misses what the rules require."""
 
     code = "calendar-notice-incomplete"
-    http_status = 422
-    title = "The holiday notice is incomplete"
     problems: list[str]
 
     def __init__(self, year: int, problems: list[str]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import msgspec
 
+from core.errors import WaterOpsError
 from server.policy.connections import strictest_connections
 from server.policy.model import (
     Clock,
@@ -29,11 +30,10 @@ STRICT: Final = "strict"
 UTILITY_PROFILES: Final = ("jinan", "liaocheng", "zhejiang")
 
 
-class PolicyError(ValueError):
+class PolicyError(WaterOpsError, ValueError):
     """A profile is missing, malformed or lacks a rule."""
 
     code = "policy-invalid"
-    http_status = 422
 
 
 def _read_toml(name: str, policy_dir: str | Path | None) -> dict[str, Any]:

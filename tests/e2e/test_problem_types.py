@@ -1,0 +1,140 @@
+"""Every problem type the API answers is provoked over HTTP against the real service.
+
+One case per catalogue row marked ``http`` (``core.problems``): the answer must carry the
+row's status, ``application/problem+json`` and a ``type`` ending in the code. A type added
+to the catalogue without a case here (or in ``NOT_YET_PROVOKED``, which may only shrink)
+fails ``test_every_http_problem_type_has_a_case``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Final
+
+import httpx
+import pytest
+
+from core.problems import CATALOGUE
+from tests.e2e.servers import serving
+from tests.factories import TOKENS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+Provoke = Callable[[httpx.Client], httpx.Response]
+WO: Final = "/api/v1/workorders"
+POINT: Final = {"type": "Point", "coordinates": [117.0, 36.65]}
+
+
+def _as(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[role]}"}
+
+
+def _new_order(c: httpx.Client, crew: str = "crew-b") -> dict[str, object]:
+    r = c.post(WO, json={"type": "line_marking", "location": POINT, "crew_id": crew},
+               headers=_as("dispatcher"))
+    assert r.status_code == 201, r.text
+    body: dict[str, object] = r.json()
+    return body
+
+
+def _illegal_transition(c: httpx.Client) -> httpx.Response:
+    wo = _new_order(c)
+    return c.post(f"{WO}/{wo['id']}/transitions", json={"to": "completed"},
+                  headers=_as("crew_b"))
+
+
+def _version_conflict(c: httpx.Client) -> httpx.Response:
+    wo = _new_order(c)
+    return c.post(f"{WO}/{wo['id']}/transitions",
+                  json={"to": "en_route", "expected_version": 999}, headers=_as("crew_b"))
+
+
+def _out_of_scope(c: httpx.Client) -> httpx.Response:
+    wo = _new_order(c, crew="crew-b")
+    return c.get(f"{WO}/{wo['id']}", headers=_as("crew_a"))
+
+
+CASES: Final[dict[str, Provoke]] = {
+    "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
+        **_as("dispatcher"), "Content-Type": "application/json"}),
+    "validation-failed": lambda c: c.post(WO, json={
+        "type": "line_marking", "location": POINT, "colour": "red"}, headers=_as("dispatcher")),
+    "bad-input": lambda c: c.post(WO, json={
+        "type": "line_marking", "location": {"type": "Point", "coordinates": [517.0, 36.65]}},
+        headers=_as("dispatcher")),
+    "unauthenticated": lambda c: c.get(WO),
+    "forbidden": lambda c: c.post(WO, json={"type": "line_marking", "location": POINT},
+                                  headers=_as("reader")),
+    "out-of-scope": _out_of_scope,
+    "not-found": lambda c: c.get(f"{WO}/no-such-order", headers=_as("dispatcher")),
+    "method-not-allowed": lambda c: c.delete(WO, headers=_as("dispatcher")),
+    "illegal-transition": _illegal_transition,
+    "version-conflict": _version_conflict,
+    "payload-too-large": lambda c: c.post(WO, json={
+        "type": "line_marking", "location": POINT, "description": "x" * (3 * 1024 * 1024)},
+        headers=_as("dispatcher")),
+    "too-deeply-nested": lambda c: c.post(WO, content=b"[" * 100 + b"]" * 100, headers={
+        **_as("dispatcher"), "Content-Type": "application/json"}),
+    "outage-not-found": lambda c: c.get("/api/v1/outages/no-such-outage",
+                                        headers=_as("dispatcher")),
+    "notice-not-found": lambda c: c.get("/api/v1/notices/no-such-notice",
+                                        headers=_as("dispatcher")),
+    "sign-in-failed": lambda c: c.post("/api/v1/public/session",
+                                       json={"token": "wo_not_a_token"}),
+}
+
+#: HTTP problem types that have no provoking case yet; this set may only shrink
+NOT_YET_PROVOKED: Final = frozenset({
+    "attachment-declaration-invalid", "attachment-hash-mismatch", "attachment-not-declared",
+    "attachment-not-yours", "attachment-offset-mismatch", "attachment-quota-exceeded",
+    "attachment-too-large", "attachment-type-refused", "bad-cursor", "bad-marked-line",
+    "bad-outage", "bad-photo", "bad-signature", "bad-ticket-input", "calendar-notice-incomplete",
+    "calendar-out-of-range", "complaint-not-found", "complaint-state", "conflict",
+    "connection-bad-input", "connection-documents-missing", "connection-limit-out-of-range",
+    "connection-lookup-locked", "connection-not-found", "connection-stage", "consent-missing",
+    "coordinates-invalid", "customer-file-invalid", "delivery-not-found", "device-reinstalled",
+    "device-token-required", "estimate-needs-evidence", "evidence-kind-not-required",
+    "evidence-missing", "extension-refused", "geojson-malformed", "illegal-outage-transition",
+    "inp-malformed", "internal-error", "invalid-intent", "isolation-not-found",
+    "isolation-request-invalid", "layer-file-unreadable", "lead-time-too-short",
+    "lookup-locked", "mutation-gap", "mutation-order", "network-empty", "network-invalid",
+    "network-outside-service-area", "no-cjk-font", "no-estimate-to-explain",
+    "no-isolation-plan", "no-main-near-point", "no-pipe-near-point", "not-on-route",
+    "outage-conflict", "outage-task-not-found", "override-needs-supervisor",
+    "override-reason-missing", "photo-not-uploaded", "pipe-not-found",
+    "protocol-version-unsupported", "reason-required", "removal-refused", "rule-violation",
+    "service-info-not-found", "supervisor-required", "supply-option-not-found",
+    "ticket-not-found", "ticket-state", "time-out-of-range", "too-many-requests",
+    "unknown-category", "unknown-crs", "unknown-intent", "unknown-step",
+    "unsupported-media-type", "valve-not-found", "valve-not-in-plan", "work-order-closed",
+    "wrong-work-order-type",
+})
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    data_dir = tmp_path_factory.mktemp("problems")
+    with serving(["--demo", "--data-dir", str(data_dir)]) as (_proc, url), \
+            httpx.Client(base_url=url, timeout=60) as client:
+        yield client
+
+
+def test_every_http_problem_type_has_a_case() -> None:
+    http_types = {code for code, row in CATALOGUE.items() if row.http}
+    assert set(CASES) <= http_types
+    assert NOT_YET_PROVOKED <= http_types
+    assert not set(CASES) & NOT_YET_PROVOKED, "a provoked type is still listed as missing"
+    assert http_types - set(CASES) - NOT_YET_PROVOKED == set(), (
+        "a new HTTP problem type needs a case in CASES")
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_problem_type_over_http(api: httpx.Client, code: str) -> None:
+    r = CASES[code](api)
+    row = CATALOGUE[code]
+    assert r.status_code == row.status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert str(body["type"]).rsplit("/", 1)[-1] == code
+    assert body["status"] == row.status
+    assert body["title"] == row.title
