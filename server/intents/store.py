@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from collections.abc import Iterator, Sequence
 
 from sqlite_utils import Database
