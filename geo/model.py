@@ -326,7 +326,7 @@ class AreaFeature(msgspec.Struct, kw_only=True, frozen=True):
     type: str = "Feature"
 
 
-class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True):
+class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """A break at a point (snapped to the nearest pipe) or a planned job on given pipes."""
 
     #: (lon, lat) of the break in ``crs``; exclusive with ``pipe_ids``

@@ -13,6 +13,7 @@ from typing import Final
 import msgspec
 
 from core.time import TimeChecked
+from notifications.area import check_area
 
 #: the pseudo-recipient of internal alerts (the level-1 alert group)
 ALERT_GROUP: Final = "@alert-group"
@@ -121,7 +122,7 @@ class NoticeTexts(msgspec.Struct, frozen=True, kw_only=True):
     hotline: str = "96345"
 
 
-class Recipient(msgspec.Struct, frozen=True, kw_only=True):
+class Recipient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An affected customer as the notice needs them (from the customer records)."""
 
     customer_id: str
@@ -135,7 +136,7 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     street: str = ""
 
 
-class OutageIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
+class OutageIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True, forbid_unknown_fields=True):
     kind: OutageKind
     cause: str
     start_at: datetime
@@ -151,6 +152,10 @@ class OutageIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     work_order_id: str | None = None
     #: the valve isolation the outage comes from (overlapping outages are checked together)
     isolation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_area(self.area)
 
 
 class Outage(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,7 +187,7 @@ class Outage(msgspec.Struct, frozen=True, kw_only=True):
     isolation_id: str | None = None
 
 
-class AnnounceIn(msgspec.Struct, frozen=True, kw_only=True):
+class AnnounceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     #: a supervisor may announce inside the lead time; the reason is recorded
     override_reason: str | None = None
     #: a supervisor accepts that this outage, overlapping others, dries extra customers
@@ -213,12 +218,12 @@ class SmsCost(msgspec.Struct, frozen=True, kw_only=True):
     worst_case_cost: float
 
 
-class DelayIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
+class DelayIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expected_restoration_at: datetime
     reason: str = ""
 
 
-class CancelIn(msgspec.Struct, frozen=True, kw_only=True):
+class CancelIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: str
 
 
@@ -277,7 +282,7 @@ class OutageTask(msgspec.Struct, frozen=True, kw_only=True):
     proof: str = ""
 
 
-class ReceiptIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
+class ReceiptIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A delivery receipt (DLR) from a gateway: ``msg_id`` is the delivery id we sent."""
 
     msg_id: str
@@ -286,7 +291,8 @@ class ReceiptIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
     detail: str = ""
 
 
-class DoorNoticeDoneIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
+class DoorNoticeDoneIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
+                       forbid_unknown_fields=True):
     #: SHA-256 of the photo of the posted notice (an attachment of the crew's device)
     photo_sha256: str
     posted_at: datetime | None = None

@@ -14,7 +14,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import ResponseHeader
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
@@ -27,6 +26,12 @@ from server.guards import (
     check_route_policies,
     public_throttle,
     requires_policy,
+)
+from server.openapi import (
+    ContractOpenAPIConfig,
+    alternative_media_types,
+    apply_contract,
+    operation_ids,
 )
 from server.problems import exception_handler, http_exception_handler
 from server.routes import PUBLIC_HANDLERS, ROUTE_HANDLERS
@@ -108,6 +113,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     # no CORS header, and a same-origin guard against login CSRF
     sign_in = Router(path=PUBLIC_PREFIX, route_handlers=[SignInController],
                      guards=[public_throttle, same_origin_only])
+    # filled once the routes exist (apply_contract below), read when the schema is built
+    ids: dict[int, str] = {}
+    alternatives: dict[str, str] = {}
     app = Litestar(
         route_handlers=[api, public, sign_in, root,
                         console_static_router(settings.console_tile_url)],
@@ -123,11 +131,14 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True,
                                              minimum_size=1024, gzip_compress_level=6,
                                              exclude_opt_key="no_compression"),
-        openapi_config=OpenAPIConfig(
+        openapi_config=ContractOpenAPIConfig(
             title="waterops",
             version="1",
             path="/schema",
             render_plugins=[SWAGGER],
+            operation_id_creator=operation_ids(ids),
+            use_handler_docstrings=True,
+            alternatives=alternatives,
             components=Components(security_schemes={
                 "bearer": SecurityScheme(
                     type="http", scheme="bearer",
@@ -138,6 +149,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     )
     # deny by default: a route that names no authorization policy stops the start-up
     check_route_policies(app.routes, API_PREFIX, PUBLIC_PREFIX)
+    ids.update(apply_contract(app))  # before the thread-pool wrapping hides the docstrings
+    alternatives.update(alternative_media_types(app, ids))
     run_blocking_handlers_in_threads(app)
     svc = services or Services(settings, clock)
     return app

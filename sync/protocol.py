@@ -36,6 +36,15 @@ MAX_PUSH_MUTATIONS: Final = 500
 #: what the server accepts as attachments: sniffed from the bytes, not trusted from headers
 ALLOWED_CONTENT_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 
+#: a work order's free fields by name (as ``server.workorders.model.Fields``): in the
+#: schema each value is text, a number (an integer is a number: no ``oneOf`` that an
+#: integer would match twice), a flag or null
+FreeFields = Annotated[dict[str, str | int | float | bool | None], msgspec.Meta(
+    description="free fields by name: text, a number, a flag or null",
+    extra_json_schema={"extra": {"additional_properties": {
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
+                  {"type": "null"}]}}})]
+
 
 class Outcome(StrEnum):
     """How each mutation ended. Every mutation gets exactly one; the sequence always advances."""
@@ -119,7 +128,7 @@ class UpdateFields(_Intent, tag="update_fields", frozen=True):
     """Set free fields of a work order; ``base_version`` is the version the edit was made on."""
 
     base_version: int
-    fields: dict[str, str | int | float | bool | None]
+    fields: FreeFields
 
 
 class AttachEvidence(_Intent, tag="attach_evidence", frozen=True):
@@ -223,7 +232,7 @@ def intent_kind(intent: Intent) -> str:
     return str(type(intent).__struct_config__.tag)
 
 
-class Mutation(msgspec.Struct, frozen=True, kw_only=True):
+class Mutation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     #: per device, strictly increasing and gap-free, starting at 1
     id: int
     device_time: AwareTime

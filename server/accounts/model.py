@@ -37,7 +37,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return self.role in FIELD_ROLES
 
 
-class User(msgspec.Struct, frozen=True, kw_only=True):
+class User(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id: str
     name: str
     role: Role
@@ -47,7 +47,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     active: bool = True
 
 
-class Crew(msgspec.Struct, frozen=True, kw_only=True):
+class Crew(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     id: str
     name: str
     unit: str = ""

@@ -26,7 +26,7 @@ from server.workorders.model import LineString
 NO_FIX: Final = 0
 
 
-class GnssFix(msgspec.Struct, frozen=True, kw_only=True):
+class GnssFix(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     lon: float
     lat: float
     quality: int = 1

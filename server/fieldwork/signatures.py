@@ -24,7 +24,7 @@ MAX_CANVAS: Final = 4096
 PEN_WIDTH: Final = 3
 
 
-class SignatureStrokes(msgspec.Struct, frozen=True, kw_only=True):
+class SignatureStrokes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Canvas size in pixels and strokes of (x, y) points; a stroke is one pen-down."""
 
     width: int

@@ -23,14 +23,17 @@ class AccountController(Controller):
 
     @get("/me", opt={"policy": "account.me"}, sync_to_thread=False)
     def me(self, request: Request[Any, Any, Any]) -> Principal:
+        """The caller: user, role, crew and device behind the token or session."""
         return principal(request)
 
     @post("/", opt={"policy": "account.create_user"}, sync_to_thread=False)
     def create_user(self, request: Request[Any, Any, Any], data: JSONBody[User]) -> User:
+        """Create a user account with a role; an admin may not create a role above their own."""
         return services(request).accounts.create_user(data)
 
     @get("/", opt={"policy": "account.list_users"}, sync_to_thread=False)
     def list_users(self, request: Request[Any, Any, Any]) -> list[User]:
+        """Every user account with its role and crew."""
         return services(request).accounts.store.users()
 
 
@@ -40,10 +43,12 @@ class CrewController(Controller):
 
     @post("/", opt={"policy": "crew.create"}, sync_to_thread=False)
     def create_crew(self, request: Request[Any, Any, Any], data: JSONBody[Crew]) -> Crew:
+        """Create a field crew that work orders can be assigned to."""
         return services(request).accounts.create_crew(data)
 
     @get("/", opt={"policy": "crew.list"}, sync_to_thread=False)
     def list_crews(self, request: Request[Any, Any, Any]) -> list[Crew]:
+        """Every field crew."""
         return services(request).accounts.store.crews()
 
 
@@ -53,9 +58,11 @@ class DeviceController(Controller):
 
     @post("/", opt={"policy": "device.register"}, sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any], data: JSONBody[DeviceIn]) -> IssuedToken:
+        """Register a device for a user; the answer carries its bearer token, shown once."""
         return services(request).accounts.register_device(data.user_id, data.label)
 
     @post("/{device_id:str}/revocation", opt={"policy": "device.revoke"},
           sync_to_thread=False, status_code=200)
     def revoke(self, request: Request[Any, Any, Any], device_id: FromPath[str]) -> Device:
+        """Revoke a device: its token answers 401 from now on."""
         return services(request).accounts.revoke_device(principal(request), device_id)

@@ -19,4 +19,5 @@ class AlertController(Controller):
     @get("/", opt={"policy": "alert.list"}, sync_to_thread=False)
     def list_alerts(self, request: Request[Any, Any, Any],
                     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100) -> AlertList:
+        """Level-1 alerts (water-quality complaint clusters)."""
         return services(request).tickets.watch.alerts(limit)

@@ -29,6 +29,7 @@ class ComplaintController(Controller):
 
     @post("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[ComplaintIn]) -> Complaint:
+        """Register a complaint; the answer carries its public number."""
         return services(request).tickets.complaints.create(actor(request), data)
 
     @get("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
@@ -36,23 +37,27 @@ class ComplaintController(Controller):
                         status: FromQuery[ComplaintStatus | None] = None,
                         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50
                         ) -> list[Complaint]:
+        """Complaints, optionally in one status."""
         return services(request).tickets.complaints.list(status=status, limit=limit)
 
     @get("/{complaint_id:str}", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def get_complaint(self, request: Request[Any, Any, Any],
                       complaint_id: FromPath[str]) -> Complaint:
+        """One complaint with its contacts and outcome."""
         return services(request).tickets.complaints.get(complaint_id)
 
     @post("/{complaint_id:str}/contact", opt={"policy": "complaint.manage"}, sync_to_thread=False,
           status_code=200)
     def contact(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                 data: JSONBody[NoteIn]) -> Complaint:
+        """Record a contact with the complainant."""
         return services(request).tickets.complaints.contact(actor(request), complaint_id, data)
 
     @post("/{complaint_id:str}/resolve", opt={"policy": "complaint.manage"}, sync_to_thread=False,
           status_code=200)
     def resolve(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                 data: JSONBody[ResolveIn]) -> Complaint:
+        """Resolve a complaint."""
         return services(request).tickets.complaints.resolve(actor(request), complaint_id, data)
 
     @post("/{complaint_id:str}/return-visit", opt={"policy": "complaint.manage"},
@@ -60,6 +65,7 @@ class ComplaintController(Controller):
           status_code=200)
     def return_visit(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                      data: JSONBody[ReturnVisitIn]) -> Complaint:
+        """Record the return visit to a resolved complaint."""
         return services(request).tickets.complaints.return_visit(actor(request), complaint_id,
                                                                  data)
 
@@ -83,6 +89,7 @@ class ComplaintLookupController(Controller):
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
                                                           pattern=r"^\d{4}$")]
                ) -> ComplaintPublicStatus:
+        """A complaint's public status, given its number and the complainant's phone digits."""
         return services(request).tickets.complaints.public_status(number, phone_last4,
                                                                   client_address(request))
 
@@ -95,6 +102,7 @@ class DeskStatsController(Controller):
     def report(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
                period: FromQuery[str] = "all") -> StatsReport:
+        """The service statistics (tickets, complaints, timeliness) for a period."""
         return services(request).tickets.stats.report(since=since, until=until,
                                                       group_by=group_by, period=period)
 
@@ -102,6 +110,7 @@ class DeskStatsController(Controller):
     def report_csv(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                    until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
                    period: FromQuery[str] = "all") -> Response[bytes]:
+        """The service statistics as CSV."""
         report = services(request).tickets.stats.report(since=since, until=until,
                                                         group_by=group_by, period=period)
         return Response(for_excel(to_csv(report)), media_type=CSV_MEDIA_TYPE)

@@ -44,6 +44,7 @@ class ConnectionController(Controller):
     @post("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
     def apply(self, request: Request[Any, Any, Any], data: JSONBody[ApplicationIn]
               ) -> Connection:
+        """Register an application for a new water connection."""
         return services(request).connections.apply(principal(request), data)
 
     @get("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
@@ -51,15 +52,18 @@ class ConnectionController(Controller):
                          stage: FromQuery[Stage | None] = None,
                          limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50
                          ) -> list[Connection]:
+        """Connection applications, filtered by stage."""
         return services(request).connections.list(stage=stage, limit=limit)
 
     @get("/overdue", opt={"policy": "connection.manage"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any]) -> list[Connection]:
+        """Connection applications past a committed limit."""
         return services(request).connections.overdue()
 
     @get("/stats", opt={"policy": "stats.read"}, sync_to_thread=False)
     def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
               until: FromQuery[datetime | None] = None) -> ConnectionStats:
+        """Connection statistics: applications, limits met, durations."""
         return services(request).connections.stats(since, until)
 
     @get("/stats/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
@@ -75,18 +79,21 @@ class ConnectionController(Controller):
     @get("/{connection_id:str}", opt={"policy": "connection.read"}, sync_to_thread=False)
     def get_connection(self, request: Request[Any, Any, Any],
                        connection_id: FromPath[str]) -> Connection:
+        """One connection application with its stage and deadlines."""
         return services(request).connections.get(principal(request), connection_id)
 
     @post("/{connection_id:str}/acceptance", opt={"policy": "connection.manage"},
           sync_to_thread=False, status_code=200)
     def accept(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                data: JSONBody[AcceptIn]) -> Connection:
+        """Accept a connection application: its committed limits start."""
         return services(request).connections.accept(principal(request), connection_id, data)
 
     @post("/{connection_id:str}/documents", opt={"policy": "connection.manage"},
           sync_to_thread=False, status_code=200)
     def documents(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                   data: JSONBody[DocumentsIn]) -> Connection:
+        """Record the documents of an application that were completed."""
         return services(request).connections.documents(principal(request), connection_id,
                                                        data)
 
@@ -94,6 +101,7 @@ class ConnectionController(Controller):
           sync_to_thread=False, status_code=200)
     def appointment(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                     data: JSONBody[AppointmentIn]) -> Connection:
+        """Book the survey appointment of a connection."""
         return services(request).connections.appointment(principal(request), connection_id,
                                                          data)
 
@@ -101,12 +109,14 @@ class ConnectionController(Controller):
           sync_to_thread=False, status_code=200)
     def design(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                data: JSONBody[DesignIn]) -> Connection:
+        """Record the connection's design: the surveyed point and the main it joins."""
         return services(request).connections.design(principal(request), connection_id, data)
 
     @post("/{connection_id:str}/steps", opt={"policy": "connection.record"},
           sync_to_thread=False, status_code=200)
     def step(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
              data: JSONBody[StepIn]) -> Connection:
+        """Record a step of a connection's field work."""
         return services(request).connections.record_step(principal(request), connection_id,
                                                          data)
 
@@ -114,6 +124,7 @@ class ConnectionController(Controller):
           sync_to_thread=False, status_code=200)
     def photo(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
               data: JSONBody[PhotoStepIn]) -> Connection:
+        """Record a photo of a connection's work."""
         return services(request).connections.attach_photo(principal(request), connection_id,
                                                           data)
 
@@ -121,12 +132,14 @@ class ConnectionController(Controller):
           sync_to_thread=False, status_code=200)
     def meter(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
               data: JSONBody[MeterIn]) -> Connection:
+        """Record the meter installed on a connection (water on)."""
         return services(request).connections.fit_meter(principal(request), connection_id, data)
 
     @post("/{connection_id:str}/return-visit", opt={"policy": "connection.manage"},
           sync_to_thread=False, status_code=200)
     def return_visit(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                      data: JSONBody[ReturnVisitIn]) -> Connection:
+        """Record the return visit after water on."""
         return services(request).connections.return_visit(principal(request), connection_id,
                                                           data)
 
@@ -134,6 +147,7 @@ class ConnectionController(Controller):
           sync_to_thread=False, status_code=200)
     def cancel(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                data: JSONBody[CancelIn]) -> Connection:
+        """Cancel a connection application, with a reason."""
         return services(request).connections.cancel(principal(request), connection_id, data)
 
 
@@ -149,5 +163,6 @@ class ConnectionLookupController(Controller):
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
                                                           pattern=r"^\d{4}$")]
                ) -> PublicStatus:
+        """A connection application's public status, given its number and phone digits."""
         return services(request).connections.public_status(application, phone_last4,
                                                            client_address(request))

@@ -92,6 +92,8 @@ class SignInController(Controller):
           status_code=200)
     def sign_in(self, request: Request[Any, Any, Any],
                 data: JSONBody[SignInIn]) -> Response[SessionInfo]:
+        """Sign in to the console with a device token or a user's password; sets the session cookie.
+        """
         opened = services(request).sessions.sign_in(data)
         return Response(opened.info, cookies=[
             _session_cookie(request, opened.session_id, opened.max_age_s)])
@@ -112,12 +114,14 @@ class ConsoleController(Controller):
     @delete("/session", opt={"policy": "console.session"}, sync_to_thread=False,
             status_code=200)
     def sign_out(self, request: Request[Any, Any, Any]) -> Response[dict[str, bool]]:
+        """End the console session."""
         if COOKIE in request.cookies:
             services(request).sessions.sign_out(request.cookies[COOKIE])
         return Response({"signed_out": True}, cookies=[_session_cookie(request, "", 0)])
 
     @get("/config", opt={"policy": "console.config"}, sync_to_thread=False)
     def config(self, request: Request[Any, Any, Any]) -> MapConfig:
+        """The console's map configuration (tile source, view)."""
         svc = services(request)
         s = svc.settings
         return MapConfig(tile_url=s.console_tile_url, tile_datum=s.console_tile_datum,
@@ -135,6 +139,7 @@ class ConsoleController(Controller):
 
     @get("/crews", opt={"policy": "console.crews"}, sync_to_thread=False)
     def crews(self, request: Request[Any, Any, Any]) -> list[CrewView]:
+        """Crews with their members and open work orders, for the console."""
         svc = services(request)
         return crew_views(svc.accounts.store, svc.workorders, svc.positions, principal(request))
 
@@ -158,6 +163,7 @@ class ConsoleController(Controller):
          sync_to_thread=False)
     def breakdown(self, request: Request[Any, Any, Any],
                   isolation_id: FromPath[str]) -> list[CompoundCategory]:
+        """The customers an isolation cuts off, grouped for the console's map."""
         svc = services(request)
         return affected_breakdown(svc.network, svc.customers.store, isolation_id)
 
@@ -169,6 +175,7 @@ class ConsoleController(Controller):
     @get("/outages/{outage_id:str}/delivery", opt={"policy": "outage.read"}, sync_to_thread=False)
     def delivery(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                  ) -> DeliveryTally:
+        """Notice delivery progress of an outage, by channel and outcome."""
         return delivery_tally(services(request).outages, outage_id)
 
     @get("/outages/{outage_id:str}/delivery/stream",
@@ -216,6 +223,7 @@ class ConsoleController(Controller):
     @get("/outages/{outage_id:str}/door-tasks", opt={"policy": "outage.read"}, sync_to_thread=False)
     def door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                    ) -> list[DoorTask]:
+        """The door-notice tasks of an outage with their crews."""
         return services(request).door_tasks.of_outage(outage_id)
 
     @post("/outages/{outage_id:str}/door-tasks/assignment",
@@ -231,6 +239,7 @@ class ConsoleController(Controller):
          sync_to_thread=False)
     def evidence(self, request: Request[Any, Any, Any], wo_id: FromPath[str]
                  ) -> list[EvidenceView]:
+        """The evidence of a work order (photos, steps, notices) for review."""
         svc = services(request)
         return evidence_views(svc.workorders, svc.sync.evidence, svc.sync.vault,
                               principal(request), wo_id)
@@ -245,16 +254,19 @@ class ConsoleController(Controller):
 
     @get("/timeliness", opt={"policy": "stats.read"}, sync_to_thread=False)
     def timeliness(self, request: Request[Any, Any, Any]) -> TimelinessViews:
+        """Deadline timeliness for the console's dashboard."""
         svc = services(request)
         return timeliness_views(svc.workorders, svc.accounts.store, svc.clock())
 
     @get("/overdue", opt={"policy": "stats.read"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueRow]:
+        """Overdue tickets and work orders for the console."""
         svc = services(request)
         return overdue_rows(svc.workorders, svc.accounts.store, principal(request), svc.clock())
 
     @get("/overdue.csv", opt={"policy": "stats.read"}, sync_to_thread=False)
     def overdue_csv(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        """Overdue tickets and work orders as CSV."""
         svc = services(request)
         rows = overdue_rows(svc.workorders, svc.accounts.store, principal(request), svc.clock())
         return Response(overdue_csv(rows).encode("utf-8"), media_type="text/csv; charset=utf-8",

@@ -40,6 +40,7 @@ class CustomerController(Controller):
     def page(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
              compound: FromQuery[str | None] = None,
              limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> CustomerPage:
+        """A page of the customer register, within the caller's scope."""
         return services(request).customers.page(cursor, limit, compound)
 
     @post("/import", opt={"policy": "customer.import"}, sync_to_thread=False, status_code=200,
@@ -52,4 +53,5 @@ class CustomerController(Controller):
 
     @get("/{customer_id:str}", opt={"policy": "customer.read"}, sync_to_thread=False)
     def get_customer(self, request: Request[Any, Any, Any], customer_id: FromPath[str]) -> Customer:
+        """One customer of the register, within the caller's scope."""
         return services(request).customers.get(principal(request), customer_id)

@@ -40,28 +40,34 @@ class NoticeController(Controller):
 
     @get("/public-key", opt={"policy": "notice.public_key"}, sync_to_thread=False)
     def public_key(self, request: Request[Any, Any, Any]) -> PublicKey:
+        """The public key that verifies the service's sealed notices."""
         return services(request).fieldwork.archive.public_key()
 
     @post("/", opt={"policy": "notice.sign"}, sync_to_thread=False, status_code=201)
     def sign(self, request: Request[Any, Any, Any], data: JSONBody[SignNoticeIn]) -> SealedNotice:
+        """Seal a notice: sign it and append it to the hash chain."""
         return services(request).fieldwork.archive.sign_notice(principal(request), data)
 
     @get("/chain/verification", opt={"policy": "notice.verify_chain"}, sync_to_thread=False)
     def verify_chain(self, request: Request[Any, Any, Any]) -> ChainReport:
+        """Check the whole chain of sealed notices."""
         return services(request).fieldwork.archive.verify_chain()
 
     @get("/{doc_id:str}", opt={"policy": "notice.read"}, sync_to_thread=False)
     def get_notice(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> SealedNotice:
+        """One sealed notice with its signature."""
         return services(request).fieldwork.archive.get(principal(request), doc_id)
 
     @get("/{doc_id:str}/verification", opt={"policy": "notice.read"}, sync_to_thread=False)
     def verify(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Verification:
+        """Check a sealed notice's signature and its place in the chain."""
         archive = services(request).fieldwork.archive
         archive.get(principal(request), doc_id)  # scope: the crew sees its own orders' notices
         return archive.verify(doc_id)
 
     @get("/{doc_id:str}/pdf", opt={"policy": "notice.read"}, sync_to_thread=False)
     def pdf(self, request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[bytes]:
+        """A sealed notice as a printable PDF."""
         body = services(request).fieldwork.archive.pdf(principal(request), doc_id)
         return Response(body, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="notice-{doc_id}.pdf"'})
@@ -70,6 +76,7 @@ class NoticeController(Controller):
     def escpos(self, request: Request[Any, Any, Any], doc_id: FromPath[str],
                columns: Annotated[int, Parameter(ge=MIN_COLUMNS, le=MAX_COLUMNS)] = 32
                ) -> Response[bytes]:
+        """A sealed notice as an ESC/POS print job for the crews' receipt printers."""
         url = public_verification_url(services(request).settings, doc_id)
         body = services(request).fieldwork.archive.escpos(principal(request), doc_id, url, columns)
         return Response(body, media_type="application/octet-stream")
@@ -77,6 +84,7 @@ class NoticeController(Controller):
     @get("/{doc_id:str}/signature.svg", opt={"policy": "notice.read"}, sync_to_thread=False)
     def signature_svg(self, request: Request[Any, Any, Any],
                       doc_id: FromPath[str]) -> Response[str]:
+        """The customer's signature on a sealed notice, as SVG."""
         svg = services(request).fieldwork.archive.signature_svg(principal(request), doc_id)
         return Response(svg, media_type="image/svg+xml")
 
@@ -87,29 +95,35 @@ class FieldworkController(Controller):
 
     @get("/{wo_id:str}/completeness", opt={"policy": "fieldwork.read"}, sync_to_thread=False)
     def completeness(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Completeness:
+        """Which required evidence steps of the work order are done and which are missing."""
         return services(request).fieldwork.service.completeness(principal(request), wo_id)
 
     @get("/{wo_id:str}/notices", opt={"policy": "fieldwork.read"}, sync_to_thread=False)
     def notices(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[SealedNotice]:
+        """The sealed notices of a work order."""
         return services(request).fieldwork.archive.for_work_order(principal(request), wo_id)
 
     @post("/steps", opt={"policy": "fieldwork.record"}, sync_to_thread=False, status_code=200)
     def step(self, request: Request[Any, Any, Any], data: JSONBody[StepEvidenceIn]) -> WorkOrder:
+        """Record an evidence step of a work order."""
         return services(request).fieldwork.service.record_step(principal(request), data)
 
     @post("/photos", opt={"policy": "fieldwork.record"}, sync_to_thread=False, status_code=200)
     def photo(self, request: Request[Any, Any, Any], data: JSONBody[PhotoIn]) -> PhotoStatus:
+        """Record an uploaded photo as evidence of a work order step."""
         return services(request).fieldwork.service.attach_photo(principal(request), data)
 
     @post("/{wo_id:str}/removal-check", opt={"policy": "fieldwork.record"}, sync_to_thread=False,
           status_code=200)
     def removal_check(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
+        """Check whether the meter on the order may be removed (disputes, court cases)."""
         return services(request).fieldwork.service.start_removal(principal(request), wo_id)
 
     @post("/marked-lines", opt={"policy": "fieldwork.record"},
           sync_to_thread=False, status_code=200)
     def marked_line(self, request: Request[Any, Any, Any],
                     data: JSONBody[MarkedLineIn]) -> MarkedLine:
+        """Record a marked pipe line from GNSS points as evidence."""
         return services(request).fieldwork.service.record_marked_line(principal(request), data)
 
 
@@ -120,26 +134,31 @@ class BurstController(Controller):
     @put("/{wo_id:str}/plan", opt={"policy": "burst.attach_plan"}, sync_to_thread=False)
     def attach_plan(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                     data: JSONBody[PlanRefIn]) -> BurstStatus:
+        """Attach a computed isolation plan to a burst repair."""
         return services(request).fieldwork.bursts.attach_plan(principal(request), wo_id,
                                                               data.isolation_id)
 
     @get("/{wo_id:str}", opt={"policy": "burst.read"}, sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> BurstStatus:
+        """The state of a burst repair: arrival, plan, valves, resurfacing."""
         return services(request).fieldwork.bursts.status(principal(request), wo_id)
 
     @post("/arrival", opt={"policy": "burst.record"}, sync_to_thread=False, status_code=200)
     def arrival(self, request: Request[Any, Any, Any], data: JSONBody[ArrivalIn]) -> WorkOrder:
+        """Record a crew's arrival at a burst."""
         return services(request).fieldwork.bursts.record_arrival(principal(request), data)
 
     @post("/valve-operations", opt={"policy": "burst.record"},
           sync_to_thread=False, status_code=200)
     def valve(self, request: Request[Any, Any, Any],
               data: JSONBody[ValveOperationIn]) -> ValveResult:
+        """Record a valve operation of the burst's isolation plan."""
         return services(request).fieldwork.bursts.record_valve_operation(principal(request), data)
 
     @post("/resurfacing", opt={"policy": "burst.record"}, sync_to_thread=False, status_code=200)
     def resurfacing(self, request: Request[Any, Any, Any],
                     data: JSONBody[ResurfacingIn]) -> ResurfacingRequest:
+        """Record the resurfacing after a burst repair."""
         return services(request).fieldwork.bursts.request_resurfacing(principal(request), data)
 
 
@@ -150,15 +169,19 @@ class ReadingRouteController(Controller):
     @put("/{wo_id:str}/stops", opt={"policy": "route.set_stops"}, sync_to_thread=False)
     def set_route(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                   data: JSONBody[RouteIn]) -> Route:
+        """Set the stops (meters) of a reading route."""
         return services(request).fieldwork.rounds.set_route(principal(request), wo_id, data)
 
     @get("/{wo_id:str}", opt={"policy": "route.read"}, sync_to_thread=False)
     def route(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> Route:
+        """A meter-reading route: its stops and readings."""
         return services(request).fieldwork.rounds.route(principal(request), wo_id)
 
     @post("/readings", opt={"policy": "route.record_reading"},
           sync_to_thread=False, status_code=200)
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
+        """Record a meter reading on a reading route (estimated readings need a reason and a photo).
+        """
         return services(request).fieldwork.rounds.record_reading(principal(request), data)
 
     @post("/{wo_id:str}/estimates-explained", opt={"policy": "route.explain_estimates"},

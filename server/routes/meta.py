@@ -38,6 +38,7 @@ class MetaController(Controller):
 
     @get("/health", opt={"policy": "public.health"}, sync_to_thread=False)
     def health(self, request: Request[Any, Any, Any]) -> Health:
+        """Liveness and the state of the store, workers and calendar (no token needed)."""
         svc = services(request)
         now = svc.clock()
         warnings = [] if svc.tickets.watch.configured else [NO_RECIPIENTS]

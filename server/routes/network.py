@@ -32,16 +32,19 @@ class NetworkController(Controller):
 
     @get("/", opt={"policy": "network.summary"}, sync_to_thread=False)
     def summary(self, request: Request[Any, Any, Any]) -> NetworkSummary:
+        """The current network version: counts of pipes, valves, segments."""
         return services(request).network.summary()
 
     @post("/import/geojson", opt={"policy": "network.import"}, sync_to_thread=False)
     def import_geojson(self, request: Request[Any, Any, Any],
                        data: JSONBody[GeoJSONImport]) -> ImportReport:
+        """Import the pipe network from GeoJSON (a new network version)."""
         return services(request).network.import_geojson(data)
 
     @post("/import/inp", opt={"policy": "network.import"}, sync_to_thread=False)
     def import_inp(self, request: Request[Any, Any, Any],
                    data: JSONBody[InpImport]) -> ImportReport:
+        """Import the pipe network from an EPANET .inp file (a new network version)."""
         return services(request).network.import_inp(data)
 
     @get("/imports/{version:int}/warnings", opt={"policy": "network.import_warnings"},
@@ -50,27 +53,32 @@ class NetworkController(Controller):
                         cursor: FromQuery[int | None] = None,
                         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
                         ) -> ImportIssuePage:
+        """The warnings of one network import."""
         return services(request).network.import_warnings(version, cursor, limit)
 
     @post("/isolations", opt={"policy": "network.isolate"}, sync_to_thread=False)
     def isolate(self, request: Request[Any, Any, Any],
                 data: JSONBody[IsolationRequest]) -> IsolationPlan:
+        """Compute the valves that isolate a break point or pipes, and what they cut off."""
         return services(request).network.isolate(data)
 
     @get("/isolations/{isolation_id:str}", opt={"policy": "network.isolate"}, sync_to_thread=False)
     def plan(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> IsolationPlan:
+        """One computed isolation plan."""
         return services(request).network.plan(isolation_id)
 
     @post("/isolations/{isolation_id:str}/supply-options/{valve_id:str}/accept",
           opt={"policy": "network.accept_supply"}, sync_to_thread=False, status_code=200)
     def accept_supply(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
                       valve_id: FromPath[str]) -> IsolationPlan:
+        """Accept feeding an isolation's cut-off from another zone through this valve."""
         return services(request).network.accept_supply_option(isolation_id, valve_id)
 
     @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate"},
          sync_to_thread=False,
          media_type="application/geo+json")
     def area(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> AreaFeature:
+        """The area an isolation cuts off, as GeoJSON."""
         return services(request).network.area(isolation_id)
 
     @get("/isolations/{isolation_id:str}/customers", opt={"policy": "network.affected_customers"},
@@ -79,4 +87,5 @@ class NetworkController(Controller):
                   cursor: FromQuery[str | None] = None,
                   limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
                   ) -> AffectedCustomerPage:
+        """The customers an isolation cuts off."""
         return services(request).network.affected_customers(isolation_id, cursor, limit)

@@ -18,20 +18,24 @@ class ServiceInfoController(Controller):
     @post("/", opt={"policy": "publication.manage"}, sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any],
                  data: JSONBody[ServiceInfoIn]) -> ServiceInfo:
+        """Register a service information item to publish within its deadline."""
         return services(request).tickets.publication.register(actor(request), data)
 
     @get("/", opt={"policy": "publication.manage"}, sync_to_thread=False)
     def list_items(self, request: Request[Any, Any, Any], overdue: FromQuery[bool] = False,
                    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100
                    ) -> list[ServiceInfo]:
+        """Service information items and their publication deadlines (overdue only on request)."""
         return services(request).tickets.publication.list(overdue=overdue, limit=limit)
 
     @get("/{info_id:str}", opt={"policy": "publication.manage"}, sync_to_thread=False)
     def get_item(self, request: Request[Any, Any, Any], info_id: FromPath[str]) -> ServiceInfo:
+        """One service information item."""
         return services(request).tickets.publication.get(info_id)
 
     @post("/{info_id:str}/published", opt={"policy": "publication.manage"}, sync_to_thread=False,
           status_code=200)
     def published(self, request: Request[Any, Any, Any], info_id: FromPath[str],
                   data: JSONBody[PublishedIn]) -> ServiceInfo:
+        """Record that a service information item was published."""
         return services(request).tickets.publication.publish(actor(request), info_id, data)

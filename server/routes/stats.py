@@ -22,4 +22,5 @@ class StatsController(Controller):
                    until: FromQuery[datetime | None] = None,
                    crew_id: FromQuery[str | None] = None
                    ) -> TimelinessReport:
+        """How many work orders met their deadlines over a period, optionally for one crew."""
         return services(request).workorders.timeliness(since, until, crew_id)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.routes.deps import principal, services
@@ -20,7 +21,9 @@ from sync.protocol import (
     AttachmentStatus,
     LagReport,
     PullRequest,
+    PullResponse,
     PushRequest,
+    PushResponse,
     SyncInfo,
 )
 
@@ -46,25 +49,36 @@ class SyncController(Controller):
 
     @get("/info", opt={"policy": "sync.info"}, sync_to_thread=False)
     def info(self, request: Request[Any, Any, Any]) -> SyncInfo:
+        """The sync protocol versions this server speaks and its limits."""
         return services(request).sync.info()
 
-    @post("/pull", opt={"policy": "sync.pull"}, sync_to_thread=False, status_code=200)
+    @post("/pull", opt={"policy": "sync.pull", "also_answers": MSGPACK},
+          sync_to_thread=False, status_code=200, responses={200: ResponseSpec(
+              data_container=PullResponse, generate_examples=False,
+              description="a page of changes (MessagePack when Accept asks for it)")})
     def pull(self, request: Request[Any, Any, Any], data: JSONBody[PullRequest]) -> Response[bytes]:
+        """A page of changes in the caller's scope after the cursor (JSON or MessagePack)."""
         return negotiated(request, services(request).sync.pull(principal(request), data))
 
-    @post("/push", opt={"policy": "sync.push"}, sync_to_thread=False, status_code=200)
+    @post("/push", opt={"policy": "sync.push", "also_answers": MSGPACK},
+          sync_to_thread=False, status_code=200, responses={200: ResponseSpec(
+              data_container=PushResponse, generate_examples=False,
+              description="one result per mutation (MessagePack when Accept asks for it)")})
     def push(self, request: Request[Any, Any, Any], data: JSONBody[PushRequest]) -> Response[bytes]:
+        """Apply the device's mutations exactly once each, in id order; one result per mutation."""
         return negotiated(request, services(request).sync.push(principal(request), data))
 
     @post("/attachments", opt={"policy": "attachment.declare"}, sync_to_thread=False,
           status_code=200)
     def declare(self, request: Request[Any, Any, Any],
                 data: JSONBody[AttachmentDeclare]) -> AttachmentStatus:
+        """Declare an attachment (SHA-256, size, content type) before uploading its chunks."""
         return services(request).sync.declare(principal(request), data)
 
     @get("/attachments/{sha256:str}", opt={"policy": "attachment.status"}, sync_to_thread=False)
     def attachment(self, request: Request[Any, Any, Any],
                    sha256: FromPath[str]) -> AttachmentStatus:
+        """Upload state of one declared attachment: bytes received and whether it is complete."""
         return services(request).sync.attachment(principal(request), sha256)
 
     @put("/attachments/{sha256:str}", opt={"policy": "attachment.upload"})
@@ -76,16 +90,19 @@ class SyncController(Controller):
 
     @get("/lag", opt={"policy": "sync.lag"}, sync_to_thread=False)
     def lag(self, request: Request[Any, Any, Any]) -> LagReport:
+        """Per device: how far behind the change log its last pull is."""
         return services(request).sync.lag(principal(request))
 
     @get("/reviews", opt={"policy": "review.manage"}, sync_to_thread=False)
     def reviews(self, request: Request[Any, Any, Any],
                 open_only: Annotated[bool, QueryParameter(name="open")] = True) -> list[ReviewFlag]:
+        """Review flags raised by pushed mutations; open ones only unless `open=false`."""
         return services(request).sync.reviews(open_only, principal(request))
 
     @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage"},
           sync_to_thread=False, status_code=200)
     def resolve(self, request: Request[Any, Any, Any], review_id: FromPath[int],
                 data: JSONBody[ResolutionIn]) -> ReviewFlag:
+        """Close a review flag (a rejected or suspicious mutation) with a resolution."""
         return services(request).sync.resolve_review(principal(request), review_id,
                                                      data.resolution)

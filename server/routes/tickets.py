@@ -32,6 +32,7 @@ class TicketController(Controller):
 
     @post("/", opt={"policy": "ticket.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[TicketIn]) -> Ticket:
+        """Open a ticket (a customer's request or report) from a channel."""
         return services(request).tickets.tickets.create(actor(request), data)
 
     @get("/", opt={"policy": "ticket.list"}, sync_to_thread=False)
@@ -39,42 +40,49 @@ class TicketController(Controller):
                      status: FromQuery[TicketStatus | None] = None,
                      unit: FromQuery[str | None] = None, overdue: FromQuery[bool] = False,
                      limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> TicketPage:
+        """Tickets, filtered by status, unit or overdue."""
         return services(request).tickets.tickets.list(status=status, unit=unit,
                                                       overdue=overdue, limit=limit,
                                                       actor=actor(request))
 
     @get("/{ticket_id:str}", opt={"policy": "ticket.read"}, sync_to_thread=False)
     def get_ticket(self, request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> Ticket:
+        """One ticket with its deadlines and history."""
         return services(request).tickets.tickets.read(actor(request), ticket_id)
 
     @post("/{ticket_id:str}/accept", opt={"policy": "ticket.accept"}, sync_to_thread=False,
           status_code=200)
     def accept(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                data: JSONBody[NoteIn]) -> Ticket:
+        """Accept a ticket: its handling deadline starts."""
         return services(request).tickets.tickets.accept(actor(request), ticket_id, data)
 
     @post("/{ticket_id:str}/reply", opt={"policy": "ticket.reply"}, sync_to_thread=False,
           status_code=200)
     def reply(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
               data: JSONBody[NoteIn]) -> Ticket:
+        """Record the reply given to the customer."""
         return services(request).tickets.tickets.reply(actor(request), ticket_id, data)
 
     @post("/{ticket_id:str}/resolve", opt={"policy": "ticket.resolve"}, sync_to_thread=False,
           status_code=200)
     def resolve(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                 data: JSONBody[NoteIn]) -> Ticket:
+        """Resolve a ticket."""
         return services(request).tickets.tickets.resolve(actor(request), ticket_id, data)
 
     @post("/{ticket_id:str}/send-back", opt={"policy": "ticket.send_back"}, sync_to_thread=False,
           status_code=200)
     def send_back(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                   data: JSONBody[ReasonIn]) -> Ticket:
+        """Send a ticket back to the desk, with a reason."""
         return services(request).tickets.tickets.send_back(actor(request), ticket_id, data)
 
     @post("/{ticket_id:str}/extensions", opt={"policy": "ticket.extend"}, sync_to_thread=False,
           status_code=200)
     def request_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                           data: JSONBody[ExtensionIn]) -> Ticket:
+        """Ask for a longer deadline, with a reason."""
         return services(request).tickets.tickets.request_extension(actor(request), ticket_id,
                                                                    data)
 
@@ -83,6 +91,7 @@ class TicketController(Controller):
     def decide_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                          extension_id: FromPath[str],
                          data: JSONBody[ExtensionDecisionIn]) -> Ticket:
+        """A supervisor grants or refuses a ticket's deadline extension."""
         return services(request).tickets.tickets.decide_extension(actor(request), ticket_id,
                                                                   extension_id, data)
 
@@ -90,11 +99,13 @@ class TicketController(Controller):
           status_code=200)
     def link(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
              data: JSONBody[LinkIn]) -> Ticket:
+        """Link an existing work order to a ticket."""
         return services(request).tickets.tickets.link_work_order(actor(request), ticket_id, data)
 
     @post("/{ticket_id:str}/work-order", opt={"policy": "ticket.link"}, sync_to_thread=False)
     def create_work_order(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                           data: JSONBody[WorkOrderIn]) -> Ticket:
+        """Create a work order for a ticket and link the two."""
         return services(request).tickets.tickets.create_work_order(actor(request), ticket_id,
                                                                    data)
 
@@ -107,15 +118,18 @@ class DeadlineController(Controller):
 
     @post("/scan", opt={"policy": "deadline.scan"}, sync_to_thread=False, status_code=200)
     def scan(self, request: Request[Any, Any, Any]) -> ScanResult:
+        """Scan every deadline now (the worker does it on its interval) and raise reminders."""
         return services(request).tickets.reminders.scan()
 
     @get("/overdue", opt={"policy": "deadline.overdue"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueItem]:
+        """Tickets and work orders past their deadlines."""
         return services(request).tickets.reminders.overdue()
 
     @get("/reminders", opt={"policy": "deadline.reminders"}, sync_to_thread=False)
     def reminders(self, request: Request[Any, Any, Any],
                   level: FromQuery[ReminderLevel | None] = None,
                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100) -> list[Reminder]:
+        """Deadline reminders due now."""
         return services(request).tickets.reminders.list(recipient_id=request.user.user_id,
                                                         level=level, limit=limit)

@@ -27,6 +27,7 @@ class WorkOrderController(Controller):
 
     @post("/", opt={"policy": "workorder.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[WorkOrderIn]) -> WorkOrder:
+        """Create a work order; its deadline follows the service policy of its type."""
         return services(request).workorders.create(actor(request), data)
 
     @get("/", opt={"policy": "workorder.list"}, sync_to_thread=False)
@@ -40,6 +41,8 @@ class WorkOrderController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> WorkOrderPage:
+        """A page of work orders in the caller's scope, filtered by type, status, crew or overdue.
+        """
         svc = services(request)
         filters = Filters(type=type_, status=status, crew_id=crew_id, cursor=cursor,
                           limit=limit, overdue_at=svc.clock() if overdue else None)
@@ -47,18 +50,21 @@ class WorkOrderController(Controller):
 
     @get("/{wo_id:str}", opt={"policy": "workorder.read"}, sync_to_thread=False)
     def get_order(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:
+        """One work order, within the caller's scope."""
         return services(request).workorders.get(principal(request), wo_id)
 
     @post("/{wo_id:str}/transitions", opt={"policy": "workorder.transition"}, sync_to_thread=False,
           status_code=200)
     def transition(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                    data: JSONBody[TransitionIn]) -> WorkOrder:
+        """Move the work order to another status; `expected_version` guards against lost updates."""
         return services(request).workorders.transition(principal(request), wo_id, data)
 
     @post("/{wo_id:str}/assignment", opt={"policy": "workorder.assign"}, sync_to_thread=False,
           status_code=200)
     def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                data: JSONBody[AssignIn]) -> WorkOrder:
+        """Assign the work order to a crew (and its members)."""
         return services(request).workorders.assign(principal(request), wo_id, data)
 
     @post("/{wo_id:str}/inspection-on-site", opt={"policy": "workorder.inspection"},
@@ -70,6 +76,7 @@ class WorkOrderController(Controller):
 
     @get("/{wo_id:str}/history", opt={"policy": "workorder.history"}, sync_to_thread=False)
     def history(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[AuditEntry]:
+        """The audit trail of a work order: every change, who made it and when."""
         return services(request).workorders.history(principal(request), wo_id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -38,13 +38,14 @@ class Status(StrEnum):
 CLOSED_STATUSES = frozenset({Status.VERIFIED, Status.CANCELLED})
 
 
-class Point(msgspec.Struct, tag="Point", tag_field="type", frozen=True):
+class Point(msgspec.Struct, tag="Point", tag_field="type", frozen=True, forbid_unknown_fields=True):
     """GeoJSON Point, WGS84 [lon, lat]."""
 
     coordinates: tuple[float, float]
 
 
-class LineString(msgspec.Struct, tag="LineString", tag_field="type", frozen=True):
+class LineString(msgspec.Struct, tag="LineString", tag_field="type", frozen=True,
+                 forbid_unknown_fields=True):
     """GeoJSON LineString, WGS84 [[lon, lat], ...]."""
 
     coordinates: list[tuple[float, float]]
@@ -53,6 +54,18 @@ class LineString(msgspec.Struct, tag="LineString", tag_field="type", frozen=True
 Geometry = Point | LineString
 
 FieldValue = str | int | float | bool | None
+#: a work order's free fields by name; in the schema each value is text, a number (an
+#: integer is a number: one ``number`` type, not a ``oneOf`` that an integer would match
+#: twice), a flag or null
+Fields = Annotated[dict[str, FieldValue], msgspec.Meta(
+    description="free fields by name: text, a number, a flag or null",
+    extra_json_schema={"extra": {"additional_properties": {
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
+                  {"type": "null"}]}}})]
+
+
+def _d(text: str) -> msgspec.Meta:
+    return msgspec.Meta(description=text)
 
 
 class Step(msgspec.Struct, kw_only=True):
@@ -91,42 +104,53 @@ class WorkOrderIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
     """Dispatch creates a work order."""
 
-    type: WorkOrderType
-    location: Geometry
-    title: str = ""
-    description: str = ""
-    priority: int = msgspec.field(default=3)
-    crew_id: str | None = None
-    customer_id: str | None = None
-    pipe_diameter_mm: int | None = None
+    type: Annotated[WorkOrderType, _d(
+        "the kind of work (burst repair, meter reading...); it picks the steps and deadlines")]
+    location: Annotated[Geometry, _d(
+        "where the work is: a GeoJSON Point or LineString (WGS84 lon, lat)")]
+    title: Annotated[str, _d("a short title for lists")] = ""
+    description: Annotated[str, _d("what the dispatcher knows of the job")] = ""
+    priority: Annotated[int, _d("1 (most urgent) to 5")] = msgspec.field(default=3)
+    crew_id: Annotated[str | None, _d("the crew the order is assigned to, if any")] = None
+    customer_id: Annotated[str | None, _d("the customer the order concerns, if any")] = None
+    pipe_diameter_mm: Annotated[int | None, _d(
+        "diameter of the pipe concerned, in millimetres")] = None
     #: when the customer or the hotline reported it; defaults to now (server time)
-    reported_at: datetime | None = None
-    fields: dict[str, FieldValue] = msgspec.field(default_factory=dict)
+    reported_at: Annotated[datetime | None, _d(
+        "when the customer or the hotline reported it (RFC 3339); defaults to now")] = None
+    fields: Fields = msgspec.field(default_factory=dict)
 
 
 class WorkOrder(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    number: str
-    type: WorkOrderType
-    status: Status
-    priority: int
-    title: str
-    description: str
-    crew_id: str | None
-    customer_id: str | None
-    location: Geometry
-    pipe_diameter_mm: int | None
-    profile: str
-    reported_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-    due_at: datetime | None
-    status_reason: str | None
-    version: int
-    fields: dict[str, FieldValue]
-    steps: list[Step]
-    deadlines: list[Deadline] = msgspec.field(default_factory=list)
+    id: Annotated[str, _d("the order's id")]
+    number: Annotated[str, _d("the order's human-readable number")]
+    type: Annotated[WorkOrderType, _d(
+        "the kind of work (burst repair, meter reading...); it picks the steps and deadlines")]
+    status: Annotated[Status, _d("where the order is in its state machine")]
+    priority: Annotated[int, _d("1 (most urgent) to 5")]
+    title: Annotated[str, _d("a short title for lists")]
+    description: Annotated[str, _d("what the dispatcher knows of the job")]
+    crew_id: Annotated[str | None, _d("the crew the order is assigned to, if any")]
+    customer_id: Annotated[str | None, _d("the customer the order concerns, if any")]
+    location: Annotated[Geometry, _d(
+        "where the work is: a GeoJSON Point or LineString (WGS84 lon, lat)")]
+    pipe_diameter_mm: Annotated[int | None, _d("diameter of the pipe concerned, in millimetres")]
+    profile: Annotated[str, _d("the service-policy profile its deadlines follow")]
+    reported_at: Annotated[datetime, _d(
+        "when the customer or the hotline reported it (RFC 3339); defaults to now")]
+    created_at: Annotated[datetime, _d("when the order was created (UTC)")]
+    updated_at: Annotated[datetime, _d("when the order last changed (UTC)")]
+    closed_at: Annotated[datetime | None, _d(
+        "when the order was completed or cancelled (UTC), if it is")]
+    due_at: Annotated[datetime | None, _d("the earliest open deadline (UTC), if any")]
+    status_reason: Annotated[str | None, _d(
+        "why the order is in its status (cancelled, on hold...), if recorded")]
+    version: Annotated[int, _d("increments on every change; send it back as `expected_version`")]
+    fields: Fields
+    steps: Annotated[list[Step], _d("the evidence steps the order needs, with what is done")]
+    deadlines: Annotated[list[Deadline], _d(
+        "the service-policy deadlines of the order and whether they were met")] = (
+        msgspec.field(default_factory=list))
 
 
 class TransitionIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
