@@ -13,7 +13,10 @@ Applied once in ``create_app`` to every route handler in the schema:
 - a handler whose ``opt`` names ``also_answers`` (sync pull and push: MessagePack)
   declares that media type beside JSON for its success answer, with the same schema.
   Litestar's ``ResponseSpec`` takes one media type, so ``ContractOpenAPIConfig`` adds it
-  to the document as the paths are set on it (the one step where the document is edited).
+  to the document as the paths are set on it;
+- schemas whose titles collide (``Channel`` of tickets and of connections) are titled by
+  their component key, so a generated client keeps both. These two are the only edits
+  made to the document Litestar builds.
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPI, OpenAPIResponse, Operation, PathItem
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIResponse,
+    Operation,
+    PathItem,
+    Schema,
+)
 from litestar.types import Method
 
 from core.problems import CATALOGUE
@@ -131,6 +141,28 @@ def _add_alternatives(paths: Mapping[str, PathItem], media_types: Mapping[str, s
                     answer.content.setdefault(alt, answer.content["application/json"])
 
 
+def _unique_titles(schemas: dict[str, Schema]) -> None:
+    """Schemas sharing a title (two modules' ``Channel``) are titled by their component key.
+
+    Litestar keys such components by module path but keeps the class name as the title,
+    and generators that name classes by title (openapi-python-client) then drop all but
+    one of them, and every schema that refers to the others (WorkOrder, Ticket...).
+    """
+    titles = Counter(schema.title for schema in schemas.values() if schema.title)
+    for key, schema in schemas.items():
+        if schema.title and titles[schema.title] > 1:
+            schema.title = key
+
+
+class _Components(Components):
+    """Litestar's components; titles are made unique when the schemas are set."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "schemas" and value:
+            _unique_titles(value)
+        super().__setattr__(name, value)
+
+
 class _Document(OpenAPI):
     """The document litestar fills in; media types are added when its paths are set."""
 
@@ -150,6 +182,8 @@ class ContractOpenAPIConfig(OpenAPIConfig):
     def to_openapi_schema(self) -> OpenAPI:
         doc = super().to_openapi_schema()
         out = _Document(**{f.name: getattr(doc, f.name) for f in fields(doc)})
+        out.components = _Components(**{f.name: getattr(doc.components, f.name)
+                                        for f in fields(doc.components)})
         object.__setattr__(out, "_alternatives", self.alternatives)
         return out
 
