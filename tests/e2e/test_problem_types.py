@@ -122,7 +122,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 def test_every_http_problem_type_has_a_case() -> None:
     http_types = {code for code, row in CATALOGUE.items() if row.http}
     assert set(CASES) <= http_types
-    assert NOT_YET_PROVOKED <= http_types
+    assert http_types >= NOT_YET_PROVOKED
     assert not set(CASES) & NOT_YET_PROVOKED, "a provoked type is still listed as missing"
     assert http_types - set(CASES) - NOT_YET_PROVOKED == set(), (
         "a new HTTP problem type needs a case in CASES")
