@@ -23,14 +23,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 Provoke = Callable[[httpx.Client], httpx.Response]
 WO: Final = "/api/v1/workorders"
 POINT: Final = {"type": "Point", "coordinates": [117.0, 36.65]}
+SHA: Final = "a" * 64
 
 
 def _as(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[role]}"}
 
 
-def _new_order(c: httpx.Client, crew: str = "crew-b") -> dict[str, object]:
-    r = c.post(WO, json={"type": "line_marking", "location": POINT, "crew_id": crew},
+def _new_order(c: httpx.Client, crew: str = "crew-b", kind: str = "line_marking"
+               ) -> dict[str, object]:
+    r = c.post(WO, json={"type": kind, "location": POINT, "crew_id": crew},
                headers=_as("dispatcher"))
     assert r.status_code == 201, r.text
     body: dict[str, object] = r.json()
@@ -81,33 +83,60 @@ CASES: Final[dict[str, Provoke]] = {
                                         headers=_as("dispatcher")),
     "sign-in-failed": lambda c: c.post("/api/v1/public/session",
                                        json={"token": "wo_not_a_token"}),
+    "ticket-not-found": lambda c: c.get("/api/v1/tickets/nope", headers=_as("dispatcher")),
+    "complaint-not-found": lambda c: c.get("/api/v1/complaints/nope",
+                                           headers=_as("dispatcher")),
+    "connection-not-found": lambda c: c.get("/api/v1/connections/nope",
+                                            headers=_as("dispatcher")),
+    "service-info-not-found": lambda c: c.get("/api/v1/service-info/nope",
+                                              headers=_as("dispatcher")),
+    "isolation-not-found": lambda c: c.get("/api/v1/network/isolations/nope",
+                                           headers=_as("dispatcher")),
+    "outage-task-not-found": lambda c: c.post("/api/v1/outages/tasks/nope/door-notice",
+                                              json={"photo_sha256": SHA},
+                                              headers=_as("crew_a")),
+    "attachment-not-declared": lambda c: c.put(f"/api/v1/sync/attachments/{SHA}?offset=0",
+                                               content=b"xx", headers=_as("crew_a")),
+    "protocol-version-unsupported": lambda c: c.post("/api/v1/sync/pull", json={"protocol": 99},
+                                                     headers=_as("crew_a")),
+    "bad-cursor": lambda c: c.post("/api/v1/sync/pull", json={"cursor": "garbage"},
+                                   headers=_as("crew_a")),
+    "isolation-request-invalid": lambda c: c.post("/api/v1/network/isolations", json={},
+                                                  headers=_as("dispatcher")),
+    "pipe-not-found": lambda c: c.post("/api/v1/network/isolations",
+                                       json={"pipe_ids": ["nope"]}, headers=_as("dispatcher")),
+    "no-pipe-near-point": lambda c: c.post("/api/v1/network/isolations", json={
+        "point": [117.9, 36.9], "tolerance_m": 1}, headers=_as("dispatcher")),
+    "conflict": lambda c: c.post("/api/v1/crews", json={"id": "crew-a", "name": "A again"},
+                                 headers=_as("admin")),
+    "unknown-category": lambda c: c.post("/api/v1/tickets", json={
+        "channel": "counter", "category": "no-such", "title": "t"}, headers=_as("dispatcher")),
+    "wrong-work-order-type": lambda c: c.post("/api/v1/bursts/arrival", json={
+        "work_order_id": _new_order(c)["id"]}, headers=_as("crew_b")),
+    "no-isolation-plan": lambda c: c.get(
+        f"/api/v1/bursts/{_new_order(c, kind='burst_repair')['id']}", headers=_as("crew_b")),
 }
 
 #: HTTP problem types that have no provoking case yet; this set may only shrink
 NOT_YET_PROVOKED: Final = frozenset({
-    "attachment-declaration-invalid", "attachment-hash-mismatch", "attachment-not-declared",
-    "attachment-not-yours", "attachment-offset-mismatch", "attachment-quota-exceeded",
-    "attachment-too-large", "attachment-type-refused", "bad-cursor", "bad-marked-line",
-    "bad-outage", "bad-photo", "bad-signature", "bad-ticket-input", "calendar-notice-incomplete",
-    "calendar-out-of-range", "complaint-not-found", "complaint-state", "conflict",
-    "connection-bad-input", "connection-documents-missing", "connection-limit-out-of-range",
-    "connection-lookup-locked", "connection-not-found", "connection-stage", "consent-missing",
-    "coordinates-invalid", "customer-file-invalid", "delivery-not-found", "device-reinstalled",
-    "device-token-required", "estimate-needs-evidence", "evidence-kind-not-required",
-    "evidence-missing", "extension-refused", "geojson-malformed", "illegal-outage-transition",
-    "inp-malformed", "internal-error", "invalid-intent", "isolation-not-found",
-    "isolation-request-invalid", "layer-file-unreadable", "lead-time-too-short",
-    "lookup-locked", "mutation-gap", "mutation-order", "network-empty", "network-invalid",
-    "network-outside-service-area", "no-cjk-font", "no-estimate-to-explain",
-    "no-isolation-plan", "no-main-near-point", "no-pipe-near-point", "not-on-route",
-    "outage-conflict", "outage-task-not-found", "override-needs-supervisor",
-    "override-reason-missing", "photo-not-uploaded", "pipe-not-found",
-    "protocol-version-unsupported", "reason-required", "removal-refused", "rule-violation",
-    "service-info-not-found", "supervisor-required", "supply-option-not-found",
-    "ticket-not-found", "ticket-state", "time-out-of-range", "too-many-requests",
-    "unknown-category", "unknown-crs", "unknown-intent", "unknown-step",
+    "attachment-declaration-invalid", "attachment-hash-mismatch", "attachment-not-yours",
+    "attachment-offset-mismatch", "attachment-quota-exceeded", "attachment-too-large",
+    "attachment-type-refused", "bad-marked-line", "bad-outage", "bad-photo", "bad-signature",
+    "bad-ticket-input", "calendar-notice-incomplete", "calendar-out-of-range",
+    "complaint-state", "connection-bad-input", "connection-documents-missing",
+    "connection-limit-out-of-range", "connection-lookup-locked", "connection-stage",
+    "consent-missing", "coordinates-invalid", "customer-file-invalid", "delivery-not-found",
+    "device-reinstalled", "device-token-required", "estimate-needs-evidence",
+    "evidence-kind-not-required", "evidence-missing", "extension-refused", "geojson-malformed",
+    "illegal-outage-transition", "inp-malformed", "internal-error", "invalid-intent",
+    "layer-file-unreadable", "lead-time-too-short", "lookup-locked", "mutation-gap",
+    "mutation-order", "network-empty", "network-invalid", "network-outside-service-area",
+    "no-cjk-font", "no-estimate-to-explain", "no-main-near-point", "not-on-route",
+    "outage-conflict", "override-needs-supervisor", "override-reason-missing",
+    "photo-not-uploaded", "reason-required", "removal-refused", "rule-violation",
+    "supervisor-required", "supply-option-not-found", "ticket-state", "time-out-of-range",
+    "too-many-requests", "unknown-crs", "unknown-intent", "unknown-step",
     "unsupported-media-type", "valve-not-found", "valve-not-in-plan", "work-order-closed",
-    "wrong-work-order-type",
 })
 
 
