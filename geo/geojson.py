@@ -294,7 +294,7 @@ def read_layers(layers: dict[str, FeatureCollection], crs: str = "EPSG:4326",
     return net, set(layers), source_points
 
 
-class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True):
+class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Import body: one FeatureCollection per layer; absent layers are kept as stored."""
 
     layers: dict[str, FeatureCollection]
@@ -308,7 +308,7 @@ class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True):
     strict: bool = False
 
 
-class InpImport(msgspec.Struct, kw_only=True, frozen=True):
+class InpImport(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Import body: an EPANET file plus GIS layers (valves at least) in their own CRS."""
 
     inp: str

@@ -56,6 +56,33 @@ def _out_of_scope(c: httpx.Client) -> httpx.Response:
     return c.get(f"{WO}/{wo['id']}", headers=_as("crew_a"))
 
 
+def _wrong_evidence_kind(c: httpx.Client) -> httpx.Response:
+    wo = _new_order(c)
+    steps = wo["steps"]
+    assert isinstance(steps, list)
+    assert steps
+    return c.post("/api/v1/fieldwork/steps", json={
+        "work_order_id": wo["id"], "step_key": steps[0]["key"],
+        "evidence": [{"kind": "no-such-kind"}]}, headers=_as("crew_b"))
+
+
+def _restore_a_draft_outage(c: httpx.Client) -> httpx.Response:
+    r = c.post("/api/v1/outages", json={
+        "kind": "planned", "cause": "main replacement", "start_at": "2027-03-01T01:00:00Z",
+        "expected_restoration_at": "2027-03-01T05:00:00Z"}, headers=_as("dispatcher"))
+    assert r.status_code == 201, r.text
+    return c.post(f"/api/v1/outages/{r.json()['id']}/restore", json={},
+                  headers=_as("dispatcher"))
+
+
+def _send_back_without_reason(c: httpx.Client) -> httpx.Response:
+    r = c.post("/api/v1/tickets", json={"channel": "counter", "category": "water_quality",
+                                        "title": "brown water"}, headers=_as("dispatcher"))
+    assert r.status_code == 201, r.text
+    return c.post(f"/api/v1/tickets/{r.json()['id']}/send-back", json={"reason": ""},
+                  headers=_as("dispatcher"))
+
+
 CASES: Final[dict[str, Provoke]] = {
     "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
         **_as("dispatcher"), "Content-Type": "application/json"}),
@@ -115,28 +142,50 @@ CASES: Final[dict[str, Provoke]] = {
         "work_order_id": _new_order(c)["id"]}, headers=_as("crew_b")),
     "no-isolation-plan": lambda c: c.get(
         f"/api/v1/bursts/{_new_order(c, kind='burst_repair')['id']}", headers=_as("crew_b")),
+    "unknown-crs": lambda c: c.post("/api/v1/network/import/inp", json={
+        "inp": "[TITLE]\n", "crs": "EPSG:999999"}, headers=_as("admin")),
+    "inp-malformed": lambda c: c.post("/api/v1/network/import/inp", json={
+        "inp": "[PIPES]\nP1 bad", "crs": "EPSG:4548"}, headers=_as("admin")),
+    "geojson-malformed": lambda c: c.post("/api/v1/network/import/geojson", json={
+        "layers": {"pipes": {"type": "FeatureCollection", "features": [{
+            "type": "Feature", "geometry": POINT, "properties": {}}]}}}, headers=_as("admin")),
+    "unknown-step": lambda c: c.post("/api/v1/fieldwork/steps", json={
+        "work_order_id": _new_order(c)["id"], "step_key": "no-such-step",
+        "evidence": [{"kind": "check"}]}, headers=_as("crew_b")),
+    "evidence-kind-not-required": _wrong_evidence_kind,
+    "bad-marked-line": lambda c: c.post("/api/v1/fieldwork/marked-lines", json={
+        "work_order_id": _new_order(c)["id"], "fixes": [{"lon": 117.0, "lat": 36.65}]},
+        headers=_as("crew_b")),
+    "illegal-outage-transition": _restore_a_draft_outage,
+    "bad-ticket-input": lambda c: c.post("/api/v1/tickets", json={
+        "channel": "counter", "category": "water_quality", "title": ""},
+        headers=_as("dispatcher")),
+    "reason-required": _send_back_without_reason,
+    "attachment-type-refused": lambda c: c.post("/api/v1/sync/attachments", json={
+        "sha256": SHA, "size": 10, "content_type": "text/plain",
+        "work_order_id": _new_order(c, crew="crew-a")["id"]}, headers=_as("crew_a")),
+    "attachment-too-large": lambda c: c.post("/api/v1/sync/attachments", json={
+        "sha256": SHA, "size": 10**10, "content_type": "image/jpeg",
+        "work_order_id": _new_order(c, crew="crew-a")["id"]}, headers=_as("crew_a")),
 }
 
 #: HTTP problem types that have no provoking case yet; this set may only shrink
 NOT_YET_PROVOKED: Final = frozenset({
     "attachment-declaration-invalid", "attachment-hash-mismatch", "attachment-not-yours",
-    "attachment-offset-mismatch", "attachment-quota-exceeded", "attachment-too-large",
-    "attachment-type-refused", "bad-marked-line", "bad-outage", "bad-photo", "bad-signature",
-    "bad-ticket-input", "calendar-notice-incomplete", "calendar-out-of-range",
-    "complaint-state", "connection-bad-input", "connection-documents-missing",
-    "connection-limit-out-of-range", "connection-lookup-locked", "connection-stage",
-    "consent-missing", "coordinates-invalid", "customer-file-invalid", "delivery-not-found",
-    "device-reinstalled", "device-token-required", "estimate-needs-evidence",
-    "evidence-kind-not-required", "evidence-missing", "extension-refused", "geojson-malformed",
-    "illegal-outage-transition", "inp-malformed", "internal-error", "invalid-intent",
-    "layer-file-unreadable", "lead-time-too-short", "lookup-locked", "mutation-gap",
-    "mutation-order", "network-empty", "network-invalid", "network-outside-service-area",
-    "no-cjk-font", "no-estimate-to-explain", "no-main-near-point", "not-on-route",
-    "outage-conflict", "override-needs-supervisor", "override-reason-missing",
-    "photo-not-uploaded", "reason-required", "removal-refused", "rule-violation",
+    "attachment-offset-mismatch", "attachment-quota-exceeded", "bad-outage", "bad-photo",
+    "bad-signature", "calendar-notice-incomplete", "calendar-out-of-range", "complaint-state",
+    "connection-bad-input", "connection-documents-missing", "connection-limit-out-of-range",
+    "connection-lookup-locked", "connection-stage", "consent-missing", "coordinates-invalid",
+    "customer-file-invalid", "delivery-not-found", "device-reinstalled",
+    "device-token-required", "estimate-needs-evidence", "evidence-missing",
+    "extension-refused", "internal-error", "invalid-intent", "layer-file-unreadable",
+    "lead-time-too-short", "lookup-locked", "mutation-gap", "mutation-order", "network-empty",
+    "network-invalid", "network-outside-service-area", "no-cjk-font", "no-estimate-to-explain",
+    "no-main-near-point", "not-on-route", "outage-conflict", "override-needs-supervisor",
+    "override-reason-missing", "photo-not-uploaded", "removal-refused", "rule-violation",
     "supervisor-required", "supply-option-not-found", "ticket-state", "time-out-of-range",
-    "too-many-requests", "unknown-crs", "unknown-intent", "unknown-step",
-    "unsupported-media-type", "valve-not-found", "valve-not-in-plan", "work-order-closed",
+    "too-many-requests", "unknown-intent", "unsupported-media-type", "valve-not-found",
+    "valve-not-in-plan", "work-order-closed",
 })
 
 
