@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
 from sqlite_utils import Database
 
 from core.time import from_db, to_db
-
 from notifications.model import (
     Delivery,
     DeliveryStatus,

@@ -20,6 +20,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.uow import touch
 from geo.service import NetworkService
 from notifications.store import NotificationStore
 from server.accounts.model import Principal
@@ -84,7 +85,6 @@ from server.workorders.model import (
 )
 from server.workorders.service import ENTITY as WORK_ORDER
 from server.workorders.service import WorkOrderService
-from core.uow import touch
 
 ENTITY: Final = "connection"
 #: the complaint lookup's defaults (Services shares its settings-built book)

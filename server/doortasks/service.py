@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 from sqlite_utils import Database
 
+from core.uow import touch
 from notifications import DoorNoticeDoneIn, NotificationStore, OutageTask
 from notifications.model import TaskKind, TaskStatus
 from server.accounts.model import Principal
@@ -20,7 +21,6 @@ from server.clock import Clock
 from server.doortasks.model import DOOR_TASK, DoorTask
 from server.doortasks.store import DoorTaskStore
 from server.errors import NotFoundError
-from core.uow import touch
 
 
 class DoorTaskReader:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
 from server.fieldwork.burst import ValveOperationIn
@@ -25,13 +25,13 @@ from server.fieldwork.burst_site import (
 )
 from server.fieldwork.linemarking import MarkedLine, MarkedLineIn
 from server.fieldwork.notices import SignNoticeIn
-from server.fieldwork.readings import Reading, ReadingIn
 from server.fieldwork.printing import MAX_COLUMNS, MIN_COLUMNS
+from server.fieldwork.readings import Reading, ReadingIn
 from server.fieldwork.rounds import ExplainedIn, Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
 from server.routes.deps import principal, services
-from server.workorders.model import WorkOrder
 from server.settings import Settings
+from server.workorders.model import WorkOrder
 
 
 class NoticeController(Controller):

@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.e2e.servers import serving
@@ -55,6 +56,9 @@ def test_no_server_errors_and_answers_match_the_document(
     with serving(["--demo", "--data-dir", str(data_dir)]) as (_proc, url):
         schema = schemathesis.openapi.from_url(f"{url}/schema/openapi.json")
         for result in schema.get_all_operations():
+            if isinstance(result, Err):  # a part of the document schemathesis cannot read
+                failures.append(f"unreadable operation: {result.err()}")
+                continue
             operation = result.ok()
             operations += 1
             try:
