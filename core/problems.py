@@ -31,8 +31,9 @@ class ProblemType(msgspec.Struct, frozen=True, kw_only=True):
     status: int
     title: str
     when: str
-    #: False for errors no HTTP client ever receives (settings at start-up, the device
-    #: client's own transport, field hardware driven from the CLI)
+    #: False for errors no HTTP client receives as a problem body (settings at start-up,
+    #: the device client's own transport, field hardware driven from the CLI, a pushed
+    #: mutation's rejection reasons)
     http: bool = True
 
     @property
@@ -76,7 +77,9 @@ _ROWS: Final = (
     _row("inp-malformed", 400, "Malformed EPANET file",
          "A malformed EPANET .inp file; `line` is 1-based, as WNTR reports it."),
     _row("invalid-intent", 400, "The intent's values are not valid",
-         "The intent's values are not valid"),
+         "a pushed mutation's values are not valid: the mutation's `reason_code` in a push "
+         "answer, never a problem body",
+         http=False),
     _row("isolation-request-invalid", 400, "Give a break point or pipe ids",
          "Neither or both of a break point and pipe ids were given."),
     _row("layer-file-unreadable", 400, "Layer file cannot be read",
@@ -99,7 +102,9 @@ _ROWS: Final = (
     _row("unknown-crs", 400, "Unknown coordinate reference system",
          "Unknown coordinate reference system"),
     _row("unknown-intent", 422, "No handler for this intent",
-         "a pushed mutation names an intent this server has no handler for (`kind`)"),
+         "a pushed mutation names an intent this server has no handler for (`kind`): "
+         "the mutation's `reason_code` in a push answer, never a problem body",
+         http=False),
     _row("validation-failed", 400, "The request body or parameters are invalid",
          "wrong types, unknown fields, bad enum values, bad query parameters "
          "(`errors` lists them)"),

@@ -83,6 +83,21 @@ def _send_back_without_reason(c: httpx.Client) -> httpx.Response:
                   headers=_as("dispatcher"))
 
 
+def _note(mutation_id: int) -> dict[str, object]:
+    return {"id": mutation_id, "device_time": "2026-12-01T00:00:00Z", "intent": {
+        "kind": "add_note", "work_order_id": "any", "text": "n",
+        "evidence_id": f"ev-{mutation_id}"}}
+
+
+def _accept_a_supply_nobody_proposed(c: httpx.Client) -> httpx.Response:
+    r = c.post("/api/v1/network/isolations", json={"point": [117.0, 36.65],
+                                                  "tolerance_m": 1000},
+               headers=_as("dispatcher"))
+    assert r.status_code in (200, 201), r.text
+    return c.post(f"/api/v1/network/isolations/{r.json()['id']}/supply-options/nope/accept",
+                  headers=_as("supervisor"))
+
+
 CASES: Final[dict[str, Provoke]] = {
     "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
         **_as("dispatcher"), "Content-Type": "application/json"}),
@@ -167,24 +182,37 @@ CASES: Final[dict[str, Provoke]] = {
     "attachment-too-large": lambda c: c.post("/api/v1/sync/attachments", json={
         "sha256": SHA, "size": 10**10, "content_type": "image/jpeg",
         "work_order_id": _new_order(c, crew="crew-a")["id"]}, headers=_as("crew_a")),
+    "mutation-order": lambda c: c.post("/api/v1/sync/push", json={
+        "mutations": [_note(2), _note(1)]}, headers=_as("crew_a")),
+    "mutation-gap": lambda c: c.post("/api/v1/sync/push", json={"mutations": [_note(7)]},
+                                     headers=_as("crew_b")),
+    "supply-option-not-found": _accept_a_supply_nobody_proposed,
+    "attachment-declaration-invalid": lambda c: c.post("/api/v1/sync/attachments", json={
+        "sha256": "xyz", "size": 10, "content_type": "image/jpeg",
+        "work_order_id": _new_order(c, crew="crew-a")["id"]}, headers=_as("crew_a")),
+    "time-out-of-range": lambda c: c.get("/api/v1/stats/timeliness",
+                                         params={"since": "1999-01-01T00:00:00Z"},
+                                         headers=_as("supervisor")),
+    "bad-outage": lambda c: c.post("/api/v1/outages", json={
+        "kind": "planned", "cause": "main replacement", "start_at": "2027-03-01T05:00:00Z",
+        "expected_restoration_at": "2027-03-01T01:00:00Z"}, headers=_as("dispatcher")),
 }
 
 #: HTTP problem types that have no provoking case yet; this set may only shrink
 NOT_YET_PROVOKED: Final = frozenset({
-    "attachment-declaration-invalid", "attachment-hash-mismatch", "attachment-not-yours",
-    "attachment-offset-mismatch", "attachment-quota-exceeded", "bad-outage", "bad-photo",
-    "bad-signature", "calendar-notice-incomplete", "calendar-out-of-range", "complaint-state",
-    "connection-bad-input", "connection-documents-missing", "connection-limit-out-of-range",
+    "attachment-hash-mismatch", "attachment-not-yours", "attachment-offset-mismatch",
+    "attachment-quota-exceeded", "bad-photo", "bad-signature", "calendar-notice-incomplete",
+    "calendar-out-of-range", "complaint-state", "connection-bad-input",
+    "connection-documents-missing", "connection-limit-out-of-range",
     "connection-lookup-locked", "connection-stage", "consent-missing", "coordinates-invalid",
     "customer-file-invalid", "delivery-not-found", "device-reinstalled",
     "device-token-required", "estimate-needs-evidence", "evidence-missing",
-    "extension-refused", "internal-error", "invalid-intent", "layer-file-unreadable",
-    "lead-time-too-short", "lookup-locked", "mutation-gap", "mutation-order", "network-empty",
-    "network-invalid", "network-outside-service-area", "no-cjk-font", "no-estimate-to-explain",
-    "no-main-near-point", "not-on-route", "outage-conflict", "override-needs-supervisor",
-    "override-reason-missing", "photo-not-uploaded", "removal-refused", "rule-violation",
-    "supervisor-required", "supply-option-not-found", "ticket-state", "time-out-of-range",
-    "too-many-requests", "unknown-intent", "unsupported-media-type", "valve-not-found",
+    "extension-refused", "internal-error", "layer-file-unreadable", "lead-time-too-short",
+    "lookup-locked", "network-empty", "network-invalid", "network-outside-service-area",
+    "no-cjk-font", "no-estimate-to-explain", "no-main-near-point", "not-on-route",
+    "outage-conflict", "override-needs-supervisor", "override-reason-missing",
+    "photo-not-uploaded", "removal-refused", "rule-violation", "supervisor-required",
+    "ticket-state", "too-many-requests", "unsupported-media-type", "valve-not-found",
     "valve-not-in-plan", "work-order-closed",
 })
 
