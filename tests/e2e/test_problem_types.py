@@ -98,6 +98,35 @@ def _accept_a_supply_nobody_proposed(c: httpx.Client) -> httpx.Response:
                   headers=_as("supervisor"))
 
 
+def _guess_a_complaint_number_until_locked(c: httpx.Client) -> httpx.Response:
+    r = c.post("/api/v1/complaints", json={"channel": "counter",
+                                           "kind": "quality_discoloured",
+                                           "content": "brown water", "phone": "13800001234"},
+               headers=_as("dispatcher"))
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    for _ in range(20):
+        r = c.get(f"/api/v1/public/complaints/{number}", params={"phone_last4": "0000"})
+        if r.status_code != 404:
+            break
+    return r
+
+
+def _apply_for_connection(c: httpx.Client, **fields: object) -> httpx.Response:
+    return c.post("/api/v1/connections", json={
+        "project_type": "platform_small", "channel": "counter", "applicant": "a",
+        "phone": "13800001234", "address": "x", "location": [117.0, 36.65], **fields},
+        headers=_as("dispatcher"))
+
+
+def _accept_a_connection_twice(c: httpx.Client) -> httpx.Response:
+    r = _apply_for_connection(c)
+    assert r.status_code == 201, r.text
+    url = f"/api/v1/connections/{r.json()['id']}/acceptance"
+    assert c.post(url, json={}, headers=_as("dispatcher")).status_code == 200
+    return c.post(url, json={}, headers=_as("dispatcher"))
+
+
 CASES: Final[dict[str, Provoke]] = {
     "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
         **_as("dispatcher"), "Content-Type": "application/json"}),
@@ -196,23 +225,33 @@ CASES: Final[dict[str, Provoke]] = {
     "bad-outage": lambda c: c.post("/api/v1/outages", json={
         "kind": "planned", "cause": "main replacement", "start_at": "2027-03-01T05:00:00Z",
         "expected_restoration_at": "2027-03-01T01:00:00Z"}, headers=_as("dispatcher")),
+    "lookup-locked": _guess_a_complaint_number_until_locked,
+    "estimate-needs-evidence": lambda c: c.post("/api/v1/reading-routes/readings", json={
+        "work_order_id": _new_order(c, kind="meter_reading_route")["id"], "customer_id": "c",
+        "meter_no": "m", "value": 1.0, "estimated": True}, headers=_as("crew_b")),
+    "not-on-route": lambda c: c.post("/api/v1/reading-routes/readings", json={
+        "work_order_id": _new_order(c, kind="meter_reading_route")["id"], "customer_id": "c",
+        "meter_no": "m", "value": 1.0}, headers=_as("crew_b")),
+    "valve-not-found": lambda c: c.post("/api/v1/network/isolations", json={
+        "point": [117.0, 36.65], "tolerance_m": 1000, "inoperable_valve_ids": ["nope"]},
+        headers=_as("dispatcher")),
+    "connection-bad-input": lambda c: _apply_for_connection(c, phone="12"),
+    "connection-stage": _accept_a_connection_twice,
 }
 
 #: HTTP problem types that have no provoking case yet; this set may only shrink
 NOT_YET_PROVOKED: Final = frozenset({
     "attachment-hash-mismatch", "attachment-not-yours", "attachment-offset-mismatch",
     "attachment-quota-exceeded", "bad-photo", "bad-signature", "calendar-notice-incomplete",
-    "calendar-out-of-range", "complaint-state", "connection-bad-input",
-    "connection-documents-missing", "connection-limit-out-of-range",
-    "connection-lookup-locked", "connection-stage", "consent-missing", "coordinates-invalid",
-    "customer-file-invalid", "delivery-not-found", "device-reinstalled",
-    "device-token-required", "estimate-needs-evidence", "evidence-missing",
-    "extension-refused", "internal-error", "layer-file-unreadable", "lead-time-too-short",
-    "lookup-locked", "network-empty", "network-invalid", "network-outside-service-area",
-    "no-cjk-font", "no-estimate-to-explain", "no-main-near-point", "not-on-route",
-    "outage-conflict", "override-needs-supervisor", "override-reason-missing",
-    "photo-not-uploaded", "removal-refused", "rule-violation", "supervisor-required",
-    "ticket-state", "too-many-requests", "unsupported-media-type", "valve-not-found",
+    "calendar-out-of-range", "complaint-state", "connection-documents-missing",
+    "connection-limit-out-of-range", "connection-lookup-locked", "consent-missing",
+    "coordinates-invalid", "customer-file-invalid", "delivery-not-found", "device-reinstalled",
+    "device-token-required", "evidence-missing", "extension-refused", "internal-error",
+    "layer-file-unreadable", "lead-time-too-short", "network-empty", "network-invalid",
+    "network-outside-service-area", "no-cjk-font", "no-estimate-to-explain",
+    "no-main-near-point", "outage-conflict", "override-needs-supervisor",
+    "override-reason-missing", "photo-not-uploaded", "removal-refused", "rule-violation",
+    "supervisor-required", "ticket-state", "too-many-requests", "unsupported-media-type",
     "valve-not-in-plan", "work-order-closed",
 })
 
