@@ -127,6 +127,16 @@ def _accept_a_connection_twice(c: httpx.Client) -> httpx.Response:
     return c.post(url, json={}, headers=_as("dispatcher"))
 
 
+def _accept_a_ticket_twice(c: httpx.Client) -> httpx.Response:
+    # a ticket taken at the counter is accepted as it is registered
+    r = c.post("/api/v1/tickets", json={"channel": "counter", "category": "water_quality",
+                                        "title": "brown water"}, headers=_as("dispatcher"))
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "accepted"
+    return c.post(f"/api/v1/tickets/{r.json()['id']}/accept", json={},
+                  headers=_as("dispatcher"))
+
+
 CASES: Final[dict[str, Provoke]] = {
     "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
         **_as("dispatcher"), "Content-Type": "application/json"}),
@@ -237,6 +247,7 @@ CASES: Final[dict[str, Provoke]] = {
         headers=_as("dispatcher")),
     "connection-bad-input": lambda c: _apply_for_connection(c, phone="12"),
     "connection-stage": _accept_a_connection_twice,
+    "ticket-state": _accept_a_ticket_twice,
 }
 
 #: HTTP problem types that have no provoking case yet; this set may only shrink
@@ -251,8 +262,8 @@ NOT_YET_PROVOKED: Final = frozenset({
     "network-outside-service-area", "no-cjk-font", "no-estimate-to-explain",
     "no-main-near-point", "outage-conflict", "override-needs-supervisor",
     "override-reason-missing", "photo-not-uploaded", "removal-refused", "rule-violation",
-    "supervisor-required", "ticket-state", "too-many-requests", "unsupported-media-type",
-    "valve-not-in-plan", "work-order-closed",
+    "supervisor-required", "too-many-requests", "unsupported-media-type", "valve-not-in-plan",
+    "work-order-closed",
 })
 
 
