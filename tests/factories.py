@@ -6,8 +6,9 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+import httpx
 from sqlite_utils import Database
 
 from geo.model import Network, Node, Pipe, Valve
@@ -105,6 +106,17 @@ def order_in(kind: WorkOrderType = WorkOrderType.BURST_REPAIR, *, crew_id: str |
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """``response`` is an RFC 9457 problem of ``status`` whose ``type`` ends in ``/code``
+    (the error catalogue, docs/api.md); its body, for checks of the extension members."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"].rsplit("/", 1)[-1] == code, body
+    assert body["status"] == status
+    return body
 
 
 TOKENS: Final = {

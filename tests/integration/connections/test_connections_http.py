@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import TOKENS, bearer, make_services
+from tests.factories import TOKENS, assert_problem, bearer, make_services
 from tests.integration.connections.kit import (
     API,
     CREW,
@@ -327,7 +327,7 @@ def test_statistics_per_stage_type_and_unit_and_the_kf_total(
     assert csv_text.headers["content-type"].startswith("text/csv")
     assert "total,single_meter,管网所,2,1,0,0.5000" in csv_text.text
     assert "single_meter,2," in csv_text.text
-    assert client.get(f"{API}/stats", headers=CREW).status_code == 403
+    assert_problem(client.get(f"{API}/stats", headers=CREW), 403, "forbidden")
 
 
 def test_cancelled_application_voids_its_open_clocks(

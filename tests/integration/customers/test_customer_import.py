@@ -15,7 +15,7 @@ from server.customers.csvfile import write_customers_csv
 from server.services import Services
 from server.workorders.model import Actor
 from sync.client import DeviceClient, HttpTransport, Replica, RetryPolicy
-from tests.factories import TOKENS, bearer, order_in
+from tests.factories import TOKENS, assert_problem, bearer, order_in
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def test_a_file_with_bad_rows_is_refused_whole_naming_the_lines(
 def test_only_admins_import(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/customers/import", content=(HEADER + "X,1,x,,,,,\n").encode(),
                     headers={**bearer(TOKENS["dispatcher"]), "Content-Type": "text/csv"})
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
 
 
 def test_json_registers_are_accepted_too(client: TestClient[Litestar]) -> None:

@@ -22,7 +22,15 @@ from server.fieldwork.photos import compose_photo
 from server.fieldwork.service import PhotoIn
 from server.services import Services
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
-from tests.factories import TOKENS, bearer, cli_env, make_services, order_in, set_json_field
+from tests.factories import (
+    TOKENS,
+    assert_problem,
+    bearer,
+    cli_env,
+    make_services,
+    order_in,
+    set_json_field,
+)
 from tests.integration.fieldwork.kit import STROKES, file_required_evidence
 
 pytestmark = pytest.mark.integration
@@ -132,9 +140,10 @@ def test_another_crew_cannot_read_or_verify_the_notice(client: TestClient[Litest
                                                        services: Services) -> None:
     doc = seal_three(services)[0]
     other = bearer(TOKENS["crew_b"])
-    assert client.get(f"/api/v1/notices/{doc.id}", headers=other).status_code == 403
-    assert client.get(f"/api/v1/notices/{doc.id}/verification",
-                      headers=other).status_code == 403
+    assert_problem(client.get(f"/api/v1/notices/{doc.id}", headers=other), 403,
+                   "out-of-scope")
+    assert_problem(client.get(f"/api/v1/notices/{doc.id}/verification", headers=other), 403,
+                   "out-of-scope")
     job = client.get(f"/api/v1/notices/{doc.id}/escpos", headers=CREW_A)
     assert job.status_code == 200
     assert job.content.startswith(b"\x1b@")

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import TOKENS, bearer, make_clock, make_services
+from tests.factories import TOKENS, assert_problem, bearer, make_clock, make_services
 from tests.integration.notifications.conftest import channel_urls
 from tests.integration.notifications.gateway import Gateway
 
@@ -72,7 +72,7 @@ def test_lead_time_refusal_is_a_422_problem_and_supervisor_overrides(
     assert ok.json()["state"] == "announced"
     crew = client.post(f"/api/v1/outages/{oid}/announce", json={},
                        headers=bearer(TOKENS["crew_a"]))
-    assert crew.status_code == 403
+    assert_problem(crew, 403, "forbidden")
 
 
 def test_notices_flow_to_the_gateway_and_the_report_proves_it(

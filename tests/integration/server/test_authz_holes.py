@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.guards import MissingPolicyError
 from server.services import Services
-from tests.factories import make_clock
+from tests.factories import assert_problem, make_clock
 from tests.integration.server.authz_world import TOKENS_ALL, World, build_world
 
 pytestmark = pytest.mark.integration
@@ -109,10 +109,11 @@ def test_a_route_without_a_valid_policy_stops_the_start_up(
 def test_only_the_outages_crew_starts_and_restores_it(
         client: TestClient[Litestar], world: World, svc: Services) -> None:
     outage = world.ids["outage_id"]
-    for who in ("crew_b", "reader"):
+    # another crew is outside the outage's scope; a meter reader's role may not at all
+    for who, code in (("crew_b", "out-of-scope"), ("reader", "forbidden")):
         for action in ("start", "restore"):
             r = client.post(f"{API}/outages/{outage}/{action}", headers=h(who))
-            assert r.status_code == 403, (who, action, r.text)
+            assert_problem(r, 403, code)
     assert svc.outages.get(outage).state == "draft"
     assert client.post(f"{API}/outages/{outage}/start", headers=h("crew_a")).status_code == 200
     assert client.post(f"{API}/outages/{outage}/restore",
@@ -146,7 +147,7 @@ def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
     assert made_up.json()["type"].endswith("/photo-not-uploaded")
     theirs = upload(client, "crew_b", PNG + b"b")
     r = client.post(done, headers=h("crew_a"), json={"photo_sha256": theirs})
-    assert r.status_code == 403  # a photo of another crew proves nothing of ours
+    assert_problem(r, 403, "out-of-scope")  # a photo of another crew proves nothing of ours
     assert client.post(done, headers=h("crew_b"), json={"photo_sha256": theirs}
                        ).status_code == 403
     ours = upload(client, "crew_a", PNG + b"a")
@@ -160,10 +161,10 @@ def test_field_devices_work_only_tickets_routed_to_them(
         client: TestClient[Litestar], world: World, svc: Services) -> None:
     ticket = world.ids["ticket_id"]
     for who in ("crew_b", "reader"):
-        assert client.get(f"{API}/tickets/{ticket}", headers=h(who)).status_code == 403
+        assert_problem(client.get(f"{API}/tickets/{ticket}", headers=h(who)), 403, "out-of-scope")
         for action, body in (("reply", {"note": "x"}), ("resolve", {}), ("accept", {})):
             r = client.post(f"{API}/tickets/{ticket}/{action}", headers=h(who), json=body)
-            assert r.status_code == 403, (who, action)
+            assert_problem(r, 403, "out-of-scope")
     t = svc.tickets.tickets.get(ticket)
     assert t.resolved_at is None
     assert all(d.met_at is None for d in t.deadlines)  # nobody's deadline was "met"
@@ -180,7 +181,7 @@ def test_a_ticket_assigned_to_a_user_is_theirs_without_their_crew(
     t = svc.tickets.tickets.create(Actor(user_id="disp-wang", role="dispatcher"), TicketIn(
         channel=Channel.COUNTER, category="pipe_damage", title="x", assignee_id="reader-chen"))
     assert client.get(f"{API}/tickets/{t.id}", headers=h("reader")).status_code == 200
-    assert client.get(f"{API}/tickets/{t.id}", headers=h("crew_a")).status_code == 403
+    assert_problem(client.get(f"{API}/tickets/{t.id}", headers=h("crew_a")), 403, "out-of-scope")
 
 
 # -- uploads -----------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def test_an_upload_for_an_order_outside_the_scope_is_refused(
     r = client.post(f"{API}/sync/attachments", headers=h("crew_b"), json={
         "sha256": "f" * 64, "size": 10, "content_type": "image/png",
         "work_order_id": world.ids["wo_id"]})
-    assert r.status_code == 403
+    assert_problem(r, 403, "out-of-scope")
 
 
 def test_quotas_per_device_and_per_order(world: World, tmp_path: Path) -> None:
@@ -267,7 +268,7 @@ def test_nobody_revokes_a_device_of_a_higher_role(
     assert supervisor
     assert crew
     r = client.post(f"{API}/devices/{admin.device_id}/revocation", headers=h("supervisor"))
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
     assert client.get(f"{API}/users/me", headers=h("admin")).status_code == 200
     assert client.post(f"{API}/devices/{crew.device_id}/revocation",
                        headers=h("supervisor")).status_code == 200
@@ -488,7 +489,7 @@ def test_outages_by_unit_where_the_profile_says_so(
     assert client.get(f"{API}/outages/{theirs.id}", headers=h("dispatcher")).status_code == 403
     r = client.post(f"{API}/outages/{theirs.id}/cancel", headers=h("dispatcher"),
                     json={"reason": "x"})
-    assert r.status_code == 403
+    assert_problem(r, 403, "out-of-scope")
     listed = {o["id"] for o in client.get(f"{API}/outages", headers=h("dispatcher")).json()}
     assert ours in listed
     assert theirs.id not in listed

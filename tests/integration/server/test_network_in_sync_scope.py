@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -72,23 +73,31 @@ def test_a_burst_orders_isolation_plan_reaches_the_crew_with_its_plan_b(
     crew = services.accounts.authenticate(TOKENS["crew_a"])
     assert crew is not None
     services.fieldwork.bursts.attach_plan(_dispatcher(services), wo.id, plan.id)
-    plans: dict[str, dict[str, object]] = {}
-    cursor = None
-    for _ in range(50):
-        page = client.post("/api/v1/sync/pull", json={"cursor": cursor},
-                           headers=bearer(TOKENS["crew_a"])).json()
-        plans |= {r["id"]: r["data"] for r in page["upserts"] if r["entity"] == "isolation_plan"}
-        cursor = page["cursor"]
-        if not page["more"]:
-            break
+    plans = {r["id"]: r["data"] for r in _pull_all(client, TOKENS["crew_a"])
+             if r["entity"] == "isolation_plan"}
     synced = plans[wo.id]["plan"]
-    assert synced["id"] == plan.id  # type: ignore[index]
-    valves = synced["valves_to_close"]  # type: ignore[index]
+    assert synced["id"] == plan.id
+    valves = synced["valves_to_close"]
     assert valves
     assert all("fallback" in v for v in valves)
-    other = client.post("/api/v1/sync/pull", json={"cursor": None},
-                        headers=bearer(TOKENS["crew_b"])).json()
-    assert all(r["entity"] != "isolation_plan" for r in other["upserts"])
+    # crew B's whole first sync (every page, not only the first) carries no plan of A's
+    other = _pull_all(client, TOKENS["crew_b"])
+    assert other  # B's own orders and network did arrive
+    assert [r["id"] for r in other if r["entity"] == "isolation_plan"] == []
+
+
+def _pull_all(client: TestClient[Litestar], token: str) -> list[dict[str, Any]]:
+    """Every upsert of a device's first sync, page by page until the server says done."""
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(200):
+        page = client.post("/api/v1/sync/pull", json={"cursor": cursor, "limit": 50},
+                           headers=bearer(token)).json()
+        rows += page["upserts"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            return rows
+    raise AssertionError("the pull never finished")
 
 
 def _dispatcher(services: Services) -> Principal:

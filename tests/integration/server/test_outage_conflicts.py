@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from geo.geojson import GeoJSONImport
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 from tests.unit.geo.geo_networks import to_layers
 from tests.unit.geo.test_geo_overlap import two_feeds
 
@@ -66,7 +66,7 @@ def test_overlapping_jobs_show_refuse_and_accept_the_conflict(
     assert refused.json()["conflict_customers"] == len(CONFLICT)
     not_yours = client.post(f"/api/v1/outages/{second}/announce", headers=DISPATCH,
                             json={"accept_conflict_reason": "同一施工队"})
-    assert not_yours.status_code == 403
+    assert_problem(not_yours, 403, "override-needs-supervisor")
     accepted = client.post(f"/api/v1/outages/{second}/announce", headers=SUPERVISE,
                            json={"accept_conflict_reason": "同一施工队 一次完成"})
     assert accepted.status_code == 200, accepted.text
@@ -108,7 +108,7 @@ def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
     assert missing.json()["type"].endswith("/supply-option-not-found")
     crew = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc/accept",
                        headers=bearer(TOKENS["crew_a"]))
-    assert crew.status_code == 403
+    assert_problem(crew, 403, "forbidden")
     ok = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc/accept",
                      headers=DISPATCH)
     assert ok.status_code == 200, ok.text

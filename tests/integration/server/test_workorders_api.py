@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 from tests.integration.fieldwork.kit import file_required_evidence
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,8 @@ def test_reassignment_moves_the_order_between_crew_scopes(
     assert ("work_order", "remove", "crew:crew-a") in rows
     assert ("work_order", "upsert", "crew:crew-b") in rows
     assert ("customer", "upsert", "crew:crew-b") in rows
-    assert client.get(f"/api/v1/workorders/{wo['id']}", headers=CREW_A).status_code == 403
+    assert_problem(client.get(f"/api/v1/workorders/{wo['id']}", headers=CREW_A), 403,
+                   "out-of-scope")
 
 
 def test_paging_walks_every_order_once(client: TestClient[Litestar], clock: SteppingClock) -> None:

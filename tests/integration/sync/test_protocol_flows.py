@@ -21,7 +21,7 @@ from sync.client import DeviceClient, FaultyTransport, HttpTransport, Replica, R
 from sync.client.transport import Reply
 from sync.errors import DeviceUnauthorizedError, ServerRefusedError, TransportFailedError
 from sync.protocol import AddNote, AdvanceStatus, AttachEvidence, UpdateFields
-from tests.factories import TOKENS, bearer, order_in
+from tests.factories import TOKENS, assert_problem, bearer, order_in
 from tests.integration.sync.world import DISPATCHER
 
 pytestmark = pytest.mark.integration
@@ -255,7 +255,7 @@ def test_a_crew_never_pulls_another_crews_orders(device: Make, services: Service
 
 def test_office_roles_cannot_pull_a_crew_scope(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/sync/pull", json={}, headers=bearer(TOKENS["dispatcher"]))
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
 
 
 def test_revoked_device_gets_401_and_keeps_its_outbox(device: Make, services: Services) -> None:

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def test_ticket_lifecycle_over_http(client: TestClient[Litestar], clock: Steppin
     assert r.status_code == 200
     assert r.json()["status"] == "accepted"
     r = client.post(f"{API}/tickets/{t['id']}/send-back", headers=CREW, json={"reason": "x"})
-    assert r.status_code == 403  # only the office sends back
+    assert_problem(r, 403, "forbidden")  # only the office sends back
     r = client.post(f"{API}/tickets/{t['id']}/reply", headers=CREW, json={"note": "已处理"})
     assert r.status_code == 200
     r = client.get(f"{API}/tickets", headers=SUPERVISOR, params={"status": "replied"})
@@ -65,7 +65,7 @@ def test_extension_decision_needs_a_supervisor(client: TestClient[Litestar]) -> 
     assert r.status_code == 200, r.text
     ext = r.json()["extensions"][0]["id"]
     path = f"{API}/tickets/{t['id']}/extensions/{ext}/decision"
-    assert client.post(path, headers=DISPATCHER, json={"approve": True}).status_code == 403
+    assert_problem(client.post(path, headers=DISPATCHER, json={"approve": True}), 403, "forbidden")
     r = client.post(path, headers=SUPERVISOR, json={"approve": True})
     assert r.status_code == 200
     assert r.json()["extensions"][0]["status"] == "approved"
@@ -76,7 +76,7 @@ def test_public_complaint_lookup_needs_no_token_and_shows_nothing_personal(
     c = client.post(f"{API}/complaints", headers=DISPATCHER, json={
         "channel": "web_wechat", "kind": "billing", "content": "水费异常", "phone": "13812345678",
         "target_unit": "营业所"}).json()
-    assert client.post(f"{API}/complaints", headers=CREW, json={}).status_code == 403
+    assert_problem(client.post(f"{API}/complaints", headers=CREW, json={}), 403, "forbidden")
     r = client.get(f"{API}/public/complaints/{c['number']}", params={"phone_last4": "5678"})
     assert r.status_code == 200
     assert set(r.json()) == {"number", "status", "received_at", "contacted_at", "resolved_at",
@@ -114,7 +114,7 @@ def test_service_statistics_as_json_and_csv(
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert any(x["rule"] == "ticket_urgent" and x["rate"] == "0.5000" for x in rows)
     r = client.get(f"{API}/stats/service", headers=CREW, params={"since": since})
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
     r = client.get(f"{API}/stats/service", headers=SUPERVISOR,
                    params={"since": since, "group_by": "colour"})
     assert r.status_code == 400
@@ -124,7 +124,7 @@ def test_scan_and_overdue_over_http(client: TestClient[Litestar], clock: Steppin
     t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "counter", "category": "urgent", "title": "紧急", "unit": "管网所"}).json()
     clock.advance(hours=3)
-    assert client.post(f"{API}/deadlines/scan", headers=CREW).status_code == 403
+    assert_problem(client.post(f"{API}/deadlines/scan", headers=CREW), 403, "forbidden")
     r = client.post(f"{API}/deadlines/scan", headers=SUPERVISOR)
     assert r.status_code == 200
     assert any(x["item_id"] == t["id"] and x["level"] == "escalate" for x in r.json()["reminders"])

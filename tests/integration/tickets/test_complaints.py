@@ -37,7 +37,7 @@ from server.tickets.model import (
     ReturnVisitIn,
 )
 from server.workorders.model import Actor
-from tests.factories import TOKENS, bearer, make_services
+from tests.factories import TOKENS, assert_problem, bearer, make_services
 
 pytestmark = pytest.mark.integration
 
@@ -391,7 +391,7 @@ def test_alerts_are_listed_and_health_warns_without_an_alert_group(
     assert "no recipients for level-1 alerts" in listed["warning"]
     health = client.get("/api/v1/public/health").json()
     assert any("no recipients for level-1 alerts" in w for w in health["warnings"])
-    assert client.get("/api/v1/alerts", headers=bearer(TOKENS["crew_a"])).status_code == 403
+    assert_problem(client.get("/api/v1/alerts", headers=bearer(TOKENS["crew_a"])), 403, "forbidden")
     bad = client.get("/api/v1/alerts?limit=0", headers=bearer(TOKENS["supervisor"]))
     assert bad.status_code == 400
 

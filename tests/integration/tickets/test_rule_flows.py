@@ -17,7 +17,7 @@ from server.errors import IllegalTransitionError
 from server.services import Services
 from server.tickets.model import Channel, NoteIn, ReminderLevel, TicketIn
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderIn, WorkOrderType
-from tests.factories import TOKENS, bearer, make_services, order_in
+from tests.factories import TOKENS, assert_problem, bearer, make_services, order_in
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ def test_lc_30_third_party_damage_inspection_on_site_within_an_hour(
     assert answer.headers["content-type"].startswith("application/problem+json")
     crew = client.post(f"/api/v1/workorders/{wo.id}/inspection-on-site",
                        headers=bearer(TOKENS["crew_a"]))
-    assert crew.status_code == 403
+    assert_problem(crew, 403, "forbidden")
 
 
 def test_lc_30_an_order_without_third_party_damage_has_no_inspection_clock(

@@ -48,26 +48,31 @@ def networks(draw: st.DrawFn) -> tuple[Network, str, list[str]]:
     return net, hit[0], hit
 
 
-def dry_elements(net: Network, closed_valves: set[str], shut_sources: set[str]
-                 ) -> tuple[set[str], set[str]]:
-    """(pipes, nodes) with no path from an open source, by plain BFS on pipes and nodes."""
+def dry_elements(net: Network, closed_valves: set[str], shut_sources: set[str],
+                 shut_pipes: frozenset[str] = frozenset(),
+                 shut_nodes: frozenset[str] = frozenset()) -> tuple[set[str], set[str]]:
+    """(pipes, nodes) with no path from an open source, by plain BFS on pipes and nodes.
+
+    ``shut_pipes`` and ``shut_nodes`` carry no water at all (a region shut off).
+    """
     cut = {(v.pipe_id, v.node_id) for v in net.valves if v.id in closed_valves}
     by_node: dict[str, list[str]] = {n.id: [] for n in net.nodes}
     ends = {p.id: (p.from_node, p.to_node) for p in net.pipes}
     for p in net.pipes:
         by_node[p.from_node].append(p.id)
         by_node[p.to_node].append(p.id)
-    start = {s.node_id for s in net.sources if s.id not in shut_sources}
+    start = {s.node_id for s in net.sources
+             if s.id not in shut_sources and s.node_id not in shut_nodes}
     seen_n, seen_p = set(start), set()
     queue = deque(start)
     while queue:
         node = queue.popleft()
         for pid in by_node[node]:
-            if pid in seen_p or (pid, node) in cut:
+            if pid in seen_p or pid in shut_pipes or (pid, node) in cut:
                 continue
             seen_p.add(pid)
             for other in ends[pid]:
-                if other not in seen_n and (pid, other) not in cut:
+                if other not in seen_n and other not in shut_nodes and (pid, other) not in cut:
                     seen_n.add(other)
                     queue.append(other)
     return {p.id for p in net.pipes} - seen_p, {n.id for n in net.nodes} - seen_n
@@ -103,10 +108,22 @@ def test_affected_area_equals_brute_force(case: tuple[Network, str, list[str]],
 def test_region_query_matches_whole_graph_search(case: tuple[Network, str, list[str]],
                                                  picks: list[int]) -> None:
     net, _pipe, _job = case
-    g = build_index(net, 1, PROJECTOR).graph
+    index = build_index(net, 1, PROJECTOR)
+    g = index.graph
     assume(all(p >= 0 for p in g.pre))  # validation rejects islands
     region = frozenset(p % g.n_segments for p in picks)
-    expected = brute_force_cut_off(g, region)
+    # the reference: the region's pipes and nodes carry no water; BFS on the raw network
+    # (normally-closed valves cut) finds what else runs dry; those elements' segments
+    shut_pipes = frozenset(p for i, p in enumerate(index.pipe_ids)
+                           if int(g.pipe_segment[i]) in region)
+    shut_nodes = frozenset(n for i, n in enumerate(index.node_ids)
+                           if int(g.node_segment[i]) in region)
+    normally_closed = {v.id for v in net.valves if v.state == "normal_closed"}
+    dry_pipes, dry_nodes = dry_elements(net, normally_closed, set(), shut_pipes, shut_nodes)
+    expected = frozenset(
+        {int(g.pipe_segment[index.pipe_index[p]]) for p in dry_pipes - shut_pipes}
+        | {int(g.node_segment[index.node_index[n]]) for n in dry_nodes - shut_nodes})
     assert isolate_region(g, region).cut_off == expected
     # the whole-graph fallback taken when a local search runs over budget agrees too
     assert isolate_region(g, region, budget=0).cut_off == expected
+    assert brute_force_cut_off(g, region) == expected

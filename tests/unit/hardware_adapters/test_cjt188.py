@@ -28,6 +28,7 @@ from hardware_adapters.meters.cjt188 import (
     encode_read_data,
     int_to_bcd,
 )
+from tests.unit.hardware_adapters.frames import has_cjt188_frame
 
 pytestmark = pytest.mark.unit
 
@@ -177,8 +178,11 @@ def test_any_bytes_decode_to_a_frame_or_a_typed_error(raw: bytes) -> None:
         outcome = exc
     if isinstance(outcome, Frame):
         assert len(outcome.address) == 14
+        assert has_cjt188_frame(raw), raw.hex()
+        assert encode_frame(outcome, preamble=0) in raw  # exactly the bytes it came from
     else:
         assert isinstance(outcome, FrameError)
+        assert not has_cjt188_frame(raw), raw.hex()  # a well-formed frame is never refused
 
 
 @settings(max_examples=300, deadline=None)

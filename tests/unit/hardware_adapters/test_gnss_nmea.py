@@ -19,7 +19,9 @@ from hardware_adapters.gnss import (
     parse_sentence,
     read_nmea,
 )
+from hardware_adapters.gnss.nmea import UnknownSentenceError
 from hardware_adapters.gnss.simulator import DATA_DIR
+from tests.unit.hardware_adapters.frames import has_checksummed_sentence
 
 pytestmark = pytest.mark.unit
 
@@ -191,17 +193,37 @@ def test_generated_nmea_round_trips_through_pynmea2() -> None:
 _FIELD = st.text(alphabet="0123456789.,-NSEWAVM+eE", max_size=12)
 
 
+def _with_checksum(body: str, good: bool) -> str:
+    xor = reduce(lambda a, ch: a ^ ord(ch), body, 0)
+    return f"${body}*{xor if good else xor ^ 0x5A:02X}"
+
+
+#: random text, and sentence-shaped lines with a right or a wrong checksum
+_LINES = st.one_of(
+    st.text(max_size=120),
+    st.builds(_with_checksum, st.sampled_from(["GPGGA", "GPRMC", "GNGSA", "GPXYZ"]).flatmap(
+        lambda head: st.lists(st.text(alphabet="0123456789.,NSEWAM", max_size=10),
+                              max_size=14).map(lambda fs: ",".join([head, *fs]))),
+        st.booleans()))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=120))
+@given(_LINES)
 def test_any_text_line_is_parsed_or_refused_with_a_typed_error(line: str) -> None:
     try:
         outcome: object = parse_sentence(line)
-    except HardwareError as exc:
+    except (HardwareError, UnknownSentenceError) as exc:
         outcome = exc
     if isinstance(outcome, HardwareError):
         assert outcome.code.startswith("nmea-")
+    elif isinstance(outcome, UnknownSentenceError):
+        # a vendor's or new sentence: skipped, not garbage, so its checksum must hold
+        assert has_checksummed_sentence(line), line
     else:
+        # only a sentence whose checksum holds (XOR computed by the test) is ever parsed
+        assert has_checksummed_sentence(line), line
         assert isinstance(outcome, pynmea2.NMEASentence)
+        assert f"{outcome.talker}{outcome.sentence_type}" in line
 
 
 @settings(max_examples=300, deadline=None)

@@ -99,9 +99,20 @@ def test_simulated_logger_with_a_stepped_clock_raises_one_alert() -> None:
 
 
 def test_profile_is_deterministic_and_never_negative() -> None:
-    profile = burst_profile(T0, after_s=0, drop_mpa=5.0)
-    assert profile.at(T0 + timedelta(hours=1)) == 0.0
-    assert profile.at(T0) == profile.at(T0)
+    times = [T0 + timedelta(seconds=s) for s in range(0, 3600, 7)]
+    one = burst_profile(T0, after_s=600, drop_mpa=0.12, seed=4)
+    again = burst_profile(T0, after_s=600, drop_mpa=0.12, seed=4)  # built anew
+    other = burst_profile(T0, after_s=600, drop_mpa=0.12, seed=5)
+    assert [one.at(t) for t in times] == [again.at(t) for t in times]
+    assert [one.at(t) for t in times] != [other.at(t) for t in times]  # the seed matters
+    # hand-worked: 0.32 MPa with +-0.003 noise; the burst takes 0.12 off over a 60 s ramp
+    eps = 1e-9
+    assert 0.317 - eps <= one.at(T0 + timedelta(seconds=599)) <= 0.323 + eps
+    assert 0.257 - eps <= one.at(T0 + timedelta(seconds=630)) <= 0.263 + eps  # half way
+    assert 0.197 - eps <= one.at(T0 + timedelta(seconds=1200)) <= 0.203 + eps
+    crushed = burst_profile(T0, after_s=0, drop_mpa=5.0)  # more than the main holds
+    assert 0.317 - eps <= crushed.at(T0 - timedelta(seconds=1)) <= 0.323 + eps
+    assert all(crushed.at(t) == 0.0 for t in times[1:])  # clamped at zero, never below
 
 
 @pytest.mark.parametrize("setting", ["sim://?flood=1", "tcp://127.0.0.1:502?format=f64",
