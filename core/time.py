@@ -13,12 +13,17 @@ reach arithmetic: they are refused with ``TimeRangeError`` (422), at the edge by
 ``check_times`` and, as a last line, by ``to_db`` itself, so no stored value can be one
 that fails to read back. Historical facts (a pipe's installation year) are plain dates and
 do not use this type.
+
+People read times on their own clock (``for_people``: the profile's zone, to the minute,
+no seconds, microseconds or offset), with at most one note of the zone per text
+(``zone_note``); machines get RFC 3339 UTC in JSON.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -118,6 +123,32 @@ def opt_to_db(when: datetime | None) -> str | None:
 
 def opt_from_db(text: str | None) -> datetime | None:
     return None if text is None else from_db(text)
+
+
+#: China's one civil time, UTC+08:00 all year (Asia/Shanghai)
+BEIJING_OFFSET: Final = timedelta(hours=8)
+
+
+def _zone(tz: str | tzinfo) -> tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def for_people(when: datetime, tz: str | tzinfo) -> str:
+    """``2026-11-24 09:00``: the wall time in ``tz`` (the profile's zone) to the minute."""
+    local = when.astimezone(_zone(tz))
+    return (f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d}")
+
+
+def zone_note(tz: str | tzinfo, when: datetime) -> str:
+    """The one note a text's times carry: ``（北京时间）`` on China's clock, else the offset
+    in force at ``when`` (``（UTC+09:00）``), so a reader elsewhere is never misled."""
+    offset = when.astimezone(_zone(tz)).utcoffset() or timedelta(0)
+    if offset == BEIJING_OFFSET:
+        return "（北京时间）"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"（UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}）"
 
 
 def day_to_db(day: date) -> str:

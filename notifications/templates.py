@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import msgspec
 
+from core.time import for_people, zone_note
 from notifications.model import NoticeKind, NoticeTexts, Outage, OutageKind
 
 UCS2_SINGLE: Final = 70
@@ -74,10 +74,9 @@ def sms_text(title: str, body: str, signature: str = "") -> str:
 
 
 def format_local(when: datetime, timezone: str = "Asia/Shanghai") -> str:
-    """``2026-11-24 09:00 (UTC+08:00)``: local wall time with its offset written out."""
-    local = when.astimezone(ZoneInfo(timezone))
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+    """``2026-11-24 09:00``: the wall time in the profile's zone, to the minute. A text
+    notes its zone once (``zone_note`` after its first time), never after every time."""
+    return for_people(when, timezone)
 
 
 def describe_area(streets: list[str], compounds: list[str]) -> str:
@@ -100,39 +99,44 @@ def render(kind: NoticeKind, outage: Outage, texts: NoticeTexts, *,
     """Title and body of a notice of ``kind`` about ``outage``."""
     sig = f"【{texts.utility_name}】"
     area = describe_area(outage.streets, outage.compounds)
+    # the zone is noted once, after the first time of each text (all its times share it)
+    note = zone_note(timezone, outage.start_at)
     start = format_local(outage.start_at, timezone)
     end = format_local(outage.expected_restoration_at, timezone)
     tail = f"咨询电话{texts.hotline}。"
     if kind is NoticeKind.ANNOUNCEMENT and outage.kind is OutageKind.PRESSURE_REDUCTION:
-        return ("降压供水通知", f"{sig}降压供水通知：因{outage.cause}，{area}将于{start}至{end}"
-                f"降低水压供水，高层用户可能水压不足，请提前储水。{tail}")
+        return ("降压供水通知", f"{sig}降压供水通知：因{outage.cause}，{area}将于{start}{note}至"
+                f"{end}降低水压供水，高层用户可能水压不足，请提前储水。{tail}")
     if kind is NoticeKind.ANNOUNCEMENT:
         what = "停水" if outage.kind is OutageKind.PLANNED else "暂停供水"
-        return ("停水通知", f"{sig}停水通知：因{outage.cause}，{area}将于{start}至{end}{what}，"
-                f"请提前储水。{tail}")
+        return ("停水通知", f"{sig}停水通知：因{outage.cause}，{area}将于{start}{note}至{end}"
+                f"{what}，请提前储水。{tail}")
     if kind is NoticeKind.OPERATIONS:
         return (f"用户原因停水报备 {outage.title or outage.id}",
-                f"运营管理部：{area}因{outage.cause}（用户原因）将于{start}对总表暂停供水，"
-                f"预计{end}恢复，影响{outage.customer_count}户；停水公告已张贴、资料已留存"
-                "（LC §19(四)）。")
+                f"运营管理部：{area}因{outage.cause}（用户原因）将于{start}{note}对总表暂停"
+                f"供水，预计{end}恢复，影响{outage.customer_count}户；停水公告已张贴、资料已"
+                "留存（LC §19(四)）。")
     if kind is NoticeKind.EMERGENCY:
-        return ("紧急停水通知", f"{sig}紧急停水通知：因{outage.cause}，{area}自{start}起停水，"
-                f"预计{end}恢复供水，抢修期间提供临时供水。{tail}")
+        return ("紧急停水通知", f"{sig}紧急停水通知：因{outage.cause}，{area}自{start}{note}起"
+                f"停水，预计{end}恢复供水，抢修期间提供临时供水。{tail}")
     if kind is NoticeKind.DELAY:
         new = (f"推迟至{format_local(new_restoration_at, timezone)}" if new_restoration_at
                else "推迟，恢复时间另行通知")
         why = f"因{reason}，" if reason else ""
-        return ("恢复供水延迟通知", f"{sig}恢复供水延迟：{area}原定{end}恢复供水，{why}将{new}。"
-                f"敬请谅解。{tail}")
+        note = zone_note(timezone, outage.expected_restoration_at)
+        return ("恢复供水延迟通知", f"{sig}恢复供水延迟：{area}原定{end}{note}恢复供水，{why}将"
+                f"{new}。敬请谅解。{tail}")
     if kind is NoticeKind.RESTORATION:
-        at = format_local(restored_at or outage.expected_restoration_at, timezone)
-        return ("恢复供水通知", f"{sig}恢复供水通知：{area}已于{at}恢复供水，"
+        restored = restored_at or outage.expected_restoration_at
+        at, note = format_local(restored, timezone), zone_note(timezone, restored)
+        return ("恢复供水通知", f"{sig}恢复供水通知：{area}已于{at}{note}恢复供水，"
                 f"初期水质如有浑浊请放水片刻。{tail}")
     if kind is NoticeKind.CANCELLATION:
         why = f"（{reason}）" if reason else ""
-        return ("取消停水通知", f"{sig}取消停水通知：原定{start}起{area}的停水已取消{why}。{tail}")
+        return ("取消停水通知", f"{sig}取消停水通知：原定{start}{note}起{area}的停水已取消{why}。"
+                f"{tail}")
     # the alert's body carries its title too: an SMS (or a gateway that drops titles)
     # shows the body only, and the segments are counted on it
     title = f"一级告警：应急停水 {outage.title or outage.id}"
     return (title, f"{sig}{title}\n应急停水：{area}，影响{outage.customer_count}户，"
-            f"原因：{outage.cause}；开始{start}，预计恢复{end}。请按一级响应处置。")
+            f"原因：{outage.cause}；开始{start}{note}，预计恢复{end}。请按一级响应处置。")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+from pypdf import PdfReader
 from sqlite_utils import Database
 
 from geo.model import Network, Node, Pipe, Valve
@@ -106,6 +108,11 @@ def order_in(kind: WorkOrderType = WorkOrderType.BURST_REPAIR, *, crew_id: str |
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def pdf_text(data: bytes) -> str:
+    """The text a reader sees in a PDF (every page), extracted by pypdf."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -37,7 +37,8 @@ def posting_notice(outage_id: str, isolation_id: str | None, out: Path, data_dir
     outage = svc.outages.get(outage_id)
     bounds = svc.network.plan(isolation_id).bounds if isolation_id else None
     pdf = render_posting_pdf(outage, bounds, svc.settings.utility_name, svc.settings.hotline,
-                             svc.clock())
+                             svc.clock(),
+                             timezone=svc.profile.working_hours.timezone)
     out.write_bytes(pdf)
     output({"outage_id": outage_id, "path": str(out), "bytes": len(pdf)}, as_json,
            lambda v: f"wrote {v['path']} ({v['bytes']} bytes)")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
+from core.time import zone_note
 from geo.model import FourBounds
 from notifications import Outage
-from server.clock import to_local
 from server.fieldwork.errors import NoPrinterFontError
 from server.fieldwork.printing import INSTALL_HINT, find_cjk_font
 
@@ -25,20 +26,30 @@ KIND_TITLES: Final = {"planned": "计划停水通知", "emergency": "紧急停�
                       "customer_caused": "停水通知"}
 
 
-def _local(when: datetime) -> str:
-    t = to_local(when)
+def _local(when: datetime, tz: ZoneInfo) -> str:
+    t = when.astimezone(tz)
     return f"{t.year}年{t.month}月{t.day}日 {t.hour:02d}:{t.minute:02d}"
 
 
 def posting_lines(outage: Outage, bounds: FourBounds | None, utility: str, hotline: str,
-                  issued_at: datetime) -> list[tuple[str, str]]:
-    """The notice as (style, text) lines; the PDF and tests read the same text."""
+                  issued_at: datetime, timezone: str = "Asia/Shanghai"
+                  ) -> list[tuple[str, str]]:
+    """The notice as (style, text) lines; the PDF and tests read the same text.
+
+    Times are the wall time of ``timezone`` (the profile's) to the minute; the one zone
+    note is on the outage-time line.
+    """
+    tz = ZoneInfo(timezone)
+
+    def _at(when: datetime) -> str:
+        return _local(when, tz)
+
     kind = str(outage.kind)
     area = "、".join(outage.compounds) or "、".join(outage.streets) or outage.title
     lines = [("title", KIND_TITLES.get(kind, "停水通知")),
              ("body", "尊敬的用户："),
-             ("body", f"因{outage.cause}，{utility}定于{_local(outage.start_at)}至"
-                      f"{_local(outage.expected_restoration_at)}对以下区域暂停供水，"
+             ("body", f"因{outage.cause}，{utility}定于{_at(outage.start_at)}至"
+                      f"{_at(outage.expected_restoration_at)}对以下区域暂停供水，"
                       "请提前做好储水准备。给您带来不便，敬请谅解。"),
              ("head", "停水区域"),
              ("body", area)]
@@ -49,20 +60,21 @@ def posting_lines(outage: Outage, bounds: FourBounds | None, utility: str, hotli
                   ("body", f"东至{bounds.east or '—'}，西至{bounds.west or '—'}，"
                            f"南至{bounds.south or '—'}，北至{bounds.north or '—'}")]
     lines += [("head", "停水时间"),
-              ("body", f"{_local(outage.start_at)} 至 {_local(outage.expected_restoration_at)}"
-                       "（北京时间）"),
+              ("body", f"{_at(outage.start_at)} 至 {_at(outage.expected_restoration_at)}"
+                       + zone_note(tz, outage.start_at)),
               ("head", "停水原因"),
               ("body", outage.cause),
               ("head", "服务热线"),
               ("big", hotline),
               ("right", utility),
-              ("right", _local(issued_at)[:-6]),
+              ("right", _at(issued_at)[:-6]),
               ("small", f"编号 {outage.id}")]
     return lines
 
 
 def render_posting_pdf(outage: Outage, bounds: FourBounds | None, utility: str, hotline: str,
-                       issued_at: datetime, font_path: str | None = None) -> bytes:
+                       issued_at: datetime, font_path: str | None = None,
+                       timezone: str = "Asia/Shanghai") -> bytes:
     """An A4 portrait PDF of the posting notice (fpdf2 with an embedded CJK subset)."""
     font = find_cjk_font(font_path)
     if font is None:
@@ -76,7 +88,7 @@ def render_posting_pdf(outage: Outage, bounds: FourBounds | None, utility: str, 
     pdf.add_page()
     pdf.add_font("cjk", "", font[0], collection_font_number=font[1])
     sizes = {"title": 30, "head": 16, "body": 14, "big": 26, "right": 14, "small": 9}
-    for style, text in posting_lines(outage, bounds, utility, hotline, issued_at):
+    for style, text in posting_lines(outage, bounds, utility, hotline, issued_at, timezone):
         pdf.set_font("cjk", size=sizes[style])
         if style == "title":
             pdf.cell(0, 18, text, new_x="LMARGIN", new_y="NEXT", align="C")

@@ -275,7 +275,7 @@ class NoticeArchive:
         png_sha = row.manifest.attachments.get("signature_png") if row.manifest else None
         png = self.blobs.read(png_sha) if png_sha else None
         return render_notice_pdf(row.kind, row.fields, self._seal_block(row), png,
-                                 find_cjk_font(self.font_path))
+                                 find_cjk_font(self.font_path), self._timezone())
 
     def escpos(self, principal: Principal, doc_id: str, verification_url: str,
                columns: int = 32) -> bytes:
@@ -294,7 +294,11 @@ class NoticeArchive:
     def text(self, principal: Principal, doc_id: str) -> str:
         row = self._row(doc_id)
         self.fieldwork.workorders.get(principal, row.work_order_id)
-        return render_notice_text(row.kind, row.fields, self._seal_block(row))
+        return render_notice_text(row.kind, row.fields, self._seal_block(row), self._timezone())
+
+    def _timezone(self) -> str:
+        """The profile's zone: the one people read the printouts' times in."""
+        return self.fieldwork.workorders.profile.working_hours.timezone
 
 
 def _credits(data: SignNoticeIn, doc_id: str, png_sha: str

@@ -10,6 +10,8 @@ thermal printer (``hardware_adapters.printer``), which needs no font on the serv
 
 The printout carries the document id, the content hash, the previous hash and the key
 id, so a paper copy can be checked against the archive (``waterops notices verify``).
+Its times are for people: the wall time of the profile's zone to the minute, the zone
+noted once (after the first); the archive keeps the exact UTC stamps.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Final
 
 from fpdf import FPDF
 
+from core.time import for_people, zone_note
 from hardware_adapters.printer.base import NoticeSlip, SlipPosition, SlipReading
 from hardware_adapters.printer.escpos_printer import render_slip
 from server.fieldwork.errors import NoPrinterFontError
@@ -74,6 +77,10 @@ def find_cjk_font(configured: str | None = None) -> tuple[str, int] | None:
     return None
 
 
+#: sealed fields and seal entries that hold an RFC 3339 time (UTC in the archive)
+TIME_FIELDS: Final = frozenset({"performed_at", "sealed_at"})
+
+
 def _value(value: object) -> str:
     if isinstance(value, bool):
         return "是 yes" if value else "否 no"
@@ -82,17 +89,51 @@ def _value(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def render_notice_text(kind: str, fields: SealedFields, seal: dict[str, str]) -> str:
+class _Times:
+    """Shows the printout's times in ``timezone``; the first one carries the zone note."""
+
+    def __init__(self, timezone: str) -> None:
+        self.tz = timezone
+        self.noted = False
+
+    def show(self, name: str, value: object) -> str:
+        if name not in TIME_FIELDS or not isinstance(value, str):
+            return _value(value)
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # not a time after all: printed as sealed
+        if when.tzinfo is None:
+            return value
+        shown = for_people(when, self.tz)
+        if not self.noted:
+            self.noted = True
+            shown += zone_note(self.tz, when)
+        return shown
+
+
+def _lines(fields: SealedFields, seal: dict[str, str], timezone: str
+           ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    times = _Times(timezone)
+    body = [(label, times.show(name, fields[name])) for name, label in LABELS if name in fields]
+    return body, [(k, times.show(k, v)) for k, v in seal.items()]
+
+
+def render_notice_text(kind: str, fields: SealedFields, seal: dict[str, str],
+                       timezone: str = "Asia/Shanghai") -> str:
     """The notice as plain text lines (for a receipt printer or a log)."""
+    body, sealed = _lines(fields, seal, timezone)
     lines = [TITLES.get(kind, kind), ""]
-    lines += [f"{label}: {_value(fields[name])}" for name, label in LABELS if name in fields]
-    lines += ["", *(f"{k}: {v}" for k, v in seal.items())]
+    lines += [f"{label}: {value}" for label, value in body]
+    lines += ["", *(f"{k}: {v}" for k, v in sealed)]
     return "\n".join(lines)
 
 
 def render_notice_pdf(kind: str, fields: SealedFields, seal: dict[str, str],
-                      signature_png: bytes | None, font: tuple[str, int] | None) -> bytes:
-    """An A5 PDF of the notice with the signature image and the seal block."""
+                      signature_png: bytes | None, font: tuple[str, int] | None,
+                      timezone: str = "Asia/Shanghai") -> bytes:
+    """An A5 PDF of the notice with the signature image and the seal block; times in
+    ``timezone`` (the profile's) to the minute."""
     if font is None:
         raise NoPrinterFontError(f"no CJK font found; install one ({INSTALL_HINT})",
                                  install=INSTALL_HINT)
@@ -104,17 +145,17 @@ def render_notice_pdf(kind: str, fields: SealedFields, seal: dict[str, str],
     pdf.set_font("cjk", size=14)
     pdf.cell(0, 10, TITLES.get(kind, kind), new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("cjk", size=9)
-    for name, label in LABELS:
-        if name in fields:
-            pdf.cell(52, 6, label)
-            pdf.multi_cell(0, 6, _value(fields[name]), new_x="LMARGIN", new_y="NEXT")
+    body, sealed = _lines(fields, seal, timezone)
+    for label, value in body:
+        pdf.cell(52, 6, label)
+        pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.cell(0, 6, "客户签名 Customer signature:", new_x="LMARGIN", new_y="NEXT")
     if signature_png:
         pdf.image(io.BytesIO(signature_png), w=60)
     pdf.ln(2)
     pdf.set_font("cjk", size=6)
-    for key, value in seal.items():
+    for key, value in sealed:
         pdf.multi_cell(0, 3.5, f"{key}: {value}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import bearer
+from tests.factories import bearer, pdf_text
 
 pytestmark = pytest.mark.integration
 Client = TestClient[Litestar]
@@ -237,6 +237,10 @@ def test_breakdown_delivery_and_posting_notice(client: Client) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
+    # 01:10 and 07:00 UTC on the posting, as the street reads it: Shanghai's wall time
+    printed = pdf_text(r.content)
+    assert "2026年11月23日 09:10 至 2026年11月23日 15:00（北京时间）" in printed
+    assert printed.count("北京时间") == 1
     _problem(client.get("/api/v1/console/outages/OUT-nope/delivery",
                         headers=bearer("wo_demo_dispatcher")), 404, "outage-not-found")
 

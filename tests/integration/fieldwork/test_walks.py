@@ -26,7 +26,7 @@ from sync.protocol import (
     RecordValveOperation,
     SignNotice,
 )
-from tests.factories import TOKENS, bearer, set_json_field
+from tests.factories import TOKENS, bearer, pdf_text, set_json_field
 from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
 
 pytestmark = pytest.mark.integration
@@ -118,6 +118,10 @@ def test_meter_replacement_signed_sealed_and_tamper_evident(
     pdf = client.get(f"/api/v1/notices/{doc_id}/pdf", headers=headers)
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    printed = pdf_text(pdf.content)
+    assert "2026-11-23 09:00（北京时间）" in printed  # performed at 01:00 UTC
+    assert printed.count("北京时间") == 1
+    assert "T01:00:00" not in printed
     set_json_field(services.db, "fw_sealed_documents", "id", doc_id, "fields",
                    "final_reading", 234.5)
     bad = client.get(f"/api/v1/notices/{doc_id}/verification", headers=headers).json()

@@ -19,7 +19,7 @@ from notifications import (
     OutboxWorker,
     WorkerConfig,
 )
-from notifications.model import DOOR
+from notifications.model import DOOR, NoticeRules, NoticeTexts
 from server.clock import SteppingClock
 from tests.integration.notifications.conftest import outage_in, recipients
 from tests.integration.notifications.gateway import Gateway
@@ -64,6 +64,31 @@ def test_sms_body_carries_text_sign_and_outbox_key(service: OutageService, worke
     assert delivery is not None
     assert delivery.status is DeliveryStatus.SENT
     assert "HTTP 200" in delivery.answer
+
+
+def test_the_handset_reads_local_time_to_the_minute_with_one_zone_note(
+        service: OutageService, worker: OutboxWorker, gateway: Gateway) -> None:
+    # announced Monday 10:00 local (02:00 UTC); starts 30 h later, lasts 6 h
+    announce(service, people=1, wechat_every=0)
+    worker.drain()
+    [body] = gateway.bodies("/sms/")
+    text = str(body["text"])
+    assert "将于2026-11-24 16:00（北京时间）至2026-11-24 22:00停水" in text
+    assert text.count("（北京时间）") == 1
+    assert "UTC" not in text
+
+
+def test_a_profile_in_another_zone_sends_its_own_wall_time(
+        store: NotificationStore, nclock: SteppingClock, gateway: Gateway,
+        channels: dict[str, AppriseChannel]) -> None:
+    rules = NoticeRules(timezone="Asia/Tokyo")  # the profile's working-hours zone
+    tokyo = OutageService(store, nclock, rules, NoticeTexts(hotline="96345"), channels.keys())
+    announce(tokyo, people=1, wechat_every=0)
+    OutboxWorker(store, channels, nclock, rules, WorkerConfig(batch_size=10),
+                 worker_id="w-tokyo").drain()
+    [body] = gateway.bodies("/sms/")
+    # 2026-11-24 08:00 UTC is 17:00 in Tokyo, 14:00 UTC is 23:00
+    assert "将于2026-11-24 17:00（UTC+09:00）至2026-11-24 23:00停水" in str(body["text"])
 
 
 def test_the_handset_text_is_the_one_counted_with_the_signature_once(

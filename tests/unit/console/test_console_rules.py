@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from geo.model import FourBounds
 from notifications import Outage
 from notifications.model import OutageKind, OutageState
-from server.console.posting import posting_lines
+from server.console.posting import posting_lines, render_posting_pdf
 from server.console.sessions import check_password, hash_password
 from server.console.views import month_starts
 from server.errors import BadInputError
 from server.positions import parse_shift
+from tests.factories import pdf_text
 
 pytestmark = pytest.mark.unit
 UTC0900_LOCAL = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -85,6 +86,22 @@ def test_the_posting_notice_says_where_when_why_and_whom_to_call() -> None:
     assert "2026年11月25日 08:30 至 2026年11月25日 16:00（北京时间）" in text
     assert "因更换DN300阀门，济南水务定于" in text
     assert "96345" in text
+
+
+def test_the_posting_pdf_reads_local_wall_time_with_one_zone_note() -> None:
+    text = pdf_text(render_posting_pdf(_outage(), None, "济南水务", "96345", UTC0900_LOCAL))
+    # 00:30 and 08:00 UTC are 08:30 and 16:00 in Shanghai
+    assert "2026年11月25日 08:30 至 2026年11月25日 16:00（北京时间）" in text
+    assert text.count("北京时间") == 1
+    assert "00:30" not in text
+    assert "UTC" not in text
+
+
+def test_a_profile_elsewhere_gets_its_own_wall_time_on_the_posting() -> None:
+    text = "\n".join(t for _s, t in posting_lines(_outage(), None, "济南水务", "96345",
+                                                   UTC0900_LOCAL, "Asia/Tokyo"))
+    assert "2026年11月25日 09:30 至 2026年11月25日 17:00（UTC+09:00）" in text
+    assert "北京时间" not in text
 
 
 def test_without_an_isolation_plan_the_bounds_are_left_out() -> None:

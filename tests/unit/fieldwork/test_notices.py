@@ -25,6 +25,7 @@ from server.fieldwork.printing import (
     render_notice_text,
     to_slip,
 )
+from tests.factories import pdf_text
 
 pytestmark = pytest.mark.unit
 
@@ -70,6 +71,21 @@ def test_printout_carries_fields_and_seal() -> None:
     pdf = render_notice_pdf("meter_replacement_notice", fields, {"content_hash": "ab" * 32},
                             None, find_cjk_font())
     assert pdf.startswith(b"%PDF-")
+
+
+def test_printouts_show_local_wall_time_to_the_minute_noted_once() -> None:
+    fields = to_fields(notice())  # performed 01:00 UTC
+    seal = {"content_hash": "ab" * 32, "sealed_at": "2026-11-23T01:05:30.123456+00:00"}
+    for text in (render_notice_text("meter_replacement_notice", fields, seal),
+                 pdf_text(render_notice_pdf("meter_replacement_notice", fields, seal, None,
+                                            find_cjk_font()))):
+        assert "2026-11-23 09:00（北京时间）" in text  # 01:00 UTC in Shanghai
+        assert "sealed_at: 2026-11-23 09:05" in text
+        assert text.count("北京时间") == 1
+        assert "30.123456" not in text  # no seconds, no microseconds
+        assert "01:00:00" not in text
+    tokyo = render_notice_text("meter_replacement_notice", fields, seal, "Asia/Tokyo")
+    assert "2026-11-23 10:00（UTC+09:00）" in tokyo
 
 
 def test_escpos_job_carries_the_readings_and_the_seal() -> None:

@@ -56,8 +56,31 @@ def test_parts_always_hold_the_text(text: str) -> None:
     assert s.split == (s.segments > 1)
 
 
-def test_times_show_local_time_with_offset() -> None:
-    assert format_local(START) == "2026-11-24 09:00 (UTC+08:00)"
+def test_times_show_local_wall_time_to_the_minute() -> None:
+    # 01:00:00 UTC is 09:00 in Shanghai; seconds and microseconds never show
+    assert format_local(START) == "2026-11-24 09:00"
+    assert format_local(START + timedelta(seconds=59, microseconds=999_999)) == \
+        "2026-11-24 09:00"
+    assert format_local(START, "Asia/Tokyo") == "2026-11-24 10:00"
+
+
+@pytest.mark.parametrize("kind", sorted(set(NoticeKind) - {NoticeKind.REMINDER,
+                                                              NoticeKind.CONNECTION}))
+def test_every_text_notes_its_zone_once_and_never_an_offset(kind: NoticeKind) -> None:
+    texts = NoticeTexts(utility_name="济南水务", hotline="96606")
+    _, body = render(kind, outage(), texts, restored_at=START + timedelta(hours=5),
+                     new_restoration_at=START + timedelta(hours=8), reason="管道锈蚀")
+    assert body.count("（北京时间）") == 1
+    assert "UTC" not in body
+    assert ":00:00" not in body  # minutes, no seconds
+
+
+def test_a_profile_elsewhere_gets_its_own_offset_noted_once() -> None:
+    texts = NoticeTexts(utility_name="济南水务", hotline="96606")
+    _, body = render(NoticeKind.ANNOUNCEMENT, outage(), texts, timezone="Asia/Tokyo")
+    # 01:00 UTC is 10:00 in Tokyo (UTC+09:00); 07:00 UTC is 16:00
+    assert "将于2026-11-24 10:00（UTC+09:00）至2026-11-24 16:00停水" in body
+    assert "北京时间" not in body
 
 
 def test_area_names_streets_and_compounds_and_counts_the_rest() -> None:
@@ -80,8 +103,8 @@ def test_every_notice_kind_names_area_and_hotline() -> None:
             assert "96606" in body
         assert "阳光小区" in body
     _, body = render(NoticeKind.ANNOUNCEMENT, outage(), texts)
-    assert "2026-11-24 09:00 (UTC+08:00)" in body
-    assert "15:00" in body
+    # 01:00 UTC is 09:00 in Shanghai, six hours later 15:00
+    assert "将于2026-11-24 09:00（北京时间）至2026-11-24 15:00停水" in body
     assert count_segments(body).split  # a full notice is two SMS parts: say so
 
 
