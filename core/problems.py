@@ -266,6 +266,20 @@ _ROWS: Final = (
          "An override must record its reason"),
     _row("photo-not-uploaded", 422, "The photo named as proof has not been uploaded",
          "a door notice names a photo that is not a complete upload"),
+    _row("reading-above-register", 422,
+         "The reading is past what the meter's register can show",
+         "a meter reading at or past the register's capacity, where it rolls over to 0 "
+         "(`value`, `register_m3`; profile `[readings]`)"),
+    _row("reading-below-previous", 422,
+         "The reading is below the meter's last one and no reason is given",
+         "a meter reading below the meter's last one without `below_reason` "
+         "(`meter_changed`, `rollover`) (`value`, `previous`)"),
+    _row("reading-negative", 422, "A meter reading is never negative",
+         "a meter reading below zero (`customer_id`, `value`)"),
+    _row("rollover-implausible", 422, "A rollover is only believed near the register's capacity",
+         "`below_reason: rollover` but the last reading is not in the register's top "
+         "`rollover_near`, or the new one not within it of zero (`value`, `previous`, "
+         "`register_m3`)"),
     _row("policy-invalid", 422, "The policy profile is not usable",
          "A profile is missing, malformed or lacks a rule.",
          http=False),

@@ -12,6 +12,8 @@ from threading import Lock
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from core import time as core_time
+
 Clock = Callable[[], datetime]
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
@@ -60,4 +62,4 @@ def for_people(when: datetime | None, tz: ZoneInfo = LOCAL_TZ) -> str:
     Machines get RFC 3339 UTC in JSON; people get their own clock, without seconds,
     microseconds or an offset they would have to work out.
     """
-    return "" if when is None else when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return "" if when is None else core_time.for_people(when, tz)

@@ -311,3 +311,17 @@ def m012_field_time(db: Database) -> None:
         ALTER TABLE work_order_deadlines ADD COLUMN met_source TEXT;
         """
     )
+
+
+@migrations()
+def m013_reading_sanity(db: Database) -> None:
+    """A meter reading keeps the time it is judged on (``read_at``: the device's corrected
+    by its skew, or the server's) beside ``server_time``, which clock that is, and the
+    reason a value below the last reading was accepted (meter changed, rollover)."""
+    db.executescript(
+        """
+        ALTER TABLE fw_readings ADD COLUMN read_at TEXT;
+        ALTER TABLE fw_readings ADD COLUMN time_source TEXT NOT NULL DEFAULT 'server';
+        ALTER TABLE fw_readings ADD COLUMN below_reason TEXT;
+        """
+    )

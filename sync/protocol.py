@@ -164,6 +164,9 @@ class RecordReading(_Intent, tag="record_reading", frozen=True):
     customer_id: str | None = None
     estimated: bool = False
     reason: str = ""
+    #: why the value is below the meter's last reading: ``meter_changed`` or ``rollover``
+    #: (without one such a reading is rejected, and kept for review)
+    below_reason: str | None = None
 
 
 class RecordValveOperation(_Intent, tag="record_valve_operation", frozen=True):

@@ -22,6 +22,7 @@ from server.fieldwork.archive import NoticeArchive
 from server.fieldwork.blobs import VaultBlobs
 from server.fieldwork.burst_site import AffectedHook, BurstSite
 from server.fieldwork.photos import PhotoLimits
+from server.fieldwork.readings import ReadingLimits
 from server.fieldwork.rounds import ReadingRounds
 from server.fieldwork.service import FieldworkService
 from server.workorders.service import WorkOrderService
@@ -40,7 +41,8 @@ class Fieldwork:
                  photo_limits: PhotoLimits | None = None) -> None:
         self.service = FieldworkService(db, clock, workorders, VaultBlobs(vault), photo_limits)
         self.archive = NoticeArchive(db, clock, self.service, data_dir / KEY_FILE, font_path)
-        self.rounds = ReadingRounds(self.service)
+        self.rounds = ReadingRounds(self.service,
+                                    ReadingLimits.from_policy(workorders.profile.readings))
         self.bursts = BurstSite(self.service, on_affected)
         workorders.completion_check = self.service.check_completion
 

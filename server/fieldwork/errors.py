@@ -50,6 +50,22 @@ class EstimateNeedsEvidenceError(FieldworkError):
     code = "estimate-needs-evidence"
 
 
+class ReadingNegativeError(FieldworkError):
+    code = "reading-negative"
+
+
+class ReadingAboveRegisterError(FieldworkError):
+    code = "reading-above-register"
+
+
+class ReadingBelowPreviousError(FieldworkError):
+    code = "reading-below-previous"
+
+
+class RolloverImplausibleError(FieldworkError):
+    code = "rollover-implausible"
+
+
 class NotOnRouteError(FieldworkError):
     code = "not-on-route"
 

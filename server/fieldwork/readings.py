@@ -2,11 +2,25 @@
 
 Readings are monthly (LC §31). An **estimated** reading is allowed only with kept
 evidence and an explanation (LC §31): a reason and a photo (e.g. of the locked gate or the
-flooded well). Anomalies are flagged for the office, never refused, because the reader
+flooded well).
+
+**Sanity** (``check_reading``, limits per profile ``[readings]``): a reading that no dial
+can show is refused, never stored as fact: a negative value; a value at or past the
+register's capacity (it rolls over to 0 there); a value below the last reading of the
+same meter without a reason. The reasons are ``meter_changed`` (a new meter the route did
+not know yet) and ``rollover``, believed only near the register's capacity: the last
+reading within ``rollover_near`` of the top and the new one within it of zero. Over HTTP
+a refusal is a 422 problem; over sync push the mutation is rejected and kept for review
+(``server.intents``), so what the reader typed is never lost.
+
+**Time**: a reading is judged (the days since the last one) on the device's time
+corrected by its measured clock skew (``server.workorders.fieldtime``, as arrivals and
+steps are), with the server's receipt time kept beside it.
+
+Anomalies of a sane reading are flagged for the office, never refused, because the reader
 saw the dial:
 
-* ``below_previous``: the dial reads less than the last accepted reading (a swapped
-  meter, a typo, or a meter run backwards);
+* ``rollover`` / ``new_meter``: below the last reading, for the reason given;
 * ``far_above_history``: usage per day is more than ``high_factor`` times the account's
   average daily use (a leak behind the meter, JN's "warn customers of unusual use");
 * ``meter_idle``: no usage since the last reading although the account normally uses
@@ -25,7 +39,14 @@ from typing import Final
 import msgspec
 
 from core.time import TimeChecked
-from server.fieldwork.errors import EstimateNeedsEvidenceError
+from server.fieldwork.errors import (
+    EstimateNeedsEvidenceError,
+    ReadingAboveRegisterError,
+    ReadingBelowPreviousError,
+    ReadingNegativeError,
+    RolloverImplausibleError,
+)
+from server.policy.model import ReadingRules
 
 #: days without use before a meter counts as idle
 IDLE_MIN_DAYS: Final = 20.0
@@ -34,11 +55,20 @@ IDLE_MIN_AVERAGE: Final = 0.05
 
 
 class ReadingFlag(StrEnum):
+    #: kept for readings stored before the sanity rule; new ones are refused instead
     BELOW_PREVIOUS = "below_previous"
+    ROLLOVER = "rollover"
     FAR_ABOVE_HISTORY = "far_above_history"
     METER_IDLE = "meter_idle"
     NEW_METER = "new_meter"
     ESTIMATED = "estimated"
+
+
+class BelowReason(StrEnum):
+    """Why a dial may read less than the meter's last reading."""
+
+    METER_CHANGED = "meter_changed"
+    ROLLOVER = "rollover"
 
 
 class RouteStop(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +101,8 @@ class ReadingIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
     #: the device's own id for the reading, so a retried push records it once
     reading_id: str | None = None
     note: str = ""
+    #: why the value is below the meter's last reading (else such a value is refused)
+    below_reason: BelowReason | None = None
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,15 +116,69 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True):
     photo_sha256: str | None
     flags: list[ReadingFlag]
     usage: float | None
+    #: when the server received it
     server_time: datetime
     device_time: datetime | None = None
     note: str = ""
+    #: the time it is judged on: the device's corrected by its skew, or the server's
+    read_at: datetime | None = None
+    #: which clock ``read_at`` is (``device`` or ``server``)
+    time_source: str = "server"
+    below_reason: BelowReason | None = None
 
 
 class ReadingLimits(msgspec.Struct, frozen=True, kw_only=True):
     high_factor: float = 3.0
     #: usage below this is never "far above" (m³), so tiny accounts do not raise alarms
     high_min_usage: float = 5.0
+    #: the register rolls over to 0 at this value (m³): 100 000 on a five-digit dial
+    register_m3: float = 100_000.0
+    #: a rollover is believed within this fraction of the register from its top (the last
+    #: reading) and from zero (the new one)
+    rollover_near: float = 0.1
+
+    @classmethod
+    def from_policy(cls, rules: ReadingRules) -> ReadingLimits:
+        """The limits a service policy profile sets (``[readings]``)."""
+        return cls(high_factor=rules.high_factor, high_min_usage=rules.high_min_usage_m3,
+                   register_m3=rules.register_m3, rollover_near=rules.rollover_near)
+
+
+def check_reading(value: float, previous: float | None, below_reason: BelowReason | None,
+                  limits: ReadingLimits, *, meter_changed: bool = False,
+                  customer_id: str = "") -> float | None:
+    """Refuse a value no dial shows; return the usage since ``previous`` (m³).
+
+    ``previous`` is the same meter's last reading (None without one). ``meter_changed``
+    is true when the route already knows the meter differs. The usage is None when there
+    is nothing to compare (no previous reading, another meter); over a rollover it is
+    ``value + register - previous``, always positive and below ``2 * near * register``.
+    """
+    if not value >= 0:  # also NaN
+        raise ReadingNegativeError("a meter reading is never negative",
+                                   customer_id=customer_id, value=value)
+    if value >= limits.register_m3:
+        raise ReadingAboveRegisterError(
+            f"the register rolls over at {limits.register_m3:g} m³",
+            customer_id=customer_id, value=value, register_m3=limits.register_m3)
+    if previous is None or meter_changed:
+        return None
+    if value >= previous:
+        return value - previous
+    if below_reason is BelowReason.METER_CHANGED:
+        return None
+    if below_reason is BelowReason.ROLLOVER:
+        near = limits.rollover_near * limits.register_m3
+        # the last reading must itself be a dial value, in the register's top ``near``
+        if not limits.register_m3 - near <= previous < limits.register_m3 or value >= near:
+            raise RolloverImplausibleError(
+                f"a rollover goes from the last {near:g} m³ of the register to its first",
+                customer_id=customer_id, value=value, previous=previous,
+                register_m3=limits.register_m3)
+        return value + limits.register_m3 - previous
+    raise ReadingBelowPreviousError(
+        "the reading is below the meter's last one: give the reason (meter_changed, "
+        "rollover)", customer_id=customer_id, value=value, previous=previous)
 
 
 def require_estimate_evidence(data: ReadingIn) -> None:
@@ -104,20 +190,25 @@ def require_estimate_evidence(data: ReadingIn) -> None:
 
 
 def assess(stop: RouteStop, value: float, at: datetime, estimated: bool,
-           limits: ReadingLimits | None = None
+           limits: ReadingLimits | None = None, below_reason: BelowReason | None = None
            ) -> tuple[list[ReadingFlag], float | None]:
-    """Flags for ``value`` read at ``at`` and the usage since the previous reading."""
+    """Flags for ``value`` read at ``at`` (the judged time) and the usage since the
+    previous reading. Refuses what ``check_reading`` refuses."""
     limits = limits or ReadingLimits()
     flags: list[ReadingFlag] = [ReadingFlag.ESTIMATED] if estimated else []
-    if stop.previous_meter_no is not None and stop.previous_meter_no != stop.meter_no:
+    changed = stop.previous_meter_no is not None and stop.previous_meter_no != stop.meter_no
+    usage = check_reading(value, stop.previous_reading, below_reason, limits,
+                          meter_changed=changed, customer_id=stop.customer_id)
+    if changed:
         flags.append(ReadingFlag.NEW_METER)
         return flags, None
     if stop.previous_reading is None:
         return flags, None
-    usage = value - stop.previous_reading
-    if usage < 0:
-        flags.append(ReadingFlag.BELOW_PREVIOUS)
+    if value < stop.previous_reading:
+        flags.append(ReadingFlag.ROLLOVER if below_reason is BelowReason.ROLLOVER
+                     else ReadingFlag.NEW_METER)
         return flags, usage
+    usage = value - stop.previous_reading
     days = None
     if stop.previous_read_at is not None:
         days = max((at - stop.previous_read_at).total_seconds() / 86_400, 1.0)

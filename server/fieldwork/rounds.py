@@ -31,6 +31,7 @@ from server.fieldwork.readings import (
     require_estimate_evidence,
 )
 from server.fieldwork.service import FieldworkService, Item
+from server.workorders.fieldtime import FieldTime, TimeSource
 from server.workorders.model import WorkOrder, WorkOrderType
 
 
@@ -130,7 +131,16 @@ class ReadingRounds:
             self.fw.workorders.meet_clock(wo_id, EXPLAINED_RULE, now)
         return self.fw.workorders.get(principal, wo_id)
 
-    def record_reading(self, principal: Principal, data: ReadingIn) -> Reading:
+    def record_reading(self, principal: Principal, data: ReadingIn,
+                       field_time: FieldTime | None = None) -> Reading:
+        """Check and store one reading (a retried one is answered from the store).
+
+        ``field_time`` is when the reading was taken as sync judged it (the device's time
+        corrected by its skew, ``server.workorders.fieldtime``); without one (over HTTP,
+        where no skew is measured) the reading is judged on the server's time. Either way
+        the server's time is kept beside it. A value no dial shows is refused
+        (``check_reading``).
+        """
         wo = self._route_order(principal, data.work_order_id)
         self.fw._check_open(wo)
         reading_id = data.reading_id or str(uuid.uuid4())
@@ -142,15 +152,19 @@ class ReadingRounds:
             raise NotOnRouteError("this account is not on the route",
                                   work_order_id=wo.id, customer_id=data.customer_id)
         now = self.fw.clock()
+        judged = field_time or FieldTime(at=now, server_at=now, source=TimeSource.SERVER)
         if data.meter_no != stop.meter_no:
             # the reader found another meter than on record: treat as a new meter
             stop = msgspec.structs.replace(stop, meter_no=data.meter_no)
-        flags, usage = assess(stop, data.value, now, data.estimated, self.limits)
+        flags, usage = assess(stop, data.value, judged.at, data.estimated, self.limits,
+                              data.below_reason)
         reading = Reading(id=reading_id, work_order_id=wo.id, customer_id=data.customer_id,
                           meter_no=data.meter_no, value=data.value, estimated=data.estimated,
                           reason=data.reason.strip(), photo_sha256=data.photo_sha256,
                           flags=flags, usage=None if usage is None else round(usage, 3),
-                          server_time=now, device_time=data.device_time, note=data.note)
+                          server_time=now, device_time=data.device_time, note=data.note,
+                          read_at=judged.at, time_source=str(judged.source),
+                          below_reason=data.below_reason)
         with self.fw.db.atomic():
             self.store.insert_reading(reading, principal.user_id, principal.device_id)
             if data.estimated:

@@ -16,7 +16,7 @@ from geo.model import IsolationPlan
 from server.fieldwork.burst import ValveAction, ValveOperation
 from server.fieldwork.linemarking import MarkedLine
 from server.fieldwork.photos import PhotoCheck
-from server.fieldwork.readings import Reading, ReadingFlag
+from server.fieldwork.readings import BelowReason, Reading, ReadingFlag
 from server.fieldwork.sealing import GENESIS_HASH, Manifest, SealedFields
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 
@@ -183,8 +183,8 @@ class FieldworkStore:
                         limit: int = 13) -> list[tuple[datetime, float, str]]:
         """Last readings of an account (oldest first), excluding one route's own."""
         rows = self.db.execute(
-            "SELECT server_time, value, meter_no FROM fw_readings WHERE customer_id = ? "
-            "AND work_order_id != ? ORDER BY server_time DESC LIMIT ?",
+            "SELECT COALESCE(read_at, server_time) AS t, value, meter_no FROM fw_readings "
+            "WHERE customer_id = ? AND work_order_id != ? ORDER BY t DESC LIMIT ?",
             [customer_id, before_wo or "", limit]).fetchall()
         return [(from_db(r[0]), float(r[1]), str(r[2])) for r in reversed(rows)]
 
@@ -192,22 +192,29 @@ class FieldworkStore:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO fw_readings (id, work_order_id, customer_id, meter_no, value, "
             "estimated, reason, photo_sha256, flags, usage, note, server_time, device_time, "
-            "user_id, device_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "user_id, device_id, read_at, time_source, below_reason) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [r.id, r.work_order_id, r.customer_id, r.meter_no, r.value, int(r.estimated),
              r.reason, r.photo_sha256, _encode(r.flags).decode(), r.usage, r.note,
-             to_db(r.server_time), opt_to_db(r.device_time), user_id, device_id])
+             to_db(r.server_time), opt_to_db(r.device_time), user_id, device_id,
+             opt_to_db(r.read_at), r.time_source,
+             None if r.below_reason is None else str(r.below_reason)])
         return cur.rowcount == 1
 
     def readings(self, work_order_id: str) -> list[Reading]:
         rows = self.db.execute(
             "SELECT id, work_order_id, customer_id, meter_no, value, estimated, reason, "
-            "photo_sha256, flags, usage, note, server_time, device_time FROM fw_readings "
+            "photo_sha256, flags, usage, note, server_time, device_time, read_at, "
+            "time_source, below_reason FROM fw_readings "
             "WHERE work_order_id = ? ORDER BY server_time, id", [work_order_id])
         return [Reading(id=r[0], work_order_id=r[1], customer_id=r[2], meter_no=r[3],
                         value=r[4], estimated=bool(r[5]), reason=r[6], photo_sha256=r[7],
                         flags=[ReadingFlag(f) for f in _strs_decode(r[8])], usage=r[9],
                         note=r[10], server_time=from_db(r[11]),
-                        device_time=opt_from_db(r[12])) for r in rows]
+                        device_time=opt_from_db(r[12]), read_at=opt_from_db(r[13]),
+                        time_source=str(r[14]),
+                        below_reason=None if r[15] is None else BelowReason(r[15]))
+                for r in rows]
 
     def reading(self, reading_id: str) -> Reading | None:
         row = self.db.execute("SELECT work_order_id FROM fw_readings WHERE id = ?",

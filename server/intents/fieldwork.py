@@ -31,7 +31,7 @@ from server.fieldwork.burst_site import ArrivalIn
 from server.fieldwork.errors import BadSignatureError
 from server.fieldwork.linemarking import GnssFix, MarkedLineIn
 from server.fieldwork.notices import MeterRemovalSlip, Notice, SignNoticeIn
-from server.fieldwork.readings import ReadingIn
+from server.fieldwork.readings import BelowReason, ReadingIn
 from server.fieldwork.sealing import canonical, sha256_hex
 from server.fieldwork.service import EvidenceIn, PhotoIn, StepEvidenceIn
 from server.fieldwork.signatures import SignatureStrokes
@@ -100,11 +100,18 @@ def record_reading(ctx: IntentContext, m: Mutation) -> Applied:
         raise InvalidIntentError("handler registered for another intent kind")
     if intent.customer_id is None:
         return record_evidence(ctx, m)
+    try:
+        below = None if intent.below_reason is None else BelowReason(intent.below_reason)
+    except ValueError as exc:
+        raise InvalidIntentError(f"below_reason is one of {[r.value for r in BelowReason]}",
+                                 below_reason=intent.below_reason) from exc
+    # judged on the device's time corrected by its measured skew, as arrivals and steps
+    judged = ctx.field_time(m, ctx.workorders.get(ctx.principal, intent.work_order_id))
     reading = _fw(ctx).rounds.record_reading(ctx.principal, ReadingIn(
         work_order_id=intent.work_order_id, customer_id=intent.customer_id,
         meter_no=intent.meter_no or "", value=intent.value, estimated=intent.estimated,
         reason=intent.reason, photo_sha256=intent.photo_sha256, device_time=m.device_time,
-        reading_id=intent.evidence_id))
+        reading_id=intent.evidence_id, below_reason=below), judged)
     return Applied(detail="flags: " + ",".join(reading.flags) if reading.flags else "")
 
 

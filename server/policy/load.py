@@ -21,6 +21,7 @@ from server.policy.model import (
     Direction,
     PhotoRules,
     PolicyProfile,
+    ReadingRules,
     Rule,
     StartEvent,
     TimeUnit,
@@ -180,5 +181,6 @@ def strictest_of(profiles: list[PolicyProfile]) -> PolicyProfile:
         rules=rules,
         workorder_rules=first.workorder_rules,
         photos=PhotoRules.strictest([p.photos for p in profiles]),
+        readings=ReadingRules.strictest([p.readings for p in profiles]),
         connections=strictest_connections([p.connections for p in profiles]),
     )

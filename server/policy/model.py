@@ -208,6 +208,27 @@ class PhotoRules(msgspec.Struct, frozen=True, kw_only=True):
             max_future_minutes=min(r.max_future_minutes for r in rules))
 
 
+class ReadingRules(msgspec.Struct, frozen=True, kw_only=True):
+    """Meter readings: what no dial can show is refused (server.fieldwork.readings);
+    what is odd for the account is flagged."""
+
+    #: the register rolls over to 0 at this value (m³): 100 000 on a five-digit dial
+    register_m3: float = 100_000.0
+    #: a rollover is believed within this fraction of the register from its top and zero
+    rollover_near: float = 0.1
+    #: usage more than this many times the account's average (per day) is flagged
+    high_factor: float = 3.0
+    #: usage below this is never flagged as high (m³)
+    high_min_usage_m3: float = 5.0
+
+    @staticmethod
+    def strictest(rules: list[ReadingRules]) -> ReadingRules:
+        return ReadingRules(register_m3=min(r.register_m3 for r in rules),
+                            rollover_near=min(r.rollover_near for r in rules),
+                            high_factor=min(r.high_factor for r in rules),
+                            high_min_usage_m3=min(r.high_min_usage_m3 for r in rules))
+
+
 class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     title: str
@@ -225,6 +246,8 @@ class PolicyProfile(msgspec.Struct, frozen=True, kw_only=True):
     photos: PhotoRules = msgspec.field(default_factory=PhotoRules)
     #: the connection service's limits by project type (server.policy.connections)
     connections: ConnectionPolicy = msgspec.field(default_factory=ConnectionPolicy)
+    #: meter reading sanity and anomaly limits
+    readings: ReadingRules = msgspec.field(default_factory=ReadingRules)
 
     def rule(self, key: str) -> Rule:
         try:

@@ -127,6 +127,23 @@ def _accept_a_connection_twice(c: httpx.Client) -> httpx.Response:
     return c.post(url, json={}, headers=_as("dispatcher"))
 
 
+def _read_on_a_new_route(c: httpx.Client, value: float, **extra: object) -> httpx.Response:
+    """The reader reads cust-00002's meter on a new route (the demo's readers crew)."""
+    wo = _new_order(c, crew="readers", kind="meter_reading_route")
+    r = c.put(f"/api/v1/reading-routes/{wo['id']}/stops",
+              json={"customer_ids": ["cust-00002"]}, headers=_as("dispatcher"))
+    assert r.status_code == 200, r.text
+    meter = r.json()["stops"][0]["meter_no"]
+    return c.post("/api/v1/reading-routes/readings", json={
+        "work_order_id": wo["id"], "customer_id": "cust-00002", "meter_no": meter,
+        "value": value, **extra}, headers=_as("reader"))
+
+
+def _read_below_the_last(c: httpx.Client, **extra: object) -> httpx.Response:
+    assert _read_on_a_new_route(c, 1_000.0).status_code == 200
+    return _read_on_a_new_route(c, 999.0, **extra)
+
+
 def _accept_a_ticket_twice(c: httpx.Client) -> httpx.Response:
     # a ticket taken at the counter is accepted as it is registered
     r = c.post("/api/v1/tickets", json={"channel": "counter", "category": "water_quality",
@@ -248,6 +265,10 @@ CASES: Final[dict[str, Provoke]] = {
     "connection-bad-input": lambda c: _apply_for_connection(c, phone="12"),
     "connection-stage": _accept_a_connection_twice,
     "ticket-state": _accept_a_ticket_twice,
+    "reading-negative": lambda c: _read_on_a_new_route(c, -1.0),
+    "reading-above-register": lambda c: _read_on_a_new_route(c, 100_000.0),
+    "reading-below-previous": _read_below_the_last,
+    "rollover-implausible": lambda c: _read_below_the_last(c, below_reason="rollover"),
 }
 
 #: HTTP problem types that have no provoking case yet; this set may only shrink

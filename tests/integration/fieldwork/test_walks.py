@@ -324,6 +324,11 @@ def test_reading_route_with_anomalies_and_estimates(
     bare_estimate = read(november, "cust-00013", 112.0, estimated=True)
     reader.sync()
     assert reader.result(bare_estimate).reason_code == "estimate-needs-evidence"
+    # below last month's 100 with no reason: refused (kept for review); the reader finds
+    # the meter was swapped and says so
+    assert reader.result(low).outcome is Outcome.REJECTED
+    assert reader.result(low).reason_code == "reading-below-previous"
+    swapped = read(november, "cust-00001", 90.0, below_reason="meter_changed")
     photo = reader.client.add_blob(compose_photo(taken_at=clock(), lon=117.0, lat=36.65,
                                                  label="locked gate"), "image/jpeg")
     good_estimate = read(november, "cust-00013", 112.0, estimated=True,
@@ -333,10 +338,10 @@ def test_reading_route_with_anomalies_and_estimates(
     assert reader.result(good_estimate).outcome is Outcome.APPLIED
     readings = client.get(f"/api/v1/reading-routes/{november}", headers=DISPATCH).json()
     flags = {r["customer_id"]: r["flags"] for r in readings["readings"]}
-    assert flags == {"cust-00001": ["below_previous"], "cust-00007": ["meter_idle"],
+    assert flags == {"cust-00001": ["new_meter"], "cust-00007": ["meter_idle"],
                      "cust-00013": ["estimated"], "cust-00020": ["far_above_history"]}
     assert readings["read"] == readings["total"] == 4
-    assert reader.result(low).outcome is Outcome.APPLIED
+    assert reader.result(swapped).outcome is Outcome.APPLIED
     assert reader.result(idle).outcome is Outcome.APPLIED
     assert reader.result(high).detail == "flags: far_above_history"
     assert reader.order(november)["status"] == "completed"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.fieldwork.errors import EstimateNeedsEvidenceError
+from server.fieldwork.errors import EstimateNeedsEvidenceError, ReadingBelowPreviousError
 from server.fieldwork.readings import (
+    BelowReason,
     ReadingFlag,
     ReadingIn,
     RouteStop,
@@ -32,8 +34,26 @@ def test_normal_month_has_no_flags() -> None:
     assert usage == pytest.approx(12.0)
 
 
-def test_reading_below_previous_is_flagged() -> None:
-    assert ReadingFlag.BELOW_PREVIOUS in assess(STOP, 99.0, AT, False)[0]
+def test_reading_below_previous_is_refused_without_a_reason() -> None:
+    with pytest.raises(ReadingBelowPreviousError):
+        assess(STOP, 99.0, AT, False)
+    assert assess(STOP, 99.0, AT, False, below_reason=BelowReason.METER_CHANGED) == (
+        [ReadingFlag.NEW_METER], None)
+
+
+def test_a_rollover_is_flagged_with_the_usage_across_zero() -> None:
+    top = msgspec.structs.replace(STOP, previous_reading=99_995.0)
+    flags, usage = assess(top, 3.0, AT, False, below_reason=BelowReason.ROLLOVER)
+    assert flags == [ReadingFlag.ROLLOVER]
+    assert usage == pytest.approx(8.0)  # 5 m³ to the top, 3 from zero
+
+
+def test_the_days_count_from_the_judged_time() -> None:
+    # 30 days at 0.4 m³/day: 12 m³ is usual; 40 m³ is far above 3x that (36) ...
+    assert ReadingFlag.FAR_ABOVE_HISTORY in assess(STOP, 140.0, AT, False)[0]
+    # ... but not when the reading was really taken 5 days later (35 days: 42 m³)
+    later = AT + timedelta(days=5)
+    assert ReadingFlag.FAR_ABOVE_HISTORY not in assess(STOP, 140.0, later, False)[0]
 
 
 def test_usage_far_above_history_is_flagged() -> None:
@@ -74,6 +94,10 @@ def test_average_daily_use_skips_backward_steps() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(value=st.floats(0, 10_000, allow_nan=False))
-def test_below_previous_flag_iff_value_below_previous(value: float) -> None:
-    flags, _usage = assess(STOP, value, AT, False)
-    assert (ReadingFlag.BELOW_PREVIOUS in flags) == (value < 100.0)
+def test_below_previous_is_refused_iff_value_below_previous(value: float) -> None:
+    if value < 100.0:
+        with pytest.raises(ReadingBelowPreviousError):
+            assess(STOP, value, AT, False)
+    else:
+        _flags, usage = assess(STOP, value, AT, False)
+        assert usage == pytest.approx(value - 100.0)
