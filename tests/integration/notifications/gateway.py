@@ -23,9 +23,9 @@ class Behaviour:
     fail_next: list[int] = field(default_factory=list)
     #: always answer this status for these recipients (phone or openid)
     refuse: dict[str, int] = field(default_factory=dict)
-    #: stall this many requests (longer than the client's timeout) before answering
+    #: stall this many requests: never answered while the gateway runs (the client's
+    #: timeout always fires first, however late a busy machine lets it)
     stall_next: int = 0
-    stall_s: float = 1.0
     #: answer this JSON for the WeChat path
     wechat_errcode: dict[str, int] = field(default_factory=dict)
 
@@ -36,6 +36,8 @@ class Gateway:
     behaviour: Behaviour
     requests: list[dict[str, object]]
     lock: threading.Lock
+    #: set when the gateway stops: stalled requests end then
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
     def base(self) -> str:
@@ -94,7 +96,7 @@ def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
                     status = b.refuse[who]
                 errcode = b.wechat_errcode.get(who, 0)
             if stall:
-                threading.Event().wait(b.stall_s)  # the client has given up by now
+                gw.stopped.wait()  # held until the gateway stops; the client gives up first
                 return
             if self.path.startswith("/cgi-bin/"):
                 answer = {"errcode": errcode, "errmsg": "ok" if errcode == 0 else "refused",
@@ -126,6 +128,7 @@ def running_gateway() -> Iterator[Gateway]:
     try:
         yield gw
     finally:
+        gw.stopped.set()
         server.shutdown()
         server.server_close()
         thread.join()

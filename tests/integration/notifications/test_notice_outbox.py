@@ -21,7 +21,12 @@ from notifications import (
 )
 from notifications.model import DOOR, NoticeRules, NoticeTexts
 from server.clock import SteppingClock
-from tests.integration.notifications.conftest import outage_in, recipients
+from tests.integration.notifications.conftest import (
+    STALL_TIMEOUT_S,
+    channel_urls,
+    outage_in,
+    recipients,
+)
 from tests.integration.notifications.gateway import Gateway
 
 pytestmark = pytest.mark.integration
@@ -135,9 +140,15 @@ def test_5xx_is_retried_with_backoff_then_sent(service: OutageService, worker: O
     assert "HTTP 503" in store.attempts([d.notice_id])[0].error
 
 
-def test_timeout_is_recorded_and_retried(service: OutageService, worker: OutboxWorker,
-                                         gateway: Gateway, store: NotificationStore,
-                                         nclock: SteppingClock) -> None:
+def test_timeout_is_recorded_and_retried(service: OutageService, gateway: Gateway,
+                                         store: NotificationStore, nclock: SteppingClock,
+                                         rules: NoticeRules) -> None:
+    # a client with a short timeout meets a gateway that never answers the first request
+    channels = {name: AppriseChannel(ChannelConfig(name=name, url=url, rate_per_sec=0))
+                for name, url in channel_urls(gateway, STALL_TIMEOUT_S).items()}
+    worker = OutboxWorker(store, channels, nclock, rules,
+                          WorkerConfig(batch_size=50, backoff_base=timedelta(seconds=30)),
+                          worker_id="w-stall")
     announce(service, people=1, wechat_every=0)
     gateway.behaviour.stall_next = 1
     assert worker.drain().retried == 1

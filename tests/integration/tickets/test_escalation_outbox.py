@@ -44,7 +44,7 @@ def gateway() -> Iterator[Gateway]:
 @pytest.fixture
 def desk(tmp_path: Path, clock: SteppingClock, gateway: Gateway) -> Iterator[Services]:
     svc = make_services(str(tmp_path), clock, channels={
-        "sms": f"smsgw://{gateway.base}/sms/send?timeout=0.3&sign=城市供水&rate=0"})
+        "sms": f"smsgw://{gateway.base}/sms/send?timeout=30&sign=城市供水&rate=0"})
     svc.accounts.create_user(DUTY)
     svc.accounts.create_user(HANDLER)
     yield svc
