@@ -208,7 +208,7 @@ def test_documents_missing_at_acceptance_get_a_list_and_five_days(
     assert deadline(half, "connection_documents")["met_at"] is None
     bad = client.post(f"{API}/{c['id']}/documents", json={"received": ["passport"]},
                       headers=OFFICE)
-    assert bad.status_code == 400
+    assert_problem(bad, 400, "connection-bad-input")
     done = ok(client.post(f"{API}/{c['id']}/documents", json={"received": ["water_demand"]},
                           headers=OFFICE))
     assert done["missing_documents"] == []
@@ -260,13 +260,14 @@ def test_refusals_are_problem_details(
     point = client.post(f"{API}/{c['id']}/steps",
                         json={"step_key": "survey_point", "kind": "geometry", "ref": "here"},
                         headers=CREW)
-    assert point.status_code == 400
+    assert_problem(point, 400, "connection-bad-input")
     other_crew = client.post(f"{API}/{c['id']}/steps", json={"step_key": "survey_notes",
                                                              "kind": "note", "ref": "x"},
                              headers=CREW_B)
     assert other_crew.status_code in (403, 404)
-    assert client.get(f"{API}/nope", headers=OFFICE).status_code == 404
-    assert client.post(API, json=application("single_meter"), headers=CREW).status_code == 403
+    assert_problem(client.get(f"{API}/nope", headers=OFFICE), 404, "connection-not-found")
+    assert_problem(client.post(API, json=application("single_meter"), headers=CREW),
+                   403, "forbidden")
 
 
 def test_public_lookup_needs_the_phone_digits_and_slows_guessing(
@@ -338,8 +339,8 @@ def test_cancelled_application_voids_its_open_clocks(
                           headers=OFFICE))
     assert gone["stage"] == "cancelled"
     assert all(d["met_at"] is not None for d in gone["deadlines"])
-    assert client.post(f"{API}/{c['id']}/cancellation", json={"reason": "again"},
-                       headers=OFFICE).status_code == 409
+    assert_problem(client.post(f"{API}/{c['id']}/cancellation", json={"reason": "again"},
+                               headers=OFFICE), 409, "connection-stage")
 
 
 def test_a_profile_without_missing_documents_refuses_with_the_list(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def test_json_registers_are_accepted_too(client: TestClient[Litestar]) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["created"] == 1
     bad = client.post("/api/v1/customers/import", headers=ADMIN, json=[{"id": "J2"}])
-    assert bad.status_code == 422
+    assert_problem(bad, 422, "customer-file-invalid")
 
 
 def test_the_cli_imports_a_file_into_the_store(tmp_path: Path) -> None:

@@ -206,7 +206,7 @@ def test_photo_still_uploading_blocks_verification_not_completion(
     sup = bearer(TOKENS["supervisor"])
     r = client.post(f"/api/v1/workorders/{wo.id}/transitions", json={"to": "verified"},
                     headers=sup)
-    assert r.status_code == 409
+    assert_problem(r, 409, "evidence-missing")
     assert r.json()["missing"] == [{"key": "marks_photos", "title": "Photos of the marks",
                                     "missing": [], "pending": [sha]}]
     assert services.fieldwork.service.blobs.put(photo) == sha  # the upload arrives
@@ -231,5 +231,5 @@ def test_the_printed_qr_uses_the_public_address_and_works_without_a_token(
         assert public.json()["intact"] is True
         assert public.json()["document_id"] == doc.id
         missing = client.get("/api/v1/public/notices/no-such-notice/verification")
-        assert missing.status_code == 404
+        assert_problem(missing, 404, "notice-not-found")
     svc.close()

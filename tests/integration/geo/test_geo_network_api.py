@@ -6,7 +6,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 from tests.unit.geo.geo_networks import build, to_layers
 
 pytestmark = pytest.mark.integration
@@ -51,8 +51,8 @@ def test_crew_isolates_a_break_and_the_office_lists_customers(
     assert area.status_code == 200
     assert area.headers["content-type"].startswith("application/geo+json")
     assert area.json()["geometry"]["type"] == "Polygon"
-    assert client.get(f"{BASE}/isolations/{plan['id']}/customers",
-                      headers=CREW_A).status_code == 403
+    assert_problem(client.get(f"{BASE}/isolations/{plan['id']}/customers",
+                              headers=CREW_A), 403, "forbidden")
     page = client.get(f"{BASE}/isolations/{plan['id']}/customers", params={"limit": 3},
                       headers=DISPATCH).json()
     assert page["total"] == 4
@@ -147,8 +147,8 @@ def test_import_warnings_are_paged_for_the_office(client: TestClient[Litestar]) 
                       headers=DISPATCH).json()
     assert [w["entity_id"] for w in rest["items"]] == ["far5", "far6"]
     assert rest["next_cursor"] is None
-    assert client.get(f"{BASE}/imports/{version}/warnings",
-                      headers=CREW_A).status_code == 403
+    assert_problem(client.get(f"{BASE}/imports/{version}/warnings",
+                              headers=CREW_A), 403, "forbidden")
     strict = client.post(f"{BASE}/import/geojson", json={"layers": layers, "strict": True},
                          headers=DISPATCH)
     assert strict.status_code == 422

@@ -132,6 +132,7 @@ def test_sms_cost_is_shown_before_announcing(
     assert c["sms_recipients"] == 4  # every recipient prefers SMS
     assert c["messages"] == 4 * c["segments"]
     assert c["segments"] == -(-len(c["text"]) // 67)
-    assert client.get("/api/v1/outages/nope/sms-cost", headers=disp).status_code == 404
-    assert client.get(f"/api/v1/outages/{oid}/sms-cost",
-                      headers=bearer(TOKENS["crew_a"])).status_code == 403
+    assert_problem(client.get("/api/v1/outages/nope/sms-cost", headers=disp),
+                   404, "outage-not-found")
+    assert_problem(client.get(f"/api/v1/outages/{oid}/sms-cost",
+                              headers=bearer(TOKENS["crew_a"])), 403, "forbidden")

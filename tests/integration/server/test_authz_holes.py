@@ -116,8 +116,8 @@ def test_only_the_outages_crew_starts_and_restores_it(
             assert_problem(r, 403, code)
     assert svc.outages.get(outage).state == "draft"
     assert client.post(f"{API}/outages/{outage}/start", headers=h("crew_a")).status_code == 200
-    assert client.post(f"{API}/outages/{outage}/restore",
-                       headers=h("crew_b")).status_code == 403
+    assert_problem(client.post(f"{API}/outages/{outage}/restore",
+                               headers=h("crew_b")), 403, "out-of-scope")
     r = client.post(f"{API}/outages/{outage}/restore", headers=h("crew_a2"))
     assert r.status_code == 200
     assert r.json()["state"] == "restored"
@@ -130,7 +130,8 @@ def test_an_outage_on_no_order_of_the_crew_is_out_of_its_scope(
     lone = svc.outages.create("disp-wang", OutageIn(
         kind=OutageKind.EMERGENCY, cause="main flush", start_at=world.clock(),
         expected_restoration_at=world.clock() + timedelta(hours=2)))
-    assert client.post(f"{API}/outages/{lone.id}/start", headers=h("crew_a")).status_code == 403
+    assert_problem(client.post(f"{API}/outages/{lone.id}/start", headers=h("crew_a")),
+                   403, "out-of-scope")
     assert client.post(f"{API}/outages/{lone.id}/start",
                        headers=h("dispatcher")).status_code == 200
 
@@ -138,7 +139,8 @@ def test_an_outage_on_no_order_of_the_crew_is_out_of_its_scope(
 def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
         client: TestClient[Litestar], world: World) -> None:
     outage, task = world.ids["outage_id"], world.ids["task_id"]
-    assert client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_b")).status_code == 403
+    assert_problem(client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_b")),
+                   403, "out-of-scope")
     tasks = client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_a")).json()
     assert [t["id"] for t in tasks] == [task]
     done = f"{API}/outages/tasks/{task}/door-notice"
@@ -148,8 +150,8 @@ def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
     theirs = upload(client, "crew_b", PNG + b"b")
     r = client.post(done, headers=h("crew_a"), json={"photo_sha256": theirs})
     assert_problem(r, 403, "out-of-scope")  # a photo of another crew proves nothing of ours
-    assert client.post(done, headers=h("crew_b"), json={"photo_sha256": theirs}
-                       ).status_code == 403
+    assert_problem(client.post(done, headers=h("crew_b"), json={"photo_sha256": theirs}
+                               ), 403, "out-of-scope")
     ours = upload(client, "crew_a", PNG + b"a")
     r = client.post(done, headers=h("crew_a2"), json={"photo_sha256": ours})
     assert r.status_code == 200
@@ -193,7 +195,8 @@ def test_another_device_cannot_write_into_a_half_finished_upload(
                        content=b"\xff\xd8\xff\xe0")
         assert r.status_code == 403
         assert r.json()["type"].endswith("/attachment-not-yours")
-        assert client.get(f"{API}/sync/attachments/{sha}", headers=h(who)).status_code == 403
+        assert_problem(client.get(f"{API}/sync/attachments/{sha}", headers=h(who)),
+                       403, "attachment-not-yours")
     r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h("crew_a"),
                    content=b"\xff\xd8\xff\xe0")
     assert r.status_code == 200
@@ -226,7 +229,7 @@ def test_quotas_per_device_and_per_order(world: World, tmp_path: Path) -> None:
             assert declare("crew_a", 1) == 200
             r = c.post(f"{API}/sync/attachments", headers=h("crew_a"), json={
                 "sha256": f"{2:064x}", "size": 100, "content_type": "image/png"})
-            assert r.status_code == 413
+            assert_problem(r, 413, "attachment-quota-exceeded")
             assert r.json()["quota"] == "device"
             wo = world.ids["wo_id"]  # 128 bytes declared for it already
             assert declare("crew_a2", 3, wo) == 200
@@ -234,7 +237,7 @@ def test_quotas_per_device_and_per_order(world: World, tmp_path: Path) -> None:
             r = c.post(f"{API}/sync/attachments", headers=h("crew_a2"), json={
                 "sha256": f"{5:064x}", "size": 100, "content_type": "image/png",
                 "work_order_id": wo})
-            assert r.status_code == 413
+            assert_problem(r, 413, "attachment-quota-exceeded")
             assert r.json()["quota"] == "work_order"
     finally:
         svc.close()
@@ -253,7 +256,8 @@ def test_abandoned_partial_uploads_expire_and_are_removed(
     world.clock.advance(seconds=2)
     assert svc.sync.cleanup_expired_uploads() == [sha]
     assert not partial.exists()
-    assert client.get(f"{API}/sync/attachments/{sha}", headers=h("crew_a")).status_code == 404
+    assert_problem(client.get(f"{API}/sync/attachments/{sha}", headers=h("crew_a")),
+                   404, "attachment-not-declared")
     assert client.get(f"{API}/sync/attachments/{done}", headers=h("crew_a")).json()["complete"]
     assert svc.sync.cleanup_expired_uploads() == []
 
@@ -334,7 +338,8 @@ def test_phone_and_wechat_leave_the_tablet_with_the_order(
     assert r.status_code == 200, r.text
     _customers, removed, _cursor = _pull_all(client, "crew_a", cursor)
     assert str(wo.customer_id) in removed
-    assert client.get(f"{API}/customers/{wo.customer_id}", headers=h("crew_a")).status_code == 403
+    assert_problem(client.get(f"{API}/customers/{wo.customer_id}", headers=h("crew_a")),
+                   403, "out-of-scope")
 
 
 # -- review flags ------------------------------------------------------------------------
@@ -381,13 +386,13 @@ def test_a_plan_is_attached_by_id_only_and_ticks_no_crew_step(
     wo, iso = world.ids["wo_id"], world.ids["isolation_id"]
     made_up = {"id": "fake", "computed_at": "2026-11-23T01:00:00Z", "network_version": 1,
                "broken_pipe_ids": [], "customer_count": 0, "valves_to_close": []}
-    assert client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"),
-                      json=made_up).status_code == 400
+    assert_problem(client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"),
+                              json=made_up), 400, "validation-failed")
     r = client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"),
                    json={"isolation_id": "no-such-isolation"})
-    assert r.status_code == 404
-    assert client.put(f"{API}/bursts/{wo}/plan", headers=h("crew_a"),
-                      json={"isolation_id": iso}).status_code == 403
+    assert_problem(r, 404, "isolation-not-found")
+    assert_problem(client.put(f"{API}/bursts/{wo}/plan", headers=h("crew_a"),
+                              json={"isolation_id": iso}), 403, "forbidden")
     before = {s.key: s.done_at for s in svc.workorders.get_unchecked(wo).steps}
     r = client.put(f"{API}/bursts/{wo}/plan", headers=h("dispatcher"), json={"isolation_id": iso})
     assert r.status_code == 200, r.text
@@ -407,7 +412,7 @@ def test_public_lookup_lockout_is_per_address_and_every_429_says_when(
     number = world.ids["number"]
     url = f"{API}/public/complaints/{number}"
     for guess in ("0001", "0002", "0003", "0004"):
-        assert client.get(url, params={"phone_last4": guess}).status_code == 404
+        assert_problem(client.get(url, params={"phone_last4": guess}), 404, "complaint-not-found")
     r = client.get(url, params={"phone_last4": "5678"})
     assert r.status_code == 429
     assert r.headers["retry-after"] == "60"
@@ -428,10 +433,10 @@ def test_unauthenticated_requests_are_rate_limited_per_address(
                             ).status_code for _ in range(2)]
             assert codes == [200, 200, 200, 401, 401]
             r = c.get(f"{API}/public/outages/feed.geojson")
-            assert r.status_code == 429
+            assert_problem(r, 429, "too-many-requests")
             assert int(r.headers["retry-after"]) >= 1
             guess = c.get(f"{API}/workorders", headers={"Authorization": "Bearer guess2"})
-            assert guess.status_code == 429
+            assert_problem(guess, 429, "too-many-requests")
             assert "retry-after" in guess.headers
             # a valid token is not counted against the address
             assert c.get(f"{API}/users/me", headers=h("crew_a")).status_code == 200
@@ -461,12 +466,14 @@ def test_office_roles_by_unit_where_the_profile_says_so(
     scoped = msgspec.structs.replace(svc.profile, office_by_unit=True)
     svc.workorders.profile = scoped
     svc.tickets.tickets.profile = scoped
-    assert client.get(f"{API}/workorders/{route.id}", headers=h("dispatcher")).status_code == 403
+    assert_problem(client.get(f"{API}/workorders/{route.id}", headers=h("dispatcher")),
+                   403, "out-of-scope")
     listed = client.get(f"{API}/workorders", headers=h("dispatcher"),
                         params={"limit": 500}).json()["items"]
     assert listed
     assert {o["crew_id"] for o in listed} <= {"crew-a", "crew-b"}
-    assert client.get(f"{API}/tickets/{counter.id}", headers=h("dispatcher")).status_code == 403
+    assert_problem(client.get(f"{API}/tickets/{counter.id}", headers=h("dispatcher")),
+                   403, "out-of-scope")
     tickets = client.get(f"{API}/tickets", headers=h("dispatcher")).json()["items"]
     assert counter.id not in {t["id"] for t in tickets}
     # admins see every unit

@@ -31,7 +31,7 @@ from server.services import Services
 from server.tickets.categories import load_categories
 from server.tickets.model import Channel, TicketIn
 from server.workorders.model import Actor, WorkOrderType
-from tests.factories import TOKENS, bearer, make_services
+from tests.factories import TOKENS, assert_problem, bearer, make_services
 
 pytestmark = pytest.mark.integration
 
@@ -168,8 +168,8 @@ def test_importing_the_notice_recomputes_provisional_deadlines_with_an_audit_row
     accept = next(d for d in t["deadlines"] if d["rule"] == "transfer_accept")
     assert accept["provisional"] is True
     assert utc(accept["due_at"]) == shanghai(2027, 2, 11, 9)
-    assert client.post(f"{API}/calendar/years", headers=SUPERVISOR,
-                       json=NOTICE_2027).status_code == 403
+    assert_problem(client.post(f"{API}/calendar/years", headers=SUPERVISOR,
+                               json=NOTICE_2027), 403, "forbidden")
     r = client.post(f"{API}/calendar/years", headers=ADMIN, json=NOTICE_2027)
     assert r.status_code == 201, r.text
     moved = [c for c in r.json()["changed"] if c["entity_id"] == t["id"]]

@@ -143,7 +143,7 @@ def test_a_foreign_cursor_is_refused(client: TestClient[Litestar]) -> None:
 def test_unsupported_protocol_says_what_to_do(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/sync/push", json={"protocol": 0, "mutations": []},
                     headers=bearer(TOKENS["crew_a"]))
-    assert r.status_code == 400
+    assert_problem(r, 400, "protocol-version-unsupported")
     assert r.json()["action"] == "upgrade-app"
     assert r.json()["supported"] == [1]
 
@@ -160,7 +160,7 @@ def test_duplicate_push_is_acknowledged_and_a_gap_is_reported(client: TestClient
     assert again["last_applied_id"] == 1
     gap = {"mutations": [{"id": 3, "device_time": "2026-11-23T01:00:00Z", "intent": note}]}
     r = client.post("/api/v1/sync/push", json=gap, headers=bearer(TOKENS["crew_a"]))
-    assert r.status_code == 409
+    assert_problem(r, 409, "mutation-gap")
     assert r.json()["last_applied_id"] == 1
 
 
@@ -212,7 +212,7 @@ def test_bytes_that_are_not_the_declared_type_are_refused(client: TestClient[Lit
     client.post("/api/v1/sync/attachments", headers=h,
                 json={"sha256": sha, "size": len(fake), "content_type": "image/png"})
     r = client.put(f"/api/v1/sync/attachments/{sha}?offset=0", content=fake, headers=h)
-    assert r.status_code == 415
+    assert_problem(r, 415, "attachment-type-refused")
     assert r.json()["sniffed"] is None
 
 
@@ -221,7 +221,7 @@ def test_oversized_attachment_is_refused_at_declaration(client: TestClient[Lites
     r = client.post("/api/v1/sync/attachments", headers=bearer(TOKENS["crew_a"]),
                     json={"sha256": "a" * 64, "size": services.settings.attachment_max_bytes + 1,
                           "content_type": "image/jpeg"})
-    assert r.status_code == 413
+    assert_problem(r, 413, "attachment-too-large")
 
 
 def test_evidence_shows_its_photo_pending_until_the_upload_completes(

@@ -51,7 +51,7 @@ def test_domain_errors_are_problem_details(client: TestClient[Litestar]) -> None
     assert r.status_code == 404
     assert r.json()["type"].endswith("/ticket-not-found")
     r = client.post(f"{API}/tickets", headers=DISPATCHER, json={"channel": "fax"})
-    assert r.status_code == 400
+    assert_problem(r, 400, "validation-failed")
 
 
 def test_extension_decision_needs_a_supervisor(client: TestClient[Litestar]) -> None:
@@ -85,11 +85,11 @@ def test_public_complaint_lookup_needs_no_token_and_shows_nothing_personal(
     assert r.status_code == 404
     assert r.json()["type"].endswith("/complaint-not-found")
     r = client.get(f"{API}/public/complaints/{c['number']}", params={"phone_last4": "12"})
-    assert r.status_code == 400
+    assert_problem(r, 400, "validation-failed")
     for _ in range(4):
         client.get(f"{API}/public/complaints/{c['number']}", params={"phone_last4": "2222"})
     r = client.get(f"{API}/public/complaints/{c['number']}", params={"phone_last4": "5678"})
-    assert r.status_code == 429
+    assert_problem(r, 429, "lookup-locked")
 
 
 def test_service_statistics_as_json_and_csv(
@@ -117,7 +117,7 @@ def test_service_statistics_as_json_and_csv(
     assert_problem(r, 403, "forbidden")
     r = client.get(f"{API}/stats/service", headers=SUPERVISOR,
                    params={"since": since, "group_by": "colour"})
-    assert r.status_code == 400
+    assert_problem(r, 400, "bad-ticket-input")
 
 
 def test_scan_and_overdue_over_http(client: TestClient[Litestar], clock: SteppingClock) -> None:

@@ -196,7 +196,7 @@ def test_jn_15_a_suggestion_made_in_a_satisfied_visit_is_handled_in_2_working_da
     assert done["overdue"] is False
     again = client.post(f"/api/v1/complaints/{c.id}/suggestion-handled",
                         headers=bearer(TOKENS["dispatcher"]), json={})
-    assert again.status_code == 409
+    assert_problem(again, 409, "complaint-state")
 
 
 def test_public_lookup_shows_status_and_times_only(services: Services) -> None:
@@ -393,7 +393,7 @@ def test_alerts_are_listed_and_health_warns_without_an_alert_group(
     assert any("no recipients for level-1 alerts" in w for w in health["warnings"])
     assert_problem(client.get("/api/v1/alerts", headers=bearer(TOKENS["crew_a"])), 403, "forbidden")
     bad = client.get("/api/v1/alerts?limit=0", headers=bearer(TOKENS["supervisor"]))
-    assert bad.status_code == 400
+    assert_problem(bad, 400, "validation-failed")
 
 
 def test_health_has_no_alert_warning_with_an_alert_group(

@@ -205,7 +205,7 @@ def test_lc_31_an_estimated_reading_is_explained_to_the_customer_within_the_mont
     assert refused.json()["type"].endswith("/no-estimate-to-explain")
     empty = client.post(f"/api/v1/reading-routes/{route.id}/estimates-explained",
                         json={"note": ""}, headers=office)
-    assert empty.status_code == 400
+    assert_problem(empty, 400, "validation-failed")
 
 
 def test_jn_11_zj_service_information_is_published_within_20_working_days(
@@ -241,5 +241,6 @@ def test_jn_11_zj_service_information_is_published_within_20_working_days(
     assert missing.json()["type"].endswith("/service-info-not-found")
     bad = client.post("/api/v1/service-info", headers=office,
                       json={"title": "x", "category": "gossip"})
-    assert bad.status_code == 400
-    assert client.get("/api/v1/service-info", headers=bearer(TOKENS["crew_a"])).status_code == 403
+    assert_problem(bad, 400, "validation-failed")
+    assert_problem(client.get("/api/v1/service-info", headers=bearer(TOKENS["crew_a"])),
+                   403, "forbidden")
