@@ -1,18 +1,19 @@
 """The pipe network from the command line: import, summary, isolate, area, customers.
 
 Big networks (100k pipes) are imported here rather than over HTTP: no body size limit,
-and the precompute does not hold a request open; each stage is reported on stderr with
-its elapsed time. Layers are GeoJSON, CSV, Shapefile, GeoPackage or FileGDB
-(``geo.layers``). ``isolate`` asks the running service when one is configured (the
-``service_url`` / ``service_token`` settings, or ``--server`` / ``--token``), which keeps
-the precomputed network in memory; without one it works on the local store, whose
-precomputed index is read from the cache file in the data folder (``geo.index_cache``),
-so only the first call after an import pays for building it (seconds on 100k pipes).
+and the precompute does not hold a request open; a progress bar over the import's stages
+is drawn on stderr (``server.cli.progress``: on a terminal only, never with ``--json``).
+Layers are GeoJSON, CSV, Shapefile, GeoPackage or FileGDB (``geo.layers``).
+
+``isolate`` asks the running service when one is configured (the ``service_url`` and
+``service_token`` settings, or ``--server`` / ``--token``), which keeps the precomputed
+network in memory; without one it works on the local store, whose precomputed index is
+read from the cache file in the data folder (``geo.index_cache``), so only the first
+call after an import elsewhere pays for building it (seconds on 100k pipes).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -40,6 +41,7 @@ from server.cli.common import (
     output,
     settings_from,
 )
+from server.cli.progress import StageBar
 from server.clock import system_clock
 from server.services import Services
 
@@ -66,18 +68,6 @@ def _layer_options(func: click.decorators.FC) -> click.decorators.FC:
                             help=f"{name.replace('_', ' ')}: GeoJSON, CSV, .shp, .gpkg or "
                                  f".gdb")(func)
     return func
-
-
-class _Progress:
-    """Stages of a long import on stderr, with the elapsed time (stdout stays the answer)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.started = time.perf_counter()
-
-    def __call__(self, stage: str) -> None:
-        if not self.quiet:
-            click.echo(f"[{time.perf_counter() - self.started:6.1f} s] {stage}", err=True)
 
 
 def _all_warnings(service: NetworkService, r: ImportReport) -> list[ImportIssue]:
@@ -108,16 +98,16 @@ def _report(r: ImportReport, warnings: list[ImportIssue]) -> str:
 def _run_import(body: GeoJSONImport | InpImport, data_dir: str | None, as_json: bool,
                 quiet: bool) -> None:
     services = open_services(data_dir)
-    progress = _Progress(quiet or as_json)
     try:
-        if isinstance(body, InpImport):
-            report = services.network.import_inp(body, progress)
-        else:
-            report = services.network.import_geojson(body, progress)
+        with StageBar.on_stderr(quiet or as_json) as progress:
+            if isinstance(body, InpImport):
+                report = services.network.import_inp(body, progress)
+            else:
+                report = services.network.import_geojson(body, progress)
+            progress("done")
     except GeoError as exc:
         fail(f"{exc.detail}\n{msgspec.json.encode(exc.extra).decode()}")
         return
-    progress("done")
     warnings = _all_warnings(services.network, report)
     if as_json:
         # every warning, not only the report's first page
@@ -135,7 +125,9 @@ _CRS_HELP = ("EPSG:xxxx, a PROJ string, GCJ-02, or a local frame local:LON,LAT[,
              "(metres east/north of an origin)")
 _strict_option = click.option("--strict", is_flag=True,
                               help="refuse the import if there is any warning")
-_quiet_option = click.option("--quiet", is_flag=True, help="no progress on stderr")
+_quiet_option = click.option("--quiet", is_flag=True,
+                             help="no progress bar on stderr (none with --json or off a "
+                                  "terminal either)")
 
 
 @network.command("import-geojson", help="Replace the layers given (others are kept).")
