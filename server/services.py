@@ -104,6 +104,8 @@ class Services:
                                              hotline=settings.hotline)
         self.workorders.store.rule_titles.update(rule_titles(self.profile.connections))
         self.sync.connections = self.connections
+        # a sealed meter-fitting notice fits the meter: the connection follows its order
+        self.fieldwork.archive.on_sealed.append(self.connections.refresh)
         self.connections.lockouts = self.throttle.lookups
         # a holiday notice import recomputes provisional connection clocks too
         self.calendars.timings.append(self.connections.retiming)

@@ -13,7 +13,14 @@ from types import TracebackType
 from typing import Final
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 #: the stages a network import announces (reading, importing, positions, placing,
 #: validating, segments, writing, done); a shorter import simply jumps to the end
@@ -27,7 +34,7 @@ class StageBar:
         self.console = console
         self.total = total
         self._bar: Progress | None = None
-        self._task = 0
+        self._task: TaskID | None = None
         #: the stages seen, in order (what the bar showed)
         self.stages: list[str] = []
 
@@ -48,7 +55,7 @@ class StageBar:
 
     def __call__(self, stage: str) -> None:
         self.stages.append(stage)
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             done = self.total if stage == "done" else min(len(self.stages), self.total - 1)
             self._bar.update(self._task, description=stage, completed=done)
 

@@ -401,6 +401,21 @@ class ConnectionService:
             self.refresh(wo_id)
         return self._out(self._row(str(row["id"])))
 
+    def upload_design(self, principal: Principal, connection_id: str, data: bytes,
+                      title: str = "设计草图") -> Connection:
+        """The office uploads the design drawing itself (PDF, PNG, JPEG or WebP): stored in
+        the attachment vault by hash, counted against the order's attachment quota and
+        the size limit like a tablet's upload, then filed as the design sketch."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.ACCEPTED, Stage.SURVEYED}, "file the design")
+        if not data:
+            raise ConnectionInputError("the drawing is empty", field="body")
+        try:
+            sha = self.fieldwork.service.blobs.put(data, str(row["work_order_id"]))
+        except ValueError as exc:  # not a PDF or an image
+            raise ConnectionInputError(str(exc), field="body") from exc
+        return self.design(principal, connection_id, DesignIn(sha256=sha, title=title))
+
     # -- field work (server.connections.field) ----------------------------------------
     def record_step(self, principal: Principal, connection_id: str, data: StepIn
                     ) -> Connection:
