@@ -47,8 +47,8 @@ def world(tmp_path: Path, start: datetime, gateway: Gateway | None = None,
           ) -> Iterator[tuple[TestClient[Litestar], Services, SteppingClock]]:
     clock = SteppingClock(start)
     channels = {} if gateway is None else {"sms": channel_urls(gateway)["sms"] + "&rate=0"}
-    svc = make_services(str(tmp_path), clock, policy_profile=profile, channels=channels,
-                        **settings)
+    svc = make_services(str(tmp_path), clock, demo=True, policy_profile=profile,
+                        channels=channels, **settings)
     app = create_app(svc.settings, clock=clock, services=svc)
     with TestClient(app) as client:
         yield client, svc, clock

@@ -92,8 +92,8 @@ def test_each_project_type_walked_offline_through_the_sync_client(
         assert {d["rule"] for d in order["deadlines"]} >= {
             "connection_total", "connection_survey"}
         # the tablet carries the hand-counted due time of the whole (Friday afternoon)
-        due = {d["rule"]: local(d["due_at"])  # type: ignore[index]
-               for d in order["deadlines"]}  # type: ignore[union-attr]
+        due = {d["rule"]: local(d["due_at"])
+               for d in order["deadlines"]}
         assert due["connection_total"] == TOTAL_DUE[project_type]
         # -- offline on site -------------------------------------------------------------
         clock.advance(minutes=20)
@@ -204,8 +204,8 @@ def test_offline_work_synced_late_is_overdue_and_the_tablet_gets_the_return_visi
     tablet = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "tablet.db")
     try:
         tablet.sync()
-        due = {d["rule"]: local(d["due_at"])  # type: ignore[index]
-               for d in tablet.order(wo_id)["deadlines"]}  # type: ignore[union-attr]
+        due = {d["rule"]: local(d["due_at"])
+               for d in tablet.order(wo_id)["deadlines"]}
         assert due["connection_documents"] == datetime(2026, 12, 2, 14, 0, tzinfo=SH)
         # half a working day from Fri 14:00: 3 h 45 -> Fri 17:30 is 3 h 30, then Mon 08:45
         assert due["connection_total"] == datetime(2026, 11, 30, 8, 45, tzinfo=SH)
@@ -223,8 +223,8 @@ def test_offline_work_synced_late_is_overdue_and_the_tablet_gets_the_return_visi
         # JN 15: 3 working days after the meter (Mon 09:00): Tue, Wed, Thu -> Thu 09:00,
         # on the tablet after the same sync's pull
         tablet.sync()
-        visit = next(d for d in tablet.order(wo_id)["deadlines"]  # type: ignore[union-attr]
-                     if d["rule"] == "connection_return_visit")  # type: ignore[index]
-        assert local(visit["due_at"]) == datetime(2026, 12, 3, 9, 0, tzinfo=SH)  # type: ignore[index]
+        visit = next(d for d in tablet.order(wo_id)["deadlines"]
+                     if d["rule"] == "connection_return_visit")
+        assert local(visit["due_at"]) == datetime(2026, 12, 3, 9, 0, tzinfo=SH)
     finally:
         tablet.client.replica.close()
