@@ -220,7 +220,9 @@ class Projectors:
         self._by_epsg: dict[int, Projector] = {}
 
     def for_longitude(self, lon: float) -> Projector:
-        epsg = gk_zone_epsg(lon)
+        return self.for_epsg(gk_zone_epsg(lon))
+
+    def for_epsg(self, epsg: int) -> Projector:
         found = self._by_epsg.get(epsg)
         if found is None:
             found = self._by_epsg[epsg] = Projector(epsg)

@@ -212,9 +212,13 @@ class Fallback(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class SupplyOption(msgspec.Struct, kw_only=True, frozen=True):
-    """Open this normally-closed valve to feed part of the cut-off from another zone."""
+    """Open this normally-closed valve (and ``also_open``) to feed part of the cut-off
+    from another zone. ``valve`` is on the cut-off's border and names the option."""
 
     valve: ValveAction
+    #: further normally-closed valves to open with it, towards the supplying zone, when
+    #: one is not enough (a border chamber closed on both sides)
+    also_open: list[ValveAction] = msgspec.field(default_factory=list)
     restored_pipe_count: int
     restored_node_ids: list[str] = msgspec.field(default_factory=list)
     restored_customer_count: int = 0

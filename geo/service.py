@@ -2,18 +2,23 @@
 
 ``NetworkService(db, clock)`` keeps one precomputed ``NetworkIndex`` per network version
 (built at first use, rebuilt when the stored version moves, e.g. after an import by the
-CLI in another process). Queries are lookups on it; plans are stored so the area and the
-paged customer list can be fetched later by plan id.
+CLI in another process). With ``cache_path`` the index is also kept on disk
+(``geo.index_cache``): a new process (a CLI call) reads it instead of rebuilding, and
+``index_builds`` / ``index_reads`` count what happened (also logged on ``geo.service``).
+Queries are lookups on it; plans are stored so the area and the paged customer list can
+be fetched later by plan id.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Final
 
 import msgspec
@@ -33,6 +38,7 @@ from geo.errors import (
 )
 from geo.geojson import GeoJSONImport, InpImport, read_layers
 from geo.importer import BBox, prepare_network
+from geo.index_cache import read_index, write_index
 from geo.inp import read_inp
 from geo.isolation import (
     PlanCore,
@@ -62,6 +68,7 @@ from geo.store import GeoStore
 from geo.supply import restored_segments
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
 _area_decode = msgspec.json.Decoder(AreaFeature).decode
 
@@ -91,7 +98,8 @@ def parse_service_area(text: str) -> BBox | None:
 
 
 class NetworkService:
-    def __init__(self, db: Database, clock: Clock, *, service_area: BBox | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, *, service_area: BBox | None = None,
+                 cache_path: Path | None = None) -> None:
         self.store = GeoStore(db)
         self.clock = clock
         #: imports landing outside this WGS84 box are refused (a wrong CRS, mostly)
@@ -99,6 +107,11 @@ class NetworkService:
         self._lock = threading.Lock()
         self._index: NetworkIndex | None = None
         self.projectors = Projectors()
+        #: the on-disk copy of the index (None: memory only)
+        self.cache_path = cache_path
+        #: how often this service built the index from the store / read it from the cache
+        self.index_builds = 0
+        self.index_reads = 0
 
     # -- the precomputed network -------------------------------------------------------
     def index(self) -> NetworkIndex:
@@ -108,10 +121,38 @@ class NetworkService:
             raise NetworkEmptyError
         with self._lock:
             if self._index is None or self._index.version != version:
-                net = self.store.load_network()
-                self._index = build_index(net, version,
-                                          network_projector(net, self.projectors))
+                self._index = self._cached_or_built(version)
             return self._index
+
+    def _cache_key(self, version: int) -> str:
+        """What identifies one stored network: its version and when it was imported."""
+        return f"{version}@{self.store.meta('imported_at') or ''}"
+
+    def _cached_or_built(self, version: int) -> NetworkIndex:
+        key = self._cache_key(version)
+        if self.cache_path is not None:
+            found = read_index(self.cache_path, key, self.projectors)
+            if found is not None and found.version == version:
+                self.index_reads += 1
+                log.info("network index %s read from %s", key, self.cache_path)
+                return found
+        started = time.perf_counter()
+        net = self.store.load_network()
+        index = build_index(net, version, network_projector(net, self.projectors))
+        self.index_builds += 1
+        log.info("network index %s built from the store (%d pipes) in %.1f s", key,
+                 len(net.pipes), time.perf_counter() - started)
+        self._keep(key, index)
+        return index
+
+    def _keep(self, key: str, index: NetworkIndex) -> None:
+        """Write the index to the cache; a cache that cannot be written only costs time."""
+        if self.cache_path is None:
+            return
+        try:
+            write_index(self.cache_path, key, index)
+        except OSError as exc:
+            log.warning("network index cache %s not written: %s", self.cache_path, exc)
 
     def summary(self) -> NetworkSummary:
         version = self.store.network_version()
@@ -174,6 +215,8 @@ class NetworkService:
         with self._lock:
             prepared.index.version = version
             self._index = prepared.index
+            # the new version's file replaces the old one: no process reads a stale index
+            self._keep(self._cache_key(version), prepared.index)
         net = prepared.network
         return ImportReport(
             network_version=version,
@@ -295,7 +338,8 @@ class NetworkService:
     def accept_supply_option(self, isolation_id: str, valve_id: str) -> IsolationPlan:
         """The dispatcher accepts feeding part of the cut-off through ``valve_id``.
 
-        The valve joins ``accepted_supply_valve_ids``; the pipes it feeds leave the
+        The valve (with the option's ``also_open`` valves, if one is not enough) joins
+        ``accepted_supply_valve_ids``; the pipes it feeds leave the
         plan's affected list, so their customers are not told of an outage they will not
         have; the area is recomputed on next request.
         """
@@ -306,13 +350,18 @@ class NetworkService:
             raise SupplyOptionNotFoundError(isolation_id, valve_id)
         index = self.index()
         core = self._core_of(index, isolation_id)
-        restored = restored_segments(index, core.final.result, index.valve_index[valve_id])
-        if restored is None:  # the network changed since the plan was made
+        v = index.valve_index.get(valve_id)
+        found = None if v is None else restored_segments(index, core.final.result, v)
+        if found is None:  # the network changed since the plan was made
             raise SupplyOptionNotFoundError(isolation_id, valve_id)
+        valves, restored = found
         pipes = np.sort(index.graph.pipes_of(restored))
         lost = int(customers_of_pipes(index, pipes).size)
+        # every valve of the option is to be opened: the first names it
+        opened = [index.valves[x].id for x in valves]
         updated = msgspec.structs.replace(
-            plan, accepted_supply_valve_ids=[*plan.accepted_supply_valve_ids, valve_id],
+            plan, accepted_supply_valve_ids=list(dict.fromkeys(
+                [*plan.accepted_supply_valve_ids, *opened])),
             customer_count=max(0, plan.customer_count - lost))
         self.store.accept_supply(updated, [index.pipe_ids[i] for i in pipes.tolist()])
         return updated

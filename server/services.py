@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from core.uow import unit_of_work
+from geo.index_cache import FILE_NAME as INDEX_FILE
 from geo.service import NetworkService, parse_service_area
 from server.accounts.service import AccountService
 from server.authz.throttle import Throttles
@@ -93,7 +94,8 @@ class Services:
         self.sync.fieldwork = self.fieldwork
         # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
         self.network = NetworkService(self.db, clock,
-                                      service_area=parse_service_area(settings.service_area))
+                                      service_area=parse_service_area(settings.service_area),
+                                      cache_path=Path(settings.data_dir) / "cache" / INDEX_FILE)
         self.sync.network.append(self.network.store)
         self.fieldwork.bursts.plans = self.network.plan
         # issue 17: new connections; their stage clocks are the order's deadlines
@@ -102,6 +104,8 @@ class Services:
                                              hotline=settings.hotline)
         self.workorders.store.rule_titles.update(rule_titles(self.profile.connections))
         self.sync.connections = self.connections
+        # a sealed meter-fitting notice fits the meter: the connection follows its order
+        self.fieldwork.archive.on_sealed.append(self.connections.refresh)
         self.connections.lockouts = self.throttle.lookups
         # a holiday notice import recomputes provisional connection clocks too
         self.calendars.timings.append(self.connections.retiming)

@@ -83,6 +83,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     crew_shift_hours: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")] = \
         "07:00-20:00"
     position_retention_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 7
+    #: the running service for CLI commands that ask it instead of loading the store
+    #: (``waterops network isolate``: the service keeps the network precomputed), and the
+    #: device token they send; unset: the command works on the local store
+    service_url: str | None = None
+    service_token: str | None = None
     #: run the background jobs (outbox, deadline scan, clean-up) inside the app process;
     #: ``waterops serve`` turns this on unless ``--no-workers`` (then run ``waterops worker``)
     workers: bool = False

@@ -40,6 +40,7 @@ from server.connections.model import (
 from server.connections.service import ConnectionService
 from server.connections.stats import to_csv
 from server.errors import DomainError
+from sync.errors import SyncError
 
 T = TypeVar("T")
 
@@ -67,7 +68,7 @@ def _run(data_dir: str | None, as_json: bool,
     svc = open_services(data_dir)
     try:
         result = action(svc.connections)
-    except (msgspec.ValidationError, msgspec.DecodeError, DomainError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, DomainError, SyncError) as exc:
         fail(str(exc))
         return
     finally:
@@ -132,13 +133,22 @@ def appointment(connection: str, at: str, data_dir: str | None, as_json: bool) -
     _run(data_dir, as_json, lambda s: s.appointment(OPERATOR, connection, data))
 
 
-@connections.command("design", help="File the design sketch by its SHA-256.")
+@connections.command("design", help="File the design sketch: a drawing file (PDF, PNG, JPEG "
+                                    "or WebP, uploaded) or the SHA-256 of one.")
 @click.argument("connection")
-@click.argument("sha256")
+@click.argument("drawing")
+@click.option("--title", default="设计草图", show_default=True)
 @data_dir_option
 @json_option
-def design(connection: str, sha256: str, data_dir: str | None, as_json: bool) -> None:
-    _run(data_dir, as_json, lambda s: s.design(OPERATOR, connection, DesignIn(sha256=sha256)))
+def design(connection: str, drawing: str, title: str, data_dir: str | None,
+           as_json: bool) -> None:
+    path = Path(drawing)
+    if path.is_file():
+        data = path.read_bytes()
+        _run(data_dir, as_json, lambda s: s.upload_design(OPERATOR, connection, data, title))
+        return
+    _run(data_dir, as_json,
+         lambda s: s.design(OPERATOR, connection, DesignIn(sha256=drawing, title=title)))
 
 
 @connections.command("step", help="Record a field step (kind check|note|document|geometry).")

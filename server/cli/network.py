@@ -1,15 +1,19 @@
 """The pipe network from the command line: import, summary, isolate, area, customers.
 
 Big networks (100k pipes) are imported here rather than over HTTP: no body size limit,
-and the precompute does not hold a request open; each stage is reported on stderr with
-its elapsed time. Layers are GeoJSON, CSV, Shapefile, GeoPackage or FileGDB
-(``geo.layers``). ``isolate`` asks the running service (``--server``) when given, which
-keeps the precomputed network in memory: loading 100k pipes per call costs seconds.
+and the precompute does not hold a request open; a progress bar over the import's stages
+is drawn on stderr (``server.cli.progress``: on a terminal only, never with ``--json``).
+Layers are GeoJSON, CSV, Shapefile, GeoPackage or FileGDB (``geo.layers``).
+
+``isolate`` asks the running service when one is configured (the ``service_url`` and
+``service_token`` settings, or ``--server`` / ``--token``), which keeps the precomputed
+network in memory; without one it works on the local store, whose precomputed index is
+read from the cache file in the data folder (``geo.index_cache``), so only the first
+call after an import elsewhere pays for building it (seconds on 100k pipes).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -29,7 +33,17 @@ from geo.model import (
     NetworkSummary,
 )
 from geo.service import NetworkService
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.cli.common import (
+    data_dir_option,
+    fail,
+    json_option,
+    open_services,
+    output,
+    settings_from,
+)
+from server.cli.progress import StageBar
+from server.clock import system_clock
+from server.services import Services
 
 _plan_decode = msgspec.json.Decoder(IsolationPlan).decode
 _encode = msgspec.json.Encoder().encode
@@ -54,18 +68,6 @@ def _layer_options(func: click.decorators.FC) -> click.decorators.FC:
                             help=f"{name.replace('_', ' ')}: GeoJSON, CSV, .shp, .gpkg or "
                                  f".gdb")(func)
     return func
-
-
-class _Progress:
-    """Stages of a long import on stderr, with the elapsed time (stdout stays the answer)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.started = time.perf_counter()
-
-    def __call__(self, stage: str) -> None:
-        if not self.quiet:
-            click.echo(f"[{time.perf_counter() - self.started:6.1f} s] {stage}", err=True)
 
 
 def _all_warnings(service: NetworkService, r: ImportReport) -> list[ImportIssue]:
@@ -96,16 +98,16 @@ def _report(r: ImportReport, warnings: list[ImportIssue]) -> str:
 def _run_import(body: GeoJSONImport | InpImport, data_dir: str | None, as_json: bool,
                 quiet: bool) -> None:
     services = open_services(data_dir)
-    progress = _Progress(quiet or as_json)
     try:
-        if isinstance(body, InpImport):
-            report = services.network.import_inp(body, progress)
-        else:
-            report = services.network.import_geojson(body, progress)
+        with StageBar.on_stderr(quiet or as_json) as progress:
+            if isinstance(body, InpImport):
+                report = services.network.import_inp(body, progress)
+            else:
+                report = services.network.import_geojson(body, progress)
+            progress("done")
     except GeoError as exc:
         fail(f"{exc.detail}\n{msgspec.json.encode(exc.extra).decode()}")
         return
-    progress("done")
     warnings = _all_warnings(services.network, report)
     if as_json:
         # every warning, not only the report's first page
@@ -123,7 +125,9 @@ _CRS_HELP = ("EPSG:xxxx, a PROJ string, GCJ-02, or a local frame local:LON,LAT[,
              "(metres east/north of an origin)")
 _strict_option = click.option("--strict", is_flag=True,
                               help="refuse the import if there is any warning")
-_quiet_option = click.option("--quiet", is_flag=True, help="no progress on stderr")
+_quiet_option = click.option("--quiet", is_flag=True,
+                             help="no progress bar on stderr (none with --json or off a "
+                                  "terminal either)")
 
 
 @network.command("import-geojson", help="Replace the layers given (others are kept).")
@@ -225,16 +229,18 @@ def _plan_text(p: IsolationPlan) -> str:
 @click.option("--crs", type=click.Choice([c.value for c in CoordSystem]), default="wgs84")
 @click.option("--inoperable", multiple=True, help="valve id found seized (repeatable)")
 @click.option("--tolerance-m", default=50.0, show_default=True)
-@click.option("--server", default=None, envvar="WATEROPS_SERVER",
-              help="base URL of the running service (e.g. http://127.0.0.1:8000): it keeps "
-                   "the network precomputed, so a call takes milliseconds, not a reload")
-@click.option("--token", default=None, envvar="WATEROPS_TOKEN",
-              help="device token for --server")
+@click.option("--server", default=None,
+              help="base URL of the running service (default: the service_url setting, "
+                   "WATEROPS_SERVICE_URL): it keeps the network precomputed")
+@click.option("--token", default=None,
+              help="device token for the service (default: the service_token setting)")
+@click.option("--local", is_flag=True,
+              help="use the local store even when a service is configured")
 @data_dir_option
 @json_option
 def isolate(pipes: tuple[str, ...], point: str | None, crs: str,
             inoperable: tuple[str, ...], tolerance_m: float, server: str | None,
-            token: str | None, data_dir: str | None, as_json: bool) -> None:
+            token: str | None, local: bool, data_dir: str | None, as_json: bool) -> None:
     at = None
     if point:
         try:
@@ -245,11 +251,14 @@ def isolate(pipes: tuple[str, ...], point: str | None, crs: str,
         at = (lon, lat)
     req = IsolationRequest(point=at, crs=CoordSystem(crs), pipe_ids=list(pipes),
                            inoperable_valve_ids=list(inoperable), tolerance_m=tolerance_m)
+    settings = settings_from(data_dir)
+    server = None if local else server or settings.service_url
     if server:
-        output(_isolate_remote(server, token, req), as_json, _plan_text)
+        output(_isolate_remote(server, token or settings.service_token, req), as_json,
+               _plan_text)
         return
     try:
-        plan = open_services(data_dir).network.isolate(req)
+        plan = Services(settings, system_clock).network.isolate(req)
     except GeoError as exc:
         fail(exc.detail)
         return

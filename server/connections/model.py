@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -81,8 +82,11 @@ class AcceptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: documents accepted as missing (容缺受理), to be completed by the deadline
     missing_documents: list[str] = msgspec.field(default_factory=list)
     #: for a range (KF 表1 "0.5-6 个工作日") the limit the utility commits to, by pipe
-    #: size and length; defaults to the upper end
+    #: size and length; else the profile's size band (``size_bands``), else the upper end
     committed_limit: float | None = None
+    #: the external line's length in metres, for the profile's size bands (default: the
+    #: distance to the tie-in main the network found)
+    line_length_m: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None = None
 
 
 class DocumentsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

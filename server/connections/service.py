@@ -71,7 +71,7 @@ from server.errors import NotFoundError
 from server.fieldwork import Fieldwork
 from server.fieldwork.service import Item
 from server.policy import OpenClock, PolicyProfile, Timing, WorkCalendar
-from server.policy.connections import ConnectionLimit, ConnectionPolicy
+from server.policy.connections import ConnectionLimit, ConnectionPolicy, ProjectTypePolicy
 from server.timefmt import to_db
 from server.workorders.model import (
     Actor,
@@ -264,6 +264,7 @@ class ConnectionService:
             unit = unit or crew.unit
         wo_id = str(row["work_order_id"])
         tie = self.field.tie_in(row, pt.min_main_dn_mm)
+        committed, basis = self._committed(row, pt, data, tie)
         with self.db.atomic():
             self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("acceptance")], now)
             docs_due: datetime | None = None
@@ -278,12 +279,12 @@ class ConnectionService:
                 "stage": str(Stage.ACCEPTED), "accepted_at": to_db(now), "unit": unit,
                 "crew_id": data.crew_id, "missing_documents": json.dumps(sorted(missing)),
                 "documents_due_at": None if docs_due is None else to_db(docs_due),
-                "committed_limit": data.committed_limit, "tie_in": encode_tie_in(tie),
+                "committed_limit": committed, "tie_in": encode_tie_in(tie),
                 "stage_times": encode_times({**times_of(row), str(Stage.ACCEPTED): now})}
             self.store.update(str(row["id"]), changes, now)
             total_due = None
             if not missing or self.policy.missing_documents_clock == "runs":
-                total_due = self._start_clocks(wo_id, ptype, now, data.committed_limit)
+                total_due = self._start_clocks(wo_id, ptype, now, committed)
             self.field.tie_in_fields(wo_id, tie, now)
             self.field.stage_field(wo_id, Stage.ACCEPTED, now)
             if data.crew_id is not None:
@@ -296,9 +297,29 @@ class ConnectionService:
                       str(row["phone"]), title, body, now)
             self._audit(str(row["id"]), "accept", principal, now,
                         {"missing_documents": sorted(missing), "crew_id": data.crew_id,
-                         "unit": unit, "committed_limit": data.committed_limit})
+                         "unit": unit, "committed_limit": committed, "limit_basis": basis})
             self._publish(wo_id)
         return self._out(self._row(str(row["id"])))
+
+    @staticmethod
+    def _committed(row: Row, pt: ProjectTypePolicy, data: AcceptIn, tie: TieIn | None
+                   ) -> tuple[float | None, str]:
+        """The value inside a range the total is due at, and why.
+
+        The office's ``committed_limit`` wins; else the profile's size band for the
+        application's service diameter and the external line (the office's
+        ``line_length_m``, else the distance to the tie-in main the network found); else
+        None (a range is due at its upper end).
+        """
+        if data.committed_limit is not None:
+            return data.committed_limit, "committed at acceptance"
+        dn = row["service_dn_mm"]
+        line_m = data.line_length_m if data.line_length_m is not None else (
+            None if tie is None else tie.distance_m)
+        band = pt.size_band(None if dn is None else int(dn), line_m)  # type: ignore[call-overload]
+        if band is None:
+            return None, ""
+        return band.limit, f"size band {band.describe()} ({band.clause})"
 
     def _start_clocks(self, wo_id: str, ptype: str, start: datetime,
                       committed: float | None) -> datetime:
@@ -400,6 +421,21 @@ class ConnectionService:
             self.fieldwork.service.add_evidence(principal, wo_id, "design_sketch", [item], None)
             self.refresh(wo_id)
         return self._out(self._row(str(row["id"])))
+
+    def upload_design(self, principal: Principal, connection_id: str, data: bytes,
+                      title: str = "设计草图") -> Connection:
+        """The office uploads the design drawing itself (PDF, PNG, JPEG or WebP): stored in
+        the attachment vault by hash, counted against the order's attachment quota and
+        the size limit like a tablet's upload, then filed as the design sketch."""
+        row = self._row(connection_id)
+        self._at(row, {Stage.ACCEPTED, Stage.SURVEYED}, "file the design")
+        if not data:
+            raise ConnectionInputError("the drawing is empty", field="body")
+        try:
+            sha = self.fieldwork.service.blobs.put(data, str(row["work_order_id"]))
+        except ValueError as exc:  # not a PDF or an image
+            raise ConnectionInputError(str(exc), field="body") from exc
+        return self.design(principal, connection_id, DesignIn(sha256=sha, title=title))
 
     # -- field work (server.connections.field) ----------------------------------------
     def record_step(self, principal: Principal, connection_id: str, data: StepIn

@@ -14,6 +14,7 @@ whether the links to the previous and next documents hold.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from server.accounts.model import Principal
 from server.clock import Clock
 from server.fieldwork.errors import NoticeNotFoundError, WrongWorkOrderTypeError
 from server.fieldwork.notices import (
+    MeterFittingNotice,
     MeterReplacementNotice,
     NoticeKind,
     SignNoticeIn,
@@ -60,6 +62,7 @@ from server.workorders.model import WorkOrder, WorkOrderType
 _NOTICE_FOR: dict[NoticeKind, WorkOrderType] = {
     NoticeKind.METER_REPLACEMENT: WorkOrderType.METER_REPLACEMENT,
     NoticeKind.METER_REMOVAL: WorkOrderType.METER_REMOVAL,
+    NoticeKind.METER_FITTING: WorkOrderType.NEW_CONNECTION,
 }
 
 
@@ -120,6 +123,9 @@ class NoticeArchive:
         self.key_path = key_path
         self.font_path = font_path
         self._key: UtilityKey | None = None
+        #: called with the work order id inside the sealing transaction (Services adds
+        #: the connection service's ``refresh``: a sealed fitting notice fits the meter)
+        self.on_sealed: list[Callable[[str], object]] = []
 
     def key(self) -> UtilityKey:
         if self._key is None:
@@ -177,6 +183,8 @@ class NoticeArchive:
                                                    notice.diameter_mm, now)
                 if wo.crew_id:
                     touch(self.db, "customer", customer.id)
+            for follow in self.on_sealed:
+                follow(wo.id)
             row = self.store.sealed(doc_id)
             assert row is not None  # noqa: S101 -- inserted just above
             sealed.append(row)
@@ -312,6 +320,10 @@ def _credits(data: SignNoticeIn, doc_id: str, png_sha: str
         if notice.periodic and notice.consent:
             extra.append(("consent", [Item(kind="signature", ref=f"{doc_id}#consent")]))
         return "customer_signature", [Item(kind="signature", ref=doc_id, sha256=png_sha)], extra
+    if isinstance(notice, MeterFittingNotice):
+        # the meter number is the step's evidence (the connection puts it on the account);
+        # the sealed document with the customer's signature is its proof
+        return "meter_fitting", [Item(kind="reading", ref=notice.meter_no)], []
     extra = [("final_reading", [Item(kind="reading", ref=f"{doc_id}#final_reading")]),
              ("illegal_use_check",
               [Item(kind="check", ref=f"illegal_use={str(notice.illegal_use_found).lower()}")])]

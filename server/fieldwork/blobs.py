@@ -20,8 +20,9 @@ class Blobs(Protocol):
     def read(self, sha256: str) -> bytes | None:
         """The complete, verified bytes of a blob, or None while it has not arrived."""
 
-    def put(self, data: bytes) -> str:
-        """Store bytes and return their SHA-256 (idempotent)."""
+    def put(self, data: bytes, work_order_id: str | None = None) -> str:
+        """Store bytes and return their SHA-256 (idempotent); with ``work_order_id`` they
+        count against that order's attachment quota."""
 
     def complete(self, hashes: list[str]) -> set[str]:
         """The hashes among ``hashes`` whose upload is complete."""
@@ -37,13 +38,14 @@ class VaultBlobs:
         path = self.vault.path(sha256)
         return path.read_bytes() if path.is_file() else None
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, work_order_id: str | None = None) -> str:
         sha = hashlib.sha256(data).hexdigest()
         content_type = sniff_content_type(data[:16])
         if content_type is None:
             raise ValueError("only JPEG, PNG, WebP and PDF are stored as attachments")
         status = self.vault.declare(
-            AttachmentDeclare(sha256=sha, size=len(data), content_type=content_type), None)
+            AttachmentDeclare(sha256=sha, size=len(data), content_type=content_type,
+                              work_order_id=work_order_id), None)
         offset = status.received
         while not status.complete:
             status = self.vault.write_chunk(sha, offset, data[offset:offset + MAX_CHUNK_BYTES])

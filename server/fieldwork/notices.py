@@ -1,12 +1,14 @@
-"""The documents a customer signs in the field: the meter-replacement notice and the
-meter-removal slip.
+"""The documents a customer signs in the field: the meter-replacement notice, the
+meter-removal slip and the meter-fitting notice of a new connection.
 
 The replacement notice (换表通知单, JN 7.2) holds what the crew checks with the customer:
 account name (户名), address (地址), meter location (表址), diameter (口径), the old
 meter's number and final reading (抄表止度), the new meter's number and initial reading,
 the crew, the time and the GNSS position. A periodic replacement also records the
 customer's consent (LC §29). The removal slip (JN 9.5) records the final reading and
-that the inlet was cut and a locking gate fitted.
+that the inlet was cut and a locking gate fitted. The fitting notice (挂表单, JN 5.2.5
+挂表) records the meter fitted on a new connection's account: the connection number,
+account, address, meter number, diameter and initial reading, signed by the customer.
 
 These Structs are what the tablet sends in ``sign_notice`` and what gets sealed
 (``to_fields``). ``discrepancies`` compares them with the customer record: a different
@@ -30,6 +32,7 @@ from server.fieldwork.signatures import SignatureStrokes
 class NoticeKind(StrEnum):
     METER_REPLACEMENT = "meter_replacement_notice"
     METER_REMOVAL = "meter_removal_slip"
+    METER_FITTING = "meter_fitting_notice"
 
 
 class MeterReplacementNotice(msgspec.Struct, frozen=True, kw_only=True,
@@ -73,7 +76,25 @@ class MeterRemovalSlip(msgspec.Struct, frozen=True, kw_only=True,
     locking_gate_fitted: bool = True
 
 
-Notice = MeterReplacementNotice | MeterRemovalSlip
+class MeterFittingNotice(msgspec.Struct, frozen=True, kw_only=True,
+                         forbid_unknown_fields=True, tag="meter_fitting_notice"):
+    """The new meter on a new connection's account (挂表), as the customer signs it."""
+
+    connection_number: str
+    account_no: str
+    account_name: str
+    address: str
+    meter_location: str = ""
+    diameter_mm: int
+    meter_no: str
+    initial_reading: float
+    crew_id: str
+    crew_members: list[str] = msgspec.field(default_factory=list)
+    performed_at: datetime
+    position: tuple[float, float]
+
+
+Notice = MeterReplacementNotice | MeterRemovalSlip | MeterFittingNotice
 
 
 class SignNoticeIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -89,8 +110,11 @@ class SignNoticeIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 def kind_of(notice: Notice) -> NoticeKind:
-    return (NoticeKind.METER_REPLACEMENT if isinstance(notice, MeterReplacementNotice)
-            else NoticeKind.METER_REMOVAL)
+    if isinstance(notice, MeterReplacementNotice):
+        return NoticeKind.METER_REPLACEMENT
+    if isinstance(notice, MeterFittingNotice):
+        return NoticeKind.METER_FITTING
+    return NoticeKind.METER_REMOVAL
 
 
 def check_notice(notice: Notice) -> None:
@@ -118,13 +142,15 @@ def discrepancies(notice: Notice, customer: Customer) -> list[str]:
         out.append("account_name")
     if notice.address != customer.address:
         out.append("address")
-    meter = (notice.old_meter_no if isinstance(notice, MeterReplacementNotice)
-             else notice.meter_no)
-    if customer.meter_no and meter != customer.meter_no:
-        out.append("meter_no")
+    # a fitted meter is new: the account has none yet, or the one being replaced
+    if not isinstance(notice, MeterFittingNotice):
+        meter = (notice.old_meter_no if isinstance(notice, MeterReplacementNotice)
+                 else notice.meter_no)
+        if customer.meter_no and meter != customer.meter_no:
+            out.append("meter_no")
     if customer.meter_diameter_mm and notice.diameter_mm != customer.meter_diameter_mm:
         out.append("diameter_mm")
-    if (isinstance(notice, MeterReplacementNotice) and customer.meter_location
+    if (not isinstance(notice, MeterRemovalSlip) and customer.meter_location
             and notice.meter_location != customer.meter_location):
         out.append("meter_location")
     return out

@@ -42,10 +42,12 @@ INSTALL_HINT: Final = "apt-get install -y fonts-wqy-microhei"
 TITLES: Final[dict[str, str]] = {
     "meter_replacement_notice": "换表通知单 Meter replacement notice",
     "meter_removal_slip": "撤表单 Meter removal slip",
+    "meter_fitting_notice": "挂表单 Meter fitting notice",
 }
 
 #: field -> label printed on the notice, in print order
 LABELS: Final[tuple[tuple[str, str], ...]] = (
+    ("connection_number", "报装编号 Connection no."),
     ("account_no", "户号 Account no."),
     ("account_name", "户名 Account name"),
     ("address", "地址 Address"),
@@ -176,6 +178,8 @@ def to_slip(kind: str, fields: SealedFields, content_hash: str, sealed_at: datet
     readings = (_reading(fields, "final_reading", "old_meter_no", "抄表止度")
                 + _reading(fields, "initial_reading", "new_meter_no", "新表起度")
                 if kind == "meter_replacement_notice"
+                else _reading(fields, "initial_reading", "meter_no", "起度")
+                if kind == "meter_fitting_notice"
                 else _reading(fields, "final_reading", "meter_no", "抄表止度"))
     pos = fields.get("position")
     position = (SlipPosition(lon=float(pos[0]), lat=float(pos[1]), crs="WGS84")

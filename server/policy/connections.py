@@ -47,6 +47,33 @@ class ConnectionLimit(msgspec.Struct, frozen=True, kw_only=True):
         return self.limit if self.limit_max is None else self.limit_max
 
 
+class SizeBand(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a utility's table that narrows a type's range by project size.
+
+    KF 表1 gives a range ("0.5-6 个工作日") and says the utility sets the value "依据不同
+    管网口径和管线长度" (by pipe diameter and line length) without publishing the table, so
+    the rows are the profile's own data. A project fits a band when its service diameter
+    is at most ``max_dn_mm`` and its external line at most ``max_line_m`` (a bound left
+    out always fits; a line bound needs a known length). The first band that fits wins.
+    """
+
+    max_dn_mm: int | None = None
+    max_line_m: float | None = None
+    #: the limit inside the type's range, in the range's unit
+    limit: float
+    clause: str
+
+    def fits(self, dn_mm: int | None, line_m: float | None) -> bool:
+        if self.max_dn_mm is not None and (dn_mm is None or dn_mm > self.max_dn_mm):
+            return False
+        return self.max_line_m is None or (line_m is not None and line_m <= self.max_line_m)
+
+    def describe(self) -> str:
+        parts = ([f"DN ≤ {self.max_dn_mm}"] if self.max_dn_mm is not None else []) + \
+            ([f"line ≤ {self.max_line_m:g} m"] if self.max_line_m is not None else [])
+        return ", ".join(parts) or "any size"
+
+
 class ProjectTypePolicy(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     #: 有外线工程: pipes laid outside the plot (road opening, trench, main tie-in)
@@ -61,6 +88,22 @@ class ProjectTypePolicy(msgspec.Struct, frozen=True, kw_only=True):
     stages: dict[str, ConnectionLimit] = msgspec.field(default_factory=dict)
     #: smallest main (DN, mm) the survey looks for as the tie-in
     min_main_dn_mm: int = 100
+    #: the range narrowed by project size, first fitting band wins (none: the upper end)
+    size_bands: list[SizeBand] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for band in self.size_bands:
+            if self.total.limit_max is None:
+                raise ValueError(f"{self.title}: size bands narrow a range, and the total "
+                                 f"({self.total.limit:g}) is not one")
+            if not self.total.limit <= band.limit <= self.total.upper:
+                raise ValueError(f"{self.title}: size band {band.describe()} limit "
+                                 f"{band.limit:g} lies outside the total's range "
+                                 f"{self.total.limit:g}-{self.total.upper:g}")
+
+    def size_band(self, dn_mm: int | None, line_m: float | None) -> SizeBand | None:
+        """The band a project of this size falls in (None: no band fits, or none set)."""
+        return next((b for b in self.size_bands if b.fits(dn_mm, line_m)), None)
 
 
 class ConnectionPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -128,8 +171,10 @@ def strictest_connections(policies: list[ConnectionPolicy]) -> ConnectionPolicy:
         total = variants[0].total
         for v in variants[1:]:
             total = _stricter(total, v.total) or total
+        # the size bands go with the total they narrow
+        bands = next((v.size_bands for v in variants if v.total == total), [])
         types[name] = msgspec.structs.replace(
-            variants[0], total=total,
+            variants[0], total=total, size_bands=list(bands),
             zero_documents=any(v.zero_documents for v in variants),
             documents=[] if any(v.zero_documents for v in variants) else variants[0].documents,
             stages=_stricter_map([v.stages for v in variants]))

@@ -10,9 +10,9 @@ customer's own lookup is public (number plus the phone's last four digits).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.connections.model import (
@@ -35,6 +35,10 @@ from server.connections.stats import to_csv
 from server.exports import for_excel
 from server.guards import client_address
 from server.routes.deps import principal, services
+
+#: the largest design drawing the office uploads in one request (the vault's own limit,
+#: ``attachment_max_bytes``, and the order's quota apply on top)
+DRAWING_MAX_BYTES: Final = 64 * 1024 * 1024
 
 
 class ConnectionController(Controller):
@@ -111,6 +115,15 @@ class ConnectionController(Controller):
                data: JSONBody[DesignIn]) -> Connection:
         """Record the connection's design: the surveyed point and the main it joins."""
         return services(request).connections.design(principal(request), connection_id, data)
+
+    @put("/{connection_id:str}/design/drawing", opt={"policy": "connection.manage"},
+         request_max_body_size=DRAWING_MAX_BYTES, status_code=200)
+    async def design_drawing(self, request: Request[Any, Any, Any],
+                             connection_id: FromPath[str],
+                             title: FromQuery[str] = "设计草图") -> Connection:
+        """The body is the drawing's bytes (PDF, PNG, JPEG or WebP)."""
+        return services(request).connections.upload_design(
+            principal(request), connection_id, await request.body(), title)
 
     @post("/{connection_id:str}/steps", opt={"policy": "connection.record"},
           sync_to_thread=False, status_code=200)

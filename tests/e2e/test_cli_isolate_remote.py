@@ -1,8 +1,10 @@
-"""`waterops network isolate --server`: the running service answers, the CLI loads nothing."""
+"""`waterops network isolate` with a service (``--server``, or the ``service_url`` setting):
+the running service answers, the CLI loads nothing."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +36,17 @@ def test_isolate_asks_the_running_service(live_server: str, tmp_path: Path) -> N
         capture_output=True, text=True, timeout=120, check=False)
     assert refused.returncode == 1
     assert "404" in refused.stderr
+
+
+def test_a_configured_service_is_asked_without_any_option(live_server: str,
+                                                          tmp_path: Path) -> None:
+    env = {**os.environ, "WATEROPS_SERVICE_URL": live_server,
+           "WATEROPS_SERVICE_TOKEN": "wo_demo_dispatcher"}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "network", "isolate", "--pipe", "P-R0-0",
+         "--data-dir", str(tmp_path), "--json"], capture_output=True, text=True, timeout=120,
+        check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["broken_pipe_ids"] == ["P-R0-0"]
+    # the empty local store was not touched: no index was built or cached there
+    assert not (tmp_path / "cache").exists()

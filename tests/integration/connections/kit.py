@@ -43,10 +43,12 @@ Json = dict[str, Any]
 
 @contextmanager
 def world(tmp_path: Path, start: datetime, gateway: Gateway | None = None,
-          profile: str = "jinan") -> Iterator[tuple[TestClient[Litestar], Services, SteppingClock]]:
+          profile: str = "jinan", **settings: object
+          ) -> Iterator[tuple[TestClient[Litestar], Services, SteppingClock]]:
     clock = SteppingClock(start)
     channels = {} if gateway is None else {"sms": channel_urls(gateway)["sms"] + "&rate=0"}
-    svc = make_services(str(tmp_path), clock, policy_profile=profile, channels=channels)
+    svc = make_services(str(tmp_path), clock, demo=True, policy_profile=profile,
+                        channels=channels, **settings)
     app = create_app(svc.settings, clock=clock, services=svc)
     with TestClient(app) as client:
         yield client, svc, clock

@@ -31,6 +31,7 @@ from tests.integration.connections.kit import (
     ok,
     world,
 )
+from tests.integration.connections.test_connections_http import TOTAL_DUE
 from tests.integration.fieldwork.kit import Tablet
 
 pytestmark = pytest.mark.integration
@@ -90,6 +91,10 @@ def test_each_project_type_walked_offline_through_the_sync_client(
         assert fields["connection_stage"] == "accepted"
         assert {d["rule"] for d in order["deadlines"]} >= {
             "connection_total", "connection_survey"}
+        # the tablet carries the hand-counted due time of the whole (Friday afternoon)
+        due = {d["rule"]: local(d["due_at"])
+               for d in order["deadlines"]}
+        assert due["connection_total"] == TOTAL_DUE[project_type]
         # -- offline on site -------------------------------------------------------------
         clock.advance(minutes=20)
         external = project_type != "single_meter"
@@ -188,3 +193,38 @@ def test_offline_across_the_spring_festival_the_tablet_carries_the_hand_counted_
             assert deadline(done, "connection_survey")["overdue"] is False
         finally:
             tablet.client.replica.close()
+
+
+def test_offline_work_synced_late_is_overdue_and_the_tablet_gets_the_return_visit(
+        friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    client, _svc, clock = friday
+    # accepted Fri 14:00 with a document missing (容缺受理): 5 days -> Wed 2 Dec 14:00
+    c = apply_and_accept(client, "single_meter", missing_documents=["property_deed"])
+    wo_id = str(c["work_order_id"])
+    tablet = Tablet(client, TOKENS["crew_a"], clock, tmp_path / "tablet.db")
+    try:
+        tablet.sync()
+        due = {d["rule"]: local(d["due_at"])
+               for d in tablet.order(wo_id)["deadlines"]}
+        assert due["connection_documents"] == datetime(2026, 12, 2, 14, 0, tzinfo=SH)
+        # half a working day from Fri 14:00: 3 h 45 -> Fri 17:30 is 3 h 30, then Mon 08:45
+        assert due["connection_total"] == datetime(2026, 11, 30, 8, 45, tzinfo=SH)
+        clock.advance(minutes=30)  # Fri 14:30: all the work done on site, no signal
+        mutations = offline_field_work(tablet, wo_id, False, "M-LATE")
+        clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=SH))  # the tablet syncs on Monday
+        tablet.sync()
+        assert all(tablet.result(m).outcome is Outcome.APPLIED for m in mutations)
+        done = ok(client.get(f"{API}/{c['id']}", headers=OFFICE))
+        assert done["stage"] == "water_on"
+        total = deadline(done, "connection_total")
+        assert local(total["met_at"]) == datetime(2026, 11, 30, 9, 0, tzinfo=SH)
+        assert total["overdue"] is True  # arrived a quarter of an hour past the half day
+        assert [x["id"] for x in ok(client.get(f"{API}/overdue", headers=OFFICE))] == [c["id"]]
+        # JN 15: 3 working days after the meter (Mon 09:00): Tue, Wed, Thu -> Thu 09:00,
+        # on the tablet after the same sync's pull
+        tablet.sync()
+        visit = next(d for d in tablet.order(wo_id)["deadlines"]
+                     if d["rule"] == "connection_return_visit")
+        assert local(visit["due_at"]) == datetime(2026, 12, 3, 9, 0, tzinfo=SH)
+    finally:
+        tablet.client.replica.close()

@@ -193,7 +193,7 @@ def test_strict_turns_warnings_into_errors_and_plain_imports_keep_every_warning(
     assert [w.entity_id for w in [*first.items, *second.items]] == [f"F{i}" for i in range(60)]
 
 
-def test_cli_imports_a_csv_valve_layer_with_progress_and_strict(tmp_path: Path) -> None:
+def test_cli_imports_a_csv_valve_layer_strictly_and_quietly_off_a_terminal(tmp_path: Path) -> None:
     csv_text, rows = _valve_csv("Net3.inp")
     valves = tmp_path / "valves.csv"
     valves.write_text(csv_text)
@@ -203,6 +203,6 @@ def test_cli_imports_a_csv_valve_layer_with_progress_and_strict(tmp_path: Path) 
     done = runner.invoke(cli, [*args, "--strict"])
     assert done.exit_code == 0, done.output
     assert f"valves placed by pipe/node id {len(rows)}, snapped by position 0" in done.stdout
-    for stage in ("reading the EPANET file", "validating rows", "computing valve segments",
-                  "writing the changed rows", "done"):
-        assert stage in done.stderr
+    # off a terminal (CliRunner's stderr) the progress bar stays silent: only the answer;
+    # the bar itself is tested in tests/integration/geo/test_import_progress.py
+    assert done.stderr == ""

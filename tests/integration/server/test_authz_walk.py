@@ -103,6 +103,8 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/connections/{connection_id}/cancellation":
         "401 401 401 403 403 403 403 200 409 409",
     "POST /api/v1/connections/{connection_id}/design": "401 401 401 403 403 403 403 200 200 200",
+    "PUT /api/v1/connections/{connection_id}/design/drawing":
+        "401 401 401 403 403 403 403 200 200 200",
     "POST /api/v1/connections/{connection_id}/documents": "401 401 401 403 403 403 403 409 409 409",
     "POST /api/v1/connections/{connection_id}/meter": "401 401 401 403 403 200 200 200 200 200",
     "POST /api/v1/connections/{connection_id}/photos": "401 401 401 403 403 200 200 200 200 200",
@@ -298,6 +300,8 @@ def _request(client: TestClient[Litestar], world: World,
     kwargs: dict[str, Any] = {"headers": headers, "params": params}
     if method == "PUT" and "sync/attachments" in path:
         kwargs["content"] = b"\xff\xd8\xff\xe0"
+    elif method == "PUT" and path.endswith("/design/drawing"):
+        kwargs["content"] = b"%PDF-1.4\n%%EOF\n"  # the office's drawing, raw bytes
     elif method in ("POST", "PUT"):
         body = BODIES.get(key, {})
         kwargs["json"] = {k: _fill(v, world.ids) if isinstance(v, str) else v

@@ -119,6 +119,31 @@ def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
     assert {c["customer_id"] for c in after["items"]} == {"c-p2-0"}  # c-p3-0 keeps water
 
 
+def test_dispatcher_accepts_a_set_of_two_valves_through_a_border_chamber(
+        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+    from tests.unit.geo.test_geo_supply import chamber_between_zones
+
+    report = services.network.import_geojson(msgspec.convert(
+        {"layers": to_layers(chamber_between_zones())}, GeoJSONImport))
+    assert report.warning_count == 0  # the chamber is a valid network, not an island
+    plan = client.post("/api/v1/network/isolations", headers=DISPATCH,
+                       json={"pipe_ids": ["p2"]}).json()
+    [option] = plan["supply_options"]
+    assert (option["valve"]["valve_id"], [v["valve_id"] for v in option["also_open"]]) \
+        == ("nc1", ["nc2"])
+    # the second valve of a set does not name an option of its own
+    other = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc2/accept",
+                        headers=DISPATCH)
+    assert other.status_code == 404
+    ok = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc1/accept",
+                     headers=DISPATCH)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["accepted_supply_valve_ids"] == ["nc1", "nc2"]
+    after = client.get(f"/api/v1/network/isolations/{plan['id']}/customers",
+                       headers=DISPATCH).json()
+    assert {c["customer_id"] for c in after["items"]} == {"c-p2-0"}  # p3 and q3 keep water
+
+
 def test_an_emergency_is_never_refused_but_its_conflict_customers_are_told(
         two_jobs: TestClient[Litestar], clock: SteppingClock) -> None:
     client = two_jobs

@@ -9,11 +9,15 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.connections import stages
 from server.connections.model import Stage
 from server.policy import WorkCalendar, load_profile
+from server.policy.connections import ProjectTypePolicy
 
 pytestmark = pytest.mark.unit
 
@@ -144,3 +148,48 @@ def test_strict_takes_the_clock_that_runs_and_zero_documents() -> None:
     assert strict.missing_documents_clock == "runs"
     assert strict.types["single_meter"].zero_documents is True
     assert strict.types["fast_connection"].total.upper == 5
+
+
+def _banded() -> ProjectTypePolicy:
+    works = JINAN.connections.types["general_works"]
+    return msgspec.convert({**msgspec.to_builtins(works), "size_bands": [
+        {"max_dn_mm": 50, "max_line_m": 50, "limit": 1, "clause": "row 1"},
+        {"max_dn_mm": 100, "max_line_m": 300, "limit": 3, "clause": "row 2"},
+        {"max_dn_mm": 300, "limit": 5, "clause": "row 3"}]}, ProjectTypePolicy)
+
+
+def test_the_first_size_band_a_project_fits_sets_its_limit() -> None:
+    works = _banded()
+    assert works.size_band(25, 30.0).clause == "row 1"  # type: ignore[union-attr]
+    assert works.size_band(25, 120.0).clause == "row 2"  # type: ignore[union-attr]
+    assert works.size_band(100, 300.0).clause == "row 2"  # type: ignore[union-attr]
+    # no line length known: only a band without a line bound fits
+    assert works.size_band(80, None).clause == "row 3"  # type: ignore[union-attr]
+    assert works.size_band(400, 10.0) is None  # bigger than any band: the upper end
+    assert works.size_band(None, 10.0) is None  # diameter unknown
+
+
+def test_a_size_band_outside_the_range_or_on_a_single_value_is_refused() -> None:
+    works = msgspec.to_builtins(JINAN.connections.types["general_works"])
+    with pytest.raises(msgspec.ValidationError, match="outside the total's range"):
+        msgspec.convert({**works, "size_bands": [{"limit": 7, "clause": "x"}]},
+                        ProjectTypePolicy)
+    single = msgspec.to_builtins(JINAN.connections.types["single_meter"])
+    with pytest.raises(msgspec.ValidationError, match="not one"):
+        msgspec.convert({**single, "size_bands": [{"limit": 0.5, "clause": "x"}]},
+                        ProjectTypePolicy)
+
+
+@given(dn=st.integers(min_value=1, max_value=2000) | st.none(),
+       line=st.floats(min_value=0, max_value=10_000) | st.none())
+@settings(deadline=None, max_examples=200)
+def test_any_band_chosen_lies_inside_the_range_and_fits_the_project(
+        dn: int | None, line: float | None) -> None:
+    works = _banded()
+    band = works.size_band(dn, line)
+    if band is None:
+        assert not any(b.fits(dn, line) for b in works.size_bands)
+        return
+    assert works.total.limit <= band.limit <= works.total.upper
+    assert band.max_dn_mm is None or (dn is not None and dn <= band.max_dn_mm)
+    assert band.max_line_m is None or (line is not None and line <= band.max_line_m)

@@ -212,7 +212,8 @@ def connections_section(profs: dict[str, PolicyProfile]) -> list[str]:
            "acceptance to water on; a stage without a limit of its own is due with the total,",
            "and a stage limit never runs past it (the return visit counts from the meter",
            "fitting and is not capped). A range (`a-b`) is due at its upper end unless the",
-           "acceptance commits to a value inside it. Tested in",
+           "acceptance commits to a value inside it or the profile's size band for the",
+           "project's service diameter and line length applies (below). Tested in",
            "`tests/unit/connections/test_stage_clocks.py` and",
            "`tests/integration/connections/` (HTTP and offline walks).", "",
            "| limit | clause | " + " | ".join(PROFILES) + " |",
@@ -255,6 +256,19 @@ def connections_section(profs: dict[str, PolicyProfile]) -> list[str]:
         out.append(f"| `{key}` | {'<br>'.join(clauses)} | "
                    + " | ".join(str(getattr(profs[n].connections, key)) for n in PROFILES)
                    + " |")
+    bands = [f"| {n} | `{t}` | {b.describe()} | {b.limit:g} {tp.total.unit.replace('_', ' ')} "
+             f"| {b.clause} |"
+             for n in PROFILES for t, tp in sorted(profs[n].connections.types.items())
+             for b in tp.size_bands]
+    out += ["", "Ranges narrowed by project size (`size_bands` of a project type; the first "
+            "band the project fits wins, by the application's service diameter and the "
+            "external line: the acceptance's `line_length_m`, else the distance to the "
+            "tie-in main):", ""]
+    out += (["| profile | project type | size | limit | clause |", "|---|---|---|---|---|",
+             *bands] if bands else [
+        "No shipped profile sets size bands: KF 表1 gives the range and says the utility "
+        "sets the value 依据不同管网口径和管线长度 (by pipe diameter and line length) "
+        "without publishing its table, so a utility adds its own rows to its profile."])
     exceptions = [f"`{t}` needs {', '.join(tp.documents)} in {n}" for n in PROFILES
                   for t, tp in sorted(profs[n].connections.types.items())
                   if not tp.zero_documents]
