@@ -43,7 +43,7 @@ class ConnectionStore:
         """A number like JS20261123-0003 the customer quotes (call inside the write)."""
         name = f"js:{day}"
         self.db.execute("INSERT INTO counters (name, value) VALUES (?, 1) "
-                        "ON CONFLICT(name) DO UPDATE SET value = value + 1", [name])
+                        "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1", [name])
         value = self.db.execute("SELECT value FROM counters WHERE name = ?", [name]).fetchone()[0]
         return f"JS{day}-{value:04d}"
 
