@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+import pytest
 from sqlite_utils import Database
 
 from geo.model import Network, Node, Pipe, Valve
@@ -67,6 +68,11 @@ def _with_dbname(url: str, name: str) -> str:
     host, _, tail = rest.partition("/")
     query = tail.partition("?")[2]
     return f"{head}//{host}/{name}" + (f"?{query}" if query else "")
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the PostgreSQL pass a test of something PostgreSQL does not have."""
+    return pytest.mark.skipif(bool(os.environ.get(PG_URL_ENV)), reason=f"SQLite only: {reason}")
 
 
 def pg_test_url() -> str | None:

@@ -17,7 +17,7 @@ from geo.geojson import GeoJSONImport, InpImport
 from geo.model import AffectedZone, CoordSystem, IsolationRequest, Network
 from geo.service import NetworkService
 from server.clock import SteppingClock
-from server.db import migrate, open_database
+from tests.factories import open_test_store
 from tests.unit.geo.geo_networks import PROJECTOR, build, to_layers
 
 pytestmark = pytest.mark.integration
@@ -35,9 +35,8 @@ def body(net: Network, *, with_ids: bool = True) -> GeoJSONImport:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "geo.db")
-    migrate(database)
+def db(tmp_path: Path, clock: SteppingClock) -> Iterator[Database]:
+    database = open_test_store(tmp_path, clock)
     yield database
     database.close()
 
