@@ -75,6 +75,12 @@ def sqlite_only(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(os.environ.get(PG_URL_ENV)), reason=f"SQLite only: {reason}")
 
 
+def postgresql_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the SQLite pass a test of something SQLite does not have."""
+    return pytest.mark.skipif(not os.environ.get(PG_URL_ENV),
+                              reason=f"PostgreSQL only: {reason}")
+
+
 def pg_test_url() -> str | None:
     """A fresh PostgreSQL schema when the suite runs on PostgreSQL, else None (SQLite)."""
     base = os.environ.get(PG_URL_ENV)
