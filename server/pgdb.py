@@ -20,14 +20,15 @@ per package and is reviewed once; the differences are mechanical. Times are the 
 zero-padded UTC text on both (``core.time``), so ordering and comparisons agree.
 
 Transactions: every write transaction takes one advisory lock (``pg_advisory_xact_lock``,
-keyed by the store's schema) after ``BEGIN``. That gives PostgreSQL the property the service relies on in SQLite's
-``BEGIN IMMEDIATE``: writers commit one at a time, in the order they took the lock, so
-the change-log sequence is committed in order (a pull can never skip a row committed
-late), a device's mutation ledger is read and advanced atomically, and "next number"
-reads cannot race. It holds across any number of ``serve`` and ``worker`` processes on
-any number of machines. Reads run as ``REPEATABLE READ READ ONLY`` snapshots and never
-wait. The outbox still claims with ``FOR UPDATE SKIP LOCKED`` (``notifications.store``),
-so finer-grained locking can replace the global lock without touching the worker.
+keyed by the store's schema) after ``BEGIN``. That gives PostgreSQL the property the
+service relies on in SQLite's ``BEGIN IMMEDIATE``: writers commit one at a time, in the
+order they took the lock, so the change-log sequence is committed in order (a pull can
+never skip a row committed late), a device's mutation ledger is read and advanced
+atomically, and "next number" reads cannot race. It holds across any number of ``serve``
+and ``worker`` processes on any number of machines. Reads run as ``REPEATABLE READ READ
+ONLY`` snapshots and never wait. The outbox still claims with ``FOR UPDATE SKIP LOCKED``
+(``notifications.store``), so finer-grained locking can replace the global lock without
+touching the worker.
 """
 
 from __future__ import annotations
