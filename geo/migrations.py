@@ -119,3 +119,16 @@ def m003_import_issues(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m004_pipes_bbox_gist(db: Database) -> None:
+    """PostgreSQL: a GiST index on each pipe's bounding box, for the sync pull's network
+    near a crew (``GeoStore.near``); a B-tree on four columns can range-scan only the first.
+
+    Built-in ``box``/``point`` types, so no extension is needed. SQLite keeps m001's
+    B-tree (an R*Tree would be a second table to keep in step with every import).
+    """
+    if getattr(db, "dialect_name", "sqlite") == "postgresql":
+        db.execute("CREATE INDEX pipes_bbox_gist ON pipes USING gist "
+                   "(box(point(min_lon, min_lat), point(max_lon, max_lat)))")

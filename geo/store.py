@@ -97,6 +97,15 @@ def _rows(layer: str, net: Network) -> list[Row]:
             for c in net.connections]
 
 
+#: pipes whose bounding box meets the box (west, south, east, north): SQLite's B-tree on
+#: the four columns; PostgreSQL's GiST index on the box (geo.migrations m004), whose
+#: ``&&`` (boxes share at least one point) is the same inclusive test
+_NEAR: Final = ("SELECT id FROM pipes WHERE max_lon >= ? AND max_lat >= ? "
+                "AND min_lon <= ? AND min_lat <= ?")
+_NEAR_PG: Final = ("SELECT id FROM pipes WHERE box(point(min_lon, min_lat), "
+                   "point(max_lon, max_lat)) && box(point(?, ?), point(?, ?))")
+
+
 class GeoStore:
     """SQL for the network layers, the network version and stored isolations."""
 
@@ -104,6 +113,7 @@ class GeoStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._near_sql = _NEAR_PG if getattr(db, "dialect_name", "") == "postgresql" else _NEAR
         uow = getattr(db, "uow", None)
         if isinstance(uow, UnitOfWork):
             # the network reaches every device's network scope; a deleted pipe a tombstone
@@ -283,8 +293,7 @@ class GeoStore:
             dlat = radius_m / _EARTH_M_PER_DEG
             dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
             pipe_ids.update(r[0] for r in self.db.execute(
-                "SELECT id FROM pipes WHERE min_lon <= ? AND max_lon >= ? AND min_lat <= ? "
-                "AND max_lat >= ?", [lon + dlon, lon - dlon, lat + dlat, lat - dlat]))
+                self._near_sql, [lon - dlon, lat - dlat, lon + dlon, lat + dlat]))
         if not pipe_ids:
             return []
         keys: set[tuple[str, str]] = {(ENTITY_PIPE, p) for p in pipe_ids}

@@ -19,15 +19,16 @@ Why a translator rather than a second copy of every store: the SQL stays in one 
 per package and is reviewed once; the differences are mechanical. Times are the same
 zero-padded UTC text on both (``core.time``), so ordering and comparisons agree.
 
-Transactions: every write transaction takes one advisory lock (``pg_advisory_xact_lock``)
-after ``BEGIN``. That gives PostgreSQL the property the service relies on in SQLite's
-``BEGIN IMMEDIATE``: writers commit one at a time, in the order they took the lock, so
-the change-log sequence is committed in order (a pull can never skip a row committed
-late), a device's mutation ledger is read and advanced atomically, and "next number"
-reads cannot race. It holds across any number of ``serve`` and ``worker`` processes on
-any number of machines. Reads run as ``REPEATABLE READ READ ONLY`` snapshots and never
-wait. The outbox still claims with ``FOR UPDATE SKIP LOCKED`` (``notifications.store``),
-so finer-grained locking can replace the global lock without touching the worker.
+Transactions: every write transaction takes one advisory lock (``pg_advisory_xact_lock``,
+keyed by the store's schema) after ``BEGIN``. That gives PostgreSQL the property the
+service relies on in SQLite's ``BEGIN IMMEDIATE``: writers commit one at a time, in the
+order they took the lock, so the change-log sequence is committed in order (a pull can
+never skip a row committed late), a device's mutation ledger is read and advanced
+atomically, and "next number" reads cannot race. It holds across any number of ``serve``
+and ``worker`` processes on any number of machines. Reads run as ``REPEATABLE READ READ
+ONLY`` snapshots and never wait. The outbox still claims with ``FOR UPDATE SKIP LOCKED``
+(``notifications.store``), so finer-grained locking can replace the global lock without
+touching the worker.
 """
 
 from __future__ import annotations
@@ -49,8 +50,13 @@ from core.uow import UnitOfWork
 from server.clock import Clock
 from server.db import ThreadConnection
 
-#: the advisory lock every write transaction holds (an arbitrary, fixed key)
-WRITE_LOCK_KEY: Final = 0x57A7E5
+#: the advisory lock every write transaction holds: this fixed class, and the schema's
+#: name hashed as the second key. Advisory locks are per database, not per schema, so a
+#: fixed single key made every store in one database (the test suite's schemas, a staging
+#: copy beside production) wait on each other's writers.
+WRITE_LOCK_CLASS: Final = 0x57A7E5
+#: takes the store's write lock (``pg_try_advisory_lock`` with the same keys tests for it)
+WRITE_LOCK_SQL: Final = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
 
 
 class PgDialect(ChangeLogDialect):
@@ -58,7 +64,7 @@ class PgDialect(ChangeLogDialect):
 
     def begin_write(self, conn: Connection) -> None:
         conn.execute("BEGIN")
-        conn.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK_KEY])
+        conn.execute(WRITE_LOCK_SQL, [WRITE_LOCK_CLASS])
 
     def begin_read(self, conn: Connection) -> None:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+import pytest
 from pypdf import PdfReader
 from sqlite_utils import Database
 
@@ -70,6 +71,17 @@ def _with_dbname(url: str, name: str) -> str:
     host, _, tail = rest.partition("/")
     query = tail.partition("?")[2]
     return f"{head}//{host}/{name}" + (f"?{query}" if query else "")
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the PostgreSQL pass a test of something PostgreSQL does not have."""
+    return pytest.mark.skipif(bool(os.environ.get(PG_URL_ENV)), reason=f"SQLite only: {reason}")
+
+
+def postgresql_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the SQLite pass a test of something SQLite does not have."""
+    return pytest.mark.skipif(not os.environ.get(PG_URL_ENV),
+                              reason=f"PostgreSQL only: {reason}")
 
 
 def pg_test_url() -> str | None:

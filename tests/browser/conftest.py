@@ -143,7 +143,9 @@ def console(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Console]
                           tiles=hits)
         finally:
             stop.set()
-            wthread.join(timeout=10)
+            # the worker finishes its batch before its store closes (a pool closed under a
+            # running drain is a thread error); bounded so a hang fails instead of blocking
+            wthread.join(timeout=120)
             server.should_exit = True
             thread.join(timeout=10)
             worker_svc.close()

@@ -31,14 +31,15 @@ def test_a_write_transaction_holds_the_write_lock_from_its_first_statement(
     if getattr(services.db, "dialect_name", "sqlite") == "postgresql":
         import psycopg
 
-        from server.pgdb import WRITE_LOCK_KEY
+        from server.pgdb import WRITE_LOCK_CLASS
 
+        try_lock = "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))"
         other_pg = psycopg.connect(services.db.url, autocommit=True)  # type: ignore[attr-defined]
         with services.uow.transaction():
             services.db.execute("SELECT COUNT(*) FROM work_orders").fetchone()
-            got = other_pg.execute("SELECT pg_try_advisory_lock(%s)", [WRITE_LOCK_KEY])
+            got = other_pg.execute(try_lock, [WRITE_LOCK_CLASS])
             assert got.fetchone() == (False,)
-        got = other_pg.execute("SELECT pg_try_advisory_lock(%s)", [WRITE_LOCK_KEY])
+        got = other_pg.execute(try_lock, [WRITE_LOCK_CLASS])
         assert got.fetchone() == (True,)
         other_pg.close()
         return

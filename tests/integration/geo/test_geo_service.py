@@ -17,7 +17,7 @@ from geo.geojson import GeoJSONImport, InpImport
 from geo.model import AffectedZone, CoordSystem, IsolationRequest, Network
 from geo.service import NetworkService
 from server.clock import SteppingClock
-from server.db import migrate, open_database
+from tests.factories import open_test_store, postgresql_only
 from tests.unit.geo.geo_networks import PROJECTOR, build, to_layers
 
 pytestmark = pytest.mark.integration
@@ -35,9 +35,8 @@ def body(net: Network, *, with_ids: bool = True) -> GeoJSONImport:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "geo.db")
-    migrate(database)
+def db(tmp_path: Path, clock: SteppingClock) -> Iterator[Database]:
+    database = open_test_store(tmp_path, clock)
     yield database
     database.close()
 
@@ -191,3 +190,15 @@ def test_inp_import_takes_valves_from_gis_points(db: Database, clock: SteppingCl
     plan = service.isolate(IsolationRequest(pipe_ids=["p3"]))
     assert [v.valve.valve_id for v in plan.valves_to_close] == ["va"]
     assert plan.valves_to_close[0].valve.node_id == "A"
+
+
+@postgresql_only("GiST indexes are PostgreSQL's; SQLite answers from its B-tree")
+def test_the_pull_finds_pipes_near_a_crew_through_the_bounding_box_index(
+        db: Database, svc: NetworkService) -> None:
+    # chain_network: p1 runs 117.000-117.001, p2 117.001-117.002, both at 36.65
+    assert ("pipe", "p1") in svc.store.near([(117.0005, 36.65)], radius_m=1)
+    with db.atomic():  # SET LOCAL lasts for this transaction only
+        db.execute("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(r[0]) for r in db.execute(
+            "EXPLAIN " + svc.store._near_sql, [117.0, 36.64, 117.0005, 36.66]).fetchall())
+    assert "pipes_bbox_gist" in plan

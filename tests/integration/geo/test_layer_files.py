@@ -15,7 +15,7 @@ from geo.geojson import GeoJSONImport
 from geo.layers import read_layer_file
 from geo.service import NetworkService
 from server.clock import SteppingClock
-from server.db import migrate, open_database
+from tests.factories import open_test_store
 
 pytestmark = pytest.mark.integration
 
@@ -49,9 +49,8 @@ def test_pipes_from_gis_files_import_with_a_csv_valve_table(
     assert [f.properties["id"] for f in pipes.features if f.properties] == ["a", "b", "c"]
     sources = read_layer_file(_csv(tmp_path / "plant.csv", f"id,x,y\nplant,{XS[0]},{Y}\n"),
                               "sources")
-    db = open_database(tmp_path / "geo.db")
-    migrate(db)
-    svc = NetworkService(db, SteppingClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC)))
+    clock = SteppingClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    svc = NetworkService(open_test_store(tmp_path, clock), clock)
     report = svc.import_geojson(GeoJSONImport(layers={"pipes": pipes, "sources": sources}))
     assert report.counts["pipes"] == 3
     lengths = {p.id: p.length_m for p in svc.store.load_network().pipes}

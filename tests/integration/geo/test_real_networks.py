@@ -26,7 +26,7 @@ from geo.model import IsolationRequest
 from geo.service import NetworkService
 from server.cli import main as cli
 from server.clock import SteppingClock
-from server.db import migrate, open_database
+from tests.factories import make_settings, open_test_store
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +38,8 @@ JINAN = (116.2, 36.0, 117.9, 37.3)
 
 def _service(tmp_path: Path, service_area: tuple[float, float, float, float] | None = None
              ) -> NetworkService:
-    db = open_database(tmp_path / "geo.db")
-    migrate(db)
-    return NetworkService(db, SteppingClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC)),
+    clock = SteppingClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    return NetworkService(open_test_store(tmp_path, clock), clock,
                           service_area=service_area)
 
 
@@ -200,7 +199,9 @@ def test_cli_imports_a_csv_valve_layer_strictly_and_quietly_off_a_terminal(tmp_p
     runner = CliRunner()
     args = ["network", "import-inp", str(NETWORKS / "Net3.inp"), "--crs", LOCAL,
             "--valves", str(valves), "--data-dir", str(tmp_path)]
-    done = runner.invoke(cli, [*args, "--strict"])
+    url = make_settings(str(tmp_path)).database_url  # the CLI opens the suite's store
+    env = {"WATEROPS_DATABASE_URL": url} if url else {}
+    done = runner.invoke(cli, [*args, "--strict"], env=env)
     assert done.exit_code == 0, done.output
     assert f"valves placed by pipe/node id {len(rows)}, snapped by position 0" in done.stdout
     # off a terminal (CliRunner's stderr) the progress bar stays silent: only the answer;
