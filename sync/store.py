@@ -51,6 +51,17 @@ class AttachmentRow(msgspec.Struct, frozen=True, kw_only=True):
     work_order_id: str | None = None
 
 
+class LedgerEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One applied (or rejected) mutation as the ledger keeps it."""
+
+    kind: str
+    work_order_id: str | None
+    result: MutationResult
+    device_time: datetime
+    server_time: datetime
+    content_hash: str | None = None
+
+
 class SyncStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -64,7 +75,7 @@ class SyncStore:
         """Changes of ``scopes`` with ``after < seq <= upto`` in sequence order."""
         marks = ",".join("?" * len(scopes))
         rows = self.db.execute(
-            f"SELECT seq, entity, entity_id, op FROM changes WHERE scope IN ({marks}) "
+            f"SELECT seq, entity, entity_id, op FROM changes WHERE scope IN ({marks}) "  # noqa: S608
             "AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             [*scopes, after, upto, limit],
         )
@@ -73,7 +84,7 @@ class SyncStore:
     def count_changes(self, scopes: Sequence[str], after: int) -> int:
         marks = ",".join("?" * len(scopes))
         row = self.db.execute(
-            f"SELECT COUNT(*) FROM changes WHERE scope IN ({marks}) AND seq > ?",
+            f"SELECT COUNT(*) FROM changes WHERE scope IN ({marks}) AND seq > ?",  # noqa: S608
             [*scopes, after],
         ).fetchone()
         return int(row[0])
@@ -137,7 +148,7 @@ class SyncStore:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT mutation_id, content_hash FROM sync_mutations "
+            "SELECT mutation_id, content_hash FROM sync_mutations "  # noqa: S608
             f"WHERE device_id = ? AND mutation_id IN ({marks})", [device_id, *ids])
         return {int(r[0]): r[1] for r in rows}
 
@@ -160,12 +171,30 @@ class SyncStore:
             [mutation_id, device_id],
         )
 
+    def record_mutations(self, device_id: str, entries: Sequence[LedgerEntry]) -> None:
+        """Store the outcomes of one push and advance the device's last id to the last one.
+
+        In the effects' transaction; ``entries`` are in id order and gap-free.
+        """
+        if not entries:
+            return
+        self._ensure(device_id)
+        self.db.conn.executemany(
+            "INSERT INTO sync_mutations (device_id, mutation_id, kind, work_order_id, outcome, "
+            "reason_code, detail, review_id, device_time, server_time, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(device_id, e.result.id, e.kind, e.work_order_id, str(e.result.outcome),
+              e.result.reason_code, e.result.detail, e.result.review_id, _t(e.device_time),
+              _t(e.server_time), e.content_hash) for e in entries])
+        self.db.execute("UPDATE sync_devices SET last_mutation_id = ? WHERE device_id = ?",
+                        [entries[-1].result.id, device_id])
+
     def mutation_results(self, device_id: str, ids: Sequence[int]) -> dict[int, MutationResult]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT mutation_id, outcome, reason_code, detail, review_id FROM sync_mutations "
+            "SELECT mutation_id, outcome, reason_code, detail, review_id FROM sync_mutations "  # noqa: S608
             f"WHERE device_id = ? AND mutation_id IN ({marks})", [device_id, *ids])
         return {
             int(r[0]): MutationResult(id=int(r[0]), outcome=Outcome(r[1]), reason_code=r[2],
@@ -246,6 +275,7 @@ class SyncStore:
             chunk = list(hashes[start:start + 500])
             marks = ",".join("?" * len(chunk))
             out.update(str(r[0]) for r in self.db.execute(
-                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 AND sha256 IN ({marks})",
+                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 "  # noqa: S608
+                f"AND sha256 IN ({marks})",
                 chunk))
         return out

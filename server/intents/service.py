@@ -157,15 +157,19 @@ class SyncService:
         ctx = IntentContext(principal, self.workorders, self.evidence, now,
                             fieldwork=self.fieldwork, connections=self.connections,
                             skew_s=measured, door_tasks=self.door_tasks)
-        response = self.engine.push(device_id, req, ctx)
+
+        def note() -> None:
+            self.store.note_push(device_id, now, skew)
+            self.accounts.touch_device(device_id, now, skew)
+
+        # the mutations, their ledger and the device's last push: one transaction
+        response = self.engine.push(device_id, req, ctx, then=note)
         if req.positions and self.on_positions is not None:
-            # a fix with an impossible time is dropped, never a 4xx that wedges the push
+            # a fix with an impossible time is dropped, never a 4xx that wedges the push;
+            # fixes are not mutations: kept in their own transaction, after the push's
             usable = [f for f in req.positions if _usable_time(f.taken_at)]
             if usable:
                 self.on_positions(principal, usable)
-        with self.db.atomic():
-            self.store.note_push(device_id, now, skew)
-            self.accounts.touch_device(device_id, now, skew)
         return response
 
     def _keep_rejected(self, ctx: IntentContext, m: Mutation, code: str, detail: str
