@@ -132,3 +132,42 @@ def m004_pipes_bbox_gist(db: Database) -> None:
     if getattr(db, "dialect_name", "sqlite") == "postgresql":
         db.execute("CREATE INDEX pipes_bbox_gist ON pipes USING gist "
                    "(box(point(min_lon, min_lat), point(max_lon, max_lat)))")
+
+
+@migrations()
+def m005_spatial_index(db: Database) -> None:
+    """A real spatial index on the pipes' bounding boxes, and hydrants indexed on their pipe.
+
+    The composite B-tree ``pipes_bbox`` can range on its first column only, so every
+    "pipes near this point" read scanned a longitude band of the city (issue 19). SQLite
+    gets an R*Tree (``pipes_rtree``: the pipe's rowid and its box, kept by triggers; 32-bit
+    floats rounded outwards, so a superset that the exact columns then filter);
+    PostgreSQL has m004's GiST index on the box (built-in ``box``, no PostGIS needed).
+    """
+    if getattr(db, "dialect_name", "sqlite") == "postgresql":
+        db.executescript(
+            """
+            CREATE INDEX hydrants_pipe ON hydrants(pipe_id);
+            """
+        )
+        return
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE pipes_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+        INSERT INTO pipes_rtree (id, min_lon, max_lon, min_lat, max_lat)
+            SELECT rowid, min_lon, max_lon, min_lat, max_lat FROM pipes;
+        CREATE TRIGGER pipes_rtree_insert AFTER INSERT ON pipes BEGIN
+            INSERT OR REPLACE INTO pipes_rtree (id, min_lon, max_lon, min_lat, max_lat)
+            VALUES (NEW.rowid, NEW.min_lon, NEW.max_lon, NEW.min_lat, NEW.max_lat);
+        END;
+        CREATE TRIGGER pipes_rtree_update AFTER UPDATE ON pipes BEGIN
+            DELETE FROM pipes_rtree WHERE id = OLD.rowid;
+            INSERT OR REPLACE INTO pipes_rtree (id, min_lon, max_lon, min_lat, max_lat)
+            VALUES (NEW.rowid, NEW.min_lon, NEW.max_lon, NEW.min_lat, NEW.max_lat);
+        END;
+        CREATE TRIGGER pipes_rtree_delete AFTER DELETE ON pipes BEGIN
+            DELETE FROM pipes_rtree WHERE id = OLD.rowid;
+        END;
+        CREATE INDEX hydrants_pipe ON hydrants(pipe_id);
+        """
+    )

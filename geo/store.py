@@ -7,7 +7,8 @@ a field tablet receives exactly the rows that changed. Service connections are n
 synced (customers reach devices through their work orders) and are bulk-replaced.
 
 It also serves the sync pull as a ``NetworkSource``: which network rows lie near some
-points (bounding-box index on pipes) and their synced content.
+points (a spatial index on the pipes' boxes: R*Tree on SQLite, GiST on PostgreSQL)
+and their synced content.
 """
 
 from __future__ import annotations
@@ -286,14 +287,19 @@ class GeoStore:
         """(entity, id) of pipes (and their nodes, valves, hydrants) within ``radius_m``.
 
         A bounding-box test in degrees (radius widened by 1/cos(lat)): a superset of the
-        exact circle by at most a corner, which is what a device cache wants.
+        exact circle by at most a corner, which is what a device cache wants. Set-based:
+        every point's box goes to the spatial index in one statement (SQLite's R*Tree,
+        PostgreSQL's GiST on ``box``), and nodes, valves and hydrants of the pipes found in
+        one statement each per 500 pipes (valves and hydrants indexed on their pipe).
         """
-        pipe_ids: set[str] = set()
+        boxes: list[tuple[float, float, float, float]] = []
         for lon, lat in points:
             dlat = radius_m / _EARTH_M_PER_DEG
             dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-            pipe_ids.update(r[0] for r in self.db.execute(
-                self._near_sql, [lon - dlon, lat - dlat, lon + dlon, lat + dlat]))
+            boxes.append((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        if not boxes:
+            return []
+        pipe_ids = self._pipes_in_boxes(sorted(set(boxes)))
         if not pipe_ids:
             return []
         keys: set[tuple[str, str]] = {(ENTITY_PIPE, p) for p in pipe_ids}
@@ -308,6 +314,38 @@ class GeoStore:
             keys.update((ENTITY_HYDRANT, r[0]) for r in self.db.execute(
                 f"SELECT id FROM hydrants WHERE pipe_id IN ({marks})", chunk))
         return sorted(keys)
+
+    def _pipes_in_boxes(self, boxes: Sequence[tuple[float, float, float, float]]) -> set[str]:
+        """Ids of pipes whose bounding box meets any of ``boxes`` (min_lon, min_lat, max_lon,
+        max_lat), through the spatial index."""
+        out: set[str] = set()
+        if getattr(self.db, "dialect_name", "sqlite") == "postgresql":
+            for start in range(0, len(boxes), 5000):
+                part = boxes[start:start + 5000]
+                out.update(str(r[0]) for r in self.db.execute(
+                    "SELECT DISTINCT p.id FROM unnest(?::float8[], ?::float8[], ?::float8[], "
+                    "?::float8[]) AS b(x0, y0, x1, y1) JOIN pipes p ON "
+                    "box(point(p.min_lon, p.min_lat), point(p.max_lon, p.max_lat)) "
+                    "&& box(point(b.x0, b.y0), point(b.x1, b.y1))",
+                    [[b[0] for b in part], [b[1] for b in part], [b[2] for b in part],
+                     [b[3] for b in part]]))
+            return out
+        for start in range(0, len(boxes), 5000):
+            part = boxes[start:start + 5000]
+            # the R*Tree answers a superset (32-bit floats rounded outwards): the exact
+            # columns decide
+            out.update(str(r[0]) for r in self.db.execute(
+                # CROSS JOIN fixes the order: each box probes the R*Tree (else SQLite
+                # scans the tree and probes the boxes)
+                "WITH b AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS x0, "
+                "json_extract(value, '$[1]') AS y0, json_extract(value, '$[2]') AS x1, "
+                "json_extract(value, '$[3]') AS y1 FROM json_each(?)) "
+                "SELECT DISTINCT p.id FROM b CROSS JOIN pipes_rtree r CROSS JOIN pipes p "
+                "WHERE r.min_lon <= b.x1 AND r.max_lon >= b.x0 AND r.min_lat <= b.y1 "
+                "AND r.max_lat >= b.y0 AND p.rowid = r.id AND p.min_lon <= b.x1 "
+                "AND p.max_lon >= b.x0 AND p.min_lat <= b.y1 AND p.max_lat >= b.y0",
+                [_coords_encode(part).decode()]))
+        return out
 
     def read(self, entity: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Synced rows by id (geometry decoded to [[lon, lat], ...]); unknown ids are absent."""
