@@ -109,6 +109,17 @@ class PullResponse(msgspec.Struct, frozen=True, kw_only=True):
     server_time: datetime
 
 
+class SnapshotRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Ask for the whole scope at once (a tablet with an empty replica, e.g. at shift change).
+
+    The answer is a ``PullResponse`` with ``more: false``: every row of the scope as of
+    ``checkpoint``, no removals, and the ``cursor`` to continue from with ``/sync/pull``.
+    """
+
+    protocol: int = PROTOCOL_VERSION
+    device_time: AwareTime | None = None
+
+
 # -- intents -----------------------------------------------------------------------------
 
 

@@ -97,6 +97,33 @@ def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit:
     return page, not more
 
 
+def snapshot_page(db: Database, source: ScopeSource, now: datetime) -> PullResponse:
+    """The whole scope of a device that holds nothing, in one answer (initial sync).
+
+    Read in one snapshot at the change log's end ``S``: every row the log ever named for
+    the device's scopes is read as it is now and kept if the device may see it. The device
+    then holds exactly the server's state at ``S`` (``checkpoint``), and ``cursor`` continues
+    from there with ordinary pulls. No removals: a device with an empty replica has
+    nothing to remove. Rows are read in entity batches (set-based), never row by row.
+    """
+    store = SyncStore(db)
+    with unit_of_work(db).snapshot():
+        latest = store.latest_seq()
+        scopes = source.scopes()
+        keys = store.keys_of(scopes, latest) if scopes else []
+        by_entity: dict[str, list[str]] = {}
+        for entity, entity_id in keys:
+            by_entity.setdefault(entity, []).append(entity_id)
+        upserts: list[RowUpsert] = []
+        for entity, ids in by_entity.items():
+            visible = source.read(entity, ids)
+            upserts.extend(RowUpsert(entity=entity, id=i, data=visible[i])
+                           for i in ids if i in visible)
+    return PullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=[],
+                        cursor=encode_cursor(Cursor(CURSOR_VERSION, latest, 0, 0)), more=False,
+                        checkpoint=latest, server_time=now)
+
+
 def _materialise(source: ScopeSource, last_op: dict[Key, str]
                  ) -> tuple[list[RowUpsert], list[RowRemoval]]:
     by_entity: dict[str, list[str]] = {}

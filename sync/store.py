@@ -70,6 +70,11 @@ class SyncStore:
     def latest_seq(self) -> int:
         return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
 
+    def latest_seq_of(self, scope: str) -> int:
+        """The last change-log sequence of one scope (0: none); an index range, not a scan."""
+        row = self.db.execute("SELECT MAX(seq) FROM changes WHERE scope = ?", [scope]).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
+
     def changes(self, scopes: Sequence[str], after: int, upto: int, limit: int
                 ) -> list[ChangeRow]:
         """Changes of ``scopes`` with ``after < seq <= upto`` in sequence order."""
@@ -80,6 +85,14 @@ class SyncStore:
             [*scopes, after, upto, limit],
         )
         return [ChangeRow(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    def keys_of(self, scopes: Sequence[str], upto: int) -> list[tuple[str, str]]:
+        """Every (entity, id) the log names for ``scopes`` up to ``upto``, once each."""
+        marks = ",".join("?" * len(scopes))
+        rows = self.db.execute(
+            f"SELECT DISTINCT entity, entity_id FROM changes WHERE scope IN ({marks}) "  # noqa: S608
+            "AND seq <= ? ORDER BY entity, entity_id", [*scopes, upto])
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     def count_changes(self, scopes: Sequence[str], after: int) -> int:
         marks = ",".join("?" * len(scopes))

@@ -12,7 +12,8 @@ its change-log entry makes the pull re-evaluate the network around it (``related
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -46,17 +47,55 @@ class NetworkSource(Protocol):
         ...
 
 
+class NetworkScopeCache:
+    """The network rows near each crew's open orders, kept until its orders move.
+
+    Recomputing a crew's network scope on every pull page cost one spatial query per open
+    order (issue 19). An entry is valid while the crew's open-order anchors and the
+    network's change-log position are what they were when it was computed: an order that
+    opens, closes, moves or is reassigned changes the anchors, an import or edit of the
+    network moves its log. Both are read in the page's own snapshot, so a hit can never
+    show a row the snapshot's state would not (several server processes each keep their
+    own cache, each checked against the database). One per ``SyncService``; thread-safe.
+    """
+
+    def __init__(self, max_crews: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._max = max_crews
+        self._entries: dict[str, tuple[int, frozenset[tuple[float, float]], frozenset[Key]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def visible(self, crew_id: str, anchors: Sequence[tuple[float, float]], network_seq: int,
+                compute: Callable[[Sequence[tuple[float, float]]], set[Key]]) -> frozenset[Key]:
+        signature = frozenset(anchors)
+        with self._lock:
+            hit = self._entries.get(crew_id)
+            if hit is not None and hit[0] == network_seq and hit[1] == signature:
+                self.hits += 1
+                return hit[2]
+            self.misses += 1
+        keys = frozenset(compute(sorted(signature)))
+        with self._lock:
+            if len(self._entries) >= self._max and crew_id not in self._entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[crew_id] = (network_seq, signature, keys)
+        return keys
+
+
 class CrewScope:
-    """One field device's scope for one pull page (caches per page, not longer)."""
+    """One field device's scope for one pull page (its network scope from the cache)."""
 
     def __init__(self, db: Database, crew_id: str, radius_m: float,
-                 network: Sequence[NetworkSource] = ()) -> None:
+                 network: Sequence[NetworkSource] = (),
+                 cache: NetworkScopeCache | None = None) -> None:
         self.db = db
         self.crew_id = crew_id
         self.radius_m = radius_m
         self.network = list(network)
         self.scope_store = ScopeStore(db)
-        self._network_visible: set[Key] | None = None
+        self.cache = cache or NetworkScopeCache()
+        self._network_visible: frozenset[Key] | None = None
 
     def scopes(self) -> list[str]:
         return [crew_scope(self.crew_id), SCOPE_ALL, SCOPE_NETWORK]
@@ -73,7 +112,7 @@ class CrewScope:
             return {c.id: msgspec.to_builtins(c) for c in CustomerStore(self.db).get_many(visible)}
         for source in self.network:
             if entity in source.entities:
-                shown = self._visible_network()
+                shown = self.visible_network()
                 return source.read(entity, [i for i in ids if (entity, i) in shown])
         return {}
 
@@ -83,28 +122,36 @@ class CrewScope:
         points = self.scope_store.anchors(ids)
         return [key for source in self.network for key in source.near(points, self.radius_m)]
 
-    def _visible_network(self) -> set[Key]:
+    def visible_network(self) -> frozenset[Key]:
+        """Every network row near one of the crew's open orders (what it may see)."""
         if self._network_visible is None:
-            points = self.scope_store.open_anchors(self.crew_id)
-            self._network_visible = {
-                key for source in self.network for key in source.near(points, self.radius_m)
-            }
+            if not self.network:
+                self._network_visible = frozenset()
+            else:
+                self._network_visible = self.cache.visible(
+                    self.crew_id, self.scope_store.open_anchors(self.crew_id),
+                    SyncStore(self.db).latest_seq_of(SCOPE_NETWORK), self._near)
         return self._network_visible
+
+    def _near(self, points: Sequence[tuple[float, float]]) -> set[Key]:
+        return {key for source in self.network for key in source.near(points, self.radius_m)}
 
 
 def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:
     """Orders as synced: the work order plus its (non-flagged) evidence with upload state.
 
-    Deadlines are read without a "now", so ``overdue`` only reflects met-late deadlines and
-    a row does not change by the mere passing of time; tablets compare ``due_at`` locally.
+    Set-based: orders, deadlines, evidence and attachment states are read a few statements
+    per 500 orders, never per order (issue 19). Deadlines are read without a "now", so
+    ``overdue`` only reflects met-late deadlines and a row does not change by the mere
+    passing of time; tablets compare ``due_at`` locally.
     """
-    store = WorkOrderStore(db)
     evidence = EvidenceStore(db)
     complete = SyncStore(db).complete_hashes(evidence.hashes_of_orders(ids))
     by_order = evidence.for_orders(ids, complete=complete)
+    orders = WorkOrderStore(db).get_many(ids, None)
     out: dict[str, Row] = {}
     for wo_id in ids:
-        wo = store.get(wo_id, None)
+        wo = orders.get(wo_id)
         if wo is None:
             continue
         row: Row = msgspec.to_builtins(wo)
@@ -113,3 +160,4 @@ def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:
                            for e in msgspec.to_builtins(by_order.get(wo_id, []))]
         out[wo_id] = row
     return out
+

@@ -25,7 +25,7 @@ from server.clock import Clock
 from server.errors import NotFoundError, RuleViolationError
 from server.intents import IntentContext, build_handlers
 from server.intents.errors import NoDeviceError
-from server.intents.readers import CrewScope, NetworkSource
+from server.intents.readers import CrewScope, NetworkScopeCache, NetworkSource
 from server.intents.records import evidence_of
 from server.intents.store import ScopeStore
 from server.workorders.evidence import EvidenceStore, ReviewFlag
@@ -51,10 +51,11 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    SnapshotRequest,
     SyncInfo,
     intent_kind,
 )
-from sync.pull import pull_page
+from sync.pull import pull_page, snapshot_page
 from sync.push import PushEngine
 from sync.store import SyncStore
 
@@ -99,6 +100,8 @@ class SyncService:
         self.partial_ttl = partial_ttl
         self.flags_per_device_hour = flags_per_device_hour
         self.scope_store = ScopeStore(db)
+        #: each crew's network scope, until its orders move or the network changes
+        self.network_cache = NetworkScopeCache()
         self.handlers = build_handlers()
         #: set by Services once field work is built (its intents need it)
         self.fieldwork: Fieldwork | None = None
@@ -141,10 +144,24 @@ class SyncService:
         device_id, skew = self._device(principal, req.device_time, now)
         if principal.crew_id is None:  # the sync.pull policy admits crew devices only
             raise RuntimeError("a pull without a crew passed authorization")
-        scope = CrewScope(self.db, principal.crew_id, self.network_radius_m, self.network)
+        scope = CrewScope(self.db, principal.crew_id, self.network_radius_m, self.network,
+                          self.network_cache)
         page, closed = pull_page(self.db, scope, req.cursor, req.limit, now)
         with self.db.atomic():
             self.store.note_pull(device_id, now, skew, page.checkpoint if closed else None)
+            self.accounts.touch_device(device_id, now, skew)
+        return page
+
+    def snapshot(self, principal: Principal, req: SnapshotRequest) -> PullResponse:
+        """The crew's whole scope in one answer, and the cursor to continue from."""
+        check_protocol(req.protocol)
+        now = self.clock()
+        device_id, skew = self._device(principal, req.device_time, now)
+        scope = CrewScope(self.db, principal.crew_id or "", self.network_radius_m,
+                          self.network, self.network_cache)
+        page = snapshot_page(self.db, scope, now)
+        with self.db.atomic():
+            self.store.note_pull(device_id, now, skew, page.checkpoint)
             self.accounts.touch_device(device_id, now, skew)
         return page
 

@@ -24,6 +24,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    SnapshotRequest,
     SyncInfo,
 )
 
@@ -59,6 +60,16 @@ class SyncController(Controller):
     def pull(self, request: Request[Any, Any, Any], data: JSONBody[PullRequest]) -> Response[bytes]:
         """A page of changes in the caller's scope after the cursor (JSON or MessagePack)."""
         return negotiated(request, services(request).sync.pull(principal(request), data))
+
+    @post("/snapshot", opt={"policy": "sync.pull", "also_answers": MSGPACK},
+          sync_to_thread=False, status_code=200, responses={200: ResponseSpec(
+              data_container=PullResponse, generate_examples=False,
+              description="the whole scope and the cursor to pull on from (MessagePack when "
+                          "Accept asks for it)")})
+    def snapshot(self, request: Request[Any, Any, Any],
+                 data: JSONBody[SnapshotRequest]) -> Response[bytes]:
+        """The crew's whole scope in one answer (initial sync), then ``/pull`` from its cursor."""
+        return negotiated(request, services(request).sync.snapshot(principal(request), data))
 
     @post("/push", opt={"policy": "sync.push", "also_answers": MSGPACK},
           sync_to_thread=False, status_code=200, responses={200: ResponseSpec(

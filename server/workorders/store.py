@@ -153,6 +153,21 @@ class WorkOrderStore:
             return None
         return _row(row, self.deadlines([wo_id], now).get(wo_id, []))
 
+    def get_many(self, ids: Sequence[str], now: datetime | None = None) -> dict[str, WorkOrder]:
+        """The orders of ``ids`` that exist, by id: two statements per 500 ids, not per order."""
+        out: dict[str, WorkOrder] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk  # noqa: S608
+            ).fetchall()
+            deadlines = self.deadlines([str(r[0]) for r in rows], now)
+            for r in rows:
+                out[str(r[0])] = _row(r, deadlines.get(str(r[0]), []))
+        return out
+
     def deadlines(self, ids: Sequence[str], now: datetime | None) -> dict[str, list[Deadline]]:
         out: dict[str, list[Deadline]] = {}
         if not ids:

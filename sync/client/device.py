@@ -30,7 +30,7 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from sync.client.replica import Replica
+from sync.client.replica import RawPage, Replica
 from sync.client.transport import Reply, Transport
 from sync.errors import (
     DeviceReinstalledError,
@@ -48,9 +48,9 @@ from sync.protocol import (
     PositionFix,
     PostDoorNotice,
     PullRequest,
-    PullResponse,
     PushRequest,
     PushResponse,
+    SnapshotRequest,
 )
 
 T = TypeVar("T")
@@ -71,7 +71,8 @@ class DeviceClient:
                  sleep: Callable[[float], None] = time.sleep,
                  rng: random.Random | None = None, retry: RetryPolicy | None = None,
                  page_rows: int = 500, push_batch: int = 100,
-                 chunk_bytes: int = 256 * 1024, msgpack: bool = False) -> None:
+                 chunk_bytes: int = 256 * 1024, msgpack: bool = False,
+                 snapshots: bool = True) -> None:
         self.replica = replica
         self.transport = transport
         self.clock = clock
@@ -82,6 +83,8 @@ class DeviceClient:
         self.push_batch = push_batch
         self.chunk_bytes = min(chunk_bytes, MAX_CHUNK_BYTES)
         self.msgpack = msgpack
+        #: first sync through ``/sync/snapshot`` (False: page by page from ``cursor: null``)
+        self.snapshots = snapshots
         self.bytes_received = 0
 
     # -- capture (offline) -------------------------------------------------------------
@@ -164,13 +167,22 @@ class DeviceClient:
     def pull(self) -> int:
         """Pull pages until a checkpoint; each page is applied with its cursor atomically.
 
-        A cut mid-way leaves the stored cursor at the last applied page, so the next call
-        resumes there. Returns the checkpoint reached.
+        A replica that holds nothing yet (no cursor) first downloads the scope's snapshot
+        in one request (``/sync/snapshot``), then continues with ordinary pages from the
+        snapshot's cursor. A cut mid-way leaves the stored cursor at the last applied
+        page, so the next call resumes there. Returns the checkpoint reached.
+
+        Rows are stored as the server encoded them (``msgspec.Raw``): the client never
+        decodes and re-encodes a row's content.
         """
+        if self.replica.get_meta("cursor") is None and self.snapshots:
+            page = self._json("POST", "/sync/snapshot", SnapshotRequest(
+                device_time=self.clock()), RawPage, accept_msgpack=self.msgpack)
+            self.replica.apply_page(page.upserts, page.removals, page.cursor, page.checkpoint)
         while True:
             page = self._json("POST", "/sync/pull", PullRequest(
                 cursor=self.replica.get_meta("cursor"), limit=self.page_rows,
-                device_time=self.clock()), PullResponse, accept_msgpack=self.msgpack)
+                device_time=self.clock()), RawPage, accept_msgpack=self.msgpack)
             self.replica.apply_page(page.upserts, page.removals, page.cursor,
                                     None if page.more else page.checkpoint)
             if not page.more:

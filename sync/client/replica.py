@@ -1,10 +1,12 @@
 """The device's own SQLite file: the server rows it may see, its outbox and its blobs.
 
 ``rows`` mirrors the server's view of the device's scope as of the last checkpoint (plus
-the pages of a pull in progress). ``outbox`` holds mutations not yet acknowledged, in id
-order; they leave it only when the server's ``last_applied_id`` covers them, and their
-outcomes stay in ``results`` so a rejection's reason reaches the crew. ``blobs`` keeps each
-photo's bytes until the server confirmed their hash.
+the pages of a pull in progress), each row's content as the server encoded it: JSON text,
+or MessagePack bytes when the client asked for MessagePack (told apart by the first
+byte). ``outbox`` holds mutations not yet acknowledged, in id order; they leave it only
+when the server's ``last_applied_id`` covers them, and their outcomes stay in ``results``
+so a rejection's reason reaches the crew. ``blobs`` keeps each photo's bytes until the
+server confirmed their hash.
 """
 
 from __future__ import annotations
@@ -20,12 +22,47 @@ from sqlite_utils import Database
 from sync.protocol import Mutation, MutationResult, Outcome, PositionFix, RowRemoval, RowUpsert
 
 _encode = msgspec.json.Encoder().encode
-_row_decode = msgspec.json.Decoder(dict[str, object]).decode
+_json_row_decode = msgspec.json.Decoder(dict[str, object]).decode
+_msgpack_row_decode = msgspec.msgpack.Decoder(dict[str, object]).decode
+
+
+class RawUpsert(msgspec.Struct, frozen=True, kw_only=True):
+    """A pulled row whose content stays as the server encoded it (JSON or MessagePack)."""
+
+    entity: str
+    id: str
+    data: msgspec.Raw
+
+
+class RawPage(msgspec.Struct, frozen=True, kw_only=True):
+    """``sync.protocol.PullResponse`` as the client reads it: row contents left encoded."""
+
+    protocol: int
+    upserts: list[RawUpsert]
+    removals: list[RowRemoval]
+    cursor: str
+    more: bool
+    checkpoint: int
+
+
+def _stored(u: RowUpsert | RawUpsert) -> str | bytes:
+    """A row's content as kept in ``rows.data``: JSON text, or MessagePack bytes as sent."""
+    if isinstance(u, RawUpsert):
+        raw = bytes(u.data)
+        return raw.decode() if raw[:1] == b"{" else raw
+    return _encode(u.data).decode()
+
+
+def _row_decode(data: str | bytes) -> dict[str, object]:
+    """JSON objects start with ``{``; MessagePack maps never do (0x80-0x8f, 0xde, 0xdf)."""
+    if isinstance(data, bytes) and data[:1] != b"{":
+        return _msgpack_row_decode(data)
+    return _json_row_decode(data)
 _mutation_decode = msgspec.json.Decoder(Mutation).decode
 _fix_decode = msgspec.json.Decoder(PositionFix).decode
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS rows (entity TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS rows (entity TEXT NOT NULL, id TEXT NOT NULL, data NOT NULL,
     PRIMARY KEY (entity, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, mutation TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, outcome TEXT NOT NULL,
@@ -62,14 +99,14 @@ class Replica:
                         "DO UPDATE SET value = excluded.value", [key, value])
 
     # -- rows ------------------------------------------------------------------------
-    def apply_page(self, upserts: Iterable[RowUpsert], removals: Iterable[RowRemoval],
+    def apply_page(self, upserts: Iterable[RowUpsert | RawUpsert], removals: Iterable[RowRemoval],
                    cursor: str, checkpoint: int | None) -> None:
         """One page in one local transaction, with the cursor that follows it."""
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT INTO rows (entity, id, data) VALUES (?, ?, ?) ON CONFLICT(entity, id) "
                 "DO UPDATE SET data = excluded.data",
-                [(u.entity, u.id, _encode(u.data).decode()) for u in upserts])
+                [(u.entity, u.id, _stored(u)) for u in upserts])
             self.db.conn.executemany("DELETE FROM rows WHERE entity = ? AND id = ?",
                                      [(r.entity, r.id) for r in removals])
             self.set_meta("cursor", cursor)

@@ -207,6 +207,7 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/sync/attachments": "401 401 401 403 403 200 403 403 403 403",
     "POST /api/v1/sync/pull": "401 401 401 200 200 200 200 403 403 403",
     "POST /api/v1/sync/push": "401 401 401 200 200 200 200 403 403 403",
+    "POST /api/v1/sync/snapshot": "401 401 401 200 200 200 200 403 403 403",
     "POST /api/v1/sync/reviews/{review_id}/resolution": "401 401 401 403 403 403 403 200 422 422",
     "POST /api/v1/tickets": "401 401 401 400 400 400 400 400 400 400",
     "POST /api/v1/tickets/{ticket_id}/accept": "401 401 401 403 403 409 409 409 409 409",
