@@ -117,6 +117,18 @@ def from_db(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def db_to_wire(text: str) -> str:
+    """A stored time as msgspec puts a UTC datetime on the wire, without building one.
+
+    The sync pull sends thousands of rows straight from their columns (issue 19); the
+    canonical stored form needs only its zero microseconds dropped, older forms go through
+    ``from_db``. Same text as ``msgspec.to_builtins(from_db(text))``.
+    """
+    if len(text) == 27 and text[19] == "." and text[26] == "Z" and text[10] == "T":
+        return text[:19] + "Z" if text[20:26] == "000000" else text
+    return str(msgspec.to_builtins(from_db(text)))
+
+
 def opt_to_db(when: datetime | None) -> str | None:
     return None if when is None else to_db(when)
 

@@ -141,20 +141,20 @@ def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:
     """Orders as synced: the work order plus its (non-flagged) evidence with upload state.
 
     Set-based: orders, deadlines, evidence and attachment states are read a few statements
-    per 500 orders, never per order (issue 19). Deadlines are read without a "now", so
+    per 500 orders, never per order, and orders go from columns to wire rows without a
+    ``WorkOrder`` in between (issue 19). Deadlines are read without a "now", so
     ``overdue`` only reflects met-late deadlines and a row does not change by the mere
     passing of time; tablets compare ``due_at`` locally.
     """
     evidence = EvidenceStore(db)
     complete = SyncStore(db).complete_hashes(evidence.hashes_of_orders(ids))
     by_order = evidence.for_orders(ids, complete=complete)
-    orders = WorkOrderStore(db).get_many(ids, None)
+    orders = WorkOrderStore(db).wire_rows(ids)
     out: dict[str, Row] = {}
     for wo_id in ids:
-        wo = orders.get(wo_id)
-        if wo is None:
+        row = orders.get(wo_id)
+        if row is None:
             continue
-        row: Row = msgspec.to_builtins(wo)
         # tablets never learn device ids (they identify devices to revoke; admins only)
         row["evidence"] = [{**e, "device_id": None}
                            for e in msgspec.to_builtins(by_order.get(wo_id, []))]

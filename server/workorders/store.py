@@ -16,6 +16,7 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
+from core.time import db_to_wire
 from core.uow import ScopeRule, UnitOfWork
 from server.policy import OpenClock, Timing
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
@@ -33,6 +34,8 @@ _geo_decode = msgspec.json.Decoder(Geometry).decode
 _fields_decode = msgspec.json.Decoder(dict[str, FieldValue]).decode
 _steps_decode = msgspec.json.Decoder(list[Step]).decode
 _encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.Decoder().decode
+_builtins = msgspec.to_builtins
 
 _COLUMNS = (
     "id, number, type, status, priority, title, description, crew_id, customer_id, location, "
@@ -166,6 +169,61 @@ class WorkOrderStore:
             deadlines = self.deadlines([str(r[0]) for r in rows], now)
             for r in rows:
                 out[str(r[0])] = _row(r, deadlines.get(str(r[0]), []))
+        return out
+
+    def wire_rows(self, ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Orders as the sync pull sends them, straight from their columns (no ``WorkOrder``).
+
+        The same mapping as ``msgspec.to_builtins(get(id, None))`` (a test holds them
+        equal), built without the Struct, its enums and datetimes: times go from their
+        stored text to the wire's, JSON columns are decoded once (steps typed, so defaults
+        of fields added later are filled in). Deadlines are read without a "now".
+        """
+        out: dict[str, dict[str, object]] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk  # noqa: S608
+            ).fetchall()
+            deadlines = self._wire_deadlines([str(r[0]) for r in rows])
+            for r in rows:
+                out[str(r[0])] = {
+                    "id": r[0], "number": r[1], "type": r[2], "status": r[3],
+                    "priority": r[4], "title": r[5], "description": r[6], "crew_id": r[7],
+                    "customer_id": r[8], "location": _builtins(_geo_decode(str(r[9]))),
+                    "pipe_diameter_mm": r[10], "profile": r[11],
+                    "reported_at": db_to_wire(str(r[12])), "created_at": db_to_wire(str(r[13])),
+                    "updated_at": db_to_wire(str(r[14])),
+                    "closed_at": None if r[15] is None else db_to_wire(str(r[15])),
+                    "due_at": None if r[16] is None else db_to_wire(str(r[16])),
+                    "status_reason": r[17], "version": r[18],
+                    "fields": _json_decode(str(r[19])),
+                    "steps": _builtins(_steps_decode(str(r[20]))),
+                    "deadlines": deadlines.get(str(r[0]), []),
+                }
+        return out
+
+    def _wire_deadlines(self, ids: Sequence[str]) -> dict[str, list[dict[str, object]]]:
+        out: dict[str, list[dict[str, object]]] = {}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "  # noqa: S608
+            f"met_server_at, met_source FROM work_order_deadlines WHERE work_order_id IN ({marks}) "
+            "ORDER BY due_at", list(ids))
+        for wo_id, rule, clause, starts, due, met, provisional, met_server, met_source in rows:
+            out.setdefault(str(wo_id), []).append({
+                "rule": rule, "title": self.rule_titles.get(rule, rule), "clause": clause,
+                "starts_at": db_to_wire(str(starts)), "due_at": db_to_wire(str(due)),
+                "met_at": None if met is None else db_to_wire(str(met)),
+                # as ``deadlines(now=None)``: overdue only when met after it was due
+                "overdue": met is not None and from_db(str(met)) > from_db(str(due)),
+                "provisional": bool(provisional),
+                "met_server_at": None if met_server is None else db_to_wire(str(met_server)),
+                "met_source": met_source})
         return out
 
     def deadlines(self, ids: Sequence[str], now: datetime | None) -> dict[str, list[Deadline]]:
