@@ -156,8 +156,9 @@ def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:
         if row is None:
             continue
         # tablets never learn device ids (they identify devices to revoke; admins only)
-        row["evidence"] = [{**e, "device_id": None}
-                           for e in msgspec.to_builtins(by_order.get(wo_id, []))]
+        found = by_order.get(wo_id)
+        row["evidence"] = [] if not found else [
+            {**e, "device_id": None} for e in msgspec.to_builtins(found)]
         out[wo_id] = row
     return out
 

@@ -35,7 +35,30 @@ _fields_decode = msgspec.json.Decoder(dict[str, FieldValue]).decode
 _steps_decode = msgspec.json.Decoder(list[Step]).decode
 _encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.Decoder().decode
-_builtins = msgspec.to_builtins
+
+
+def _step_defaults() -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for f in msgspec.structs.fields(Step):
+        if f.default is not msgspec.NODEFAULT:
+            out.append((f.encode_name, lambda v=f.default: v))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            out.append((f.encode_name, f.default_factory))
+    return out
+
+
+#: (name, make default) of every optional ``Step`` field, for steps stored before it existed
+_STEP_FILL: Final = _step_defaults()
+
+
+def _wire_steps(text: str) -> list[dict[str, object]]:
+    steps: list[dict[str, object]] = _json_decode(text)
+    for step in steps:
+        if len(step) < len(_STEP_FILL) + 2:
+            for name, make in _STEP_FILL:
+                if name not in step:
+                    step[name] = make()
+    return steps
 
 _COLUMNS = (
     "id, number, type, status, priority, title, description, crew_id, customer_id, location, "
@@ -176,8 +199,9 @@ class WorkOrderStore:
 
         The same mapping as ``msgspec.to_builtins(get(id, None))`` (a test holds them
         equal), built without the Struct, its enums and datetimes: times go from their
-        stored text to the wire's, JSON columns are decoded once (steps typed, so defaults
-        of fields added later are filled in). Deadlines are read without a "now".
+        stored text to the wire's, JSON columns are decoded once, untyped (a step stored
+        before a field was added gets that field's default). Deadlines are read without a
+        "now".
         """
         out: dict[str, dict[str, object]] = {}
         id_list = list(ids)
@@ -192,7 +216,7 @@ class WorkOrderStore:
                 out[str(r[0])] = {
                     "id": r[0], "number": r[1], "type": r[2], "status": r[3],
                     "priority": r[4], "title": r[5], "description": r[6], "crew_id": r[7],
-                    "customer_id": r[8], "location": _builtins(_geo_decode(str(r[9]))),
+                    "customer_id": r[8], "location": _json_decode(str(r[9])),
                     "pipe_diameter_mm": r[10], "profile": r[11],
                     "reported_at": db_to_wire(str(r[12])), "created_at": db_to_wire(str(r[13])),
                     "updated_at": db_to_wire(str(r[14])),
@@ -200,7 +224,7 @@ class WorkOrderStore:
                     "due_at": None if r[16] is None else db_to_wire(str(r[16])),
                     "status_reason": r[17], "version": r[18],
                     "fields": _json_decode(str(r[19])),
-                    "steps": _builtins(_steps_decode(str(r[20]))),
+                    "steps": _wire_steps(str(r[20])),
                     "deadlines": deadlines.get(str(r[0]), []),
                 }
         return out

@@ -1,8 +1,8 @@
 """Orders go from their columns to the pull's wire rows without a ``WorkOrder`` (issue 19).
 
-The fast path must send exactly what the model would: for orders of every type, moved
-along their state machines (deadlines met, steps done), with fields set and a time still
-in an older stored form, ``wire_rows`` equals the Struct's own builtins.
+The fast path must send exactly what the model would, as a tablet decodes it: for orders
+of every type, moved along their state machines (deadlines met, steps done), with a time
+and steps still in older stored forms, ``wire_rows`` equals the Struct's own builtins.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ pytestmark = pytest.mark.integration
 DISPATCH = Actor(user_id="disp-wang", role="dispatcher")
 
 
+def as_received(value: object) -> object:
+    """What a tablet decodes (a tuple and a list are the same array on the wire)."""
+    return msgspec.json.decode(msgspec.json.encode(value))
+
+
 def test_wire_rows_are_the_orders_builtins(services: Services) -> None:
     ids = []
     for kind in WorkOrderType:
@@ -39,10 +44,18 @@ def test_wire_rows_are_the_orders_builtins(services: Services) -> None:
     # a row written before times were zero-padded UTC text still reads the same
     services.db.execute("UPDATE work_orders SET updated_at = ? WHERE id = ?",
                         ["2026-11-02T01:02:03.500000+00:00", ids[0]])
+    # and steps stored before ``done_server_at``/``done_source`` existed get their defaults
+    with_steps = next(i for i in ids if services.db.execute(
+        "SELECT steps FROM work_orders WHERE id = ?", [i]).fetchone()[0] != "[]")
+    old_steps = [{k: v for k, v in step.items() if k not in ("done_server_at", "done_source")}
+                 for step in msgspec.json.decode(services.db.execute(
+                     "SELECT steps FROM work_orders WHERE id = ?", [with_steps]).fetchone()[0])]
+    services.db.execute("UPDATE work_orders SET steps = ? WHERE id = ?",
+                        [msgspec.json.encode(old_steps).decode(), with_steps])
     store = WorkOrderStore(services.db)
-    expected = {i: msgspec.to_builtins(store.get(i, None)) for i in ids}
+    expected = {i: as_received(store.get(i, None)) for i in ids}
     got = store.wire_rows([*ids, "no-such-order"])
-    assert got == expected
+    assert {i: as_received(row) for i, row in got.items()} == expected
     assert any(row["deadlines"] for row in got.values())
 
 
