@@ -1,117 +1,193 @@
-"""Sync over real HTTP: initial sync of a 10,000-row scope, steady-state pulls, push rate.
+"""Sync over real HTTP beside its floors: initial sync rows/s and push mutations/s.
 
-Builds a store whose crew-a scope holds ~10,000 rows (work orders and their customers),
-starts ``waterops serve`` on 127.0.0.1 in a subprocess, and drives it with the reference
-device client (``sync.client``) over httpx:
+Issue 19. One store holds a crew scope of each size (1k / 10k / 50k rows: orders and
+their customers, plus the demo network near them) and a push crew; ``waterops serve``
+runs it on 127.0.0.1 in a subprocess, as by default with its background workers on.
 
-- initial sync: wall time and bytes on the wire, JSON and MessagePack responses;
-- steady state: one dispatch change, then one pull: p50/p99 of the pull;
-- push: 50 devices in threads, each pushing its outbox of notes in batches of 100.
+- **Initial sync** of each scope by the reference client (``sync.client``: the snapshot
+  in one request, then a pull from its cursor, rows stored in a fresh replica), in
+  MessagePack and JSON. Its **floor**, measured in the same run on the same scope, is
+  the sum of what cannot be avoided: the raw SQL read of the scope's columns, encoding
+  those rows, the same response bytes over loopback from a bare Litestar route
+  (``bench._floor``) and storing the rows in a replica. Loopback carries no compression
+  (``Accept-Encoding: identity``): on 127.0.0.1 it only costs CPU; tablets on a cellular
+  link negotiate brotli or gzip.
+- **Push**: 50 devices, each sending its outbox of notes in batches of 100, from
+  several client processes (threads inside each), so the load generator is not the
+  bottleneck. Its **floor** is the same pushes applied in-process, one transaction per
+  push request, with no HTTP.
+- **Steady pull**: one dispatch change, then one pull: p50/p99.
 
-The server runs as ``waterops serve`` does by default, with its background workers on.
-Every figure is measured on SQLite and, when ``WATEROPS_BENCH_DATABASE_URL`` (or
-``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL server, on PostgreSQL in the same run
-(a fresh schema; metrics suffixed ``_postgresql``).
+Each figure is printed as a JSON line beside its floor and the ratio figure/floor. Every
+figure is measured on SQLite and, when ``WATEROPS_DATABASE_URL`` (or
+``WATEROPS_BENCH_DATABASE_URL``, ``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL
+server, on PostgreSQL in the same run (a fresh schema; metrics suffixed ``_postgresql``).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import msgspec
 
 from bench._common import emit, parse_args, percentiles, table
-from server.accounts.model import Role, User
+from bench._load import floor_server, free_port, wait_ready
+from server.accounts.model import Crew, Principal, Role, User
 from server.clock import SteppingClock, system_clock
 from server.customers.model import Customer
+from server.db import open_store
 from server.demo import seed_demo
 from server.services import Services
 from server.settings import Settings
 from server.workorders.model import Actor, Point, WorkOrderIn, WorkOrderType
 from sync.client import DeviceClient, HttpTransport, Replica
-from sync.protocol import AddNote
+from sync.client.replica import RawPage
+from sync.protocol import AddNote, Mutation, PushRequest
 
 NAME = "sync"
+SIZES = (1_000, 10_000, 50_000)
+QUICK_SIZES = (1_000,)
 PUSH_DEVICES = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+PUSH_PROCESSES = 4
+PUSH_CREW = "bench-push"
+PUSH_ORDERS = 200
+NO_COMPRESSION = {"Accept-Encoding": "identity"}
+Figures = dict[str, tuple[float, str, int]]
 
 
 def fresh_schema(base: str) -> str:
     """A URL on a new, empty schema of the PostgreSQL server ``base``."""
-    import psycopg
+    import psycopg  # only when PostgreSQL is measured
+    import psycopg.sql
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(psycopg.sql.SQL("CREATE SCHEMA {}").format(psycopg.sql.Identifier(schema)))
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
-def build_store(data_dir: Path, orders: int, database_url: str | None = None
-                ) -> tuple[list[str], list[str]]:
-    """crew-a gets ``orders`` orders, each with its own customer: 2 x orders rows of scope."""
+def scope_crew(size: int) -> str:
+    return f"bench-{size}"
+
+
+def scope_token(size: int) -> str:
+    return f"wo_bench_scope_{size}"
+
+
+def _device(svc: Services, user_id: str, crew: str, token: str) -> None:
+    svc.accounts.create_user(User(id=user_id, name=user_id, role=Role.CREW_MEMBER,
+                                  crew_id=crew))
+    svc.accounts.register_device(user_id, "bench", token=token)
+
+
+def build_store(data_dir: Path, sizes: Sequence[int], database_url: str | None
+                ) -> tuple[list[str], list[str], list[str]]:
+    """A scope crew per size (size/2 orders, each with its own customer) and a push crew.
+
+    Returns the push crew's order ids, the tokens pushing over HTTP and those pushing
+    in-process for the floor.
+    """
     clock = SteppingClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC))
     svc = Services(Settings(data_dir=str(data_dir), database_url=database_url), clock)
     seed_demo(svc, customers=50)
     rng = random.Random(42)
-    svc.customers.import_customers(
-        Customer(id=f"bench-c{i:06d}", account_no=f"88{i:08d}", name=f"客户{i}",
-                 address=f"经十路{i}号", lon=117.0 + rng.uniform(-0.05, 0.05),
-                 lat=36.65 + rng.uniform(-0.05, 0.05)) for i in range(orders))
     actor = Actor(user_id="disp-wang", role="dispatcher")
-    ids: list[str] = []
-    with svc.db.atomic():
-        for i in range(orders):
-            clock.advance(seconds=5)
-            ids.append(svc.workorders.create(actor, WorkOrderIn(
+    for size in (*sizes, PUSH_ORDERS * 2):
+        crew = scope_crew(size) if size in sizes else PUSH_CREW
+        svc.accounts.create_crew(Crew(id=crew, name=crew))
+        orders = size // 2
+        svc.customers.import_customers(
+            Customer(id=f"{crew}-c{i:06d}", account_no=f"{size:02d}{i:08d}", name=f"客户{i}",
+                     address=f"经十路{i}号", lon=117.0 + rng.uniform(-0.05, 0.05),
+                     lat=36.65 + rng.uniform(-0.05, 0.05)) for i in range(orders))
+        with svc.db.atomic():
+            ids = [svc.workorders.create(actor, WorkOrderIn(
                 type=rng.choice([WorkOrderType.METER_REPLACEMENT, WorkOrderType.COMPLAINT]),
                 location=Point((117.0 + rng.uniform(-0.05, 0.05),
                                 36.65 + rng.uniform(-0.05, 0.05))),
-                crew_id="crew-a", customer_id=f"bench-c{i:06d}", title=f"bench order {i}")).id)
-    tokens = []
-    for d in range(PUSH_DEVICES):
-        crew = ("crew-a", "crew-b")[d % 2]
-        svc.accounts.create_user(User(id=f"bench-u{d}", name=f"bench {d}",
-                                      role=Role.CREW_MEMBER, crew_id=crew))
-        token = f"wo_bench_{d}"
-        svc.accounts.register_device(f"bench-u{d}", "bench", token=token)
-        tokens.append(token)
+                crew_id=crew, customer_id=f"{crew}-c{i:06d}", title=f"bench order {i}")).id
+                for i in range(orders)]
+        if size in sizes:
+            _device(svc, f"bench-scope-{size}", crew, scope_token(size))
+        else:
+            push_orders = ids
+    http_tokens: list[str] = []
+    floor_tokens: list[str] = []
+    for d in range(2 * PUSH_DEVICES):
+        token = f"wo_bench_push_{d}"
+        _device(svc, f"bench-push-{d}", PUSH_CREW, token)
+        (http_tokens if d < PUSH_DEVICES else floor_tokens).append(token)
     svc.close()
-    return ids, tokens
+    return push_orders, http_tokens, floor_tokens
 
 
-def client(base: str, token: str, path: Path, *, msgpack: bool = False) -> DeviceClient:
-    return DeviceClient(Replica(path, synchronous="NORMAL"),
-                        HttpTransport(httpx.Client(base_url=base, timeout=60), token),
+def client(base: str, token: str, path: Path, *, msgpack: bool) -> DeviceClient:
+    http = httpx.Client(base_url=base, timeout=120, headers=NO_COMPRESSION)
+    return DeviceClient(Replica(path, synchronous="NORMAL"), HttpTransport(http, token),
                         clock=system_clock, page_rows=2000, push_batch=100, msgpack=msgpack)
 
 
-def initial_sync(base: str, token: str, path: Path, msgpack: bool) -> tuple[float, int, int]:
+def initial_sync(base: str, token: str, path: Path, msgpack: bool) -> tuple[float, int]:
+    """Wall time of a first sync (snapshot, pull from its cursor, replica written); rows."""
     dev = client(base, token, path, msgpack=msgpack)
     started = time.perf_counter()
     dev.pull()
     elapsed = time.perf_counter() - started
-    rows = len(dev.replica.rows("work_order")) + len(dev.replica.rows("customer"))
-    return elapsed, dev.bytes_received, rows
+    rows = int(dev.replica.db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
+    dev.replica.close()
+    return elapsed, rows
+
+
+def pull_floor(base: str, token: str, settings: Settings, size: int, tmp: Path,
+               msgpack: bool) -> float:
+    """Raw SQL read of the scope + encoding it + its bytes over loopback + replica insert."""
+    content_type = "application/msgpack" if msgpack else "application/json"
+    body = httpx.post(f"{base}/api/v1/sync/snapshot", json={}, timeout=120,
+                      headers={"Authorization": f"Bearer {token}", "Accept": content_type,
+                               **NO_COMPRESSION}).content
+    db = open_store(settings, system_clock)
+    crew = scope_crew(size)
+    t0 = time.perf_counter()
+    orders = db.execute("SELECT * FROM work_orders WHERE crew_id = ?", [crew]).fetchall()
+    customers = db.execute(
+        "SELECT c.* FROM customers c WHERE c.id IN (SELECT customer_id FROM work_orders "
+        "WHERE crew_id = ?)", [crew]).fetchall()
+    t1 = time.perf_counter()
+    encode = msgspec.msgpack.encode if msgpack else msgspec.json.encode
+    encode([list(r) for r in orders] + [list(r) for r in customers])
+    t2 = time.perf_counter()
+    db.close()
+    with floor_server(body, content_type) as floor:
+        http = httpx.Client(base_url=floor, timeout=120, headers=NO_COMPRESSION)
+        http.get("/warm")
+        t3 = time.perf_counter()
+        got = http.get("/api/v1/sync/snapshot").content
+        t4 = time.perf_counter()
+    decode = msgspec.msgpack.decode if msgpack else msgspec.json.decode
+    replica = Replica(tmp / f"floor-{size}-{content_type[12:]}.db", synchronous="NORMAL")
+    t5 = time.perf_counter()
+    page = decode(got, type=RawPage)
+    replica.apply_page(page.upserts, page.removals, page.cursor, page.checkpoint)
+    t6 = time.perf_counter()
+    replica.close()
+    return (t1 - t0) + (t2 - t1) + (t4 - t3) + (t6 - t5)
 
 
 def steady_pulls(base: str, tmp: Path, rounds: int) -> list[float]:
-    dev = client(base, "wo_demo_crew_b", tmp / "steady.db")
+    dev = client(base, "wo_demo_crew_b", tmp / "steady.db", msgpack=True)
     dev.pull()
     office = httpx.Client(base_url=base, headers={"Authorization": "Bearer wo_demo_dispatcher"})
     samples = []
@@ -125,90 +201,143 @@ def steady_pulls(base: str, tmp: Path, rounds: int) -> list[float]:
     return samples
 
 
+def _notes(wo_ids: Sequence[str], per_device: int, seed: int) -> list[AddNote]:
+    rng = random.Random(seed)
+    return [AddNote(work_order_id=rng.choice(wo_ids), evidence_id=str(uuid.uuid4()),
+                    text="检查阀门井") for _ in range(per_device)]
+
+
+def push_worker(base: str, tokens: Sequence[str], first: int, wo_ids: Sequence[str],
+                per_device: int, tmp: str, ready: Any, results: Any) -> None:
+    """One client process: its devices' outboxes, then (after the barrier) their pushes."""
+    devices = []
+    for k, token in enumerate(tokens):
+        dev = client(base, token, Path(tmp) / f"push-{first + k}.db", msgpack=True)
+        for note in _notes(wo_ids, per_device, first + k):
+            dev.record(note)
+        devices.append(dev)
+    sent = [0] * len(devices)
+
+    def run(k: int) -> None:
+        sent[k] = devices[k].push()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(devices))]
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results.put((started, time.perf_counter(), sum(sent)))
+
+
 def push_rate(base: str, tmp: Path, tokens: Sequence[str], per_device: int,
               wo_ids: Sequence[str]) -> tuple[float, int]:
-    devices = [client(base, t, tmp / f"push-{i}.db") for i, t in enumerate(tokens)]
-    for i, dev in enumerate(devices):
-        dev.pull()
-        own = list(dev.replica.rows("work_order")) or list(wo_ids)
-        rng = random.Random(i)
-        for _ in range(per_device):
-            dev.record(AddNote(work_order_id=rng.choice(own), evidence_id=str(uuid.uuid4()),
-                               text="检查阀门井"))
+    """Mutations/s of ``tokens`` pushing at once from ``PUSH_PROCESSES`` processes."""
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Barrier(PUSH_PROCESSES + 1)
+    results = ctx.Queue()
+    share = -(-len(tokens) // PUSH_PROCESSES)
+    procs = [ctx.Process(target=push_worker, args=(
+        base, tokens[i:i + share], i, list(wo_ids), per_device, str(tmp), ready, results))
+        for i in range(0, len(tokens), share)]
+    for p in procs:
+        p.start()
+    ready.wait()
+    done = [results.get(timeout=900) for _ in procs]
+    for p in procs:
+        p.join()
+    sent = sum(d[2] for d in done)
+    return sent / (max(d[1] for d in done) - min(d[0] for d in done)), sent
+
+
+def push_floor(settings: Settings, tokens: Sequence[str], per_device: int,
+               wo_ids: Sequence[str]) -> float:
+    """The same pushes in-process: one transaction per push request of 100, no HTTP."""
+    svc = Services(settings, system_clock)
+    now = system_clock()
+    requests: list[tuple[Principal, PushRequest]] = []
+    for k, token in enumerate(tokens):
+        principal = svc.accounts.authenticate(token)
+        if principal is None:
+            raise RuntimeError(f"bench device {token} unknown")
+        notes = _notes(wo_ids, per_device, 10_000 + k)
+        muts = [Mutation(id=i + 1, device_time=now, intent=n) for i, n in enumerate(notes)]
+        requests.extend((principal, PushRequest(mutations=muts[s:s + 100], device_time=now))
+                        for s in range(0, len(muts), 100))
     started = time.perf_counter()
-    with ThreadPoolExecutor(len(devices)) as pool:
-        sent = sum(pool.map(lambda d: d.push(), devices))
-    return sent / (time.perf_counter() - started), sent
+    for principal, req in requests:
+        svc.sync.push(principal, req)
+    elapsed = time.perf_counter() - started
+    svc.close()
+    return len(tokens) * per_device / elapsed
 
 
-def measure(tmp: Path, orders: int, rounds: int, per_device: int,
-            database_url: str | None) -> dict[str, tuple[float, str, int]]:
+def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
+            database_url: str | None) -> Figures:
     """Every figure on one store: name -> (value, unit, n)."""
     data_dir = tmp / "server"
-    wo_ids, tokens = build_store(data_dir, orders, database_url)
-    port = _free_port()
+    wo_ids, http_tokens, floor_tokens = build_store(data_dir, sizes, database_url)
+    settings = Settings(data_dir=str(data_dir), database_url=database_url)
+    port = free_port()
     env = {**os.environ, "WATEROPS_DATABASE_URL": database_url or ""}
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
          "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
+    out: Figures = {}
     try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/api/v1/public/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        initial_sync(base, "wo_demo_crew_a2", tmp / "warm.db", False)  # warm-up
-        js_s, js_bytes, rows = initial_sync(base, "wo_demo_crew_a", tmp / "json.db", False)
-        mp_s, mp_bytes, _ = initial_sync(base, "wo_demo_crew_a2", tmp / "mp.db", True)
+        wait_ready(base + "/api/v1/public/health", proc)
+        initial_sync(base, scope_token(sizes[0]), tmp / "warm.db", True)  # warm-up
+        for size in sizes:
+            for fmt, packed in (("msgpack", True), ("json", False)):
+                secs, rows = initial_sync(base, scope_token(size),
+                                          tmp / f"init-{size}-{fmt}.db", packed)
+                floor = pull_floor(base, scope_token(size), settings, size, tmp, packed)
+                out[f"initial_sync_{fmt}_s@{size}"] = (secs, "s", rows)
+                out[f"initial_sync_{fmt}_rows_per_s@{size}"] = (rows / secs, "1/s", rows)
+                out[f"initial_sync_{fmt}_floor_s@{size}"] = (floor, "s", rows)
+                out[f"initial_sync_{fmt}_vs_floor@{size}"] = (secs / floor, "x", rows)
         pulls = percentiles(steady_pulls(base, tmp, rounds))
-        rate, pushed = push_rate(base, tmp, tokens, per_device, wo_ids)
+        out["steady_pull_p50_ms@1"] = (pulls[50] * 1000, "ms", rounds)
+        out["steady_pull_p99_ms@1"] = (pulls[99] * 1000, "ms", rounds)
+        rate, pushed = push_rate(base, tmp, http_tokens, per_device, wo_ids)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
-    return {
-        "initial_sync_json_s": (js_s, "s", rows),
-        "initial_sync_json_bytes": (js_bytes, "B", rows),
-        "initial_sync_msgpack_s": (mp_s, "s", rows),
-        "initial_sync_msgpack_bytes": (mp_bytes, "B", rows),
-        "initial_sync_rows_per_s": (rows / js_s, "1/s", rows),
-        "steady_pull_p50_ms": (pulls[50] * 1000, "ms", rounds),
-        "steady_pull_p99_ms": (pulls[99] * 1000, "ms", rounds),
-        "push_mutations_per_s": (rate, "1/s", pushed),
-    }
+        proc.wait(timeout=30)
+    floor_rate = push_floor(settings, floor_tokens, per_device, wo_ids)
+    out["push_mutations_per_s@50"] = (rate, "1/s", pushed)
+    out["push_floor_mutations_per_s@50"] = (floor_rate, "1/s", pushed)
+    out["push_vs_floor@50"] = (rate / floor_rate, "x", pushed)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(__doc__ or NAME, argv)
-    orders = 100 if args.quick else 5_000
+    sizes = QUICK_SIZES if args.quick else SIZES
     rounds = 10 if args.quick else 200
     per_device = 5 if args.quick else 200
-    pg_base = (os.environ.get("WATEROPS_BENCH_DATABASE_URL")
+    pg_base = (os.environ.get("WATEROPS_DATABASE_URL")
+               or os.environ.get("WATEROPS_BENCH_DATABASE_URL")
                or os.environ.get("WATEROPS_TEST_DATABASE_URL"))
     stores: list[tuple[str, str | None]] = [("sqlite", None)]
     if pg_base:
         stores.append(("postgresql", fresh_schema(pg_base)))
-    results: dict[str, dict[str, tuple[float, str, int]]] = {}
+    results: dict[str, Figures] = {}
     for store, url in stores:
         with tempfile.TemporaryDirectory() as tmp_name:
-            results[store] = measure(Path(tmp_name), orders, rounds, per_device, url)
+            results[store] = measure(Path(tmp_name), sizes, rounds, per_device, url)
         suffix = "" if store == "sqlite" else f"_{store}"
-        for metric, (value, unit, n) in results[store].items():
-            emit(NAME, metric + suffix, value, unit, n)
-    names = list(results)
-    rows_n = int(results["sqlite"]["initial_sync_json_s"][2])
-
-    def cell(metric: str, fmt: str) -> str:
-        return "  ".join(f"{store}: {fmt.format(results[store][metric][0])}" for store in names)
-
-    table(f"sync over HTTP (serve with workers on), scope of {rows_n} rows", [
-        ("initial sync, JSON", cell("initial_sync_json_s", "{:6.2f} s")),
-        ("initial sync, MessagePack", cell("initial_sync_msgpack_s", "{:6.2f} s")),
-        ("steady pull p50 (1 change)", cell("steady_pull_p50_ms", "{:6.2f} ms")),
-        ("steady pull p99 (1 change)", cell("steady_pull_p99_ms", "{:6.2f} ms")),
-        (f"push, {PUSH_DEVICES} devices", cell("push_mutations_per_s", "{:8.0f} mut/s")),
-    ])
+        for key, (value, unit, n) in results[store].items():
+            emit(NAME, key.split("@")[0] + suffix, value, unit, n)
+    rows: list[tuple[str, str]] = []
+    for key in results["sqlite"]:
+        cells = []
+        for store, figures in results.items():
+            value, unit, n = figures[key]
+            cells.append(f"{store}: {value:10.3f} {unit} (n={n})")
+        rows.append((key, "  ".join(cells)))
+    table("sync over HTTP (serve with workers on) beside its floors", rows)
 
 
 if __name__ == "__main__":
