@@ -28,6 +28,9 @@ SUPPORTED_PROTOCOLS: Final = frozenset({1})
 #: upper bound of rows in one pull page, whatever the device asks for
 MAX_PAGE_ROWS: Final = 2000
 DEFAULT_PAGE_ROWS: Final = 500
+#: a pull page also stops at about this many encoded bytes (at least one change per page)
+MAX_PAGE_BYTES: Final = 4 * 1024 * 1024
+MIN_PAGE_BYTES: Final = 64 * 1024
 #: the largest upload chunk the server accepts (must stay below the body size limit)
 MAX_CHUNK_BYTES: Final = 1024 * 1024
 #: the most mutations one push may carry
@@ -70,14 +73,22 @@ class RemovalOp(StrEnum):
 # -- pull --------------------------------------------------------------------------------
 
 
-class PullRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Ask for the changes after ``cursor`` (None: from the beginning)."""
+class PullRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True,
+                  omit_defaults=True):
+    """Ask for the changes after ``cursor`` (None: from the beginning).
+
+    Encoded without its defaults, so a client that leaves a newer field unset (such as
+    ``max_bytes``) still speaks to a server that does not know it.
+    """
 
     protocol: int = PROTOCOL_VERSION
     cursor: str | None = None
     limit: int = DEFAULT_PAGE_ROWS
     #: the device's clock when it sent this (for skew detection; never trusted for order)
     device_time: AwareTime | None = None
+    #: stop the page at about this many encoded bytes (None: ``MAX_PAGE_BYTES``); clamped
+    #: to [``MIN_PAGE_BYTES``, ``MAX_PAGE_BYTES``]
+    max_bytes: int | None = None
 
 
 class RowUpsert(msgspec.Struct, frozen=True, kw_only=True):
@@ -333,6 +344,8 @@ class SyncInfo(msgspec.Struct, frozen=True, kw_only=True):
     attachment_max_bytes: int
     attachment_types: list[str]
     intents: list[str]
+    #: a pull page's byte bound (``PullRequest.max_bytes`` may lower it)
+    max_page_bytes: int = MAX_PAGE_BYTES
 
 
 class DeviceLag(msgspec.Struct, frozen=True, kw_only=True):

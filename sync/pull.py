@@ -25,20 +25,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+import msgspec
 from sqlite_utils import Database
 
 from core.uow import unit_of_work
 from sync.changelog import ChangeOp
 from sync.cursor import CURSOR_VERSION, Cursor, decode_cursor, encode_cursor
 from sync.protocol import (
+    MAX_PAGE_BYTES,
     MAX_PAGE_ROWS,
+    MIN_PAGE_BYTES,
     PROTOCOL_VERSION,
     PullResponse,
     RemovalOp,
     RowRemoval,
     RowUpsert,
 )
-from sync.store import SyncStore
+from sync.store import ChangeRow, SyncStore
 
 Key = tuple[str, str]
 
@@ -63,13 +66,17 @@ class ScopeSource(Protocol):
 
 
 def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit: int,
-              now: datetime) -> tuple[PullResponse, bool]:
+              now: datetime, max_bytes: int | None = None) -> tuple[PullResponse, bool]:
     """One page for one device; returns it and whether it closed a session.
 
-    Runs in one transaction so the page reads one state of the database.
+    Runs in one transaction so the page reads one state of the database. The page holds
+    at most ``limit`` change-log rows and about ``max_bytes`` encoded bytes: a page
+    over the byte bound is cut to the first half of its change rows (again while it is
+    too big and has more than one), and the cursor stops after the last row kept.
     """
     store = SyncStore(db)
     limit = max(1, min(limit, MAX_PAGE_ROWS))
+    byte_bound = max(MIN_PAGE_BYTES, min(max_bytes or MAX_PAGE_BYTES, MAX_PAGE_BYTES))
     with unit_of_work(db).snapshot():
         latest = store.latest_seq()
         cur = decode_cursor(cursor_text, latest)
@@ -80,11 +87,12 @@ def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit:
         scopes = source.scopes()
         rows = store.changes(scopes, after, snapshot, limit) if scopes else []
         exhausted = len(rows) < limit
+        upserts, removals = _materialise(source, _last_ops(rows))
+        while len(rows) > 1 and _encoded_size(upserts, removals) > byte_bound:
+            rows = rows[:len(rows) // 2]
+            exhausted = False
+            upserts, removals = _materialise(source, _last_ops(rows))
         position = snapshot if exhausted else rows[-1].seq
-        last_op: dict[Key, str] = {}
-        for row in rows:
-            last_op[(row.entity, row.entity_id)] = row.op
-        upserts, removals = _materialise(source, last_op)
         if not exhausted:
             nxt, more, checkpoint = Cursor(CURSOR_VERSION, base, snapshot, position), True, base
         elif latest > snapshot:
@@ -122,6 +130,22 @@ def snapshot_page(db: Database, source: ScopeSource, now: datetime) -> PullRespo
     return PullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=[],
                         cursor=encode_cursor(Cursor(CURSOR_VERSION, latest, 0, 0)), more=False,
                         checkpoint=latest, server_time=now)
+
+
+def _last_ops(rows: Sequence[ChangeRow]) -> dict[Key, str]:
+    """The last operation per key: a key's rows in one page collapse to one entry."""
+    last_op: dict[Key, str] = {}
+    for row in rows:
+        last_op[(row.entity, row.entity_id)] = row.op
+    return last_op
+
+
+_size_encode = msgspec.json.Encoder().encode
+
+
+def _encoded_size(upserts: Sequence[RowUpsert], removals: Sequence[RowRemoval]) -> int:
+    """The page's size as JSON (MessagePack is smaller): what the byte bound counts."""
+    return len(_size_encode(upserts)) + len(_size_encode(removals))
 
 
 def _materialise(source: ScopeSource, last_op: dict[Key, str]

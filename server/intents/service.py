@@ -146,7 +146,7 @@ class SyncService:
             raise RuntimeError("a pull without a crew passed authorization")
         scope = CrewScope(self.db, principal.crew_id, self.network_radius_m, self.network,
                           self.network_cache)
-        page, closed = pull_page(self.db, scope, req.cursor, req.limit, now)
+        page, closed = pull_page(self.db, scope, req.cursor, req.limit, now, req.max_bytes)
         with self.db.atomic():
             self.store.note_pull(device_id, now, skew, page.checkpoint if closed else None)
             self.accounts.touch_device(device_id, now, skew)

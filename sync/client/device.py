@@ -72,7 +72,7 @@ class DeviceClient:
                  rng: random.Random | None = None, retry: RetryPolicy | None = None,
                  page_rows: int = 500, push_batch: int = 100,
                  chunk_bytes: int = 256 * 1024, msgpack: bool = False,
-                 snapshots: bool = True) -> None:
+                 snapshots: bool = True, page_bytes: int | None = None) -> None:
         self.replica = replica
         self.transport = transport
         self.clock = clock
@@ -85,6 +85,8 @@ class DeviceClient:
         self.msgpack = msgpack
         #: first sync through ``/sync/snapshot`` (False: page by page from ``cursor: null``)
         self.snapshots = snapshots
+        #: a pull page's byte bound (None: the server's ``max_page_bytes``)
+        self.page_bytes = page_bytes
         self.bytes_received = 0
 
     # -- capture (offline) -------------------------------------------------------------
@@ -182,7 +184,8 @@ class DeviceClient:
         while True:
             page = self._json("POST", "/sync/pull", PullRequest(
                 cursor=self.replica.get_meta("cursor"), limit=self.page_rows,
-                device_time=self.clock()), RawPage, accept_msgpack=self.msgpack)
+                device_time=self.clock(), max_bytes=self.page_bytes), RawPage,
+                accept_msgpack=self.msgpack)
             self.replica.apply_page(page.upserts, page.removals, page.cursor,
                                     None if page.more else page.checkpoint)
             if not page.more:

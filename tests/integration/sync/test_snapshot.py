@@ -3,13 +3,14 @@
 A tablet with an empty replica downloads its crew's whole scope at once; what it then
 holds is what a tablet pulling page by page holds at the same state, and pulling on from
 the snapshot's cursor brings later changes, removals included. JSON and MessagePack
-replicas hold the same rows.
+replicas hold the same rows. Ordinary pull pages are bounded by bytes as well as rows.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -86,3 +87,27 @@ def test_an_office_role_gets_no_snapshot(client: TestClient) -> None:  # type: i
     r = client.post("/api/v1/sync/snapshot", json={}, headers=bearer(TOKENS["dispatcher"]))
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_pull_pages_are_bounded_by_bytes_as_well_as_rows(
+        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+    created = {services.workorders.create(DISPATCH, msgspec.structs.replace(
+        order_in(crew_id="crew-a"), description="漏水" * 500)).id for _ in range(60)}
+    bound = 64 * 1024
+    cursor: str | None = None
+    sizes: list[int] = []
+    seen: set[str] = set()
+    while True:
+        r = client.post("/api/v1/sync/pull", json={"cursor": cursor, "limit": 2000,
+                                                   "max_bytes": bound},
+                        headers=bearer(TOKENS["crew_a"]))
+        assert r.status_code == 200
+        page = r.json()
+        sizes.append(len(r.content))
+        seen.update(u["id"] for u in page["upserts"] if u["entity"] == "work_order")
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert len(sizes) >= 3  # 60 orders of ~3 kB do not fit in one 64 KiB page
+    assert max(sizes) <= bound + 512  # the page's envelope: cursor, checkpoint, times
+    assert created <= seen
