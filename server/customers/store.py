@@ -106,6 +106,25 @@ class CustomerStore:
         ).fetchone()
         return None if row is None else _row(row)
 
+    def wire_rows(self, ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Customers as the sync pull sends them, straight from their columns, by id.
+
+        The same mapping as ``msgspec.to_builtins(Customer)`` without building one.
+        """
+        names = [c.strip() for c in _COLUMNS.split(",")]
+        out: dict[str, dict[str, object]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                    f"SELECT {_COLUMNS} FROM customers WHERE id IN ({marks})", chunk):  # noqa: S608
+                row = dict(zip(names, r, strict=True))
+                row["property_dispute"] = bool(row["property_dispute"])
+                row["court_case"] = bool(row["court_case"])
+                row["channels"] = json.loads(str(row["channels"]))
+                out[str(r[0])] = row
+        return out
+
     def get_many(self, ids: Sequence[str]) -> list[Customer]:
         out: list[Customer] = []
         for start in range(0, len(ids), 500):

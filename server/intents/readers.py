@@ -109,7 +109,7 @@ class CrewScope:
             return DoorTaskReader(self.db).read_for_crew(ids, self.crew_id)
         if entity == "customer":
             visible = self.scope_store.customers_of_crew(ids, self.crew_id)
-            return {c.id: msgspec.to_builtins(c) for c in CustomerStore(self.db).get_many(visible)}
+            return CustomerStore(self.db).wire_rows(visible)
         for source in self.network:
             if entity in source.entities:
                 shown = self.visible_network()

@@ -1,4 +1,4 @@
-"""Orders go from their columns to the pull's wire rows without a ``WorkOrder`` (issue 19).
+"""Orders and customers go from their columns to the pull's wire rows (issue 19).
 
 The fast path must send exactly what the model would, as a tablet decodes it: for orders
 of every type, moved along their state machines (deadlines met, steps done), with a time
@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from core.time import db_to_wire, from_db
+from server.customers.store import CustomerStore
 from server.errors import IllegalTransitionError
 from server.services import Services
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
@@ -57,6 +58,16 @@ def test_wire_rows_are_the_orders_builtins(services: Services) -> None:
     got = store.wire_rows([*ids, "no-such-order"])
     assert {i: as_received(row) for i, row in got.items()} == expected
     assert any(row["deadlines"] for row in got.values())
+
+
+def test_customer_wire_rows_are_the_customers_builtins(services: Services) -> None:
+    store = CustomerStore(services.db)
+    ids = [r[0] for r in services.db.execute("SELECT id FROM customers ORDER BY id LIMIT 20")]
+    services.db.execute("UPDATE customers SET property_dispute = 1, channels = ? WHERE id = ?",
+                        ['["sms"]', ids[0]])
+    expected = {c.id: as_received(c) for c in store.get_many(ids)}
+    assert {i: as_received(r) for i, r in store.wire_rows([*ids, "nobody"]).items()} == expected
+    assert expected[ids[0]]["property_dispute"] is True  # type: ignore[index]
 
 
 @pytest.mark.parametrize("text", [
