@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from core.time import db_to_wire, from_db
+from server.clock import SteppingClock
 from server.customers.store import CustomerStore
 from server.errors import IllegalTransitionError
 from server.services import Services
@@ -29,13 +30,13 @@ def as_received(value: object) -> object:
     return msgspec.json.decode(msgspec.json.encode(value))
 
 
-def test_wire_rows_are_the_orders_builtins(services: Services) -> None:
+def test_wire_rows_are_the_orders_builtins(services: Services, clock: SteppingClock) -> None:
     ids = []
     for kind in WorkOrderType:
         wo = services.workorders.create(DISPATCH, order_in(kind, crew_id="crew-a"))
         ids.append(wo.id)
     for wo_id in ids[::2]:
-        services.clock.advance(minutes=30)
+        clock.advance(minutes=30)
         for to in (Status.EN_ROUTE, Status.IN_PROGRESS):  # the first one its type allows
             try:
                 services.workorders.transition(DISPATCHER, wo_id, TransitionIn(to=to))
