@@ -26,6 +26,7 @@ server, on PostgreSQL in the same run (a fresh schema; metrics suffixed ``_postg
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import random
@@ -43,7 +44,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from bench._common import emit, parse_args, percentiles, table
+from bench._common import emit, percentiles, table
 from bench._load import floor_server, free_port, wait_ready
 from server.accounts.model import Crew, Principal, Role, User
 from server.clock import SteppingClock, system_clock
@@ -189,7 +190,8 @@ def pull_floor(base: str, token: str, settings: Settings, size: int, tmp: Path,
 def steady_pulls(base: str, tmp: Path, rounds: int) -> list[float]:
     dev = client(base, "wo_demo_crew_b", tmp / "steady.db", msgpack=True)
     dev.pull()
-    office = httpx.Client(base_url=base, headers={"Authorization": "Bearer wo_demo_dispatcher"})
+    office = httpx.Client(base_url=base, timeout=120,
+                          headers={"Authorization": "Bearer wo_demo_dispatcher"})
     samples = []
     for i in range(rounds):
         office.post("/api/v1/workorders", json={
@@ -273,8 +275,20 @@ def push_floor(settings: Settings, tokens: Sequence[str], per_device: int,
     return len(tokens) * per_device / elapsed
 
 
+class _Figures(dict[str, tuple[float, str, int]]):
+    """Figures of one store, each printed as its JSON line the moment it is measured."""
+
+    def __init__(self, suffix: str) -> None:
+        super().__init__()
+        self.suffix = suffix
+
+    def __setitem__(self, key: str, value: tuple[float, str, int]) -> None:
+        super().__setitem__(key, value)
+        emit(NAME, key.split("@")[0] + self.suffix, *value)
+
+
 def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
-            database_url: str | None) -> Figures:
+            database_url: str | None, suffix: str = "") -> Figures:
     """Every figure on one store: name -> (value, unit, n)."""
     data_dir = tmp / "server"
     wo_ids, http_tokens, floor_tokens = build_store(data_dir, sizes, database_url)
@@ -285,7 +299,7 @@ def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
         [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
          "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
-    out: Figures = {}
+    out = _Figures(suffix)
     try:
         wait_ready(base + "/api/v1/public/health", proc)
         initial_sync(base, scope_token(sizes[0]), tmp / "warm.db", True)  # warm-up
@@ -313,8 +327,13 @@ def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(__doc__ or NAME, argv)
-    sizes = QUICK_SIZES if args.quick else SIZES
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small smoke size")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated scope sizes in rows (default 1000,10000,50000)")
+    args = parser.parse_args(argv)
+    sizes = (tuple(int(x) for x in args.sizes.split(",")) if args.sizes
+             else QUICK_SIZES if args.quick else SIZES)
     rounds = 10 if args.quick else 200
     per_device = 5 if args.quick else 200
     pg_base = (os.environ.get("WATEROPS_DATABASE_URL")
@@ -325,11 +344,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         stores.append(("postgresql", fresh_schema(pg_base)))
     results: dict[str, Figures] = {}
     for store, url in stores:
-        with tempfile.TemporaryDirectory() as tmp_name:
-            results[store] = measure(Path(tmp_name), sizes, rounds, per_device, url)
         suffix = "" if store == "sqlite" else f"_{store}"
-        for key, (value, unit, n) in results[store].items():
-            emit(NAME, key.split("@")[0] + suffix, value, unit, n)
+        with tempfile.TemporaryDirectory() as tmp_name:
+            results[store] = measure(Path(tmp_name), sizes, rounds, per_device, url, suffix)
     rows: list[tuple[str, str]] = []
     for key in results["sqlite"]:
         cells = []
