@@ -331,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small smoke size")
     parser.add_argument("--sizes", default=None,
                         help="comma-separated scope sizes in rows (default 1000,10000,50000)")
+    parser.add_argument("--stores", default="sqlite,postgresql",
+                        help="which stores to measure (PostgreSQL only when a URL is set)")
     args = parser.parse_args(argv)
     sizes = (tuple(int(x) for x in args.sizes.split(",")) if args.sizes
              else QUICK_SIZES if args.quick else SIZES)
@@ -339,8 +341,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     pg_base = (os.environ.get("WATEROPS_DATABASE_URL")
                or os.environ.get("WATEROPS_BENCH_DATABASE_URL")
                or os.environ.get("WATEROPS_TEST_DATABASE_URL"))
-    stores: list[tuple[str, str | None]] = [("sqlite", None)]
-    if pg_base:
+    wanted = set(args.stores.split(","))
+    stores: list[tuple[str, str | None]] = [("sqlite", None)] if "sqlite" in wanted else []
+    if pg_base and "postgresql" in wanted:
         stores.append(("postgresql", fresh_schema(pg_base)))
     results: dict[str, Figures] = {}
     for store, url in stores:
@@ -348,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp_name:
             results[store] = measure(Path(tmp_name), sizes, rounds, per_device, url, suffix)
     rows: list[tuple[str, str]] = []
-    for key in results["sqlite"]:
+    for key in next(iter(results.values()), {}):
         cells = []
         for store, figures in results.items():
             value, unit, n = figures[key]
