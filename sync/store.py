@@ -80,7 +80,7 @@ class SyncStore:
         """Changes of ``scopes`` with ``after < seq <= upto`` in sequence order."""
         marks = ",".join("?" * len(scopes))
         rows = self.db.execute(
-            f"SELECT seq, entity, entity_id, op FROM changes WHERE scope IN ({marks}) "  # noqa: S608
+            f"SELECT seq, entity, entity_id, op FROM changes WHERE scope IN ({marks}) "
             "AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             [*scopes, after, upto, limit],
         )
@@ -90,14 +90,14 @@ class SyncStore:
         """Every (entity, id) the log names for ``scopes`` up to ``upto``, once each."""
         marks = ",".join("?" * len(scopes))
         rows = self.db.execute(
-            f"SELECT DISTINCT entity, entity_id FROM changes WHERE scope IN ({marks}) "  # noqa: S608
+            f"SELECT DISTINCT entity, entity_id FROM changes WHERE scope IN ({marks}) "
             "AND seq <= ? ORDER BY entity, entity_id", [*scopes, upto])
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def count_changes(self, scopes: Sequence[str], after: int) -> int:
         marks = ",".join("?" * len(scopes))
         row = self.db.execute(
-            f"SELECT COUNT(*) FROM changes WHERE scope IN ({marks}) AND seq > ?",  # noqa: S608
+            f"SELECT COUNT(*) FROM changes WHERE scope IN ({marks}) AND seq > ?",
             [*scopes, after],
         ).fetchone()
         return int(row[0])
@@ -161,7 +161,7 @@ class SyncStore:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT mutation_id, content_hash FROM sync_mutations "  # noqa: S608
+            "SELECT mutation_id, content_hash FROM sync_mutations "
             f"WHERE device_id = ? AND mutation_id IN ({marks})", [device_id, *ids])
         return {int(r[0]): r[1] for r in rows}
 
@@ -207,7 +207,7 @@ class SyncStore:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT mutation_id, outcome, reason_code, detail, review_id FROM sync_mutations "  # noqa: S608
+            "SELECT mutation_id, outcome, reason_code, detail, review_id FROM sync_mutations "
             f"WHERE device_id = ? AND mutation_id IN ({marks})", [device_id, *ids])
         return {
             int(r[0]): MutationResult(id=int(r[0]), outcome=Outcome(r[1]), reason_code=r[2],
@@ -288,7 +288,7 @@ class SyncStore:
             chunk = list(hashes[start:start + 500])
             marks = ",".join("?" * len(chunk))
             out.update(str(r[0]) for r in self.db.execute(
-                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 "  # noqa: S608
+                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 "
                 f"AND sha256 IN ({marks})",
                 chunk))
         return out

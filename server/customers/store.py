@@ -117,7 +117,7 @@ class CustomerStore:
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             for r in self.db.execute(
-                    f"SELECT {_COLUMNS} FROM customers WHERE id IN ({marks})", chunk):  # noqa: S608
+                    f"SELECT {_COLUMNS} FROM customers WHERE id IN ({marks})", chunk):
                 row = dict(zip(names, r, strict=True))
                 row["property_dispute"] = bool(row["property_dispute"])
                 row["court_case"] = bool(row["court_case"])

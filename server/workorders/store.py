@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import builtins
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -37,11 +38,15 @@ _encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.Decoder().decode
 
 
-def _step_defaults() -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
+def _same(value: object) -> object:
+    return value
+
+
+def _step_defaults() -> list[tuple[str, Callable[[], object]]]:
+    out: list[tuple[str, Callable[[], object]]] = []
     for f in msgspec.structs.fields(Step):
         if f.default is not msgspec.NODEFAULT:
-            out.append((f.encode_name, lambda v=f.default: v))
+            out.append((f.encode_name, functools.partial(_same, f.default)))
         elif f.default_factory is not msgspec.NODEFAULT:
             out.append((f.encode_name, f.default_factory))
     return out
@@ -59,6 +64,7 @@ def _wire_steps(text: str) -> list[dict[str, object]]:
                 if name not in step:
                     step[name] = make()
     return steps
+
 
 _COLUMNS = (
     "id, number, type, status, priority, title, description, crew_id, customer_id, location, "
@@ -187,7 +193,7 @@ class WorkOrderStore:
             chunk = id_list[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk  # noqa: S608
+                f"SELECT {_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk
             ).fetchall()
             deadlines = self.deadlines([str(r[0]) for r in rows], now)
             for r in rows:
@@ -209,7 +215,7 @@ class WorkOrderStore:
             chunk = id_list[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk  # noqa: S608
+                f"SELECT {_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk
             ).fetchall()
             deadlines = self._wire_deadlines([str(r[0]) for r in rows])
             for r in rows:
@@ -235,7 +241,7 @@ class WorkOrderStore:
             return out
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "  # noqa: S608
+            "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "
             f"met_server_at, met_source FROM work_order_deadlines WHERE work_order_id IN ({marks}) "
             "ORDER BY due_at", list(ids))
         for wo_id, rule, clause, starts, due, met, provisional, met_server, met_source in rows:
