@@ -12,7 +12,26 @@ from collections.abc import Sequence
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small smoke size")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated sizes of a scale curve (benchmarks that have one)")
     return parser.parse_args(argv)
+
+
+def sizes(args: argparse.Namespace, quick: Sequence[int], full: Sequence[int]) -> list[int]:
+    """The sizes of a scale curve: ``--sizes``, else the quick or the full set."""
+    if args.sizes:
+        return [int(x.replace("_", "")) for x in str(args.sizes).split(",") if x.strip()]
+    return list(quick if args.quick else full)
+
+
+def bench_stores() -> list[tuple[str, str | None]]:
+    """("sqlite", None), plus ("postgresql", base URL) when ``WATEROPS_BENCH_DATABASE_URL``
+    (or ``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL server."""
+    import os
+
+    base = (os.environ.get("WATEROPS_BENCH_DATABASE_URL")
+            or os.environ.get("WATEROPS_TEST_DATABASE_URL"))
+    return [("sqlite", None)] + ([("postgresql", base)] if base else [])
 
 
 def percentiles(samples: Sequence[float], ps: Sequence[float] = (50, 99)) -> dict[float, float]:

@@ -5,7 +5,15 @@ written per second, one ``executemany``) and sending it (messages per second thr
 ``smsgw://`` apprise plugin to an HTTP gateway on 127.0.0.1 in its own process, with
 the worker's bounded concurrency), plus the time from the first send to the last
 delivery. The gateway counts the distinct outbox keys it saw, so the run also shows
-that every customer got exactly one message. ``--quick`` uses 1,000 customers.
+that every customer got exactly one message.
+
+The floor, measured in the same run against the same gateway: 16 threads, each with one
+keep-alive connection, posting the same number of messages and recording the outcomes
+in a SQLite table one transaction per 1,000 (what a sender with no outbox, no apprise
+and no leases would cost). Scale curve: 10,000 / 100,000 / 200,000 recipients
+(``--quick``: 1,000 and 5,000; ``--sizes`` to choose); on SQLite and, with
+``WATEROPS_BENCH_DATABASE_URL`` (or ``WATEROPS_TEST_DATABASE_URL``), on PostgreSQL
+(metrics suffixed ``_postgresql``).
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.request import urlopen
 
-from bench._common import emit, parse_args, table
+from bench._common import bench_stores, emit, parse_args, sizes, table
+from bench.sync import fresh_schema
 from notifications import (
     AnnounceIn,
     AppriseChannel,
@@ -38,7 +47,8 @@ from notifications import (
     WorkerConfig,
 )
 from server.clock import SteppingClock
-from server.db import migrate, open_database
+from server.db import migrate, open_database, open_store
+from server.settings import Settings
 
 NAME = "notices"
 #: Monday 10:00 in Shanghai: outside quiet hours, so nothing is held
@@ -110,7 +120,50 @@ def customers(n: int, seed: int = 7) -> list[Recipient]:
             for i in range(n)]
 
 
-def run(n: int, concurrency: int) -> dict[str, float]:
+def floor(n: int, port: int, connections: int = 16) -> float:
+    """Seconds for ``connections`` keep-alive senders to post ``n`` messages and record
+    the outcomes one transaction per 1,000 (a scratch SQLite file)."""
+    import sqlite3
+    import threading
+
+    import requests
+
+    url = f"http://127.0.0.1:{port}/sms/send"
+    lock = threading.Lock()
+    done: list[tuple[int, int]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "floor.db", check_same_thread=False)
+        conn.execute("CREATE TABLE outcomes (id INTEGER PRIMARY KEY, ok INTEGER)")
+
+        def flush() -> None:
+            with conn:
+                conn.executemany("INSERT INTO outcomes VALUES (?, ?)", done)
+            done.clear()
+
+        def sender(start: int) -> None:
+            session = requests.Session()
+            for i in range(start, n, connections):
+                r = session.post(url, json={"phone": "13800000000", "text": "floor",
+                                            "msg_id": f"floor-{i}"}, timeout=10)
+                with lock:
+                    done.append((i, int(r.status_code == 200)))
+                    if len(done) >= 1000:
+                        flush()
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=sender, args=(k,)) for k in range(connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with lock:
+            flush()
+        elapsed = time.perf_counter() - t0
+        conn.close()
+    return elapsed
+
+
+def run(n: int, concurrency: int, database_url: str | None = None) -> dict[str, float]:
     port = _free_port()
     gateway = multiprocessing.get_context("fork").Process(target=_serve, args=(port,),
                                                            daemon=True)
@@ -118,7 +171,9 @@ def run(n: int, concurrency: int) -> dict[str, float]:
     try:
         _wait_ready(port)
         with tempfile.TemporaryDirectory() as tmp:
-            db = open_database(Path(tmp) / "bench.db")
+            db = (open_database(Path(tmp) / "bench.db") if database_url is None
+                  else open_store(Settings(data_dir=tmp, database_url=database_url),
+                                  SteppingClock(START)))
             migrate(db)
             clock = SteppingClock(START)
             store = NotificationStore(db)
@@ -135,42 +190,51 @@ def run(n: int, concurrency: int) -> dict[str, float]:
             service.announce("bench", "dispatcher", outage.id, AnnounceIn())
             t2 = time.perf_counter()
             worker = OutboxWorker(store, {"sms": AppriseChannel(config)}, clock, rules,
-                                  WorkerConfig(batch_size=500, concurrency=concurrency))
+                                  WorkerConfig(batch_size=1000, concurrency=concurrency))
             t3 = time.perf_counter()
             summary = worker.drain()
             t4 = time.perf_counter()
             with urlopen(f"http://127.0.0.1:{port}/count", timeout=5) as resp:
                 counted = json.loads(resp.read())
             db.close()
+        floor_s = floor(n, port)
     finally:
         gateway.terminate()
         gateway.join()
     return {"create_s": t1 - t0, "queue_s": t2 - t1, "send_s": t4 - t3,
             "sent": summary.sent, "gateway_requests": counted["requests"],
-            "gateway_distinct": counted["distinct"]}
+            "gateway_distinct": counted["distinct"], "floor_s": floor_s}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(__doc__ or NAME, argv)
-    n = 1_000 if args.quick else 100_000
-    concurrency = 8
-    r = run(n, concurrency)
-    rows = [
-        ("customers", f"{n}"),
-        ("store outage + recipients", f"{r['create_s']:.2f} s"),
-        ("queue notice (outbox rows)", f"{r['queue_s']:.2f} s  ({n / r['queue_s']:.0f} rows/s)"),
-        ("send all (smsgw -> gateway)",
-         f"{r['send_s']:.2f} s  ({r['sent'] / r['send_s']:.0f} msg/s)"),
-        ("gateway requests / distinct",
-         f"{r['gateway_requests']:.0f} / {r['gateway_distinct']:.0f}"),
-        ("worker concurrency", f"{concurrency}"),
-    ]
-    table(f"bench.{NAME}: one notice to {n} customers", rows)
-    emit(NAME, "queue_rows_per_s", n / r["queue_s"], "1/s", n)
-    emit(NAME, "queue_s", r["queue_s"], "s", n)
-    emit(NAME, "send_msgs_per_s", r["sent"] / r["send_s"], "1/s", n)
-    emit(NAME, "time_to_last_delivery_s", r["send_s"], "s", n)
-    emit(NAME, "duplicates_at_gateway", r["gateway_requests"] - r["gateway_distinct"], "1", n)
+    concurrency = WorkerConfig().concurrency
+    rows: list[tuple[str, str]] = [("worker concurrency", f"{concurrency}"),
+                                   ("floor", "16 keep-alive senders, 1 transaction / 1,000")]
+    for store, base_url in bench_stores():
+        suffix = "" if store == "sqlite" else f"_{store}"
+        for n in sizes(args, (1_000, 5_000), (10_000, 100_000, 200_000)):
+            r = run(n, concurrency, fresh_schema(base_url) if base_url else None)
+            ratio = r["send_s"] / r["floor_s"] if r["floor_s"] else float("inf")
+            rows += [
+                (f"[{store}, {n:,}] store outage + recipients", f"{r['create_s']:.2f} s"),
+                ("  queue notice (outbox rows)",
+                 f"{r['queue_s']:.2f} s  ({n / r['queue_s']:.0f} rows/s)"),
+                ("  send all (smsgw -> gateway)",
+                 f"{r['send_s']:.2f} s  ({r['sent'] / r['send_s']:.0f} msg/s)  floor "
+                 f"{r['floor_s']:.2f} s  x{ratio:.2f}"),
+                ("  gateway requests / distinct",
+                 f"{r['gateway_requests']:.0f} / {r['gateway_distinct']:.0f}"),
+            ]
+            emit(NAME, "queue_rows_per_s" + suffix, n / r["queue_s"], "1/s", n)
+            emit(NAME, "queue_s" + suffix, r["queue_s"], "s", n)
+            emit(NAME, "send_msgs_per_s" + suffix, r["sent"] / r["send_s"], "1/s", n)
+            emit(NAME, "time_to_last_delivery_s" + suffix, r["send_s"], "s", n)
+            emit(NAME, "floor_s" + suffix, r["floor_s"], "s", n)
+            emit(NAME, "vs_floor" + suffix, ratio, "x", n)
+            emit(NAME, "duplicates_at_gateway" + suffix,
+                 r["gateway_requests"] - r["gateway_distinct"], "1", n)
+    table(f"bench.{NAME}: one notice to many customers", rows)
 
 
 if __name__ == "__main__":

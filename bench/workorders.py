@@ -1,13 +1,19 @@
-"""Work-order list and filter routes over real HTTP on a store of 100,000 orders.
+"""Work-order list and filter routes over real HTTP: a scale curve of store sizes.
 
 Creates the orders through ``WorkOrderService.create`` (deadlines, audit and change log
 included), starts ``waterops serve`` in a subprocess on 127.0.0.1, and measures each
 route with ``wrk`` (``bench._load``): requests/s and p50/p99 latency, beside the floor of
 a bare Litestar route returning the same bytes, measured in the same run, and the ratio.
+
+Sizes: 10,000 / 100,000 / 1,000,000 orders (``--quick``: 2,000; ``--sizes`` to choose).
+Every size on SQLite and, when ``WATEROPS_BENCH_DATABASE_URL`` (or
+``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL server, on PostgreSQL (a fresh
+schema; metrics suffixed ``_postgresql``).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -19,8 +25,9 @@ from pathlib import Path
 
 import httpx
 
-from bench._common import emit, parse_args, table
+from bench._common import bench_stores, emit, parse_args, sizes, table
 from bench._load import floor_server, free_port, run_wrk, wait_ready
+from bench.sync import fresh_schema
 from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.services import Services
@@ -30,9 +37,10 @@ from server.workorders.model import Actor, Point, WorkOrderIn, WorkOrderType
 NAME = "workorders"
 
 
-def build_store(data_dir: Path, n: int) -> tuple[float, list[str]]:
+def build_store(data_dir: Path, n: int, database_url: str | None = None
+                ) -> tuple[float, list[str]]:
     clock = SteppingClock(datetime(2026, 11, 2, 0, 0, tzinfo=UTC))
-    svc = Services(Settings(data_dir=str(data_dir)), clock)
+    svc = Services(Settings(data_dir=str(data_dir), database_url=database_url), clock)
     seed_demo(svc, customers=200)
     rng = random.Random(42)
     actor = Actor(user_id="disp-wang", role="dispatcher")
@@ -58,20 +66,22 @@ def build_store(data_dir: Path, n: int) -> tuple[float, list[str]]:
     return elapsed, ids
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(__doc__ or NAME, argv)
-    n = 2_000 if args.quick else 100_000
-    seconds = 2.0 if args.quick else 10.0
+def measure(n: int, seconds: float, store: str, database_url: str | None) -> list[tuple[str, str]]:
+    """Build a store of ``n`` orders, serve it, measure every route; emit the figures."""
+    suffix = "" if store == "sqlite" else f"_{store}"
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        build_s, ids = build_store(data_dir, n)
+        build_s, ids = build_store(data_dir, n, database_url)
         port = free_port()
+        env = {**os.environ, "WATEROPS_DATABASE_URL": database_url or ""}
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
              "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
         base = f"http://127.0.0.1:{port}"
+        rows = [(f"[{store}, {n:,} orders] created", f"{n / build_s:,.0f} orders/s")]
+        emit(NAME, "create_orders_per_s" + suffix, n / build_s, "1/s", n)
         try:
             wait_ready(base + "/api/v1/public/health", proc)
             rng = random.Random(1)
@@ -84,11 +94,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "get_by_id": [f"/api/v1/workorders/{rng.choice(ids)}" for _ in range(200)],
                 "crew_own_orders": ["/api/v1/workorders?limit=50"],
             }
-            rows = [("work orders created", f"{n}"),
-                    ("create rate", f"{n / build_s:,.0f} orders/s"),
-                    ("load generator", "wrk, 2 threads, 16 connections; floor: bare Litestar "
-                                       "route with the same bytes")]
-            emit(NAME, "create_orders_per_s", n / build_s, "1/s", n)
             for route, paths in routes.items():
                 token = "wo_demo_crew_b" if route == "crew_own_orders" else "wo_demo_dispatcher"
                 headers = {"Authorization": f"Bearer {token}"}
@@ -100,21 +105,39 @@ def main(argv: Sequence[str] | None = None) -> None:
                     run_wrk(floor_base, paths, {}, seconds=1)
                     floor = run_wrk(floor_base, paths, {}, seconds=seconds)
                 ratio = floor.rps / ours.rps if ours.rps else float("inf")
-                rows.append((route, f"{ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  "
-                                    f"p99 {ours.p99_ms:6.2f} ms   floor {floor.rps:8.0f} req/s "
-                                    f"p99 {floor.p99_ms:6.2f} ms   x{ratio:.2f}"
-                                    + (f"  ({ours.errors} errors)" if ours.errors else "")))
-                emit(NAME, f"{route}_req_per_s", ours.rps, "1/s", n)
-                emit(NAME, f"{route}_p50_ms", ours.p50_ms, "ms", n)
-                emit(NAME, f"{route}_p99_ms", ours.p99_ms, "ms", n)
-                emit(NAME, f"{route}_floor_req_per_s", floor.rps, "1/s", n)
-                emit(NAME, f"{route}_floor_p99_ms", floor.p99_ms, "ms", n)
-                emit(NAME, f"{route}_vs_floor", ratio, "x", n)
-                emit(NAME, f"{route}_errors", ours.errors, "count", max(ours.requests, 1))
-            table(f"work-order routes over HTTP, {n} orders", rows)
+                rows.append((f"  {route}",
+                             f"{ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  "
+                             f"p99 {ours.p99_ms:6.2f} ms   floor {floor.rps:8.0f} req/s "
+                             f"p99 {floor.p99_ms:6.2f} ms   x{ratio:.2f}"
+                             + (f"  ({ours.errors} errors)" if ours.errors else "")))
+                m = f"{route}{suffix}"
+                emit(NAME, f"{m}_req_per_s", ours.rps, "1/s", n)
+                emit(NAME, f"{m}_p50_ms", ours.p50_ms, "ms", n)
+                emit(NAME, f"{m}_p99_ms", ours.p99_ms, "ms", n)
+                emit(NAME, f"{m}_floor_req_per_s", floor.rps, "1/s", n)
+                emit(NAME, f"{m}_floor_p99_ms", floor.p99_ms, "ms", n)
+                emit(NAME, f"{m}_vs_floor", ratio, "x", n)
+                emit(NAME, f"{m}_errors", ours.errors, "count", max(ours.requests, 1))
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a slow graceful stop must not end the run
+                proc.kill()
+                proc.wait(timeout=10)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(__doc__ or NAME, argv)
+    seconds = 2.0 if args.quick else 10.0
+    rows = [("load generator", "wrk, 2 threads, 16 connections; floor: bare Litestar "
+                               "route with the same bytes")]
+    for store, base_url in bench_stores():
+        for n in sizes(args, (2_000,), (10_000, 100_000, 1_000_000)):
+            url = fresh_schema(base_url) if base_url else None
+            rows += measure(n, seconds, store, url)
+    table("work-order routes over HTTP", rows)
 
 
 if __name__ == "__main__":

@@ -117,16 +117,26 @@ def from_db(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def db_to_wire(text: str) -> str:
-    """A stored time as msgspec puts a UTC datetime on the wire, without building one.
+_wire_encode = msgspec.json.Encoder().encode
 
-    The sync pull sends thousands of rows straight from their columns (issue 19); the
-    canonical stored form needs only its zero microseconds dropped, older forms go through
-    ``from_db``. Same text as ``msgspec.to_builtins(from_db(text))``.
+
+def wire_from_db(text: str) -> str:
+    """A stored time as the API writes it, without parsing it: the text msgspec gives the
+    ``datetime`` that ``from_db(text)`` reads (UTC with ``Z``; no fraction when the
+    microseconds are zero, else six digits).
+
+    Lists and the sync pull encode their rows straight from stored text
+    (``server.workorders.listing``, ``WorkOrderStore.wire_rows``);
+    this keeps their times byte-identical to a single record's. The canonical stored form
+    costs one slice; any older form is parsed and re-encoded. ``O(1)``.
     """
-    if len(text) == 27 and text[19] == "." and text[26] == "Z" and text[10] == "T":
-        return text[:19] + "Z" if text[20:26] == "000000" else text
-    return str(msgspec.to_builtins(from_db(text)))
+    if len(text) == 27 and text[4] == "-" and text[19] == "." and text[26] == "Z":
+        return text[:19] + "Z" if text.endswith(".000000Z") else text
+    return _wire_encode(from_db(text)).decode()[1:-1]
+
+
+def opt_wire_from_db(text: str | None) -> str | None:
+    return None if text is None else wire_from_db(text)
 
 
 def opt_to_db(when: datetime | None) -> str | None:

@@ -185,6 +185,8 @@ class ImportIssuePage(msgspec.Struct, kw_only=True, frozen=True):
     #: pass back as ``cursor`` for the next page; None on the last page
     next_cursor: int | None = None
     total: int = 0
+    #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
+    next: str | None = None
 
 
 class ValveAction(msgspec.Struct, kw_only=True, frozen=True):
@@ -319,6 +321,8 @@ class AffectedCustomer(msgspec.Struct, kw_only=True, frozen=True):
 class AffectedCustomerPage(msgspec.Struct, kw_only=True, frozen=True):
     items: list[AffectedCustomer]
     next_cursor: str | None = None
+    #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
+    next: str | None = None
     total: int = 0
 
 

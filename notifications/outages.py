@@ -128,9 +128,10 @@ class OutageService:
             raise OutageNotFoundError(f"no outage {outage_id}", outage_id=outage_id)
         return outage
 
-    def list_outages(self, states: Collection[OutageState] | None = None, limit: int = 200
-             ) -> list[Outage]:
-        return self.store.outages(states, limit)
+    def list_outages(self, states: Collection[OutageState] | None = None, limit: int = 200,
+                     after: tuple[str, str] | None = None) -> list[Outage]:
+        """Latest start first; ``after`` is the (stored start, id) of the last one seen."""
+        return self.store.outages(states, limit, after)
 
     def notices(self, outage_id: str) -> list[Notice]:
         self.get(outage_id)

@@ -63,6 +63,37 @@ class AttemptRow(msgspec.Struct, frozen=True, kw_only=True):
     error: str
 
 
+_INSERT_ATTEMPT = (
+    "INSERT INTO delivery_attempts (delivery_id, attempt, worker, started_at, "
+    "finished_at, ok, answer, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+#: only a row still leased by this worker, at this attempt, moves
+_MOVE_ROW = (
+    "UPDATE deliveries SET status = ?, answer = ?, error = ?, claimed_until = NULL, "
+    "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+    "next_attempt_at = COALESCE(?, next_attempt_at) "
+    "WHERE id = ? AND status = 'sending' AND claimed_by = ? AND attempts = ?")
+
+
+def _attempt_params(a: AttemptRow) -> tuple[object, ...]:
+    return (a.delivery_id, a.attempt, a.worker, to_db(a.started_at), to_db(a.finished_at),
+            int(a.ok), a.answer[:2000], a.error[:2000])
+
+
+def _move_params(a: AttemptRow, status: DeliveryStatus,
+                 next_attempt_at: datetime | None) -> tuple[object, ...]:
+    return (status, a.answer[:2000], a.error[:2000], status, to_db(a.finished_at),
+            _opt(next_attempt_at), a.delivery_id, a.worker, a.attempt)
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """One attempt to record (``NotificationStore.finish_many``)."""
+
+    attempt: AttemptRow
+    status: DeliveryStatus
+    next_attempt_at: datetime | None = None
+    fallback: tuple[str, str | None] | None = None
+
+
 class NotificationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -152,12 +183,15 @@ class NotificationStore:
                           (outage_id,))
         return self._outage(rows[0]) if rows else None
 
-    def outages(self, states: Iterable[OutageState] | None = None, limit: int = 500
-                ) -> list[Outage]:
+    def outages(self, states: Iterable[OutageState] | None = None, limit: int = 500,
+                after: tuple[str, str] | None = None) -> list[Outage]:
+        """Latest start first, keyset-paged on (start_at, id) after ``after``."""
         wanted = [str(s) for s in states] if states is not None else [str(s) for s in OutageState]
         marks = ",".join("?" for _ in wanted)
+        keyset = "" if after is None else "AND (start_at, id) < (?, ?) "
         rows = self._rows(f"SELECT {self._OUTAGE_COLUMNS} FROM outages WHERE state IN ({marks}) "
-                          "ORDER BY start_at DESC LIMIT ?", (*wanted, limit))
+                          f"{keyset}ORDER BY start_at DESC, id DESC LIMIT ?",
+                          (*wanted, *(after or ()), limit))
         return [self._outage(r) for r in rows]
 
     def add_recipients(self, outage_id: str, recipients: Sequence[Recipient]) -> list[Recipient]:
@@ -316,32 +350,40 @@ class NotificationStore:
         worker took the row over, this late answer is kept as an attempt but changes
         nothing else. Answers the new fallback row's id.
         """
-        a = attempt
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO delivery_attempts (delivery_id, attempt, worker, started_at, "
-                "finished_at, ok, answer, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (a.delivery_id, a.attempt, a.worker, to_db(a.started_at), to_db(a.finished_at),
-                 int(a.ok), a.answer[:2000], a.error[:2000]))
-            cur = db.execute(
-                "UPDATE deliveries SET status = ?, answer = ?, error = ?, claimed_until = NULL, "
-                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-                "next_attempt_at = COALESCE(?, next_attempt_at) "
-                "WHERE id = ? AND status = 'sending' AND claimed_by = ? AND attempts = ?",
-                (status, a.answer[:2000], a.error[:2000], status, to_db(a.finished_at),
-                 _opt(next_attempt_at), a.delivery_id, a.worker, a.attempt))
-            if cur.rowcount != 1 or fallback is None:
-                return None
-            row = db.execute("SELECT notice_id, customer_id, urgent FROM deliveries "
-                             "WHERE id = ?", (a.delivery_id,)).fetchone()
-            channel, address = fallback
-            new = db.execute(
-                "INSERT OR IGNORE INTO deliveries (notice_id, customer_id, channel, address, "
-                "status, urgent, queued_at, next_attempt_at) "
-                "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
-                (row[0], row[1], channel, address, row[2], to_db(a.finished_at),
-                 to_db(a.finished_at))).fetchone()
-            return None if new is None else int(new[0])
+            return self._finish(db, attempt, status, next_attempt_at, fallback)
+
+    def finish_many(self, outcomes: Sequence[Outcome]) -> list[int | None]:
+        """``finish`` for many attempts in one transaction (the worker records its outcomes
+        in batches: one commit per batch instead of one per message). Answers each new
+        fallback row's id, in order."""
+        plain = [o for o in outcomes if o.fallback is None]
+        with self._tx() as db:
+            # the common case (no fallback to queue) as two statements for the whole batch
+            db.conn.executemany(_INSERT_ATTEMPT, [_attempt_params(o.attempt) for o in plain])
+            db.conn.executemany(_MOVE_ROW, [_move_params(o.attempt, o.status,
+                                                         o.next_attempt_at) for o in plain])
+            return [None if o.fallback is None else
+                    self._finish(db, o.attempt, o.status, o.next_attempt_at, o.fallback)
+                    for o in outcomes]
+
+    def _finish(self, db: Database, a: AttemptRow, status: DeliveryStatus,
+                next_attempt_at: datetime | None,
+                fallback: tuple[str, str | None] | None) -> int | None:
+        db.execute(_INSERT_ATTEMPT, _attempt_params(a))
+        cur = db.execute(_MOVE_ROW, _move_params(a, status, next_attempt_at))
+        if cur.rowcount != 1 or fallback is None:
+            return None
+        row = db.execute("SELECT notice_id, customer_id, urgent FROM deliveries "
+                         "WHERE id = ?", (a.delivery_id,)).fetchone()
+        channel, address = fallback
+        new = db.execute(
+            "INSERT OR IGNORE INTO deliveries (notice_id, customer_id, channel, address, "
+            "status, urgent, queued_at, next_attempt_at) "
+            "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
+            (row[0], row[1], channel, address, row[2], to_db(a.finished_at),
+             to_db(a.finished_at))).fetchone()
+        return None if new is None else int(new[0])
 
     def delivery(self, delivery_id: int) -> Delivery | None:
         rows = self._rows(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?",

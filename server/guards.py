@@ -93,16 +93,20 @@ def _from_session(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
     return AuthenticationResult(user=principal, auth=session_id)
 
 
-def requires_policy(connection: ASGIConnection[Any, Any, Any, Any],
-                    route_handler: BaseRouteHandler) -> None:
-    """The role check of the route's policy (the scope is the service's job)."""
+async def requires_policy(connection: ASGIConnection[Any, Any, Any, Any],
+                          route_handler: BaseRouteHandler) -> None:
+    """The role check of the route's policy (the scope is the service's job).
+
+    ``async`` on purpose: it is a dictionary look-up, and Litestar sends a plain ``def``
+    guard through the thread pool on every request (issue 19)."""
     principal: Principal = connection.user
     authorize(principal, str(route_handler.opt["policy"]))
 
 
-def public_throttle(connection: ASGIConnection[Any, Any, Any, Any],
-                    _route_handler: BaseRouteHandler) -> None:
-    """Public routes: a request budget per client address (429 with Retry-After)."""
+async def public_throttle(connection: ASGIConnection[Any, Any, Any, Any],
+                          _route_handler: BaseRouteHandler) -> None:
+    """Public routes: a request budget per client address (429 with Retry-After); an
+    in-memory count, so it runs on the event loop (``async``), not in the thread pool."""
     connection.app.state["services"].throttle.unauthenticated.hit(client_address(connection))
 
 

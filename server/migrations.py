@@ -325,3 +325,34 @@ def m013_reading_sanity(db: Database) -> None:
         ALTER TABLE fw_readings ADD COLUMN below_reason TEXT;
         """
     )
+
+
+@migrations()
+def m014_list_indexes(db: Database) -> None:
+    """Lists answered from indexes (issue 19).
+
+    ``next_due_at`` is an order's earliest due time among its deadlines that were not met
+    on time (still open, or met late); NULL when it has none. The order is overdue at
+    ``now`` exactly when ``next_due_at < now``, so ``?overdue=true`` is a range of one
+    partial index instead of a scan of every deadline. The store keeps it current in the
+    same statement batch as every deadline write (``WorkOrderStore._refresh_next_due``).
+    The crew+type+status index answers the dispatchers' usual filter and its order with
+    no sort; the deadline index lets the timeliness report read deadlines alone.
+    """
+    db.executescript(
+        """
+        ALTER TABLE work_orders ADD COLUMN next_due_at TEXT;
+        UPDATE work_orders SET next_due_at = (
+            SELECT MIN(d.due_at) FROM work_order_deadlines d
+            WHERE d.work_order_id = work_orders.id
+              AND (d.met_at IS NULL OR d.met_at > d.due_at));
+        CREATE INDEX work_orders_next_due ON work_orders(next_due_at, id)
+            WHERE next_due_at IS NOT NULL;
+        CREATE INDEX work_orders_crew_next_due ON work_orders(crew_id, next_due_at, id)
+            WHERE next_due_at IS NOT NULL;
+        CREATE INDEX work_orders_crew_type_status
+            ON work_orders(crew_id, type, status, created_at, id);
+        CREATE INDEX wod_timeliness
+            ON work_order_deadlines(rule, due_at, met_at, starts_at, work_order_id);
+        """
+    )

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import msgspec
 from sqlite_utils import Database
 
+from core.time import to_db
 from notifications import (
     AnnounceIn,
     AppriseChannel,
@@ -53,6 +54,7 @@ from server.accounts.model import FIELD_ROLES
 from server.authz import POLICIES, Caller, Holder, authorize, in_scope
 from server.clock import Clock
 from server.errors import OutOfScopeError, RuleViolationError
+from server.paging import Page, after, check_limit, page_of
 from server.policy import PolicyProfile
 from server.settings import Settings
 
@@ -171,6 +173,24 @@ class OutageDesk:
         if caller is None or not self.by_unit:
             return found
         return [o for o in found if in_scope(caller, self.holder(o), self.by_unit)]
+
+    def outage_page(self, states: Collection[OutageState] | None, caller: Caller | None,
+                    cursor: str | None, limit: int) -> Page[Outage]:
+        """One page (``server.paging``) of the outages ``caller`` may see, latest start
+        first. Out-of-scope outages are skipped by fetching further batches, so a page is
+        short only at the end."""
+        check_limit(limit)
+        raw = after(cursor, 2)
+        key = (raw[0], raw[1]) if raw is not None else None
+        seen: list[Outage] = []
+        while len(seen) <= limit:
+            batch = self.service.list_outages(states, limit + 1, key)
+            seen += [o for o in batch if caller is None or not self.by_unit
+                     or in_scope(caller, self.holder(o), self.by_unit)]
+            if len(batch) <= limit:
+                break
+            key = (to_db(batch[-1].start_at), batch[-1].id)
+        return page_of(seen, limit, lambda o: (to_db(o.start_at), o.id))
 
     def announce(self, actor: str, role: str, outage_id: str, data: AnnounceIn,
                  caller: Caller | None = None) -> Outage:

@@ -99,6 +99,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     body_timeout_s: float = 60.0
     #: open connections (and running requests) past which uvicorn answers 503
     max_connections: int = 1000
+    #: one log line per request (uvicorn's access log); off by default, it cost more per
+    #: request than a list page's own work (issue 19)
+    access_log: bool = False
+    #: uvicorn's HTTP parser: "httptools" (C, from uvicorn[standard]) or "h11" (pure Python)
+    http_parser: Literal["httptools", "h11"] = "httptools"
 
     @property
     def db_path(self) -> Path:

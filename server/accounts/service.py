@@ -12,6 +12,7 @@ from server.accounts.tokens import hash_token, new_token
 from server.authz import Caller, authorize, check_account_action
 from server.clock import Clock
 from server.errors import ConflictError, NotFoundError, RuleViolationError
+from server.paging import Page, after, check_limit, page_of
 
 
 class AccountService:
@@ -19,6 +20,18 @@ class AccountService:
         self.db = db
         self.store = AccountStore(db)
         self.clock = clock
+
+    def users_page(self, cursor: str | None, limit: int) -> Page[User]:
+        """A page of users by id (``server.paging``)."""
+        key = after(cursor, 1)
+        rows = self.store.users(key[0] if key else None, check_limit(limit) + 1)
+        return page_of(rows, limit, lambda u: (u.id,))
+
+    def crews_page(self, cursor: str | None, limit: int) -> Page[Crew]:
+        """A page of crews by id (``server.paging``)."""
+        key = after(cursor, 1)
+        rows = self.store.crews(key[0] if key else None, check_limit(limit) + 1)
+        return page_of(rows, limit, lambda c: (c.id,))
 
     def create_crew(self, crew: Crew) -> Crew:
         if self.store.crew(crew.id) is not None:

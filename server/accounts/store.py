@@ -28,8 +28,12 @@ class AccountStore:
             return None
         return Crew(id=row[0], name=row[1], unit=row[2], supervisor_id=row[3])
 
-    def crews(self) -> list[Crew]:
-        rows = self.db.execute("SELECT id, name, unit, supervisor_id FROM crews ORDER BY id")
+    def crews(self, after: str | None = None, limit: int | None = None) -> list[Crew]:
+        """By id; ``after``/``limit`` page them (keyset on the primary key; None: all)."""
+        rows = self.db.execute(
+            "SELECT id, name, unit, supervisor_id FROM crews WHERE id > ? ORDER BY id"
+            + ("" if limit is None else " LIMIT ?"),
+            [after or ""] + ([] if limit is None else [limit]))
         return [Crew(id=r[0], name=r[1], unit=r[2], supervisor_id=r[3]) for r in rows]
 
     def add_user(self, user: User, at: datetime) -> None:
@@ -50,10 +54,12 @@ class AccountStore:
         return User(id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3], unit=row[4],
                     phone=row[5], active=bool(row[6]))
 
-    def users(self) -> list[User]:
+    def users(self, after: str | None = None, limit: int | None = None) -> list[User]:
+        """By id; ``after``/``limit`` page them (keyset on the primary key; None: all)."""
         rows = self.db.execute(
-            "SELECT id, name, role, crew_id, unit, phone, active FROM users ORDER BY id"
-        )
+            "SELECT id, name, role, crew_id, unit, phone, active FROM users WHERE id > ? "
+            "ORDER BY id" + ("" if limit is None else " LIMIT ?"),
+            [after or ""] + ([] if limit is None else [limit]))
         return [User(id=r[0], name=r[1], role=Role(r[2]), crew_id=r[3], unit=r[4], phone=r[5],
                      active=bool(r[6])) for r in rows]
 

@@ -42,6 +42,18 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="print JSON")(func)
 
 
+def cursor_option(func: F) -> F:
+    """``--cursor``: the page after the one that answered this ``next_cursor`` (every list
+    pages the same way, docs/api.md); ``--json`` prints the page with its ``next_cursor``."""
+    return click.option("--cursor", default=None,
+                        help="next_cursor of the previous page (docs/api.md, Paging)")(func)
+
+
+def more(next_cursor: str | None) -> str:
+    """The human output's last line when another page follows."""
+    return "" if next_cursor is None else f"\n(more: --cursor {next_cursor})"
+
+
 def output(value: Any, as_json: bool, human: Callable[[Any], str] | None = None) -> None:
     """Print ``value`` as JSON, or through ``human`` for people."""
     if as_json or human is None:

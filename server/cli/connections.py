@@ -16,9 +16,11 @@ import msgspec
 
 from server.cli.common import (
     OPERATOR,
+    cursor_option,
     data_dir_option,
     fail,
     json_option,
+    more,
     open_services,
     output,
 )
@@ -40,6 +42,7 @@ from server.connections.model import (
 from server.connections.service import ConnectionService
 from server.connections.stats import to_csv
 from server.errors import DomainError
+from server.paging import Page
 from sync.errors import SyncError
 
 T = TypeVar("T")
@@ -73,7 +76,10 @@ def _run(data_dir: str | None, as_json: bool,
         return
     finally:
         svc.close()
-    if isinstance(result, list):
+    if isinstance(result, Page):
+        output(result, as_json, lambda p: ("\n".join(human(x) for x in p.items) or "(none)")
+               + more(p.next_cursor))
+    elif isinstance(result, list):
         output(result, as_json, lambda xs: "\n".join(human(x) for x in xs) or "(none)")
     else:
         output(result, as_json, human)
@@ -229,13 +235,17 @@ def show(connection: str, data_dir: str | None, as_json: bool) -> None:
 @connections.command("list", help="Connections, newest first.")
 @click.option("--stage", type=click.Choice([s.value for s in Stage]), default=None)
 @click.option("--overdue", is_flag=True, help="only those with a clock past due")
+@click.option("--limit", default=50, type=click.IntRange(1, 500))
+@cursor_option
 @data_dir_option
 @json_option
-def list_(stage: str | None, overdue: bool, data_dir: str | None, as_json: bool) -> None:
+def list_(stage: str | None, overdue: bool, limit: int, cursor: str | None,
+          data_dir: str | None, as_json: bool) -> None:
     if overdue:
-        _run(data_dir, as_json, lambda s: s.overdue())
+        _run(data_dir, as_json, lambda s: s.overdue(limit, cursor))
     else:
-        _run(data_dir, as_json, lambda s: s.list(None if stage is None else Stage(stage)))
+        _run(data_dir, as_json, lambda s: s.list(None if stage is None else Stage(stage),
+                                                 limit, cursor))
 
 
 @connections.command("stats", help="Timeliness per stage, project type and unit, and the "

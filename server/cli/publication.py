@@ -6,7 +6,15 @@ from __future__ import annotations
 import click
 import msgspec
 
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.cli.common import (
+    cursor_option,
+    data_dir_option,
+    fail,
+    json_option,
+    more,
+    open_services,
+    output,
+)
 from server.clock import to_local
 from server.errors import DomainError
 from server.tickets.model import PublishedIn, ServiceInfo, ServiceInfoIn
@@ -50,15 +58,21 @@ def register(body: str, data_dir: str | None, as_json: bool) -> None:
 @service_info.command("list", help="Registered items, newest change first.")
 @click.option("--overdue", is_flag=True, help="only unpublished items past due")
 @click.option("--limit", default=100, type=click.IntRange(1, 500))
+@cursor_option
 @data_dir_option
 @json_option
-def list_items(overdue: bool, limit: int, data_dir: str | None, as_json: bool) -> None:
+def list_items(overdue: bool, limit: int, cursor: str | None, data_dir: str | None,
+               as_json: bool) -> None:
     svc = open_services(data_dir)
     try:
-        items = svc.tickets.publication.list(overdue=overdue, limit=limit)
+        page = svc.tickets.publication.list(overdue=overdue, limit=limit, cursor=cursor)
+    except DomainError as exc:
+        fail(str(exc))
+        return
     finally:
         svc.close()
-    output(items, as_json, lambda xs: "\n".join(_line(i) for i in xs) or "nothing registered")
+    output(page, as_json, lambda p: ("\n".join(_line(i) for i in p.items)
+                                     or "nothing registered") + more(p.next_cursor))
 
 
 @service_info.command("published", help="Record where an item was published.")

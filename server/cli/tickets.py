@@ -11,7 +11,15 @@ from datetime import timedelta
 import click
 import msgspec
 
-from server.cli.common import data_dir_option, fail, json_option, open_services, output
+from server.cli.common import (
+    cursor_option,
+    data_dir_option,
+    fail,
+    json_option,
+    more,
+    open_services,
+    output,
+)
 from server.clock import for_people
 from server.errors import DomainError
 from server.exports import for_excel
@@ -75,20 +83,24 @@ def complaint(body: str, data_dir: str | None, as_json: bool) -> None:
 @click.option("--unit", default=None)
 @click.option("--overdue", is_flag=True)
 @click.option("--limit", default=50, type=int)
+@cursor_option
 @data_dir_option
 @json_option
 def list_tickets(status: str | None, unit: str | None, overdue: bool, limit: int,
-                 data_dir: str | None, as_json: bool) -> None:
+                 cursor: str | None, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
     try:
         page = svc.tickets.tickets.list(status=None if status is None else TicketStatus(status),
-                                        unit=unit, overdue=overdue, limit=limit)
+                                        unit=unit, overdue=overdue, limit=limit, cursor=cursor)
+    except DomainError as exc:
+        fail(str(exc))
+        return
     finally:
         svc.close()
 
     def human(p: TicketPage) -> str:
-        return "\n".join(f"{t.number}  {t.status:<9} {t.category:<28} {t.title}"
-                         for t in p.items) or "no tickets"
+        return ("\n".join(f"{t.number}  {t.status:<9} {t.category:<28} {t.title}"
+                          for t in p.items) or "no tickets") + more(p.next_cursor)
 
     output(page, as_json, human)
 

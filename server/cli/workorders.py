@@ -10,9 +10,11 @@ import msgspec
 
 from server.cli.common import (
     OPERATOR,
+    cursor_option,
     data_dir_option,
     fail,
     json_option,
+    more,
     open_services,
     output,
 )
@@ -55,18 +57,25 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
 @click.option("--crew", "crew_id", default=None)
 @click.option("--overdue", is_flag=True)
 @click.option("--limit", default=50, type=int)
+@cursor_option
 @data_dir_option
 @json_option
 def list_orders(type_: str | None, status: str | None, crew_id: str | None, overdue: bool,
-                limit: int, data_dir: str | None, as_json: bool) -> None:
+                limit: int, cursor: str | None, data_dir: str | None, as_json: bool) -> None:
     svc = open_services(data_dir)
-    page = svc.workorders.list(OPERATOR, Filters(
-        type=WorkOrderType(type_) if type_ else None, status=Status(status) if status else None,
-        crew_id=crew_id, overdue_at=svc.clock() if overdue else None, limit=limit))
+    try:
+        page = svc.workorders.list(OPERATOR, Filters(
+            type=WorkOrderType(type_) if type_ else None,
+            status=Status(status) if status else None, crew_id=crew_id, cursor=cursor,
+            overdue_at=svc.clock() if overdue else None, limit=limit))
+    except DomainError as exc:
+        fail(str(exc))
+        return
 
     def human(p: WorkOrderPage) -> str:
-        return "\n".join(f"{w.number}  {w.type:20s} {w.status:12s} crew={w.crew_id} due={w.due_at}"
-                         for w in p.items) or "no work orders"
+        return ("\n".join(f"{w.number}  {w.type:20s} {w.status:12s} crew={w.crew_id} "
+                          f"due={w.due_at}" for w in p.items) or "no work orders"
+                ) + more(p.next_cursor)
 
     output(page, as_json, human)
 

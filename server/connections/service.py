@@ -11,7 +11,6 @@ working offline moves the connection on when its tablet syncs.
 
 from __future__ import annotations
 
-import builtins
 import json
 import re
 import uuid
@@ -70,6 +69,7 @@ from server.customers.store import CustomerStore
 from server.errors import NotFoundError
 from server.fieldwork import Fieldwork
 from server.fieldwork.service import Item
+from server.paging import Page, after, check_limit, cut_page
 from server.policy import OpenClock, PolicyProfile, Timing, WorkCalendar
 from server.policy.connections import ConnectionLimit, ConnectionPolicy, ProjectTypePolicy
 from server.timefmt import to_db
@@ -163,17 +163,21 @@ class ConnectionService:
                          work_type="new_connection"))
         return self._out(row)
 
-    def list(self, stage: Stage | None = None, limit: int = 50) -> list[Connection]:
-        if not 1 <= limit <= 500:
-            raise ConnectionInputError("limit must be between 1 and 500", field="limit")
-        return [self._out(r) for r in self.store.rows(None if stage is None else str(stage),
-                                                      limit)]
+    def list(self, stage: Stage | None = None, limit: int = 50,
+             cursor: str | None = None) -> Page[Connection]:
+        """Newest application first, one page (``server.paging``)."""
+        rows, next_cursor = cut_page(self.store.rows(
+            None if stage is None else str(stage), check_limit(limit, 500) + 1,
+            after(cursor, 2)), limit, lambda r: (str(r["applied_at"]), str(r["id"])))
+        return Page(items=[self._out(r) for r in rows], next_cursor=next_cursor)
 
-    def overdue(self, limit: int = 500) -> builtins.list[Connection]:
+    def overdue(self, limit: int = 500, cursor: str | None = None) -> Page[Connection]:
         """Connections with a clock past due (or met late), the earliest due first."""
-        if not 1 <= limit <= 500:
-            raise ConnectionInputError("limit must be between 1 and 500", field="limit")
-        return [self._out(r) for r in self.store.overdue_rows(self.clock(), limit)]
+        rows, next_cursor = cut_page(self.store.overdue_rows(
+            self.clock(), check_limit(limit, 500) + 1, after(cursor, 2)), limit,
+            lambda r: (str(r["first_due"]), str(r["id"])))
+        return Page(items=[self._out({k: v for k, v in r.items() if k != "first_due"})
+                           for r in rows], next_cursor=next_cursor)
 
     # -- application and acceptance ------------------------------------------------------
     def apply(self, principal: Principal, data: ApplicationIn) -> Connection:

@@ -73,29 +73,37 @@ class ConnectionStore:
         found = cur.fetchone()
         return None if found is None else dict(zip(names, found, strict=True))
 
-    def rows(self, stage: str | None, limit: int) -> list[Row]:
-        sql = "SELECT * FROM connections"
+    def rows(self, stage: str | None, limit: int,
+             after: tuple[str, ...] | None = None) -> list[Row]:
+        """Newest application first, keyset-paged on (applied_at, id) after ``after``."""
+        sql = "SELECT * FROM connections WHERE 1 = 1"
         params: list[object] = []
         if stage is not None:
-            sql += " WHERE stage = ?"
+            sql += " AND stage = ?"
             params.append(stage)
+        if after is not None:
+            sql += " AND (applied_at, id) < (?, ?)"
+            params.extend(after)
         cur = self.db.execute(sql + " ORDER BY applied_at DESC, id DESC LIMIT ?",
                               [*params, limit])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
-    def overdue_rows(self, now: datetime, limit: int) -> list[Row]:
+    def overdue_rows(self, now: datetime, limit: int,
+                     after: tuple[str, ...] | None = None) -> list[Row]:
         """Connections (not cancelled) with a clock past due and open, or met late; the
-        earliest such due time first."""
+        earliest such due time first (``first_due`` in each row), keyset-paged on
+        (first_due, id) after ``after``."""
+        having = "" if after is None else "HAVING (MIN(d.due_at), c.id) > (?, ?) "
         cur = self.db.execute(
             "SELECT c.*, MIN(d.due_at) AS first_due FROM connections c "
             "JOIN work_order_deadlines d ON d.work_order_id = c.work_order_id "
             "WHERE c.stage != 'cancelled' AND d.rule LIKE 'connection\\_%' ESCAPE '\\' "
             "AND ((d.met_at IS NULL AND d.due_at < ?) OR d.met_at > d.due_at) "
-            "GROUP BY c.id ORDER BY first_due, c.id LIMIT ?", [to_db(now), limit])
+            f"GROUP BY c.id {having}ORDER BY first_due, c.id LIMIT ?",
+            [to_db(now), *(after or ()), limit])
         names = [d[0] for d in cur.description]
-        return [{k: v for k, v in zip(names, r, strict=True) if k != "first_due"}
-                for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     # -- the customer's account --------------------------------------------------------
     def add_customer(self, customer: Customer, at: datetime) -> None:

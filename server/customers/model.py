@@ -33,6 +33,8 @@ class Customer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class CustomerPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Customer]
     next_cursor: str | None = None
+    #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
+    next: str | None = None
 
 
 class CustomerImportResult(msgspec.Struct, frozen=True, kw_only=True):

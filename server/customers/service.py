@@ -11,6 +11,7 @@ from server.clock import Clock
 from server.customers.model import Customer, CustomerImportResult, CustomerPage
 from server.customers.store import CustomerStore
 from server.errors import BadInputError, NotFoundError, OutOfScopeError
+from server.paging import after, check_limit, cut_page
 
 
 class CustomerService:
@@ -57,6 +58,8 @@ class CustomerService:
         return customer
 
     def page(self, cursor: str | None, limit: int, compound: str | None = None) -> CustomerPage:
-        items = self.store.page(cursor, limit, compound)
-        next_cursor = items[-1].id if len(items) == limit else None
+        """By id, one page (``server.paging``: opaque cursor, keyset on the primary key)."""
+        key = after(cursor, 1)
+        rows = self.store.page(key[0] if key else None, check_limit(limit) + 1, compound)
+        items, next_cursor = cut_page(rows, limit, lambda c: (c.id,))
         return CustomerPage(items=items, next_cursor=next_cursor)

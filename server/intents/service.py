@@ -22,12 +22,13 @@ from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
 from server.authz import Caller, device_label, sees_device_ids
 from server.clock import Clock
-from server.errors import NotFoundError, RuleViolationError
+from server.errors import BadInputError, NotFoundError, RuleViolationError
 from server.intents import IntentContext, build_handlers
 from server.intents.errors import NoDeviceError
 from server.intents.readers import CrewScope, NetworkScopeCache, NetworkSource
 from server.intents.records import evidence_of
 from server.intents.store import ScopeStore
+from server.paging import Page, after, check_limit, page_of
 from server.workorders.evidence import EvidenceStore, ReviewFlag
 from server.workorders.service import ENTITY, WorkOrderService
 from sync.attachments import AttachmentVault
@@ -291,12 +292,21 @@ class SyncService:
 
     def reviews(self, open_only: bool = True, principal: Caller | None = None
                 ) -> list[ReviewFlag]:
-        flags = self.evidence.flags(open_only=open_only)
-        if principal is None or sees_device_ids(principal):
-            return flags
-        return [msgspec.structs.replace(f, device_id=None if f.device_id is None
-                                        else device_label(principal, f.device_id))
-                for f in flags]
+        return self.review_page(open_only, principal, None, 500).items
+
+    def review_page(self, open_only: bool, principal: Caller | None, cursor: str | None,
+                    limit: int) -> Page[ReviewFlag]:
+        """Review flags, oldest first, one page (``server.paging``)."""
+        key = after(cursor, 1)
+        if key is not None and not key[0].isdigit():
+            raise BadInputError("bad cursor: not one this list issued", field="cursor")
+        flags = self.evidence.flags(open_only=open_only, limit=check_limit(limit) + 1,
+                                    after_id=int(key[0]) if key else 0)
+        if principal is not None and not sees_device_ids(principal):
+            flags = [msgspec.structs.replace(f, device_id=None if f.device_id is None
+                                             else device_label(principal, f.device_id))
+                     for f in flags]
+        return page_of(flags, limit, lambda f: (str(f.id),))
 
     def resolve_review(self, principal: Principal, flag_id: int, resolution: str) -> ReviewFlag:
         with self.db.atomic():

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.accounts.model import Crew, Device, IssuedToken, Principal, User
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import principal, services
+from server.routes.paging import linked
 
 
 class DeviceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -32,9 +34,11 @@ class AccountController(Controller):
         return services(request).accounts.create_user(data)
 
     @get("/", opt={"policy": "account.list_users"}, sync_to_thread=False)
-    def list_users(self, request: Request[Any, Any, Any]) -> list[User]:
+    def list_users(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
+                   limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                   ) -> Page[User]:
         """Every user account with its role and crew."""
-        return services(request).accounts.store.users()
+        return linked(request, services(request).accounts.users_page(cursor, limit))
 
 
 class CrewController(Controller):
@@ -47,9 +51,11 @@ class CrewController(Controller):
         return services(request).accounts.create_crew(data)
 
     @get("/", opt={"policy": "crew.list"}, sync_to_thread=False)
-    def list_crews(self, request: Request[Any, Any, Any]) -> list[Crew]:
+    def list_crews(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
+                   limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                   ) -> Page[Crew]:
         """Every field crew."""
-        return services(request).accounts.store.crews()
+        return linked(request, services(request).accounts.crews_page(cursor, limit))
 
 
 class DeviceController(Controller):

@@ -10,7 +10,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.guards import client_address
+from server.paging import Page
 from server.routes.deps import actor, services
+from server.routes.paging import linked
 from server.tickets.model import (
     Complaint,
     ComplaintIn,
@@ -35,10 +37,11 @@ class ComplaintController(Controller):
     @get("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def list_complaints(self, request: Request[Any, Any, Any],
                         status: FromQuery[ComplaintStatus | None] = None,
-                        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50
-                        ) -> list[Complaint]:
+                        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+                        cursor: FromQuery[str | None] = None) -> Page[Complaint]:
         """Complaints, optionally in one status."""
-        return services(request).tickets.complaints.list(status=status, limit=limit)
+        return linked(request, services(request).tickets.complaints.list(
+            status=status, limit=limit, cursor=cursor))
 
     @get("/{complaint_id:str}", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def get_complaint(self, request: Request[Any, Any, Any],

@@ -34,7 +34,9 @@ from server.connections.model import (
 from server.connections.stats import to_csv
 from server.exports import for_excel
 from server.guards import client_address
+from server.paging import Page
 from server.routes.deps import principal, services
+from server.routes.paging import linked
 
 #: the largest design drawing the office uploads in one request (the vault's own limit,
 #: ``attachment_max_bytes``, and the order's quota apply on top)
@@ -54,15 +56,18 @@ class ConnectionController(Controller):
     @get("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
     def list_connections(self, request: Request[Any, Any, Any],
                          stage: FromQuery[Stage | None] = None,
-                         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50
-                         ) -> list[Connection]:
+                         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+                         cursor: FromQuery[str | None] = None) -> Page[Connection]:
         """Connection applications, filtered by stage."""
-        return services(request).connections.list(stage=stage, limit=limit)
+        return linked(request, services(request).connections.list(stage=stage, limit=limit,
+                                                                  cursor=cursor))
 
     @get("/overdue", opt={"policy": "connection.manage"}, sync_to_thread=False)
-    def overdue(self, request: Request[Any, Any, Any]) -> list[Connection]:
-        """Connection applications past a committed limit."""
-        return services(request).connections.overdue()
+    def overdue(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100
+                ) -> Page[Connection]:
+        """Connection applications past a committed limit, earliest due first."""
+        return linked(request, services(request).connections.overdue(limit, cursor))
 
     @get("/stats", opt={"policy": "stats.read"}, sync_to_thread=False)
     def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,

@@ -62,8 +62,8 @@ STREAM_MAX_S: Final = 15 * 60
 _json = msgspec.json.Encoder()
 
 
-def same_origin_only(connection: ASGIConnection[Any, Any, Any, Any],
-                     _handler: BaseRouteHandler) -> None:
+async def same_origin_only(connection: ASGIConnection[Any, Any, Any, Any],
+                           _handler: BaseRouteHandler) -> None:
     """Refuse a sign-in posted from another site's page (login CSRF).
 
     Browsers send ``Origin`` on every cross-origin POST; a same-origin page's Origin

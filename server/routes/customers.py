@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter, RawBody
 from server.customers.csvfile import CustomerFileError, read_customers_csv
 from server.customers.model import Customer, CustomerImportResult, CustomerPage
 from server.routes.deps import principal, services
+from server.routes.paging import linked
 
 #: a register of 500k customers is about 60 MB of CSV; this bounds one HTTP import
 IMPORT_MAX_BYTES = 128 * 1024 * 1024
@@ -41,7 +42,7 @@ class CustomerController(Controller):
              compound: FromQuery[str | None] = None,
              limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> CustomerPage:
         """A page of the customer register, within the caller's scope."""
-        return services(request).customers.page(cursor, limit, compound)
+        return linked(request, services(request).customers.page(cursor, limit, compound))
 
     @post("/import", opt={"policy": "customer.import"}, sync_to_thread=False, status_code=200,
           request_max_body_size=IMPORT_MAX_BYTES)

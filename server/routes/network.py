@@ -24,6 +24,7 @@ from geo.model import (
     NetworkSummary,
 )
 from server.routes.deps import services
+from server.routes.paging import linked
 
 
 class NetworkController(Controller):
@@ -54,7 +55,7 @@ class NetworkController(Controller):
                         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
                         ) -> ImportIssuePage:
         """The warnings of one network import."""
-        return services(request).network.import_warnings(version, cursor, limit)
+        return linked(request, services(request).network.import_warnings(version, cursor, limit))
 
     @post("/isolations", opt={"policy": "network.isolate"}, sync_to_thread=False)
     def isolate(self, request: Request[Any, Any, Any],
@@ -88,4 +89,5 @@ class NetworkController(Controller):
                   limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
                   ) -> AffectedCustomerPage:
         """The customers an isolation cuts off."""
-        return services(request).network.affected_customers(isolation_id, cursor, limit)
+        return linked(request,
+                      services(request).network.affected_customers(isolation_id, cursor, limit))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from notifications import (
     AnnounceIn,
@@ -34,7 +34,9 @@ from server.exports import CSV_MEDIA_TYPE, for_excel
 from server.outage_conflicts import OutageConflicts, announce_outage, outage_conflicts
 from server.outage_planning import OutageFromIsolationIn, outage_from_isolation
 from server.outage_rules import OutageDesk
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import principal, services
+from server.routes.paging import linked
 
 
 def desk(request: Request[Any, Any, Any]) -> OutageDesk:
@@ -65,11 +67,13 @@ class OutageController(Controller):
 
     @get("/", opt={"policy": "outage.list"}, sync_to_thread=False)
     def list_outages(self, request: Request[Any, Any, Any],
-                     in_state: Annotated[OutageState | None, QueryParameter(name="state")] = None
-                     ) -> list[Outage]:
-        """Outages, optionally in one state."""
-        return desk(request).list_outages([in_state] if in_state else None,
-                                          principal(request))
+                     in_state: Annotated[OutageState | None, QueryParameter(name="state")] = None,
+                     cursor: FromQuery[str | None] = None,
+                     limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                     ) -> Page[Outage]:
+        """Outages, optionally in one state: latest start first, one page (docs/api.md)."""
+        return linked(request, desk(request).outage_page(
+            [in_state] if in_state else None, principal(request), cursor, limit))
 
     @get("/{outage_id:str}", opt={"policy": "outage.read"}, sync_to_thread=False)
     def get_outage(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:

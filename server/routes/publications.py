@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from server.paging import Page
 from server.routes.deps import actor, services
+from server.routes.paging import linked
 from server.tickets.model import PublishedIn, ServiceInfo, ServiceInfoIn
 
 
@@ -23,10 +25,11 @@ class ServiceInfoController(Controller):
 
     @get("/", opt={"policy": "publication.manage"}, sync_to_thread=False)
     def list_items(self, request: Request[Any, Any, Any], overdue: FromQuery[bool] = False,
-                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100
-                   ) -> list[ServiceInfo]:
+                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+                   cursor: FromQuery[str | None] = None) -> Page[ServiceInfo]:
         """Service information items and their publication deadlines (overdue only on request)."""
-        return services(request).tickets.publication.list(overdue=overdue, limit=limit)
+        return linked(request, services(request).tickets.publication.list(
+            overdue=overdue, limit=limit, cursor=cursor))
 
     @get("/{info_id:str}", opt={"policy": "publication.manage"}, sync_to_thread=False)
     def get_item(self, request: Request[Any, Any, Any], info_id: FromPath[str]) -> ServiceInfo:

@@ -12,9 +12,11 @@ from typing import Annotated, Any, Final
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import principal, services
+from server.routes.paging import linked
 from server.workorders.evidence import ReviewFlag
 from sync.protocol import (
     AttachmentDeclare,
@@ -106,9 +108,13 @@ class SyncController(Controller):
 
     @get("/reviews", opt={"policy": "review.manage"}, sync_to_thread=False)
     def reviews(self, request: Request[Any, Any, Any],
-                open_only: Annotated[bool, QueryParameter(name="open")] = True) -> list[ReviewFlag]:
+                open_only: Annotated[bool, QueryParameter(name="open")] = True,
+                cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                ) -> Page[ReviewFlag]:
         """Review flags raised by pushed mutations; open ones only unless `open=false`."""
-        return services(request).sync.reviews(open_only, principal(request))
+        return linked(request, services(request).sync.review_page(
+            open_only, principal(request), cursor, limit))
 
     @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage"},
           sync_to_thread=False, status_code=200)

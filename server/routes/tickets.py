@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import actor, services
+from server.routes.paging import linked
 from server.tickets.model import (
     ExtensionDecisionIn,
     ExtensionIn,
@@ -39,11 +41,12 @@ class TicketController(Controller):
     def list_tickets(self, request: Request[Any, Any, Any],
                      status: FromQuery[TicketStatus | None] = None,
                      unit: FromQuery[str | None] = None, overdue: FromQuery[bool] = False,
-                     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50) -> TicketPage:
+                     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+                     cursor: FromQuery[str | None] = None) -> TicketPage:
         """Tickets, filtered by status, unit or overdue."""
-        return services(request).tickets.tickets.list(status=status, unit=unit,
-                                                      overdue=overdue, limit=limit,
-                                                      actor=actor(request))
+        return linked(request, services(request).tickets.tickets.list(
+            status=status, unit=unit, overdue=overdue, limit=limit, cursor=cursor,
+            actor=actor(request)))
 
     @get("/{ticket_id:str}", opt={"policy": "ticket.read"}, sync_to_thread=False)
     def get_ticket(self, request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> Ticket:
@@ -122,14 +125,17 @@ class DeadlineController(Controller):
         return services(request).tickets.reminders.scan()
 
     @get("/overdue", opt={"policy": "deadline.overdue"}, sync_to_thread=False)
-    def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueItem]:
-        """Tickets and work orders past their deadlines."""
-        return services(request).tickets.reminders.overdue()
+    def overdue(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                ) -> Page[OverdueItem]:
+        """Tickets and work orders past their deadlines, earliest due first (one page)."""
+        return linked(request, services(request).tickets.reminders.overdue_page(cursor, limit))
 
     @get("/reminders", opt={"policy": "deadline.reminders"}, sync_to_thread=False)
     def reminders(self, request: Request[Any, Any, Any],
                   level: FromQuery[ReminderLevel | None] = None,
-                  limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100) -> list[Reminder]:
+                  limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+                  cursor: FromQuery[str | None] = None) -> Page[Reminder]:
         """Deadline reminders due now."""
-        return services(request).tickets.reminders.list(recipient_id=request.user.user_id,
-                                                        level=level, limit=limit)
+        return linked(request, services(request).tickets.reminders.page(
+            recipient_id=request.user.user_id, level=level, limit=limit, cursor=cursor))

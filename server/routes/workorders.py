@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.audit import AuditEntry
 from server.routes.deps import actor, principal, services
+from server.routes.paging import linked
+from server.workorders.listing import encode_page
 from server.workorders.model import (
     AssignIn,
     Status,
@@ -30,7 +33,10 @@ class WorkOrderController(Controller):
         """Create a work order; its deadline follows the service policy of its type."""
         return services(request).workorders.create(actor(request), data)
 
-    @get("/", opt={"policy": "workorder.list"}, sync_to_thread=False)
+    @get("/", opt={"policy": "workorder.list"}, sync_to_thread=False,
+         responses={200: ResponseSpec(data_container=WorkOrderPage,
+                                      description="one page of work orders (docs/api.md, "
+                                                  "Paging)")})
     def list_orders(
         self,
         request: Request[Any, Any, Any],
@@ -40,13 +46,16 @@ class WorkOrderController(Controller):
         overdue: FromQuery[bool] = False,
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-    ) -> WorkOrderPage:
-        """A page of work orders in the caller's scope, filtered by type, status, crew or overdue.
-        """
+    ) -> Response[bytes]:
+        """A page of work orders in the caller's scope, filtered by type, status, crew or
+        overdue: newest first; with ``overdue=true`` the longest overdue first. Rows are
+        encoded straight from the store (``server.workorders.listing``) as
+        ``WorkOrderPage``."""
         svc = services(request)
         filters = Filters(type=type_, status=status, crew_id=crew_id, cursor=cursor,
                           limit=limit, overdue_at=svc.clock() if overdue else None)
-        return svc.workorders.list(principal(request), filters)
+        page = linked(request, svc.workorders.list_rows(principal(request), filters))
+        return Response(encode_page(page), media_type=MediaType.JSON)
 
     @get("/{wo_id:str}", opt={"policy": "workorder.read"}, sync_to_thread=False)
     def get_order(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:

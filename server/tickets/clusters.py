@@ -34,6 +34,7 @@ from typing import Final, Protocol
 import apprise
 
 from server.clock import to_local
+from server.paging import after, check_limit, cut_page
 from server.policy.model import Thresholds
 from server.tickets.model import Alert, AlertList
 from server.tickets.store import Row, TicketStore
@@ -185,8 +186,12 @@ class QualityWatch:
             return None
         return self._raise(complaint, group, now)
 
-    def alerts(self, limit: int = 100) -> AlertList:
-        """Every recorded report, newest first, also when no alert group receives them."""
+    def alerts(self, limit: int = 100, cursor: str | None = None) -> AlertList:
+        """Every recorded report, newest first, also when no alert group receives them;
+        one page (``server.paging``)."""
+        rows, next_cursor = cut_page(
+            self.store.alerts(check_limit(limit, 500) + 1, after(cursor, 2)), limit,
+            lambda a: (str(a["raised_at"]), str(a["id"])))
         items = [Alert(
             id=str(a["id"]), source=str(a["source"]), source_id=str(a["source_id"]),
             title=str(a["title"]), body=str(a["body"]), raised_at=from_db(str(a["raised_at"])),
@@ -194,9 +199,10 @@ class QualityWatch:
             attempts=int(a["attempts"]),  # type: ignore[call-overload]
             last_error=a["last_error"],  # type: ignore[arg-type]
             raised_at_local=to_local(from_db(str(a["raised_at"]))).isoformat(),
-        ) for a in self.store.alerts(limit)]
+        ) for a in rows]
         return AlertList(items=items, recipients_configured=self.configured,
-                         warning="" if self.configured else NO_RECIPIENTS)
+                         warning="" if self.configured else NO_RECIPIENTS,
+                         next_cursor=next_cursor)
 
     def _raise(self, anchor: Row, members: list[Row], at: datetime) -> str:
         cluster_id, alert_id = str(uuid.uuid4()), str(uuid.uuid4())

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from server.audit import AuditStore
 from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
+from server.paging import Page, after, check_limit, cut_page
 from server.policy import PolicyProfile, WorkCalendar, time_rule
 from server.tickets.clusters import QualityWatch, area_key
 from server.tickets.errors import (
@@ -146,11 +147,13 @@ class ComplaintService:
                                          complaint_id=complaint_id)
         return self._build(row)
 
-    def list(self, *, status: ComplaintStatus | None = None, limit: int = 50) -> list[Complaint]:
-        if not 1 <= limit <= 500:
-            raise BadTicketInputError("limit must be between 1 and 500", field="limit")
-        return [self._build(r) for r in self.store.complaints(
-            status=None if status is None else str(status), limit=limit)]
+    def list(self, *, status: ComplaintStatus | None = None, limit: int = 50,
+             cursor: str | None = None) -> Page[Complaint]:
+        """Newest first, one page (``server.paging``)."""
+        rows, next_cursor = cut_page(self.store.complaints(
+            status=None if status is None else str(status), limit=check_limit(limit, 500) + 1,
+            after=after(cursor, 2)), limit, lambda r: (str(r["received_at"]), str(r["id"])))
+        return Page(items=[self._build(r) for r in rows], next_cursor=next_cursor)
 
     def public_status(self, number: str, phone_last4: str, client: str = "local"
                       ) -> ComplaintPublicStatus:

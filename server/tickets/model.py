@@ -147,6 +147,10 @@ class Ticket(msgspec.Struct, frozen=True, kw_only=True):
 
 class TicketPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Ticket]
+    #: pass back as ``cursor`` for the next page; None on the last page (docs/api.md)
+    next_cursor: str | None = None
+    #: this request again with ``cursor=next_cursor``; None on the last page
+    next: str | None = None
 
 
 class NoteIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
@@ -329,6 +333,9 @@ class AlertList(msgspec.Struct, frozen=True, kw_only=True):
     #: False when no alert group is configured (``Settings.alert_group_url``)
     recipients_configured: bool
     warning: str = ""
+    #: paging (docs/api.md): pass back as ``cursor``; None on the last page
+    next_cursor: str | None = None
+    next: str | None = None
 
 
 # --- reminders and escalations ---------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 
 from server.audit import AuditStore
 from server.clock import Clock
+from server.paging import Page, after, check_limit, cut_page
 from server.policy import PolicyProfile, WorkCalendar, time_rule
 from server.tickets.errors import BadTicketInputError, ServiceInfoNotFoundError
 from server.tickets.model import InfoCategory, PublishedIn, ServiceInfo, ServiceInfoIn
@@ -59,12 +60,15 @@ class PublicationService:
             raise ServiceInfoNotFoundError(f"no service information {info_id}", info_id=info_id)
         return _item(row, self.clock())
 
-    def list(self, *, overdue: bool = False, limit: int = 100) -> list[ServiceInfo]:
-        if not 1 <= limit <= 500:
-            raise BadTicketInputError("limit must be between 1 and 500", field="limit")
+    def list(self, *, overdue: bool = False, limit: int = 100,
+             cursor: str | None = None) -> Page[ServiceInfo]:
+        """Newest change first (overdue: earliest due first), one page (``server.paging``)."""
         now = self.clock()
-        return [_item(r, now) for r in self.store.service_infos(
-            overdue_at=now if overdue else None, limit=limit)]
+        sort = "due_at" if overdue else "changed_at"
+        rows, next_cursor = cut_page(self.store.service_infos(
+            overdue_at=now if overdue else None, limit=check_limit(limit, 500) + 1,
+            after=after(cursor, 2)), limit, lambda r: (str(r[sort]), str(r["id"])))
+        return Page(items=[_item(r, now) for r in rows], next_cursor=next_cursor)
 
     def register(self, actor: Actor, data: ServiceInfoIn) -> ServiceInfo:
         """Information was formed or changed: its 20 working days start then."""

@@ -18,6 +18,7 @@ delivers it, retries and records the outcome like any notice.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
 from typing import Final
@@ -30,6 +31,8 @@ from notifications.store import NotificationStore
 from notifications.templates import count_segments
 from server.accounts.store import AccountStore
 from server.clock import Clock, to_local
+from server.errors import BadInputError
+from server.paging import Page, after, check_limit, cut_page, page_of
 from server.policy import PolicyProfile, WorkCalendar
 from server.tickets.categories import remind_time
 from server.tickets.clusters import QualityWatch
@@ -216,6 +219,17 @@ class ReminderService:
         enqueue_staff_message(self.outbox, notice, people, f"reminder:{reminder_id}", at,
                               channel=self.staff_channel)
 
+    def overdue_page(self, cursor: str | None, limit: int) -> Page[OverdueItem]:
+        """``overdue`` one page at a time (``server.paging``), keyed on (due time, kind,
+        id): the list merges three sources, so the key is applied to the merged order."""
+        key = after(cursor, 3)
+        items = self.overdue()
+        if key is not None:
+            items = [i for i in items
+                     if (to_db(i.due_at), str(i.item_kind), i.item_id) > key]
+        return page_of(items[:check_limit(limit) + 1], limit,
+                       lambda i: (to_db(i.due_at), str(i.item_kind), i.item_id))
+
     def overdue(self, now: datetime | None = None) -> list[OverdueItem]:
         """Every open deadline past due: the supervisors' chase list."""
         at = now or self.clock()
@@ -230,10 +244,21 @@ class ReminderService:
         return sorted(items, key=lambda i: (i.due_at, i.item_kind, i.item_id))
 
     def list(self, *, recipient_id: str | None = None, level: ReminderLevel | None = None,
-             limit: int = 100) -> list[Reminder]:
-        return [reminder_from(r) for r in self.store.reminders(
+             limit: int = 100) -> builtins.list[Reminder]:
+        """The newest ``limit`` reminders."""
+        return self.page(recipient_id=recipient_id, level=level, limit=limit).items
+
+    def page(self, *, recipient_id: str | None = None, level: ReminderLevel | None = None,
+             limit: int = 100, cursor: str | None = None) -> Page[Reminder]:
+        """Newest first, one page (``server.paging``)."""
+        key = after(cursor, 1)
+        if key is not None and not key[0].isdigit():
+            raise BadInputError("bad cursor: not one this list issued", field="cursor")
+        rows, next_cursor = cut_page(self.store.reminders(
             recipient_id=recipient_id, level=None if level is None else str(level),
-            limit=limit)]
+            limit=check_limit(limit) + 1, before_id=int(key[0]) if key else None),
+            limit, lambda r: (str(r["id"]),))
+        return Page(items=[reminder_from(r) for r in rows], next_cursor=next_cursor)
 
     def escalate_now(self, kind: ItemKind, item_id: str, rule: str, due_at: datetime,
                      unit: str, note: str) -> int | None:

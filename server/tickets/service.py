@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from server.audit import AuditStore
 from server.authz import Holder, authorize, role_may
 from server.clock import Clock, to_local
+from server.paging import after, check_limit, cut_page
 from server.policy import PolicyProfile, WorkCalendar
 from server.tickets.categories import (
     load_categories,
@@ -171,18 +172,19 @@ class TicketService:
         return self._build([row])[0]
 
     def list(self, *, status: TicketStatus | None = None, unit: str | None = None,
-             overdue: bool = False, limit: int = 50, actor: Actor | None = None) -> TicketPage:
+             overdue: bool = False, limit: int = 50, actor: Actor | None = None,
+             cursor: str | None = None) -> TicketPage:
         """Tickets; a unit-scoped office ``actor`` (profile ``office_by_unit``) sees its unit's."""
         if actor is not None and self.profile.office_by_unit and actor.role != "admin" \
                 and actor.unit:
             if unit is not None and unit != actor.unit:
                 return TicketPage(items=[])
             unit = actor.unit
-        if not 1 <= limit <= 500:
-            raise BadTicketInputError("limit must be between 1 and 500", field="limit")
-        rows = self.store.tickets(status=None if status is None else str(status), unit=unit,
-                                  overdue_at=self.clock() if overdue else None, limit=limit)
-        return TicketPage(items=self._build(rows))
+        rows, next_cursor = cut_page(self.store.tickets(
+            status=None if status is None else str(status), unit=unit,
+            overdue_at=self.clock() if overdue else None, limit=check_limit(limit, 500) + 1,
+            after=after(cursor, 2)), limit, lambda r: (str(r["created_at"]), str(r["id"])))
+        return TicketPage(items=self._build(rows), next_cursor=next_cursor)
 
     # -- writing -------------------------------------------------------------------------
     def create(self, actor: Actor, data: TicketIn) -> Ticket:

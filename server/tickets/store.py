@@ -95,8 +95,9 @@ class TicketStore:
         return rows[0] if rows else None
 
     def tickets(self, *, status: str | None, unit: str | None, overdue_at: datetime | None,
-                limit: int) -> list[Row]:
-        """Newest first; ``overdue_at`` keeps tickets with an open deadline past due then."""
+                limit: int, after: tuple[str, ...] | None = None) -> list[Row]:
+        """Newest first, keyset-paged on (created_at, id) after ``after``; ``overdue_at``
+        keeps tickets with an open deadline past due then."""
         where: list[str] = ["1 = 1"]
         params: list[object] = []
         if status is not None:
@@ -111,6 +112,9 @@ class TicketStore:
                 "AND d.met_at IS NULL AND d.voided = 0 AND d.due_at <= ?)"
             )
             params.append(to_db(overdue_at))
+        if after is not None:
+            where.append("(t.created_at, t.id) < (?, ?)")
+            params.extend(after)
         params.append(limit)
         return list(self.db.query(
             f"SELECT t.* FROM tickets t WHERE {' AND '.join(where)} "
@@ -201,13 +205,19 @@ class TicketStore:
         rows = list(self.db.query("SELECT * FROM complaints WHERE number = ?", [number]))
         return rows[0] if rows else None
 
-    def complaints(self, *, status: str | None, limit: int) -> list[Row]:
-        if status is None:
-            return list(self.db.query(
-                "SELECT * FROM complaints ORDER BY received_at DESC, id DESC LIMIT ?", [limit]))
+    def complaints(self, *, status: str | None, limit: int,
+                   after: tuple[str, ...] | None = None) -> list[Row]:
+        """Newest first, keyset-paged on (received_at, id) after ``after``."""
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if after is not None:
+            where.append("(received_at, id) < (?, ?)")
+            params.extend(after)
         return list(self.db.query(
-            "SELECT * FROM complaints WHERE status = ? ORDER BY received_at DESC, id DESC "
-            "LIMIT ?", [status, limit]))
+            f"SELECT * FROM complaints WHERE {' AND '.join(where)} "
+            "ORDER BY received_at DESC, id DESC LIMIT ?", [*params, limit]))
 
     def complaint_deadlines(self, complaint_id: str) -> list[Row]:
         return list(self.db.query(
@@ -296,9 +306,12 @@ class TicketStore:
         rows = list(self.db.query("SELECT * FROM desk_alerts WHERE id = ?", [alert_id]))
         return rows[0] if rows else None
 
-    def alerts(self, limit: int) -> list[Row]:
+    def alerts(self, limit: int, after: tuple[str, ...] | None = None) -> list[Row]:
+        """Newest first, keyset-paged on (raised_at, id) after ``after``."""
+        keyset = "" if after is None else "WHERE (raised_at, id) < (?, ?) "
         return list(self.db.query(
-            "SELECT * FROM desk_alerts ORDER BY raised_at DESC LIMIT ?", [limit]))
+            f"SELECT * FROM desk_alerts {keyset}"
+            "ORDER BY raised_at DESC, id DESC LIMIT ?", [*(after or ()), limit]))
 
     def unsent_alerts(self) -> list[Row]:
         return list(self.db.query(
@@ -343,14 +356,20 @@ class TicketStore:
         rows = list(self.db.query("SELECT * FROM service_info WHERE id = ?", [info_id]))
         return rows[0] if rows else None
 
-    def service_infos(self, *, overdue_at: datetime | None, limit: int) -> list[Row]:
-        """Newest change first; ``overdue_at`` keeps the unpublished ones past due then."""
+    def service_infos(self, *, overdue_at: datetime | None, limit: int,
+                      after: tuple[str, ...] | None = None) -> list[Row]:
+        """Newest change first; ``overdue_at`` keeps the unpublished ones past due then,
+        earliest due first. Keyset-paged after ``after`` (the sort key of the last row)."""
         if overdue_at is None:
+            keyset = "" if after is None else "WHERE (changed_at, id) < (?, ?) "
             return list(self.db.query(
-                "SELECT * FROM service_info ORDER BY changed_at DESC, id DESC LIMIT ?", [limit]))
+                f"SELECT * FROM service_info {keyset}"
+                "ORDER BY changed_at DESC, id DESC LIMIT ?", [*(after or ()), limit]))
+        keyset = "" if after is None else "AND (due_at, id) > (?, ?) "
         return list(self.db.query(
             "SELECT * FROM service_info WHERE published_at IS NULL AND due_at <= ? "
-            "ORDER BY due_at, id LIMIT ?", [to_db(overdue_at), limit]))
+            f"{keyset}ORDER BY due_at, id LIMIT ?",
+            [to_db(overdue_at), *(after or ()), limit]))
 
     def publish_service_info(self, info_id: str, at: datetime, where: str) -> bool:
         """Record the publication once; False when it was already recorded."""
@@ -387,9 +406,13 @@ class TicketStore:
         ).fetchone() is not None
 
     def reminders(self, *, recipient_id: str | None, level: str | None,
-                  limit: int) -> list[Row]:
+                  limit: int, before_id: int | None = None) -> list[Row]:
+        """Newest first, keyset-paged on the id before ``before_id``."""
         where: list[str] = ["1 = 1"]
         params: list[object] = []
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
         if recipient_id is not None:
             where.append("recipient_id = ?")
             params.append(recipient_id)

@@ -172,11 +172,13 @@ class EvidenceStore:
                               [flag_id]).fetchone()
         return None if row is None else _flag(row)
 
-    def flags(self, *, open_only: bool, limit: int = 500) -> list[ReviewFlag]:
-        sql = f"SELECT {_FLAG_COLS} FROM review_flags"
+    def flags(self, *, open_only: bool, limit: int = 500, after_id: int = 0) -> list[ReviewFlag]:
+        """Oldest first, keyset-paged on the id after ``after_id``."""
+        sql = f"SELECT {_FLAG_COLS} FROM review_flags WHERE id > ?"
         if open_only:
-            sql += " WHERE resolved_at IS NULL"
-        return [_flag(r) for r in self.db.execute(sql + " ORDER BY id LIMIT ?", [limit])]
+            sql += " AND resolved_at IS NULL"
+        return [_flag(r) for r in self.db.execute(sql + " ORDER BY id LIMIT ?",
+                                                  [after_id, limit])]
 
     def flags_of_device_since(self, device_id: str, since: datetime) -> int:
         row = self.db.execute(

@@ -171,6 +171,8 @@ class AssignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class WorkOrderPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[WorkOrder]
     next_cursor: str | None = None
+    #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
+    next: str | None = None
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,7 +7,6 @@ order (and its isolation plan) is in the scope of its crew.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import functools
 from collections.abc import Callable, Sequence
@@ -17,8 +16,10 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
-from core.time import db_to_wire
+from core.time import wire_from_db
 from core.uow import ScopeRule, UnitOfWork
+from server.errors import BadInputError
+from server.paging import cut_page, decode_cursor
 from server.policy import OpenClock, Timing
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 from server.workorders.model import (
@@ -91,16 +92,23 @@ def _row(r: Sequence[object], deadlines: list[Deadline]) -> WorkOrder:
     )
 
 
-def encode_cursor(created_at: str, wo_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at}|{wo_id}".encode()).decode()
+def _next_due(deadlines: Sequence[Deadline]) -> str | None:
+    """``next_due_at`` of a new order (as ``_refresh_next_due`` computes it in SQL)."""
+    late = [to_db(d.due_at) for d in deadlines if d.met_at is None or d.met_at > d.due_at]
+    return min(late, default=None)
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """Raises ValueError on a cursor we did not issue."""
-    created_at, _, wo_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-    if not wo_id:
-        raise ValueError("malformed cursor")
-    return created_at, wo_id
+_W_COLUMNS: Final = ", ".join("w." + c.strip() for c in _COLUMNS.split(","))
+
+
+def _cursor(cursor: str, kind: str) -> tuple[str, ...]:
+    """A work-order cursor: its kind is ``c`` (newest first) or ``d`` (overdue order);
+    one of the other order is refused, as is any cursor we did not issue."""
+    parts = decode_cursor(cursor, 3)
+    if parts[0] != kind:
+        raise BadInputError("bad cursor: it belongs to a list in another order",
+                            field="cursor")
+    return parts
 
 
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
@@ -161,14 +169,14 @@ class WorkOrderStore:
 
     def insert(self, wo: WorkOrder, lon: float, lat: float) -> None:
         self.db.execute(
-            f"INSERT INTO work_orders ({_COLUMNS}, lon, lat) VALUES "
-            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO work_orders ({_COLUMNS}, lon, lat, next_due_at) VALUES "
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [wo.id, wo.number, str(wo.type), str(wo.status), wo.priority, wo.title,
              wo.description, wo.crew_id, wo.customer_id, _encode(wo.location).decode(),
              wo.pipe_diameter_mm, wo.profile, to_db(wo.reported_at), to_db(wo.created_at),
              to_db(wo.updated_at), opt_to_db(wo.closed_at), opt_to_db(wo.due_at),
              wo.status_reason, wo.version, _encode(wo.fields).decode(),
-             _encode(wo.steps).decode(), lon, lat],
+             _encode(wo.steps).decode(), lon, lat, _next_due(wo.deadlines)],
         )
         self.db.conn.executemany(
             "INSERT INTO work_order_deadlines (work_order_id, rule, clause, starts_at, due_at, "
@@ -224,10 +232,10 @@ class WorkOrderStore:
                     "priority": r[4], "title": r[5], "description": r[6], "crew_id": r[7],
                     "customer_id": r[8], "location": _json_decode(str(r[9])),
                     "pipe_diameter_mm": r[10], "profile": r[11],
-                    "reported_at": db_to_wire(str(r[12])), "created_at": db_to_wire(str(r[13])),
-                    "updated_at": db_to_wire(str(r[14])),
-                    "closed_at": None if r[15] is None else db_to_wire(str(r[15])),
-                    "due_at": None if r[16] is None else db_to_wire(str(r[16])),
+                    "reported_at": wire_from_db(str(r[12])), "created_at": wire_from_db(str(r[13])),
+                    "updated_at": wire_from_db(str(r[14])),
+                    "closed_at": None if r[15] is None else wire_from_db(str(r[15])),
+                    "due_at": None if r[16] is None else wire_from_db(str(r[16])),
                     "status_reason": r[17], "version": r[18],
                     "fields": _json_decode(str(r[19])),
                     "steps": _wire_steps(str(r[20])),
@@ -247,12 +255,12 @@ class WorkOrderStore:
         for wo_id, rule, clause, starts, due, met, provisional, met_server, met_source in rows:
             out.setdefault(str(wo_id), []).append({
                 "rule": rule, "title": self.rule_titles.get(rule, rule), "clause": clause,
-                "starts_at": db_to_wire(str(starts)), "due_at": db_to_wire(str(due)),
-                "met_at": None if met is None else db_to_wire(str(met)),
+                "starts_at": wire_from_db(str(starts)), "due_at": wire_from_db(str(due)),
+                "met_at": None if met is None else wire_from_db(str(met)),
                 # as ``deadlines(now=None)``: overdue only when met after it was due
                 "overdue": met is not None and from_db(str(met)) > from_db(str(due)),
                 "provisional": bool(provisional),
-                "met_server_at": None if met_server is None else db_to_wire(str(met_server)),
+                "met_server_at": None if met_server is None else wire_from_db(str(met_server)),
                 "met_source": met_source})
         return out
 
@@ -264,7 +272,7 @@ class WorkOrderStore:
         rows = self.db.execute(
             "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "
             f"met_server_at, met_source FROM work_order_deadlines WHERE work_order_id IN ({marks}) "
-            "ORDER BY due_at",
+            "ORDER BY due_at, rule",
             list(ids),
         )
         for wo_id, rule, clause, starts, due, met, provisional, met_server, met_source in rows:
@@ -324,6 +332,16 @@ class WorkOrderStore:
         self.db.execute(
             "UPDATE work_orders SET due_at = (SELECT MAX(due_at) FROM work_order_deadlines "
             "WHERE work_order_id = ?) WHERE id = ?", [wo_id, wo_id])
+        self._refresh_next_due(wo_id)
+
+    def _refresh_next_due(self, wo_id: str) -> None:
+        """Recompute the order's ``next_due_at`` (migration m014) after its deadlines
+        changed: the earliest due time of a deadline not met on time. Called by every
+        method here that writes ``work_order_deadlines``, inside the caller's transaction."""
+        self.db.execute(
+            "UPDATE work_orders SET next_due_at = (SELECT MIN(d.due_at) FROM "
+            "work_order_deadlines d WHERE d.work_order_id = ? AND (d.met_at IS NULL OR "
+            "d.met_at > d.due_at)) WHERE id = ?", [wo_id, wo_id])
 
     def meet_deadlines(self, wo_id: str, rules: Sequence[str], at: datetime,
                        server_at: datetime | None = None, source: str = "server") -> None:
@@ -335,6 +353,7 @@ class WorkOrderStore:
                 f"WHERE work_order_id = ? AND met_at IS NULL AND rule IN ({marks})",
                 [to_db(at), to_db(server_at or at), source, wo_id, *rules],
             )
+            self._refresh_next_due(wo_id)
 
     def void_open_deadlines(self, wo_id: str) -> None:
         """A cancelled order's open deadlines no longer count for or against anyone."""
@@ -342,6 +361,7 @@ class WorkOrderStore:
             "DELETE FROM work_order_deadlines WHERE work_order_id = ? AND met_at IS NULL",
             [wo_id],
         )
+        self._refresh_next_due(wo_id)
 
     def crew_has_customer(self, crew_id: str, customer_id: str, except_wo: str) -> bool:
         row = self.db.execute(
@@ -351,46 +371,82 @@ class WorkOrderStore:
         ).fetchone()
         return row is not None
 
-    def list(self, f: Filters) -> tuple[list[WorkOrder], str | None]:
-        """Newest first, keyset-paged on (created_at, id): stable under inserts."""
-        where: list[str] = []
-        params: list[object] = []
+    def page_rows(self, f: Filters) -> tuple[builtins.list[tuple[object, ...]], str | None]:
+        """One page of raw rows (``_COLUMNS`` order) and the cursor after it.
+
+        Newest first, keyset-paged on ``(created_at, id)``; with ``overdue_at``, the
+        longest overdue first, keyset-paged on ``(next_due_at, id)``. Both orders are
+        index orders (migration m014), so no page sorts or scans the table: the filters
+        ``crew_id`` / ``type`` / ``status`` are the leading columns of
+        ``work_orders_crew_type_status`` (or of the crew or type indexes) and overdue is a
+        range of ``work_orders_next_due`` / ``work_orders_crew_next_due``. Raises
+        ``BadInputError`` for a cursor this list did not issue.
+        """
+        sql, params = self.page_sql(f)
+        rows = self.db.execute(sql, params).fetchall()
+        key = (lambda r: ("d", str(r[-1]), str(r[0]))) if f.overdue_at is not None else (
+            lambda r: ("c", str(r[13]), str(r[0])))
+        items, cursor = cut_page(rows, f.limit, key)
+        return [tuple(r[:-1]) for r in items], cursor
+
+    def page_sql(self, f: Filters) -> tuple[str, builtins.list[object]]:
+        """The statement ``page_rows`` runs (tests read its plan with EXPLAIN)."""
+        where: builtins.list[str] = []
+        params: builtins.list[object] = []
+        if f.crew_id is not None:
+            where.append("w.crew_id = ?")
+            params.append(f.crew_id)
         if f.type is not None:
             where.append("w.type = ?")
             params.append(str(f.type))
         if f.status is not None:
             where.append("w.status = ?")
             params.append(str(f.status))
-        if f.crew_id is not None:
-            where.append("w.crew_id = ?")
-            params.append(f.crew_id)
         if f.crew_ids is not None:
             where.append(f"w.crew_id IN ({','.join('?' * len(f.crew_ids))})"
-                         if f.crew_ids else "0")
+                         if f.crew_ids else "0 = 1")
             params.extend(f.crew_ids)
         if f.overdue_at is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM work_order_deadlines d WHERE d.work_order_id = w.id "
-                "AND ((d.met_at IS NULL AND d.due_at < ?) OR d.met_at > d.due_at))"
-            )
+            where.append("w.next_due_at < ?")
             params.append(to_db(f.overdue_at))
-        if f.cursor is not None:
-            created, wo_id = decode_cursor(f.cursor)
-            where.append("(w.created_at, w.id) < (?, ?)")
-            params.extend([created, wo_id])
-        columns = ", ".join("w." + c.strip() for c in _COLUMNS.split(","))
-        sql = f"SELECT {columns} FROM work_orders w"
+            order = "w.next_due_at, w.id"
+            if f.cursor is not None:
+                _, due, wo_id = _cursor(f.cursor, "d")
+                where.append("(w.next_due_at, w.id) > (?, ?)")
+                params.extend([due, wo_id])
+        else:
+            order = "w.created_at DESC, w.id DESC"
+            if f.cursor is not None:
+                _, created, wo_id = _cursor(f.cursor, "c")
+                where.append("(w.created_at, w.id) < (?, ?)")
+                params.extend([created, wo_id])
+        sql = f"SELECT {_W_COLUMNS}, w.next_due_at FROM work_orders w"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY w.created_at DESC, w.id DESC LIMIT ?"
-        params.append(f.limit)
-        rows = self.db.execute(sql, params).fetchall()
-        deadlines = self.deadlines([str(r[0]) for r in rows], f.overdue_at)
-        items = [_row(r, deadlines.get(str(r[0]), [])) for r in rows]
-        next_cursor = (
-            encode_cursor(str(rows[-1][13]), str(rows[-1][0])) if len(rows) == f.limit else None
-        )
-        return items, next_cursor
+        sql += f" ORDER BY {order} LIMIT ?"
+        params.append(f.limit + 1)
+        return sql, params
+
+    def deadline_rows(self, ids: Sequence[str]) -> dict[str, builtins.list[tuple[object, ...]]]:
+        """Raw deadline rows per order: (rule, clause, starts_at, due_at, met_at,
+        provisional, met_server_at, met_source), earliest due first."""
+        out: dict[str, builtins.list[tuple[object, ...]]] = {}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        for r in self.db.execute(
+                "SELECT work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "
+                "met_server_at, met_source FROM work_order_deadlines "
+                f"WHERE work_order_id IN ({marks}) ORDER BY due_at, rule", list(ids)):
+            out.setdefault(str(r[0]), []).append(tuple(r[1:]))
+        return out
+
+    def list(self, f: Filters, now: datetime) -> tuple[builtins.list[WorkOrder], str | None]:
+        """``page_rows`` as ``WorkOrder`` values (the CLI, the console's views), their
+        deadlines judged at ``now`` as ``get`` judges them."""
+        rows, cursor = self.page_rows(f)
+        deadlines = self.deadlines([str(r[0]) for r in rows], now)
+        return [_row(r, deadlines.get(str(r[0]), [])) for r in rows], cursor
 
     def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None
                    ) -> builtins.list[tuple[str, int, int, int]]:
@@ -400,23 +456,32 @@ class WorkOrderStore:
         decided deadlines count, so an order still inside its limit neither helps nor
         hurts the rate. ``since`` filters on when the clock started.
         """
-        params: list[object] = [to_db(until)]
+        sql, params = self.timeliness_sql(since, until, crew_id)
+        return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0))
+                for r in self.db.execute(sql, params)]
+
+    def timeliness_sql(self, since: datetime | None, until: datetime, crew_id: str | None
+                       ) -> tuple[str, builtins.list[object]]:
+        """The statement of ``timeliness``: one pass over the covering index
+        ``wod_timeliness`` (rule first, so grouping needs no sort) and no table row; a
+        crew's report keeps the deadlines of that crew's orders (``work_orders_crew``)."""
+        params: builtins.list[object] = [to_db(until)]
         sql = (
             "SELECT d.rule, COUNT(*), "
             "SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN d.met_at IS NULL AND d.due_at < ?1 THEN 1 ELSE 0 END) "
-            "FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
+            "FROM work_order_deadlines d "
             "WHERE ((d.met_at IS NOT NULL AND d.met_at <= ?1) OR d.due_at <= ?1)"
         )
         if since is not None:
             sql += " AND d.starts_at >= ?2"
             params.append(to_db(since))
         if crew_id is not None:
-            sql += f" AND w.crew_id = ?{len(params) + 1}"
+            sql += (f" AND d.work_order_id IN (SELECT w.id FROM work_orders w "
+                    f"WHERE w.crew_id = ?{len(params) + 1})")
             params.append(crew_id)
         sql += " GROUP BY d.rule ORDER BY d.rule"
-        return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0))
-                for r in self.db.execute(sql, params)]
+        return sql, params
 
     # -- provisional deadlines (recomputed when a holiday notice is imported) ----------
     def provisional_clocks(self, lo: datetime, hi: datetime) -> builtins.list[OpenClock]:
@@ -439,3 +504,4 @@ class WorkOrderStore:
         self.db.execute(
             "UPDATE work_orders SET due_at = (SELECT MAX(due_at) FROM work_order_deadlines "
             "WHERE work_order_id = ?) WHERE id = ?", [clock.entity_id, clock.entity_id])
+        self._refresh_next_due(clock.entity_id)

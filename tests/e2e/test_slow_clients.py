@@ -24,8 +24,11 @@ def _stall(host: str, port: int, partial: bytes) -> socket.socket:
     return s
 
 
-def test_stalled_headers_and_bodies_are_closed_and_others_are_served(tmp_path: Path) -> None:
-    env = {"WATEROPS_HEADER_TIMEOUT_S": "0.5", "WATEROPS_BODY_TIMEOUT_S": "0.5"}
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_stalled_headers_and_bodies_are_closed_and_others_are_served(tmp_path: Path,
+                                                                      parser: str) -> None:
+    env = {"WATEROPS_HEADER_TIMEOUT_S": "0.5", "WATEROPS_BODY_TIMEOUT_S": "0.5",
+           "WATEROPS_HTTP_PARSER": parser}
     with serving(["--demo", "--no-workers", "--data-dir", str(tmp_path)], env) as (_p, url):
         parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", int(parts.port or 80)

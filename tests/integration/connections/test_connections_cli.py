@@ -46,7 +46,11 @@ def test_a_connection_from_application_to_return_visit_on_the_cli(tmp_path: Path
     assert run("meter", number, "M-CLI-1")["meter_no"] == "M-CLI-1"
     assert run("step", number, "water_on")["stage"] == "water_on"
     assert run("return-visit", number, "--satisfied")["stage"] == "visited"
-    assert [x["number"] for x in run("list")] == [number]  # type: ignore[index]
+    page = run("list")
+    items = page["items"]
+    assert isinstance(items, list)
+    assert [x["number"] for x in items] == [number]
+    assert page["next_cursor"] is None
     stats = runner.invoke(main, ["connections", "stats", "--csv"], env=env)
     assert stats.exit_code == 0
     assert stats.output.splitlines()[0].startswith("stage,project_type,unit")

@@ -143,7 +143,7 @@ def test_the_total_across_the_spring_festival_counts_the_make_up_saturdays(
         survey = deadline(late, "connection_survey")
         assert survey["met_at"] is not None
         assert survey["overdue"] is True  # met half an hour late
-        overdue = ok(client.get(f"{API}/overdue", headers=OFFICE))
+        overdue = ok(client.get(f"{API}/overdue", headers=OFFICE))["items"]
         assert [x["number"] for x in overdue] == [c["number"]]
 
 
@@ -151,9 +151,9 @@ def test_a_stage_not_done_in_time_is_listed_overdue(
         friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, clock = friday
     c = apply_and_accept(client, "single_meter")
-    assert ok(client.get(f"{API}/overdue", headers=OFFICE)) == []
+    assert ok(client.get(f"{API}/overdue", headers=OFFICE))["items"] == []
     clock.set(datetime(2026, 11, 30, 8, 46, tzinfo=SH))  # a minute past the half day
-    overdue = ok(client.get(f"{API}/overdue", headers=OFFICE))
+    overdue = ok(client.get(f"{API}/overdue", headers=OFFICE))["items"]
     assert [x["id"] for x in overdue] == [c["id"]]
     assert deadline(overdue[0], "connection_total")["overdue"] is True
     orders = ok(client.get("/api/v1/workorders?overdue=true&type=new_connection",
@@ -443,7 +443,8 @@ def test_an_online_application_accepted_late_and_documents_not_completed_are_ove
         clock.set(datetime(2026, 12, 5, 10, 1, tzinfo=SH))
         late = ok(client.get(f"{API}/{c['id']}", headers=OFFICE))
         assert deadline(late, "connection_documents")["overdue"] is True
-        assert [x["id"] for x in ok(client.get(f"{API}/overdue", headers=OFFICE))] == [c["id"]]
+        listed = ok(client.get(f"{API}/overdue", headers=OFFICE))["items"]
+        assert [x["id"] for x in listed] == [c["id"]]
         status = ok(client.get(f"/api/v1/public/connections/{c['number']}",
                                params={"phone_last4": "5678"}))
         assert status["missing_documents"] == ["site_plan"]

@@ -46,7 +46,8 @@ def test_bad_device_times_are_rejected_kept_for_review_and_the_crew_still_pulls(
     assert {x["reason_code"] for x in results[:len(BAD)]} == {"time-out-of-range"}
     reviews = client.get("/api/v1/sync/reviews", headers=DISPATCH)
     assert reviews.status_code == 200, reviews.text
-    kept = {f["mutation_id"] for f in reviews.json() if f["reason_code"] == "time-out-of-range"}
+    kept = {f["mutation_id"] for f in reviews.json()["items"]
+            if f["reason_code"] == "time-out-of-range"}
     assert kept == {1, 2, 3, 4}
     pull = client.post("/api/v1/sync/pull", json={}, headers=CREW)
     assert pull.status_code == 200, pull.text

@@ -353,7 +353,7 @@ def test_a_push_onto_another_crews_order_files_no_flag_and_no_evidence(
     assert [r["outcome"] for r in results] == ["rejected", "rejected"]
     assert {r["reason_code"] for r in results} == {"out-of-scope"}
     assert all(r["review_id"] is None for r in results)
-    flags = client.get(f"{API}/sync/reviews", headers=h("dispatcher")).json()
+    flags = client.get(f"{API}/sync/reviews", headers=h("dispatcher")).json()["items"]
     assert [f["kind"] for f in flags] == ["add_note"]  # the world's own, from crew A
     assert svc.db.execute("SELECT COUNT(*) FROM evidence WHERE id = 'ev-rogue'"
                           ).fetchone()[0] == 0
@@ -497,7 +497,8 @@ def test_outages_by_unit_where_the_profile_says_so(
     r = client.post(f"{API}/outages/{theirs.id}/cancel", headers=h("dispatcher"),
                     json={"reason": "x"})
     assert_problem(r, 403, "out-of-scope")
-    listed = {o["id"] for o in client.get(f"{API}/outages", headers=h("dispatcher")).json()}
+    page = client.get(f"{API}/outages", headers=h("dispatcher")).json()
+    listed = {o["id"] for o in page["items"]}
     assert ours in listed
     assert theirs.id not in listed
     assert client.get(f"{API}/outages/{theirs.id}", headers=h("admin")).status_code == 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from core.time import db_to_wire, from_db
+from core.time import from_db, wire_from_db
 from server.clock import SteppingClock
 from server.customers.store import CustomerStore
 from server.errors import IllegalTransitionError
@@ -75,4 +75,4 @@ def test_customer_wire_rows_are_the_customers_builtins(services: Services) -> No
     "2026-11-02T01:02:03.000000Z", "2026-11-02T01:02:03.120000Z", "2026-11-02T01:02:03.000123Z",
     "2026-11-02T01:02:03+00:00", "2026-11-02T09:02:03+08:00", "826-11-02T01:02:03Z"])
 def test_a_stored_time_reaches_the_wire_as_msgspec_writes_it(text: str) -> None:
-    assert db_to_wire(text) == msgspec.to_builtins(from_db(text))
+    assert wire_from_db(text) == msgspec.to_builtins(from_db(text))

@@ -129,6 +129,6 @@ def test_scan_and_overdue_over_http(client: TestClient[Litestar], clock: Steppin
     assert r.status_code == 200
     assert any(x["item_id"] == t["id"] and x["level"] == "escalate" for x in r.json()["reminders"])
     r = client.get(f"{API}/deadlines/overdue", headers=DISPATCHER)
-    assert any(x["item_id"] == t["id"] for x in r.json())
+    assert any(x["item_id"] == t["id"] for x in r.json()["items"])
     r = client.get(f"{API}/deadlines/reminders", headers=SUPERVISOR)
-    assert any(x["item_id"] == t["id"] for x in r.json())
+    assert any(x["item_id"] == t["id"] for x in r.json()["items"])

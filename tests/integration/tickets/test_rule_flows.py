@@ -223,7 +223,7 @@ def test_jn_11_zj_service_information_is_published_within_20_working_days(
     assert item["due_at"].startswith("2026-12-04T02:00:00")
     assert item["clause"].startswith("JN 11")
     clock.set(datetime(2026, 12, 4, 3, 0, tzinfo=UTC))
-    overdue = client.get("/api/v1/service-info?overdue=true", headers=office).json()
+    overdue = client.get("/api/v1/service-info?overdue=true", headers=office).json()["items"]
     assert [i["id"] for i in overdue] == [item["id"]]
     scan = services.tickets.reminders.scan()
     chased = [x for x in scan.reminders if x.item_id == item["id"]
@@ -235,7 +235,7 @@ def test_jn_11_zj_service_information_is_published_within_20_working_days(
     assert r.status_code == 200, r.text
     assert r.json()["published_at"] is not None
     assert r.json()["overdue"] is True  # published, but late
-    assert client.get("/api/v1/service-info?overdue=true", headers=office).json() == []
+    assert client.get("/api/v1/service-info?overdue=true", headers=office).json()["items"] == []
     missing = client.get("/api/v1/service-info/nope", headers=office)
     assert missing.status_code == 404
     assert missing.json()["type"].endswith("/service-info-not-found")

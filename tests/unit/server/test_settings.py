@@ -66,3 +66,19 @@ def test_the_cli_stops_with_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert "settings: unknown setting(s): WATEROPS_PROT (did you mean WATEROPS_PORT?)" \
         in r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
+
+
+def test_serving_defaults_to_the_c_parser_and_no_access_log() -> None:
+    from server.http_server import GuardedHttpTools, guarded_protocol
+
+    settings = load_settings({})
+    assert settings.access_log is False
+    assert issubclass(guarded_protocol(settings), GuardedHttpTools)
+    chosen = load_settings({"WATEROPS_ACCESS_LOG": "true", "WATEROPS_HTTP_PARSER": "h11",
+                            "WATEROPS_HEADER_TIMEOUT_S": "3"})
+    assert chosen.access_log is True
+    protocol = guarded_protocol(chosen)
+    assert not issubclass(protocol, GuardedHttpTools)
+    assert protocol.header_timeout_s == 3.0
+    with pytest.raises(SettingsError, match="WATEROPS_HTTP_PARSER"):
+        load_settings({"WATEROPS_HTTP_PARSER": "picohttp"})

@@ -24,9 +24,22 @@ export function createClient(base = "/api/v1") {
     if (!res.ok) throw new ProblemError(res.status, typeof data === "object" ? data : { detail: data });
     return data;
   }
+  // Every list answers {items, next_cursor, next} (docs/api.md, Paging); getAll follows
+  // the next links (relative to the host, so they already carry the /api/v1 base).
+  async function getAll(path, maxPages = 100) {
+    const items = [];
+    let page = await call("GET", path);
+    items.push(...page.items);
+    for (let n = 1; page.next && n < maxPages; n += 1) {
+      page = await call("GET", page.next.startsWith(base) ? page.next.slice(base.length) : page.next);
+      items.push(...page.items);
+    }
+    return items;
+  }
   return {
     setCsrf(token) { csrf = token || ""; },
     get: (path) => call("GET", path),
+    getAll,
     post: (path, body = {}) => call("POST", path, body),
     put: (path, body = {}) => call("PUT", path, body),
     del: (path) => call("DELETE", path),

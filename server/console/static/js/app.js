@@ -218,7 +218,7 @@ async function loadCrews() {
 
 async function loadOutages() {
   if (!isOffice()) return;
-  S.outages = await api.get("/outages");
+  S.outages = await api.getAll("/outages");
   renderOutagesTab();
   drawOutages();
 }
