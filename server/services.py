@@ -59,7 +59,7 @@ class Services:
         self.accounts = AccountService(self.db, clock)
         #: unauthenticated callers: a budget per address, lock-outs of complaint lookups
         self.throttle = Throttles(
-            clock, public_per_minute=settings.public_requests_per_minute,
+            self.db, clock, public_per_minute=settings.public_requests_per_minute,
             lookup_free_failures=settings.lookup_free_failures,
             lookup_lockout=timedelta(seconds=settings.lookup_lockout_s),
             lookup_lockout_max=timedelta(seconds=settings.lookup_lockout_max_s))

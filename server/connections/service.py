@@ -135,7 +135,7 @@ class ConnectionService:
         self.audit = AuditStore(db)
         self.field = FieldProgress(self)
         #: wrong lookup digits per (number, address); Services shares the app's book
-        self.lockouts = LockoutBook(clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
+        self.lockouts = LockoutBook(db, clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
                                     LOOKUP_LOCKOUT_MAX)
 
     # -- reading -----------------------------------------------------------------------
@@ -499,10 +499,10 @@ class ConnectionService:
                       ) -> PublicStatus:
         """Status by application number and the phone's last 4 digits, with the same
         protections as the complaint lookup: a wrong pair answers like an unknown number,
-        and wrong digits are counted per (number, client address) in memory with an
+        and wrong digits are counted per (number, client address) in the store with an
         exponential back-off (``LockoutBook``): the digits cannot be guessed, nobody
         elsewhere can lock a customer out, and no failure writes a row."""
-        key = ("connection", number, client)
+        key = f"connection {number} {client}"
         wait = self.lockouts.locked_for(key)
         if wait is not None:
             raise ConnectionLookupLockedError(

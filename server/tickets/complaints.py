@@ -90,7 +90,7 @@ class ComplaintService:
         self.reminders = reminders
         self.clock = clock
         #: wrong lookups per (number, client address); ``Services`` sets the configured one
-        self.lockouts = LockoutBook(clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
+        self.lockouts = LockoutBook(db, clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
                                     LOOKUP_LOCKOUT_MAX)
         self.profile = profile
         self.calendar = calendar
@@ -157,11 +157,12 @@ class ComplaintService:
         """The customer's lookup (ZJ 8.2): number plus the last 4 digits of their phone.
 
         A wrong pair answers exactly like an unknown number. Wrong digits are counted per
-        (number, client address) in memory, with an exponential back-off after a few: the
-        digits cannot be guessed, nobody elsewhere can lock a customer out of their own
-        complaint (numbers are sequential), and no failure writes a row.
+        (number, client address) in the store (one row per key, shared by all processes),
+        with an exponential back-off after a few: the digits cannot be guessed, nobody
+        elsewhere can lock a customer out of their own complaint (numbers are sequential),
+        and no failure adds a row.
         """
-        key = (number, client)
+        key = f"complaint {number} {client}"
         wait = self.lockouts.locked_for(key)
         if wait is not None:
             raise LookupLockedError("too many failed lookups for this number; try later",
