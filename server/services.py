@@ -64,6 +64,7 @@ class Services:
             lookup_lockout=timedelta(seconds=settings.lookup_lockout_s),
             lookup_lockout_max=timedelta(seconds=settings.lookup_lockout_max_s))
         self.customers = CustomerService(self.db, clock)
+        self.customers.by_unit = self.profile.office_by_unit
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
         self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
                                   alert_sender_for(settings.alert_group_url), self.workorders,

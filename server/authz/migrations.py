@@ -25,3 +25,11 @@ def m001_throttles(db: Database) -> None:
         CREATE INDEX throttles_forget ON throttles(kind, forget_at);
         """
     )
+
+
+@migrations()
+def m002_work_orders_by_customer(db: Database) -> None:
+    # a unit-scoped office role's customer list asks, per customer, which crews' orders
+    # concern it (server.customers.store.page with ``unit``)
+    db.executescript(
+        "CREATE INDEX IF NOT EXISTS work_orders_customer ON work_orders(customer_id, crew_id);")

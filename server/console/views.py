@@ -22,6 +22,7 @@ from geo.model import Network
 from geo.service import NetworkService
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
+from server.authz import Caller, narrowed_unit, unit_visible
 from server.clock import to_local
 from server.customers.store import CustomerStore
 from server.errors import BadInputError, NotFoundError
@@ -246,10 +247,13 @@ def month_starts(until: datetime, count: int) -> list[datetime]:
 
 
 def timeliness_views(workorders: WorkOrderService, accounts: AccountStore, now: datetime,
-                     months: int = 6) -> TimelinessViews:
-    """Timeliness overall and per rule, per crew, per unit (crews summed) and per month."""
-    overall = workorders.timeliness(None, now, None)
-    crews = accounts.crews()
+                     months: int = 6, principal: Caller | None = None) -> TimelinessViews:
+    """Timeliness overall and per rule, per crew, per unit (crews summed) and per month;
+    a unit-scoped office ``principal`` (``office_by_unit``) sees its unit's crews only."""
+    overall = workorders.timeliness(None, now, None, principal)
+    unit = (None if principal is None
+            else narrowed_unit(principal, workorders.profile.office_by_unit))
+    crews = [c for c in accounts.crews() if unit_visible(c.unit, unit)]
     per_crew = [(c, workorders.timeliness(None, now, c.id)) for c in crews]
     units: dict[str, list[int]] = {}
     for c, r in per_crew:
@@ -261,7 +265,7 @@ def timeliness_views(workorders: WorkOrderService, accounts: AccountStore, now: 
     month_bars = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else now
-        r = workorders.timeliness(start, end, None)
+        r = workorders.timeliness(start, end, None, principal)
         month_bars.append(_bar(start.strftime("%Y-%m"), start.strftime("%Y-%m"), r))
     return TimelinessViews(
         overall=overall,

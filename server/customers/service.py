@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlite_utils import Database
 
 from server.accounts.model import Principal
+from server.authz import Holder, authorize, narrowed_unit
 from server.clock import Clock
 from server.customers.model import Customer, CustomerImportResult, CustomerPage
 from server.customers.store import CustomerStore
@@ -18,6 +19,10 @@ class CustomerService:
         self.db = db
         self.store = CustomerStore(db)
         self.clock = clock
+        #: the profile's ``office_by_unit`` (set by ``Services``): dispatchers and
+        #: supervisors then see the customers of their unit's crews' orders (and those no
+        #: crew of a unit ever served)
+        self.by_unit = False
 
     def import_customers(self, customers: Iterable[Customer]) -> int:
         """Create or update customers in one transaction; returns how many were written."""
@@ -54,9 +59,15 @@ class CustomerService:
                 "customers are visible to a crew only through its work orders",
                 customer_id=customer_id,
             )
+        if not principal.is_field:
+            authorize(principal, "customer.read", Holder(
+                kind="customer", id=customer_id, units=self.store.units_of(customer_id)),
+                by_unit=self.by_unit)
         return customer
 
-    def page(self, cursor: str | None, limit: int, compound: str | None = None) -> CustomerPage:
-        items = self.store.page(cursor, limit, compound)
+    def page(self, cursor: str | None, limit: int, compound: str | None = None,
+             principal: Principal | None = None) -> CustomerPage:
+        unit = None if principal is None else narrowed_unit(principal, self.by_unit)
+        items = self.store.page(cursor, limit, compound, unit)
         next_cursor = items[-1].id if len(items) == limit else None
         return CustomerPage(items=items, next_cursor=next_cursor)

@@ -20,7 +20,7 @@ from core.time import TimeRangeError, check_event_time
 from core.uow import touch
 from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
-from server.authz import Caller, device_label, sees_device_ids
+from server.authz import Caller, device_label, narrowed_unit, sees_device_ids, unit_visible
 from server.clock import Clock
 from server.errors import NotFoundError, RuleViolationError
 from server.intents import IntentContext, build_handlers
@@ -235,8 +235,13 @@ class SyncService:
     # -- supervision -------------------------------------------------------------------
     def lag(self, principal: Caller | None = None) -> LagReport:
         """Lag per device and crew; device ids as ``server.authz.device_label`` shows them
-        to ``principal`` (None: the server's own view, ids in full)."""
+        to ``principal`` (None: the server's own view, ids in full). A unit-scoped office
+        ``principal`` (profile ``office_by_unit``) sees its unit's crews' devices only
+        (``server.authz.narrowed_unit``)."""
         now = self.clock()
+        unit = (None if principal is None
+                else narrowed_unit(principal, self.workorders.profile.office_by_unit))
+        unit_of = {c.id: c.unit for c in self.accounts.crews()} if unit is not None else {}
         latest = self.store.latest_seq()
         referenced = self.evidence.pending_hashes_by_device()
         all_hashes = sorted({h for hs in referenced.values() for h in hs})
@@ -244,6 +249,8 @@ class SyncService:
         flags = self.evidence.open_flags_by_device()
         devices: list[DeviceLag] = []
         for device_id, user_id, crew_id, skew in ScopeStore(self.db).field_devices():
+            if not unit_visible(unit_of.get(crew_id or "", ""), unit):
+                continue
             st = self.store.device(device_id)
             scopes = [crew_scope(crew_id)] if crew_id else []
             behind = self.store.count_changes(scopes, st.checkpoint) if scopes else 0

@@ -21,6 +21,7 @@ from typing import Final
 from sqlite_utils import Database
 
 from server.audit import AuditStore
+from server.authz import Caller, Holder, authorize, narrowed_unit
 from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
 from server.policy import PolicyProfile, WorkCalendar, time_rule
@@ -80,6 +81,12 @@ def _deadline(r: Row, now: datetime) -> ComplaintDeadline:
         due_at=due, remind_at=from_db(str(r["remind_at"])), met_at=met,
         overdue=(met > due) if met else now > due, provisional=bool(r["provisional"]),
     )
+
+
+def holder_of_complaint(c: Complaint) -> Holder:
+    """A complaint's facts for ``server.authz``: its unit is the unit it is targeted at."""
+    return Holder(kind="complaint", id=c.id,
+                  units=frozenset({c.target_unit}) if c.target_unit else frozenset())
 
 
 class ComplaintService:
@@ -146,11 +153,26 @@ class ComplaintService:
                                          complaint_id=complaint_id)
         return self._build(row)
 
-    def list(self, *, status: ComplaintStatus | None = None, limit: int = 50) -> list[Complaint]:
+    def read(self, actor: Caller, complaint_id: str) -> Complaint:
+        """One complaint, if ``server.authz`` lets ``actor`` manage it (its target unit)."""
+        c = self.get(complaint_id)
+        self._check(actor, c)
+        return c
+
+    def _check(self, actor: Caller | None, c: Complaint) -> None:
+        if actor is not None:
+            authorize(actor, "complaint.manage", holder_of_complaint(c),
+                      by_unit=self.profile.office_by_unit)
+
+    def list(self, *, status: ComplaintStatus | None = None, limit: int = 50,
+             actor: Caller | None = None) -> list[Complaint]:
+        """Newest first; a unit-scoped office ``actor`` (``office_by_unit``) sees the
+        complaints targeted at its unit (and those targeted at none)."""
         if not 1 <= limit <= 500:
             raise BadTicketInputError("limit must be between 1 and 500", field="limit")
+        unit = None if actor is None else narrowed_unit(actor, self.profile.office_by_unit)
         return [self._build(r) for r in self.store.complaints(
-            status=None if status is None else str(status), limit=limit)]
+            status=None if status is None else str(status), limit=limit, unit=unit)]
 
     def public_status(self, number: str, phone_last4: str, client: str = "local"
                       ) -> ComplaintPublicStatus:
@@ -215,8 +237,10 @@ class ComplaintService:
             self.alert_dispatch(alert_id, now)
         return self.get(cid)
 
-    def _load(self, complaint_id: str, allowed: set[ComplaintStatus], action: str) -> Complaint:
+    def _load(self, complaint_id: str, allowed: set[ComplaintStatus], action: str,
+              actor: Caller | None = None) -> Complaint:
         c = self.get(complaint_id)
+        self._check(actor, c)
         if c.status not in allowed:
             raise ComplaintStateError(
                 f"a {c.status} complaint cannot be {action}; allowed from: "
@@ -232,7 +256,7 @@ class ComplaintService:
     def contact(self, actor: Actor, complaint_id: str, data: NoteIn) -> Complaint:
         """The customer was contacted (JN 12: within 20 minutes)."""
         now = self.clock()
-        c = self._load(complaint_id, {ComplaintStatus.RECEIVED}, "contacted")
+        c = self._load(complaint_id, {ComplaintStatus.RECEIVED}, "contacted", actor)
         with self.db.atomic():
             self._write(c, {"status": str(ComplaintStatus.CONTACTED), "contacted_at": to_db(now)})
             self.store.meet_complaint_deadline(c.id, c.round, CONTACT, now)
@@ -243,7 +267,7 @@ class ComplaintService:
         """Handled and answered (办结, JN 12: within 2 days); the return visit is next."""
         now = self.clock()
         c = self._load(complaint_id, {ComplaintStatus.CONTACTED, ComplaintStatus.ESCALATED},
-                       "resolved")
+                       "resolved", actor)
         if not data.result.strip():
             raise ReasonRequiredError("closing a complaint needs its result", field="result")
         with self.db.atomic():
@@ -256,7 +280,7 @@ class ComplaintService:
     def return_visit(self, actor: Actor, complaint_id: str, data: ReturnVisitIn) -> Complaint:
         """Satisfied closes the complaint; not satisfied escalates it for another round."""
         now = self.clock()
-        c = self._load(complaint_id, {ComplaintStatus.RESOLVED}, "visited")
+        c = self._load(complaint_id, {ComplaintStatus.RESOLVED}, "visited", actor)
         with self.db.atomic():
             self.store.insert_visit({"complaint_id": c.id, "round": c.round,
                                      "visited_at": to_db(now), "visited_by": actor.user_id,
@@ -287,6 +311,7 @@ class ComplaintService:
         working days of the visit), whatever the complaint's status."""
         now = self.clock()
         c = self.get(complaint_id)
+        self._check(actor, c)
         open_ = [d for d in c.deadlines if d.rule == SUGGESTION_HANDLING and d.met_at is None]
         if not open_:
             raise ComplaintStateError("no suggestion from a return visit is waiting",

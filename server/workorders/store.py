@@ -289,9 +289,10 @@ class WorkOrderStore:
         )
         return items, next_cursor
 
-    def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None
-                   ) -> builtins.list[tuple[str, int, int, int]]:
-        """Per rule: (rule, decided, met on time, open and overdue).
+    def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None,
+                   unit: str | None = None) -> builtins.list[tuple[str, int, int, int]]:
+        """Per rule: (rule, decided, met on time, open and overdue); ``unit``: only orders
+        of that unit's crews (and of no known unit).
 
         A deadline is decided by ``until`` once it was met or its due time passed; only
         decided deadlines count, so an order still inside its limit neither helps nor
@@ -303,6 +304,7 @@ class WorkOrderStore:
             "SUM(CASE WHEN d.met_at IS NOT NULL AND d.met_at <= d.due_at THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN d.met_at IS NULL AND d.due_at < ?1 THEN 1 ELSE 0 END) "
             "FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
+            "LEFT JOIN crews cr ON cr.id = w.crew_id "
             "WHERE ((d.met_at IS NOT NULL AND d.met_at <= ?1) OR d.due_at <= ?1)"
         )
         if since is not None:
@@ -311,6 +313,10 @@ class WorkOrderStore:
         if crew_id is not None:
             sql += f" AND w.crew_id = ?{len(params) + 1}"
             params.append(crew_id)
+        if unit is not None:
+            n = len(params) + 1
+            sql += f" AND (COALESCE(cr.unit, '') = ?{n} OR COALESCE(cr.unit, '') = '')"
+            params.append(unit)
         sql += " GROUP BY d.rule ORDER BY d.rule"
         return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0))
                 for r in self.db.execute(sql, params)]

@@ -522,3 +522,83 @@ def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(
             assert health("198.51.100.7") == (200 if separate else 429)
     finally:
         svc.close()
+
+
+def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    import msgspec
+
+    from server.cli.common import OPERATOR
+    from server.tickets.model import Channel, ComplaintIn, ComplaintKind
+    from server.workorders.model import Actor
+    from server.workorders.store import Filters
+    from tests.factories import order_in
+
+    desk = Actor(user_id="admin", role="admin")
+    theirs = svc.tickets.complaints.create(desk, ComplaintIn(
+        channel=Channel.COUNTER, kind=ComplaintKind.BILLING, content="营业所的",
+        target_unit="营业所",
+        phone="13800001111"))
+    served = {o.customer_id for o in svc.workorders.list(OPERATOR, Filters(limit=500)).items}
+    customer = next(c for c in svc.customers.store.page(None, 500) if c.id not in served)
+    svc.workorders.create(desk, order_in(crew_id="readers", customer_id=customer.id))
+    since = (world.clock() - timedelta(days=1)).isoformat()
+    world.clock.advance(hours=3)  # the readers' order is past its arrival deadline
+
+    def seen(who: str) -> dict[str, Any]:
+        stats = client.get(f"{API}/stats/service", headers=h(who),
+                           params={"since": since, "group_by": "unit"}).json()
+        customers: set[str] = set()
+        cursor = None
+        while True:
+            page = client.get(f"{API}/customers", headers=h(who),
+                              params={"limit": 1000, **({"cursor": cursor} if cursor else {})}
+                              ).json()
+            customers |= {c["id"] for c in page["items"]}
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return {
+            "complaint": client.get(f"{API}/complaints/{theirs.id}", headers=h(who)).status_code,
+            "complaints": {c["id"] for c in client.get(f"{API}/complaints", headers=h(who),
+                                                       params={"limit": 500}).json()},
+            "customer": client.get(f"{API}/customers/{customer.id}",
+                                   headers=h(who)).status_code,
+            "customers": customers,
+            "units": {r["group"] for r in stats["rows"]},
+            "decided": client.get(f"{API}/stats/timeliness", headers=h(who)).json()["decided"],
+            "lag_crews": {d["crew_id"] for d in client.get(f"{API}/sync/lag",
+                                                           headers=h(who)).json()["devices"]},
+        }
+
+    before = seen("dispatcher")  # the profile does not narrow by unit yet
+    assert before["complaint"] == 200
+    assert before["customer"] == 200
+    assert "营业所" in before["units"]
+    assert "readers" in before["lag_crews"]
+    scoped = msgspec.structs.replace(svc.profile, office_by_unit=True)
+    svc.workorders.profile = scoped
+    svc.tickets.complaints.profile = scoped
+    svc.tickets.stats.profile = scoped
+    svc.customers.by_unit = True
+    disp, admin = seen("dispatcher"), seen("admin")
+    assert disp["complaint"] == 403  # the dispatcher belongs to 管网所
+    assert theirs.id not in disp["complaints"]
+    assert disp["complaints"]  # the world's complaint, targeted at no unit, stays
+    r = client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("dispatcher"),
+                    json={"note": "called"})
+    assert r.status_code == 403
+    assert disp["customer"] == 403
+    assert customer.id not in disp["customers"]
+    assert len(disp["customers"]) == len(admin["customers"]) - 1
+    assert "营业所" not in disp["units"]
+    assert disp["decided"] == admin["decided"] - 1  # the readers' overdue arrival
+    assert disp["lag_crews"] == {"crew-a", "crew-b"}
+    # admins see every unit
+    assert admin["complaint"] == 200
+    assert theirs.id in admin["complaints"]
+    assert admin["customer"] == 200
+    assert "营业所" in admin["units"]
+    assert "readers" in admin["lag_crews"]
+    assert client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("admin"),
+                       json={"note": "called"}).status_code == 200
