@@ -22,7 +22,7 @@ from geo.model import Network
 from geo.service import NetworkService
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
-from server.authz import Caller, narrowed_unit, unit_visible
+from server.authz import Caller, device_label, narrowed_unit, unit_visible
 from server.clock import to_local
 from server.customers.store import CustomerStore
 from server.errors import BadInputError, NotFoundError
@@ -214,12 +214,16 @@ def all_orders(workorders: WorkOrderService, principal: Principal,
 
 def crew_views(accounts: AccountStore, workorders: WorkOrderService, positions: PositionService,
                principal: Principal) -> list[CrewView]:
-    """Crews with their members, live positions and open-order load (for assigning)."""
+    """Crews with their members, live positions and open-order load (for assigning).
+
+    A position's device id is shown as ``server.authz.device_label`` shows it to
+    ``principal``: in full to admins only (it names the tablet to revoke)."""
     load = Counter(wo.crew_id for wo in all_orders(workorders, principal)
                    if wo.crew_id and wo.status not in CLOSED_STATUSES)
     by_crew: dict[str, list[CrewPosition]] = {}
     for pos in positions.latest():
-        by_crew.setdefault(pos.crew_id, []).append(pos)
+        shown = msgspec.structs.replace(pos, device_id=device_label(principal, pos.device_id))
+        by_crew.setdefault(pos.crew_id, []).append(shown)
     members: dict[str, list[str]] = {}
     for u in accounts.users():
         if u.crew_id and u.active:

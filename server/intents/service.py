@@ -24,7 +24,11 @@ from server.authz import Caller, device_label, narrowed_unit, sees_device_ids, u
 from server.clock import Clock
 from server.errors import NotFoundError, RuleViolationError
 from server.intents import IntentContext, build_handlers
-from server.intents.errors import NoDeviceError
+from server.intents.errors import (
+    AttachmentOrderMismatchError,
+    AttachmentOrderRequiredError,
+    NoDeviceError,
+)
 from server.intents.readers import CrewScope, NetworkSource
 from server.intents.records import evidence_of
 from server.intents.store import ScopeStore
@@ -200,7 +204,25 @@ class SyncService:
 
     # -- attachments -------------------------------------------------------------------
     def declare(self, principal: Principal, decl: AttachmentDeclare) -> AttachmentStatus:
-        """Open an upload owned by the caller's device (and order, in its scope)."""
+        """Open an upload owned by the caller's device (and order, in its scope).
+
+        A file that evidence of the caller's crew already names (the crew pushed the photo
+        step before uploading, as a tablet does) is tied to that order: a field device must
+        declare it with that ``work_order_id`` (422 ``attachment-order-required`` /
+        ``attachment-order-mismatch``), so its bytes count against the order's quota.
+        """
+        if principal.is_field:
+            tied = sorted({wo for wo, crew in self.evidence.orders_referencing(decl.sha256)
+                           if crew is not None and crew == principal.crew_id})
+            if tied and decl.work_order_id is None:
+                raise AttachmentOrderRequiredError(
+                    "this file is evidence for a work order; declare it with work_order_id",
+                    sha256=decl.sha256, work_order_ids=tied)
+            if tied and decl.work_order_id not in tied:
+                raise AttachmentOrderMismatchError(
+                    "this file is evidence for another work order of your crew",
+                    sha256=decl.sha256, work_order_id=decl.work_order_id,
+                    work_order_ids=tied)
         if decl.work_order_id is not None:
             self.workorders.get(principal, decl.work_order_id)
         return self.vault.declare(decl, principal.device_id)

@@ -57,7 +57,7 @@ def upload(client: TestClient[Litestar], who: str, data: bytes, wo_id: str | Non
     body: dict[str, Any] = {"sha256": sha, "size": len(data), "content_type": "image/png"}
     if wo_id:
         body["work_order_id"] = wo_id
-    assert client.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code == 200
+    assert client.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code == 201
     r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who), content=data)
     assert r.status_code == 200, r.text
     assert r.json()["complete"]
@@ -301,6 +301,21 @@ def test_device_ids_are_shown_to_admins_only(
     assert all(d.startswith("dev-") for d in real)
     assert len(seen) == len(real)
     assert not seen & real
+    # the console's crew map: live positions carry the device as the lag report shows it
+    r = client.post(f"{API}/sync/push", headers=h("crew_a"), json={
+        "mutations": [], "positions": [{"taken_at": world.clock().isoformat(),
+                                        "lon": 117.0005, "lat": 36.6515}]})
+    assert r.status_code == 200, r.text
+
+    def position_devices(who: str) -> set[str]:
+        crews = client.get(f"{API}/console/crews", headers=h(who)).json()
+        return {p["device_id"] for c in crews for p in c["positions"]}
+    shown, full = position_devices("supervisor"), position_devices("admin")
+    assert len(full) == 1
+    assert full <= real
+    assert len(shown) == 1
+    assert not shown & real
+    assert shown <= seen
 
 
 # -- personal data on tablets ------------------------------------------------------------
@@ -602,3 +617,73 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert "readers" in admin["lag_crews"]
     assert client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("admin"),
                        json={"note": "called"}).status_code == 200
+
+
+# -- who opens an outage on which order --------------------------------------------------
+def test_a_crew_opens_only_an_emergency_outage_on_its_own_open_order(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    wo, iso = world.ids["wo_id"], world.ids["isolation_id"]
+    start = world.clock()
+    body: dict[str, Any] = {
+        "isolation_id": iso, "kind": "emergency", "cause": "DN300 burst",
+        "start_at": start.isoformat(),
+        "expected_restoration_at": (start + timedelta(hours=4)).isoformat(),
+        "work_order_id": wo}
+    url = f"{API}/outages/from-isolation"
+    refused = {
+        "another crew's order": ("crew_b", body),
+        "a planned outage": ("crew_a", {**body, "kind": "planned"}),
+        "no order": ("crew_a", {k: v for k, v in body.items() if k != "work_order_id"}),
+        "a meter reader": ("reader", body),
+    }
+    for why, (who, data) in refused.items():
+        r = client.post(url, headers=h(who), json=data)
+        assert r.status_code == 403, (why, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    typed = {k: v for k, v in body.items() if k != "isolation_id"}
+    typed["recipients"] = [{"customer_id": "x", "phone": "13900000000", "channels": ["sms"]}]
+    r = client.post(f"{API}/outages", headers=h("crew_a"), json=typed)
+    assert r.status_code == 403  # a tablet never types whom to text
+    assert r.json()["type"].endswith("/forbidden")
+    r = client.post(f"{API}/outages", headers=h("crew_a"), json={**typed, "work_order_id": "no"})
+    assert r.status_code == 404
+    before = len(svc.outages.list_outages())
+    r = client.post(url, headers=h("crew_a2"), json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["work_order_id"] == wo
+    assert r.json()["kind"] == "emergency"
+    assert len(svc.outages.list_outages()) == before + 1
+    # the crew at the break starts it itself
+    assert client.post(f"{API}/outages/{r.json()['id']}/start",
+                       headers=h("crew_a")).status_code == 200
+    cancelled = client.post(f"{API}/workorders/{wo}/transitions", headers=h("dispatcher"),
+                            json={"to": "cancelled", "reason": "duplicate report"})
+    assert cancelled.status_code == 200
+    r = client.post(url, headers=h("crew_a"), json=body)
+    assert r.status_code == 403  # the order is closed
+    assert len(svc.outages.list_outages()) == before + 1
+
+
+def test_office_roles_open_outages_on_orders_of_their_scope(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    import msgspec
+
+    from server.cli.common import OPERATOR
+    from server.workorders.store import Filters
+
+    route = svc.workorders.list(OPERATOR, Filters(crew_id="readers", limit=5)).items[0]
+    start = world.clock()
+    body: dict[str, Any] = {
+        "kind": "planned", "cause": "meter bank replacement",
+        "start_at": (start + timedelta(days=2)).isoformat(),
+        "expected_restoration_at": (start + timedelta(days=2, hours=3)).isoformat(),
+        "work_order_id": route.id}
+    assert client.post(f"{API}/outages", headers=h("dispatcher"), json=body).status_code == 201
+    svc.outages.by_unit = True
+    svc.workorders.profile = msgspec.structs.replace(svc.profile, office_by_unit=True)
+    r = client.post(f"{API}/outages", headers=h("dispatcher"), json=body)
+    assert r.status_code == 403  # the readers' order belongs to 营业所
+    assert r.json()["type"].endswith("/out-of-scope")
+    ours = {**body, "work_order_id": world.ids["wo_id"]}
+    assert client.post(f"{API}/outages", headers=h("dispatcher"), json=ours).status_code == 201
+    assert client.post(f"{API}/outages", headers=h("admin"), json=body).status_code == 201
