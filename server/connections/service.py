@@ -26,7 +26,7 @@ from notifications.store import NotificationStore
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.audit import AuditStore
-from server.authz import Holder, authorize
+from server.authz import Caller, Holder, authorize, narrowed_unit
 from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
 from server.connections import stages
@@ -522,11 +522,15 @@ class ConnectionService:
             due_at=None if total is None else total.due_at)
 
     # -- statistics --------------------------------------------------------------------
-    def stats(self, since: datetime | None, until: datetime | None) -> ConnectionStats:
+    def stats(self, since: datetime | None, until: datetime | None,
+              caller: Caller | None = None) -> ConnectionStats:
+        """Stage timeliness; a unit-scoped office ``caller`` (``office_by_unit``) gets its
+        unit's connections only (``server.authz.narrowed_unit``)."""
         end = until or self.clock()
+        unit = None if caller is None else narrowed_unit(caller, self.profile.office_by_unit)
         return build_stats(self.profile, self.calendar,
-                           self.store.stage_timeliness(since, end),
-                           self.store.water_on_rows(since, end), since, end)
+                           self.store.stage_timeliness(since, end, unit),
+                           self.store.water_on_rows(since, end, unit), since, end)
 
     # -- the holiday calendar ------------------------------------------------------------
     def retiming(self, clock: OpenClock) -> Timing | None:

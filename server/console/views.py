@@ -217,7 +217,8 @@ def crew_views(accounts: AccountStore, workorders: WorkOrderService, positions: 
     """Crews with their members, live positions and open-order load (for assigning).
 
     A position's device id is shown as ``server.authz.device_label`` shows it to
-    ``principal``: in full to admins only (it names the tablet to revoke)."""
+    ``principal``: in full to admins only (it names the tablet to revoke). Under
+    ``office_by_unit`` a dispatcher or supervisor sees its unit's crews."""
     load = Counter(wo.crew_id for wo in all_orders(workorders, principal)
                    if wo.crew_id and wo.status not in CLOSED_STATUSES)
     by_crew: dict[str, list[CrewPosition]] = {}
@@ -228,9 +229,10 @@ def crew_views(accounts: AccountStore, workorders: WorkOrderService, positions: 
     for u in accounts.users():
         if u.crew_id and u.active:
             members.setdefault(u.crew_id, []).append(u.name)
+    unit = narrowed_unit(principal, workorders.profile.office_by_unit)
     return [CrewView(id=c.id, name=c.name, unit=c.unit, open_orders=load.get(c.id, 0),
                      members=members.get(c.id, []), positions=by_crew.get(c.id, []))
-            for c in accounts.crews()]
+            for c in accounts.crews() if unit_visible(c.unit, unit)]
 
 
 def _bar(key: str, label: str, r: TimelinessReport) -> Breakdown:

@@ -554,6 +554,16 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
         channel=Channel.COUNTER, kind=ComplaintKind.BILLING, content="营业所的",
         target_unit="营业所",
         phone="13800001111"))
+    from server.connections.model import AcceptIn, ApplicationIn, ProjectType
+    from server.connections.model import Channel as ConnectionChannel
+
+    office = svc.accounts.authenticate(TOKENS_ALL["admin"])
+    assert office is not None
+    counter = svc.connections.apply(office, ApplicationIn(
+        project_type=ProjectType.SINGLE_METER, channel=ConnectionChannel.COUNTER,
+        applicant="李娜", phone="13900002222", address="泉城路 9 号",
+        location=(117.0005, 36.6515)))
+    svc.connections.accept(office, counter.id, AcceptIn(crew_id="readers"))  # 营业所
     served = {o.customer_id for o in svc.workorders.list(OPERATOR, Filters(limit=500)).items}
     customer = next(c for c in svc.customers.store.page(None, 500) if c.id not in served)
     svc.workorders.create(desk, order_in(crew_id="readers", customer_id=customer.id))
@@ -584,6 +594,10 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
             "decided": client.get(f"{API}/stats/timeliness", headers=h(who)).json()["decided"],
             "lag_crews": {d["crew_id"] for d in client.get(f"{API}/sync/lag",
                                                            headers=h(who)).json()["devices"]},
+            "connection_units": {r["unit"] for r in client.get(
+                f"{API}/connections/stats", headers=h(who)).json()["rows"]},
+            "console_crews": {c["id"] for c in client.get(f"{API}/console/crews",
+                                                          headers=h(who)).json()},
         }
 
     before = seen("dispatcher")  # the profile does not narrow by unit yet
@@ -591,10 +605,12 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert before["customer"] == 200
     assert "营业所" in before["units"]
     assert "readers" in before["lag_crews"]
+    assert "营业所" in before["connection_units"]
     scoped = msgspec.structs.replace(svc.profile, office_by_unit=True)
     svc.workorders.profile = scoped
     svc.tickets.complaints.profile = scoped
     svc.tickets.stats.profile = scoped
+    svc.connections.profile = scoped
     svc.customers.by_unit = True
     disp, admin = seen("dispatcher"), seen("admin")
     assert disp["complaint"] == 403  # the dispatcher belongs to 管网所
@@ -605,16 +621,22 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert r.status_code == 403
     assert disp["customer"] == 403
     assert customer.id not in disp["customers"]
-    assert len(disp["customers"]) == len(admin["customers"]) - 1
+    assert disp["customers"] < admin["customers"]
+    assert len(disp["customers"]) >= len(admin["customers"]) - 2  # this one, the applicant's
     assert "营业所" not in disp["units"]
-    assert disp["decided"] == admin["decided"] - 1  # the readers' overdue arrival
+    # the readers' overdue arrival and the 营业所 connection's met acceptance
+    assert disp["decided"] == admin["decided"] - 2
     assert disp["lag_crews"] == {"crew-a", "crew-b"}
+    assert disp["connection_units"] == {"管网所"}
+    assert disp["console_crews"] == {"crew-a", "crew-b"}
     # admins see every unit
     assert admin["complaint"] == 200
     assert theirs.id in admin["complaints"]
     assert admin["customer"] == 200
     assert "营业所" in admin["units"]
     assert "readers" in admin["lag_crews"]
+    assert admin["connection_units"] == {"管网所", "营业所"}
+    assert admin["console_crews"] == {"crew-a", "crew-b", "readers"}
     assert client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("admin"),
                        json={"note": "called"}).status_code == 200
 
