@@ -18,7 +18,7 @@ from server.app import create_app
 from server.authz.throttle import ADDRESS, LOOKUP, LockoutBook, RateLimitedError, RateLimiter
 from server.services import Services
 from tests.factories import make_clock
-from tests.integration.server.authz_world import World, build_world
+from tests.integration.server.authz_world import TOKENS_ALL, World, build_world
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +112,31 @@ def test_a_flood_writes_one_row_per_key_and_the_table_stays_bounded(
         book.fail("C1 203.0.113.9")
     assert book.store.count("guess") == 1
     assert book.locked_for("C1 203.0.113.9") == 100
+
+
+def test_review_flags_from_a_device_are_limited_across_instances(
+        world: World, tmp_path: Path) -> None:
+    limited = World(folder=world.folder, clock=world.clock, tokens=world.tokens, ids=world.ids,
+                    settings={**world.settings, "review_flags_per_device_hour": 3})
+    first = limited.copy(tmp_path / "flags")
+    second = Services(first.settings, world.clock)
+    wo = world.ids["wo_id"]
+    crew_a = {"Authorization": f"Bearer {TOKENS_ALL['crew_a']}"}
+
+    def bad(n: int) -> dict[str, object]:
+        return {"id": n, "device_time": "2026-11-23T01:00:00Z", "intent": {
+            "kind": "add_note", "work_order_id": wo, "evidence_id": f"ev-f{n}", "text": "x",
+            "step_key": "no-such-step"}}
+    try:
+        with TestClient(create_app(first.settings, clock=world.clock, services=first)) as a, \
+                TestClient(create_app(second.settings, clock=world.clock, services=second)) as b:
+            got = a.post(f"{API}/sync/push", headers=crew_a,
+                         json={"mutations": [bad(1), bad(2)]}).json()["results"]
+            got += b.post(f"{API}/sync/push", headers=crew_a,
+                          json={"mutations": [bad(3), bad(4), bad(5)]}).json()["results"]
+            assert [r["outcome"] for r in got] == ["rejected"] * 5
+            # 3 per device and hour in all, whichever process takes the push
+            assert [r["review_id"] is not None for r in got] == [True, True, True, False, False]
+    finally:
+        second.close()
+        first.close()
