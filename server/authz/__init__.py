@@ -34,6 +34,7 @@ from server.authz.scopes import (
     device_label,
     in_scope,
     narrowed_unit,
+    pseudonym,
     sees_device_ids,
     unit_visible,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "device_label",
     "in_scope",
     "narrowed_unit",
+    "pseudonym",
     "policy",
     "role_may",
     "sees_device_ids",

@@ -128,4 +128,9 @@ def device_label(principal: Caller, device_id: str) -> str:
     names none: it cannot be used to revoke or to impersonate)."""
     if sees_device_ids(principal):
         return device_id
+    return pseudonym(device_id)
+
+
+def pseudonym(device_id: str) -> str:
+    """The stable pseudonym non-admins see for a device (``device-`` + 10 hex digits)."""
     return "device-" + hashlib.sha256(device_id.encode()).hexdigest()[:10]

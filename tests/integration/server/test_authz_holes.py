@@ -283,6 +283,22 @@ def test_nobody_revokes_a_device_of_a_higher_role(
                        headers=h("admin")).status_code == 200
 
 
+def test_a_supervisor_revokes_a_lost_tablet_by_the_pseudonym_it_sees(
+        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+    crew_b = svc.accounts.authenticate(TOKENS_ALL["crew_b"])
+    assert crew_b is not None
+    lag = client.get(f"{API}/sync/lag", headers=h("supervisor")).json()["devices"]
+    (label,) = [d["device_id"] for d in lag if d["user_id"] == crew_b.user_id]
+    assert label != crew_b.device_id
+    r = client.post(f"{API}/devices/{label}/revocation", headers=h("supervisor"))
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == label  # the answer does not reveal the id either
+    assert r.json()["revoked_at"]
+    assert client.get(f"{API}/users/me", headers=h("crew_b")).status_code == 401
+    assert client.post(f"{API}/devices/device-0000000000/revocation",
+                       headers=h("supervisor")).status_code == 404
+
+
 def test_device_ids_are_shown_to_admins_only(
         client: TestClient[Litestar], world: World) -> None:
     wo = world.ids["wo_id"]
