@@ -70,7 +70,7 @@ class AccountService:
             raise NotFoundError(f"no device {device_id}", device_id=device_id)
         owner = self.store.user(target.user_id)
         if owner is not None:
-            check_account_action(actor, owner.role, device_id)
+            check_account_action(actor, owner.role, device_label(actor, device_id))
         with self.db.atomic():
             revoked = self.store.revoke_device(device_id, self.clock())
             if not revoked and self.store.device(device_id) is None:

@@ -273,6 +273,7 @@ def test_nobody_revokes_a_device_of_a_higher_role(
     assert crew
     r = client.post(f"{API}/devices/{admin.device_id}/revocation", headers=h("supervisor"))
     assert_problem(r, 403, "forbidden")
+    assert r.json()["target"].startswith("device-")  # the refusal names no device id
     assert client.get(f"{API}/users/me", headers=h("admin")).status_code == 200
     assert client.post(f"{API}/devices/{crew.device_id}/revocation",
                        headers=h("supervisor")).status_code == 200
