@@ -185,9 +185,7 @@ class OutageDesk:
             if found is None:
                 raise NotFoundError(f"no work order {data.work_order_id}",
                                     work_order_id=data.work_order_id)
-            order, open_ = found
-            holder = Holder(kind="work_order", id=order.id, crew_ids=order.crew_ids,
-                            units=order.units, work_type=order.work_type)
+            holder, open_ = found  # the order's crew and unit scope the new outage
         else:
             open_ = False
         authorize(caller, "outage.create", holder, by_unit=self.by_unit)
