@@ -209,11 +209,13 @@ class SyncService:
         A file that evidence of the caller's crew already names (the crew pushed the photo
         step before uploading, as a tablet does) is tied to that order: a field device must
         declare it with that ``work_order_id`` (422 ``attachment-order-required`` /
-        ``attachment-order-mismatch``), so its bytes count against the order's quota.
+        ``attachment-order-mismatch``), so its bytes count against the order's quota. Such
+        an order may since have left the crew (a late edit kept for review): its photo
+        still comes in.
         """
-        if principal.is_field:
-            tied = sorted({wo for wo, crew in self.evidence.orders_referencing(decl.sha256)
-                           if crew is not None and crew == principal.crew_id})
+        tied: list[str] = []
+        if principal.is_field and principal.crew_id is not None:
+            tied = self.evidence.orders_of_crew_evidence(decl.sha256, principal.crew_id)
             if tied and decl.work_order_id is None:
                 raise AttachmentOrderRequiredError(
                     "this file is evidence for a work order; declare it with work_order_id",
@@ -223,7 +225,9 @@ class SyncService:
                     "this file is evidence for another work order of your crew",
                     sha256=decl.sha256, work_order_id=decl.work_order_id,
                     work_order_ids=tied)
-        if decl.work_order_id is not None:
+        if decl.work_order_id is not None and decl.work_order_id not in tied:
+            # a photo of a late edit kept for review may still come in for an order the
+            # crew's evidence names; any other order must be in the caller's scope
             self.workorders.get(principal, decl.work_order_id)
         return self.vault.declare(decl, principal.device_id)
 

@@ -57,7 +57,7 @@ def upload(client: TestClient[Litestar], who: str, data: bytes, wo_id: str | Non
     body: dict[str, Any] = {"sha256": sha, "size": len(data), "content_type": "image/png"}
     if wo_id:
         body["work_order_id"] = wo_id
-    assert client.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code == 201
+    assert client.post(f"{API}/sync/attachments", headers=h(who), json=body).status_code == 200
     r = client.put(f"{API}/sync/attachments/{sha}?offset=0", headers=h(who), content=data)
     assert r.status_code == 200, r.text
     assert r.json()["complete"]
