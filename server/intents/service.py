@@ -213,6 +213,9 @@ class SyncService:
         an order may since have left the crew (a late edit kept for review): its photo
         still comes in.
         """
+        if decl.work_order_id == "":
+            # a door notice's photo: its intent names a task, and an empty order
+            decl = msgspec.structs.replace(decl, work_order_id=None)
         tied: list[str] = []
         if principal.is_field and principal.crew_id is not None:
             tied = self.evidence.orders_of_crew_evidence(decl.sha256, principal.crew_id)

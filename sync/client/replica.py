@@ -57,9 +57,10 @@ def files_named(mutation: Mutation) -> set[str]:
 
 
 def order_named(mutation: Mutation) -> str | None:
-    """The work order an intent is about (None: a door notice is about a task)."""
-    order = getattr(mutation.intent, "work_order_id", None)
-    return order if isinstance(order, str) else None
+    """The work order an intent is about (None: a door notice is about a task, its
+    ``work_order_id`` stays empty)."""
+    order = mutation.intent.work_order_id
+    return order or None
 
 
 class Replica:
