@@ -218,6 +218,13 @@ _ROWS: Final = (
          "Only JPEG, PNG, WebP and PDF attachments are accepted"),
     _row("unsupported-media-type", 415, "Unsupported media type",
          "Unsupported media type"),
+    _row("attachment-order-mismatch", 422, "This upload is evidence for another work order",
+         "the declared `work_order_id` is not an order whose evidence (of the caller's crew) "
+         "names the file (`work_order_ids`)"),
+    _row("attachment-order-required", 422,
+         "Declare this upload with the work order it is evidence for",
+         "a field device declares a file its crew's pushed evidence names without that "
+         "`work_order_id` (`work_order_ids`): the order's quota counts it"),
     _row("attachment-hash-mismatch", 422, "The uploaded bytes do not match their SHA-256",
          "The complete upload does not hash to its name: the partial bytes were discarded."),
     _row("bad-marked-line", 422, "The GNSS points do not make a line",

@@ -19,6 +19,7 @@ from sqlite_utils import Database, Migrations
 from core.uow import UnitOfWork
 from geo.migrations import migrations as geo_migrations
 from notifications.migrations import migrations as notification_migrations
+from server.authz.migrations import migrations as authz_migrations
 from server.clock import Clock, system_clock
 from server.connections.migrations import migrations as connection_migrations
 from server.console.migrations import migrations as console_migrations
@@ -40,6 +41,7 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     console_migrations,
     position_migrations,
     doortask_migrations,
+    authz_migrations,
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import anyio
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -68,23 +69,32 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header and COOKIE in connection.cookies:
-            return _from_session(connection, services, connection.cookies[COOKIE])
+            return await _from_session(connection, services, connection.cookies[COOKIE])
         if scheme.lower() != "bearer" or not token.strip():
-            services.throttle.unauthenticated.hit(client_address(connection))
+            await _count_unauthenticated(connection)
             raise NotAuthorizedException("a device bearer token is required")
         principal = services.accounts.authenticate(token.strip())
         if principal is None:
-            services.throttle.unauthenticated.hit(client_address(connection))
+            await _count_unauthenticated(connection)
             raise NotAuthorizedException("unknown or revoked device token")
         return AuthenticationResult(user=principal, auth=token)
 
 
-def _from_session(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
-                  session_id: str) -> AuthenticationResult:
+async def _count_unauthenticated(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """One request without a valid token against its address's budget (429 past it).
+
+    The budget is a row in the store shared by every process (``server.authz.throttle``);
+    its write transaction runs in a worker thread, never on the event loop."""
+    limiter = connection.app.state["services"].throttle.unauthenticated
+    await anyio.to_thread.run_sync(limiter.hit, client_address(connection))
+
+
+async def _from_session(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
+                        session_id: str) -> AuthenticationResult:
     """The console's cookie session (server.console.sessions); writes need the CSRF token."""
     found = services.sessions.resolve(session_id)
     if found is None:
-        services.throttle.unauthenticated.hit(client_address(connection))
+        await _count_unauthenticated(connection)
         raise NotAuthorizedException("the console session has ended; sign in again")
     principal, csrf = found
     if connection.scope.get("method", "GET") not in SAFE_METHODS and not csrf_ok(
@@ -105,9 +115,8 @@ async def requires_policy(connection: ASGIConnection[Any, Any, Any, Any],
 
 async def public_throttle(connection: ASGIConnection[Any, Any, Any, Any],
                           _route_handler: BaseRouteHandler) -> None:
-    """Public routes: a request budget per client address (429 with Retry-After); an
-    in-memory count, so it runs on the event loop (``async``), not in the thread pool."""
-    connection.app.state["services"].throttle.unauthenticated.hit(client_address(connection))
+    """Public routes: a request budget per client address (429 with Retry-After)."""
+    await _count_unauthenticated(connection)
 
 
 def check_route_policies(routes: Iterable[BaseRoute], token_prefix: str,

@@ -16,6 +16,7 @@ from core.time import TimeChecked
 from geo.service import NetworkService
 from notifications import Outage, OutageIn
 from notifications.model import OutageKind, OutageState, Recipient
+from server.authz import Caller
 from server.customers.model import Customer
 from server.customers.store import CustomerStore
 from server.outage_rules import OutageDesk
@@ -70,7 +71,10 @@ def recipients_of(network: NetworkService, customers: CustomerStore,
 
 
 def outage_from_isolation(actor: str, data: OutageFromIsolationIn, network: NetworkService,
-                          customers: CustomerStore, desk: OutageDesk) -> Outage:
+                          customers: CustomerStore, desk: OutageDesk,
+                          caller: Caller | None = None) -> Outage:
+    """The outage of a computed isolation: its area, streets and affected customers; with
+    ``caller``, checked like any outage creation (``OutageDesk.check_create``)."""
     plan = network.plan(data.isolation_id)
     area = network.area(data.isolation_id)
     return desk.create(actor, OutageIn(
@@ -80,7 +84,7 @@ def outage_from_isolation(actor: str, data: OutageFromIsolationIn, network: Netw
         recipients=recipients_of(network, customers, data.isolation_id),
         streets=list(plan.streets), compounds=list(plan.compounds),
         work_order_id=data.work_order_id, isolation_id=data.isolation_id,
-    ))
+    ), caller, computed=True)
 
 
 def recipients_by_id(customers: CustomerStore, customer_ids: list[str]) -> list[Recipient]:

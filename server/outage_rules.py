@@ -33,6 +33,7 @@ from notifications import (
     NotificationStore,
     Outage,
     OutageIn,
+    OutageKind,
     OutageReport,
     OutageService,
     OutageState,
@@ -53,7 +54,7 @@ from notifications.model import ALERT, Recipient
 from server.accounts.model import FIELD_ROLES
 from server.authz import POLICIES, Caller, Holder, authorize, in_scope
 from server.clock import Clock
-from server.errors import OutOfScopeError, RuleViolationError
+from server.errors import ForbiddenError, NotFoundError, OutOfScopeError, RuleViolationError
 from server.paging import Page, after, check_limit, page_of
 from server.policy import PolicyProfile
 from server.settings import Settings
@@ -137,6 +138,8 @@ class OutageDesk:
                  upload_of: UploadOf | None = None,
                  unit_of_crew: Callable[[str], str] | None = None) -> None:
         self.crew_of_order = crew_of_order
+        #: (scope facts, still open?) of a work order, None when unknown (set by Services)
+        self.order_of: Callable[[str], tuple[Holder, bool] | None] | None = None
         self.upload_of = upload_of
         self.unit_of_crew = unit_of_crew
         #: the profile narrows office roles to their unit's outages (``office_by_unit``)
@@ -159,8 +162,46 @@ class OutageDesk:
         channels = {name: AppriseChannel(c) for name, c in self.configs.items()}
         return OutboxWorker(self.store, channels, self.clock, self.rules, config, worker_id)
 
-    def create(self, actor: str, data: OutageIn) -> Outage:
+    def create(self, actor: str, data: OutageIn, caller: Caller | None = None, *,
+               computed: bool = False) -> Outage:
+        """A new outage; with ``caller`` (HTTP), only where ``outage.create`` allows it.
+
+        Who may open an outage on which order (JN 10.3, ZJ: an emergency outage is told to
+        its customers at once, so the crew at the break must be able to open it):
+
+        - dispatchers and supervisors: any kind; on an order, only an order of their scope
+          (under ``office_by_unit`` their unit's crews' orders); admins: any;
+        - a crew member: only an **emergency** outage, only on an **open** order its crew
+          holds, and only with the customers the network computed (``computed``: from a
+          valve isolation), never a typed recipient list (a rogue tablet must not text
+          arbitrary numbers); planned and maintenance outages are the office's.
+        """
+        if caller is not None:
+            self.check_create(caller, data, computed)
         return self.service.create(actor, data)
+
+    def check_create(self, caller: Caller, data: OutageIn, computed: bool) -> None:
+        holder = Holder(kind="outage", id="new")
+        if data.work_order_id is not None:
+            found = self.order_of(data.work_order_id) if self.order_of else None
+            if found is None:
+                raise NotFoundError(f"no work order {data.work_order_id}",
+                                    work_order_id=data.work_order_id)
+            holder, open_ = found  # the order's crew and unit scope the new outage
+        else:
+            open_ = False
+        authorize(caller, "outage.create", holder, by_unit=self.by_unit)
+        if caller.role in FIELD_ROLES:
+            if data.kind is not OutageKind.EMERGENCY:
+                raise ForbiddenError("a crew opens only emergency outages; planned and "
+                                     "maintenance outages are announced by dispatch",
+                                     kind=str(data.kind))
+            if not open_:
+                raise OutOfScopeError("a crew opens an outage only on an open order of its own",
+                                      work_order_id=data.work_order_id)
+            if not computed:
+                raise ForbiddenError("a crew's outage takes its customers from a valve "
+                                     "isolation (POST /outages/from-isolation)")
 
     def get(self, outage_id: str, caller: Caller | None = None) -> Outage:
         if caller is not None:

@@ -18,6 +18,7 @@ from core.uow import unit_of_work
 from geo.index_cache import FILE_NAME as INDEX_FILE
 from geo.service import NetworkService, parse_service_area
 from server.accounts.service import AccountService
+from server.authz import Holder
 from server.authz.throttle import Throttles
 from server.calendar import CalendarService
 from server.clock import Clock
@@ -36,6 +37,7 @@ from server.policy.calendar import read_overrides
 from server.positions import PositionService, parse_shift
 from server.settings import Settings
 from server.tickets import TicketDesk, alert_sender_for, staff_channel_for
+from server.workorders.model import CLOSED_STATUSES, Status
 from server.workorders.service import WorkOrderService
 
 if TYPE_CHECKING:
@@ -59,11 +61,12 @@ class Services:
         self.accounts = AccountService(self.db, clock)
         #: unauthenticated callers: a budget per address, lock-outs of complaint lookups
         self.throttle = Throttles(
-            clock, public_per_minute=settings.public_requests_per_minute,
+            self.db, clock, public_per_minute=settings.public_requests_per_minute,
             lookup_free_failures=settings.lookup_free_failures,
             lookup_lockout=timedelta(seconds=settings.lookup_lockout_s),
             lookup_lockout_max=timedelta(seconds=settings.lookup_lockout_max_s))
         self.customers = CustomerService(self.db, clock)
+        self.customers.by_unit = self.profile.office_by_unit
         self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
         self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
                                   alert_sender_for(settings.alert_group_url), self.workorders,
@@ -119,6 +122,7 @@ class Services:
         self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
         self.outages.door_task_crew = self.door_tasks.crew_of
         self.sync.door_tasks = self.door_tasks
+        self.outages.order_of = self._order_of
         #: the background jobs when they run in this process (``server.workers``)
         self.supervisor: Supervisor | None = None
         #: short one-off work an HTTP request must not wait for (level-1 alerts)
@@ -127,6 +131,13 @@ class Services:
     def _crew_of_order(self, wo_id: str) -> str | None:
         wo = self.workorders.store.get(wo_id)
         return wo.crew_id if wo else None
+
+    def _order_of(self, wo_id: str) -> tuple[Holder, bool] | None:
+        """An order's scope facts (crew, its unit, type) and whether it is still open."""
+        wo = self.workorders.store.get(wo_id)
+        if wo is None:
+            return None
+        return self.workorders.holder(wo), wo.status not in CLOSED_STATUSES | {Status.COMPLETED}
 
     def _unit_of_crew(self, crew_id: str) -> str:
         crew = self.accounts.store.crew(crew_id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import msgspec
 from sqlite_utils import Database
 
 from server.accounts.model import Crew, Device, IssuedToken, Principal, Role, User
 from server.accounts.store import AccountStore
 from server.accounts.tokens import hash_token, new_token
-from server.authz import Caller, authorize, check_account_action
+from server.authz import Caller, authorize, check_account_action, device_label, pseudonym
 from server.clock import Clock
 from server.errors import ConflictError, NotFoundError, RuleViolationError
 from server.paging import Page, after, check_limit, page_of
@@ -69,15 +70,20 @@ class AccountService:
         """Revoke a device token: its next request is a 401, its queue stays on the tablet.
 
         ``server.authz``'s hierarchy applies: nobody revokes a device of a higher role,
-        and an admin's devices only by an admin.
+        and an admin's devices only by an admin. ``device_id`` may be the pseudonym the lag
+        report shows a supervisor (``device-…``): a lost tablet is revoked without its id
+        being shown to anyone but admins, and the answer names it as the caller sees it.
         """
         authorize(actor, "device.revoke")
+        if device_id.startswith("device-"):
+            device_id = next((d for d in self.store.device_ids() if pseudonym(d) == device_id),
+                             device_id)
         target = self.store.device(device_id)
         if target is None:
             raise NotFoundError(f"no device {device_id}", device_id=device_id)
         owner = self.store.user(target.user_id)
         if owner is not None:
-            check_account_action(actor, owner.role, device_id)
+            check_account_action(actor, owner.role, device_label(actor, device_id))
         with self.db.atomic():
             revoked = self.store.revoke_device(device_id, self.clock())
             if not revoked and self.store.device(device_id) is None:
@@ -85,7 +91,7 @@ class AccountService:
         device = self.store.device(device_id)
         if device is None:
             raise NotFoundError(f"no device {device_id}", device_id=device_id)
-        return device
+        return msgspec.structs.replace(device, id=device_label(actor, device.id))
 
     def device(self, device_id: str) -> Device:
         device = self.store.device(device_id)

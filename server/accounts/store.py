@@ -84,6 +84,9 @@ class AccountStore:
         return Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
                          unit=row[4], device_id=row[5])
 
+    def device_ids(self) -> list[str]:
+        return [str(r[0]) for r in self.db.execute("SELECT id FROM devices ORDER BY id")]
+
     def device(self, device_id: str) -> Device | None:
         row = self.db.execute(
             "SELECT id, user_id, label, created_at, revoked_at, last_seen_at, clock_skew_s "

@@ -9,7 +9,8 @@ other) all ask the same functions, so a rule is written once and tested once.
   outage and ticket state machines;
 - ``scopes.py``: pure functions of (principal, record facts) for crew, route, assignee
   and account-hierarchy scopes;
-- ``throttle.py``: in-memory rate limits and lock-outs for unauthenticated callers;
+- ``throttle.py`` (+ ``store.py``): rate limits and lock-outs for unauthenticated
+  callers, kept in the store and shared by every process;
 - ``doc.py``: renders the role x resource table of ``docs/security.md``.
 
 No Litestar here (import contract): the guard in ``server/guards.py`` adapts it to HTTP.
@@ -32,7 +33,10 @@ from server.authz.scopes import (
     check_record,
     device_label,
     in_scope,
+    narrowed_unit,
+    pseudonym,
     sees_device_ids,
+    unit_visible,
 )
 
 __all__ = [
@@ -46,7 +50,10 @@ __all__ = [
     "check_record",
     "device_label",
     "in_scope",
+    "narrowed_unit",
     "policy",
+    "pseudonym",
     "role_may",
     "sees_device_ids",
+    "unit_visible",
 ]

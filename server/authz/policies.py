@@ -122,7 +122,9 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("network.accept_supply", OFFICE, S.ALL,
      "open a zone border to feed a cut-off; its customers keep water"),
     # -- outages (lifecycle edges) -------------------------------------------------------
-    ("outage.create", OFFICE, S.ALL, ""),
+    ("outage.create", CREW_AND_OFFICE, S.CREW,
+     "office: on orders of its scope; a crew: emergency only, on its own open order, "
+     "customers from the isolation"),
     ("outage.list", OFFICE, S.ALL, ""),
     ("outage.read", OFFICE, S.ALL, "notices, report"),
     ("outage.announce", OFFICE, S.ALL, ""),

@@ -7,7 +7,10 @@ database and are unit-tested on plain values.
 - A field role (crew member, meter reader) acts only on records its crew holds: its
   work orders, the outages linked to them, their door-notice tasks, tickets routed to the
   crew or assigned to the user. A meter reader acts only on reading routes.
-- Office roles (dispatcher, supervisor, admin) see every record.
+- Office roles (dispatcher, supervisor, admin) see every record; where the profile says
+  ``office_by_unit``, dispatchers and supervisors see only their unit's records (and those
+  of no known unit), single records (``in_scope``) as well as lists, statistics and the
+  lag report (``narrowed_unit``).
 - Account actions follow the role hierarchy: nobody acts on a device of a higher role,
   and an admin's devices are managed by admins only.
 """
@@ -83,6 +86,21 @@ def in_scope(principal: Caller, holder: Holder, by_unit: bool = False) -> bool:
     return holder.assignee_id is not None and holder.assignee_id == principal.user_id
 
 
+def narrowed_unit(principal: Caller, by_unit: bool) -> str | None:
+    """The unit an office caller's lists, statistics and reports are narrowed to (None: no
+    narrowing), by the same rule as ``in_scope``: with ``office_by_unit`` a dispatcher or
+    supervisor sees its own unit's records and those of no known unit; admins and field
+    roles (whose scope is their crew) are not narrowed by unit."""
+    if by_unit and principal.role in (Role.DISPATCHER, Role.SUPERVISOR):
+        return principal.unit
+    return None
+
+
+def unit_visible(unit: str, narrowed: str | None) -> bool:
+    """May a caller narrowed to ``narrowed`` (``narrowed_unit``) see a row of ``unit``?"""
+    return narrowed is None or not unit or unit == narrowed
+
+
 def check_record(principal: Caller, holder: Holder, by_unit: bool = False) -> None:
     """Raise ``OutOfScopeError`` (403) when the record is outside the caller's scope."""
     if not in_scope(principal, holder, by_unit):
@@ -110,4 +128,9 @@ def device_label(principal: Caller, device_id: str) -> str:
     names none: it cannot be used to revoke or to impersonate)."""
     if sees_device_ids(principal):
         return device_id
+    return pseudonym(device_id)
+
+
+def pseudonym(device_id: str) -> str:
+    """The stable pseudonym non-admins see for a device (``device-`` + 10 hex digits)."""
     return "device-" + hashlib.sha256(device_id.encode()).hexdigest()[:10]

@@ -1,33 +1,43 @@
 """Limits for callers without a token: a rate per client address, lock-outs per key.
 
-Both live in memory, bounded, and count on the injected clock. Unauthenticated traffic
-(public endpoints, failed token checks, wrong complaint-lookup digits) must never write a
-row per request: an attacker would grow the database at will. The price is that limits are
-per process; several app servers each apply them (documented in docs/security.md).
+Both are kept in the store (``throttles``, ``server.authz.store``), so every ``waterops
+serve`` process on one database spends one budget, and a restart forgets no lock-out.
+Unauthenticated traffic (public endpoints, failed token checks, wrong public-lookup digits)
+must never write a row per request, or an attacker would grow the database at will: each
+(kind, key) is **one row updated in place**, deleted once it means nothing
+(``forget_at``), and each kind is capped at ``max_keys`` rows (those forgotten soonest
+go first). The arithmetic is pure (``rate_step``, ``lockout_step``); the classes read and
+write the row in one transaction, on the injected clock.
 
 - ``RateLimiter``: a fixed budget of requests per window and client address; over it,
-  ``RateLimitedError`` (429) with the seconds until the window ends.
+  ``RateLimitedError`` (429) with the seconds until the window ends (``Retry-After``).
 - ``LockoutBook``: failures per key, e.g. (complaint number, client address). After
-  ``free`` failures each further one locks the key for ``base * 2**(n - free)`` seconds,
-  capped at ``cap``; a success clears the key. Keying on the address means nobody can lock
-  a real customer out of their own complaint from elsewhere.
+  ``free`` failures each further one locks the key for ``base * 2**(n - free - 1)``
+  seconds, capped at ``cap``; a success clears the key. A key idle for ``cap`` past its
+  last lock-out (or failure) is forgotten. Keying on the address means nobody can lock a
+  real customer out of their own complaint from elsewhere.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from threading import Lock
 from typing import Final
 
+from sqlite_utils import Database
+
+from server.authz.store import ThrottleRow, ThrottleStore
 from server.errors import DomainError
 
 Clock = Callable[[], datetime]
 
-#: keys remembered at most (oldest forgotten first): bounds memory under a flood
+#: keys remembered at most per kind: bounds the table under a flood from many addresses
 MAX_KEYS: Final = 100_000
+#: the ``kind`` of the unauthenticated request budget
+ADDRESS: Final = "address"
+#: the ``kind`` of wrong public-lookup digits (complaints, connections)
+LOOKUP: Final = "lookup"
 
 
 class RateLimitedError(DomainError):
@@ -38,78 +48,106 @@ class RateLimitedError(DomainError):
         self.retry_after_s = retry_after_s
 
 
+def whole_seconds(span: timedelta) -> int:
+    """``Retry-After`` for ``span``: whole seconds, rounded up, at least 1."""
+    return max(1, math.ceil(span.total_seconds()))
+
+
+def rate_step(row: ThrottleRow | None, now: datetime, per_window: int, window: timedelta
+              ) -> tuple[ThrottleRow, int | None]:
+    """Count one request: the new row, and the seconds to wait when over the budget."""
+    if row is None or now - row.started_at >= window or now < row.started_at:
+        row = ThrottleRow(started_at=now, hits=0, forget_at=now + window)
+    row = ThrottleRow(started_at=row.started_at, hits=row.hits + 1, forget_at=row.forget_at)
+    if row.hits > per_window:
+        return row, whole_seconds(row.started_at + window - now)
+    return row, None
+
+
+def lockout_step(row: ThrottleRow | None, now: datetime, free: int, base: timedelta,
+                 cap: timedelta) -> ThrottleRow:
+    """One more failure: locked for ``base * 2**(n - free - 1)`` (at most ``cap``) past
+    ``free`` failures; forgotten ``cap`` after the lock-out ends."""
+    if row is None or now >= row.forget_at:
+        row = ThrottleRow(started_at=now, hits=0, forget_at=now + cap)
+    failures = row.hits + 1
+    until = None
+    if failures > free:
+        until = now + min(base * (2 ** min(failures - free - 1, 30)), cap)
+    return ThrottleRow(started_at=row.started_at, hits=failures, locked_until=until,
+                       forget_at=(until or now) + cap)
+
+
+def locked_seconds(row: ThrottleRow | None, now: datetime) -> int | None:
+    """Whole seconds the row's key stays locked out (None: not locked)."""
+    if row is None or row.locked_until is None or now >= row.locked_until:
+        return None
+    return whole_seconds(row.locked_until - now)
+
+
 class RateLimiter:
-    def __init__(self, clock: Clock, per_window: int, window: timedelta,
-                 max_keys: int = MAX_KEYS) -> None:
+    def __init__(self, db: Database, clock: Clock, per_window: int, window: timedelta, *,
+                 kind: str = ADDRESS, max_keys: int = MAX_KEYS) -> None:
+        self.db = db
+        self.store = ThrottleStore(db)
         self.clock = clock
         self.per_window = per_window
         self.window = window
+        self.kind = kind
         self.max_keys = max_keys
-        self._seen: OrderedDict[Hashable, tuple[datetime, int]] = OrderedDict()
-        self._lock = Lock()
 
-    def hit(self, key: Hashable) -> None:
+    def hit(self, key: str) -> None:
         """Count one request of ``key``; raise ``RateLimitedError`` when over budget."""
         now = self.clock()
-        with self._lock:
-            start, count = self._seen.pop(key, (now, 0))
-            if now - start >= self.window:
-                start, count = now, 0
-            count += 1
-            self._seen[key] = (start, count)
-            while len(self._seen) > self.max_keys:
-                self._seen.popitem(last=False)
-        if count > self.per_window:
-            wait = math.ceil((start + self.window - now).total_seconds())
-            raise RateLimitedError("too many requests from this address",
-                                   retry_after_s=max(1, wait))
+        with self.db.atomic():
+            old = self.store.get(self.kind, key)
+            row, wait = rate_step(old, now, self.per_window, self.window)
+            self.store.put(self.kind, key, row)
+            if old is None:
+                self.store.prune(self.kind, now, self.max_keys)
+        if wait is not None:
+            raise RateLimitedError("too many requests from this address", retry_after_s=wait)
 
 
 class LockoutBook:
-    def __init__(self, clock: Clock, free: int, base: timedelta, cap: timedelta,
-                 max_keys: int = MAX_KEYS) -> None:
+    def __init__(self, db: Database, clock: Clock, free: int, base: timedelta,
+                 cap: timedelta, *, kind: str = LOOKUP, max_keys: int = MAX_KEYS) -> None:
+        self.db = db
+        self.store = ThrottleStore(db)
         self.clock = clock
         self.free = free
         self.base = base
         self.cap = cap
+        self.kind = kind
         self.max_keys = max_keys
-        self._book: OrderedDict[Hashable, tuple[int, datetime | None]] = OrderedDict()
-        self._lock = Lock()
 
-    def locked_for(self, key: Hashable) -> int | None:
+    def locked_for(self, key: str) -> int | None:
         """Whole seconds ``key`` stays locked out (None: not locked)."""
-        now = self.clock()
-        with self._lock:
-            _failures, until = self._book.get(key, (0, None))
-        if until is None or now >= until:
-            return None
-        return max(1, math.ceil((until - now).total_seconds()))
+        return locked_seconds(self.store.get(self.kind, key), self.clock())
 
-    def fail(self, key: Hashable) -> None:
+    def fail(self, key: str) -> None:
         now = self.clock()
-        with self._lock:
-            failures, _until = self._book.pop(key, (0, None))
-            failures += 1
-            until = None
-            if failures > self.free:
-                lock = self.base * (2 ** min(failures - self.free - 1, 30))
-                until = now + min(lock, self.cap)
-            self._book[key] = (failures, until)
-            while len(self._book) > self.max_keys:
-                self._book.popitem(last=False)
+        with self.db.atomic():
+            old = self.store.get(self.kind, key)
+            self.store.put(self.kind, key,
+                           lockout_step(old, now, self.free, self.base, self.cap))
+            if old is None:
+                self.store.prune(self.kind, now, self.max_keys)
 
-    def succeed(self, key: Hashable) -> None:
-        with self._lock:
-            self._book.pop(key, None)
+    def succeed(self, key: str) -> None:
+        if self.store.get(self.kind, key) is not None:
+            with self.db.atomic():
+                self.store.clear(self.kind, key)
 
 
 class Throttles:
     """The service's throttles, built once from settings values (``Services.throttle``)."""
 
-    def __init__(self, clock: Clock, *, public_per_minute: int, lookup_free_failures: int,
-                 lookup_lockout: timedelta, lookup_lockout_max: timedelta) -> None:
+    def __init__(self, db: Database, clock: Clock, *, public_per_minute: int,
+                 lookup_free_failures: int, lookup_lockout: timedelta,
+                 lookup_lockout_max: timedelta) -> None:
         #: every request without a valid token, per client address
-        self.unauthenticated = RateLimiter(clock, public_per_minute, timedelta(minutes=1))
-        #: wrong complaint lookups per (complaint number, client address)
-        self.lookups = LockoutBook(clock, lookup_free_failures, lookup_lockout,
+        self.unauthenticated = RateLimiter(db, clock, public_per_minute, timedelta(minutes=1))
+        #: wrong public lookups per (number, client address)
+        self.lookups = LockoutBook(db, clock, lookup_free_failures, lookup_lockout,
                                    lookup_lockout_max)

@@ -25,7 +25,7 @@ from notifications.store import NotificationStore
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.audit import AuditStore
-from server.authz import Holder, authorize
+from server.authz import Caller, Holder, authorize, narrowed_unit
 from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
 from server.connections import stages
@@ -135,7 +135,7 @@ class ConnectionService:
         self.audit = AuditStore(db)
         self.field = FieldProgress(self)
         #: wrong lookup digits per (number, address); Services shares the app's book
-        self.lockouts = LockoutBook(clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
+        self.lockouts = LockoutBook(db, clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
                                     LOOKUP_LOCKOUT_MAX)
 
     # -- reading -----------------------------------------------------------------------
@@ -503,10 +503,10 @@ class ConnectionService:
                       ) -> PublicStatus:
         """Status by application number and the phone's last 4 digits, with the same
         protections as the complaint lookup: a wrong pair answers like an unknown number,
-        and wrong digits are counted per (number, client address) in memory with an
+        and wrong digits are counted per (number, client address) in the store with an
         exponential back-off (``LockoutBook``): the digits cannot be guessed, nobody
         elsewhere can lock a customer out, and no failure writes a row."""
-        key = ("connection", number, client)
+        key = f"connection {number} {client}"
         wait = self.lockouts.locked_for(key)
         if wait is not None:
             raise ConnectionLookupLockedError(
@@ -526,11 +526,15 @@ class ConnectionService:
             due_at=None if total is None else total.due_at)
 
     # -- statistics --------------------------------------------------------------------
-    def stats(self, since: datetime | None, until: datetime | None) -> ConnectionStats:
+    def stats(self, since: datetime | None, until: datetime | None,
+              caller: Caller | None = None) -> ConnectionStats:
+        """Stage timeliness; a unit-scoped office ``caller`` (``office_by_unit``) gets its
+        unit's connections only (``server.authz.narrowed_unit``)."""
         end = until or self.clock()
+        unit = None if caller is None else narrowed_unit(caller, self.profile.office_by_unit)
         return build_stats(self.profile, self.calendar,
-                           self.store.stage_timeliness(since, end),
-                           self.store.water_on_rows(since, end), since, end)
+                           self.store.stage_timeliness(since, end, unit),
+                           self.store.water_on_rows(since, end, unit), since, end)
 
     # -- the holiday calendar ------------------------------------------------------------
     def retiming(self, clock: OpenClock) -> Timing | None:

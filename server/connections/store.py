@@ -116,11 +116,12 @@ class ConnectionStore:
              to_db(at)])
 
     # -- statistics --------------------------------------------------------------------
-    def stage_timeliness(self, since: datetime | None, until: datetime
-                         ) -> list[tuple[str, str, str, int, int, int]]:
+    def stage_timeliness(self, since: datetime | None, until: datetime,
+                         unit: str | None = None) -> list[tuple[str, str, str, int, int, int]]:
         """Per (rule, project type, unit): decided, met on time, open and overdue.
 
         Decided as in the work-order report: met by ``until`` or its due time passed.
+        ``unit``: only that unit's connections (and those of no unit).
         """
         params: list[object] = [to_db(until)]
         sql = (
@@ -133,14 +134,17 @@ class ConnectionStore:
         if since is not None:
             sql += " AND d.starts_at >= ?2"
             params.append(to_db(since))
+        if unit is not None:
+            sql += f" AND (c.unit = ?{len(params) + 1} OR c.unit = '')"
+            params.append(unit)
         sql += " GROUP BY d.rule, c.project_type, c.unit ORDER BY d.rule, c.project_type, c.unit"
         return [(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4] or 0), int(r[5] or 0))
                 for r in self.db.execute(sql, params)]
 
-    def water_on_rows(self, since: datetime | None, until: datetime
+    def water_on_rows(self, since: datetime | None, until: datetime, unit: str | None = None
                       ) -> list[tuple[str, datetime, datetime, bool]]:
         """(project type, accepted at, water on at, total met in time) of connections that
-        got water by ``until`` (and were accepted from ``since``)."""
+        got water by ``until`` (and were accepted from ``since``); ``unit`` as above."""
         params: list[object] = [to_db(until)]
         sql = ("SELECT c.project_type, c.accepted_at, d.met_at, d.met_at <= d.due_at "
                "FROM connections c JOIN work_order_deadlines d "
@@ -149,6 +153,9 @@ class ConnectionStore:
         if since is not None:
             sql += " AND c.accepted_at >= ?2"
             params.append(to_db(since))
+        if unit is not None:
+            sql += f" AND (c.unit = ?{len(params) + 1} OR c.unit = '')"
+            params.append(unit)
         return [(str(r[0]), from_db(str(r[1])), from_db(str(r[2])), bool(r[3]))
                 for r in self.db.execute(sql + " ORDER BY c.accepted_at", params)]
 

@@ -22,6 +22,7 @@ from geo.model import Network
 from geo.service import NetworkService
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
+from server.authz import Caller, device_label, narrowed_unit, unit_visible
 from server.clock import to_local
 from server.customers.store import CustomerStore
 from server.errors import BadInputError, NotFoundError
@@ -213,19 +214,25 @@ def all_orders(workorders: WorkOrderService, principal: Principal,
 
 def crew_views(accounts: AccountStore, workorders: WorkOrderService, positions: PositionService,
                principal: Principal) -> list[CrewView]:
-    """Crews with their members, live positions and open-order load (for assigning)."""
+    """Crews with their members, live positions and open-order load (for assigning).
+
+    A position's device id is shown as ``server.authz.device_label`` shows it to
+    ``principal``: in full to admins only (it names the tablet to revoke). Under
+    ``office_by_unit`` a dispatcher or supervisor sees its unit's crews."""
     load = Counter(wo.crew_id for wo in all_orders(workorders, principal)
                    if wo.crew_id and wo.status not in CLOSED_STATUSES)
     by_crew: dict[str, list[CrewPosition]] = {}
     for pos in positions.latest():
-        by_crew.setdefault(pos.crew_id, []).append(pos)
+        shown = msgspec.structs.replace(pos, device_id=device_label(principal, pos.device_id))
+        by_crew.setdefault(pos.crew_id, []).append(shown)
     members: dict[str, list[str]] = {}
     for u in accounts.users():
         if u.crew_id and u.active:
             members.setdefault(u.crew_id, []).append(u.name)
+    unit = narrowed_unit(principal, workorders.profile.office_by_unit)
     return [CrewView(id=c.id, name=c.name, unit=c.unit, open_orders=load.get(c.id, 0),
                      members=members.get(c.id, []), positions=by_crew.get(c.id, []))
-            for c in accounts.crews()]
+            for c in accounts.crews() if unit_visible(c.unit, unit)]
 
 
 def _bar(key: str, label: str, r: TimelinessReport) -> Breakdown:
@@ -246,10 +253,13 @@ def month_starts(until: datetime, count: int) -> list[datetime]:
 
 
 def timeliness_views(workorders: WorkOrderService, accounts: AccountStore, now: datetime,
-                     months: int = 6) -> TimelinessViews:
-    """Timeliness overall and per rule, per crew, per unit (crews summed) and per month."""
-    overall = workorders.timeliness(None, now, None)
-    crews = accounts.crews()
+                     months: int = 6, principal: Caller | None = None) -> TimelinessViews:
+    """Timeliness overall and per rule, per crew, per unit (crews summed) and per month;
+    a unit-scoped office ``principal`` (``office_by_unit``) sees its unit's crews only."""
+    overall = workorders.timeliness(None, now, None, principal)
+    unit = (None if principal is None
+            else narrowed_unit(principal, workorders.profile.office_by_unit))
+    crews = [c for c in accounts.crews() if unit_visible(c.unit, unit)]
     per_crew = [(c, workorders.timeliness(None, now, c.id)) for c in crews]
     units: dict[str, list[int]] = {}
     for c, r in per_crew:
@@ -261,7 +271,7 @@ def timeliness_views(workorders: WorkOrderService, accounts: AccountStore, now: 
     month_bars = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else now
-        r = workorders.timeliness(start, end, None)
+        r = workorders.timeliness(start, end, None, principal)
         month_bars.append(_bar(start.strftime("%Y-%m"), start.strftime("%Y-%m"), r))
     return TimelinessViews(
         overall=overall,

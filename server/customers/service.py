@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlite_utils import Database
 
 from server.accounts.model import Principal
+from server.authz import Holder, authorize, narrowed_unit
 from server.clock import Clock
 from server.customers.model import Customer, CustomerImportResult, CustomerPage
 from server.customers.store import CustomerStore
@@ -19,6 +20,10 @@ class CustomerService:
         self.db = db
         self.store = CustomerStore(db)
         self.clock = clock
+        #: the profile's ``office_by_unit`` (set by ``Services``): dispatchers and
+        #: supervisors then see the customers of their unit's crews' orders (and those no
+        #: crew of a unit ever served)
+        self.by_unit = False
 
     def import_customers(self, customers: Iterable[Customer]) -> int:
         """Create or update customers in one transaction; returns how many were written."""
@@ -55,11 +60,18 @@ class CustomerService:
                 "customers are visible to a crew only through its work orders",
                 customer_id=customer_id,
             )
+        if not principal.is_field:
+            authorize(principal, "customer.read", Holder(
+                kind="customer", id=customer_id, units=self.store.units_of(customer_id)),
+                by_unit=self.by_unit)
         return customer
 
-    def page(self, cursor: str | None, limit: int, compound: str | None = None) -> CustomerPage:
-        """By id, one page (``server.paging``: opaque cursor, keyset on the primary key)."""
+    def page(self, cursor: str | None, limit: int, compound: str | None = None,
+             principal: Principal | None = None) -> CustomerPage:
+        """By id, one page (``server.paging``: opaque cursor, keyset on the primary key),
+        narrowed to the principal's unit where the profile says so."""
+        unit = None if principal is None else narrowed_unit(principal, self.by_unit)
         key = after(cursor, 1)
-        rows = self.store.page(key[0] if key else None, check_limit(limit) + 1, compound)
+        rows = self.store.page(key[0] if key else None, check_limit(limit) + 1, compound, unit)
         items, next_cursor = cut_page(rows, limit, lambda c: (c.id,))
         return CustomerPage(items=items, next_cursor=next_cursor)

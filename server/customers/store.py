@@ -138,15 +138,31 @@ class CustomerStore:
             )
         return out
 
-    def page(self, after: str | None, limit: int, compound: str | None = None) -> list[Customer]:
+    def page(self, after: str | None, limit: int, compound: str | None = None,
+             unit: str | None = None) -> list[Customer]:
+        """Customers by id after ``after``; ``unit``: only those whose orders' crews are of
+        that unit, or of no unit at all (as ``server.authz.in_scope`` judges ``units_of``)."""
         sql = f"SELECT {_COLUMNS} FROM customers WHERE id > ?"
         params: list[object] = [after or ""]
         if compound is not None:
             sql += " AND compound = ?"
             params.append(compound)
+        if unit is not None:
+            orders = ("SELECT 1 FROM work_orders w JOIN crews cr ON cr.id = w.crew_id "
+                      "WHERE w.customer_id = customers.id AND cr.unit")
+            sql += f" AND (NOT EXISTS ({orders} != '') OR EXISTS ({orders} = ?))"
+            params.append(unit)
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         return [_row(r) for r in self.db.execute(sql, params)]
+
+    def units_of(self, customer_id: str) -> frozenset[str]:
+        """The units of the crews whose work orders concern the customer (its units for
+        ``server.authz``; none known when no crew of a unit ever had its order)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT cr.unit FROM work_orders w JOIN crews cr ON cr.id = w.crew_id "
+            "WHERE w.customer_id = ? AND cr.unit != ''", [customer_id])
+        return frozenset(str(r[0]) for r in rows)
 
     def crew_can_see(self, crew_id: str, customer_id: str) -> bool:
         row = self.db.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.errors import BadInputError, ConflictError
+from server.errors import BadInputError, ConflictError, RuleViolationError
 
 
 class WorkOrderClosedError(ConflictError):
@@ -21,3 +21,13 @@ class UnknownStepError(BadInputError):
 
 class NoDeviceError(BadInputError):
     code = "device-token-required"
+
+
+class AttachmentOrderRequiredError(RuleViolationError):
+    """Evidence the device pushed names this file: its upload counts against that order."""
+
+    code = "attachment-order-required"
+
+
+class AttachmentOrderMismatchError(RuleViolationError):
+    code = "attachment-order-mismatch"

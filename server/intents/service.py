@@ -20,11 +20,15 @@ from core.time import TimeRangeError, check_event_time
 from core.uow import touch
 from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
-from server.authz import Caller, device_label, sees_device_ids
+from server.authz import Caller, device_label, narrowed_unit, sees_device_ids, unit_visible
 from server.clock import Clock
 from server.errors import BadInputError, NotFoundError, RuleViolationError
 from server.intents import IntentContext, build_handlers
-from server.intents.errors import NoDeviceError
+from server.intents.errors import (
+    AttachmentOrderMismatchError,
+    AttachmentOrderRequiredError,
+    NoDeviceError,
+)
 from server.intents.readers import CrewScope, NetworkScopeCache, NetworkSource
 from server.intents.records import evidence_of
 from server.intents.store import ScopeStore
@@ -222,8 +226,33 @@ class SyncService:
 
     # -- attachments -------------------------------------------------------------------
     def declare(self, principal: Principal, decl: AttachmentDeclare) -> AttachmentStatus:
-        """Open an upload owned by the caller's device (and order, in its scope)."""
-        if decl.work_order_id is not None:
+        """Open an upload owned by the caller's device (and order, in its scope).
+
+        A file that evidence of the caller's crew already names (the crew pushed the photo
+        step before uploading, as a tablet does) is tied to that order: a field device must
+        declare it with that ``work_order_id`` (422 ``attachment-order-required`` /
+        ``attachment-order-mismatch``), so its bytes count against the order's quota. Such
+        an order may since have left the crew (a late edit kept for review): its photo
+        still comes in.
+        """
+        if decl.work_order_id == "":
+            # a door notice's photo: its intent names a task, and an empty order
+            decl = msgspec.structs.replace(decl, work_order_id=None)
+        tied: list[str] = []
+        if principal.is_field and principal.crew_id is not None:
+            tied = self.evidence.orders_of_crew_evidence(decl.sha256, principal.crew_id)
+            if tied and decl.work_order_id is None:
+                raise AttachmentOrderRequiredError(
+                    "this file is evidence for a work order; declare it with work_order_id",
+                    sha256=decl.sha256, work_order_ids=tied)
+            if tied and decl.work_order_id not in tied:
+                raise AttachmentOrderMismatchError(
+                    "this file is evidence for another work order of your crew",
+                    sha256=decl.sha256, work_order_id=decl.work_order_id,
+                    work_order_ids=tied)
+        if decl.work_order_id is not None and decl.work_order_id not in tied:
+            # a photo of a late edit kept for review may still come in for an order the
+            # crew's evidence names; any other order must be in the caller's scope
             self.workorders.get(principal, decl.work_order_id)
         return self.vault.declare(decl, principal.device_id)
 
@@ -257,8 +286,13 @@ class SyncService:
     # -- supervision -------------------------------------------------------------------
     def lag(self, principal: Caller | None = None) -> LagReport:
         """Lag per device and crew; device ids as ``server.authz.device_label`` shows them
-        to ``principal`` (None: the server's own view, ids in full)."""
+        to ``principal`` (None: the server's own view, ids in full). A unit-scoped office
+        ``principal`` (profile ``office_by_unit``) sees its unit's crews' devices only
+        (``server.authz.narrowed_unit``)."""
         now = self.clock()
+        unit = (None if principal is None
+                else narrowed_unit(principal, self.workorders.profile.office_by_unit))
+        unit_of = {c.id: c.unit for c in self.accounts.crews()} if unit is not None else {}
         latest = self.store.latest_seq()
         referenced = self.evidence.pending_hashes_by_device()
         all_hashes = sorted({h for hs in referenced.values() for h in hs})
@@ -266,6 +300,8 @@ class SyncService:
         flags = self.evidence.open_flags_by_device()
         devices: list[DeviceLag] = []
         for device_id, user_id, crew_id, skew in ScopeStore(self.db).field_devices():
+            if not unit_visible(unit_of.get(crew_id or "", ""), unit):
+                continue
             st = self.store.device(device_id)
             scopes = [crew_scope(crew_id)] if crew_id else []
             behind = self.store.count_changes(scopes, st.checkpoint) if scopes else 0

@@ -41,13 +41,13 @@ class ComplaintController(Controller):
                         cursor: FromQuery[str | None] = None) -> Page[Complaint]:
         """Complaints, optionally in one status."""
         return linked(request, services(request).tickets.complaints.list(
-            status=status, limit=limit, cursor=cursor))
+            status=status, limit=limit, cursor=cursor, actor=actor(request)))
 
     @get("/{complaint_id:str}", opt={"policy": "complaint.manage"}, sync_to_thread=False)
     def get_complaint(self, request: Request[Any, Any, Any],
                       complaint_id: FromPath[str]) -> Complaint:
         """One complaint with its contacts and outcome."""
-        return services(request).tickets.complaints.get(complaint_id)
+        return services(request).tickets.complaints.read(actor(request), complaint_id)
 
     @post("/{complaint_id:str}/contact", opt={"policy": "complaint.manage"}, sync_to_thread=False,
           status_code=200)
@@ -107,7 +107,8 @@ class DeskStatsController(Controller):
                period: FromQuery[str] = "all") -> StatsReport:
         """The service statistics (tickets, complaints, timeliness) for a period."""
         return services(request).tickets.stats.report(since=since, until=until,
-                                                      group_by=group_by, period=period)
+                                                      group_by=group_by, period=period,
+                                                      actor=actor(request))
 
     @get("/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
     def report_csv(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
@@ -115,5 +116,6 @@ class DeskStatsController(Controller):
                    period: FromQuery[str] = "all") -> Response[bytes]:
         """The service statistics as CSV."""
         report = services(request).tickets.stats.report(since=since, until=until,
-                                                        group_by=group_by, period=period)
+                                                        group_by=group_by, period=period,
+                                                        actor=actor(request))
         return Response(for_excel(to_csv(report)), media_type=CSV_MEDIA_TYPE)

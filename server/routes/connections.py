@@ -73,14 +73,14 @@ class ConnectionController(Controller):
     def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
               until: FromQuery[datetime | None] = None) -> ConnectionStats:
         """Connection statistics: applications, limits met, durations."""
-        return services(request).connections.stats(since, until)
+        return services(request).connections.stats(since, until, principal(request))
 
     @get("/stats/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
     def stats_csv(self, request: Request[Any, Any, Any],
                   since: FromQuery[datetime | None] = None,
                   until: FromQuery[datetime | None] = None) -> Response[bytes]:
         """The same figures as CSV for Excel: UTF-8 with a BOM (unit names are Chinese)."""
-        report = services(request).connections.stats(since, until)
+        report = services(request).connections.stats(since, until, principal(request))
         return Response(for_excel(to_csv(report)), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition":
                                  'attachment; filename="connections-stats.csv"'})

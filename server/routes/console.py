@@ -257,7 +257,8 @@ class ConsoleController(Controller):
     def timeliness(self, request: Request[Any, Any, Any]) -> TimelinessViews:
         """Deadline timeliness for the console's dashboard."""
         svc = services(request)
-        return timeliness_views(svc.workorders, svc.accounts.store, svc.clock())
+        return timeliness_views(svc.workorders, svc.accounts.store, svc.clock(),
+                                principal=principal(request))
 
     @get("/overdue", opt={"policy": "stats.read"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueRow]:

@@ -42,7 +42,8 @@ class CustomerController(Controller):
              compound: FromQuery[str | None] = None,
              limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> CustomerPage:
         """A page of the customer register, within the caller's scope."""
-        return linked(request, services(request).customers.page(cursor, limit, compound))
+        return linked(request, services(request).customers.page(cursor, limit, compound,
+                                                                principal(request)))
 
     @post("/import", opt={"policy": "customer.import"}, sync_to_thread=False, status_code=200,
           request_max_body_size=IMPORT_MAX_BYTES)

@@ -55,7 +55,7 @@ class OutageController(Controller):
     @post("/", opt={"policy": "outage.create"}, sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[OutageIn]) -> Outage:
         """Plan an outage over an area and a time window."""
-        return desk(request).create(who(request), data)
+        return desk(request).create(who(request), data, principal(request))
 
     @post("/from-isolation", opt={"policy": "outage.create"}, sync_to_thread=False)
     def create_from_isolation(self, request: Request[Any, Any, Any],
@@ -63,7 +63,7 @@ class OutageController(Controller):
         """Plan an outage over the area of a computed valve isolation."""
         svc = services(request)
         return outage_from_isolation(who(request), data, svc.network, svc.customers.store,
-                                     svc.outages)
+                                     svc.outages, principal(request))
 
     @get("/", opt={"policy": "outage.list"}, sync_to_thread=False)
     def list_outages(self, request: Request[Any, Any, Any],

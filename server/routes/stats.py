@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.params import FromQuery
 
-from server.routes.deps import services
+from server.routes.deps import principal, services
 from server.workorders.stats import TimelinessReport
 
 
@@ -23,4 +23,5 @@ class StatsController(Controller):
                    crew_id: FromQuery[str | None] = None
                    ) -> TimelinessReport:
         """How many work orders met their deadlines over a period, optionally for one crew."""
-        return services(request).workorders.timeliness(since, until, crew_id)
+        return services(request).workorders.timeliness(since, until, crew_id,
+                                                       principal(request))

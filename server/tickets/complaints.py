@@ -21,6 +21,7 @@ from typing import Final
 from sqlite_utils import Database
 
 from server.audit import AuditStore
+from server.authz import Caller, Holder, authorize, narrowed_unit
 from server.authz.throttle import LockoutBook
 from server.clock import Clock, to_local
 from server.paging import Page, after, check_limit, cut_page
@@ -83,6 +84,12 @@ def _deadline(r: Row, now: datetime) -> ComplaintDeadline:
     )
 
 
+def holder_of_complaint(c: Complaint) -> Holder:
+    """A complaint's facts for ``server.authz``: its unit is the unit it is targeted at."""
+    return Holder(kind="complaint", id=c.id,
+                  units=frozenset({c.target_unit}) if c.target_unit else frozenset())
+
+
 class ComplaintService:
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
                  calendar: WorkCalendar, watch: QualityWatch,
@@ -91,7 +98,7 @@ class ComplaintService:
         self.reminders = reminders
         self.clock = clock
         #: wrong lookups per (number, client address); ``Services`` sets the configured one
-        self.lockouts = LockoutBook(clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
+        self.lockouts = LockoutBook(db, clock, LOOKUP_FREE_FAILURES, LOOKUP_LOCKOUT,
                                     LOOKUP_LOCKOUT_MAX)
         self.profile = profile
         self.calendar = calendar
@@ -147,12 +154,26 @@ class ComplaintService:
                                          complaint_id=complaint_id)
         return self._build(row)
 
+    def read(self, actor: Caller, complaint_id: str) -> Complaint:
+        """One complaint, if ``server.authz`` lets ``actor`` manage it (its target unit)."""
+        c = self.get(complaint_id)
+        self._check(actor, c)
+        return c
+
+    def _check(self, actor: Caller | None, c: Complaint) -> None:
+        if actor is not None:
+            authorize(actor, "complaint.manage", holder_of_complaint(c),
+                      by_unit=self.profile.office_by_unit)
+
     def list(self, *, status: ComplaintStatus | None = None, limit: int = 50,
-             cursor: str | None = None) -> Page[Complaint]:
-        """Newest first, one page (``server.paging``)."""
+             cursor: str | None = None, actor: Caller | None = None) -> Page[Complaint]:
+        """Newest first, one page (``server.paging``); a unit-scoped office ``actor``
+        (``office_by_unit``) sees the complaints targeted at its unit (and at none)."""
+        unit = None if actor is None else narrowed_unit(actor, self.profile.office_by_unit)
         rows, next_cursor = cut_page(self.store.complaints(
             status=None if status is None else str(status), limit=check_limit(limit, 500) + 1,
-            after=after(cursor, 2)), limit, lambda r: (str(r["received_at"]), str(r["id"])))
+            after=after(cursor, 2), unit=unit),
+            limit, lambda r: (str(r["received_at"]), str(r["id"])))
         return Page(items=[self._build(r) for r in rows], next_cursor=next_cursor)
 
     def public_status(self, number: str, phone_last4: str, client: str = "local"
@@ -160,11 +181,12 @@ class ComplaintService:
         """The customer's lookup (ZJ 8.2): number plus the last 4 digits of their phone.
 
         A wrong pair answers exactly like an unknown number. Wrong digits are counted per
-        (number, client address) in memory, with an exponential back-off after a few: the
-        digits cannot be guessed, nobody elsewhere can lock a customer out of their own
-        complaint (numbers are sequential), and no failure writes a row.
+        (number, client address) in the store (one row per key, shared by all processes),
+        with an exponential back-off after a few: the digits cannot be guessed, nobody
+        elsewhere can lock a customer out of their own complaint (numbers are sequential),
+        and no failure adds a row.
         """
-        key = (number, client)
+        key = f"complaint {number} {client}"
         wait = self.lockouts.locked_for(key)
         if wait is not None:
             raise LookupLockedError("too many failed lookups for this number; try later",
@@ -217,8 +239,10 @@ class ComplaintService:
             self.alert_dispatch(alert_id, now)
         return self.get(cid)
 
-    def _load(self, complaint_id: str, allowed: set[ComplaintStatus], action: str) -> Complaint:
+    def _load(self, complaint_id: str, allowed: set[ComplaintStatus], action: str,
+              actor: Caller | None = None) -> Complaint:
         c = self.get(complaint_id)
+        self._check(actor, c)
         if c.status not in allowed:
             raise ComplaintStateError(
                 f"a {c.status} complaint cannot be {action}; allowed from: "
@@ -234,7 +258,7 @@ class ComplaintService:
     def contact(self, actor: Actor, complaint_id: str, data: NoteIn) -> Complaint:
         """The customer was contacted (JN 12: within 20 minutes)."""
         now = self.clock()
-        c = self._load(complaint_id, {ComplaintStatus.RECEIVED}, "contacted")
+        c = self._load(complaint_id, {ComplaintStatus.RECEIVED}, "contacted", actor)
         with self.db.atomic():
             self._write(c, {"status": str(ComplaintStatus.CONTACTED), "contacted_at": to_db(now)})
             self.store.meet_complaint_deadline(c.id, c.round, CONTACT, now)
@@ -245,7 +269,7 @@ class ComplaintService:
         """Handled and answered (办结, JN 12: within 2 days); the return visit is next."""
         now = self.clock()
         c = self._load(complaint_id, {ComplaintStatus.CONTACTED, ComplaintStatus.ESCALATED},
-                       "resolved")
+                       "resolved", actor)
         if not data.result.strip():
             raise ReasonRequiredError("closing a complaint needs its result", field="result")
         with self.db.atomic():
@@ -258,7 +282,7 @@ class ComplaintService:
     def return_visit(self, actor: Actor, complaint_id: str, data: ReturnVisitIn) -> Complaint:
         """Satisfied closes the complaint; not satisfied escalates it for another round."""
         now = self.clock()
-        c = self._load(complaint_id, {ComplaintStatus.RESOLVED}, "visited")
+        c = self._load(complaint_id, {ComplaintStatus.RESOLVED}, "visited", actor)
         with self.db.atomic():
             self.store.insert_visit({"complaint_id": c.id, "round": c.round,
                                      "visited_at": to_db(now), "visited_by": actor.user_id,
@@ -289,6 +313,7 @@ class ComplaintService:
         working days of the visit), whatever the complaint's status."""
         now = self.clock()
         c = self.get(complaint_id)
+        self._check(actor, c)
         open_ = [d for d in c.deadlines if d.rule == SUGGESTION_HANDLING and d.met_at is None]
         if not open_:
             raise ComplaintStateError("no suggestion from a return visit is waiting",

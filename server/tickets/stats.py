@@ -29,6 +29,7 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
+from server.authz import Caller, narrowed_unit
 from server.clock import Clock
 from server.policy import PolicyProfile
 from server.tickets.errors import BadTicketInputError
@@ -161,8 +162,11 @@ class StatsService:
         self.calendar_warnings = calendar_warnings or list
 
     def report(self, *, since: datetime, until: datetime | None = None, group_by: str = "rule",
-               period: str = "all") -> StatsReport:
-        """Statistics of deadlines started in [since, until) (until defaults to now)."""
+               period: str = "all", actor: Caller | None = None) -> StatsReport:
+        """Statistics of deadlines started in [since, until) (until defaults to now); a
+        unit-scoped office ``actor`` (``office_by_unit``) gets its unit's records only
+        (``server.authz.narrowed_unit``)."""
+        unit = None if actor is None else narrowed_unit(actor, self.profile.office_by_unit)
         end = until or self.clock()
         if group_by not in GROUPS:
             raise BadTicketInputError(f"group_by must be one of {', '.join(GROUPS)}",
@@ -172,9 +176,10 @@ class StatsService:
                                       field="period")
         if since.tzinfo is None or end.tzinfo is None or since >= end:
             raise BadTicketInputError("since must be an aware time before until", field="since")
-        tallies = {s: self.store.tallies(s, group_by, period, since, end) for s in SOURCES}
+        tallies = {s: self.store.tallies(s, group_by, period, since, end, unit)
+                   for s in SOURCES}
         report = build_report(self.profile, tallies,
-                              self.store.shutoff_counts(group_by, period, since, end),
-                              self.store.visit_counts(group_by, period, since, end),
+                              self.store.shutoff_counts(group_by, period, since, end, unit),
+                              self.store.visit_counts(group_by, period, since, end, unit),
                               since=since, until=end, group_by=group_by, period=period)
         return msgspec.structs.replace(report, calendar_warnings=self.calendar_warnings())

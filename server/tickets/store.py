@@ -36,7 +36,12 @@ def _period_sql(column: str, period: str) -> str:
     return "''" if not fmt else f"strftime('{fmt}', {column}, '+8 hours')"
 
 
-def _tally_sql(source: str, group_col: str, period_col: str) -> str:
+def _unit_sql(unit_col: str, unit: str | None) -> str:
+    """The filter of a statistic narrowed to ``:unit`` (its rows and those of no unit)."""
+    return "" if unit is None else f" AND ({unit_col} = :unit OR {unit_col} = '')"
+
+
+def _tally_sql(source: str, group_col: str, period_col: str, unit_filter: str = "") -> str:
     """Per (rule, group, period): total, decided, on time, open and overdue at ``:until``."""
     return (
         f"SELECT d.rule AS rule, {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
@@ -47,7 +52,7 @@ def _tally_sql(source: str, group_col: str, period_col: str) -> str:
         "SUM(CASE WHEN (d.met_at IS NULL OR d.met_at > :until) AND d.due_at <= :until "
         "THEN 1 ELSE 0 END) AS open_overdue, "
         "SUM(d.provisional) AS provisional "
-        f"FROM {source} WHERE d.starts_at >= :since AND d.starts_at < :until "
+        f"FROM {source} WHERE d.starts_at >= :since AND d.starts_at < :until{unit_filter} "
         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
 
@@ -206,8 +211,10 @@ class TicketStore:
         return rows[0] if rows else None
 
     def complaints(self, *, status: str | None, limit: int,
-                   after: tuple[str, ...] | None = None) -> list[Row]:
-        """Newest first, keyset-paged on (received_at, id) after ``after``."""
+                   after: tuple[str, ...] | None = None, unit: str | None = None
+                   ) -> list[Row]:
+        """Newest first, keyset-paged on (received_at, id) after ``after``; ``unit``: only
+        those targeted at it or at no unit."""
         where, params = ["1 = 1"], []
         if status is not None:
             where.append("status = ?")
@@ -215,6 +222,9 @@ class TicketStore:
         if after is not None:
             where.append("(received_at, id) < (?, ?)")
             params.extend(after)
+        if unit is not None:
+            where.append("(target_unit = ? OR target_unit = '')")
+            params.append(unit)
         return list(self.db.query(
             f"SELECT * FROM complaints WHERE {' AND '.join(where)} "
             "ORDER BY received_at DESC, id DESC LIMIT ?", [*params, limit]))
@@ -426,25 +436,28 @@ class TicketStore:
 
     # -- statistics ----------------------------------------------------------------------
     def tallies(self, source: str, group: str, period: str, since: datetime,
-                until: datetime) -> list[Row]:
+                until: datetime, unit: str | None = None) -> list[Row]:
         """Deadline tallies of one source (ticket, complaint, work_order) by rule, group
-        and period; see ``_tally_sql`` for what each number means."""
+        and period; see ``_tally_sql`` for what each number means. ``unit``: only that
+        unit's rows (and those of no unit)."""
         if source == "ticket":
             table = ("ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
                      "AND d.voided = 0")
-            group_col = TICKET_GROUPS[group]
+            groups = TICKET_GROUPS
         elif source == "complaint":
             table = "complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id"
-            group_col = COMPLAINT_GROUPS[group]
+            groups = COMPLAINT_GROUPS
         else:
             table = ("work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
                      "LEFT JOIN crews cr ON cr.id = w.crew_id")
-            group_col = WORK_ORDER_GROUPS[group]
-        sql = _tally_sql(table, group_col, _period_sql("d.starts_at", period))
-        return list(self.db.query(sql, {"since": to_db(since), "until": to_db(until)}))
+            groups = WORK_ORDER_GROUPS
+        sql = _tally_sql(table, groups[group], _period_sql("d.starts_at", period),
+                         _unit_sql(groups["unit"], unit))
+        return list(self.db.query(sql, {"since": to_db(since), "until": to_db(until),
+                                        "unit": unit or ""}))
 
     def shutoff_counts(self, group: str, period: str, since: datetime,
-                       until: datetime) -> list[Row]:
+                       until: datetime, unit: str | None = None) -> list[Row]:
         """Finished repairs counted by JN 10.3.4's rate, and how many kept the water on.
 
         "不停水维修率应达到90%（供水管网漏水除外）": repairs of pipe-network leaks are outside
@@ -468,11 +481,13 @@ class TicketStore:
             "AS unknown FROM work_orders w LEFT JOIN crews cr ON cr.id = w.crew_id "
             "WHERE w.type = 'burst_repair' AND w.status IN ('completed', 'verified') "
             f"AND ({repair_of} IS NULL OR {repair_of} != :leak) "
-            "AND w.reported_at >= :since AND w.reported_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
-            {"since": to_db(since), "until": to_db(until), "leak": PIPE_NETWORK_LEAK}))
+            "AND w.reported_at >= :since AND w.reported_at < :until"
+            f"{_unit_sql(WORK_ORDER_GROUPS['unit'], unit)} GROUP BY 1, 2 ORDER BY 1, 2",
+            {"since": to_db(since), "until": to_db(until), "leak": PIPE_NETWORK_LEAK,
+             "unit": unit or ""}))
 
     def visit_counts(self, group: str, period: str, since: datetime,
-                     until: datetime) -> list[Row]:
+                     until: datetime, unit: str | None = None) -> list[Row]:
         """Return visits made and how many found the customer satisfied."""
         group_col = COMPLAINT_GROUPS[group if group != "rule" else "all"]
         period_col = _period_sql("v.visited_at", period)
@@ -480,8 +495,9 @@ class TicketStore:
             f"SELECT {group_col} AS grp, {period_col} AS period, COUNT(*) AS total, "
             "SUM(v.satisfied) AS satisfied FROM complaint_visits v "
             "JOIN complaints c ON c.id = v.complaint_id "
-            "WHERE v.visited_at >= :since AND v.visited_at < :until GROUP BY 1, 2 ORDER BY 1, 2",
-            {"since": to_db(since), "until": to_db(until)}))
+            "WHERE v.visited_at >= :since AND v.visited_at < :until"
+            f"{_unit_sql(COMPLAINT_GROUPS['unit'], unit)} GROUP BY 1, 2 ORDER BY 1, 2",
+            {"since": to_db(since), "until": to_db(until), "unit": unit or ""}))
 
     # -- provisional deadlines (recomputed when a holiday notice is imported) ----------
     def provisional_clocks(self, lo: datetime, hi: datetime) -> list[OpenClock]:

@@ -123,6 +123,13 @@ class EvidenceStore:
                 f"IS NOT NULL AND work_order_id IN ({marks})", chunk))
         return out
 
+    def orders_of_crew_evidence(self, sha256: str, crew_id: str) -> list[str]:
+        """The orders whose evidence recorded by ``crew_id`` uses this blob (kept late edits
+        on orders since reassigned included)."""
+        return [str(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT work_order_id FROM evidence WHERE attachment_sha256 = ? "
+            "AND crew_id = ? ORDER BY work_order_id", [sha256, crew_id])]
+
     def orders_referencing(self, sha256: str) -> list[tuple[str, str | None]]:
         """(work order id, its current crew) of every order whose evidence uses this blob."""
         rows = self.db.execute(

@@ -15,10 +15,18 @@ import msgspec
 from sqlite_utils import Database
 
 from core.uow import touch
-from server.accounts.model import Principal, Role
+from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.audit import AuditEntry, AuditStore
-from server.authz import Holder, authorize, check_record, sees_device_ids
+from server.authz import (
+    Caller,
+    Holder,
+    authorize,
+    check_record,
+    narrowed_unit,
+    sees_device_ids,
+    unit_visible,
+)
 from server.clock import Clock, to_local
 from server.customers.store import CustomerStore
 from server.errors import (
@@ -109,10 +117,10 @@ class WorkOrderService:
 
     def _unit_crews(self, principal: Principal) -> tuple[str, ...] | None:
         """The crews a unit-scoped office role sees (None: no unit restriction)."""
-        if not self.profile.office_by_unit or principal.is_field or \
-                principal.role is Role.ADMIN or not principal.unit:
+        unit = narrowed_unit(principal, self.profile.office_by_unit)
+        if unit is None or principal.is_field:
             return None
-        return tuple(c.id for c in self.accounts.crews() if c.unit == principal.unit)
+        return tuple(c.id for c in self.accounts.crews() if unit_visible(c.unit, unit))
 
     def get(self, principal: Principal, wo_id: str) -> WorkOrder:
         wo = self.store.get(wo_id, self.clock())
@@ -331,7 +339,11 @@ class WorkOrderService:
             self._publish(wo, now)
 
     def timeliness(self, since: datetime | None, until: datetime | None,
-                   crew_id: str | None) -> TimelinessReport:
+                   crew_id: str | None, principal: Caller | None = None) -> TimelinessReport:
+        """Timeliness per rule; a unit-scoped office ``principal`` (``office_by_unit``)
+        counts only its unit's crews' orders (``server.authz.narrowed_unit``)."""
         end = until or self.clock()
-        rows = self.store.timeliness(since, end, crew_id)
+        unit = (None if principal is None
+                else narrowed_unit(principal, self.profile.office_by_unit))
+        rows = self.store.timeliness(since, end, crew_id, unit)
         return build_report(rows, self.profile, since, end, crew_id)

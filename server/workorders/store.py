@@ -448,20 +448,21 @@ class WorkOrderStore:
         deadlines = self.deadlines([str(r[0]) for r in rows], now)
         return [_row(r, deadlines.get(str(r[0]), [])) for r in rows], cursor
 
-    def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None
-                   ) -> builtins.list[tuple[str, int, int, int]]:
-        """Per rule: (rule, decided, met on time, open and overdue).
+    def timeliness(self, since: datetime | None, until: datetime, crew_id: str | None,
+                   unit: str | None = None) -> builtins.list[tuple[str, int, int, int]]:
+        """Per rule: (rule, decided, met on time, open and overdue); ``unit``: only orders
+        of that unit's crews (and of no known unit).
 
         A deadline is decided by ``until`` once it was met or its due time passed; only
         decided deadlines count, so an order still inside its limit neither helps nor
         hurts the rate. ``since`` filters on when the clock started.
         """
-        sql, params = self.timeliness_sql(since, until, crew_id)
+        sql, params = self.timeliness_sql(since, until, crew_id, unit)
         return [(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0))
                 for r in self.db.execute(sql, params)]
 
-    def timeliness_sql(self, since: datetime | None, until: datetime, crew_id: str | None
-                       ) -> tuple[str, builtins.list[object]]:
+    def timeliness_sql(self, since: datetime | None, until: datetime, crew_id: str | None,
+                       unit: str | None = None) -> tuple[str, builtins.list[object]]:
         """The statement of ``timeliness``: one pass over the covering index
         ``wod_timeliness`` (rule first, so grouping needs no sort) and no table row; a
         crew's report keeps the deadlines of that crew's orders (``work_orders_crew``)."""
@@ -480,6 +481,12 @@ class WorkOrderStore:
             sql += (f" AND d.work_order_id IN (SELECT w.id FROM work_orders w "
                     f"WHERE w.crew_id = ?{len(params) + 1})")
             params.append(crew_id)
+        if unit is not None:
+            n = len(params) + 1
+            sql += (f" AND d.work_order_id IN (SELECT w.id FROM work_orders w "
+                    f"LEFT JOIN crews cr ON cr.id = w.crew_id "
+                    f"WHERE COALESCE(cr.unit, '') = ?{n} OR COALESCE(cr.unit, '') = '')")
+            params.append(unit)
         sql += " GROUP BY d.rule ORDER BY d.rule"
         return sql, params
 

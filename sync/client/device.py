@@ -119,9 +119,11 @@ class DeviceClient:
                 return batch[:i]
         return batch
 
-    def add_blob(self, data: bytes, content_type: str) -> str:
+    def add_blob(self, data: bytes, content_type: str, work_order_id: str | None = None) -> str:
+        """Keep a captured file until the server confirms it; ``work_order_id`` is the order
+        it is evidence for (or the first recorded intent naming the file says so)."""
         sha = hashlib.sha256(data).hexdigest()
-        self.replica.add_blob(sha, content_type, data)
+        self.replica.add_blob(sha, content_type, data, work_order_id)
         return sha
 
     # -- the wire ----------------------------------------------------------------------
@@ -250,10 +252,11 @@ class DeviceClient:
     def upload(self) -> int:
         """Upload every blob the server has not confirmed; returns how many completed."""
         done = 0
-        for sha, content_type, data in self.replica.unconfirmed_blobs():
+        for sha, content_type, data, work_order_id in self.replica.unconfirmed_blobs():
             try:
                 status = self._json("POST", "/sync/attachments", AttachmentDeclare(
-                    sha256=sha, size=len(data), content_type=content_type), AttachmentStatus)
+                    sha256=sha, size=len(data), content_type=content_type,
+                    work_order_id=work_order_id), AttachmentStatus)
                 while not status.complete:
                     status = self._send_chunk(sha, data, status.received)
             except ServerRefusedError as exc:

@@ -68,10 +68,36 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, mutation TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, outcome TEXT NOT NULL,
     reason_code TEXT, detail TEXT NOT NULL DEFAULT '', review_id INTEGER);
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL,
-    size INTEGER NOT NULL, data BLOB, confirmed INTEGER NOT NULL DEFAULT 0, refused TEXT);
+    size INTEGER NOT NULL, data BLOB, confirmed INTEGER NOT NULL DEFAULT 0, refused TEXT,
+    work_order_id TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS positions (taken_at TEXT PRIMARY KEY, fix TEXT NOT NULL);
 """
+
+
+def files_named(mutation: Mutation) -> set[str]:
+    """The file hashes an intent names (photo, signature, reading proof, items...)."""
+    found: set[str] = set()
+
+    def walk(value: object, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, str(k))
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif isinstance(value, str) and key.endswith("sha256"):
+            found.add(value.lower())
+
+    walk(msgspec.to_builtins(mutation.intent))
+    return found
+
+
+def order_named(mutation: Mutation) -> str | None:
+    """The work order an intent is about (None: a door notice is about a task, its
+    ``work_order_id`` stays empty)."""
+    order = mutation.intent.work_order_id
+    return order or None
 
 
 class Replica:
@@ -85,6 +111,9 @@ class Replica:
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         self.db = Database(conn)
         self.db.executescript(_SCHEMA)
+        if "work_order_id" not in self.db["blobs"].columns_dict:
+            # a replica written by an older client: its blobs learn their order on upload
+            self.db.execute("ALTER TABLE blobs ADD COLUMN work_order_id TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -136,10 +165,17 @@ class Replica:
         return int(self.get_meta("next_mutation_id") or "1")
 
     def enqueue(self, mutation: Mutation) -> None:
+        """Queue ``mutation``; the files it names become evidence of its work order (their
+        upload is declared with that order: the server requires it and counts its quota)."""
         with self.db.atomic():
             self.db.execute("INSERT INTO outbox (id, mutation) VALUES (?, ?)",
                             [mutation.id, _encode(mutation).decode()])
             self.set_meta("next_mutation_id", str(mutation.id + 1))
+            order = order_named(mutation)
+            if order is not None:
+                self.db.conn.executemany(
+                    "UPDATE blobs SET work_order_id = ? WHERE sha256 = ? "
+                    "AND work_order_id IS NULL", [(order, sha) for sha in files_named(mutation)])
 
     def outbox(self, limit: int | None = None) -> list[Mutation]:
         sql = "SELECT mutation FROM outbox ORDER BY id"
@@ -175,13 +211,30 @@ class Replica:
                     "SELECT id, outcome, reason_code, detail, review_id FROM results")}
 
     # -- blobs -----------------------------------------------------------------------
-    def add_blob(self, sha256: str, content_type: str, data: bytes) -> None:
-        self.db.execute("INSERT OR IGNORE INTO blobs (sha256, content_type, size, data) "
-                        "VALUES (?, ?, ?, ?)", [sha256, content_type, len(data), data])
+    def add_blob(self, sha256: str, content_type: str, data: bytes,
+                 work_order_id: str | None = None) -> None:
+        """Keep a captured file; ``work_order_id``: the order it is evidence for (else the
+        first queued mutation naming the file tells it)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR IGNORE INTO blobs (sha256, content_type, size, data, work_order_id) "
+                "VALUES (?, ?, ?, ?, ?)", [sha256, content_type, len(data), data, work_order_id])
+            if work_order_id is None:
+                self.db.execute(
+                    "UPDATE blobs SET work_order_id = ? WHERE sha256 = ? AND work_order_id "
+                    "IS NULL", [self._order_naming(sha256), sha256])
 
-    def unconfirmed_blobs(self) -> list[tuple[str, str, bytes]]:
-        return [(str(r[0]), str(r[1]), bytes(r[2])) for r in self.db.execute(
-            "SELECT sha256, content_type, data FROM blobs WHERE confirmed = 0 "
+    def _order_naming(self, sha256: str) -> str | None:
+        """The work order of the first queued mutation that names file ``sha256``."""
+        for m in self.outbox():
+            if sha256 in files_named(m) and order_named(m) is not None:
+                return order_named(m)
+        return None
+
+    def unconfirmed_blobs(self) -> list[tuple[str, str, bytes, str | None]]:
+        """(hash, content type, bytes, work order) of each file the server lacks."""
+        return [(str(r[0]), str(r[1]), bytes(r[2]), r[3]) for r in self.db.execute(
+            "SELECT sha256, content_type, data, work_order_id FROM blobs WHERE confirmed = 0 "
             "AND refused IS NULL ORDER BY sha256")]
 
     def waiting_blobs(self) -> set[str]:

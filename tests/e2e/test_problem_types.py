@@ -154,6 +154,33 @@ def _accept_a_ticket_twice(c: httpx.Client) -> httpx.Response:
                   headers=_as("dispatcher"))
 
 
+def _photo_evidence_of_crew_b(c: httpx.Client) -> tuple[str, str]:
+    """(order id, file hash): crew B's tablet pushed a photo step before uploading it."""
+    wo = _new_order(c, crew="crew-b")
+    push = "/api/v1/sync/push"
+    last = c.post(push, json={"mutations": []}, headers=_as("crew_b")).json()["last_applied_id"]
+    sha = f"{int(last) + 1:064x}"
+    r = c.post(push, headers=_as("crew_b"), json={"mutations": [{
+        "id": int(last) + 1, "device_time": "2026-12-01T00:00:00Z", "intent": {
+            "kind": "attach_evidence", "work_order_id": wo["id"], "evidence_id": f"ev-{sha}",
+            "sha256": sha, "content_type": "image/jpeg", "size": 100}}]})
+    assert r.json()["results"][0]["outcome"] == "applied", r.text
+    return str(wo["id"]), sha
+
+
+def _declare_pushed_photo_without_its_order(c: httpx.Client) -> httpx.Response:
+    _wo, sha = _photo_evidence_of_crew_b(c)
+    return c.post("/api/v1/sync/attachments", headers=_as("crew_b"), json={
+        "sha256": sha, "size": 100, "content_type": "image/jpeg"})
+
+
+def _declare_pushed_photo_for_another_order(c: httpx.Client) -> httpx.Response:
+    _wo, sha = _photo_evidence_of_crew_b(c)
+    other = _new_order(c, crew="crew-b")
+    return c.post("/api/v1/sync/attachments", headers=_as("crew_b"), json={
+        "sha256": sha, "size": 100, "content_type": "image/jpeg", "work_order_id": other["id"]})
+
+
 CASES: Final[dict[str, Provoke]] = {
     "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
         **_as("dispatcher"), "Content-Type": "application/json"}),
@@ -238,6 +265,8 @@ CASES: Final[dict[str, Provoke]] = {
     "attachment-too-large": lambda c: c.post("/api/v1/sync/attachments", json={
         "sha256": SHA, "size": 10**10, "content_type": "image/jpeg",
         "work_order_id": _new_order(c, crew="crew-a")["id"]}, headers=_as("crew_a")),
+    "attachment-order-required": _declare_pushed_photo_without_its_order,
+    "attachment-order-mismatch": _declare_pushed_photo_for_another_order,
     "mutation-order": lambda c: c.post("/api/v1/sync/push", json={
         "mutations": [_note(2), _note(1)]}, headers=_as("crew_a")),
     "mutation-gap": lambda c: c.post("/api/v1/sync/push", json={"mutations": [_note(7)]},

@@ -273,6 +273,7 @@ def test_nobody_revokes_a_device_of_a_higher_role(
     assert crew
     r = client.post(f"{API}/devices/{admin.device_id}/revocation", headers=h("supervisor"))
     assert_problem(r, 403, "forbidden")
+    assert r.json()["target"].startswith("device-")  # the refusal names no device id
     assert client.get(f"{API}/users/me", headers=h("admin")).status_code == 200
     assert client.post(f"{API}/devices/{crew.device_id}/revocation",
                        headers=h("supervisor")).status_code == 200
@@ -281,6 +282,22 @@ def test_nobody_revokes_a_device_of_a_higher_role(
     other_admin = svc.accounts.register_device("admin", "second admin tablet")
     assert client.post(f"{API}/devices/{other_admin.device_id}/revocation",
                        headers=h("admin")).status_code == 200
+
+
+def test_a_supervisor_revokes_a_lost_tablet_by_the_pseudonym_it_sees(
+        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+    crew_b = svc.accounts.authenticate(TOKENS_ALL["crew_b"])
+    assert crew_b is not None
+    lag = client.get(f"{API}/sync/lag", headers=h("supervisor")).json()["devices"]
+    (label,) = [d["device_id"] for d in lag if d["user_id"] == crew_b.user_id]
+    assert label != crew_b.device_id
+    r = client.post(f"{API}/devices/{label}/revocation", headers=h("supervisor"))
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == label  # the answer does not reveal the id either
+    assert r.json()["revoked_at"]
+    assert client.get(f"{API}/users/me", headers=h("crew_b")).status_code == 401
+    assert client.post(f"{API}/devices/device-0000000000/revocation",
+                       headers=h("supervisor")).status_code == 404
 
 
 def test_device_ids_are_shown_to_admins_only(
@@ -301,6 +318,21 @@ def test_device_ids_are_shown_to_admins_only(
     assert all(d.startswith("dev-") for d in real)
     assert len(seen) == len(real)
     assert not seen & real
+    # the console's crew map: live positions carry the device as the lag report shows it
+    r = client.post(f"{API}/sync/push", headers=h("crew_a"), json={
+        "mutations": [], "positions": [{"taken_at": world.clock().isoformat(),
+                                        "lon": 117.0005, "lat": 36.6515}]})
+    assert r.status_code == 200, r.text
+
+    def position_devices(who: str) -> set[str]:
+        crews = client.get(f"{API}/console/crews", headers=h(who)).json()
+        return {p["device_id"] for c in crews for p in c["positions"]}
+    shown, full = position_devices("supervisor"), position_devices("admin")
+    assert len(full) == 1
+    assert full <= real
+    assert len(shown) == 1
+    assert not shown & real
+    assert shown <= seen
 
 
 # -- personal data on tablets ------------------------------------------------------------
@@ -523,3 +555,175 @@ def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(
             assert health("198.51.100.7") == (200 if separate else 429)
     finally:
         svc.close()
+
+
+def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    import msgspec
+
+    from server.cli.common import OPERATOR
+    from server.tickets.model import Channel, ComplaintIn, ComplaintKind
+    from server.workorders.model import Actor
+    from server.workorders.store import Filters
+    from tests.factories import order_in
+
+    desk = Actor(user_id="admin", role="admin")
+    theirs = svc.tickets.complaints.create(desk, ComplaintIn(
+        channel=Channel.COUNTER, kind=ComplaintKind.BILLING, content="营业所的",
+        target_unit="营业所",
+        phone="13800001111"))
+    from server.connections.model import AcceptIn, ApplicationIn, ProjectType
+    from server.connections.model import Channel as ConnectionChannel
+
+    office = svc.accounts.authenticate(TOKENS_ALL["admin"])
+    assert office is not None
+    counter = svc.connections.apply(office, ApplicationIn(
+        project_type=ProjectType.SINGLE_METER, channel=ConnectionChannel.COUNTER,
+        applicant="李娜", phone="13900002222", address="泉城路 9 号",
+        location=(117.0005, 36.6515)))
+    svc.connections.accept(office, counter.id, AcceptIn(crew_id="readers"))  # 营业所
+    served = {o.customer_id for o in svc.workorders.list(OPERATOR, Filters(limit=500)).items}
+    customer = next(c for c in svc.customers.store.page(None, 500) if c.id not in served)
+    svc.workorders.create(desk, order_in(crew_id="readers", customer_id=customer.id))
+    since = (world.clock() - timedelta(days=1)).isoformat()
+    world.clock.advance(hours=3)  # the readers' order is past its arrival deadline
+
+    def seen(who: str) -> dict[str, Any]:
+        stats = client.get(f"{API}/stats/service", headers=h(who),
+                           params={"since": since, "group_by": "unit"}).json()
+        customers: set[str] = set()
+        cursor = None
+        while True:
+            page = client.get(f"{API}/customers", headers=h(who),
+                              params={"limit": 1000, **({"cursor": cursor} if cursor else {})}
+                              ).json()
+            customers |= {c["id"] for c in page["items"]}
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return {
+            "complaint": client.get(f"{API}/complaints/{theirs.id}", headers=h(who)).status_code,
+            "complaints": {c["id"] for c in client.get(f"{API}/complaints", headers=h(who),
+                                                       params={"limit": 500}).json()},
+            "customer": client.get(f"{API}/customers/{customer.id}",
+                                   headers=h(who)).status_code,
+            "customers": customers,
+            "units": {r["group"] for r in stats["rows"]},
+            "decided": client.get(f"{API}/stats/timeliness", headers=h(who)).json()["decided"],
+            "lag_crews": {d["crew_id"] for d in client.get(f"{API}/sync/lag",
+                                                           headers=h(who)).json()["devices"]},
+            "connection_units": {r["unit"] for r in client.get(
+                f"{API}/connections/stats", headers=h(who)).json()["rows"]},
+            "console_crews": {c["id"] for c in client.get(f"{API}/console/crews",
+                                                          headers=h(who)).json()},
+        }
+
+    before = seen("dispatcher")  # the profile does not narrow by unit yet
+    assert before["complaint"] == 200
+    assert before["customer"] == 200
+    assert "营业所" in before["units"]
+    assert "readers" in before["lag_crews"]
+    assert "营业所" in before["connection_units"]
+    scoped = msgspec.structs.replace(svc.profile, office_by_unit=True)
+    svc.workorders.profile = scoped
+    svc.tickets.complaints.profile = scoped
+    svc.tickets.stats.profile = scoped
+    svc.connections.profile = scoped
+    svc.customers.by_unit = True
+    disp, admin = seen("dispatcher"), seen("admin")
+    assert disp["complaint"] == 403  # the dispatcher belongs to 管网所
+    assert theirs.id not in disp["complaints"]
+    assert disp["complaints"]  # the world's complaint, targeted at no unit, stays
+    r = client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("dispatcher"),
+                    json={"note": "called"})
+    assert r.status_code == 403
+    assert disp["customer"] == 403
+    assert customer.id not in disp["customers"]
+    assert disp["customers"] < admin["customers"]
+    assert len(disp["customers"]) >= len(admin["customers"]) - 2  # this one, the applicant's
+    assert "营业所" not in disp["units"]
+    # the readers' overdue arrival and the 营业所 connection's met acceptance
+    assert disp["decided"] == admin["decided"] - 2
+    assert disp["lag_crews"] == {"crew-a", "crew-b"}
+    assert disp["connection_units"] == {"管网所"}
+    assert disp["console_crews"] == {"crew-a", "crew-b"}
+    # admins see every unit
+    assert admin["complaint"] == 200
+    assert theirs.id in admin["complaints"]
+    assert admin["customer"] == 200
+    assert "营业所" in admin["units"]
+    assert "readers" in admin["lag_crews"]
+    assert admin["connection_units"] == {"管网所", "营业所"}
+    assert admin["console_crews"] == {"crew-a", "crew-b", "readers"}
+    assert client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("admin"),
+                       json={"note": "called"}).status_code == 200
+
+
+# -- who opens an outage on which order --------------------------------------------------
+def test_a_crew_opens_only_an_emergency_outage_on_its_own_open_order(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    wo, iso = world.ids["wo_id"], world.ids["isolation_id"]
+    start = world.clock()
+    body: dict[str, Any] = {
+        "isolation_id": iso, "kind": "emergency", "cause": "DN300 burst",
+        "start_at": start.isoformat(),
+        "expected_restoration_at": (start + timedelta(hours=4)).isoformat(),
+        "work_order_id": wo}
+    url = f"{API}/outages/from-isolation"
+    refused = {
+        "another crew's order": ("crew_b", body),
+        "a planned outage": ("crew_a", {**body, "kind": "planned"}),
+        "no order": ("crew_a", {k: v for k, v in body.items() if k != "work_order_id"}),
+        "a meter reader": ("reader", body),
+    }
+    for why, (who, data) in refused.items():
+        r = client.post(url, headers=h(who), json=data)
+        assert r.status_code == 403, (why, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    typed = {k: v for k, v in body.items() if k != "isolation_id"}
+    typed["recipients"] = [{"customer_id": "x", "phone": "13900000000", "channels": ["sms"]}]
+    r = client.post(f"{API}/outages", headers=h("crew_a"), json=typed)
+    assert r.status_code == 403  # a tablet never types whom to text
+    assert r.json()["type"].endswith("/forbidden")
+    r = client.post(f"{API}/outages", headers=h("crew_a"), json={**typed, "work_order_id": "no"})
+    assert r.status_code == 404
+    before = len(svc.outages.list_outages())
+    r = client.post(url, headers=h("crew_a2"), json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["work_order_id"] == wo
+    assert r.json()["kind"] == "emergency"
+    assert len(svc.outages.list_outages()) == before + 1
+    # the crew at the break starts it itself
+    assert client.post(f"{API}/outages/{r.json()['id']}/start",
+                       headers=h("crew_a")).status_code == 200
+    cancelled = client.post(f"{API}/workorders/{wo}/transitions", headers=h("dispatcher"),
+                            json={"to": "cancelled", "reason": "duplicate report"})
+    assert cancelled.status_code == 200
+    r = client.post(url, headers=h("crew_a"), json=body)
+    assert r.status_code == 403  # the order is closed
+    assert len(svc.outages.list_outages()) == before + 1
+
+
+def test_office_roles_open_outages_on_orders_of_their_scope(
+        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+    import msgspec
+
+    from server.cli.common import OPERATOR
+    from server.workorders.store import Filters
+
+    route = svc.workorders.list(OPERATOR, Filters(crew_id="readers", limit=5)).items[0]
+    start = world.clock()
+    body: dict[str, Any] = {
+        "kind": "planned", "cause": "meter bank replacement",
+        "start_at": (start + timedelta(days=2)).isoformat(),
+        "expected_restoration_at": (start + timedelta(days=2, hours=3)).isoformat(),
+        "work_order_id": route.id}
+    assert client.post(f"{API}/outages", headers=h("dispatcher"), json=body).status_code == 201
+    svc.outages.by_unit = True
+    svc.workorders.profile = msgspec.structs.replace(svc.profile, office_by_unit=True)
+    r = client.post(f"{API}/outages", headers=h("dispatcher"), json=body)
+    assert r.status_code == 403  # the readers' order belongs to 营业所
+    assert r.json()["type"].endswith("/out-of-scope")
+    ours = {**body, "work_order_id": world.ids["wo_id"]}
+    assert client.post(f"{API}/outages", headers=h("dispatcher"), json=ours).status_code == 201
+    assert client.post(f"{API}/outages", headers=h("admin"), json=body).status_code == 201

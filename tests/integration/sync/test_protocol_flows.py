@@ -309,3 +309,55 @@ def test_a_refused_request_is_not_retried(device: Make) -> None:
     assert err.value.problem_code == "bad-cursor"
     assert waits == []
 
+
+
+def test_the_client_declares_each_photo_with_its_order_so_the_order_quota_holds(
+        device: Make, services: Services) -> None:
+    a = device()
+    wo = services.workorders.create(DISPATCHER_ACTOR, order_in(crew_id="crew-a"))
+    a.pull()
+    services.sync.vault.order_quota_bytes = len(JPEG) * 3 // 2  # room for one photo
+    first, second = JPEG, JPEG + b"\x01"
+    shas = [a.add_blob(data, "image/jpeg") for data in (first, second)]
+    for n, (sha, data) in enumerate(zip(shas, (first, second), strict=True)):
+        a.record(AttachEvidence(work_order_id=wo.id, evidence_id=f"ev-q{n}", sha256=sha,
+                                content_type="image/jpeg", size=len(data), step_key="repair"))
+    a.push()  # status first, photos after: the server already knows both are wo's evidence
+    assert a.upload() == 1
+    row = services.sync.store.attachment(shas[0])
+    assert row is not None
+    assert row.work_order_id == wo.id
+    kept = a.replica.db.execute("SELECT refused, data IS NOT NULL FROM blobs WHERE sha256 = ?",
+                                [shas[1]]).fetchone()
+    assert tuple(kept) == ("attachment-quota-exceeded", 1)  # kept on the tablet, with why
+    assert services.sync.store.attachment(shas[1]) is None
+
+
+def test_an_upload_of_pushed_evidence_must_name_its_order(
+        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+    h = bearer(TOKENS["crew_a"])
+    wo = services.workorders.create(DISPATCHER_ACTOR, order_in(crew_id="crew-a"))
+    other = services.workorders.create(DISPATCHER_ACTOR, order_in(crew_id="crew-a"))
+    sha = hashlib.sha256(JPEG).hexdigest()
+    pushed = client.post("/api/v1/sync/push", headers=h, json={"mutations": [{
+        "id": 1, "device_time": "2026-11-23T01:00:00Z", "intent": {
+            "kind": "attach_evidence", "work_order_id": wo.id, "evidence_id": "ev-need",
+            "sha256": sha, "content_type": "image/jpeg", "size": len(JPEG),
+            "step_key": "repair"}}]})
+    assert pushed.json()["results"][0]["outcome"] == "applied"
+    decl = {"sha256": sha, "size": len(JPEG), "content_type": "image/jpeg"}
+    r = client.post("/api/v1/sync/attachments", headers=h, json=decl)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/attachment-order-required")
+    assert r.json()["work_order_ids"] == [wo.id]
+    r = client.post("/api/v1/sync/attachments", headers=h,
+                    json={**decl, "work_order_id": other.id})
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("/attachment-order-mismatch")
+    assert services.sync.store.attachment(sha) is None  # nothing was opened
+    r = client.post("/api/v1/sync/attachments", headers=h, json={**decl, "work_order_id": wo.id})
+    assert r.status_code == 200
+    row = services.sync.store.attachment(sha)
+    assert row is not None
+    assert row.work_order_id == wo.id

@@ -6,11 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.accounts.model import Principal, Role
 from server.authz import POLICIES, Holder, authorize, check_account_action, in_scope
 from server.authz.doc import generated
-from server.authz.throttle import LockoutBook, RateLimitedError, RateLimiter
+from server.authz.throttle import locked_seconds, lockout_step, rate_step
 from server.clock import SteppingClock
 from server.errors import ForbiddenError, OutOfScopeError
 from server.workorders.states import MACHINES
@@ -86,39 +88,55 @@ def test_the_account_hierarchy(actor: Role, target: Role, allowed: bool) -> None
             check_account_action(who(actor), target, "d")
 
 
-def test_rate_limiter_budget_and_retry_after() -> None:
+def test_rate_step_budget_and_retry_after() -> None:
     clock: SteppingClock = make_clock()
-    limiter = RateLimiter(clock, 2, timedelta(minutes=1))
-    limiter.hit("a")
-    limiter.hit("a")
-    limiter.hit("b")
-    with pytest.raises(RateLimitedError) as refused:
-        limiter.hit("a")
-    assert refused.value.retry_after_s == 60
+    window = timedelta(minutes=1)
+    row, wait = rate_step(None, clock(), 2, window)
+    row, wait = rate_step(row, clock(), 2, window)
+    assert wait is None
+    row, wait = rate_step(row, clock(), 2, window)
+    assert wait == 60
     clock.advance(seconds=30)
-    with pytest.raises(RateLimitedError) as later:
-        limiter.hit("a")
-    assert later.value.retry_after_s == 30
+    row, wait = rate_step(row, clock(), 2, window)
+    assert wait == 30
     clock.advance(seconds=30)
-    limiter.hit("a")
+    row, wait = rate_step(row, clock(), 2, window)
+    assert wait is None
+    assert row.hits == 1  # a new window
 
 
-def test_lockouts_back_off_exponentially_and_forget_old_keys() -> None:
+def test_lockouts_back_off_exponentially_up_to_the_cap() -> None:
     clock = make_clock()
-    book = LockoutBook(clock, free=1, base=timedelta(seconds=10), cap=timedelta(seconds=25),
-                       max_keys=2)
-    book.fail("k")
-    assert book.locked_for("k") is None
-    book.fail("k")
-    assert book.locked_for("k") == 10
-    book.fail("k")
-    assert book.locked_for("k") == 20
-    book.fail("k")
-    assert book.locked_for("k") == 25  # capped
-    book.fail("x")
-    book.fail("y")  # bounded: the oldest key is forgotten
-    assert book.locked_for("k") is None
-    book.succeed("x")
+    base, cap = timedelta(seconds=10), timedelta(seconds=25)
+    row = lockout_step(None, clock(), 1, base, cap)
+    assert locked_seconds(row, clock()) is None
+    waits = []
+    for _ in range(3):
+        row = lockout_step(row, clock(), 1, base, cap)
+        waits.append(locked_seconds(row, clock()))
+    assert waits == [10, 20, 25]  # capped
+    clock.advance(seconds=25)
+    assert locked_seconds(row, clock()) is None
+    clock.advance(seconds=25)  # idle for the cap past the lock-out: forgotten
+    assert lockout_step(row, clock(), 1, base, cap).hits == 1
+
+
+@settings(deadline=None)
+@given(free=st.integers(0, 5), failures=st.integers(1, 60),
+       base_s=st.integers(1, 600), cap_s=st.integers(1, 86_400))
+def test_a_lockout_never_exceeds_its_cap_and_never_shrinks(
+        free: int, failures: int, base_s: int, cap_s: int) -> None:
+    now = make_clock()()
+    base, cap = timedelta(seconds=base_s), timedelta(seconds=cap_s)
+    row = None
+    last = 0
+    for n in range(1, failures + 1):
+        row = lockout_step(row, now, free, base, cap)
+        wait = locked_seconds(row, now) or 0
+        assert wait <= cap_s
+        assert (wait > 0) == (n > free)
+        assert wait >= last
+        last = wait
 
 
 def test_office_roles_by_unit() -> None:
