@@ -604,7 +604,7 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
         return {
             "complaint": client.get(f"{API}/complaints/{theirs.id}", headers=h(who)).status_code,
             "complaints": {c["id"] for c in client.get(f"{API}/complaints", headers=h(who),
-                                                       params={"limit": 500}).json()},
+                                                       params={"limit": 500}).json()["items"]},
             "customer": client.get(f"{API}/customers/{customer.id}",
                                    headers=h(who)).status_code,
             "customers": customers,
