@@ -219,7 +219,8 @@ def test_offline_work_synced_late_is_overdue_and_the_tablet_gets_the_return_visi
         total = deadline(done, "connection_total")
         assert local(total["met_at"]) == datetime(2026, 11, 30, 9, 0, tzinfo=SH)
         assert total["overdue"] is True  # arrived a quarter of an hour past the half day
-        assert [x["id"] for x in ok(client.get(f"{API}/overdue", headers=OFFICE))["items"]] == [c["id"]]
+        overdue = ok(client.get(f"{API}/overdue", headers=OFFICE))["items"]
+        assert [x["id"] for x in overdue] == [c["id"]]
         # JN 15: 3 working days after the meter (Mon 09:00): Tue, Wed, Thu -> Thu 09:00,
         # on the tablet after the same sync's pull
         tablet.sync()
