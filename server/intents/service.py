@@ -22,7 +22,7 @@ from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
 from server.authz import Caller, device_label, narrowed_unit, sees_device_ids, unit_visible
 from server.clock import Clock
-from server.errors import BadInputError, NotFoundError, RuleViolationError
+from server.errors import BadInputError, NotFoundError, OutOfScopeError, RuleViolationError
 from server.intents import IntentContext, build_handlers
 from server.intents.errors import (
     AttachmentOrderMismatchError,
@@ -332,12 +332,16 @@ class SyncService:
 
     def review_page(self, open_only: bool, principal: Caller | None, cursor: str | None,
                     limit: int) -> Page[ReviewFlag]:
-        """Review flags, oldest first, one page (``server.paging``)."""
+        """Review flags, oldest first, one page (``server.paging``); with the profile's
+        ``office_by_unit`` a dispatcher or supervisor sees the flags of its unit's orders
+        (and of orders of no known unit) only."""
         key = after(cursor, 1)
         if key is not None and not key[0].isdigit():
             raise BadInputError("bad cursor: not one this list issued", field="cursor")
+        unit = (None if principal is None
+                else narrowed_unit(principal, self.workorders.profile.office_by_unit))
         flags = self.evidence.flags(open_only=open_only, limit=check_limit(limit) + 1,
-                                    after_id=int(key[0]) if key else 0)
+                                    after_id=int(key[0]) if key else 0, unit=unit)
         if principal is not None and not sees_device_ids(principal):
             flags = [msgspec.structs.replace(f, device_id=None if f.device_id is None
                                              else device_label(principal, f.device_id))
@@ -346,6 +350,10 @@ class SyncService:
 
     def resolve_review(self, principal: Principal, flag_id: int, resolution: str) -> ReviewFlag:
         with self.db.atomic():
+            narrowed = narrowed_unit(principal, self.workorders.profile.office_by_unit)
+            if not unit_visible(self.evidence.unit_of_flag(flag_id), narrowed):
+                raise OutOfScopeError("this review flag is not in your scope",
+                                      review_id=flag_id)
             if not self.evidence.resolve_flag(flag_id, principal.user_id, resolution,
                                               self.clock()):
                 if self.evidence.flag(flag_id) is None:

@@ -63,6 +63,9 @@ class ReviewFlag(msgspec.Struct, frozen=True, kw_only=True):
 
 _EV_COLS = ("id, work_order_id, kind, step_key, payload, attachment_sha256, device_id, user_id, "
             "crew_id, mutation_id, device_time, server_time, review_id")
+#: the unit of the crew holding a review flag's work order (a scalar subquery)
+_FLAG_UNIT = ("SELECT cr.unit FROM work_orders w JOIN crews cr ON cr.id = w.crew_id "
+              "WHERE w.id = review_flags.work_order_id")
 _FLAG_COLS = ("id, work_order_id, device_id, user_id, crew_id, mutation_id, kind, reason_code, "
               "detail, payload, device_time, created_at, resolved_at, resolved_by, resolution")
 
@@ -179,13 +182,25 @@ class EvidenceStore:
                               [flag_id]).fetchone()
         return None if row is None else _flag(row)
 
-    def flags(self, *, open_only: bool, limit: int = 500, after_id: int = 0) -> list[ReviewFlag]:
-        """Oldest first, keyset-paged on the id after ``after_id``."""
+    def flags(self, *, open_only: bool, limit: int = 500, after_id: int = 0,
+              unit: str | None = None) -> list[ReviewFlag]:
+        """Oldest first, keyset-paged on the id after ``after_id``; ``unit``: only flags on
+        orders of that unit's crews, or of no known unit (``server.authz.unit_visible``)."""
         sql = f"SELECT {_FLAG_COLS} FROM review_flags WHERE id > ?"
+        params: list[object] = [after_id]
         if open_only:
             sql += " AND resolved_at IS NULL"
+        if unit is not None:
+            sql += f" AND COALESCE(({_FLAG_UNIT}), '') IN ('', ?)"
+            params.append(unit)
         return [_flag(r) for r in self.db.execute(sql + " ORDER BY id LIMIT ?",
-                                                  [after_id, limit])]
+                                                  [*params, limit])]
+
+    def unit_of_flag(self, flag_id: int) -> str:
+        """The unit of the crew holding the flag's order ('' when none is known)."""
+        row = self.db.execute(f"SELECT COALESCE(({_FLAG_UNIT}), '') FROM review_flags "
+                              "WHERE id = ?", [flag_id]).fetchone()
+        return "" if row is None else str(row[0])
 
     def flags_of_device_since(self, device_id: str, since: datetime) -> int:
         row = self.db.execute(

@@ -584,7 +584,16 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     svc.connections.accept(office, counter.id, AcceptIn(crew_id="readers"))  # 营业所
     served = {o.customer_id for o in svc.workorders.list(OPERATOR, Filters(limit=500)).items}
     customer = next(c for c in svc.customers.store.page(None, 500) if c.id not in served)
-    svc.workorders.create(desk, order_in(crew_id="readers", customer_id=customer.id))
+    readers_wo = svc.workorders.create(desk, order_in(crew_id="readers",
+                                                      customer_id=customer.id))
+    flag_ids = {}
+    with svc.db.atomic():  # one rejected mutation on each unit's order
+        for name, wo_id, crew in (("readers", readers_wo.id, "readers"),
+                                  ("crew-a", world.ids["wo_id"], "crew-a")):
+            flag_ids[name] = svc.sync.evidence.add_flag(
+                work_order_id=wo_id, device_id=None, user_id=None, crew_id=crew,
+                mutation_id=None, kind="rejected", reason_code="illegal-transition",
+                detail="test", payload={}, device_time=None, at=world.clock())
     since = (world.clock() - timedelta(days=1)).isoformat()
     world.clock.advance(hours=3)  # the readers' order is past its arrival deadline
 
@@ -616,6 +625,8 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
                 f"{API}/connections/stats", headers=h(who)).json()["rows"]},
             "console_crews": {c["id"] for c in client.get(f"{API}/console/crews",
                                                           headers=h(who)).json()},
+            "reviews": {f["id"] for f in client.get(f"{API}/sync/reviews", headers=h(who),
+                                                    params={"limit": 500}).json()["items"]},
         }
 
     before = seen("dispatcher")  # the profile does not narrow by unit yet
@@ -647,6 +658,12 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert disp["lag_crews"] == {"crew-a", "crew-b"}
     assert disp["connection_units"] == {"管网所"}
     assert disp["console_crews"] == {"crew-a", "crew-b"}
+    assert flag_ids["crew-a"] in disp["reviews"]
+    assert flag_ids["readers"] not in disp["reviews"]
+    r = client.post(f"{API}/sync/reviews/{flag_ids['readers']}/resolution",
+                    headers=h("dispatcher"), json={"resolution": "checked"})
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("/out-of-scope")
     # admins see every unit
     assert admin["complaint"] == 200
     assert theirs.id in admin["complaints"]
@@ -655,6 +672,11 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert "readers" in admin["lag_crews"]
     assert admin["connection_units"] == {"管网所", "营业所"}
     assert admin["console_crews"] == {"crew-a", "crew-b", "readers"}
+    assert {flag_ids["crew-a"], flag_ids["readers"]} <= admin["reviews"]
+    assert before["reviews"] == admin["reviews"]  # unnarrowed, the dispatcher saw them all
+    r = client.post(f"{API}/sync/reviews/{flag_ids['readers']}/resolution",
+                    headers=h("admin"), json={"resolution": "checked"})
+    assert r.status_code == 200
     assert client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("admin"),
                        json={"note": "called"}).status_code == 200
 
