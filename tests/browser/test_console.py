@@ -196,7 +196,7 @@ def test_api_docs_work_offline(console: Console, page: Page, tmp_path: Path) -> 
         expect(page.locator(".opblock-tag").first).to_be_visible()
     # a deep link opens one operation (far down the virtualised list): its response schema
     # is the wire Struct, fields included
-    page.goto(console.base + "/schema/swagger#/console/ApiV1ConsoleConfigConfig")
+    page.goto(console.base + "/schema/swagger#/console/config")
     opened = page.locator(".opblock.is-open")
     expect(opened).to_contain_text("/api/v1/console/config")
     opened.locator("button", has_text="Schema").first.click()
