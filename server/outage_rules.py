@@ -309,6 +309,18 @@ class OutageDesk:
     def receipt(self, data: ReceiptIn) -> Delivery:
         return record_receipt(self.store, data, self.configs.keys(), self.clock)
 
+    def door_task_holder(self, task_id: str) -> Holder | None:
+        """Who holds a door task for ``server.authz``: the crews of its outage's orders and
+        the crew it was handed to (None: no such task)."""
+        task = self.store.task(task_id)
+        if task is None:
+            return None
+        holder = self.holder(self.service.get(task.outage_id))
+        assigned = self.door_task_crew(task_id) if self.door_task_crew else None
+        if assigned is not None:
+            holder = msgspec.structs.replace(holder, crew_ids=holder.crew_ids | {assigned})
+        return holder
+
     def door_notice_posted(self, caller: Caller, task_id: str, data: DoorNoticeDoneIn
                            ) -> OutageTask:
         """A posted door notice: the task's outage in scope, the photo a complete upload.
@@ -316,13 +328,9 @@ class OutageDesk:
         A field caller's photo must have been uploaded by a device of its own crew, so a
         task cannot be closed with a made-up or borrowed hash.
         """
-        task = self.store.task(task_id)
-        if task is None:
+        holder = self.door_task_holder(task_id)
+        if holder is None:
             raise TaskNotFoundError(f"no door-notice task {task_id}", task_id=task_id)
-        holder = self.holder(self.service.get(task.outage_id))
-        assigned = self.door_task_crew(task_id) if self.door_task_crew else None
-        if assigned is not None:
-            holder = msgspec.structs.replace(holder, crew_ids=holder.crew_ids | {assigned})
         authorize(caller, "outage.door_notice", holder, by_unit=self.by_unit)
         upload = self.upload_of(data.photo_sha256.lower()) if self.upload_of else (True, None)
         if upload is None or not upload[0]:

@@ -119,7 +119,8 @@ class Services:
         self.positions = PositionService(self.db, clock, parse_shift(settings.crew_shift_hours),
                                          timedelta(days=settings.position_retention_days))
         self.sync.on_positions = self.positions.record
-        self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted)
+        self.door_tasks = DoorTaskService(self.db, clock, self.outages.door_notice_posted,
+                                          self.outages.door_task_holder)
         self.outages.door_task_crew = self.door_tasks.crew_of
         self.sync.door_tasks = self.door_tasks
         self.outages.order_of = self._order_of

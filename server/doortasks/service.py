@@ -17,6 +17,7 @@ from notifications import DoorNoticeDoneIn, NotificationStore, OutageTask
 from notifications.model import TaskKind, TaskStatus
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
+from server.authz import Holder
 from server.clock import Clock
 from server.doortasks.model import DOOR_TASK, DoorTask
 from server.doortasks.store import DoorTaskStore
@@ -66,11 +67,18 @@ class DoorTaskReader:
 CompleteDoorTask = Callable[[Principal, str, DoorNoticeDoneIn], OutageTask]
 
 
+#: the outage desk's scope facts of one door task (None: no such task)
+DoorTaskHolder = Callable[[str], Holder | None]
+
+
 class DoorTaskService:
-    def __init__(self, db: Database, clock: Clock, complete: CompleteDoorTask) -> None:
+    def __init__(self, db: Database, clock: Clock, complete: CompleteDoorTask,
+                 holder_of: DoorTaskHolder | None = None) -> None:
         self.db = db
         self.clock = clock
         self.complete = complete
+        #: who holds a task (``server.authz``), e.g. to keep a rejected posting for review
+        self.holder_of = holder_of
         self.reader = DoorTaskReader(db)
         self.store = self.reader.store
         self.accounts = AccountStore(db)

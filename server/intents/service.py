@@ -20,7 +20,14 @@ from core.time import TimeRangeError, check_event_time
 from core.uow import touch
 from server.accounts.model import FIELD_ROLES, Principal
 from server.accounts.store import AccountStore
-from server.authz import Caller, device_label, narrowed_unit, sees_device_ids, unit_visible
+from server.authz import (
+    Caller,
+    device_label,
+    in_scope,
+    narrowed_unit,
+    sees_device_ids,
+    unit_visible,
+)
 from server.clock import Clock
 from server.errors import BadInputError, NotFoundError, OutOfScopeError, RuleViolationError
 from server.intents import IntentContext, build_handlers
@@ -52,6 +59,7 @@ from sync.protocol import (
     LagReport,
     Mutation,
     PositionFix,
+    PostDoorNotice,
     PullRequest,
     PullResponse,
     PushRequest,
@@ -204,9 +212,17 @@ class SyncService:
         evidence on another crew's orders. Beyond that the mutation is rejected, unkept.
         """
         p = ctx.principal
-        wo_id = m.intent.work_order_id
-        if p.crew_id is None or p.device_id is None or \
-                not self.scope_store.crew_ever_held(wo_id, p.crew_id):
+        if p.crew_id is None or p.device_id is None:
+            return None
+        wo_id: str | None = m.intent.work_order_id
+        if isinstance(m.intent, PostDoorNotice):
+            # a door task belongs to an outage, not an order: kept when the crew holds it
+            holder = (None if self.door_tasks is None or self.door_tasks.holder_of is None
+                      else self.door_tasks.holder_of(m.intent.task_id))
+            if holder is None or not in_scope(p, holder):
+                return None
+            wo_id = None
+        elif not self.scope_store.crew_ever_held(m.intent.work_order_id, p.crew_id):
             return None
         if self.evidence.flags_of_device_since(p.device_id, ctx.now - timedelta(hours=1)) \
                 >= self.flags_per_device_hour:
@@ -218,6 +234,8 @@ class SyncService:
             at=ctx.now)
         if code == TimeRangeError.code:
             # the flag keeps the whole payload as sent; evidence rows need usable times
+            return flag_id
+        if wo_id is None:  # evidence rows are an order's; the flag keeps the whole payload
             return flag_id
         ev = evidence_of(m.intent, m, ctx, review_id=flag_id)
         if ev is not None:

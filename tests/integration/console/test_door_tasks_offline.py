@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from notifications.model import TaskStatus
 from server.clock import SteppingClock
 from server.fieldwork.photos import compose_photo
 from server.services import Services
@@ -127,3 +128,42 @@ def test_a_posting_time_the_device_cannot_vouch_for_is_the_servers(
     row = tablet.replica.row("door_task", tasks[0])
     assert row is not None
     assert row["done_at"] == clock().isoformat().replace("+00:00", "Z")
+
+
+def test_a_rejected_posting_on_a_task_of_the_crew_is_kept_for_review_and_another_crews_not(
+        client: TestClient[Any], services: Services, clock: SteppingClock) -> None:
+    tasks = _door_tasks_for_crew_b(client, services)
+    never_uploaded = "ab" * 32
+
+    def push(token: str, task_id: str) -> dict[str, Any]:
+        r = client.post("/api/v1/sync/push", headers=bearer(token), json={"mutations": [{
+            "id": 1, "device_time": clock().isoformat(),
+            "intent": {"kind": "post_door_notice", "task_id": task_id,
+                       "photo_sha256": never_uploaded}}]})
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()["results"][0]
+        return result
+
+    # crew B holds the task, but its photo never arrived: rejected, and kept for review
+    kept = push("wo_demo_crew_b", tasks[0])
+    assert kept["outcome"] == "rejected"
+    assert kept["reason_code"] == "photo-not-uploaded"
+    assert kept["review_id"] is not None
+    flags = client.get("/api/v1/sync/reviews", headers=OFFICE,
+                       params={"limit": 500}).json()["items"]
+    flag = next(f for f in flags if f["id"] == kept["review_id"])
+    assert flag["kind"] == "post_door_notice"
+    assert flag["work_order_id"] is None
+    assert flag["payload"]["task_id"] == tasks[0]
+    assert flag["payload"]["photo_sha256"] == never_uploaded
+    # crew A holds none of these tasks: rejected, and nothing filed on crew B's task
+    refused = push("wo_demo_crew_a", tasks[1])
+    assert refused["outcome"] == "rejected"
+    assert refused["reason_code"] == "out-of-scope"
+    assert refused["review_id"] is None
+    after = client.get("/api/v1/sync/reviews", headers=OFFICE,
+                       params={"limit": 500}).json()["items"]
+    assert len(after) == len(flags)
+    task = services.door_tasks.task(tasks[0])
+    assert task is not None
+    assert task.status is not TaskStatus.DONE  # a rejected posting closes nothing
