@@ -154,27 +154,44 @@ class ConnectionService:
                 str(wo_id), [])
         return to_connection(row, deadlines)
 
+    def _holder(self, row: Row) -> Holder:
+        """A connection for ``server.authz``: its crew (a crew sees only its own, as with
+        its work orders) and its handling unit (``office_by_unit``; none before acceptance)."""
+        crews = frozenset({str(row["crew_id"])}) if row["crew_id"] else frozenset()
+        units = frozenset({str(row["unit"])}) if row["unit"] else frozenset()
+        return Holder(kind="connection", id=str(row["id"]), crew_ids=crews, units=units,
+                      work_type="new_connection")
+
+    def _managed_row(self, principal: Principal, connection_id: str) -> Row:
+        """The row an office action works on, if it is in the caller's unit's scope."""
+        row = self._row(connection_id)
+        authorize(principal, "connection.manage", self._holder(row),
+                  by_unit=self.profile.office_by_unit)
+        return row
+
     def get(self, principal: Principal, connection_id: str) -> Connection:
         row = self._row(connection_id)
-        # a crew sees only its own connections (the same scope as its work orders)
-        crews = frozenset({str(row["crew_id"])}) if row["crew_id"] else frozenset()
-        authorize(principal, "connection.read",
-                  Holder(kind="connection", id=str(row["id"]), crew_ids=crews,
-                         work_type="new_connection"))
+        authorize(principal, "connection.read", self._holder(row),
+                  by_unit=self.profile.office_by_unit)
         return self._out(row)
 
     def list(self, stage: Stage | None = None, limit: int = 50,
-             cursor: str | None = None) -> Page[Connection]:
-        """Newest application first, one page (``server.paging``)."""
+             cursor: str | None = None, actor: Caller | None = None) -> Page[Connection]:
+        """Newest application first, one page (``server.paging``); a unit-scoped office
+        ``actor`` (``office_by_unit``) sees its unit's connections and those of none."""
+        unit = None if actor is None else narrowed_unit(actor, self.profile.office_by_unit)
         rows, next_cursor = cut_page(self.store.rows(
             None if stage is None else str(stage), check_limit(limit, 500) + 1,
-            after(cursor, 2)), limit, lambda r: (str(r["applied_at"]), str(r["id"])))
+            after(cursor, 2), unit), limit, lambda r: (str(r["applied_at"]), str(r["id"])))
         return Page(items=[self._out(r) for r in rows], next_cursor=next_cursor)
 
-    def overdue(self, limit: int = 500, cursor: str | None = None) -> Page[Connection]:
-        """Connections with a clock past due (or met late), the earliest due first."""
+    def overdue(self, limit: int = 500, cursor: str | None = None,
+                actor: Caller | None = None) -> Page[Connection]:
+        """Connections with a clock past due (or met late), the earliest due first; the
+        actor's unit only, as ``list``."""
+        unit = None if actor is None else narrowed_unit(actor, self.profile.office_by_unit)
         rows, next_cursor = cut_page(self.store.overdue_rows(
-            self.clock(), check_limit(limit, 500) + 1, after(cursor, 2)), limit,
+            self.clock(), check_limit(limit, 500) + 1, after(cursor, 2), unit), limit,
             lambda r: (str(r["first_due"]), str(r["id"])))
         return Page(items=[self._out({k: v for k, v in r.items() if k != "first_due"})
                            for r in rows], next_cursor=next_cursor)
@@ -241,7 +258,7 @@ class ConnectionService:
         """Accept (受理): missing documents get a list and a deadline (容缺受理); the
         survey and total clocks start now, or when the documents are complete if the
         profile's clock waits for them."""
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.APPLIED}, "accept")
         now = self.clock()
         ptype = str(row["project_type"])
@@ -337,7 +354,7 @@ class ConnectionService:
     def documents(self, principal: Principal, connection_id: str, data: DocumentsIn
                   ) -> Connection:
         """Documents handed in after acceptance; the last one meets the documents clock."""
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED, Stage.CONSTRUCTED,
                        Stage.METER_FITTED, Stage.WATER_ON}, "complete documents")
         missing = list(json.loads(str(row["missing_documents"])))
@@ -386,7 +403,7 @@ class ConnectionService:
     def appointment(self, principal: Principal, connection_id: str, data: AppointmentIn
                     ) -> Connection:
         """Book the joint survey visit with the customer; the customer gets an SMS."""
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.ACCEPTED}, "book the survey")
         if data.at.tzinfo is None:
             raise ConnectionInputError("the appointment needs a UTC offset", field="at")
@@ -411,7 +428,7 @@ class ConnectionService:
 
     def design(self, principal: Principal, connection_id: str, data: DesignIn) -> Connection:
         """The office files the design sketch (the crew may also attach it offline)."""
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.ACCEPTED, Stage.SURVEYED}, "file the design")
         if not SHA256.match(data.sha256):
             raise ConnectionInputError("sha256 is 64 lowercase hex digits", field="sha256")
@@ -431,7 +448,7 @@ class ConnectionService:
         """The office uploads the design drawing itself (PDF, PNG, JPEG or WebP): stored in
         the attachment vault by hash, counted against the order's attachment quota and
         the size limit like a tablet's upload, then filed as the design sketch."""
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.ACCEPTED, Stage.SURVEYED}, "file the design")
         if not data:
             raise ConnectionInputError("the drawing is empty", field="body")
@@ -464,7 +481,7 @@ class ConnectionService:
     def return_visit(self, principal: Principal, connection_id: str, data: ReturnVisitIn
                      ) -> Connection:
         """The telephone return visit after the meter is fitted (JN 15)."""
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.WATER_ON}, "record the return visit")
         now = self.clock()
         wo_id = str(row["work_order_id"])
@@ -483,7 +500,7 @@ class ConnectionService:
         return self._out(self._row(str(row["id"])))
 
     def cancel(self, principal: Principal, connection_id: str, data: CancelIn) -> Connection:
-        row = self._row(connection_id)
+        row = self._managed_row(principal, connection_id)
         self._at(row, {Stage.APPLIED, Stage.ACCEPTED, Stage.SURVEYED, Stage.DESIGNED,
                        Stage.CONSTRUCTED}, "cancel")
         if not data.reason.strip():

@@ -73,14 +73,18 @@ class ConnectionStore:
         found = cur.fetchone()
         return None if found is None else dict(zip(names, found, strict=True))
 
-    def rows(self, stage: str | None, limit: int,
-             after: tuple[str, ...] | None = None) -> list[Row]:
-        """Newest application first, keyset-paged on (applied_at, id) after ``after``."""
+    def rows(self, stage: str | None, limit: int, after: tuple[str, ...] | None = None,
+             unit: str | None = None) -> list[Row]:
+        """Newest application first, keyset-paged on (applied_at, id) after ``after``;
+        ``unit``: only that unit's connections (and those of no unit yet)."""
         sql = "SELECT * FROM connections WHERE 1 = 1"
         params: list[object] = []
         if stage is not None:
             sql += " AND stage = ?"
             params.append(stage)
+        if unit is not None:
+            sql += " AND (unit = ? OR unit = '')"
+            params.append(unit)
         if after is not None:
             sql += " AND (applied_at, id) < (?, ?)"
             params.extend(after)
@@ -90,18 +94,20 @@ class ConnectionStore:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def overdue_rows(self, now: datetime, limit: int,
-                     after: tuple[str, ...] | None = None) -> list[Row]:
+                     after: tuple[str, ...] | None = None, unit: str | None = None
+                     ) -> list[Row]:
         """Connections (not cancelled) with a clock past due and open, or met late; the
         earliest such due time first (``first_due`` in each row), keyset-paged on
-        (first_due, id) after ``after``."""
+        (first_due, id) after ``after``; ``unit`` as in ``rows``."""
         having = "" if after is None else "HAVING (MIN(d.due_at), c.id) > (?, ?) "
+        by_unit = "" if unit is None else "AND (c.unit = ? OR c.unit = '') "
         cur = self.db.execute(
             "SELECT c.*, MIN(d.due_at) AS first_due FROM connections c "
             "JOIN work_order_deadlines d ON d.work_order_id = c.work_order_id "
             "WHERE c.stage != 'cancelled' AND d.rule LIKE 'connection\\_%' ESCAPE '\\' "
-            "AND ((d.met_at IS NULL AND d.due_at < ?) OR d.met_at > d.due_at) "
+            f"AND ((d.met_at IS NULL AND d.due_at < ?) OR d.met_at > d.due_at) {by_unit}"
             f"GROUP BY c.id {having}ORDER BY first_due, c.id LIMIT ?",
-            [to_db(now), *(after or ()), limit])
+            [to_db(now), *(() if unit is None else (unit,)), *(after or ()), limit])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 

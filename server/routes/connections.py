@@ -59,15 +59,16 @@ class ConnectionController(Controller):
                          limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
                          cursor: FromQuery[str | None] = None) -> Page[Connection]:
         """Connection applications, filtered by stage."""
-        return linked(request, services(request).connections.list(stage=stage, limit=limit,
-                                                                  cursor=cursor))
+        return linked(request, services(request).connections.list(
+            stage=stage, limit=limit, cursor=cursor, actor=principal(request)))
 
     @get("/overdue", opt={"policy": "connection.manage"}, sync_to_thread=False)
     def overdue(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
                 limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100
                 ) -> Page[Connection]:
         """Connection applications past a committed limit, earliest due first."""
-        return linked(request, services(request).connections.overdue(limit, cursor))
+        return linked(request, services(request).connections.overdue(limit, cursor,
+                                                                     principal(request)))
 
     @get("/stats", opt={"policy": "stats.read"}, sync_to_thread=False)
     def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,

@@ -627,6 +627,10 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
                                                           headers=h(who)).json()},
             "reviews": {f["id"] for f in client.get(f"{API}/sync/reviews", headers=h(who),
                                                     params={"limit": 500}).json()["items"]},
+            "connection": client.get(f"{API}/connections/{counter.id}",
+                                     headers=h(who)).status_code,
+            "connections": {c["id"] for c in client.get(
+                f"{API}/connections", headers=h(who), params={"limit": 500}).json()["items"]},
         }
 
     before = seen("dispatcher")  # the profile does not narrow by unit yet
@@ -658,6 +662,12 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert disp["lag_crews"] == {"crew-a", "crew-b"}
     assert disp["connection_units"] == {"管网所"}
     assert disp["console_crews"] == {"crew-a", "crew-b"}
+    assert disp["connection"] == 403
+    assert counter.id not in disp["connections"]
+    r = client.post(f"{API}/connections/{counter.id}/cancellation", headers=h("dispatcher"),
+                    json={"reason": "not ours"})
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("/out-of-scope")
     assert flag_ids["crew-a"] in disp["reviews"]
     assert flag_ids["readers"] not in disp["reviews"]
     r = client.post(f"{API}/sync/reviews/{flag_ids['readers']}/resolution",
@@ -673,6 +683,9 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert admin["connection_units"] == {"管网所", "营业所"}
     assert admin["console_crews"] == {"crew-a", "crew-b", "readers"}
     assert {flag_ids["crew-a"], flag_ids["readers"]} <= admin["reviews"]
+    assert before["connection"] == admin["connection"] == 200
+    assert counter.id in before["connections"]
+    assert counter.id in admin["connections"]
     assert before["reviews"] == admin["reviews"]  # unnarrowed, the dispatcher saw them all
     r = client.post(f"{API}/sync/reviews/{flag_ids['readers']}/resolution",
                     headers=h("admin"), json={"resolution": "checked"})
