@@ -14,6 +14,9 @@ def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.
     parser.add_argument("--quick", action="store_true", help="small smoke size")
     parser.add_argument("--sizes", default=None,
                         help="comma-separated sizes of a scale curve (benchmarks that have one)")
+    parser.add_argument("--stores", default="sqlite,postgresql",
+                        help="which stores a per-store benchmark measures, comma-separated "
+                             "(PostgreSQL only when a URL names a server)")
     return parser.parse_args(argv)
 
 
@@ -24,14 +27,21 @@ def sizes(args: argparse.Namespace, quick: Sequence[int], full: Sequence[int]) -
     return list(quick if args.quick else full)
 
 
-def bench_stores() -> list[tuple[str, str | None]]:
-    """("sqlite", None), plus ("postgresql", base URL) when ``WATEROPS_BENCH_DATABASE_URL``
-    (or ``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL server."""
+def bench_stores(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """The stores ``--stores`` names: ("sqlite", None), and ("postgresql", base URL) when
+    ``WATEROPS_DATABASE_URL``, ``WATEROPS_BENCH_DATABASE_URL`` or
+    ``WATEROPS_TEST_DATABASE_URL`` names a PostgreSQL server. The suite's smoke test asks
+    for the store of its own pass, so a pass never measures the other store again."""
     import os
 
-    base = (os.environ.get("WATEROPS_BENCH_DATABASE_URL")
+    wanted = {name.strip() for name in str(args.stores).split(",")}
+    base = (os.environ.get("WATEROPS_DATABASE_URL")
+            or os.environ.get("WATEROPS_BENCH_DATABASE_URL")
             or os.environ.get("WATEROPS_TEST_DATABASE_URL"))
-    return [("sqlite", None)] + ([("postgresql", base)] if base else [])
+    stores: list[tuple[str, str | None]] = [("sqlite", None)] if "sqlite" in wanted else []
+    if base and base.startswith("postgresql") and "postgresql" in wanted:
+        stores.append(("postgresql", base))
+    return stores
 
 
 def percentiles(samples: Sequence[float], ps: Sequence[float] = (50, 99)) -> dict[float, float]:

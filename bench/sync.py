@@ -26,7 +26,6 @@ server, on PostgreSQL in the same run (a fresh schema; metrics suffixed ``_postg
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
 import random
@@ -44,7 +43,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from bench._common import emit, percentiles, table
+from bench._common import bench_stores, emit, parse_args, percentiles, sizes, table
 from bench._load import floor_server, free_port, wait_ready
 from server.accounts.model import Crew, Principal, Role, User
 from server.clock import SteppingClock, system_clock
@@ -59,6 +58,8 @@ from sync.client.replica import RawPage
 from sync.protocol import AddNote, Mutation, PushRequest
 
 NAME = "sync"
+# measured on each store --stores names (the suite's smoke test asks for its pass's)
+PER_STORE = True
 SIZES = (1_000, 10_000, 50_000)
 QUICK_SIZES = (1_000,)
 PUSH_DEVICES = 50
@@ -327,29 +328,17 @@ def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small smoke size")
-    parser.add_argument("--sizes", default=None,
-                        help="comma-separated scope sizes in rows (default 1000,10000,50000)")
-    parser.add_argument("--stores", default="sqlite,postgresql",
-                        help="which stores to measure (PostgreSQL only when a URL is set)")
-    args = parser.parse_args(argv)
-    sizes = (tuple(int(x) for x in args.sizes.split(",")) if args.sizes
-             else QUICK_SIZES if args.quick else SIZES)
+    args = parse_args(__doc__ or "sync", argv)
+    scope_sizes = sizes(args, QUICK_SIZES, SIZES)
     rounds = 10 if args.quick else 200
     per_device = 5 if args.quick else 200
-    pg_base = (os.environ.get("WATEROPS_DATABASE_URL")
-               or os.environ.get("WATEROPS_BENCH_DATABASE_URL")
-               or os.environ.get("WATEROPS_TEST_DATABASE_URL"))
-    wanted = set(args.stores.split(","))
-    stores: list[tuple[str, str | None]] = [("sqlite", None)] if "sqlite" in wanted else []
-    if pg_base and "postgresql" in wanted:
-        stores.append(("postgresql", fresh_schema(pg_base)))
+    stores = [(store, fresh_schema(base) if base else None)
+              for store, base in bench_stores(args)]
     results: dict[str, Figures] = {}
     for store, url in stores:
         suffix = "" if store == "sqlite" else f"_{store}"
         with tempfile.TemporaryDirectory() as tmp_name:
-            results[store] = measure(Path(tmp_name), sizes, rounds, per_device, url, suffix)
+            results[store] = measure(Path(tmp_name), scope_sizes, rounds, per_device, url, suffix)
     rows: list[tuple[str, str]] = []
     for key in next(iter(results.values()), {}):
         cells = []

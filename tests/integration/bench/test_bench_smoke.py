@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import bench
+from tests.factories import PG_URL_ENV, sqlite_only
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -18,17 +21,34 @@ NAMES = sorted(m.name for m in pkgutil.iter_modules([str(Path(bench.__file__).pa
                if not m.name.startswith("_"))
 
 
+# each pass of the suite measures its own store: the PostgreSQL pass does not measure
+# SQLite again, nor rerun the benchmarks that measure no store at all
+SUITE_STORE = "postgresql" if os.environ.get(PG_URL_ENV) else "sqlite"
+
+
+def per_store(name: str) -> bool:
+    """Whether the benchmark measures each store (``PER_STORE`` in its module)."""
+    return bool(getattr(importlib.import_module(f"bench.{name}"), "PER_STORE", False))
+
+
 def test_there_are_benchmarks() -> None:
     assert "workorders" in NAMES
+    assert {"notices", "sync", "workorders"} <= {name for name in NAMES if per_store(name)}
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_quick_run_prints_json_figures(name: str) -> None:
-    done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick"],
+    if SUITE_STORE != "sqlite" and not per_store(name):
+        pytest.skip("measures no store: the SQLite pass runs it")
+    done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick",
+                           "--stores", SUITE_STORE],
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     figures = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert figures, done.stdout[-2000:]
+    if per_store(name):
+        on_postgresql = [f for f in figures if f["metric"].endswith("_postgresql")]
+        assert bool(on_postgresql) == (SUITE_STORE == "postgresql"), done.stdout[-2000:]
     for figure in figures:
         assert set(figure) == {"bench", "metric", "value", "unit", "n"}
         assert figure["bench"] == name
@@ -36,6 +56,7 @@ def test_quick_run_prints_json_figures(name: str) -> None:
         assert figure["n"] > 0
 
 
+@sqlite_only("measures no store: one pass is enough")
 def test_segments_runs_without_wntr_and_says_the_peer_was_skipped() -> None:
     # importing a module set to None in sys.modules raises ImportError, as if not installed
     hide = ("import runpy, sys; sys.modules['wntr'] = None; "
