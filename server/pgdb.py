@@ -444,20 +444,26 @@ class PgDatabase:
 
     def refresh_schema(self) -> None:
         """Learn primary keys and serial id columns (for ``INSERT OR REPLACE``, lastrowid)."""
+        # pg_catalog, not information_schema: the latter's views join every schema of the
+        # database and take seconds on a cluster with many (one per test store, tenant)
         rows = self.conn.raw.execute(
-            "SELECT tc.table_name, kcu.column_name, kcu.ordinal_position "
-            "FROM information_schema.table_constraints tc JOIN "
-            "information_schema.key_column_usage kcu ON kcu.constraint_name = "
-            "tc.constraint_name AND kcu.table_schema = tc.table_schema "
-            "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
-            "ORDER BY tc.table_name, kcu.ordinal_position").fetchall()
+            "SELECT c.relname, a.attname, k.ord FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+            "WHERE i.indisprimary AND n.nspname = current_schema() "
+            "ORDER BY c.relname, k.ord").fetchall()
         self.primary_keys.clear()
         for table, column, _pos in rows:
             self.primary_keys.setdefault(str(table), []).append(str(column))
         serial = self.conn.raw.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'"
-        ).fetchall()
+            "SELECT c.relname, a.attname FROM pg_attrdef d "
+            "JOIN pg_class c ON c.oid = d.adrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+            "WHERE n.nspname = current_schema() "
+            "AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%'").fetchall()
         self.serial_tables.clear()
         self.serial_tables.update({str(t): str(c) for t, c in serial})
         self.translate._cache.clear()

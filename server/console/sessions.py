@@ -10,6 +10,7 @@ calls are not affected (browsers never attach them on their own).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -68,6 +69,14 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A fixed hash to compare against when the user is unknown (no timing oracle).
+
+    Made once per process on first use, not per service: scrypt costs ~0.4 s by design."""
+    return hash_password("-", b"\0" * 16)
+
+
 def check_password(password: str, stored: str) -> bool:
     try:
         _scheme, n, r, p, salt, digest = stored.split("$")
@@ -90,8 +99,6 @@ class SessionService:
         self.lifetime = lifetime
         self.store = SessionStore(db)
         self.accounts = AccountStore(db)
-        #: a fixed hash to compare against when the user is unknown (no timing oracle)
-        self._dummy = hash_password("-", b"\0" * 16)
 
     def set_password(self, user_id: str, password: str) -> None:
         if self.accounts.user(user_id) is None:
@@ -121,7 +128,7 @@ class SessionService:
             return p
         if data.user_id and data.password:
             stored = self.store.password_hash(data.user_id)
-            ok = check_password(data.password, stored or self._dummy)
+            ok = check_password(data.password, stored or _dummy_hash())
             user = self.accounts.user(data.user_id)
             if stored is None or not ok or user is None:
                 raise SignInFailedError("wrong user or password")
