@@ -8,6 +8,7 @@ One file holds every package's tables. Each package owns a named
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -45,6 +46,23 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
 )
 
 
+def split_statements(sql: str) -> Iterator[str]:
+    """The complete SQL statements of a script, in order, stripped.
+
+    A statement ends at a semicolon, but not every semicolon ends one (strings, comments,
+    a trigger's body): SQLite's own ``complete_statement`` decides, asked only at each
+    semicolon. Text after the last complete statement is yielded as it is.
+    """
+    start = 0
+    for semicolon in re.finditer(";", sql):
+        candidate = sql[start:semicolon.end()].strip()
+        if sqlite3.complete_statement(candidate):
+            yield candidate
+            start = semicolon.end()
+    if tail := sql[start:].strip():
+        yield tail
+
+
 class SqliteDatabase(Database):
     """A ``sqlite_utils.Database`` with one connection per thread and a unit of work.
 
@@ -64,6 +82,17 @@ class SqliteDatabase(Database):
         self._conns_lock = threading.Lock()
         self.uow = UnitOfWork(self, clock)
         super().__init__(self._connect())
+
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        """Run a script of statements inside the caller's transaction, as sqlite-utils does,
+        but split at semicolons (``split_statements``): sqlite-utils re-joins the statement
+        at every character, which made a fifth of every store's start-up (migrations)."""
+        if not self.conn.in_transaction:
+            return super().executescript(sql)
+        cursor = self.conn.cursor()
+        for statement in split_statements(sql):
+            cursor.execute(statement)
+        return cursor
 
     def _connect(self) -> sqlite3.Connection:
         # prepared statements: every store sends the same text each time, so a statement

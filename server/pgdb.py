@@ -492,8 +492,15 @@ def migrate_pg(db: PgDatabase, sets: Sequence[Any]) -> list[str]:
         "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), "
         "PRIMARY KEY (migration_set, name))")
     applied: list[str] = []
+    # read once what ran (a store that is up to date starts without a transaction per
+    # migration); a pending one is checked again under the write lock, as another process
+    # may be applying it at the same moment
+    ran = {(str(s), str(n)) for s, n in db.conn.raw.execute(
+        "SELECT migration_set, name FROM _waterops_migrations").fetchall()}
     for mset in sets:
         for migration in mset._migrations:
+            if (mset.name, migration.name) in ran:
+                continue
             with db.uow.transaction():
                 done = db.execute(
                     "SELECT 1 FROM _waterops_migrations WHERE migration_set = ? AND name = ?",

@@ -8,6 +8,7 @@ from them.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -42,6 +43,14 @@ def _read_toml(name: str, policy_dir: str | Path | None) -> dict[str, Any]:
         candidate = Path(policy_dir) / f"{name}.toml"
         if candidate.exists():
             return dict(msgspec.toml.decode(candidate.read_bytes()))
+    return dict(_packaged_toml(name))
+
+
+@functools.cache
+def _packaged_toml(name: str) -> dict[str, Any]:
+    """A profile shipped in the package, parsed once per process: the files cannot change
+    under a running process, and parsing them is most of a service's start-up. Callers
+    never mutate it (``_merge`` builds new tables; ``msgspec.convert`` copies)."""
     ref = resources.files("server.policy") / "profiles" / f"{name}.toml"
     if not ref.is_file():
         raise PolicyError(f"no policy profile named {name!r}")
