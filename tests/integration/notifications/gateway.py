@@ -132,3 +132,57 @@ def running_gateway() -> Iterator[Gateway]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+class AlertGroup:
+    """A local stand-in for an alert group's webhook (apprise ``json://``).
+
+    Records every JSON post and answers ``status``. A held group (``held=True``) answers
+    only once ``release`` is set (or it closes): a send that waits for it is seen waiting.
+    """
+
+    def __init__(self, status: int = 200, *, held: bool = False) -> None:
+        self.posts: list[dict[str, object]] = []
+        self.status = status
+        self.release = threading.Event()
+        if not held:
+            self.release.set()
+        group = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002
+                return
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                group.posts.append(json.loads(raw or b"{}"))
+                group.release.wait(120)
+                self.send_response(group.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_port}/alert"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@contextmanager
+def alert_group(status: int = 200, *, held: bool = False) -> Iterator[AlertGroup]:
+    group = AlertGroup(status, held=held)
+    try:
+        yield group
+    finally:
+        group.close()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.services import Services
 from tests.factories import TOKENS, bearer, make_clock, make_services
+from tests.integration.notifications.gateway import AlertGroup, alert_group
 
 pytestmark = pytest.mark.integration
 
@@ -69,51 +68,14 @@ def test_isolation_tolerance_must_be_positive_and_bounded(
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
-class _HeldGroup:
-    """An alert-group webhook that does not answer until released."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.posts: list[object] = []
-        group = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: ARG002
-                return
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                group.release.wait(120)
-                group.posts.append(json.loads(raw or b"{}"))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_port}/alert"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def held() -> Iterator[_HeldGroup]:
-    g = _HeldGroup()
-    yield g
-    g.close()
+def held() -> Iterator[AlertGroup]:
+    with alert_group(held=True) as group:
+        yield group
 
 
 def test_a_water_quality_alert_is_not_sent_inside_the_request(tmp_path: Path,
-                                                              held: _HeldGroup) -> None:
+                                                              held: AlertGroup) -> None:
     clock = make_clock()
     svc: Services = make_services(str(tmp_path), clock, alert_group_url=held.url)
     body = {"channel": "web_wechat", "kind": "quality_odour", "content": "自来水有异味",

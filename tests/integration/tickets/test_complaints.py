@@ -5,10 +5,8 @@ through apprise to a real local HTTP server."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import msgspec
@@ -38,49 +36,17 @@ from server.tickets.model import (
 )
 from server.workorders.model import Actor
 from tests.factories import TOKENS, assert_problem, bearer, make_services
+from tests.integration.notifications.gateway import AlertGroup, alert_group
 
 pytestmark = pytest.mark.integration
 
 DESK = Actor(user_id="disp-wang", role="dispatcher")
 
 
-class AlertGroup:
-    """A local stand-in for the alert group's webhook: records every JSON post."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.posts: list[dict[str, object]] = []
-        self.status = status
-        group = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                group.posts.append(json.loads(self.rfile.read(length)))
-                self.send_response(group.status)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                return
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_port}/alert"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
 def group() -> Iterator[AlertGroup]:
-    g = AlertGroup()
-    yield g
-    g.close()
+    with alert_group() as g:
+        yield g
 
 
 @pytest.fixture
