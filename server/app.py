@@ -29,8 +29,10 @@ from server.guards import (
 )
 from server.openapi import (
     ContractOpenAPIConfig,
+    DescribedStructs,
     alternative_media_types,
     apply_contract,
+    declared_problems,
     operation_ids,
 )
 from server.problems import exception_handler, http_exception_handler
@@ -116,6 +118,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
     # filled once the routes exist (apply_contract below), read when the schema is built
     ids: dict[int, str] = {}
     alternatives: dict[str, str] = {}
+    problems: dict[str, tuple[str, ...]] = {}
     app = Litestar(
         route_handlers=[api, public, sign_in, root,
                         console_static_router(settings.console_tile_url)],
@@ -139,18 +142,21 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
             operation_id_creator=operation_ids(ids),
             use_handler_docstrings=True,
             alternatives=alternatives,
+            problems=problems,
             components=Components(security_schemes={
                 "bearer": SecurityScheme(
                     type="http", scheme="bearer",
                     description="device token from `waterops devices register`"),
             }),
         ),
+        plugins=[DescribedStructs()],
         debug=False,
     )
     # deny by default: a route that names no authorization policy stops the start-up
     check_route_policies(app.routes, API_PREFIX, PUBLIC_PREFIX)
     ids.update(apply_contract(app))  # before the thread-pool wrapping hides the docstrings
     alternatives.update(alternative_media_types(app, ids))
+    problems.update(declared_problems(app, ids))
     run_blocking_handlers_in_threads(app)
     svc = services or Services(settings, clock)
     return app

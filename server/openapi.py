@@ -7,16 +7,25 @@ Applied once in ``create_app`` to every route handler in the schema:
   (``create`` on /outages -> ``createOutage``), so ids stay short, unique and stable;
 - the description is the handler's docstring (read before the handlers are moved to the
   thread pool, which wraps the function);
-- every operation declares the error answers it can give, each with the ``Problem``
-  schema under ``application/problem+json``, and names the catalogue's codes for that
-  status (``core.problems``);
+- every operation declares the error answers it can give, and only those, each with the
+  ``Problem`` schema under ``application/problem+json``, naming the catalogue's codes it
+  can answer with that status (``core.problems``). They are derived once from what the
+  route already says (``route_problems``: its policy, its method, the domain errors its
+  ``opt["problems"]`` names) and what the document says of it (``_document_problems``: a
+  body, parameters, path parameters): a public route never asks for credentials, a route
+  without path parameters answers no 404 for an unknown id, only routes that name a
+  conflict answer 409, and a 500 is declared everywhere;
+- schemas and their properties are described from the source (``DescribedStructs``,
+  ``server.fielddoc``: docstrings and ``#:`` comments), parameters from the API's one
+  vocabulary (``server.routes.parameters``);
 - a handler whose ``opt`` names ``also_answers`` (sync pull and push: MessagePack)
   declares that media type beside JSON for its success answer, with the same schema.
   Litestar's ``ResponseSpec`` takes one media type, so ``ContractOpenAPIConfig`` adds it
   to the document as the paths are set on it;
 - schemas whose titles collide (``Channel`` of tickets and of connections) are titled by
-  their component key, so a generated client keeps both. These two are the only edits
-  made to the document Litestar builds.
+  their component key, so a generated client keeps both. These, the problem answers
+  and the parameters' descriptions are the only edits made to the document Litestar
+  builds.
 """
 
 from __future__ import annotations
@@ -25,10 +34,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from inspect import cleandoc
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, get_origin
 
 import msgspec
 from litestar import Litestar
+
+# litestar's own schema plugin for Structs; ours adds what the source says to its schema
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -37,17 +49,25 @@ from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIResponse,
     Operation,
+    Parameter,
     PathItem,
+    Reference,
     Schema,
 )
 from litestar.types import Method
+from litestar.typing import FieldDefinition
 
 from core.problems import CATALOGUE
+from server.authz.policies import EVERYONE, POLICIES, Scope
+from server.fielddoc import FieldDocs, class_description
 from server.problems import PROBLEM_JSON
+from server.routes.parameters import PARAMETERS
 
-#: the statuses every operation may answer with a problem (decoding, credentials, policy,
-#: unknown ids, state, size, rules, budgets, bugs)
-PROBLEM_STATUSES: Final = (400, 401, 403, 404, 409, 413, 422, 429, 500)
+#: answered by every operation: a bug (logged, generic detail)
+ALWAYS: Final = ("internal-error",)
+#: the opt key a route names the domain problems of its use case under (catalogue codes)
+PROBLEMS_OPT: Final = "problems"
+_UNSAFE: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: path segments whose resource name is not the segment's words singularised
 _RESOURCES: Final[Mapping[str, str]] = {"workorders": "WorkOrder", "stats": "Stats",
                                         "service-info": "ServiceInfo", "sync": "Sync",
@@ -63,6 +83,42 @@ class Problem(msgspec.Struct, kw_only=True):
     status: Annotated[int, msgspec.Meta(description="the HTTP status (one per code)")]
     detail: Annotated[str, msgspec.Meta(description="what went wrong in this request")]
     instance: Annotated[str, msgspec.Meta(description="the request path that failed")]
+
+
+class DescribedStructs(StructSchemaPlugin):
+    """Litestar's Struct schemas, described from the source (``server.fielddoc``).
+
+    A property without a ``Meta(description=...)`` takes its field's ``#:`` comment, a
+    variant's tag says so, and the schema takes the class docstring. One instance per app:
+    it keeps the comments it read.
+    """
+
+    def __init__(self) -> None:
+        self.docs = FieldDocs()
+
+    def to_openapi_schema(self, field_definition: FieldDefinition,
+                          schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        cls = get_origin(field_definition.annotation) or field_definition.annotation
+        if not (isinstance(cls, type) and issubclass(cls, msgspec.Struct)):
+            return schema
+        if schema.description is None:
+            schema.description = class_description(cls)
+        texts = self.docs.fields(cls)
+        names = {f.encode_name: f.name for f in msgspec.structs.fields(cls)}
+        config = cls.__struct_config__
+        if isinstance(config.tag_field, str):
+            names[config.tag_field] = config.tag_field
+            texts = {**texts, config.tag_field: f"the variant's tag: always `{config.tag}`"}
+        for key, prop in list((schema.properties or {}).items()):
+            text = texts.get(names.get(key, key))
+            if text is None:
+                continue
+            if isinstance(prop, Reference):
+                schema.properties[key] = Schema(all_of=[prop], description=text)  # type: ignore[index]
+            elif prop.description is None:
+                prop.description = text
+        return schema
 
 
 def _camel(words: Iterable[str]) -> str:
@@ -82,13 +138,92 @@ def _resource(path: str) -> str:
 
 
 def _responses(handler: HTTPRouteHandler) -> dict[int, ResponseSpec]:
-    out: dict[int, ResponseSpec] = {}
-    for status in PROBLEM_STATUSES:
-        codes = sorted(c for c, row in CATALOGUE.items() if row.status == status and row.http)
-        out[status] = ResponseSpec(
-            data_container=Problem, media_type=PROBLEM_JSON, generate_examples=False,
-            description=f"Problem (RFC 9457), one of: {', '.join(codes)}")
+    """The 500 every operation declares; the other problem answers are added per operation
+    when the document is built (``_declare_problems``), from the same ``Problem`` schema."""
+    out = {500: ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
+                             generate_examples=False, description=_described(ALWAYS))}
     return {**out, **(handler.responses or {})}
+
+
+def _described(codes: Iterable[str]) -> str:
+    return f"Problem (RFC 9457), one of: {', '.join(sorted(codes))}"
+
+
+def route_problems(handler: HTTPRouteHandler) -> tuple[str, ...]:
+    """The problem codes a route can answer from what it declares (policy, method, opt).
+
+    - a public route (``public.*`` policy) is throttled per address (429) and never asks
+      for credentials; every other route answers 401 without a valid token, 429 when bad
+      tokens from one address are over budget, 403 when its policy leaves a role out, the
+      write is a console one (CSRF) or the record is outside the caller's scope;
+    - a write is measured before it is decoded (``server.bodylimits``, the body size):
+      400 too deep, 413 too large, whatever the route reads;
+    - ``opt["problems"]`` names the domain errors its use case raises (catalogue codes).
+
+    What the document itself says (a body, parameters) adds the rest in
+    ``_declare_problems``. Raises ``KeyError`` for a code the catalogue does not answer
+    over HTTP, when the app is built.
+    """
+    pol = POLICIES.get(str(handler.opt.get("policy")))
+    codes = set(ALWAYS)
+    methods = set(handler.http_methods)
+    if pol is None or pol.scope is Scope.PUBLIC:
+        codes.add("too-many-requests")
+    else:
+        codes |= {"unauthenticated", "too-many-requests"}
+        if pol.roles != EVERYONE or methods & _UNSAFE:
+            codes.add("forbidden")
+        if pol.scope in (Scope.CREW, Scope.ALL, Scope.OWN):
+            codes.add("out-of-scope")
+    if methods & _UNSAFE:
+        codes |= {"too-deeply-nested", "payload-too-large"}
+    for code in handler.opt.get(PROBLEMS_OPT, ()):
+        if code not in CATALOGUE or not CATALOGUE[code].http:
+            raise KeyError(f"{handler.handler_name} names {code!r}, which the catalogue "
+                           "does not answer over HTTP")
+        codes.add(code)
+    return tuple(sorted(codes))
+
+
+def _document_problems(op: Operation) -> set[str]:
+    """The problems an operation's documented inputs can provoke: decoding, unknown ids."""
+    codes: set[str] = set()
+    params = [p for p in op.parameters or [] if isinstance(p, Parameter)]
+    if op.request_body is not None:
+        codes |= {"bad-request", "validation-failed"}
+    if params:
+        codes.add("validation-failed")
+    if any(p.param_in == "path" for p in params):
+        codes.add("not-found")
+    if any(p.param_in == "query" and "date-time" in str(p.schema) for p in params):
+        codes.add("time-out-of-range")  # the query's times are checked by the use case
+    if any(p.param_in == "query" and p.name == "cursor" for p in params):
+        codes.add("bad-input")  # a page cursor this server did not issue (server.paging)
+    return codes
+
+
+def _declare_problems(paths: Mapping[str, PathItem],
+                      problems: Mapping[str, tuple[str, ...]]) -> None:
+    """Each operation's problem answers: one per status, naming only its own codes."""
+    for item in paths.values():
+        ops: list[Operation | None] = [item.get, item.put, item.post, item.delete, item.patch]
+        for op in ops:
+            declared = problems.get(op.operation_id or "") if op is not None else None
+            if op is None or declared is None:
+                continue
+            responses = op.responses or {}
+            bug = responses.get("500")
+            if not isinstance(bug, OpenAPIResponse):
+                continue
+            codes = {*declared, *_document_problems(op)}
+            by_status: dict[int, list[str]] = {}
+            for code in codes:
+                by_status.setdefault(CATALOGUE[code].status, []).append(code)
+            for status, named in sorted(by_status.items()):
+                # replaces litestar's own 400 (a body that is no problem document)
+                responses[str(status)] = OpenAPIResponse(description=_described(named),
+                                                         content=bug.content)
+            op.responses = dict(sorted(responses.items()))
 
 
 def _schema_handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:
@@ -122,6 +257,11 @@ def apply_contract(app: Litestar) -> dict[int, str]:
             for key, op_id, path in named}
 
 
+def declared_problems(app: Litestar, ids: Mapping[int, str]) -> dict[str, tuple[str, ...]]:
+    """Operation id -> the problem codes its route declares (``route_problems``)."""
+    return {ids[id(h)]: route_problems(h) for _, h in _schema_handlers(app) if id(h) in ids}
+
+
 def alternative_media_types(app: Litestar, ids: Mapping[int, str]) -> dict[str, str]:
     """Operation id -> the media type its handler's ``opt["also_answers"]`` names."""
     return {ids[id(h)]: str(h.opt["also_answers"]) for _, h in _schema_handlers(app)
@@ -139,6 +279,16 @@ def _add_alternatives(paths: Mapping[str, PathItem], media_types: Mapping[str, s
                 if (status.startswith("2") and isinstance(answer, OpenAPIResponse)
                         and answer.content and "application/json" in answer.content):
                     answer.content.setdefault(alt, answer.content["application/json"])
+
+
+def _describe_parameters(paths: Mapping[str, PathItem]) -> None:
+    """A parameter a route does not describe itself takes its name's words (``PARAMETERS``)."""
+    for item in paths.values():
+        ops: list[Operation | None] = [item.get, item.put, item.post, item.delete, item.patch]
+        for op in ops:
+            for param in (op.parameters or []) if op is not None else []:
+                if isinstance(param, Parameter) and not param.description:
+                    param.description = PARAMETERS.get(param.name)
 
 
 def _unique_titles(schemas: dict[str, Schema]) -> None:
@@ -169,6 +319,8 @@ class _Document(OpenAPI):
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "paths" and value:
             _add_alternatives(value, object.__getattribute__(self, "_alternatives"))
+            _declare_problems(value, object.__getattribute__(self, "_problems"))
+            _describe_parameters(value)
         super().__setattr__(name, value)
 
 
@@ -178,6 +330,8 @@ class ContractOpenAPIConfig(OpenAPIConfig):
 
     #: operation id -> extra media type of its success answer (filled by ``create_app``)
     alternatives: dict[str, str] = field(default_factory=dict)
+    #: operation id -> the problem codes its route declares (filled by ``create_app``)
+    problems: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_openapi_schema(self) -> OpenAPI:
         doc = super().to_openapi_schema()
@@ -185,6 +339,7 @@ class ContractOpenAPIConfig(OpenAPIConfig):
         out.components = _Components(**{f.name: getattr(doc.components, f.name)
                                         for f in fields(doc.components)})
         object.__setattr__(out, "_alternatives", self.alternatives)
+        object.__setattr__(out, "_problems", self.problems)
         return out
 
 

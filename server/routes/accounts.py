@@ -28,7 +28,9 @@ class AccountController(Controller):
         """The caller: user, role, crew and device behind the token or session."""
         return principal(request)
 
-    @post("/", opt={"policy": "account.create_user"}, sync_to_thread=False)
+    @post("/", opt={"policy": "account.create_user",
+                    "problems": ("conflict", "not-found", "rule-violation")},
+          sync_to_thread=False)
     def create_user(self, request: Request[Any, Any, Any], data: JSONBody[User]) -> User:
         """Create a user account with a role; an admin may not create a role above their own."""
         return services(request).accounts.create_user(data)
@@ -45,7 +47,9 @@ class CrewController(Controller):
     path = "/crews"
     tags = ("accounts",)
 
-    @post("/", opt={"policy": "crew.create"}, sync_to_thread=False)
+    @post("/", opt={"policy": "crew.create",
+                    "problems": ("conflict",)},
+          sync_to_thread=False)
     def create_crew(self, request: Request[Any, Any, Any], data: JSONBody[Crew]) -> Crew:
         """Create a field crew that work orders can be assigned to."""
         return services(request).accounts.create_crew(data)
@@ -62,7 +66,9 @@ class DeviceController(Controller):
     path = "/devices"
     tags = ("accounts",)
 
-    @post("/", opt={"policy": "device.register"}, sync_to_thread=False)
+    @post("/", opt={"policy": "device.register",
+                    "problems": ("not-found",)},
+          sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any], data: JSONBody[DeviceIn]) -> IssuedToken:
         """Register a device for a user; the answer carries its bearer token, shown once."""
         return services(request).accounts.register_device(data.user_id, data.label)

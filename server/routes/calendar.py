@@ -21,13 +21,17 @@ class CalendarController(Controller):
         """Official and provisional years in use, and the warnings due now."""
         return services(request).calendars.horizon()
 
-    @get("/years/{year:int}", opt={"policy": "calendar.read"}, sync_to_thread=False)
+    @get("/years/{year:int}", opt={"policy": "calendar.read",
+                                   "problems": ("calendar-out-of-range",)},
+         sync_to_thread=False)
     def show(self, request: Request[Any, Any, Any],
              year: Annotated[int, Parameter(ge=1, le=9998)]) -> YearView:
         """One year day by day: working, rest or adjusted, with its source."""
         return services(request).calendars.show(year)
 
-    @post("/years", opt={"policy": "calendar.import"}, sync_to_thread=False, status_code=201)
+    @post("/years", opt={"policy": "calendar.import",
+                         "problems": ("calendar-notice-incomplete",)},
+          sync_to_thread=False, status_code=201)
     def import_notice(self, request: Request[Any, Any, Any],
                       data: JSONBody[YearNotice]) -> ImportResult:
         """Import the State Council's notice of a year; provisional deadlines are recomputed."""

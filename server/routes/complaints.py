@@ -29,7 +29,9 @@ class ComplaintController(Controller):
     path = "/complaints"
     tags = ("complaints",)
 
-    @post("/", opt={"policy": "complaint.manage"}, sync_to_thread=False)
+    @post("/", opt={"policy": "complaint.manage",
+                    "problems": ("bad-ticket-input", "unknown-category")},
+          sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[ComplaintIn]) -> Complaint:
         """Register a complaint; the answer carries its public number."""
         return services(request).tickets.complaints.create(actor(request), data)
@@ -43,27 +45,41 @@ class ComplaintController(Controller):
         return linked(request, services(request).tickets.complaints.list(
             status=status, limit=limit, cursor=cursor, actor=actor(request)))
 
-    @get("/{complaint_id:str}", opt={"policy": "complaint.manage"}, sync_to_thread=False)
+    @get("/{complaint_id:str}", opt={"policy": "complaint.manage",
+                                     "problems": ("complaint-not-found",)},
+         sync_to_thread=False)
     def get_complaint(self, request: Request[Any, Any, Any],
                       complaint_id: FromPath[str]) -> Complaint:
         """One complaint with its contacts and outcome."""
         return services(request).tickets.complaints.read(actor(request), complaint_id)
 
-    @post("/{complaint_id:str}/contact", opt={"policy": "complaint.manage"}, sync_to_thread=False,
+    @post("/{complaint_id:str}/contact", opt={"policy": "complaint.manage",
+                                              "problems": ("bad-ticket-input",
+                                                           "complaint-not-found",
+                                                           "complaint-state", "reason-required")},
+          sync_to_thread=False,
           status_code=200)
     def contact(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                 data: JSONBody[NoteIn]) -> Complaint:
         """Record a contact with the complainant."""
         return services(request).tickets.complaints.contact(actor(request), complaint_id, data)
 
-    @post("/{complaint_id:str}/resolve", opt={"policy": "complaint.manage"}, sync_to_thread=False,
+    @post("/{complaint_id:str}/resolve", opt={"policy": "complaint.manage",
+                                              "problems": ("bad-ticket-input",
+                                                           "complaint-not-found",
+                                                           "complaint-state", "reason-required")},
+          sync_to_thread=False,
           status_code=200)
     def resolve(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                 data: JSONBody[ResolveIn]) -> Complaint:
         """Resolve a complaint."""
         return services(request).tickets.complaints.resolve(actor(request), complaint_id, data)
 
-    @post("/{complaint_id:str}/return-visit", opt={"policy": "complaint.manage"},
+    @post("/{complaint_id:str}/return-visit", opt={"policy": "complaint.manage",
+                                                   "problems": ("bad-ticket-input",
+                                                                "complaint-not-found",
+                                                                "complaint-state",
+                                                                "reason-required")},
           sync_to_thread=False,
           status_code=200)
     def return_visit(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
@@ -72,7 +88,9 @@ class ComplaintController(Controller):
         return services(request).tickets.complaints.return_visit(actor(request), complaint_id,
                                                                  data)
 
-    @post("/{complaint_id:str}/suggestion-handled", opt={"policy": "complaint.manage"},
+    @post("/{complaint_id:str}/suggestion-handled", opt={"policy": "complaint.manage",
+                                                         "problems": ("complaint-not-found",
+                                                                      "complaint-state")},
           sync_to_thread=False, status_code=200)
     def suggestion_handled(self, request: Request[Any, Any, Any], complaint_id: FromPath[str],
                            data: JSONBody[NoteIn]) -> Complaint:
@@ -87,7 +105,10 @@ class ComplaintLookupController(Controller):
     path = "/complaints"
     tags = ("public",)
 
-    @get("/{number:str}", opt={"policy": "public.complaint_status"}, sync_to_thread=False)
+    @get("/{number:str}", opt={"policy": "public.complaint_status",
+                               "problems": ("bad-ticket-input", "complaint-not-found",
+                                            "lookup-locked")},
+         sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], number: FromPath[str],
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,
                                                           pattern=r"^\d{4}$")]
@@ -101,7 +122,9 @@ class DeskStatsController(Controller):
     path = "/stats/service"
     tags = ("statistics",)
 
-    @get("/", opt={"policy": "stats.read"}, sync_to_thread=False)
+    @get("/", opt={"policy": "stats.read",
+                   "problems": ("bad-ticket-input", "calendar-out-of-range")},
+         sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
                period: FromQuery[str] = "all") -> StatsReport:
@@ -110,7 +133,9 @@ class DeskStatsController(Controller):
                                                       group_by=group_by, period=period,
                                                       actor=actor(request))
 
-    @get("/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
+    @get("/csv", opt={"policy": "stats.read",
+                      "problems": ("bad-ticket-input", "calendar-out-of-range")},
+         sync_to_thread=False)
     def report_csv(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                    until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
                    period: FromQuery[str] = "all") -> Response[bytes]:

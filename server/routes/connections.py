@@ -47,7 +47,9 @@ class ConnectionController(Controller):
     path = "/connections"
     tags = ("connections",)
 
-    @post("/", opt={"policy": "connection.manage"}, sync_to_thread=False)
+    @post("/", opt={"policy": "connection.manage",
+                    "problems": ("calendar-out-of-range", "connection-bad-input")},
+          sync_to_thread=False)
     def apply(self, request: Request[Any, Any, Any], data: JSONBody[ApplicationIn]
               ) -> Connection:
         """Register an application for a new water connection."""
@@ -70,13 +72,17 @@ class ConnectionController(Controller):
         return linked(request, services(request).connections.overdue(limit, cursor,
                                                                      principal(request)))
 
-    @get("/stats", opt={"policy": "stats.read"}, sync_to_thread=False)
+    @get("/stats", opt={"policy": "stats.read",
+                        "problems": ("calendar-out-of-range",)},
+         sync_to_thread=False)
     def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
               until: FromQuery[datetime | None] = None) -> ConnectionStats:
         """Connection statistics: applications, limits met, durations."""
         return services(request).connections.stats(since, until, principal(request))
 
-    @get("/stats/csv", opt={"policy": "stats.read"}, sync_to_thread=False)
+    @get("/stats/csv", opt={"policy": "stats.read",
+                            "problems": ("calendar-out-of-range",)},
+         sync_to_thread=False)
     def stats_csv(self, request: Request[Any, Any, Any],
                   since: FromQuery[datetime | None] = None,
                   until: FromQuery[datetime | None] = None) -> Response[bytes]:
@@ -86,20 +92,32 @@ class ConnectionController(Controller):
                         headers={"Content-Disposition":
                                  'attachment; filename="connections-stats.csv"'})
 
-    @get("/{connection_id:str}", opt={"policy": "connection.read"}, sync_to_thread=False)
+    @get("/{connection_id:str}", opt={"policy": "connection.read",
+                                      "problems": ("connection-not-found",)},
+         sync_to_thread=False)
     def get_connection(self, request: Request[Any, Any, Any],
                        connection_id: FromPath[str]) -> Connection:
         """One connection application with its stage and deadlines."""
         return services(request).connections.get(principal(request), connection_id)
 
-    @post("/{connection_id:str}/acceptance", opt={"policy": "connection.manage"},
+    @post("/{connection_id:str}/acceptance", opt={"policy": "connection.manage",
+                                                  "problems": ("calendar-out-of-range",
+                                                               "connection-bad-input",
+                                                               "connection-documents-missing",
+                                                               "connection-limit-out-of-range",
+                                                               "connection-not-found",
+                                                               "connection-stage")},
           sync_to_thread=False, status_code=200)
     def accept(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                data: JSONBody[AcceptIn]) -> Connection:
         """Accept a connection application: its committed limits start."""
         return services(request).connections.accept(principal(request), connection_id, data)
 
-    @post("/{connection_id:str}/documents", opt={"policy": "connection.manage"},
+    @post("/{connection_id:str}/documents", opt={"policy": "connection.manage",
+                                                 "problems": ("calendar-out-of-range",
+                                                              "connection-bad-input",
+                                                              "connection-not-found",
+                                                              "connection-stage")},
           sync_to_thread=False, status_code=200)
     def documents(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                   data: JSONBody[DocumentsIn]) -> Connection:
@@ -107,7 +125,11 @@ class ConnectionController(Controller):
         return services(request).connections.documents(principal(request), connection_id,
                                                        data)
 
-    @post("/{connection_id:str}/appointment", opt={"policy": "connection.manage"},
+    @post("/{connection_id:str}/appointment", opt={"policy": "connection.manage",
+                                                   "problems": ("calendar-out-of-range",
+                                                                "connection-bad-input",
+                                                                "connection-not-found",
+                                                                "connection-stage")},
           sync_to_thread=False, status_code=200)
     def appointment(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                     data: JSONBody[AppointmentIn]) -> Connection:
@@ -115,14 +137,24 @@ class ConnectionController(Controller):
         return services(request).connections.appointment(principal(request), connection_id,
                                                          data)
 
-    @post("/{connection_id:str}/design", opt={"policy": "connection.manage"},
+    @post("/{connection_id:str}/design", opt={"policy": "connection.manage",
+                                              "problems": ("calendar-out-of-range",
+                                                           "connection-bad-input",
+                                                           "connection-not-found",
+                                                           "connection-stage")},
           sync_to_thread=False, status_code=200)
     def design(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                data: JSONBody[DesignIn]) -> Connection:
         """Record the connection's design: the surveyed point and the main it joins."""
         return services(request).connections.design(principal(request), connection_id, data)
 
-    @put("/{connection_id:str}/design/drawing", opt={"policy": "connection.manage"},
+    @put("/{connection_id:str}/design/drawing", opt={"policy": "connection.manage",
+                                                     "problems": ("attachment-quota-exceeded",
+                                                                  "attachment-too-large",
+                                                                  "attachment-type-refused",
+                                                                  "connection-bad-input",
+                                                                  "connection-not-found",
+                                                                  "connection-stage")},
          request_max_body_size=DRAWING_MAX_BYTES, status_code=200)
     async def design_drawing(self, request: Request[Any, Any, Any],
                              connection_id: FromPath[str],
@@ -131,7 +163,11 @@ class ConnectionController(Controller):
         return services(request).connections.upload_design(
             principal(request), connection_id, await request.body(), title)
 
-    @post("/{connection_id:str}/steps", opt={"policy": "connection.record"},
+    @post("/{connection_id:str}/steps", opt={"policy": "connection.record",
+                                             "problems": ("calendar-out-of-range",
+                                                          "connection-bad-input",
+                                                          "connection-not-found",
+                                                          "connection-stage")},
           sync_to_thread=False, status_code=200)
     def step(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
              data: JSONBody[StepIn]) -> Connection:
@@ -139,7 +175,11 @@ class ConnectionController(Controller):
         return services(request).connections.record_step(principal(request), connection_id,
                                                          data)
 
-    @post("/{connection_id:str}/photos", opt={"policy": "connection.record"},
+    @post("/{connection_id:str}/photos", opt={"policy": "connection.record",
+                                              "problems": ("connection-bad-input",
+                                                           "connection-not-found",
+                                                           "connection-stage",
+                                                           "photo-not-uploaded")},
           sync_to_thread=False, status_code=200)
     def photo(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
               data: JSONBody[PhotoStepIn]) -> Connection:
@@ -147,14 +187,21 @@ class ConnectionController(Controller):
         return services(request).connections.attach_photo(principal(request), connection_id,
                                                           data)
 
-    @post("/{connection_id:str}/meter", opt={"policy": "connection.record"},
+    @post("/{connection_id:str}/meter", opt={"policy": "connection.record",
+                                             "problems": ("calendar-out-of-range",
+                                                          "connection-bad-input",
+                                                          "connection-not-found",
+                                                          "connection-stage")},
           sync_to_thread=False, status_code=200)
     def meter(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
               data: JSONBody[MeterIn]) -> Connection:
         """Record the meter installed on a connection (water on)."""
         return services(request).connections.fit_meter(principal(request), connection_id, data)
 
-    @post("/{connection_id:str}/return-visit", opt={"policy": "connection.manage"},
+    @post("/{connection_id:str}/return-visit", opt={"policy": "connection.manage",
+                                                    "problems": ("connection-bad-input",
+                                                                 "connection-not-found",
+                                                                 "connection-stage")},
           sync_to_thread=False, status_code=200)
     def return_visit(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                      data: JSONBody[ReturnVisitIn]) -> Connection:
@@ -162,7 +209,10 @@ class ConnectionController(Controller):
         return services(request).connections.return_visit(principal(request), connection_id,
                                                           data)
 
-    @post("/{connection_id:str}/cancellation", opt={"policy": "connection.manage"},
+    @post("/{connection_id:str}/cancellation", opt={"policy": "connection.manage",
+                                                    "problems": ("connection-bad-input",
+                                                                 "connection-not-found",
+                                                                 "connection-stage")},
           sync_to_thread=False, status_code=200)
     def cancel(self, request: Request[Any, Any, Any], connection_id: FromPath[str],
                data: JSONBody[CancelIn]) -> Connection:
@@ -176,7 +226,10 @@ class ConnectionLookupController(Controller):
     path = "/connections"
     tags = ("public",)
 
-    @get("/{application:str}", opt={"policy": "public.connection_status"},
+    @get("/{application:str}", opt={"policy": "public.connection_status",
+                                    "problems": ("connection-bad-input",
+                                                 "connection-lookup-locked",
+                                                 "connection-not-found")},
          sync_to_thread=False)
     def status(self, request: Request[Any, Any, Any], application: FromPath[str],
                phone_last4: Annotated[str, QueryParameter(min_length=4, max_length=4,

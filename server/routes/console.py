@@ -88,7 +88,9 @@ class SignInController(Controller):
     path = "/session"
     tags = ("console",)
 
-    @post("/", opt={"policy": "public.console_sign_in"}, sync_to_thread=False,
+    @post("/", opt={"policy": "public.console_sign_in",
+                    "problems": ("forbidden", "sign-in-failed")},
+          sync_to_thread=False,
           status_code=200)
     def sign_in(self, request: Request[Any, Any, Any],
                 data: JSONBody[SignInIn]) -> Response[SessionInfo]:
@@ -128,7 +130,9 @@ class ConsoleController(Controller):
                          tile_attribution=s.console_tile_attribution, server_time=svc.clock(),
                          at_risk_share=svc.profile.thresholds.at_risk_share)
 
-    @get("/network", opt={"policy": "console.network"}, sync_to_thread=False)
+    @get("/network", opt={"policy": "console.network",
+                          "problems": ("bad-input",)},
+         sync_to_thread=False)
     def network(self, request: Request[Any, Any, Any], bbox: FromQuery[str | None] = None,
                 limit: Annotated[int, QueryParameter(ge=1, le=MAP_PIPES_MAX)] = MAP_PIPES_MAX
                 ) -> dict[str, Any]:
@@ -143,7 +147,8 @@ class ConsoleController(Controller):
         svc = services(request)
         return crew_views(svc.accounts.store, svc.workorders, svc.positions, principal(request))
 
-    @get("/crews/{crew_id:str}/track", opt={"policy": "console.crew_track"},
+    @get("/crews/{crew_id:str}/track", opt={"policy": "console.crew_track",
+                                            "problems": ("bad-input",)},
          sync_to_thread=False)
     def crew_track(self, request: Request[Any, Any, Any], crew_id: FromPath[str],
                    since: FromQuery[datetime], until: FromQuery[datetime]) -> CrewTrack:
@@ -159,7 +164,8 @@ class ConsoleController(Controller):
         return {"purged": services(request).positions.purge()}
 
     @get("/isolations/{isolation_id:str}/breakdown",
-         opt={"policy": "network.affected_customers"},
+         opt={"policy": "network.affected_customers",
+              "problems": ("isolation-not-found",)},
          sync_to_thread=False)
     def breakdown(self, request: Request[Any, Any, Any],
                   isolation_id: FromPath[str]) -> list[CompoundCategory]:
@@ -167,19 +173,26 @@ class ConsoleController(Controller):
         svc = services(request)
         return affected_breakdown(svc.network, svc.customers.store, isolation_id)
 
-    @get("/outages/{outage_id:str}/lead", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/outages/{outage_id:str}/lead", opt={"policy": "outage.read",
+                                               "problems": ("calendar-out-of-range",
+                                                            "outage-not-found")},
+         sync_to_thread=False)
     def lead(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> LeadCheck:
         """The profile's notice lead for this outage against the time left, before announcing."""
         return lead_check(services(request).outages, outage_id)
 
-    @get("/outages/{outage_id:str}/delivery", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/outages/{outage_id:str}/delivery", opt={"policy": "outage.read",
+                                                   "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def delivery(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                  ) -> DeliveryTally:
         """Notice delivery progress of an outage, by channel and outcome."""
         return delivery_tally(services(request).outages, outage_id)
 
     @get("/outages/{outage_id:str}/delivery/stream",
-         opt={"policy": "outage.read", "no_compression": True})
+         opt={"policy": "outage.read",
+              "problems": ("outage-not-found",),
+              "no_compression": True})
     async def delivery_stream(self, request: Request[Any, Any, Any],
                               outage_id: FromPath[str]) -> ServerSentEvent:
         """Server-Sent Events: a ``tally`` event whenever the counts change, ``settled`` at the end.
@@ -207,7 +220,10 @@ class ConsoleController(Controller):
 
         return ServerSentEvent(events())
 
-    @get("/outages/{outage_id:str}/posting.pdf", opt={"policy": "outage.posting_notice"},
+    @get("/outages/{outage_id:str}/posting.pdf", opt={"policy": "outage.posting_notice",
+                                                      "problems": ("isolation-not-found",
+                                                                   "no-cjk-font",
+                                                                   "outage-not-found")},
          sync_to_thread=False)
     def posting(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                 isolation_id: FromQuery[str | None] = None) -> Response[bytes]:
@@ -221,14 +237,17 @@ class ConsoleController(Controller):
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="outage-{outage_id}.pdf"'})
 
-    @get("/outages/{outage_id:str}/door-tasks", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/outages/{outage_id:str}/door-tasks", opt={"policy": "outage.read",
+                                                     "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                    ) -> list[DoorTask]:
         """The door-notice tasks of an outage with their crews."""
         return services(request).door_tasks.of_outage(outage_id)
 
     @post("/outages/{outage_id:str}/door-tasks/assignment",
-          opt={"policy": "outage.assign_door_tasks"},
+          opt={"policy": "outage.assign_door_tasks",
+               "problems": ("outage-not-found",)},
           sync_to_thread=False, status_code=200)
     def assign_door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                           data: JSONBody[DoorTasksAssignIn]) -> list[DoorTask]:

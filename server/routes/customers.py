@@ -45,7 +45,9 @@ class CustomerController(Controller):
         return linked(request, services(request).customers.page(cursor, limit, compound,
                                                                 principal(request)))
 
-    @post("/import", opt={"policy": "customer.import"}, sync_to_thread=False, status_code=200,
+    @post("/import", opt={"policy": "customer.import",
+                          "problems": ("bad-input", "customer-file-invalid")},
+          sync_to_thread=False, status_code=200,
           request_max_body_size=IMPORT_MAX_BYTES)
     def import_register(self, request: Request[Any, Any, Any],
                         body: RawBody) -> CustomerImportResult:

@@ -36,13 +36,21 @@ class NetworkController(Controller):
         """The current network version: counts of pipes, valves, segments."""
         return services(request).network.summary()
 
-    @post("/import/geojson", opt={"policy": "network.import"}, sync_to_thread=False)
+    @post("/import/geojson", opt={"policy": "network.import",
+                                  "problems": ("coordinates-invalid", "geojson-malformed",
+                                               "network-invalid", "network-outside-service-area",
+                                               "unknown-crs")},
+          sync_to_thread=False)
     def import_geojson(self, request: Request[Any, Any, Any],
                        data: JSONBody[GeoJSONImport]) -> ImportReport:
         """Import the pipe network from GeoJSON (a new network version)."""
         return services(request).network.import_geojson(data)
 
-    @post("/import/inp", opt={"policy": "network.import"}, sync_to_thread=False)
+    @post("/import/inp", opt={"policy": "network.import",
+                              "problems": ("coordinates-invalid", "inp-malformed",
+                                           "network-invalid", "network-outside-service-area",
+                                           "unknown-crs")},
+          sync_to_thread=False)
     def import_inp(self, request: Request[Any, Any, Any],
                    data: JSONBody[InpImport]) -> ImportReport:
         """Import the pipe network from an EPANET .inp file (a new network version)."""
@@ -57,32 +65,42 @@ class NetworkController(Controller):
         """The warnings of one network import."""
         return linked(request, services(request).network.import_warnings(version, cursor, limit))
 
-    @post("/isolations", opt={"policy": "network.isolate"}, sync_to_thread=False)
+    @post("/isolations", opt={"policy": "network.isolate",
+                              "problems": ("isolation-request-invalid", "network-empty",
+                                           "no-pipe-near-point", "pipe-not-found",
+                                           "valve-not-found")},
+          sync_to_thread=False)
     def isolate(self, request: Request[Any, Any, Any],
                 data: JSONBody[IsolationRequest]) -> IsolationPlan:
         """Compute the valves that isolate a break point or pipes, and what they cut off."""
         return services(request).network.isolate(data)
 
-    @get("/isolations/{isolation_id:str}", opt={"policy": "network.isolate"}, sync_to_thread=False)
+    @get("/isolations/{isolation_id:str}", opt={"policy": "network.isolate",
+                                                "problems": ("isolation-not-found",)},
+         sync_to_thread=False)
     def plan(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> IsolationPlan:
         """One computed isolation plan."""
         return services(request).network.plan(isolation_id)
 
     @post("/isolations/{isolation_id:str}/supply-options/{valve_id:str}/accept",
-          opt={"policy": "network.accept_supply"}, sync_to_thread=False, status_code=200)
+          opt={"policy": "network.accept_supply",
+               "problems": ("isolation-not-found", "supply-option-not-found")},
+          sync_to_thread=False, status_code=200)
     def accept_supply(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
                       valve_id: FromPath[str]) -> IsolationPlan:
         """Accept feeding an isolation's cut-off from another zone through this valve."""
         return services(request).network.accept_supply_option(isolation_id, valve_id)
 
-    @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate"},
+    @get("/isolations/{isolation_id:str}/area", opt={"policy": "network.isolate",
+                                                     "problems": ("isolation-not-found",)},
          sync_to_thread=False,
          media_type="application/geo+json")
     def area(self, request: Request[Any, Any, Any], isolation_id: FromPath[str]) -> AreaFeature:
         """The area an isolation cuts off, as GeoJSON."""
         return services(request).network.area(isolation_id)
 
-    @get("/isolations/{isolation_id:str}/customers", opt={"policy": "network.affected_customers"},
+    @get("/isolations/{isolation_id:str}/customers", opt={"policy": "network.affected_customers",
+                                                          "problems": ("isolation-not-found",)},
          sync_to_thread=False)
     def customers(self, request: Request[Any, Any, Any], isolation_id: FromPath[str],
                   cursor: FromQuery[str | None] = None,

@@ -52,12 +52,17 @@ class OutageController(Controller):
     path = "/outages"
     tags = ("outages",)
 
-    @post("/", opt={"policy": "outage.create"}, sync_to_thread=False)
+    @post("/", opt={"policy": "outage.create",
+                    "problems": ("bad-input", "bad-outage", "not-found", "outage-not-found")},
+          sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[OutageIn]) -> Outage:
         """Plan an outage over an area and a time window."""
         return desk(request).create(who(request), data, principal(request))
 
-    @post("/from-isolation", opt={"policy": "outage.create"}, sync_to_thread=False)
+    @post("/from-isolation", opt={"policy": "outage.create",
+                                  "problems": ("bad-outage", "isolation-not-found",
+                                               "network-empty", "not-found")},
+          sync_to_thread=False)
     def create_from_isolation(self, request: Request[Any, Any, Any],
                               data: JSONBody[OutageFromIsolationIn]) -> Outage:
         """Plan an outage over the area of a computed valve isolation."""
@@ -75,12 +80,21 @@ class OutageController(Controller):
         return linked(request, desk(request).outage_page(
             [in_state] if in_state else None, principal(request), cursor, limit))
 
-    @get("/{outage_id:str}", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/{outage_id:str}", opt={"policy": "outage.read",
+                                  "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def get_outage(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         """One outage with its state, window and area."""
         return desk(request).get(outage_id, principal(request))
 
-    @post("/{outage_id:str}/announce", opt={"policy": "outage.announce"}, sync_to_thread=False,
+    @post("/{outage_id:str}/announce", opt={"policy": "outage.announce",
+                                            "problems": ("bad-outage", "calendar-out-of-range",
+                                                         "illegal-outage-transition",
+                                                         "lead-time-too-short", "outage-conflict",
+                                                         "outage-not-found",
+                                                         "override-needs-supervisor",
+                                                         "override-reason-missing")},
+          sync_to_thread=False,
           status_code=200)
     def announce(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                  data: JSONBody[AnnounceIn]) -> Outage:
@@ -89,66 +103,94 @@ class OutageController(Controller):
         return announce_outage(p.user_id, str(p.role), outage_id, data, svc.outages,
                                svc.network, svc.customers.store, p)
 
-    @get("/{outage_id:str}/conflicts", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/{outage_id:str}/conflicts", opt={"policy": "outage.read",
+                                            "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def conflicts(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
                   ) -> OutageConflicts:
         """Other outages overlapping this one in time and area, with the customers they share."""
         svc = services(request)
         return outage_conflicts(outage_id, svc.outages, svc.network, principal(request))
 
-    @post("/{outage_id:str}/start", opt={"policy": "outage.start"}, sync_to_thread=False,
+    @post("/{outage_id:str}/start", opt={"policy": "outage.start",
+                                         "problems": ("illegal-outage-transition",
+                                                      "outage-not-found")},
+          sync_to_thread=False,
           status_code=200)
     def start(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         """Record that the outage has started (valves closed)."""
         return desk(request).start(principal(request), outage_id)
 
-    @post("/{outage_id:str}/delay", opt={"policy": "outage.delay"}, sync_to_thread=False,
+    @post("/{outage_id:str}/delay", opt={"policy": "outage.delay",
+                                         "problems": ("bad-outage", "calendar-out-of-range",
+                                                      "illegal-outage-transition",
+                                                      "outage-not-found")},
+          sync_to_thread=False,
           status_code=200)
     def delay(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
               data: JSONBody[DelayIn]) -> Outage:
         """Delay the outage's window; customers are told of the delay."""
         return desk(request).delay(who(request), outage_id, data, principal(request))
 
-    @post("/{outage_id:str}/restore", opt={"policy": "outage.restore"}, sync_to_thread=False,
+    @post("/{outage_id:str}/restore", opt={"policy": "outage.restore",
+                                           "problems": ("illegal-outage-transition",
+                                                        "outage-not-found")},
+          sync_to_thread=False,
           status_code=200)
     def restore(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> Outage:
         """Record that supply is restored; customers are told."""
         return desk(request).restore(principal(request), outage_id)
 
-    @post("/{outage_id:str}/cancel", opt={"policy": "outage.cancel"}, sync_to_thread=False,
+    @post("/{outage_id:str}/cancel", opt={"policy": "outage.cancel",
+                                          "problems": ("illegal-outage-transition",
+                                                       "outage-not-found")},
+          sync_to_thread=False,
           status_code=200)
     def cancel(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
                data: JSONBody[CancelIn]) -> Outage:
         """Cancel a planned outage, with a reason."""
         return desk(request).cancel(who(request), outage_id, data, principal(request))
 
-    @get("/{outage_id:str}/notices", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/{outage_id:str}/notices", opt={"policy": "outage.read",
+                                          "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[Notice]:
         """The notice deliveries of an outage, one per recipient and channel."""
         return desk(request).notices(outage_id, principal(request))
 
-    @get("/{outage_id:str}/sms-cost", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/{outage_id:str}/sms-cost", opt={"policy": "outage.read",
+                                           "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def sms_cost(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> SmsCost:
         """What the outage's SMS notices cost, by gateway."""
         return desk(request).sms_cost(outage_id, principal(request))
 
-    @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks"}, sync_to_thread=False)
+    @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks",
+                                        "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
         """The outage's field tasks (door notices, valve operations)."""
         return desk(request).tasks(principal(request), outage_id)
 
-    @get("/{outage_id:str}/report", opt={"policy": "outage.read"}, sync_to_thread=False)
+    @get("/{outage_id:str}/report", opt={"policy": "outage.read",
+                                         "problems": ("outage-not-found",)},
+         sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> OutageReport:
         """The compliance report of an outage: lead times, deliveries, failures."""
         return desk(request).report(outage_id, principal(request))
 
-    @get("/{outage_id:str}/report.csv", opt={"policy": "outage.read"}, sync_to_thread=False,
+    @get("/{outage_id:str}/report.csv", opt={"policy": "outage.read",
+                                             "problems": ("outage-not-found",)},
+         sync_to_thread=False,
          media_type=CSV_MEDIA_TYPE)
     def report_csv(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> bytes:
         """The outage's compliance report as CSV."""
         return for_excel(desk(request).report_csv(outage_id, principal(request)))
 
-    @post("/tasks/{task_id:str}/door-notice", opt={"policy": "outage.door_notice"},
+    @post("/tasks/{task_id:str}/door-notice", opt={"policy": "outage.door_notice",
+                                                   "problems": ("bad-outage", "outage-not-found",
+                                                                "outage-task-not-found",
+                                                                "photo-not-uploaded")},
           sync_to_thread=False, status_code=200)
     def door_notice(self, request: Request[Any, Any, Any], task_id: FromPath[str],
                     data: JSONBody[DoorNoticeDoneIn]) -> OutageTask:
@@ -156,7 +198,9 @@ class OutageController(Controller):
         """Record a door-to-door notice task as done, with its photo as proof."""
         return services(request).door_tasks.posted(principal(request), task_id, data)
 
-    @post("/receipts", opt={"policy": "outage.receipt"}, sync_to_thread=False,
+    @post("/receipts", opt={"policy": "outage.receipt",
+                            "problems": ("bad-outage", "delivery-not-found")},
+          sync_to_thread=False,
           status_code=200)
     def receipt(self, request: Request[Any, Any, Any], data: JSONBody[ReceiptIn]) -> Delivery:
         """A gateway's delivery receipt for a sent notice."""

@@ -17,7 +17,9 @@ class ServiceInfoController(Controller):
     path = "/service-info"
     tags = ("publication",)
 
-    @post("/", opt={"policy": "publication.manage"}, sync_to_thread=False)
+    @post("/", opt={"policy": "publication.manage",
+                    "problems": ("bad-ticket-input", "calendar-out-of-range")},
+          sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any],
                  data: JSONBody[ServiceInfoIn]) -> ServiceInfo:
         """Register a service information item to publish within its deadline."""
@@ -31,12 +33,17 @@ class ServiceInfoController(Controller):
         return linked(request, services(request).tickets.publication.list(
             overdue=overdue, limit=limit, cursor=cursor))
 
-    @get("/{info_id:str}", opt={"policy": "publication.manage"}, sync_to_thread=False)
+    @get("/{info_id:str}", opt={"policy": "publication.manage",
+                                "problems": ("service-info-not-found",)},
+         sync_to_thread=False)
     def get_item(self, request: Request[Any, Any, Any], info_id: FromPath[str]) -> ServiceInfo:
         """One service information item."""
         return services(request).tickets.publication.get(info_id)
 
-    @post("/{info_id:str}/published", opt={"policy": "publication.manage"}, sync_to_thread=False,
+    @post("/{info_id:str}/published", opt={"policy": "publication.manage",
+                                           "problems": ("bad-ticket-input",
+                                                        "service-info-not-found")},
+          sync_to_thread=False,
           status_code=200)
     def published(self, request: Request[Any, Any, Any], info_id: FromPath[str],
                   data: JSONBody[PublishedIn]) -> ServiceInfo:

@@ -55,7 +55,10 @@ class SyncController(Controller):
         """The sync protocol versions this server speaks and its limits."""
         return services(request).sync.info()
 
-    @post("/pull", opt={"policy": "sync.pull", "also_answers": MSGPACK},
+    @post("/pull", opt={"policy": "sync.pull",
+                        "problems": ("bad-cursor", "device-token-required",
+                                     "protocol-version-unsupported"),
+                        "also_answers": MSGPACK},
           sync_to_thread=False, status_code=200, responses={200: ResponseSpec(
               data_container=PullResponse, generate_examples=False,
               description="a page of changes (MessagePack when Accept asks for it)")})
@@ -63,7 +66,10 @@ class SyncController(Controller):
         """A page of changes in the caller's scope after the cursor (JSON or MessagePack)."""
         return negotiated(request, services(request).sync.pull(principal(request), data))
 
-    @post("/snapshot", opt={"policy": "sync.pull", "also_answers": MSGPACK},
+    @post("/snapshot", opt={"policy": "sync.pull",
+                            "problems": ("bad-cursor", "device-token-required",
+                                         "protocol-version-unsupported"),
+                            "also_answers": MSGPACK},
           sync_to_thread=False, status_code=200, responses={200: ResponseSpec(
               data_container=PullResponse, generate_examples=False,
               description="the whole scope and the cursor to pull on from (MessagePack when "
@@ -73,7 +79,10 @@ class SyncController(Controller):
         """The crew's whole scope in one answer (initial sync), then ``/pull`` from its cursor."""
         return negotiated(request, services(request).sync.snapshot(principal(request), data))
 
-    @post("/push", opt={"policy": "sync.push", "also_answers": MSGPACK},
+    @post("/push", opt={"policy": "sync.push",
+                        "problems": ("device-reinstalled", "device-token-required", "mutation-gap",
+                                     "mutation-order", "protocol-version-unsupported"),
+                        "also_answers": MSGPACK},
           sync_to_thread=False, status_code=200, responses={200: ResponseSpec(
               data_container=PushResponse, generate_examples=False,
               description="one result per mutation (MessagePack when Accept asks for it)")})
@@ -81,20 +90,39 @@ class SyncController(Controller):
         """Apply the device's mutations exactly once each, in id order; one result per mutation."""
         return negotiated(request, services(request).sync.push(principal(request), data))
 
-    @post("/attachments", opt={"policy": "attachment.declare"}, sync_to_thread=False,
+    @post("/attachments", opt={"policy": "attachment.declare",
+                               "problems": ("attachment-declaration-invalid",
+                                            "attachment-not-yours", "attachment-order-mismatch",
+                                            "attachment-order-required",
+                                            "attachment-quota-exceeded", "attachment-too-large",
+                                            "attachment-type-refused", "device-token-required")},
+          sync_to_thread=False,
           status_code=200)
     def declare(self, request: Request[Any, Any, Any],
                 data: JSONBody[AttachmentDeclare]) -> AttachmentStatus:
         """Declare an attachment (SHA-256, size, content type) before uploading its chunks."""
         return services(request).sync.declare(principal(request), data)
 
-    @get("/attachments/{sha256:str}", opt={"policy": "attachment.status"}, sync_to_thread=False)
+    @get("/attachments/{sha256:str}", opt={"policy": "attachment.status",
+                                           "problems": ("attachment-declaration-invalid",
+                                                        "attachment-not-declared",
+                                                        "attachment-not-yours")},
+         sync_to_thread=False)
     def attachment(self, request: Request[Any, Any, Any],
                    sha256: FromPath[str]) -> AttachmentStatus:
         """Upload state of one declared attachment: bytes received and whether it is complete."""
         return services(request).sync.attachment(principal(request), sha256)
 
-    @put("/attachments/{sha256:str}", opt={"policy": "attachment.upload"})
+    @put("/attachments/{sha256:str}", opt={"policy": "attachment.upload",
+                                           "problems": ("attachment-declaration-invalid",
+                                                        "attachment-hash-mismatch",
+                                                        "attachment-not-declared",
+                                                        "attachment-not-yours",
+                                                        "attachment-offset-mismatch",
+                                                        "attachment-quota-exceeded",
+                                                        "attachment-too-large",
+                                                        "unsupported-media-type")},
+         )
     async def upload(self, request: Request[Any, Any, Any], sha256: FromPath[str],
                      offset: Annotated[int, QueryParameter(ge=0)]) -> AttachmentStatus:
         """The body is the chunk's raw bytes (any content type), starting at ``offset``."""
@@ -116,7 +144,8 @@ class SyncController(Controller):
         return linked(request, services(request).sync.review_page(
             open_only, principal(request), cursor, limit))
 
-    @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage"},
+    @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage",
+                                                      "problems": ("rule-violation",)},
           sync_to_thread=False, status_code=200)
     def resolve(self, request: Request[Any, Any, Any], review_id: FromPath[int],
                 data: JSONBody[ResolutionIn]) -> ReviewFlag:

@@ -32,7 +32,9 @@ class TicketController(Controller):
     path = "/tickets"
     tags = ("tickets",)
 
-    @post("/", opt={"policy": "ticket.create"}, sync_to_thread=False)
+    @post("/", opt={"policy": "ticket.create",
+                    "problems": ("bad-ticket-input", "calendar-out-of-range", "unknown-category")},
+          sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[TicketIn]) -> Ticket:
         """Open a ticket (a customer's request or report) from a channel."""
         return services(request).tickets.tickets.create(actor(request), data)
@@ -48,40 +50,57 @@ class TicketController(Controller):
             status=status, unit=unit, overdue=overdue, limit=limit, cursor=cursor,
             actor=actor(request)))
 
-    @get("/{ticket_id:str}", opt={"policy": "ticket.read"}, sync_to_thread=False)
+    @get("/{ticket_id:str}", opt={"policy": "ticket.read",
+                                  "problems": ("ticket-not-found",)},
+         sync_to_thread=False)
     def get_ticket(self, request: Request[Any, Any, Any], ticket_id: FromPath[str]) -> Ticket:
         """One ticket with its deadlines and history."""
         return services(request).tickets.tickets.read(actor(request), ticket_id)
 
-    @post("/{ticket_id:str}/accept", opt={"policy": "ticket.accept"}, sync_to_thread=False,
+    @post("/{ticket_id:str}/accept", opt={"policy": "ticket.accept",
+                                          "problems": ("ticket-not-found", "ticket-state")},
+          sync_to_thread=False,
           status_code=200)
     def accept(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                data: JSONBody[NoteIn]) -> Ticket:
         """Accept a ticket: its handling deadline starts."""
         return services(request).tickets.tickets.accept(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/reply", opt={"policy": "ticket.reply"}, sync_to_thread=False,
+    @post("/{ticket_id:str}/reply", opt={"policy": "ticket.reply",
+                                         "problems": ("reason-required", "ticket-not-found",
+                                                      "ticket-state")},
+          sync_to_thread=False,
           status_code=200)
     def reply(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
               data: JSONBody[NoteIn]) -> Ticket:
         """Record the reply given to the customer."""
         return services(request).tickets.tickets.reply(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/resolve", opt={"policy": "ticket.resolve"}, sync_to_thread=False,
+    @post("/{ticket_id:str}/resolve", opt={"policy": "ticket.resolve",
+                                           "problems": ("reason-required", "ticket-not-found",
+                                                        "ticket-state")},
+          sync_to_thread=False,
           status_code=200)
     def resolve(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                 data: JSONBody[NoteIn]) -> Ticket:
         """Resolve a ticket."""
         return services(request).tickets.tickets.resolve(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/send-back", opt={"policy": "ticket.send_back"}, sync_to_thread=False,
+    @post("/{ticket_id:str}/send-back", opt={"policy": "ticket.send_back",
+                                             "problems": ("reason-required", "ticket-not-found",
+                                                          "ticket-state")},
+          sync_to_thread=False,
           status_code=200)
     def send_back(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                   data: JSONBody[ReasonIn]) -> Ticket:
         """Send a ticket back to the desk, with a reason."""
         return services(request).tickets.tickets.send_back(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/extensions", opt={"policy": "ticket.extend"}, sync_to_thread=False,
+    @post("/{ticket_id:str}/extensions", opt={"policy": "ticket.extend",
+                                              "problems": ("calendar-out-of-range",
+                                                           "extension-refused", "reason-required",
+                                                           "ticket-not-found", "ticket-state")},
+          sync_to_thread=False,
           status_code=200)
     def request_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                           data: JSONBody[ExtensionIn]) -> Ticket:
@@ -90,7 +109,10 @@ class TicketController(Controller):
                                                                    data)
 
     @post("/{ticket_id:str}/extensions/{extension_id:str}/decision",
-          opt={"policy": "ticket.decide_extension"}, sync_to_thread=False, status_code=200)
+          opt={"policy": "ticket.decide_extension",
+               "problems": ("calendar-out-of-range", "extension-refused", "supervisor-required",
+                            "ticket-not-found", "ticket-state")},
+          sync_to_thread=False, status_code=200)
     def decide_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                          extension_id: FromPath[str],
                          data: JSONBody[ExtensionDecisionIn]) -> Ticket:
@@ -98,14 +120,19 @@ class TicketController(Controller):
         return services(request).tickets.tickets.decide_extension(actor(request), ticket_id,
                                                                   extension_id, data)
 
-    @post("/{ticket_id:str}/work-order-link", opt={"policy": "ticket.link"}, sync_to_thread=False,
+    @post("/{ticket_id:str}/work-order-link",
+          opt={"policy": "ticket.link", "problems": ("ticket-not-found", "ticket-state")},
+          sync_to_thread=False,
           status_code=200)
     def link(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
              data: JSONBody[LinkIn]) -> Ticket:
         """Link an existing work order to a ticket."""
         return services(request).tickets.tickets.link_work_order(actor(request), ticket_id, data)
 
-    @post("/{ticket_id:str}/work-order", opt={"policy": "ticket.link"}, sync_to_thread=False)
+    @post("/{ticket_id:str}/work-order", opt={"policy": "ticket.link",
+                                              "problems": ("bad-input", "rule-violation",
+                                                           "ticket-not-found", "ticket-state")},
+          sync_to_thread=False)
     def create_work_order(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                           data: JSONBody[WorkOrderIn]) -> Ticket:
         """Create a work order for a ticket and link the two."""
@@ -119,7 +146,9 @@ class DeadlineController(Controller):
     path = "/deadlines"
     tags = ("deadlines",)
 
-    @post("/scan", opt={"policy": "deadline.scan"}, sync_to_thread=False, status_code=200)
+    @post("/scan", opt={"policy": "deadline.scan",
+                        "problems": ("calendar-out-of-range",)},
+          sync_to_thread=False, status_code=200)
     def scan(self, request: Request[Any, Any, Any]) -> ScanResult:
         """Scan every deadline now (the worker does it on its interval) and raise reminders."""
         return services(request).tickets.reminders.scan()

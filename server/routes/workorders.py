@@ -28,7 +28,9 @@ class WorkOrderController(Controller):
     path = "/workorders"
     tags = ("work orders",)
 
-    @post("/", opt={"policy": "workorder.create"}, sync_to_thread=False)
+    @post("/", opt={"policy": "workorder.create",
+                    "problems": ("bad-input", "not-found", "rule-violation", "time-out-of-range")},
+          sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[WorkOrderIn]) -> WorkOrder:
         """Create a work order; its deadline follows the service policy of its type."""
         return services(request).workorders.create(actor(request), data)
@@ -62,21 +64,27 @@ class WorkOrderController(Controller):
         """One work order, within the caller's scope."""
         return services(request).workorders.get(principal(request), wo_id)
 
-    @post("/{wo_id:str}/transitions", opt={"policy": "workorder.transition"}, sync_to_thread=False,
+    @post("/{wo_id:str}/transitions", opt={"policy": "workorder.transition",
+                                           "problems": ("evidence-missing", "illegal-transition",
+                                                        "reason-required", "version-conflict")},
+          sync_to_thread=False,
           status_code=200)
     def transition(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                    data: JSONBody[TransitionIn]) -> WorkOrder:
         """Move the work order to another status; `expected_version` guards against lost updates."""
         return services(request).workorders.transition(principal(request), wo_id, data)
 
-    @post("/{wo_id:str}/assignment", opt={"policy": "workorder.assign"}, sync_to_thread=False,
+    @post("/{wo_id:str}/assignment", opt={"policy": "workorder.assign",
+                                          "problems": ("illegal-transition", "version-conflict")},
+          sync_to_thread=False,
           status_code=200)
     def assign(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                data: JSONBody[AssignIn]) -> WorkOrder:
         """Assign the work order to a crew (and its members)."""
         return services(request).workorders.assign(principal(request), wo_id, data)
 
-    @post("/{wo_id:str}/inspection-on-site", opt={"policy": "workorder.inspection"},
+    @post("/{wo_id:str}/inspection-on-site", opt={"policy": "workorder.inspection",
+                                                  "problems": ("illegal-transition",)},
           sync_to_thread=False, status_code=200)
     def inspection_on_site(self, request: Request[Any, Any, Any],
                            wo_id: FromPath[str]) -> WorkOrder:
