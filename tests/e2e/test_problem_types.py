@@ -1,15 +1,18 @@
 """Every problem type the API answers is provoked over HTTP against the real service.
 
 One case per catalogue row marked ``http`` (``core.problems``): the answer must carry the
-row's status, ``application/problem+json`` and a ``type`` ending in the code. A type added
+row's status, ``application/problem+json`` and a ``type`` ending in the code, and the
+operation that answered must declare that code under that status in the served OpenAPI
+document (each operation declares only its own problems, ``server.openapi``). A type added
 to the catalogue without a case here (or in ``NOT_YET_PROVOKED``, which may only shrink)
 fails ``test_every_http_problem_type_has_a_case``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Any, Final
 
 import httpx
 import pytest
@@ -325,6 +328,35 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def declared(api: httpx.Client) -> dict[tuple[str, str], dict[int, set[str]]]:
+    """(method, path template) -> status -> the problem codes the document declares."""
+    doc: dict[str, Any] = api.get("/schema/openapi.json").json()
+    out: dict[tuple[str, str], dict[int, set[str]]] = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            out[(method.upper(), path)] = {
+                int(status): set(answer["description"].split("one of: ", 1)[1].split(", "))
+                for status, answer in op["responses"].items()
+                if "application/problem+json" in answer.get("content", {})}
+    return out
+
+
+def _operation(declared: dict[tuple[str, str], dict[int, set[str]]], method: str,
+               path: str) -> dict[int, set[str]] | None:
+    """The declared problems of the operation a request to ``path`` reached (None: no such).
+
+    A literal segment wins over a parameter (``/notices/public-key``, ``/notices/{doc_id}``).
+    """
+    for (m, template), statuses in sorted(declared.items(), key=lambda kv: kv[0][1].count("{")):
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if m == method and re.fullmatch(pattern, path):
+            return statuses
+    return None
+
+
 def test_every_http_problem_type_has_a_case() -> None:
     http_types = {code for code, row in CATALOGUE.items() if row.http}
     assert set(CASES) <= http_types
@@ -335,9 +367,15 @@ def test_every_http_problem_type_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
-def test_problem_type_over_http(api: httpx.Client, code: str) -> None:
+def test_problem_type_over_http(api: httpx.Client, code: str,
+                                declared: dict[tuple[str, str], dict[int, set[str]]]) -> None:
     r = CASES[code](api)
     row = CATALOGUE[code]
+    operation = _operation(declared, r.request.method, r.request.url.path)
+    if code != "method-not-allowed":  # answered for a method the path has no operation for
+        assert operation is not None, r.request.url.path
+        assert code in operation.get(row.status, set()), (
+            f"{r.request.method} {r.request.url.path} does not declare {code}")
     assert r.status_code == row.status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
