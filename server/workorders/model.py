@@ -41,6 +41,7 @@ CLOSED_STATUSES = frozenset({Status.VERIFIED, Status.CANCELLED})
 class Point(msgspec.Struct, tag="Point", tag_field="type", frozen=True, forbid_unknown_fields=True):
     """GeoJSON Point, WGS84 [lon, lat]."""
 
+    #: [longitude, latitude] in WGS84 degrees
     coordinates: tuple[float, float]
 
 
@@ -48,6 +49,7 @@ class LineString(msgspec.Struct, tag="LineString", tag_field="type", frozen=True
                  forbid_unknown_fields=True):
     """GeoJSON LineString, WGS84 [[lon, lat], ...]."""
 
+    #: the line's points, each [longitude, latitude] in WGS84 degrees
     coordinates: list[tuple[float, float]]
 
 
@@ -71,11 +73,17 @@ def _d(text: str) -> msgspec.Meta:
 class Step(msgspec.Struct, kw_only=True):
     """One evidence step of a work order; ``requires`` lists the evidence kinds it needs."""
 
+    #: the step's key within the order type (`step_key` when recording it)
     key: str
+    #: what the crew does in this step, for people
     title: str
+    #: the evidence kinds the step needs (photo, check, signature...)
     requires: list[str] = msgspec.field(default_factory=list)
+    #: False for a step the order may be completed without
     required: bool = True
+    #: when the step was done (UTC; the device's corrected time), if it was
     done_at: datetime | None = None
+    #: the ids of the evidence recorded for it
     evidence: list[str] = msgspec.field(default_factory=list)
     #: when the server received the evidence that completed it (``done_at`` is judged on
     #: the device's corrected time, see ``fieldtime``)
@@ -85,12 +93,19 @@ class Step(msgspec.Struct, kw_only=True):
 
 
 class Deadline(msgspec.Struct, frozen=True, kw_only=True):
+    #: the service-standard rule this clock follows (its key in the policy profile)
     rule: str
+    #: the rule's title, for people
     title: str
+    #: the clause of the standard the rule comes from
     clause: str
+    #: when the clock started (UTC)
     starts_at: datetime
+    #: the deadline (UTC)
     due_at: datetime
+    #: when the deadline was met (UTC); None while it runs
     met_at: datetime | None = None
+    #: True when the deadline passed without being met (at the server's time)
     overdue: bool = False
     #: counted on a provisional calendar year (its holiday notice not yet imported)
     provisional: bool = False
@@ -155,7 +170,9 @@ class WorkOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 class TransitionIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
+    #: the status to move the order to; the state machine says which moves are allowed
     to: Status
+    #: why (cancelling, holding, sending back to rework ask for one)
     reason: str | None = None
     #: the device's clock when the crew made the change (kept as data, never trusted)
     device_time: datetime | None = None
@@ -164,12 +181,16 @@ class TransitionIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
 
 
 class AssignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: the crew to assign the order to
     crew_id: str
+    #: why, when it is a reassignment
     reason: str | None = None
 
 
 class WorkOrderPage(msgspec.Struct, frozen=True, kw_only=True):
+    #: the work orders of this page
     items: list[WorkOrder]
+    #: pass back as `cursor` for the next page; None on the last page (docs/api.md, Paging)
     next_cursor: str | None = None
     #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
     next: str | None = None
