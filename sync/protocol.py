@@ -81,8 +81,11 @@ class PullRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     ``max_bytes``) still speaks to a server that does not know it.
     """
 
+    #: the sync protocol version the client speaks (`SyncInfo.supported_protocols`)
     protocol: int = PROTOCOL_VERSION
+    #: the last page's `cursor`; None to start from the beginning
     cursor: str | None = None
+    #: at most this many rows in the page (clamped to `SyncInfo.max_page_rows`)
     limit: int = DEFAULT_PAGE_ROWS
     #: the device's clock when it sent this (for skew detection; never trusted for order)
     device_time: AwareTime | None = None
@@ -92,14 +95,20 @@ class PullRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class RowUpsert(msgspec.Struct, frozen=True, kw_only=True):
+    #: the kind of row (`work_order`, `customer`, ...): the replica table it goes to
     entity: str
+    #: the row's id within its entity
     id: str
+    #: the row as the device stores it (the entity's own wire Struct, as JSON)
     data: dict[str, object]
 
 
 class RowRemoval(msgspec.Struct, frozen=True, kw_only=True):
+    #: the kind of row
     entity: str
+    #: the row's id within its entity
     id: str
+    #: `delete`: the row is gone everywhere; `remove`: it only left this device's scope
     op: RemovalOp = RemovalOp.REMOVE
 
 
@@ -111,12 +120,19 @@ class PullResponse(msgspec.Struct, frozen=True, kw_only=True):
     example, drop outbox entries based on what it has seen.
     """
 
+    #: the protocol version of this answer
     protocol: int
+    #: rows to insert or replace, in change order
     upserts: list[RowUpsert]
+    #: rows to drop from the replica
     removals: list[RowRemoval]
+    #: store it and send it as the next pull's `cursor`
     cursor: str
+    #: True while more changes wait: pull again at once
     more: bool
+    #: the change-log sequence the device's replica reflects once `more` is false
     checkpoint: int
+    #: the server's clock when it answered (UTC)
     server_time: datetime
 
 
@@ -127,7 +143,9 @@ class SnapshotRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     ``checkpoint``, no removals, and the ``cursor`` to continue from with ``/sync/pull``.
     """
 
+    #: the sync protocol version the client speaks
     protocol: int = PROTOCOL_VERSION
+    #: the device's clock when it sent this (RFC 3339; for skew detection, never trusted for order)
     device_time: AwareTime | None = None
 
 
@@ -136,13 +154,16 @@ class SnapshotRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 class _Intent(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind",
               forbid_unknown_fields=True):
+    #: the work order the mutation is about
     work_order_id: str
 
 
 class AdvanceStatus(_Intent, tag="advance_status", frozen=True):
     """Move the work order along its state machine (en_route, on_site, completed...)."""
 
+    #: the status to move the order to (the state machine decides if it may)
     to: str
+    #: why, where the move asks for one
     reason: str | None = None
 
 
@@ -150,41 +171,62 @@ class UpdateFields(_Intent, tag="update_fields", frozen=True):
     """Set free fields of a work order; ``base_version`` is the version the edit was made on."""
 
     base_version: int
+    #: the free fields to set, by name (text, a number, a flag or null)
     fields: FreeFields
 
 
 class AttachEvidence(_Intent, tag="attach_evidence", frozen=True):
     """A photo, signature image or document, by content hash (uploaded separately)."""
 
+    #: the device's own id for this piece of evidence (unique per device)
     evidence_id: str
+    #: the file's SHA-256 (64 lower-case hex digits); upload it under this name
     sha256: str
+    #: the file's media type (`image/jpeg`, `application/pdf`...)
     content_type: str
+    #: the file's size in bytes
     size: int
+    #: what the file proves (`photo`, `signature`, `document`...)
     evidence_kind: str = "photo"
+    #: the step it is evidence for, if any
     step_key: str | None = None
+    #: what the crew wrote about it
     caption: str = ""
+    #: longitude where it was taken (WGS84 degrees), if known
     lon: float | None = None
+    #: latitude where it was taken (WGS84 degrees), if known
     lat: float | None = None
 
 
 class AddNote(_Intent, tag="add_note", frozen=True):
+    #: the device's own id for this note (unique per device)
     evidence_id: str
+    #: the note
     text: str
+    #: the step it is about, if any
     step_key: str | None = None
 
 
 class RecordReading(_Intent, tag="record_reading", frozen=True):
     """A meter (or gauge) reading; ``photo_sha256`` optionally proves it."""
 
+    #: the device's own id for this reading (unique per device)
     evidence_id: str
+    #: the register's value, in `unit`
     value: float
+    #: the unit of `value` (`m3` for water meters)
     unit: str = "m3"
+    #: the number printed on the meter read
     meter_no: str | None = None
+    #: the step it is evidence for, if any
     step_key: str | None = None
+    #: SHA-256 of a photo of the register, uploaded as an attachment
     photo_sha256: str | None = None
     #: reading routes (server/fieldwork): the account read, and for an estimate its reason
     customer_id: str | None = None
+    #: True when the value is estimated, not read (it needs a reason and a photo)
     estimated: bool = False
+    #: why the reading is estimated
     reason: str = ""
     #: why the value is below the meter's last reading: ``meter_changed`` or ``rollover``
     #: (without one such a reading is rejected, and kept for review)
@@ -192,27 +234,40 @@ class RecordReading(_Intent, tag="record_reading", frozen=True):
 
 
 class RecordValveOperation(_Intent, tag="record_valve_operation", frozen=True):
+    #: the device's own id for this operation (unique per device)
     evidence_id: str
+    #: the valve operated, by its id in the network
     valve_id: str
+    #: what was done to it: `closed`, `opened` or `inoperable` (it could not be operated)
     action: str
+    #: how many turns the crew counted, if they did
     turns: float | None = None
+    #: the step it is evidence for, if any
     step_key: str | None = None
 
 
 class SignNotice(_Intent, tag="sign_notice", frozen=True):
     """A customer's signature on a notice or slip; the image is an attachment."""
 
+    #: the device's own id for this signature (unique per device)
     evidence_id: str
+    #: which notice or slip was signed (its kind)
     notice: str
+    #: the name the customer signed as
     signer_name: str
+    #: SHA-256 of the signature image, or of the strokes' canonical JSON
     signature_sha256: str
+    #: the step it is evidence for, if any
     step_key: str | None = None
     #: field flows (server/fieldwork): the notice's fields as the customer saw them, the
     #: pen strokes on a ``canvas`` (width, height) -- then ``signature_sha256`` is the
     #: SHA-256 of the strokes' canonical JSON -- and the hashes of the notice's photos
     document: dict[str, object] = msgspec.field(default_factory=dict)
+    #: the pen strokes, each a list of (x, y) points on the canvas
     strokes: list[list[tuple[float, float]]] = msgspec.field(default_factory=list)
+    #: the signing area's (width, height) in the strokes' units
     canvas: tuple[int, int] | None = None
+    #: SHA-256 of photos that belong to the notice
     photos: list[str] = msgspec.field(default_factory=list)
 
 
@@ -220,17 +275,23 @@ class CompleteStep(_Intent, tag="complete_step", frozen=True):
     """Evidence that is neither a file nor a reading: a check the crew confirms, a short
     text or a document reference, filed under one step (field flows)."""
 
+    #: the device's own id for this evidence (unique per device)
     evidence_id: str
+    #: the step it completes
     step_key: str
+    #: what it is (`check`, `text`, `document`...)
     evidence_kind: str = "check"
+    #: the check's answer, the text or the reference
     value: str = "yes"
 
 
 class RecordMarkedLine(_Intent, tag="record_marked_line", frozen=True):
     """Line marking: GNSS fixes walked along the marks, (lon, lat, fix quality, hdop)."""
 
+    #: the device's own id for this line (unique per device)
     evidence_id: str
     fixes: list[tuple[float, float, int, float | None]]
+    #: SHA-256 of photos of the marks
     photos: list[str] = msgspec.field(default_factory=list)
 
 
@@ -243,8 +304,11 @@ class PostDoorNotice(_Intent, tag="post_door_notice", frozen=True, kw_only=True)
     belongs to an outage, not a work order: ``work_order_id`` stays empty.
     """
 
+    #: empty: a door task belongs to an outage, not to a work order
     work_order_id: str = ""
+    #: the door-notice task it closes
     task_id: str
+    #: SHA-256 of the photo of the posted notice (an attachment of this device)
     photo_sha256: str
 
 
@@ -260,15 +324,20 @@ def intent_kind(intent: Intent) -> str:
 class Mutation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     #: per device, strictly increasing and gap-free, starting at 1
     id: int
+    #: the device's clock when the change was made (RFC 3339; corrected by the measured skew)
     device_time: AwareTime
+    #: what the crew did, tagged by `kind`
     intent: Intent
 
 
 class PositionFix(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One GNSS fix the tablet took; buffered offline and sent with the next push."""
 
+    #: when the fix was taken (RFC 3339, the device's clock)
     taken_at: AwareTime
+    #: longitude (WGS84 degrees)
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    #: latitude (WGS84 degrees)
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
     #: horizontal accuracy (metres, 1 sigma) as the receiver reports it
     accuracy_m: Annotated[float, msgspec.Meta(ge=0)] | None = None
@@ -279,8 +348,11 @@ MAX_PUSH_POSITIONS: Final = 2000
 
 
 class PushRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: the sync protocol version the client speaks
     protocol: int = PROTOCOL_VERSION
+    #: the device's changes not yet acknowledged, in id order
     mutations: list[Mutation] = msgspec.field(default_factory=list)
+    #: the device's clock when it sent this (RFC 3339; for skew detection, never trusted for order)
     device_time: AwareTime | None = None
     #: GNSS fixes buffered since the last push (WGS84); kept per the server's shift rules
     positions: Annotated[list[PositionFix], msgspec.Meta(max_length=MAX_PUSH_POSITIONS)] = \
@@ -291,9 +363,13 @@ class PushRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class MutationResult(msgspec.Struct, frozen=True, kw_only=True):
+    #: the mutation's id
     id: int
+    #: applied, merged, conflict or rejected (see the values)
     outcome: Outcome
+    #: for a rejection: why, as a catalogue code
     reason_code: str | None = None
+    #: for people: what happened
     detail: str = ""
     #: this mutation had been applied before: the stored result is repeated, nothing re-ran
     duplicate: bool = False
@@ -302,9 +378,14 @@ class MutationResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PushResponse(msgspec.Struct, frozen=True, kw_only=True):
+    #: the protocol version of this answer
     protocol: int
+    #: the highest mutation id the server has applied for this device: drop those from the outbox,
+    #: continue after it
     last_applied_id: int
+    #: one result per mutation sent, in order
     results: list[MutationResult]
+    #: the server's clock when it answered (UTC)
     server_time: datetime
 
 
@@ -312,8 +393,11 @@ class PushResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AttachmentDeclare(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: the file's SHA-256 (64 lower-case hex digits); it names the upload
     sha256: str
+    #: the file's size in bytes
     size: int
+    #: the file's media type (JPEG, PNG, WebP or PDF)
     content_type: str
     #: the work order the file is evidence for: the upload counts against its quota and
     #: must be in the device's scope (optional for older clients)
@@ -323,10 +407,15 @@ class AttachmentDeclare(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 class AttachmentStatus(msgspec.Struct, frozen=True, kw_only=True):
     """What the server has of one blob: bytes ``[0, received)``; send from ``received`` on."""
 
+    #: the file's SHA-256
     sha256: str
+    #: the declared size in bytes
     size: int
+    #: the declared media type
     content_type: str
+    #: bytes the server holds: send the next chunk from this offset
     received: int
+    #: True once every byte arrived and the hash matched
     complete: bool
 
 
@@ -336,45 +425,71 @@ class AttachmentStatus(msgspec.Struct, frozen=True, kw_only=True):
 class SyncInfo(msgspec.Struct, frozen=True, kw_only=True):
     """What a tablet must know before it captures anything: versions and limits."""
 
+    #: the protocol version the server prefers
     protocol: int
+    #: every protocol version the server accepts
     supported_protocols: list[int]
+    #: the most rows one pull page holds
     max_page_rows: int
+    #: the most mutations one push may carry
     max_push_mutations: int
+    #: the largest attachment chunk one upload request may carry, in bytes
     max_chunk_bytes: int
+    #: the largest attachment accepted, in bytes
     attachment_max_bytes: int
+    #: the media types attachments may have
     attachment_types: list[str]
+    #: the intent kinds a push may carry
     intents: list[str]
     #: a pull page's byte bound (``PullRequest.max_bytes`` may lower it)
     max_page_bytes: int = MAX_PAGE_BYTES
 
 
 class DeviceLag(msgspec.Struct, frozen=True, kw_only=True):
+    #: the device
     device_id: str
+    #: the user the device acts for
     user_id: str
+    #: the user's crew, if any
     crew_id: str | None
+    #: when it last pushed (UTC), if it has
     last_push_at: datetime | None
+    #: when it last pulled (UTC), if it has
     last_pull_at: datetime | None
+    #: the highest mutation id applied for it
     last_mutation_id: int
     #: the last checkpoint the device completed, and how many scope changes it is behind
     checkpoint: int
     changes_behind: int
     #: seconds since the device last completed a pull (None: never)
     cursor_age_s: float | None
+    #: how far its clock was off the server's at its last sync, in seconds (positive: ahead)
     clock_skew_s: float | None
+    #: uploads it declared and has not finished
     pending_attachments: int
+    #: its rejected evidence still waiting for dispatch review
     open_reviews: int
 
 
 class CrewLag(msgspec.Struct, frozen=True, kw_only=True):
+    #: the crew
     crew_id: str
+    #: how many devices the crew's users have
     devices: int
+    #: seconds since the crew's stalest device completed a pull (None: one never did)
     max_cursor_age_s: float | None
+    #: uploads its devices declared and have not finished
     pending_attachments: int
+    #: its rejected evidence still waiting for dispatch review
     open_reviews: int
 
 
 class LagReport(msgspec.Struct, frozen=True, kw_only=True):
+    #: the server's clock when it answered (UTC)
     server_time: datetime
+    #: the change log's latest sequence number
     latest_seq: int
+    #: one row per device
     devices: list[DeviceLag]
+    #: one row per crew
     crews: list[CrewLag]
