@@ -148,10 +148,15 @@ class IssueSeverity(StrEnum):
 class ImportIssue(msgspec.Struct, kw_only=True, frozen=True):
     """One located problem of an import: which row of which layer, and why."""
 
+    #: `error` refuses the import; `warning` is kept and reported
     severity: IssueSeverity
+    #: what kind of problem it is, a stable code
     code: str
+    #: what is wrong, for people
     message: str
+    #: the layer (pipes, valves, nodes...) the row belongs to
     layer: str
+    #: the id of the row concerned, if it has one
     entity_id: str | None = None
     #: 1-based line of an .inp file, or index of a GeoJSON feature
     line: int | None = None
@@ -159,15 +164,20 @@ class ImportIssue(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class ImportReport(msgspec.Struct, kw_only=True, frozen=True):
+    #: the network version this import created
     network_version: int
+    #: rows of each layer in the imported network
     counts: dict[str, int]
     #: rows inserted, changed or deleted per layer (what the change log received)
     changed: dict[str, int]
     #: the first ``REPORT_WARNINGS`` warnings; every one is kept and paged at
     #: ``GET /api/v1/network/imports/{network_version}/warnings``
     warnings: list[ImportIssue] = msgspec.field(default_factory=list)
+    #: the coordinate reference system the input was in
     crs: str = "EPSG:4326"
+    #: the projected CRS lengths and distances were computed in
     metric_crs: str = ""
+    #: how long the import took, in seconds
     duration_s: float = 0.0
     #: all warnings, and their count per code
     warning_count: int = 0
@@ -181,31 +191,45 @@ REPORT_WARNINGS = 100
 
 
 class ImportIssuePage(msgspec.Struct, kw_only=True, frozen=True):
+    #: the warnings of this page, in input order
     items: list[ImportIssue]
     #: pass back as ``cursor`` for the next page; None on the last page
     next_cursor: int | None = None
+    #: how many warnings the import has in all
     total: int = 0
     #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
     next: str | None = None
 
 
 class ValveAction(msgspec.Struct, kw_only=True, frozen=True):
+    #: the valve's id in the network
     valve_id: str
+    #: the pipe the valve sits on
     pipe_id: str
+    #: the node on the valve's side away from the isolated area
     node_id: str
+    #: the valve's longitude (WGS84 degrees)
     lon: float
+    #: the valve's latitude (WGS84 degrees)
     lat: float
+    #: the valve's diameter in millimetres, if known
     diameter_mm: float | None = None
+    #: False for a valve recorded as seized or broken
     operable: bool = True
 
 
 class Fallback(msgspec.Struct, kw_only=True, frozen=True):
     """Plan B if one valve to close fails: close these too; these customers also lose water."""
 
+    #: the valve whose failure this plan B covers
     failed_valve_id: str
+    #: the further valves to close then
     extra_valves: list[ValveAction]
+    #: pipes that run dry besides the plan's own
     extra_pipe_count: int
+    #: customers who lose water besides the plan's own
     extra_customer_count: int
+    #: those customers' ids
     extra_customer_ids: list[str] = msgspec.field(default_factory=list)
     #: sources that fall inside the grown area: their outlet must be shut as well
     sources_to_shut: list[str] = msgspec.field(default_factory=list)
@@ -217,66 +241,100 @@ class SupplyOption(msgspec.Struct, kw_only=True, frozen=True):
     """Open this normally-closed valve (and ``also_open``) to feed part of the cut-off
     from another zone. ``valve`` is on the cut-off's border and names the option."""
 
+    #: the normally-closed border valve to open
     valve: ValveAction
     #: further normally-closed valves to open with it, towards the supplying zone, when
     #: one is not enough (a border chamber closed on both sides)
     also_open: list[ValveAction] = msgspec.field(default_factory=list)
+    #: pipes of the cut-off that keep water with this option
     restored_pipe_count: int
+    #: nodes of the cut-off that keep water with this option
     restored_node_ids: list[str] = msgspec.field(default_factory=list)
+    #: customers who keep water with this option
     restored_customer_count: int = 0
+    #: those customers' ids
     restored_customer_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class ValveToClose(msgspec.Struct, kw_only=True, frozen=True):
+    #: the valve to close
     valve: ValveAction
+    #: what to close as well if this valve fails, if anything can
     fallback: Fallback | None = None
 
 
 class FourBounds(msgspec.Struct, kw_only=True, frozen=True):
     """The notice's 四至: the street at each extreme of the outage."""
 
+    #: the street at the area's eastern edge
     east: str = ""
+    #: the street at the area's western edge
     west: str = ""
+    #: the street at the area's southern edge
     south: str = ""
+    #: the street at the area's northern edge
     north: str = ""
 
 
 class Extension(msgspec.Struct, kw_only=True, frozen=True):
     """What inoperable valves added to the plan."""
 
+    #: the valves found inoperable that the plan had to work around
     inoperable_valve_ids: list[str] = msgspec.field(default_factory=list)
+    #: valves closed instead of them
     extra_valve_ids: list[str] = msgspec.field(default_factory=list)
+    #: pipes that run dry because of them
     extra_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    #: customers who lose water because of them
     extra_customer_ids: list[str] = msgspec.field(default_factory=list)
     #: valves reported inoperable that this plan never closes: they change nothing
     not_needed_inoperable_ids: list[str] = msgspec.field(default_factory=list)
+    #: nodes that run dry because of them
     extra_node_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class IsolationPlan(msgspec.Struct, kw_only=True, frozen=True):
+    #: the plan's id (`isolation_id`)
     id: str
+    #: when the plan was computed (RFC 3339, UTC)
     computed_at: str
+    #: the network version it was computed on
     network_version: int
+    #: the pipes to isolate (the break's pipe, or the planned job's pipes)
     broken_pipe_ids: list[str]
     #: the break point snapped onto the pipe (WGS84), when the trigger was a point
     snapped_point: tuple[float, float] | None = None
+    #: how far the break point was from that pipe, in metres
     snap_distance_m: float | None = None
+    #: pipes of the valve-bounded segment of the broken pipes
     segment_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    #: nodes of that segment
     segment_node_ids: list[str] = msgspec.field(default_factory=list)
+    #: pipes that lose every path to a source once the valves are closed
     cut_off_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    #: nodes that do
     cut_off_node_ids: list[str] = msgspec.field(default_factory=list)
+    #: the valves to close, each with its plan B
     valves_to_close: list[ValveToClose] = msgspec.field(default_factory=list)
     #: border valves with no water behind them: their far side runs dry anyway
     valves_not_needed: list[str] = msgspec.field(default_factory=list)
     #: sources inside the isolated area: their outlet must be shut too
     sources_to_shut: list[str] = msgspec.field(default_factory=list)
+    #: what inoperable valves added to the plan
     extension: Extension = msgspec.field(default_factory=Extension)
+    #: customers who lose water
     customer_count: int = 0
+    #: customers who lose water per residential compound
     counts_by_compound: dict[str, int] = msgspec.field(default_factory=dict)
+    #: the residential compounds affected, for the notice
     compounds: list[str] = msgspec.field(default_factory=list)
+    #: the streets affected, for the notice
     streets: list[str] = msgspec.field(default_factory=list)
+    #: the streets at the area's four edges (四至), for the notice
     bounds: FourBounds = msgspec.field(default_factory=FourBounds)
+    #: the length of pipe that runs dry, in metres
     pipe_length_m: float = 0.0
+    #: the water in those pipes, in cubic metres (to drain before work)
     drain_volume_m3: float = 0.0
     #: normally-closed valves that could feed the cut-off from another zone (proposals)
     supply_options: list[SupplyOption] = msgspec.field(default_factory=list)
@@ -292,14 +350,23 @@ class CombinedIsolation(msgspec.Struct, kw_only=True, frozen=True):
     the others adds), with its customers.
     """
 
+    #: the isolations shut together
     isolation_ids: list[str]
+    #: the isolation whose joining the others is judged, if one is
     focus_isolation_id: str | None = None
+    #: every valve to close for all of them together
     valves_to_close: list[ValveAction] = msgspec.field(default_factory=list)
+    #: sources inside the combined area: their outlets must be shut too
     sources_to_shut: list[str] = msgspec.field(default_factory=list)
+    #: pipes dry only when they are shut together
     conflict_pipe_ids: list[str] = msgspec.field(default_factory=list)
+    #: nodes dry only when they are shut together
     conflict_node_ids: list[str] = msgspec.field(default_factory=list)
+    #: customers who lose water only when they are shut together
     conflict_customer_ids: list[str] = msgspec.field(default_factory=list)
+    #: those customers' residential compounds
     conflict_compounds: list[str] = msgspec.field(default_factory=list)
+    #: those customers' streets
     conflict_streets: list[str] = msgspec.field(default_factory=list)
 
     @property
@@ -308,29 +375,43 @@ class CombinedIsolation(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class AffectedCustomer(msgspec.Struct, kw_only=True, frozen=True):
+    #: the customer's id
     customer_id: str
+    #: the pipe the customer is connected to
     pipe_id: str
+    #: why the customer loses water: segment, cut-off or extension
     zone: AffectedZone
+    #: the customer's address
     address: str = ""
+    #: the customer's residential compound (小区)
     compound: str = ""
+    #: the customer's street
     street: str = ""
+    #: the service point's longitude (WGS84 degrees), if known
     lon: float | None = None
+    #: the service point's latitude (WGS84 degrees), if known
     lat: float | None = None
 
 
 class AffectedCustomerPage(msgspec.Struct, kw_only=True, frozen=True):
+    #: the customers of this page
     items: list[AffectedCustomer]
+    #: pass back as `cursor` for the next page; None on the last page
     next_cursor: str | None = None
     #: this request again with ``cursor=next_cursor`` (docs/api.md, Paging); None on the last page
     next: str | None = None
+    #: how many customers lose water in all
     total: int = 0
 
 
 class AreaFeature(msgspec.Struct, kw_only=True, frozen=True):
     """The outage area as one GeoJSON Feature (WGS84 Polygon or MultiPolygon)."""
 
+    #: a GeoJSON Polygon or MultiPolygon (WGS84)
     geometry: dict[str, object]
+    #: the isolation's facts (id, customers, compounds...)
     properties: dict[str, object]
+    #: always `Feature`
     type: str = "Feature"
 
 
@@ -339,17 +420,24 @@ class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
 
     #: (lon, lat) of the break in ``crs``; exclusive with ``pipe_ids``
     point: tuple[float, float] | None = None
+    #: the coordinate system `point` is in (WGS84 or GCJ-02)
     crs: CoordSystem = CoordSystem.WGS84
+    #: the pipes of a planned job; exclusive with `point`
     pipe_ids: list[str] = msgspec.field(default_factory=list)
     #: valves the crew found seized now (in addition to those stored as inoperable)
     inoperable_valve_ids: list[str] = msgspec.field(default_factory=list)
     #: metres from the break point to the nearest pipe, above 0 and at most 1 km
     tolerance_m: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 50.0
+    #: a label for people (e.g. the job's name)
     label: str = ""
 
 
 class NetworkSummary(msgspec.Struct, kw_only=True, frozen=True):
+    #: the current network version (0: none imported)
     network_version: int
+    #: rows of each layer (pipes, valves, nodes...)
     counts: dict[str, int]
+    #: how many valve-bounded segments the network has
     segments: int = 0
+    #: the projected CRS lengths and distances are computed in
     metric_crs: str = ""
