@@ -420,7 +420,7 @@ class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
 
     #: (lon, lat) of the break in ``crs``; exclusive with ``pipe_ids``
     point: tuple[float, float] | None = None
-    #: the coordinate system `point` is in (WGS84 or GCJ-02)
+    #: the coordinate system `point` is in: `wgs84`, `cgcs2000` or `gcj02` (map SDKs)
     crs: CoordSystem = CoordSystem.WGS84
     #: the pipes of a planned job; exclusive with `point`
     pipe_ids: list[str] = msgspec.field(default_factory=list)
@@ -428,7 +428,7 @@ class IsolationRequest(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
     inoperable_valve_ids: list[str] = msgspec.field(default_factory=list)
     #: metres from the break point to the nearest pipe, above 0 and at most 1 km
     tolerance_m: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 50.0
-    #: a label for people (e.g. the job's name)
+    #: a free label the caller gives the request (e.g. the job's name)
     label: str = ""
 
 
