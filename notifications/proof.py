@@ -29,66 +29,115 @@ NOTIFIED_MEANS: Final = (
 
 
 class AttemptProof(msgspec.Struct, frozen=True, kw_only=True):
+    #: the channel tried
     channel: str
+    #: the attempt's number on that channel (1 for the first)
     attempt: int
+    #: the outbox worker that made it
     worker: str
+    #: when the attempt started (UTC)
     started_at: datetime
+    #: when it ended (UTC)
     finished_at: datetime
+    #: True when the gateway accepted the message
     ok: bool
+    #: what the gateway answered
     answer: str
+    #: why it failed, if it did
     error: str
 
 
 class DeliveryProof(msgspec.Struct, frozen=True, kw_only=True):
+    #: the notice
     notice_id: str
+    #: the notice's kind (announcement, delay, restoration...)
     notice_kind: str
+    #: `notified`, `pending` or `failed` (every channel failed)
     status: str  # notified | pending | failed
+    #: the channels tried, in order
     channels_tried: list[str]
+    #: the channel that notified the customer, if one did
     channel_used: str | None = None
+    #: when the customer counts as notified (UTC), if they do
     notified_at: datetime | None = None
+    #: what proves it: `delivery-receipt`, `gateway-accepted` or `door-notice-posted`
     notified_by: str | None = None
+    #: when the notice had to reach the customer (UTC; None: no deadline)
     notify_by: datetime | None = None
+    #: the lead time required, in seconds
     lead_required_s: float | None = None
+    #: the lead time achieved (from notified to the event), in seconds
     lead_achieved_s: float | None = None
+    #: True when notified by `notify_by`; None when not notified or no deadline
     in_time: bool | None = None
+    #: when quiet hours held it back, per channel (local time); empty if never
     held_for_quiet_hours: str = ""
+    #: the door-notice task that delivered it, if a crew posted it
     door_task: str | None = None
+    #: every sending attempt, in order
     attempts: list[AttemptProof] = msgspec.field(default_factory=list)
 
 
 class CustomerProof(msgspec.Struct, frozen=True, kw_only=True):
+    #: the customer's id
     customer_id: str
+    #: the customer's name
     name: str
+    #: the customer's address
     address: str
+    #: the customer's residential compound (小区)
     compound: str
+    #: the customer's street
     street: str
+    #: how each notice of the outage reached the customer
     notices: list[DeliveryProof]
 
 
 class NoticeSummary(msgspec.Struct, frozen=True, kw_only=True):
+    #: the notice
     notice_id: str
+    #: the notice's kind
     kind: str
+    #: True: sent even in quiet hours
     urgent: bool
+    #: when it was made (UTC)
     created_at: datetime
+    #: when it had to reach customers (UTC; None: no deadline)
     notify_by: datetime | None
+    #: the lead time required, in seconds
     required_lead_s: float | None
+    #: SMS parts the text takes
     sms_segments: int
+    #: customers it went to
     recipients: int
+    #: customers notified
     notified: int
+    #: customers notified by `notify_by`
     notified_in_time: int
+    #: customers notified after `notify_by`
     late: int
+    #: customers not yet notified, still being tried
     pending: int
+    #: customers every channel failed for
     failed: int
+    #: customers notified by a door notice
     door_tasks: int
+    #: customers whose delivery quiet hours held back
     held_for_quiet_hours: int
+    #: the notice's text
     body: str
 
 
 class OutageReport(msgspec.Struct, frozen=True, kw_only=True):
+    #: the outage
     outage: Outage
+    #: when the report was made (UTC)
     generated_at: datetime
+    #: what counts as notified, in words
     notified_means: str
+    #: one summary per notice
     notices: list[NoticeSummary]
+    #: one proof per affected customer
     customers: list[CustomerProof]
 
 

@@ -41,6 +41,7 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
     """The envelope of every list (the lists that predate it have their own Structs of
     the same three fields: ``WorkOrderPage``, ``CustomerPage``...)."""
 
+    #: the items of this page, in the list's order
     items: list[T]
     #: pass back as ``cursor`` for the next page; None on the last page
     next_cursor: str | None = None

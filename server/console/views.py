@@ -42,10 +42,16 @@ BOM: Final = "\ufeff"
 class MapConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Basemap settings and the server's clock, which the page uses instead of its own."""
 
+    #: the basemap's tile URL template (`{z}/{x}/{y}`)
     tile_url: str
+    #: the datum the tiles are drawn in (`wgs84` or `gcj02`): the page shifts WGS84 data onto GCJ-02
+    #: tiles
     tile_datum: str
+    #: the basemap's attribution text, shown on the map
     tile_attribution: str
+    #: the server's clock (UTC): the page judges deadlines by it
     server_time: datetime
+    #: the zone times are shown in (IANA name)
     timezone: str = "Asia/Shanghai"
     #: an open deadline with less than this share of its window left is "at risk"
     #: (the policy profile's ``thresholds.at_risk_share``)
@@ -53,45 +59,72 @@ class MapConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CrewView(msgspec.Struct, frozen=True, kw_only=True):
+    #: the crew's id
     id: str
+    #: the crew's name
     name: str
+    #: the crew's office unit
     unit: str
+    #: work orders the crew holds that are not closed
     open_orders: int
+    #: the names of the crew's members
     members: list[str]
+    #: the members' latest positions (shift hours only)
     positions: list[CrewPosition]
 
 
 class Breakdown(msgspec.Struct, frozen=True, kw_only=True):
     """One bar of a timeliness chart: a crew, a unit or a month."""
 
+    #: the crew's or unit's id, or the month (`YYYY-MM`)
     key: str
+    #: the bar's label, for people
     label: str
+    #: deadlines met or missed in the period
     decided: int
+    #: of those, the ones met in time
     on_time: int
+    #: deadlines still open past due
     open_overdue: int
+    #: `on_time` / `decided`; None when nothing was decided
     rate: float | None
 
 
 class TimelinessViews(msgspec.Struct, frozen=True, kw_only=True):
+    #: the whole service's timeliness
     overall: TimelinessReport
+    #: one bar per crew
     crews: list[Breakdown]
+    #: one bar per unit
     units: list[Breakdown]
+    #: one bar per month
     months: list[Breakdown]
 
 
 class OverdueRow(msgspec.Struct, frozen=True, kw_only=True):
     """An overdue deadline with names and local times, as a supervisor reads it."""
 
+    #: the work order's id
     work_order_id: str
+    #: the work order's number
     number: str
+    #: the work order's title
     title: str
+    #: the work order's type
     type: str
+    #: the work order's status
     status: str
+    #: the crew's name (empty: unassigned)
     crew: str
+    #: the crew's supervisor's name, if any
     supervisor: str
+    #: the rule whose deadline passed
     rule: str
+    #: the clause of the standard the rule comes from
     clause: str
+    #: the deadline in local time (Asia/Shanghai), to the minute
     due_at_local: str
+    #: minutes past the deadline at the server's time
     overdue_minutes: int
 
 
@@ -320,8 +353,11 @@ def overdue_csv(rows: list[OverdueRow]) -> str:
 
 
 class CompoundCategory(msgspec.Struct, frozen=True, kw_only=True):
+    #: the residential compound (`-`: none recorded)
     compound: str
+    #: the customers' billing category (`unknown`: not in the register)
     category: str
+    #: affected customers of that compound and category
     customers: int
 
 
@@ -346,11 +382,17 @@ def affected_breakdown(network: NetworkService, customers: CustomerStore,
 class EvidenceView(msgspec.Struct, frozen=True, kw_only=True):
     """One evidence row of an order as the console shows it; ``url`` when its file is in."""
 
+    #: the evidence's id
     id: str
+    #: what it is (photo, signature, reading, note...)
     kind: str
+    #: the step it is evidence for, if any
     step_key: str | None
+    #: when the server received it (UTC)
     server_time: datetime
+    #: SHA-256 of its file, if it has one
     sha256: str | None
+    #: where the console fetches the file, once it is uploaded
     url: str | None
 
 
