@@ -44,8 +44,7 @@ class MapConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     #: the basemap's tile URL template (`{z}/{x}/{y}`)
     tile_url: str
-    #: the datum the tiles are drawn in (`wgs84` or `gcj02`): the page shifts WGS84 data onto GCJ-02
-    #: tiles
+    #: the datum the tiles are drawn in: `wgs84` or `gcj02` (the offset datum of Chinese maps)
     tile_datum: str
     #: the basemap's attribution text, shown on the map
     tile_attribution: str
@@ -122,7 +121,7 @@ class OverdueRow(msgspec.Struct, frozen=True, kw_only=True):
     rule: str
     #: the clause of the standard the rule comes from
     clause: str
-    #: the deadline in local time (Asia/Shanghai), to the minute
+    #: the deadline in the profile's local time, to the minute
     due_at_local: str
     #: minutes past the deadline at the server's time
     overdue_minutes: int

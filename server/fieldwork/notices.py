@@ -37,16 +37,27 @@ class NoticeKind(StrEnum):
 
 class MeterReplacementNotice(msgspec.Struct, frozen=True, kw_only=True,
                              forbid_unknown_fields=True, tag="meter_replacement_notice"):
+    #: the customer's billing account number
     account_no: str
+    #: the account holder's name
     account_name: str
+    #: the service address
     address: str
+    #: where the meter is (e.g. the stairwell, the basement)
     meter_location: str
+    #: the meter's nominal diameter, in millimetres
     diameter_mm: int
+    #: the number of the meter taken out
     old_meter_no: str
+    #: the old meter's last register value, in cubic metres
     final_reading: float
+    #: the number of the meter fitted
     new_meter_no: str
+    #: the new meter's register when fitted, in cubic metres
     initial_reading: float
+    #: the crew that did the work
     crew_id: str
+    #: the names of the crew's members present
     crew_members: list[str] = msgspec.field(default_factory=list)
     #: when the customer signed, on the device's clock
     performed_at: datetime
@@ -56,23 +67,37 @@ class MeterReplacementNotice(msgspec.Struct, frozen=True, kw_only=True,
     periodic: bool = False
     #: the customer agreed to the periodic replacement (LC §29)
     consent: bool = False
+    #: what was wrong with the old meter, when it was faulty
     fault: str = ""
 
 
 class MeterRemovalSlip(msgspec.Struct, frozen=True, kw_only=True,
                        forbid_unknown_fields=True, tag="meter_removal_slip"):
+    #: the customer's billing account number
     account_no: str
+    #: the account holder's name
     account_name: str
+    #: the service address
     address: str
+    #: the number of the meter removed
     meter_no: str
+    #: the meter's nominal diameter, in millimetres
     diameter_mm: int
+    #: the meter's last register value, in cubic metres
     final_reading: float
+    #: the crew that did the work
     crew_id: str
+    #: the names of the crew's members present
     crew_members: list[str] = msgspec.field(default_factory=list)
+    #: when the customer signed (RFC 3339, the device's clock)
     performed_at: datetime
+    #: (lon, lat) in WGS84 degrees from the tablet's GNSS
     position: tuple[float, float]
+    #: True when the crew found water taken illegally
     illegal_use_found: bool = False
+    #: True when the service pipe was cut off
     pipe_cut: bool = True
+    #: True when a locking gate valve was fitted
     locking_gate_fitted: bool = True
 
 
@@ -80,17 +105,29 @@ class MeterFittingNotice(msgspec.Struct, frozen=True, kw_only=True,
                          forbid_unknown_fields=True, tag="meter_fitting_notice"):
     """The new meter on a new connection's account (挂表), as the customer signs it."""
 
+    #: the new connection's application number
     connection_number: str
+    #: the customer's billing account number
     account_no: str
+    #: the account holder's name
     account_name: str
+    #: the service address
     address: str
+    #: where the meter is (e.g. the stairwell, the basement)
     meter_location: str = ""
+    #: the meter's nominal diameter, in millimetres
     diameter_mm: int
+    #: the number of the meter fitted
     meter_no: str
+    #: the meter's register when fitted, in cubic metres
     initial_reading: float
+    #: the crew that did the work
     crew_id: str
+    #: the names of the crew's members present
     crew_members: list[str] = msgspec.field(default_factory=list)
+    #: when the customer signed (RFC 3339, the device's clock)
     performed_at: datetime
+    #: (lon, lat) in WGS84 degrees from the tablet's GNSS
     position: tuple[float, float]
 
 
@@ -100,8 +137,11 @@ Notice = MeterReplacementNotice | MeterRemovalSlip | MeterFittingNotice
 class SignNoticeIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``sign_notice``: the filled notice, the customer's strokes and the photos' hashes."""
 
+    #: the work order the notice belongs to
     work_order_id: str
+    #: the filled notice, tagged by its kind
     notice: Notice
+    #: the customer's pen strokes
     signature: SignatureStrokes
     #: SHA-256 of photos that belong to the notice (e.g. the old meter's dial)
     photos: list[str] = msgspec.field(default_factory=list)

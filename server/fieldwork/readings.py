@@ -74,15 +74,23 @@ class BelowReason(StrEnum):
 class RouteStop(msgspec.Struct, frozen=True, kw_only=True):
     """One meter on a route, with what the server knew when the route was built."""
 
+    #: the stop's place in the route's order (1 first)
     position: int
+    #: the account to read
     customer_id: str
+    #: the number of the account's meter
     meter_no: str
+    #: where the meter is
     address: str = ""
+    #: the meter's last reading, in cubic metres, if any
     previous_reading: float | None = None
+    #: when that reading was taken (UTC)
     previous_read_at: datetime | None = None
+    #: the meter the last reading was taken on, if it was another
     previous_meter_no: str | None = None
     #: average use per day over the account's history (m³/day), None without history
     average_daily_use: float | None = None
+    #: True once this route recorded a reading for the stop
     read: bool = False
 
 
@@ -90,40 +98,62 @@ class ReadingIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
     """``record_reading``: one dial reading (m³) on a route."""
 
+    #: the reading route (a work order of type meter_reading_route)
     work_order_id: str
+    #: the account read
     customer_id: str
+    #: the number printed on the meter read
     meter_no: str
+    #: the dial's value, in cubic metres (never negative)
     value: float
+    #: True when the value is estimated, not read (it needs a reason and a photo)
     estimated: bool = False
+    #: why the reading is estimated
     reason: str = ""
+    #: SHA-256 of a photo of the dial, uploaded as an attachment
     photo_sha256: str | None = None
+    #: when it was read on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
     #: the device's own id for the reading, so a retried push records it once
     reading_id: str | None = None
+    #: what the reader notes
     note: str = ""
     #: why the value is below the meter's last reading (else such a value is refused)
     below_reason: BelowReason | None = None
 
 
 class Reading(msgspec.Struct, frozen=True, kw_only=True):
+    #: the reading's id
     id: str
+    #: the reading route it was taken on
     work_order_id: str
+    #: the account read
     customer_id: str
+    #: the meter read
     meter_no: str
+    #: the dial's value, in cubic metres
     value: float
+    #: True when the value is an estimate
     estimated: bool
+    #: why it is estimated, if it is
     reason: str
+    #: SHA-256 of the dial's photo, if any
     photo_sha256: str | None
+    #: what looks odd about it (far above history, rollover, idle meter...)
     flags: list[ReadingFlag]
+    #: cubic metres used since the last reading, if there is one
     usage: float | None
     #: when the server received it
     server_time: datetime
+    #: the device's clock when it was read, as sent
     device_time: datetime | None = None
+    #: what the reader noted
     note: str = ""
     #: the time it is judged on: the device's corrected by its skew, or the server's
     read_at: datetime | None = None
     #: which clock ``read_at`` is (``device`` or ``server``)
     time_source: str = "server"
+    #: why it is below the meter's last reading, if it is
     below_reason: BelowReason | None = None
 
 
