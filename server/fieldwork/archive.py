@@ -67,48 +67,78 @@ _NOTICE_FOR: dict[NoticeKind, WorkOrderType] = {
 
 
 class SealedNotice(msgspec.Struct, frozen=True, kw_only=True):
+    #: the document's id (printed under the notice's QR code)
     id: str
+    #: the notice's kind (meter replacement notice, removal slip, fitting notice)
     kind: str
+    #: the work order it was signed for
     work_order_id: str
+    #: the notice's fields as the customer signed them
     fields: SealedFields
+    #: the files sealed with it (signature PNG and SVG, photos), name -> SHA-256
     attachments: dict[str, str]
+    #: SHA-256 of the sealed content (fields, attachments, previous hash)
     content_hash: str
+    #: the previous sealed document's `content_hash`: the chain's link
     prev_hash: str
+    #: the server's Ed25519 signature of `content_hash`, hex
     signature: str
+    #: the signing key's id (`PublicKey.key_id`)
     key_id: str
+    #: when it was sealed (UTC)
     sealed_at: datetime
     #: fields where the notice differs from the customer record (flagged for the office)
     discrepancies: list[str]
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
+    #: the document verified
     document_id: str
+    #: the notice's kind
     kind: str
+    #: the work order it was signed for
     work_order_id: str
+    #: when it was sealed (UTC)
     sealed_at: datetime
+    #: the sealed content's SHA-256, as sealed
     content_hash: str
+    #: the signing key's id
     key_id: str
     #: True only when nothing changed and the chain links hold
     intact: bool
+    #: True when the signature verifies with the server's key
     signature_valid: bool
+    #: True when the sealed manifest is unchanged
     manifest_intact: bool
+    #: True when the links to the previous and next documents hold
     chain_intact: bool
+    #: what differs from what was sealed, field by field and file by file
     changes: list[FieldChange]
+    #: what is wrong with the chain links, in words
     chain_problems: list[str]
+    #: when this check ran (UTC)
     verified_at: datetime
 
 
 class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
+    #: sealed documents on the chain
     documents: int
+    #: True when every document verifies
     intact: bool
+    #: the newest document's `content_hash`
     head_hash: str
+    #: the documents that do not verify
     broken: list[Verification]
 
 
 class PublicKey(msgspec.Struct, frozen=True, kw_only=True):
+    #: the signature algorithm (`Ed25519`)
     algorithm: str
+    #: the key's id, as sealed documents name it
     key_id: str
+    #: the raw 32-byte public key, hex
     public_key_hex: str
+    #: the public key as PEM (SubjectPublicKeyInfo)
     pem: str
 
 

@@ -149,9 +149,11 @@ class FieldChange(msgspec.Struct, frozen=True, kw_only=True):
 
     #: "field" or "attachment" or "manifest"
     part: str
+    #: the field's or attachment's name
     name: str
     #: "modified", "added", "removed" or "missing" (an attachment file that is gone)
     change: str
+    #: the value stored now (None for a removed field or missing file)
     current: object = None
 
 
