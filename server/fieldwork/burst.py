@@ -35,32 +35,51 @@ class ValveOperationIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
     """``record_valve_operation``: what the crew did to one valve."""
 
+    #: the burst-repair work order
     work_order_id: str
+    #: the valve operated, by its id in the network
     valve_id: str
+    #: `closed`, `opened` or `inoperable` (the crew could not operate it)
     action: ValveAction
+    #: how many turns the crew counted, if they did
     turns: float | None = None
+    #: what the crew notes
     note: str = ""
+    #: when it was done on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
+    #: the device's own id for the operation, so a retried push records it once
     operation_id: str | None = None
 
 
 class ValveOperation(msgspec.Struct, frozen=True, kw_only=True):
+    #: the operation's id
     id: str
+    #: the burst-repair work order
     work_order_id: str
+    #: the valve operated
     valve_id: str
+    #: what was done to it
     action: ValveAction
+    #: when the server received it (UTC)
     server_time: datetime
+    #: the device's clock when it was done, as sent
     device_time: datetime | None = None
+    #: how many turns the crew counted, if they did
     turns: float | None = None
+    #: what the crew noted
     note: str = ""
 
 
 class WorkingPlan(msgspec.Struct, frozen=True, kw_only=True):
     """The plan in force after the failures reported so far."""
 
+    #: the isolation plan in force
     plan_id: str
+    #: how many failures changed the plan (0: the original plan)
     revision: int
+    #: the valves to close now, by id
     valves_to_close: list[str]
+    #: the valves reported inoperable, in reported order
     inoperable: list[str]
     #: customers added by plan B, beyond the original plan's
     extra_customer_ids: list[str]
@@ -73,13 +92,19 @@ class WorkingPlan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ValveCheck(msgspec.Struct, frozen=True, kw_only=True):
+    #: the working plan's revision checked against
     plan_revision: int
+    #: the valves the working plan closes
     valves_to_close: list[str]
+    #: of those, the ones recorded closed
     closed: list[str]
+    #: of those, the ones not yet recorded closed
     still_open: list[str]
     #: closed although the plan does not name them (flagged for dispatch)
     not_in_plan: list[str]
+    #: the valves reported inoperable
     inoperable: list[str]
+    #: True when every valve to close is recorded closed
     complete: bool
 
 

@@ -50,50 +50,74 @@ DAY_START = time(8, 0)
 class PlanRefIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``PUT /bursts/{id}/plan``: the id of an isolation computed by the network service."""
 
+    #: the isolation plan's id (`IsolationPlan.id`)
     isolation_id: str
 
 
 class ArrivalIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
+    #: the burst-repair work order
     work_order_id: str
+    #: when it was done on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
+    #: the crew's longitude on arrival (WGS84 degrees), if known
     lon: float | None = None
+    #: the crew's latitude on arrival (WGS84 degrees), if known
     lat: float | None = None
 
 
 class ResurfacingIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
+    #: the burst-repair work order
     work_order_id: str
+    #: the road surface to restore, in square metres
     area_m2: float
+    #: the road concerned
     road: str = ""
+    #: what the crew notes
     note: str = ""
+    #: when it was done on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
 
 
 class ResurfacingRequest(msgspec.Struct, TimeChecked, frozen=True, kw_only=True):
+    #: the request's id
     id: str
+    #: the burst-repair work order
     work_order_id: str
+    #: when the crew asked (UTC)
     requested_at: datetime
     #: same day unless requested at night, then the next morning (local time)
     send_at: datetime
+    #: the road surface to restore, in square metres
     area_m2: float
+    #: the road concerned
     road: str
 
 
 class BurstStatus(msgspec.Struct, frozen=True, kw_only=True):
+    #: the burst-repair work order
     work_order_id: str
+    #: the isolation plan attached to it
     plan_id: str
+    #: the plan in force after the failures reported so far
     working: WorkingPlan
+    #: which valves of that plan are closed
     valves: ValveCheck
     #: customers the original plan affects, and those plan B added
     customer_count: int
+    #: customers plan B added
     extra_customer_ids: list[str]
 
 
 class ValveResult(msgspec.Struct, frozen=True, kw_only=True):
+    #: the operation recorded
     operation: ValveOperation
+    #: the burst site after it
     status: BurstStatus
+    #: True when the operation (an inoperable valve) changed the working plan
     plan_changed: bool
+    #: customers who lose water because of that change
     newly_affected: list[str]
 
 
