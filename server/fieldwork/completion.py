@@ -46,7 +46,9 @@ CONDITIONAL: Final[dict[tuple[WorkOrderType, str], Callable[[Mapping[str, FieldV
 
 
 class MissingStep(msgspec.Struct, frozen=True, kw_only=True):
+    #: the step's key
     key: str
+    #: the step's title, for people
     title: str
     #: evidence kinds with no row at all
     missing: list[str]

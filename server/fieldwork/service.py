@@ -75,8 +75,11 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
 class EvidenceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One piece of evidence for a step: kind and reference ("yes", a short text, an id)."""
 
+    #: what the evidence is (`check`, `text`, `document`...), one the step requires
     kind: str
+    #: the check's answer, the short text or the document's reference
     ref: str = "yes"
+    #: the device's own id for it, so a retry records it once
     evidence_id: str | None = None
 
 
@@ -84,9 +87,13 @@ class StepEvidenceIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
     """``complete_step``: evidence for one step (a check, a note, a document reference)."""
 
+    #: the work order
     work_order_id: str
+    #: the step the evidence is for
     step_key: str
+    #: the pieces of evidence
     evidence: list[EvidenceIn]
+    #: when it was done on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
 
 
@@ -94,27 +101,42 @@ class PhotoIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
     """``attach_photo``: a photo (uploaded by hash) for a step, with the device's report."""
 
+    #: the work order
     work_order_id: str
+    #: the step the photo is evidence for
     step_key: str
+    #: SHA-256 of the photo, uploaded as an attachment
     sha256: str
+    #: when it was taken on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
+    #: longitude where it was taken (WGS84 degrees), as the device reports it
     lon: float | None = None
+    #: latitude where it was taken (WGS84 degrees), as the device reports it
     lat: float | None = None
+    #: the device's own id for it, so a retry records it once
     evidence_id: str | None = None
 
 
 class PhotoStatus(msgspec.Struct, frozen=True, kw_only=True):
+    #: the photo's SHA-256
     sha256: str
+    #: the step it is evidence for
     step_key: str
+    #: what its EXIF data lacks or contradicts (`missing_time`, `far_from_site`, `too_old`...);
+    #: dispatch reviews them
     flags: list[str]
     #: False while the photo's bytes have not arrived (flags then come on arrival)
     checked: bool
 
 
 class Completeness(msgspec.Struct, frozen=True, kw_only=True):
+    #: the work order
     work_order_id: str
+    #: True when every required step has its evidence
     complete: bool
+    #: the required steps still lacking evidence
     missing: list[MissingStep]
+    #: the order's photos and what was found in them
     photos: list[PhotoStatus]
 
 

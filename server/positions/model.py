@@ -17,28 +17,46 @@ class CrewPosition(msgspec.Struct, frozen=True, kw_only=True):
     otherwise the map shows it greyed with ``last_seen_at``.
     """
 
+    #: the crew
     crew_id: str
+    #: the crew member's user id
     user_id: str
+    #: the crew member's name
     user_name: str
+    #: the device that took the fix
     device_id: str
+    #: longitude (WGS84 degrees)
     lon: float
+    #: latitude (WGS84 degrees)
     lat: float
+    #: horizontal accuracy in metres (1 sigma), as the receiver reported it
     accuracy_m: float | None
+    #: when the fix was taken (UTC)
     taken_at: datetime
+    #: when the device last sent anything (UTC)
     last_seen_at: datetime
+    #: seconds since the fix was taken, at the server's time
     age_s: float
+    #: True when the fix is younger than the freshness limit (60 s)
     live: bool
 
 
 class TrackPoint(msgspec.Struct, frozen=True, kw_only=True):
     """One stored fix of a crew's track (UTC on the wire; the page shows Beijing time)."""
 
+    #: the crew member's user id
     user_id: str
+    #: the crew member's name
     user_name: str
+    #: the device that took the fix
     device_id: str
+    #: longitude (WGS84 degrees)
     lon: float
+    #: latitude (WGS84 degrees)
     lat: float
+    #: horizontal accuracy in metres (1 sigma), as the receiver reported it
     accuracy_m: float | None
+    #: when the fix was taken (UTC)
     taken_at: datetime
 
 
@@ -49,11 +67,17 @@ class CrewTrack(msgspec.Struct, frozen=True, kw_only=True):
     nothing before it exists any more. ``truncated``: more fixes than ``limit`` matched.
     """
 
+    #: the crew
     crew_id: str
+    #: the period's start (UTC)
     since: datetime
+    #: the period's end (UTC, excluded)
     until: datetime
+    #: the oldest instant still kept (retention): nothing before it exists
     kept_from: datetime
+    #: the fixes, oldest first
     points: list[TrackPoint]
+    #: True when more fixes matched than the answer holds
     truncated: bool
 
 
