@@ -42,30 +42,52 @@ GROUPS: Final = tuple(TICKET_GROUPS)
 
 
 class StatsRow(msgspec.Struct, frozen=True, kw_only=True):
+    #: what is measured: `timeliness`, `burst_on_time_arrival`, `repair_without_shutoff`,
+    #: `complaint_closed_in_time`, `return_visit_satisfaction`
     metric: str
+    #: what is counted: `work_order`, `ticket`, `complaint`..., or `all`
     source: str
+    #: the rule whose deadlines are counted (`*`: every rule)
     rule: str
+    #: the row's group under `group_by` (a unit, a crew...; empty for `rule`)
     group: str
+    #: the row's period under `period` (e.g. `2026-03`; empty for `all`)
     period: str
+    #: items counted
     total: int
+    #: of those, the ones decided (met, or past due)
     decided: int
+    #: of those, the ones that met the measure
     achieved: int
+    #: items still open past their deadline
     open_overdue: int = 0
+    #: items left out of the rate because they do not say enough (repairs that do not say what they
+    #: repaired)
     unknown: int = 0
     #: deadlines among ``total`` counted on a provisional calendar year
     provisional: int = 0
+    #: `achieved` / `decided`; None when nothing was decided
     rate: float | None
+    #: the profile's target rate (0-1), if the metric has one
     target: float | None
+    #: True when `rate` reaches `target`; None without a rate or a target
     meets_target: bool | None
+    #: the clause of the standard the target comes from
     clause: str
 
 
 class StatsReport(msgspec.Struct, frozen=True, kw_only=True):
+    #: the service-policy profile whose rules and targets were applied
     profile: str
+    #: the period's start (UTC)
     since: datetime
+    #: the period's end (UTC)
     until: datetime
+    #: what one row counts (as asked)
     group_by: str
+    #: how rows are split in time (as asked)
     period: str
+    #: the figures
     rows: list[StatsRow]
     #: what supervisors must know before reading the figures (a holiday notice awaited)
     calendar_warnings: list[str] = msgspec.field(default_factory=list)

@@ -10,25 +10,42 @@ from server.policy import PolicyProfile
 
 
 class RuleTimeliness(msgspec.Struct, frozen=True, kw_only=True):
+    #: the rule
     rule: str
+    #: the rule's title, for people
     title: str
+    #: the clause of the standard it comes from
     clause: str
+    #: deadlines of the rule met or past due in the period
     decided: int
+    #: of those, the ones met in time
     on_time: int
+    #: deadlines of the rule still open past due
     open_overdue: int
+    #: `on_time` / `decided`; None when nothing was decided
     rate: float | None
 
 
 class TimelinessReport(msgspec.Struct, frozen=True, kw_only=True):
+    #: the service-policy profile whose rules were applied
     profile: str
+    #: the period's start (UTC); None: from the first order
     since: datetime | None
+    #: the period's end (UTC)
     until: datetime
+    #: the crew the report is limited to, if any
     crew_id: str | None
+    #: deadlines met or past due in the period
     decided: int
+    #: of those, the ones met in time
     on_time: int
+    #: `on_time` / `decided`; None when nothing was decided
     rate: float | None
+    #: the profile's target rate (0-1)
     target: float
+    #: True when `rate` reaches `target`; None without a rate
     meets_target: bool | None
+    #: the same figures per rule
     rules: list[RuleTimeliness]
 
 
