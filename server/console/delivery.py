@@ -18,16 +18,27 @@ from server.outage_rules import OutageDesk
 
 
 class DeliveryTally(msgspec.Struct, frozen=True, kw_only=True):
+    #: the outage
     outage_id: str
+    #: the outage's state
     state: str
+    #: the outage's affected customers
     recipients: int
+    #: deliveries waiting or being sent
     queued: int
+    #: deliveries the gateway accepted (or door notices posted)
     sent: int
+    #: deliveries with a delivery receipt
     receipted: int
+    #: deliveries that failed for good
     failed: int
+    #: deliveries whose channel gave up for the next one
     fallback: int
+    #: door-notice tasks of the outage
     door_tasks: int
+    #: customers reached by at least one notice
     reached: int
+    #: when the counts were taken (UTC)
     at: datetime
 
     @property
@@ -67,11 +78,17 @@ class LeadCheck(msgspec.Struct, frozen=True, kw_only=True):
     reason (``lead-time-too-short``); quiet hours count against the lead, as when sending.
     """
 
+    #: the outage
     outage_id: str
+    #: the notice lead the profile requires, in seconds
     required_lead_s: float
+    #: the lead left if the notice went out now, in seconds (quiet hours count against it)
     available_lead_s: float
+    #: the clause of the standard the lead comes from
     clause: str
+    #: why that lead is required, in words
     because: list[str]
+    #: False when announcing now is refused unless a supervisor overrides with a reason
     ok: bool
 
 

@@ -27,10 +27,15 @@ NO_FIX: Final = 0
 
 
 class GnssFix(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: longitude (WGS84 degrees)
     lon: float
+    #: latitude (WGS84 degrees)
     lat: float
+    #: fix quality as in NMEA GGA: 0 none, 1 GPS, 2 DGPS, 4 RTK fixed, 5 RTK float
     quality: int = 1
+    #: horizontal dilution of precision, if the receiver gave it
     hdop: float | None = None
+    #: when the fix was taken (RFC 3339), if known
     time: datetime | None = None
 
 
@@ -43,22 +48,34 @@ class MarkedLineIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                forbid_unknown_fields=True):
     """``record_marked_line``: the fixes walked along the marks, and photos of the marks."""
 
+    #: the line-marking work order
     work_order_id: str
+    #: the GNSS fixes walked along the marks, in walking order
     fixes: list[GnssFix]
+    #: SHA-256 of photos of the marks, uploaded as attachments
     photos: list[str] = msgspec.field(default_factory=list)
+    #: when it was done on the device (RFC 3339); defaults to the server's time
     device_time: datetime | None = None
+    #: what the crew notes
     note: str = ""
 
 
 class MarkedLine(msgspec.Struct, frozen=True, kw_only=True):
+    #: the line-marking work order
     work_order_id: str
+    #: the marked line (GeoJSON LineString, WGS84)
     line: LineString
+    #: the line's length, in metres
     length_m: float
+    #: fixes kept for the line
     fixes_used: int
+    #: fixes dropped (no fix, poor HDOP, too close to the previous)
     fixes_dropped: int
     #: largest distance of a marked point from the requested location (m)
     max_offset_m: float
+    #: what dispatch should look at (far from the request, few good fixes)
     flags: list[LineFlag]
+    #: when it was recorded (UTC)
     recorded_at: datetime
 
 
