@@ -58,36 +58,52 @@ class ClockStore(Protocol):
 
 
 class Retimed(msgspec.Struct, frozen=True, kw_only=True):
+    #: what kind of item the deadline belongs to (ticket, complaint, work order...)
     entity: str
+    #: the item's id
     entity_id: str
+    #: the rule of the deadline
     rule: str
+    #: the due time on the provisional calendar (UTC)
     old_due_at: datetime
+    #: the due time on the imported notice (UTC)
     new_due_at: datetime
+    #: True when the new time still runs into a provisional year
     provisional: bool
 
 
 class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    #: the year imported
     year: int
+    #: the notice's title or number
     notice: str
     #: open provisional deadlines looked at, and those whose times moved
     checked: int
+    #: the deadlines whose times moved
     changed: list[Retimed]
 
 
 class YearView(msgspec.Struct, frozen=True, kw_only=True):
+    #: the year
     year: int
+    #: `official` (shipped), `imported` (a notice typed in) or `provisional` (statutory rules only)
     source: str
+    #: where it came from: package version, the notice's number, or the statutory rules
     origin: str
+    #: working days in the year
     working_days: int
+    #: every day of the year with its kind
     days: list[DayInfo]
 
 
 class Horizon(msgspec.Struct, frozen=True, kw_only=True):
     """What ``/health`` and start-up say about the calendar."""
 
+    #: years with a State Council notice (shipped or imported)
     official_years: list[int]
     #: years in use (now until the longest limit plus the warning window) without a notice
     provisional_years: list[int]
+    #: what supervisors must know (a notice awaited)
     warnings: list[str]
 
 

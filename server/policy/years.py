@@ -59,8 +59,11 @@ class CalendarYear(msgspec.Struct, frozen=True, kw_only=True):
 class NoticeHoliday(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One festival of a State Council notice: "春节：2月5日至11日放假调休，共7天"."""
 
+    #: the festival's name (春节, 国庆节...)
     name: str
+    #: the first day off (`from`, a date)
     first: date = msgspec.field(name="from")
+    #: the last day off (`to`, a date)
     last: date = msgspec.field(name="to")
     #: the weekend days worked for this festival ("1月31日（周日）上班")
     workdays: list[date] = msgspec.field(default_factory=list)
@@ -69,17 +72,22 @@ class NoticeHoliday(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class YearNotice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The State Council's schedule of one year, as a utility types it in (TOML or JSON)."""
 
+    #: the year the notice schedules
     year: int
     #: the notice's title or number, e.g. "国办发明电〔2026〕7号"
     notice: str
+    #: the festivals it schedules
     holidays: list[NoticeHoliday]
 
 
 class DayInfo(msgspec.Struct, frozen=True, kw_only=True):
+    #: the date
     day: date
+    #: the day of the week
     weekday: str
     #: working | rest | adjusted (a weekend day worked)
     kind: str
+    #: the holiday's name, on a day off or adjusted day
     name: str = ""
 
 

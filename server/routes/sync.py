@@ -43,6 +43,7 @@ def negotiated(request: Request[Any, Any, Any], value: msgspec.Struct) -> Respon
 
 
 class ResolutionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: what dispatch decided about the rejected evidence, in words (not empty)
     resolution: str
 
 

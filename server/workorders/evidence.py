@@ -44,20 +44,35 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True):
 class ReviewFlag(msgspec.Struct, frozen=True, kw_only=True):
     """A rejected mutation waiting for dispatch, with everything it carried."""
 
+    #: the flag's id (`review_id`)
     id: int
+    #: the work order the rejected mutation was about, if any
     work_order_id: str | None
+    #: the device that pushed it
     device_id: str | None
+    #: the user of that device
     user_id: str | None
+    #: that user's crew
     crew_id: str | None
+    #: the mutation's id on that device
     mutation_id: int | None
+    #: the intent's kind
     kind: str
+    #: why it was rejected, as a catalogue code
     reason_code: str
+    #: for people: why it was rejected
     detail: str
+    #: the intent as it was pushed
     payload: dict[str, object]
+    #: the device's clock when the change was made, as sent
     device_time: datetime | None
+    #: when the flag was raised (UTC)
     created_at: datetime
+    #: when dispatch resolved it (UTC), if it did
     resolved_at: datetime | None = None
+    #: the user who resolved it, if anyone did
     resolved_by: str | None = None
+    #: what dispatch decided, in words
     resolution: str | None = None
 
 
