@@ -38,14 +38,17 @@ Props = dict[str, object]
 
 
 class Point(msgspec.Struct, tag_field="type", tag="Point"):
+    #: [x, y] in the import's CRS (for WGS84: longitude, latitude)
     coordinates: list[float]
 
 
 class LineString(msgspec.Struct, tag_field="type", tag="LineString"):
+    #: the line's points, each [x, y] in the import's CRS
     coordinates: list[list[float]]
 
 
 class MultiLineString(msgspec.Struct, tag_field="type", tag="MultiLineString"):
+    #: the lines, each a list of [x, y] in the import's CRS
     coordinates: list[list[list[float]]]
 
 
@@ -53,12 +56,16 @@ Geometry = Point | LineString | MultiLineString
 
 
 class Feature(msgspec.Struct, tag_field="type", tag="Feature"):
+    #: the feature's geometry (Point, LineString or MultiLineString)
     geometry: Geometry | None = None
+    #: the feature's attributes (id, diameter, material...) by the layer's names
     properties: Props | None = None
+    #: the feature's id, if given outside its properties
     id: str | int | None = None
 
 
 class FeatureCollection(msgspec.Struct, tag_field="type", tag="FeatureCollection"):
+    #: the layer's features
     features: list[Feature] = msgspec.field(default_factory=list)
 
 
@@ -297,6 +304,7 @@ def read_layers(layers: dict[str, FeatureCollection], crs: str = "EPSG:4326",
 class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Import body: one FeatureCollection per layer; absent layers are kept as stored."""
 
+    #: one FeatureCollection per layer: pipes, nodes, valves, hydrants, sources, service_connections
     layers: dict[str, FeatureCollection]
     #: CRS of the coordinates (RFC 7946 says WGS84; GCJ-02 exports are common)
     crs: str = "EPSG:4326"
@@ -311,11 +319,17 @@ class GeoJSONImport(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
 class InpImport(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Import body: an EPANET file plus GIS layers (valves at least) in their own CRS."""
 
+    #: the EPANET .inp file's text
     inp: str
     #: CRS of the .inp [COORDINATES], e.g. "EPSG:4548" (CGCS2000 GK CM 117E)
     crs: str
+    #: GIS layers beside the file (valves at least), one FeatureCollection each
     layers: dict[str, FeatureCollection] = msgspec.field(default_factory=dict)
+    #: CRS of the layers' coordinates
     layers_crs: str = "EPSG:4326"
+    #: how far a valve point may lie from its pipe, in metres
     snap_tolerance_m: float = 5.0
+    #: how far a service point may lie from its pipe, in metres
     connection_tolerance_m: float = 50.0
+    #: refuse the import when there is any warning (each becomes an error)
     strict: bool = False

@@ -12,23 +12,36 @@ DOOR_TASK: Final = "door_task"
 
 
 class DoorTasksAssignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: the crew whose tablets get the outage's open door notices
     crew_id: str
 
 
 class DoorTask(msgspec.Struct, frozen=True, kw_only=True):
     """One door notice to post, with what the crew needs offline to do it."""
 
+    #: the task's id (`task_id`)
     id: str
+    #: the outage the notice is about
     outage_id: str
+    #: `open` until posted, then `done`
     status: str
+    #: what to do, for people
     title: str
+    #: the door to post it at
     address: str
+    #: the customer living there, if known
     customer_id: str | None
+    #: what proof closing it needs (a photo of the posted notice)
     proof_required: str
+    #: the crew it is assigned to, if any
     crew_id: str | None
+    #: why the water goes off, as the notice says it
     outage_cause: str
+    #: when the water goes off (UTC)
     outage_start_at: datetime
+    #: when the water is expected back (UTC)
     outage_expected_restoration_at: datetime
     #: where the printable posting notice is (the tablet fetches it while online)
     posting_pdf: str
+    #: when it was posted (UTC), if it was
     done_at: datetime | None = None
