@@ -14,14 +14,23 @@ _encode = msgspec.json.Encoder().encode
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    #: the entry's id (increasing)
     id: int
+    #: what kind of record changed (work order, outage, ticket...)
     entity: str
+    #: the record's id
     entity_id: str
+    #: what was done (created, transition, assigned...)
     action: str
+    #: the user who did it, if a user did
     actor_user_id: str | None
+    #: the device it came from (shown to admins only)
     device_id: str | None
+    #: when the server recorded it (UTC)
     server_time: datetime
+    #: the device's clock when it was done, as sent
     device_time: datetime | None
+    #: what changed: the action's own facts
     detail: dict[str, object]
 
 

@@ -42,15 +42,25 @@ MAX_BACKOFF_S: Final = 60.0
 
 
 class JobState(msgspec.Struct, kw_only=True):
+    #: the job's name (outbox, deadlines, positions...)
     name: str
+    #: seconds between its runs
     interval_s: float
+    #: True while the job's task is alive
     running: bool = False
+    #: runs since the service started
     runs: int = 0
+    #: runs that failed since the service started
     errors: int = 0
+    #: times the supervisor restarted it after a failure
     restarts: int = 0
+    #: when it last ran (UTC), if it has
     last_run_at: datetime | None = None
+    #: when it last ran without an error (UTC), if it has
     last_ok_at: datetime | None = None
+    #: the last failure's message, if any
     last_error: str | None = None
+    #: when it last failed (UTC), if it has
     last_error_at: datetime | None = None
     #: work still waiting (queued deliveries, pending uploads...), after the last run
     backlog: int | None = None

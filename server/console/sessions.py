@@ -41,19 +41,28 @@ class SignInFailedError(DomainError):
 class SignInIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Either ``token`` (a device token) or ``user_id`` with ``password``."""
 
+    #: a device bearer token (`waterops devices register`)
     token: str | None = None
+    #: the user's id, with `password`
     user_id: str | None = None
+    #: the user's password, with `user_id`
     password: str | None = None
 
 
 class SessionInfo(msgspec.Struct, frozen=True, kw_only=True):
     """What the page learns at sign-in: who it is and the CSRF token to echo on writes."""
 
+    #: the signed-in user's id
     user_id: str
+    #: the user's name
     name: str
+    #: the user's role
     role: Role
+    #: the user's crew, for field roles
     crew_id: str | None
+    #: the user's office unit
     unit: str
+    #: send it as `X-CSRF-Token` on every write of this session
     csrf_token: str
 
 
