@@ -160,6 +160,7 @@ class ImportIssue(msgspec.Struct, kw_only=True, frozen=True):
     entity_id: str | None = None
     #: 1-based line of an .inp file, or index of a GeoJSON feature
     line: int | None = None
+    #: 0-based index of the GeoJSON feature, for a GeoJSON layer
     feature: int | None = None
 
 
@@ -181,6 +182,7 @@ class ImportReport(msgspec.Struct, kw_only=True, frozen=True):
     duration_s: float = 0.0
     #: all warnings, and their count per code
     warning_count: int = 0
+    #: how many warnings of each code
     warnings_by_code: dict[str, int] = msgspec.field(default_factory=dict)
     #: how the imported valves were placed: ``by_id`` (pipe and node named), ``snapped``
     valve_placement: dict[str, int] = msgspec.field(default_factory=dict)

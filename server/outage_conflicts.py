@@ -42,6 +42,7 @@ NAMED: int = 20
 class OutageConflicts(msgspec.Struct, frozen=True, kw_only=True):
     """What announcing one outage would add to the outages already planned or running."""
 
+    #: the outage to announce
     outage_id: str
     #: outages active at the same time, with an isolation
     overlapping_outage_ids: list[str]
@@ -49,6 +50,7 @@ class OutageConflicts(msgspec.Struct, frozen=True, kw_only=True):
     groups: list[list[str]]
     #: None when the outage was not planned from an isolation (nothing to combine)
     combined: CombinedIsolation | None = None
+    #: customers dry only when these outages run together
     conflict_customer_count: int = 0
 
 

@@ -26,12 +26,19 @@ PAGE = 1000
 
 class OutageFromIsolationIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
                             forbid_unknown_fields=True):
+    #: the valve isolation whose area and customers the outage takes
     isolation_id: str
+    #: planned, pressure reduction, emergency or customer-caused: it picks the lead time
     kind: OutageKind
+    #: why the water goes off, as the notice says it (not empty)
     cause: str
+    #: when the water goes off (RFC 3339)
     start_at: datetime
+    #: when the water is expected back (RFC 3339; after `start_at`)
     expected_restoration_at: datetime
+    #: a short title; derived from the kind and area when empty
     title: str = ""
+    #: the work order the outage serves, if any
     work_order_id: str | None = None
 
 

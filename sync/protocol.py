@@ -170,6 +170,7 @@ class AdvanceStatus(_Intent, tag="advance_status", frozen=True):
 class UpdateFields(_Intent, tag="update_fields", frozen=True):
     """Set free fields of a work order; ``base_version`` is the version the edit was made on."""
 
+    #: the order's version the edit was made on
     base_version: int
     #: the free fields to set, by name (text, a number, a flag or null)
     fields: FreeFields
@@ -290,6 +291,8 @@ class RecordMarkedLine(_Intent, tag="record_marked_line", frozen=True):
 
     #: the device's own id for this line (unique per device)
     evidence_id: str
+    #: GNSS fixes walked along the marks: (lon, lat) in WGS84 degrees, NMEA fix quality, HDOP (None:
+    #: unknown)
     fixes: list[tuple[float, float, int, float | None]]
     #: SHA-256 of photos of the marks
     photos: list[str] = msgspec.field(default_factory=list)
@@ -460,6 +463,7 @@ class DeviceLag(msgspec.Struct, frozen=True, kw_only=True):
     last_mutation_id: int
     #: the last checkpoint the device completed, and how many scope changes it is behind
     checkpoint: int
+    #: scope changes logged since that checkpoint
     changes_behind: int
     #: seconds since the device last completed a pull (None: never)
     cursor_age_s: float | None

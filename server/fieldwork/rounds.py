@@ -38,14 +38,20 @@ from server.workorders.model import WorkOrder, WorkOrderType
 class RouteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The accounts of a route, in walking order."""
 
+    #: the accounts to read, in walking order
     customer_ids: list[str]
 
 
 class Route(msgspec.Struct, frozen=True, kw_only=True):
+    #: the reading route (a work order of type meter_reading_route)
     work_order_id: str
+    #: its stops, in walking order
     stops: list[RouteStop]
+    #: stops read so far
     read: int
+    #: stops on the route
     total: int
+    #: the readings recorded on it
     readings: list[Reading]
 
 
@@ -56,6 +62,7 @@ EXPLAINED_RULE = "estimated_reading_explained"
 class ExplainedIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How the customers with estimated readings were told (phone, notice, visit)."""
 
+    #: how the customers were told (not empty)
     note: Annotated[str, msgspec.Meta(min_length=1)]
 
 

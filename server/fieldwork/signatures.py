@@ -27,8 +27,11 @@ PEN_WIDTH: Final = 3
 class SignatureStrokes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Canvas size in pixels and strokes of (x, y) points; a stroke is one pen-down."""
 
+    #: the canvas's width, in pixels
     width: int
+    #: the canvas's height, in pixels
     height: int
+    #: the pen strokes, each one pen-down as a list of (x, y) pixel points
     strokes: list[list[tuple[float, float]]]
     #: who signed, as the crew typed it (the account holder or their representative)
     signer_name: str = ""

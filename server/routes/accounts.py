@@ -15,7 +15,9 @@ from server.routes.paging import linked
 
 
 class DeviceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    #: the user the new device acts for
     user_id: str
+    #: what the device is, for people (e.g. `tablet 7`)
     label: str = ""
 
 

@@ -16,10 +16,15 @@ from server.workers import JobState
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
+    #: `ok` when the service answers
     status: str
+    #: the server's clock (RFC 3339, UTC)
     server_time: str
+    #: the same instant in the profile's time zone (RFC 3339 with its offset)
     local_time: str
+    #: the service-policy profile in force
     profile: str
+    #: the applied database migrations, per migration set
     schema: dict[str, list[str]]
     #: official and provisional holiday years in use, and warnings before the edge
     calendar: Horizon
