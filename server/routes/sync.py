@@ -121,9 +121,7 @@ class SyncController(Controller):
                                                         "attachment-not-yours",
                                                         "attachment-offset-mismatch",
                                                         "attachment-quota-exceeded",
-                                                        "attachment-too-large",
-                                                        "unsupported-media-type")},
-         )
+                                                        "attachment-too-large")})
     async def upload(self, request: Request[Any, Any, Any], sha256: FromPath[str],
                      offset: Annotated[int, QueryParameter(ge=0)]) -> AttachmentStatus:
         """The body is the chunk's raw bytes (any content type), starting at ``offset``."""
