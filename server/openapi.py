@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from enum import Enum
 from inspect import cleandoc
 from typing import Annotated, Any, Final, get_origin
 
@@ -89,15 +90,30 @@ class DescribedStructs(StructSchemaPlugin):
     """Litestar's Struct schemas, described from the source (``server.fielddoc``).
 
     A property without a ``Meta(description=...)`` takes its field's ``#:`` comment, a
-    variant's tag says so, and the schema takes the class docstring. One instance per app:
-    it keeps the comments it read.
+    variant's tag says so, and the schema takes the class docstring. An enum's schema is
+    litestar's, its description followed by what each commented value means. One
+    instance per app: it keeps the comments it read.
     """
 
     def __init__(self) -> None:
         self.docs = FieldDocs()
 
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return super().is_plugin_supported_field(field_definition) or (
+            not field_definition.is_union and field_definition.is_subclass_of(Enum))
+
     def to_openapi_schema(self, field_definition: FieldDefinition,
                           schema_creator: Any) -> Schema:
+        cls = field_definition.annotation
+        if isinstance(cls, type) and issubclass(cls, Enum):
+            answer: Schema = schema_creator.for_enum_field(field_definition)
+            own = schema_creator.schema_registry.get_schema_for_field_definition(
+                field_definition)
+            meanings = [f"`{cls[name].value}`: {text}"
+                        for name, text in self.docs.members(cls).items() if name in cls.__members__]
+            if meanings and not (own.description or "").endswith(meanings[-1]):
+                own.description = "\n".join(filter(None, [own.description, *meanings]))
+            return answer
         schema = super().to_openapi_schema(field_definition, schema_creator)
         cls = get_origin(field_definition.annotation) or field_definition.annotation
         if not (isinstance(cls, type) and issubclass(cls, msgspec.Struct)):
