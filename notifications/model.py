@@ -293,7 +293,7 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     sms_segments: int
     #: when the notice was made (UTC)
     created_at: datetime
-    #: the user (or `system`) who made it
+    #: the user who made it (`tick`: the service's periodic check, e.g. a delay notice)
     created_by: str
     #: the moment the notice must have reached customers (None: no deadline)
     notify_by: datetime | None = None
