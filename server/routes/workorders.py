@@ -36,7 +36,7 @@ class WorkOrderController(Controller):
         return services(request).workorders.create(actor(request), data)
 
     @get("/", opt={"policy": "workorder.list"}, sync_to_thread=False,
-         responses={200: ResponseSpec(data_container=WorkOrderPage,
+         responses={200: ResponseSpec(data_container=WorkOrderPage, generate_examples=False,
                                       description="one page of work orders (docs/api.md, "
                                                   "Paging)")})
     def list_orders(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +230,16 @@ def test_a_polygon_area_is_accepted(client: TestClient) -> None:  # type: ignore
     r = client.post("/api/v1/outages", json=body, headers=bearer(TOKENS["dispatcher"]))
     assert r.status_code == 201, r.text
     assert r.json()["area"]["coordinates"] == [RING]
+
+
+def test_the_document_is_the_same_at_every_build(document: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    # no generated examples (random values, times of the build): a client generated
+    # today and tomorrow from the same code is the same client
+    svc = make_services(str(tmp_path), make_clock(), demo=False)
+    try:
+        with TestClient(create_app(svc.settings, clock=make_clock(), services=svc)) as client:
+            again = client.get("/schema/openapi.json").json()
+    finally:
+        svc.close()
+    assert json.dumps(again, sort_keys=True) == json.dumps(document, sort_keys=True)
