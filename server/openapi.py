@@ -31,7 +31,7 @@ Applied once in ``create_app`` to every route handler in the schema:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from inspect import cleandoc
@@ -218,28 +218,34 @@ def _document_problems(op: Operation) -> set[str]:
     return codes
 
 
+def _operations(paths: Mapping[str, PathItem]) -> Iterator[Operation]:
+    """Every operation of the document's paths."""
+    for item in paths.values():
+        for op in (item.get, item.put, item.post, item.delete, item.patch):
+            if op is not None:
+                yield op
+
+
 def _declare_problems(paths: Mapping[str, PathItem],
                       problems: Mapping[str, tuple[str, ...]]) -> None:
     """Each operation's problem answers: one per status, naming only its own codes."""
-    for item in paths.values():
-        ops: list[Operation | None] = [item.get, item.put, item.post, item.delete, item.patch]
-        for op in ops:
-            declared = problems.get(op.operation_id or "") if op is not None else None
-            if op is None or declared is None:
-                continue
-            responses = op.responses or {}
-            bug = responses.get("500")
-            if not isinstance(bug, OpenAPIResponse):
-                continue
-            codes = {*declared, *_document_problems(op)}
-            by_status: dict[int, list[str]] = {}
-            for code in codes:
-                by_status.setdefault(CATALOGUE[code].status, []).append(code)
-            for status, named in sorted(by_status.items()):
-                # replaces litestar's own 400 (a body that is no problem document)
-                responses[str(status)] = OpenAPIResponse(description=_described(named),
-                                                         content=bug.content)
-            op.responses = dict(sorted(responses.items()))
+    for op in _operations(paths):
+        declared = problems.get(op.operation_id or "")
+        if declared is None:
+            continue
+        responses = op.responses or {}
+        bug = responses.get("500")
+        if not isinstance(bug, OpenAPIResponse):
+            continue
+        codes = {*declared, *_document_problems(op)}
+        by_status: dict[int, list[str]] = {}
+        for code in codes:
+            by_status.setdefault(CATALOGUE[code].status, []).append(code)
+        for status, named in sorted(by_status.items()):
+            # replaces litestar's own 400 (a body that is no problem document)
+            responses[str(status)] = OpenAPIResponse(description=_described(named),
+                                                     content=bug.content)
+        op.responses = dict(sorted(responses.items()))
 
 
 def _schema_handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:
@@ -285,26 +291,22 @@ def alternative_media_types(app: Litestar, ids: Mapping[int, str]) -> dict[str, 
 
 
 def _add_alternatives(paths: Mapping[str, PathItem], media_types: Mapping[str, str]) -> None:
-    for item in paths.values():
-        ops: list[Operation | None] = [item.get, item.put, item.post, item.delete, item.patch]
-        for op in ops:
-            alt = media_types.get(op.operation_id or "") if op is not None else None
-            if op is None or alt is None:
-                continue
-            for status, answer in (op.responses or {}).items():
-                if (status.startswith("2") and isinstance(answer, OpenAPIResponse)
-                        and answer.content and "application/json" in answer.content):
-                    answer.content.setdefault(alt, answer.content["application/json"])
+    for op in _operations(paths):
+        alt = media_types.get(op.operation_id or "")
+        if alt is None:
+            continue
+        for status, answer in (op.responses or {}).items():
+            if (status.startswith("2") and isinstance(answer, OpenAPIResponse)
+                    and answer.content and "application/json" in answer.content):
+                answer.content.setdefault(alt, answer.content["application/json"])
 
 
 def _describe_parameters(paths: Mapping[str, PathItem]) -> None:
     """A parameter a route does not describe itself takes its name's words (``PARAMETERS``)."""
-    for item in paths.values():
-        ops: list[Operation | None] = [item.get, item.put, item.post, item.delete, item.patch]
-        for op in ops:
-            for param in (op.parameters or []) if op is not None else []:
-                if isinstance(param, Parameter) and not param.description:
-                    param.description = PARAMETERS.get(param.name)
+    for op in _operations(paths):
+        for param in op.parameters or []:
+            if isinstance(param, Parameter) and not param.description:
+                param.description = PARAMETERS.get(param.name)
 
 
 def _unique_titles(schemas: dict[str, Schema]) -> None:
