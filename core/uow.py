@@ -15,6 +15,13 @@ they changed (``touch``); at commit the unit of work derives the change-log rows
 Pulls read the rows' content at pull time, so publishing to a scope that cannot see the
 row is harmless (it arrives as a removal); missing a scope is what this design prevents.
 
+The same touches keep *derived* data in step: a package registers a ``Derivation`` for an
+entity (``derive``), and at commit it is called once with every id of that entity touched
+in the transaction, before the change log is written. The ticket desk's statistics
+counters are one (``server.tickets.tally_store``): a touched ticket's counted deadlines are
+taken out of the counters and counted again from the rows as committed, so no write path
+can leave a counter behind.
+
 Transactions that write start ``BEGIN IMMEDIATE`` on SQLite (the write lock is taken up
 front, so a read-then-write never fails with "database is locked" half-way; the busy
 timeout waits for other processes), with one process-wide lock so the threads of one
@@ -64,12 +71,18 @@ class ScopeRule:
         self.movable = movable
 
 
+class Derivation(Protocol):
+    def __call__(self, db: Database, ids: Sequence[str], /) -> None:
+        """Bring the data derived from these records up to date, inside the transaction."""
+        ...
+
+
 class NoTransactionError(RuntimeError):
     """``touch`` outside a transaction: the change would reach no device."""
 
 
 class UnknownEntityError(RuntimeError):
-    """``touch`` of an entity no package registered a ``ScopeRule`` for."""
+    """``touch`` of an entity no package registered a ``ScopeRule`` or a ``Derivation`` for."""
 
 
 class _Tx:
@@ -90,12 +103,17 @@ class UnitOfWork:
         self.clock = clock
         self.dialect = dialect or ChangeLogDialect()
         self.rules: dict[str, ScopeRule] = {}
+        self.derivations: dict[str, Derivation] = {}
         self._lock = threading.RLock()
         self._local = threading.local()
 
     # -- registration ----------------------------------------------------------------
     def register(self, entity: str, rule: ScopeRule) -> None:
         self.rules[entity] = rule
+
+    def derive(self, entity: str, derivation: Derivation) -> None:
+        """Call ``derivation`` at every commit that touched records of ``entity``."""
+        self.derivations[entity] = derivation
 
     # -- transactions ----------------------------------------------------------------
     def _tx(self) -> _Tx | None:
@@ -171,7 +189,7 @@ class UnitOfWork:
         tx = self._tx()
         if tx is None:
             raise NoTransactionError(f"{entity} changed outside a unit of work")
-        if entity not in self.rules:
+        if entity not in self.rules and entity not in self.derivations:
             raise UnknownEntityError(f"no scope rule for {entity!r}")
         bucket = tx.touched.setdefault(entity, {})
         for i in [ids] if isinstance(ids, str) else ids:
@@ -181,10 +199,16 @@ class UnitOfWork:
         """Append the change-log rows for everything touched, inside the open transaction."""
         if not tx.touched:
             return
+        for entity, bucket in tx.touched.items():
+            derivation = self.derivations.get(entity)
+            if derivation is not None:
+                derivation(self.db, list(bucket))
         now = self.clock()
         rows: list[tuple[str, str, str, str]] = []
         for entity, bucket in tx.touched.items():
-            rule = self.rules[entity]
+            rule = self.rules.get(entity)
+            if rule is None:
+                continue
             ids = list(bucket)
             now_in = rule.resolve(self.db, ids)
             before = (self.dialect.published_scopes(self.db.conn, entity, ids)

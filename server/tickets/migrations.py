@@ -229,3 +229,13 @@ def m004_service_info(db: Database) -> None:
         CREATE INDEX service_info_open ON service_info(remind_at) WHERE published_at IS NULL;
         """
     )
+
+
+@migrations()
+def m005_deadline_tallies(db: Database) -> None:
+    """Counters of the statistics report, kept by the unit of work
+    (``server.tickets.tally_store``); the tickets already stored are counted once here."""
+    from server.tickets.tally_store import SCHEMA, rebuild_tickets
+
+    db.executescript(SCHEMA)
+    rebuild_tickets(db)

@@ -12,7 +12,9 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.uow import UnitOfWork, touch
 from server.policy import OpenClock, Timing
+from server.tickets import tally_store
 from server.timefmt import from_db, to_db
 
 Row = dict[str, object]
@@ -57,9 +59,23 @@ def _tally_sql(source: str, group_col: str, period_col: str, unit_filter: str = 
     )
 
 
+def register_derivations(db: Database) -> None:
+    """Teach the unit of work to keep the statistics counters of touched tickets."""
+    uow = getattr(db, "uow", None)
+    if isinstance(uow, UnitOfWork):
+        uow.derive(tally_store.TICKET, tally_store.refresh_tickets)
+
+
 class TicketStore:
+    """Every write of a ticket or of its deadlines touches the ticket
+    (``core.uow.touch(db, "ticket", ids)``): the statistics counters follow at commit."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        register_derivations(db)
+
+    def _touch(self, ids: str | Iterable[str]) -> None:
+        touch(self.db, tally_store.TICKET, ids)
 
     # -- numbers ------------------------------------------------------------------------
     def next_number(self, prefix: str, day: str) -> str:
@@ -76,24 +92,28 @@ class TicketStore:
     # -- tickets ------------------------------------------------------------------------
     def insert_ticket(self, row: Row, deadlines: Sequence[Row]) -> None:
         self.db.table("tickets").insert(row)
+        self._touch(str(row["id"]))
         self.insert_ticket_deadlines(deadlines)
 
     def insert_ticket_deadlines(self, deadlines: Sequence[Row]) -> None:
         if deadlines:
             self.db.table("ticket_deadlines").insert_all(deadlines)
+            self._touch({str(d["ticket_id"]): None for d in deadlines})
 
     def bulk_insert_tickets(self, rows: Sequence[Row], deadlines: Sequence[Row]) -> None:
         """Many tickets at once (imports, benchmarks): one executemany per table."""
         if rows:
             cols = list(rows[0])
-            self.db.conn.executemany(
-                f"INSERT INTO tickets ({', '.join(cols)}) VALUES "
-                f"({', '.join(':' + c for c in cols)})", rows)
+            self.db.conn.executemany(  # positional: PostgreSQL's executemany takes no names
+                f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                [[r[c] for c in cols] for r in rows])
+            self._touch(str(r["id"]) for r in rows)
         if deadlines:
             cols = list(deadlines[0])
             self.db.conn.executemany(
                 f"INSERT INTO ticket_deadlines ({', '.join(cols)}) VALUES "
-                f"({', '.join(':' + c for c in cols)})", deadlines)
+                f"({','.join('?' * len(cols))})", [[d[c] for c in cols] for d in deadlines])
+            self._touch({str(d["ticket_id"]): None for d in deadlines})
 
     def ticket(self, ticket_id: str) -> Row | None:
         rows = list(self.db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
@@ -147,6 +167,7 @@ class TicketStore:
             "WHERE id = :_id AND version = :_version",
             {**changes, "_id": ticket_id, "_version": version},
         )
+        self._touch(ticket_id)
         return cur.rowcount == 1
 
     def meet_ticket_deadline(self, ticket_id: str, kind: str, at: datetime) -> None:
@@ -154,6 +175,7 @@ class TicketStore:
             "UPDATE ticket_deadlines SET met_at = ? WHERE ticket_id = ? AND kind = ? "
             "AND met_at IS NULL AND voided = 0", [to_db(at), ticket_id, kind],
         )
+        self._touch(ticket_id)
 
     def void_ticket_deadlines(self, ticket_id: str) -> None:
         """A ticket that is not ours: its open clocks count for and against nobody."""
@@ -161,6 +183,7 @@ class TicketStore:
             "UPDATE ticket_deadlines SET voided = 1 WHERE ticket_id = ? AND met_at IS NULL",
             [ticket_id],
         )
+        self._touch(ticket_id)
 
     def move_ticket_deadline(self, ticket_id: str, kind: str, due_at: datetime,
                              remind_at: datetime) -> None:
@@ -169,6 +192,7 @@ class TicketStore:
             "due_at = ?, remind_at = ? WHERE ticket_id = ? AND kind = ?",
             [to_db(due_at), to_db(remind_at), ticket_id, kind],
         )
+        self._touch(ticket_id)
 
     def insert_extension(self, row: Row) -> None:
         self.db.table("ticket_extensions").insert(row)
@@ -441,10 +465,9 @@ class TicketStore:
         and period; see ``_tally_sql`` for what each number means. ``unit``: only that
         unit's rows (and those of no unit)."""
         if source == "ticket":
-            table = ("ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
-                     "AND d.voided = 0")
-            groups = TICKET_GROUPS
-        elif source == "complaint":
+            return tally_store.tallies(self.db, tally_store.TICKET, group, PERIODS[period],
+                                       since, until, unit)
+        if source == "complaint":
             table = "complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id"
             groups = COMPLAINT_GROUPS
         else:
@@ -531,6 +554,7 @@ class TicketStore:
             self.db.execute(
                 "UPDATE ticket_deadlines SET due_at = ?, remind_at = ?, provisional = ? "
                 "WHERE ticket_id = ? AND kind = ?", [*values, clock.entity_id, clock.part])
+            self._touch(clock.entity_id)
         elif clock.entity == "service_info":
             self.db.execute(
                 "UPDATE service_info SET due_at = ?, remind_at = ?, provisional = ? "
