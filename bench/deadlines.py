@@ -1,31 +1,47 @@
-"""Deadlines, overdue status and the timeliness report for 1,000,000 tickets.
+"""Deadlines, overdue status and the timeliness report: a scale curve of ticket counts.
 
 Run as ``python -m bench.deadlines [--quick]``. Tickets come from every channel and
 category of the shipped book with creation times spread over 2026 (so working-hour
 clocks cross weekends, the Spring Festival and make-up Saturdays); each is answered after
-a seeded random delay. Measured: computing every ticket's clocks with the strict profile,
-deciding overdue status at one instant, loading the rows into SQLite, and building the
-statistics report (per rule, per unit, per month) through the same store SQL the
-route uses.
+a seeded random delay. Measured per size: computing every ticket's clocks with the strict
+profile, deciding overdue status at one instant, loading the rows into SQLite (the
+statistics counters kept at commit included), and building the statistics report (per
+rule, per unit, per month) through the same service the route uses. Beside the report,
+its peer: the same tallies by one scan of every deadline (what the counters replaced),
+and the ratio. Without ``--quick`` the report route is also measured over HTTP with
+``wrk`` beside the floor (a bare Litestar route returning the same bytes, ``bench._load``).
+
+Sizes: 10,000 / 100,000 / 1,000,000 tickets (about 1.4 deadlines each; ``--quick``:
+10,000; ``--sizes`` to choose).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
-from bench._common import emit, parse_args, table
+import httpx
+
+from bench._common import emit, parse_args, sizes, table
+from bench._load import floor_server, free_port, run_wrk, wait_ready
 from server.clock import SteppingClock
 from server.db import migrate, open_database
+from server.demo import seed_demo
 from server.policy import WorkCalendar, load_profile
+from server.services import Services
+from server.settings import Settings
 from server.tickets.categories import load_categories, ticket_deadlines
 from server.tickets.model import Channel, TicketDeadline
 from server.tickets.service import deadline_row
-from server.tickets.stats import StatsService
+from server.tickets.stats import SOURCES, StatsService
 from server.tickets.store import TicketStore
 from server.timefmt import to_db
 
@@ -34,11 +50,57 @@ SEED = 20260213
 YEAR_START = datetime(2026, 1, 5, tzinfo=UTC)
 YEAR_SPAN_S = int((datetime(2026, 11, 30, tzinfo=UTC) - YEAR_START).total_seconds())
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+SINCE = YEAR_START - timedelta(days=1)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__ or BENCH, argv)
-    n = 10_000 if args.quick else 1_000_000
+def measure_route(data_dir: Path, n_clocks: int, seconds: float) -> list[tuple[str, str]]:
+    """``GET /api/v1/stats/service`` over HTTP with wrk, beside the floor."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
+         "--port", str(port), "--no-workers"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "WATEROPS_DATABASE_URL": ""})
+    base = f"http://127.0.0.1:{port}"
+    rows: list[tuple[str, str]] = []
+    try:
+        wait_ready(base + "/api/v1/public/health", proc)
+        headers = {"Authorization": "Bearer wo_demo_supervisor"}
+        for group in ("rule", "unit"):
+            path = "/api/v1/stats/service?" + urlencode(
+                {"since": SINCE.isoformat(), "until": NOW.isoformat(), "group_by": group,
+                 "period": "month" if group == "unit" else "all"})
+            sample = httpx.get(base + path, headers=headers, timeout=60)
+            sample.raise_for_status()
+            run_wrk(base, [path], headers, seconds=1)  # warm-up
+            ours = run_wrk(base, [path], headers, seconds=seconds)
+            with floor_server(sample.content, "application/json") as floor_base:
+                run_wrk(floor_base, [path], {}, seconds=1)
+                floor = run_wrk(floor_base, [path], {}, seconds=seconds)
+            ratio = floor.rps / ours.rps if ours.rps else float("inf")
+            m = f"route_{group}"
+            rows.append((f"  GET /stats/service {group}",
+                         f"{ours.rps:7.0f} req/s  p50 {ours.p50_ms:7.2f} ms  "
+                         f"p99 {ours.p99_ms:7.2f} ms   floor {floor.rps:7.0f} req/s   "
+                         f"x{ratio:.2f}" + (f"  ({ours.errors} errors)" if ours.errors else "")))
+            emit(BENCH, f"{m}_req_per_s", ours.rps, "1/s", n_clocks)
+            emit(BENCH, f"{m}_p50_ms", ours.p50_ms, "ms", n_clocks)
+            emit(BENCH, f"{m}_p99_ms", ours.p99_ms, "ms", n_clocks)
+            emit(BENCH, f"{m}_floor_req_per_s", floor.rps, "1/s", n_clocks)
+            emit(BENCH, f"{m}_vs_floor", ratio, "x", n_clocks)
+            emit(BENCH, f"{m}_errors", ours.errors, "count", max(ours.requests, 1))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    return rows
+
+
+def measure(n: int, http: bool) -> list[tuple[str, str]]:
+    """Every figure for ``n`` tickets; emits the JSON lines, returns the table rows."""
     rng = random.Random(SEED)
     profile = load_profile("strict")
     calendar = WorkCalendar(profile.working_hours)
@@ -86,8 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     overdue_s = time.perf_counter() - t0
 
     # -- 3. load into SQLite and build the report through the store ------------------------
+    route_rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_database(Path(tmp) / "bench.db")
+        db = open_database(Path(tmp) / Settings().db_file)
         migrate(db)
         store = TicketStore(db)
         units = ("管网所", "营业所", "水质科", "客服中心")
@@ -115,35 +178,57 @@ def main(argv: list[str] | None = None) -> None:
             store.bulk_insert_tickets(batch_t, batch_d)
         load_s = time.perf_counter() - t0
         stats = StatsService(db, SteppingClock(NOW), profile)
+        stats.report(since=SINCE, until=NOW)  # warm-up: statements prepared, pages cached
         timings = {}
         for group, period in (("rule", "all"), ("unit", "month"), ("crew", "all")):
             t0 = time.perf_counter()
-            report = stats.report(since=YEAR_START - timedelta(days=1), until=NOW,
-                                  group_by=group, period=period)
+            report = stats.report(since=SINCE, until=NOW, group_by=group, period=period)
             timings[f"{group}/{period}"] = (time.perf_counter() - t0, len(report.rows))
-        overall = next(r for r in stats.report(since=YEAR_START - timedelta(days=1), until=NOW)
-                       .rows if r.rule == "*")
+        t0 = time.perf_counter()
+        for source in SOURCES:  # the report's tallies by a scan of every deadline
+            store.tallies(source, "rule", "all", SINCE, NOW, scan=True)
+        scan_s = time.perf_counter() - t0
+        overall = next(r for r in stats.report(since=SINCE, until=NOW).rows if r.rule == "*")
         db.close()
+        if http:
+            svc = Services(Settings(data_dir=tmp), SteppingClock(NOW))
+            seed_demo(svc, customers=10)
+            svc.close()
+            route_rows = measure_route(Path(tmp), n_clocks, seconds=10.0)
 
     rate = status["on_time"] / max(1, status["on_time"] + status["late"] + status["open_overdue"])
+    report_s = timings["rule/all"][0]
     rows = [
-        ("tickets", f"{n:,}"), ("clocks (deadlines)", f"{n_clocks:,}"),
-        ("compute clocks", f"{compute_s:.2f} s ({n / compute_s:,.0f} tickets/s)"),
-        ("overdue status", f"{overdue_s:.2f} s ({n_clocks / overdue_s:,.0f} clocks/s)"),
-        ("load into SQLite", f"{load_s:.2f} s"),
-        *[(f"report {k}", f"{v[0]:.2f} s, {v[1]} rows") for k, v in timings.items()],
-        ("timeliness (in memory)", f"{rate:.2%}"),
-        ("timeliness (report)", f"{overall.rate:.2%}" if overall.rate is not None else "-"),
+        (f"[{n:,} tickets] clocks (deadlines)", f"{n_clocks:,}"),
+        ("  compute clocks", f"{compute_s:.2f} s ({n / compute_s:,.0f} tickets/s)"),
+        ("  overdue status", f"{overdue_s:.2f} s ({n_clocks / overdue_s:,.0f} clocks/s)"),
+        ("  load into SQLite (+ counters)", f"{load_s:.2f} s"),
+        *[(f"  report {k}", f"{v[0]:.3f} s, {v[1]} rows") for k, v in timings.items()],
+        ("  peer: tallies by scan, rule/all", f"{scan_s:.3f} s   report x{scan_s / report_s:.1f} "
+                                              "faster"),
+        *route_rows,
+        ("  timeliness (in memory)", f"{rate:.2%}"),
+        ("  timeliness (report)", f"{overall.rate:.2%}" if overall.rate is not None else "-"),
     ]
-    table(f"bench.{BENCH}: deadlines and timeliness for {n:,} tickets (profile strict)", rows)
     emit(BENCH, "compute_tickets_per_s", n / compute_s, "1/s", n)
     emit(BENCH, "compute_s", compute_s, "s", n)
     emit(BENCH, "overdue_status_s", overdue_s, "s", n_clocks)
     emit(BENCH, "sqlite_load_s", load_s, "s", n)
     for key, (secs, _count) in timings.items():
         emit(BENCH, f"report_{key.replace('/', '_')}_s", secs, "s", n_clocks)
+    emit(BENCH, "scan_rule_all_s", scan_s, "s", n_clocks)
+    emit(BENCH, "report_vs_scan", scan_s / report_s, "x", n_clocks)
     emit(BENCH, "timeliness_rate", overall.rate or 0.0, "ratio", overall.decided)
     emit(BENCH, "open_overdue", status["open_overdue"], "count", n_clocks)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(__doc__ or BENCH, argv)
+    rows: list[tuple[str, str]] = []
+    for n in sizes(args, (10_000,), (10_000, 100_000, 1_000_000)):
+        rows += measure(n, http=not args.quick)
+    table(f"bench.{BENCH}: deadlines and the timeliness report (profile strict)", rows)
 
 
 if __name__ == "__main__":

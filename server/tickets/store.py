@@ -460,14 +460,22 @@ class TicketStore:
 
     # -- statistics ----------------------------------------------------------------------
     def tallies(self, source: str, group: str, period: str, since: datetime,
-                until: datetime, unit: str | None = None) -> list[Row]:
+                until: datetime, unit: str | None = None, *, scan: bool = False) -> list[Row]:
         """Deadline tallies of one source (ticket, complaint, work_order) by rule, group
         and period; see ``_tally_sql`` for what each number means. ``unit``: only that
-        unit's rows (and those of no unit)."""
-        if source == "ticket":
+        unit's rows (and those of no unit).
+
+        Tickets are answered from the counters (``server.tickets.tally_store``); ``scan``
+        counts them with one pass over every deadline instead (what the counters replaced;
+        ``bench.deadlines`` measures both)."""
+        if source == "ticket" and not scan:
             return tally_store.tallies(self.db, tally_store.TICKET, group, PERIODS[period],
                                        since, until, unit)
-        if source == "complaint":
+        if source == "ticket":
+            table = ("ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
+                     "AND d.voided = 0")
+            groups = TICKET_GROUPS
+        elif source == "complaint":
             table = "complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id"
             groups = COMPLAINT_GROUPS
         else:

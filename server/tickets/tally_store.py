@@ -145,44 +145,71 @@ def _member(source: str, r: Sequence[object]) -> tuple[object, ...]:
             int(met_s is not None and met_s <= due_s), int(met_s is None))
 
 
-def _count(db: Database, source: str, ids: Sequence[str], sign: int) -> None:
-    """Add (``sign`` 1) or take out (-1) the members of ``ids`` from every counter row."""
-    marks = ",".join("?" * len(ids))
-    for dim, grp in DIMENSIONS:
-        db.execute(
-            "INSERT INTO tally_counts (source, dim, day_start, grp, unit, rule, total, "
-            "provisional, on_time, still_open) "
-            f"SELECT m.source, '{dim}', m.day_start, {grp}, m.unit, m.rule, "
-            f"COUNT(*) * {sign}, SUM(m.provisional) * {sign}, SUM(m.on_time) * {sign}, "
-            f"SUM(m.still_open) * {sign} FROM tally_members m "
-            f"WHERE m.source = ? AND m.entity_id IN ({marks}) GROUP BY 1, 2, 3, 4, 5, 6 "
-            "ON CONFLICT (source, dim, day_start, grp, unit, rule) DO UPDATE SET "
-            "total = tally_counts.total + excluded.total, "
-            "provisional = tally_counts.provisional + excluded.provisional, "
-            "on_time = tally_counts.on_time + excluded.on_time, "
-            "still_open = tally_counts.still_open + excluded.still_open",
-            [source, *ids])
+_Delta = dict[tuple[str, str, str, str, str], list[int]]
+
+
+def _tally(delta: _Delta, m: Sequence[object], sign: int) -> None:
+    """Add one member (rule, unit, crew, channel, category, day, provisional, on time,
+    still open) to (``sign`` 1), or take it out of (-1), the delta of its four counter
+    rows."""
+    rule, unit, crew, channel, category, day, prov, on_time, still_open = m
+    values = (sign, int(prov) * sign, int(on_time) * sign,  # type: ignore[call-overload]
+              int(still_open) * sign)  # type: ignore[call-overload]
+    for key in (("", day, "", unit, rule), ("crew", day, crew, unit, rule),
+                ("channel", day, channel, unit, rule),
+                ("category", day, category, unit, rule)):
+        acc = delta.get(key)  # type: ignore[arg-type]
+        if acc is None:
+            delta[key] = list(values)  # type: ignore[index]
+        else:
+            acc[0] += values[0]
+            acc[1] += values[1]
+            acc[2] += values[2]
+            acc[3] += values[3]
+
+
+_COUNTED: Final = ("rule, unit, crew, channel, category, day_start, provisional, on_time, "
+                   "still_open")
 
 
 def refresh_tickets(db: Database, ids: Sequence[str]) -> None:
     """Count the deadlines of these tickets again from their committed rows (the unit of
-    work's derivation for ``ticket``; the migration's backfill). ``O(deadlines of ids)``."""
+    work's derivation for ``ticket``; the migration's backfill). ``O(deadlines of ids)``:
+    their members as counted before are taken out, their rows projected again, and the
+    net change of each counter row written once (one ``executemany`` for all of ``ids``)."""
+    delta: _Delta = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start:start + _CHUNK])
         marks = ",".join("?" * len(chunk))
-        _count(db, TICKET, chunk, -1)
-        db.execute(f"DELETE FROM tally_members WHERE source = ? AND entity_id IN ({marks})",
-                   [TICKET, *chunk])
+        old = db.execute(f"SELECT {_COUNTED} FROM tally_members WHERE source = ? "
+                         f"AND entity_id IN ({marks})", [TICKET, *chunk]).fetchall()
+        if old:
+            for m in old:
+                _tally(delta, m, -1)
+            db.execute(f"DELETE FROM tally_members WHERE source = ? AND entity_id IN ({marks})",
+                       [TICKET, *chunk])
         rows = db.execute(
             "SELECT d.ticket_id, d.kind, d.rule, t.unit, COALESCE(t.crew_id, ''), t.channel, "
             "t.category, d.starts_at, d.due_at, d.met_at, d.provisional "
             "FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
             f"WHERE d.voided = 0 AND d.ticket_id IN ({marks})", chunk).fetchall()
         if rows:
+            members = [_member(TICKET, r) for r in rows]
             db.conn.executemany(
                 f"INSERT INTO tally_members ({_MEMBER_COLUMNS}) VALUES "
-                f"({','.join('?' * 16)})", [_member(TICKET, r) for r in rows])
-            _count(db, TICKET, chunk, 1)
+                f"({','.join('?' * 16)})", members)
+            for m in members:
+                _tally(delta, (*m[3:9], *m[13:16]), 1)
+    changed = [(TICKET, *key, *acc) for key, acc in delta.items() if any(acc)]
+    if changed:
+        db.conn.executemany(
+            "INSERT INTO tally_counts (source, dim, day_start, grp, unit, rule, total, "
+            "provisional, on_time, still_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, dim, day_start, grp, unit, rule) DO UPDATE SET "
+            "total = tally_counts.total + excluded.total, "
+            "provisional = tally_counts.provisional + excluded.provisional, "
+            "on_time = tally_counts.on_time + excluded.on_time, "
+            "still_open = tally_counts.still_open + excluded.still_open", changed)
 
 
 def rebuild_tickets(db: Database) -> None:

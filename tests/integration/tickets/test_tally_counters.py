@@ -262,7 +262,8 @@ def test_a_report_reads_counter_cells_and_index_ranges_only(store: TicketStore) 
     counters' key, unsettled deadlines a range of ``settles_at``, the partial days an
     equality on the day (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL with
     sequential scans priced out: a test table is too small to prefer an index)."""
-    rows, deadlines = [], []
+    rows: list[dict[str, object]] = []
+    deadlines: list[dict[str, object]] = []
     for i in range(1500):  # two months of deadlines, so that a day is a small share
         tid, starts = f"plan-{i}", to_db(at(i * 0.96))
         rows.append({"id": tid, "number": tid, "channel": "counter", "category": "urgent",
@@ -294,7 +295,9 @@ def test_a_report_reads_counter_cells_and_index_ranges_only(store: TicketStore) 
     else:
         plan = "\n".join(str(r[-1]) for r in store.db.execute("EXPLAIN QUERY PLAN " + sql,
                                                               params))
-        assert "SCAN m\n" not in plan + "\n" and "SCAN k\n" not in plan + "\n", plan
+        assert "SCAN m\n" not in plan + "\n", plan
+        assert "SCAN k\n" not in plan + "\n", plan
         assert "INDEX tally_members_settles (source=? AND settles_at>?)" in plan, plan
-        assert "INDEX tally_members_day (source=? AND day_start=? AND starts_at>? AND starts_at<?)" in plan, plan
+        assert ("INDEX tally_members_day (source=? AND day_start=? AND starts_at>? "
+                "AND starts_at<?)") in plan, plan
         assert "PRIMARY KEY (source=? AND dim=? AND day_start>? AND day_start<?)" in plan, plan
