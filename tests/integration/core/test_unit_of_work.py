@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 import pytest
+from sqlite_utils import Database
 
 from core.uow import NoTransactionError, UnknownEntityError
 from server.clock import SteppingClock
@@ -119,3 +121,43 @@ def test_threads_that_end_hand_their_connection_back(services: Services) -> None
     if held is None:
         held = services.db._conns  # type: ignore[attr-defined]
     assert len(held) <= 3
+
+
+def test_a_derivation_sees_every_touched_id_once_per_commit_and_nothing_rolled_back(
+        services: Services) -> None:
+    """``derive``: called at commit with the ids touched in the whole transaction
+    (savepoints included), before the commit, so what it writes commits with it; a
+    transaction that rolls back calls it not at all, and a derived-only entity writes no
+    change-log row."""
+    calls: list[list[str]] = []
+
+    def count(db: Database, ids: Sequence[str]) -> None:
+        calls.append(list(ids))
+        db.execute(
+            "INSERT INTO counters (name, value) VALUES ('test:derived', ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value",
+            [len(ids)])
+
+    services.uow.derive("gauge", count)
+    before = services.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
+    with services.uow.transaction():
+        services.uow.touch("gauge", ["g1", "g2"])
+        with services.uow.transaction():
+            services.uow.touch("gauge", "g1")
+            services.uow.touch("gauge", "g3")
+    assert calls == [["g1", "g2", "g3"]]
+
+    class BoomError(Exception):
+        pass
+
+    def fail_inside_a_transaction() -> None:
+        with services.uow.transaction():
+            services.uow.touch("gauge", "g4")
+            raise BoomError
+
+    with pytest.raises(BoomError):
+        fail_inside_a_transaction()
+    assert calls == [["g1", "g2", "g3"]]
+    assert services.db.execute(
+        "SELECT value FROM counters WHERE name = 'test:derived'").fetchone()[0] == 3
+    assert services.db.execute("SELECT COUNT(*) FROM changes").fetchone()[0] == before
