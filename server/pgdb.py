@@ -86,8 +86,7 @@ _IFNULL = re.compile(r"\bIFNULL\s*\(", re.I)
 _ROWID = re.compile(r"\browid\b", re.I)
 _STRFTIME = re.compile(r"strftime\('([^']*)',\s*([\w.]+),\s*'\+(\d+) hours'\)", re.I)
 _JSON = re.compile(r"json_extract\(([\w.]+),\s*'\$\.(\w+)'\)", re.I)
-_FMT = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS",
-        "%W": "IW"}
+_FMT = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS"}
 
 
 def _close_paren(text: str, open_at: int) -> int:
@@ -165,12 +164,20 @@ def _coalesce_json_exists(text: str) -> str:
 
 
 def _strftime(m: re.Match[str]) -> str:
-    fmt = m.group(1)
-    for k, v in _FMT.items():
-        fmt = fmt.replace(k, v)
-    fmt = fmt.replace("-W", '-"W"')
-    return (f"to_char(({m.group(2)})::timestamptz AT TIME ZONE 'UTC' "
-            f"+ interval '{m.group(3)} hours', '{fmt}')")
+    at = (f"(({m.group(2)})::timestamptz AT TIME ZONE 'UTC' "
+          f"+ interval '{m.group(3)} hours')")
+    # SQLite's %W (weeks from the year's first Monday, 00-53) has no to_char pattern (IW
+    # is the ISO week, of the ISO year): computed from the day of the year and weekday
+    week = (f"lpad(((extract(doy FROM {at})::int + 7 - extract(isodow FROM {at})::int) / 7)"
+            f"::text, 2, '0')")
+    parts = []
+    for piece in m.group(1).split("%W"):
+        fmt = piece
+        for k, v in _FMT.items():
+            fmt = fmt.replace(k, v)
+        fmt = fmt.replace("W", '"W"')
+        parts.append(f"to_char({at}, '{fmt}')" if fmt else "")
+    return "(" + f" || {week} || ".join(p or "''" for p in parts) + ")"
 
 
 def _params(sql: str, named: bool) -> str:
