@@ -83,7 +83,9 @@ _ROWS: Final = (
     _row("isolation-request-invalid", 400, "Give a break point or pipe ids",
          "Neither or both of a break point and pipe ids were given."),
     _row("layer-file-unreadable", 400, "Layer file cannot be read",
-         "a network layer file that cannot be read or is in no format we read (`path`, `layer`)"),
+         "a network layer file that cannot be read or is in no format we read (`path`, `layer`);"
+         " `waterops network import` reads files, the API takes GeoJSON bodies",
+         http=False),
     _row("mutation-order", 400, "Mutation ids in a push must be strictly increasing",
          "Mutation ids in a push must be strictly increasing"),
     _row("nmea-checksum", 400, "Invalid NMEA sentence",
@@ -126,8 +128,6 @@ _ROWS: Final = (
          "docs/security.md)"),
     _row("override-needs-supervisor", 403, "Only a supervisor may override a notice rule",
          "Only a supervisor may override a notice rule"),
-    _row("supervisor-required", 403, "Only a supervisor may decide this",
-         "Only a supervisor may decide this"),
     _row("attachment-not-declared", 404, "Declare the attachment before uploading it",
          "Declare the attachment before uploading it"),
     _row("complaint-not-found", 404, "No such complaint",
@@ -216,8 +216,6 @@ _ROWS: Final = (
          "body over `max_body_bytes`"),
     _row("attachment-type-refused", 415, "Only JPEG, PNG, WebP and PDF attachments are accepted",
          "Only JPEG, PNG, WebP and PDF attachments are accepted"),
-    _row("unsupported-media-type", 415, "Unsupported media type",
-         "Unsupported media type"),
     _row("attachment-order-mismatch", 422, "This upload is evidence for another work order",
          "the declared `work_order_id` is not an order whose evidence (of the caller's crew) "
          "names the file (`work_order_ids`)"),
@@ -264,7 +262,9 @@ _ROWS: Final = (
          "the imported network lies outside `service_area` (`found_bbox`, `expected_bbox`, `crs`):"
          " usually a wrong CRS"),
     _row("no-main-near-point", 422, "No main of sufficient diameter near the point",
-         "no main of sufficient diameter near the point (geo)"),
+         "no main of sufficient diameter near the point (geo): a connection's tie-in search "
+         "answers none found instead",
+         http=False),
     _row("no-pipe-near-point", 422, "No pipe near this point",
          "A break point farther than the snapping tolerance from every pipe."),
     _row("not-on-route", 422, "The meter is not on this reading route",
@@ -364,6 +364,6 @@ def problem_type(code: str) -> ProblemType:
 HTTP_STATUS_CODES: Final[Mapping[int, str]] = {
     400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
     405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
-    415: "unsupported-media-type", 422: "rule-violation", 429: "too-many-requests",
+    422: "rule-violation", 429: "too-many-requests",
     500: "internal-error",
 }
