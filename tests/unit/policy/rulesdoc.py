@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from core.problems import CATALOGUE
 from server.policy import Direction, PolicyProfile, Rule, load_profile
 from server.policy.calendar import package_years
 from server.policy.connections import ConnectionLimit, ConnectionPolicy
-from server.policy.model import StartEvent
+from server.policy.model import ReadingRules, StartEvent
 from server.policy.statutory import REVISIONS
 from server.tickets.categories import load_categories
 
@@ -277,6 +278,46 @@ def connections_section(profs: dict[str, PolicyProfile]) -> list[str]:
     return out
 
 
+#: what each ``[readings]`` limit does to a meter reading (server/fieldwork/readings.py):
+#: the problem type it refuses with (docs/api.md), or None when it only flags
+READING_LIMITS: Final[dict[str, tuple[str | None, str]]] = {
+    "register_m3": ("reading-above-register",
+                    "a reading at or past the register's capacity (the dial rolls over to 0 "
+                    "there)"),
+    "rollover_near": ("rollover-implausible",
+                      "`below_reason: rollover` unless the last reading lies within this "
+                      "fraction of the register below its top and the new one within it of 0"),
+    "high_factor": (None, "flags (`far_above_history`) usage per day above this many times "
+                          "the account's average"),
+    "high_min_usage_m3": (None, "usage below this many m³ is never flagged as high"),
+}
+
+
+def readings_section(profs: dict[str, PolicyProfile]) -> list[str]:
+    """Every meter reading limit of the profiles' ``[readings]`` table, by profile."""
+    fields = list(ReadingRules.__struct_fields__)
+    if set(fields) != set(READING_LIMITS):
+        raise SystemExit(f"rulesdoc: describe every [readings] limit in READING_LIMITS; "
+                         f"fields {sorted(fields)}, described {sorted(READING_LIMITS)}")
+    out = ["## Meter readings", "",
+           "From each profile's `[readings]` table (`server/fieldwork/readings.py`). A",
+           "reading below zero is always refused (`reading-negative`), and one below the",
+           "meter's last needs a `below_reason` (`reading-below-previous`); the limits below",
+           "set the rest. Tested in `tests/unit/fieldwork/test_readings.py`,",
+           "`tests/unit/fieldwork/test_reading_sanity.py` and over HTTP",
+           "in `tests/e2e/test_problem_types.py`.", "",
+           "| limit | refuses | when | " + " | ".join(PROFILES) + " |",
+           "|---|---|---|" + "---|" * len(PROFILES)]
+    for name in fields:
+        code, when = READING_LIMITS[name]
+        if code is not None and code not in CATALOGUE:
+            raise SystemExit(f"rulesdoc: {name} names an uncatalogued problem type {code}")
+        refuses = f"[`{code}`](api.md#{code})" if code else "(flags only)"
+        values = [f"{getattr(profs[n].readings, name):g}" for n in PROFILES]
+        out.append(f"| `{name}` | {refuses} | {when} | " + " | ".join(values) + " |")
+    return out
+
+
 def calendar_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: ARG001
     """Which holiday years are official as shipped, and the rules of a provisional year."""
     official = [y.year for y in package_years()]
@@ -300,7 +341,7 @@ def calendar_section(profs: dict[str, PolicyProfile]) -> list[str]:  # noqa: ARG
 SECTIONS: Final[list[Callable[[dict[str, PolicyProfile]], list[str]]]] = [
     intro_section, rules_section, thresholds_section, escalation_section,
     working_hours_section, channels_section, categories_section, connections_section,
-    calendar_section,
+    readings_section, calendar_section,
 ]
 
 
