@@ -14,6 +14,7 @@ simulator must never pass for a crew's real position.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,11 +32,13 @@ DEFAULT_BAUD: Final = 4800  # NMEA 0183's own rate; most USB pucks use 9600 or 3
 
 
 def open_receiver(setting: str, *, clock: Clock, demo: bool = False,
-                  read_timeout_s: float = 0.2) -> NmeaReceiver:
+                  read_timeout_s: float = 0.2,
+                  monotonic: Callable[[], float] = time.perf_counter) -> NmeaReceiver:
     """Open the receiver named by ``setting``; the caller closes it (it is a context manager).
 
     ``read_timeout_s`` bounds one blocking read on a port, so ``read_fix`` can honour its
-    own deadline; it is not the time allowed for a fix.
+    own deadline; it is not the time allowed for a fix. ``monotonic`` measures that
+    deadline on a port (``NmeaReceiver``).
     """
     url = parse_device_url(setting, SCHEMES)
     if url.scheme == "sim":
@@ -60,4 +63,5 @@ def open_receiver(setting: str, *, clock: Clock, demo: bool = False,
             raise DeviceUrlError(setting, "serial needs a device, e.g. serial:///dev/ttyUSB0")
         port_url = url.target
     stream = open_serial_stream(setting, port_url, baud=baud, read_timeout_s=read_timeout_s)
-    return NmeaReceiver(stream, url=setting, clock=clock, ends_at_eof=False)
+    return NmeaReceiver(stream, url=setting, clock=clock, ends_at_eof=False,
+                        monotonic=monotonic)

@@ -38,20 +38,23 @@ class LineStream(Protocol):
 
 class NmeaReceiver:
     """Fixes from a line stream. ``ends_at_eof``: an empty read means the end (files),
-    not a read timeout (ports and sockets)."""
+    not a read timeout (ports and sockets). ``monotonic`` (seconds) measures the
+    deadlines of ``fixes``/``read_fix``, ``time.perf_counter`` unless a test steps it."""
 
     def __init__(self, stream: LineStream, *, url: str, clock: Clock,
-                 ends_at_eof: bool) -> None:
+                 ends_at_eof: bool,
+                 monotonic: Callable[[], float] = time.perf_counter) -> None:
         self.url = url
         self._stream = stream
         self._clock = clock
+        self._monotonic = monotonic
         self._ends_at_eof = ends_at_eof
         self._ended = False
         self.assembler = EpochAssembler(strict=False)
 
     def _pump(self, deadline: float) -> list[Fix] | None:
         """Read one line; ``None`` once the stream ended or the deadline passed."""
-        if self._ended or time.perf_counter() > deadline:
+        if self._ended or self._monotonic() > deadline:
             return None
         try:
             raw = self._stream.readline(MAX_LINE)
@@ -65,7 +68,7 @@ class NmeaReceiver:
         return self.assembler.feed(raw.decode("ascii", errors="replace"))
 
     def fixes(self, timeout_s: float) -> Iterator[Fix]:
-        deadline = time.perf_counter() + timeout_s
+        deadline = self._monotonic() + timeout_s
         while (batch := self._pump(deadline)) is not None:
             yield from batch
 

@@ -15,6 +15,7 @@ in m³), ``fault`` (a :class:`MeterFault` value), ``seed``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -59,8 +60,10 @@ def _simulated_meters(url: DeviceUrl) -> list[SimulatedMeter]:
     return meters
 
 
-def open_meter_bus(setting: str, *, clock: Clock, demo: bool = False) -> SerialMeterReader:
-    """Open the meter bus named by ``setting``; the caller closes it (a context manager)."""
+def open_meter_bus(setting: str, *, clock: Clock, demo: bool = False,
+                   monotonic: Callable[[], float] = time.perf_counter) -> SerialMeterReader:
+    """Open the meter bus named by ``setting``; the caller closes it (a context manager).
+    ``monotonic`` measures answer deadlines (``SerialMeterReader``)."""
     url = parse_device_url(setting, SCHEMES)
     try:
         zone = ZoneInfo(url.text("tz", "Asia/Shanghai"))
@@ -96,4 +99,5 @@ def open_meter_bus(setting: str, *, clock: Clock, demo: bool = False) -> SerialM
         port = open_port(setting, port_url, baud=url.integer("baud", DEFAULT_BAUD),
                          parity=_PARITIES[parity], stopbits=stopbits, read_timeout_s=0.05)
     return SerialMeterReader(port, url=setting, clock=clock, meter_zone=zone,
-                             timeout_s=timeout_s, retries=retries, preamble=preamble)
+                             timeout_s=timeout_s, retries=retries, preamble=preamble,
+                             monotonic=monotonic)

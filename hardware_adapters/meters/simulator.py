@@ -195,6 +195,8 @@ class _Server:
 
     def __init__(self, simulator: MeterSimulator) -> None:
         self.simulator = simulator
+        #: requests handled so far, counted once the answer (or the silence) is on the line
+        self.handled = 0
         self._wake_r, self._wake_w = os.pipe()
         self._thread: threading.Thread | None = None
 
@@ -225,6 +227,7 @@ class _Server:
                     answer = self.simulator.answer_frame(frame)
                     if answer:
                         send(answer)
+                    self.handled += 1
 
     def _start(self, target: Callable[[], None]) -> None:
         self._thread = threading.Thread(target=target, name="meter-simulator", daemon=True)

@@ -23,6 +23,7 @@ from hardware_adapters.gnss import (
 )
 from hardware_adapters.gnss.simulator import DATA_DIR
 from server.clock import SteppingClock
+from tests.integration.hardware_adapters.quiet_line import QuietLineClock
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +60,28 @@ def test_serial_receiver_on_a_pty_reads_an_evidence_grade_fix(
     assert abs(fix.lon - 117.0) < 1e-4
 
 
+@pytest.fixture
+def quiet(pty_pair: tuple[int, str]) -> Iterator[QuietLineClock]:
+    """The receiver's deadline clock: it runs out once what the test wrote is read."""
+    line = QuietLineClock(pty_pair[1], lambda: 1)  # the test writes before reading
+    yield line
+    line.close()
+
+
+def _write(master: int, quiet: QuietLineClock, text: str) -> None:
+    data = text.encode()
+    os.write(master, data)
+    quiet.arrived(len(data))
+
+
 def test_a_silent_port_times_out_with_a_typed_error(pty_pair: tuple[int, str],
-                                                    clock: SteppingClock) -> None:
+                                                    clock: SteppingClock,
+                                                    quiet: QuietLineClock) -> None:
     _, device = pty_pair
-    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05) as receiver, \
+    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05,
+                       monotonic=quiet) as receiver, \
             pytest.raises(GnssTimeoutError) as caught:
-        receiver.read_fix(FixPolicy(), timeout_s=0.2)
+        receiver.read_fix(FixPolicy(), timeout_s=5)
     assert caught.value.last_reason is None
     assert caught.value.diagnosis is not None
     assert "nothing received" in caught.value.diagnosis
@@ -84,24 +101,28 @@ def test_a_receiver_doubling_its_dollar_after_noise_still_gives_fixes(
 
 
 def test_no_fix_from_a_receiver_without_lock_says_so(pty_pair: tuple[int, str],
-                                                     clock: SteppingClock) -> None:
+                                                     clock: SteppingClock,
+                                                     quiet: QuietLineClock) -> None:
     master, device = pty_pair
-    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05) as receiver:
-        os.write(master, generate_nmea(SimulatedSky(quality=FixQuality.INVALID, epochs=3),
-                                       T0).encode())
+    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05,
+                       monotonic=quiet) as receiver:
+        _write(master, quiet, generate_nmea(SimulatedSky(quality=FixQuality.INVALID,
+                                                         epochs=3), T0))
         with pytest.raises(GnssTimeoutError) as caught:
-            receiver.read_fix(FixPolicy(), timeout_s=0.5)
+            receiver.read_fix(FixPolicy(), timeout_s=5)
     assert caught.value.last_reason == "no-fix"
     assert "has not locked on" in str(caught.value)
 
 
 def test_a_poor_fix_times_out_naming_the_broken_rule(pty_pair: tuple[int, str],
-                                                     clock: SteppingClock) -> None:
+                                                     clock: SteppingClock,
+                                                     quiet: QuietLineClock) -> None:
     master, device = pty_pair
-    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05) as receiver:
-        os.write(master, generate_nmea(SimulatedSky(hdop=6.0, epochs=3), T0).encode())
+    with open_receiver(f"serial://{device}", clock=clock, read_timeout_s=0.05,
+                       monotonic=quiet) as receiver:
+        _write(master, quiet, generate_nmea(SimulatedSky(hdop=6.0, epochs=3), T0))
         with pytest.raises(GnssTimeoutError) as caught:
-            receiver.read_fix(FixPolicy(), timeout_s=0.5)
+            receiver.read_fix(FixPolicy(), timeout_s=5)
     assert caught.value.last_reason == "hdop-too-high"
 
 

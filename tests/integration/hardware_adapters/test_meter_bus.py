@@ -27,6 +27,7 @@ from hardware_adapters.meters import (
     open_meter_bus,
 )
 from server.clock import SteppingClock
+from tests.integration.hardware_adapters.quiet_line import QuietLineClock
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +51,15 @@ def simulator(clock: SteppingClock) -> MeterSimulator:
 def pty_server(simulator: MeterSimulator) -> Iterator[PtyMeterServer]:
     with PtyMeterServer(simulator) as server:
         yield server
+
+
+@pytest.fixture
+def quiet(pty_server: PtyMeterServer) -> Iterator[QuietLineClock]:
+    """The bus's deadline clock: it runs out once the simulator has answered (or kept
+    silent) and the answer is read, so a fault never costs its timeout in real time."""
+    line = QuietLineClock(pty_server.device, lambda: pty_server.handled)
+    yield line
+    line.close()
 
 
 def test_read_over_a_pty_at_2400_8e1(pty_server: PtyMeterServer,
@@ -80,19 +90,21 @@ def test_read_address_over_a_pty(pty_server: PtyMeterServer, clock: SteppingCloc
     (MeterFault.TRUNCATED, FrameError),
 ])
 def test_faults_over_a_pty_become_typed_errors(pty_server: PtyMeterServer,
-                                               clock: SteppingClock, fault: MeterFault,
+                                               clock: SteppingClock, quiet: QuietLineClock,
+                                               fault: MeterFault,
                                                error: type[HardwareError]) -> None:
     pty_server.simulator.fault = fault
-    setting = f"serial://{pty_server.device}?timeout_s=0.3&retries=0"
-    with open_meter_bus(setting, clock=clock) as bus, pytest.raises(error):
+    setting = f"serial://{pty_server.device}?timeout_s=5&retries=0"
+    with open_meter_bus(setting, clock=clock, monotonic=quiet) as bus, pytest.raises(error):
         bus.read(METER)
 
 
 def test_the_bus_recovers_after_a_fault_clears(pty_server: PtyMeterServer,
-                                               clock: SteppingClock) -> None:
+                                               clock: SteppingClock,
+                                               quiet: QuietLineClock) -> None:
     pty_server.simulator.fault = MeterFault.TRUNCATED
-    with open_meter_bus(f"serial://{pty_server.device}?timeout_s=0.3&retries=0",
-                        clock=clock) as bus:
+    with open_meter_bus(f"serial://{pty_server.device}?timeout_s=5&retries=0",
+                        clock=clock, monotonic=quiet) as bus:
         with pytest.raises(FrameError):
             bus.read(METER)
         pty_server.simulator.fault = MeterFault.NOISE
