@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.api_client import Api
+from tests.factories import assert_problem
 
 pytestmark = pytest.mark.e2e
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.e2e
 def test_demo_service_answers_with_demo_data(live_server: str) -> None:
     anon = Api(live_server)
     assert anon.health().json()["status"] == "ok"
-    assert anon.list_work_orders().status_code == 401
+    assert_problem(anon.list_work_orders(), 401, "unauthenticated")
     anon.close()
     crew = Api(live_server, "wo_demo_crew_a")
     assert crew.me().json()["crew_id"] == "crew-a"

@@ -236,7 +236,7 @@ def test_refusals_are_problem_details(
         friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, _svc, _clock = friday
     bad_type = client.post(API, json=application("castle"), headers=OFFICE)
-    assert bad_type.status_code == 400
+    assert_problem(bad_type, 400, "validation-failed")
     assert bad_type.headers["content-type"].startswith("application/problem+json")
     short_phone = client.post(API, json=application("single_meter", phone="12"),
                               headers=OFFICE)

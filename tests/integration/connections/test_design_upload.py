@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from server.cli import main
 from server.fieldwork.photos import compose_photo
+from tests.factories import assert_problem
 from tests.integration.connections.kit import (
     API,
     CREW,
@@ -39,7 +40,7 @@ def test_the_office_uploads_the_drawing_and_it_is_the_design_sketch(tmp_path: Pa
         survey_over_http(client, clock, str(c["id"]))
         url = f"{API}/{c['id']}/design/drawing?title=接水设计图"
         crew = client.put(url, content=DRAWING, headers={**CREW, **OCTETS})
-        assert crew.status_code == 403  # the drawing office's step, not the crew's
+        assert_problem(crew, 403, "forbidden")  # the drawing office's step, not the crew's
         designed = ok(client.put(url, content=DRAWING, headers={**OFFICE, **OCTETS}))
         assert designed["stage"] == "designed"
         sha = hashlib.sha256(DRAWING).hexdigest()
@@ -59,10 +60,10 @@ def test_not_a_drawing_and_over_the_orders_quota_are_refused(tmp_path: Path) -> 
         c = apply_and_accept(client, "single_meter")
         url = f"{API}/{c['id']}/design/drawing"
         text = client.put(url, content=b"just some words", headers={**OFFICE, **OCTETS})
-        assert text.status_code == 400
+        assert_problem(text, 400, "connection-bad-input")
         assert text.headers["content-type"].startswith("application/problem+json")
         empty = client.put(url, content=b"", headers={**OFFICE, **OCTETS})
-        assert empty.status_code == 400
+        assert_problem(empty, 400, "connection-bad-input")
     quota_dir = tmp_path / "quota"
     with world(quota_dir, FRIDAY_1400, attachment_order_quota_bytes=len(DRAWING) - 1) as (
             client, svc, _clock):

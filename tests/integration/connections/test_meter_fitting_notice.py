@@ -17,7 +17,7 @@ from server.clock import SteppingClock
 from server.fieldwork.notices import MeterFittingNotice
 from server.services import Services
 from sync.protocol import Outcome, SignNotice
-from tests.factories import TOKENS, bearer, set_json_field
+from tests.factories import TOKENS, assert_problem, bearer, set_json_field
 from tests.integration.connections.kit import (
     API,
     CREW,
@@ -135,5 +135,5 @@ def test_a_fitting_notice_on_another_order_type_is_refused(
             "notice": msgspec.to_builtins(fitting(c, svc, clock, "M-FIT-3")),
             "signature": msgspec.to_builtins(STROKES)}
     refused = client.post("/api/v1/notices", json=body, headers=CREW)
-    assert refused.status_code == 409, refused.text
+    assert_problem(refused, 409, "wrong-work-order-type")
     assert refused.headers["content-type"].startswith("application/problem+json")

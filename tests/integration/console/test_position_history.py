@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from server.clock import SteppingClock
 from server.services import Services
 from server.workers import service_jobs
-from tests.factories import bearer
+from tests.factories import assert_problem, bearer
 
 pytestmark = pytest.mark.integration
 TRACK = "/api/v1/console/crews/{crew}/track"
@@ -61,7 +61,7 @@ def test_an_office_role_reads_a_crews_track_oldest_first(client: TestClient[Any]
 def test_field_roles_never_read_a_track_not_even_their_own(client: TestClient[Any],
                                                            token: str) -> None:
     r = _track(client, "crew-a", "2026-11-23T00:00:00Z", "2026-11-23T02:00:00Z", token)
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
 
 
 @pytest.mark.parametrize(("crew", "since", "until", "status"), [

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from server.services import Services
 from server.workorders.model import Actor
-from tests.factories import TOKENS, bearer, order_in
+from tests.factories import TOKENS, assert_problem, bearer, order_in
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def test_a_bad_time_on_a_form_is_a_4xx_and_stores_nothing(
             "location": {"type": "Point", "coordinates": [117.0, 36.65]}}
     before = len(client.get("/api/v1/workorders", headers=DISPATCH).json())
     r = client.post("/api/v1/workorders", json=body, headers=DISPATCH)
-    assert r.status_code == 400, r.text
+    assert_problem(r, 400, "validation-failed")
     assert r.headers["content-type"].startswith("application/problem+json")
     assert len(client.get("/api/v1/workorders", headers=DISPATCH).json()) == before
 

@@ -28,7 +28,7 @@ def _import(client: TestClient[Litestar]) -> dict[str, object]:
 
 def test_only_the_office_imports_a_network(client: TestClient[Litestar]) -> None:
     r = client.post(f"{BASE}/import/geojson", json={"layers": {}}, headers=CREW_A)
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
     assert r.headers["content-type"].startswith("application/problem+json")
     before = client.get(f"{BASE}/", headers=READER).json()["network_version"]
     report = _import(client)

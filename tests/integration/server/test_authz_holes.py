@@ -295,7 +295,7 @@ def test_a_supervisor_revokes_a_lost_tablet_by_the_pseudonym_it_sees(
     assert r.status_code == 200, r.text
     assert r.json()["id"] == label  # the answer does not reveal the id either
     assert r.json()["revoked_at"]
-    assert client.get(f"{API}/users/me", headers=h("crew_b")).status_code == 401
+    assert_problem(client.get(f"{API}/users/me", headers=h("crew_b")), 401, "unauthenticated")
     assert client.post(f"{API}/devices/device-0000000000/revocation",
                        headers=h("supervisor")).status_code == 404
 
@@ -446,7 +446,7 @@ def test_public_lookup_lockout_is_per_address_and_every_429_says_when(
     for guess in ("0001", "0002", "0003", "0004"):
         assert_problem(client.get(url, params={"phone_last4": guess}), 404, "complaint-not-found")
     r = client.get(url, params={"phone_last4": "5678"})
-    assert r.status_code == 429
+    assert_problem(r, 429, "lookup-locked")
     assert r.headers["retry-after"] == "60"
     assert r.headers["content-type"].startswith("application/problem+json")
     assert svc.tickets.complaints.public_status(number, "5678", "198.51.100.7").number == number
@@ -525,7 +525,8 @@ def test_outages_by_unit_where_the_profile_says_so(
         start_at=world.clock(), expected_restoration_at=world.clock() + timedelta(hours=1)))
     ours = world.ids["outage_id"]  # on crew A's order: 管网所, the dispatcher's unit
     svc.outages.by_unit = True
-    assert client.get(f"{API}/outages/{theirs.id}", headers=h("dispatcher")).status_code == 403
+    assert_problem(client.get(f"{API}/outages/{theirs.id}", headers=h("dispatcher")), 403,
+                   "out-of-scope")
     r = client.post(f"{API}/outages/{theirs.id}/cancel", headers=h("dispatcher"),
                     json={"reason": "x"})
     assert_problem(r, 403, "out-of-scope")
@@ -651,7 +652,7 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
     assert disp["complaints"]  # the world's complaint, targeted at no unit, stays
     r = client.post(f"{API}/complaints/{theirs.id}/contact", headers=h("dispatcher"),
                     json={"note": "called"})
-    assert r.status_code == 403
+    assert_problem(r, 403, "out-of-scope")
     assert disp["customer"] == 403
     assert customer.id not in disp["customers"]
     assert disp["customers"] < admin["customers"]
@@ -706,22 +707,23 @@ def test_a_crew_opens_only_an_emergency_outage_on_its_own_open_order(
         "work_order_id": wo}
     url = f"{API}/outages/from-isolation"
     refused = {
-        "another crew's order": ("crew_b", body),
-        "a planned outage": ("crew_a", {**body, "kind": "planned"}),
-        "no order": ("crew_a", {k: v for k, v in body.items() if k != "work_order_id"}),
-        "a meter reader": ("reader", body),
+        "another crew's order": ("crew_b", body, "out-of-scope"),
+        "a planned outage": ("crew_a", {**body, "kind": "planned"}, "forbidden"),
+        "no order": ("crew_a", {k: v for k, v in body.items() if k != "work_order_id"},
+                     "out-of-scope"),
+        "a meter reader": ("reader", body, "forbidden"),
     }
-    for why, (who, data) in refused.items():
+    for why, (who, data, code) in refused.items():
         r = client.post(url, headers=h(who), json=data)
-        assert r.status_code == 403, (why, r.text)
-        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json().get("type", "").endswith(f"/{code}"), (why, r.text)
+        assert_problem(r, 403, code)
     typed = {k: v for k, v in body.items() if k != "isolation_id"}
     typed["recipients"] = [{"customer_id": "x", "phone": "13900000000", "channels": ["sms"]}]
     r = client.post(f"{API}/outages", headers=h("crew_a"), json=typed)
     assert r.status_code == 403  # a tablet never types whom to text
     assert r.json()["type"].endswith("/forbidden")
     r = client.post(f"{API}/outages", headers=h("crew_a"), json={**typed, "work_order_id": "no"})
-    assert r.status_code == 404
+    assert_problem(r, 404, "not-found")
     before = len(svc.outages.list_outages())
     r = client.post(url, headers=h("crew_a2"), json=body)
     assert r.status_code == 201, r.text
@@ -735,7 +737,7 @@ def test_a_crew_opens_only_an_emergency_outage_on_its_own_open_order(
                             json={"to": "cancelled", "reason": "duplicate report"})
     assert cancelled.status_code == 200
     r = client.post(url, headers=h("crew_a"), json=body)
-    assert r.status_code == 403  # the order is closed
+    assert_problem(r, 403, "out-of-scope")  # the order is closed
     assert len(svc.outages.list_outages()) == before + 1
 
 

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.services import Services
-from tests.factories import TOKENS, bearer, make_clock, make_services
+from tests.factories import TOKENS, assert_problem, bearer, make_clock, make_services
 from tests.integration.notifications.gateway import AlertGroup, alert_group
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,7 @@ def test_brackets_inside_strings_do_not_count(client: TestClient[Litestar]) -> N
 @pytest.mark.parametrize("columns", [10_000_000, 15, 0, -3])
 def test_print_job_width_is_bounded(client: TestClient[Litestar], columns: int) -> None:
     r = client.get(f"/api/v1/notices/any-notice/escpos?columns={columns}", headers=DISPATCH)
-    assert r.status_code == 400, r.text
+    assert_problem(r, 400, "validation-failed")
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
@@ -64,7 +64,7 @@ def test_isolation_tolerance_must_be_positive_and_bounded(
         client: TestClient[Litestar], tolerance: float) -> None:
     r = client.post("/api/v1/network/isolations", headers=DISPATCH,
                     json={"point": [117.0, 36.65], "tolerance_m": tolerance})
-    assert r.status_code == 400, r.text
+    assert_problem(r, 400, "validation-failed")
     assert r.headers["content-type"].startswith("application/problem+json")
 
 

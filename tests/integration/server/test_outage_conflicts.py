@@ -134,7 +134,7 @@ def test_dispatcher_accepts_a_set_of_two_valves_through_a_border_chamber(
     # the second valve of a set does not name an option of its own
     other = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc2/accept",
                         headers=DISPATCH)
-    assert other.status_code == 404
+    assert_problem(other, 404, "supply-option-not-found")
     ok = client.post(f"/api/v1/network/isolations/{plan['id']}/supply-options/nc1/accept",
                      headers=DISPATCH)
     assert ok.status_code == 200, ok.text

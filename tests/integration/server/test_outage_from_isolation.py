@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 
 from server.clock import SteppingClock
 from server.services import Services
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -57,5 +57,5 @@ def test_unknown_isolation_is_a_404_problem(
     r = client.post("/api/v1/outages/from-isolation", headers=DISPATCH, json={
         "isolation_id": "nope", "kind": "planned", "cause": "x",
         "start_at": clock().isoformat(), "expected_restoration_at": clock().isoformat()})
-    assert r.status_code == 404
+    assert_problem(r, 404, "isolation-not-found")
     assert r.headers["content-type"].startswith("application/problem+json")

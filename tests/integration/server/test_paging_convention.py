@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -94,5 +94,5 @@ def test_a_forged_cursor_is_a_400_problem(client: TestClient, path: str,  # type
                                           headers: dict[str, str]) -> None:
     sep = "&" if "?" in path else "?"
     r = client.get(f"{path}{sep}cursor=%%%not-ours", headers=headers)
-    assert r.status_code == 400, r.text
+    assert_problem(r, 400, "bad-input")
     assert r.headers["content-type"].startswith("application/problem+json")

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.authz.throttle import ADDRESS, LOOKUP, LockoutBook, RateLimitedError, RateLimiter
 from server.services import Services
-from tests.factories import make_clock
+from tests.factories import assert_problem, make_clock
 from tests.integration.server.authz_world import TOKENS_ALL, World, build_world
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_two_instances_spend_one_budget_per_address(
         world.clock.advance(seconds=20)
         for c in (a, b):
             r = c.get(f"{API}/public/health")
-            assert r.status_code == 429
+            assert_problem(r, 429, "too-many-requests")
             assert r.headers["retry-after"] == "40"  # from the window stored by the first
             assert r.headers["content-type"].startswith("application/problem+json")
         world.clock.advance(seconds=40)
@@ -68,18 +68,19 @@ def test_a_lockout_holds_across_instances_and_a_restart(
     url = f"{API}/public/complaints/{number}"
     with TestClient(create_app(first.settings, clock=world.clock, services=first)) as a, \
             TestClient(create_app(second.settings, clock=world.clock, services=second)) as b:
-        assert a.get(url, params={"phone_last4": "0001"}).status_code == 404
-        assert b.get(url, params={"phone_last4": "0002"}).status_code == 404
-        assert a.get(url, params={"phone_last4": "0003"}).status_code == 404  # locks 60 s
+        assert_problem(a.get(url, params={"phone_last4": "0001"}), 404, "complaint-not-found")
+        assert_problem(b.get(url, params={"phone_last4": "0002"}), 404, "complaint-not-found")
+        # the third wrong guess locks 60 s, the fourth 120 s
+        assert_problem(a.get(url, params={"phone_last4": "0003"}), 404, "complaint-not-found")
         world.clock.advance(minutes=1)  # a fresh request budget; the lock has just ended
-        assert b.get(url, params={"phone_last4": "0004"}).status_code == 404  # locks 120 s
+        assert_problem(b.get(url, params={"phone_last4": "0004"}), 404, "complaint-not-found")
     restarted = Services(first.settings, world.clock)
     try:
         with TestClient(create_app(restarted.settings, clock=world.clock,
                                    services=restarted)) as c:
             world.clock.advance(seconds=30)
             r = c.get(url, params={"phone_last4": "5678"})  # even the right digits wait
-            assert r.status_code == 429
+            assert_problem(r, 429, "lookup-locked")
             assert r.headers["retry-after"] == "90"
             world.clock.advance(seconds=90)
             assert c.get(url, params={"phone_last4": "5678"}).status_code == 200

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from server.services import Services
 from server.workorders.model import Actor, AssignIn
 from sync.client import DeviceClient, HttpTransport, Replica, RetryPolicy
-from tests.factories import TOKENS, bearer, order_in
+from tests.factories import TOKENS, assert_problem, bearer, order_in
 from tests.integration.sync.world import DISPATCHER
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def test_a_snapshot_answers_a_consistent_checkpoint_and_no_removals(
 
 def test_an_office_role_gets_no_snapshot(client: TestClient) -> None:  # type: ignore[type-arg]
     r = client.post("/api/v1/sync/snapshot", json={}, headers=bearer(TOKENS["dispatcher"]))
-    assert r.status_code == 403
+    assert_problem(r, 403, "forbidden")
     assert r.headers["content-type"].startswith("application/problem+json")
 
 

@@ -86,7 +86,7 @@ def test_lc_30_third_party_damage_inspection_on_site_within_an_hour(
     plain = services.workorders.create(DISPATCHER, order_in(WorkOrderType.BURST_REPAIR))
     answer = client.post(f"/api/v1/workorders/{plain.id}/inspection-on-site",
                          headers=bearer(TOKENS["dispatcher"]))
-    assert answer.status_code == 409
+    assert_problem(answer, 409, "illegal-transition")
     assert answer.headers["content-type"].startswith("application/problem+json")
     crew = client.post(f"/api/v1/workorders/{wo.id}/inspection-on-site",
                        headers=bearer(TOKENS["crew_a"]))
