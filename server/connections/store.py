@@ -15,9 +15,10 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
+from core.rows import number, opt_number, opt_text, opt_time
 from server.connections.model import Channel, Connection, ProjectType, Stage, TieIn
 from server.customers.model import Customer
-from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
+from server.timefmt import from_db, opt_to_db, to_db
 from server.workorders.model import Deadline
 
 Row = dict[str, object]
@@ -175,21 +176,21 @@ def to_connection(r: Row, deadlines: Sequence[Deadline]) -> Connection:
         project_type=ProjectType(str(r["project_type"])), channel=Channel(str(r["channel"])),
         stage=Stage(str(r["stage"])), applicant=str(r["applicant"]),
         phone_masked=mask_phone(str(r["phone"])), address=str(r["address"]),
-        location=(float(r["lon"]), float(r["lat"])),  # type: ignore[arg-type]
+        location=(number(r, "lon"), number(r, "lat")),
         applied_at=from_db(str(r["applied_at"])),
-        accepted_at=opt_from_db(r["accepted_at"]),  # type: ignore[arg-type]
-        unit=str(r["unit"]), crew_id=r["crew_id"],  # type: ignore[arg-type]
-        work_order_id=r["work_order_id"], customer_id=r["customer_id"],  # type: ignore[arg-type]
+        accepted_at=opt_time(r, "accepted_at"),
+        unit=str(r["unit"]), crew_id=opt_text(r, "crew_id"),
+        work_order_id=opt_text(r, "work_order_id"), customer_id=opt_text(r, "customer_id"),
         documents=json.loads(str(r["documents"])),
         missing_documents=json.loads(str(r["missing_documents"])),
-        documents_due_at=opt_from_db(r["documents_due_at"]),  # type: ignore[arg-type]
-        documents_completed_at=opt_from_db(r["documents_completed_at"]),  # type: ignore[arg-type]
-        committed_limit=r["committed_limit"],  # type: ignore[arg-type]
-        appointment_at=opt_from_db(r["appointment_at"]),  # type: ignore[arg-type]
+        documents_due_at=opt_time(r, "documents_due_at"),
+        documents_completed_at=opt_time(r, "documents_completed_at"),
+        committed_limit=opt_number(r, "committed_limit"),
+        appointment_at=opt_time(r, "appointment_at"),
         tie_in=None if tie is None else _tie_decode(str(tie)),
-        stage_times=times, meter_no=r["meter_no"],  # type: ignore[arg-type]
+        stage_times=times, meter_no=opt_text(r, "meter_no"),
         satisfied=None if satisfied is None else bool(satisfied),
-        cancel_reason=r["cancel_reason"],  # type: ignore[arg-type]
+        cancel_reason=opt_text(r, "cancel_reason"),
         deadlines=list(deadlines))
 
 

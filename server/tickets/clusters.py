@@ -33,12 +33,13 @@ from typing import Final, Protocol
 
 import apprise
 
+from core.rows import integer, number, opt_text, opt_time
 from server.clock import to_local
 from server.paging import after, check_limit, cut_page
 from server.policy.model import Thresholds
 from server.tickets.model import Alert, AlertList
 from server.tickets.store import Row, TicketStore
-from server.timefmt import from_db, opt_from_db, to_db
+from server.timefmt import from_db, to_db
 
 _SPACES: Final = re.compile(r"\s+")
 #: a space next to a non-ASCII character (Chinese names) carries no meaning
@@ -123,8 +124,8 @@ def same_area(a: Mapping[str, object], b: Mapping[str, object], radius_m: float)
         return True
     if None in (a["lon"], a["lat"], b["lon"], b["lat"]):
         return False
-    return distance_m(float(a["lon"]), float(a["lat"]),  # type: ignore[arg-type]
-                      float(b["lon"]), float(b["lat"])) <= radius_m  # type: ignore[arg-type]
+    return distance_m(number(a, "lon"), number(a, "lat"),
+                      number(b, "lon"), number(b, "lat")) <= radius_m
 
 
 def densest_window(members: Sequence[Row], at: datetime, window: timedelta,
@@ -176,7 +177,7 @@ class QualityWatch:
                 self.store.join_cluster(str(cluster["id"]), str(complaint["id"]), at)
                 return None
         located = complaint["lon"] is not None and complaint["lat"] is not None
-        bbox = (bbox_around(float(complaint["lon"]), float(complaint["lat"]),  # type: ignore[arg-type]
+        bbox = (bbox_around(number(complaint, "lon"), number(complaint, "lat"),
                             th.quality_cluster_radius_m) if located else None)
         candidates = self.store.quality_candidates(kind, at - window, at + window, bbox,
                                                    area_key(str(complaint["compound"])))
@@ -195,9 +196,9 @@ class QualityWatch:
         items = [Alert(
             id=str(a["id"]), source=str(a["source"]), source_id=str(a["source_id"]),
             title=str(a["title"]), body=str(a["body"]), raised_at=from_db(str(a["raised_at"])),
-            sent_at=opt_from_db(a["sent_at"]),  # type: ignore[arg-type]
-            attempts=int(a["attempts"]),  # type: ignore[call-overload]
-            last_error=a["last_error"],  # type: ignore[arg-type]
+            sent_at=opt_time(a, "sent_at"),
+            attempts=integer(a, "attempts"),
+            last_error=opt_text(a, "last_error"),
             raised_at_local=to_local(from_db(str(a["raised_at"]))).isoformat(),
         ) for a in rows]
         return AlertList(items=items, recipients_configured=self.configured,

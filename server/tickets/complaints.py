@@ -20,6 +20,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.rows import integer, opt_number, opt_text, opt_time, text
 from server.audit import AuditStore
 from server.authz import Caller, Holder, authorize, narrowed_unit
 from server.authz.throttle import LockoutBook
@@ -35,6 +36,7 @@ from server.tickets.errors import (
     ReasonRequiredError,
 )
 from server.tickets.model import (
+    Channel,
     Complaint,
     ComplaintDeadline,
     ComplaintIn,
@@ -50,7 +52,7 @@ from server.tickets.model import (
 )
 from server.tickets.reminders import ReminderService
 from server.tickets.store import Row, TicketStore
-from server.timefmt import from_db, opt_from_db, to_db
+from server.timefmt import from_db, to_db
 from server.workorders.model import Actor
 
 ENTITY: Final = "complaint"
@@ -75,9 +77,9 @@ def phone_tail(phone: str) -> str:
 
 
 def _deadline(r: Row, now: datetime) -> ComplaintDeadline:
-    due, met = from_db(str(r["due_at"])), opt_from_db(r["met_at"])  # type: ignore[arg-type]
+    due, met = from_db(str(r["due_at"])), opt_time(r, "met_at")
     return ComplaintDeadline(
-        round=int(r["round"]), rule=str(r["rule"]),  # type: ignore[call-overload]
+        round=integer(r, "round"), rule=str(r["rule"]),
         title=str(r["title"]), clause=str(r["clause"]), starts_at=from_db(str(r["starts_at"])),
         due_at=due, remind_at=from_db(str(r["remind_at"])), met_at=met,
         overdue=(met > due) if met else now > due, provisional=bool(r["provisional"]),
@@ -124,25 +126,25 @@ class ComplaintService:
         now = self.clock()
         cid = str(r["id"])
         return Complaint(
-            id=cid, number=str(r["number"]), channel=r["channel"],  # type: ignore[arg-type]
+            id=cid, number=str(r["number"]), channel=Channel(text(r, "channel")),
             kind=ComplaintKind(str(r["kind"])), content=str(r["content"]),
             target_unit=str(r["target_unit"]), target_person=str(r["target_person"]),
-            customer_id=r["customer_id"],  # type: ignore[arg-type]
+            customer_id=opt_text(r, "customer_id"),
             compound=str(r["compound"]), address=str(r["address"]),
-            lon=r["lon"], lat=r["lat"],  # type: ignore[arg-type]
+            lon=opt_number(r, "lon"), lat=opt_number(r, "lat"),
             phone_masked=mask_phone(str(r["phone"])) or "",
             status=ComplaintStatus(str(r["status"])),
-            round=int(r["round"]),  # type: ignore[call-overload]
+            round=integer(r, "round"),
             received_at=from_db(str(r["received_at"])), created_at=from_db(str(r["created_at"])),
-            contacted_at=opt_from_db(r["contacted_at"]),  # type: ignore[arg-type]
-            resolved_at=opt_from_db(r["resolved_at"]),  # type: ignore[arg-type]
-            closed_at=opt_from_db(r["closed_at"]),  # type: ignore[arg-type]
-            cluster_id=r["cluster_id"],  # type: ignore[arg-type]
-            profile=str(r["profile"]), version=int(r["version"]),  # type: ignore[call-overload]
+            contacted_at=opt_time(r, "contacted_at"),
+            resolved_at=opt_time(r, "resolved_at"),
+            closed_at=opt_time(r, "closed_at"),
+            cluster_id=opt_text(r, "cluster_id"),
+            profile=str(r["profile"]), version=integer(r, "version"),
             deadlines=[_deadline(d, now) for d in self.store.complaint_deadlines(cid)],
-            visits=[ReturnVisit(round=int(v["round"]),  # type: ignore[call-overload]
+            visits=[ReturnVisit(round=integer(v, "round"),
                                 visited_at=from_db(str(v["visited_at"])),
-                                visited_by=v["visited_by"],  # type: ignore[arg-type]
+                                visited_by=opt_text(v, "visited_by"),
                                 satisfied=bool(v["satisfied"]), note=str(v["note"]))
                     for v in self.store.complaint_visits(cid)],
         )
@@ -199,9 +201,9 @@ class ComplaintService:
         return ComplaintPublicStatus(
             number=str(row["number"]), status=ComplaintStatus(str(row["status"])),
             received_at=from_db(str(row["received_at"])),
-            contacted_at=opt_from_db(row["contacted_at"]),  # type: ignore[arg-type]
-            resolved_at=opt_from_db(row["resolved_at"]),  # type: ignore[arg-type]
-            closed_at=opt_from_db(row["closed_at"]),  # type: ignore[arg-type]
+            contacted_at=opt_time(row, "contacted_at"),
+            resolved_at=opt_time(row, "resolved_at"),
+            closed_at=opt_time(row, "closed_at"),
         )
 
     # -- writing -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
+from core.rows import integer, opt_number, opt_text, opt_time, text
 from server.audit import AuditStore
 from server.authz import Holder, authorize
 from server.clock import Clock, to_local
@@ -34,6 +35,7 @@ from server.tickets.errors import (
 from server.tickets.model import (
     ACCEPT_RULE,
     HANDLE,
+    Channel,
     Extension,
     ExtensionDecisionIn,
     ExtensionIn,
@@ -49,7 +51,7 @@ from server.tickets.model import (
     mask_phone,
 )
 from server.tickets.store import Row, TicketStore
-from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
+from server.timefmt import from_db, opt_to_db, to_db
 from server.workorders.model import Actor, WorkOrderIn
 from server.workorders.service import WorkOrderService
 
@@ -94,13 +96,13 @@ def deadline_row(ticket_id: str, d: TicketDeadline) -> Row:
 
 def _deadline(r: Row, now: datetime) -> TicketDeadline:
     due = from_db(str(r["due_at"]))
-    met = opt_from_db(r["met_at"])  # type: ignore[arg-type]
+    met = opt_time(r, "met_at")
     voided = bool(r["voided"])
     return TicketDeadline(
         kind=str(r["kind"]), rule=str(r["rule"]), title=str(r["title"]),
         clause=str(r["clause"]), starts_at=from_db(str(r["starts_at"])), due_at=due,
         remind_at=from_db(str(r["remind_at"])), met_at=met,
-        original_due_at=opt_from_db(r["original_due_at"]),  # type: ignore[arg-type]
+        original_due_at=opt_time(r, "original_due_at"),
         voided=voided, overdue=not voided and (met > due if met else now > due),
         provisional=bool(r["provisional"]),
     )
@@ -109,11 +111,11 @@ def _deadline(r: Row, now: datetime) -> TicketDeadline:
 def _extension(r: Row) -> Extension:
     return Extension(
         id=str(r["id"]), ticket_id=str(r["ticket_id"]), reason=str(r["reason"]),
-        requested_by=r["requested_by"],  # type: ignore[arg-type]
+        requested_by=opt_text(r, "requested_by"),
         requested_at=from_db(str(r["requested_at"])), new_due_at=from_db(str(r["new_due_at"])),
         status=ExtensionStatus(str(r["status"])),
-        decided_by=r["decided_by"],  # type: ignore[arg-type]
-        decided_at=opt_from_db(r["decided_at"]),  # type: ignore[arg-type]
+        decided_by=opt_text(r, "decided_by"),
+        decided_at=opt_time(r, "decided_at"),
         note=str(r["note"]),
     )
 
@@ -141,24 +143,24 @@ class TicketService:
             tid = str(r["id"])
             cat = next((c for c in self.book.category if c.key == r["category"]), None)
             out.append(Ticket(
-                id=tid, number=str(r["number"]), channel=r["channel"],  # type: ignore[arg-type]
+                id=tid, number=str(r["number"]), channel=Channel(text(r, "channel")),
                 category=str(r["category"]), category_title=cat.title if cat else "",
                 status=TicketStatus(str(r["status"])), title=str(r["title"]),
                 description=str(r["description"]), unit=str(r["unit"]),
-                assignee_id=r["assignee_id"], crew_id=r["crew_id"],  # type: ignore[arg-type]
+                assignee_id=opt_text(r, "assignee_id"), crew_id=opt_text(r, "crew_id"),
                 compound=str(r["compound"]), address=str(r["address"]),
-                lon=r["lon"], lat=r["lat"],  # type: ignore[arg-type]
-                caller_phone_masked=mask_phone(r["caller_phone"]),  # type: ignore[arg-type]
-                external_ref=r["external_ref"],  # type: ignore[arg-type]
+                lon=opt_number(r, "lon"), lat=opt_number(r, "lat"),
+                caller_phone_masked=mask_phone(opt_text(r, "caller_phone")),
+                external_ref=opt_text(r, "external_ref"),
                 profile=str(r["profile"]), originated_at=from_db(str(r["originated_at"])),
                 created_at=from_db(str(r["created_at"])),
-                accepted_at=opt_from_db(r["accepted_at"]),  # type: ignore[arg-type]
-                replied_at=opt_from_db(r["replied_at"]),  # type: ignore[arg-type]
-                resolved_at=opt_from_db(r["resolved_at"]),  # type: ignore[arg-type]
-                sent_back_at=opt_from_db(r["sent_back_at"]),  # type: ignore[arg-type]
-                sendback_reason=r["sendback_reason"],  # type: ignore[arg-type]
-                work_order_id=r["work_order_id"],  # type: ignore[arg-type]
-                version=int(r["version"]),  # type: ignore[call-overload]
+                accepted_at=opt_time(r, "accepted_at"),
+                replied_at=opt_time(r, "replied_at"),
+                resolved_at=opt_time(r, "resolved_at"),
+                sent_back_at=opt_time(r, "sent_back_at"),
+                sendback_reason=opt_text(r, "sendback_reason"),
+                work_order_id=opt_text(r, "work_order_id"),
+                version=integer(r, "version"),
                 deadlines=[_deadline(d, now) for d in deadlines[tid]],
                 extensions=[_extension(e) for e in extensions[tid]],
             ))

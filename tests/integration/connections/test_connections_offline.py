@@ -196,7 +196,7 @@ def test_offline_across_the_spring_festival_the_tablet_carries_the_hand_counted_
 
 
 def test_offline_work_synced_late_is_overdue_and_the_tablet_gets_the_return_visit(
-        friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock], tmp_path: Path) -> None:
     client, _svc, clock = friday
     # accepted Fri 14:00 with a document missing (容缺受理): 5 days -> Wed 2 Dec 14:00
     c = apply_and_accept(client, "single_meter", missing_documents=["property_deed"])

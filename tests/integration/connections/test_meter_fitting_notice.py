@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -38,12 +39,12 @@ FRIDAY_1400 = datetime(2026, 11, 27, 14, 0, tzinfo=SH)
 
 
 @pytest.fixture
-def friday(tmp_path: Path) -> Iterator[tuple[TestClient, Services, SteppingClock]]:  # type: ignore[type-arg]
+def friday(tmp_path: Path) -> Iterator[tuple[TestClient[Litestar], Services, SteppingClock]]:
     with world(tmp_path, FRIDAY_1400) as w:
         yield w
 
 
-def constructed(client: TestClient, clock: SteppingClock) -> dict[str, object]:  # type: ignore[type-arg]
+def constructed(client: TestClient[Litestar], clock: SteppingClock) -> dict[str, object]:
     c = apply_and_accept(client, "single_meter")
     survey_over_http(client, clock, str(c["id"]))
     ok(client.post(f"{API}/{c['id']}/design", json={"sha256": "ab" * 32}, headers=OFFICE))
@@ -64,7 +65,7 @@ def fitting(c: dict[str, object], svc: Services, clock: SteppingClock,
 
 
 def test_the_tablet_seals_the_fitting_notice_and_the_meter_goes_on_the_account(
-        friday: tuple[TestClient, Services, SteppingClock], tmp_path: Path) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock], tmp_path: Path) -> None:
     client, svc, clock = friday
     c = constructed(client, clock)
     wo_id = str(c["work_order_id"])
@@ -100,7 +101,7 @@ def test_the_tablet_seals_the_fitting_notice_and_the_meter_goes_on_the_account(
 
 
 def test_over_http_the_fitting_notice_prints_and_shows_a_changed_meter_number(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, svc, clock = friday
     c = constructed(client, clock)
     wo_id = str(c["work_order_id"])
@@ -124,7 +125,7 @@ def test_over_http_the_fitting_notice_prints_and_shows_a_changed_meter_number(
 
 
 def test_a_fitting_notice_on_another_order_type_is_refused(
-        friday: tuple[TestClient, Services, SteppingClock]) -> None:  # type: ignore[type-arg]
+        friday: tuple[TestClient[Litestar], Services, SteppingClock]) -> None:
     client, svc, clock = friday
     c = constructed(client, clock)
     wo = ok(client.post("/api/v1/workorders", json={

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.cli.common import OPERATOR
 from server.services import Services
-from tests.factories import TOKENS, bearer
+from tests.factories import TOKENS, assert_problem, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -16,12 +17,8 @@ NEW_ORDER = {"type": "burst_repair", "location": {"type": "Point", "coordinates"
              "crew_id": "crew-a", "pipe_diameter_mm": 300}
 
 
-def _problem(response: object, status: int, code: str) -> None:
-    r = response
-    assert r.status_code == status, r.text  # type: ignore[attr-defined]
-    assert r.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
-    assert r.json()["type"].endswith("/" + code)  # type: ignore[attr-defined]
-    assert r.json()["status"] == status  # type: ignore[attr-defined]
+def _problem(response: httpx.Response, status: int, code: str) -> None:
+    assert_problem(response, status, code)
 
 
 def test_no_token_is_401_with_a_challenge(client: TestClient[Litestar]) -> None:

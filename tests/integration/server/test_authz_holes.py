@@ -285,7 +285,7 @@ def test_nobody_revokes_a_device_of_a_higher_role(
 
 
 def test_a_supervisor_revokes_a_lost_tablet_by_the_pseudonym_it_sees(
-        client: TestClient, svc: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services) -> None:
     crew_b = svc.accounts.authenticate(TOKENS_ALL["crew_b"])
     assert crew_b is not None
     lag = client.get(f"{API}/sync/lag", headers=h("supervisor")).json()["devices"]
@@ -559,7 +559,7 @@ def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_budget(
 
 
 def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     import msgspec
 
     from server.cli.common import OPERATOR
@@ -697,7 +697,7 @@ def test_office_by_unit_narrows_complaints_customers_statistics_and_sync_lag(
 
 # -- who opens an outage on which order --------------------------------------------------
 def test_a_crew_opens_only_an_emergency_outage_on_its_own_open_order(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     wo, iso = world.ids["wo_id"], world.ids["isolation_id"]
     start = world.clock()
     body: dict[str, Any] = {
@@ -742,7 +742,7 @@ def test_a_crew_opens_only_an_emergency_outage_on_its_own_open_order(
 
 
 def test_office_roles_open_outages_on_orders_of_their_scope(
-        client: TestClient, svc: Services, world: World) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], svc: Services, world: World) -> None:
     import msgspec
 
     from server.cli.common import OPERATOR

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from core.problems import CATALOGUE
@@ -128,7 +129,7 @@ def test_each_operation_declares_only_its_own_statuses(document: dict[str, Any])
     assert statuses >= {400, 401, 403, 404, 409, 413, 422, 429, 500}
 
 
-def _provoked(client: TestClient, document: dict[str, Any],  # type: ignore[type-arg]
+def _provoked(client: TestClient[Litestar], document: dict[str, Any],
               method: str, path: str, url: str, **kwargs: Any) -> None:
     """The answer to ``url`` is a problem its operation (``path``) declares, by code."""
     r = client.request(method.upper(), url, **kwargs)
@@ -137,7 +138,7 @@ def _provoked(client: TestClient, document: dict[str, Any],  # type: ignore[type
         r.status_code, code)
 
 
-def test_what_a_request_provokes_is_declared(client: TestClient,  # type: ignore[type-arg]
+def test_what_a_request_provokes_is_declared(client: TestClient[Litestar],
                                              document: dict[str, Any]) -> None:
     dispatcher = bearer(TOKENS["dispatcher"])
     r = client.post("/api/v1/workorders", headers=dispatcher, json={
@@ -217,7 +218,7 @@ RING = [[117.0, 36.6], [117.1, 36.6], [117.1, 36.7], [117.0, 36.6]]
     {**OUTAGE, "area": {"type": "Polygon", "coordinates": [RING], "extra": 1}},
     {**OUTAGE, "recipients": [{"customer_id": "c-1", "mood": "angry"}]},
 ])
-def test_outage_bodies_are_decoded_strictly(client: TestClient,  # type: ignore[type-arg]
+def test_outage_bodies_are_decoded_strictly(client: TestClient[Litestar],
                                             body: dict[str, Any]) -> None:
     r = client.post("/api/v1/outages", json=body, headers=bearer(TOKENS["dispatcher"]))
     assert r.status_code == 400, r.text
@@ -225,7 +226,7 @@ def test_outage_bodies_are_decoded_strictly(client: TestClient,  # type: ignore[
     assert r.json()["type"].endswith("/validation-failed")
 
 
-def test_a_polygon_area_is_accepted(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_a_polygon_area_is_accepted(client: TestClient[Litestar]) -> None:
     body = {**OUTAGE, "area": {"type": "Polygon", "coordinates": [RING]}}
     r = client.post("/api/v1/outages", json=body, headers=bearer(TOKENS["dispatcher"]))
     assert r.status_code == 201, r.text

@@ -120,7 +120,7 @@ def test_dispatcher_accepts_feeding_the_cut_off_from_another_zone(
 
 
 def test_dispatcher_accepts_a_set_of_two_valves_through_a_border_chamber(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     from tests.unit.geo.test_geo_supply import chamber_between_zones
 
     report = services.network.import_geojson(msgspec.convert(

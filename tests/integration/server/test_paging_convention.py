@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -45,7 +46,7 @@ def _key(item: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def populated(client: TestClient, clock: SteppingClock) -> TestClient:  # type: ignore[type-arg]
+def populated(client: TestClient[Litestar], clock: SteppingClock) -> TestClient[Litestar]:
     """A few rows in the lists the demo leaves short, then a day later (deadlines due)."""
     for i in range(3):
         clock.advance(seconds=5)
@@ -63,7 +64,7 @@ def populated(client: TestClient, clock: SteppingClock) -> TestClient:  # type: 
 
 
 @pytest.mark.parametrize(("path", "headers"), LISTS, ids=[p for p, _ in LISTS])
-def test_every_list_pages_the_same_way(populated: TestClient, path: str,  # type: ignore[type-arg]
+def test_every_list_pages_the_same_way(populated: TestClient[Litestar], path: str,
                                        headers: dict[str, str]) -> None:
     client = populated
     sep = "&" if "?" in path else "?"
@@ -90,7 +91,7 @@ def test_every_list_pages_the_same_way(populated: TestClient, path: str,  # type
 
 
 @pytest.mark.parametrize(("path", "headers"), LISTS, ids=[p for p, _ in LISTS])
-def test_a_forged_cursor_is_a_400_problem(client: TestClient, path: str,  # type: ignore[type-arg]
+def test_a_forged_cursor_is_a_400_problem(client: TestClient[Litestar], path: str,
                                           headers: dict[str, str]) -> None:
     sep = "&" if "?" in path else "?"
     r = client.get(f"{path}{sep}cursor=%%%not-ours", headers=headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -15,12 +16,12 @@ GOOD = {"type": "line_marking", "location": {"type": "Point", "coordinates": [11
         "crew_id": "crew-b"}
 
 
-def _is_problem(r: object, status: int) -> dict[str, object]:
-    assert r.status_code == status, r.text  # type: ignore[attr-defined]
-    assert r.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
-    body = r.json()  # type: ignore[attr-defined]
+def _is_problem(r: httpx.Response, status: int) -> dict[str, object]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, object] = r.json()
     assert {"type", "title", "status", "detail"} <= body.keys()
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.clock import SteppingClock
@@ -31,7 +32,7 @@ def _order(crew: str = "crew-a", kind: str = "burst_repair") -> dict[str, Any]:
             "crew_id": crew, "pipe_diameter_mm": 600, "priority": 1}
 
 
-def _walk(client: TestClient, url: str,  # type: ignore[type-arg]
+def _walk(client: TestClient[Litestar], url: str,
           headers: dict[str, str]) -> Iterator[dict[str, Any]]:
     """Every page from ``url`` on, following ``next``."""
     next_url: str | None = url
@@ -46,7 +47,7 @@ def _walk(client: TestClient, url: str,  # type: ignore[type-arg]
 
 
 def test_a_listed_order_is_the_order_read_by_id(
-        client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     ids = []
     for _ in range(3):
         clock.advance(seconds=7)
@@ -71,7 +72,7 @@ def test_a_listed_order_is_the_order_read_by_id(
 
 
 def test_next_links_walk_every_order_once_with_the_filters_kept(
-        client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     mine = []
     for i in range(7):
         clock.advance(seconds=1)
@@ -90,7 +91,7 @@ def test_next_links_walk_every_order_once_with_the_filters_kept(
 
 
 def test_overdue_lists_exactly_the_orders_with_a_deadline_not_met_in_time(
-        client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     early, met, late, cancelled = (
         client.post("/api/v1/workorders", json=_order(), headers=DISPATCH).json()["id"]
         for _ in range(4))
@@ -120,7 +121,7 @@ def test_overdue_lists_exactly_the_orders_with_a_deadline_not_met_in_time(
 
 
 def test_a_cursor_of_the_other_order_or_a_forged_one_is_a_400(
-        client: TestClient, clock: SteppingClock) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], clock: SteppingClock) -> None:
     for _ in range(3):
         client.post("/api/v1/workorders", json=_order(), headers=DISPATCH)
     clock.advance(hours=30)

@@ -334,7 +334,7 @@ def test_the_client_declares_each_photo_with_its_order_so_the_order_quota_holds(
 
 
 def test_an_upload_of_pushed_evidence_must_name_its_order(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     h = bearer(TOKENS["crew_a"])
     wo = services.workorders.create(DISPATCHER_ACTOR, order_in(crew_id="crew-a"))
     other = services.workorders.create(DISPATCHER_ACTOR, order_in(crew_id="crew-a"))

@@ -9,6 +9,7 @@ The store failure is a real one: a trigger in the test's own database refuses a 
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.services import Services
@@ -57,7 +58,7 @@ def _allow_notes(services: Services) -> None:
 
 
 def test_a_rejected_mutation_leaves_the_others_of_its_push_applied(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     mine = services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
     body = {"mutations": [
         _note(1, mine.id, "first"),
@@ -78,7 +79,7 @@ def test_a_rejected_mutation_leaves_the_others_of_its_push_applied(
 
 
 def test_a_store_failure_rolls_the_whole_push_back_and_the_retry_applies_it_once(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
     body = {"mutations": [_note(1, wo.id, "fine"), _note(2, wo.id, "boom"),
                           _note(3, wo.id, "also fine")]}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.services import Services
@@ -27,7 +28,7 @@ ENTITIES = ("work_order", "customer", "pipe", "node", "valve", "hydrant", "isola
             "door_task")
 
 
-def _tablet(client: TestClient, services: Services, path: Path, *,  # type: ignore[type-arg]
+def _tablet(client: TestClient[Litestar], services: Services, path: Path, *,
             snapshots: bool, msgpack: bool = False, page_rows: int = 7) -> DeviceClient:
     return DeviceClient(Replica(path, synchronous="OFF"),
                         HttpTransport(client, TOKENS["crew_a"]), clock=services.clock,
@@ -40,7 +41,7 @@ def _state(dev: DeviceClient) -> dict[str, dict[str, dict[str, object]]]:
 
 
 def test_a_snapshot_holds_what_paged_pulls_hold_and_its_cursor_continues(
-        client: TestClient, services: Services, tmp_path: Path) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services, tmp_path: Path) -> None:
     orders = [services.workorders.create(DISPATCH, order_in(crew_id="crew-a",
                                                             customer_id=f"cust-{i:05d}"))
               for i in range(1, 13)]
@@ -66,7 +67,7 @@ def test_a_snapshot_holds_what_paged_pulls_hold_and_its_cursor_continues(
 
 
 def test_a_snapshot_answers_a_consistent_checkpoint_and_no_removals(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
     services.workorders.assign(DISPATCHER, wo.id, AssignIn(crew_id="crew-b"))
     r = client.post("/api/v1/sync/snapshot", json={}, headers=bearer(TOKENS["crew_a"]))
@@ -83,14 +84,14 @@ def test_a_snapshot_answers_a_consistent_checkpoint_and_no_removals(
     assert nothing_new["more"] is False
 
 
-def test_an_office_role_gets_no_snapshot(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_an_office_role_gets_no_snapshot(client: TestClient[Litestar]) -> None:
     r = client.post("/api/v1/sync/snapshot", json={}, headers=bearer(TOKENS["dispatcher"]))
     assert_problem(r, 403, "forbidden")
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
 def test_pull_pages_are_bounded_by_bytes_as_well_as_rows(
-        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+        client: TestClient[Litestar], services: Services) -> None:
     created = {services.workorders.create(DISPATCH, msgspec.structs.replace(
         order_in(crew_id="crew-a"), description="漏水" * 500)).id for _ in range(60)}
     bound = 64 * 1024
