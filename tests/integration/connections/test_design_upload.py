@@ -82,7 +82,8 @@ def test_on_the_cli_the_drawing_file_is_uploaded(tmp_path: Path) -> None:
     def run(*args: str) -> dict[str, object]:
         r = runner.invoke(main, ["connections", *args, "--json"], env=env)
         assert r.exit_code == 0, r.output
-        return json.loads(r.output)  # type: ignore[no-any-return]
+        body: dict[str, object] = json.loads(r.output)
+        return body
 
     c = run("apply", json.dumps({"project_type": "single_meter", "channel": "counter",
                                  "applicant": "李娜", "phone": "13900001234",
