@@ -9,31 +9,38 @@ the stores' row mappers need no ``# type: ignore`` at each read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from core.time import opt_from_db
 
-Row = Mapping[str, object]
+K = TypeVar("K", contravariant=True)
 
 
-def _refuse(key: str, value: object, wanted: str) -> TypeError:
+class Row(Protocol[K]):
+    """A stored row read by column name (a dict) or by position (a tuple): ``Row[str]``,
+    ``Row[int]``."""
+
+    def __getitem__(self, key: K, /) -> object: ...
+
+
+def _refuse(key: object, value: object, wanted: str) -> TypeError:
     return TypeError(f"column {key!r} holds {type(value).__name__} {value!r}, not {wanted}")
 
 
-def text(row: Row, key: str) -> str:
+def text(row: Row[K], key: K) -> str:
     value = row[key]
     if isinstance(value, str):
         return value
     raise _refuse(key, value, "text")
 
 
-def opt_text(row: Row, key: str) -> str | None:
+def opt_text(row: Row[K], key: K) -> str | None:
     return None if row[key] is None else text(row, key)
 
 
-def integer(row: Row, key: str) -> int:
+def integer(row: Row[K], key: K) -> int:
     value = row[key]
     if isinstance(value, bool):
         raise _refuse(key, value, "an integer")
@@ -44,11 +51,11 @@ def integer(row: Row, key: str) -> int:
     raise _refuse(key, value, "an integer")
 
 
-def opt_integer(row: Row, key: str) -> int | None:
+def opt_integer(row: Row[K], key: K) -> int | None:
     return None if row[key] is None else integer(row, key)
 
 
-def number(row: Row, key: str) -> float:
+def number(row: Row[K], key: K) -> float:
     value = row[key]
     if isinstance(value, bool):
         raise _refuse(key, value, "a number")
@@ -57,10 +64,10 @@ def number(row: Row, key: str) -> float:
     raise _refuse(key, value, "a number")
 
 
-def opt_number(row: Row, key: str) -> float | None:
+def opt_number(row: Row[K], key: K) -> float | None:
     return None if row[key] is None else number(row, key)
 
 
-def opt_time(row: Row, key: str) -> datetime | None:
+def opt_time(row: Row[K], key: K) -> datetime | None:
     """A nullable timestamp column in the stored form of ``core.time``."""
     return opt_from_db(opt_text(row, key))

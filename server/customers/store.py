@@ -9,6 +9,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.rows import opt_integer, opt_number, opt_text
 from core.uow import ScopeRule, UnitOfWork, touch
 from server.customers.model import Customer
 from server.timefmt import to_db
@@ -22,10 +23,11 @@ _COLUMNS = (
 
 def _row(r: Sequence[object]) -> Customer:
     return Customer(
-        id=str(r[0]), account_no=str(r[1]), name=str(r[2]), phone=r[3],  # type: ignore[arg-type]
-        wechat_openid=r[4], address=str(r[5]), compound=str(r[6]),  # type: ignore[arg-type]
-        street=str(r[7]), lon=r[8], lat=r[9], category=str(r[10]),  # type: ignore[arg-type]
-        meter_no=r[11], meter_diameter_mm=r[12], meter_location=r[13],  # type: ignore[arg-type]
+        id=str(r[0]), account_no=str(r[1]), name=str(r[2]), phone=opt_text(r, 3),
+        wechat_openid=opt_text(r, 4), address=str(r[5]), compound=str(r[6]),
+        street=str(r[7]), lon=opt_number(r, 8), lat=opt_number(r, 9), category=str(r[10]),
+        meter_no=opt_text(r, 11), meter_diameter_mm=opt_integer(r, 12),
+        meter_location=opt_text(r, 13),
         property_dispute=bool(r[14]), court_case=bool(r[15]), channels=json.loads(str(r[16])),
     )
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
+from core.rows import integer, opt_text, opt_time
 from geo.model import IsolationPlan
 from server.fieldwork.burst import ValveAction, ValveOperation
 from server.fieldwork.linemarking import MarkedLine
@@ -59,12 +60,12 @@ def _sealed(r: Sequence[object]) -> SealedRow:
     except msgspec.DecodeError:
         manifest = None
     return SealedRow(
-        seq=int(r[0]), id=str(r[1]), kind=str(r[2]),  # type: ignore[call-overload]
+        seq=integer(r, 0), id=str(r[1]), kind=str(r[2]),
         work_order_id=str(r[3]), fields=_fields_decode(str(r[4])), manifest=manifest,
         manifest_text=text, content_hash=str(r[6]), prev_hash=str(r[7]), signature=str(r[8]),
         key_id=str(r[9]), sealed_at=from_db(str(r[10])),
-        device_time=opt_from_db(r[11]),  # type: ignore[arg-type]
-        user_id=r[12], device_id=r[13],  # type: ignore[arg-type]
+        device_time=opt_time(r, 11),
+        user_id=opt_text(r, 12), device_id=opt_text(r, 13),
         discrepancies=_strs_decode(str(r[14])))
 
 

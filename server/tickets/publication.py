@@ -18,6 +18,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.rows import opt_time
 from server.audit import AuditStore
 from server.clock import Clock
 from server.paging import Page, after, check_limit, cut_page
@@ -25,7 +26,7 @@ from server.policy import PolicyProfile, WorkCalendar, time_rule
 from server.tickets.errors import BadTicketInputError, ServiceInfoNotFoundError
 from server.tickets.model import InfoCategory, PublishedIn, ServiceInfo, ServiceInfoIn
 from server.tickets.store import Row, TicketStore
-from server.timefmt import from_db, opt_from_db, to_db
+from server.timefmt import from_db, to_db
 from server.workorders.model import Actor
 
 RULE: Final = "service_info_publication"
@@ -34,7 +35,7 @@ ENTITY: Final = "service_info"
 
 def _item(r: Row, now: datetime) -> ServiceInfo:
     due = from_db(str(r["due_at"]))
-    published = opt_from_db(r["published_at"])  # type: ignore[arg-type]
+    published = opt_time(r, "published_at")
     return ServiceInfo(
         id=str(r["id"]), title=str(r["title"]), category=InfoCategory(str(r["category"])),
         unit=str(r["unit"]), rule=str(r["rule"]), clause=str(r["clause"]),

@@ -25,6 +25,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.rows import integer, opt_text
 from notifications.model import STAFF, Notice, NoticeKind
 from notifications.outbox import enqueue_staff_message
 from notifications.store import NotificationStore
@@ -67,10 +68,10 @@ def reminder_text(level: ReminderLevel, item_kind: str, item_id: str, title: str
 
 def reminder_from(r: Row) -> Reminder:
     return Reminder(
-        id=int(r["id"]), item_kind=ItemKind(str(r["item_kind"])),  # type: ignore[call-overload]
+        id=integer(r, "id"), item_kind=ItemKind(str(r["item_kind"])),
         item_id=str(r["item_id"]), rule=str(r["rule"]), due_at=from_db(str(r["due_at"])),
         level=ReminderLevel(str(r["level"])),
-        recipient_id=r["recipient_id"],  # type: ignore[arg-type]
+        recipient_id=opt_text(r, "recipient_id"),
         created_at=from_db(str(r["created_at"])), note=str(r["note"]),
     )
 
@@ -160,7 +161,7 @@ class ReminderService:
                     str(r["supervisor_id"]) if r.get("supervisor_id") else None)
                 created += self._add(r, ReminderLevel.ESCALATE, recipient, note, at)
         retried = self.watch.retry_unsent(at) if self.watch is not None else 0
-        rows = {int(r["id"]): r for r in self.store.reminders(  # type: ignore[call-overload]
+        rows = {integer(r, "id"): r for r in self.store.reminders(
             recipient_id=None, level=None, limit=max(len(created), 1) + 50)}
         return ScanResult(at=at, reminders=[reminder_from(rows[i]) for i in created if i in rows],
                           alerts_retried=retried)

@@ -17,6 +17,7 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
+from core.rows import integer, opt_integer, opt_text, opt_time
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 
 _encode = msgspec.json.Encoder().encode
@@ -87,11 +88,12 @@ _FLAG_COLS = ("id, work_order_id, device_id, user_id, crew_id, mutation_id, kind
 
 def _flag(r: Sequence[object]) -> ReviewFlag:
     return ReviewFlag(
-        id=int(r[0]), work_order_id=r[1], device_id=r[2], user_id=r[3],  # type: ignore[arg-type, call-overload]
-        crew_id=r[4], mutation_id=r[5], kind=str(r[6]), reason_code=str(r[7]),  # type: ignore[arg-type]
+        id=integer(r, 0), work_order_id=opt_text(r, 1), device_id=opt_text(r, 2),
+        user_id=opt_text(r, 3), crew_id=opt_text(r, 4), mutation_id=opt_integer(r, 5),
+        kind=str(r[6]), reason_code=str(r[7]),
         detail=str(r[8]), payload=_payload_decode(str(r[9])),
-        device_time=opt_from_db(r[10]), created_at=from_db(str(r[11])),  # type: ignore[arg-type]
-        resolved_at=opt_from_db(r[12]), resolved_by=r[13], resolution=r[14],  # type: ignore[arg-type]
+        device_time=opt_time(r, 10), created_at=from_db(str(r[11])),
+        resolved_at=opt_time(r, 12), resolved_by=opt_text(r, 13), resolution=opt_text(r, 14),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Final
 
 import msgspec
 
+from core.rows import integer, opt_integer, opt_text
 from core.time import opt_wire_from_db, wire_from_db
 
 
@@ -80,10 +81,10 @@ def deadline_rows(rows: Sequence[tuple[object, ...]], titles: Mapping[str, str],
         out.append(DeadlineRow(
             rule=str(rule), title=titles.get(str(rule), str(rule)), clause=str(clause),
             starts_at=wire_from_db(str(starts)), due_at=wire_from_db(due_s),
-            met_at=opt_wire_from_db(met),  # type: ignore[arg-type]
+            met_at=opt_wire_from_db(None if met is None else str(met)),
             overdue=overdue, provisional=bool(provisional),
-            met_server_at=opt_wire_from_db(met_server),  # type: ignore[arg-type]
-            met_source=met_source))  # type: ignore[arg-type]
+            met_server_at=opt_wire_from_db(None if met_server is None else str(met_server)),
+            met_source=None if met_source is None else str(met_source)))
     return out
 
 
@@ -91,17 +92,17 @@ def order_row(r: Sequence[object], deadlines: list[DeadlineRow]) -> WorkOrderRow
     """One stored row (``store._COLUMNS`` order) ready to encode."""
     return WorkOrderRow(
         id=str(r[0]), number=str(r[1]), type=str(r[2]), status=str(r[3]),
-        priority=int(r[4]),  # type: ignore[call-overload]
+        priority=integer(r, 4),
         title=str(r[5]), description=str(r[6]),
-        crew_id=r[7], customer_id=r[8],  # type: ignore[arg-type]
+        crew_id=opt_text(r, 7), customer_id=opt_text(r, 8),
         location=msgspec.Raw(str(r[9]).encode()),
-        pipe_diameter_mm=r[10],  # type: ignore[arg-type]
+        pipe_diameter_mm=opt_integer(r, 10),
         profile=str(r[11]), reported_at=wire_from_db(str(r[12])),
         created_at=wire_from_db(str(r[13])), updated_at=wire_from_db(str(r[14])),
-        closed_at=opt_wire_from_db(r[15]),  # type: ignore[arg-type]
-        due_at=opt_wire_from_db(r[16]),  # type: ignore[arg-type]
-        status_reason=r[17],  # type: ignore[arg-type]
-        version=int(r[18]),  # type: ignore[call-overload]
+        closed_at=opt_wire_from_db(opt_text(r, 15)),
+        due_at=opt_wire_from_db(opt_text(r, 16)),
+        status_reason=opt_text(r, 17),
+        version=integer(r, 18),
         fields=msgspec.Raw(str(r[19]).encode()), steps=msgspec.Raw(str(r[20]).encode()),
         deadlines=deadlines)
 

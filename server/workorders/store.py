@@ -16,6 +16,7 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
+from core.rows import integer, opt_integer, opt_text, opt_time
 from core.time import wire_from_db
 from core.uow import ScopeRule, UnitOfWork
 from server.errors import BadInputError
@@ -77,16 +78,16 @@ _COLUMNS = (
 def _row(r: Sequence[object], deadlines: list[Deadline]) -> WorkOrder:
     return WorkOrder(
         id=str(r[0]), number=str(r[1]), type=WorkOrderType(str(r[2])), status=Status(str(r[3])),
-        priority=int(r[4]),  # type: ignore[call-overload]
+        priority=integer(r, 4),
         title=str(r[5]), description=str(r[6]),
-        crew_id=r[7], customer_id=r[8],  # type: ignore[arg-type]
+        crew_id=opt_text(r, 7), customer_id=opt_text(r, 8),
         location=_geo_decode(str(r[9])),
-        pipe_diameter_mm=r[10],  # type: ignore[arg-type]
+        pipe_diameter_mm=opt_integer(r, 10),
         profile=str(r[11]), reported_at=from_db(str(r[12])), created_at=from_db(str(r[13])),
-        updated_at=from_db(str(r[14])), closed_at=opt_from_db(r[15]),  # type: ignore[arg-type]
-        due_at=opt_from_db(r[16]),  # type: ignore[arg-type]
-        status_reason=r[17],  # type: ignore[arg-type]
-        version=int(r[18]),  # type: ignore[call-overload]
+        updated_at=from_db(str(r[14])), closed_at=opt_time(r, 15),
+        due_at=opt_time(r, 16),
+        status_reason=opt_text(r, 17),
+        version=integer(r, 18),
         fields=_fields_decode(str(r[19])), steps=_steps_decode(str(r[20])),
         deadlines=deadlines,
     )
