@@ -128,6 +128,8 @@ _ROWS: Final = (
          "docs/security.md)"),
     _row("override-needs-supervisor", 403, "Only a supervisor may override a notice rule",
          "Only a supervisor may override a notice rule"),
+    _row("supervisor-required", 403, "Only a supervisor may decide this",
+         "Only a supervisor may decide this"),
     _row("attachment-not-declared", 404, "Declare the attachment before uploading it",
          "Declare the attachment before uploading it"),
     _row("complaint-not-found", 404, "No such complaint",

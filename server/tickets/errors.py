@@ -44,6 +44,10 @@ class ExtensionError(TicketError):
     code = "extension-refused"
 
 
+class NotSupervisorError(TicketError):
+    code = "supervisor-required"
+
+
 class LookupLockedError(TicketError):
     """Too many wrong phone digits for one complaint number: guessing is slowed down."""
 

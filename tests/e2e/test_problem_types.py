@@ -594,6 +594,10 @@ NOT_PROVOKED: Final[dict[str, str]] = {
     "network-empty": "the demo server always has its network; tests/e2e/"
                      "test_cli_isolate_remote.py starts from an empty folder",
     "no-cjk-font": "CI installs a CJK font (fonts-wqy-microhei), and the PDF needs one",
+    "supervisor-required": "the route's policy (ticket.decide_extension) refuses a "
+                           "non-supervisor with forbidden first; the service's own check "
+                           "answers only a direct caller (tests/integration/tickets/"
+                           "test_desk.py)",
     "outage-conflict": "needs two outages whose union cuts off a third area; the demo grid "
                        "has none: tests/integration/server/test_outage_conflicts.py imports "
                        "such a network",

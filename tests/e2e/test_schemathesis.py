@@ -3,9 +3,10 @@
 Against the real service with the demo data, every operation gets a few generated
 requests, each sent under every role's token: no answer may be a server error (5xx), every
 status must be one the operation declares, and every body must match what the document
-declares for its status (problem answers included) — ``tests.e2e.contract.check_contract``. The same run against a small app with
-two planted faults (an answer that contradicts its declared schema, a handler that
-raises) must report exactly those two operations, so a green run means something.
+declares for its status (problem answers included) — ``tests.e2e.contract.check_contract``.
+The same run against a small app with two planted faults (an answer that contradicts its
+declared schema, a handler that raises) must report exactly those two operations, so a
+green run means something.
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.clock import SteppingClock
-from server.errors import ForbiddenError, NotFoundError
+from server.errors import NotFoundError
 from server.services import Services
 from server.tickets.categories import check_against, load_categories
 from server.tickets.errors import (
     BadTicketInputError,
     ExtensionError,
+    NotSupervisorError,
     ReasonRequiredError,
     TicketStateError,
     UnknownCategoryError,
@@ -180,7 +181,7 @@ def test_extension_is_requested_with_a_reason_and_decided_by_a_supervisor(
     with pytest.raises(ExtensionError):
         desk.request_extension(CREW, t.id, ExtensionIn(reason="again",
                                                        new_due_at=due + timedelta(days=2)))
-    with pytest.raises(ForbiddenError):  # the one policy table: ticket.decide_extension
+    with pytest.raises(NotSupervisorError):
         desk.decide_extension(DISPATCHER, t.id, ext.id, ExtensionDecisionIn(approve=True))
     t = desk.decide_extension(SUPERVISOR, t.id, ext.id, ExtensionDecisionIn(approve=True,
                                                                             note="同意"))
