@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from geo.geojson import GeoJSONImport, InpImport
 from geo.model import (
@@ -24,7 +24,7 @@ from geo.model import (
     NetworkSummary,
 )
 from server.routes.deps import services
-from server.routes.paging import linked
+from server.routes.paging import MAX_STORED_INT, linked
 
 
 class NetworkController(Controller):
@@ -58,8 +58,10 @@ class NetworkController(Controller):
 
     @get("/imports/{version:int}/warnings", opt={"policy": "network.import_warnings"},
          sync_to_thread=False)
-    def import_warnings(self, request: Request[Any, Any, Any], version: FromPath[int],
-                        cursor: FromQuery[int | None] = None,
+    def import_warnings(self, request: Request[Any, Any, Any],
+                        version: Annotated[int, PathParameter(ge=0, le=MAX_STORED_INT)],
+                        cursor: Annotated[int | None,
+                                          QueryParameter(ge=0, le=MAX_STORED_INT)] = None,
                         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
                         ) -> ImportIssuePage:
         """The warnings of one network import."""

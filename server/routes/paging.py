@@ -7,13 +7,17 @@ which filters it sent. Relative to the host (``/api/v1/...?...``).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
 
 P = TypeVar("P", bound=msgspec.Struct)
+#: the largest integer either store keeps (a signed 64-bit column): an integer id or
+#: cursor in a path or query is bounded by it, so a larger one is a 400 at the edge,
+#: never a driver's overflow deep in a query
+MAX_STORED_INT: Final = 2**63 - 1
 
 
 def next_link(request: Request[Any, Any, Any], cursor: str | None) -> str | None:

@@ -12,11 +12,11 @@ from typing import Annotated, Any, Final
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
 from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import principal, services
-from server.routes.paging import linked
+from server.routes.paging import MAX_STORED_INT, linked
 from server.workorders.evidence import ReviewFlag
 from sync.protocol import (
     AttachmentDeclare,
@@ -146,7 +146,8 @@ class SyncController(Controller):
     @post("/reviews/{review_id:int}/resolution", opt={"policy": "review.manage",
                                                       "problems": ("rule-violation",)},
           sync_to_thread=False, status_code=200)
-    def resolve(self, request: Request[Any, Any, Any], review_id: FromPath[int],
+    def resolve(self, request: Request[Any, Any, Any],
+                review_id: Annotated[int, PathParameter(ge=0, le=MAX_STORED_INT)],
                 data: JSONBody[ResolutionIn]) -> ReviewFlag:
         """Close a review flag (a rejected or suspicious mutation) with a resolution."""
         return services(request).sync.resolve_review(principal(request), review_id,
