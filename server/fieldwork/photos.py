@@ -52,6 +52,8 @@ class PhotoFlag(StrEnum):
     FAR_FROM_DEVICE = "far_from_device"
     TOO_OLD = "too_old"
     IN_FUTURE = "in_future"
+    #: the bytes that arrived for a photo already recorded are no image (kept for review)
+    UNREADABLE = "unreadable"
 
 
 class PhotoLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -211,6 +213,16 @@ def distance_to_site_m(p: tuple[float, float], site: list[tuple[float, float]]) 
         t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
         best = min(best, math.hypot(ax + t * dx, ay + t * dy))
     return best
+
+
+def unreadable_photo(sha256: str) -> PhotoCheck:
+    """The check of a recorded photo whose bytes, arriving later, are no image.
+
+    Its evidence was accepted (offline, before the upload), so it is flagged for review
+    rather than refused: refusing would fail every later call on the order."""
+    return PhotoCheck(sha256=sha256, meta=PhotoMeta(format="", width=0, height=0,
+                                                    has_exif=False),
+                      flags=[PhotoFlag.UNREADABLE])
 
 
 def check_photo(sha256: str, meta: PhotoMeta, site: list[tuple[float, float]],

@@ -29,6 +29,7 @@ from server.fieldwork.completion import (
     step_satisfied,
 )
 from server.fieldwork.errors import (
+    BadPhotoError,
     EvidenceKindError,
     EvidenceMissingError,
     RemovalRefusedError,
@@ -43,6 +44,7 @@ from server.fieldwork.photos import (
     PhotoLimits,
     check_photo,
     read_photo_meta,
+    unreadable_photo,
 )
 from server.fieldwork.store import FieldworkStore
 from server.workorders.evidence import Evidence, EvidenceStore
@@ -315,6 +317,8 @@ class FieldworkService:
         now = self.clock()
         pos = None if data.lon is None or data.lat is None else (data.lon, data.lat)
         wo = self.workorders.get(principal, data.work_order_id)
+        if (arrived := self.blobs.read(data.sha256)) is not None:
+            read_photo_meta(arrived)  # bytes already here that are no image: 400, nothing kept
 
         def remember(_updated: WorkOrder) -> None:
             self.store.put_pending_photo(wo.id, data.step_key, data.sha256, data.device_time,
@@ -338,8 +342,13 @@ class FieldworkService:
                 continue
             report = DeviceReport(device_time=device_time, lon=pos[0] if pos else None,
                                   lat=pos[1] if pos else None)
-            check = check_photo(sha, read_photo_meta(data), site_of(wo), report, received,
-                                self.photo_limits)
+            try:
+                meta = read_photo_meta(data)
+            except BadPhotoError:
+                check = unreadable_photo(sha)
+            else:
+                check = check_photo(sha, meta, site_of(wo), report, received,
+                                    self.photo_limits)
             with self.db.atomic():
                 self.store.put_photo_check(wo.id, step_key, check, device_time, pos, received)
             done.append(check)

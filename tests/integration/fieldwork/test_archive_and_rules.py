@@ -218,6 +218,37 @@ def test_photo_still_uploading_blocks_verification_not_completion(
     assert r.status_code == 200, r.text
 
 
+def test_an_unreadable_photo_is_refused_when_here_and_flagged_when_it_arrives_later(
+        client: TestClient[Litestar], services: Services, clock: SteppingClock) -> None:
+    wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"),
+                                    order_in(WorkOrderType.LINE_MARKING))
+    p = crew(services)
+    for to in ("en_route", "on_site", "in_progress"):
+        services.workorders.transition(p, wo.id, TransitionIn(to=Status(to)))
+    fw = services.fieldwork.service
+    junk = b"\xff\xd8\xff\xe0 no image follows"
+    here = fw.blobs.put(junk)
+    r = client.post("/api/v1/fieldwork/photos", headers=CREW_A, json={
+        "work_order_id": wo.id, "step_key": "marks_photos", "sha256": here})
+    assert_problem(r, 400, "bad-photo")
+    state = client.get(f"/api/v1/fieldwork/{wo.id}/completeness", headers=CREW_A).json()
+    assert [ph["sha256"] for ph in state["photos"]] == []  # refused: nothing was kept
+    # recorded offline before its bytes: kept, and flagged when the bytes turn out junk
+    later = hashlib.sha256(junk + b"!").hexdigest()
+    fw.attach_photo(p, PhotoIn(work_order_id=wo.id, step_key="marks_photos", sha256=later,
+                               device_time=clock()))
+    assert fw.blobs.put(junk + b"!") == later
+    good = compose_photo(taken_at=clock() - timedelta(minutes=1), lon=117.02, lat=36.651,
+                         label="the marks")
+    r = client.post("/api/v1/fieldwork/photos", headers=CREW_A, json={
+        "work_order_id": wo.id, "step_key": "marks_photos", "sha256": fw.blobs.put(good)})
+    assert r.status_code == 200, r.text  # the junk upload does not block the order
+    state = client.get(f"/api/v1/fieldwork/{wo.id}/completeness", headers=CREW_A).json()
+    flags = {ph["sha256"]: ph["flags"] for ph in state["photos"]}
+    assert flags[later] == ["unreadable"]
+    assert "unreadable" not in flags[hashlib.sha256(good).hexdigest()]
+
+
 def test_the_printed_qr_uses_the_public_address_and_works_without_a_token(
         tmp_path: Path, clock: SteppingClock) -> None:
     svc = make_services(str(tmp_path), clock, public_base_url="https://water.example.cn/")
