@@ -21,11 +21,11 @@ covers, so at the closing page each delivered row equals the server's row at the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
-import msgspec
+from msgspec import Raw
 from sqlite_utils import Database
 
 from core.uow import unit_of_work
@@ -36,10 +36,12 @@ from sync.protocol import (
     MAX_PAGE_ROWS,
     MIN_PAGE_BYTES,
     PROTOCOL_VERSION,
-    PullResponse,
+    EncodedPullResponse,
+    EncodedUpsert,
     RemovalOp,
     RowRemoval,
-    RowUpsert,
+    WireFormat,
+    page_encoder,
 )
 from sync.store import ChangeRow, SyncStore
 
@@ -66,15 +68,18 @@ class ScopeSource(Protocol):
 
 
 def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit: int,
-              now: datetime, max_bytes: int | None = None) -> tuple[PullResponse, bool]:
-    """One page for one device; returns it and whether it closed a session.
+              now: datetime, max_bytes: int | None = None,
+              fmt: WireFormat = WireFormat.JSON) -> tuple[EncodedPullResponse, bool]:
+    """One page for one device, its rows encoded in ``fmt``; returns it and whether it
+    closed a session.
 
     Runs in one transaction so the page reads one state of the database. The page holds
-    at most ``limit`` change-log rows and about ``max_bytes`` encoded bytes: a page
-    over the byte bound is cut to the first half of its change rows (again while it is
-    too big and has more than one), and the cursor stops after the last row kept.
+    at most ``limit`` change-log rows and about ``max_bytes`` bytes as encoded in ``fmt``:
+    a page over the byte bound is cut to the first half of its change rows (again while
+    it is too big and has more than one), and the cursor stops after the last row kept.
     """
     store = SyncStore(db)
+    encode = page_encoder(fmt)
     limit = max(1, min(limit, MAX_PAGE_ROWS))
     byte_bound = max(MIN_PAGE_BYTES, min(max_bytes or MAX_PAGE_BYTES, MAX_PAGE_BYTES))
     with unit_of_work(db).snapshot():
@@ -87,11 +92,11 @@ def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit:
         scopes = source.scopes()
         rows = store.changes(scopes, after, snapshot, limit) if scopes else []
         exhausted = len(rows) < limit
-        upserts, removals = _materialise(source, _last_ops(rows))
-        while len(rows) > 1 and _encoded_size(upserts, removals) > byte_bound:
+        upserts, removals = _materialise(source, _last_ops(rows), encode)
+        while len(rows) > 1 and len(encode(upserts)) + len(encode(removals)) > byte_bound:
             rows = rows[:len(rows) // 2]
             exhausted = False
-            upserts, removals = _materialise(source, _last_ops(rows))
+            upserts, removals = _materialise(source, _last_ops(rows), encode)
         position = snapshot if exhausted else rows[-1].seq
         if not exhausted:
             nxt, more, checkpoint = Cursor(CURSOR_VERSION, base, snapshot, position), True, base
@@ -99,22 +104,32 @@ def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit:
             nxt, more, checkpoint = Cursor(CURSOR_VERSION, base, latest, snapshot), True, base
         else:
             nxt, more, checkpoint = Cursor(CURSOR_VERSION, snapshot, 0, 0), False, snapshot
-    page = PullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=removals,
-                        cursor=encode_cursor(nxt), more=more, checkpoint=checkpoint,
-                        server_time=now)
+    page = EncodedPullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=removals,
+                               cursor=encode_cursor(nxt), more=more, checkpoint=checkpoint,
+                               server_time=now)
     return page, not more
 
 
-def snapshot_page(db: Database, source: ScopeSource, now: datetime) -> PullResponse:
+#: ids read (and encoded) per statement batch of a snapshot
+SNAPSHOT_BATCH: Final = 500
+
+
+def snapshot_page(db: Database, source: ScopeSource, now: datetime,
+                  fmt: WireFormat = WireFormat.JSON) -> EncodedPullResponse:
     """The whole scope of a device that holds nothing, in one answer (initial sync).
 
     Read in one snapshot at the change log's end ``S``: every row the log ever named for
     the device's scopes is read as it is now and kept if the device may see it. The device
     then holds exactly the server's state at ``S`` (``checkpoint``), and ``cursor`` continues
     from there with ordinary pulls. No removals: a device with an empty replica has
-    nothing to remove. Rows are read in entity batches (set-based), never row by row.
+    nothing to remove.
+
+    Set-based and linear: rows are read ``SNAPSHOT_BATCH`` ids at a time per entity (a
+    few statements per batch, never one per row), and each row is encoded in ``fmt`` as
+    soon as it is read, so only one batch of row mappings is alive at any time.
     """
     store = SyncStore(db)
+    encode = page_encoder(fmt)
     with unit_of_work(db).snapshot():
         latest = store.latest_seq()
         scopes = source.scopes()
@@ -122,14 +137,16 @@ def snapshot_page(db: Database, source: ScopeSource, now: datetime) -> PullRespo
         by_entity: dict[str, list[str]] = {}
         for entity, entity_id in keys:
             by_entity.setdefault(entity, []).append(entity_id)
-        upserts: list[RowUpsert] = []
+        upserts: list[EncodedUpsert] = []
         for entity, ids in by_entity.items():
-            visible = source.read(entity, ids)
-            upserts.extend(RowUpsert(entity=entity, id=i, data=visible[i])
-                           for i in ids if i in visible)
-    return PullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=[],
-                        cursor=encode_cursor(Cursor(CURSOR_VERSION, latest, 0, 0)), more=False,
-                        checkpoint=latest, server_time=now)
+            for start in range(0, len(ids), SNAPSHOT_BATCH):
+                batch = ids[start:start + SNAPSHOT_BATCH]
+                visible = source.read(entity, batch)
+                upserts.extend(EncodedUpsert(entity=entity, id=i, data=Raw(encode(visible[i])))
+                               for i in batch if i in visible)
+    return EncodedPullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=[],
+                               cursor=encode_cursor(Cursor(CURSOR_VERSION, latest, 0, 0)),
+                               more=False, checkpoint=latest, server_time=now)
 
 
 def _last_ops(rows: Sequence[ChangeRow]) -> dict[Key, str]:
@@ -140,16 +157,9 @@ def _last_ops(rows: Sequence[ChangeRow]) -> dict[Key, str]:
     return last_op
 
 
-_size_encode = msgspec.json.Encoder().encode
-
-
-def _encoded_size(upserts: Sequence[RowUpsert], removals: Sequence[RowRemoval]) -> int:
-    """The page's size as JSON (MessagePack is smaller): what the byte bound counts."""
-    return len(_size_encode(upserts)) + len(_size_encode(removals))
-
-
-def _materialise(source: ScopeSource, last_op: dict[Key, str]
-                 ) -> tuple[list[RowUpsert], list[RowRemoval]]:
+def _materialise(source: ScopeSource, last_op: dict[Key, str],
+                 encode: Callable[[object], bytes]
+                 ) -> tuple[list[EncodedUpsert], list[RowRemoval]]:
     by_entity: dict[str, list[str]] = {}
     for entity, entity_id in last_op:
         by_entity.setdefault(entity, []).append(entity_id)
@@ -158,14 +168,15 @@ def _materialise(source: ScopeSource, last_op: dict[Key, str]
             if key not in last_op:
                 last_op[key] = str(ChangeOp.UPSERT)
                 by_entity.setdefault(key[0], []).append(key[1])
-    upserts: list[RowUpsert] = []
+    upserts: list[EncodedUpsert] = []
     removals: list[RowRemoval] = []
     for entity, ids in by_entity.items():
         visible = source.read(entity, ids)
         for entity_id in ids:
             data = visible.get(entity_id)
             if data is not None:
-                upserts.append(RowUpsert(entity=entity, id=entity_id, data=data))
+                upserts.append(EncodedUpsert(entity=entity, id=entity_id,
+                                             data=Raw(encode(data))))
             else:
                 op = RemovalOp.DELETE if last_op[(entity, entity_id)] == ChangeOp.DELETE \
                     else RemovalOp.REMOVE

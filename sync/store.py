@@ -87,12 +87,16 @@ class SyncStore:
         return [ChangeRow(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
     def keys_of(self, scopes: Sequence[str], upto: int) -> list[tuple[str, str]]:
-        """Every (entity, id) the log names for ``scopes`` up to ``upto``, once each."""
+        """Every (entity, id) the log names for ``scopes`` up to ``upto``, once each.
+
+        The driver's row tuples as they come (both columns are text): no second tuple per
+        row for a snapshot's tens of thousands of keys.
+        """
         marks = ",".join("?" * len(scopes))
-        rows = self.db.execute(
+        rows: list[tuple[str, str]] = self.db.execute(
             f"SELECT DISTINCT entity, entity_id FROM changes WHERE scope IN ({marks}) "
-            "AND seq <= ? ORDER BY entity, entity_id", [*scopes, upto])
-        return [(str(r[0]), str(r[1])) for r in rows]
+            "AND seq <= ? ORDER BY entity, entity_id", [*scopes, upto]).fetchall()
+        return rows
 
     def count_changes(self, scopes: Sequence[str], after: int) -> int:
         marks = ",".join("?" * len(scopes))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
 
+import msgspec
 from sqlite_utils import Database
 
 from core.rows import opt_integer, opt_number, opt_text
@@ -19,6 +20,7 @@ _COLUMNS = (
     "category, meter_no, meter_diameter_mm, meter_location, property_dispute, court_case, "
     "channels"
 )
+_channels_decode = msgspec.json.Decoder(list[str]).decode
 
 
 def _row(r: Sequence[object]) -> Customer:
@@ -123,7 +125,7 @@ class CustomerStore:
                 row = dict(zip(names, r, strict=True))
                 row["property_dispute"] = bool(row["property_dispute"])
                 row["court_case"] = bool(row["court_case"])
-                row["channels"] = json.loads(str(row["channels"]))
+                row["channels"] = _channels_decode(str(row["channels"]))
                 out[str(r[0])] = row
         return out
 

@@ -47,6 +47,13 @@ class NetworkSource(Protocol):
         ...
 
 
+class _CacheEntry(msgspec.Struct, frozen=True, gc=False):
+    #: (the crew scope's, the network's) last change-log sequence when last confirmed
+    stamp: tuple[int, int]
+    anchors: frozenset[tuple[float, float]]
+    keys: frozenset[Key]
+
+
 class NetworkScopeCache:
     """The network rows near each crew's open orders, kept until its orders move.
 
@@ -57,29 +64,44 @@ class NetworkScopeCache:
     network moves its log. Both are read in the page's own snapshot, so a hit can never
     show a row the snapshot's state would not (several server processes each keep their
     own cache, each checked against the database). One per ``SyncService``; thread-safe.
+
+    Checking is cheap too: every write that can change a crew's anchors is a change of
+    one of its orders, logged in the crew's scope (the unit of work), so while the last
+    sequences of the crew's scope and of the network are the ones an entry was confirmed
+    at, it holds without reading a single anchor (two index probes per page instead of
+    every open order of the crew). Only when one moved are the anchors read and compared.
     """
 
     def __init__(self, max_crews: int = 256) -> None:
         self._lock = threading.Lock()
         self._max = max_crews
-        self._entries: dict[str, tuple[int, frozenset[tuple[float, float]], frozenset[Key]]] = {}
+        self._entries: dict[str, _CacheEntry] = {}
         self.hits = 0
         self.misses = 0
 
-    def visible(self, crew_id: str, anchors: Sequence[tuple[float, float]], network_seq: int,
+    def visible(self, crew_id: str, stamp: tuple[int, int],
+                anchors: Callable[[], Sequence[tuple[float, float]]],
                 compute: Callable[[Sequence[tuple[float, float]]], set[Key]]) -> frozenset[Key]:
-        signature = frozenset(anchors)
+        """``stamp``: the last sequences of the crew's scope and of the network; ``anchors``
+        reads the crew's open-order points (called only when ``stamp`` moved)."""
         with self._lock:
             hit = self._entries.get(crew_id)
-            if hit is not None and hit[0] == network_seq and hit[1] == signature:
+            if hit is not None and hit.stamp == stamp:
                 self.hits += 1
-                return hit[2]
-            self.misses += 1
-        keys = frozenset(compute(sorted(signature)))
+                return hit.keys
+        signature = frozenset(anchors())
+        if hit is not None and hit.stamp[1] == stamp[1] and hit.anchors == signature:
+            keys = hit.keys
+            with self._lock:
+                self.hits += 1
+        else:
+            keys = frozenset(compute(sorted(signature)))
+            with self._lock:
+                self.misses += 1
         with self._lock:
             if len(self._entries) >= self._max and crew_id not in self._entries:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[crew_id] = (network_seq, signature, keys)
+            self._entries[crew_id] = _CacheEntry(stamp, signature, keys)
         return keys
 
 
@@ -128,9 +150,12 @@ class CrewScope:
             if not self.network:
                 self._network_visible = frozenset()
             else:
+                log = SyncStore(self.db)
+                stamp = (log.latest_seq_of(crew_scope(self.crew_id)),
+                         log.latest_seq_of(SCOPE_NETWORK))
                 self._network_visible = self.cache.visible(
-                    self.crew_id, self.scope_store.open_anchors(self.crew_id),
-                    SyncStore(self.db).latest_seq_of(SCOPE_NETWORK), self._near)
+                    self.crew_id, stamp, lambda: self.scope_store.open_anchors(self.crew_id),
+                    self._near)
         return self._network_visible
 
     def _near(self, points: Sequence[tuple[float, float]]) -> set[Key]:

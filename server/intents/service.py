@@ -56,16 +56,17 @@ from sync.protocol import (
     AttachmentStatus,
     CrewLag,
     DeviceLag,
+    EncodedPullResponse,
     LagReport,
     Mutation,
     PositionFix,
     PostDoorNotice,
     PullRequest,
-    PullResponse,
     PushRequest,
     PushResponse,
     SnapshotRequest,
     SyncInfo,
+    WireFormat,
     intent_kind,
 )
 from sync.pull import pull_page, snapshot_page
@@ -151,7 +152,10 @@ class SyncService:
             skew = None
         return principal.device_id, skew
 
-    def pull(self, principal: Principal, req: PullRequest) -> PullResponse:
+    def pull(self, principal: Principal, req: PullRequest,
+             fmt: WireFormat = WireFormat.JSON) -> EncodedPullResponse:
+        """A page of changes after the cursor, its rows encoded in ``fmt`` (the route's
+        negotiated format: encode the page with ``page_encoder(fmt)``)."""
         check_protocol(req.protocol)
         now = self.clock()
         device_id, skew = self._device(principal, req.device_time, now)
@@ -159,20 +163,23 @@ class SyncService:
             raise RuntimeError("a pull without a crew passed authorization")
         scope = CrewScope(self.db, principal.crew_id, self.network_radius_m, self.network,
                           self.network_cache)
-        page, closed = pull_page(self.db, scope, req.cursor, req.limit, now, req.max_bytes)
+        page, closed = pull_page(self.db, scope, req.cursor, req.limit, now, req.max_bytes,
+                                 fmt)
         with self.db.atomic():
             self.store.note_pull(device_id, now, skew, page.checkpoint if closed else None)
             self.accounts.touch_device(device_id, now, skew)
         return page
 
-    def snapshot(self, principal: Principal, req: SnapshotRequest) -> PullResponse:
-        """The crew's whole scope in one answer, and the cursor to continue from."""
+    def snapshot(self, principal: Principal, req: SnapshotRequest,
+                 fmt: WireFormat = WireFormat.JSON) -> EncodedPullResponse:
+        """The crew's whole scope in one answer, and the cursor to continue from (rows
+        encoded in ``fmt``, as ``pull``)."""
         check_protocol(req.protocol)
         now = self.clock()
         device_id, skew = self._device(principal, req.device_time, now)
         scope = CrewScope(self.db, principal.crew_id or "", self.network_radius_m,
                           self.network, self.network_cache)
-        page = snapshot_page(self.db, scope, now)
+        page = snapshot_page(self.db, scope, now, fmt)
         with self.db.atomic():
             self.store.note_pull(device_id, now, skew, page.checkpoint)
             self.accounts.touch_device(device_id, now, skew)

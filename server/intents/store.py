@@ -20,12 +20,19 @@ class ScopeStore:
         self.db = db
 
     def orders_of_crew(self, ids: Sequence[str], crew_id: str) -> list[str]:
+        """The orders of ``ids`` the crew holds, found by primary key.
+
+        The crew is compared here, not in ``WHERE``: with ``crew_id = ?`` beside the id
+        list the SQLite planner walked the crew's index (every order of the crew) once per
+        batch of 500 ids, quadratic in the crew's size (issue 19: 0.4 s of a 50k-row
+        snapshot).
+        """
         out: list[str] = []
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             out.extend(str(r[0]) for r in self.db.execute(
-                f"SELECT id FROM work_orders WHERE crew_id = ? AND id IN ({marks})",
-                [crew_id, *chunk]))
+                f"SELECT id, crew_id FROM work_orders WHERE id IN ({marks})", chunk)
+                if r[1] == crew_id)
         return out
 
     def isolation_plans_of_crew(self, ids: Sequence[str], crew_id: str

@@ -28,18 +28,26 @@ from sync.protocol import (
     PushResponse,
     SnapshotRequest,
     SyncInfo,
+    WireFormat,
+    page_encoder,
 )
 
 MSGPACK: Final = "application/msgpack"
-_json = msgspec.json.Encoder()
-_msgpack = msgspec.msgpack.Encoder()
+_MEDIA: Final = {WireFormat.JSON: "application/json", WireFormat.MSGPACK: MSGPACK}
 
 
-def negotiated(request: Request[Any, Any, Any], value: msgspec.Struct) -> Response[bytes]:
-    """Encode as MessagePack when the client asks for it, else JSON."""
-    if MSGPACK in request.headers.get("accept", ""):
-        return Response(_msgpack.encode(value), media_type=MSGPACK)
-    return Response(_json.encode(value), media_type="application/json")
+def wire_format(request: Request[Any, Any, Any]) -> WireFormat:
+    """MessagePack when the client asks for it, else JSON."""
+    return WireFormat.MSGPACK if MSGPACK in request.headers.get("accept", "") \
+        else WireFormat.JSON
+
+
+def negotiated(request: Request[Any, Any, Any], value: msgspec.Struct,
+               fmt: WireFormat | None = None) -> Response[bytes]:
+    """Encode in ``fmt`` (a page whose rows are already encoded in it), else as the client
+    asks."""
+    chosen = wire_format(request) if fmt is None else fmt
+    return Response(page_encoder(chosen)(value), media_type=_MEDIA[chosen])
 
 
 class ResolutionIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -65,7 +73,9 @@ class SyncController(Controller):
               description="a page of changes (MessagePack when Accept asks for it)")})
     def pull(self, request: Request[Any, Any, Any], data: JSONBody[PullRequest]) -> Response[bytes]:
         """A page of changes in the caller's scope after the cursor (JSON or MessagePack)."""
-        return negotiated(request, services(request).sync.pull(principal(request), data))
+        fmt = wire_format(request)
+        return negotiated(request, services(request).sync.pull(principal(request), data, fmt),
+                          fmt)
 
     @post("/snapshot", opt={"policy": "sync.pull",
                             "problems": ("bad-cursor", "device-token-required",
@@ -78,7 +88,9 @@ class SyncController(Controller):
     def snapshot(self, request: Request[Any, Any, Any],
                  data: JSONBody[SnapshotRequest]) -> Response[bytes]:
         """The crew's whole scope in one answer (initial sync), then ``/pull`` from its cursor."""
-        return negotiated(request, services(request).sync.snapshot(principal(request), data))
+        fmt = wire_format(request)
+        return negotiated(request, services(request).sync.snapshot(principal(request), data,
+                                                                   fmt), fmt)
 
     @post("/push", opt={"policy": "sync.push",
                         "problems": ("device-reinstalled", "device-token-required", "mutation-gap",

@@ -9,6 +9,7 @@ replicas hold the same rows. Ordinary pull pages are bounded by bytes as well as
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -16,7 +17,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.services import Services
-from server.workorders.model import Actor, AssignIn
+from server.workorders.model import Actor, AssignIn, Status, TransitionIn, WorkOrderType
 from sync.client import DeviceClient, HttpTransport, Replica, RetryPolicy
 from tests.factories import TOKENS, assert_problem, bearer, order_in
 from tests.integration.sync.world import DISPATCHER
@@ -112,3 +113,31 @@ def test_pull_pages_are_bounded_by_bytes_as_well_as_rows(
     assert len(sizes) >= 3  # 60 orders of ~3 kB do not fit in one 64 KiB page
     assert max(sizes) <= bound + 512  # the page's envelope: cursor, checkpoint, times
     assert created <= seen
+
+
+def test_the_network_scope_is_computed_again_only_when_the_crews_orders_move(
+        client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
+    wo = services.workorders.create(DISPATCH, order_in(WorkOrderType.COMPLAINT))
+    auth = bearer(TOKENS["crew_a"])
+    first = client.post("/api/v1/sync/snapshot", json={}, headers=auth).json()
+    assert {u["id"] for u in first["upserts"] if u["entity"] == "pipe"}
+    cache = services.sync.network_cache
+    computed = cache.misses
+
+    def pull(cursor: str) -> dict[str, Any]:
+        page: dict[str, Any] = client.post("/api/v1/sync/pull", json={"cursor": cursor},
+                                           headers=auth).json()
+        assert page["more"] is False
+        return page
+
+    quiet = pull(first["cursor"])
+    # a change of an order that does not move it (its status) keeps the cached network
+    services.workorders.transition(DISPATCHER, wo.id, TransitionIn(to=Status.CONTACTED))
+    moved_on = pull(quiet["cursor"])
+    assert [u["data"]["status"] for u in moved_on["upserts"] if u["id"] == wo.id] == ["contacted"]
+    assert cache.misses == computed
+    # an order leaving the crew moves its anchors: the network is evaluated again
+    services.workorders.assign(DISPATCHER, wo.id, AssignIn(crew_id="crew-b"))
+    gone = pull(moved_on["cursor"])
+    assert {"entity": "work_order", "id": wo.id, "op": "remove"} in gone["removals"]
+    assert cache.misses == computed + 1
