@@ -3,8 +3,9 @@
 Geometry is WGS84: points as lon/lat columns, pipes as a JSON array of [lon, lat]
 positions plus a bounding box (SQLite: an R*Tree, m005) so the sync pull can narrow the
 network near a crew without parsing geometry; PostgreSQL adds a PostGIS ``geom`` column
-generated from those coordinates on every network layer (m006). No foreign keys between layers: a whole layer is replaced
-in one transaction and validated in Python before it is written.
+generated from those coordinates on every network layer (m006). No foreign keys between
+layers: a whole layer is replaced in one transaction and validated in Python before it
+is written.
 """
 
 from __future__ import annotations

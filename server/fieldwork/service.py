@@ -46,7 +46,7 @@ from server.fieldwork.photos import (
 )
 from server.fieldwork.store import FieldworkStore
 from server.workorders.evidence import Evidence, EvidenceStore
-from server.workorders.fieldtime import FieldTime, judge_field_time
+from server.workorders.fieldtime import FieldTime
 from server.workorders.model import (
     Point,
     Status,
@@ -55,7 +55,6 @@ from server.workorders.model import (
     WorkOrderType,
 )
 from server.workorders.service import ENTITY, WorkOrderService
-from sync.store import SyncStore
 
 CLOSED_FOR_EVIDENCE = frozenset({Status.COMPLETED, Status.VERIFIED, Status.CANCELLED})
 MAX_REF_LEN = 500
@@ -180,19 +179,12 @@ class FieldworkService:
 
     def _judged(self, principal: Principal, wo: WorkOrder, device_time: datetime | None,
                 now: datetime) -> FieldTime:
-        """When a step was completed: the device's time corrected by the skew sync last
-        measured for it; an untrusted one is judged on server time and flagged."""
-        skew = (SyncStore(self.db).device(principal.device_id).clock_skew_s
-                if principal.device_id else None)
-        judged = judge_field_time(device_time, skew, now, wo.created_at)
-        if judged.review_reason is not None:
-            self.evidence.add_flag(
-                work_order_id=wo.id, device_id=principal.device_id, user_id=principal.user_id,
-                crew_id=principal.crew_id, mutation_id=None, kind="step_completion",
-                reason_code="device-time-untrusted", detail=judged.review_reason,
-                payload={"device_time": device_time.isoformat() if device_time else None,
-                         "skew_s": skew}, device_time=None, at=now)
-        return judged
+        """When a step was completed over HTTP: the device's time corrected by the skew
+        sync last measured for it; an untrusted one is judged on server time and flagged
+        (the work orders' ``FieldTimeJudge``, as for sync)."""
+        judge = self.workorders.field_times
+        return judge.judge(principal, wo, device_time, skew_s=judge.skew(principal, None, now),
+                           now=now, kind="step_completion")
 
     def add_evidence(self, principal: Principal, wo_id: str, step_key: str,
                      items: list[Item], device_time: datetime | None,
