@@ -122,8 +122,10 @@ class FieldworkController(Controller):
                                       "not-found", "unknown-step", "work-order-closed")},
           sync_to_thread=False, status_code=200)
     def step(self, request: Request[Any, Any, Any], data: JSONBody[StepEvidenceIn]) -> WorkOrder:
-        """Record an evidence step of a work order."""
-        return services(request).fieldwork.service.record_step(principal(request), data)
+        """Record an evidence step of a work order (a completed step's time is judged as a
+        transition's: docs/api.md, "Field time over HTTP")."""
+        return services(request).fieldwork.service.record_step(principal(request), data,
+                                                                sent_at=sent_at(request))
 
     @post("/photos", opt={"policy": "fieldwork.record",
                           "problems": ("bad-photo", "evidence-kind-not-required", "not-found",
@@ -131,7 +133,8 @@ class FieldworkController(Controller):
           sync_to_thread=False, status_code=200)
     def photo(self, request: Request[Any, Any, Any], data: JSONBody[PhotoIn]) -> PhotoStatus:
         """Record an uploaded photo as evidence of a work order step."""
-        return services(request).fieldwork.service.attach_photo(principal(request), data)
+        return services(request).fieldwork.service.attach_photo(principal(request), data,
+                                                                 sent_at=sent_at(request))
 
     @post("/{wo_id:str}/removal-check", opt={"policy": "fieldwork.record",
                                              "problems": ("removal-refused", "work-order-closed",
