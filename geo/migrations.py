@@ -1,9 +1,11 @@
 """Schema of the geo package's tables: the pipe network, service connections, isolations.
 
 Geometry is WGS84: points as lon/lat columns, pipes as a JSON array of [lon, lat]
-positions plus a bounding box (indexed) so the sync pull can filter the network near a
-crew without parsing geometry. No foreign keys between layers: a whole layer is replaced
-in one transaction and validated in Python before it is written.
+positions plus a bounding box (SQLite: an R*Tree, m005) so the sync pull can narrow the
+network near a crew without parsing geometry; PostgreSQL adds a PostGIS ``geom`` column
+generated from those coordinates on every network layer (m006). No foreign keys between
+layers: a whole layer is replaced in one transaction and validated in Python before it
+is written.
 """
 
 from __future__ import annotations
@@ -171,3 +173,38 @@ def m005_spatial_index(db: Database) -> None:
         CREATE INDEX hydrants_pipe ON hydrants(pipe_id);
         """
     )
+
+
+#: the network layers a PostGIS point column is generated for (lon, lat columns)
+_POINT_LAYERS = ("nodes", "valves", "hydrants", "service_connections")
+
+
+@migrations()
+def m006_postgis_geometry(db: Database) -> None:
+    """PostgreSQL: PostGIS geometry (SRID 4326) on every network layer, GiST-indexed.
+
+    Each layer gets a ``geom`` column *generated* from the coordinates the stores write
+    (pipes: their JSON vertex array; points: lon, lat), so it is always in step with them
+    and no store writes it. ``pipes_geog`` (GiST on ``geom::geography``) answers the sync
+    scope's ``ST_DWithin`` in metres; ``<layer>_geom`` (GiST on ``geom``) the console's
+    map view. m004's index on the built-in ``box`` goes: nothing reads it any more. The
+    store checks at start-up that the database has the extension (``server.pgdb``);
+    SQLite keeps its R*Tree (m005) and nothing changes there.
+    """
+    if getattr(db, "dialect_name", "sqlite") != "postgresql":
+        return
+    script = [
+        "ALTER TABLE pipes ADD COLUMN geom geometry(LineString, 4326) GENERATED ALWAYS AS "
+        "(ST_SetSRID(ST_GeomFromGeoJSON('{\"type\":\"LineString\",\"coordinates\":' "
+        "|| geometry || '}'), 4326)) STORED;",
+        "CREATE INDEX pipes_geom ON pipes USING gist (geom);",
+        "CREATE INDEX pipes_geog ON pipes USING gist ((geom::geography));",
+        "DROP INDEX IF EXISTS pipes_bbox_gist;",
+    ]
+    for table in _POINT_LAYERS:
+        script += [
+            f"ALTER TABLE {table} ADD COLUMN geom geometry(Point, 4326) GENERATED ALWAYS AS "
+            "(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED;",
+            f"CREATE INDEX {table}_geom ON {table} USING gist (geom);",
+        ]
+    db.executescript("\n".join(script))

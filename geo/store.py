@@ -6,14 +6,19 @@ or deleted pipe, node, valve or hydrant in the same transaction (scope ``network
 a field tablet receives exactly the rows that changed. Service connections are not
 synced (customers reach devices through their work orders) and are bulk-replaced.
 
-It also serves the sync pull as a ``NetworkSource``: which network rows lie near some
-points (a spatial index on the pipes' boxes: R*Tree on SQLite, GiST on PostgreSQL)
-and their synced content.
+It also serves the sync pull as a ``NetworkSource``: which network rows lie within a
+distance of some points (great-circle metres, ``geo.sphere``) and their synced content.
+On SQLite the R*Tree on the pipes' boxes narrows the candidates and ``geo.sphere``
+decides; on PostgreSQL every network layer has a PostGIS ``geom`` column (SRID 4326,
+generated from the stored coordinates, so it cannot drift from them; ``geo.migrations``
+m006) and ``ST_DWithin`` on geography answers through a GiST index. The console's map
+view is a box on both: the R*Tree / lon-lat columns on SQLite, ``geom && envelope`` on
+PostgreSQL's GiST indexes, with the exact columns deciding on both (PostGIS boxes are
+rounded outwards to 32-bit floats).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Final
@@ -39,6 +44,7 @@ from geo.model import (
     Valve,
     ValveState,
 )
+from geo.sphere import cap_box, distance_to_line_m
 from sync.changelog import SCOPE_NETWORK
 
 ENTITY_PIPE: Final = "pipe"
@@ -71,7 +77,6 @@ _plan_encode = msgspec.json.Encoder().encode
 _plan_decode = msgspec.json.Decoder(IsolationPlan).decode
 _issue_encode = msgspec.json.Encoder().encode
 _issue_decode = msgspec.json.Decoder(ImportIssue).decode
-_EARTH_M_PER_DEG: Final = 111_320.0
 
 
 def _pipe_row(p: Pipe) -> Row:
@@ -98,13 +103,15 @@ def _rows(layer: str, net: Network) -> list[Row]:
             for c in net.connections]
 
 
-#: pipes whose bounding box meets the box (west, south, east, north): SQLite's B-tree on
-#: the four columns; PostgreSQL's GiST index on the box (geo.migrations m004), whose
-#: ``&&`` (boxes share at least one point) is the same inclusive test
-_NEAR: Final = ("SELECT id FROM pipes WHERE max_lon >= ? AND max_lat >= ? "
-                "AND min_lon <= ? AND min_lat <= ?")
-_NEAR_PG: Final = ("SELECT id FROM pipes WHERE box(point(min_lon, min_lat), "
-                   "point(max_lon, max_lat)) && box(point(?, ?), point(?, ?))")
+#: pipes within a distance of any point (PostgreSQL): one index probe of ``pipes_geog``
+#: (GiST on ``geom::geography``, geo.migrations m006) per point; ``use_spheroid`` false,
+#: the sphere of ``geo.sphere``
+_NEAR_PG: Final = ("SELECT DISTINCT p.id FROM unnest(?::float8[], ?::float8[]) AS q(lon, lat) "
+                   "JOIN pipes p ON ST_DWithin(p.geom::geography, "
+                   "ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)::geography, ?, false)")
+#: the map's view on PostgreSQL: the GiST index on ``geom`` finds the candidates, the
+#: exact columns decide (so both stores list the same rows)
+_ENVELOPE: Final = "geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)"
 
 
 class GeoStore:
@@ -114,7 +121,7 @@ class GeoStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._near_sql = _NEAR_PG if getattr(db, "dialect_name", "") == "postgresql" else _NEAR
+        self._pg = getattr(db, "dialect_name", "") == "postgresql"
         uow = getattr(db, "uow", None)
         if isinstance(uow, UnitOfWork):
             # the network reaches every device's network scope; a deleted pipe a tombstone
@@ -226,10 +233,14 @@ class GeoStore:
     def pipes_in(self, bbox: tuple[float, float, float, float], limit: int
                  ) -> tuple[list[Pipe], int]:
         """Pipes whose box meets ``bbox`` (WGS84), the largest first, at most ``limit``;
-        and how many meet it in all. Uses the ``pipes_bbox`` index."""
+        and how many meet it in all. Uses the ``pipes_bbox`` index (SQLite) or the GiST
+        index ``pipes_geom`` (PostgreSQL)."""
         w, s, e, n = bbox
         where = "min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ?"
         args: list[object] = [e, w, n, s]
+        if self._pg:
+            where = f"{_ENVELOPE} AND {where}"
+            args = [w, s, e, n, *args]
         total = int(self.db.execute(f"SELECT COUNT(*) FROM pipes WHERE {where}",
                                     args).fetchone()[0])
         rows = self.db.execute(
@@ -241,42 +252,50 @@ class GeoStore:
                      street=r[8], coords=_coords_decode(r[9]), closed=bool(r[10]))
                 for r in rows], total
 
+    def _inside(self, alias: str, bbox: tuple[float, float, float, float]
+                ) -> tuple[str, list[object]]:
+        """The condition "``alias``'s point lies in ``bbox``" and its parameters."""
+        w, s, e, n = bbox
+        where = f"{alias}.lon BETWEEN ? AND ? AND {alias}.lat BETWEEN ? AND ?"
+        args: list[object] = [w, e, s, n]
+        if self._pg:
+            return f"{alias}.{_ENVELOPE} AND {where}", [w, s, e, n, *args]
+        return where, args
+
     def points_in(self, bbox: tuple[float, float, float, float], limit: int
                   ) -> tuple[list[Valve], list[Hydrant], list[tuple[Source, Node]]]:
         """Valves, hydrants and sources (with their node) inside ``bbox``, each at most
-        ``limit``, the largest valves first."""
-        w, s, e, n = bbox
-        box = [w, e, s, n]
+        ``limit``, the largest valves first (PostgreSQL: through their GiST indexes)."""
+        where_v, args_v = self._inside("v", bbox)
         valves = [Valve(id=r[0], pipe_id=r[1], node_id=r[2], state=ValveState(r[3]),
                         operable=bool(r[4]), diameter_mm=r[5], lon=r[6], lat=r[7])
                   for r in self.db.execute(
-                      "SELECT id, pipe_id, node_id, state, operable, diameter_mm, lon, lat "
-                      "FROM valves WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? "
-                      "ORDER BY diameter_mm DESC NULLS LAST, id LIMIT ?", [*box, limit])]
+                      "SELECT v.id, v.pipe_id, v.node_id, v.state, v.operable, v.diameter_mm, "
+                      f"v.lon, v.lat FROM valves v WHERE {where_v} "
+                      "ORDER BY v.diameter_mm DESC NULLS LAST, v.id LIMIT ?", [*args_v, limit])]
+        where_h, args_h = self._inside("h", bbox)
         hydrants = [Hydrant(id=r[0], lon=r[1], lat=r[2], pipe_id=r[3], diameter_mm=r[4])
                     for r in self.db.execute(
-                        "SELECT id, lon, lat, pipe_id, diameter_mm FROM hydrants WHERE lon "
-                        "BETWEEN ? AND ? AND lat BETWEEN ? AND ? ORDER BY id LIMIT ?",
-                        [*box, limit])]
+                        "SELECT h.id, h.lon, h.lat, h.pipe_id, h.diameter_mm FROM hydrants h "
+                        f"WHERE {where_h} ORDER BY h.id LIMIT ?", [*args_h, limit])]
+        where_n, args_n = self._inside("n", bbox)
         sources = [(Source(id=r[0], node_id=r[1], kind=SourceKind(r[2]), name=r[3]),
                     Node(id=r[1], kind=NodeKind(r[4]), lon=r[5], lat=r[6], elevation_m=r[7]))
                    for r in self.db.execute(
                        "SELECT s.id, s.node_id, s.kind, s.name, n.kind, n.lon, n.lat, "
                        "n.elevation_m FROM sources s JOIN nodes n ON n.id = s.node_id "
-                       "WHERE n.lon BETWEEN ? AND ? AND n.lat BETWEEN ? AND ? ORDER BY s.id "
-                       "LIMIT ?", [*box, limit])]
+                       f"WHERE {where_n} ORDER BY s.id LIMIT ?", [*args_n, limit])]
         return valves, hydrants, sources
 
     def compounds_in(self, bbox: tuple[float, float, float, float], limit: int
                      ) -> list[tuple[str, float, float, int]]:
         """(compound, mean lon, mean lat, connections) of the service connections inside
         ``bbox``, the largest compounds first."""
-        w, s, e, n = bbox
+        where, args = self._inside("sc", bbox)
         return [(r[0], float(r[1]), float(r[2]), int(r[3])) for r in self.db.execute(
-            "SELECT compound, AVG(lon), AVG(lat), COUNT(*) FROM service_connections "
-            "WHERE compound IS NOT NULL AND compound <> '' AND lon BETWEEN ? AND ? "
-            "AND lat BETWEEN ? AND ? GROUP BY compound ORDER BY COUNT(*) DESC, compound "
-            "LIMIT ?", [w, e, s, n, limit])]
+            "SELECT sc.compound, AVG(sc.lon), AVG(sc.lat), COUNT(*) FROM service_connections sc "
+            f"WHERE sc.compound IS NOT NULL AND sc.compound <> '' AND {where} "
+            "GROUP BY sc.compound ORDER BY COUNT(*) DESC, sc.compound LIMIT ?", [*args, limit])]
 
     def counts(self) -> dict[str, int]:
         return {layer: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
@@ -284,22 +303,21 @@ class GeoStore:
 
     # -- the sync pull's view ----------------------------------------------------------
     def near(self, points: Sequence[tuple[float, float]], radius_m: float) -> list[tuple[str, str]]:
-        """(entity, id) of pipes (and their nodes, valves, hydrants) within ``radius_m``.
+        """(entity, id) of pipes within ``radius_m`` metres of any point, and their nodes,
+        valves and hydrants.
 
-        A bounding-box test in degrees (radius widened by 1/cos(lat)): a superset of the
-        exact circle by at most a corner, which is what a device cache wants. Set-based:
-        every point's box goes to the spatial index in one statement (SQLite's R*Tree,
-        PostgreSQL's GiST on ``box``), and nodes, valves and hydrants of the pipes found in
+        "Within" is the great-circle distance to the pipe's polyline (``geo.sphere``), the
+        same on both stores: PostgreSQL answers with ``ST_DWithin`` on geography through
+        the GiST index ``pipes_geog``; SQLite's R*Tree finds the pipes whose box meets
+        each point's ``cap_box`` and ``distance_to_line_m`` decides. Set-based: all points
+        in one statement per 5000, and nodes, valves and hydrants of the pipes found in
         one statement each per 500 pipes (valves and hydrants indexed on their pipe).
         """
-        boxes: list[tuple[float, float, float, float]] = []
-        for lon, lat in points:
-            dlat = radius_m / _EARTH_M_PER_DEG
-            dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-            boxes.append((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-        if not boxes:
+        unique = sorted(set(points))
+        if not unique:
             return []
-        pipe_ids = self._pipes_in_boxes(sorted(set(boxes)))
+        pipe_ids = (self._pipes_within_pg(unique, radius_m) if self._pg
+                    else self._pipes_within_sqlite(unique, radius_m))
         if not pipe_ids:
             return []
         keys: set[tuple[str, str]] = {(ENTITY_PIPE, p) for p in pipe_ids}
@@ -315,36 +333,47 @@ class GeoStore:
                 f"SELECT id FROM hydrants WHERE pipe_id IN ({marks})", chunk))
         return sorted(keys)
 
-    def _pipes_in_boxes(self, boxes: Sequence[tuple[float, float, float, float]]) -> set[str]:
-        """Ids of pipes whose bounding box meets any of ``boxes`` (min_lon, min_lat, max_lon,
-        max_lat), through the spatial index."""
+    def _pipes_within_pg(self, points: Sequence[tuple[float, float]], radius_m: float
+                         ) -> set[str]:
         out: set[str] = set()
-        if getattr(self.db, "dialect_name", "sqlite") == "postgresql":
-            for start in range(0, len(boxes), 5000):
-                part = boxes[start:start + 5000]
-                out.update(str(r[0]) for r in self.db.execute(
-                    "SELECT DISTINCT p.id FROM unnest(?::float8[], ?::float8[], ?::float8[], "
-                    "?::float8[]) AS b(x0, y0, x1, y1) JOIN pipes p ON "
-                    "box(point(p.min_lon, p.min_lat), point(p.max_lon, p.max_lat)) "
-                    "&& box(point(b.x0, b.y0), point(b.x1, b.y1))",
-                    [[b[0] for b in part], [b[1] for b in part], [b[2] for b in part],
-                     [b[3] for b in part]]))
-            return out
+        for start in range(0, len(points), 5000):
+            part = points[start:start + 5000]
+            out.update(str(r[0]) for r in self.db.execute(
+                _NEAR_PG, [[p[0] for p in part], [p[1] for p in part], float(radius_m)]))
+        return out
+
+    def _pipes_within_sqlite(self, points: Sequence[tuple[float, float]], radius_m: float
+                             ) -> set[str]:
+        """The R*Tree's candidates for each point's cap box (32-bit floats rounded
+        outwards, so the exact columns filter them), then the distance decides; each
+        candidate's geometry is decoded once."""
+        boxes = [cap_box(lon, lat, radius_m) for lon, lat in points]
+        out: set[str] = set()
+        coords: dict[str, list[tuple[float, float]]] = {}
         for start in range(0, len(boxes), 5000):
             part = boxes[start:start + 5000]
-            # the R*Tree answers a superset (32-bit floats rounded outwards): the exact
-            # columns decide
-            out.update(str(r[0]) for r in self.db.execute(
-                # CROSS JOIN fixes the order: each box probes the R*Tree (else SQLite
-                # scans the tree and probes the boxes)
-                "WITH b AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS x0, "
-                "json_extract(value, '$[1]') AS y0, json_extract(value, '$[2]') AS x1, "
-                "json_extract(value, '$[3]') AS y1 FROM json_each(?)) "
-                "SELECT DISTINCT p.id FROM b CROSS JOIN pipes_rtree r CROSS JOIN pipes p "
-                "WHERE r.min_lon <= b.x1 AND r.max_lon >= b.x0 AND r.min_lat <= b.y1 "
-                "AND r.max_lat >= b.y0 AND p.rowid = r.id AND p.min_lon <= b.x1 "
-                "AND p.max_lon >= b.x0 AND p.min_lat <= b.y1 AND p.max_lat >= b.y0",
-                [_coords_encode(part).decode()]))
+            for k, pid, geometry in self.db.execute(
+                    # CROSS JOIN fixes the order: each box probes the R*Tree (else SQLite
+                    # scans the tree and probes the boxes)
+                    "WITH b AS MATERIALIZED (SELECT key AS k, "
+                    "json_extract(value, '$[0]') AS x0, json_extract(value, '$[1]') AS y0, "
+                    "json_extract(value, '$[2]') AS x1, json_extract(value, '$[3]') AS y1 "
+                    "FROM json_each(?)) "
+                    "SELECT b.k, p.id, p.geometry FROM b CROSS JOIN pipes_rtree r "
+                    "CROSS JOIN pipes p WHERE r.min_lon <= b.x1 AND r.max_lon >= b.x0 "
+                    "AND r.min_lat <= b.y1 AND r.max_lat >= b.y0 AND p.rowid = r.id "
+                    "AND p.min_lon <= b.x1 AND p.max_lon >= b.x0 AND p.min_lat <= b.y1 "
+                    "AND p.max_lat >= b.y0",
+                    [_coords_encode(part).decode()]):
+                pid = str(pid)
+                if pid in out:
+                    continue
+                line = coords.get(pid)
+                if line is None:
+                    line = coords[pid] = _coords_decode(str(geometry))
+                lon, lat = points[start + int(k)]
+                if distance_to_line_m(lon, lat, line) <= radius_m:
+                    out.add(pid)
         return out
 
     def read(self, entity: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:

@@ -49,6 +49,7 @@ from core.store import ChangeLogDialect, Connection
 from core.uow import UnitOfWork
 from server.clock import Clock
 from server.db import ThreadConnection
+from server.settings import SettingsError
 
 #: the advisory lock every write transaction holds: this fixed class, and the schema's
 #: name hashed as the second key. Advisory locks are per database, not per schema, so a
@@ -266,9 +267,62 @@ class _NumericLoader(Loader):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
+#: the schema the PostGIS extension was created in (None: not created in this database)
+_POSTGIS_SCHEMA_SQL: Final = ("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                              "ON n.oid = e.extnamespace WHERE e.extname = 'postgis'")
+
+
 def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.adapters.register_dumper(bool, _BoolAsInt)
     conn.adapters.register_loader("numeric", _NumericLoader)
+    _postgis_on_path(conn)
+
+
+def _postgis_on_path(conn: psycopg.Connection[Any]) -> None:
+    """Append PostGIS's schema to this session's ``search_path`` when it is not on it.
+
+    The store's tables live in the first schema of the path (``current_schema()``: the
+    URL's ``options=-csearch_path=...``, or ``public``); PostGIS's types, functions and
+    operators (``geometry``, ``ST_DWithin``, ``&&``) in the schema the extension was
+    created in, usually ``public``. Appending it last leaves every table name resolving
+    as before. Without the extension nothing changes here: ``require_postgis`` refuses
+    to open the store.
+    """
+    row = conn.execute(_POSTGIS_SCHEMA_SQL).fetchone()
+    if row is None:
+        return
+    on_path = conn.execute("SELECT current_schemas(false)").fetchone()
+    if on_path is not None and row[0] in on_path[0]:
+        return
+    conn.execute("SELECT set_config('search_path', current_setting('search_path') || ', ' "
+                 "|| quote_ident(%s), false)", [row[0]])
+
+
+class PostgisMissingError(SettingsError):
+    """``WATEROPS_DATABASE_URL`` names a database without the PostGIS extension.
+
+    The service refuses to start (``serve``, ``worker``, ``migrate``, every CLI command)
+    rather than fall back to a box index that would give tablets a different network than
+    a PostGIS store: the operator creates the extension once, as a superuser (it is not a
+    trusted extension), and starts again.
+    """
+
+
+def require_postgis(conn: psycopg.Connection[Any]) -> None:
+    """Raise ``PostgisMissingError`` naming the fix unless the database has PostGIS."""
+    if conn.execute(_POSTGIS_SCHEMA_SQL).fetchone() is not None:
+        return
+    database = conn.info.dbname
+    available = conn.execute(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'").fetchone()
+    how = (f"connect to database {database!r} as a superuser and run CREATE EXTENSION "
+           "postgis;" if available is not None else
+           "install PostGIS on the database server (Debian: apt-get install "
+           f"postgresql-15-postgis-3), then in database {database!r} run, as a superuser, "
+           "CREATE EXTENSION postgis;")
+    raise PostgisMissingError(
+        f"database_url: the PostgreSQL store needs the PostGIS extension, which database "
+        f"{database!r} does not have: {how} (docs/deploy.md, PostgreSQL)")
 
 
 # -- the database handle -----------------------------------------------------------------
@@ -369,6 +423,11 @@ class PgDatabase:
         self.serial_tables: dict[str, str] = {}
         self.translate = Translator(self.primary_keys)
         self.uow = UnitOfWork(self, clock, PgDialect())  # type: ignore[arg-type]
+        try:
+            require_postgis(self.conn.raw)
+        except PostgisMissingError:
+            self.close()
+            raise
         self.refresh_schema()
 
     # -- connections -------------------------------------------------------------------

@@ -52,7 +52,11 @@ def fresh_pg_database(base: str) -> str:
     name = f"w_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    return _with_dbname(base, name)
+    url = _with_dbname(base, name)
+    # the PostgreSQL store refuses a database without PostGIS (server.pgdb.require_postgis)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return url
 
 
 def clone_pg_database(url: str) -> str:

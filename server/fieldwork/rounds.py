@@ -15,6 +15,7 @@ the explanations once given (``estimates_explained``), which meets it.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -139,14 +140,16 @@ class ReadingRounds:
         return self.fw.workorders.get(principal, wo_id)
 
     def record_reading(self, principal: Principal, data: ReadingIn,
-                       field_time: FieldTime | None = None) -> Reading:
+                       field_time: FieldTime | None = None,
+                       sent_at: datetime | None = None) -> Reading:
         """Check and store one reading (a retried one is answered from the store).
 
         ``field_time`` is when the reading was taken as sync judged it (the device's time
-        corrected by its skew, ``server.workorders.fieldtime``); without one (over HTTP,
-        where no skew is measured) the reading is judged on the server's time. Either way
-        the server's time is kept beside it. A value no dial shows is refused
-        (``check_reading``).
+        corrected by its skew, ``server.workorders.fieldtime``); without one (over HTTP)
+        ``data.device_time`` is judged here the same way (``FieldTimeJudge``), on the skew
+        of ``sent_at`` (the request's ``Date``) or the device's last measured one, and an
+        untrusted time is flagged with the reading. Either way the server's time is kept
+        beside it. A value no dial shows is refused (``check_reading``).
         """
         wo = self._route_order(principal, data.work_order_id)
         self.fw._check_open(wo)
@@ -159,7 +162,23 @@ class ReadingRounds:
             raise NotOnRouteError("this account is not on the route",
                                   work_order_id=wo.id, customer_id=data.customer_id)
         now = self.fw.clock()
-        judged = field_time or FieldTime(at=now, server_at=now, source=TimeSource.SERVER)
+        with self.fw.db.atomic():  # an untrusted time's flag commits with the reading
+            reading = self._record(principal, wo, data, stop, reading_id, now, field_time or (
+                self._judged(principal, wo, data.device_time, sent_at, now)))
+        self.fw.recheck_photos(wo)
+        return reading
+
+    def _judged(self, principal: Principal, wo: WorkOrder, device_time: datetime | None,
+                sent_at: datetime | None, now: datetime) -> FieldTime:
+        judge = self.fw.workorders.field_times
+        if device_time is None:
+            return FieldTime(at=now, server_at=now, source=TimeSource.SERVER)
+        return judge.judge(principal, wo, device_time, skew_s=judge.skew(principal, sent_at, now),
+                           now=now, kind="record_reading")
+
+    def _record(self, principal: Principal, wo: WorkOrder, data: ReadingIn, stop: RouteStop,
+                reading_id: str, now: datetime, judged: FieldTime) -> Reading:
+        """Assess and store the reading (inside the caller's transaction)."""
         if data.meter_no != stop.meter_no:
             # the reader found another meter than on record: treat as a new meter
             stop = msgspec.structs.replace(stop, meter_no=data.meter_no)
@@ -172,18 +191,16 @@ class ReadingRounds:
                           server_time=now, device_time=data.device_time, note=data.note,
                           read_at=judged.at, time_source=str(judged.source),
                           below_reason=data.below_reason)
-        with self.fw.db.atomic():
-            self.store.insert_reading(reading, principal.user_id, principal.device_id)
-            if data.estimated:
-                self.fw.workorders.start_clock(wo.id, EXPLAINED_RULE, now)
-            if data.photo_sha256:
-                self.store.put_pending_photo(wo.id, "readings", data.photo_sha256,
-                                             data.device_time, None, now)
-            total = len(self.store.stops(wo.id))
-            read = len({r.customer_id for r in self.store.readings(wo.id)})
-            if read == total:
-                self.fw.add_evidence(principal, wo.id, "readings",
-                                     [Item(kind="reading", ref=f"route:{read}/{total}")],
-                                     data.device_time)
-        self.fw.recheck_photos(wo)
+        self.store.insert_reading(reading, principal.user_id, principal.device_id)
+        if data.estimated:
+            self.fw.workorders.start_clock(wo.id, EXPLAINED_RULE, now)
+        if data.photo_sha256:
+            self.store.put_pending_photo(wo.id, "readings", data.photo_sha256,
+                                         data.device_time, None, now)
+        total = len(self.store.stops(wo.id))
+        read = len({r.customer_id for r in self.store.readings(wo.id)})
+        if read == total:
+            self.fw.add_evidence(principal, wo.id, "readings",
+                                 [Item(kind="reading", ref=f"route:{read}/{total}")],
+                                 data.device_time)
         return reading

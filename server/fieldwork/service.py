@@ -48,7 +48,7 @@ from server.fieldwork.photos import (
 )
 from server.fieldwork.store import FieldworkStore
 from server.workorders.evidence import Evidence, EvidenceStore
-from server.workorders.fieldtime import FieldTime, judge_field_time
+from server.workorders.fieldtime import FieldTime
 from server.workorders.model import (
     Point,
     Status,
@@ -57,7 +57,6 @@ from server.workorders.model import (
     WorkOrderType,
 )
 from server.workorders.service import ENTITY, WorkOrderService
-from sync.store import SyncStore
 
 CLOSED_FOR_EVIDENCE = frozenset({Status.COMPLETED, Status.VERIFIED, Status.CANCELLED})
 MAX_REF_LEN = 500
@@ -181,34 +180,31 @@ class FieldworkService:
         return self.evidence.for_orders([wo_id], complete=complete).get(wo_id, [])
 
     def _judged(self, principal: Principal, wo: WorkOrder, device_time: datetime | None,
-                now: datetime) -> FieldTime:
-        """When a step was completed: the device's time corrected by the skew sync last
-        measured for it; an untrusted one is judged on server time and flagged."""
-        skew = (SyncStore(self.db).device(principal.device_id).clock_skew_s
-                if principal.device_id else None)
-        judged = judge_field_time(device_time, skew, now, wo.created_at)
-        if judged.review_reason is not None:
-            self.evidence.add_flag(
-                work_order_id=wo.id, device_id=principal.device_id, user_id=principal.user_id,
-                crew_id=principal.crew_id, mutation_id=None, kind="step_completion",
-                reason_code="device-time-untrusted", detail=judged.review_reason,
-                payload={"device_time": device_time.isoformat() if device_time else None,
-                         "skew_s": skew}, device_time=None, at=now)
-        return judged
+                now: datetime, sent_at: datetime | None) -> FieldTime:
+        """When a step was completed over HTTP: the device's time corrected by the skew of
+        ``sent_at`` (the request's ``Date``) or the one sync last measured; an untrusted
+        one is judged on server time and flagged (the work orders' ``FieldTimeJudge``, as
+        for sync)."""
+        judge = self.workorders.field_times
+        return judge.judge(principal, wo, device_time,
+                           skew_s=judge.skew(principal, sent_at, now), now=now,
+                           kind="step_completion")
 
     def add_evidence(self, principal: Principal, wo_id: str, step_key: str,
                      items: list[Item], device_time: datetime | None,
                      fields: FieldUpdate | None = None,
-                     after: Callable[[WorkOrder], None] | None = None) -> WorkOrder:
+                     after: Callable[[WorkOrder], None] | None = None,
+                     sent_at: datetime | None = None) -> WorkOrder:
         """File ``items`` under a step (and merge ``fields``) in one transaction.
 
         ``after`` runs inside the same transaction with the updated order, for use cases
-        that write their own rows together with the evidence.
+        that write their own rows together with the evidence. ``sent_at``: the HTTP
+        request's ``Date``, whose skew corrects ``device_time`` when the step completes.
         """
         for _attempt in range(5):
             try:
                 return self._add_once(principal, wo_id, step_key, items, device_time,
-                                      fields, after)
+                                      fields, after, sent_at)
             except _RetryError:
                 continue
         raise WorkOrderClosedError("the work order keeps changing; try again",
@@ -216,7 +212,8 @@ class FieldworkService:
 
     def _add_once(self, principal: Principal, wo_id: str, step_key: str, items: list[Item],
                   device_time: datetime | None, fields: FieldUpdate | None,
-                  after: Callable[[WorkOrder], None] | None) -> WorkOrder:
+                  after: Callable[[WorkOrder], None] | None,
+                  sent_at: datetime | None) -> WorkOrder:
         wo = self.workorders.get(principal, wo_id)
         self._check_open(wo)
         steps = [msgspec.structs.replace(s, evidence=list(s.evidence)) for s in wo.steps]
@@ -246,7 +243,7 @@ class FieldworkService:
                     step.evidence.append(ev_id)
             if step.done_at is None and step_satisfied(step, self.evidence_of(wo_id)):
                 # judged on the device's time corrected by its measured skew (fieldtime)
-                judged = self._judged(principal, wo, device_time, now)
+                judged = self._judged(principal, wo, device_time, now, sent_at)
                 step.done_at, step.done_server_at = judged.at, judged.server_at
                 step.done_source = str(judged.source)
             merged = {**wo.fields, **(fields or {})}
@@ -290,7 +287,8 @@ class FieldworkService:
         raise WorkOrderClosedError("the work order keeps changing; try again",
                                    work_order_id=wo_id)
 
-    def record_step(self, principal: Principal, data: StepEvidenceIn) -> WorkOrder:
+    def record_step(self, principal: Principal, data: StepEvidenceIn,
+                    sent_at: datetime | None = None) -> WorkOrder:
         if data.step_key == "dispute_check":
             # only the server's look at the account may tick this step
             return self.start_removal(principal, data.work_order_id, data.device_time)
@@ -301,7 +299,7 @@ class FieldworkService:
         items = [Item(kind=e.kind, ref=e.ref.strip() or "yes", id=e.evidence_id)
                  for e in data.evidence]
         return self.add_evidence(principal, data.work_order_id, data.step_key, items,
-                                 data.device_time)
+                                 data.device_time, sent_at=sent_at)
 
     def _check_open(self, wo: WorkOrder) -> None:
         if wo.status in CLOSED_FOR_EVIDENCE:
@@ -312,7 +310,8 @@ class FieldworkService:
         return bool(self.blobs.complete([sha256]))
 
     # -- photos ------------------------------------------------------------------------
-    def attach_photo(self, principal: Principal, data: PhotoIn) -> PhotoStatus:
+    def attach_photo(self, principal: Principal, data: PhotoIn,
+                     sent_at: datetime | None = None) -> PhotoStatus:
         """Record a photo on a step; check its EXIF now if the bytes are here, else later."""
         now = self.clock()
         pos = None if data.lon is None or data.lat is None else (data.lon, data.lat)
@@ -326,7 +325,7 @@ class FieldworkService:
 
         self.add_evidence(principal, wo.id, data.step_key,
                           [Item(kind="photo", sha256=data.sha256, id=data.evidence_id)],
-                          data.device_time, after=remember)
+                          data.device_time, after=remember, sent_at=sent_at)
         self.recheck_photos(wo)
         flags = {(s, k): (f, c) for s, k, f, c in self.store.photo_flags(wo.id)}
         got, checked = flags.get((data.sha256, data.step_key), ([], False))

@@ -15,7 +15,7 @@ from core.uow import touch
 from server.accounts.model import Principal
 from server.audit import AuditStore
 from server.workorders.evidence import EvidenceStore
-from server.workorders.fieldtime import FieldTime, judge_field_time
+from server.workorders.fieldtime import FieldTime
 from server.workorders.model import WorkOrder
 from server.workorders.service import ENTITY, WorkOrderService
 from sync.protocol import Mutation, intent_kind
@@ -66,17 +66,11 @@ class IntentContext:
 
     def judge(self, device_time: datetime | None, wo: WorkOrder, mutation_id: int | None,
               kind: str) -> FieldTime:
-        judged = judge_field_time(device_time, self.skew_s, self.now, wo.created_at)
-        if judged.review_reason is not None:
-            p = self.principal
-            self.evidence.add_flag(
-                work_order_id=wo.id, device_id=p.device_id, user_id=p.user_id,
-                crew_id=p.crew_id, mutation_id=mutation_id, kind=kind,
-                reason_code="device-time-untrusted", detail=judged.review_reason,
-                payload={"device_time": device_time.isoformat() if device_time else None,
-                         "skew_s": self.skew_s, "server_time": self.now.isoformat()},
-                device_time=None, at=self.now)
-        return judged
+        """Judged and flagged by the work orders' ``FieldTimeJudge``, as over HTTP, on the
+        skew measured for this push."""
+        return self.workorders.field_times.judge(
+            self.principal, wo, device_time, skew_s=self.skew_s, now=self.now, kind=kind,
+            mutation_id=mutation_id)
 
     def publish(self, wo: WorkOrder) -> None:
         """Tell the order's crew tablets the order changed (call inside the write)."""

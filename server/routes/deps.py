@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from litestar import Request
@@ -25,3 +27,19 @@ def actor(request: Request[Any, Any, Any]) -> Actor:
     p = principal(request)
     return Actor(user_id=p.user_id, device_id=p.device_id, role=str(p.role), crew_id=p.crew_id,
                  unit=p.unit)
+
+
+def sent_at(request: Request[Any, Any, Any]) -> datetime | None:
+    """The caller's clock when it sent the request: its ``Date`` header (RFC 9110 §6.6.1,
+    IMF-fixdate such as ``Tue, 01 Dec 2026 09:30:00 GMT``, or the obsolete forms RFC 2822
+    parsing accepts), in UTC; None when absent or unreadable (a bad ``Date`` never refuses
+    a field fact: it is judged on the device's last measured skew instead). Browsers may
+    not set ``Date``; field apps with a clock do."""
+    raw = request.headers.get("date")
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

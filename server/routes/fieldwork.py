@@ -29,7 +29,7 @@ from server.fieldwork.printing import MAX_COLUMNS, MIN_COLUMNS
 from server.fieldwork.readings import Reading, ReadingIn
 from server.fieldwork.rounds import ExplainedIn, Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
-from server.routes.deps import principal, services
+from server.routes.deps import principal, sent_at, services
 from server.settings import Settings
 from server.workorders.model import WorkOrder
 
@@ -122,8 +122,10 @@ class FieldworkController(Controller):
                                       "not-found", "unknown-step", "work-order-closed")},
           sync_to_thread=False, status_code=200)
     def step(self, request: Request[Any, Any, Any], data: JSONBody[StepEvidenceIn]) -> WorkOrder:
-        """Record an evidence step of a work order."""
-        return services(request).fieldwork.service.record_step(principal(request), data)
+        """Record an evidence step of a work order (a completed step's time is judged as a
+        transition's: docs/api.md, "Field time over HTTP")."""
+        return services(request).fieldwork.service.record_step(principal(request), data,
+                                                                sent_at=sent_at(request))
 
     @post("/photos", opt={"policy": "fieldwork.record",
                           "problems": ("bad-photo", "evidence-kind-not-required", "not-found",
@@ -131,7 +133,8 @@ class FieldworkController(Controller):
           sync_to_thread=False, status_code=200)
     def photo(self, request: Request[Any, Any, Any], data: JSONBody[PhotoIn]) -> PhotoStatus:
         """Record an uploaded photo as evidence of a work order step."""
-        return services(request).fieldwork.service.attach_photo(principal(request), data)
+        return services(request).fieldwork.service.attach_photo(principal(request), data,
+                                                                 sent_at=sent_at(request))
 
     @post("/{wo_id:str}/removal-check", opt={"policy": "fieldwork.record",
                                              "problems": ("removal-refused", "work-order-closed",
@@ -230,8 +233,11 @@ class ReadingRouteController(Controller):
           sync_to_thread=False, status_code=200)
     def reading(self, request: Request[Any, Any, Any], data: JSONBody[ReadingIn]) -> Reading:
         """Record a meter reading on a reading route (estimated readings need a reason and a photo).
-        """
-        return services(request).fieldwork.rounds.record_reading(principal(request), data)
+
+        Judged on `device_time` corrected by the skew of the request's `Date` header, else
+        the device's last measured one (docs/api.md, "Field time over HTTP")."""
+        return services(request).fieldwork.rounds.record_reading(principal(request), data,
+                                                                 sent_at=sent_at(request))
 
     @post("/{wo_id:str}/estimates-explained", opt={"policy": "route.explain_estimates",
                                                    "problems": ("no-estimate-to-explain",

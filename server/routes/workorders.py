@@ -9,7 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.audit import AuditEntry
-from server.routes.deps import actor, principal, services
+from server.routes.deps import actor, principal, sent_at, services
 from server.routes.paging import linked
 from server.workorders.listing import encode_page
 from server.workorders.model import (
@@ -71,8 +71,13 @@ class WorkOrderController(Controller):
           status_code=200)
     def transition(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
                    data: JSONBody[TransitionIn]) -> WorkOrder:
-        """Move the work order to another status; `expected_version` guards against lost updates."""
-        return services(request).workorders.transition(principal(request), wo_id, data)
+        """Move the work order to another status; `expected_version` guards against lost updates.
+
+        A field fact (`device_time`) is judged on the device's time corrected by the skew
+        of the request's `Date` header, else the device's last measured one (docs/api.md,
+        "Field time over HTTP")."""
+        return services(request).workorders.transition(principal(request), wo_id, data,
+                                                       sent_at=sent_at(request))
 
     @post("/{wo_id:str}/assignment", opt={"policy": "workorder.assign",
                                           "problems": ("illegal-transition", "version-conflict")},

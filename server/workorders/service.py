@@ -46,6 +46,7 @@ from server.workorders.deadlines import (
     met_rules,
     started_deadlines,
 )
+from server.workorders.fieldjudge import FieldTimeJudge
 from server.workorders.fieldtime import FieldTime, TimeSource
 from server.workorders.listing import WorkOrderRowPage, deadline_rows, order_row
 from server.workorders.model import (
@@ -104,6 +105,8 @@ class WorkOrderService:
         self.accounts = AccountStore(db)
         self.customers = CustomerStore(db)
         self.audit = AuditStore(db)
+        #: judges field facts' times and flags untrusted ones, for sync and HTTP alike
+        self.field_times = FieldTimeJudge(db)
         #: set by server.fieldwork: raises when a required step lacks evidence (409)
         self.completion_check: Callable[[WorkOrder, Status], None] | None = None
 
@@ -208,9 +211,12 @@ class WorkOrderService:
         return wo
 
     def transition(self, principal: Principal, wo_id: str, data: TransitionIn, *,
-                   field_time: FieldTime | None = None) -> WorkOrder:
+                   field_time: FieldTime | None = None,
+                   sent_at: datetime | None = None) -> WorkOrder:
         """Move the order; deadlines the new status meets are met at ``field_time.at``
-        (a field fact's judged time, see ``fieldtime``) or now."""
+        (a field fact's judged time, see ``fieldtime``: sync judges it), else at
+        ``data.device_time`` judged here on the skew of ``sent_at`` (the HTTP request's
+        ``Date``) or the device's last measured one (``FieldTimeJudge``), else now."""
         now = self.clock()
         wo = self.get(principal, wo_id)
         if data.expected_version is not None and data.expected_version != wo.version:
@@ -230,10 +236,14 @@ class WorkOrderService:
         with self.db.atomic():
             if not self.store.update_status(wo_id, data.to, data.reason, now, closed, wo.version):
                 raise VersionConflictError("work order changed meanwhile", work_order_id=wo_id)
+            judged = field_time or (
+                FieldTime(at=now, server_at=now, source=TimeSource.SERVER)
+                if data.device_time is None else self.field_times.judge(
+                    principal, wo, data.device_time, now=now, kind="advance_status",
+                    skew_s=self.field_times.skew(principal, sent_at, now)))
             if data.to is Status.CANCELLED:
                 self.store.void_open_deadlines(wo_id)
             else:
-                judged = field_time or FieldTime(at=now, server_at=now, source=TimeSource.SERVER)
                 self.store.meet_deadlines(wo_id, met_rules(data.to), judged.at, now,
                                           str(judged.source))
                 self.store.add_deadlines(wo_id, started_deadlines(

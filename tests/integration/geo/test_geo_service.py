@@ -11,6 +11,7 @@ import pytest
 import shapely
 from sqlite_utils import Database
 
+from geo import store as geo_store
 from geo.crs import wgs84_to_gcj02
 from geo.errors import IsolationNotFoundError, NetworkEmptyError, NoPipeNearPointError
 from geo.geojson import GeoJSONImport, InpImport
@@ -192,13 +193,30 @@ def test_inp_import_takes_valves_from_gis_points(db: Database, clock: SteppingCl
     assert plan.valves_to_close[0].valve.node_id == "A"
 
 
-@postgresql_only("GiST indexes are PostgreSQL's; SQLite answers from its B-tree")
-def test_the_pull_finds_pipes_near_a_crew_through_the_bounding_box_index(
+@postgresql_only("PostGIS GiST indexes are PostgreSQL's; SQLite answers from its R*Tree")
+def test_the_pull_finds_pipes_near_a_crew_through_the_postgis_gist_index(
         db: Database, svc: NetworkService) -> None:
     # chain_network: p1 runs 117.000-117.001, p2 117.001-117.002, both at 36.65
     assert ("pipe", "p1") in svc.store.near([(117.0005, 36.65)], radius_m=1)
     with db.atomic():  # SET LOCAL lasts for this transaction only
         db.execute("SET LOCAL enable_seqscan = off")
         plan = " ".join(str(r[0]) for r in db.execute(
-            "EXPLAIN " + svc.store._near_sql, [117.0, 36.64, 117.0005, 36.66]).fetchall())
-    assert "pipes_bbox_gist" in plan
+            "EXPLAIN " + geo_store._NEAR_PG, [[117.0005], [36.65], 20.0]).fetchall())
+    assert "Index Scan using pipes_geog" in plan
+    assert "st_dwithin" in plan.lower()
+
+
+@postgresql_only("PostGIS GiST indexes are PostgreSQL's; SQLite answers from its B-tree")
+def test_the_map_view_finds_pipes_and_valves_through_the_postgis_gist_indexes(
+        db: Database, svc: NetworkService) -> None:
+    box = (117.0, 36.64, 117.0015, 36.66)
+    pipes, total = svc.store.pipes_in(box, 10)
+    assert ({p.id for p in pipes}, total) == ({"p1", "p2"}, 2)
+    with db.atomic():
+        db.execute("SET LOCAL enable_seqscan = off")
+        plans = {table: " ".join(str(r[0]) for r in db.execute(
+            f"EXPLAIN SELECT id FROM {table} WHERE {geo_store._ENVELOPE}",  # noqa: S608
+            list(box)))
+            for table in ("pipes", "valves", "hydrants", "nodes")}
+    for table, plan in plans.items():
+        assert f"{table}_geom" in plan, plan

@@ -54,3 +54,9 @@ def test_the_judged_time_never_leaves_the_window(device: datetime, skew: float) 
     assert CREATED - EARLY_SLACK <= judged.at <= RECEIVED
     if abs(skew) > MAX_SKEW.total_seconds():
         assert judged.source is TimeSource.SERVER
+
+
+def test_a_clock_never_measured_is_judged_on_server_time_without_a_flag() -> None:
+    judged = judge_field_time(CREATED + timedelta(minutes=20), None, RECEIVED, CREATED)
+    assert (judged.at, judged.source, judged.review_reason) == (
+        RECEIVED, TimeSource.SERVER, None)
