@@ -51,6 +51,8 @@ from server.timefmt import from_db, to_db
 CREW_PREFIX: Final = "crew:"
 #: who creates the staff messages of reminders and escalations
 SENDER: Final = "deadline-scan"
+#: reminders written per transaction of a scan (see ``ReminderService.scan``)
+SCAN_BATCH: Final = 200
 KIND_ZH: Final = {"ticket": "工单", "complaint": "投诉", "work_order": "作业单"}
 
 
@@ -151,15 +153,23 @@ class ReminderService:
         desk_overdue = self.store.open_desk_deadlines(at, "due_at")
         wo_remind, wo_overdue = self._work_order_items(at)
         created: list[int] = []
-        with self.db.atomic():
-            for r in [*desk_remind, *wo_remind]:
-                recipient, note = self._assignee(r)
-                created += self._add(r, ReminderLevel.REMIND, recipient, note, at)
-            for r in [*desk_overdue, *wo_overdue]:
-                recipient, note = self.escalation_target(
-                    str(r["unit"] or ""),
-                    str(r["supervisor_id"]) if r.get("supervisor_id") else None)
-                created += self._add(r, ReminderLevel.ESCALATE, recipient, note, at)
+        due = ([(r, ReminderLevel.REMIND) for r in [*desk_remind, *wo_remind]]
+               + [(r, ReminderLevel.ESCALATE) for r in [*desk_overdue, *wo_overdue]])
+        # one transaction per batch, not per scan: a backlog (the scan was down, a month
+        # of overdue orders imported) must not hold the store's write lock for as long as
+        # it takes, or every push and pull meanwhile waits for it. Each reminder is kept
+        # with its outbox message; a scan cut short keeps its batches and the next one
+        # writes the rest (a reminder exists once per item, rule, due time and level)
+        for start in range(0, len(due), SCAN_BATCH):
+            with self.db.atomic():
+                for r, level in due[start:start + SCAN_BATCH]:
+                    if level is ReminderLevel.REMIND:
+                        recipient, note = self._assignee(r)
+                    else:
+                        recipient, note = self.escalation_target(
+                            str(r["unit"] or ""),
+                            str(r["supervisor_id"]) if r.get("supervisor_id") else None)
+                    created += self._add(r, level, recipient, note, at)
         retried = self.watch.retry_unsent(at) if self.watch is not None else 0
         rows = {integer(r, "id"): r for r in self.store.reminders(
             recipient_id=None, level=None, limit=max(len(created), 1) + 50)}

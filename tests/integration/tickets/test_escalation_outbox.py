@@ -4,6 +4,7 @@ a real local SMS gateway."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +23,9 @@ from server.tickets.model import (
     ReminderLevel,
     TicketIn,
 )
+from server.tickets.reminders import SCAN_BATCH
 from server.workorders.model import Actor
-from tests.factories import make_services
+from tests.factories import make_services, sqlite_only
 from tests.integration.notifications.gateway import Gateway, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -142,3 +144,25 @@ def test_a_profile_may_name_its_duty_supervisor(tmp_path: Path, clock: SteppingC
         assert svc.tickets.reminders.escalation_target("管网所") == ("sup-li", "")
     finally:
         svc.close()
+
+
+@sqlite_only("the failure is planted with a SQLite trigger; the batching is the same code")
+def test_a_scan_commits_in_batches_and_a_scan_cut_short_is_finished_once(
+        desk: Services, clock: SteppingClock) -> None:
+    tickets = [desk.tickets.tickets.create(DESK, TicketIn(
+        channel=Channel.WEB_WECHAT, category="urgent", title=f"爆管 {n}", unit="运营管理部",
+        assignee_id="off-qian")) for n in range(SCAN_BATCH + 50)]
+    clock.advance(minutes=100)  # each is at 80 % of its 2 h: one reminder each
+    # the store refuses the reminder of the last ticket: the scan fails in its 2nd batch
+    desk.db.execute(
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON deadline_reminders "
+        f"WHEN NEW.item_id = '{tickets[-1].id}' BEGIN SELECT RAISE(ABORT, 'planted'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="planted"):
+        desk.tickets.reminders.scan()
+    kept = desk.tickets.reminders.list(recipient_id="off-qian", limit=1000)
+    assert len(kept) == SCAN_BATCH  # the first batch was committed on its own
+    desk.db.execute("DROP TRIGGER refuse_one")
+    finished = desk.tickets.reminders.scan()
+    assert len([r for r in finished.reminders if r.recipient_id == "off-qian"]) == 50
+    every = desk.tickets.reminders.list(recipient_id="off-qian", limit=1000)
+    assert sorted(r.item_id for r in every) == sorted(t.id for t in tickets)  # each once
