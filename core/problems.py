@@ -129,7 +129,9 @@ _ROWS: Final = (
     _row("override-needs-supervisor", 403, "Only a supervisor may override a notice rule",
          "Only a supervisor may override a notice rule"),
     _row("supervisor-required", 403, "Only a supervisor may decide this",
-         "Only a supervisor may decide this"),
+         "a use case called directly (the CLI, a job) by someone who is not a supervisor; "
+         "over HTTP the route's policy refuses them first (`forbidden`)",
+         http=False),
     _row("attachment-not-declared", 404, "Declare the attachment before uploading it",
          "Declare the attachment before uploading it"),
     _row("complaint-not-found", 404, "No such complaint",

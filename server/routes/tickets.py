@@ -110,8 +110,8 @@ class TicketController(Controller):
 
     @post("/{ticket_id:str}/extensions/{extension_id:str}/decision",
           opt={"policy": "ticket.decide_extension",
-               "problems": ("calendar-out-of-range", "extension-refused", "supervisor-required",
-                            "ticket-not-found", "ticket-state")},
+               "problems": ("calendar-out-of-range", "extension-refused", "ticket-not-found",
+                            "ticket-state")},
           sync_to_thread=False, status_code=200)
     def decide_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
                          extension_id: FromPath[str],

@@ -587,17 +587,13 @@ NOT_PROVOKED: Final[dict[str, str]] = {
     "connection-documents-missing": "every shipped profile accepts missing documents "
                                     "(容缺受理); tests/integration/connections/"
                                     "test_connections_http.py uses a profile that refuses",
-    "device-token-required": "needs a console session without a device, i.e. a password "
-                             "set by `waterops console set-password` (a CLI start costs ~5 s "
-                             "here)",
+    "device-token-required": "needs a console session signed in by password (no device), "
+                             "a password only the CLI sets; tests/integration/console/"
+                             "test_console_api.py provokes it over HTTP",
     "internal-error": "only a bug answers it: tests/e2e/test_schemathesis.py plants one",
     "network-empty": "the demo server always has its network; tests/e2e/"
                      "test_cli_isolate_remote.py starts from an empty folder",
     "no-cjk-font": "CI installs a CJK font (fonts-wqy-microhei), and the PDF needs one",
-    "supervisor-required": "the route's policy (ticket.decide_extension) refuses a "
-                           "non-supervisor with forbidden first; the service's own check "
-                           "answers only a direct caller (tests/integration/tickets/"
-                           "test_desk.py)",
     "outage-conflict": "needs two outages whose union cuts off a third area; the demo grid "
                        "has none: tests/integration/server/test_outage_conflicts.py imports "
                        "such a network",

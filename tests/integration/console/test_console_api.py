@@ -81,6 +81,18 @@ def test_password_sign_in_and_wrong_passwords(client: Client, services: Services
         "supervisor"
 
 
+def test_sync_with_a_password_session_asks_for_the_device_token(client: Client,
+                                                                  services: Services) -> None:
+    # a crew member signed in to the console by password has no device: sync is a
+    # device's (its mutation numbers, epochs and skew belong to one tablet)
+    services.sessions.set_password("crew-a-zhang", "a long enough secret")
+    info = _sign_in(client, user_id="crew-a-zhang", password="a long enough secret")
+    assert info["crew_id"] == "crew-a"
+    _problem(client.post("/api/v1/sync/pull", json={"cursor": None, "limit": 20},
+                         headers={"X-CSRF-Token": info["csrf_token"]}),
+             400, "device-token-required")
+
+
 def test_short_passwords_are_refused(services: Services) -> None:
     from server.errors import RuleViolationError
     with pytest.raises(RuleViolationError):
