@@ -21,7 +21,7 @@ from server.fieldwork.notices import SignNoticeIn, prefill_replacement
 from server.fieldwork.photos import compose_photo
 from server.fieldwork.service import PhotoIn
 from server.services import Services
-from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
+from server.workorders.model import Actor, Status, TransitionIn, WorkOrder, WorkOrderType
 from tests.factories import (
     TOKENS,
     assert_problem,
@@ -189,13 +189,19 @@ def test_completion_409_lists_the_missing_steps(client: TestClient[Litestar],
                                                    "marked_line", "marks_photos"]
 
 
-def test_photo_still_uploading_blocks_verification_not_completion(
-        client: TestClient[Litestar], services: Services, clock: SteppingClock) -> None:
+def _marking_in_progress(services: Services) -> tuple[WorkOrder, Principal]:
+    """A line-marking order its crew has started, and the crew."""
     wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"),
                                     order_in(WorkOrderType.LINE_MARKING))
     p = crew(services)
     for to in ("en_route", "on_site", "in_progress"):
         services.workorders.transition(p, wo.id, TransitionIn(to=Status(to)))
+    return wo, p
+
+
+def test_photo_still_uploading_blocks_verification_not_completion(
+        client: TestClient[Litestar], services: Services, clock: SteppingClock) -> None:
+    wo, p = _marking_in_progress(services)
     photo = compose_photo(taken_at=clock() - timedelta(days=3), lon=117.02, lat=36.651,
                           label="far and old")
     sha = hashlib.sha256(photo).hexdigest()
@@ -220,11 +226,7 @@ def test_photo_still_uploading_blocks_verification_not_completion(
 
 def test_an_unreadable_photo_is_refused_when_here_and_flagged_when_it_arrives_later(
         client: TestClient[Litestar], services: Services, clock: SteppingClock) -> None:
-    wo = services.workorders.create(Actor(user_id="disp-wang", role="dispatcher"),
-                                    order_in(WorkOrderType.LINE_MARKING))
-    p = crew(services)
-    for to in ("en_route", "on_site", "in_progress"):
-        services.workorders.transition(p, wo.id, TransitionIn(to=Status(to)))
+    wo, p = _marking_in_progress(services)
     fw = services.fieldwork.service
     junk = b"\xff\xd8\xff\xe0 no image follows"
     here = fw.blobs.put(junk)
