@@ -125,3 +125,39 @@ def floor_server(body: bytes, content_type: str) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         Path(f.name).unlink(missing_ok=True)
+
+
+def route_beside_floor(bench: str, metric: str, base: str, paths: Sequence[str],
+                       headers: dict[str, str], *, seconds: float, n: int) -> str:
+    """Load ``paths`` on the service, then a bare route answering the same bytes (the
+    floor), both warmed up for a second; emit the figures and return the table cell."""
+    from bench._common import emit
+
+    sample = httpx.get(base + paths[0], headers=headers, timeout=60)
+    sample.raise_for_status()
+    run_wrk(base, paths, headers, seconds=1)  # warm-up
+    ours = run_wrk(base, paths, headers, seconds=seconds)
+    with floor_server(sample.content, "application/json") as floor_base:
+        run_wrk(floor_base, paths, {}, seconds=1)
+        floor = run_wrk(floor_base, paths, {}, seconds=seconds)
+    ratio = floor.rps / ours.rps if ours.rps else float("inf")
+    emit(bench, f"{metric}_req_per_s", ours.rps, "1/s", n)
+    emit(bench, f"{metric}_p50_ms", ours.p50_ms, "ms", n)
+    emit(bench, f"{metric}_p99_ms", ours.p99_ms, "ms", n)
+    emit(bench, f"{metric}_floor_req_per_s", floor.rps, "1/s", n)
+    emit(bench, f"{metric}_floor_p99_ms", floor.p99_ms, "ms", n)
+    emit(bench, f"{metric}_vs_floor", ratio, "x", n)
+    emit(bench, f"{metric}_errors", ours.errors, "count", max(ours.requests, 1))
+    return (f"{ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  p99 {ours.p99_ms:6.2f} ms   "
+            f"floor {floor.rps:8.0f} req/s p99 {floor.p99_ms:6.2f} ms   x{ratio:.2f}"
+            + (f"  ({ours.errors} errors)" if ours.errors else ""))
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a benchmark's server; a slow graceful stop must not end the run."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

@@ -28,10 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
-
 from bench._common import emit, parse_args, sizes, table
-from bench._load import floor_server, free_port, run_wrk, wait_ready
+from bench._load import free_port, route_beside_floor, stop_server, wait_ready
 from server.clock import SteppingClock
 from server.db import migrate, open_database
 from server.demo import seed_demo
@@ -70,32 +68,11 @@ def measure_route(data_dir: Path, n_clocks: int, seconds: float) -> list[tuple[s
             path = "/api/v1/stats/service?" + urlencode(
                 {"since": SINCE.isoformat(), "until": NOW.isoformat(), "group_by": group,
                  "period": "month" if group == "unit" else "all"})
-            sample = httpx.get(base + path, headers=headers, timeout=60)
-            sample.raise_for_status()
-            run_wrk(base, [path], headers, seconds=1)  # warm-up
-            ours = run_wrk(base, [path], headers, seconds=seconds)
-            with floor_server(sample.content, "application/json") as floor_base:
-                run_wrk(floor_base, [path], {}, seconds=1)
-                floor = run_wrk(floor_base, [path], {}, seconds=seconds)
-            ratio = floor.rps / ours.rps if ours.rps else float("inf")
-            m = f"route_{group}"
             rows.append((f"  GET /stats/service {group}",
-                         f"{ours.rps:7.0f} req/s  p50 {ours.p50_ms:7.2f} ms  "
-                         f"p99 {ours.p99_ms:7.2f} ms   floor {floor.rps:7.0f} req/s   "
-                         f"x{ratio:.2f}" + (f"  ({ours.errors} errors)" if ours.errors else "")))
-            emit(BENCH, f"{m}_req_per_s", ours.rps, "1/s", n_clocks)
-            emit(BENCH, f"{m}_p50_ms", ours.p50_ms, "ms", n_clocks)
-            emit(BENCH, f"{m}_p99_ms", ours.p99_ms, "ms", n_clocks)
-            emit(BENCH, f"{m}_floor_req_per_s", floor.rps, "1/s", n_clocks)
-            emit(BENCH, f"{m}_vs_floor", ratio, "x", n_clocks)
-            emit(BENCH, f"{m}_errors", ours.errors, "count", max(ours.requests, 1))
+                         route_beside_floor(BENCH, f"route_{group}", base, [path], headers,
+                                            seconds=seconds, n=n_clocks)))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)
     return rows
 
 

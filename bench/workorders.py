@@ -23,10 +23,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from bench._common import bench_stores, emit, parse_args, sizes, table
-from bench._load import floor_server, free_port, run_wrk, wait_ready
+from bench._load import free_port, route_beside_floor, stop_server, wait_ready
 from bench.sync import fresh_schema
 from server.clock import SteppingClock
 from server.demo import seed_demo
@@ -99,34 +97,11 @@ def measure(n: int, seconds: float, store: str, database_url: str | None) -> lis
             for route, paths in routes.items():
                 token = "wo_demo_crew_b" if route == "crew_own_orders" else "wo_demo_dispatcher"
                 headers = {"Authorization": f"Bearer {token}"}
-                sample = httpx.get(base + paths[0], headers=headers, timeout=30)
-                sample.raise_for_status()
-                run_wrk(base, paths, headers, seconds=1)  # warm-up
-                ours = run_wrk(base, paths, headers, seconds=seconds)
-                with floor_server(sample.content, "application/json") as floor_base:
-                    run_wrk(floor_base, paths, {}, seconds=1)
-                    floor = run_wrk(floor_base, paths, {}, seconds=seconds)
-                ratio = floor.rps / ours.rps if ours.rps else float("inf")
                 rows.append((f"  {route}",
-                             f"{ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  "
-                             f"p99 {ours.p99_ms:6.2f} ms   floor {floor.rps:8.0f} req/s "
-                             f"p99 {floor.p99_ms:6.2f} ms   x{ratio:.2f}"
-                             + (f"  ({ours.errors} errors)" if ours.errors else "")))
-                m = f"{route}{suffix}"
-                emit(NAME, f"{m}_req_per_s", ours.rps, "1/s", n)
-                emit(NAME, f"{m}_p50_ms", ours.p50_ms, "ms", n)
-                emit(NAME, f"{m}_p99_ms", ours.p99_ms, "ms", n)
-                emit(NAME, f"{m}_floor_req_per_s", floor.rps, "1/s", n)
-                emit(NAME, f"{m}_floor_p99_ms", floor.p99_ms, "ms", n)
-                emit(NAME, f"{m}_vs_floor", ratio, "x", n)
-                emit(NAME, f"{m}_errors", ours.errors, "count", max(ours.requests, 1))
+                             route_beside_floor(NAME, f"{route}{suffix}", base, paths,
+                                                headers, seconds=seconds, n=n)))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a slow graceful stop must not end the run
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_server(proc)
     return rows
 
 
