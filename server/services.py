@@ -93,7 +93,8 @@ class Services:
         self.fieldwork = Fieldwork(self.db, clock, self.workorders, self.sync.vault,
                                    Path(settings.data_dir),
                                    on_affected=PlanBNotifier(self.outages, self.customers.store),
-                                   photo_limits=PhotoLimits.from_policy(self.profile.photos))
+                                   photo_limits=PhotoLimits.from_policy(self.profile.photos),
+                                   font_path=settings.pdf_font)
         self.sync.fieldwork = self.fieldwork
         # geo (issue 4): the precomputed pipe network; its store feeds the sync pull
         self.network = NetworkService(self.db, clock,

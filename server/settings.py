@@ -40,6 +40,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: apprise URL of the internal level-1 alert group (a WeCom group bot in production)
     alert_group_url: str | None = None
     hotline: str = "96345"
+    #: a CJK font file (TTF/TTC) for printable notices and postings; when set, only this
+    #: file is used (a wrong path answers no-cjk-font, never another font); unset: the
+    #: usual Debian locations (fonts-wqy-microhei)
+    pdf_font: str | None = None
     utility_name: str = "城市供水"
     attachment_max_bytes: Annotated[int, msgspec.Meta(gt=0)] = 25 * 1024 * 1024
     #: the address customers and printed QR codes reach the service at (behind the proxy),

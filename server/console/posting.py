@@ -19,8 +19,7 @@ from fpdf import FPDF
 from core.time import zone_note
 from geo.model import FourBounds
 from notifications import Outage
-from server.fieldwork.errors import NoPrinterFontError
-from server.fieldwork.printing import INSTALL_HINT, find_cjk_font
+from server.fieldwork.printing import require_cjk_font
 
 KIND_TITLES: Final = {"planned": "计划停水通知", "emergency": "紧急停水通知",
                       "customer_caused": "停水通知"}
@@ -76,10 +75,7 @@ def render_posting_pdf(outage: Outage, bounds: FourBounds | None, utility: str, 
                        issued_at: datetime, font_path: str | None = None,
                        timezone: str = "Asia/Shanghai") -> bytes:
     """An A4 portrait PDF of the posting notice (fpdf2 with an embedded CJK subset)."""
-    font = find_cjk_font(font_path)
-    if font is None:
-        raise NoPrinterFontError(f"no CJK font found; install one ({INSTALL_HINT})",
-                                 install=INSTALL_HINT)
+    font = require_cjk_font(font_path)
     pdf = FPDF(format="A4")
     pdf.set_creator("waterops")
     pdf.set_title(f"{KIND_TITLES.get(str(outage.kind), '停水通知')} {outage.id}")

@@ -36,10 +36,10 @@ from server.fieldwork.notices import (
     to_fields,
 )
 from server.fieldwork.printing import (
-    find_cjk_font,
     render_notice_escpos,
     render_notice_pdf,
     render_notice_text,
+    require_cjk_font,
     to_slip,
 )
 from server.fieldwork.sealing import (
@@ -313,7 +313,7 @@ class NoticeArchive:
         png_sha = row.manifest.attachments.get("signature_png") if row.manifest else None
         png = self.blobs.read(png_sha) if png_sha else None
         return render_notice_pdf(row.kind, row.fields, self._seal_block(row), png,
-                                 find_cjk_font(self.font_path), self._timezone())
+                                 require_cjk_font(self.font_path), self._timezone())
 
     def escpos(self, principal: Principal, doc_id: str, verification_url: str,
                columns: int = 32) -> bytes:

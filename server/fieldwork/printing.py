@@ -72,11 +72,26 @@ LABELS: Final[tuple[tuple[str, str], ...]] = (
 
 
 def find_cjk_font(configured: str | None = None) -> tuple[str, int] | None:
-    candidates = ([(configured, 0)] if configured else []) + list(FONT_CANDIDATES)
+    """The font (file, face index) PDFs are drawn with, or None when there is none.
+
+    A configured font is the operator's choice: only it is tried, so a wrong path is
+    seen at once (no-cjk-font) instead of a notice silently drawn in another font.
+    """
+    candidates = [(configured, 0)] if configured else list(FONT_CANDIDATES)
     for path, index in candidates:
         if Path(path).is_file():
             return path, index
     return None
+
+
+def require_cjk_font(configured: str | None = None) -> tuple[str, int]:
+    """``find_cjk_font``, or no-cjk-font (409) naming what to install or configure."""
+    font = find_cjk_font(configured)
+    if font is None:
+        where = f"the configured pdf_font {configured!r} is not a file" if configured else \
+            f"no CJK font found; install one ({INSTALL_HINT}) or set pdf_font to a font file"
+        raise NoPrinterFontError(where, install=INSTALL_HINT)
+    return font
 
 
 #: sealed fields and seal entries that hold an RFC 3339 time (UTC in the archive)
@@ -132,13 +147,10 @@ def render_notice_text(kind: str, fields: SealedFields, seal: dict[str, str],
 
 
 def render_notice_pdf(kind: str, fields: SealedFields, seal: dict[str, str],
-                      signature_png: bytes | None, font: tuple[str, int] | None,
+                      signature_png: bytes | None, font: tuple[str, int],
                       timezone: str = "Asia/Shanghai") -> bytes:
     """An A5 PDF of the notice with the signature image and the seal block; times in
     ``timezone`` (the profile's) to the minute."""
-    if font is None:
-        raise NoPrinterFontError(f"no CJK font found; install one ({INSTALL_HINT})",
-                                 install=INSTALL_HINT)
     pdf = FPDF(format=(148, 210))  # A5 in mm
     pdf.set_creator("waterops")
     pdf.set_auto_page_break(auto=True, margin=12)

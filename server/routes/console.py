@@ -232,7 +232,7 @@ class ConsoleController(Controller):
         outage = svc.outages.get(outage_id)
         bounds = svc.network.plan(isolation_id).bounds if isolation_id else None
         pdf = render_posting_pdf(outage, bounds, svc.settings.utility_name, svc.settings.hotline,
-                                 svc.clock(),
+                                 svc.clock(), font_path=svc.settings.pdf_font,
                                  timezone=svc.profile.working_hours.timezone)
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="outage-{outage_id}.pdf"'})

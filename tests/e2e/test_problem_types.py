@@ -593,7 +593,8 @@ NOT_PROVOKED: Final[dict[str, str]] = {
     "internal-error": "only a bug answers it: tests/e2e/test_schemathesis.py plants one",
     "network-empty": "the demo server always has its network; tests/e2e/"
                      "test_cli_isolate_remote.py starts from an empty folder",
-    "no-cjk-font": "CI installs a CJK font (fonts-wqy-microhei), and the PDF needs one",
+    "no-cjk-font": "CI installs a CJK font and the demo sets no pdf_font; tests/integration/"
+                   "fieldwork/test_archive_and_rules.py provokes it over HTTP",
     "outage-conflict": "needs two outages whose union cuts off a third area; the demo grid "
                        "has none: tests/integration/server/test_outage_conflicts.py imports "
                        "such a network",

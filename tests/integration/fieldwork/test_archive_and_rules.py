@@ -251,6 +251,19 @@ def test_an_unreadable_photo_is_refused_when_here_and_flagged_when_it_arrives_la
     assert "unreadable" not in flags[hashlib.sha256(good).hexdigest()]
 
 
+def test_a_configured_font_that_is_not_there_answers_no_cjk_font(
+        tmp_path: Path, clock: SteppingClock) -> None:
+    # the operator's font is the only one tried: a wrong path is seen at the first print
+    svc = make_services(str(tmp_path), clock, pdf_font=str(tmp_path / "no-such-font.ttc"))
+    doc = seal_three(svc)[0]
+    with TestClient(create_app(svc.settings, clock=clock, services=svc)) as client:
+        r = client.get(f"/api/v1/notices/{doc.id}/pdf", headers=CREW_A)
+        assert_problem(r, 409, "no-cjk-font")
+        assert "no-such-font.ttc" in r.json()["detail"]
+        assert client.get(f"/api/v1/notices/{doc.id}/escpos", headers=CREW_A).status_code == 200
+    svc.close()
+
+
 def test_the_printed_qr_uses_the_public_address_and_works_without_a_token(
         tmp_path: Path, clock: SteppingClock) -> None:
     svc = make_services(str(tmp_path), clock, public_base_url="https://water.example.cn/")

@@ -19,10 +19,10 @@ from server.fieldwork.notices import (
     to_fields,
 )
 from server.fieldwork.printing import (
-    find_cjk_font,
     render_notice_escpos,
     render_notice_pdf,
     render_notice_text,
+    require_cjk_font,
     to_slip,
 )
 from tests.factories import pdf_text
@@ -69,7 +69,7 @@ def test_printout_carries_fields_and_seal() -> None:
     assert "户名 Account name: 王伟" in text
     assert "ab" * 32 in text
     pdf = render_notice_pdf("meter_replacement_notice", fields, {"content_hash": "ab" * 32},
-                            None, find_cjk_font())
+                            None, require_cjk_font())
     assert pdf.startswith(b"%PDF-")
 
 
@@ -78,7 +78,7 @@ def test_printouts_show_local_wall_time_to_the_minute_noted_once() -> None:
     seal = {"content_hash": "ab" * 32, "sealed_at": "2026-11-23T01:05:30.123456+00:00"}
     for text in (render_notice_text("meter_replacement_notice", fields, seal),
                  pdf_text(render_notice_pdf("meter_replacement_notice", fields, seal, None,
-                                            find_cjk_font()))):
+                                            require_cjk_font()))):
         assert "2026-11-23 09:00（北京时间）" in text  # 01:00 UTC in Shanghai
         assert "sealed_at: 2026-11-23 09:05" in text
         assert text.count("北京时间") == 1
