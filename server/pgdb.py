@@ -523,13 +523,15 @@ class PgDatabase:
         self.primary_keys.clear()
         for table, column, _pos in rows:
             self.primary_keys.setdefault(str(table), []).append(str(column))
+        # this schema's column defaults first (materialised), then their text: the planner
+        # would otherwise deparse every default of every schema (seconds, growing with them)
         serial = self.conn.raw.execute(
-            "SELECT c.relname, a.attname FROM pg_attrdef d "
+            "WITH mine AS MATERIALIZED (SELECT d.adrelid, d.adnum, d.adbin FROM pg_attrdef d "
             "JOIN pg_class c ON c.oid = d.adrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-            "WHERE n.nspname = current_schema() "
-            "AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%'").fetchall()
+            "WHERE c.relnamespace = current_schema()::regnamespace) "
+            "SELECT c.relname, a.attname FROM mine m JOIN pg_class c ON c.oid = m.adrelid "
+            "JOIN pg_attribute a ON a.attrelid = m.adrelid AND a.attnum = m.adnum "
+            "WHERE pg_get_expr(m.adbin, m.adrelid) LIKE 'nextval(%'").fetchall()
         self.serial_tables.clear()
         self.serial_tables.update({str(t): str(c) for t, c in serial})
         self.translate._cache.clear()
