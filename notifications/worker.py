@@ -100,20 +100,32 @@ class OutboxWorker:
         summary = RunSummary(claimed=len(batch), held_for_quiet_hours=hold is not None)
         if not batch:
             return summary
+        # the store is read and written by this thread alone: the sending threads do network
+        # I/O only, so a batch holds one database connection however many threads send (a
+        # connection per sending thread exhausted a PostgreSQL pool shared with other jobs)
+        notices = {nid: self._notice(nid) for nid in {d.notice_id for d in batch}}
+        pending: list[Outcome] = []
+
+        def record(answer: tuple[Delivery, datetime, SendOutcome, bool]) -> None:
+            outcome, kind = self._judge(*answer)
+            pending.append(outcome)
+            setattr(summary, kind, getattr(summary, kind) + 1)
+            if len(pending) >= max(1, self.config.record_batch):
+                self.store.finish_many(pending)
+                pending.clear()
+
         pool = ThreadPoolExecutor(max_workers=max(1, self.config.concurrency),
                                   thread_name_prefix=f"outbox-{self.worker_id}")
-        pending: list[Outcome] = []
-        futures = [pool.submit(self._deliver, d) for d in batch]
+        futures = [pool.submit(self._deliver, d, notices[d.notice_id])
+                   for d in batch if d.channel != DOOR]
         handled: set[object] = set()
         try:
+            for d in batch:
+                if d.channel == DOOR:
+                    record(self._post_at_door(notices[d.notice_id], d))
             for f in as_completed(futures):
-                record, kind = self._judge(*f.result())
                 handled.add(f)
-                pending.append(record)
-                setattr(summary, kind, getattr(summary, kind) + 1)
-                if len(pending) >= max(1, self.config.record_batch):
-                    self.store.finish_many(pending)
-                    pending.clear()
+                record(f.result())
             if pending:
                 self.store.finish_many(pending)
                 pending.clear()
@@ -152,13 +164,17 @@ class OutboxWorker:
                 self._notices[notice_id] = cached
         return cached
 
-    def _deliver(self, d: Delivery) -> tuple[Delivery, datetime, SendOutcome, bool]:
-        """Send one row (in a sending thread); answers what the provider said."""
-        notice = self._notice(d.notice_id)
+    def _post_at_door(self, notice: Notice, d: Delivery
+                      ) -> tuple[Delivery, datetime, SendOutcome, bool]:
+        """A door row: the task a crew works (in the claiming thread: it writes the store)."""
         started = self.clock()
-        if d.channel == DOOR:
-            task = self._door_task(notice, d, started)
-            return d, started, SendOutcome(ok=True, answer=f"task {task.id}"), True
+        task = self._door_task(notice, d, started)
+        return d, started, SendOutcome(ok=True, answer=f"task {task.id}"), True
+
+    def _deliver(self, d: Delivery, notice: Notice
+                 ) -> tuple[Delivery, datetime, SendOutcome, bool]:
+        """Send one row (in a sending thread, which never touches the store)."""
+        started = self.clock()
         channel = self.channels.get(d.channel)
         if channel is None:
             outcome = SendOutcome(ok=False, error=f"channel {d.channel!r} is not configured",

@@ -6,8 +6,10 @@ with settings from the environment. Nothing here reads the environment or the cl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
@@ -83,6 +85,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
 
     def start(app: Litestar) -> None:
         app.state.update({"services": svc, "settings": settings})
+        # litestar runs sync handlers in the loop's default executor (min(32, cores + 4)
+        # threads) and each thread keeps a store connection: no more threads than the pool
+        # serves (server.settings.http_threads); the loop shuts the executor down at exit
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="http"))
         log_calendar(svc)
         svc.send_alerts_in_background()
         if settings.workers and svc.supervisor is None:

@@ -186,7 +186,8 @@ def open_store(settings: Settings, clock: Clock = system_clock) -> Database:
         from server.pgdb import PgDatabase
 
         return PgDatabase(url, clock=clock,  # type: ignore[return-value]
-                          pool_size=settings.database_pool_size)
+                          pool_size=settings.database_pool_size,
+                          pool_timeout_s=settings.database_pool_timeout_s)
     return open_database(settings.db_path, clock=clock)
 
 

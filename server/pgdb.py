@@ -411,11 +411,12 @@ class PgDatabase:
 
     dialect_name: Final = "postgresql"
 
-    def __init__(self, url: str, *, clock: Clock, pool_size: int = 20) -> None:
+    def __init__(self, url: str, *, clock: Clock, pool_size: int = 24,
+                 pool_timeout_s: float = 30.0) -> None:
         self.url = url
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, configure=_configure,
-            kwargs={"autocommit": True})
+            kwargs={"autocommit": True}, timeout=pool_timeout_s)
         self._local = threading.local()
         self._held: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()

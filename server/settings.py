@@ -17,6 +17,9 @@ import msgspec
 from core.errors import WaterOpsError
 
 ENV_PREFIX = "WATEROPS_"
+#: store connections a process keeps for its own threads beside the request handlers: the
+#: outbox, deadline, attachment and position jobs, the supervisor and the alert sender
+BACKGROUND_CONNECTIONS = 6
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,8 +28,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: ``postgresql://user@host/db`` to run on PostgreSQL (several app machines); unset:
     #: the SQLite file ``data_dir/db_file``
     database_url: str | None = None
-    #: connections per process to PostgreSQL (psycopg-pool)
-    database_pool_size: int = 20
+    #: request handlers running at once in one process (the event loop's executor); each holds
+    #: one store connection, so more threads than the pool has connections would make the
+    #: extra requests wait for a connection and fail after ``database_pool_timeout_s``
+    http_threads: Annotated[int, msgspec.Meta(ge=1, le=512)] = 16
+    #: connections per process to PostgreSQL (psycopg-pool): at least ``http_threads`` plus
+    #: ``BACKGROUND_CONNECTIONS`` (the in-process jobs); checked at start-up
+    database_pool_size: Annotated[int, msgspec.Meta(ge=1)] = 24
+    #: seconds a thread waits for a free pooled connection before its request fails
+    database_pool_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     policy_profile: str = "strict"
@@ -108,6 +118,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_log: bool = False
     #: uvicorn's HTTP parser: "httptools" (C, from uvicorn[standard]) or "h11" (pure Python)
     http_parser: Literal["httptools", "h11"] = "httptools"
+
+    def __post_init__(self) -> None:
+        need = self.http_threads + BACKGROUND_CONNECTIONS
+        if self.database_url and self.database_pool_size < need:
+            raise SettingsError(
+                f"database_pool_size={self.database_pool_size} is too small for "
+                f"http_threads={self.http_threads}: each request thread and each of the "
+                f"{BACKGROUND_CONNECTIONS} background jobs holds a connection; use at least "
+                f"{need} (or fewer http_threads)")
 
     @property
     def db_path(self) -> Path:

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from PIL import Image
 
 from server.app import create_app
 from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.services import Services
+from tests.e2e.servers import serving_in_process
 from tests.factories import make_clock, make_services
 from tests.integration.notifications.gateway import Gateway, running_gateway
 
@@ -49,21 +49,6 @@ class Console:
     gateway: Gateway
     outside: list[str] = field(default_factory=list)
     tiles: list[str] = field(default_factory=list)
-
-
-def _serve(app: object) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    started = threading.Event()
-    for _ in range(400):  # bounded: the server says when it listens
-        if server.started:
-            started.set()
-            break
-        started.wait(0.025)
-    assert server.started, "uvicorn did not start"
-    return server, thread
 
 
 def _worker(svc: Services, stop: threading.Event) -> threading.Thread:
@@ -134,20 +119,19 @@ def console(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Console]
         seed_demo(svc)  # the full demo district: the burst cuts off real customers
         worker_svc = Services(svc.settings, clock)
         app = create_app(svc.settings, clock=clock, services=svc)
-        server, thread = _serve(app)
         stop = threading.Event()
-        wthread = _worker(worker_svc, stop)
-        port = server.servers[0].sockets[0].getsockname()[1]
         try:
-            yield Console(base=f"http://127.0.0.1:{port}", services=svc, clock=clock, gateway=gw,
-                          tiles=hits)
+            with serving_in_process(app) as base:
+                wthread = _worker(worker_svc, stop)
+                try:
+                    yield Console(base=base, services=svc, clock=clock, gateway=gw,
+                                  tiles=hits)
+                finally:
+                    stop.set()
+                    # the worker finishes its batch before its store closes (a pool closed
+                    # under a running drain is a thread error); bounded so a hang fails
+                    wthread.join(timeout=120)
         finally:
-            stop.set()
-            # the worker finishes its batch before its store closes (a pool closed under a
-            # running drain is a thread error); bounded so a hang fails instead of blocking
-            wthread.join(timeout=120)
-            server.should_exit = True
-            thread.join(timeout=10)
             worker_svc.close()
             svc.close()
 
@@ -195,6 +179,28 @@ def shot(page: Page, tmp_path: Path, name: str) -> Path:
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10_000
     return out
+
+
+def click_middle(page: Page, selector: str) -> None:
+    """Click the middle of a drawn feature once the map has stopped moving.
+
+    The map may still be panning or zooming to the network when the feature is first
+    drawn; a box measured then is a few pixels from where the feature ends up. The box is
+    measured until two readings an animation frame apart agree (bounded).
+    """
+    settled = page.locator("#map:not(.leaflet-zoom-anim):not([data-loading=true])")
+    feature = page.locator(selector)
+    box = None
+    for _ in range(50):
+        playwright_api.expect(settled).to_have_count(1)
+        first = feature.bounding_box()
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                      "requestAnimationFrame(r)))")
+        box = feature.bounding_box()
+        if first is not None and first == box:
+            break
+    assert box is not None, f"{selector} is not drawn"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def sign_in_with_token(page: Page, base: str, token: str) -> None:

@@ -18,7 +18,14 @@ import pytest
 
 from server.fieldwork.notices import MeterRemovalSlip
 from sync.protocol import SignNotice
-from tests.browser.conftest import WAIT_MS, Console, playwright_api, shot, sign_in_with_token
+from tests.browser.conftest import (
+    WAIT_MS,
+    Console,
+    click_middle,
+    playwright_api,
+    shot,
+    sign_in_with_token,
+)
 from tests.integration.fieldwork.kit import STROKES, Tablet, strokes_sha
 
 if TYPE_CHECKING:
@@ -217,10 +224,7 @@ def test_dispatcher_creates_a_burst_from_a_pipe_and_reassigns_it(console: Consol
     _report_position(console, "wo_demo_crew_b", 116.9950, 36.6470, timedelta(seconds=5))
     sign_in_with_token(page, console.base, "wo_demo_dispatcher")
     # a DN600 pipe of the main: click on its line on the map
-    main = page.locator("path.pipe-P-R2-3")
-    box = main.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_middle(page, "path.pipe-P-R2-3")
     page.get_by_test_id("popup-new-order").click()
     detail = page.get_by_test_id("order-detail")
     expect(detail).to_contain_text("DN600")
@@ -260,9 +264,7 @@ def test_a_gcj02_basemap_moves_the_overlays_not_the_data(console: Console, page:
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("本地测试底图")
     # a click on the drawn DN600 main (drawn shifted to GCJ-02) is stored in WGS84,
     # on the main's true latitude (36.6505), not ~300 m off
-    box = page.locator("path.pipe-P-R2-3").bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_middle(page, "path.pipe-P-R2-3")
     page.get_by_test_id("popup-new-order").click()
     detail = page.get_by_test_id("order-detail")
     expect(detail).to_contain_text("DN600")
@@ -279,9 +281,7 @@ def test_supervisor_overrides_a_short_lead_time_with_a_reason(console: Console, 
                                                               tmp_path: Path) -> None:
     sign_in_with_token(page, console.base, "wo_demo_supervisor")
     page.click("#tabs [data-tab=orders]")
-    box = page.locator("path.pipe-P-C3-1").bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    click_middle(page, "path.pipe-P-C3-1")
     page.get_by_test_id("popup-isolate").click()
     expect(page.get_by_test_id("valves-to-close").locator("li").first).to_be_visible()
     form = page.get_by_test_id("outage-form")

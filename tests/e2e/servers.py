@@ -84,3 +84,31 @@ def serving(args: Sequence[str], env: dict[str, str] | None = None
         yield proc, f"http://127.0.0.1:{port}"
     finally:
         proc.stop()
+
+
+@contextmanager
+def serving_in_process(app: object) -> Iterator[str]:
+    """``app`` under a real uvicorn on a free port in this process; yields its base URL.
+
+    For tests that need the service's own clock or handlers of their own (the service is
+    the app object, not a subprocess), on a real socket with uvicorn's lifespan.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",  # type: ignore[arg-type]
+                            lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    started = threading.Event()
+    for _ in range(400):  # bounded: the server says when it listens
+        if server.started:
+            break
+        started.wait(0.025)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

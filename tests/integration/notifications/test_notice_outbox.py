@@ -21,6 +21,8 @@ from notifications import (
 )
 from notifications.model import DOOR, NoticeRules, NoticeTexts
 from server.clock import SteppingClock
+from server.db import migrate
+from tests.factories import pg_test_url, postgresql_only
 from tests.integration.notifications.conftest import (
     STALL_TIMEOUT_S,
     channel_urls,
@@ -264,3 +266,36 @@ def test_worker_killed_mid_batch_resumes_without_duplicates(
         assert len(set(phones)) == 20
     finally:
         NotificationManager().remove("dyingsms")  # type: ignore[no-untyped-call]
+
+
+@postgresql_only("a pool of connections is PostgreSQL's; each SQLite thread opens its file")
+def test_a_batch_holds_one_connection_however_many_threads_send(
+        nclock: SteppingClock, rules: NoticeRules, gateway: Gateway) -> None:
+    """The worker's pool is shared with the other jobs of its process: sixteen sending
+    threads each taking a connection starved it (a PoolTimeout in the two-worker test)."""
+    from notifications import Recipient
+    from server.pgdb import PgDatabase
+
+    url = pg_test_url()
+    assert url is not None
+    # one connection, which the claiming thread takes (settings refuse a pool this small
+    # for a service; the worker alone needs no more)
+    db = PgDatabase(url, clock=nclock, pool_size=1, pool_timeout_s=5)
+    try:
+        migrate(db)  # type: ignore[arg-type]
+        store = NotificationStore(db)  # type: ignore[arg-type]
+        channels = {name: AppriseChannel(ChannelConfig(name=name, url=url, rate_per_sec=0))
+                    for name, url in channel_urls(gateway).items()}
+        service = OutageService(store, nclock, rules, NoticeTexts(hotline="96345"),
+                                channels.keys())
+        people = recipients(30) + [Recipient(customer_id=f"D{i}", address=f"经十路{i}号",
+                                             channels=["sms"]) for i in range(4)]
+        outage = service.create("disp", outage_in(nclock(), people=people))
+        service.announce("disp", "dispatcher", outage.id, AnnounceIn())
+        config = WorkerConfig(batch_size=100, concurrency=16)
+        summary = OutboxWorker(store, channels, nclock, rules, config, "w1").drain()
+        assert (summary.sent, summary.door_tasks) == (30, 4)
+        assert len(gateway.bodies()) == 30
+        assert len(store.tasks(outage.id)) == 4
+    finally:
+        db.close()
