@@ -234,7 +234,10 @@ _ROWS: Final = (
     _row("calendar-notice-incomplete", 422, "The holiday notice is incomplete",
          "A year's holiday notice (import or override file) misses what the rules require."),
     _row("calendar-out-of-range", 422, "The date is beyond any calendar",
-         "a date outside the years the holiday calendar knows"),
+         "working time counted past year 9999; a request cannot ask it: its times lie in "
+         "2000-2100 (`time-out-of-range`) and a profile's limits within ten years "
+         "(`policy-invalid`), so a deadline ends by about 2140",
+         http=False),
     _row("connection-documents-missing", 422,
          "Documents are missing and may not be completed later",
          "documents are missing and the profile accepts none missing"),

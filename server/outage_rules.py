@@ -50,7 +50,7 @@ from notifications import (
     to_ical,
 )
 from notifications.errors import TaskNotFoundError
-from notifications.model import ALERT, Recipient
+from notifications.model import ALERT, Recipient, TaskKind
 from server.accounts.model import FIELD_ROLES
 from server.authz import POLICIES, Caller, Holder, authorize, in_scope
 from server.clock import Clock
@@ -313,8 +313,8 @@ class OutageDesk:
         """Who holds a door task for ``server.authz``: the crews of its outage's orders and
         the crew it was handed to (None: no such task)."""
         task = self.store.task(task_id)
-        if task is None:
-            return None
+        if task is None or task.kind is not TaskKind.DOOR_NOTICE:
+            return None  # a temporary-supply task is no door task: never closed by a photo
         holder = self.holder(self.service.get(task.outage_id))
         assigned = self.door_task_crew(task_id) if self.door_task_crew else None
         if assigned is not None:

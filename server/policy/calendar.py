@@ -254,7 +254,12 @@ class WorkCalendar:
         local = start.astimezone(self.tz)
         day = local.date()
         cursor = local
-        for _ in range(3660):  # ten years of days: a bound, never reached by real limits
+        # a bound on the days walked, never reached: at least one working day in every
+        # two calendar days over a span, plus the longest run of days off (a holiday week)
+        per_day = self.working_hours_per_day() / timedelta(hours=1)
+        if per_day <= 0:
+            raise ValueError("the working hours have no period: working time never passes")
+        for _ in range(30 + 2 * int(hours / per_day + 1)):
             if self.is_workday(day):
                 for begin, end in self.periods:
                     p_start = datetime.combine(day, begin, self.tz)

@@ -9,6 +9,8 @@ from them.
 from __future__ import annotations
 
 import functools
+import math
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -16,8 +18,9 @@ from typing import Any, Final
 import msgspec
 
 from core.errors import WaterOpsError
-from server.policy.connections import strictest_connections
+from server.policy.connections import ConnectionLimit, nominal_hours, strictest_connections
 from server.policy.model import (
+    NOMINAL,
     Clock,
     Direction,
     PhotoRules,
@@ -29,6 +32,12 @@ from server.policy.model import (
 )
 
 STRICT: Final = "strict"
+#: the longest time limit a profile may set, counting working units as calendar ones. No
+#: standard comes near (the longest is months); the bound keeps every deadline on the
+#: calendar: from the latest accepted time (``core.time.EVENT_YEARS``, 2100) ten nominal
+#: years of working hours run about forty calendar years, never to year 9999, so
+#: ``calendar-out-of-range`` cannot reach a client
+MAX_LIMIT: Final = timedelta(days=3660)
 UTILITY_PROFILES: Final = ("jinan", "liaocheng", "zhejiang")
 
 
@@ -97,11 +106,21 @@ def _check(profile: PolicyProfile) -> None:
     for key, rule in profile.rules.items():
         if rule.limit < 0:
             raise PolicyError(f"profile {profile.name!r}: rule {key!r} has a negative limit")
+        ends: list[tuple[TimeUnit | None, float, float | None]] = [
+            (rule.unit, rule.limit, rule.limit_max),
+            *((c.unit, c.limit, c.limit_max) for c in rule.alternatives)]
+        for unit, limit, limit_max in ends:
+            if unit is not None:
+                hours = NOMINAL[unit] / timedelta(hours=1)
+                _check_length(profile.name, f"rule {key!r}",
+                              [hours * limit, hours * (limit_max or 0)])
         if rule.direction is not Direction.AT_LEAST and rule.unit is None:
             raise PolicyError(f"profile {profile.name!r}: rule {key!r} needs a unit")
         if rule.limit_max is not None and rule.limit_max < rule.limit:
             raise PolicyError(f"profile {profile.name!r}: rule {key!r} has limit_max "
                               f"{rule.limit_max:g} below its limit {rule.limit:g}")
+    for where, c_limit in _connection_limits(profile):
+        _check_length(profile.name, where, [nominal_hours(c_limit)])
     for wo_type, keys in profile.workorder_rules.items():
         for key in keys:
             if key == "burst_restore":
@@ -110,6 +129,27 @@ def _check(profile: PolicyProfile) -> None:
                 raise PolicyError(
                     f"profile {profile.name!r}: {wo_type} refers to unknown rule {key!r}"
                 )
+
+
+def _check_length(profile: str, where: str, hours: list[float]) -> None:
+    """Each end of a limit (in nominal hours) is a finite length up to ``MAX_LIMIT``."""
+    bound = MAX_LIMIT / timedelta(hours=1)
+    for h in hours:
+        if not (math.isfinite(h) and 0 <= h <= bound):  # NaN and inf too: TOML has them
+            raise PolicyError(f"profile {profile!r}: {where} runs {h / 24:g} days; a limit "
+                              f"runs from 0 to {MAX_LIMIT.days} days (ten years)")
+
+
+def _connection_limits(profile: PolicyProfile) -> list[tuple[str, ConnectionLimit]]:
+    c = profile.connections
+    out = [(f"connection acceptance by {k!r}", v) for k, v in c.acceptance.items()]
+    out += [(f"connection stage {k!r}", v) for k, v in c.stages.items()]
+    if c.documents is not None:
+        out.append(("connection documents", c.documents))
+    for name, t in c.types.items():
+        out.append((f"connection type {name!r} total", t.total))
+        out += [(f"connection type {name!r} stage {k!r}", v) for k, v in t.stages.items()]
+    return out
 
 
 def available_profiles(policy_dir: str | Path | None = None) -> list[str]:

@@ -21,8 +21,7 @@ class CalendarController(Controller):
         """Official and provisional years in use, and the warnings due now."""
         return services(request).calendars.horizon()
 
-    @get("/years/{year:int}", opt={"policy": "calendar.read",
-                                   "problems": ("calendar-out-of-range",)},
+    @get("/years/{year:int}", opt={"policy": "calendar.read"},
          sync_to_thread=False)
     def show(self, request: Request[Any, Any, Any],
              year: Annotated[int, Parameter(ge=1, le=9998)]) -> YearView:

@@ -123,7 +123,7 @@ class DeskStatsController(Controller):
     tags = ("statistics",)
 
     @get("/", opt={"policy": "stats.read",
-                   "problems": ("bad-ticket-input", "calendar-out-of-range")},
+                   "problems": ("bad-ticket-input",)},
          sync_to_thread=False)
     def report(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",
@@ -134,7 +134,7 @@ class DeskStatsController(Controller):
                                                       actor=actor(request))
 
     @get("/csv", opt={"policy": "stats.read",
-                      "problems": ("bad-ticket-input", "calendar-out-of-range")},
+                      "problems": ("bad-ticket-input",)},
          sync_to_thread=False)
     def report_csv(self, request: Request[Any, Any, Any], since: FromQuery[datetime],
                    until: FromQuery[datetime | None] = None, group_by: FromQuery[str] = "rule",

@@ -48,7 +48,7 @@ class ConnectionController(Controller):
     tags = ("connections",)
 
     @post("/", opt={"policy": "connection.manage",
-                    "problems": ("calendar-out-of-range", "connection-bad-input")},
+                    "problems": ("connection-bad-input",)},
           sync_to_thread=False)
     def apply(self, request: Request[Any, Any, Any], data: JSONBody[ApplicationIn]
               ) -> Connection:
@@ -72,16 +72,14 @@ class ConnectionController(Controller):
         return linked(request, services(request).connections.overdue(limit, cursor,
                                                                      principal(request)))
 
-    @get("/stats", opt={"policy": "stats.read",
-                        "problems": ("calendar-out-of-range",)},
+    @get("/stats", opt={"policy": "stats.read"},
          sync_to_thread=False)
     def stats(self, request: Request[Any, Any, Any], since: FromQuery[datetime | None] = None,
               until: FromQuery[datetime | None] = None) -> ConnectionStats:
         """Connection statistics: applications, limits met, durations."""
         return services(request).connections.stats(since, until, principal(request))
 
-    @get("/stats/csv", opt={"policy": "stats.read",
-                            "problems": ("calendar-out-of-range",)},
+    @get("/stats/csv", opt={"policy": "stats.read"},
          sync_to_thread=False)
     def stats_csv(self, request: Request[Any, Any, Any],
                   since: FromQuery[datetime | None] = None,
@@ -101,8 +99,7 @@ class ConnectionController(Controller):
         return services(request).connections.get(principal(request), connection_id)
 
     @post("/{connection_id:str}/acceptance", opt={"policy": "connection.manage",
-                                                  "problems": ("calendar-out-of-range",
-                                                               "connection-bad-input",
+                                                  "problems": ("connection-bad-input",
                                                                "connection-documents-missing",
                                                                "connection-limit-out-of-range",
                                                                "connection-not-found",
@@ -114,8 +111,7 @@ class ConnectionController(Controller):
         return services(request).connections.accept(principal(request), connection_id, data)
 
     @post("/{connection_id:str}/documents", opt={"policy": "connection.manage",
-                                                 "problems": ("calendar-out-of-range",
-                                                              "connection-bad-input",
+                                                 "problems": ("connection-bad-input",
                                                               "connection-not-found",
                                                               "connection-stage")},
           sync_to_thread=False, status_code=200)
@@ -126,8 +122,7 @@ class ConnectionController(Controller):
                                                        data)
 
     @post("/{connection_id:str}/appointment", opt={"policy": "connection.manage",
-                                                   "problems": ("calendar-out-of-range",
-                                                                "connection-bad-input",
+                                                   "problems": ("connection-bad-input",
                                                                 "connection-not-found",
                                                                 "connection-stage")},
           sync_to_thread=False, status_code=200)
@@ -138,8 +133,7 @@ class ConnectionController(Controller):
                                                          data)
 
     @post("/{connection_id:str}/design", opt={"policy": "connection.manage",
-                                              "problems": ("calendar-out-of-range",
-                                                           "connection-bad-input",
+                                              "problems": ("connection-bad-input",
                                                            "connection-not-found",
                                                            "connection-stage")},
           sync_to_thread=False, status_code=200)
@@ -164,8 +158,7 @@ class ConnectionController(Controller):
             principal(request), connection_id, await request.body(), title)
 
     @post("/{connection_id:str}/steps", opt={"policy": "connection.record",
-                                             "problems": ("calendar-out-of-range",
-                                                          "connection-bad-input",
+                                             "problems": ("connection-bad-input",
                                                           "connection-not-found",
                                                           "connection-stage")},
           sync_to_thread=False, status_code=200)
@@ -188,8 +181,7 @@ class ConnectionController(Controller):
                                                           data)
 
     @post("/{connection_id:str}/meter", opt={"policy": "connection.record",
-                                             "problems": ("calendar-out-of-range",
-                                                          "connection-bad-input",
+                                             "problems": ("connection-bad-input",
                                                           "connection-not-found",
                                                           "connection-stage")},
           sync_to_thread=False, status_code=200)

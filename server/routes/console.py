@@ -174,8 +174,7 @@ class ConsoleController(Controller):
         return affected_breakdown(svc.network, svc.customers.store, isolation_id)
 
     @get("/outages/{outage_id:str}/lead", opt={"policy": "outage.read",
-                                               "problems": ("calendar-out-of-range",
-                                                            "outage-not-found")},
+                                               "problems": ("outage-not-found",)},
          sync_to_thread=False)
     def lead(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> LeadCheck:
         """The profile's notice lead for this outage against the time left, before announcing."""

@@ -88,8 +88,7 @@ class OutageController(Controller):
         return desk(request).get(outage_id, principal(request))
 
     @post("/{outage_id:str}/announce", opt={"policy": "outage.announce",
-                                            "problems": ("bad-outage", "calendar-out-of-range",
-                                                         "illegal-outage-transition",
+                                            "problems": ("bad-outage", "illegal-outage-transition",
                                                          "lead-time-too-short", "outage-conflict",
                                                          "outage-not-found",
                                                          "override-needs-supervisor",
@@ -122,8 +121,7 @@ class OutageController(Controller):
         return desk(request).start(principal(request), outage_id)
 
     @post("/{outage_id:str}/delay", opt={"policy": "outage.delay",
-                                         "problems": ("bad-outage", "calendar-out-of-range",
-                                                      "illegal-outage-transition",
+                                         "problems": ("bad-outage", "illegal-outage-transition",
                                                       "outage-not-found")},
           sync_to_thread=False,
           status_code=200)

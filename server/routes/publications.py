@@ -18,7 +18,7 @@ class ServiceInfoController(Controller):
     tags = ("publication",)
 
     @post("/", opt={"policy": "publication.manage",
-                    "problems": ("bad-ticket-input", "calendar-out-of-range")},
+                    "problems": ("bad-ticket-input",)},
           sync_to_thread=False)
     def register(self, request: Request[Any, Any, Any],
                  data: JSONBody[ServiceInfoIn]) -> ServiceInfo:

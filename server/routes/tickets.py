@@ -33,7 +33,7 @@ class TicketController(Controller):
     tags = ("tickets",)
 
     @post("/", opt={"policy": "ticket.create",
-                    "problems": ("bad-ticket-input", "calendar-out-of-range", "unknown-category")},
+                    "problems": ("bad-ticket-input", "unknown-category")},
           sync_to_thread=False)
     def create(self, request: Request[Any, Any, Any], data: JSONBody[TicketIn]) -> Ticket:
         """Open a ticket (a customer's request or report) from a channel."""
@@ -97,8 +97,7 @@ class TicketController(Controller):
         return services(request).tickets.tickets.send_back(actor(request), ticket_id, data)
 
     @post("/{ticket_id:str}/extensions", opt={"policy": "ticket.extend",
-                                              "problems": ("calendar-out-of-range",
-                                                           "extension-refused", "reason-required",
+                                              "problems": ("extension-refused", "reason-required",
                                                            "ticket-not-found", "ticket-state")},
           sync_to_thread=False,
           status_code=200)
@@ -110,7 +109,7 @@ class TicketController(Controller):
 
     @post("/{ticket_id:str}/extensions/{extension_id:str}/decision",
           opt={"policy": "ticket.decide_extension",
-               "problems": ("calendar-out-of-range", "extension-refused", "ticket-not-found",
+               "problems": ("extension-refused", "ticket-not-found",
                             "ticket-state")},
           sync_to_thread=False, status_code=200)
     def decide_extension(self, request: Request[Any, Any, Any], ticket_id: FromPath[str],
@@ -146,8 +145,7 @@ class DeadlineController(Controller):
     path = "/deadlines"
     tags = ("deadlines",)
 
-    @post("/scan", opt={"policy": "deadline.scan",
-                        "problems": ("calendar-out-of-range",)},
+    @post("/scan", opt={"policy": "deadline.scan"},
           sync_to_thread=False, status_code=200)
     def scan(self, request: Request[Any, Any, Any]) -> ScanResult:
         """Scan every deadline now (the worker does it on its interval) and raise reminders."""

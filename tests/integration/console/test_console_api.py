@@ -385,6 +385,30 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client, services: S
              403, "forbidden")
 
 
+def test_a_temporary_supply_task_is_not_closed_as_a_door_notice(
+        client: Client, services: Services, clock: SteppingClock, tmp_path: Any) -> None:
+    """Only a door-notice task is closed by a photo of the posted notice: the id of the
+    outage's temporary-supply task (JN 10.3.1, over 24 h) is no door task, with a photo
+    uploaded or not, and the task stays open."""
+    plan = _isolate_burst(client)
+    outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
+                         json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
+                               "start_at": "2026-11-23T01:10:00Z",
+                               "expected_restoration_at": "2026-11-24T07:00:00Z"}).json()
+    client.post(f"/api/v1/outages/{outage['id']}/announce", json={},
+                headers=bearer("wo_demo_dispatcher"))
+    [supply] = [t for t in services.outages.store.tasks(outage["id"], None)
+                if t.kind == "temporary_supply"]
+    photo = _upload_photo(client, services, clock, tmp_path)
+    for sha in (photo, "0" * 64):
+        _problem(client.post(f"/api/v1/outages/tasks/{supply.id}/door-notice",
+                             headers=bearer("wo_demo_dispatcher"), json={"photo_sha256": sha}),
+                 404, "outage-task-not-found")
+    still = services.outages.store.task(supply.id)
+    assert still is not None
+    assert still.status == "open"
+
+
 def test_evidence_photos_can_be_looked_at_from_the_console(client: Client,
                                                            clock: SteppingClock,
                                                            tmp_path: Any) -> None:

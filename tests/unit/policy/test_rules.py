@@ -4,7 +4,8 @@ every deadline must have (never before its start; a later start never due earlie
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -420,3 +421,59 @@ def test_strict_warns_at_the_largest_at_risk_share() -> None:
                                    thresholds=Thresholds(at_risk_share=0.1))
     assert strictest_of([late, early]).thresholds.at_risk_share == 0.4
     assert load_profile("jinan").thresholds.at_risk_share == 0.25
+
+
+# --- the longest limit a profile may set -------------------------------------------------
+RULE_TOML: Final = ('name = "long"\ntitle = "long"\n[rules.hotline_general]\nclause = "LC"\n'
+                    'title = "12345: general"\n')
+
+
+@pytest.mark.parametrize(("toml", "where"), [
+    (RULE_TOML + 'limit = 3661\nunit = "days"\n', "rule 'hotline_general'"),
+    (RULE_TOML + 'limit = 3\nlimit_max = 87841\nunit = "working_hours"\n',
+     "rule 'hotline_general'"),
+    (RULE_TOML + 'limit = 119\nunit = "calendar_months"\n', "rule 'hotline_general'"),
+    (RULE_TOML + 'limit = inf\nunit = "hours"\n', "rule 'hotline_general'"),
+    (RULE_TOML + 'limit = nan\nunit = "hours"\n', "rule 'hotline_general'"),
+    (RULE_TOML + 'limit = 3\nunit = "days"\n[[rules.hotline_general.alternatives]]\n'
+                 'limit = 1e300\nunit = "working_days"\n', "rule 'hotline_general'"),
+    ('name = "long"\ntitle = "long"\n[connections.stages.survey]\nlimit = 5000\n'
+     'unit = "working_days"\nclause = "KF"\n', "connection stage 'survey'"),
+    ('name = "long"\ntitle = "long"\n[connections.acceptance.online]\nlimit = -1\n'
+     'unit = "working_days"\nclause = "KF"\n', "connection acceptance by 'online'"),
+])
+def test_a_limit_past_ten_years_or_not_a_length_is_refused(tmp_path: Path, toml: str,
+                                                           where: str) -> None:
+    """Such a limit once passed the loader and stopped the service at start-up (the
+    calendar horizon counted a deadline past year 9999)."""
+    (tmp_path / "long.toml").write_text(toml, encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"{re.escape(where)} runs .* 0 to 3660 days"):
+        load_profile("long", tmp_path)
+
+
+def test_a_limit_of_ten_years_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "long.toml").write_text(RULE_TOML + 'limit = 3660\nunit = "days"\n',
+                                        encoding="utf-8")
+    assert load_profile("long", tmp_path).rule("hotline_general").limit == 3660
+
+
+#: the longest limit the loader accepts, in each unit (MAX_LIMIT is 3660 days)
+LONGEST: Final = {TimeUnit.MINUTES: 3660 * 1440, TimeUnit.HOURS: 3660 * 24,
+                  TimeUnit.WORKING_HOURS: 3660 * 24, TimeUnit.DAYS: 3660,
+                  TimeUnit.WORKING_DAYS: 3660, TimeUnit.CALENDAR_MONTHS: 118}
+
+
+@settings(max_examples=40, deadline=None)
+@given(unit=st.sampled_from(sorted(LONGEST)), share=st.floats(0, 1),
+       start=st.datetimes(datetime(2000, 1, 1),  # noqa: DTZ001 - naive bounds
+                          datetime(2100, 12, 31, 23, 59),  # noqa: DTZ001
+                          timezones=st.sampled_from([UTC, SH, timezone(timedelta(hours=14)),
+                                                     timezone(timedelta(hours=-14))])))
+def test_no_accepted_limit_from_an_accepted_time_leaves_the_calendar(
+        unit: TimeUnit, share: float, start: datetime) -> None:
+    """Every limit the loader accepts, from every time a request may carry (2000-2100),
+    ends on the calendar: ``calendar-out-of-range`` never reaches a client."""
+    rule = Rule(limit=LONGEST[unit] * share, unit=unit, clause="test", title="test")
+    due = deadline_for(start, rule, CALENDAR["strict"])
+    assert start <= due
+    assert due.year < 2200
