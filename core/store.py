@@ -17,8 +17,14 @@ from core.time import to_db
 CHUNK: Final = 500
 
 
+class Rows(Protocol):
+    """What ``execute`` answers on either store: a cursor whose rows can be fetched."""
+
+    def fetchall(self) -> Sequence[Sequence[object]]: ...
+
+
 class Connection(Protocol):
-    def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> object: ...
+    def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> Rows: ...
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> object: ...
 
 
@@ -44,7 +50,7 @@ class ChangeLogDialect:
                 f" WHERE entity = ? AND entity_id IN ({marks}) GROUP BY entity_id, scope"
                 ") last ON last.seq = c.seq",
                 [entity, *part])
-            for entity_id, scope, op in cur:  # type: ignore[attr-defined]
+            for entity_id, scope, op in cur.fetchall():
                 if op == "upsert":
                     out.setdefault(str(entity_id), set()).add(str(scope))
         return out

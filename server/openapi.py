@@ -126,12 +126,13 @@ class DescribedStructs(StructSchemaPlugin):
         if isinstance(config.tag_field, str):
             names[config.tag_field] = config.tag_field
             texts = {**texts, config.tag_field: f"the variant's tag: always `{config.tag}`"}
-        for key, prop in list((schema.properties or {}).items()):
+        props = schema.properties if schema.properties is not None else {}
+        for key, prop in list(props.items()):
             text = texts.get(names.get(key, key))
             if text is None:
                 continue
             if isinstance(prop, Reference):
-                schema.properties[key] = Schema(all_of=[prop], description=text)  # type: ignore[index]
+                props[key] = Schema(all_of=[prop], description=text)
             elif prop.description is None:
                 prop.description = text
         return schema

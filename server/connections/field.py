@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
+from core import rows
 from geo.errors import NetworkEmptyError
 from geo.tiein import NoMainNearError, nearest_main
 from server.accounts.model import Principal
@@ -198,9 +199,8 @@ class FieldProgress:
         if not meter_no:
             return
         customer_id = str(row["customer_id"])
-        dn = row["service_dn_mm"]
-        self.s.customers.set_meter(customer_id, str(meter_no), None if dn is None else int(dn),  # type: ignore[call-overload]
-                                 at)
+        self.s.customers.set_meter(customer_id, str(meter_no),
+                                   rows.opt_integer(row, "service_dn_mm"), at)
         self.s.store.update(str(row["id"]), {"meter_no": str(meter_no)}, at)
         # set_meter touches the customer: the unit of work tells its crews' tablets
 
@@ -208,12 +208,11 @@ class FieldProgress:
         """The nearest main of sufficient diameter, or None without a network near."""
         if self.s.network is None:
             return None
-        dn = row["service_dn_mm"]
-        wanted = max(min_dn_mm, int(dn) if dn is not None else 0)  # type: ignore[call-overload]
+        wanted = max(min_dn_mm, rows.opt_integer(row, "service_dn_mm") or 0)
         try:
             index = self.s.network.index()
-            found = nearest_main(index, float(row["lon"]), float(row["lat"]), wanted,  # type: ignore[arg-type]
-                                 TIE_IN_SEARCH_M)
+            found = nearest_main(index, rows.number(row, "lon"), rows.number(row, "lat"),
+                                 wanted, TIE_IN_SEARCH_M)
         except (NetworkEmptyError, NoMainNearError):
             return None
         pipe = self.s.network.store.read("pipe", [found.pipe_id]).get(found.pipe_id, {})

@@ -19,6 +19,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core import rows
 from core.uow import touch
 from geo.service import NetworkService
 from notifications.store import NotificationStore
@@ -334,10 +335,9 @@ class ConnectionService:
         """
         if data.committed_limit is not None:
             return data.committed_limit, "committed at acceptance"
-        dn = row["service_dn_mm"]
         line_m = data.line_length_m if data.line_length_m is not None else (
             None if tie is None else tie.distance_m)
-        band = pt.size_band(None if dn is None else int(dn), line_m)  # type: ignore[call-overload]
+        band = pt.size_band(rows.opt_integer(row, "service_dn_mm"), line_m)
         if band is None:
             return None, ""
         return band.limit, f"size band {band.describe()} ({band.clause})"
@@ -374,10 +374,9 @@ class ConnectionService:
                 changes["documents_completed_at"] = to_db(now)
                 self.workorders.store.meet_deadlines(wo_id, [stages.rule_key("documents")], now)
                 if self.policy.missing_documents_clock == "waits":
-                    committed = row["committed_limit"]
                     total_due = self._start_clocks(
                         wo_id, str(row["project_type"]), now,
-                        None if committed is None else float(committed))  # type: ignore[arg-type]
+                        rows.opt_number(row, "committed_limit"))
                     reached = [Stage(n) for n in times_of(row)]
                     latest = max(reached, key=stages.ORDER.index)
                     following = stages.NEXT_CLOCK.get(latest)
@@ -566,12 +565,10 @@ class ConnectionService:
             return None
         ptype = str(row["project_type"])
         name = clock.rule.removeprefix(stages.PREFIX)
-        committed = row["committed_limit"]
         total_clock = next((d for d in wo.deadlines if d.rule == stages.TOTAL), None)
         total = None if total_clock is None else stages.total_deadline(
             self.policy, ptype, total_clock.starts_at,
-            None if committed is None else float(committed),  # type: ignore[arg-type]
-            self.calendar)
+            rows.opt_number(row, "committed_limit"), self.calendar)
         if clock.rule == stages.TOTAL:
             fresh = total
         elif name == "acceptance":

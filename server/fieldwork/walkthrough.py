@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -53,10 +54,14 @@ class WalkResult(msgspec.Struct, kw_only=True):
     steps: list[tuple[str, str]]
 
 
-def _ok(r: httpx.Response) -> dict[str, object]:
+#: a JSON body as the service answered it; the walk reads a few documented fields
+Json = dict[str, Any]
+
+
+def _ok(r: httpx.Response) -> Json:
     if r.status_code >= 400:
         raise RuntimeError(f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}")
-    body: dict[str, object] = r.json()
+    body: Json = r.json()
     return body
 
 
@@ -83,7 +88,7 @@ def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
         "location": {"type": "Point", "coordinates": [lon, lat]}}))
     wo_id = str(wo["id"])
     note("dispatch", f"burst {wo['number']} created for crew-a, deadlines: "
-         + ", ".join(f"{d['rule']} {d['due_at']}" for d in wo["deadlines"]))  # type: ignore[attr-defined]
+         + ", ".join(f"{d['rule']} {d['due_at']}" for d in wo["deadlines"]))
     plan = _isolation(http, prefix, office, wo_id, note)
     folder = workdir or Path(tempfile.mkdtemp(prefix="waterops-walk-"))
     tablet = DeviceClient(Replica(folder / f"tablet-{uuid.uuid4().hex[:8]}.db"),
@@ -117,8 +122,8 @@ def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
         tablet.replica.close()
     done = _ok(http.get(f"{prefix}/fieldwork/{wo_id}/completeness", headers=boss))
     note("supervisor", "evidence complete" if done["complete"] else f"missing: {done['missing']}")
-    flagged = [p for p in done["photos"] if p["flags"]]  # type: ignore[attr-defined]
-    note("supervisor", f"{len(done['photos'])} photos checked, "  # type: ignore[arg-type]
+    flagged = [p for p in done["photos"] if p["flags"]]
+    note("supervisor", f"{len(done['photos'])} photos checked, "
          f"{len(flagged)} flagged by their EXIF")
     final = _ok(http.post(f"{prefix}/workorders/{wo_id}/transitions", headers=boss,
                           json={"to": "verified"}))
@@ -128,28 +133,28 @@ def walk_burst(http: httpx.Client, clock: Callable[[], datetime], say: Say, *,
     return WalkResult(
         work_order_id=wo_id, number=str(final["number"]), status=str(final["status"]),
         plan_id=str(plan["id"]) if plan else None,
-        plan_revision=int(working["revision"]) if working else None,  # type: ignore[index]
-        extra_customers=len(status["extra_customer_ids"]) if status else 0,  # type: ignore[arg-type]
+        plan_revision=int(working["revision"]) if working else None,
+        extra_customers=len(status["extra_customer_ids"]) if status else 0,
         rejected=rejected, steps=steps)
 
 
 def _isolation(http: httpx.Client, prefix: str, office: dict[str, str], wo_id: str,
-               note: Say) -> dict[str, object] | None:
+               note: Say) -> Json | None:
     r = http.post(f"{prefix}/network/isolations", headers=office,
                   json={"point": list(BURST_AT), "label": "demo walk"})
     if r.status_code >= 400:
         note("dispatch", f"no isolation plan ({r.status_code}): repair without shutting water off")
         return None
-    plan: dict[str, object] = r.json()
+    plan: Json = r.json()
     _ok(http.put(f"{prefix}/bursts/{wo_id}/plan", headers=office,
                  json={"isolation_id": plan["id"]}))
-    valves = [v["valve"]["valve_id"] for v in plan["valves_to_close"]]  # type: ignore[attr-defined]
+    valves = [v["valve"]["valve_id"] for v in plan["valves_to_close"]]
     note("dispatch", f"isolation plan {plan['id']}: close {', '.join(valves) or 'nothing'}, "
          f"{plan['customer_count']} customers without water")
     return plan
 
 
-def _offline(tablet: DeviceClient, wo_id: str, plan: dict[str, object] | None,
+def _offline(tablet: DeviceClient, wo_id: str, plan: Json | None,
              clock: Callable[[], datetime]) -> list[tuple[int, str]]:
     lon, lat = BURST_AT
     queued: list[tuple[int, str]] = []
@@ -187,13 +192,13 @@ def _offline(tablet: DeviceClient, wo_id: str, plan: dict[str, object] | None,
     return queued
 
 
-def _valve_plan(plan: dict[str, object] | None) -> list[tuple[str, str]]:
+def _valve_plan(plan: Json | None) -> list[tuple[str, str]]:
     """The crew's valve work: the first valve with a plan B is stuck, then plan B's."""
     if plan is None:
         return []
     ops: list[tuple[str, str]] = []
     stuck = False
-    for item in plan["valves_to_close"]:  # type: ignore[attr-defined]
+    for item in plan["valves_to_close"]:
         valve_id = str(item["valve"]["valve_id"])
         fallback = item.get("fallback")
         if fallback and not stuck:

@@ -49,6 +49,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core import rows
 from core.time import from_db, to_db
 
 Row = dict[str, object]
@@ -136,12 +137,12 @@ def day_start(stored: str) -> str:
 
 # -- maintenance -----------------------------------------------------------------------
 def _member(source: str, r: Sequence[object]) -> tuple[object, ...]:
-    entity_id, part, rule, unit, crew, channel, category, starts, due, met, prov = r
+    entity_id, part, rule, unit, crew, channel, category, starts, due, met, _prov = r
     due_s = str(due)
     met_s = None if met is None else str(met)
     return (source, str(entity_id), str(part), str(rule), str(unit), str(crew), str(channel),
             str(category), day_start(str(starts)), str(starts), due_s, met_s,
-            due_s if met_s is None or met_s < due_s else met_s, int(prov or 0),  # type: ignore[call-overload]
+            due_s if met_s is None or met_s < due_s else met_s, rows.opt_integer(r, 10) or 0,
             int(met_s is not None and met_s <= due_s), int(met_s is None))
 
 
@@ -152,15 +153,16 @@ def _tally(delta: _Delta, m: Sequence[object], sign: int) -> None:
     """Add one member (rule, unit, crew, channel, category, day, provisional, on time,
     still open) to (``sign`` 1), or take it out of (-1), the delta of its four counter
     rows."""
-    rule, unit, crew, channel, category, day, prov, on_time, still_open = m
-    values = (sign, int(prov) * sign, int(on_time) * sign,  # type: ignore[call-overload]
-              int(still_open) * sign)  # type: ignore[call-overload]
-    for key in (("", day, "", unit, rule), ("crew", day, crew, unit, rule),
-                ("channel", day, channel, unit, rule),
-                ("category", day, category, unit, rule)):
-        acc = delta.get(key)  # type: ignore[arg-type]
+    rule, unit, crew, channel, category, day = (rows.text(m, i) for i in range(6))
+    values = (sign, rows.integer(m, 6) * sign, rows.integer(m, 7) * sign,
+              rows.integer(m, 8) * sign)
+    keys: tuple[tuple[str, str, str, str, str], ...] = (
+        ("", day, "", unit, rule), ("crew", day, crew, unit, rule),
+        ("channel", day, channel, unit, rule), ("category", day, category, unit, rule))
+    for key in keys:
+        acc = delta.get(key)
         if acc is None:
-            delta[key] = list(values)  # type: ignore[index]
+            delta[key] = list(values)
         else:
             acc[0] += values[0]
             acc[1] += values[1]
@@ -188,13 +190,13 @@ def refresh_tickets(db: Database, ids: Sequence[str]) -> None:
                 _tally(delta, m, -1)
             db.execute(f"DELETE FROM tally_members WHERE source = ? AND entity_id IN ({marks})",
                        [TICKET, *chunk])
-        rows = db.execute(
+        found = db.execute(
             "SELECT d.ticket_id, d.kind, d.rule, t.unit, COALESCE(t.crew_id, ''), t.channel, "
             "t.category, d.starts_at, d.due_at, d.met_at, d.provisional "
             "FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
             f"WHERE d.voided = 0 AND d.ticket_id IN ({marks})", chunk).fetchall()
-        if rows:
-            members = [_member(TICKET, r) for r in rows]
+        if found:
+            members = [_member(TICKET, r) for r in found]
             db.conn.executemany(
                 f"INSERT INTO tally_members ({_MEMBER_COLUMNS}) VALUES "
                 f"({','.join('?' * 16)})", members)

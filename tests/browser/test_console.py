@@ -201,6 +201,9 @@ def test_api_docs_work_offline(console: Console, page: Page, tmp_path: Path) -> 
         page.goto(console.base + path)
         expect(page.locator(".swagger-ui .info .title")).to_contain_text("waterops")
         expect(page.locator(".opblock-tag").first).to_be_visible()
+        # the browser fetches the favicon on its own time: let it finish before the next
+        # navigation, which would abort it (a "failed" request that is no offline fault)
+        page.wait_for_load_state("networkidle")
     # a deep link opens one operation (far down the virtualised list): its response schema
     # is the wire Struct, fields included
     page.goto(console.base + "/schema/swagger#/console/config")
@@ -210,6 +213,7 @@ def test_api_docs_work_offline(console: Console, page: Page, tmp_path: Path) -> 
     expect(opened.locator(".responses-wrapper")).to_contain_text("MapConfig")
     expect(opened.locator(".responses-wrapper")).to_contain_text("at_risk_share")
     shot(page, tmp_path, "schema")
+    page.wait_for_load_state("networkidle")
     assets = {url.removeprefix(console.base) for url, _ in loaded}
     assert {"/console/vendor/swagger-ui/swagger-ui-bundle.js",
             "/console/vendor/swagger-ui/swagger-ui.css",
