@@ -94,3 +94,17 @@ def fw_site(svc: Services, wo_id: str, principal: Principal) -> tuple[float, flo
     from server.fieldwork.service import site_of
 
     return site_of(svc.workorders.get(principal, wo_id))[0]
+
+
+def reading_route(client: TestClient[Litestar], headers: dict[str, str], customer_id: str,
+                  title: str = "11 月抄表") -> str:
+    """A meter-reading route for the readers' crew with one stop: ``customer_id``."""
+    r = client.post("/api/v1/workorders", json={
+        "type": "meter_reading_route", "title": title, "crew_id": "readers",
+        "location": {"type": "Point", "coordinates": [117.0, 36.65]}}, headers=headers)
+    assert r.status_code == 201, r.text
+    wo_id = str(r.json()["id"])
+    r = client.put(f"/api/v1/reading-routes/{wo_id}/stops",
+                   json={"customer_ids": [customer_id]}, headers=headers)
+    assert r.status_code == 200, r.text
+    return wo_id

@@ -18,6 +18,7 @@ from server.services import Services
 from sync.client import DeviceClient, HttpTransport, Replica, RetryPolicy
 from sync.protocol import AdvanceStatus, Outcome, RecordReading
 from tests.factories import TOKENS, assert_problem, bearer
+from tests.integration.fieldwork.kit import reading_route
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +28,7 @@ CUSTOMER = "cust-00005"
 
 
 def _route(client: TestClient[Litestar], title: str) -> str:
-    wo_id = str(client.post("/api/v1/workorders", json={
-        "type": "meter_reading_route", "title": title, "crew_id": "readers",
-        "location": {"type": "Point", "coordinates": [117.0, 36.65]}},
-        headers=DISPATCH).json()["id"])
-    r = client.put(f"/api/v1/reading-routes/{wo_id}/stops",
-                   json={"customer_ids": [CUSTOMER]}, headers=DISPATCH)
-    assert r.status_code == 200, r.text
-    return wo_id
+    return reading_route(client, DISPATCH, CUSTOMER, title)
 
 
 def _meter(services: Services) -> str:

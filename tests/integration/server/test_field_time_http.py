@@ -16,6 +16,7 @@ from server.clock import SteppingClock
 from server.services import Services
 from server.workorders.model import Actor, WorkOrderType
 from tests.factories import TOKENS, bearer, order_in
+from tests.integration.fieldwork.kit import reading_route
 
 pytestmark = pytest.mark.integration
 
@@ -48,14 +49,7 @@ def _arrival(services: Services, wo_id: str) -> tuple[Any, ...]:
 
 
 def _route(client: TestClient[Litestar]) -> str:
-    wo_id = str(client.post("/api/v1/workorders", json={
-        "type": "meter_reading_route", "title": "11 月抄表", "crew_id": "readers",
-        "location": {"type": "Point", "coordinates": [117.0, 36.65]}},
-        headers=DISPATCH_HTTP).json()["id"])
-    r = client.put(f"/api/v1/reading-routes/{wo_id}/stops",
-                   json={"customer_ids": [CUSTOMER]}, headers=DISPATCH_HTTP)
-    assert r.status_code == 200, r.text
-    return wo_id
+    return reading_route(client, DISPATCH_HTTP, CUSTOMER)
 
 
 def _read(client: TestClient[Litestar], services: Services, wo_id: str,
