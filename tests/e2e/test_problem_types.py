@@ -16,10 +16,16 @@ small tokenless budget (so spending it takes few requests) and a service area.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -433,6 +439,94 @@ def _import_pipes(c: httpx.Client, coords: list[list[float]]) -> httpx.Response:
             "properties": {"id": "X1", "diameter_mm": 100}}]}}})
 
 
+
+# -- types only a server set up otherwise answers: each case starts its own ---------------
+CLI_PASSWORD: Final = "a long enough secret"  # noqa: S105 - a test password
+
+
+@contextmanager
+def _own_server(*, demo: bool = True, env: dict[str, str] | None = None
+                ) -> Iterator[tuple[httpx.Client, Path]]:
+    """A server of its own (its data folder, ``env``), for a type the shared demo server
+    cannot answer; the response a case returns is read before the server stops."""
+    with tempfile.TemporaryDirectory(prefix="problems-own-") as tmp:
+        data = Path(tmp)
+        args = [*(["--demo"] if demo else []), "--no-workers", "--data-dir", str(data)]
+        with serving(args, env) as (_proc, url), \
+                httpx.Client(base_url=url, timeout=60) as client:
+            yield client, data
+
+
+def _cli(data: Path, *args: str) -> dict[str, Any]:
+    """``waterops ARGS --data-dir DATA --json``: what an operator types on the server."""
+    done = subprocess.run([sys.executable, "-m", "server.cli", *args, "--data-dir", str(data),
+                           "--json"], capture_output=True, text=True, timeout=120,
+                          check=False, cwd=str(Path(__file__).resolve().parents[2]))
+    assert done.returncode == 0, done.stdout + done.stderr
+    body: dict[str, Any] = json.loads(done.stdout)
+    return body
+
+
+def _isolate_without_a_network(_c: httpx.Client) -> httpx.Response:
+    # a new installation: accounts made with the CLI, no network imported yet
+    with _own_server(demo=False) as (c, data):
+        _cli(data, "accounts", "add-user", "disp-new", "新调度员", "--role", "dispatcher")
+        token = str(_cli(data, "accounts", "register-device", "disp-new")["token"])
+        r = c.post("/api/v1/network/isolations", json={"point": [117.0, 36.65]},
+                   headers={"Authorization": f"Bearer {token}"})
+        r.read()
+        return r
+
+
+def _posting_without_its_font(_c: httpx.Client) -> httpx.Response:
+    # the operator named a CJK font that is not there: only that font is tried
+    with _own_server(env={"WATEROPS_PDF_FONT": "/nonexistent/waterops-font.ttc"}) as (c, _d):
+        outage = c.post("/api/v1/outages", headers=_as("dispatcher"), json={
+            "kind": "planned", "cause": "valve replacement",
+            "start_at": "2027-06-10T00:00:00Z", "expected_restoration_at": "2027-06-10T06:00:00Z"})
+        assert outage.status_code == 201, outage.text
+        r = c.get(f"/api/v1/console/outages/{outage.json()['id']}/posting.pdf",
+                  headers=_as("dispatcher"))
+        r.read()
+        return r
+
+
+def _sync_with_a_password_session(_c: httpx.Client) -> httpx.Response:
+    # a crew member signed in to the console by password (set with the CLI) has no device
+    with _own_server() as (c, data):
+        _cli(data, "console", "set-password", "crew-a-zhang", "--password", CLI_PASSWORD)
+        session = c.post("/api/v1/public/session",
+                         json={"user_id": "crew-a-zhang", "password": CLI_PASSWORD})
+        assert session.status_code == 200, session.text
+        r = c.post("/api/v1/sync/pull", json={"cursor": None, "limit": 20},
+                   headers={"X-CSRF-Token": session.json()["csrf_token"]})
+        r.read()
+        return r
+
+
+STRICT_DOCUMENTS: Final = (
+    'name = "strictdocs"\ntitle = "no 容缺受理"\n\n[connections]\n'
+    'accept_missing_documents = false\n\n[connections.types.single_meter]\n'
+    'zero_documents = false\ndocuments = ["id_card", "property_deed"]\n')
+
+
+def _accept_with_documents_missing(_c: httpx.Client) -> httpx.Response:
+    # a utility's own profile that accepts no application with documents missing
+    with tempfile.TemporaryDirectory(prefix="problems-policy-") as policies:
+        (Path(policies) / "strictdocs.toml").write_text(STRICT_DOCUMENTS, encoding="utf-8")
+        env = {"WATEROPS_POLICY_DIR": policies, "WATEROPS_POLICY_PROFILE": "strictdocs"}
+        with _own_server(env=env) as (c, _d):
+            applied = c.post("/api/v1/connections", headers=_as("dispatcher"), json={
+                "project_type": "single_meter", "channel": "counter", "applicant": "王伟",
+                "phone": "138 1234 5678", "address": "历山路 18 号",
+                "location": [117.02, 36.66], "documents": ["id_card"]})
+            assert applied.status_code == 201, applied.text
+            r = c.post(f"/api/v1/connections/{applied.json()['id']}/acceptance",
+                       json={"crew_id": "crew-a"}, headers=_as("dispatcher"))
+            r.read()
+            return r
+
+
 CASES: Final[dict[str, Provoke]] = {
     "bad-request": lambda c: c.post(WO, content=b"{not json", headers={
         **_as("dispatcher"), "Content-Type": "application/json"}),
@@ -582,6 +676,10 @@ CASES: Final[dict[str, Provoke]] = {
                                                           override_reason="burst risk"),
     "override-reason-missing": lambda c: _announce_soon(c, "supervisor", override_reason=" "),
     "photo-not-uploaded": _door_notice_with_a_photo_never_uploaded,
+    "network-empty": _isolate_without_a_network,
+    "no-cjk-font": _posting_without_its_font,
+    "device-token-required": _sync_with_a_password_session,
+    "connection-documents-missing": _accept_with_documents_missing,
     "removal-refused": _remove_a_disputed_meter,
     "rule-violation": lambda c: c.post(WO, json={
         "type": "line_marking", "location": POINT, "reported_at": "2099-01-01T00:00:00Z"},
@@ -594,17 +692,7 @@ CASES: Final[dict[str, Provoke]] = {
 #: HTTP problem types no request to the demo server can provoke, each with the reason
 #: (and where it is provoked instead); this set may only shrink
 NOT_PROVOKED: Final[dict[str, str]] = {
-    "connection-documents-missing": "every shipped profile accepts missing documents "
-                                    "(容缺受理); tests/integration/connections/"
-                                    "test_connections_http.py uses a profile that refuses",
-    "device-token-required": "needs a console session signed in by password (no device), "
-                             "a password only the CLI sets; tests/integration/console/"
-                             "test_console_api.py provokes it over HTTP",
     "internal-error": "only a bug answers it: tests/e2e/test_schemathesis.py plants one",
-    "network-empty": "the demo server always has its network; tests/e2e/"
-                     "test_cli_isolate_remote.py starts from an empty folder",
-    "no-cjk-font": "CI installs a CJK font and the demo sets no pdf_font; tests/integration/"
-                   "fieldwork/test_archive_and_rules.py provokes it over HTTP",
     "outage-conflict": "needs two outages whose union cuts off a third area; the demo grid "
                        "has none: tests/integration/server/test_outage_conflicts.py imports "
                        "such a network",
