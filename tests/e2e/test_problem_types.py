@@ -504,6 +504,40 @@ def _sync_with_a_password_session(_c: httpx.Client) -> httpx.Response:
         return r
 
 
+#: planned jobs far enough ahead for their 24-48 h notice (as the other cases' outages)
+JOBS_FROM: Final = datetime.fromisoformat("2027-06-07T00:00:00+00:00")
+
+
+def _announce_into_another_outage(_c: httpx.Client) -> httpx.Response:
+    # a network with two feeds: two jobs whose closures together cut off a third area
+    from tests.unit.geo.geo_networks import to_layers
+    from tests.unit.geo.test_geo_overlap import two_feeds
+
+    with _own_server() as (c, _d):
+        imported = c.post("/api/v1/network/import/geojson", headers=_as("admin"),
+                          json={"layers": to_layers(two_feeds())})
+        assert imported.status_code in (200, 201), imported.text
+        outages = []
+        for pipe, start_h in (("pa", 72), ("pb", 75)):  # the second overlaps by 3 h
+            plan = c.post("/api/v1/network/isolations", headers=_as("dispatcher"),
+                          json={"pipe_ids": [pipe]})
+            assert plan.status_code == 201, plan.text
+            start = JOBS_FROM + timedelta(hours=start_h)
+            made = c.post("/api/v1/outages/from-isolation", headers=_as("dispatcher"), json={
+                "isolation_id": plan.json()["id"], "kind": "planned", "cause": "更换阀门",
+                "start_at": start.isoformat(),
+                "expected_restoration_at": (start + timedelta(hours=6)).isoformat()})
+            assert made.status_code == 201, made.text
+            outages.append(made.json()["id"])
+        first = c.post(f"/api/v1/outages/{outages[0]}/announce", json={},
+                       headers=_as("dispatcher"))
+        assert first.status_code == 200, first.text
+        r = c.post(f"/api/v1/outages/{outages[1]}/announce", json={},
+                   headers=_as("dispatcher"))
+        r.read()
+        return r
+
+
 STRICT_DOCUMENTS: Final = (
     'name = "strictdocs"\ntitle = "no 容缺受理"\n\n[connections]\n'
     'accept_missing_documents = false\n\n[connections.types.single_meter]\n'
@@ -680,6 +714,7 @@ CASES: Final[dict[str, Provoke]] = {
     "no-cjk-font": _posting_without_its_font,
     "device-token-required": _sync_with_a_password_session,
     "connection-documents-missing": _accept_with_documents_missing,
+    "outage-conflict": _announce_into_another_outage,
     "removal-refused": _remove_a_disputed_meter,
     "rule-violation": lambda c: c.post(WO, json={
         "type": "line_marking", "location": POINT, "reported_at": "2099-01-01T00:00:00Z"},
@@ -693,9 +728,6 @@ CASES: Final[dict[str, Provoke]] = {
 #: (and where it is provoked instead); this set may only shrink
 NOT_PROVOKED: Final[dict[str, str]] = {
     "internal-error": "only a bug answers it: tests/e2e/test_schemathesis.py plants one",
-    "outage-conflict": "needs two outages whose union cuts off a third area; the demo grid "
-                       "has none: tests/integration/server/test_outage_conflicts.py imports "
-                       "such a network",
 }
 
 
