@@ -120,10 +120,10 @@ def accounts() -> None:
     pass
 
 
-@accounts.command("add-crew")
+@accounts.command("add-crew", help="Create a crew (its id, its name, its unit).")
 @click.argument("crew_id")
 @click.argument("name")
-@click.option("--unit", default="")
+@click.option("--unit", default="", help="the organisational unit the crew belongs to")
 @data_dir_option
 @json_option
 def add_crew(crew_id: str, name: str, unit: str, data_dir: str | None, as_json: bool) -> None:
@@ -131,12 +131,13 @@ def add_crew(crew_id: str, name: str, unit: str, data_dir: str | None, as_json: 
     output(crew, as_json, lambda c: f"crew {c.id} created")
 
 
-@accounts.command("add-user")
+@accounts.command("add-user", help="Create a user with a role (field roles name their crew).")
 @click.argument("user_id")
 @click.argument("name")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--crew", "crew_id", default=None)
-@click.option("--unit", default="")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
+              help="what the user may do (docs/security.md)")
+@click.option("--crew", "crew_id", default=None, help="the crew of a field user")
+@click.option("--unit", default="", help="the unit a supervisor's view is narrowed to")
 @data_dir_option
 @json_option
 def add_user(user_id: str, name: str, role: str, crew_id: str | None, unit: str,
@@ -148,7 +149,7 @@ def add_user(user_id: str, name: str, role: str, crew_id: str | None, unit: str,
 
 @accounts.command("register-device", help="Issue a bearer token (shown once).")
 @click.argument("user_id")
-@click.option("--label", default="")
+@click.option("--label", default="", help="what the device is, e.g. \"crew A tablet 2\"")
 @data_dir_option
 @json_option
 def register_device(user_id: str, label: str, data_dir: str | None, as_json: bool) -> None:
@@ -156,7 +157,8 @@ def register_device(user_id: str, label: str, data_dir: str | None, as_json: boo
     output(issued, as_json, lambda t: f"device {t.device_id}: Bearer {t.token}")
 
 
-@accounts.command("revoke-device")
+@accounts.command("revoke-device",
+                  help="Revoke a device's token at once (and end its console sessions).")
 @click.argument("device_id")
 @data_dir_option
 @json_option

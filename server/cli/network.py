@@ -180,7 +180,7 @@ def warnings_cmd(version: int, cursor: int | None, limit: int, data_dir: str | N
          f"({p.total} in all; next cursor {p.next_cursor})"]))
 
 
-@network.command("summary")
+@network.command("summary", help="The network's version, isolation segments and count per layer.")
 @data_dir_option
 @json_option
 def summary(data_dir: str | None, as_json: bool) -> None:

@@ -95,7 +95,7 @@ def from_isolation(body: str, data_dir: str | None, as_json: bool) -> None:
     output(outage, as_json, lambda o: f"{o.id} {o.kind} {o.state} customers={o.customer_count}")
 
 
-@outages.command("list")
+@outages.command("list", help="Outages, newest first (optionally one state).")
 @click.option("--state", type=click.Choice([s.value for s in OutageState]), default=None)
 @data_dir_option
 @json_option
@@ -163,7 +163,7 @@ def sms_cost(outage_id: str, data_dir: str | None, as_json: bool) -> None:
         f"  text: {c.text}"]))
 
 
-@outages.command("start")
+@outages.command("start", help="The water is off: the outage has started.")
 @click.argument("outage_id")
 @data_dir_option
 @json_option
@@ -186,7 +186,7 @@ def delay(outage_id: str, until: str, reason: str, data_dir: str | None, as_json
            lambda o: f"{o.id} is {o.state}, restoration {o.expected_restoration_at.isoformat()}")
 
 
-@outages.command("restore")
+@outages.command("restore", help="Water is back: send the restoration notice.")
 @click.argument("outage_id")
 @data_dir_option
 @json_option
@@ -196,7 +196,7 @@ def restore(outage_id: str, data_dir: str | None, as_json: bool) -> None:
            lambda o: f"{o.id} is {o.state}")
 
 
-@outages.command("cancel")
+@outages.command("cancel", help="Cancel an outage with a reason (customers told).")
 @click.argument("outage_id")
 @click.option("--reason", required=True)
 @data_dir_option

@@ -78,7 +78,7 @@ def complaint(body: str, data_dir: str | None, as_json: bool) -> None:
     output(c, as_json, lambda x: f"{x.number} {x.kind} {x.status}")
 
 
-@tickets.command("list")
+@tickets.command("list", help="Tickets, newest first (by status, unit, overdue).")
 @click.option("--status", type=click.Choice([s.value for s in TicketStatus]), default=None)
 @click.option("--unit", default=None)
 @click.option("--overdue", is_flag=True)

@@ -51,7 +51,7 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
     output(wo, as_json, lambda w: f"{w.number} {w.type} {w.status} due {w.due_at}")
 
 
-@workorders.command("list")
+@workorders.command("list", help="Work orders, newest first (by type, status, crew, overdue).")
 @click.option("--type", "type_", type=click.Choice([t.value for t in WorkOrderType]), default=None)
 @click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
 @click.option("--crew", "crew_id", default=None)
@@ -80,7 +80,7 @@ def list_orders(type_: str | None, status: str | None, crew_id: str | None, over
     output(page, as_json, human)
 
 
-@workorders.command("transition")
+@workorders.command("transition", help="Move a work order to another status.")
 @click.argument("wo_id")
 @click.argument("to", type=click.Choice([s.value for s in Status]))
 @click.option("--reason", default=None)
@@ -97,7 +97,7 @@ def transition(wo_id: str, to: str, reason: str | None, data_dir: str | None,
     output(wo, as_json, lambda w: f"{w.number} is now {w.status}")
 
 
-@workorders.command("assign")
+@workorders.command("assign", help="Hand a work order to a crew.")
 @click.argument("wo_id")
 @click.argument("crew_id")
 @data_dir_option

@@ -20,3 +20,13 @@ def test_every_command_says_whether_it_prints_json() -> None:
     assert sections
     assert all("prints JSON with `--json`" in s or "no JSON output" in s for s in sections)
     assert "## `waterops calendar import`" in text
+
+
+def test_every_command_says_what_it_does() -> None:
+    """``waterops X --help`` and docs/cli.md open with what the command does."""
+    from server.cli import COMMANDS, load_command
+
+    silent = [path for name in sorted(COMMANDS)
+              for path, command in clidoc._leaves(f"waterops {name}", load_command(name))
+              if not (command.help or "").strip()]
+    assert silent == []
