@@ -333,16 +333,26 @@ def _upload_photo(client: Client, services: Services, clock: SteppingClock,
     return sha
 
 
+def _announced_burst(client: Client, restoration: str
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The isolation plan of the demo burst and its emergency outage, announced."""
+    plan = _isolate_burst(client)
+    r = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
+                    json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
+                          "start_at": "2026-11-23T01:10:00Z",
+                          "expected_restoration_at": restoration})
+    assert r.status_code == 201, r.text
+    outage: dict[str, Any] = r.json()
+    announced = client.post(f"/api/v1/outages/{outage['id']}/announce", json={},
+                            headers=bearer("wo_demo_dispatcher"))
+    assert announced.status_code == 200, announced.text
+    return plan, outage
+
+
 def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client, services: Services,
                                                      clock: SteppingClock,
                                                      tmp_path: Any) -> None:
-    plan = _isolate_burst(client)
-    outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
-                         json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
-                               "start_at": "2026-11-23T01:10:00Z",
-                               "expected_restoration_at": "2026-11-23T07:00:00Z"}).json()
-    client.post(f"/api/v1/outages/{outage['id']}/announce", json={},
-                headers=bearer("wo_demo_dispatcher"))
+    plan, outage = _announced_burst(client, "2026-11-23T07:00:00Z")
     services.outages.worker().drain()  # no channels here: every recipient gets a door task
     office = bearer("wo_demo_dispatcher")
     tasks = client.get(f"/api/v1/console/outages/{outage['id']}/door-tasks", headers=office).json()
@@ -390,13 +400,7 @@ def test_a_temporary_supply_task_is_not_closed_as_a_door_notice(
     """Only a door-notice task is closed by a photo of the posted notice: the id of the
     outage's temporary-supply task (JN 10.3.1, over 24 h) is no door task, with a photo
     uploaded or not, and the task stays open."""
-    plan = _isolate_burst(client)
-    outage = client.post("/api/v1/outages/from-isolation", headers=bearer("wo_demo_dispatcher"),
-                         json={"isolation_id": plan["id"], "kind": "emergency", "cause": "爆管",
-                               "start_at": "2026-11-23T01:10:00Z",
-                               "expected_restoration_at": "2026-11-24T07:00:00Z"}).json()
-    client.post(f"/api/v1/outages/{outage['id']}/announce", json={},
-                headers=bearer("wo_demo_dispatcher"))
+    _plan, outage = _announced_burst(client, "2026-11-24T07:00:00Z")
     [supply] = [t for t in services.outages.store.tasks(outage["id"], None)
                 if t.kind == "temporary_supply"]
     photo = _upload_photo(client, services, clock, tmp_path)
