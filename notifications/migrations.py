@@ -154,3 +154,21 @@ def notices_without_an_outage(db: Database) -> None:
 def outage_isolation(db: Database) -> None:
     """The valve isolation an outage was planned from: overlapping outages are combined."""
     db.execute("ALTER TABLE outages ADD COLUMN isolation_id TEXT")
+
+
+@migrations()
+def task_and_notice_page_indexes(db: Database) -> None:
+    """An outage's tasks and notices are keyset-paged on ``(created_at, id)`` (issue 15:
+    an outage of 200,000 customers has tens of thousands of door tasks), so each page is a
+    range of an index in the list's order, with or without the task kind. The old
+    ``(outage_id, kind)`` index is a prefix of the new kind index."""
+    db.executescript(
+        """
+        CREATE INDEX outage_tasks_outage_order ON outage_tasks (outage_id, created_at, id);
+        CREATE INDEX outage_tasks_kind_order
+            ON outage_tasks (outage_id, kind, created_at, id);
+        DROP INDEX IF EXISTS outage_tasks_outage;
+        CREATE INDEX notices_outage_order ON notices (outage_id, created_at, id);
+        DROP INDEX IF EXISTS notices_outage;
+        """
+    )

@@ -141,6 +141,20 @@ class OutageService:
         self.get(outage_id)
         return self.store.tasks(outage_id)
 
+    def notice_page(self, outage_id: str, after: tuple[str, str] | None,
+                    limit: int) -> list[Notice]:
+        """Up to ``limit`` notices of the outage after the (stored created_at, id)
+        ``after``, oldest first; OutageNotFoundError for an unknown outage."""
+        self.get(outage_id)
+        return self.store.notice_page(outage_id, after, limit)
+
+    def task_page(self, outage_id: str, after: tuple[str, str] | None,
+                  limit: int) -> list[OutageTask]:
+        """Up to ``limit`` field tasks of the outage after the (stored created_at, id)
+        ``after``, oldest first; OutageNotFoundError for an unknown outage."""
+        self.get(outage_id)
+        return self.store.task_page(outage_id, None, after, limit)
+
     # --- lifecycle ------------------------------------------------------------------
     @_one_transaction
     def create(self, actor: str, data: OutageIn) -> Outage:

@@ -303,6 +303,16 @@ class NotificationStore:
                           "ORDER BY created_at, id", (outage_id,))
         return [self._notice(r) for r in rows]
 
+    def notice_page(self, outage_id: str, after: tuple[str, str] | None,
+                    limit: int) -> list[Notice]:
+        """Up to ``limit`` of the outage's notices, oldest first, keyset-paged on
+        ``(created_at, id)`` after ``after`` (a range of ``notices_outage_order``)."""
+        keyset = "" if after is None else "AND (created_at, id) > (?, ?) "
+        rows = self._rows(f"SELECT {self._NOTICE_COLUMNS} FROM notices WHERE outage_id = ? "
+                          f"{keyset}ORDER BY created_at, id LIMIT ?",
+                          (outage_id, *(after or ()), limit))
+        return [self._notice(r) for r in rows]
+
     @staticmethod
     def _delivery(r: Row) -> Delivery:
         return Delivery(id=r[0], notice_id=r[1], customer_id=r[2], channel=r[3], address=r[4],
@@ -479,6 +489,30 @@ class NotificationStore:
         rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE outage_id = ? "
                           f"{extra} ORDER BY created_at, id", params)
         return [self._task(r) for r in rows]
+
+    def task_page(self, outage_id: str, kind: TaskKind | None, after: tuple[str, str] | None,
+                  limit: int) -> list[OutageTask]:
+        """Up to ``limit`` of the outage's tasks (of ``kind``, or all), oldest first,
+        keyset-paged on ``(created_at, id)`` after ``after``: a range of
+        ``outage_tasks_outage_order`` (or ``outage_tasks_kind_order``), so a page of an
+        outage with tens of thousands of door tasks costs the same at any depth."""
+        where, params = ["outage_id = ?"], [outage_id]
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(str(kind))
+        if after is not None:
+            where.append("(created_at, id) > (?, ?)")
+            params.extend(after)
+        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE "
+                          f"{' AND '.join(where)} ORDER BY created_at, id LIMIT ?",
+                          (*params, limit))
+        return [self._task(r) for r in rows]
+
+    def task_count(self, outage_id: str, kind: TaskKind) -> int:
+        """How many tasks of ``kind`` the outage has (an index count, no rows read)."""
+        rows = self._rows("SELECT count(*) FROM outage_tasks WHERE outage_id = ? AND kind = ?",
+                          (outage_id, str(kind)))
+        return int(rows[0][0])
 
     def task(self, task_id: str) -> OutageTask | None:
         rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE id = ?",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Final
 
 import msgspec
 from sqlite_utils import Database
@@ -34,6 +35,10 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     detail: dict[str, object]
 
 
+#: a LIMIT no list reaches (PostgreSQL has no ``LIMIT -1``)
+_NO_LIMIT: Final = 2**62
+
+
 class AuditStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -59,10 +64,18 @@ class AuditStore:
         )
 
     def history(self, entity: str, entity_id: str) -> list[AuditEntry]:
+        return self.history_page(entity, entity_id, None, None)
+
+    def history_page(self, entity: str, entity_id: str, after_id: int | None,
+                     limit: int | None) -> list[AuditEntry]:
+        """The record's entries oldest first (by id), after ``after_id``, at most
+        ``limit`` (None: all). A range of ``audit_entity``: on SQLite the index carries
+        the rowid ``id``; PostgreSQL sorts one record's entries."""
         rows = self.db.execute(
             "SELECT id, entity, entity_id, action, actor_user_id, device_id, server_time, "
-            "device_time, detail FROM audit WHERE entity = ? AND entity_id = ? ORDER BY id",
-            [entity, entity_id],
+            "device_time, detail FROM audit WHERE entity = ? AND entity_id = ? AND id > ? "
+            "ORDER BY id LIMIT ?",
+            [entity, entity_id, after_id or 0, _NO_LIMIT if limit is None else limit],
         )
         return [
             AuditEntry(id=r[0], entity=r[1], entity_id=r[2], action=r[3], actor_user_id=r[4],

@@ -356,3 +356,18 @@ def m014_list_indexes(db: Database) -> None:
             ON work_order_deadlines(rule, due_at, met_at, starts_at, work_order_id);
         """
     )
+
+
+@migrations()
+def m015_overdue_deadline_index(db: Database) -> None:
+    """The console's overdue list pages open deadlines past due in the order it shows
+    them (issue 15): longest overdue first, ties by order and rule. Keyed on
+    ``(due_at, work_order_id, rule)``, each page is a range of this partial index;
+    ``wod_open_due`` (``due_at`` alone) is its prefix and goes."""
+    db.executescript(
+        """
+        CREATE INDEX wod_open_due_order
+            ON work_order_deadlines(due_at, work_order_id, rule) WHERE met_at IS NULL;
+        DROP INDEX IF EXISTS wod_open_due;
+        """
+    )

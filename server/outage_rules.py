@@ -64,6 +64,12 @@ class PhotoNotUploadedError(RuleViolationError):
     code = "photo-not-uploaded"
 
 
+def _created_key(cursor: str | None) -> tuple[str, str] | None:
+    """The (stored created_at, id) a task or notice cursor holds; 400 for a forged one."""
+    raw = after(cursor, 2)
+    return None if raw is None else (raw[0], raw[1])
+
+
 #: messages per second when a channel URL names no ``rate=`` (a typical SMS gateway quota)
 DEFAULT_RATE_PER_SEC: Final = 20.0
 
@@ -296,6 +302,22 @@ class OutageDesk:
     def tasks(self, caller: Caller, outage_id: str) -> list[OutageTask]:
         self._check(caller, "outage.tasks", outage_id)
         return self.service.tasks(outage_id)
+
+    def task_page(self, caller: Caller, outage_id: str, cursor: str | None,
+                  limit: int) -> Page[OutageTask]:
+        """One page (``server.paging``) of the outage's field tasks, oldest first."""
+        self._check(caller, "outage.tasks", outage_id)
+        key = _created_key(cursor)
+        return page_of(self.service.task_page(outage_id, key, check_limit(limit) + 1), limit,
+                       lambda t: (to_db(t.created_at), t.id))
+
+    def notice_page(self, caller: Caller, outage_id: str, cursor: str | None,
+                    limit: int) -> Page[Notice]:
+        """One page (``server.paging``) of the outage's notices, oldest first."""
+        self._check(caller, "outage.read", outage_id)
+        key = _created_key(cursor)
+        return page_of(self.service.notice_page(outage_id, key, check_limit(limit) + 1),
+                       limit, lambda n: (to_db(n.created_at), n.id))
 
     def report(self, outage_id: str, caller: Caller | None = None) -> OutageReport:
         if caller is not None:

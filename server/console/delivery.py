@@ -62,7 +62,7 @@ def delivery_tally(desk: OutageDesk, outage_id: str) -> DeliveryTally:
             reached.add(d.customer_id)
         if d.delivered_at is not None:
             receipted += 1
-    doors = len(desk.store.tasks(outage_id, TaskKind.DOOR_NOTICE))
+    doors = desk.store.task_count(outage_id, TaskKind.DOOR_NOTICE)
     return DeliveryTally(
         outage_id=outage_id, state=str(outage.state), recipients=outage.customer_count,
         queued=counts[DeliveryStatus.QUEUED] + counts[DeliveryStatus.SENDING],

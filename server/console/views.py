@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
+from core.time import from_db
 from geo.model import Network
 from geo.service import NetworkService
 from server.accounts.model import Principal
@@ -26,6 +27,7 @@ from server.authz import Caller, device_label, narrowed_unit, unit_visible
 from server.clock import to_local
 from server.customers.store import CustomerStore
 from server.errors import BadInputError, NotFoundError
+from server.paging import Page
 from server.positions import CrewPosition, PositionService
 from server.workorders.evidence import EvidenceStore
 from server.workorders.model import CLOSED_STATUSES, WorkOrder
@@ -314,26 +316,41 @@ def timeliness_views(workorders: WorkOrderService, accounts: AccountStore, now: 
         months=month_bars)
 
 
-def overdue_rows(workorders: WorkOrderService, accounts: AccountStore, principal: Principal,
-                 now: datetime) -> list[OverdueRow]:
-    """Open deadlines past due, with crew and supervisor names and Shanghai times."""
+def overdue_page(workorders: WorkOrderService, accounts: AccountStore, principal: Principal,
+                 now: datetime, cursor: str | None, limit: int) -> Page[OverdueRow]:
+    """One page (``server.paging``) of the open deadlines past due at ``now``, the longest
+    overdue first, with crew and supervisor names and local times. The page is read from
+    an index (``WorkOrderService.overdue_deadlines``); names come from the crews and users
+    (a utility has tens of crews, not tens of thousands)."""
+    rows, next_cursor = workorders.overdue_deadlines(principal, now, cursor, limit)
     crews = {c.id: c for c in accounts.crews()}
     names = {u.id: u.name for u in accounts.users()}
+    titles = workorders.store.rule_titles
     out = []
-    for wo in all_orders(workorders, principal, Filters(overdue_at=now)):
-        crew = crews.get(wo.crew_id or "")
-        for d in wo.deadlines:
-            if d.met_at is not None or d.due_at > now:
-                continue
-            out.append(OverdueRow(
-                work_order_id=wo.id, number=wo.number, title=wo.title, type=str(wo.type),
-                status=str(wo.status), crew=crew.name if crew else "",
-                supervisor=names.get(crew.supervisor_id or "", "") if crew else "",
-                rule=d.title, clause=d.clause,
-                due_at_local=to_local(d.due_at).strftime("%Y-%m-%d %H:%M"),
-                overdue_minutes=int((now - d.due_at).total_seconds() // 60)))
-    out.sort(key=lambda r: -r.overdue_minutes)
-    return out
+    for due_db, wo_id, rule, clause, number, title, kind, status, crew_id in rows:
+        crew = crews.get(crew_id)
+        due_at = from_db(due_db)
+        out.append(OverdueRow(
+            work_order_id=wo_id, number=number, title=title, type=kind, status=status,
+            crew=crew.name if crew else "",
+            supervisor=names.get(crew.supervisor_id or "", "") if crew else "",
+            rule=titles.get(rule, rule), clause=clause,
+            due_at_local=to_local(due_at).strftime("%Y-%m-%d %H:%M"),
+            overdue_minutes=int((now - due_at).total_seconds() // 60)))
+    return Page(items=out, next_cursor=next_cursor)
+
+
+def overdue_rows(workorders: WorkOrderService, accounts: AccountStore, principal: Principal,
+                 now: datetime) -> list[OverdueRow]:
+    """The whole overdue list (the CSV export), page by page in the list's order."""
+    out: list[OverdueRow] = []
+    cursor: str | None = None
+    while True:
+        page = overdue_page(workorders, accounts, principal, now, cursor, PAGE)
+        out += page.items
+        if page.next_cursor is None:
+            return out
+        cursor = page.next_cursor
 
 
 CSV_HEADER: Final = ("工单号", "标题", "类型", "状态", "班组", "主管", "时限", "条款",

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 import msgspec
 from sqlite_utils import Database
 
+from core.time import to_db
 from core.uow import touch
-from notifications import DoorNoticeDoneIn, NotificationStore, OutageTask
+from notifications import DoorNoticeDoneIn, NotificationStore, Outage, OutageTask
 from notifications.model import TaskKind, TaskStatus
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
@@ -22,6 +23,7 @@ from server.clock import Clock
 from server.doortasks.model import DOOR_TASK, DoorTask
 from server.doortasks.store import DoorTaskStore
 from server.errors import NotFoundError
+from server.paging import Page, after, check_limit, cut_page
 
 
 class DoorTaskReader:
@@ -31,8 +33,11 @@ class DoorTaskReader:
         self.notifications = NotificationStore(db)
         self.store = DoorTaskStore(db)
 
-    def view(self, task: OutageTask, crew_id: str | None) -> DoorTask:
-        outage = self.notifications.outage(task.outage_id)
+    def view(self, task: OutageTask, crew_id: str | None, outage: Outage | None = None
+             ) -> DoorTask:
+        """The task as crews and the console see it (``outage``: its outage, when the
+        caller has read it already, as a page of one outage's tasks has)."""
+        outage = outage or self.notifications.outage(task.outage_id)
         if outage is None:  # cannot happen: a task's outage is a foreign key
             raise NotFoundError(f"no outage {task.outage_id}", outage_id=task.outage_id)
         return DoorTask(id=task.id, outage_id=task.outage_id, status=str(task.status),
@@ -44,11 +49,30 @@ class DoorTaskReader:
                         done_at=task.done_at)
 
     def of_outage(self, outage_id: str) -> list[DoorTask]:
-        if self.notifications.outage(outage_id) is None:
-            raise NotFoundError(f"no outage {outage_id}", outage_id=outage_id)
+        """Every door task of the outage (the assignment's own walk; HTTP reads pages)."""
+        outage = self._outage(outage_id)
         tasks = self.notifications.tasks(outage_id, TaskKind.DOOR_NOTICE)
         crews = self.store.crews_of([t.id for t in tasks])
-        return [self.view(t, crews.get(t.id)) for t in tasks]
+        return [self.view(t, crews.get(t.id), outage) for t in tasks]
+
+    def page_of_outage(self, outage_id: str, cursor: str | None, limit: int) -> Page[DoorTask]:
+        """One page (``server.paging``) of the outage's door tasks, oldest first, keyed on
+        (created_at, id): a range of ``outage_tasks_kind_order``."""
+        outage = self._outage(outage_id)
+        key = after(cursor, 2)
+        tasks = self.notifications.task_page(
+            outage_id, TaskKind.DOOR_NOTICE, None if key is None else (key[0], key[1]),
+            check_limit(limit) + 1)
+        shown, next_cursor = cut_page(tasks, limit, lambda t: (to_db(t.created_at), t.id))
+        crews = self.store.crews_of([t.id for t in shown])
+        return Page(items=[self.view(t, crews.get(t.id), outage) for t in shown],
+                    next_cursor=next_cursor)
+
+    def _outage(self, outage_id: str) -> Outage:
+        outage = self.notifications.outage(outage_id)
+        if outage is None:
+            raise NotFoundError(f"no outage {outage_id}", outage_id=outage_id)
+        return outage
 
     def read_for_crew(self, ids: Sequence[str], crew_id: str) -> dict[str, dict[str, object]]:
         """Rows for a crew's pull: only the tasks assigned to that crew."""
@@ -85,6 +109,9 @@ class DoorTaskService:
 
     def of_outage(self, outage_id: str) -> list[DoorTask]:
         return self.reader.of_outage(outage_id)
+
+    def page_of_outage(self, outage_id: str, cursor: str | None, limit: int) -> Page[DoorTask]:
+        return self.reader.page_of_outage(outage_id, cursor, limit)
 
     def task(self, task_id: str) -> OutageTask | None:
         """The door task's row as the outage desk keeps it (status, creation, done time)."""

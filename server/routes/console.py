@@ -48,13 +48,17 @@ from server.console.views import (
     evidence_views,
     network_map,
     overdue_csv,
+    overdue_page,
     overdue_rows,
     parse_bbox,
     timeliness_views,
 )
 from server.doortasks import DoorTask, DoorTasksAssignIn
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.positions import CrewTrack
 from server.routes.deps import principal, services
+from server.routes.paging import linked
+from server.workorders.service import MAX_LIST_LIMIT
 
 #: how often the delivery stream looks at the outbox, and when it gives up on a stream
 STREAM_POLL_S: Final = 0.25
@@ -239,10 +243,14 @@ class ConsoleController(Controller):
     @get("/outages/{outage_id:str}/door-tasks", opt={"policy": "outage.read",
                                                      "problems": ("outage-not-found",)},
          sync_to_thread=False)
-    def door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]
-                   ) -> list[DoorTask]:
-        """The door-notice tasks of an outage with their crews."""
-        return services(request).door_tasks.of_outage(outage_id)
+    def door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+                   cursor: FromQuery[str | None] = None,
+                   limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                   ) -> Page[DoorTask]:
+        """The door-notice tasks of an outage with their crews, oldest first, one page
+        (docs/api.md)."""
+        return linked(request, services(request).door_tasks.page_of_outage(outage_id, cursor,
+                                                                           limit))
 
     @post("/outages/{outage_id:str}/door-tasks/assignment",
           opt={"policy": "outage.assign_door_tasks",
@@ -279,10 +287,14 @@ class ConsoleController(Controller):
                                 principal=principal(request))
 
     @get("/overdue", opt={"policy": "stats.read"}, sync_to_thread=False)
-    def overdue(self, request: Request[Any, Any, Any]) -> list[OverdueRow]:
-        """Overdue tickets and work orders for the console."""
+    def overdue(self, request: Request[Any, Any, Any], cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIST_LIMIT)] = DEFAULT_LIMIT
+                ) -> Page[OverdueRow]:
+        """Open work-order deadlines past due, the longest overdue first, one page
+        (docs/api.md); ``overdue.csv`` is the whole list."""
         svc = services(request)
-        return overdue_rows(svc.workorders, svc.accounts.store, principal(request), svc.clock())
+        return linked(request, overdue_page(svc.workorders, svc.accounts.store,
+                                            principal(request), svc.clock(), cursor, limit))
 
     @get("/overdue.csv", opt={"policy": "stats.read"}, sync_to_thread=False)
     def overdue_csv(self, request: Request[Any, Any, Any]) -> Response[bytes]:

@@ -152,9 +152,14 @@ class OutageController(Controller):
     @get("/{outage_id:str}/notices", opt={"policy": "outage.read",
                                           "problems": ("outage-not-found",)},
          sync_to_thread=False)
-    def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[Notice]:
-        """The notice deliveries of an outage, one per recipient and channel."""
-        return desk(request).notices(outage_id, principal(request))
+    def notices(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+                cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                ) -> Page[Notice]:
+        """The notices of an outage (announcement, delay, restoration...), oldest first,
+        one page (docs/api.md)."""
+        return linked(request, desk(request).notice_page(principal(request), outage_id,
+                                                         cursor, limit))
 
     @get("/{outage_id:str}/sms-cost", opt={"policy": "outage.read",
                                            "problems": ("outage-not-found",)},
@@ -166,9 +171,14 @@ class OutageController(Controller):
     @get("/{outage_id:str}/tasks", opt={"policy": "outage.tasks",
                                         "problems": ("outage-not-found",)},
          sync_to_thread=False)
-    def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str]) -> list[OutageTask]:
-        """The outage's field tasks (door notices, valve operations)."""
-        return desk(request).tasks(principal(request), outage_id)
+    def tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
+              cursor: FromQuery[str | None] = None,
+              limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+              ) -> Page[OutageTask]:
+        """The outage's field tasks (door notices, temporary supply), oldest first, one
+        page (docs/api.md)."""
+        return linked(request, desk(request).task_page(principal(request), outage_id,
+                                                       cursor, limit))
 
     @get("/{outage_id:str}/report", opt={"policy": "outage.read",
                                          "problems": ("outage-not-found",)},

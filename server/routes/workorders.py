@@ -9,6 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.audit import AuditEntry
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import actor, principal, sent_at, services
 from server.routes.paging import linked
 from server.workorders.listing import encode_page
@@ -97,9 +98,14 @@ class WorkOrderController(Controller):
         return services(request).workorders.inspection_on_site(principal(request), wo_id)
 
     @get("/{wo_id:str}/history", opt={"policy": "workorder.history"}, sync_to_thread=False)
-    def history(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[AuditEntry]:
-        """The audit trail of a work order: every change, who made it and when."""
-        return services(request).workorders.history(principal(request), wo_id)
+    def history(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                ) -> Page[AuditEntry]:
+        """The audit trail of a work order: every change, who made it and when; oldest
+        first, one page (docs/api.md)."""
+        return linked(request, services(request).workorders.history_page(
+            principal(request), wo_id, cursor, limit))
 
 
 

@@ -36,7 +36,7 @@ from server.errors import (
     RuleViolationError,
     VersionConflictError,
 )
-from server.paging import check_limit
+from server.paging import Page, after, check_limit, cut_page, page_of
 from server.policy import OpenClock, PolicyProfile, WorkCalendar
 from server.timefmt import to_db
 from server.workorders.deadlines import (
@@ -159,10 +159,38 @@ class WorkOrderService:
                    for r in rows],
             next_cursor=cursor)
 
+    def overdue_deadlines(self, principal: Principal, now: datetime, cursor: str | None,
+                          limit: int) -> tuple[builtins.list[tuple[str, ...]], str | None]:
+        """One page of the open deadlines past due at ``now`` on the orders ``principal``
+        may see, the longest overdue first (``WorkOrderStore.overdue_deadline_rows``
+        rows) and the cursor after them; 400 for a cursor this list did not issue."""
+        key = after(cursor, 3)
+        filters = self._scoped(principal, Filters(limit=limit))
+        rows = self.store.overdue_deadline_rows(
+            filters, now, None if key is None else (key[0], key[1], key[2]))
+        return cut_page(rows, limit, lambda r: (r[0], r[1], r[2]))
+
     def history(self, principal: Principal, wo_id: str) -> builtins.list[AuditEntry]:
         """The order's audit trail; device ids only for admins (they identify tablets)."""
         self.get(principal, wo_id)
-        entries = self.audit.history(ENTITY, wo_id)
+        return self._shown(principal, self.audit.history(ENTITY, wo_id))
+
+    def history_page(self, principal: Principal, wo_id: str, cursor: str | None,
+                     limit: int) -> Page[AuditEntry]:
+        """``history`` one page (``server.paging``) at a time, oldest first, keyed on the
+        entry's id."""
+        key = after(cursor, 1)
+        # an entry id: ASCII digits that fit a 64-bit column (never a driver's overflow)
+        if key is not None and not (key[0].isascii() and key[0].isdigit() and len(key[0]) < 19):
+            raise BadInputError("bad cursor: not one this list issued", field="cursor")
+        self.get(principal, wo_id)
+        entries = self.audit.history_page(ENTITY, wo_id, int(key[0]) if key else None,
+                                          check_limit(limit) + 1)
+        return page_of(self._shown(principal, entries), limit, lambda e: (str(e.id),))
+
+    @staticmethod
+    def _shown(principal: Principal, entries: builtins.list[AuditEntry]
+               ) -> builtins.list[AuditEntry]:
         if sees_device_ids(principal):
             return entries
         return [msgspec.structs.replace(e, device_id=None) for e in entries]

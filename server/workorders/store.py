@@ -428,6 +428,36 @@ class WorkOrderStore:
         params.append(f.limit + 1)
         return sql, params
 
+    def overdue_deadline_rows(self, f: Filters, now: datetime,
+                              after: tuple[str, str, str] | None
+                              ) -> builtins.list[tuple[str, ...]]:
+        """Up to ``f.limit + 1`` open deadlines past due at ``now`` of the orders ``f``
+        scopes to (``crew_id``, ``crew_ids``), the longest overdue first, keyset-paged on
+        ``(due_at, work_order_id, rule)`` after ``after``: a range of the partial index
+        ``wod_open_due_order`` (migration m015), each joined to its order by primary key.
+
+        A row is (due_at as stored, work order id, rule, clause, number, title, type,
+        status, crew id or "")."""
+        where = ["d.met_at IS NULL", "d.due_at < ?"]
+        params: builtins.list[object] = [to_db(now)]
+        if f.crew_id is not None:
+            where.append("w.crew_id = ?")
+            params.append(f.crew_id)
+        if f.crew_ids is not None:
+            where.append(f"w.crew_id IN ({','.join('?' * len(f.crew_ids))})"
+                         if f.crew_ids else "0 = 1")
+            params.extend(f.crew_ids)
+        if after is not None:
+            where.append("(d.due_at, d.work_order_id, d.rule) > (?, ?, ?)")
+            params.extend(after)
+        rows = self.db.execute(
+            "SELECT d.due_at, d.work_order_id, d.rule, d.clause, w.number, w.title, w.type, "
+            "w.status, COALESCE(w.crew_id, '') FROM work_order_deadlines d "
+            "JOIN work_orders w ON w.id = d.work_order_id "
+            f"WHERE {' AND '.join(where)} ORDER BY d.due_at, d.work_order_id, d.rule LIMIT ?",
+            [*params, f.limit + 1]).fetchall()
+        return [tuple(str(v) for v in r) for r in rows]
+
     def deadline_rows(self, ids: Sequence[str]) -> dict[str, builtins.list[tuple[object, ...]]]:
         """Raw deadline rows per order: (rule, clause, starts_at, due_at, met_at,
         provisional, met_server_at, met_source), earliest due first."""

@@ -126,7 +126,7 @@ async function renderOutage(box) {
 }
 
 async function renderDoorTasks(box) {
-  const tasks = await api.get(`/console/outages/${S.outage.id}/door-tasks`);
+  const tasks = await api.getAll(`/console/outages/${S.outage.id}/door-tasks?limit=1000`);
   if (!tasks.length) { box.replaceChildren(); return; }
   const assigned = tasks.filter((x) => x.crew_id).length;
   const view = el(`<div data-testid="door-tasks"><h4>${tr("door_tasks")}: ${tasks.length}

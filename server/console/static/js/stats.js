@@ -24,7 +24,7 @@ export async function renderStats() {
   const box = $("#tab-stats");
   box.replaceChildren(el(`<p>${tr("loading")}</p>`));
   const [views, overdue, conn] = await Promise.all([api.get("/console/timeliness"),
-    api.get("/console/overdue"), api.get("/connections/stats")]);
+    api.getAll("/console/overdue?limit=500"), api.get("/connections/stats")]);
   box.replaceChildren(el(`<h3 data-testid="overall-rate">${tr("timeliness")}: ${percent(views.overall.rate)}
     (${tr("decided")} ${views.overall.decided})</h3>`));
   barChart(box, tr("byRule"), views.overall.rules.map((r) => r.title), views.overall.rules.map((r) => r.rate), "chart-rules");
