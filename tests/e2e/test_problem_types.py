@@ -420,8 +420,8 @@ def _door_notice_with_a_photo_never_uploaded(c: httpx.Client) -> httpx.Response:
     door: list[dict[str, Any]] = []
     waited = threading.Event()
     for _ in range(600):  # bounded: the worker passes every few seconds
-        door = [t for t in c.get(f"/api/v1/outages/{outage}/tasks",
-                                 headers=_as("dispatcher")).json()
+        door = [t for t in c.get(f"/api/v1/outages/{outage}/tasks?limit=1000",
+                                 headers=_as("dispatcher")).json()["items"]
                 if t["kind"] == "door_notice"]
         if door:
             break

@@ -197,7 +197,10 @@ def test_config_carries_the_basemap_and_server_time(tmp_path: Any, clock: Steppi
 def test_overdue_list_has_names_local_times_and_a_bom_csv(client: Client,
                                                            clock: SteppingClock) -> None:
     clock.advance(hours=3)
-    rows = client.get("/api/v1/console/overdue", headers=bearer("wo_demo_supervisor")).json()
+    page = client.get("/api/v1/console/overdue?limit=500",
+                      headers=bearer("wo_demo_supervisor")).json()
+    assert page["next"] is None
+    rows = page["items"]
     assert rows
     assert {r["crew"] for r in rows} <= {"抢修一班", "抢修二班", "抄表组"}
     assert all(r["supervisor"] == "李主管" for r in rows)
@@ -355,7 +358,8 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client, services: S
     plan, outage = _announced_burst(client, "2026-11-23T07:00:00Z")
     services.outages.worker().drain()  # no channels here: every recipient gets a door task
     office = bearer("wo_demo_dispatcher")
-    tasks = client.get(f"/api/v1/console/outages/{outage['id']}/door-tasks", headers=office).json()
+    tasks = client.get(f"/api/v1/console/outages/{outage['id']}/door-tasks?limit=1000",
+                       headers=office).json()["items"]
     assert len(tasks) == plan["customer_count"]
     assert {t["crew_id"] for t in tasks} == {None}
     r = client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",

@@ -77,7 +77,8 @@ def test_a_crew_closes_a_door_task_offline_and_its_tablets_learn_it(
     assert row["status"] == "done"
     assert row["done_at"] == posted_at.isoformat().replace("+00:00", "Z")
     listed = {t["id"]: t for t in client.get(
-        f"/api/v1/console/outages/{row['outage_id']}/door-tasks", headers=OFFICE).json()}
+        f"/api/v1/console/outages/{row['outage_id']}/door-tasks", headers=OFFICE
+    ).json()["items"]}
     assert listed[tasks[0]]["status"] == "done"
     assert listed[tasks[1]]["status"] == "open"
 

@@ -141,7 +141,7 @@ def test_door_tasks_are_the_crews_and_need_a_photo_its_crew_uploaded(
     outage, task = world.ids["outage_id"], world.ids["task_id"]
     assert_problem(client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_b")),
                    403, "out-of-scope")
-    tasks = client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_a")).json()
+    tasks = client.get(f"{API}/outages/{outage}/tasks", headers=h("crew_a")).json()["items"]
     assert [t["id"] for t in tasks] == [task]
     done = f"{API}/outages/tasks/{task}/door-notice"
     made_up = client.post(done, headers=h("crew_a"), json={"photo_sha256": "e" * 64})
@@ -306,9 +306,9 @@ def test_device_ids_are_shown_to_admins_only(
     assert client.post(f"{API}/workorders/{wo}/transitions", headers=h("crew_a"),
                        json={"to": "en_route"}).status_code == 200
     for who in ("crew_a", "dispatcher", "supervisor"):
-        history = client.get(f"{API}/workorders/{wo}/history", headers=h(who)).json()
+        history = client.get(f"{API}/workorders/{wo}/history", headers=h(who)).json()["items"]
         assert all(e["device_id"] is None for e in history), who
-    history = client.get(f"{API}/workorders/{wo}/history", headers=h("admin")).json()
+    history = client.get(f"{API}/workorders/{wo}/history", headers=h("admin")).json()["items"]
     assert any(e["device_id"] for e in history)
     seen = {d["device_id"] for d in client.get(f"{API}/sync/lag",
                                                headers=h("supervisor")).json()["devices"]}

@@ -61,7 +61,8 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     verified = _move(client, wo["id"], "verified", SUPERVISOR)
     assert verified["closed_at"] is not None
     assert verified["version"] == done["version"] + 1
-    history = client.get(f"/api/v1/workorders/{wo['id']}/history", headers=SUPERVISOR).json()
+    history = client.get(f"/api/v1/workorders/{wo['id']}/history",
+                         headers=SUPERVISOR).json()["items"]
     actions = [h["action"] for h in history]
     assert actions[0] == "create"
     assert actions[-1] == "status:completed->verified"
@@ -71,7 +72,7 @@ def test_burst_repair_walk_meets_its_deadlines_on_server_time(
     assert on_site_entry["device_id"] is None  # device ids are for admins only
     assert on_site_entry["actor_user_id"] == "crew-a-zhang"
     admin_view = client.get(f"/api/v1/workorders/{wo['id']}/history",
-                            headers=bearer(TOKENS["admin"])).json()
+                            headers=bearer(TOKENS["admin"])).json()["items"]
     assert next(h for h in admin_view if h["action"] == "status:en_route->on_site")["device_id"]
 
 
