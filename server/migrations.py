@@ -359,15 +359,18 @@ def m014_list_indexes(db: Database) -> None:
 
 
 @migrations()
-def m015_overdue_deadline_index(db: Database) -> None:
+def m015_list_page_indexes(db: Database) -> None:
     """The console's overdue list pages open deadlines past due in the order it shows
     them (issue 15): longest overdue first, ties by order and rule. Keyed on
     ``(due_at, work_order_id, rule)``, each page is a range of this partial index;
-    ``wod_open_due`` (``due_at`` alone) is its prefix and goes."""
+    ``wod_open_due`` (``due_at`` alone) is its prefix and goes. An order's evidence pages
+    on ``(server_time, id)``; ``evidence_work_order`` is the prefix of its index."""
     db.executescript(
         """
         CREATE INDEX wod_open_due_order
             ON work_order_deadlines(due_at, work_order_id, rule) WHERE met_at IS NULL;
         DROP INDEX IF EXISTS wod_open_due;
+        CREATE INDEX evidence_order ON evidence(work_order_id, server_time, id);
+        DROP INDEX IF EXISTS evidence_work_order;
         """
     )

@@ -91,3 +91,15 @@ def page_of(rows: Sequence[T], limit: int, key: Callable[[T], tuple[str, ...]]) 
 def after(cursor: str | None, parts: int) -> tuple[str, ...] | None:
     """The key a cursor holds (None for the first page); 400 for a forged one."""
     return None if cursor is None else decode_cursor(cursor, parts)
+
+
+def after_id(cursor: str | None) -> int | None:
+    """The integer id a one-part cursor holds (None for the first page), for lists keyed
+    on a stored integer id; 400 for a forged one, or one past a 64-bit column (never a
+    driver's overflow)."""
+    key = after(cursor, 1)
+    if key is None:
+        return None
+    if not (key[0].isascii() and key[0].isdigit() and len(key[0]) < 19):
+        raise BadInputError("bad cursor: not one this list issued", field="cursor")
+    return int(key[0])

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
-from core.time import from_db
+from core.time import from_db, to_db
 from geo.model import Network
 from geo.service import NetworkService
 from server.accounts.model import Principal
@@ -27,7 +27,7 @@ from server.authz import Caller, device_label, narrowed_unit, unit_visible
 from server.clock import to_local
 from server.customers.store import CustomerStore
 from server.errors import BadInputError, NotFoundError
-from server.paging import Page
+from server.paging import Page, after, check_limit, cut_page
 from server.positions import CrewPosition, PositionService
 from server.workorders.evidence import EvidenceStore
 from server.workorders.model import CLOSED_STATUSES, WorkOrder
@@ -413,18 +413,23 @@ class EvidenceView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def evidence_views(workorders: WorkOrderService, evidence: EvidenceStore, vault: AttachmentVault,
-                   principal: Principal, wo_id: str) -> list[EvidenceView]:
-    """The order's evidence (the caller's scope is checked by fetching the order first)."""
+                   principal: Principal, wo_id: str, cursor: str | None = None,
+                   limit: int = PAGE) -> Page[EvidenceView]:
+    """One page (``server.paging``) of the order's evidence, oldest first, keyed on
+    (server time, id); the caller's scope is checked by fetching the order first."""
+    key = after(cursor, 2)
     workorders.get(principal, wo_id)
-    rows = evidence.for_orders([wo_id]).get(wo_id, [])
+    rows = evidence.page_for_order(wo_id, None if key is None else (key[0], key[1]),
+                                   check_limit(limit) + 1)
+    shown, next_cursor = cut_page(rows, limit, lambda ev: (to_db(ev.server_time), ev.id))
     out = []
-    for ev in rows:
+    for ev in shown:
         sha = ev.attachment_sha256
         done = sha is not None and vault.status(sha).complete
         out.append(EvidenceView(id=ev.id, kind=ev.kind, step_key=ev.step_key,
                                 server_time=ev.server_time, sha256=sha,
                                 url=f"/api/v1/console/attachments/{sha}" if done else None))
-    return out
+    return Page(items=out, next_cursor=next_cursor)
 
 
 def attachment_blob(vault: AttachmentVault, sha256: str) -> tuple[bytes, str]:

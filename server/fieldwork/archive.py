@@ -57,6 +57,7 @@ from server.fieldwork.sealing import (
 from server.fieldwork.service import FieldworkService, Item
 from server.fieldwork.signatures import SignatureStrokes, to_png, to_svg, validate
 from server.fieldwork.store import SealedRow
+from server.paging import Page, after_id, check_limit, cut_page
 from server.workorders.model import WorkOrder, WorkOrderType
 
 _NOTICE_FOR: dict[NoticeKind, WorkOrderType] = {
@@ -243,9 +244,15 @@ class NoticeArchive:
         self.fieldwork.workorders.get(principal, row.work_order_id)
         return self._out(row)
 
-    def for_work_order(self, principal: Principal, wo_id: str) -> list[SealedNotice]:
+    def page_for_work_order(self, principal: Principal, wo_id: str, cursor: str | None,
+                            limit: int) -> Page[SealedNotice]:
+        """One page (``server.paging``) of the order's sealed notices, in sealing order."""
+        seq = after_id(cursor)
         self.fieldwork.workorders.get(principal, wo_id)
-        return [self._out(r) for r in self.store.sealed_for(wo_id)]
+        rows, next_cursor = cut_page(
+            self.store.sealed_page(wo_id, seq, check_limit(limit) + 1),
+            limit, lambda r: (str(r.seq),))
+        return Page(items=[self._out(r) for r in rows], next_cursor=next_cursor)
 
     # -- verification --------------------------------------------------------------------
     def verify(self, doc_id: str) -> Verification:

@@ -96,10 +96,13 @@ class FieldworkStore:
             f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE id = ?", [doc_id]).fetchone()
         return None if row is None else _sealed(row)
 
-    def sealed_for(self, work_order_id: str) -> list[SealedRow]:
+    def sealed_page(self, work_order_id: str, after_seq: int | None,
+                    limit: int) -> list[SealedRow]:
+        """Up to ``limit`` of the order's sealed documents after ``after_seq``, in sealing
+        order (``fw_sealed_wo``; on SQLite ``seq`` is the rowid the index carries)."""
         rows = self.db.execute(
             f"SELECT {_SEALED_COLS} FROM fw_sealed_documents WHERE work_order_id = ? "
-            "ORDER BY seq", [work_order_id])
+            "AND seq > ? ORDER BY seq LIMIT ?", [work_order_id, after_seq or 0, limit])
         return [_sealed(r) for r in rows]
 
     def neighbours(self, seq: int) -> tuple[SealedRow | None, SealedRow | None]:

@@ -264,12 +264,16 @@ class ConsoleController(Controller):
 
     @get("/workorders/{wo_id:str}/evidence", opt={"policy": "workorder.read"},
          sync_to_thread=False)
-    def evidence(self, request: Request[Any, Any, Any], wo_id: FromPath[str]
-                 ) -> list[EvidenceView]:
-        """The evidence of a work order (photos, steps, notices) for review."""
+    def evidence(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                 cursor: FromQuery[str | None] = None,
+                 limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                 ) -> Page[EvidenceView]:
+        """The evidence of a work order (photos, steps, notices) for review, oldest first,
+        one page (docs/api.md)."""
         svc = services(request)
-        return evidence_views(svc.workorders, svc.sync.evidence, svc.sync.vault,
-                              principal(request), wo_id)
+        return linked(request, evidence_views(svc.workorders, svc.sync.evidence,
+                                              svc.sync.vault, principal(request), wo_id,
+                                              cursor, limit))
 
     @get("/attachments/{sha256:str}", opt={"policy": "console.attachment"}, sync_to_thread=False)
     def attachment(self, request: Request[Any, Any, Any], sha256: FromPath[str]

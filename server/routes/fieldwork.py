@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from server.fieldwork.archive import ChainReport, PublicKey, SealedNotice, Verification
 from server.fieldwork.burst import ValveOperationIn
@@ -29,7 +29,9 @@ from server.fieldwork.printing import MAX_COLUMNS, MIN_COLUMNS
 from server.fieldwork.readings import Reading, ReadingIn
 from server.fieldwork.rounds import ExplainedIn, Route, RouteIn
 from server.fieldwork.service import Completeness, PhotoIn, PhotoStatus, StepEvidenceIn
+from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import principal, sent_at, services
+from server.routes.paging import linked
 from server.settings import Settings
 from server.workorders.model import WorkOrder
 
@@ -113,9 +115,13 @@ class FieldworkController(Controller):
         return services(request).fieldwork.service.completeness(principal(request), wo_id)
 
     @get("/{wo_id:str}/notices", opt={"policy": "fieldwork.read"}, sync_to_thread=False)
-    def notices(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> list[SealedNotice]:
-        """The sealed notices of a work order."""
-        return services(request).fieldwork.archive.for_work_order(principal(request), wo_id)
+    def notices(self, request: Request[Any, Any, Any], wo_id: FromPath[str],
+                cursor: FromQuery[str | None] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+                ) -> Page[SealedNotice]:
+        """The sealed notices of a work order, in sealing order, one page (docs/api.md)."""
+        return linked(request, services(request).fieldwork.archive.page_for_work_order(
+            principal(request), wo_id, cursor, limit))
 
     @post("/steps", opt={"policy": "fieldwork.record",
                          "problems": ("evidence-kind-not-required", "evidence-missing",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlite_utils import Database
@@ -111,6 +112,32 @@ class EvidenceStore:
         )
         return cur.rowcount == 1
 
+    def page_for_order(self, wo_id: str, after: tuple[str, str] | None,
+                       limit: int) -> list[Evidence]:
+        """Up to ``limit`` of the order's evidence not held for review, oldest first,
+        keyset-paged on (stored server_time, id) after ``after``: a range of
+        ``evidence_order`` (migration m015). A reading route's order carries one reading
+        per meter, so one order's evidence is a list to page."""
+        where = "work_order_id = ? AND review_id IS NULL"
+        params: list[object] = [wo_id]
+        if after is not None:
+            where += " AND (server_time, id) > (?, ?)"
+            params.extend(after)
+        rows = self.db.execute(f"SELECT {_EV_COLS} FROM evidence WHERE {where} "
+                               "ORDER BY server_time, id LIMIT ?", [*params, limit])
+        return [self._evidence(r, None) for r in rows]
+
+    @staticmethod
+    def _evidence(r: Any, complete: set[str] | None) -> Evidence:
+        """One stored row (``_EV_COLS`` order); ``complete`` = attachment hashes verified."""
+        sha = r[5]
+        return Evidence(
+            id=str(r[0]), work_order_id=str(r[1]), kind=str(r[2]), step_key=r[3],
+            payload=_payload_decode(str(r[4])), attachment_sha256=sha,
+            attachment_pending=sha is not None and (complete is None or sha not in complete),
+            device_id=r[6], user_id=r[7], crew_id=r[8], mutation_id=r[9],
+            device_time=opt_from_db(r[10]), server_time=from_db(str(r[11])), review_id=r[12])
+
     def for_orders(self, wo_ids: Sequence[str], *, include_flagged: bool = False,
                    complete: set[str] | None = None) -> dict[str, list[Evidence]]:
         """Evidence per order, oldest first; ``complete`` = attachment hashes verified."""
@@ -122,15 +149,7 @@ class EvidenceStore:
             if not include_flagged:
                 sql += " AND review_id IS NULL"
             for r in self.db.execute(sql + " ORDER BY server_time, id", chunk):
-                sha = r[5]
-                out.setdefault(str(r[1]), []).append(Evidence(
-                    id=str(r[0]), work_order_id=str(r[1]), kind=str(r[2]), step_key=r[3],
-                    payload=_payload_decode(str(r[4])), attachment_sha256=sha,
-                    attachment_pending=sha is not None and (complete is None
-                                                            or sha not in complete),
-                    device_id=r[6], user_id=r[7], crew_id=r[8], mutation_id=r[9],
-                    device_time=opt_from_db(r[10]), server_time=from_db(str(r[11])),
-                    review_id=r[12]))
+                out.setdefault(str(r[1]), []).append(self._evidence(r, complete))
         return out
 
     def hashes_of_orders(self, wo_ids: Sequence[str]) -> list[str]:

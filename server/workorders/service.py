@@ -36,7 +36,7 @@ from server.errors import (
     RuleViolationError,
     VersionConflictError,
 )
-from server.paging import Page, after, check_limit, cut_page, page_of
+from server.paging import Page, after, after_id, check_limit, cut_page, page_of
 from server.policy import OpenClock, PolicyProfile, WorkCalendar
 from server.timefmt import to_db
 from server.workorders.deadlines import (
@@ -179,13 +179,9 @@ class WorkOrderService:
                      limit: int) -> Page[AuditEntry]:
         """``history`` one page (``server.paging``) at a time, oldest first, keyed on the
         entry's id."""
-        key = after(cursor, 1)
-        # an entry id: ASCII digits that fit a 64-bit column (never a driver's overflow)
-        if key is not None and not (key[0].isascii() and key[0].isdigit() and len(key[0]) < 19):
-            raise BadInputError("bad cursor: not one this list issued", field="cursor")
+        entry_id = after_id(cursor)
         self.get(principal, wo_id)
-        entries = self.audit.history_page(ENTITY, wo_id, int(key[0]) if key else None,
-                                          check_limit(limit) + 1)
+        entries = self.audit.history_page(ENTITY, wo_id, entry_id, check_limit(limit) + 1)
         return page_of(self._shown(principal, entries), limit, lambda e: (str(e.id),))
 
     @staticmethod

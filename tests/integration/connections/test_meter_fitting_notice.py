@@ -97,7 +97,7 @@ def test_the_tablet_seals_the_fitting_notice_and_the_meter_goes_on_the_account(
     assert ok(client.get(f"/api/v1/notices/{doc_id}/verification", headers=CREW))["intact"]
     listed = client.get(f"/api/v1/fieldwork/{wo_id}/notices", headers=OFFICE)
     assert listed.status_code == 200, listed.text
-    assert [n["id"] for n in listed.json()] == [doc_id]
+    assert [n["id"] for n in listed.json()["items"]] == [doc_id]
 
 
 def test_over_http_the_fitting_notice_prints_and_shows_a_changed_meter_number(

@@ -431,7 +431,16 @@ def test_evidence_photos_can_be_looked_at_from_the_console(client: Client,
     sha = tablet.photo(burst["id"], "barriers_photo", 117.0012, 36.6503)
     tablet.sync()
     items = client.get(f"/api/v1/console/workorders/{burst['id']}/evidence",
-                       headers=office).json()
+                       headers=office).json()["items"]
+    # one page at a time, following ``next``: the same evidence in the same order
+    walked: list[dict[str, Any]] = []
+    url: str | None = f"/api/v1/console/workorders/{burst['id']}/evidence?limit=1"
+    while url is not None:
+        page = client.get(url, headers=office).json()
+        walked += page["items"]
+        url = page["next"]
+    assert len(items) >= 2
+    assert [i["id"] for i in walked] == [i["id"] for i in items]
     photo = next(i for i in items if i["sha256"] == sha)
     assert photo["url"] == f"/api/v1/console/attachments/{sha}"
     r = client.get(photo["url"], headers=office)

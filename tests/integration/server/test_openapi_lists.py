@@ -26,10 +26,6 @@ BARE: Final = {
         "a summary of one isolation: one count per compound and customer category",
     "/api/v1/console/crews":
         "the utility's crew roster for the assignment picker, tens of rows",
-    "/api/v1/fieldwork/{wo_id}/notices":
-        "the sealed notices of one work order, a few per order",
-    "/api/v1/console/workorders/{wo_id}/evidence":
-        "the evidence of one work order, bounded by its steps",
 }
 ENVELOPE: Final = {"items", "next_cursor", "next"}
 DOCS: Final = Path(__file__).resolve().parents[3] / "docs" / "api.md"
@@ -83,7 +79,7 @@ def test_no_get_answers_a_bare_array_unless_it_says_why(document: dict[str, Any]
 
 
 def test_every_bare_list_and_its_reason_is_in_the_docs() -> None:
-    text = DOCS.read_text(encoding="utf-8")
+    text = " ".join(DOCS.read_text(encoding="utf-8").split())  # wrapped lines read as one
     for path, reason in BARE.items():
         assert f"`{path.removeprefix('/api/v1')}`" in text, path
         assert reason in text, reason
@@ -91,7 +87,7 @@ def test_every_bare_list_and_its_reason_is_in_the_docs() -> None:
 
 def test_every_envelope_takes_limit_and_cursor(document: dict[str, Any]) -> None:
     paged = [(path, op) for path, op, schema in _answers(document)
-             if ENVELOPE <= set(schema.get("properties", {}))]
+             if set(schema.get("properties", {})) >= ENVELOPE]
     assert len(paged) >= 20
     for path, op in paged:
         query = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}

@@ -48,9 +48,12 @@ LISTS = [
     ("/api/v1/console/outages/{outage}/door-tasks", SUPERVISOR),
     ("/api/v1/console/overdue", SUPERVISOR),
     ("/api/v1/workorders/{wo}/history", SUPERVISOR),
+    # walked over a tablet's evidence in tests/integration/console/test_console_api.py
+    ("/api/v1/console/workorders/{wo}/evidence", SUPERVISOR),
+    ("/api/v1/fieldwork/{wo}/notices", SUPERVISOR),
 ]
 #: lists ``populated`` gives at least two items, so walking them pages for real
-SEVERAL = {p for p, _ in LISTS[-5:]}
+SEVERAL = {p for p, _ in LISTS[-7:-2]}
 
 
 def _key(item: dict[str, Any]) -> str:

@@ -156,7 +156,7 @@ async function showOrder(id) {
 
 async function loadEvidence(o, box) {
   let items = [];
-  try { items = await api.get(`/console/workorders/${o.id}/evidence`); } catch { return; }
+  try { items = await api.getAll(`/console/workorders/${o.id}/evidence?limit=1000`); } catch { return; }
   if (!items.length) return;
   box.append(el(`<h4>${tr("evidence")}</h4>`));
   for (const ev of items) {
@@ -169,7 +169,7 @@ async function loadEvidence(o, box) {
 
 async function loadNotices(o, box) {
   let notices = [];
-  try { notices = await api.get(`/fieldwork/${o.id}/notices`); } catch { return; }
+  try { notices = await api.getAll(`/fieldwork/${o.id}/notices`); } catch { return; }
   if (!notices.length) return;
   box.append(el(`<h4>${tr("notices")}</h4>`));
   for (const n of notices) {
