@@ -496,6 +496,12 @@ class NotificationStore:
         keyset-paged on ``(created_at, id)`` after ``after``: a range of
         ``outage_tasks_outage_order`` (or ``outage_tasks_kind_order``), so a page of an
         outage with tens of thousands of door tasks costs the same at any depth."""
+        sql, params = self.task_page_sql(outage_id, kind, after, limit)
+        return [self._task(r) for r in self._rows(sql, params)]
+
+    def task_page_sql(self, outage_id: str, kind: TaskKind | None,
+                      after: tuple[str, str] | None, limit: int) -> tuple[str, list[object]]:
+        """The statement ``task_page`` runs (tests read its plan with EXPLAIN)."""
         where, params = ["outage_id = ?"], [outage_id]
         if kind is not None:
             where.append("kind = ?")
@@ -503,10 +509,8 @@ class NotificationStore:
         if after is not None:
             where.append("(created_at, id) > (?, ?)")
             params.extend(after)
-        rows = self._rows(f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE "
-                          f"{' AND '.join(where)} ORDER BY created_at, id LIMIT ?",
-                          (*params, limit))
-        return [self._task(r) for r in rows]
+        return (f"SELECT {self._TASK_COLUMNS} FROM outage_tasks WHERE {' AND '.join(where)} "
+                "ORDER BY created_at, id LIMIT ?", [*params, limit])
 
     def task_count(self, outage_id: str, kind: TaskKind) -> int:
         """How many tasks of ``kind`` the outage has (an index count, no rows read)."""

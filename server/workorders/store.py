@@ -438,6 +438,13 @@ class WorkOrderStore:
 
         A row is (due_at as stored, work order id, rule, clause, number, title, type,
         status, crew id or "")."""
+        sql, params = self.overdue_deadline_sql(f, now, after)
+        return [tuple(str(v) for v in r) for r in self.db.execute(sql, params).fetchall()]
+
+    def overdue_deadline_sql(self, f: Filters, now: datetime,
+                             after: tuple[str, str, str] | None
+                             ) -> tuple[str, builtins.list[object]]:
+        """The statement ``overdue_deadline_rows`` runs (tests read its plan)."""
         where = ["d.met_at IS NULL", "d.due_at < ?"]
         params: builtins.list[object] = [to_db(now)]
         if f.crew_id is not None:
@@ -450,13 +457,11 @@ class WorkOrderStore:
         if after is not None:
             where.append("(d.due_at, d.work_order_id, d.rule) > (?, ?, ?)")
             params.extend(after)
-        rows = self.db.execute(
-            "SELECT d.due_at, d.work_order_id, d.rule, d.clause, w.number, w.title, w.type, "
-            "w.status, COALESCE(w.crew_id, '') FROM work_order_deadlines d "
-            "JOIN work_orders w ON w.id = d.work_order_id "
-            f"WHERE {' AND '.join(where)} ORDER BY d.due_at, d.work_order_id, d.rule LIMIT ?",
-            [*params, f.limit + 1]).fetchall()
-        return [tuple(str(v) for v in r) for r in rows]
+        return ("SELECT d.due_at, d.work_order_id, d.rule, d.clause, w.number, w.title, "
+                "w.type, w.status, COALESCE(w.crew_id, '') FROM work_order_deadlines d "
+                "JOIN work_orders w ON w.id = d.work_order_id "
+                f"WHERE {' AND '.join(where)} ORDER BY d.due_at, d.work_order_id, d.rule "
+                "LIMIT ?", [*params, f.limit + 1])
 
     def deadline_rows(self, ids: Sequence[str]) -> dict[str, builtins.list[tuple[object, ...]]]:
         """Raw deadline rows per order: (rule, clause, starts_at, due_at, met_at,

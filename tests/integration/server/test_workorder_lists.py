@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from notifications.model import TaskKind
 from server.clock import SteppingClock
 from server.pgdb import PgDatabase
 from server.services import Services
@@ -218,3 +219,35 @@ def test_no_guard_is_sent_through_the_thread_pool(services: Services,
     assert guards
     assert all(inspect.iscoroutinefunction(g) for g in guards), [
         g for g in guards if not inspect.iscoroutinefunction(g)]
+
+
+@pytest.mark.parametrize("cursor", [False, True])
+def test_the_consoles_overdue_page_is_a_range_of_the_open_deadline_index(
+        services: Services, clock: SteppingClock, cursor: bool) -> None:
+    after = ("2026-11-23T00:00:00.000000Z", "wo", "rule") if cursor else None
+    sql, params = services.workorders.store.overdue_deadline_sql(
+        Filters(limit=50), clock() + timedelta(days=1), after)
+    plan = _plan(services, sql, params)
+    assert "wod_open_due_order" in plan, plan
+    if _pg(services):
+        assert "Seq Scan" not in plan, plan
+        assert "Sort" not in plan, plan
+    else:
+        assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize(("kind", "index"), [
+    (None, "outage_tasks_outage_order"),
+    (TaskKind.DOOR_NOTICE, "outage_tasks_kind_order"),
+])
+def test_an_outages_task_page_is_a_range_of_an_index_in_its_order(
+        services: Services, kind: TaskKind | None, index: str) -> None:
+    sql, params = services.outages.store.task_page_sql(
+        "OUT-1", kind, ("2026-11-23T00:00:00.000000Z", "T-1"), 101)
+    plan = _plan(services, sql, params)
+    assert index in plan, plan
+    if _pg(services):
+        assert "Seq Scan" not in plan, plan
+        assert "Sort" not in plan, plan
+    else:
+        assert "TEMP B-TREE" not in plan, plan
