@@ -61,7 +61,8 @@ def decode_cursor(cursor: str, parts: int) -> tuple[str, ...]:
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise BadInputError("bad cursor: not one this list issued", field="cursor") from exc
     values = tuple(text.split("|"))
-    if len(values) != parts or not all(values):
+    # NUL: no key we issue holds one, and PostgreSQL refuses it in a text parameter
+    if len(values) != parts or not all(values) or "\x00" in text:
         raise BadInputError("bad cursor: not one this list issued", field="cursor")
     return values
 
