@@ -374,3 +374,58 @@ def m015_list_page_indexes(db: Database) -> None:
         DROP INDEX IF EXISTS evidence_work_order;
         """
     )
+
+
+@migrations()
+def m016_list_versions(db: Database) -> None:
+    """A version per list, bumped by the database itself at every write (issue 19).
+
+    ``list_versions('work_orders')`` grows by at least one in every transaction that
+    inserts, updates or deletes a row of ``work_orders`` or ``work_order_deadlines``, by
+    triggers, so no write path can forget it (several do not ``touch`` the change log: an
+    unassigned order's transition, the inspection clock). Writers commit one at a time on
+    both stores (``BEGIN IMMEDIATE``; PostgreSQL's advisory write lock), so a reader that
+    sees version *v* sees every write counted up to *v* and none after: the page cache
+    (``server.pagecache``) keys its pages on it, in every process on the store.
+    PostgreSQL counts once per statement (a statement-level trigger), SQLite once per row.
+    """
+    db.executescript(
+        """
+        CREATE TABLE list_versions (
+            name TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        );
+        INSERT INTO list_versions (name, version) VALUES ('work_orders', 0);
+        """
+    )
+    if getattr(db, "dialect_name", "sqlite") == "postgresql":
+        db.executescript(
+            """
+            CREATE FUNCTION bump_list_version() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE list_versions SET version = version + 1 WHERE name = TG_ARGV[0];
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER work_orders_list_version
+                AFTER INSERT OR UPDATE OR DELETE ON work_orders
+                FOR EACH STATEMENT EXECUTE FUNCTION bump_list_version('work_orders');
+            CREATE TRIGGER work_order_deadlines_list_version
+                AFTER INSERT OR UPDATE OR DELETE ON work_order_deadlines
+                FOR EACH STATEMENT EXECUTE FUNCTION bump_list_version('work_orders');
+            """
+        )
+        return
+    bump = "UPDATE list_versions SET version = version + 1 WHERE name = 'work_orders'; END;"
+    db.executescript(
+        f"""
+        CREATE TRIGGER work_orders_list_version_i AFTER INSERT ON work_orders BEGIN {bump}
+        CREATE TRIGGER work_orders_list_version_u AFTER UPDATE ON work_orders BEGIN {bump}
+        CREATE TRIGGER work_orders_list_version_d AFTER DELETE ON work_orders BEGIN {bump}
+        CREATE TRIGGER work_order_deadlines_list_version_i AFTER INSERT ON work_order_deadlines
+            BEGIN {bump}
+        CREATE TRIGGER work_order_deadlines_list_version_u AFTER UPDATE ON work_order_deadlines
+            BEGIN {bump}
+        CREATE TRIGGER work_order_deadlines_list_version_d AFTER DELETE ON work_order_deadlines
+            BEGIN {bump}
+        """
+    )

@@ -32,6 +32,7 @@ from server.fieldwork.photos import PhotoLimits
 from server.intents.service import SyncService
 from server.outage_planning import PlanBNotifier
 from server.outage_rules import OutageDesk
+from server.pagecache import PageCache
 from server.policy import PolicyProfile, WorkCalendar, load_profile
 from server.policy.calendar import read_overrides
 from server.positions import PositionService, parse_shift
@@ -67,7 +68,11 @@ class Services:
             lookup_lockout_max=timedelta(seconds=settings.lookup_lockout_max_s))
         self.customers = CustomerService(self.db, clock)
         self.customers.by_unit = self.profile.office_by_unit
-        self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar)
+        #: encoded list pages of this process (server.pagecache); None when turned off
+        self.page_cache = (PageCache(settings.list_cache_bytes) if settings.list_cache_bytes
+                           else None)
+        self.workorders = WorkOrderService(self.db, clock, self.profile, self.calendar,
+                                           self.page_cache)
         self.tickets = TicketDesk(self.db, clock, self.profile, self.calendar,
                                   alert_sender_for(settings.alert_group_url), self.workorders,
                                   staff_channel_for(settings.channels))

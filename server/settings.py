@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_pool_size: Annotated[int, msgspec.Meta(ge=1)] = 24
     #: seconds a thread waits for a free pooled connection before its request fails
     database_pool_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    #: bytes of encoded list pages one process keeps (``server.pagecache``; work-order lists):
+    #: a page is served again only while the store and the clock leave it true; 0: off
+    list_cache_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     policy_profile: str = "strict"

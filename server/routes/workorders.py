@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.audit import AuditEntry
 from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.routes.deps import actor, principal, sent_at, services
+from server.routes.etags import conditional
 from server.routes.paging import linked
 from server.workorders.listing import encode_page
 from server.workorders.model import (
@@ -39,7 +40,10 @@ class WorkOrderController(Controller):
     @get("/", opt={"policy": "workorder.list"}, sync_to_thread=False,
          responses={200: ResponseSpec(data_container=WorkOrderPage, generate_examples=False,
                                       description="one page of work orders (docs/api.md, "
-                                                  "Paging)")})
+                                                  "Paging); `ETag` names its bytes"),
+                    304: ResponseSpec(data_container=None, generate_examples=False,
+                                      description="`If-None-Match` names the page's bytes: "
+                                                  "the caller's copy is current")})
     def list_orders(
         self,
         request: Request[Any, Any, Any],
@@ -53,12 +57,15 @@ class WorkOrderController(Controller):
         """A page of work orders in the caller's scope, filtered by type, status, crew or
         overdue: newest first; with ``overdue=true`` the longest overdue first. Rows are
         encoded straight from the store (``server.workorders.listing``) as
-        ``WorkOrderPage``."""
-        svc = services(request)
+        ``WorkOrderPage``; the page comes from the page cache while the store and the clock
+        leave it true (``server.pagecache``), and answers 304 to an ``If-None-Match`` naming
+        its bytes."""
         filters = Filters(type=type_, status=status, crew_id=crew_id, cursor=cursor,
-                          limit=limit, overdue_at=svc.clock() if overdue else None)
-        page = linked(request, svc.workorders.list_rows(principal(request), filters))
-        return Response(encode_page(page), media_type=MediaType.JSON)
+                          limit=limit)
+        page = services(request).workorders.list_page(
+            principal(request), filters, overdue=overdue, query=request.scope["query_string"],
+            finish=lambda rows: encode_page(linked(request, rows)))
+        return conditional(request, page)
 
     @get("/{wo_id:str}", opt={"policy": "workorder.read"}, sync_to_thread=False)
     def get_order(self, request: Request[Any, Any, Any], wo_id: FromPath[str]) -> WorkOrder:

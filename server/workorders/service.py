@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 
 import msgspec
 from sqlite_utils import Database
 
-from core.uow import touch
+from core.uow import touch, unit_of_work
 from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.audit import AuditEntry, AuditStore
@@ -36,6 +36,7 @@ from server.errors import (
     RuleViolationError,
     VersionConflictError,
 )
+from server.pagecache import CachedPage, PageCache
 from server.paging import Page, after, after_id, check_limit, cut_page, page_of
 from server.policy import OpenClock, PolicyProfile, WorkCalendar
 from server.timefmt import to_db
@@ -96,8 +97,10 @@ def holder_of(wo: WorkOrder, unit: str = "") -> Holder:
 
 class WorkOrderService:
     def __init__(self, db: Database, clock: Clock, profile: PolicyProfile,
-                 calendar: WorkCalendar) -> None:
+                 calendar: WorkCalendar, page_cache: PageCache | None = None) -> None:
         self.db = db
+        #: encoded list pages (``list_page``); None: every page is read from the store
+        self.page_cache = page_cache
         self.clock = clock
         self.profile = profile
         self.calendar = calendar
@@ -147,17 +150,64 @@ class WorkOrderService:
         return WorkOrderPage(items=items, next_cursor=cursor)
 
     def list_rows(self, principal: Principal, filters: Filters) -> WorkOrderRowPage:
-        """``list`` as rows ready to encode (``server.workorders.listing``): the HTTP list
-        route's fast path; the same items, order and cursor as ``list``."""
-        filters = self._scoped(principal, filters)
+        """``list`` as rows ready to encode (``server.workorders.listing``); the same items,
+        order and cursor as ``list``."""
+        page, _ = self._row_page(self._scoped(principal, filters), self.clock())
+        return page
+
+    def list_page(self, principal: Principal, filters: Filters, *, overdue: bool,
+                  query: Hashable, finish: Callable[[WorkOrderRowPage], bytes]) -> CachedPage:
+        """The HTTP list route's page (``list_rows`` with ``overdue_at`` = now), encoded by
+        ``finish``, from the page cache when the store and the clock have not changed it.
+
+        The key is ``query`` (what else the bytes depend on: the request's query text, for
+        the ``next`` link) with the filters *after* the scope rules narrowed them, so a page
+        is shared by callers of the same scope only (a crew's pages are its own; a
+        unit-scoped office role's pages name its crews). The page is read at one instant:
+        ``overdue`` and every deadline's flag are judged at the same ``now``; its
+        ``valid_until`` is the next due time that would change it (``server.pagecache``).
+        The version is read before the rows and again with them in one snapshot, so a
+        kept page is exactly the store at its version.
+        """
+        now = self.clock()
+        now_db = to_db(now)
+        scoped = self._scoped(principal, filters)
+        key = (query, scoped, overdue)
+        cache = self.page_cache
+        if cache is not None:
+            version = self.store.list_version()
+            if version is not None and (hit := cache.get(key, version, now_db)) is not None:
+                return hit
+        with unit_of_work(self.db).snapshot():
+            version = self.store.list_version()
+            at = msgspec.structs.replace(scoped, overdue_at=now if overdue else None)
+            rows, valid_until = self._row_page(at, now)
+        page = CachedPage(finish(rows), version=version if version is not None else -1,
+                          built_at=now_db, valid_until=valid_until)
+        if cache is not None and version is not None:
+            cache.put(key, page)
+        return page
+
+    def _row_page(self, filters: Filters, now: datetime) -> tuple[WorkOrderRowPage, str | None]:
+        """One page of rows at ``now`` and the earliest stored time after which the clock
+        alone would change it (None: never): an open deadline on the page falls due, or,
+        on the last page of an overdue list, another order turns overdue (it sorts after
+        every order already overdue, so only the last page can gain it)."""
         rows, cursor = self.store.page_rows(filters)
         deadlines = self.store.deadline_rows([str(r[0]) for r in rows])
-        now_db = to_db(self.clock())
+        now_db = to_db(now)
         titles = self.store.rule_titles
-        return WorkOrderRowPage(
+        turns: list[str] = [str(d[3]) for ds in deadlines.values() for d in ds
+                            if d[4] is None and str(d[3]) >= now_db]
+        if filters.overdue_at is not None and cursor is None:
+            joins = self.store.next_due_from(to_db(filters.overdue_at))
+            if joins is not None:
+                turns.append(joins)
+        page = WorkOrderRowPage(
             items=[order_row(r, deadline_rows(deadlines.get(str(r[0]), ()), titles, now_db))
                    for r in rows],
             next_cursor=cursor)
+        return page, min(turns, default=None)
 
     def overdue_deadlines(self, principal: Principal, now: datetime, cursor: str | None,
                           limit: int) -> tuple[builtins.list[tuple[str, ...]], str | None]:

@@ -112,6 +112,10 @@ def _cursor(cursor: str, kind: str) -> tuple[str, ...]:
     return parts
 
 
+#: the ``list_versions`` row of the work-order lists
+LIST_VERSION: Final = "work_orders"
+
+
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
     type: WorkOrderType | None = None
     status: Status | None = None
@@ -462,6 +466,21 @@ class WorkOrderStore:
                 "JOIN work_orders w ON w.id = d.work_order_id "
                 f"WHERE {' AND '.join(where)} ORDER BY d.due_at, d.work_order_id, d.rule "
                 "LIMIT ?", [*params, f.limit + 1])
+
+    def list_version(self) -> int | None:
+        """The work-order lists' version (migration m016): it grows at every committed write
+        of ``work_orders`` or ``work_order_deadlines``, whichever process made it. None
+        when the store has no counter (then no page may be kept)."""
+        row = self.db.execute("SELECT version FROM list_versions WHERE name = ?",
+                              [LIST_VERSION]).fetchone()
+        return None if row is None else int(row[0])
+
+    def next_due_from(self, at: str) -> str | None:
+        """The earliest ``next_due_at`` at or after ``at`` (stored text) of any order: before
+        it passes, no order joins an ``overdue`` list (one seek of ``work_orders_next_due``)."""
+        row = self.db.execute("SELECT MIN(next_due_at) FROM work_orders WHERE next_due_at >= ?",
+                              [at]).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def deadline_rows(self, ids: Sequence[str]) -> dict[str, builtins.list[tuple[object, ...]]]:
         """Raw deadline rows per order: (rule, clause, starts_at, due_at, met_at,
