@@ -169,24 +169,38 @@ class WorkOrderService:
         The version is read before the rows and again with them in one snapshot, so a
         kept page is exactly the store at its version.
         """
+        page = self.cached_page(principal, filters, overdue=overdue, query=query)
+        return page or self.build_page(principal, filters, overdue=overdue, query=query,
+                                       finish=finish)
+
+    def build_page(self, principal: Principal, filters: Filters, *, overdue: bool,
+                   query: Hashable, finish: Callable[[WorkOrderRowPage], bytes]
+                   ) -> CachedPage:
+        """``list_page`` read from the store (and kept): its miss path."""
         now = self.clock()
         now_db = to_db(now)
         scoped = self._scoped(principal, filters)
-        key = (query, scoped, overdue)
-        cache = self.page_cache
-        if cache is not None:
-            version = self.store.list_version()
-            if version is not None and (hit := cache.get(key, version, now_db)) is not None:
-                return hit
         with unit_of_work(self.db).snapshot():
             version = self.store.list_version()
             at = msgspec.structs.replace(scoped, overdue_at=now if overdue else None)
             rows, valid_until = self._row_page(at, now)
         page = CachedPage(finish(rows), version=version if version is not None else -1,
                           built_at=now_db, valid_until=valid_until)
-        if cache is not None and version is not None:
-            cache.put(key, page)
+        if self.page_cache is not None and version is not None:
+            self.page_cache.put((query, scoped, overdue), page)
         return page
+
+    def cached_page(self, principal: Principal, filters: Filters, *, overdue: bool,
+                    query: Hashable) -> CachedPage | None:
+        """``list_page``'s answer when the cache holds it fresh, else None: the scope rules,
+        one read of the list version and a dictionary look-up (no page is read)."""
+        if self.page_cache is None:
+            return None
+        scoped = self._scoped(principal, filters)
+        version = self.store.list_version()
+        if version is None:
+            return None
+        return self.page_cache.get((query, scoped, overdue), version, to_db(self.clock()))
 
     def _row_page(self, filters: Filters, now: datetime) -> tuple[WorkOrderRowPage, str | None]:
         """One page of rows at ``now`` and the earliest stored time after which the clock

@@ -1,0 +1,180 @@
+"""Work-order list pages from the page cache (issue 19, ``server.pagecache``): never older
+than a committed change of any process on the store, never another scope's, and changed by
+the clock alone when a due time passes. Runs on SQLite and, in CI's second pass, on
+PostgreSQL (two ``Services`` on one store stand for two server processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.clock import SteppingClock
+from server.demo import seed_demo
+from server.services import Services
+from server.settings import Settings
+from server.workorders.deadlines import INSPECTION_RULE, THIRD_PARTY_FIELD
+from server.workorders.model import Actor, WorkOrderType
+from tests.factories import TOKENS, bearer, make_settings, order_in
+
+pytestmark = pytest.mark.integration
+
+DISPATCH = bearer(TOKENS["dispatcher"])
+LIST = "/api/v1/workorders?limit=500"
+DISPATCHER = Actor(user_id="disp-wang", role="dispatcher")
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Settings:
+    """One store (a SQLite file, or one PostgreSQL schema) for two Services."""
+    return make_settings(str(tmp_path))
+
+
+@pytest.fixture
+def first(shared: Settings, clock: SteppingClock) -> Iterator[Services]:
+    svc = Services(shared, clock)
+    seed_demo(svc, customers=10)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def second(first: Services, shared: Settings, clock: SteppingClock) -> Iterator[Services]:
+    """Another process on the same store: its own connections, its own cache."""
+    svc = Services(shared, clock)
+    assert svc.page_cache is not first.page_cache
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def client(first: Services, clock: SteppingClock) -> Iterator[TestClient[Litestar]]:
+    with TestClient(create_app(first.settings, clock=clock, services=first)) as c:
+        yield c
+
+
+def _items(client: TestClient[Litestar], url: str = LIST,
+           headers: dict[str, str] = DISPATCH) -> dict[str, dict[str, Any]]:
+    r = client.get(url, headers=headers)
+    assert r.status_code == 200, r.text
+    return {w["id"]: w for w in r.json()["items"]}
+
+
+def test_a_write_by_another_process_is_in_the_next_page(
+        client: TestClient[Litestar], first: Services, second: Services) -> None:
+    """Neither write appends to the change log (an order without a crew is in no crew's
+    scope; the inspection clock is met without a touch): the list version counts them."""
+    damage = second.workorders.create(DISPATCHER, msgspec.structs.replace(
+        order_in(), fields={THIRD_PARTY_FIELD: True}))
+    before = _items(client)
+    assert first.page_cache is not None
+    assert _items(client) == before
+    assert first.page_cache.hits >= 1
+
+    unassigned = second.workorders.create(DISPATCHER, order_in(crew_id=None))
+    assert unassigned.id in _items(client)
+
+    dispatcher = second.accounts.authenticate(TOKENS["dispatcher"])
+    assert dispatcher is not None
+    second.workorders.inspection_on_site(dispatcher, damage.id)
+    clock_of = {d["rule"]: d for d in _items(client)[damage.id]["deadlines"]}
+    assert clock_of[INSPECTION_RULE]["met_at"] is not None
+
+
+def test_a_write_in_this_process_is_in_the_next_page(client: TestClient[Litestar]) -> None:
+    wo = client.post("/api/v1/workorders", json={
+        "type": "burst_repair", "crew_id": "crew-a",
+        "location": {"type": "Point", "coordinates": [117.001, 36.651]}},
+        headers=DISPATCH).json()
+    assert _items(client)[wo["id"]]["status"] == "assigned"
+    # the same instant: only the write can make the kept page stale
+    r = client.post(f"/api/v1/workorders/{wo['id']}/transitions", json={"to": "en_route"},
+                    headers=bearer(TOKENS["crew_a"]))
+    assert r.status_code == 200, r.text
+    assert _items(client)[wo["id"]]["status"] == "en_route"
+
+
+def test_a_page_kept_for_one_scope_is_never_served_to_another(
+        client: TestClient[Litestar], first: Services) -> None:
+    for crew in ("crew-a", "crew-b", "crew-a"):
+        first.workorders.create(DISPATCHER, order_in(crew_id=crew))
+    crews: dict[str, set[str | None]] = {}
+    for _ in range(2):  # the second round is answered from the cache
+        for who in ("crew_a", "crew_b", "dispatcher"):
+            crews[who] = {w["crew_id"] for w in _items(client, headers=bearer(TOKENS[who])
+                                                        ).values()}
+    assert crews["crew_a"] == {"crew-a"}
+    assert crews["crew_b"] == {"crew-b"}
+    assert {"crew-a", "crew-b"} <= crews["dispatcher"]
+    assert first.page_cache is not None
+    assert first.page_cache.hits >= 3
+    # crew b sending crew a's tag gets its own page, not a 304 for the other's bytes
+    tag_a = client.get(LIST, headers=bearer(TOKENS["crew_a"])).headers["etag"]
+    r = client.get(LIST, headers={**bearer(TOKENS["crew_b"]), "If-None-Match": tag_a})
+    assert r.status_code == 200
+    assert {w["crew_id"] for w in r.json()["items"]} == {"crew-b"}
+
+
+def test_the_clock_alone_turns_a_kept_page_overdue(
+        client: TestClient[Litestar], first: Services, clock: SteppingClock) -> None:
+    wo = first.workorders.create(DISPATCHER, order_in(WorkOrderType.BURST_REPAIR))
+    overdue = "/api/v1/workorders?overdue=true&crew_id=crew-a&limit=500"
+    assert not any(d["overdue"] for d in _items(client)[wo.id]["deadlines"])
+    assert wo.id not in _items(client, overdue)
+    assert wo.id not in _items(client, overdue)  # kept, and still true
+    clock.advance(hours=30)  # past every deadline of a burst repair; nothing written
+    assert any(d["overdue"] for d in _items(client)[wo.id]["deadlines"])
+    assert wo.id in _items(client, overdue)
+
+
+def test_an_unchanged_page_answers_304_and_a_changed_one_its_new_bytes(
+        client: TestClient[Litestar], first: Services) -> None:
+    r = client.get(LIST, headers=DISPATCH)
+    tag = r.headers["etag"]
+    assert r.headers["cache-control"] == "private, no-cache"
+    again = client.get(LIST, headers={**DISPATCH, "If-None-Match": f'"x", {tag}'})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == tag
+    first.workorders.create(DISPATCHER, order_in())
+    changed = client.get(LIST, headers={**DISPATCH, "If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert len(changed.json()["items"]) == len(r.json()["items"]) + 1
+
+
+def test_the_cache_turned_off_answers_the_same_pages(
+        tmp_path: Path, clock: SteppingClock) -> None:
+    svc = Services(make_settings(str(tmp_path), list_cache_bytes=0), clock)
+    try:
+        seed_demo(svc, customers=10)
+        assert svc.page_cache is None
+        with TestClient(create_app(svc.settings, clock=clock, services=svc)) as c:
+            before = _items(c)
+            wo = svc.workorders.create(DISPATCHER, order_in())
+            assert set(_items(c)) == set(before) | {wo.id}
+    finally:
+        svc.close()
+
+
+
+def test_the_pages_kept_stay_within_list_cache_bytes(
+        tmp_path: Path, clock: SteppingClock) -> None:
+    svc = Services(make_settings(str(tmp_path), list_cache_bytes=100_000), clock)
+    try:
+        seed_demo(svc, customers=10)
+        assert svc.page_cache is not None
+        with TestClient(create_app(svc.settings, clock=clock, services=svc)) as c:
+            sizes = [len(c.get(f"/api/v1/workorders?limit={n}", headers=DISPATCH).content)
+                     for n in range(10, 30)]
+        assert sum(sizes) > 100_000  # more than fits
+        assert 0 < svc.page_cache.size_bytes <= 100_000
+        assert svc.page_cache.evictions > 0
+    finally:
+        svc.close()
