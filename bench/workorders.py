@@ -4,6 +4,9 @@ Creates the orders through ``WorkOrderService.create`` (deadlines, audit and cha
 included), starts ``waterops serve`` in a subprocess on 127.0.0.1, and measures each
 route with ``wrk`` (``bench._load``): requests/s and p50/p99 latency, beside the floor of
 a bare Litestar route returning the same bytes, measured in the same run, and the ratio.
+wrk repeats the same paths, so the lists are answered from the page cache
+(``server.pagecache``) once read; ``list_first_page_uncached`` serves the store again
+with the cache off: the cost of a page right after the list changed.
 
 Sizes: 10,000 / 100,000 / 1,000,000 orders (``--quick``: 2,000; ``--sizes`` to choose).
 Every size on SQLite and, when ``WATEROPS_BENCH_DATABASE_URL`` (or
@@ -72,14 +75,7 @@ def measure(n: int, seconds: float, store: str, database_url: str | None) -> lis
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         build_s, ids = build_store(data_dir, n, database_url)
-        port = free_port()
-        env = {**os.environ, "WATEROPS_DATABASE_URL": database_url or ""}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
-             "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
+        proc, base = _serve(data_dir, database_url)
         rows = [(f"[{store}, {n:,} orders] created", f"{n / build_s:,.0f} orders/s")]
         emit(NAME, "create_orders_per_s" + suffix, n / build_s, "1/s", n)
         try:
@@ -102,7 +98,31 @@ def measure(n: int, seconds: float, store: str, database_url: str | None) -> lis
                                                 headers, seconds=seconds, n=n)))
         finally:
             stop_server(proc)
+        # every page read from the store: what a page costs when the list just changed
+        proc, base = _serve(data_dir, database_url, list_cache_bytes=0)
+        try:
+            wait_ready(base + "/api/v1/public/health", proc)
+            rows.append(("  list_first_page, no page cache", route_beside_floor(
+                NAME, f"list_first_page_uncached{suffix}", base,
+                ["/api/v1/workorders?limit=50"],
+                {"Authorization": "Bearer wo_demo_dispatcher"}, seconds=seconds, n=n)))
+        finally:
+            stop_server(proc)
     return rows
+
+
+def _serve(data_dir: Path, database_url: str | None, **settings: int
+           ) -> tuple[subprocess.Popen[bytes], str]:
+    """``waterops serve`` on the store (extra settings as ``WATEROPS_*``); its base URL."""
+    port = free_port()
+    env = {**os.environ, "WATEROPS_DATABASE_URL": database_url or "",
+           **{f"WATEROPS_{k.upper()}": str(v) for k, v in settings.items()}}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir),
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
