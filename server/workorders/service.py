@@ -373,6 +373,8 @@ class WorkOrderService:
             self._audit(wo_id, "inspection-on-site", Actor(
                 user_id=principal.user_id, device_id=principal.device_id,
                 role=str(principal.role)), now, {"rule": INSPECTION_RULE})
+            # the met clock is part of the order the crew's tablets hold
+            self._publish(wo, now)
         return self.get_unchecked(wo_id)
 
     def assign(self, principal: Principal, wo_id: str, data: AssignIn) -> WorkOrder:

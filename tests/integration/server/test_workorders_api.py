@@ -162,3 +162,35 @@ def test_working_day_deadline_for_a_removal_spans_the_weekend(
                                     order_in(WorkOrderType.METER_REMOVAL))
     removal = next(d for d in wo.deadlines if d.rule == "meter_removal")
     assert removal.due_at - removal.starts_at == timedelta(days=2)
+
+
+def _pull_all(client: TestClient[Litestar], cursor: str | None) -> tuple[
+        dict[str, dict[str, Any]], str | None]:
+    """Crew A's pulls from ``cursor`` to the end: the work orders upserted, the cursor."""
+    orders: dict[str, dict[str, Any]] = {}
+    for _ in range(50):
+        r = client.post("/api/v1/sync/pull", json={"cursor": cursor, "limit": 200},
+                        headers=CREW_A)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        orders.update({row["id"]: row for row in page["upserts"]
+                       if row["entity"] == "work_order"})
+        cursor = page["cursor"]
+        if not page["more"]:
+            return orders, cursor
+    raise AssertionError("the pull never ended")
+
+
+def test_the_inspection_on_site_reaches_the_crews_tablet(client: TestClient[Litestar]) -> None:
+    """LC §30's clock met by the dispatcher is part of the order the crew holds offline."""
+    wo = client.post("/api/v1/workorders", json={**BURST, "crew_id": "crew-a",
+                                                 "fields": {"third_party_damage": True}},
+                     headers=DISPATCH).json()
+    _, cursor = _pull_all(client, None)
+    r = client.post(f"/api/v1/workorders/{wo['id']}/inspection-on-site", headers=DISPATCH)
+    assert r.status_code == 200, r.text
+    pulled, _ = _pull_all(client, cursor)
+    assert wo["id"] in pulled
+    arrival = next(d for d in pulled[wo["id"]]["data"]["deadlines"]
+                   if d["rule"] == "third_party_damage_arrival")
+    assert arrival["met_at"] is not None
