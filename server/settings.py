@@ -17,9 +17,10 @@ import msgspec
 from core.errors import WaterOpsError
 
 ENV_PREFIX = "WATEROPS_"
-#: store connections a process keeps for its own threads beside the request handlers: the
-#: outbox, deadline, attachment and position jobs, the supervisor and the alert sender
-BACKGROUND_CONNECTIONS = 6
+#: store connections a process keeps beside its request-handler threads: the event loop's
+#: own (authentication, kept list pages), the outbox, deadline, attachment and position
+#: jobs, and the two alert-sending threads
+BACKGROUND_CONNECTIONS = 7
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,7 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: extra requests wait for a connection and fail after ``database_pool_timeout_s``
     http_threads: Annotated[int, msgspec.Meta(ge=1, le=512)] = 16
     #: connections per process to PostgreSQL (psycopg-pool): at least ``http_threads`` plus
-    #: ``BACKGROUND_CONNECTIONS`` (the in-process jobs); checked at start-up
+    #: ``BACKGROUND_CONNECTIONS`` (the event loop and the in-process jobs); checked at start-up
     database_pool_size: Annotated[int, msgspec.Meta(ge=1)] = 24
     #: seconds a thread waits for a free pooled connection before its request fails
     database_pool_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
@@ -128,8 +129,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 f"database_pool_size={self.database_pool_size} is too small for "
                 f"http_threads={self.http_threads}: each request thread and each of the "
-                f"{BACKGROUND_CONNECTIONS} background jobs holds a connection; use at least "
-                f"{need} (or fewer http_threads)")
+                f"{BACKGROUND_CONNECTIONS} other threads (the event loop, the background "
+                f"jobs) holds a connection; use at least {need} (or fewer http_threads)")
 
     @property
     def db_path(self) -> Path:
