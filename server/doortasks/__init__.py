@@ -6,7 +6,8 @@ assignment is a change in the crew's sync scope, so the tasks travel to the tabl
 an order's steps, with the outage's times and the posting notice's address.
 """
 
-from server.doortasks.model import DOOR_TASK, DoorTask, DoorTasksAssignIn
+from server.doortasks.model import DOOR_TASK, DoorTask, DoorTasksAssigned, DoorTasksAssignIn
 from server.doortasks.service import DoorTaskReader, DoorTaskService
 
-__all__ = ["DOOR_TASK", "DoorTask", "DoorTaskReader", "DoorTaskService", "DoorTasksAssignIn"]
+__all__ = ["DOOR_TASK", "DoorTask", "DoorTaskReader", "DoorTaskService", "DoorTasksAssignIn",
+           "DoorTasksAssigned"]

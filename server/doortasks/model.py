@@ -16,6 +16,20 @@ class DoorTasksAssignIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     crew_id: str
 
 
+class DoorTasksAssigned(msgspec.Struct, frozen=True, kw_only=True):
+    """What handing an outage's open door notices to a crew did (the tasks themselves are
+    read page by page: an outage of 200,000 customers has tens of thousands)."""
+
+    #: the outage whose open door notices were handed over
+    outage_id: str
+    #: the crew they now belong to
+    crew_id: str
+    #: open door notices that changed crew
+    moved: int
+    #: open door notices of the outage now with ``crew_id`` (moved or already there)
+    open_with_crew: int
+
+
 class DoorTask(msgspec.Struct, frozen=True, kw_only=True):
     """One door notice to post, with what the crew needs offline to do it."""
 

@@ -20,7 +20,7 @@ from server.accounts.model import Principal
 from server.accounts.store import AccountStore
 from server.authz import Holder
 from server.clock import Clock
-from server.doortasks.model import DOOR_TASK, DoorTask
+from server.doortasks.model import DOOR_TASK, DoorTask, DoorTasksAssigned
 from server.doortasks.store import DoorTaskStore
 from server.errors import NotFoundError
 from server.paging import Page, after, check_limit, cut_page
@@ -122,20 +122,20 @@ class DoorTaskService:
         """The crew the task was handed to, if any."""
         return self.store.crews_of([task_id]).get(task_id)
 
-    def assign_open(self, outage_id: str, crew_id: str, actor: str) -> list[DoorTask]:
-        """Give every open door task of the outage to ``crew_id``; returns them all."""
+    def assign_open(self, outage_id: str, crew_id: str, actor: str) -> DoorTasksAssigned:
+        """Give every open door task of the outage to ``crew_id``; says how many moved."""
         if self.accounts.crew(crew_id) is None:
             raise NotFoundError(f"no crew {crew_id}", crew_id=crew_id)
         tasks = [t for t in self.of_outage(outage_id) if t.status == TaskStatus.OPEN]
         now = self.clock()
+        moving = [t for t in tasks if t.crew_id != crew_id]
         with self.db.atomic():
-            for t in tasks:
-                if t.crew_id == crew_id:
-                    continue
+            for t in moving:
                 self.store.assign(t.id, crew_id, now, actor)
                 # the unit of work derives the old crew's removal and the new one's upsert
                 touch(self.db, DOOR_TASK, t.id)
-        return self.of_outage(outage_id)
+        return DoorTasksAssigned(outage_id=outage_id, crew_id=crew_id, moved=len(moving),
+                                 open_with_crew=len(tasks))
 
     def posted(self, caller: Principal, task_id: str, data: DoorNoticeDoneIn) -> OutageTask:
         """The crew posted the notice: complete the task and tell the crew's tablets.

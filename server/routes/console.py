@@ -53,7 +53,7 @@ from server.console.views import (
     parse_bbox,
     timeliness_views,
 )
-from server.doortasks import DoorTask, DoorTasksAssignIn
+from server.doortasks import DoorTask, DoorTasksAssigned, DoorTasksAssignIn
 from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.positions import CrewTrack
 from server.routes.deps import principal, services
@@ -257,8 +257,9 @@ class ConsoleController(Controller):
                "problems": ("outage-not-found",)},
           sync_to_thread=False, status_code=200)
     def assign_door_tasks(self, request: Request[Any, Any, Any], outage_id: FromPath[str],
-                          data: JSONBody[DoorTasksAssignIn]) -> list[DoorTask]:
-        """Hand the outage's open door notices to a crew (they sync to its tablets)."""
+                          data: JSONBody[DoorTasksAssignIn]) -> DoorTasksAssigned:
+        """Hand the outage's open door notices to a crew (they sync to its tablets); says
+        how many moved (read the tasks with the paged GET)."""
         return services(request).door_tasks.assign_open(outage_id, data.crew_id,
                                                         principal(request).user_id)
 

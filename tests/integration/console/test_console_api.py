@@ -365,7 +365,11 @@ def test_door_tasks_go_to_the_assigned_crews_tablets(client: Client, services: S
     r = client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
                     headers=office, json={"crew_id": "crew-b"})
     assert r.status_code == 200, r.text
-    assert {t["crew_id"] for t in r.json()} == {"crew-b"}
+    assert r.json() == {"outage_id": outage["id"], "crew_id": "crew-b", "moved": len(tasks),
+                        "open_with_crew": len(tasks)}
+    again = client.get(f"/api/v1/console/outages/{outage['id']}/door-tasks?limit=1000",
+                       headers=office).json()["items"]
+    assert {t["crew_id"] for t in again} == {"crew-b"}
     pulled_b = _pull_entities(client, "wo_demo_crew_b").get("door_task", [])
     assert sorted(t["id"] for t in pulled_b) == sorted(t["id"] for t in tasks)
     assert pulled_b[0]["outage_cause"] == "爆管"

@@ -47,7 +47,11 @@ def _door_tasks_for_crew_b(client: TestClient[Any], services: Services) -> list[
     r = client.post(f"/api/v1/console/outages/{outage['id']}/door-tasks/assignment",
                     headers=OFFICE, json={"crew_id": "crew-b"})
     assert r.status_code == 200, r.text
-    return [t["id"] for t in r.json()]
+    page = client.get(f"/api/v1/console/outages/{outage['id']}/door-tasks?limit=500",
+                      headers=OFFICE).json()
+    assert page["next"] is None
+    assert r.json()["open_with_crew"] == len(page["items"])
+    return [t["id"] for t in page["items"]]
 
 
 def _photo(clock: SteppingClock, label: str) -> bytes:
