@@ -115,6 +115,24 @@ def make_services(data_dir: str, clock: SteppingClock, *, demo: bool = True,
     return svc
 
 
+def served_openapi(data_dir: Path) -> dict[str, Any]:
+    """The OpenAPI document the app serves (``/schema/openapi.json``), on an empty store:
+    it depends on no data, so a module builds it once."""
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+
+    svc = make_services(str(data_dir), make_clock(), demo=False)
+    try:
+        with TestClient(create_app(svc.settings, clock=make_clock(), services=svc)) as client:
+            r = client.get("/schema/openapi.json")
+            assert r.status_code == 200
+            body: dict[str, Any] = r.json()
+            return body
+    finally:
+        svc.close()
+
+
 def order_in(kind: WorkOrderType = WorkOrderType.BURST_REPAIR, *, crew_id: str | None = "crew-a",
              customer_id: str | None = None, diameter: int | None = 300,
              lon: float = 117.001, lat: float = 36.651) -> WorkOrderIn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from litestar.testing import TestClient
 
 from core.problems import CATALOGUE
 from server.app import create_app
-from tests.factories import TOKENS, bearer, make_clock, make_services
+from tests.factories import TOKENS, bearer, make_clock, make_services, served_openapi
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +21,9 @@ METHODS = ("get", "put", "post", "delete", "patch")
 
 
 @pytest.fixture(scope="module")
-def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The served document, built once for the module (it depends on no data)."""
-    svc = make_services(str(tmp_path_factory.mktemp("openapi")), make_clock(), demo=False)
-    try:
-        with TestClient(create_app(svc.settings, clock=make_clock(), services=svc)) as client:
-            r = client.get("/schema/openapi.json")
-            assert r.status_code == 200
-            body: dict[str, Any] = r.json()
-            yield body
-    finally:
-        svc.close()
+    return served_openapi(tmp_path_factory.mktemp("openapi"))
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from litestar.testing import TestClient
 
-from server.app import create_app
-from tests.factories import make_clock, make_services
+from tests.factories import served_openapi
 
 pytestmark = pytest.mark.integration
 
@@ -32,17 +30,9 @@ DOCS: Final = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 
 
 @pytest.fixture(scope="module")
-def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    svc = make_services(str(tmp_path_factory.mktemp("openapi-lists")), make_clock(),
-                        demo=False)
-    try:
-        with TestClient(create_app(svc.settings, clock=make_clock(), services=svc)) as client:
-            r = client.get("/schema/openapi.json")
-            assert r.status_code == 200
-            body: dict[str, Any] = r.json()
-            yield body
-    finally:
-        svc.close()
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The served document, built once for the module (it depends on no data)."""
+    return served_openapi(tmp_path_factory.mktemp("openapi-lists"))
 
 
 def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
