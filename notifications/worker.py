@@ -23,7 +23,6 @@ skipped); urgent rows (emergency, delay, overridden late notices) ignore them.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
@@ -89,7 +88,6 @@ class OutboxWorker:
         self.worker_id = worker_id
         self._limiters = {name: RateLimiter(ch.rate_per_sec) for name, ch in channels.items()}
         self._notices: dict[str, Notice] = {}
-        self._lock = threading.Lock()
 
     def run_once(self) -> RunSummary:
         """Claim one batch and finish it; answers what happened (claimed=0: nothing due)."""
@@ -154,14 +152,13 @@ class OutboxWorker:
 
     # --- one row ---------------------------------------------------------------------
     def _notice(self, notice_id: str) -> Notice:
-        with self._lock:
-            cached = self._notices.get(notice_id)
+        """A notice, read once (only the claiming thread reads the store, so no lock)."""
+        cached = self._notices.get(notice_id)
         if cached is None:
             cached = self.store.notice(notice_id)
             if cached is None:
                 raise LookupError(f"outbox row refers to unknown notice {notice_id}")
-            with self._lock:
-                self._notices[notice_id] = cached
+            self._notices[notice_id] = cached
         return cached
 
     def _post_at_door(self, notice: Notice, d: Delivery
