@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -34,6 +35,47 @@ def make_clock(start: datetime = MONDAY_0900_LOCAL) -> SteppingClock:
 PG_URL_ENV: Final = "WATEROPS_TEST_DATABASE_URL"
 
 
+class PgLitter:
+    """The schemas and databases this test process made on the test cluster, in order.
+
+    Every test on the PostgreSQL pass makes a schema (about 5 MB with its indexes) and the
+    authorization walk makes whole databases; kept to the end, one pass leaves several GB
+    on the CI machine's disk, which then fills up under the rest of the suite. The
+    fixtures in ``tests/conftest.py`` note a mark when a test (or module) starts and
+    drop what was made after it when it ends.
+    """
+
+    def __init__(self) -> None:
+        self.schemas: list[tuple[str, str]] = []  # (server URL, schema)
+        self.databases: list[tuple[str, str]] = []  # (maintenance URL, database)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.schemas), len(self.databases)
+
+    def drop_since(self, mark: tuple[int, int]) -> None:
+        """Drop what was made after ``mark``, newest first (a clone before its template).
+
+        A schema a leaked connection still holds a lock in is left after a short wait:
+        the cluster is thrown away with the run, so a leftover costs disk, not a result.
+        """
+        import psycopg
+
+        schemas, self.schemas = self.schemas[mark[0]:], self.schemas[:mark[0]]
+        databases, self.databases = self.databases[mark[1]:], self.databases[:mark[1]]
+        for url, schema in reversed(schemas):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("SET lock_timeout = '5s'")
+                with contextlib.suppress(psycopg.errors.LockNotAvailable):
+                    conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        for url, name in reversed(databases):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+#: the one registry of this test process (fresh_pg_url and friends append to it)
+PG_LITTER: Final = PgLitter()
+
+
 def fresh_pg_url(base: str) -> str:
     """A new, empty schema on the test cluster, as a URL that uses it."""
     import psycopg
@@ -41,6 +83,7 @@ def fresh_pg_url(base: str) -> str:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
+    PG_LITTER.schemas.append((base, schema))
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
@@ -52,7 +95,8 @@ def fresh_pg_database(base: str) -> str:
     name = f"w_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    url = _with_dbname(base, name)
+    PG_LITTER.databases.append((base, name))
+    url = with_dbname(base, name)
     # the PostgreSQL store refuses a database without PostGIS (server.pgdb.require_postgis)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
@@ -65,12 +109,13 @@ def clone_pg_database(url: str) -> str:
 
     source = url.split("//", 1)[1].split("/", 1)[1].split("?", 1)[0]
     name = f"c_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_with_dbname(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(with_dbname(url, "postgres"), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
-    return _with_dbname(url, name)
+    PG_LITTER.databases.append((with_dbname(url, "postgres"), name))
+    return with_dbname(url, name)
 
 
-def _with_dbname(url: str, name: str) -> str:
+def with_dbname(url: str, name: str) -> str:
     head, rest = url.split("//", 1)
     host, _, tail = rest.partition("/")
     query = tail.partition("?")[2]
