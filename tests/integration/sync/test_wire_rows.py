@@ -19,6 +19,7 @@ from server.errors import IllegalTransitionError
 from server.intents.readers import CrewScope
 from server.intents.wire import encoded_customers, steps_complete
 from server.services import Services
+from server.workorders.evidence import Evidence, EvidenceStore
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
 from server.workorders.store import WorkOrderStore
 from sync.protocol import WireFormat
@@ -76,6 +77,26 @@ def test_wire_rows_are_the_orders_builtins(services: Services, clock: SteppingCl
         assert {i: decode(data) for i, data in sent.items()} == pulled, fmt
     assert not steps_complete(services.db.execute(
         "SELECT steps FROM work_orders WHERE id = ?", [with_steps]).fetchone()[0])
+
+
+def test_the_pull_sends_an_orders_evidence_without_device_ids(services: Services,
+                                                              clock: SteppingClock) -> None:
+    wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a")).id
+    store = EvidenceStore(services.db)
+    for n, sha in enumerate(("ab" * 32, None)):
+        store.add(Evidence(id=f"ev-{n}", work_order_id=wo, kind="photo" if sha else "note",
+                           payload={"text": "阀门井积水", "n": n}, attachment_sha256=sha,
+                           device_id="dev-secret", crew_id="crew-a", mutation_id=n + 1,
+                           device_time=clock(), server_time=clock()))
+    scope = CrewScope(services.db, "crew-a", 500)
+    pulled = {i: as_received(row) for i, row in scope.read("work_order", [wo]).items()}
+    evidence = pulled[wo]["evidence"]  # type: ignore[index]
+    assert [e["attachment_pending"] for e in evidence] == [True, False]
+    assert {e["device_id"] for e in evidence} == {None}
+    for fmt, decode in ((WireFormat.JSON, msgspec.json.decode),
+                        (WireFormat.MSGPACK, msgspec.msgpack.decode)):
+        sent = scope.encoded("work_order", [wo], fmt)
+        assert {i: decode(data) for i, data in sent.items()} == pulled, fmt
 
 
 def test_the_pull_encodes_only_the_crews_orders(services: Services) -> None:
