@@ -21,7 +21,7 @@ covers, so at the closing page each delivered row equals the server's row at the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final, Protocol
 
@@ -55,10 +55,13 @@ class ScopeSource(Protocol):
         """Change-log scopes this device follows, e.g. ``["crew:a", "all", "network"]``."""
         ...
 
-    def read(self, entity: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:
-        """Current content of the rows of ``ids`` that this device may see, by id.
+    def encoded(self, entity: str, ids: Sequence[str], fmt: WireFormat) -> dict[str, bytes]:
+        """Current content of the rows of ``ids`` that this device may see, by id, each
+        already encoded in ``fmt`` (the row's ``data`` as the page carries it).
 
         An id missing from the answer is gone or out of scope: it is sent as a removal.
+        Encoded by the source, so it may go from stored columns to bytes without a
+        mapping per row (issue 19).
         """
         ...
 
@@ -92,11 +95,11 @@ def pull_page(db: Database, source: ScopeSource, cursor_text: str | None, limit:
         scopes = source.scopes()
         rows = store.changes(scopes, after, snapshot, limit) if scopes else []
         exhausted = len(rows) < limit
-        upserts, removals = _materialise(source, _last_ops(rows), encode)
+        upserts, removals = _materialise(source, _last_ops(rows), fmt)
         while len(rows) > 1 and len(encode(upserts)) + len(encode(removals)) > byte_bound:
             rows = rows[:len(rows) // 2]
             exhausted = False
-            upserts, removals = _materialise(source, _last_ops(rows), encode)
+            upserts, removals = _materialise(source, _last_ops(rows), fmt)
         position = snapshot if exhausted else rows[-1].seq
         if not exhausted:
             nxt, more, checkpoint = Cursor(CURSOR_VERSION, base, snapshot, position), True, base
@@ -125,11 +128,10 @@ def snapshot_page(db: Database, source: ScopeSource, now: datetime,
     nothing to remove.
 
     Set-based and linear: rows are read ``SNAPSHOT_BATCH`` ids at a time per entity (a
-    few statements per batch, never one per row), and each row is encoded in ``fmt`` as
-    soon as it is read, so only one batch of row mappings is alive at any time.
+    few statements per batch, never one per row), and the source encodes each row in
+    ``fmt`` as soon as it is read.
     """
     store = SyncStore(db)
-    encode = page_encoder(fmt)
     with unit_of_work(db).snapshot():
         latest = store.latest_seq()
         scopes = source.scopes()
@@ -141,8 +143,8 @@ def snapshot_page(db: Database, source: ScopeSource, now: datetime,
         for entity, ids in by_entity.items():
             for start in range(0, len(ids), SNAPSHOT_BATCH):
                 batch = ids[start:start + SNAPSHOT_BATCH]
-                visible = source.read(entity, batch)
-                upserts.extend(EncodedUpsert(entity=entity, id=i, data=Raw(encode(visible[i])))
+                visible = source.encoded(entity, batch, fmt)
+                upserts.extend(EncodedUpsert(entity=entity, id=i, data=Raw(visible[i]))
                                for i in batch if i in visible)
     return EncodedPullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=[],
                                cursor=encode_cursor(Cursor(CURSOR_VERSION, latest, 0, 0)),
@@ -157,8 +159,7 @@ def _last_ops(rows: Sequence[ChangeRow]) -> dict[Key, str]:
     return last_op
 
 
-def _materialise(source: ScopeSource, last_op: dict[Key, str],
-                 encode: Callable[[object], bytes]
+def _materialise(source: ScopeSource, last_op: dict[Key, str], fmt: WireFormat
                  ) -> tuple[list[EncodedUpsert], list[RowRemoval]]:
     by_entity: dict[str, list[str]] = {}
     for entity, entity_id in last_op:
@@ -171,12 +172,11 @@ def _materialise(source: ScopeSource, last_op: dict[Key, str],
     upserts: list[EncodedUpsert] = []
     removals: list[RowRemoval] = []
     for entity, ids in by_entity.items():
-        visible = source.read(entity, ids)
+        visible = source.encoded(entity, ids, fmt)
         for entity_id in ids:
             data = visible.get(entity_id)
             if data is not None:
-                upserts.append(EncodedUpsert(entity=entity, id=entity_id,
-                                             data=Raw(encode(data))))
+                upserts.append(EncodedUpsert(entity=entity, id=entity_id, data=Raw(data)))
             else:
                 op = RemovalOp.DELETE if last_op[(entity, entity_id)] == ChangeOp.DELETE \
                     else RemovalOp.REMOVE

@@ -22,10 +22,12 @@ from sqlite_utils import Database
 from server.customers.store import CustomerStore
 from server.doortasks import DOOR_TASK, DoorTaskReader
 from server.intents.store import ScopeStore
+from server.intents.wire import encoded_customers, encoded_orders
 from server.workorders.evidence import EvidenceStore
 from server.workorders.service import ENTITY
 from server.workorders.store import WorkOrderStore
 from sync.changelog import SCOPE_ALL, SCOPE_NETWORK, crew_scope
+from sync.protocol import WireFormat, page_encoder
 from sync.store import SyncStore
 
 Key = tuple[str, str]
@@ -137,6 +139,17 @@ class CrewScope:
                 shown = self.visible_network()
                 return source.read(entity, [i for i in ids if (entity, i) in shown])
         return {}
+
+    def encoded(self, entity: str, ids: Sequence[str], fmt: WireFormat) -> dict[str, bytes]:
+        """``read``'s rows encoded in ``fmt``; orders and customers (nearly all of a scope)
+        go from their columns to bytes without a mapping per row (``server.intents.wire``)."""
+        if entity == ENTITY:
+            return encoded_orders(self.db, ids, self.crew_id, fmt)
+        if entity == "customer":
+            return encoded_customers(
+                self.db, self.scope_store.customers_of_crew(ids, self.crew_id), fmt)
+        encode = page_encoder(fmt)
+        return {row_id: encode(row) for row_id, row in self.read(entity, ids).items()}
 
     def related(self, entity: str, ids: Sequence[str]) -> list[Key]:
         if entity != ENTITY or not self.network:

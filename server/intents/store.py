@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import Final
 
 from sqlite_utils import Database
 
@@ -15,9 +16,51 @@ def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
         yield list(ids[start:start + size])
 
 
+#: an order's columns in the order of its wire row (``server.intents.wire``); the crew is
+#: the eighth
+ORDER_COLUMNS: Final = (
+    "id, number, type, status, priority, title, description, crew_id, customer_id, location, "
+    "pipe_diameter_mm, profile, reported_at, created_at, updated_at, closed_at, due_at, "
+    "status_reason, version, fields, steps")
+#: a deadline's columns as its wire row needs them, the order's id first
+DEADLINE_COLUMNS: Final = ("work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "
+                           "met_server_at, met_source")
+#: a customer's columns in the order of its wire row (``Customer``'s fields)
+CUSTOMER_COLUMNS: Final = (
+    "id, account_no, name, phone, wechat_openid, address, compound, street, lon, lat, "
+    "category, meter_no, meter_diameter_mm, meter_location, property_dispute, court_case, "
+    "channels")
+OrderColumns = Sequence[object]
+
+
 class ScopeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def order_chunks(self, ids: Sequence[str], crew_id: str
+                     ) -> Iterator[tuple[list[OrderColumns], dict[str, list[OrderColumns]]]]:
+        """The crew's orders among ``ids`` as stored (``ORDER_COLUMNS``), 500 ids at a time,
+        each chunk with its deadlines (``DEADLINE_COLUMNS``) by order, earliest due first.
+
+        Two statements per chunk, found by primary key; the crew is compared here, as in
+        ``orders_of_crew`` (so visibility and content are one read). A generator: the
+        caller encodes a chunk before the next one is read, so only one chunk of column
+        tuples is alive at any time.
+        """
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = [r for r in self.db.execute(
+                f"SELECT {ORDER_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk)
+                if r[7] == crew_id]
+            deadlines: dict[str, list[OrderColumns]] = {}
+            if rows:
+                marks = ",".join("?" * len(rows))
+                for d in self.db.execute(
+                        f"SELECT {DEADLINE_COLUMNS} FROM work_order_deadlines "
+                        f"WHERE work_order_id IN ({marks}) ORDER BY due_at, rule",
+                        [r[0] for r in rows]):
+                    deadlines.setdefault(str(d[0]), []).append(d)
+            yield rows, deadlines
 
     def orders_of_crew(self, ids: Sequence[str], crew_id: str) -> list[str]:
         """The orders of ``ids`` the crew holds, found by primary key.
@@ -34,6 +77,15 @@ class ScopeStore:
                 f"SELECT id, crew_id FROM work_orders WHERE id IN ({marks})", chunk)
                 if r[1] == crew_id)
         return out
+
+    def customer_chunks(self, ids: Sequence[str]) -> Iterator[list[OrderColumns]]:
+        """Customers of ``ids`` as stored (``CUSTOMER_COLUMNS``), 500 ids at a time (a
+        generator, as ``order_chunks``); visibility is ``customers_of_crew``'s."""
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            yield self.db.execute(
+                f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({marks})",
+                chunk).fetchall()
 
     def isolation_plans_of_crew(self, ids: Sequence[str], crew_id: str
                                 ) -> dict[str, dict[str, object]]:

@@ -2,7 +2,9 @@
 
 The fast path must send exactly what the model would, as a tablet decodes it: for orders
 of every type, moved along their state machines (deadlines met, steps done), with a time
-and steps still in older stored forms, ``wire_rows`` equals the Struct's own builtins.
+and steps still in older stored forms, ``wire_rows`` equals the Struct's own builtins, and
+so do the bytes the pull encodes straight from the columns (``server.intents.wire``), in
+JSON and in MessagePack.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from core.time import from_db, wire_from_db
 from server.clock import SteppingClock
 from server.customers.store import CustomerStore
 from server.errors import IllegalTransitionError
+from server.intents.readers import CrewScope
+from server.intents.wire import encoded_customers, steps_complete
 from server.services import Services
+from server.workorders.evidence import Evidence, EvidenceStore
 from server.workorders.model import Actor, Status, TransitionIn, WorkOrderType
 from server.workorders.store import WorkOrderStore
+from sync.protocol import WireFormat
 from tests.factories import order_in
 from tests.integration.sync.world import DISPATCHER
 
@@ -59,6 +65,61 @@ def test_wire_rows_are_the_orders_builtins(services: Services, clock: SteppingCl
     got = store.wire_rows([*ids, "no-such-order"])
     assert {i: as_received(row) for i, row in got.items()} == expected
     assert any(row["deadlines"] for row in got.values())
+    # the pull's encoder, straight from the columns, sends the same rows in both formats
+    scope = CrewScope(services.db, "crew-a", 500)
+    pulled: dict[str, object] = {
+        i: {**row, "evidence": []} for i, row in expected.items()  # type: ignore[dict-item]
+    }
+    assert {i: as_received(row) for i, row in scope.read("work_order", ids).items()} == pulled
+    for fmt, decode in ((WireFormat.JSON, msgspec.json.decode),
+                        (WireFormat.MSGPACK, msgspec.msgpack.decode)):
+        sent = scope.encoded("work_order", [*ids, "no-such-order"], fmt)
+        assert {i: decode(data) for i, data in sent.items()} == pulled, fmt
+    assert not steps_complete(services.db.execute(
+        "SELECT steps FROM work_orders WHERE id = ?", [with_steps]).fetchone()[0])
+
+
+def test_the_pull_sends_an_orders_evidence_without_device_ids(services: Services,
+                                                              clock: SteppingClock) -> None:
+    wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a")).id
+    store = EvidenceStore(services.db)
+    for n, sha in enumerate(("ab" * 32, None)):
+        store.add(Evidence(id=f"ev-{n}", work_order_id=wo, kind="photo" if sha else "note",
+                           payload={"text": "阀门井积水", "n": n}, attachment_sha256=sha,
+                           device_id="dev-secret", crew_id="crew-a", mutation_id=n + 1,
+                           device_time=clock(), server_time=clock()))
+    scope = CrewScope(services.db, "crew-a", 500)
+    pulled = {i: as_received(row) for i, row in scope.read("work_order", [wo]).items()}
+    evidence = pulled[wo]["evidence"]  # type: ignore[index]
+    assert [e["attachment_pending"] for e in evidence] == [True, False]
+    assert {e["device_id"] for e in evidence} == {None}
+    for fmt, decode in ((WireFormat.JSON, msgspec.json.decode),
+                        (WireFormat.MSGPACK, msgspec.msgpack.decode)):
+        sent = scope.encoded("work_order", [wo], fmt)
+        assert {i: decode(data) for i, data in sent.items()} == pulled, fmt
+
+
+def test_the_pull_encodes_only_the_crews_orders(services: Services) -> None:
+    mine = services.workorders.create(DISPATCH, order_in(crew_id="crew-a")).id
+    theirs = services.workorders.create(DISPATCH, order_in(crew_id="crew-b")).id
+    for fmt in WireFormat:
+        assert set(CrewScope(services.db, "crew-a", 500).encoded(
+            "work_order", [mine, theirs], fmt)) == {mine}
+
+
+@pytest.mark.parametrize(("text", "complete"), [
+    ("[]", True),
+    ('[{"key":"a","title":"t","requires":[],"required":true,"done_at":null,"evidence":[],'
+     '"done_server_at":null,"done_source":null}]', True),
+    ('[{"key":"a","title":"t","requires":[],"required":true,"done_at":null,"evidence":[]}]',
+     False),
+    # a title quoting a field name is text, not a key
+    ('[{"key":"a","title":"\\"done_source\\":","requires":[],"required":true,'
+     '"done_at":null,"evidence":[],"done_server_at":null}]', False)])
+def test_stored_steps_pass_through_only_when_every_field_is_there(text: str,
+                                                                  complete: bool) -> None:
+    msgspec.json.decode(text)  # each case is valid JSON
+    assert steps_complete(text) is complete
 
 
 def test_customer_wire_rows_are_the_customers_builtins(services: Services) -> None:
@@ -68,6 +129,10 @@ def test_customer_wire_rows_are_the_customers_builtins(services: Services) -> No
                         ['["sms"]', ids[0]])
     expected = {c.id: as_received(c) for c in store.get_many(ids)}
     assert {i: as_received(r) for i, r in store.wire_rows([*ids, "nobody"]).items()} == expected
+    for fmt, decode in ((WireFormat.JSON, msgspec.json.decode),
+                        (WireFormat.MSGPACK, msgspec.msgpack.decode)):
+        sent = encoded_customers(services.db, [*ids, "nobody"], fmt)
+        assert {i: decode(data) for i, data in sent.items()} == expected, fmt
     assert expected[ids[0]]["property_dispute"] is True  # type: ignore[index]
 
 
