@@ -71,3 +71,26 @@ def table(title: str, rows: Sequence[tuple[str, str]]) -> None:
     for name, value in rows:
         sys.stdout.write(f"{name:<{width}}  {value}\n")
     sys.stdout.flush()
+
+
+def wait_settled(base: str, seconds: float = 600) -> None:
+    """Wait until the served service's background jobs have each run once and the outbox
+    holds nothing to send (``/api/v1/public/health``).
+
+    Why: a freshly started ``serve`` first catches up on the store a benchmark just built
+    (the deadline scan's reminders and escalations for every order already overdue, the
+    notices they queue). That is real work, but done once; measured during it, a figure
+    says how busy the start-up was, not what a tablet meets on a server that has been up.
+    """
+    import time
+
+    import httpx
+
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        jobs = httpx.get(base + "/api/v1/public/health", timeout=30).json().get("workers", [])
+        if all(j.get("runs", 0) >= 1 and not j.get("backlog") for j in jobs
+               if j.get("name") in ("outbox", "deadlines")):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{base}: the background jobs did not settle within {seconds} s")

@@ -43,7 +43,15 @@ from typing import Any
 import httpx
 import msgspec
 
-from bench._common import bench_stores, emit, parse_args, percentiles, sizes, table
+from bench._common import (
+    bench_stores,
+    emit,
+    parse_args,
+    percentiles,
+    sizes,
+    table,
+    wait_settled,
+)
 from bench._load import floor_server, free_port, wait_ready
 from server.accounts.model import Crew, Principal, Role, User
 from server.clock import SteppingClock, system_clock
@@ -303,6 +311,7 @@ def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
     out = _Figures(suffix)
     try:
         wait_ready(base + "/api/v1/public/health", proc)
+        wait_settled(base)  # a server that has been up, past its start-up catch-up
         initial_sync(base, scope_token(sizes[0]), tmp / "warm.db", True)  # warm-up
         for size in sizes:
             for fmt, packed in (("msgpack", True), ("json", False)):
