@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -79,10 +80,27 @@ class AccountStore:
             "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1",
             [token_hash],
         ).fetchone()
+        return None if row is None else _principal(row)
+
+    def principal_and_list_version(self, token_hash: str, list_name: str
+                                   ) -> tuple[Principal, int | None] | None:
+        """``principal_for_token`` and, read in the same statement, the ``list_versions``
+        counter ``list_name`` (migration m016; None when the row is missing).
+
+        Why one statement: a list route answered from the page cache needs both the caller
+        and the list's version, and on PostgreSQL each statement is a round trip that
+        blocks the event loop (issue 19). One statement is also one snapshot, so the
+        version is never older than the token check."""
+        row = self.db.execute(
+            "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id, "
+            "(SELECT v.version FROM list_versions v WHERE v.name = ?) FROM devices d "
+            "JOIN users u ON u.id = d.user_id "
+            "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1",
+            [list_name, token_hash],
+        ).fetchone()
         if row is None:
             return None
-        return Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
-                         unit=row[4], device_id=row[5])
+        return _principal(row), None if row[6] is None else int(row[6])
 
     def device_ids(self) -> list[str]:
         return [str(r[0]) for r in self.db.execute("SELECT id FROM devices ORDER BY id")]
@@ -130,3 +148,9 @@ class AccountStore:
         )
         return [User(id=r[0], name=r[1], role=Role(r[2]), crew_id=r[3], unit=r[4], phone=r[5],
                      active=bool(r[6])) for r in rows]
+
+
+
+def _principal(row: tuple[Any, ...]) -> Principal:
+    return Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
+                     unit=row[4], device_id=row[5])

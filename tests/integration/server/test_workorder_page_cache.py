@@ -15,12 +15,14 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.cli.common import OPERATOR
 from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.services import Services
 from server.settings import Settings
 from server.workorders.deadlines import INSPECTION_RULE, THIRD_PARTY_FIELD
 from server.workorders.model import Actor, WorkOrderType
+from server.workorders.store import LIST_VERSION
 from tests.factories import TOKENS, bearer, make_settings, order_in
 
 pytestmark = pytest.mark.integration
@@ -178,3 +180,39 @@ def test_the_pages_kept_stay_within_list_cache_bytes(
         assert svc.page_cache.evictions > 0
     finally:
         svc.close()
+
+
+def test_a_token_revoked_by_another_process_is_refused_on_its_next_cached_page(
+        client: TestClient[Litestar], first: Services, second: Services) -> None:
+    """The list route reads the token and the list version in one statement; the page
+    is kept, yet the token is checked again on every request (deny by default)."""
+    issued = first.accounts.register_device("disp-wang", "spare console")
+    mine = bearer(issued.token)
+    assert _items(client, headers=mine) == _items(client, headers=mine)  # kept
+    assert first.page_cache is not None
+    hits = first.page_cache.hits
+    second.accounts.revoke_device(OPERATOR, issued.device_id)
+    r = client.get(LIST, headers=mine)
+    assert r.status_code == 401
+    assert first.page_cache.hits == hits  # refused before any page was looked up
+    assert client.get(LIST, headers=DISPATCH).status_code == 200
+
+
+def test_the_version_read_with_the_token_is_the_committed_one(
+        first: Services, second: Services) -> None:
+    """``authenticate_reading`` sees every committed write of the lists, whichever
+    process made it, and nothing for a token that no longer authenticates."""
+    read = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    assert read is not None
+    principal, version = read
+    assert principal == first.accounts.authenticate(TOKENS["dispatcher"])
+    assert version == first.workorders.store.list_version()
+    assert version is not None
+    second.workorders.create(DISPATCHER, order_in())
+    after = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    assert after is not None
+    assert after[1] is not None
+    assert after[1] > version
+    assert first.accounts.authenticate_reading("wo_nope", LIST_VERSION) is None
+    assert first.accounts.authenticate_reading(TOKENS["dispatcher"], "no-such-list") == (
+        principal, None)
