@@ -78,15 +78,15 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token.strip():
             await _count_unauthenticated(connection)
             raise NotAuthorizedException("a device bearer token is required")
-        principal = _authenticate(connection, services, token.strip())
+        principal = await _authenticate(connection, services, token.strip())
         if principal is None:
             await _count_unauthenticated(connection)
             raise NotAuthorizedException("unknown or revoked device token")
         return AuthenticationResult(user=principal, auth=token)
 
 
-def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
-                  token: str) -> Principal | None:
+async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
+                        token: str) -> Principal | None:
     """The token's principal. A route whose ``opt`` names a list (``LIST_VERSION_OPT``)
     also gets that list's version, read in the same statement as the token (one round trip
     instead of two on PostgreSQL, issue 19) and left in the scope's state under
@@ -95,7 +95,7 @@ def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
     if list_name is None:
         found: Principal | None = services.accounts.authenticate(token)
         return found
-    read = services.accounts.authenticate_reading(token, str(list_name))
+    read = await services.accounts.authenticate_reading_async(token, str(list_name))
     if read is None:
         return None
     principal: Principal = read[0]

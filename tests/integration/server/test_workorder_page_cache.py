@@ -5,6 +5,7 @@ PostgreSQL (two ``Services`` on one store stand for two server processes)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from server.app import create_app
 from server.cli.common import OPERATOR
 from server.clock import SteppingClock
 from server.demo import seed_demo
+from server.loopreads import close_loop_connections, open_loop_connections
 from server.services import Services
 from server.settings import Settings
 from server.workorders.deadlines import INSPECTION_RULE, THIRD_PARTY_FIELD
@@ -216,3 +218,29 @@ def test_the_version_read_with_the_token_is_the_committed_one(
     assert first.accounts.authenticate_reading("wo_nope", LIST_VERSION) is None
     assert first.accounts.authenticate_reading(TOKENS["dispatcher"], "no-such-list") == (
         principal, None)
+
+
+def test_the_read_awaited_on_the_loop_agrees_with_the_blocking_one(
+        first: Services, second: Services) -> None:
+    """Authentication awaits its read on the event loop (on PostgreSQL from the loop's own
+    connections, ``server.loopreads``): the same principal and the committed version."""
+
+    async def reads() -> tuple[object, object, object]:
+        await open_loop_connections(first.db)
+        try:
+            before = await first.accounts.authenticate_reading_async(
+                TOKENS["dispatcher"], LIST_VERSION)
+            second.workorders.create(DISPATCHER, order_in())
+            after = await first.accounts.authenticate_reading_async(
+                TOKENS["dispatcher"], LIST_VERSION)
+            refused = await first.accounts.authenticate_reading_async("wo_nope", LIST_VERSION)
+        finally:
+            await close_loop_connections(first.db)
+        return before, after, refused
+
+    blocking = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    before, after, refused = asyncio.run(reads())
+    assert before == blocking
+    assert after == first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    assert after != before
+    assert refused is None
