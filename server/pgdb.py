@@ -60,7 +60,7 @@ WRITE_LOCK_CLASS: Final = 0x57A7E5
 #: takes the store's write lock (``pg_try_advisory_lock`` with the same keys tests for it)
 #: connections of the serving loop's async pool (``PgDatabase.fetchone_async``), beside
 #: the ``database_pool_size`` of the threads
-ASYNC_POOL_SIZE: Final = 2
+ASYNC_POOL_SIZE: Final = 8
 WRITE_LOCK_SQL: Final = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
 
 
@@ -432,6 +432,9 @@ class PgDatabase:
         self._pool_timeout_s = pool_timeout_s
         self._async_pool: AsyncConnectionPool[Any] | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
+        #: reads of the loop not yet sent, by (SQL, parameters): later identical ones join
+        self._unsent: dict[tuple[str, tuple[Any, ...]],
+                           asyncio.Future[tuple[Any, ...] | None]] = {}
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, configure=_configure,
             kwargs={"autocommit": True}, timeout=pool_timeout_s)
@@ -516,10 +519,49 @@ class PgDatabase:
         pool = self._async_pool
         if pool is None or self._async_loop is not asyncio.get_running_loop():
             return self.execute(sql, parameters).fetchone()
-        async with pool.connection() as conn:
-            cur = await conn.execute(self.translate(sql, False), list(parameters))
-            row: tuple[Any, ...] | None = await cur.fetchone()
-            return row
+        key = (sql, tuple(parameters))
+        while True:
+            batch = self._unsent.get(key)
+            if batch is None:
+                return await self._read_for_batch(pool, key)
+            try:
+                return await asyncio.shield(batch)
+            except asyncio.CancelledError:
+                if not batch.cancelled():
+                    raise  # this request itself was cancelled
+                # the batch's own request was cancelled before its read: join the next one
+
+    async def _read_for_batch(self, pool: AsyncConnectionPool[Any],
+                              key: tuple[str, tuple[Any, ...]]) -> tuple[Any, ...] | None:
+        """Read ``key`` for this request and every identical one that arrives before the
+        statement is sent (``_unsent``), then answer them all.
+
+        Why it is exact: a request joins only a batch whose statement has not been sent,
+        so the row it gets was read after it arrived and sees every commit before it (a
+        revoked token, a bumped list version). Why: under load the round trip is long
+        (the server's process waits for a core) and every polling console sends the
+        same token and list; one read answers all of them instead of each waiting for a
+        connection of the pool."""
+        batch: asyncio.Future[tuple[Any, ...] | None] = (
+            asyncio.get_running_loop().create_future())
+        self._unsent[key] = batch
+        try:
+            async with pool.connection() as conn:
+                if self._unsent.get(key) is batch:
+                    del self._unsent[key]  # from here on, newcomers wait for the next read
+                cur = await conn.execute(self.translate(key[0], False), list(key[1]))
+                row: tuple[Any, ...] | None = await cur.fetchone()
+        except BaseException as exc:
+            if self._unsent.get(key) is batch:
+                del self._unsent[key]
+            if isinstance(exc, asyncio.CancelledError):
+                batch.cancel()
+            else:
+                batch.set_exception(exc)
+                batch.exception()  # retrieved here: the joiners may be none
+            raise
+        batch.set_result(row)
+        return row
 
     async def open_async(self) -> None:
         """Open ``ASYNC_POOL_SIZE`` connections for ``fetchone_async`` on the running loop."""

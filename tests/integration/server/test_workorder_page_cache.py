@@ -15,6 +15,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from server.accounts.tokens import hash_token
 from server.app import create_app
 from server.cli.common import OPERATOR
 from server.clock import SteppingClock
@@ -244,3 +245,38 @@ def test_the_read_awaited_on_the_loop_agrees_with_the_blocking_one(
     assert after == first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
     assert after != before
     assert refused is None
+
+
+def test_identical_reads_at_once_each_see_what_was_committed_before_them(
+        first: Services, second: Services) -> None:
+    """Many requests of one console at once may share one read of the token and version
+    (``PgDatabase.fetchone_async``), never one sent before they arrived: after a
+    revocation in another process every later read refuses the token."""
+    issued = first.accounts.register_device("disp-wang", "wall screen")
+
+    async def burst() -> list[object]:
+        return list(await asyncio.gather(*(
+            first.accounts.authenticate_reading_async(issued.token, LIST_VERSION)
+            for _ in range(40))))
+
+    async def reads() -> tuple[list[object], list[object], list[object]]:
+        await open_loop_connections(first.db)
+        try:
+            before = await burst()
+            second.workorders.create(DISPATCHER, order_in())
+            written = await burst()
+            second.accounts.revoke_device(OPERATOR, issued.device_id)
+            revoked = await burst()
+        finally:
+            await close_loop_connections(first.db)
+        return before, written, revoked
+
+    before, written, revoked = asyncio.run(reads())
+    assert len(set(map(repr, before))) == 1
+    assert before[0] is not None
+    now = first.accounts.store.principal_and_list_version(
+        hash_token(issued.token), LIST_VERSION)
+    assert now is None
+    assert all(r == written[0] for r in written)
+    assert written[0] != before[0]
+    assert revoked == [None] * 40
