@@ -8,10 +8,14 @@ access log), so what separates the two figures is the project's own work per req
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 from pathlib import Path
 
 import uvicorn
 from litestar import Litestar, Response, get
+
+from server.http_server import SharedSocketServer, supervise
 
 
 def make_app(body: bytes, content_type: str) -> Litestar:
@@ -27,9 +31,28 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--body", required=True)
     parser.add_argument("--content-type", default="application/json")
+    parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
     app = make_app(Path(args.body).read_bytes(), args.content_type)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    if args.processes == 1:
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning",
+                    access_log=False)
+        return
+    # as many processes on one socket as the project's serve --processes, forked the same
+    # way (server.http_server.run_processes), so the ratio compares like with like
+    sock = socket.create_server(("127.0.0.1", args.port), backlog=2048)
+    children = []
+    for _ in range(args.processes):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                SharedSocketServer(uvicorn.Config(app, log_level="warning",
+                                                  access_log=False)).run(sockets=[sock])
+            finally:
+                os._exit(0)
+        children.append(pid)
+    sock.close()
+    raise SystemExit(supervise(children))
 
 
 if __name__ == "__main__":

@@ -108,14 +108,15 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> 
 
 
 @contextmanager
-def floor_server(body: bytes, content_type: str) -> Iterator[str]:
-    """A bare Litestar route answering every GET with ``body``; yields its base URL."""
+def floor_server(body: bytes, content_type: str, processes: int = 1) -> Iterator[str]:
+    """A bare Litestar route answering every GET with ``body``, in ``processes`` processes
+    on one socket (as many as the service measured beside it); yields its base URL."""
     with tempfile.NamedTemporaryFile("wb", delete=False) as f:
         f.write(body)
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench._floor", "--port", str(port), "--body", f.name,
-         "--content-type", content_type],
+         "--content-type", content_type, "--processes", str(processes)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -128,16 +129,18 @@ def floor_server(body: bytes, content_type: str) -> Iterator[str]:
 
 
 def route_beside_floor(bench: str, metric: str, base: str, paths: Sequence[str],
-                       headers: dict[str, str], *, seconds: float, n: int) -> str:
+                       headers: dict[str, str], *, seconds: float, n: int,
+                       processes: int = 1) -> str:
     """Load ``paths`` on the service, then a bare route answering the same bytes (the
-    floor), both warmed up for a second; emit the figures and return the table cell."""
+    floor, in as many ``processes`` as the service has), both warmed up for a second;
+    emit the figures and return the table cell."""
     from bench._common import emit
 
     sample = httpx.get(base + paths[0], headers=headers, timeout=60)
     sample.raise_for_status()
     run_wrk(base, paths, headers, seconds=1)  # warm-up
     ours = run_wrk(base, paths, headers, seconds=seconds)
-    with floor_server(sample.content, "application/json") as floor_base:
+    with floor_server(sample.content, "application/json", processes) as floor_base:
         run_wrk(floor_base, paths, {}, seconds=1)
         floor = run_wrk(floor_base, paths, {}, seconds=seconds)
     ratio = floor.rps / ours.rps if ours.rps else float("inf")

@@ -8,6 +8,11 @@ wrk repeats the same paths, so the lists are answered from the page cache
 (``server.pagecache``) once read; ``list_first_page_uncached`` serves the store again
 with the cache off: the cost of a page right after the list changed.
 
+On PostgreSQL the service runs ``serve --processes 2`` (``PG_PROCESSES``: one per core of
+this machine; several app processes on one database is what the second store is for) and
+the floor runs as many processes on one socket, so the ratio still compares like with like;
+SQLite runs one process. ``http_processes`` says which.
+
 Sizes: 10,000 / 100,000 / 1,000,000 orders (``--quick``: 2,000; ``--sizes`` to choose).
 Every size on SQLite and, when ``WATEROPS_BENCH_DATABASE_URL`` (or
 ``WATEROPS_TEST_DATABASE_URL``) names a PostgreSQL server, on PostgreSQL (a fresh
@@ -38,6 +43,8 @@ from server.workorders.model import Actor, Point, WorkOrderIn, WorkOrderType
 NAME = "workorders"
 # measured on each store --stores names (the suite's smoke test asks for its pass's)
 PER_STORE = True
+#: HTTP processes of ``waterops serve`` (and of its floor) on PostgreSQL (module doc)
+PG_PROCESSES = 2
 
 
 def build_store(data_dir: Path, n: int, database_url: str | None = None
@@ -72,12 +79,15 @@ def build_store(data_dir: Path, n: int, database_url: str | None = None
 def measure(n: int, seconds: float, store: str, database_url: str | None) -> list[tuple[str, str]]:
     """Build a store of ``n`` orders, serve it, measure every route; emit the figures."""
     suffix = "" if store == "sqlite" else f"_{store}"
+    processes = 1 if store == "sqlite" else PG_PROCESSES
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         build_s, ids = build_store(data_dir, n, database_url)
-        proc, base = _serve(data_dir, database_url)
-        rows = [(f"[{store}, {n:,} orders] created", f"{n / build_s:,.0f} orders/s")]
+        proc, base = _serve(data_dir, database_url, http_processes=processes)
+        rows = [(f"[{store}, {n:,} orders] created", f"{n / build_s:,.0f} orders/s"),
+                ("  HTTP processes (service and floor)", str(processes))]
         emit(NAME, "create_orders_per_s" + suffix, n / build_s, "1/s", n)
+        emit(NAME, "http_processes" + suffix, processes, "count", n)
         try:
             wait_ready(base + "/api/v1/public/health", proc)
             rng = random.Random(1)
@@ -95,17 +105,20 @@ def measure(n: int, seconds: float, store: str, database_url: str | None) -> lis
                 headers = {"Authorization": f"Bearer {token}"}
                 rows.append((f"  {route}",
                              route_beside_floor(NAME, f"{route}{suffix}", base, paths,
-                                                headers, seconds=seconds, n=n)))
+                                                headers, seconds=seconds, n=n,
+                                                processes=processes)))
         finally:
             stop_server(proc)
         # every page read from the store: what a page costs when the list just changed
-        proc, base = _serve(data_dir, database_url, list_cache_bytes=0)
+        proc, base = _serve(data_dir, database_url, list_cache_bytes=0,
+                            http_processes=processes)
         try:
             wait_ready(base + "/api/v1/public/health", proc)
             rows.append(("  list_first_page, no page cache", route_beside_floor(
                 NAME, f"list_first_page_uncached{suffix}", base,
                 ["/api/v1/workorders?limit=50"],
-                {"Authorization": "Bearer wo_demo_dispatcher"}, seconds=seconds, n=n)))
+                {"Authorization": "Bearer wo_demo_dispatcher"}, seconds=seconds, n=n,
+                processes=processes)))
         finally:
             stop_server(proc)
     return rows

@@ -29,6 +29,7 @@ from server.guards import (
     public_throttle,
     requires_policy,
 )
+from server.loopreads import close_loop_connections, open_loop_connections
 from server.openapi import (
     ContractOpenAPIConfig,
     DescribedStructs,
@@ -97,6 +98,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
                 service_jobs(svc, interval_s=settings.worker_interval_s), clock)
             svc.supervisor.start()
 
+    async def open_loop(_app: Litestar) -> None:
+        # authentication's reads await the loop's own store connections (server.db)
+        await open_loop_connections(svc.db)
+
+    async def close_loop(_app: Litestar) -> None:
+        await close_loop_connections(svc.db)
+
     def stop(_app: Litestar) -> None:
         if svc.supervisor is not None:
             svc.supervisor.stop()
@@ -131,8 +139,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock,
                         console_static_router(settings.console_tile_url)],
         state=None,
         before_request=check_body_depth,
-        on_startup=[start],
-        on_shutdown=[stop],
+        on_startup=[start, open_loop],
+        on_shutdown=[close_loop, stop],
         exception_handlers={HTTPException: http_exception_handler,
                             Exception: exception_handler},
         request_max_body_size=settings.max_body_bytes,

@@ -15,7 +15,13 @@ a log line per request cost more than a list page's SQL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -134,11 +140,89 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _config(app: Any, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
+                          access_log=settings.access_log,
+                          http=guarded_protocol(settings),
+                          limit_concurrency=settings.max_connections,
+                          timeout_keep_alive=5, timeout_graceful_shutdown=10)
+
+
 def run(app: Any, settings: Settings) -> None:
-    """Serve ``app`` until stopped (``waterops serve``)."""
+    """Serve ``app`` until stopped (``waterops serve``, one process)."""
     freeze_startup_objects()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                access_log=settings.access_log,
-                http=guarded_protocol(settings),
-                limit_concurrency=settings.max_connections,
-                timeout_keep_alive=5, timeout_graceful_shutdown=10)
+    uvicorn.Server(_config(app, settings)).run()
+
+
+class SharedSocketServer(uvicorn.Server):
+    """A uvicorn server on a socket bound by its parent; says where it listens once it is
+    ready, as uvicorn does for a socket of its own (the line process supervisors and the
+    tests wait for), naming its process."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            logging.getLogger("uvicorn.error").info(
+                "Uvicorn running on http://%s:%d (process %d)", host, port, os.getpid())
+
+
+def run_processes(build: Callable[[int], Any], settings: Settings, processes: int) -> int:
+    """Serve ``processes`` apps, each built by ``build(index)`` in its own forked process,
+    on one listening socket (the kernel hands each connection to one of them); returns
+    the exit status once every process has stopped (``waterops serve --processes N``).
+
+    Why fork here rather than uvicorn's ``workers``: uvicorn re-imports the app by name in
+    spawned children, which cannot carry the settings of the command line or the
+    configured protocol class. The socket is bound before forking and nothing else is
+    open: the parent has no threads, pool or store, and each child opens its own after
+    the fork (a pooled connection or a thread does not survive one). SIGTERM or SIGINT to
+    the parent stops every child gracefully; a child that exits stops the others.
+    """
+    if processes <= 1:
+        run(build(0), settings)
+        return 0
+    sock = socket.create_server((settings.host, settings.port), backlog=2048)
+    sock.set_inheritable(True)
+    children: list[int] = []
+    for index in range(processes):
+        pid = os.fork()
+        if pid == 0:  # the child: its own app, loop and store
+            status = 1
+            try:
+                app = build(index)
+                freeze_startup_objects()
+                SharedSocketServer(_config(app, settings)).run(sockets=[sock])
+                status = 0
+            finally:
+                os._exit(status)
+        children.append(pid)
+    sock.close()
+    return supervise(children)
+
+
+def supervise(children: list[int]) -> int:
+    """Wait for the forked servers; forward SIGTERM/SIGINT, and stop the rest when one
+    ends. The first non-zero exit status, else 0."""
+    alive = set(children)
+
+    def forward(signum: int, _frame: object) -> None:
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM if signum == signal.SIGINT else signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    status = 0
+    while alive:
+        try:
+            pid, code = os.wait()
+        except ChildProcessError:
+            break
+        if pid not in alive:
+            continue
+        alive.discard(pid)
+        exit_code = os.waitstatus_to_exitcode(code)
+        status = status or (exit_code if exit_code > 0 else 0)
+        forward(signal.SIGTERM, None)
+    return status

@@ -33,6 +33,7 @@ touching the worker.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,7 +44,7 @@ from typing import Any, Final
 import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from core.store import ChangeLogDialect, Connection
 from core.uow import UnitOfWork
@@ -57,6 +58,9 @@ from server.settings import SettingsError
 #: copy beside production) wait on each other's writers.
 WRITE_LOCK_CLASS: Final = 0x57A7E5
 #: takes the store's write lock (``pg_try_advisory_lock`` with the same keys tests for it)
+#: connections of the serving loop's async pool (``PgDatabase.fetchone_async``), beside
+#: the ``database_pool_size`` of the threads
+ASYNC_POOL_SIZE: Final = 8
 WRITE_LOCK_SQL: Final = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
 
 
@@ -278,6 +282,17 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     _postgis_on_path(conn)
 
 
+async def _configure_async(conn: psycopg.AsyncConnection[Any]) -> None:
+    """``_configure`` for the event loop's connections (``PgDatabase.fetchone_async``)."""
+    conn.adapters.register_dumper(bool, _BoolAsInt)
+    conn.adapters.register_loader("numeric", _NumericLoader)
+    cur = await conn.execute(_POSTGIS_SCHEMA_SQL)
+    row = await cur.fetchone()
+    if row is not None:
+        await conn.execute("SELECT set_config('search_path', current_setting('search_path') "
+                           "|| ', ' || quote_ident(%s), false)", [row[0]])
+
+
 def _postgis_on_path(conn: psycopg.Connection[Any]) -> None:
     """Append PostGIS's schema to this session's ``search_path`` when it is not on it.
 
@@ -414,6 +429,12 @@ class PgDatabase:
     def __init__(self, url: str, *, clock: Clock, pool_size: int = 24,
                  pool_timeout_s: float = 30.0) -> None:
         self.url = url
+        self._pool_timeout_s = pool_timeout_s
+        self._async_pool: AsyncConnectionPool[Any] | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        #: reads of the loop not yet sent, by (SQL, parameters): later identical ones join
+        self._unsent: dict[tuple[str, tuple[Any, ...]],
+                           asyncio.Future[tuple[Any, ...] | None]] = {}
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, configure=_configure,
             kwargs={"autocommit": True}, timeout=pool_timeout_s)
@@ -486,6 +507,78 @@ class PgDatabase:
 
     def executescript(self, script: str) -> None:
         self.conn.raw.execute(translate_ddl(script).encode())
+
+    async def fetchone_async(self, sql: str, parameters: Sequence[Any] = ()
+                             ) -> tuple[Any, ...] | None:
+        """The first row of one autocommit read, awaited on the event loop instead of
+        blocking it (issue 19: the loop sat idle for every round trip of authentication
+        while other requests waited). Its connections are the loop's own small pool
+        (``open_async``, opened by the app's start-up on the serving loop: a psycopg async
+        connection belongs to one loop); on another loop, or before it is opened, the read
+        is the blocking one. Only reads with positional parameters."""
+        pool = self._async_pool
+        if pool is None or self._async_loop is not asyncio.get_running_loop():
+            return self.execute(sql, parameters).fetchone()
+        key = (sql, tuple(parameters))
+        while True:
+            batch = self._unsent.get(key)
+            if batch is None:
+                return await self._read_for_batch(pool, key)
+            try:
+                return await asyncio.shield(batch)
+            except asyncio.CancelledError:
+                if not batch.cancelled():
+                    raise  # this request itself was cancelled
+                # the batch's own request was cancelled before its read: join the next one
+
+    async def _read_for_batch(self, pool: AsyncConnectionPool[Any],
+                              key: tuple[str, tuple[Any, ...]]) -> tuple[Any, ...] | None:
+        """Read ``key`` for this request and every identical one that arrives before the
+        statement is sent (``_unsent``), then answer them all.
+
+        Why it is exact: a request joins only a batch whose statement has not been sent,
+        so the row it gets was read after it arrived and sees every commit before it (a
+        revoked token, a bumped list version). Why: under load the round trip is long
+        (the server's process waits for a core) and every polling console sends the
+        same token and list; one read answers all of them instead of each waiting for a
+        connection of the pool."""
+        batch: asyncio.Future[tuple[Any, ...] | None] = (
+            asyncio.get_running_loop().create_future())
+        self._unsent[key] = batch
+        try:
+            async with pool.connection() as conn:
+                if self._unsent.get(key) is batch:
+                    del self._unsent[key]  # from here on, newcomers wait for the next read
+                cur = await conn.execute(self.translate(key[0], False), list(key[1]))
+                row: tuple[Any, ...] | None = await cur.fetchone()
+        except BaseException as exc:
+            if self._unsent.get(key) is batch:
+                del self._unsent[key]
+            if isinstance(exc, asyncio.CancelledError):
+                batch.cancel()
+            else:
+                batch.set_exception(exc)
+                batch.exception()  # retrieved here: the joiners may be none
+            raise
+        batch.set_result(row)
+        return row
+
+    async def open_async(self) -> None:
+        """Open ``ASYNC_POOL_SIZE`` connections for ``fetchone_async`` on the running loop."""
+        if self._async_pool is not None:
+            return
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            self.url, min_size=ASYNC_POOL_SIZE, max_size=ASYNC_POOL_SIZE, open=False,
+            configure=_configure_async, kwargs={"autocommit": True},
+            timeout=self._pool_timeout_s)
+        await pool.open(wait=True)
+        self._async_pool, self._async_loop = pool, asyncio.get_running_loop()
+
+    async def close_async(self) -> None:
+        """Close what ``open_async`` opened (the app's shutdown, on the same loop)."""
+        pool, self._async_pool, self._async_loop = self._async_pool, None, None
+        if pool is not None:
+            await pool.close()
 
     def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
               ) -> Iterator[dict[str, Any]]:

@@ -41,6 +41,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: bytes of encoded list pages one process keeps (``server.pagecache``; work-order lists):
     #: a page is served again only while the store and the clock leave it true; 0: off
     list_cache_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64 * 1024 * 1024
+    #: ``waterops serve`` processes answering HTTP on one socket, each with its own event
+    #: loop, threads, pool and page cache (``server.http_server.run``). Safe on either
+    #: store: every page and token is checked against the database, never a process's
+    #: memory alone. More than one lets the loop's store round trips of one process overlap
+    #: another's work (PostgreSQL, issue 19); the background jobs run in the first only.
+    http_processes: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     policy_profile: str = "strict"

@@ -66,6 +66,19 @@ class AccountService:
     def authenticate(self, token: str) -> Principal | None:
         return self.store.principal_for_token(hash_token(token))
 
+    def authenticate_reading(self, token: str, list_name: str
+                             ) -> tuple[Principal, int | None] | None:
+        """``authenticate`` plus the version of the list ``list_name`` (migration m016),
+        read with the token in one statement: what a list route answered from the page
+        cache needs, in one round trip (issue 19)."""
+        return self.store.principal_and_list_version(hash_token(token), list_name)
+
+    async def authenticate_reading_async(self, token: str, list_name: str
+                                         ) -> tuple[Principal, int | None] | None:
+        """``authenticate_reading`` awaited on the event loop without blocking it (a
+        PostgreSQL round trip; ``server.db.fetchone_async``)."""
+        return await self.store.principal_and_list_version_async(hash_token(token), list_name)
+
     def revoke_device(self, actor: Caller, device_id: str) -> Device:
         """Revoke a device token: its next request is a 401, its queue stays on the tablet.
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Final
 
 from sqlite_utils import Database
 
 from server.accounts.model import Crew, Device, Principal, Role, User
+from server.loopreads import fetchone_async
 from server.timefmt import from_db, opt_from_db, to_db
+
+#: the token's principal and, in the same statement, one ``list_versions`` counter
+_PRINCIPAL_AND_VERSION: Final = (
+    "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id, "
+    "(SELECT v.version FROM list_versions v WHERE v.name = ?) FROM devices d "
+    "JOIN users u ON u.id = d.user_id "
+    "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1")
 
 
 class AccountStore:
@@ -79,10 +88,26 @@ class AccountStore:
             "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1",
             [token_hash],
         ).fetchone()
-        if row is None:
-            return None
-        return Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
-                         unit=row[4], device_id=row[5])
+        return None if row is None else _principal(row)
+
+    def principal_and_list_version(self, token_hash: str, list_name: str
+                                   ) -> tuple[Principal, int | None] | None:
+        """``principal_for_token`` and, read in the same statement, the ``list_versions``
+        counter ``list_name`` (migration m016; None when the row is missing).
+
+        Why one statement: a list route answered from the page cache needs both the caller
+        and the list's version, and on PostgreSQL each statement is a round trip that
+        blocks the event loop (issue 19). One statement is also one snapshot, so the
+        version is never older than the token check."""
+        row = self.db.execute(_PRINCIPAL_AND_VERSION, [list_name, token_hash]).fetchone()
+        return _with_version(row)
+
+    async def principal_and_list_version_async(self, token_hash: str, list_name: str
+                                               ) -> tuple[Principal, int | None] | None:
+        """``principal_and_list_version`` awaited on the event loop: on PostgreSQL the round
+        trip no longer blocks the loop's other requests (``server.db.fetchone_async``)."""
+        return _with_version(await fetchone_async(self.db, _PRINCIPAL_AND_VERSION,
+                                                  [list_name, token_hash]))
 
     def device_ids(self) -> list[str]:
         return [str(r[0]) for r in self.db.execute("SELECT id FROM devices ORDER BY id")]
@@ -130,3 +155,15 @@ class AccountStore:
         )
         return [User(id=r[0], name=r[1], role=Role(r[2]), crew_id=r[3], unit=r[4], phone=r[5],
                      active=bool(r[6])) for r in rows]
+
+
+
+def _principal(row: tuple[Any, ...]) -> Principal:
+    return Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
+                     unit=row[4], device_id=row[5])
+
+
+def _with_version(row: tuple[Any, ...] | None) -> tuple[Principal, int | None] | None:
+    if row is None:
+        return None
+    return _principal(row), None if row[6] is None else int(row[6])

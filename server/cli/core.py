@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 import click
+import msgspec
+from litestar import Litestar
 
 from server import http_server
 from server.accounts.model import Crew, Role, User
@@ -36,14 +38,16 @@ from server.workers import Supervisor, service_jobs
               help="run the outbox, deadline scan and clean-up in this process "
                    "(--no-workers: run `waterops worker` elsewhere)")
 @data_dir_option
+@click.option("--processes", default=None, type=click.IntRange(1, 64),
+              help="HTTP processes on one socket (setting http_processes; default 1)")
 def serve(demo: bool, host: str | None, port: int | None, db_path: str | None,
-          workers: bool, data_dir: str | None) -> None:
+          workers: bool, data_dir: str | None, processes: int | None) -> None:
     if db_path is not None:
         data_dir, db_file = str(Path(db_path).parent), Path(db_path).name
     else:
         db_file = None
     settings = settings_from(data_dir, db_file, host=host, port=port, demo=demo or None,
-                             workers=workers)
+                             workers=workers, http_processes=processes)
     services = Services(settings, system_clock)
     if settings.demo:
         tokens = seed_demo(services)
@@ -52,11 +56,21 @@ def serve(demo: bool, host: str | None, port: int | None, db_path: str | None,
         click.echo(f"demo data ready; device tokens in {token_file}")
         for user, token in tokens.items():
             click.echo(f"  {user:14s} Authorization: Bearer {token}")
-    app = create_app(settings, clock=system_clock, services=services)
     click.echo(f"waterops on http://{settings.host}:{settings.port}  (OpenAPI: /schema); "
-               f"background workers {'in this process' if settings.workers else 'off'}")
+               f"{settings.http_processes} HTTP process(es); background workers "
+               f"{'in the first process' if settings.workers else 'off'}")
     logging.basicConfig(level=logging.INFO)
-    http_server.run(app, settings)
+    if settings.http_processes == 1:
+        http_server.run(create_app(settings, clock=system_clock, services=services), settings)
+        return
+    # each process opens its own store after the fork (server.http_server.run_processes)
+    services.close()
+
+    def build(index: int) -> Litestar:
+        own = settings if index == 0 else msgspec.structs.replace(settings, workers=False)
+        return create_app(own, clock=system_clock, services=Services(own, system_clock))
+
+    raise SystemExit(http_server.run_processes(build, settings, settings.http_processes))
 
 
 @click.command(help="Run the background jobs (outbox, deadline scan, clean-up) without HTTP.")

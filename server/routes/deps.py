@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request
 
 from server.accounts.model import Principal
+from server.guards import LIST_VERSION_STATE
 from server.services import Services
 from server.workorders.model import Actor
 
@@ -21,6 +22,14 @@ def services(request: Request[Any, Any, Any]) -> Services:
 def principal(request: Request[Any, Any, Any]) -> Principal:
     user: Principal = request.user
     return user
+
+
+def list_version_read(request: Request[Any, Any, Any]) -> tuple[int | None] | None:
+    """The list version authentication read with the token, as a 1-tuple (its value may
+    be None: the store has no counter), or None when it read none (a console session, a
+    route without ``opt["list_version"]``): then the service reads it itself."""
+    read: tuple[int | None] | None = request.state.get(LIST_VERSION_STATE)
+    return read
 
 
 def actor(request: Request[Any, Any, Any]) -> Actor:

@@ -10,8 +10,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.audit import AuditEntry
+from server.guards import LIST_VERSION_OPT
 from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
-from server.routes.deps import actor, principal, sent_at, services
+from server.routes.deps import actor, list_version_read, principal, sent_at, services
 from server.routes.etags import conditional
 from server.routes.paging import linked
 from server.workorders.listing import encode_page
@@ -24,7 +25,7 @@ from server.workorders.model import (
     WorkOrderPage,
     WorkOrderType,
 )
-from server.workorders.store import Filters
+from server.workorders.store import LIST_VERSION, Filters
 
 
 class WorkOrderController(Controller):
@@ -38,7 +39,7 @@ class WorkOrderController(Controller):
         """Create a work order; its deadline follows the service policy of its type."""
         return services(request).workorders.create(actor(request), data)
 
-    @get("/", opt={"policy": "workorder.list"},
+    @get("/", opt={"policy": "workorder.list", LIST_VERSION_OPT: LIST_VERSION},
          responses={200: ResponseSpec(data_container=WorkOrderPage, generate_examples=False,
                                       description="one page of work orders (docs/api.md, "
                                                   "Paging); `ETag` names its bytes"),
@@ -65,10 +66,11 @@ class WorkOrderController(Controller):
                           limit=limit)
         orders, caller, query = services(request).workorders, principal(request), \
             request.scope["query_string"]
-        # a fresh kept page costs the scope rules, one indexed read of the list version
-        # (as authentication reads the token on the loop) and a look-up: answered here, on
-        # the loop, without the thread-pool hop; a page to read goes to a thread
-        page = orders.cached_page(caller, filters, overdue=overdue, query=query)
+        # a fresh kept page costs the scope rules, the list version (read by authentication
+        # with the token, in one statement: opt LIST_VERSION_OPT) and a look-up: answered
+        # here, on the loop, without the thread-pool hop; a page to read goes to a thread
+        page = orders.cached_page(caller, filters, overdue=overdue, query=query,
+                                  known_version=list_version_read(request))
         if page is None:
             page = await sync_to_thread(
                 orders.build_page, caller, filters, overdue=overdue, query=query,

@@ -191,13 +191,18 @@ class WorkOrderService:
         return page
 
     def cached_page(self, principal: Principal, filters: Filters, *, overdue: bool,
-                    query: Hashable) -> CachedPage | None:
+                    query: Hashable, known_version: tuple[int | None] | None = None
+                    ) -> CachedPage | None:
         """``list_page``'s answer when the cache holds it fresh, else None: the scope rules,
-        one read of the list version and a dictionary look-up (no page is read)."""
+        one read of the list version and a dictionary look-up (no page is read).
+
+        ``known_version`` is the version already read during this request, as a 1-tuple
+        (authentication reads it with the token, ``AccountStore.principal_and_list_version``):
+        then no second read is made. It must have been read after the request arrived."""
         if self.page_cache is None:
             return None
         scoped = self._scoped(principal, filters)
-        version = self.store.list_version()
+        version = self.store.list_version() if known_version is None else known_version[0]
         if version is None:
             return None
         return self.page_cache.get((query, scoped, overdue), version, to_db(self.clock()))

@@ -5,6 +5,7 @@ PostgreSQL (two ``Services`` on one store stand for two server processes)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,17 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from server.accounts.tokens import hash_token
 from server.app import create_app
+from server.cli.common import OPERATOR
 from server.clock import SteppingClock
 from server.demo import seed_demo
+from server.loopreads import close_loop_connections, open_loop_connections
 from server.services import Services
 from server.settings import Settings
 from server.workorders.deadlines import INSPECTION_RULE, THIRD_PARTY_FIELD
 from server.workorders.model import Actor, WorkOrderType
+from server.workorders.store import LIST_VERSION
 from tests.factories import TOKENS, bearer, make_settings, order_in
 
 pytestmark = pytest.mark.integration
@@ -178,3 +183,100 @@ def test_the_pages_kept_stay_within_list_cache_bytes(
         assert svc.page_cache.evictions > 0
     finally:
         svc.close()
+
+
+def test_a_token_revoked_by_another_process_is_refused_on_its_next_cached_page(
+        client: TestClient[Litestar], first: Services, second: Services) -> None:
+    """The list route reads the token and the list version in one statement; the page
+    is kept, yet the token is checked again on every request (deny by default)."""
+    issued = first.accounts.register_device("disp-wang", "spare console")
+    mine = bearer(issued.token)
+    assert _items(client, headers=mine) == _items(client, headers=mine)  # kept
+    assert first.page_cache is not None
+    hits = first.page_cache.hits
+    second.accounts.revoke_device(OPERATOR, issued.device_id)
+    r = client.get(LIST, headers=mine)
+    assert r.status_code == 401
+    assert first.page_cache.hits == hits  # refused before any page was looked up
+    assert client.get(LIST, headers=DISPATCH).status_code == 200
+
+
+def test_the_version_read_with_the_token_is_the_committed_one(
+        first: Services, second: Services) -> None:
+    """``authenticate_reading`` sees every committed write of the lists, whichever
+    process made it, and nothing for a token that no longer authenticates."""
+    read = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    assert read is not None
+    principal, version = read
+    assert principal == first.accounts.authenticate(TOKENS["dispatcher"])
+    assert version == first.workorders.store.list_version()
+    assert version is not None
+    second.workorders.create(DISPATCHER, order_in())
+    after = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    assert after is not None
+    assert after[1] is not None
+    assert after[1] > version
+    assert first.accounts.authenticate_reading("wo_nope", LIST_VERSION) is None
+    assert first.accounts.authenticate_reading(TOKENS["dispatcher"], "no-such-list") == (
+        principal, None)
+
+
+def test_the_read_awaited_on_the_loop_agrees_with_the_blocking_one(
+        first: Services, second: Services) -> None:
+    """Authentication awaits its read on the event loop (on PostgreSQL from the loop's own
+    connections, ``server.loopreads``): the same principal and the committed version."""
+
+    async def reads() -> tuple[object, object, object]:
+        await open_loop_connections(first.db)
+        try:
+            before = await first.accounts.authenticate_reading_async(
+                TOKENS["dispatcher"], LIST_VERSION)
+            second.workorders.create(DISPATCHER, order_in())
+            after = await first.accounts.authenticate_reading_async(
+                TOKENS["dispatcher"], LIST_VERSION)
+            refused = await first.accounts.authenticate_reading_async("wo_nope", LIST_VERSION)
+        finally:
+            await close_loop_connections(first.db)
+        return before, after, refused
+
+    blocking = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    before, after, refused = asyncio.run(reads())
+    assert before == blocking
+    assert after == first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
+    assert after != before
+    assert refused is None
+
+
+def test_identical_reads_at_once_each_see_what_was_committed_before_them(
+        first: Services, second: Services) -> None:
+    """Many requests of one console at once may share one read of the token and version
+    (``PgDatabase.fetchone_async``), never one sent before they arrived: after a
+    revocation in another process every later read refuses the token."""
+    issued = first.accounts.register_device("disp-wang", "wall screen")
+
+    async def burst() -> list[object]:
+        return list(await asyncio.gather(*(
+            first.accounts.authenticate_reading_async(issued.token, LIST_VERSION)
+            for _ in range(40))))
+
+    async def reads() -> tuple[list[object], list[object], list[object]]:
+        await open_loop_connections(first.db)
+        try:
+            before = await burst()
+            second.workorders.create(DISPATCHER, order_in())
+            written = await burst()
+            second.accounts.revoke_device(OPERATOR, issued.device_id)
+            revoked = await burst()
+        finally:
+            await close_loop_connections(first.db)
+        return before, written, revoked
+
+    before, written, revoked = asyncio.run(reads())
+    assert len(set(map(repr, before))) == 1
+    assert before[0] is not None
+    now = first.accounts.store.principal_and_list_version(
+        hash_token(issued.token), LIST_VERSION)
+    assert now is None
+    assert all(r == written[0] for r in written)
+    assert written[0] != before[0]
+    assert revoked == [None] * 40
