@@ -6,9 +6,10 @@ PostgreSQL (two ``Services`` on one store stand for two server processes)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pytest
@@ -33,6 +34,16 @@ pytestmark = pytest.mark.integration
 DISPATCH = bearer(TOKENS["dispatcher"])
 LIST = "/api/v1/workorders?limit=500"
 DISPATCHER = Actor(user_id="disp-wang", role="dispatcher")
+
+T = TypeVar("T")
+
+
+def on_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``make()`` to completion on a new event loop in a thread of its own: the main
+    thread may already run one (Playwright's sync API keeps a loop there for the browser
+    tests' session), and ``asyncio.run`` refuses to start beside it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 @pytest.fixture
@@ -240,7 +251,7 @@ def test_the_read_awaited_on_the_loop_agrees_with_the_blocking_one(
         return before, after, refused
 
     blocking = first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
-    before, after, refused = asyncio.run(reads())
+    before, after, refused = on_own_loop(reads)
     assert before == blocking
     assert after == first.accounts.authenticate_reading(TOKENS["dispatcher"], LIST_VERSION)
     assert after != before
@@ -271,7 +282,7 @@ def test_identical_reads_at_once_each_see_what_was_committed_before_them(
             await close_loop_connections(first.db)
         return before, written, revoked
 
-    before, written, revoked = asyncio.run(reads())
+    before, written, revoked = on_own_loop(reads)
     assert len(set(map(repr, before))) == 1
     assert before[0] is not None
     now = first.accounts.store.principal_and_list_version(
