@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.request import urlopen
 
 from bench._common import bench_stores, emit, parse_args, sizes, table
-from bench.sync import fresh_schema
+from bench.sync import bench_store_url
 from notifications import (
     AnnounceIn,
     AppriseChannel,
@@ -216,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for store, base_url in bench_stores(args):
         suffix = "" if store == "sqlite" else f"_{store}"
         for n in sizes(args, (1_000, 5_000), (10_000, 100_000, 200_000)):
-            r = run(n, concurrency, fresh_schema(base_url) if base_url else None)
+            with bench_store_url(base_url) as url:
+                r = run(n, concurrency, url)
             ratio = r["send_s"] / r["floor_s"] if r["floor_s"] else float("inf")
             rows += [
                 (f"[{store}, {n:,}] store outage + recipients", f"{r['create_s']:.2f} s"),

@@ -35,7 +35,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -78,15 +79,25 @@ NO_COMPRESSION = {"Accept-Encoding": "identity"}
 Figures = dict[str, tuple[float, str, int]]
 
 
-def fresh_schema(base: str) -> str:
-    """A URL on a new, empty schema of the PostgreSQL server ``base``."""
+@contextmanager
+def bench_store_url(base: str | None) -> Iterator[str | None]:
+    """The store a measurement runs on: None (a SQLite file in the run's folder) when
+    ``base`` is None, else a URL on a new, empty schema of the PostgreSQL server ``base``,
+    dropped when the measurement ends (a 100k-order schema holds hundreds of MB)."""
+    if base is None:
+        yield None
+        return
     import psycopg  # only when PostgreSQL is measured
     import psycopg.sql
 
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    schema = psycopg.sql.Identifier(f"bench_{uuid.uuid4().hex[:12]}")
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE SCHEMA {}").format(psycopg.sql.Identifier(schema)))
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+        conn.execute(psycopg.sql.SQL("CREATE SCHEMA {}").format(schema))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema.as_string()}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
 
 
 def scope_crew(size: int) -> str:
@@ -341,12 +352,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     scope_sizes = sizes(args, QUICK_SIZES, SIZES)
     rounds = 10 if args.quick else 200
     per_device = 5 if args.quick else 200
-    stores = [(store, fresh_schema(base) if base else None)
-              for store, base in bench_stores(args)]
     results: dict[str, Figures] = {}
-    for store, url in stores:
+    for store, base in bench_stores(args):
         suffix = "" if store == "sqlite" else f"_{store}"
-        with tempfile.TemporaryDirectory() as tmp_name:
+        with tempfile.TemporaryDirectory() as tmp_name, bench_store_url(base) as url:
             results[store] = measure(Path(tmp_name), scope_sizes, rounds, per_device, url, suffix)
     rows: list[tuple[str, str]] = []
     for key in next(iter(results.values()), {}):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bench._common import bench_stores, emit, parse_args, sizes, table
 from bench._load import free_port, route_beside_floor, stop_server, wait_ready
-from bench.sync import fresh_schema
+from bench.sync import bench_store_url
 from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.services import Services
@@ -145,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                                "route with the same bytes")]
     for store, base_url in bench_stores(args):
         for n in sizes(args, (2_000,), (10_000, 100_000, 1_000_000)):
-            url = fresh_schema(base_url) if base_url else None
-            rows += measure(n, seconds, store, url)
+            with bench_store_url(base_url) as url:
+                rows += measure(n, seconds, store, url)
     table("work-order routes over HTTP", rows)
 
 

@@ -31,6 +31,18 @@ def per_store(name: str) -> bool:
     return bool(getattr(importlib.import_module(f"bench.{name}"), "PER_STORE", False))
 
 
+def bench_schemas() -> set[str]:
+    """The benchmarks' schemas on the suite's PostgreSQL server (none on SQLite)."""
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        return set()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {str(r[0]) for r in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'")}
+
+
 def test_there_are_benchmarks() -> None:
     assert "workorders" in NAMES
     assert {"notices", "sync", "workorders"} <= {name for name in NAMES if per_store(name)}
@@ -40,10 +52,13 @@ def test_there_are_benchmarks() -> None:
 def test_quick_run_prints_json_figures(name: str) -> None:
     if SUITE_STORE != "sqlite" and not per_store(name):
         pytest.skip("measures no store: the SQLite pass runs it")
+    before = bench_schemas()
     done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick",
                            "--stores", SUITE_STORE],
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
+    # a benchmark drops the PostgreSQL schemas it measured on (bench.sync.bench_store_url)
+    assert bench_schemas() <= before
     figures = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert figures, done.stdout[-2000:]
     if per_store(name):
