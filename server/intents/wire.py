@@ -19,8 +19,7 @@ The rows decode to exactly what ``WorkOrderStore.wire_rows`` and
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 import msgspec
@@ -30,33 +29,18 @@ from core.time import from_db, wire_from_db
 from server.intents.store import OrderColumns, ScopeStore
 from server.workorders.evidence import EvidenceStore
 from server.workorders.model import Step
+from server.workorders.store import STEP_FILL, wire_steps
 from sync.protocol import WireFormat, page_encoder
 from sync.store import SyncStore
 
 _json_decode = msgspec.json.Decoder().decode
 
 
-def _same(value: object) -> object:
-    return value
-
-
-def _step_defaults() -> list[tuple[str, Callable[[], object]]]:
-    out: list[tuple[str, Callable[[], object]]] = []
-    for f in msgspec.structs.fields(Step):
-        if f.default is not msgspec.NODEFAULT:
-            out.append((f.encode_name, functools.partial(_same, f.default)))
-        elif f.default_factory is not msgspec.NODEFAULT:
-            out.append((f.encode_name, f.default_factory))
-    return out
-
-
-#: (name, make default) of every optional ``Step`` field, for steps stored before it existed
-_STEP_FILL: Final = _step_defaults()
 #: each optional field's key as msgspec writes it: a stored step list is complete when
 #: each occurs once per step. A key is the only place ``"name":`` can occur: inside a JSON
 #: string every quote is escaped, and a step's values are text, flags, times or lists of
 #: text, never objects.
-_STEP_KEYS: Final = tuple(f'"{name}":' for name, _make in _STEP_FILL)
+_STEP_KEYS: Final = tuple(f'"{name}":' for name, _make in STEP_FILL)
 _FIRST_KEY: Final = f'"{msgspec.structs.fields(Step)[0].encode_name}":'
 
 
@@ -65,16 +49,6 @@ def steps_complete(text: str) -> bool:
     in the text, no decoding)."""
     steps = text.count(_FIRST_KEY)
     return all(text.count(key) == steps for key in _STEP_KEYS)
-
-
-def _decoded_steps(text: str) -> list[dict[str, object]]:
-    steps: list[dict[str, object]] = _json_decode(text)
-    for step in steps:
-        if len(step) < len(_STEP_FILL) + 2:
-            for name, make in _STEP_FILL:
-                if name not in step:
-                    step[name] = make()
-    return steps
 
 
 def _opt_wire(text: object) -> str | None:
@@ -124,7 +98,7 @@ def encoded_orders(db: Database, ids: Sequence[str], crew_id: str, fmt: WireForm
                 "status_reason": r[17], "version": r[18],
                 "fields": msgspec.Raw(fields) if raw else _json_decode(fields),
                 "steps": msgspec.Raw(steps) if raw and steps_complete(steps)
-                else _decoded_steps(steps),
+                else wire_steps(steps),
                 "deadlines": [_deadline(d) for d in deadlines.get(wo_id, ())],
                 # tablets never learn device ids (they identify devices to revoke)
                 "evidence": [] if not found else [

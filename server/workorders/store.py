@@ -55,14 +55,16 @@ def _step_defaults() -> list[tuple[str, Callable[[], object]]]:
 
 
 #: (name, make default) of every optional ``Step`` field, for steps stored before it existed
-_STEP_FILL: Final = _step_defaults()
+STEP_FILL: Final = _step_defaults()
 
 
-def _wire_steps(text: str) -> list[dict[str, object]]:
+def wire_steps(text: str) -> list[dict[str, object]]:
+    """Stored steps JSON as the wire's step mappings, steps stored before a ``Step`` field
+    existed completed with its default (the pull's ``wire_rows`` and ``server.intents.wire``)."""
     steps: list[dict[str, object]] = _json_decode(text)
     for step in steps:
-        if len(step) < len(_STEP_FILL) + 2:
-            for name, make in _STEP_FILL:
+        if len(step) < len(STEP_FILL) + 2:
+            for name, make in STEP_FILL:
                 if name not in step:
                     step[name] = make()
     return steps
@@ -243,7 +245,7 @@ class WorkOrderStore:
                     "due_at": None if r[16] is None else wire_from_db(str(r[16])),
                     "status_reason": r[17], "version": r[18],
                     "fields": _json_decode(str(r[19])),
-                    "steps": _wire_steps(str(r[20])),
+                    "steps": wire_steps(str(r[20])),
                     "deadlines": deadlines.get(str(r[0]), []),
                 }
         return out
