@@ -6,7 +6,10 @@ import argparse
 import json
 import math
 import sys
+import time
 from collections.abc import Sequence
+
+import httpx
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -82,10 +85,6 @@ def wait_settled(base: str, seconds: float = 600) -> None:
     notices they queue). That is real work, but done once; measured during it, a figure
     says how busy the start-up was, not what a tablet meets on a server that has been up.
     """
-    import time
-
-    import httpx
-
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         jobs = httpx.get(base + "/api/v1/public/health", timeout=30).json().get("workers", [])
