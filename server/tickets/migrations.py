@@ -239,3 +239,54 @@ def m005_deadline_tallies(db: Database) -> None:
 
     db.executescript(SCHEMA)
     rebuild_tickets(db)
+
+
+#: per table of deadlines: (table, its item kind in ``deadline_reminders``, the column of
+#: the item's id, the condition of a deadline still open)
+REMINDER_TABLES: tuple[tuple[str, str, str, str], ...] = (
+    ("ticket_deadlines", "ticket", "ticket_id", "met_at IS NULL AND voided = 0"),
+    ("complaint_deadlines", "complaint", "complaint_id", "met_at IS NULL"),
+    ("service_info", "publication", "id", "published_at IS NULL"),
+    ("work_order_deadlines", "work_order", "work_order_id", "met_at IS NULL"),
+)
+
+
+@migrations()
+def m006_reminder_state(db: Database) -> None:
+    """What the deadline scan has recorded, kept on the deadline itself (issue 19).
+
+    The scan used to read every open deadline on each run, work out each work order's
+    reminder time in Python and try to insert its reminder again: proportional to the
+    whole store, every 30 s. Now each deadline carries the due time its reminder and its
+    escalation were recorded for (``reminded_for``, ``escalated_for``), and a partial
+    index holds only the deadlines still owed one: a deadline is owed when that column is
+    not its current due time, so a write that moves the due time (an extension, a
+    recomputed provisional deadline) makes it owed again without having to say so. A
+    work order's reminder time (``remind_at``) is worked out once, by the scan, for
+    deadlines that have none. Reminders already recorded are carried over.
+    """
+    db.execute("ALTER TABLE work_order_deadlines ADD COLUMN remind_at TEXT")
+    for table, _, _, open_ in REMINDER_TABLES:
+        for column in ("reminded_for", "escalated_for"):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        db.execute(f"CREATE INDEX {table}_remind_owed ON {table}(remind_at) WHERE {open_} "
+                   "AND (reminded_for IS NULL OR reminded_for <> due_at)")
+        db.execute(f"CREATE INDEX {table}_escalation_owed ON {table}(due_at) WHERE {open_} "
+                   "AND (escalated_for IS NULL OR escalated_for <> due_at)")
+    db.execute("CREATE INDEX work_order_deadlines_unscheduled ON "
+               "work_order_deadlines(work_order_id, rule) "
+               "WHERE met_at IS NULL AND remind_at IS NULL")
+    carry_over_recorded(db)
+
+
+def carry_over_recorded(db: Database) -> None:
+    """Mark every deadline whose reminder or escalation ``deadline_reminders`` already
+    holds for its current due time as recorded (m006, on a store that has reminders)."""
+    for table, kind, item, _ in REMINDER_TABLES:
+        for column, level in (("reminded_for", "remind"), ("escalated_for", "escalate")):
+            # the names are this module's constants, not input
+            owed = (f"SELECT 1 FROM deadline_reminders r WHERE r.item_kind = ? "  # noqa: S608
+                    f"AND r.item_id = {table}.{item} AND r.rule = {table}.rule "
+                    f"AND r.due_at = {table}.due_at AND r.level = ?")
+            db.execute(f"UPDATE {table} SET {column} = due_at WHERE EXISTS ({owed})",  # noqa: S608
+                       [kind, level])

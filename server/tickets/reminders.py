@@ -94,6 +94,8 @@ class ReminderService:
         self.staff_channel = staff_channel
         #: reminder times of work-order clocks whose rule is not in the profile's rules
         #: (e.g. connection clocks): (rule, work order, start, due) -> time, or None
+        #: deadlines whose reminder time one read of ``_schedule_work_orders`` works out
+        self.schedule_batch = SCAN_BATCH * 5
         self.remind_resolvers: list[
             Callable[[str, str, datetime, datetime], datetime | None]] = []
 
@@ -123,38 +125,48 @@ class ReminderService:
             return duty, f"{why}: escalated to the duty supervisor"
         return None, f"{why} and the profile names no reachable duty supervisor"
 
-    def _work_order_items(self, now: datetime) -> tuple[list[Row], list[Row]]:
-        """Open work-order deadlines due for a reminder, and those overdue."""
+    def _schedule_work_orders(self) -> int:
+        """Work out the reminder time of each open work-order deadline that has none (new
+        since the last scan, or moved), once, and store it; returns how many.
+
+        Why stored: on a working-hours clock it is a walk through the calendar, and doing
+        it for every open order on every scan made the scan proportional to the store."""
         fraction = self.profile.thresholds.reminder_fraction
-        remind, overdue = [], []
-        for r in self.store.open_work_order_deadlines(now):
-            due = from_db(str(r["due_at"]))
-            if due <= now:
-                overdue.append(r)
-            rule = self.profile.rules.get(str(r["rule"]))
-            if rule is None or rule.unit is None:
-                # a rule this profile lacks: its owner's reminder time, else the same share
-                # of calendar time
-                start = from_db(str(r["starts_at"]))
-                found = (f(str(r["rule"]), str(r["item_id"]), start, due)
-                         for f in self.remind_resolvers)
-                at = next((t for t in found if t is not None), None) \
-                    or start + (due - start) * fraction
-            else:
-                at = remind_time(from_db(str(r["starts_at"])), rule, self.calendar, fraction)
-            if at <= now:
-                remind.append(r)
-        return remind, overdue
+        done, after = 0, ("", "")
+        while True:
+            rows = self.store.unscheduled_work_order_deadlines(after, self.schedule_batch)
+            if not rows:
+                return done
+            after = (str(rows[-1]["item_id"]), str(rows[-1]["rule"]))
+            times: list[tuple[str, str, str, str]] = []
+            for r in rows:
+                start, due = from_db(str(r["starts_at"])), from_db(str(r["due_at"]))
+                rule = self.profile.rules.get(str(r["rule"]))
+                if rule is None or rule.unit is None:
+                    # a rule this profile lacks: its owner's reminder time, else the same
+                    # share of calendar time
+                    found = (f(str(r["rule"]), str(r["item_id"]), start, due)
+                             for f in self.remind_resolvers)
+                    at = next((t for t in found if t is not None), None) \
+                        or start + (due - start) * fraction
+                else:
+                    at = remind_time(start, rule, self.calendar, fraction)
+                times.append((str(r["item_id"]), str(r["rule"]), str(r["due_at"]), to_db(at)))
+            with self.db.atomic():
+                self.store.schedule_work_order_reminders(times)
+            done += len(times)
 
     def scan(self, now: datetime | None = None) -> ScanResult:
         """Record every reminder and escalation due by ``now``; returns the new ones."""
         at = now or self.clock()
-        desk_remind = self.store.open_desk_deadlines(at, "remind_at")
-        desk_overdue = self.store.open_desk_deadlines(at, "due_at")
-        wo_remind, wo_overdue = self._work_order_items(at)
+        self._schedule_work_orders()
+        remind = [*self.store.open_desk_deadlines(at, "remind_at", owed=True),
+                  *self.store.open_work_order_deadlines(at, "remind_at", owed=True)]
+        overdue = [*self.store.open_desk_deadlines(at, "due_at", owed=True),
+                   *self.store.open_work_order_deadlines(at, "due_at", owed=True)]
         created: list[int] = []
-        due = ([(r, ReminderLevel.REMIND) for r in [*desk_remind, *wo_remind]]
-               + [(r, ReminderLevel.ESCALATE) for r in [*desk_overdue, *wo_overdue]])
+        due = ([(r, ReminderLevel.REMIND) for r in remind]
+               + [(r, ReminderLevel.ESCALATE) for r in overdue])
         # one transaction per batch, not per scan: a backlog (the scan was down, a month
         # of overdue orders imported) must not hold the store's write lock for as long as
         # it takes, or every push and pull meanwhile waits for it. Each reminder is kept
@@ -170,9 +182,13 @@ class ReminderService:
                             str(r["unit"] or ""),
                             str(r["supervisor_id"]) if r.get("supervisor_id") else None)
                     created += self._add(r, level, recipient, note, at)
+                for level in ReminderLevel:
+                    self.store.record_reminded(
+                        [r for r, lv in due[start:start + SCAN_BATCH] if lv is level],
+                        str(level))
         retried = self.watch.retry_unsent(at) if self.watch is not None else 0
         rows = {integer(r, "id"): r for r in self.store.reminders(
-            recipient_id=None, level=None, limit=max(len(created), 1) + 50)}
+            recipient_id=None, level=None, limit=len(created) + 50)} if created else {}
         return ScanResult(at=at, reminders=[reminder_from(rows[i]) for i in created if i in rows],
                           alerts_retried=retried)
 
@@ -244,14 +260,14 @@ class ReminderService:
     def overdue(self, now: datetime | None = None) -> list[OverdueItem]:
         """Every open deadline past due: the supervisors' chase list."""
         at = now or self.clock()
-        _, wo_overdue = self._work_order_items(at)
         items = [OverdueItem(
             item_kind=ItemKind(str(r["item_kind"])), item_id=str(r["item_id"]),
             rule=str(r["rule"]), due_at=from_db(str(r["due_at"])), unit=str(r["unit"] or ""),
             assignee_id=(str(r["assignee_id"]) if r.get("assignee_id") else
                          CREW_PREFIX + str(r["crew_id"]) if r.get("crew_id") else None),
             provisional=bool(r.get("provisional")),
-        ) for r in [*self.store.open_desk_deadlines(at, "due_at"), *wo_overdue]]
+        ) for r in [*self.store.open_desk_deadlines(at, "due_at", owed=False),
+                    *self.store.open_work_order_deadlines(at, "due_at", owed=False)]]
         return sorted(items, key=lambda i: (i.due_at, i.item_kind, i.item_id))
 
     def list(self, *, recipient_id: str | None = None, level: ReminderLevel | None = None,

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from core.uow import UnitOfWork, touch
 from server.policy import OpenClock, Timing
 from server.tickets import tally_store
+from server.tickets.migrations import REMINDER_TABLES
 from server.timefmt import from_db, to_db
 
 Row = dict[str, object]
@@ -31,6 +32,21 @@ WORK_ORDER_GROUPS: Final = {"rule": "d.rule", "unit": "COALESCE(cr.unit, '')",
 PIPE_NETWORK_LEAK: Final = "pipe_network_leak"
 #: period keys in local (Asia/Shanghai, UTC+8, no DST) time
 PERIODS: Final = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m", "all": ""}
+#: the deadline scan's two reads: the time column that comes due, and the condition of a
+#: deadline still owed its reminder or escalation (as in the partial indexes of tickets
+#: migration m006, term for term, so the planner can use them)
+_OWED: Final = {
+    "remind_at": ("remind_at", "(d.reminded_for IS NULL OR d.reminded_for <> d.due_at)"),
+    "due_at": ("due_at", "(d.escalated_for IS NULL OR d.escalated_for <> d.due_at)"),
+}
+#: open work-order deadlines with no reminder time yet, keyset-paged on (order, rule)
+UNSCHEDULED_SQL: Final = (
+    "SELECT work_order_id AS item_id, rule, starts_at, due_at "
+    "FROM work_order_deadlines WHERE met_at IS NULL AND remind_at IS NULL "
+    "AND (work_order_id > ? OR (work_order_id = ? AND rule > ?)) "
+    "ORDER BY work_order_id, rule LIMIT ?")
+#: item kind in ``deadline_reminders`` -> its deadline table and the column of its id
+_DEADLINE_TABLES: Final = {kind: (table, item) for table, kind, item, _ in REMINDER_TABLES}
 
 
 def _period_sql(column: str, period: str) -> str:
@@ -358,29 +374,68 @@ class TicketStore:
             "WHERE id = ?", [None if sent_at is None else to_db(sent_at), error, alert_id])
 
     # -- reminders and escalations -----------------------------------------------------
-    def open_desk_deadlines(self, now: datetime, column: str) -> list[Row]:
-        """Open ticket and complaint deadlines whose ``column`` (remind_at or due_at) has
-        come by ``now``, with the unit and assignee they concern."""
-        col = {"remind_at": "remind_at", "due_at": "due_at"}[column]
+    @staticmethod
+    def due_sql(kind: str, column: str, *, owed: bool) -> str:
+        """The read of one kind's open deadlines (ticket, complaint, publication,
+        work_order) whose ``column`` (remind_at or due_at) has come by the one parameter,
+        with the unit and assignee they concern; with ``owed``, only those whose reminder
+        (remind_at) or escalation (due_at) is still owed for their current due time. Owed,
+        it is a range of a partial index of owed deadlines (tickets migration m006), so the
+        scan reads what is owed, not every open deadline."""
+        col, owed_sql = _OWED[column]
+        cond = f"{owed_sql} AND d.{col} <= ?" if owed else f"d.{col} <= ?"
+        return {
+            "ticket": "SELECT 'ticket' AS item_kind, d.ticket_id AS item_id, d.rule AS rule, "
+                      "d.due_at AS due_at, t.unit AS unit, t.assignee_id AS assignee_id, "
+                      "t.crew_id AS crew_id, d.provisional AS provisional "
+                      "FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
+                      f"WHERE d.met_at IS NULL AND d.voided = 0 AND {cond}",
+            "complaint": "SELECT 'complaint' AS item_kind, d.complaint_id AS item_id, "
+                         "d.rule AS rule, d.due_at AS due_at, c.target_unit AS unit, "
+                         "NULL AS assignee_id, NULL AS crew_id, d.provisional AS provisional "
+                         "FROM complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id "
+                         f"WHERE d.met_at IS NULL AND {cond}",
+            "publication": "SELECT 'publication' AS item_kind, d.id AS item_id, d.rule AS rule, "
+                           "d.due_at AS due_at, d.unit AS unit, NULL AS assignee_id, "
+                           "NULL AS crew_id, d.provisional AS provisional FROM service_info d "
+                           f"WHERE d.published_at IS NULL AND {cond}",
+            "work_order": "SELECT 'work_order' AS item_kind, d.work_order_id AS item_id, "
+                          "d.rule AS rule, d.starts_at AS starts_at, d.due_at AS due_at, "
+                          "COALESCE(cr.unit, '') AS unit, w.crew_id AS crew_id, "
+                          "cr.supervisor_id AS supervisor_id, d.provisional AS provisional "
+                          "FROM work_order_deadlines d "
+                          "JOIN work_orders w ON w.id = d.work_order_id "
+                          "LEFT JOIN crews cr ON cr.id = w.crew_id "
+                          f"WHERE d.met_at IS NULL AND {cond} "
+                          "AND w.status NOT IN ('cancelled', 'verified')",
+        }[kind]
+
+    def open_desk_deadlines(self, now: datetime, column: str, *, owed: bool) -> list[Row]:
+        """Ticket, complaint and publication deadlines of ``due_sql``."""
         stamp = to_db(now)
-        rows = list(self.db.query(
-            "SELECT 'ticket' AS item_kind, d.ticket_id AS item_id, d.rule AS rule, "
-            "d.due_at AS due_at, t.unit AS unit, t.assignee_id AS assignee_id, "
-            "t.crew_id AS crew_id, d.provisional AS provisional "
-            "FROM ticket_deadlines d JOIN tickets t ON t.id = d.ticket_id "
-            f"WHERE d.met_at IS NULL AND d.voided = 0 AND d.{col} <= ?", [stamp]))
-        rows += list(self.db.query(
-            "SELECT 'complaint' AS item_kind, d.complaint_id AS item_id, d.rule AS rule, "
-            "d.due_at AS due_at, c.target_unit AS unit, NULL AS assignee_id, NULL AS crew_id, "
-            "d.provisional AS provisional "
-            "FROM complaint_deadlines d JOIN complaints c ON c.id = d.complaint_id "
-            f"WHERE d.met_at IS NULL AND d.{col} <= ?", [stamp]))
-        rows += list(self.db.query(
-            "SELECT 'publication' AS item_kind, p.id AS item_id, p.rule AS rule, "
-            "p.due_at AS due_at, p.unit AS unit, NULL AS assignee_id, NULL AS crew_id, "
-            "p.provisional AS provisional FROM service_info p "
-            f"WHERE p.published_at IS NULL AND p.{col} <= ?", [stamp]))
-        return rows
+        return [r for kind in ("ticket", "complaint", "publication")
+                for r in self.db.query(self.due_sql(kind, column, owed=owed), [stamp])]
+
+    def open_work_order_deadlines(self, now: datetime, column: str, *, owed: bool
+                                  ) -> list[Row]:
+        """Work-order deadlines of ``due_sql``."""
+        return list(self.db.query(self.due_sql("work_order", column, owed=owed), [to_db(now)]))
+
+    def record_reminded(self, rows: Iterable[Row], level: str) -> None:
+        """Mark each deadline's reminder (``remind``) or escalation (``escalate``) as
+        recorded for the due time the scan read: it leaves the owed index. A deadline whose
+        due time moved since is left owed, for its new due time."""
+        column = "reminded_for" if level == "remind" else "escalated_for"
+        by_kind: dict[str, list[tuple[str, str, str, str]]] = {}
+        for r in rows:
+            due = str(r["due_at"])
+            by_kind.setdefault(str(r["item_kind"]), []).append(
+                (due, str(r["item_id"]), str(r["rule"]), due))
+        for kind, params in by_kind.items():
+            table, item = _DEADLINE_TABLES[kind]
+            self.db.conn.executemany(
+                f"UPDATE {table} SET {column} = ? WHERE {item} = ? AND rule = ? AND due_at = ?",
+                params)
 
     # -- service information to publish (JN 11, ZJ) ------------------------------------
     def insert_service_info(self, row: Row) -> None:
@@ -412,17 +467,20 @@ class TicketStore:
             "WHERE id = ? AND published_at IS NULL", [to_db(at), where, info_id])
         return cur.rowcount == 1
 
-    def open_work_order_deadlines(self, until: datetime) -> list[Row]:
-        """Open work-order deadlines (the lead's table) that start before ``until``."""
-        return list(self.db.query(
-            "SELECT 'work_order' AS item_kind, d.work_order_id AS item_id, d.rule AS rule, "
-            "d.starts_at AS starts_at, d.due_at AS due_at, COALESCE(cr.unit, '') AS unit, "
-            "w.crew_id AS crew_id, cr.supervisor_id AS supervisor_id, "
-            "d.provisional AS provisional "
-            "FROM work_order_deadlines d JOIN work_orders w ON w.id = d.work_order_id "
-            "LEFT JOIN crews cr ON cr.id = w.crew_id "
-            "WHERE d.met_at IS NULL AND d.starts_at <= ? "
-            "AND w.status NOT IN ('cancelled', 'verified')", [to_db(until)]))
+    def unscheduled_work_order_deadlines(self, after: tuple[str, str], limit: int
+                                         ) -> list[Row]:
+        """Open work-order deadlines whose reminder time is not worked out yet (new ones,
+        or moved by a recomputation): the next ``limit`` after ``after`` (work order, rule)."""
+        return list(self.db.query(UNSCHEDULED_SQL, [after[0], after[0], after[1], limit]))
+
+    def schedule_work_order_reminders(self, times: Iterable[tuple[str, str, str, str]]
+                                      ) -> None:
+        """Store reminder times: (work order, rule, due time it was worked out for, remind
+        time). A deadline whose due time moved meanwhile keeps none and is worked out again."""
+        self.db.conn.executemany(
+            "UPDATE work_order_deadlines SET remind_at = ? "
+            "WHERE work_order_id = ? AND rule = ? AND due_at = ? AND remind_at IS NULL",
+            [(at, wo, rule, due) for wo, rule, due, at in times])
 
     def add_reminder(self, row: Row) -> int | None:
         """Insert once per (item, rule, due time, level); None when it already exists."""

@@ -562,7 +562,7 @@ class WorkOrderStore:
     def retime(self, clock: OpenClock, timing: Timing) -> None:
         """Write a recomputed deadline; the order's own due time is the latest of them."""
         self.db.execute(
-            "UPDATE work_order_deadlines SET due_at = ?, provisional = ? "
+            "UPDATE work_order_deadlines SET due_at = ?, provisional = ?, remind_at = NULL "
             "WHERE work_order_id = ? AND rule = ?",
             [to_db(timing.due_at), int(timing.provisional), clock.entity_id, clock.rule])
         self.db.execute(

@@ -16,11 +16,11 @@ from litestar.testing import TestClient
 
 from notifications.model import TaskKind
 from server.clock import SteppingClock
-from server.pgdb import PgDatabase
 from server.services import Services
 from server.workorders.model import Status, WorkOrderPage, WorkOrderType
 from server.workorders.store import Filters
 from tests.factories import TOKENS, bearer
+from tests.plans import assert_index_range, is_pg, query_plan
 
 pytestmark = pytest.mark.integration
 
@@ -136,38 +136,6 @@ def test_a_cursor_of_the_other_order_or_a_forged_one_is_a_400(
 
 # -- plans -------------------------------------------------------------------------------
 
-def _plan(services: Services, sql: str, params: list[object]) -> str:
-    """The query plan as one text: SQLite's EXPLAIN QUERY PLAN details, or PostgreSQL's
-    EXPLAIN with sequential scans priced out (a test table is too small for the planner
-    to prefer an index, the question is whether one can answer the query)."""
-    db: object = services.db
-    if isinstance(db, PgDatabase):
-        with db.atomic():
-            db.execute("SET LOCAL enable_seqscan = off")
-            db.execute("SET LOCAL enable_bitmapscan = off")
-            return "\n".join(str(r[0]) for r in db.execute("EXPLAIN " + sql, params))
-    return "\n".join(str(r[-1]) for r in services.db.execute("EXPLAIN QUERY PLAN " + sql,
-                                                               params))
-
-
-def _pg(services: Services) -> bool:
-    db: object = services.db
-    return isinstance(db, PgDatabase)
-
-
-def _assert_index_range(services: Services, sql: str, params: list[object],
-                        index: str) -> str:
-    """The statement reads a range of ``index`` in its order: no full scan, no sort."""
-    plan = _plan(services, sql, params)
-    assert index in plan, plan
-    if _pg(services):
-        assert "Seq Scan" not in plan, plan
-        assert "Sort" not in plan, plan
-    else:
-        assert "TEMP B-TREE" not in plan, plan
-    return plan
-
-
 @pytest.mark.parametrize(("filters", "index"), [
     (Filters(crew_id="crew-a", type=WorkOrderType.BURST_REPAIR, status=Status.ASSIGNED),
      "work_orders_crew_type_status"),
@@ -177,8 +145,8 @@ def _assert_index_range(services: Services, sql: str, params: list[object],
 def test_filtered_pages_read_an_index_in_its_order(services: Services, filters: Filters,
                                                     index: str) -> None:
     sql, params = services.workorders.store.page_sql(filters)
-    plan = _assert_index_range(services, sql, params, index)
-    if not _pg(services):
+    plan = assert_index_range(services, sql, params, index)
+    if not is_pg(services):
         assert "SCAN w\n" not in plan + "\n", plan
 
 
@@ -190,10 +158,10 @@ def test_overdue_pages_are_a_range_of_the_next_due_index(
         services: Services, clock: SteppingClock, filters: Filters, index: str) -> None:
     f = msgspec.structs.replace(filters, overdue_at=clock() + timedelta(days=1))
     sql, params = services.workorders.store.page_sql(f)
-    plan = _plan(services, sql, params)
+    plan = query_plan(services, sql, params)
     assert index in plan, plan
     assert "work_order_deadlines" not in sql  # no look at the deadlines at all
-    if _pg(services):
+    if is_pg(services):
         assert "Seq Scan" not in plan, plan
         assert "Sort" not in plan, plan
     else:
@@ -203,9 +171,9 @@ def test_overdue_pages_are_a_range_of_the_next_due_index(
 def test_timeliness_reads_the_deadline_index_alone(services: Services,
                                                    clock: SteppingClock) -> None:
     sql, params = services.workorders.store.timeliness_sql(None, clock(), None)
-    plan = _plan(services, sql, params)
+    plan = query_plan(services, sql, params)
     assert "wod_timeliness" in plan, plan
-    if _pg(services):
+    if is_pg(services):
         assert "Index Only Scan" in plan, plan
     else:
         assert "COVERING INDEX wod_timeliness" in plan, plan
@@ -235,9 +203,9 @@ def test_the_consoles_overdue_page_is_a_range_of_the_open_deadline_index(
     after = ("2026-11-23T00:00:00.000000Z", "wo", "rule") if cursor else None
     sql, params = services.workorders.store.overdue_deadline_sql(
         Filters(limit=50), clock() + timedelta(days=1), after)
-    plan = _plan(services, sql, params)
+    plan = query_plan(services, sql, params)
     assert "wod_open_due_order" in plan, plan
-    if _pg(services):
+    if is_pg(services):
         assert "Seq Scan" not in plan, plan
         assert "Sort" not in plan, plan
     else:
@@ -252,4 +220,4 @@ def test_an_outages_task_page_is_a_range_of_an_index_in_its_order(
         services: Services, kind: TaskKind | None, index: str) -> None:
     sql, params = services.outages.store.task_page_sql(
         "OUT-1", kind, ("2026-11-23T00:00:00.000000Z", "T-1"), 101)
-    _assert_index_range(services, sql, params, index)
+    assert_index_range(services, sql, params, index)
