@@ -290,3 +290,21 @@ def carry_over_recorded(db: Database) -> None:
                     f"AND r.due_at = {table}.due_at AND r.level = ?")
             db.execute(f"UPDATE {table} SET {column} = due_at WHERE EXISTS ({owed})",  # noqa: S608
                        [kind, level])
+
+
+@migrations()
+def m007_overdue_order(db: Database) -> None:
+    """The supervisors' chase list pages each kind's open deadlines past due in the order
+    it shows them (due time, id, rule): one range of an index per kind, merged, instead of
+    every overdue deadline read for each page (issue 19). Work orders have theirs
+    (``wod_open_due_order``, server migration m015)."""
+    db.executescript(
+        """
+        CREATE INDEX ticket_deadlines_overdue ON ticket_deadlines(due_at, ticket_id, rule)
+            WHERE met_at IS NULL AND voided = 0;
+        CREATE INDEX complaint_deadlines_overdue
+            ON complaint_deadlines(due_at, complaint_id, rule) WHERE met_at IS NULL;
+        CREATE INDEX service_info_overdue ON service_info(due_at, id, rule)
+            WHERE published_at IS NULL;
+        """
+    )

@@ -68,6 +68,16 @@ def reminder_text(level: ReminderLevel, item_kind: str, item_id: str, title: str
             f"请督办。{tail}")
 
 
+def _overdue_item(r: Row) -> OverdueItem:
+    return OverdueItem(
+        item_kind=ItemKind(str(r["item_kind"])), item_id=str(r["item_id"]),
+        rule=str(r["rule"]), due_at=from_db(str(r["due_at"])), unit=str(r["unit"] or ""),
+        assignee_id=(str(r["assignee_id"]) if r.get("assignee_id") else
+                     CREW_PREFIX + str(r["crew_id"]) if r.get("crew_id") else None),
+        provisional=bool(r.get("provisional")),
+    )
+
+
 def reminder_from(r: Row) -> Reminder:
     return Reminder(
         id=integer(r, "id"), item_kind=ItemKind(str(r["item_kind"])),
@@ -248,27 +258,21 @@ class ReminderService:
 
     def overdue_page(self, cursor: str | None, limit: int) -> Page[OverdueItem]:
         """``overdue`` one page at a time (``server.paging``), keyed on (due time, kind,
-        id): the list merges three sources, so the key is applied to the merged order."""
-        key = after(cursor, 3)
-        items = self.overdue()
-        if key is not None:
-            items = [i for i in items
-                     if (to_db(i.due_at), str(i.item_kind), i.item_id) > key]
-        return page_of(items[:check_limit(limit) + 1], limit,
-                       lambda i: (to_db(i.due_at), str(i.item_kind), i.item_id))
+        id, rule): each kind's deadlines are a range of an index in that order, merged
+        (``TicketStore.overdue_after``), so a page reads its own rows only."""
+        key = after(cursor, 4)
+        rows = self.store.overdue_after(self.clock(), None if key is None else (
+            key[0], key[1], key[2], key[3]), check_limit(limit) + 1)
+        return page_of([_overdue_item(r) for r in rows], limit,
+                       lambda i: (to_db(i.due_at), str(i.item_kind), i.item_id, i.rule))
 
-    def overdue(self, now: datetime | None = None) -> list[OverdueItem]:
-        """Every open deadline past due: the supervisors' chase list."""
+    def overdue(self, now: datetime | None = None) -> builtins.list[OverdueItem]:
+        """Every open deadline past due: the supervisors' chase list, whole (the CLI)."""
         at = now or self.clock()
-        items = [OverdueItem(
-            item_kind=ItemKind(str(r["item_kind"])), item_id=str(r["item_id"]),
-            rule=str(r["rule"]), due_at=from_db(str(r["due_at"])), unit=str(r["unit"] or ""),
-            assignee_id=(str(r["assignee_id"]) if r.get("assignee_id") else
-                         CREW_PREFIX + str(r["crew_id"]) if r.get("crew_id") else None),
-            provisional=bool(r.get("provisional")),
-        ) for r in [*self.store.open_desk_deadlines(at, "due_at", owed=False),
-                    *self.store.open_work_order_deadlines(at, "due_at", owed=False)]]
-        return sorted(items, key=lambda i: (i.due_at, i.item_kind, i.item_id))
+        items = [_overdue_item(r) for r in [
+            *self.store.open_desk_deadlines(at, "due_at", owed=False),
+            *self.store.open_work_order_deadlines(at, "due_at", owed=False)]]
+        return sorted(items, key=lambda i: (i.due_at, i.item_kind, i.item_id, i.rule))
 
     def list(self, *, recipient_id: str | None = None, level: ReminderLevel | None = None,
              limit: int = 100) -> builtins.list[Reminder]:

@@ -6,6 +6,8 @@ Structs. Column and table names only ever come from constants here; values are b
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
@@ -409,6 +411,42 @@ class TicketStore:
                           f"WHERE d.met_at IS NULL AND {cond} "
                           "AND w.status NOT IN ('cancelled', 'verified')",
         }[kind]
+
+    def overdue_sql(self, kind: str, now: datetime, key: tuple[str, str, str, str] | None,
+                    limit: int) -> tuple[str, list[object]]:
+        """One kind's run of ``overdue_after``: a range of an index of its open deadlines
+        in the order (due time, id, rule) (tickets migration m007; ``wod_open_due_order``
+        for work orders), starting after ``key`` in the merged order."""
+        _, item = _DEADLINE_TABLES[kind]
+        sql = self.due_sql(kind, "due_at", owed=False)
+        params: list[object] = [to_db(now)]
+        if key is not None:
+            due, after_kind, after_id, after_rule = key
+            if kind > after_kind:
+                sql += " AND d.due_at >= ?"
+                params.append(due)
+            elif kind < after_kind:
+                sql += " AND d.due_at > ?"
+                params.append(due)
+            else:
+                sql += (f" AND (d.due_at > ? OR (d.due_at = ? AND (d.{item} > ? "
+                        f"OR (d.{item} = ? AND d.rule > ?))))")
+                params += [due, due, after_id, after_id, after_rule]
+        return sql + f" ORDER BY d.due_at, d.{item}, d.rule LIMIT ?", [*params, limit]
+
+    def overdue_after(self, now: datetime, key: tuple[str, str, str, str] | None,
+                      limit: int) -> list[Row]:
+        """The first ``limit`` open deadlines past due at ``now`` of every kind, in the
+        order (due time, kind, id, rule), after ``key`` (None: from the start).
+
+        Each kind is one range of an index (``overdue_sql``) read ``limit`` rows deep, and
+        the four sorted runs are merged: a page costs its own rows, not every overdue
+        deadline of the store."""
+        runs = [list(self.db.query(*self.overdue_sql(kind, now, key, limit)))
+                for kind in sorted(_DEADLINE_TABLES)]
+        merged = heapq.merge(*runs, key=lambda r: (str(r["due_at"]), str(r["item_kind"]),
+                                                   str(r["item_id"]), str(r["rule"])))
+        return list(itertools.islice(merged, limit))
 
     def open_desk_deadlines(self, now: datetime, column: str, *, owed: bool) -> list[Row]:
         """Ticket, complaint and publication deadlines of ``due_sql``."""

@@ -15,9 +15,9 @@ from server.clock import SteppingClock
 from server.policy import OpenClock, Timing
 from server.services import Services
 from server.tickets.migrations import REMINDER_TABLES, carry_over_recorded
-from server.tickets.model import Channel, ReminderLevel, TicketIn
+from server.tickets.model import Channel, ComplaintIn, ComplaintKind, ReminderLevel, TicketIn
 from server.tickets.store import TicketStore
-from server.timefmt import from_db
+from server.timefmt import from_db, to_db
 from server.workorders.model import Actor, Point, WorkOrderIn, WorkOrderType
 from tests.factories import sqlite_only
 from tests.plans import assert_index_range
@@ -149,3 +149,55 @@ def test_stored_reminder_times_fall_between_start_and_due(services: Services) ->
             assert row is not None
             assert row[0] is not None
             assert d.starts_at <= from_db(str(row[0])) <= d.due_at
+
+
+# -- the supervisors' chase list, paged from indexes --------------------------------------
+
+def _chase_list(services: Services, limit: int) -> list[tuple[str, str, str, str]]:
+    """Every page of the overdue list, followed by its cursor."""
+    seen: list[tuple[str, str, str, str]] = []
+    cursor: str | None = None
+    while True:
+        page = services.tickets.reminders.overdue_page(cursor, limit)
+        assert len(page.items) <= limit
+        seen += [(to_db(i.due_at), str(i.item_kind), i.item_id, i.rule) for i in page.items]
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("limit", [1, 2, 7])
+def test_the_chase_list_pages_every_overdue_deadline_once_in_order(
+        services: Services, clock: SteppingClock, limit: int) -> None:
+    """Work orders made at one instant share due times: ties are broken by kind, id, rule."""
+    orders = _orders(services, 3)
+    tickets = [services.tickets.tickets.create(DESK, TicketIn(
+        channel=Channel.WEB_WECHAT, category="urgent", title=f"爆管{i}", unit="管网所")).id
+        for i in range(2)]
+    complaint = services.tickets.complaints.create(DESK, ComplaintIn(
+        channel=Channel.WEB_WECHAT, kind=ComplaintKind.SERVICE, content="无人接听",
+        phone="13912345678")).id
+    clock.advance(days=30)
+    listed = _chase_list(services, limit)
+    assert listed == sorted(set(listed))  # strictly in order: none twice, none out of place
+    kinds = {(kind, item) for _, kind, item, _ in listed}
+    assert {("work_order", o) for o in orders} <= kinds
+    assert {("ticket", t) for t in tickets} <= kinds
+    assert ("complaint", complaint) in kinds
+    # each overdue work-order deadline is listed, by rule
+    wo_rules = {(item, rule) for _, kind, item, rule in listed
+                if kind == "work_order" and item in orders}
+    assert wo_rules == {(o, d.rule) for o in orders
+                        for d in services.workorders.get(OFFICE, o).deadlines
+                        if d.due_at <= clock() and d.met_at is None}
+
+
+@sqlite_only("PostgreSQL prices plans by table size (see the owed-index test)")
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("after_kind", ["complaint", "ticket", "work_order"])
+def test_each_run_of_the_chase_list_is_a_range_of_an_index_in_its_order(
+        services: Services, kind: str, after_kind: str) -> None:
+    index = "wod_open_due_order" if kind == "work_order" else f"{KINDS[kind]}_overdue"
+    sql, params = services.tickets.reminders.store.overdue_sql(
+        kind, services.clock(), ("2026-11-01T00:00:00.000000Z", after_kind, "x", "r"), 51)
+    assert_index_range(services, sql, params, index)
