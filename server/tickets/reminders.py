@@ -183,6 +183,7 @@ class ReminderService:
         # with its outbox message; a scan cut short keeps its batches and the next one
         # writes the rest (a reminder exists once per item, rule, due time and level)
         for start in range(0, len(due), SCAN_BATCH):
+            people: dict[str, list[tuple[str, str | None]]] = {}
             with self.db.atomic():
                 for r, level in due[start:start + SCAN_BATCH]:
                     if level is ReminderLevel.REMIND:
@@ -191,7 +192,7 @@ class ReminderService:
                         recipient, note = self.escalation_target(
                             str(r["unit"] or ""),
                             str(r["supervisor_id"]) if r.get("supervisor_id") else None)
-                    created += self._add(r, level, recipient, note, at)
+                    created += self._add(r, level, recipient, note, at, people)
                 for level in ReminderLevel:
                     self.store.record_reminded(
                         [r for r, lv in due[start:start + SCAN_BATCH] if lv is level],
@@ -216,7 +217,8 @@ class ReminderService:
         return None, f"nobody is assigned and unit {r['unit']!r} has no supervisor"
 
     def _add(self, r: Row, level: ReminderLevel, recipient: str | None, note: str,
-             at: datetime) -> list[int]:
+             at: datetime, people: dict[str, list[tuple[str, str | None]]] | None = None
+             ) -> list[int]:
         new_id = self.store.add_reminder({
             "item_kind": str(r["item_kind"]), "item_id": str(r["item_id"]),
             "rule": str(r["rule"]), "due_at": str(r["due_at"]), "level": str(level),
@@ -224,7 +226,7 @@ class ReminderService:
         if new_id is None:
             return []
         self._send(new_id, str(r["item_kind"]), str(r["item_id"]), str(r["rule"]),
-                   from_db(str(r["due_at"])), level, recipient, note, at)
+                   from_db(str(r["due_at"])), level, recipient, note, at, people)
         return [new_id]
 
     def _people(self, recipient: str) -> list[tuple[str, str | None]]:
@@ -237,11 +239,19 @@ class ReminderService:
 
     def _send(self, reminder_id: int, item_kind: str, item_id: str, rule_key: str,
               due_at: datetime, level: ReminderLevel, recipient: str | None, note: str,
-              at: datetime) -> None:
+              at: datetime, people_of: dict[str, list[tuple[str, str | None]]] | None = None
+              ) -> None:
         """Queue the reminder's staff message in the outbox, once (keyed by its id)."""
         if recipient is None:
             return
-        people = self._people(recipient)
+        # one scan asks for the same crews and supervisors again and again: ``people_of``
+        # keeps its answers for the scan's batch
+        if people_of is None:
+            people = self._people(recipient)
+        elif recipient in people_of:
+            people = people_of[recipient]
+        else:
+            people = people_of[recipient] = self._people(recipient)
         if not people:
             return
         rule = self.profile.rules.get(rule_key)

@@ -47,6 +47,8 @@ UNSCHEDULED_SQL: Final = (
     "FROM work_order_deadlines WHERE met_at IS NULL AND remind_at IS NULL "
     "AND (work_order_id > ? OR (work_order_id = ? AND rule > ?)) "
     "ORDER BY work_order_id, rule LIMIT ?")
+#: rows per statement of ``TicketStore._update_each`` (4 parameters each)
+_UPDATE_CHUNK: Final = 200
 #: item kind in ``deadline_reminders`` -> its deadline table and the column of its id
 _DEADLINE_TABLES: Final = {kind: (table, item) for table, kind, item, _ in REMINDER_TABLES}
 
@@ -469,11 +471,26 @@ class TicketStore:
             due = str(r["due_at"])
             by_kind.setdefault(str(r["item_kind"]), []).append(
                 (due, str(r["item_id"]), str(r["rule"]), due))
-        for kind, params in by_kind.items():
+        for kind, keys in by_kind.items():
             table, item = _DEADLINE_TABLES[kind]
-            self.db.conn.executemany(
-                f"UPDATE {table} SET {column} = ? WHERE {item} = ? AND rule = ? AND due_at = ?",
-                params)
+            self._update_each(table, f"{column} = v.c1",
+                              f"{table}.{item} = v.c2 AND {table}.rule = v.c3 "
+                              f"AND {table}.due_at = v.c4", keys)
+
+    def _update_each(self, table: str, assign: str, match: str,
+                     rows: Sequence[tuple[str, ...]]) -> None:
+        """One ``UPDATE … FROM`` a list of values per chunk of ``rows`` (columns ``v.c1``,
+        ``v.c2``, …), instead of one statement per row: on PostgreSQL each statement is a
+        round trip and fires the list-version trigger (server migration m016) once more."""
+        for start in range(0, len(rows), _UPDATE_CHUNK):
+            chunk = rows[start:start + _UPDATE_CHUNK]
+            width = len(chunk[0])
+            names = ", ".join(f"c{i + 1}" for i in range(width))
+            marks = ", ".join(["(" + ", ".join(["?"] * width) + ")"] * len(chunk))
+            self.db.execute(
+                f"WITH v({names}) AS (VALUES {marks}) "
+                f"UPDATE {table} SET {assign} FROM v WHERE {match}",
+                [x for row in chunk for x in row])
 
     # -- service information to publish (JN 11, ZJ) ------------------------------------
     def insert_service_info(self, row: Row) -> None:
@@ -515,9 +532,10 @@ class TicketStore:
                                       ) -> None:
         """Store reminder times: (work order, rule, due time it was worked out for, remind
         time). A deadline whose due time moved meanwhile keeps none and is worked out again."""
-        self.db.conn.executemany(
-            "UPDATE work_order_deadlines SET remind_at = ? "
-            "WHERE work_order_id = ? AND rule = ? AND due_at = ? AND remind_at IS NULL",
+        self._update_each(
+            "work_order_deadlines", "remind_at = v.c1",
+            "work_order_deadlines.work_order_id = v.c2 AND work_order_deadlines.rule = v.c3 "
+            "AND work_order_deadlines.due_at = v.c4 AND work_order_deadlines.remind_at IS NULL",
             [(at, wo, rule, due) for wo, rule, due, at in times])
 
     def add_reminder(self, row: Row) -> int | None:
