@@ -134,13 +134,12 @@ def build_store(data_dir: Path, sizes: Sequence[int], database_url: str | None
             Customer(id=f"{crew}-c{i:06d}", account_no=f"{size:02d}{i:08d}", name=f"客户{i}",
                      address=f"经十路{i}号", lon=117.0 + rng.uniform(-0.05, 0.05),
                      lat=36.65 + rng.uniform(-0.05, 0.05)) for i in range(orders))
-        with svc.db.atomic():
-            ids = [svc.workorders.create(actor, WorkOrderIn(
-                type=rng.choice([WorkOrderType.METER_REPLACEMENT, WorkOrderType.COMPLAINT]),
-                location=Point((117.0 + rng.uniform(-0.05, 0.05),
-                                36.65 + rng.uniform(-0.05, 0.05))),
-                crew_id=crew, customer_id=f"{crew}-c{i:06d}", title=f"bench order {i}")).id
-                for i in range(orders)]
+        ids = svc.workorders.create_many(actor, [WorkOrderIn(
+            type=rng.choice([WorkOrderType.METER_REPLACEMENT, WorkOrderType.COMPLAINT]),
+            location=Point((117.0 + rng.uniform(-0.05, 0.05),
+                            36.65 + rng.uniform(-0.05, 0.05))),
+            crew_id=crew, customer_id=f"{crew}-c{i:06d}", title=f"bench order {i}")
+            for i in range(orders)]).ids
         if size in sizes:
             _device(svc, f"bench-scope-{size}", crew, scope_token(size))
         else:

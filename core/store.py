@@ -63,3 +63,39 @@ class ChangeLogDialect:
                 "INSERT INTO changes (entity, entity_id, op, scope, server_time) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(*r, stamp) for r in rows])
+
+
+#: rows per multi-row ``INSERT`` of ``insert_rows``, largest first: a batch is cut into
+#: statements of these sizes, so each table has at most four statement texts to prepare
+#: (and cache) whatever the batch's length
+ROW_CHUNKS: Final = (500, 50, 5, 1)
+
+
+class Executes(Protocol):
+    """A database handle (``sqlite_utils.Database`` or ``server.pgdb.PgDatabase``)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> object: ...
+
+
+def insert_rows(db: Executes, table: str, columns: Sequence[str],
+                rows: Sequence[Sequence[object]]) -> None:
+    """Insert ``rows`` (each in ``columns`` order) in multi-row ``INSERT`` statements.
+
+    Why multi-row rather than ``executemany``: on PostgreSQL every statement is a round of
+    parsing, planning and the statement-level triggers (``list_versions``); one statement
+    per 500 rows makes a bulk write (``WorkOrderService.create_many``) cost per row what a
+    bulk write should, and SQLite runs the same text. ``table`` and ``columns`` are
+    constants of the calling store, never input. Call inside the caller's transaction.
+    """
+    width = len(columns)
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    one = "(" + ",".join("?" * width) + ")"
+    at = 0
+    for size in ROW_CHUNKS:
+        sql = head + ",".join([one] * size)
+        while len(rows) - at >= size:
+            params: list[object] = []
+            for row in rows[at:at + size]:
+                params.extend(row)
+            db.execute(sql, params)
+            at += size

@@ -89,6 +89,8 @@ _TABLE: Final[tuple[tuple[str, frozenset[Role], Scope, str], ...]] = (
     ("customer.import", ADMIN, S.ALL, "the billing register; changed customers reach tablets"),
     # -- work orders ---------------------------------------------------------------------
     ("workorder.create", OFFICE, S.ALL, ""),
+    ("workorder.import", frozenset({R.DISPATCHER, R.ADMIN}), S.ALL,
+     "many orders at once (a migration from the old system): all or none"),
     ("workorder.list", EVERYONE, S.CREW, ""),
     ("workorder.read", EVERYONE, S.CREW, ""),
     ("workorder.history", EVERYONE, S.CREW, "device ids shown to admins only"),

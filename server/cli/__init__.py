@@ -54,7 +54,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "worker": ("server.cli.core:worker",
                "Run the background jobs (outbox, deadline scan, clean-up) without HTTP."),
     "workorders": ("server.cli.workorders:workorders",
-                   "Work orders: create, list, move, assign, timeliness."),
+                   "Work orders: create, import, list, move, assign, timeliness."),
 }
 
 

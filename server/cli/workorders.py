@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 import msgspec
@@ -31,7 +32,7 @@ from server.workorders.model import (
 from server.workorders.store import Filters
 
 
-@click.group(help="Work orders: create, list, move, assign, timeliness.")
+@click.group(help="Work orders: create, import, list, move, assign, timeliness.")
 def workorders() -> None:
     pass
 
@@ -49,6 +50,58 @@ def create(body: str, data_dir: str | None, as_json: bool) -> None:
         fail(str(exc))
         return
     output(wo, as_json, lambda w: f"{w.number} {w.type} {w.status} due {w.due_at}")
+
+
+_order_decode = msgspec.json.Decoder(WorkOrderIn).decode
+_orders_decode = msgspec.json.Decoder(list[WorkOrderIn]).decode
+
+
+def read_orders(text: str) -> tuple[list[WorkOrderIn], list[int]]:
+    """The orders of an import file and the line each starts on: a JSON array of
+    ``POST /workorders`` bodies, or one body per line (JSON lines; blank lines skipped).
+    A malformed body raises ``click.ClickException`` naming its line (or array index)."""
+    if text.lstrip().startswith("["):
+        try:
+            orders = _orders_decode(text.encode())
+        except msgspec.MsgspecError as exc:
+            raise click.ClickException(f"the JSON array is invalid: {exc}") from exc
+        return orders, []
+    orders, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            orders.append(_order_decode(line.encode()))
+        except msgspec.MsgspecError as exc:
+            raise click.ClickException(f"line {number}: {exc}") from exc
+        lines.append(number)
+    return orders, lines
+
+
+@workorders.command("import", help="Create many work orders from a file, all or none "
+                                   "(JSON lines or a JSON array of POST /workorders bodies).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_dir_option
+@json_option
+def import_orders(file: Path, data_dir: str | None, as_json: bool) -> None:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file} is not UTF-8: {exc}") from exc
+    orders, lines = read_orders(text)
+    svc = open_services(data_dir)
+    try:
+        result = svc.workorders.create_many(Actor(user_id="cli", role="admin"), orders)
+    except DomainError as exc:
+        index = exc.extra.get("index")
+        where = (f"line {lines[index]}: " if isinstance(index, int) and index < len(lines)
+                 else "")
+        fail(f"{where}{exc}; nothing was imported")
+        return
+    finally:
+        svc.close()
+    output(result, as_json, lambda r: f"{r.created} work orders created"
+           + (f": {r.numbers[0]} to {r.numbers[-1]}" if r.numbers else ""))
 
 
 @workorders.command("list", help="Work orders, newest first (by type, status, crew, overdue).")

@@ -32,6 +32,7 @@ from server.routes.publications import ServiceInfoController
 from server.routes.stats import StatsController
 from server.routes.sync import SyncController
 from server.routes.tickets import DeadlineController, TicketController
+from server.routes.workorder_import import WorkOrderImportController
 from server.routes.workorders import WorkOrderController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -42,6 +43,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     StatsController,
     SyncController,
     WorkOrderController,
+    WorkOrderImportController,
     OutageController,
     NoticeController,
     FieldworkController,

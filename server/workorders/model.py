@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
 
@@ -134,6 +134,27 @@ class WorkOrderIn(msgspec.Struct, TimeChecked, frozen=True, kw_only=True,
     reported_at: Annotated[datetime | None, _d(
         "when the customer or the hotline reported it (RFC 3339); defaults to now")] = None
     fields: Fields = msgspec.field(default_factory=dict)
+
+
+#: orders one import request may carry (``WorkOrderImportIn``); more is several requests
+MAX_IMPORT_ORDERS: Final = 100_000
+
+
+class WorkOrderImportIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Dispatch imports many work orders at once (all of them or none)."""
+
+    orders: Annotated[list[WorkOrderIn], msgspec.Meta(
+        max_length=MAX_IMPORT_ORDERS,
+        description="the orders, each the body `POST /workorders` accepts; an error names "
+                    "its position (`orders[7].priority`, or `index` for a refused order)")]
+
+
+class WorkOrderImport(msgspec.Struct, frozen=True, kw_only=True):
+    """What an import of work orders created (all of them, or nothing)."""
+
+    created: Annotated[int, _d("how many orders were created")]
+    ids: Annotated[list[str], _d("the new orders' ids, in the order of the input")]
+    numbers: Annotated[list[str], _d("their human-readable numbers, in the same order")]
 
 
 class WorkOrder(msgspec.Struct, frozen=True, kw_only=True):

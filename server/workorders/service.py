@@ -1,4 +1,5 @@
-"""Work-order use cases: create, read with scope, transition, assign, timeliness.
+"""Work-order use cases: create (one or an import of many), read with scope, transition,
+assign, timeliness.
 
 Each use case is one transaction that writes the order, its audit entry and its change-log
 entries together, so a tablet never sees an uncommitted change and never misses one.
@@ -7,9 +8,11 @@ entries together, so a tablet never sees an uncommitted change and never misses 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
+from typing import Final
 
 import msgspec
 from sqlite_utils import Database
@@ -31,6 +34,7 @@ from server.clock import Clock, to_local
 from server.customers.store import CustomerStore
 from server.errors import (
     BadInputError,
+    DomainError,
     IllegalTransitionError,
     NotFoundError,
     RuleViolationError,
@@ -54,11 +58,14 @@ from server.workorders.model import (
     CLOSED_STATUSES,
     Actor,
     AssignIn,
+    Deadline,
     LineString,
     Point,
     Status,
+    Step,
     TransitionIn,
     WorkOrder,
+    WorkOrderImport,
     WorkOrderIn,
     WorkOrderPage,
 )
@@ -85,6 +92,37 @@ def _anchor(location: Point | LineString) -> tuple[float, float]:
                 f"coordinate ({lon}, {lat}) is not WGS84 lon/lat", field="location"
             )
     return coords[0]
+
+
+#: orders written per round of statements by ``WorkOrderService._create`` (bounds the rows
+#: held in memory while a large import is written; all chunks are one transaction)
+WRITE_CHUNK: Final = 1000
+
+
+def _checked(data: WorkOrderIn, now: datetime, crews: set[str], customers: set[str]
+             ) -> tuple[float, float, datetime]:
+    """``create``'s refusals of one order, in its order of checks, against the crews and
+    customers known to exist; the order's anchor (lon, lat) and report time."""
+    lon, lat = _anchor(data.location)
+    if not 1 <= data.priority <= 5:
+        raise BadInputError("priority is 1 (highest) to 5", field="priority")
+    reported = data.reported_at or now
+    if reported.tzinfo is None:
+        raise BadInputError("reported_at needs a UTC offset", field="reported_at")
+    if reported > now:
+        raise RuleViolationError("reported_at lies in the future", field="reported_at")
+    if data.crew_id is not None and data.crew_id not in crews:
+        raise NotFoundError(f"no crew {data.crew_id}", crew_id=data.crew_id)
+    if data.customer_id is not None and data.customer_id not in customers:
+        raise NotFoundError(f"no customer {data.customer_id}", customer_id=data.customer_id)
+    return lon, lat, reported
+
+
+def _at(exc: DomainError, index: int) -> None:
+    """Make ``exc`` name the position of the order it refuses (``create_many``)."""
+    exc.detail = f"order {index}: {exc.detail}"
+    exc.args = (exc.detail,)
+    exc.extra["index"] = index
 
 
 def holder_of(wo: WorkOrder, unit: str = "") -> Holder:
@@ -262,40 +300,93 @@ class WorkOrderService:
 
     # -- writing ---------------------------------------------------------------------
     def create(self, actor: Actor, data: WorkOrderIn) -> WorkOrder:
+        """One new order (the route's policy, ``workorder.create``, admits the caller)."""
+        return self.get_unchecked(self._create(actor, [data], indexed=False)[0][0])
+
+    def create_many(self, actor: Actor, orders: Sequence[WorkOrderIn]) -> WorkOrderImport:
+        """Create ``orders`` as one change: what as many ``create`` calls at this instant
+        give (ids, numbers in input order, deadlines, audit entries, change log, list
+        version), in one transaction of set-based writes; a utility importing its open
+        orders from its old system, or a benchmark building a large store.
+
+        All or nothing: the first order ``create`` would refuse raises the same error,
+        naming its position (``index``, from 0) and nothing is written. Policy
+        ``workorder.import`` (office roles that dispatch) admits ``actor``.
+        """
+        authorize(actor, "workorder.import")
+        created = self._create(actor, orders, indexed=True)
+        return WorkOrderImport(created=len(created), ids=[i for i, _ in created],
+                               numbers=[n for _, n in created])
+
+    def _create(self, actor: Actor, orders: Sequence[WorkOrderIn], *, indexed: bool
+                ) -> builtins.list[tuple[str, str]]:
+        """The one write path of new orders: (id, number) of each, in order.
+
+        Checks every order first (crews and customers looked up once per distinct id),
+        then writes in chunks of ``WRITE_CHUNK`` orders inside one unit of work: per order
+        only its deadlines are computed in Python; the statements are per chunk. With
+        ``indexed`` an error names the order's position (``create_many``).
+        """
         now = self.clock()
-        lon, lat = _anchor(data.location)
-        if not 1 <= data.priority <= 5:
-            raise BadInputError("priority is 1 (highest) to 5", field="priority")
-        reported = data.reported_at or now
-        if reported.tzinfo is None:
-            raise BadInputError("reported_at needs a UTC offset", field="reported_at")
-        if reported > now:
-            raise RuleViolationError("reported_at lies in the future", field="reported_at")
-        if data.crew_id is not None and self.accounts.crew(data.crew_id) is None:
-            raise NotFoundError(f"no crew {data.crew_id}", crew_id=data.crew_id)
-        if data.customer_id is not None and self.customers.get(data.customer_id) is None:
-            raise NotFoundError(f"no customer {data.customer_id}", customer_id=data.customer_id)
-        deadlines = compute_deadlines(self.profile, self.calendar, str(data.type), reported,
-                                      data.pipe_diameter_mm, dict(data.fields))
-        with self.db.atomic():
-            wo = WorkOrder(
-                id=str(uuid.uuid4()),
-                number=self.store.next_number(to_local(now).strftime("%Y%m%d")),
-                type=data.type,
-                status=Status.ASSIGNED if data.crew_id else Status.CREATED,
-                priority=data.priority, title=data.title, description=data.description,
-                crew_id=data.crew_id, customer_id=data.customer_id, location=data.location,
-                pipe_diameter_mm=data.pipe_diameter_mm, profile=self.profile.name,
-                reported_at=reported, created_at=now, updated_at=now, closed_at=None,
-                due_at=max((d.due_at for d in deadlines), default=None), status_reason=None,
-                version=1, fields=dict(data.fields), steps=initial_steps(data.type),
-                deadlines=deadlines,
-            )
-            self.store.insert(wo, lon, lat)
-            self._audit(wo.id, "create", actor, now, {"type": str(wo.type), "crew_id": wo.crew_id})
-            if wo.crew_id:
-                self._publish(wo, now, enter=wo.crew_id)
-        return self.get_unchecked(wo.id)
+        crews = {c for c in {d.crew_id for d in orders} if c is not None
+                 and self.accounts.crew(c) is not None}
+        wanted = sorted({d.customer_id for d in orders if d.customer_id is not None})
+        customers = {c.id for c in self.customers.get_many(wanted)}
+        anchors: builtins.list[tuple[float, float, datetime]] = []
+        for i, data in enumerate(orders):
+            try:
+                anchors.append(_checked(data, now, crews, customers))
+            except DomainError as exc:
+                if indexed:
+                    _at(exc, i)
+                raise
+        out: builtins.list[tuple[str, str]] = []
+        steps = {t: initial_steps(t) for t in {d.type for d in orders}}
+        bulk = self.store.bulk_write() if len(orders) > 1 else contextlib.nullcontext()
+        with bulk, self.db.atomic():
+            numbers = self.store.next_numbers(to_local(now).strftime("%Y%m%d"), len(orders))
+            for start in range(0, len(orders), WRITE_CHUNK):
+                rows: builtins.list[tuple[WorkOrder, float, float]] = []
+                for i in range(start, min(start + WRITE_CHUNK, len(orders))):
+                    data = orders[i]
+                    lon, lat, reported = anchors[i]
+                    try:
+                        deadlines = compute_deadlines(
+                            self.profile, self.calendar, str(data.type), reported,
+                            data.pipe_diameter_mm, dict(data.fields))
+                    except DomainError as exc:
+                        if indexed:
+                            _at(exc, i)
+                        raise
+                    rows.append((self._new_order(data, numbers[i], reported, now, deadlines,
+                                                 steps[data.type]), lon, lat))
+                self.store.insert_many(rows)
+                self.audit.record_many(ENTITY, [
+                    (wo.id, "create", actor.user_id, actor.device_id, now, actor.device_time,
+                     {"type": str(wo.type), "crew_id": wo.crew_id}) for wo, _, _ in rows])
+                assigned = [wo for wo, _, _ in rows if wo.crew_id]
+                if assigned:
+                    touch(self.db, ENTITY, [wo.id for wo in assigned])
+                if served := [wo.customer_id for wo in assigned if wo.customer_id]:
+                    touch(self.db, "customer", served)
+                out.extend((wo.id, wo.number) for wo, _, _ in rows)
+        return out
+
+    def _new_order(self, data: WorkOrderIn, number: str, reported: datetime, now: datetime,
+                   deadlines: builtins.list[Deadline], steps: builtins.list[Step]
+                   ) -> WorkOrder:
+        """A new order as stored; ``steps`` are only read (encoded), so orders of a type
+        may share one list."""
+        return WorkOrder(
+            id=str(uuid.uuid4()), number=number, type=data.type,
+            status=Status.ASSIGNED if data.crew_id else Status.CREATED,
+            priority=data.priority, title=data.title, description=data.description,
+            crew_id=data.crew_id, customer_id=data.customer_id, location=data.location,
+            pipe_diameter_mm=data.pipe_diameter_mm, profile=self.profile.name,
+            reported_at=reported, created_at=now, updated_at=now, closed_at=None,
+            due_at=max((d.due_at for d in deadlines), default=None), status_reason=None,
+            version=1, fields=dict(data.fields), steps=steps, deadlines=deadlines,
+        )
 
     def get_unchecked(self, wo_id: str) -> WorkOrder:
         wo = self.store.get(wo_id, self.clock())

@@ -221,6 +221,7 @@ EXPECTED: Final[dict[str, str]] = {
     "POST /api/v1/tickets/{ticket_id}/work-order-link": "401 401 401 403 403 403 403 400 400 400",
     "POST /api/v1/users": "401 401 401 403 403 403 403 403 403 400",
     "POST /api/v1/workorders": "401 401 401 403 403 403 403 400 400 400",
+    "POST /api/v1/workorders/import": "401 401 401 403 403 403 403 400 403 400",
     "POST /api/v1/workorders/{wo_id}/assignment": "401 401 401 403 403 403 403 200 200 200",
     "POST /api/v1/workorders/{wo_id}/transitions": "401 401 401 403 403 200 409 409 409 409",
     "POST /api/v1/workorders/{wo_id}/inspection-on-site":
