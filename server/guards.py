@@ -10,6 +10,11 @@ by ``public_throttle`` instead of needing a token.
 
 The browser console signs in once and then sends a session cookie instead of the token
 (``server.console.sessions``); such requests must carry the session's CSRF token on writes.
+
+Every authentication read (token or session) is awaited on the event loop
+(``server.loopreads``), never a blocking statement there: on PostgreSQL a blocking round
+trip held every other request of the process for its length (issue 19). It is read anew
+on every request, so a token or session revoked by any process is refused on its next one.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LIST_VERSION_OPT: Final = "list_version"
 #: the request state key under which authentication leaves that version, as a 1-tuple
 LIST_VERSION_STATE: Final = "waterops.list_version"
+#: the request state key under which a console session's authentication leaves its CSRF
+#: token (``server.routes.console``'s "who am I" answers it without a second read)
+SESSION_CSRF_STATE: Final = "waterops.session_csrf"
 
 #: handlers Litestar itself adds (the OpenAPI documents under /schema)
 _FRAMEWORK_PREFIXES = ("/schema",)
@@ -87,13 +95,14 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
 
 async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
                         token: str) -> Principal | None:
-    """The token's principal. A route whose ``opt`` names a list (``LIST_VERSION_OPT``)
-    also gets that list's version, read in the same statement as the token (one round trip
-    instead of two on PostgreSQL, issue 19) and left in the scope's state under
-    ``LIST_VERSION_STATE`` for the handler (``server.routes.deps.list_version_read``)."""
+    """The token's principal, awaited (``AccountService.authenticate_async``). A route
+    whose ``opt`` names a list (``LIST_VERSION_OPT``) also gets that list's version, read
+    in the same statement as the token (one round trip instead of two on PostgreSQL,
+    issue 19) and left in the scope's state under ``LIST_VERSION_STATE`` for the handler
+    (``server.routes.deps.list_version_read``)."""
     list_name = connection.scope["route_handler"].opt.get(LIST_VERSION_OPT)
     if list_name is None:
-        found: Principal | None = services.accounts.authenticate(token)
+        found: Principal | None = await services.accounts.authenticate_async(token)
         return found
     read = await services.accounts.authenticate_reading_async(token, str(list_name))
     if read is None:
@@ -114,15 +123,22 @@ async def _count_unauthenticated(connection: ASGIConnection[Any, Any, Any, Any])
 
 async def _from_session(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
                         session_id: str) -> AuthenticationResult:
-    """The console's cookie session (server.console.sessions); writes need the CSRF token."""
-    found = services.sessions.resolve(session_id)
+    """The console's cookie session (server.console.sessions); writes need the CSRF token,
+    which is left in the request state (``SESSION_CSRF_STATE``) for the page to learn. A
+    list route gets its list's version from the same statement, as with a token."""
+    list_name = connection.scope["route_handler"].opt.get(LIST_VERSION_OPT)
+    found = await services.sessions.resolve_async(
+        session_id, None if list_name is None else str(list_name))
     if found is None:
         await _count_unauthenticated(connection)
         raise NotAuthorizedException("the console session has ended; sign in again")
-    principal, csrf = found
+    principal, csrf, version = found
     if connection.scope.get("method", "GET") not in SAFE_METHODS and not csrf_ok(
             csrf, connection.headers.get(CSRF_HEADER)):
         raise PermissionDeniedException("a write from the console needs its X-CSRF-Token")
+    connection.state[SESSION_CSRF_STATE] = csrf
+    if list_name is not None:
+        connection.state[LIST_VERSION_STATE] = (version,)
     return AuthenticationResult(user=principal, auth=session_id)
 
 
