@@ -1,8 +1,12 @@
 """Authentication (device bearer tokens), the one policy guard, and the start-up check.
 
 Every route names its policy: ``@post("/x", opt={"policy": "outage.start"})``. The
-policies live in ``server.authz``; ``requires_policy`` checks the caller's role against
-the named one, and services check the record's scope with the same module.
+policies live in ``server.authz``; ``BearerTokenMiddleware`` checks the caller's role
+against the named one right after authenticating it (``check_policy``), and services
+check the record's scope with the same module. Why in the middleware and not a route
+guard: Litestar hands every guard call a copy of the route handler, a cost per request
+on every route (issue 19); the check is the same, made at the same point (before the
+body is read or the handler runs), and a route naming no policy is refused (403).
 ``check_route_policies`` runs when the app is built: a route with no policy, or with a
 name ``server.authz.POLICIES`` does not know, stops the service from starting (deny by
 default). Public routes name a ``public.*`` policy; they are throttled per client address
@@ -10,6 +14,11 @@ by ``public_throttle`` instead of needing a token.
 
 The browser console signs in once and then sends a session cookie instead of the token
 (``server.console.sessions``); such requests must carry the session's CSRF token on writes.
+
+Every authentication read (token or session) is awaited on the event loop
+(``server.loopreads``), never a blocking statement there: on PostgreSQL a blocking round
+trip held every other request of the process for its length (issue 19). It is read anew
+on every request, so a token or session revoked by any process is refused on its next one.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.routes import BaseRoute
+from litestar.types import ASGIApp
 
 from server.accounts.model import Principal
 from server.authz import POLICIES, Scope, authorize
@@ -34,6 +44,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LIST_VERSION_OPT: Final = "list_version"
 #: the request state key under which authentication leaves that version, as a 1-tuple
 LIST_VERSION_STATE: Final = "waterops.list_version"
+#: the request state key under which a console session's authentication leaves its CSRF
+#: token (``server.routes.console``'s "who am I" answers it without a second read)
+SESSION_CSRF_STATE: Final = "waterops.session_csrf"
 
 #: handlers Litestar itself adds (the OpenAPI documents under /schema)
 _FRAMEWORK_PREFIXES = ("/schema",)
@@ -62,11 +75,16 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Resolves ``Authorization: Bearer <token>`` to a Principal; 401 otherwise.
+    """Resolves ``Authorization: Bearer <token>`` (or the console's session cookie) to a
+    Principal, 401 otherwise, then checks the route's policy for it (403; ``check_policy``).
 
-    Failed attempts count against the client address's unauthenticated budget, so a
-    token cannot be guessed at line speed (429 with Retry-After past the budget).
+    Every method is authenticated, OPTIONS too (``exclude_http_methods=()``): deny by
+    default. Failed attempts count against the client address's unauthenticated budget,
+    so a token cannot be guessed at line speed (429 with Retry-After past the budget).
     """
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app, exclude_http_methods=())
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]
                                    ) -> AuthenticationResult:
@@ -74,7 +92,9 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header and COOKIE in connection.cookies:
-            return await _from_session(connection, services, connection.cookies[COOKIE])
+            found = await _from_session(connection, services, connection.cookies[COOKIE])
+            check_policy(connection, found.user)
+            return found
         if scheme.lower() != "bearer" or not token.strip():
             await _count_unauthenticated(connection)
             raise NotAuthorizedException("a device bearer token is required")
@@ -82,18 +102,29 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         if principal is None:
             await _count_unauthenticated(connection)
             raise NotAuthorizedException("unknown or revoked device token")
+        check_policy(connection, principal)
         return AuthenticationResult(user=principal, auth=token)
+
+
+def check_policy(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
+    """The role check of the route's policy (the scope is the service's job); a route
+    that names none (Litestar's own OPTIONS answers) is refused: deny by default."""
+    name = connection.scope["route_handler"].opt.get("policy")
+    if name is None:
+        raise PermissionDeniedException("this route names no authorization policy")
+    authorize(principal, str(name))
 
 
 async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
                         token: str) -> Principal | None:
-    """The token's principal. A route whose ``opt`` names a list (``LIST_VERSION_OPT``)
-    also gets that list's version, read in the same statement as the token (one round trip
-    instead of two on PostgreSQL, issue 19) and left in the scope's state under
-    ``LIST_VERSION_STATE`` for the handler (``server.routes.deps.list_version_read``)."""
+    """The token's principal, awaited (``AccountService.authenticate_async``). A route
+    whose ``opt`` names a list (``LIST_VERSION_OPT``) also gets that list's version, read
+    in the same statement as the token (one round trip instead of two on PostgreSQL,
+    issue 19) and left in the scope's state under ``LIST_VERSION_STATE`` for the handler
+    (``server.routes.deps.list_version_read``)."""
     list_name = connection.scope["route_handler"].opt.get(LIST_VERSION_OPT)
     if list_name is None:
-        found: Principal | None = services.accounts.authenticate(token)
+        found: Principal | None = await services.accounts.authenticate_async(token)
         return found
     read = await services.accounts.authenticate_reading_async(token, str(list_name))
     if read is None:
@@ -114,26 +145,23 @@ async def _count_unauthenticated(connection: ASGIConnection[Any, Any, Any, Any])
 
 async def _from_session(connection: ASGIConnection[Any, Any, Any, Any], services: Any,
                         session_id: str) -> AuthenticationResult:
-    """The console's cookie session (server.console.sessions); writes need the CSRF token."""
-    found = services.sessions.resolve(session_id)
+    """The console's cookie session (server.console.sessions); writes need the CSRF token,
+    which is left in the request state (``SESSION_CSRF_STATE``) for the page to learn. A
+    list route gets its list's version from the same statement, as with a token."""
+    list_name = connection.scope["route_handler"].opt.get(LIST_VERSION_OPT)
+    found = await services.sessions.resolve_async(
+        session_id, None if list_name is None else str(list_name))
     if found is None:
         await _count_unauthenticated(connection)
         raise NotAuthorizedException("the console session has ended; sign in again")
-    principal, csrf = found
+    principal, csrf, version = found
     if connection.scope.get("method", "GET") not in SAFE_METHODS and not csrf_ok(
             csrf, connection.headers.get(CSRF_HEADER)):
         raise PermissionDeniedException("a write from the console needs its X-CSRF-Token")
+    connection.state[SESSION_CSRF_STATE] = csrf
+    if list_name is not None:
+        connection.state[LIST_VERSION_STATE] = (version,)
     return AuthenticationResult(user=principal, auth=session_id)
-
-
-async def requires_policy(connection: ASGIConnection[Any, Any, Any, Any],
-                          route_handler: BaseRouteHandler) -> None:
-    """The role check of the route's policy (the scope is the service's job).
-
-    ``async`` on purpose: it is a dictionary look-up, and Litestar sends a plain ``def``
-    guard through the thread pool on every request (issue 19)."""
-    principal: Principal = connection.user
-    authorize(principal, str(route_handler.opt["policy"]))
 
 
 async def public_throttle(connection: ASGIConnection[Any, Any, Any, Any],

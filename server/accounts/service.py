@@ -64,7 +64,14 @@ class AccountService:
         return IssuedToken(device_id=device_id, user_id=user_id, token=secret)
 
     def authenticate(self, token: str) -> Principal | None:
+        """The token's principal, blocking: for callers off the event loop (CLI, bench,
+        tests); requests authenticate with ``authenticate_async``."""
         return self.store.principal_for_token(hash_token(token))
+
+    async def authenticate_async(self, token: str) -> Principal | None:
+        """``authenticate`` awaited on the event loop without blocking it (a PostgreSQL
+        round trip; ``server.loopreads.fetchone_async``): every request's token check."""
+        return await self.store.principal_for_token_async(hash_token(token))
 
     def authenticate_reading(self, token: str, list_name: str
                              ) -> tuple[Principal, int | None] | None:
@@ -76,7 +83,7 @@ class AccountService:
     async def authenticate_reading_async(self, token: str, list_name: str
                                          ) -> tuple[Principal, int | None] | None:
         """``authenticate_reading`` awaited on the event loop without blocking it (a
-        PostgreSQL round trip; ``server.db.fetchone_async``)."""
+        PostgreSQL round trip; ``server.loopreads.fetchone_async``)."""
         return await self.store.principal_and_list_version_async(hash_token(token), list_name)
 
     def revoke_device(self, actor: Caller, device_id: str) -> Device:

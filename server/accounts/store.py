@@ -11,6 +11,11 @@ from server.accounts.model import Crew, Device, Principal, Role, User
 from server.loopreads import fetchone_async
 from server.timefmt import from_db, opt_from_db, to_db
 
+#: the active user behind an unrevoked device token (``principal_for_token[_async]``)
+_PRINCIPAL: Final = (
+    "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id FROM devices d "
+    "JOIN users u ON u.id = d.user_id "
+    "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1")
 #: the token's principal and, in the same statement, one ``list_versions`` counter
 _PRINCIPAL_AND_VERSION: Final = (
     "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id, "
@@ -81,13 +86,17 @@ class AccountStore:
         )
 
     def principal_for_token(self, token_hash: str) -> Principal | None:
-        """The active user behind an unrevoked device token, or None."""
-        row = self.db.execute(
-            "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id FROM devices d "
-            "JOIN users u ON u.id = d.user_id "
-            "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1",
-            [token_hash],
-        ).fetchone()
+        """The active user behind an unrevoked device token, or None. Blocking: for
+        callers off the event loop (console sign-in in a worker thread, the CLI, bench)."""
+        row = self.db.execute(_PRINCIPAL, [token_hash]).fetchone()
+        return None if row is None else _principal(row)
+
+    async def principal_for_token_async(self, token_hash: str) -> Principal | None:
+        """``principal_for_token`` awaited on the event loop: what authenticates every
+        request, so on PostgreSQL its round trip must not stall the loop's other requests
+        (issue 19; ``server.loopreads.fetchone_async``). The same statement, read anew on
+        every request: a token revoked by any process is refused on its next request."""
+        row = await fetchone_async(self.db, _PRINCIPAL, [token_hash])
         return None if row is None else _principal(row)
 
     def principal_and_list_version(self, token_hash: str, list_name: str
@@ -105,7 +114,7 @@ class AccountStore:
     async def principal_and_list_version_async(self, token_hash: str, list_name: str
                                                ) -> tuple[Principal, int | None] | None:
         """``principal_and_list_version`` awaited on the event loop: on PostgreSQL the round
-        trip no longer blocks the loop's other requests (``server.db.fetchone_async``)."""
+        trip no longer blocks the loop's other requests (``server.loopreads.fetchone_async``)."""
         return _with_version(await fetchone_async(self.db, _PRINCIPAL_AND_VERSION,
                                                   [list_name, token_hash]))
 

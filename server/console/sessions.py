@@ -145,9 +145,12 @@ class SessionService:
                              crew_id=user.crew_id, unit=user.unit)
         raise SignInFailedError("give a device token, or a user id and password")
 
-    def resolve(self, session_id: str) -> tuple[Principal, str] | None:
-        """The principal and CSRF token of a live session, or None."""
-        return self.store.resolve(hash_token(session_id), self.clock())
+    async def resolve_async(self, session_id: str, list_name: str | None = None
+                            ) -> tuple[Principal, str, int | None] | None:
+        """The principal and CSRF token of a live session, or None, and the version of the
+        list ``list_name`` read with it (``SessionStore.resolve_async``); awaited on the
+        event loop without blocking it (every console request authenticates with it)."""
+        return await self.store.resolve_async(hash_token(session_id), self.clock(), list_name)
 
     def sign_out(self, session_id: str) -> None:
         with self.db.atomic():

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, Final
 
 from sqlite_utils import Database
 
 from server.accounts.model import Principal, Role
+from server.loopreads import fetchone_async
 from server.timefmt import to_db
+
+#: a live session's principal and CSRF token and, in the same statement, one
+#: ``list_versions`` counter (NULL for no name) (``SessionStore.resolve_async``)
+_LIVE_SESSION: Final = (
+    "SELECT u.id, u.name, u.role, u.crew_id, u.unit, s.device_id, s.csrf_token, "
+    "(SELECT v.version FROM list_versions v WHERE v.name = ?) "
+    "FROM console_sessions s JOIN users u ON u.id = s.user_id "
+    "LEFT JOIN devices d ON d.id = s.device_id "
+    "WHERE s.id_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND u.active = 1 "
+    "AND (s.device_id IS NULL OR d.revoked_at IS NULL)")
 
 
 class SessionStore:
@@ -25,21 +37,19 @@ class SessionStore:
             [id_hash, csrf, user_id, device_id, to_db(at), to_db(expires)],
         )
 
-    def resolve(self, id_hash: str, now: datetime) -> tuple[Principal, str] | None:
+    async def resolve_async(self, id_hash: str, now: datetime, list_name: str | None = None
+                            ) -> tuple[Principal, str, int | None] | None:
         """The live session's principal and CSRF token: unexpired, not ended, user active,
-        and (when it was opened with a device token) the device not revoked since."""
-        row = self.db.execute(
-            "SELECT u.id, u.name, u.role, u.crew_id, u.unit, s.device_id, s.csrf_token "
-            "FROM console_sessions s JOIN users u ON u.id = s.user_id "
-            "LEFT JOIN devices d ON d.id = s.device_id "
-            "WHERE s.id_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND u.active = 1 "
-            "AND (s.device_id IS NULL OR d.revoked_at IS NULL)",
-            [id_hash, to_db(now)],
-        ).fetchone()
-        if row is None:
-            return None
-        return (Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
-                          unit=row[4], device_id=row[5]), row[6])
+        and (when it was opened with a device token) the device not revoked since; with
+        the version of the list ``list_name`` (None: no name, or no such counter), read
+        in the same statement as ``AccountStore.principal_and_list_version`` does for a
+        token, so a console's kept list page costs one round trip too.
+
+        Awaited on the event loop (``server.loopreads.fetchone_async``): it authenticates
+        every console request, and on PostgreSQL a blocking round trip there stalled the
+        loop's other requests (issue 19). No blocking twin: nothing off the loop needs it."""
+        return _live(await fetchone_async(self.db, _LIVE_SESSION,
+                                          [list_name, id_hash, to_db(now)]))
 
     def end(self, id_hash: str, at: datetime) -> None:
         self.db.execute("UPDATE console_sessions SET ended_at = ? WHERE id_hash = ? "
@@ -58,3 +68,11 @@ class SessionStore:
             "SELECT l.password_hash FROM console_logins l JOIN users u ON u.id = l.user_id "
             "WHERE l.user_id = ? AND u.active = 1", [user_id]).fetchone()
         return None if row is None else str(row[0])
+
+
+def _live(row: tuple[Any, ...] | None) -> tuple[Principal, str, int | None] | None:
+    if row is None:
+        return None
+    return (Principal(user_id=row[0], name=row[1], role=Role(row[2]), crew_id=row[3],
+                      unit=row[4], device_id=row[5]), str(row[6]),
+            None if row[7] is None else int(row[7]))

@@ -54,6 +54,7 @@ from server.console.views import (
     timeliness_views,
 )
 from server.doortasks import DoorTask, DoorTasksAssigned, DoorTasksAssignIn
+from server.guards import SESSION_CSRF_STATE
 from server.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from server.positions import CrewTrack
 from server.routes.deps import principal, services
@@ -112,10 +113,8 @@ class ConsoleController(Controller):
     @get("/session", opt={"policy": "console.session"}, sync_to_thread=False)
     def session(self, request: Request[Any, Any, Any]) -> SessionInfo:
         """Who the page is signed in as; the CSRF token to send on writes (cookie only)."""
-        found = None
-        if isinstance(request.auth, str) and COOKIE in request.cookies:
-            found = services(request).sessions.resolve(request.cookies[COOKIE])
-        return info_of(principal(request), found[1] if found else "")
+        # authentication resolved the session and left its CSRF token (a bearer token: "")
+        return info_of(principal(request), str(request.state.get(SESSION_CSRF_STATE, "")))
 
     @delete("/session", opt={"policy": "console.session"}, sync_to_thread=False,
             status_code=200)

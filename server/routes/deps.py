@@ -25,9 +25,9 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
 
 
 def list_version_read(request: Request[Any, Any, Any]) -> tuple[int | None] | None:
-    """The list version authentication read with the token, as a 1-tuple (its value may
-    be None: the store has no counter), or None when it read none (a console session, a
-    route without ``opt["list_version"]``): then the service reads it itself."""
+    """The list version authentication read with the token or console session, as a
+    1-tuple (its value may be None: the store has no counter), or None when it read none
+    (a route without ``opt["list_version"]``): then the service reads it itself."""
     read: tuple[int | None] | None = request.state.get(LIST_VERSION_STATE)
     return read
 

@@ -27,6 +27,15 @@ def test_no_token_is_401_with_a_challenge(client: TestClient[Litestar]) -> None:
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_a_route_without_a_policy_is_refused_even_with_a_token(
+        client: TestClient[Litestar]) -> None:
+    """Litestar's own OPTIONS answers name no policy: 401 without a token, 403 with one
+    (deny by default; the check is the authentication middleware's, server.guards)."""
+    _problem(client.options("/api/v1/workorders"), 401, "unauthenticated")
+    _problem(client.options("/api/v1/workorders", headers=bearer(TOKENS["admin"])),
+             403, "forbidden")
+
+
 def test_unknown_token_is_401(client: TestClient[Litestar]) -> None:
     _problem(client.get("/api/v1/workorders", headers=bearer("wo_nope")), 401, "unauthenticated")
 
