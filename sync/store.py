@@ -11,6 +11,7 @@ from datetime import datetime
 import msgspec
 from sqlite_utils import Database
 
+from core.idlists import ids_condition, is_postgresql
 from core.time import opt_from_db, to_db
 from sync.protocol import MutationResult, Outcome
 
@@ -65,6 +66,7 @@ class LedgerEntry(msgspec.Struct, frozen=True, kw_only=True):
 class SyncStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._pg = is_postgresql(db)
 
     # -- change log ------------------------------------------------------------------
     def latest_seq(self) -> int:
@@ -289,10 +291,7 @@ class SyncStore:
     def complete_hashes(self, hashes: Sequence[str]) -> set[str]:
         out: set[str] = set()
         for start in range(0, len(hashes), 500):
-            chunk = list(hashes[start:start + 500])
-            marks = ",".join("?" * len(chunk))
+            cond, params = ids_condition("sha256", hashes[start:start + 500], self._pg)
             out.update(str(r[0]) for r in self.db.execute(
-                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 "
-                f"AND sha256 IN ({marks})",
-                chunk))
+                f"SELECT sha256 FROM sync_attachments WHERE complete = 1 AND {cond}", params))
         return out

@@ -8,6 +8,7 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from core.idlists import ids_condition, is_postgresql
 from sync.changelog import crew_scope
 
 
@@ -36,6 +37,10 @@ OrderColumns = Sequence[object]
 class ScopeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._pg = is_postgresql(db)
+
+    def _in(self, column: str, ids: Sequence[str]) -> tuple[str, list[object]]:
+        return ids_condition(column, ids, self._pg)
 
     def order_chunks(self, ids: Sequence[str], crew_id: str
                      ) -> Iterator[tuple[list[OrderColumns], dict[str, list[OrderColumns]]]]:
@@ -48,17 +53,16 @@ class ScopeStore:
         tuples is alive at any time.
         """
         for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
+            cond, params = self._in("id", chunk)
             rows = [r for r in self.db.execute(
-                f"SELECT {ORDER_COLUMNS} FROM work_orders WHERE id IN ({marks})", chunk)
+                f"SELECT {ORDER_COLUMNS} FROM work_orders WHERE {cond}", params)
                 if r[7] == crew_id]
             deadlines: dict[str, list[OrderColumns]] = {}
             if rows:
-                marks = ",".join("?" * len(rows))
+                cond, params = self._in("work_order_id", [str(r[0]) for r in rows])
                 for d in self.db.execute(
                         f"SELECT {DEADLINE_COLUMNS} FROM work_order_deadlines "
-                        f"WHERE work_order_id IN ({marks}) ORDER BY due_at, rule",
-                        [r[0] for r in rows]):
+                        f"WHERE {cond} ORDER BY due_at, rule", params):
                     deadlines.setdefault(str(d[0]), []).append(d)
             yield rows, deadlines
 
@@ -72,9 +76,9 @@ class ScopeStore:
         """
         out: list[str] = []
         for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
+            cond, params = self._in("id", chunk)
             out.extend(str(r[0]) for r in self.db.execute(
-                f"SELECT id, crew_id FROM work_orders WHERE id IN ({marks})", chunk)
+                f"SELECT id, crew_id FROM work_orders WHERE {cond}", params)
                 if r[1] == crew_id)
         return out
 
@@ -82,22 +86,20 @@ class ScopeStore:
         """Customers of ``ids`` as stored (``CUSTOMER_COLUMNS``), 500 ids at a time (a
         generator, as ``order_chunks``); visibility is ``customers_of_crew``'s."""
         for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
+            cond, params = self._in("id", chunk)
             yield self.db.execute(
-                f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({marks})",
-                chunk).fetchall()
+                f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE {cond}", params).fetchall()
 
     def isolation_plans_of_crew(self, ids: Sequence[str], crew_id: str
                                 ) -> dict[str, dict[str, object]]:
         """The isolation plans (with plan B per valve) attached to the crew's orders."""
         out: dict[str, dict[str, object]] = {}
         for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
+            cond, params = self._in("p.work_order_id", chunk)
             for wo_id, plan, revision, extra in self.db.execute(
                     "SELECT p.work_order_id, p.plan, p.revision, p.affected_extra "
                     "FROM fw_isolation_plans p JOIN work_orders w ON w.id = p.work_order_id "
-                    f"WHERE w.crew_id = ? AND p.work_order_id IN ({marks})",
-                    [crew_id, *chunk]):
+                    f"WHERE w.crew_id = ? AND {cond}", [crew_id, *params]):
                 out[str(wo_id)] = {"id": wo_id, "work_order_id": wo_id,
                                    "plan": json.loads(plan), "revision": revision,
                                    "extra_customer_ids": json.loads(extra)}
@@ -112,11 +114,10 @@ class ScopeStore:
         """
         out: list[str] = []
         for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
+            cond, params = self._in("customer_id", chunk)
             out.extend(str(r[0]) for r in self.db.execute(
                 "SELECT DISTINCT customer_id FROM work_orders WHERE crew_id = ? "
-                "AND status NOT IN ('verified','cancelled') "
-                f"AND customer_id IN ({marks})", [crew_id, *chunk]))
+                f"AND status NOT IN ('verified','cancelled') AND {cond}", [crew_id, *params]))
         return out
 
     def crew_ever_held(self, work_order_id: str, crew_id: str) -> bool:
@@ -136,9 +137,9 @@ class ScopeStore:
     def anchors(self, ids: Sequence[str]) -> list[tuple[float, float]]:
         out: list[tuple[float, float]] = []
         for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
+            cond, params = self._in("id", chunk)
             out.extend((float(r[0]), float(r[1])) for r in self.db.execute(
-                f"SELECT lon, lat FROM work_orders WHERE id IN ({marks})", chunk))
+                f"SELECT lon, lat FROM work_orders WHERE {cond}", params))
         return out
 
     def field_devices(self) -> list[tuple[str, str, str | None, float | None]]:

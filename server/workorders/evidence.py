@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from sqlite_utils import Database
 
+from core.idlists import ids_condition, is_postgresql
 from core.rows import integer, opt_integer, opt_text, opt_time
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 
@@ -101,6 +102,7 @@ def _flag(r: Sequence[object]) -> ReviewFlag:
 class EvidenceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._pg = is_postgresql(db)
 
     def add(self, ev: Evidence) -> bool:
         """Insert once by id; False when this id was already stored (a resend)."""
@@ -143,23 +145,21 @@ class EvidenceStore:
         """Evidence per order, oldest first; ``complete`` = attachment hashes verified."""
         out: dict[str, list[Evidence]] = {}
         for start in range(0, len(wo_ids), 500):
-            chunk = list(wo_ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT {_EV_COLS} FROM evidence WHERE work_order_id IN ({marks})"
+            cond, params = ids_condition("work_order_id", wo_ids[start:start + 500], self._pg)
+            sql = f"SELECT {_EV_COLS} FROM evidence WHERE {cond}"
             if not include_flagged:
                 sql += " AND review_id IS NULL"
-            for r in self.db.execute(sql + " ORDER BY server_time, id", chunk):
+            for r in self.db.execute(sql + " ORDER BY server_time, id", params):
                 out.setdefault(str(r[1]), []).append(self._evidence(r, complete))
         return out
 
     def hashes_of_orders(self, wo_ids: Sequence[str]) -> list[str]:
         out: list[str] = []
         for start in range(0, len(wo_ids), 500):
-            chunk = list(wo_ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
+            cond, params = ids_condition("work_order_id", wo_ids[start:start + 500], self._pg)
             out.extend(str(r[0]) for r in self.db.execute(
                 "SELECT DISTINCT attachment_sha256 FROM evidence WHERE attachment_sha256 "
-                f"IS NOT NULL AND work_order_id IN ({marks})", chunk))
+                f"IS NOT NULL AND {cond}", params))
         return out
 
     def orders_of_crew_evidence(self, sha256: str, crew_id: str) -> list[str]:
