@@ -1,6 +1,6 @@
 """Work-order list and filter routes over real HTTP: a scale curve of store sizes.
 
-Creates the orders through ``WorkOrderService.create`` (deadlines, audit and change log
+Creates the orders through ``WorkOrderService.create_many`` (deadlines, audit and change log
 included), starts ``waterops serve`` in a subprocess on 127.0.0.1, and measures each
 route with ``wrk`` (``bench._load``): requests/s and p50/p99 latency, beside the floor of
 a bare Litestar route returning the same bytes, measured in the same run, and the ratio.

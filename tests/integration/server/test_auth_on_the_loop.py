@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -23,12 +22,10 @@ import pytest
 from server.app import create_app
 from server.cli.common import OPERATOR
 from server.clock import SteppingClock
-from server.demo import seed_demo
 from server.services import Services
-from server.settings import Settings
 from server.workorders.model import Actor
 from tests.e2e.servers import serving_in_process
-from tests.factories import TOKENS, bearer, make_settings, order_in, postgresql_only
+from tests.factories import TOKENS, bearer, order_in, postgresql_only
 
 pytestmark = pytest.mark.integration
 
@@ -39,28 +36,6 @@ LIST = "/api/v1/workorders?limit=500"
 DISPATCHER = Actor(user_id="disp-wang", role="dispatcher")
 #: how long a request may take to be answered (a bound, never a timing assertion)
 PATIENCE_S = 60.0
-
-
-@pytest.fixture
-def shared(tmp_path: Path) -> Settings:
-    return make_settings(str(tmp_path))
-
-
-@pytest.fixture
-def first(shared: Settings, clock: SteppingClock) -> Iterator[Services]:
-    svc = Services(shared, clock)
-    seed_demo(svc, customers=10)
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
-def second(first: Services, shared: Settings, clock: SteppingClock) -> Iterator[Services]:
-    """Another process on the same store (made after ``first`` seeded it)."""
-    svc = Services(shared, clock)
-    assert svc.db is not first.db
-    yield svc
-    svc.close()
 
 
 @pytest.fixture

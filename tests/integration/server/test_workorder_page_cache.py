@@ -23,7 +23,6 @@ from server.clock import SteppingClock
 from server.demo import seed_demo
 from server.loopreads import close_loop_connections, open_loop_connections
 from server.services import Services
-from server.settings import Settings
 from server.workorders.deadlines import INSPECTION_RULE, THIRD_PARTY_FIELD
 from server.workorders.model import Actor, WorkOrderType
 from server.workorders.store import LIST_VERSION
@@ -44,29 +43,6 @@ def on_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     tests' session), and ``asyncio.run`` refuses to start beside it."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(make())).result()
-
-
-@pytest.fixture
-def shared(tmp_path: Path) -> Settings:
-    """One store (a SQLite file, or one PostgreSQL schema) for two Services."""
-    return make_settings(str(tmp_path))
-
-
-@pytest.fixture
-def first(shared: Settings, clock: SteppingClock) -> Iterator[Services]:
-    svc = Services(shared, clock)
-    seed_demo(svc, customers=10)
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
-def second(first: Services, shared: Settings, clock: SteppingClock) -> Iterator[Services]:
-    """Another process on the same store: its own connections, its own cache."""
-    svc = Services(shared, clock)
-    assert svc.page_cache is not first.page_cache
-    yield svc
-    svc.close()
 
 
 @pytest.fixture
