@@ -104,3 +104,14 @@ def enqueue_staff_message(store: NotificationStore, notice: Notice,
     return store.insert_notice(notice, dedupe_key,
                                [(user, channel, phone) for user, phone in recipients],
                                not_before)
+
+
+def enqueue_staff_messages(store: NotificationStore,
+                           messages: Sequence[tuple[Notice, Sequence[tuple[str, str | None]],
+                                                    str]],
+                           not_before: datetime, channel: str = STAFF) -> list[str]:
+    """``enqueue_staff_message`` for many: (notice, recipients, dedupe key) each, in a
+    few statements (``NotificationStore.insert_notices``); the ids queued now."""
+    return store.insert_notices(
+        [(notice, key, [(user, channel, phone) for user, phone in people])
+         for notice, people, key in messages], not_before)

@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 from core.rows import integer, opt_text
 from notifications.model import STAFF, Notice, NoticeKind
-from notifications.outbox import enqueue_staff_message
+from notifications.outbox import enqueue_staff_message, enqueue_staff_messages
 from notifications.store import NotificationStore
 from notifications.templates import count_segments
 from server.accounts.store import AccountStore
@@ -86,6 +86,17 @@ def reminder_from(r: Row) -> Reminder:
         recipient_id=opt_text(r, "recipient_id"),
         created_at=from_db(str(r["created_at"])), note=str(r["note"]),
     )
+
+
+class _ScanBatch:
+    """What one transaction of a scan gathers: each recipient's people (one scan asks for
+    the same crews and supervisors again and again) and the staff messages to queue
+    together (``enqueue_staff_messages``: a few statements for the batch, not several per
+    reminder)."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, list[tuple[str, str | None]]] = {}
+        self.messages: list[tuple[Notice, list[tuple[str, str | None]], str]] = []
 
 
 class ReminderService:
@@ -183,7 +194,7 @@ class ReminderService:
         # with its outbox message; a scan cut short keeps its batches and the next one
         # writes the rest (a reminder exists once per item, rule, due time and level)
         for start in range(0, len(due), SCAN_BATCH):
-            people: dict[str, list[tuple[str, str | None]]] = {}
+            batch = _ScanBatch()
             with self.db.atomic():
                 for r, level in due[start:start + SCAN_BATCH]:
                     if level is ReminderLevel.REMIND:
@@ -192,7 +203,9 @@ class ReminderService:
                         recipient, note = self.escalation_target(
                             str(r["unit"] or ""),
                             str(r["supervisor_id"]) if r.get("supervisor_id") else None)
-                    created += self._add(r, level, recipient, note, at, people)
+                    created += self._add(r, level, recipient, note, at, batch)
+                enqueue_staff_messages(self.outbox, batch.messages, at,
+                                       channel=self.staff_channel)
                 for level in ReminderLevel:
                     self.store.record_reminded(
                         [r for r, lv in due[start:start + SCAN_BATCH] if lv is level],
@@ -217,8 +230,7 @@ class ReminderService:
         return None, f"nobody is assigned and unit {r['unit']!r} has no supervisor"
 
     def _add(self, r: Row, level: ReminderLevel, recipient: str | None, note: str,
-             at: datetime, people: dict[str, list[tuple[str, str | None]]] | None = None
-             ) -> list[int]:
+             at: datetime, batch: _ScanBatch | None = None) -> list[int]:
         new_id = self.store.add_reminder({
             "item_kind": str(r["item_kind"]), "item_id": str(r["item_id"]),
             "rule": str(r["rule"]), "due_at": str(r["due_at"]), "level": str(level),
@@ -226,7 +238,7 @@ class ReminderService:
         if new_id is None:
             return []
         self._send(new_id, str(r["item_kind"]), str(r["item_id"]), str(r["rule"]),
-                   from_db(str(r["due_at"])), level, recipient, note, at, people)
+                   from_db(str(r["due_at"])), level, recipient, note, at, batch)
         return [new_id]
 
     def _people(self, recipient: str) -> list[tuple[str, str | None]]:
@@ -239,19 +251,17 @@ class ReminderService:
 
     def _send(self, reminder_id: int, item_kind: str, item_id: str, rule_key: str,
               due_at: datetime, level: ReminderLevel, recipient: str | None, note: str,
-              at: datetime, people_of: dict[str, list[tuple[str, str | None]]] | None = None
-              ) -> None:
-        """Queue the reminder's staff message in the outbox, once (keyed by its id)."""
+              at: datetime, batch: _ScanBatch | None = None) -> None:
+        """Queue the reminder's staff message in the outbox, once (keyed by its id); in a
+        scan's ``batch``, kept there and queued with the batch's others."""
         if recipient is None:
             return
-        # one scan asks for the same crews and supervisors again and again: ``people_of``
-        # keeps its answers for the scan's batch
-        if people_of is None:
+        if batch is None:
             people = self._people(recipient)
-        elif recipient in people_of:
-            people = people_of[recipient]
+        elif recipient in batch.people:
+            people = batch.people[recipient]
         else:
-            people = people_of[recipient] = self._people(recipient)
+            people = batch.people[recipient] = self._people(recipient)
         if not people:
             return
         rule = self.profile.rules.get(rule_key)
@@ -263,6 +273,9 @@ class ReminderService:
             urgent=level is ReminderLevel.ESCALATE, title=title, body=body,
             sms_segments=count_segments(body).segments, created_at=at, created_by=SENDER,
             notify_by=None, reference_at=due_at, required_lead_s=None, recipients=len(people))
+        if batch is not None:
+            batch.messages.append((notice, people, f"reminder:{reminder_id}"))
+            return
         enqueue_staff_message(self.outbox, notice, people, f"reminder:{reminder_id}", at,
                               channel=self.staff_channel)
 
