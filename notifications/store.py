@@ -254,24 +254,12 @@ class NotificationStore:
                       ) -> bool:
         """Store ``notice`` and queue one delivery per (customer, channel, address) row.
 
-        Idempotent: a second call with the same ``dedupe_key`` changes nothing and
-        answers False; ``INSERT OR IGNORE`` on the unique (notice, customer, channel)
-        makes re-queueing harmless too. One ``executemany`` queues 100k rows in seconds.
+        Idempotent: a second call with the same ``dedupe_key`` (or notice id) changes
+        nothing and answers False; ``INSERT OR IGNORE`` on the unique (notice, customer,
+        channel) makes re-queueing harmless too. One ``executemany`` queues 100k rows in
+        seconds (``insert_notices``, of which this is the one-notice case).
         """
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT OR IGNORE INTO notices (id, outage_id, kind, urgent, title, body, "
-                "sms_segments, created_at, created_by, notify_by, reference_at, "
-                "required_lead_s, recipients, dedupe_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (notice.id, notice.outage_id or None, notice.kind, int(notice.urgent), notice.title,
-                 notice.body, notice.sms_segments, to_db(notice.created_at), notice.created_by,
-                 _opt(notice.notify_by), _opt(notice.reference_at), notice.required_lead_s,
-                 len(rows), dedupe_key))
-            if cur.rowcount == 0:
-                return False
-            self._queue(db, notice.id, notice.urgent, rows, notice.created_at, next_attempt_at)
-            return True
+        return bool(self.insert_notices([(notice, dedupe_key, rows)], next_attempt_at))
 
     def insert_notices(self, notices: Sequence[tuple[Notice, str,
                                                      Sequence[tuple[str, str, str | None]]]],
@@ -284,14 +272,19 @@ class NotificationStore:
         if not notices:
             return []
         with self._tx() as db:
-            keys = [key for _, key, _ in notices]
-            cond, params = ids_condition("dedupe_key", keys, is_postgresql(db))
-            stored = {str(r[0]) for r in db.execute(
-                f"SELECT dedupe_key FROM notices WHERE {cond}", params)}
-            fresh, seen = [], set(stored)
+            # a notice whose dedupe key or id is stored (or earlier in the batch) is skipped,
+            # as ``INSERT OR IGNORE`` skips it, and so are its deliveries
+            pg = is_postgresql(db)
+            keys, kparams = ids_condition("dedupe_key", [k for _, k, _ in notices], pg)
+            ids, iparams = ids_condition("id", [n.id for n, _, _ in notices], pg)
+            stored = db.execute(f"SELECT dedupe_key, id FROM notices WHERE {keys} OR {ids}",
+                                [*kparams, *iparams]).fetchall()
+            seen_keys, seen_ids = {str(r[0]) for r in stored}, {str(r[1]) for r in stored}
+            fresh = []
             for notice, key, rows in notices:
-                if key not in seen:
-                    seen.add(key)
+                if key not in seen_keys and notice.id not in seen_ids:
+                    seen_keys.add(key)
+                    seen_ids.add(notice.id)
                     fresh.append((notice, key, rows))
             db.conn.executemany(
                 "INSERT OR IGNORE INTO notices (id, outage_id, kind, urgent, title, body, "
@@ -303,22 +296,24 @@ class NotificationStore:
                   _opt(n.reference_at), n.required_lead_s, len(rows), key)
                  for n, key, rows in fresh])
             due_s = to_db(next_attempt_at)
-            db.conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (notice_id, customer_id, channel, address, "
-                "status, urgent, queued_at, next_attempt_at) "
-                "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-                [(n.id, cust, chan, addr, int(n.urgent), to_db(n.created_at), due_s)
-                 for n, _, rows in fresh for cust, chan, addr in rows])
+            self._queue_rows(db, ((n.id, cust, chan, addr, int(n.urgent), to_db(n.created_at),
+                                   due_s) for n, _, rows in fresh for cust, chan, addr in rows))
             return [n.id for n, _, _ in fresh]
 
     @staticmethod
     def _queue(db: Database, notice_id: str, urgent: bool,
                rows: Sequence[tuple[str, str, str | None]], at: datetime, due: datetime) -> None:
         queued, due_s, urgent_i = to_db(at), to_db(due), int(urgent)
+        NotificationStore._queue_rows(db, ((notice_id, cust, chan, addr, urgent_i, queued, due_s)
+                                           for cust, chan, addr in rows))
+
+    @staticmethod
+    def _queue_rows(db: Database, rows: Iterable[tuple[object, ...]]) -> None:
+        """Queue deliveries: (notice, customer, channel, address, urgent, queued at, next
+        attempt) each; one already queued for (notice, customer, channel) is left alone."""
         db.conn.executemany(
             "INSERT OR IGNORE INTO deliveries (notice_id, customer_id, channel, address, status, "
-            "urgent, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-            ((notice_id, cust, chan, addr, urgent_i, queued, due_s) for cust, chan, addr in rows))
+            "urgent, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)", rows)
 
     _NOTICE_COLUMNS: Final = (
         "id, outage_id, kind, urgent, title, body, sms_segments, created_at, created_by, "
