@@ -5,6 +5,8 @@ Migrations are append-only: a released migration is never edited, a change is a 
 
 from __future__ import annotations
 
+from typing import Final
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("server")
@@ -427,5 +429,45 @@ def m016_list_versions(db: Database) -> None:
             BEGIN {bump}
         CREATE TRIGGER work_order_deadlines_list_version_d AFTER DELETE ON work_order_deadlines
             BEGIN {bump}
+        """
+    )
+
+
+#: the columns of ``work_order_deadlines`` a work-order list shows; the deadline scan's own
+#: bookkeeping (``remind_at``, ``reminded_for``, ``escalated_for``: tickets m006) is not
+#: among them
+SHOWN_DEADLINE_COLUMNS: Final = ("work_order_id", "rule", "clause", "starts_at", "due_at",
+                                 "met_at", "provisional", "met_server_at", "met_source")
+
+
+@migrations()
+def m017_list_version_ignores_scan_bookkeeping(db: Database) -> None:
+    """Only an update of what a list shows bumps ``list_versions('work_orders')`` (issue 19).
+
+    The deadline scan records each reminder and escalation it sends on the deadline's row
+    (tickets m006); under m016 every such write bumped the version, so every page cache in
+    every process was emptied as the scan went (a busy scan on PostgreSQL made the first
+    page of the list miss on most requests). The update trigger of ``work_order_deadlines``
+    now names the columns a list shows (``UPDATE OF``, both stores): a write of the scan's
+    columns alone leaves the version, and every page, as it was. Inserts and deletes, and
+    every update of ``work_orders``, still count.
+    """
+    shown = ", ".join(SHOWN_DEADLINE_COLUMNS)
+    if getattr(db, "dialect_name", "sqlite") == "postgresql":
+        db.executescript(
+            f"""
+            DROP TRIGGER work_order_deadlines_list_version ON work_order_deadlines;
+            CREATE TRIGGER work_order_deadlines_list_version_iud
+                AFTER INSERT OR DELETE OR UPDATE OF {shown} ON work_order_deadlines
+                FOR EACH STATEMENT EXECUTE FUNCTION bump_list_version('work_orders');
+            """
+        )
+        return
+    bump = "UPDATE list_versions SET version = version + 1 WHERE name = 'work_orders'; END;"
+    db.executescript(
+        f"""
+        DROP TRIGGER work_order_deadlines_list_version_u;
+        CREATE TRIGGER work_order_deadlines_list_version_u
+            AFTER UPDATE OF {shown} ON work_order_deadlines BEGIN {bump}
         """
     )

@@ -125,6 +125,33 @@ def test_the_clock_alone_turns_a_kept_page_overdue(
     assert wo.id in _items(client, overdue)
 
 
+def test_the_deadline_scan_keeps_the_pages_and_a_met_deadline_changes_them(
+        client: TestClient[Litestar], first: Services, second: Services,
+        clock: SteppingClock) -> None:
+    """The scan writes its reminders on the deadlines' rows (what it owes next), which no
+    list shows: the version stays and the kept page is served again. Meeting a deadline
+    is shown: the next page has it (migration m017)."""
+    wo = first.workorders.create(DISPATCHER, msgspec.structs.replace(
+        order_in(WorkOrderType.BURST_REPAIR), fields={THIRD_PARTY_FIELD: True}))
+    clock.advance(hours=30)  # every deadline of a burst repair owed: reminders, escalations
+    before = _items(client)
+    version = first.workorders.store.list_version()
+    assert first.page_cache is not None
+    hits = first.page_cache.hits
+    scan = second.tickets.reminders.scan()
+    assert any(r.item_id == wo.id for r in scan.reminders)
+    assert first.workorders.store.list_version() == version
+    assert _items(client) == before
+    assert first.page_cache.hits == hits + 1
+
+    dispatcher = second.accounts.authenticate(TOKENS["dispatcher"])
+    assert dispatcher is not None
+    second.workorders.inspection_on_site(dispatcher, wo.id)
+    met = {d["rule"]: d["met_at"] for d in _items(client)[wo.id]["deadlines"]}
+    assert met[INSPECTION_RULE] is not None
+    assert first.workorders.store.list_version() != version
+
+
 def test_an_unchanged_page_answers_304_and_a_changed_one_its_new_bytes(
         client: TestClient[Litestar], first: Services) -> None:
     r = client.get(LIST, headers=DISPATCH)
