@@ -11,9 +11,9 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlite_utils import Database, Migrations
 
@@ -25,6 +25,7 @@ from server.clock import Clock, system_clock
 from server.connections.migrations import migrations as connection_migrations
 from server.console.migrations import migrations as console_migrations
 from server.doortasks.migrations import migrations as doortask_migrations
+from server.intents.migrations import migrations as intents_migrations
 from server.migrations import migrations as server_migrations
 from server.positions.migrations import migrations as position_migrations
 from server.settings import Settings
@@ -43,6 +44,7 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     position_migrations,
     doortask_migrations,
     authz_migrations,
+    intents_migrations,
 )
 
 
@@ -132,13 +134,6 @@ class SqliteDatabase(Database):
     def atomic(self) -> Iterator[Database]:
         with self.uow.transaction():
             yield self
-
-    async def fetchone_async(self, sql: str, parameters: Sequence[Any] = ()
-                             ) -> tuple[Any, ...] | None:
-        """``PgDatabase.fetchone_async``'s SQLite twin: an in-process read of microseconds,
-        made directly (a thread hop would cost more than it)."""
-        row: tuple[Any, ...] | None = self.execute(sql, list(parameters)).fetchone()
-        return row
 
     async def open_async(self) -> None:
         """Nothing to open: SQLite reads need no loop-bound connections."""

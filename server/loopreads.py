@@ -1,35 +1,43 @@
 """Store reads awaited on the event loop (issue 19), whichever store is open.
 
 The few reads made on the loop itself (authentication, once per request) blocked it for a
-round trip on PostgreSQL. ``PgDatabase`` answers ``fetchone_async`` from connections of the
-serving loop's own (opened at start-up), SQLite directly (microseconds, in process); these
-functions pick whichever the open store has. Kept apart from ``server.db`` because the
+round trip on PostgreSQL. ``PgDatabase`` answers ``fetch_keyed_async`` from connections of
+the serving loop's own (opened at start-up), one statement for the keys of every request
+waiting at once; SQLite directly (microseconds, in process); these functions pick
+whichever the open store has. Kept apart from ``server.db`` because the
 stores import it, and ``server.db`` imports every package's migrations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Hashable, Sequence
+from typing import Any, Final
 
 from sqlite_utils import Database
 
+#: where a keyed read's SQL names its key's condition (``fetch_keyed_async``)
+KEYS: Final = "{keys}"
 
-async def fetchone_async(db: Database, sql: str, parameters: Sequence[Any] = ()
-                         ) -> tuple[Any, ...] | None:
-    """The first row of one read, awaited on the running loop: without blocking it on
-    PostgreSQL once the app opened the loop's connections (``PgDatabase.fetchone_async``),
-    directly on SQLite. For the few reads made on the event loop (authentication)."""
-    read = getattr(db, "fetchone_async", None)
-    if read is None:
-        row: tuple[Any, ...] | None = db.execute(sql, list(parameters)).fetchone()
+
+async def fetch_keyed_async(db: Database, sql: str, fixed: Sequence[Any], key: Hashable
+                            ) -> tuple[Any, ...] | None:
+    """The row of ``key`` (its first column) read by ``sql`` after ``fixed`` parameters,
+    awaited on the running loop; ``sql`` writes ``column {keys}`` where the key goes.
+
+    On PostgreSQL the keys of concurrent requests share one statement
+    (``PgDatabase.fetch_keyed_async``: ``column = ANY(?)``, only reads sent after each
+    request arrived); on SQLite, ``column = ?`` for this key alone, directly."""
+    keyed = getattr(db, "fetch_keyed_async", None)
+    if keyed is None:
+        row: tuple[Any, ...] | None = db.execute(
+            sql.replace(KEYS, "= ?"), [*fixed, key]).fetchone()
         return row
-    found: tuple[Any, ...] | None = await read(sql, parameters)
+    found: tuple[Any, ...] | None = await keyed(sql.replace(KEYS, "= ANY(?)"), fixed, key)
     return found
 
 
 async def open_loop_connections(db: Database) -> None:
-    """Open the running loop's store connections (``fetchone_async``); app start-up."""
+    """Open the running loop's store connections (``fetch_keyed_async``); app start-up."""
     opener = getattr(db, "open_async", None)
     if opener is not None:
         await opener()

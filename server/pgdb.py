@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Final
@@ -58,9 +58,12 @@ from server.settings import SettingsError
 #: copy beside production) wait on each other's writers.
 WRITE_LOCK_CLASS: Final = 0x57A7E5
 #: takes the store's write lock (``pg_try_advisory_lock`` with the same keys tests for it)
-#: connections of the serving loop's async pool (``PgDatabase.fetchone_async``), beside
+#: connections of the serving loop's async pool (``PgDatabase.fetch_keyed_async``), beside
 #: the ``database_pool_size`` of the threads
 ASYNC_POOL_SIZE: Final = 8
+#: keyed batches of one statement in flight at once (``PgDatabase.fetch_keyed_async``):
+#: while they are, newcomers gather in the next batch instead of each taking a connection
+KEYED_IN_FLIGHT: Final = 2
 WRITE_LOCK_SQL: Final = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
 
 
@@ -283,7 +286,7 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
 
 
 async def _configure_async(conn: psycopg.AsyncConnection[Any]) -> None:
-    """``_configure`` for the event loop's connections (``PgDatabase.fetchone_async``)."""
+    """``_configure`` for the event loop's connections (``PgDatabase.fetch_keyed_async``)."""
     conn.adapters.register_dumper(bool, _BoolAsInt)
     conn.adapters.register_loader("numeric", _NumericLoader)
     cur = await conn.execute(_POSTGIS_SCHEMA_SQL)
@@ -417,6 +420,16 @@ class _Table:
         return self
 
 
+class _KeyedBatch:
+    """Keys of one statement gathered until it is sent, and the rows it answered."""
+
+    __slots__ = ("done", "keys")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.keys: set[Hashable] = set()
+        self.done: asyncio.Future[dict[Hashable, tuple[Any, ...]]] = loop.create_future()
+
+
 class PgDatabase:
     """A PostgreSQL database with the handle interface the stores were written for.
 
@@ -432,9 +445,14 @@ class PgDatabase:
         self._pool_timeout_s = pool_timeout_s
         self._async_pool: AsyncConnectionPool[Any] | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
-        #: reads of the loop not yet sent, by (SQL, parameters): later identical ones join
-        self._unsent: dict[tuple[str, tuple[Any, ...]],
-                           asyncio.Future[tuple[Any, ...] | None]] = {}
+        #: keyed batches not yet sent, by (SQL, fixed parameters) (``fetch_keyed_async``)
+        self._keyed: dict[tuple[str, tuple[Any, ...]], _KeyedBatch] = {}
+        self._keyed_slots: dict[tuple[str, tuple[Any, ...]], asyncio.Semaphore] = {}
+        self._keyed_tasks: set[asyncio.Task[None]] = set()
+        #: keyed statements sent and keys they answered (``fetch_keyed_async``): how many
+        #: requests shared each round trip (read by the tests)
+        self.keyed_statements = 0
+        self.keyed_keys = 0
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, configure=_configure,
             kwargs={"autocommit": True}, timeout=pool_timeout_s)
@@ -508,63 +526,74 @@ class PgDatabase:
     def executescript(self, script: str) -> None:
         self.conn.raw.execute(translate_ddl(script).encode())
 
-    async def fetchone_async(self, sql: str, parameters: Sequence[Any] = ()
-                             ) -> tuple[Any, ...] | None:
-        """The first row of one autocommit read, awaited on the event loop instead of
-        blocking it (issue 19: the loop sat idle for every round trip of authentication
-        while other requests waited). Its connections are the loop's own small pool
-        (``open_async``, opened by the app's start-up on the serving loop: a psycopg async
-        connection belongs to one loop); on another loop, or before it is opened, the read
-        is the blocking one. Only reads with positional parameters."""
+    async def fetch_keyed_async(self, sql: str, fixed: Sequence[Any], key: Hashable
+                                ) -> tuple[Any, ...] | None:
+        """The row of ``key`` read by ``sql``, awaited on the loop, in one statement with
+        the keys of the other requests waiting for the same ``sql`` and ``fixed``.
+
+        ``sql`` takes ``fixed`` then one array of keys (``column = ANY(?)``) and answers at
+        most one row per key, the key first. Authentication reads a different token per
+        caller: merging only identical reads helped one console's requests, while 50
+        tablets at shift change each paid a statement of their own. Here, while
+        ``KEYED_IN_FLIGHT`` batches of the statement are on their way, newcomers gather
+        in the next one, sent as soon as one returns: one round trip, one parse, one plan
+        for all of them (issue 19).
+
+        Why it is exact: a request joins only a batch not yet sent (``_keyed``), so the
+        row it gets was read after it arrived and sees every commit before it (a revoked
+        token, a bumped list version), as a read of its own would. Off the serving loop,
+        or before ``open_async``, the read is the blocking one of this key alone."""
         pool = self._async_pool
-        if pool is None or self._async_loop is not asyncio.get_running_loop():
-            return self.execute(sql, parameters).fetchone()
-        key = (sql, tuple(parameters))
+        loop = asyncio.get_running_loop()
+        if pool is None or self._async_loop is not loop:
+            rows = self.execute(sql, [*fixed, [key]]).fetchall()
+            return next((tuple(r) for r in rows if r[0] == key), None)
+        batch_key = (sql, tuple(fixed))
         while True:
-            batch = self._unsent.get(key)
+            batch = self._keyed.get(batch_key)
             if batch is None:
-                return await self._read_for_batch(pool, key)
+                batch = self._keyed[batch_key] = _KeyedBatch(loop)
+                task = loop.create_task(self._send_keyed(pool, batch_key, batch))
+                self._keyed_tasks.add(task)  # held until done: the loop keeps weak refs
+                task.add_done_callback(self._keyed_tasks.discard)
+            batch.keys.add(key)
             try:
-                return await asyncio.shield(batch)
+                answered = await asyncio.shield(batch.done)
             except asyncio.CancelledError:
-                if not batch.cancelled():
+                if not batch.done.cancelled():
                     raise  # this request itself was cancelled
-                # the batch's own request was cancelled before its read: join the next one
+                continue  # the batch was (the loop is closing): try the next one
+            return answered.get(key)
 
-    async def _read_for_batch(self, pool: AsyncConnectionPool[Any],
-                              key: tuple[str, tuple[Any, ...]]) -> tuple[Any, ...] | None:
-        """Read ``key`` for this request and every identical one that arrives before the
-        statement is sent (``_unsent``), then answer them all.
-
-        Why it is exact: a request joins only a batch whose statement has not been sent,
-        so the row it gets was read after it arrived and sees every commit before it (a
-        revoked token, a bumped list version). Why: under load the round trip is long
-        (the server's process waits for a core) and every polling console sends the
-        same token and list; one read answers all of them instead of each waiting for a
-        connection of the pool."""
-        batch: asyncio.Future[tuple[Any, ...] | None] = (
-            asyncio.get_running_loop().create_future())
-        self._unsent[key] = batch
+    async def _send_keyed(self, pool: AsyncConnectionPool[Any],
+                          batch_key: tuple[str, tuple[Any, ...]], batch: _KeyedBatch) -> None:
+        """Wait for a slot of the statement, close the batch to newcomers, read it."""
+        slots = self._keyed_slots.get(batch_key)
+        if slots is None:
+            slots = self._keyed_slots[batch_key] = asyncio.Semaphore(KEYED_IN_FLIGHT)
         try:
-            async with pool.connection() as conn:
-                if self._unsent.get(key) is batch:
-                    del self._unsent[key]  # from here on, newcomers wait for the next read
-                cur = await conn.execute(self.translate(key[0], False), list(key[1]))
-                row: tuple[Any, ...] | None = await cur.fetchone()
+            async with slots:
+                if self._keyed.get(batch_key) is batch:
+                    del self._keyed[batch_key]  # from here on, newcomers gather in the next
+                async with pool.connection() as conn:
+                    self.keyed_statements += 1
+                    self.keyed_keys += len(batch.keys)
+                    cur = await conn.execute(self.translate(batch_key[0], False),
+                                             [*batch_key[1], list(batch.keys)])
+                    rows = await cur.fetchall()
         except BaseException as exc:
-            if self._unsent.get(key) is batch:
-                del self._unsent[key]
+            if self._keyed.get(batch_key) is batch:
+                del self._keyed[batch_key]
             if isinstance(exc, asyncio.CancelledError):
-                batch.cancel()
-            else:
-                batch.set_exception(exc)
-                batch.exception()  # retrieved here: the joiners may be none
-            raise
-        batch.set_result(row)
-        return row
+                batch.done.cancel()
+                raise
+            batch.done.set_exception(exc)
+            batch.done.exception()  # retrieved here: every waiter may have gone
+            return
+        batch.done.set_result({r[0]: tuple(r) for r in rows})
 
     async def open_async(self) -> None:
-        """Open ``ASYNC_POOL_SIZE`` connections for ``fetchone_async`` on the running loop."""
+        """Open ``ASYNC_POOL_SIZE`` connections for ``fetch_keyed_async`` on the running loop."""
         if self._async_pool is not None:
             return
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(

@@ -70,7 +70,7 @@ class AccountService:
 
     async def authenticate_async(self, token: str) -> Principal | None:
         """``authenticate`` awaited on the event loop without blocking it (a PostgreSQL
-        round trip; ``server.loopreads.fetchone_async``): every request's token check."""
+        round trip; ``server.loopreads.fetch_keyed_async``): every request's token check."""
         return await self.store.principal_for_token_async(hash_token(token))
 
     def authenticate_reading(self, token: str, list_name: str
@@ -83,7 +83,7 @@ class AccountService:
     async def authenticate_reading_async(self, token: str, list_name: str
                                          ) -> tuple[Principal, int | None] | None:
         """``authenticate_reading`` awaited on the event loop without blocking it (a
-        PostgreSQL round trip; ``server.loopreads.fetchone_async``)."""
+        PostgreSQL round trip; ``server.loopreads.fetch_keyed_async``)."""
         return await self.store.principal_and_list_version_async(hash_token(token), list_name)
 
     def revoke_device(self, actor: Caller, device_id: str) -> Device:

@@ -8,7 +8,7 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from server.accounts.model import Crew, Device, Principal, Role, User
-from server.loopreads import fetchone_async
+from server.loopreads import fetch_keyed_async
 from server.timefmt import from_db, opt_from_db, to_db
 
 #: the active user behind an unrevoked device token (``principal_for_token[_async]``)
@@ -22,6 +22,19 @@ _PRINCIPAL_AND_VERSION: Final = (
     "(SELECT v.version FROM list_versions v WHERE v.name = ?) FROM devices d "
     "JOIN users u ON u.id = d.user_id "
     "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1")
+
+#: ``_PRINCIPAL`` of one token among many, the token's hash first
+#: (``server.loopreads.fetch_keyed_async``: one statement for every request waiting)
+_PRINCIPAL_KEYED: Final = (
+    "SELECT d.token_hash, u.id, u.name, u.role, u.crew_id, u.unit, d.id FROM devices d "
+    "JOIN users u ON u.id = d.user_id "
+    "WHERE d.revoked_at IS NULL AND u.active = 1 AND d.token_hash {keys}")
+#: ``_PRINCIPAL_AND_VERSION`` of one token among many, the token's hash first
+_PRINCIPAL_AND_VERSION_KEYED: Final = (
+    "SELECT d.token_hash, u.id, u.name, u.role, u.crew_id, u.unit, d.id, "
+    "(SELECT v.version FROM list_versions v WHERE v.name = ?) FROM devices d "
+    "JOIN users u ON u.id = d.user_id "
+    "WHERE d.revoked_at IS NULL AND u.active = 1 AND d.token_hash {keys}")
 
 
 class AccountStore:
@@ -94,10 +107,12 @@ class AccountStore:
     async def principal_for_token_async(self, token_hash: str) -> Principal | None:
         """``principal_for_token`` awaited on the event loop: what authenticates every
         request, so on PostgreSQL its round trip must not stall the loop's other requests
-        (issue 19; ``server.loopreads.fetchone_async``). The same statement, read anew on
-        every request: a token revoked by any process is refused on its next request."""
-        row = await fetchone_async(self.db, _PRINCIPAL, [token_hash])
-        return None if row is None else _principal(row)
+        (issue 19; ``server.loopreads.fetch_keyed_async``). The same statement, read anew on
+        every request: a token revoked by any process is refused on its next request.
+        Requests waiting at once share the statement (``fetch_keyed_async``), each
+        reading after it arrived."""
+        row = await fetch_keyed_async(self.db, _PRINCIPAL_KEYED, [], token_hash)
+        return None if row is None else _principal(row[1:])
 
     def principal_and_list_version(self, token_hash: str, list_name: str
                                    ) -> tuple[Principal, int | None] | None:
@@ -114,9 +129,10 @@ class AccountStore:
     async def principal_and_list_version_async(self, token_hash: str, list_name: str
                                                ) -> tuple[Principal, int | None] | None:
         """``principal_and_list_version`` awaited on the event loop: on PostgreSQL the round
-        trip no longer blocks the loop's other requests (``server.loopreads.fetchone_async``)."""
-        return _with_version(await fetchone_async(self.db, _PRINCIPAL_AND_VERSION,
-                                                  [list_name, token_hash]))
+        trip no longer blocks the loop's other requests (``server.loopreads.fetch_keyed_async``)."""
+        row = await fetch_keyed_async(self.db, _PRINCIPAL_AND_VERSION_KEYED, [list_name],
+                                      token_hash)
+        return None if row is None else _with_version(row[1:])
 
     def device_ids(self) -> list[str]:
         return [str(r[0]) for r in self.db.execute("SELECT id FROM devices ORDER BY id")]

@@ -8,18 +8,18 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from server.accounts.model import Principal, Role
-from server.loopreads import fetchone_async
+from server.loopreads import fetch_keyed_async
 from server.timefmt import to_db
 
 #: a live session's principal and CSRF token and, in the same statement, one
 #: ``list_versions`` counter (NULL for no name) (``SessionStore.resolve_async``)
 _LIVE_SESSION: Final = (
-    "SELECT u.id, u.name, u.role, u.crew_id, u.unit, s.device_id, s.csrf_token, "
-    "(SELECT v.version FROM list_versions v WHERE v.name = ?) "
+    "SELECT s.id_hash, u.id, u.name, u.role, u.crew_id, u.unit, s.device_id, s.csrf_token, "
+    "(SELECT v.version FROM list_versions v WHERE v.name = ?), s.expires_at "
     "FROM console_sessions s JOIN users u ON u.id = s.user_id "
     "LEFT JOIN devices d ON d.id = s.device_id "
-    "WHERE s.id_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND u.active = 1 "
-    "AND (s.device_id IS NULL OR d.revoked_at IS NULL)")
+    "WHERE s.ended_at IS NULL AND u.active = 1 "
+    "AND (s.device_id IS NULL OR d.revoked_at IS NULL) AND s.id_hash {keys}")
 
 
 class SessionStore:
@@ -45,11 +45,15 @@ class SessionStore:
         in the same statement as ``AccountStore.principal_and_list_version`` does for a
         token, so a console's kept list page costs one round trip too.
 
-        Awaited on the event loop (``server.loopreads.fetchone_async``): it authenticates
+        Awaited on the event loop (``server.loopreads.fetch_keyed_async``): it authenticates
         every console request, and on PostgreSQL a blocking round trip there stalled the
         loop's other requests (issue 19). No blocking twin: nothing off the loop needs it."""
-        return _live(await fetchone_async(self.db, _LIVE_SESSION,
-                                          [list_name, id_hash, to_db(now)]))
+        row = await fetch_keyed_async(self.db, _LIVE_SESSION, [list_name], id_hash)
+        # expiry is judged here, at this request's ``now``: the statement is shared by
+        # every console request waiting at once (``fetch_keyed_async``), each its own now
+        if row is None or str(row[9]) <= to_db(now):
+            return None
+        return _live(row[1:9])
 
     def end(self, id_hash: str, at: datetime) -> None:
         self.db.execute("UPDATE console_sessions SET ended_at = ? WHERE id_hash = ? "

@@ -16,6 +16,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from server.accounts.model import Principal
 from server.accounts.tokens import hash_token
 from server.app import create_app
 from server.cli.common import OPERATOR
@@ -27,6 +28,7 @@ from server.workorders.deadlines import INSPECTION_RULE, THIRD_PARTY_FIELD
 from server.workorders.model import Actor, WorkOrderType
 from server.workorders.store import LIST_VERSION
 from tests.factories import TOKENS, bearer, make_settings, order_in
+from tests.plans import is_pg
 
 pytestmark = pytest.mark.integration
 
@@ -264,7 +266,7 @@ def test_the_read_awaited_on_the_loop_agrees_with_the_blocking_one(
 def test_identical_reads_at_once_each_see_what_was_committed_before_them(
         first: Services, second: Services) -> None:
     """Many requests of one console at once may share one read of the token and version
-    (``PgDatabase.fetchone_async``), never one sent before they arrived: after a
+    (``PgDatabase.fetch_keyed_async``), never one sent before they arrived: after a
     revocation in another process every later read refuses the token."""
     issued = first.accounts.register_device("disp-wang", "wall screen")
 
@@ -294,3 +296,46 @@ def test_identical_reads_at_once_each_see_what_was_committed_before_them(
     assert all(r == written[0] for r in written)
     assert written[0] != before[0]
     assert revoked == [None] * 40
+
+
+def test_many_tokens_at_once_share_a_read_and_each_gets_its_own_caller(
+        first: Services, second: Services) -> None:
+    """Tablets and consoles with tokens of their own, authenticating at once, share one
+    statement on PostgreSQL (``PgDatabase.fetch_keyed_async``) and each gets its own
+    principal, never another's; a token revoked in another process in between is
+    refused on its next read, the others still pass, unknown tokens never."""
+    users = ["disp-wang", "crew-a-zhang", "crew-b-liu"]
+    issued = [first.accounts.register_device(users[i % 3], f"tablet {i}") for i in range(30)]
+    tokens = [d.token for d in issued] + ["wo_not_a_token", TOKENS["dispatcher"]]
+
+    async def burst() -> list[tuple[Principal, int | None] | None]:
+        return list(await asyncio.gather(*(
+            first.accounts.authenticate_reading_async(t, LIST_VERSION) for t in tokens)))
+
+    async def reads() -> tuple[list[Any], list[Any], int]:
+        await open_loop_connections(first.db)
+        try:
+            sent = getattr(first.db, "keyed_statements", 0)
+            before = await burst()
+            sent = getattr(first.db, "keyed_statements", 0) - sent
+            second.accounts.revoke_device(OPERATOR, issued[7].device_id)
+            after = await burst()
+        finally:
+            await close_loop_connections(first.db)
+        return before, after, sent
+
+    before, after, sent = on_own_loop(reads)
+    version = first.workorders.store.list_version()
+    for i, device in enumerate(issued):
+        read = before[i]
+        assert read is not None
+        assert (read[0].device_id, read[0].user_id, read[1]) == (
+            device.device_id, users[i % 3], version)
+        assert after[i] is None if i == 7 else after[i] == read
+    assert before[30] is None
+    assert after[30] is None
+    dispatcher = before[31]
+    assert dispatcher is not None
+    assert dispatcher[0].user_id == "disp-wang"
+    if is_pg(first):
+        assert 1 <= sent < len(tokens)  # shared: fewer statements than requests
