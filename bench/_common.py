@@ -8,6 +8,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import httpx
 
@@ -77,19 +78,32 @@ def table(title: str, rows: Sequence[tuple[str, str]]) -> None:
 
 
 def wait_settled(base: str, seconds: float = 600) -> None:
-    """Wait until the served service's background jobs have each run once and the outbox
-    holds nothing to send (``/api/v1/public/health``).
+    """Wait until the served service's background jobs have caught up
+    (``/api/v1/public/health``): the deadline scan, the crews' network scopes and the
+    outbox have each run, and the outbox ran after the scan last finished (the messages
+    the scan queued were sent) and left nothing to send.
 
     Why: a freshly started ``serve`` first catches up on the store a benchmark just built
     (the deadline scan's reminders and escalations for every order already overdue, the
-    notices they queue). That is real work, but done once; measured during it, a figure
-    says how busy the start-up was, not what a tablet meets on a server that has been up.
+    notices they queue, each field crew's network scope). That is real work, but done
+    once; measured during it, a figure says how busy the start-up was, not what a tablet
+    or a console meets on a server that has been up.
     """
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        jobs = httpx.get(base + "/api/v1/public/health", timeout=30).json().get("workers", [])
-        if all(j.get("runs", 0) >= 1 and not j.get("backlog") for j in jobs
-               if j.get("name") in ("outbox", "deadlines")):
+        jobs = {j.get("name"): j for j in
+                httpx.get(base + "/api/v1/public/health", timeout=30).json().get("workers", [])}
+        outbox, scan = jobs.get("outbox", {}), jobs.get("deadlines", {})
+        ran = all(jobs.get(name, {}).get("runs", 0) >= 1
+                  for name in ("outbox", "deadlines", "network_scopes") if name in jobs)
+        if ran and not outbox.get("backlog") and (
+                not scan or not outbox
+                or _when(outbox.get("last_run_at")) >= _when(scan.get("last_ok_at"))):
             return
         time.sleep(0.5)
     raise RuntimeError(f"{base}: the background jobs did not settle within {seconds} s")
+
+
+def _when(text: object) -> datetime:
+    """A job time of ``/health`` (ISO 8601), or the earliest instant when it has none."""
+    return datetime.fromisoformat(str(text)) if text else datetime.min.replace(tzinfo=UTC)

@@ -13,6 +13,9 @@ leaves them to ``waterops worker`` on another machine or process.
   (``SyncService.cleanup_expired_uploads``, also ``waterops sync cleanup-uploads``).
 - ``positions``: delete crew positions older than ``position_retention_days``
   (``PositionService.purge``, also ``waterops console purge-positions``).
+- ``network_scopes``: keep each field crew's network scope computed and stored
+  (``server.intents.readers.refresh_network_scopes``), so the first sync of a crew at
+  shift change, in any process and after any restart, finds it ready.
 
 A job that raises is logged, counted, and restarted after a bounded back-off; its state
 (last run, last success, last error, errors, restarts, backlog) is what ``/health``
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from notifications import WorkerConfig
+from server.intents.readers import refresh_network_scopes
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -188,9 +192,16 @@ def service_jobs(svc: Services, *, interval_s: float = 5.0, worker_id: str = "se
         # when no tablet pushes (the purge on each write needs a write)
         return {"purged": svc.positions.purge()}
 
+    def network_scopes() -> dict[str, int]:
+        # the spatial query of each crew whose orders moved, before its tablets ask
+        done = refresh_network_scopes(svc.db, svc.sync.network, svc.sync.network_radius_m,
+                                      svc.clock)
+        return {"crews": done.crews, "computed": done.computed, "restamped": done.restamped}
+
     return [
         Job("outbox", interval_s, send, svc.outages.store.pending_count),
         Job("deadlines", max(interval_s, 30.0), deadlines),
         Job("attachments", 3600.0, attachments, svc.sync.vault.pending_uploads),
         Job("positions", 3600.0, positions, svc.positions.store.count),
+        Job("network_scopes", interval_s, network_scopes),
     ]

@@ -12,16 +12,25 @@ its change-log entry makes the pull re-evaluate the network around it (``related
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Final, Protocol
 
 import msgspec
 from sqlite_utils import Database
 
+from core.uow import unit_of_work
 from server.customers.store import CustomerStore
 from server.doortasks import DOOR_TASK, DoorTaskReader
-from server.intents.store import ScopeStore
+from server.intents.store import (
+    NetworkScopeStore,
+    ScopeStore,
+    StoredNetworkScope,
+    decode_keys,
+    encode_keys,
+)
 from server.intents.wire import encoded_customers, encoded_orders
 from server.workorders.evidence import EvidenceStore
 from server.workorders.service import ENTITY
@@ -52,8 +61,26 @@ class NetworkSource(Protocol):
 class _CacheEntry(msgspec.Struct, frozen=True, gc=False):
     #: (the crew scope's, the network's) last change-log sequence when last confirmed
     stamp: tuple[int, int]
-    anchors: frozenset[tuple[float, float]]
+    #: ``anchors_digest`` of the open-order points the keys were computed around
+    digest: str
     keys: frozenset[Key]
+
+
+_anchors_encoder: Final = msgspec.msgpack.Encoder()
+
+
+def anchors_digest(points: Iterable[tuple[float, float]]) -> str:
+    """SHA-256 of the distinct points, sorted, as MessagePack doubles: equal for equal
+    anchor sets whatever their order or repetition, in every process (floats exactly)."""
+    unique = sorted(set(points))
+    return hashlib.sha256(_anchors_encoder.encode(unique)).hexdigest()
+
+
+def scope_stamp(db: Database, crew_id: str) -> tuple[int, int]:
+    """The last change-log sequences of the crew's scope and of the network: two index
+    probes, read in the caller's transaction."""
+    log = SyncStore(db)
+    return log.latest_seq_of(crew_scope(crew_id)), log.latest_seq_of(SCOPE_NETWORK)
 
 
 class NetworkScopeCache:
@@ -72,39 +99,63 @@ class NetworkScopeCache:
     sequences of the crew's scope and of the network are the ones an entry was confirmed
     at, it holds without reading a single anchor (two index probes per page instead of
     every open order of the crew). Only when one moved are the anchors read and compared.
+
+    Shared across processes and restarts (issue 19, shift change): before computing, the
+    crew's ``network_scopes`` row (written by the ``network_scopes`` job,
+    ``refresh_network_scopes``) is consulted, read in the same snapshot. It holds by the
+    same argument: its stamp and digest were read with its keys in one snapshot, so when
+    its stamp is the current one no order of the crew and no network row changed since,
+    and when only the crew's sequence moved, an equal network sequence and an equal
+    anchor digest mean the same points against the same network. Readers never write it:
+    pull and snapshot stay pure reads, and a stale row only costs a computation.
     """
 
     def __init__(self, max_crews: int = 256) -> None:
         self._lock = threading.Lock()
         self._max = max_crews
         self._entries: dict[str, _CacheEntry] = {}
+        #: answered from this process's entry
         self.hits = 0
+        #: answered from the stored row (another process or an earlier run computed it)
+        self.stored_hits = 0
+        #: computed here
         self.misses = 0
 
     def visible(self, crew_id: str, stamp: tuple[int, int],
                 anchors: Callable[[], Sequence[tuple[float, float]]],
-                compute: Callable[[Sequence[tuple[float, float]]], set[Key]]) -> frozenset[Key]:
+                compute: Callable[[Sequence[tuple[float, float]]], set[Key]],
+                stored: Callable[[], StoredNetworkScope | None] = lambda: None
+                ) -> frozenset[Key]:
         """``stamp``: the last sequences of the crew's scope and of the network; ``anchors``
-        reads the crew's open-order points (called only when ``stamp`` moved)."""
+        reads the crew's open-order points (called only when neither this process's entry
+        nor the ``stored`` row, of this radius, has ``stamp``); ``compute`` is the spatial
+        query, called only when neither matches the anchors either."""
         with self._lock:
             hit = self._entries.get(crew_id)
             if hit is not None and hit.stamp == stamp:
                 self.hits += 1
                 return hit.keys
-        signature = frozenset(anchors())
-        if hit is not None and hit.stamp[1] == stamp[1] and hit.anchors == signature:
-            keys = hit.keys
-            with self._lock:
-                self.hits += 1
-        else:
-            keys = frozenset(compute(sorted(signature)))
-            with self._lock:
-                self.misses += 1
+        row = stored()
+        if row is not None and row.stamp == stamp:
+            return self._keep(crew_id, _CacheEntry(stamp, row.digest, decode_keys(row.keys)),
+                              "stored_hits")
+        points = anchors()
+        digest = anchors_digest(points)
+        if hit is not None and hit.stamp[1] == stamp[1] and hit.digest == digest:
+            return self._keep(crew_id, _CacheEntry(stamp, digest, hit.keys), "hits")
+        if row is not None and row.stamp[1] == stamp[1] and row.digest == digest:
+            return self._keep(crew_id, _CacheEntry(stamp, digest, decode_keys(row.keys)),
+                              "stored_hits")
+        keys = frozenset(compute(sorted(set(points))))
+        return self._keep(crew_id, _CacheEntry(stamp, digest, keys), "misses")
+
+    def _keep(self, crew_id: str, entry: _CacheEntry, counter: str) -> frozenset[Key]:
         with self._lock:
+            setattr(self, counter, getattr(self, counter) + 1)
             if len(self._entries) >= self._max and crew_id not in self._entries:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[crew_id] = _CacheEntry(stamp, signature, keys)
-        return keys
+            self._entries[crew_id] = entry
+        return entry.keys
 
 
 class CrewScope:
@@ -163,16 +214,76 @@ class CrewScope:
             if not self.network:
                 self._network_visible = frozenset()
             else:
-                log = SyncStore(self.db)
-                stamp = (log.latest_seq_of(crew_scope(self.crew_id)),
-                         log.latest_seq_of(SCOPE_NETWORK))
                 self._network_visible = self.cache.visible(
-                    self.crew_id, stamp, lambda: self.scope_store.open_anchors(self.crew_id),
-                    self._near)
+                    self.crew_id, scope_stamp(self.db, self.crew_id),
+                    lambda: self.scope_store.open_anchors(self.crew_id), self._near,
+                    self._stored)
         return self._network_visible
+
+    def _stored(self) -> StoredNetworkScope | None:
+        row = NetworkScopeStore(self.db).get(self.crew_id)
+        return row if row is not None and row.radius_m == self.radius_m else None
 
     def _near(self, points: Sequence[tuple[float, float]]) -> set[Key]:
         return {key for source in self.network for key in source.near(points, self.radius_m)}
+
+
+class ScopeRefresh(msgspec.Struct, frozen=True):
+    """What one pass of ``refresh_network_scopes`` did."""
+
+    #: crews in the field (an unrevoked field device or an open order)
+    crews: int
+    #: crews whose anchors (or the network) moved: the spatial query ran
+    computed: int
+    #: crews whose stamp moved but not their anchors: the row was only confirmed anew
+    restamped: int
+
+
+def refresh_network_scopes(db: Database, network: Sequence[NetworkSource], radius_m: float,
+                           clock: Callable[[], datetime]) -> ScopeRefresh:
+    """Bring every field crew's stored network scope (``network_scopes``) up to date.
+
+    Why ahead of time: the spatial query costs more than the rest of a first sync, and
+    every server process and every restart would pay it again, when all crews sync at
+    once at shift change. Per crew, the stamp, the stored row and (when the stamp moved)
+    the anchors are read in one read snapshot, and the spatial query runs only when the
+    anchors' digest or the network moved; the result is written in one short write
+    transaction of its own. A row is replaced only by one of a later stamp
+    (``NetworkScopeStore.put``), so workers in several processes never go backwards,
+    and a write that lands meanwhile only leaves the row behind the log: readers check
+    its stamp. Idempotent and cheap when nothing moved (two index probes and one primary
+    key read per crew).
+    """
+    if not network:
+        return ScopeRefresh(crews=0, computed=0, restamped=0)
+    store = NetworkScopeStore(db)
+    anchors = ScopeStore(db)
+    uow = unit_of_work(db)
+    with uow.snapshot():
+        crews = store.crews_in_the_field()
+    computed = restamped = 0
+    for crew_id in crews:
+        with uow.snapshot():
+            stamp = scope_stamp(db, crew_id)
+            row = store.get(crew_id)
+            if row is not None and row.radius_m == radius_m and row.stamp == stamp:
+                continue
+            points = anchors.open_anchors(crew_id)
+            digest = anchors_digest(points)
+            same = (row is not None and row.radius_m == radius_m and row.digest == digest
+                    and row.stamp[1] == stamp[1])
+            keys = None if same else encode_keys(
+                {key for source in network for key in source.near(sorted(set(points)),
+                                                                  radius_m)})
+        with db.atomic():
+            if keys is None and row is not None:
+                store.restamp(crew_id, row, stamp)
+                restamped += 1
+            elif keys is not None:
+                store.put(crew_id, StoredNetworkScope(stamp=stamp, radius_m=radius_m,
+                                                      digest=digest, keys=keys), clock())
+                computed += 1
+    return ScopeRefresh(crews=len(crews), computed=computed, restamped=restamped)
 
 
 def read_orders(db: Database, ids: Sequence[str]) -> dict[str, Row]:

@@ -1,14 +1,18 @@
-"""SQL behind a device's scope: which rows a crew may see, where its orders are."""
+"""SQL behind a device's scope: which rows a crew may see, where its orders are, and each
+crew's stored network scope (``network_scopes``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Final
 
+import msgspec
 from sqlite_utils import Database
 
 from core.idlists import ids_condition, is_postgresql
+from core.time import to_db
 from sync.changelog import crew_scope
 
 
@@ -149,3 +153,88 @@ class ScopeStore:
             "JOIN users u ON u.id = d.user_id WHERE d.revoked_at IS NULL "
             "AND u.role IN ('crew_member','meter_reader') ORDER BY d.id")
         return [(str(r[0]), str(r[1]), r[2], r[3]) for r in rows]
+
+
+class StoredNetworkScope(msgspec.Struct, frozen=True, gc=False):
+    """A crew's network scope as the ``network_scopes`` job last stored it."""
+
+    #: (the crew scope's, the network's) last change-log sequence it was confirmed at
+    stamp: tuple[int, int]
+    radius_m: float
+    #: ``anchors_digest`` of the open-order points it was computed around
+    digest: str
+    #: the (entity, id) rows, encoded (``decode_keys``)
+    keys: bytes
+
+
+_keys_encoder: Final = msgspec.msgpack.Encoder()
+_keys_decoder: Final = msgspec.msgpack.Decoder(dict[str, list[str]])
+
+
+def encode_keys(keys: Iterable[tuple[str, str]]) -> bytes:
+    """(entity, id) rows as MessagePack ``{entity: [id, ...]}``: the entity is written once,
+    not once per row, and decoding is one C call."""
+    grouped: dict[str, list[str]] = {}
+    for entity, row_id in sorted(keys):
+        grouped.setdefault(entity, []).append(row_id)
+    return _keys_encoder.encode(grouped)
+
+
+def decode_keys(blob: bytes) -> frozenset[tuple[str, str]]:
+    return frozenset((entity, row_id) for entity, ids in _keys_decoder.decode(blob).items()
+                     for row_id in ids)
+
+
+class NetworkScopeStore:
+    """SQL of ``network_scopes``: each crew's network scope, stored for every process.
+
+    Derived rows, never synced: writes touch no entity, so they add nothing to the change
+    log and wake no tablet.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def crews_in_the_field(self) -> list[str]:
+        """Crews with an unrevoked field device or an open order: those that sync."""
+        rows = self.db.execute(
+            "SELECT u.crew_id FROM devices d JOIN users u ON u.id = d.user_id "
+            "WHERE d.revoked_at IS NULL AND u.role IN ('crew_member','meter_reader') "
+            "AND u.crew_id IS NOT NULL "
+            "UNION SELECT c.id FROM crews c WHERE EXISTS (SELECT 1 FROM work_orders w "
+            "WHERE w.crew_id = c.id AND w.status NOT IN ('verified','cancelled')) "
+            "ORDER BY 1")
+        return [str(r[0]) for r in rows]
+
+    def get(self, crew_id: str) -> StoredNetworkScope | None:
+        row = self.db.execute(
+            "SELECT crew_seq, network_seq, radius_m, anchors_digest, keys "
+            "FROM network_scopes WHERE crew_id = ?", [crew_id]).fetchone()
+        if row is None:
+            return None
+        return StoredNetworkScope(stamp=(int(row[0]), int(row[1])), radius_m=float(row[2]),
+                                  digest=str(row[3]), keys=bytes(row[4]))
+
+    def put(self, crew_id: str, scope: StoredNetworkScope, at: datetime) -> None:
+        """Store ``scope`` unless the stored row is newer (another worker got there first
+        with a later stamp): a row is only ever replaced by one confirmed later."""
+        self.db.execute(
+            "INSERT INTO network_scopes (crew_id, crew_seq, network_seq, radius_m, "
+            "anchors_digest, keys, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (crew_id) DO UPDATE SET crew_seq = excluded.crew_seq, "
+            "network_seq = excluded.network_seq, radius_m = excluded.radius_m, "
+            "anchors_digest = excluded.anchors_digest, keys = excluded.keys, "
+            "computed_at = excluded.computed_at "
+            "WHERE network_scopes.crew_seq <= excluded.crew_seq "
+            "AND network_scopes.network_seq <= excluded.network_seq",
+            [crew_id, scope.stamp[0], scope.stamp[1], scope.radius_m, scope.digest,
+             scope.keys, to_db(at)])
+
+    def restamp(self, crew_id: str, was: StoredNetworkScope, stamp: tuple[int, int]) -> None:
+        """Confirm the stored keys at a later ``stamp`` (the anchors did not move), only if
+        the row is still the one ``was`` read: no re-encoding of the keys."""
+        self.db.execute(
+            "UPDATE network_scopes SET crew_seq = ?, network_seq = ? WHERE crew_id = ? "
+            "AND crew_seq = ? AND network_seq = ? AND anchors_digest = ? AND radius_m = ?",
+            [stamp[0], stamp[1], crew_id, was.stamp[0], was.stamp[1], was.digest,
+             was.radius_m])
