@@ -178,11 +178,14 @@ def test_the_job_computes_again_only_the_crews_whose_anchors_moved(first: Servic
     assert done["computed"] == done["crews"] >= 2
     assert counting.near_calls == done["crews"]
     assert _run_job(first) == {"crews": done["crews"], "computed": 0, "restamped": 0}
-    held_by_b = str(first.db.execute(
-        "SELECT id FROM work_orders WHERE crew_id = 'crew-b' AND status = 'assigned' "
-        "ORDER BY id LIMIT 1").fetchone()[0])
-    # crew B's order changes without moving (status); crew A gets an order somewhere new
-    first.workorders.transition(DISPATCHER, held_by_b, TransitionIn(to=Status.EN_ROUTE))
+    held_by_b, kind = first.db.execute(
+        "SELECT id, type FROM work_orders WHERE crew_id = 'crew-b' AND status = 'assigned' "
+        "ORDER BY id LIMIT 1").fetchone()
+    # crew B's order changes without moving (its status, open either way: a complaint's
+    # first step is contacting the customer, the other kinds' is setting off); crew A
+    # gets an order somewhere new
+    step = Status.CONTACTED if kind == "complaint" else Status.EN_ROUTE
+    first.workorders.transition(DISPATCHER, str(held_by_b), TransitionIn(to=step))
     first.workorders.create(CREATOR, order_in(crew_id="crew-a", lon=NORTH_EAST[0],
                                                  lat=NORTH_EAST[1]))
     calls = counting.near_calls
