@@ -606,6 +606,9 @@ class PgDatabase:
     async def close_async(self) -> None:
         """Close what ``open_async`` opened (the app's shutdown, on the same loop)."""
         pool, self._async_pool, self._async_loop = self._async_pool, None, None
+        # the batches' semaphores belong to this loop: a loop opened later makes its own
+        self._keyed_slots.clear()
+        self._keyed.clear()
         if pool is not None:
             await pool.close()
 

@@ -8,28 +8,17 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from server.accounts.model import Crew, Device, Principal, Role, User
-from server.loopreads import fetch_keyed_async
+from server.loopreads import fetch_keyed, fetch_keyed_async
 from server.timefmt import from_db, opt_from_db, to_db
 
-#: the active user behind an unrevoked device token (``principal_for_token[_async]``)
-_PRINCIPAL: Final = (
-    "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id FROM devices d "
-    "JOIN users u ON u.id = d.user_id "
-    "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1")
-#: the token's principal and, in the same statement, one ``list_versions`` counter
-_PRINCIPAL_AND_VERSION: Final = (
-    "SELECT u.id, u.name, u.role, u.crew_id, u.unit, d.id, "
-    "(SELECT v.version FROM list_versions v WHERE v.name = ?) FROM devices d "
-    "JOIN users u ON u.id = d.user_id "
-    "WHERE d.token_hash = ? AND d.revoked_at IS NULL AND u.active = 1")
-
-#: ``_PRINCIPAL`` of one token among many, the token's hash first
-#: (``server.loopreads.fetch_keyed_async``: one statement for every request waiting)
+#: the active user behind an unrevoked device token, the token's hash first; spelled for
+#: one token or many (``server.loopreads.fetch_keyed[_async]``: on the loop, one statement
+#: for every request waiting)
 _PRINCIPAL_KEYED: Final = (
     "SELECT d.token_hash, u.id, u.name, u.role, u.crew_id, u.unit, d.id FROM devices d "
     "JOIN users u ON u.id = d.user_id "
     "WHERE d.revoked_at IS NULL AND u.active = 1 AND d.token_hash {keys}")
-#: ``_PRINCIPAL_AND_VERSION`` of one token among many, the token's hash first
+#: the same and, in the same statement, one ``list_versions`` counter
 _PRINCIPAL_AND_VERSION_KEYED: Final = (
     "SELECT d.token_hash, u.id, u.name, u.role, u.crew_id, u.unit, d.id, "
     "(SELECT v.version FROM list_versions v WHERE v.name = ?) FROM devices d "
@@ -101,8 +90,8 @@ class AccountStore:
     def principal_for_token(self, token_hash: str) -> Principal | None:
         """The active user behind an unrevoked device token, or None. Blocking: for
         callers off the event loop (console sign-in in a worker thread, the CLI, bench)."""
-        row = self.db.execute(_PRINCIPAL, [token_hash]).fetchone()
-        return None if row is None else _principal(row)
+        row = fetch_keyed(self.db, _PRINCIPAL_KEYED, [], token_hash)
+        return None if row is None else _principal(row[1:])
 
     async def principal_for_token_async(self, token_hash: str) -> Principal | None:
         """``principal_for_token`` awaited on the event loop: what authenticates every
@@ -123,8 +112,8 @@ class AccountStore:
         and the list's version, and on PostgreSQL each statement is a round trip that
         blocks the event loop (issue 19). One statement is also one snapshot, so the
         version is never older than the token check."""
-        row = self.db.execute(_PRINCIPAL_AND_VERSION, [list_name, token_hash]).fetchone()
-        return _with_version(row)
+        row = fetch_keyed(self.db, _PRINCIPAL_AND_VERSION_KEYED, [list_name], token_hash)
+        return None if row is None else _with_version(row[1:])
 
     async def principal_and_list_version_async(self, token_hash: str, list_name: str
                                                ) -> tuple[Principal, int | None] | None:
@@ -188,7 +177,5 @@ def _principal(row: tuple[Any, ...]) -> Principal:
                      unit=row[4], device_id=row[5])
 
 
-def _with_version(row: tuple[Any, ...] | None) -> tuple[Principal, int | None] | None:
-    if row is None:
-        return None
+def _with_version(row: tuple[Any, ...]) -> tuple[Principal, int | None]:
     return _principal(row), None if row[6] is None else int(row[6])

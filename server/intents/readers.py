@@ -221,11 +221,17 @@ class CrewScope:
         return self._network_visible
 
     def _stored(self) -> StoredNetworkScope | None:
-        row = NetworkScopeStore(self.db).get(self.crew_id)
-        return row if row is not None and row.radius_m == self.radius_m else None
+        return NetworkScopeStore(self.db).get(self.crew_id, self.radius_m)
 
     def _near(self, points: Sequence[tuple[float, float]]) -> set[Key]:
-        return {key for source in self.network for key in source.near(points, self.radius_m)}
+        return near_all(self.network, points, self.radius_m)
+
+
+def near_all(network: Sequence[NetworkSource], points: Sequence[tuple[float, float]],
+             radius_m: float) -> set[Key]:
+    """Every network row of every source within ``radius_m`` of one of ``points``: the
+    spatial query behind a crew's network scope (pages and the ``network_scopes`` job)."""
+    return {key for source in network for key in source.near(points, radius_m)}
 
 
 class ScopeRefresh(msgspec.Struct, frozen=True):
@@ -265,16 +271,14 @@ def refresh_network_scopes(db: Database, network: Sequence[NetworkSource], radiu
     for crew_id in crews:
         with uow.snapshot():
             stamp = scope_stamp(db, crew_id)
-            row = store.get(crew_id)
-            if row is not None and row.radius_m == radius_m and row.stamp == stamp:
+            row = store.get(crew_id, radius_m)
+            if row is not None and row.stamp == stamp:
                 continue
             points = anchors.open_anchors(crew_id)
             digest = anchors_digest(points)
-            same = (row is not None and row.radius_m == radius_m and row.digest == digest
-                    and row.stamp[1] == stamp[1])
+            same = row is not None and row.digest == digest and row.stamp[1] == stamp[1]
             keys = None if same else encode_keys(
-                {key for source in network for key in source.near(sorted(set(points)),
-                                                                  radius_m)})
+                near_all(network, sorted(set(points)), radius_m))
         with db.atomic():
             if keys is None and row is not None:
                 store.restamp(crew_id, row, stamp)

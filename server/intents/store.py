@@ -206,11 +206,13 @@ class NetworkScopeStore:
             "ORDER BY 1")
         return [str(r[0]) for r in rows]
 
-    def get(self, crew_id: str) -> StoredNetworkScope | None:
+    def get(self, crew_id: str, radius_m: float) -> StoredNetworkScope | None:
+        """The crew's stored scope when it was computed with ``radius_m``; a row of
+        another radius (the setting changed since) is as good as none."""
         row = self.db.execute(
             "SELECT crew_seq, network_seq, radius_m, anchors_digest, keys "
             "FROM network_scopes WHERE crew_id = ?", [crew_id]).fetchone()
-        if row is None:
+        if row is None or float(row[2]) != radius_m:
             return None
         return StoredNetworkScope(stamp=(int(row[0]), int(row[1])), radius_m=float(row[2]),
                                   digest=str(row[3]), keys=bytes(row[4]))
