@@ -52,7 +52,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "tickets": ("server.cli.tickets:tickets",
                 "Tickets, complaints, reminders and service statistics."),
     "worker": ("server.cli.core:worker",
-               "Run the background jobs (outbox, deadline scan, clean-up) without HTTP."),
+               "Run the background jobs (outbox, deadline scan, clean-ups, network scopes)"
+               " without HTTP."),
     "workorders": ("server.cli.workorders:workorders",
                    "Work orders: create, import, list, move, assign, timeliness."),
 }

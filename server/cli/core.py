@@ -73,7 +73,8 @@ def serve(demo: bool, host: str | None, port: int | None, db_path: str | None,
     raise SystemExit(http_server.run_processes(build, settings, settings.http_processes))
 
 
-@click.command(help="Run the background jobs (outbox, deadline scan, clean-up) without HTTP.")
+@click.command(help="Run the background jobs (outbox, deadline scan, clean-ups, network scopes)"
+                    " without HTTP.")
 @click.option("--once", is_flag=True, help="run every job once, then stop")
 @click.option("--interval", default=None, type=float, help="seconds between outbox passes")
 @click.option("--worker-id", default="worker", help="names this worker's outbox leases")
