@@ -483,8 +483,15 @@ class NotificationStore:
                           "GROUP BY status", (notice_id,))
         return {r[0]: r[1] for r in rows}
 
-    def pending_count(self) -> int:
-        rows = self._rows("SELECT count(*) FROM deliveries WHERE status IN ('queued', 'sending')")
+    def due_count(self, now: datetime) -> int:
+        """Deliveries the outbox owes at ``now``: queued and due, or being sent.
+
+        Why not every queued one: a message held for the end of quiet hours or for its
+        retry time is not late. Counted as backlog, it read as an outbox that falls behind
+        every night (and kept a caller waiting for an empty outbox until morning).
+        """
+        rows = self._rows("SELECT count(*) FROM deliveries WHERE status = 'sending' OR "
+                          "(status = 'queued' AND next_attempt_at <= ?)", (to_db(now),))
         return int(rows[0][0])
 
     def next_due(self) -> datetime | None:

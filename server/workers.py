@@ -199,7 +199,7 @@ def service_jobs(svc: Services, *, interval_s: float = 5.0, worker_id: str = "se
         return {"crews": done.crews, "computed": done.computed, "restamped": done.restamped}
 
     return [
-        Job("outbox", interval_s, send, svc.outages.store.pending_count),
+        Job("outbox", interval_s, send, lambda: svc.outages.store.due_count(svc.clock())),
         Job("deadlines", max(interval_s, 30.0), deadlines),
         Job("attachments", 3600.0, attachments, svc.sync.vault.pending_uploads),
         Job("positions", 3600.0, positions, svc.positions.store.count),

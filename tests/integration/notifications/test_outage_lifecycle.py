@@ -109,10 +109,15 @@ def test_quiet_hours_hold_planned_notices_but_not_emergencies(
     phones = gateway.recipients("/sms/", "phone")
     assert sorted(phones) == ["13900000100", "13900000101"]  # only the emergency went out
     assert len(gateway.bodies("/alert")) == 1  # and the level-1 alert group was told
+    # the held notices are not a backlog at night (/health shows what is owed now)
+    assert store.due_count(nclock()) == 0
     nclock.advance(hours=9, minutes=29)  # 07:29
     assert worker.drain().claimed == 0
+    assert store.due_count(nclock()) == 0
     nclock.advance(minutes=1)  # 07:30: the window opens
+    assert store.due_count(nclock()) == 3
     assert worker.drain().sent == 3
+    assert store.due_count(nclock()) == 0
     report = build_report(store, service.get(planned.id), nclock())
     proof = report.customers[0].notices[0]
     assert proof.status == "notified"
