@@ -3,6 +3,11 @@
 Run by ``bench._load.floor_server`` as ``python -m bench._floor --port P --body FILE``.
 It uses the same framework and the same uvicorn settings as ``waterops serve`` (no
 access log), so what separates the two figures is the project's own work per request.
+
+A route whose answer is a query (a report over counters) is compared with a bare route
+that also runs that query: ``--query FILE --database URL`` (a SQLite file path or a
+PostgreSQL URL) runs the raw SQL through the bare driver on every request before
+answering the fixed bytes, so the ratio is the project's work beyond the SQL itself.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -18,9 +25,38 @@ from litestar import Litestar, Response, get
 from server.http_server import SharedSocketServer, supervise
 
 
-def make_app(body: bytes, content_type: str) -> Litestar:
+def raw_query(database: str, query: str) -> Callable[[], None]:
+    """Run ``query`` on ``database`` through the bare driver; the connection is opened on
+    first use, in the process that serves (after the fork)."""
+    opened: list[Callable[[], None]] = []
+
+    def run() -> None:
+        if not opened:
+            if database.startswith("postgresql"):
+                import psycopg
+
+                pg = psycopg.connect(database, autocommit=True)
+
+                def on_pg() -> None:
+                    pg.execute(query).fetchall()
+                opened.append(on_pg)
+            else:
+                lite = sqlite3.connect(database, check_same_thread=False)
+
+                def on_sqlite() -> None:
+                    lite.execute(query).fetchall()
+                opened.append(on_sqlite)
+        opened[0]()
+
+    return run
+
+
+def make_app(body: bytes, content_type: str, work: Callable[[], None] | None = None
+             ) -> Litestar:
     @get(["/", "/{path:path}"], sync_to_thread=False)
     def answer() -> Response[bytes]:
+        if work is not None:
+            work()
         return Response(body, media_type=content_type)
 
     return Litestar(route_handlers=[answer], openapi_config=None)
@@ -32,8 +68,12 @@ def main() -> None:
     parser.add_argument("--body", required=True)
     parser.add_argument("--content-type", default="application/json")
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--query", help="a file of raw SQL to run on every request")
+    parser.add_argument("--database", help="the SQLite path or PostgreSQL URL of --query")
     args = parser.parse_args()
-    app = make_app(Path(args.body).read_bytes(), args.content_type)
+    work = (raw_query(args.database, Path(args.query).read_text(encoding="utf-8"))
+            if args.query and args.database else None)
+    app = make_app(Path(args.body).read_bytes(), args.content_type, work)
     if args.processes == 1:
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning",
                     access_log=False)

@@ -108,15 +108,20 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> 
 
 
 @contextmanager
-def floor_server(body: bytes, content_type: str, processes: int = 1) -> Iterator[str]:
+def floor_server(body: bytes, content_type: str, processes: int = 1,
+                 query: tuple[str, str] | None = None) -> Iterator[str]:
     """A bare Litestar route answering every GET with ``body``, in ``processes`` processes
-    on one socket (as many as the service measured beside it); yields its base URL."""
+    on one socket (as many as the service measured beside it); yields its base URL.
+    ``query``: (database, raw SQL) the bare route runs on every request first."""
     with tempfile.NamedTemporaryFile("wb", delete=False) as f:
         f.write(body)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as q:
+        q.write(query[1] if query else "")
     port = free_port()
+    extra = ["--database", query[0], "--query", q.name] if query else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench._floor", "--port", str(port), "--body", f.name,
-         "--content-type", content_type, "--processes", str(processes)],
+         "--content-type", content_type, "--processes", str(processes), *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -126,21 +131,23 @@ def floor_server(body: bytes, content_type: str, processes: int = 1) -> Iterator
         proc.terminate()
         proc.wait(timeout=10)
         Path(f.name).unlink(missing_ok=True)
+        Path(q.name).unlink(missing_ok=True)
 
 
 def route_beside_floor(bench: str, metric: str, base: str, paths: Sequence[str],
                        headers: dict[str, str], *, seconds: float, n: int,
-                       processes: int = 1) -> str:
+                       processes: int = 1, query: tuple[str, str] | None = None) -> str:
     """Load ``paths`` on the service, then a bare route answering the same bytes (the
-    floor, in as many ``processes`` as the service has), both warmed up for a second;
-    emit the figures and return the table cell."""
+    floor, in as many ``processes`` as the service has; running ``query``, a (database,
+    raw SQL), on each request when given), both warmed up for a second; emit the figures
+    and return the table cell."""
     from bench._common import emit
 
     sample = httpx.get(base + paths[0], headers=headers, timeout=60)
     sample.raise_for_status()
     run_wrk(base, paths, headers, seconds=1)  # warm-up
     ours = run_wrk(base, paths, headers, seconds=seconds)
-    with floor_server(sample.content, "application/json", processes) as floor_base:
+    with floor_server(sample.content, "application/json", processes, query) as floor_base:
         run_wrk(floor_base, paths, {}, seconds=1)
         floor = run_wrk(floor_base, paths, {}, seconds=seconds)
     ratio = floor.rps / ours.rps if ours.rps else float("inf")

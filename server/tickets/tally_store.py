@@ -28,7 +28,8 @@ by the property test comparing them with a brute-force count.
 Reading (``tallies``): the counters hold each deadline's figures as they will be once it
 is settled. For a report of ``[since, until)`` at ``until``:
 
-* whole local days inside the period are summed from ``tally_counts``;
+* whole local days inside the period are summed from ``tally_counts`` (grouped inside
+  their own branch, so the outer sum adds one row per group, not one per counter cell);
 * the members of those days not yet settled at ``until`` (``settles_at > until``: still
   running, or met after ``until``) are corrected with their exact figures (a range of
   the ``tally_members_settles`` index);
@@ -248,12 +249,17 @@ def tallies_sql(source: str, group: str, period_fmt: str, since: datetime, until
     if lo <= hi:  # [since, lo) and [hi, until) partial days, whole days between
         params.update(lo=to_db(lo), hi=to_db(hi))
     if lo < hi:
+        count_period = _period('k.day_start', period_fmt)
+        # grouped by its varying expressions only: a constant key still costs a sort column
+        keys = ", ".join(dict.fromkeys(e for e in ("k.rule", count_grp, count_period)
+                                       if e != "''"))
         parts.append(
             f"SELECT k.rule AS rule, {count_grp} AS grp, "
-            f"{_period('k.day_start', period_fmt)} AS period, k.total AS total, "
-            "k.total AS decided, k.on_time AS on_time, k.still_open AS open_overdue, "
-            "k.provisional AS provisional FROM tally_counts k WHERE k.source = :source "
-            f"AND k.dim = :dim AND k.day_start >= :lo AND k.day_start < :hi{k_unit}")
+            f"{count_period} AS period, SUM(k.total) AS total, "
+            "SUM(k.total) AS decided, SUM(k.on_time) AS on_time, "
+            "SUM(k.still_open) AS open_overdue, SUM(k.provisional) AS provisional "
+            "FROM tally_counts k WHERE k.source = :source AND k.dim = :dim "
+            f"AND k.day_start >= :lo AND k.day_start < :hi{k_unit} GROUP BY {keys}")
         parts.append(
             f"SELECT {member_cols}, 0 AS total, {_DECIDED} - 1 AS decided, "
             f"{_ON_TIME} - m.on_time AS on_time, {_OPEN_OVERDUE} - m.still_open "
