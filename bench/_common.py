@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -58,6 +60,26 @@ def percentiles(samples: Sequence[float], ps: Sequence[float] = (50, 99)) -> dic
         rank = max(1, math.ceil(p / 100 * len(ordered)))
         out[p] = ordered[rank - 1]
     return out
+
+
+def raw_connection(database: str, *, autocommit: bool = True) -> Any:
+    """A bare driver connection, the floors' way in: ``database`` is a PostgreSQL URL
+    (psycopg) or a SQLite file path (sqlite3, usable from the thread that serves)."""
+    if database.startswith("postgresql"):
+        import psycopg  # only when PostgreSQL is measured
+
+        return psycopg.connect(database, autocommit=autocommit)
+    return sqlite3.connect(database, check_same_thread=False)
+
+
+def best_of(run: Callable[[], object], repeat: int) -> float:
+    """The shortest wall time of ``repeat`` calls of ``run`` (seconds)."""
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def emit(bench: str, metric: str, value: float, unit: str, n: int) -> None:

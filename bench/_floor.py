@@ -15,38 +15,27 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from litestar import Litestar, Response, get
 
+from bench._common import raw_connection
 from server.http_server import SharedSocketServer, supervise
 
 
 def raw_query(database: str, query: str) -> Callable[[], None]:
     """Run ``query`` on ``database`` through the bare driver; the connection is opened on
     first use, in the process that serves (after the fork)."""
-    opened: list[Callable[[], None]] = []
+    conn: Any = None
 
     def run() -> None:
-        if not opened:
-            if database.startswith("postgresql"):
-                import psycopg
-
-                pg = psycopg.connect(database, autocommit=True)
-
-                def on_pg() -> None:
-                    pg.execute(query).fetchall()
-                opened.append(on_pg)
-            else:
-                lite = sqlite3.connect(database, check_same_thread=False)
-
-                def on_sqlite() -> None:
-                    lite.execute(query).fetchall()
-                opened.append(on_sqlite)
-        opened[0]()
+        nonlocal conn
+        if conn is None:
+            conn = raw_connection(database)
+        conn.execute(query).fetchall()
 
     return run
 

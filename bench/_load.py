@@ -115,10 +115,14 @@ def floor_server(body: bytes, content_type: str, processes: int = 1,
     ``query``: (database, raw SQL) the bare route runs on every request first."""
     with tempfile.NamedTemporaryFile("wb", delete=False) as f:
         f.write(body)
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as q:
-        q.write(query[1] if query else "")
+    extra: list[str] = []
+    query_file: Path | None = None
+    if query:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as q:
+            q.write(query[1])
+        query_file = Path(q.name)
+        extra = ["--database", query[0], "--query", q.name]
     port = free_port()
-    extra = ["--database", query[0], "--query", q.name] if query else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench._floor", "--port", str(port), "--body", f.name,
          "--content-type", content_type, "--processes", str(processes), *extra],
@@ -131,7 +135,8 @@ def floor_server(body: bytes, content_type: str, processes: int = 1,
         proc.terminate()
         proc.wait(timeout=10)
         Path(f.name).unlink(missing_ok=True)
-        Path(q.name).unlink(missing_ok=True)
+        if query_file is not None:
+            query_file.unlink(missing_ok=True)
 
 
 def route_beside_floor(bench: str, metric: str, base: str, paths: Sequence[str],

@@ -25,22 +25,26 @@ Sizes: 10,000 / 100,000 / 1,000,000 tickets (about 1.4 deadlines each; ``--quick
 from __future__ import annotations
 
 import gc
-import math
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
-from bench._common import bench_stores, emit, parse_args, sizes, table
+from bench._common import (
+    bench_stores,
+    best_of,
+    emit,
+    parse_args,
+    raw_connection,
+    sizes,
+    table,
+)
 from bench._load import free_port, route_beside_floor, stop_server, wait_ready
 from bench.sync import bench_store_url
 from server.clock import SteppingClock
@@ -86,31 +90,12 @@ def counter_floor_sql(since: datetime, until: datetime, group: str = "rule",
 
 def raw_seconds(database: str, sql: str, repeat: int) -> float:
     """The best of ``repeat`` runs of ``sql`` through the bare driver (sqlite3, psycopg)."""
-    if database.startswith("postgresql"):
-        import psycopg
-
-        conn: Any = psycopg.connect(database, autocommit=True)
-    else:
-        conn = sqlite3.connect(database)
+    conn = raw_connection(database)
     try:
         conn.execute(sql).fetchall()  # warm-up, as the report's
-        best = math.inf
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            conn.execute(sql).fetchall()
-            best = min(best, time.perf_counter() - t0)
-        return best
+        return best_of(lambda: conn.execute(sql).fetchall(), repeat)
     finally:
         conn.close()
-
-
-def best_seconds(run: Callable[[], object], repeat: int) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def measure_route(data_dir: Path, url: str | None, n_clocks: int, seconds: float,
@@ -125,6 +110,7 @@ def measure_route(data_dir: Path, url: str | None, n_clocks: int, seconds: float
         env={**os.environ, "WATEROPS_DATABASE_URL": url or ""})
     base = f"http://127.0.0.1:{port}"
     rows: list[tuple[str, str]] = []
+    database = url or str(Settings(data_dir=str(data_dir)).db_path)
     try:
         wait_ready(base + "/api/v1/public/health", proc)
         headers = {"Authorization": "Bearer wo_demo_supervisor"}
@@ -137,8 +123,7 @@ def measure_route(data_dir: Path, url: str | None, n_clocks: int, seconds: float
             rows.append((f"  GET /stats/service {group}",
                          route_beside_floor(BENCH, f"route_{group}{suffix}", base, [path],
                                             headers, seconds=seconds, n=n_clocks,
-                                            query=(url or str(data_dir / "waterops.db"),
-                                                   floor_sql))))
+                                            query=(database, floor_sql))))
     finally:
         stop_server(proc)
     return rows
@@ -259,7 +244,7 @@ def measure_store(store: str, base: str | None,
 
             def again(g: str = group, p: str = period) -> object:
                 return stats.report(since=SINCE, until=NOW, group_by=g, period=p)
-            timings[f"{group}/{period}"] = (best_seconds(again, 5), len(report.rows))
+            timings[f"{group}/{period}"] = (best_of(again, 5), len(report.rows))
         floor_s = raw_seconds(url or str(settings.db_path), counter_floor_sql(SINCE, NOW), 5)
         gc.unfreeze()
         t0 = time.perf_counter()

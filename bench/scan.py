@@ -21,7 +21,6 @@ set (``bench._common.bench_stores``), PostgreSQL (metrics suffixed ``_postgresql
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -30,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench._common import bench_stores, emit, parse_args, sizes, table
+from bench._common import bench_stores, emit, parse_args, raw_connection, sizes, table
 from bench.sync import bench_store_url
 from bench.workorders import build_store
 from server.clock import SteppingClock
@@ -54,12 +53,10 @@ _RECORD_ALL = (
 
 def _raw(settings: Settings) -> tuple[Any, Callable[[str], str]]:
     """A raw driver connection on the store, and how its SQL spells a parameter."""
+    conn = raw_connection(settings.database_url or str(settings.db_path), autocommit=False)
     if settings.database_url:
-        import psycopg
-
-        conn = psycopg.connect(settings.database_url)
         return conn, lambda sql: sql.replace("?", "%s")
-    return sqlite3.connect(settings.db_path), lambda sql: sql
+    return conn, lambda sql: sql
 
 
 def backlog_floor(settings: Settings, now: datetime) -> float:
