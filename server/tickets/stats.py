@@ -29,6 +29,7 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
+from core.time import check_event_time
 from server.authz import Caller, narrowed_unit
 from server.clock import Clock
 from server.policy import PolicyProfile
@@ -196,6 +197,10 @@ class StatsService:
         if period not in PERIODS:
             raise BadTicketInputError(f"period must be one of {', '.join(PERIODS)}",
                                       field="period")
+        if since.tzinfo is not None and end.tzinfo is not None:
+            # the period as given is checked, not the local days it rounds to (an error
+            # then names the field and the value the caller sent)
+            since, end = check_event_time(since, "since"), check_event_time(end, "until")
         if since.tzinfo is None or end.tzinfo is None or since >= end:
             raise BadTicketInputError("since must be an aware time before until", field="since")
         tallies = {s: self.store.tallies(s, group_by, period, since, end, unit)

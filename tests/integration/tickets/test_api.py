@@ -120,6 +120,25 @@ def test_service_statistics_as_json_and_csv(
     assert_problem(r, 400, "bad-ticket-input")
 
 
+@pytest.mark.parametrize(("since", "until", "field", "value"), [
+    ("0001-01-01T00:00:00+14:00", "2026-06-01T00:00:00Z", "since", "0001-01-01T00:00:00+14:00"),
+    ("0900-01-01T00:00:00Z", "2026-06-01T00:00:00Z", "since", "0900-01-01T00:00:00+00:00"),
+    ("2026-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "until",
+     "9999-12-31T23:59:59-12:00"),
+])
+def test_stats_period_out_of_range_names_the_field_and_value_sent(
+        client: TestClient[Litestar], since: str, until: str, field: str, value: str) -> None:
+    # checked as given, not after rounding to local days (which moved 0900-01-01T00:00Z
+    # to 16:00Z in the answer)
+    r = client.get(f"{API}/stats/service", headers=SUPERVISOR,
+                   params={"since": since, "until": until})
+    body = assert_problem(r, 422, "time-out-of-range")
+    assert (body["field"], body["value"]) == (field, value)
+    ok = client.get(f"{API}/stats/service", headers=SUPERVISOR, params={
+        "since": "2026-12-31T00:00:00+14:00", "until": "2027-01-01T00:00:00-12:00"})
+    assert ok.status_code == 200
+
+
 def test_scan_and_overdue_over_http(client: TestClient[Litestar], clock: SteppingClock) -> None:
     t = client.post(f"{API}/tickets", headers=DISPATCHER, json={
         "channel": "counter", "category": "urgent", "title": "紧急", "unit": "管网所"}).json()
