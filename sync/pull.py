@@ -65,6 +65,12 @@ class ScopeSource(Protocol):
         """
         ...
 
+    def encoded_all(self, entity: str, ids: Sequence[str], fmt: WireFormat) -> dict[str, bytes]:
+        """``encoded`` for a snapshot: ``ids`` are every id of ``entity`` the log names for
+        this device's scopes, however many. The source reads them as suits it (by id in
+        batches, or its visible rows set-wise, keeping those among ``ids``)."""
+        ...
+
     def related(self, entity: str, ids: Sequence[str]) -> list[Key]:
         """Rows whose visibility may change with these rows (network near work orders)."""
         ...
@@ -127,9 +133,9 @@ def snapshot_page(db: Database, source: ScopeSource, now: datetime,
     from there with ordinary pulls. No removals: a device with an empty replica has
     nothing to remove.
 
-    Set-based and linear: rows are read ``SNAPSHOT_BATCH`` ids at a time per entity (a
-    few statements per batch, never one per row), and the source encodes each row in
-    ``fmt`` as soon as it is read.
+    Set-based and linear: each entity's rows come from one ``encoded_all`` call, which
+    reads them set-wise or ``SNAPSHOT_BATCH`` ids at a time (never one statement per row)
+    and encodes each row in ``fmt`` as soon as it is read.
     """
     store = SyncStore(db)
     with unit_of_work(db).snapshot():
@@ -141,11 +147,9 @@ def snapshot_page(db: Database, source: ScopeSource, now: datetime,
             by_entity.setdefault(entity, []).append(entity_id)
         upserts: list[EncodedUpsert] = []
         for entity, ids in by_entity.items():
-            for start in range(0, len(ids), SNAPSHOT_BATCH):
-                batch = ids[start:start + SNAPSHOT_BATCH]
-                visible = source.encoded(entity, batch, fmt)
-                upserts.extend(EncodedUpsert(entity=entity, id=i, data=Raw(visible[i]))
-                               for i in batch if i in visible)
+            visible = source.encoded_all(entity, ids, fmt)
+            upserts.extend(EncodedUpsert(entity=entity, id=i, data=Raw(visible[i]))
+                           for i in ids if i in visible)
     return EncodedPullResponse(protocol=PROTOCOL_VERSION, upserts=upserts, removals=[],
                                cursor=encode_cursor(Cursor(CURSOR_VERSION, latest, 0, 0)),
                                more=False, checkpoint=latest, server_time=now)

@@ -13,13 +13,17 @@ Here each row is encoded the moment its columns are read and nothing of it stays
   as ``wire_rows`` does.
 - MessagePack cannot embed JSON, so those columns are decoded there, one row at a time.
 
-The rows decode to exactly what ``WorkOrderStore.wire_rows`` and
-``CustomerStore.wire_rows`` give (a test holds them equal, in both formats).
+A pull reads its rows by id (``encoded_orders``, ``encoded_customers``); a snapshot reads
+the crew's rows set-wise, by the crew, and keeps those its log names
+(``encoded_crew_orders``, ``encoded_crew_customers``); both encode through the same row
+functions. The rows decode to exactly what ``WorkOrderStore.wire_rows`` and
+``CustomerStore.wire_rows`` give (a test holds them equal, in both formats, and the two
+reads equal to each other).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Final
 
 import msgspec
@@ -27,7 +31,7 @@ from sqlite_utils import Database
 
 from core.time import from_db, wire_from_db
 from server.intents.store import OrderColumns, ScopeStore
-from server.workorders.evidence import EvidenceStore
+from server.workorders.evidence import Evidence, EvidenceStore
 from server.workorders.model import Step
 from server.workorders.store import STEP_FILL, wire_steps
 from sync.protocol import WireFormat, page_encoder
@@ -67,60 +71,101 @@ def _deadline(d: OrderColumns) -> dict[str, object]:
             "met_source": d[8]}
 
 
+def _encode_orders(rows: Sequence[OrderColumns], deadlines: Mapping[str, Sequence[OrderColumns]],
+                   evidence: Mapping[str, Sequence[Evidence]], fmt: WireFormat,
+                   out: dict[str, bytes], among: Container[str] | None = None) -> None:
+    """Encode each of ``rows`` (``ORDER_COLUMNS``) in ``fmt`` into ``out`` by id, with its
+    deadlines and its evidence without device ids; ``among`` keeps only those ids."""
+    encode = page_encoder(fmt)
+    raw = fmt == WireFormat.JSON
+    for r in rows:
+        wo_id = str(r[0])
+        if among is not None and wo_id not in among:
+            continue
+        location, fields, steps = str(r[9]), str(r[19]), str(r[20])
+        found = evidence.get(wo_id)
+        out[wo_id] = encode({
+            "id": r[0], "number": r[1], "type": r[2], "status": r[3],
+            "priority": r[4], "title": r[5], "description": r[6], "crew_id": r[7],
+            "customer_id": r[8],
+            "location": msgspec.Raw(location) if raw else _json_decode(location),
+            "pipe_diameter_mm": r[10], "profile": r[11],
+            "reported_at": wire_from_db(str(r[12])),
+            "created_at": wire_from_db(str(r[13])),
+            "updated_at": wire_from_db(str(r[14])),
+            "closed_at": _opt_wire(r[15]), "due_at": _opt_wire(r[16]),
+            "status_reason": r[17], "version": r[18],
+            "fields": msgspec.Raw(fields) if raw else _json_decode(fields),
+            "steps": msgspec.Raw(steps) if raw and steps_complete(steps)
+            else wire_steps(steps),
+            "deadlines": [_deadline(d) for d in deadlines.get(wo_id, ())],
+            # tablets never learn device ids (they identify devices to revoke)
+            "evidence": [] if not found else [
+                {**e, "device_id": None} for e in msgspec.to_builtins(found)],
+        })
+
+
 def encoded_orders(db: Database, ids: Sequence[str], crew_id: str, fmt: WireFormat
                    ) -> dict[str, bytes]:
     """The crew's orders among ``ids``, each encoded in ``fmt`` as the pull sends it (the
     order, its deadlines and its evidence without device ids), by id. Linear; a few
     statements per 500 ids."""
-    encode = page_encoder(fmt)
-    raw = fmt == WireFormat.JSON
     evidence = EvidenceStore(db)
     sync = SyncStore(db)
     out: dict[str, bytes] = {}
     for rows, deadlines in ScopeStore(db).order_chunks(ids, crew_id):
         held = [str(r[0]) for r in rows]
         complete = sync.complete_hashes(evidence.hashes_of_orders(held))
-        by_order = evidence.for_orders(held, complete=complete)
-        for r in rows:
-            wo_id = str(r[0])
-            location, fields, steps = str(r[9]), str(r[19]), str(r[20])
-            found = by_order.get(wo_id)
-            out[wo_id] = encode({
-                "id": r[0], "number": r[1], "type": r[2], "status": r[3],
-                "priority": r[4], "title": r[5], "description": r[6], "crew_id": r[7],
-                "customer_id": r[8],
-                "location": msgspec.Raw(location) if raw else _json_decode(location),
-                "pipe_diameter_mm": r[10], "profile": r[11],
-                "reported_at": wire_from_db(str(r[12])),
-                "created_at": wire_from_db(str(r[13])),
-                "updated_at": wire_from_db(str(r[14])),
-                "closed_at": _opt_wire(r[15]), "due_at": _opt_wire(r[16]),
-                "status_reason": r[17], "version": r[18],
-                "fields": msgspec.Raw(fields) if raw else _json_decode(fields),
-                "steps": msgspec.Raw(steps) if raw and steps_complete(steps)
-                else wire_steps(steps),
-                "deadlines": [_deadline(d) for d in deadlines.get(wo_id, ())],
-                # tablets never learn device ids (they identify devices to revoke)
-                "evidence": [] if not found else [
-                    {**e, "device_id": None} for e in msgspec.to_builtins(found)],
-            })
+        _encode_orders(rows, deadlines, evidence.for_orders(held, complete=complete), fmt, out)
     return out
+
+
+def encoded_crew_orders(db: Database, crew_id: str, among: Container[str], fmt: WireFormat
+                        ) -> dict[str, bytes]:
+    """``encoded_orders`` for a snapshot: every order the crew holds that is ``among``
+    the ids its log names, read set-wise (``ScopeStore.crew_order_chunks``): a fixed
+    number of statements, whatever the crew's size."""
+    evidence = EvidenceStore(db)
+    complete = SyncStore(db).complete_hashes(evidence.hashes_of_crew_orders(crew_id))
+    by_order = evidence.for_crew_orders(crew_id, complete=complete)
+    out: dict[str, bytes] = {}
+    for rows, deadlines in ScopeStore(db).crew_order_chunks(crew_id):
+        _encode_orders(rows, deadlines, by_order, fmt, out, among)
+    return out
+
+
+def _encode_customers(rows: Sequence[OrderColumns], fmt: WireFormat, out: dict[str, bytes],
+                      among: Container[str] | None = None) -> None:
+    encode = page_encoder(fmt)
+    raw = fmt == WireFormat.JSON
+    for r in rows:
+        if among is not None and str(r[0]) not in among:
+            continue
+        channels = str(r[16])
+        out[str(r[0])] = encode({
+            "id": r[0], "account_no": r[1], "name": r[2], "phone": r[3],
+            "wechat_openid": r[4], "address": r[5], "compound": r[6], "street": r[7],
+            "lon": r[8], "lat": r[9], "category": r[10], "meter_no": r[11],
+            "meter_diameter_mm": r[12], "meter_location": r[13],
+            "property_dispute": bool(r[14]), "court_case": bool(r[15]),
+            "channels": msgspec.Raw(channels) if raw else _json_decode(channels)})
 
 
 def encoded_customers(db: Database, ids: Sequence[str], fmt: WireFormat) -> dict[str, bytes]:
     """Customers of ``ids`` (visibility already decided), each encoded in ``fmt`` as
     ``Customer``, by id; ``channels`` passes through as stored JSON in JSON."""
-    encode = page_encoder(fmt)
-    raw = fmt == WireFormat.JSON
     out: dict[str, bytes] = {}
     for rows in ScopeStore(db).customer_chunks(ids):
-        for r in rows:
-            channels = str(r[16])
-            out[str(r[0])] = encode({
-                "id": r[0], "account_no": r[1], "name": r[2], "phone": r[3],
-                "wechat_openid": r[4], "address": r[5], "compound": r[6], "street": r[7],
-                "lon": r[8], "lat": r[9], "category": r[10], "meter_no": r[11],
-                "meter_diameter_mm": r[12], "meter_location": r[13],
-                "property_dispute": bool(r[14]), "court_case": bool(r[15]),
-                "channels": msgspec.Raw(channels) if raw else _json_decode(channels)})
+        _encode_customers(rows, fmt, out)
+    return out
+
+
+def encoded_crew_customers(db: Database, crew_id: str, among: Container[str],
+                           fmt: WireFormat) -> dict[str, bytes]:
+    """``encoded_customers`` for a snapshot: the customers the crew may see
+    (``ScopeStore.customers_of_crew``'s rule) that are ``among`` the ids its log names,
+    visibility and content in one statement."""
+    out: dict[str, bytes] = {}
+    for rows in ScopeStore(db).crew_customer_chunks(crew_id):
+        _encode_customers(rows, fmt, out, among)
     return out

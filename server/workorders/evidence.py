@@ -153,6 +153,26 @@ class EvidenceStore:
                 out.setdefault(str(r[1]), []).append(self._evidence(r, complete))
         return out
 
+    def for_crew_orders(self, crew_id: str, *, complete: set[str] | None = None
+                        ) -> dict[str, list[Evidence]]:
+        """``for_orders`` over every order the crew holds now, in one statement (a
+        snapshot's read; flagged evidence left out, as the pull leaves it)."""
+        out: dict[str, list[Evidence]] = {}
+        cols = ", ".join(f"e.{c.strip()}" for c in _EV_COLS.split(","))
+        for r in self.db.execute(
+                f"SELECT {cols} FROM evidence e JOIN work_orders w ON w.id = e.work_order_id "
+                "WHERE w.crew_id = ? AND e.review_id IS NULL ORDER BY e.server_time, e.id",
+                [crew_id]):
+            out.setdefault(str(r[1]), []).append(self._evidence(r, complete))
+        return out
+
+    def hashes_of_crew_orders(self, crew_id: str) -> list[str]:
+        """``hashes_of_orders`` over every order the crew holds now, in one statement."""
+        return [str(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT e.attachment_sha256 FROM evidence e JOIN work_orders w "
+            "ON w.id = e.work_order_id WHERE w.crew_id = ? AND e.attachment_sha256 IS NOT NULL",
+            [crew_id])]
+
     def hashes_of_orders(self, wo_ids: Sequence[str]) -> list[str]:
         out: list[str] = []
         for start in range(0, len(wo_ids), 500):

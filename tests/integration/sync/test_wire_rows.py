@@ -14,6 +14,7 @@ import pytest
 
 from core.time import from_db, wire_from_db
 from server.clock import SteppingClock
+from server.customers.model import Customer
 from server.customers.store import CustomerStore
 from server.errors import IllegalTransitionError
 from server.intents.readers import CrewScope
@@ -141,3 +142,43 @@ def test_customer_wire_rows_are_the_customers_builtins(services: Services) -> No
     "2026-11-02T01:02:03+00:00", "2026-11-02T09:02:03+08:00", "826-11-02T01:02:03Z"])
 def test_a_stored_time_reaches_the_wire_as_msgspec_writes_it(text: str) -> None:
     assert wire_from_db(text) == msgspec.to_builtins(from_db(text))
+
+
+def test_a_snapshot_reads_the_crews_rows_set_wise_as_the_pull_reads_them_by_id(
+        services: Services, clock: SteppingClock) -> None:
+    """``encoded_all`` (a snapshot: by the crew, in a few statements) sends what ``encoded``
+    (a pull: by id) sends, only for the ids asked, never another crew's order nor the
+    customer of an order closed for good."""
+    people = [f"snap-c{n}" for n in range(len(WorkOrderType) + 1)]
+    services.customers.import_customers(
+        Customer(id=c, account_no=f"88{n:06d}", name=f"客户{n}", address=f"经十路{n}号",
+                 lon=117.0, lat=36.65) for n, c in enumerate(people))
+    mine = [services.workorders.create(DISPATCH, order_in(
+        kind, crew_id="crew-a", customer_id=people[n])).id
+        for n, kind in enumerate(WorkOrderType)]
+    theirs = services.workorders.create(DISPATCH, order_in(
+        crew_id="crew-b", customer_id=people[-1])).id
+    EvidenceStore(services.db).add(Evidence(
+        id="ev-snap", work_order_id=mine[0], kind="photo", payload={"text": "井盖"},
+        attachment_sha256="cd" * 32, device_id="dev-secret", crew_id="crew-a", mutation_id=1,
+        device_time=clock(), server_time=clock()))
+    services.workorders.transition(DISPATCHER, mine[1], TransitionIn(
+        to=Status.CANCELLED, reason="duplicate report"))
+    scope = CrewScope(services.db, "crew-a", 500)
+    asked = [*mine[1:], theirs, "no-such-order"]  # the log need not name every order
+    for fmt in WireFormat:
+        by_id = scope.encoded("work_order", asked, fmt)
+        assert scope.encoded_all("work_order", asked, fmt) == by_id
+        assert set(by_id) == set(mine[1:])
+        sent = scope.encoded_all("work_order", mine, fmt)
+        assert set(sent) == set(mine)
+        assert sent[mine[0]] == scope.encoded("work_order", [mine[0]], fmt)[mine[0]]
+        shown = scope.encoded_all("customer", people, fmt)
+        assert shown == encoded_customers(
+            services.db, scope.scope_store.customers_of_crew(people, "crew-a"), fmt)
+        # the cancelled order's customer and crew-b's are not the crew's to see
+        assert set(shown) == {people[n] for n in range(len(mine)) if n != 1}
+    evidence = msgspec.json.decode(
+        scope.encoded_all("work_order", [mine[0]], WireFormat.JSON)[mine[0]])["evidence"]
+    assert [(e["id"], e["device_id"], e["attachment_pending"]) for e in evidence] == [
+        ("ev-snap", None, True)]
