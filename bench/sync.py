@@ -12,8 +12,9 @@ runs it on 127.0.0.1 in a subprocess, as by default with its background workers 
   (``bench._floor``) and storing the rows in a replica. Loopback carries no compression
   (``Accept-Encoding: identity``): on 127.0.0.1 it only costs CPU; tablets on a cellular
   link negotiate brotli or gzip. The sync and each part of its floor are each the
-  shortest of ``REPEAT`` runs (one with ``--quick``), so the ratio compares like with like
-  rather than two draws of this machine's noise.
+  shortest of ``REPEAT`` rounds (one with ``--quick``), a round running the sync and then
+  each floor part, so the ratio compares like with like rather than two draws of this
+  machine's drifting speed.
 - **Push**: 50 devices, each sending its outbox of notes in batches of 100, from
   several client processes (threads inside each), so the load generator is not the
   bottleneck. Its **floor** is the same pushes applied in-process, one transaction per
@@ -38,7 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +50,6 @@ import msgspec
 
 from bench._common import (
     bench_stores,
-    best_of,
     emit,
     parse_args,
     percentiles,
@@ -80,9 +80,9 @@ PUSH_PROCESSES = 4
 PUSH_CREW = "bench-push"
 PUSH_ORDERS = 200
 NO_COMPRESSION = {"Accept-Encoding": "identity"}
-#: each initial sync, and each part of its floor, is timed this many times and the shortest
-#: kept: on a shared 2-core machine one run of either is up to a third off, either way
-REPEAT = 3
+#: rounds of an initial sync beside its floor; the shortest of each is kept: on a shared
+#: 2-core machine one run of either is up to a third off, either way
+REPEAT = 5
 Figures = dict[str, tuple[float, str, int]]
 
 
@@ -167,26 +167,47 @@ def client(base: str, token: str, path: Path, *, msgpack: bool) -> DeviceClient:
                         clock=system_clock, page_rows=2000, push_batch=100, msgpack=msgpack)
 
 
-def initial_sync(base: str, token: str, tmp: Path, name: str, msgpack: bool, repeat: int
-                 ) -> tuple[float, int]:
-    """Shortest wall time of ``repeat`` first syncs (snapshot, pull from its cursor,
-    replica written), each into a fresh replica; rows."""
-    best, rows = math.inf, 0
-    for i in range(repeat):
-        dev = client(base, token, tmp / f"{name}-{i}.db", msgpack=msgpack)
-        started = time.perf_counter()
-        dev.pull()
-        best = min(best, time.perf_counter() - started)
-        rows = int(dev.replica.db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
-        dev.replica.close()
-    return best, rows
+def initial_sync(base: str, token: str, path: Path, msgpack: bool) -> tuple[float, int]:
+    """Wall time of one first sync (snapshot, pull from its cursor, replica written) into
+    a fresh replica at ``path``; rows."""
+    dev = client(base, token, path, msgpack=msgpack)
+    started = time.perf_counter()
+    dev.pull()
+    elapsed = time.perf_counter() - started
+    rows = int(dev.replica.db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
+    dev.replica.close()
+    return elapsed, rows
 
 
-def pull_floor(base: str, token: str, settings: Settings, size: int, tmp: Path,
-               msgpack: bool, repeat: int) -> float:
-    """Raw SQL read of the scope + encoding it + its bytes over loopback + replica insert,
-    each part the shortest of ``repeat`` runs (as ``initial_sync``)."""
-    content_type = "application/msgpack" if msgpack else "application/json"
+def timed(run: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    run()
+    return time.perf_counter() - t0
+
+
+def store_seconds(path: Path, body: bytes, decode: Callable[..., Any]) -> float:
+    """Time to decode a snapshot's ``body`` and store its rows in a fresh replica."""
+    replica = Replica(path, synchronous="NORMAL")
+    t0 = time.perf_counter()
+    page = decode(body, type=RawPage)
+    replica.apply_page(page.upserts, page.removals, page.cursor, page.checkpoint)
+    elapsed = time.perf_counter() - t0
+    replica.close()
+    return elapsed
+
+
+def sync_beside_floor(base: str, token: str, settings: Settings, size: int, tmp: Path,
+                      msgpack: bool, repeat: int) -> tuple[float, float, int]:
+    """``(initial sync s, floor s, rows)``: the shortest of ``repeat`` rounds for the sync
+    and for each part of its floor (raw SQL read of the scope, encoding it, its bytes
+    over loopback from a bare route, storing them in a replica).
+
+    Each round runs the sync and then every floor part, so both sides sample the same
+    moments of a machine whose speed drifts by a third between seconds; the kept
+    minimum of each is then compared.
+    """
+    name = "msgpack" if msgpack else "json"
+    content_type = f"application/{name}"
     body = httpx.post(f"{base}/api/v1/sync/snapshot", json={}, timeout=120,
                       headers={"Authorization": f"Bearer {token}", "Accept": content_type,
                                **NO_COMPRESSION}).content
@@ -202,30 +223,25 @@ def pull_floor(base: str, token: str, settings: Settings, size: int, tmp: Path,
         read[:] = [list(r) for r in orders] + [list(r) for r in customers]
 
     encode = msgspec.msgpack.encode if msgpack else msgspec.json.encode
-    sql_s = best_of(read_scope, repeat)
-    encode_s = best_of(lambda: encode(read), repeat)
-    db.close()
-    got = b""
-
-    def fetch(http: httpx.Client) -> None:
-        nonlocal got
-        got = http.get("/api/v1/sync/snapshot").content
-
-    with floor_server(body, content_type) as floor:
-        http = httpx.Client(base_url=floor, timeout=120, headers=NO_COMPRESSION)
-        http.get("/warm")
-        loopback_s = best_of(lambda: fetch(http), repeat)
     decode = msgspec.msgpack.decode if msgpack else msgspec.json.decode
-    store_s = math.inf
-    for i in range(repeat):
-        replica = Replica(tmp / f"floor-{size}-{content_type[12:]}-{i}.db",
-                          synchronous="NORMAL")
-        t0 = time.perf_counter()
-        page = decode(got, type=RawPage)
-        replica.apply_page(page.upserts, page.removals, page.cursor, page.checkpoint)
-        store_s = min(store_s, time.perf_counter() - t0)
-        replica.close()
-    return sql_s + encode_s + loopback_s + store_s
+    best, parts, rows = math.inf, [math.inf] * 4, 0
+    try:
+        with floor_server(body, content_type) as floor:
+            http = httpx.Client(base_url=floor, timeout=120, headers=NO_COMPRESSION)
+            http.get("/warm")
+            for i in range(repeat):
+                secs, rows = initial_sync(base, token, tmp / f"init-{size}-{name}-{i}.db",
+                                          msgpack)
+                best = min(best, secs)
+                t0 = time.perf_counter()
+                got = http.get("/api/v1/sync/snapshot").content
+                loopback_s = time.perf_counter() - t0
+                took = (timed(read_scope), timed(lambda: encode(read)), loopback_s,
+                        store_seconds(tmp / f"floor-{size}-{name}-{i}.db", got, decode))
+                parts = [min(p, t) for p, t in zip(parts, took, strict=True)]
+    finally:
+        db.close()
+    return best, sum(parts), rows
 
 
 def steady_pulls(base: str, tmp: Path, rounds: int) -> list[float]:
@@ -344,13 +360,11 @@ def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
     try:
         wait_ready(base + "/api/v1/public/health", proc)
         wait_settled(base)  # a server that has been up, past its start-up catch-up
-        initial_sync(base, scope_token(sizes[0]), tmp, "warm", True, 1)  # warm-up
+        initial_sync(base, scope_token(sizes[0]), tmp / "warm.db", True)  # warm-up
         for size in sizes:
             for fmt, packed in (("msgpack", True), ("json", False)):
-                secs, rows = initial_sync(base, scope_token(size), tmp, f"init-{size}-{fmt}",
-                                          packed, repeat)
-                floor = pull_floor(base, scope_token(size), settings, size, tmp, packed,
-                                   repeat)
+                secs, floor, rows = sync_beside_floor(base, scope_token(size), settings, size,
+                                                      tmp, packed, repeat)
                 out[f"initial_sync_{fmt}_s@{size}"] = (secs, "s", rows)
                 out[f"initial_sync_{fmt}_rows_per_s@{size}"] = (rows / secs, "1/s", rows)
                 out[f"initial_sync_{fmt}_floor_s@{size}"] = (floor, "s", rows)
