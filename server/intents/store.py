@@ -90,9 +90,9 @@ class ScopeStore:
         deadlines, then ``CHUNK`` orders at a time with the deadlines by order.
 
         Why not by id: a snapshot names every order the crew ever held, and reading them
-        500 ids at a time took a statement for the rows, one for their deadlines and one
-        for the customers' visibility per batch (issue 19: a quarter of a 10k-row
-        snapshot on PostgreSQL was those round trips).
+        500 ids at a time took a statement for the rows and one for their deadlines per
+        batch, beside two for their evidence and two for their customers (issue 19: a
+        quarter of a 10k-row snapshot on PostgreSQL was those round trips).
         """
         deadlines: dict[str, list[OrderColumns]] = {}
         for d in self.db.execute(
