@@ -71,3 +71,9 @@ def opt_number(row: Row[K], key: K) -> float | None:
 def opt_time(row: Row[K], key: K) -> datetime | None:
     """A nullable timestamp column in the stored form of ``core.time``."""
     return opt_from_db(opt_text(row, key))
+
+
+def qualified(alias: str, columns: str) -> str:
+    """A store's column list (``"id, rule"``) named through ``alias`` (``"d.id, d.rule"``),
+    for the same columns read in a join; ``columns`` comes only from constants in the code."""
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))

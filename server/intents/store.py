@@ -13,6 +13,7 @@ import msgspec
 from sqlite_utils import Database
 
 from core.idlists import ids_condition, is_postgresql
+from core.rows import qualified
 from core.time import to_db
 from sync.changelog import crew_scope
 
@@ -41,7 +42,7 @@ ORDER_COLUMNS: Final = (
 #: a deadline's columns as its wire row needs them, the order's id first
 DEADLINE_COLUMNS: Final = ("work_order_id, rule, clause, starts_at, due_at, met_at, provisional, "
                            "met_server_at, met_source")
-_CREW_DEADLINE_COLUMNS: Final = ", ".join(f"d.{c.strip()}" for c in DEADLINE_COLUMNS.split(","))
+_CREW_DEADLINE_COLUMNS: Final = qualified("d", DEADLINE_COLUMNS)
 #: a customer's columns in the order of its wire row (``Customer``'s fields)
 CUSTOMER_COLUMNS: Final = (
     "id, account_no, name, phone, wechat_openid, address, compound, street, lon, lat, "

@@ -125,9 +125,8 @@ def encoded_crew_orders(db: Database, crew_id: str, among: Container[str], fmt: 
     """``encoded_orders`` for a snapshot: every order the crew holds that is ``among``
     the ids its log names, read set-wise (``ScopeStore.crew_order_chunks``): a fixed
     number of statements, whatever the crew's size."""
-    evidence = EvidenceStore(db)
-    complete = SyncStore(db).complete_hashes(evidence.hashes_of_crew_orders(crew_id))
-    by_order = evidence.for_crew_orders(crew_id, complete=complete)
+    by_order = EvidenceStore(db).for_crew_orders(
+        crew_id, complete_of=SyncStore(db).complete_hashes)
     out: dict[str, bytes] = {}
     for rows, deadlines in ScopeStore(db).crew_order_chunks(crew_id):
         _encode_orders(rows, deadlines, by_order, fmt, out, among)

@@ -11,7 +11,7 @@ This module is the evidence table's store (the one place with its SQL) and its S
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ import msgspec
 from sqlite_utils import Database
 
 from core.idlists import ids_condition, is_postgresql
-from core.rows import integer, opt_integer, opt_text, opt_time
+from core.rows import integer, opt_integer, opt_text, opt_time, qualified
 from server.timefmt import from_db, opt_from_db, opt_to_db, to_db
 
 _encode = msgspec.json.Encoder().encode
@@ -81,6 +81,7 @@ class ReviewFlag(msgspec.Struct, frozen=True, kw_only=True):
 
 _EV_COLS = ("id, work_order_id, kind, step_key, payload, attachment_sha256, device_id, user_id, "
             "crew_id, mutation_id, device_time, server_time, review_id")
+_EV_COLS_OF_E = qualified("e", _EV_COLS)
 #: the unit of the crew holding a review flag's work order (a scalar subquery)
 _FLAG_UNIT = ("SELECT cr.unit FROM work_orders w JOIN crews cr ON cr.id = w.crew_id "
               "WHERE w.id = review_flags.work_order_id")
@@ -153,25 +154,26 @@ class EvidenceStore:
                 out.setdefault(str(r[1]), []).append(self._evidence(r, complete))
         return out
 
-    def for_crew_orders(self, crew_id: str, *, complete: set[str] | None = None
+    def for_crew_orders(self, crew_id: str, *,
+                        complete_of: Callable[[Sequence[str]], set[str]] | None = None
                         ) -> dict[str, list[Evidence]]:
         """``for_orders`` over every order the crew holds now, in one statement (a
-        snapshot's read; flagged evidence left out, as the pull leaves it)."""
+        snapshot's read; flagged evidence left out, as the pull leaves it).
+
+        ``complete_of`` answers which of the rows' attachment hashes are verified; it is
+        asked with the hashes of the rows read, so the rows are read once, not once for
+        their hashes and again for their content.
+        """
+        rows = self.db.execute(
+            f"SELECT {_EV_COLS_OF_E} FROM evidence e JOIN work_orders w "
+            "ON w.id = e.work_order_id WHERE w.crew_id = ? AND e.review_id IS NULL "
+            "ORDER BY e.server_time, e.id", [crew_id]).fetchall()
+        hashes = sorted({str(r[5]) for r in rows if r[5] is not None})
+        complete = complete_of(hashes) if complete_of is not None and hashes else None
         out: dict[str, list[Evidence]] = {}
-        cols = ", ".join(f"e.{c.strip()}" for c in _EV_COLS.split(","))
-        for r in self.db.execute(
-                f"SELECT {cols} FROM evidence e JOIN work_orders w ON w.id = e.work_order_id "
-                "WHERE w.crew_id = ? AND e.review_id IS NULL ORDER BY e.server_time, e.id",
-                [crew_id]):
+        for r in rows:
             out.setdefault(str(r[1]), []).append(self._evidence(r, complete))
         return out
-
-    def hashes_of_crew_orders(self, crew_id: str) -> list[str]:
-        """``hashes_of_orders`` over every order the crew holds now, in one statement."""
-        return [str(r[0]) for r in self.db.execute(
-            "SELECT DISTINCT e.attachment_sha256 FROM evidence e JOIN work_orders w "
-            "ON w.id = e.work_order_id WHERE w.crew_id = ? AND e.attachment_sha256 IS NOT NULL",
-            [crew_id])]
 
     def hashes_of_orders(self, wo_ids: Sequence[str]) -> list[str]:
         out: list[str] = []

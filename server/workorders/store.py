@@ -17,7 +17,7 @@ from typing import Final
 import msgspec
 from sqlite_utils import Database
 
-from core.rows import integer, opt_integer, opt_text, opt_time
+from core.rows import integer, opt_integer, opt_text, opt_time, qualified
 from core.store import insert_rows
 from core.time import wire_from_db
 from core.uow import ScopeRule, UnitOfWork
@@ -119,7 +119,7 @@ def _order_values(wo: WorkOrder, lon: float, lat: float) -> tuple[object, ...]:
             _encode(wo.steps).decode(), lon, lat, _next_due(wo.deadlines))
 
 
-_W_COLUMNS: Final = ", ".join("w." + c.strip() for c in _COLUMNS.split(","))
+_W_COLUMNS: Final = qualified("w", _COLUMNS)
 
 
 def _cursor(cursor: str, kind: str) -> tuple[str, ...]:
