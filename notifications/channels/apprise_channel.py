@@ -24,11 +24,11 @@ from urllib.parse import quote
 
 import apprise
 import msgspec
-import requests
 
 # importing registers the decorator plugins with apprise
 from notifications.channels import http_sms, wechat_oa  # noqa: F401
 from notifications.channels.base import CURRENT, DeliveryContext, SendOutcome
+from notifications.channels.transport import DEFAULT_CONNECTIONS, KeepAliveHttp
 
 ADDRESS_PLACEHOLDER: Final = "{address}"
 #: pacing belongs to the worker's RateLimiter (see the module docstring)
@@ -40,8 +40,11 @@ class ChannelConfig(msgspec.Struct, frozen=True, kw_only=True):
     url: str
     #: the provider's allowed send rate (messages per second; 0 = unlimited)
     rate_per_sec: float = 20.0
-    #: honour HTTP(S)_PROXY from the environment (costly per request: off unless needed)
+    #: honour http(s)_proxy / no_proxy from the environment (off unless needed)
     use_env_proxy: bool = False
+    #: keep-alive connections the channel keeps open at most, shared by all sending
+    #: threads (``transport``)
+    connections: int = DEFAULT_CONNECTIONS
 
 
 class AppriseChannel:
@@ -49,7 +52,7 @@ class AppriseChannel:
         self.name = config.name
         self.rate_per_sec = config.rate_per_sec
         self._url = config.url
-        self._use_env_proxy = config.use_env_proxy
+        self.http = KeepAliveHttp(config.connections, use_env_proxy=config.use_env_proxy)
         self._templated = ADDRESS_PLACEHOLDER in config.url
         self._asset = apprise.AppriseAsset(async_mode=False, service_timeout=0)
         self._local = threading.local()
@@ -75,17 +78,9 @@ class AppriseChannel:
             plugin.request_rate_per_sec = APPRISE_THROTTLE_S
         return obj
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.trust_env = self._use_env_proxy
-            self._local.session = session
-        return session
-
     def send(self, address: str | None, title: str, body: str, key: str) -> SendOutcome:
         """Send once; the outcome carries the provider's answer or apprise's log lines."""
-        ctx = DeliveryContext(address=address, key=key, session=self._session())
+        ctx = DeliveryContext(address=address, key=key, http=self.http)
         token = CURRENT.set(ctx)
         try:
             obj = self._apprise(address)
@@ -101,3 +96,7 @@ class AppriseChannel:
         answer = r.answer or (f"{self.name}: accepted" if ok else "")
         error = "" if ok else (r.error or logs or f"apprise status {result.status.name}")
         return SendOutcome(ok=ok, answer=answer, error=error, permanent=r.permanent)
+
+    def close(self) -> None:
+        """Close the channel's idle connections (the service's shutdown)."""
+        self.http.close()

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import msgspec
-import requests
+
+from notifications.channels.transport import KeepAliveHttp
 
 
 class SendOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,7 +56,8 @@ class DeliveryContext:
     address: str | None
     #: the outbox key sent to the provider as msg_id (echoed in delivery receipts)
     key: str
-    session: requests.Session
+    #: the channel's pool of keep-alive connections (``transport``)
+    http: KeepAliveHttp
     receipt: Receipt = field(default_factory=Receipt)
 
 

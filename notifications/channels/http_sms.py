@@ -20,12 +20,13 @@ JSON says ``"ok": false`` or a non-zero ``code``.
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
-import requests
 from apprise.decorators import notify
 
 from notifications.channels.base import CURRENT, permanent_http_status, query
+from notifications.channels.transport import Answer, KeepAliveHttp, SendTimeoutError, UnreachableError
 from notifications.templates import sms_text
 
 SCHEMA: Final = "smsgw"
@@ -40,13 +41,24 @@ def gateway_url(meta: dict[str, object]) -> str:
     return f"{scheme}://{meta.get('host', '')}{port}{meta.get('fullpath') or '/'}"
 
 
+def post(http: KeepAliveHttp | None, url: str, body: bytes, headers: dict[str, str],
+         timeout: float) -> Answer:
+    """POST through the sending channel's pool; outside a channel's send (apprise used on
+    its own) through a connection of this call's own."""
+    if http is not None:
+        return http.post(url, body, headers, timeout)
+    own = KeepAliveHttp(1)
+    try:
+        return own.post(url, body, headers, timeout)
+    finally:
+        own.close()
+
+
 def judge(status: int, text: str) -> tuple[bool, str]:
     """Whether a gateway answer accepts the message, and why not."""
     if not 200 <= status < 300:
         return False, f"gateway answered HTTP {status}"
     try:
-        import json
-
         data = json.loads(text) if text.strip() else {}
     except ValueError:
         return True, ""
@@ -79,23 +91,25 @@ def send_http_sms(body: str, title: str, _notify_type: str, meta: dict[str, obje
                                   "msg_id": ctx.key if ctx is not None else ""}
     if sign:
         payload["sign"] = sign
-    headers = {"Authorization": f"Bearer {qsd['token']}"} if qsd.get("token") else {}
+    headers = {"Content-Type": "application/json"}
+    if qsd.get("token"):
+        headers["Authorization"] = f"Bearer {qsd['token']}"
     timeout = float(qsd.get("timeout", DEFAULT_TIMEOUT_S))
-    poster = ctx.session if ctx is not None else requests
     try:
-        resp = poster.post(gateway_url(meta), json=payload, headers=headers, timeout=timeout)
-    except requests.Timeout:
+        resp = post(ctx.http if ctx is not None else None, gateway_url(meta),
+                    json.dumps(payload, ensure_ascii=False).encode(), headers, timeout)
+    except SendTimeoutError:
         if receipt is not None:
             receipt.error = f"gateway timed out after {timeout:g} s"
         return False
-    except requests.RequestException as exc:
+    except UnreachableError as exc:
         if receipt is not None:
-            receipt.error = f"gateway unreachable: {type(exc).__name__}"
+            receipt.error = f"gateway unreachable: {exc.reason}"
         return False
-    ok, why = judge(resp.status_code, resp.text)
+    ok, why = judge(resp.status, resp.text)
     if receipt is not None:
-        receipt.status_code = resp.status_code
-        receipt.answer = f"HTTP {resp.status_code} {resp.text[:500]}"
+        receipt.status_code = resp.status
+        receipt.answer = f"HTTP {resp.status} {resp.text[:500]}"
         receipt.error = why
-        receipt.permanent = not ok and permanent_http_status(resp.status_code)
+        receipt.permanent = not ok and permanent_http_status(resp.status)
     return ok

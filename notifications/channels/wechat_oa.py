@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 from typing import Final
 
-import requests
 from apprise.decorators import notify
 
 from notifications.channels.base import CURRENT, query
-from notifications.channels.http_sms import DEFAULT_TIMEOUT_S, gateway_url
+from notifications.channels.http_sms import DEFAULT_TIMEOUT_S, gateway_url, post
+from notifications.channels.transport import SendTimeoutError, UnreachableError
 
 SCHEMA: Final = "wechatoa"
 #: invalid openid, user refused or unsubscribed, openid of another account
@@ -48,30 +48,30 @@ def send_wechat_template(body: str, title: str, _notify_type: str, meta: dict[st
     }
     url = gateway_url(meta) + f"?access_token={qsd.get('token', '')}"
     timeout = float(qsd.get("timeout", DEFAULT_TIMEOUT_S))
-    poster = ctx.session if ctx is not None else requests
     try:
-        resp = poster.post(url, data=json.dumps(payload, ensure_ascii=False).encode(),
-                           headers={"Content-Type": "application/json"}, timeout=timeout)
-    except requests.Timeout:
+        resp = post(ctx.http if ctx is not None else None, url,
+                    json.dumps(payload, ensure_ascii=False).encode(),
+                    {"Content-Type": "application/json"}, timeout)
+    except SendTimeoutError:
         if receipt is not None:
             receipt.error = f"WeChat API timed out after {timeout:g} s"
         return False
-    except requests.RequestException as exc:
+    except UnreachableError as exc:
         if receipt is not None:
-            receipt.error = f"WeChat API unreachable: {type(exc).__name__}"
+            receipt.error = f"WeChat API unreachable: {exc.reason}"
         return False
     try:
         answer = json.loads(resp.text) if resp.text.strip() else {}
     except ValueError:
         answer = {}
-    errcode = answer.get("errcode", 0 if resp.status_code == 200 else -1) \
+    errcode = answer.get("errcode", 0 if resp.status == 200 else -1) \
         if isinstance(answer, dict) else -1
-    ok = resp.status_code == 200 and errcode == 0
+    ok = resp.status == 200 and errcode == 0
     if receipt is not None:
-        receipt.status_code = resp.status_code
-        receipt.answer = f"HTTP {resp.status_code} {resp.text[:500]}"
+        receipt.status_code = resp.status
+        receipt.answer = f"HTTP {resp.status} {resp.text[:500]}"
         receipt.error = "" if ok else (
-            f"WeChat errcode {errcode}: {answer.get('errmsg', '')}" if resp.status_code == 200
-            else f"WeChat API answered HTTP {resp.status_code}")
+            f"WeChat errcode {errcode}: {answer.get('errmsg', '')}" if resp.status == 200
+            else f"WeChat API answered HTTP {resp.status}")
         receipt.permanent = (not ok) and errcode in PERMANENT_ERRCODES
     return ok
