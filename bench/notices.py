@@ -11,7 +11,8 @@ The floor, measured in the same run against the same gateway: 16 threads, each w
 keep-alive ``http.client`` connection (the raw client), posting the same number of
 messages and recording the outcomes in a SQLite table one transaction per 1,000 (what a
 sender with no outbox, no apprise and no leases would cost). The gateway runs on
-uvicorn's httptools parser, so it is not what either side waits for. Scale curve: 10,000 / 100,000 / 200,000 recipients
+uvicorn's httptools parser, so it is not what either side waits for. Scale curve:
+10,000 / 100,000 / 200,000 recipients
 (``--quick``: 1,000 and 5,000; ``--sizes`` to choose); on SQLite and, with
 ``WATEROPS_BENCH_DATABASE_URL`` (or ``WATEROPS_TEST_DATABASE_URL``), on PostgreSQL
 (metrics suffixed ``_postgresql``).
@@ -219,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(__doc__ or NAME, argv)
     concurrency = WorkerConfig().concurrency
     rows: list[tuple[str, str]] = [("worker concurrency", f"{concurrency}"),
-                                   ("floor", "16 raw keep-alive http.client senders, 1 transaction / 1,000")]
+                                   ("floor", "16 raw keep-alive http.client senders, "
+                                             "1 transaction / 1,000")]
     for store, base_url in bench_stores(args):
         suffix = "" if store == "sqlite" else f"_{store}"
         for n in sizes(args, (1_000, 5_000), (10_000, 100_000, 200_000)):

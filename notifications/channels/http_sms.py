@@ -26,7 +26,12 @@ from typing import Final
 from apprise.decorators import notify
 
 from notifications.channels.base import CURRENT, permanent_http_status, query
-from notifications.channels.transport import Answer, KeepAliveHttp, SendTimeoutError, UnreachableError
+from notifications.channels.transport import (
+    Answer,
+    KeepAliveHttp,
+    SendTimeoutError,
+    UnreachableError,
+)
 from notifications.templates import sms_text
 
 SCHEMA: Final = "smsgw"
