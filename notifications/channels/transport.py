@@ -13,9 +13,10 @@ So a channel keeps ``http.client`` connections (the standard library's, TLS veri
 the system's trust store) in one pool for its lifetime: a send takes an idle connection
 to the same origin (or opens one while fewer than ``size`` are open, else waits for one),
 and puts it back once the answer is read. A connection the server has closed meanwhile
-(idle timeout, ``Connection: close``) is noticed before it is reused and replaced, so the
-keep-alive race costs no failed send; a failure during the request itself is reported,
-never retried here: the outbox retries durably and the provider dedupes by ``msg_id``.
+(idle timeout, ``Connection: close``) is noticed before it is reused and replaced; one
+found closed under the request, before any answer, is replaced and the request written
+once more (the keep-alive race). Any other failure is reported, not retried here: the
+outbox retries durably, and the provider dedupes by ``msg_id`` the rare repeat.
 
 Proxies (``use_env_proxy``): the environment's ``http_proxy`` / ``https_proxy`` /
 ``no_proxy``, as ``urllib.request`` reads them; https goes through a ``CONNECT`` tunnel,
@@ -57,6 +58,10 @@ class UnreachableError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _StaleConnectionError(OSError):
+    """A kept-alive connection was found closed by the server under a request."""
 
 
 @dataclass(frozen=True)
@@ -259,26 +264,50 @@ class KeepAliveHttp:
     def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
              ) -> Answer:
         """POST ``body`` and read the answer; raises ``SendTimeoutError`` or
-        ``UnreachableError`` when there is none."""
+        ``UnreachableError`` when there is none.
+
+        One repeat, on a fresh connection, when a kept-alive one turns out closed under
+        the request (the server dropped it without a word, before answering): the race
+        every keep-alive client meets; a new connection failing is reported.
+        """
         origin, target = _origin(url)
         if origin.scheme == "http" and self._proxy_of(origin) is not None:
             target = url  # a forward proxy wants the absolute URL
+        head = {"Content-Length": str(len(body)), **headers}
         try:
-            with self._connection(origin, timeout) as conn:
-                if conn.sock is None:
-                    conn.connect()
-                conn.body = body  # written with the head (``_Connection``)
-                conn.request("POST", target,
-                             headers={"Content-Length": str(len(body)), **headers})
-                resp = conn.getresponse()
-                data = resp.read(MAX_ANSWER_BYTES)
-                if not resp.isclosed():
-                    resp.read()  # the rest is dropped, so the connection stays usable
-                conn.used_at = time.monotonic()
+            try:
+                return self._post_once(origin, target, body, head, timeout)
+            except _StaleConnectionError:
+                return self._post_once(origin, target, body, head, timeout, fresh=True)
         except TimeoutError as exc:
             raise SendTimeoutError(str(exc)) from exc
         except (OSError, http.client.HTTPException) as exc:
-            raise UnreachableError(type(exc).__name__) from exc
+            cause = exc.__cause__ if isinstance(exc, _StaleConnectionError) else exc
+            raise UnreachableError(type(cause).__name__) from exc
+
+    def _post_once(self, origin: _Origin, target: str, body: bytes,
+                   head: Mapping[str, str], timeout: float, *, fresh: bool = False
+                   ) -> Answer:
+        with self._connection(origin, timeout) as conn:
+            reused = conn.sock is not None
+            if fresh and reused:
+                conn.close()  # the repeat goes on a connection of its own
+                reused = False
+            if not reused:
+                conn.connect()
+            conn.body = body  # written with the head (``_Connection``)
+            try:
+                conn.request("POST", target, headers=head)
+                resp = conn.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError,
+                    BrokenPipeError) as exc:
+                if reused:
+                    raise _StaleConnectionError() from exc
+                raise
+            data = resp.read(MAX_ANSWER_BYTES)
+            if not resp.isclosed():
+                resp.read()  # the rest is dropped, so the connection stays usable
+            conn.used_at = time.monotonic()
         return Answer(resp.status, data.decode(_charset(resp.getheader("Content-Type")),
                                                errors="replace"))
 

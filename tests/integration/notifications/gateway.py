@@ -28,6 +28,9 @@ class Behaviour:
     stall_next: int = 0
     #: answer this JSON for the WeChat path
     wechat_errcode: dict[str, int] = field(default_factory=dict)
+    #: close each connection after its answer: "close" says so (``Connection: close``),
+    #: "silently" does not (a client learns it on its next request)
+    close_after_answer: str = ""
 
 
 @dataclass
@@ -47,6 +50,11 @@ class Gateway:
         with self.lock:
             return [r["json"] for r in self.requests  # type: ignore[misc]
                     if str(r["path"]).startswith(path_prefix) and r.get("answered")]
+
+    def clients(self) -> set[int]:
+        """The client ports the requests came from: one per connection."""
+        with self.lock:
+            return {int(str(r["client"])) for r in self.requests}
 
     def recipients(self, path_prefix: str, key: str) -> list[str]:
         return [str(b.get(key)) for b in self.bodies(path_prefix)]
@@ -82,7 +90,8 @@ def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = {"raw": raw.decode(errors="replace")}
             entry: dict[str, object] = {"path": self.path, "json": body,
-                                        "headers": dict(self.headers)}
+                                        "headers": dict(self.headers),
+                                        "client": self.client_address[1]}
             b = gw.behaviour
             with gw.lock:
                 gw.requests.append(entry)
@@ -109,8 +118,12 @@ def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            if b.close_after_answer == "close":
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(data)
+            if b.close_after_answer:
+                self.close_connection = True
 
     return Handler
 
