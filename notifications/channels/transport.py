@@ -180,10 +180,10 @@ class KeepAliveHttp:
         if origin.scheme == "https":
             if proxy is None:
                 conn = _TlsConnection(origin.host, origin.port, timeout=timeout,
-                                                   context=self._tls)
+                                      context=self._tls)
             else:
                 conn = _TlsConnection(proxy[0], proxy[1], timeout=timeout,
-                                                   context=self._tls)
+                                      context=self._tls)
                 conn.set_tunnel(origin.host, origin.port)
         else:
             host, port = proxy if proxy is not None else (origin.host, origin.port)
@@ -210,8 +210,7 @@ class KeepAliveHttp:
         return None
 
     @contextmanager
-    def _connection(self, origin: _Origin, timeout: float
-                    ) -> Iterator[_Connection]:
+    def _connection(self, origin: _Origin, timeout: float) -> Iterator[_Connection]:
         conn = self._take_idle(origin)
         if conn is None:
             with self._cond:

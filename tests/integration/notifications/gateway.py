@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -129,9 +130,12 @@ def _handler(gw_ref: list[Gateway]) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_gateway() -> Iterator[Gateway]:
+def running_gateway(tls: ssl.SSLContext | None = None) -> Iterator[Gateway]:
+    """The gateway on a free port of 127.0.0.1; with ``tls``, it speaks https only."""
     ref: list[Gateway] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(ref))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     gw = Gateway(server=server, behaviour=Behaviour(), requests=[], lock=threading.Lock())
     ref.append(gw)

@@ -10,12 +10,14 @@ gateway that closes connections, saying so or not, costs no failed send.
 from __future__ import annotations
 
 import http.client
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+import trustme
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,7 +29,7 @@ from notifications.channels.transport import (
     _charset,
 )
 from tests.integration.notifications.conftest import TIMEOUT_S, channel_urls
-from tests.integration.notifications.gateway import Gateway
+from tests.integration.notifications.gateway import Gateway, running_gateway
 
 
 def _sms(gateway: Gateway, connections: int, **config: object) -> AppriseChannel:
@@ -185,3 +187,36 @@ def test_the_answers_charset_is_read_from_its_content_type(content_type: str | N
 @given(st.text(max_size=40))
 def test_any_content_type_gives_a_charset_python_can_decode_with(content_type: str) -> None:
     assert b"ok".decode(_charset(content_type)) == "ok"
+
+
+@pytest.fixture
+def tls_gateway() -> Iterator[tuple[Gateway, trustme.CA]]:
+    """The same gateway behind TLS, its certificate issued for 127.0.0.1 by a local CA."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_tls)
+    with running_gateway(tls=server_tls) as gw:
+        yield gw, ca
+
+
+def test_https_is_verified_and_kept_alive(tls_gateway: tuple[Gateway, trustme.CA]) -> None:
+    gateway, ca = tls_gateway
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    http = KeepAliveHttp(2, tls=trusting)
+    answers = [http.post(f"https://{gateway.base}/sms/send",
+                         f'{{"msg_id": "tls-{i}"}}'.encode(),
+                         {"Content-Type": "application/json"}, TIMEOUT_S) for i in range(5)]
+    http.close()
+    assert [a.status for a in answers] == [200] * 5
+    assert [b["msg_id"] for b in gateway.bodies("/sms/")] == [f"tls-{i}" for i in range(5)]
+    assert http.opened == 1
+    assert len(gateway.clients()) == 1
+    # the system's trust store does not know the local CA: refused, nothing sent
+    stranger = KeepAliveHttp(1)
+    with pytest.raises(UnreachableError) as refused:
+        stranger.post(f"https://{gateway.base}/sms/send", b'{"msg_id": "x"}', {}, TIMEOUT_S)
+    stranger.close()
+    assert refused.value.reason == "SSLCertVerificationError"
+    assert len(gateway.bodies("/sms/")) == 5
