@@ -72,6 +72,8 @@ def _created_key(cursor: str | None) -> tuple[str, str] | None:
 
 #: messages per second when a channel URL names no ``rate=`` (a typical SMS gateway quota)
 DEFAULT_RATE_PER_SEC: Final = 20.0
+#: query arguments of a channel URL that are ours, not apprise's (``channel_config``)
+OWN_CHANNEL_ARGS: Final = frozenset({"rate", "connections"})
 
 
 def _hhmm(text: str) -> time:
@@ -109,13 +111,27 @@ def notice_rules(profile: PolicyProfile) -> NoticeRules:
 
 
 def channel_config(name: str, url: str) -> ChannelConfig:
-    """A channel from its apprise URL; our own ``rate=N`` query argument is taken out."""
+    """A channel from its apprise URL; our own query arguments are taken out: ``rate=N``
+    (the provider's allowed messages per second) and ``connections=N`` (keep-alive
+    connections to it at most, ``notifications.channels.transport``)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    rate = next((float(v) for k, v in query if k == "rate"), DEFAULT_RATE_PER_SEC)
-    rest = urlencode([(k, v) for k, v in query if k != "rate"], safe="{}:/")
-    return ChannelConfig(name=name, url=urlunsplit(parts._replace(query=rest)),
-                         rate_per_sec=rate)
+    ours = dict(q for q in query if q[0] in OWN_CHANNEL_ARGS)
+    try:
+        rate = float(ours.get("rate", DEFAULT_RATE_PER_SEC))
+        connections = int(ours["connections"]) if "connections" in ours else None
+    except ValueError as exc:
+        raise ValueError(f"channel {name!r}: rate= takes a number and connections= a "
+                         f"whole number ({exc})") from exc
+    if (connections is not None and connections < 1) or not rate >= 0:
+        raise ValueError(f"channel {name!r}: connections= must be at least 1 and rate= "
+                         "not negative (0: unlimited)")
+    rest = urlencode([(k, v) for k, v in query if k not in OWN_CHANNEL_ARGS], safe="{}:/")
+    config = ChannelConfig(name=name, url=urlunsplit(parts._replace(query=rest)),
+                           rate_per_sec=rate)
+    if connections is None:
+        return config
+    return msgspec.structs.replace(config, connections=connections)
 
 
 def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
