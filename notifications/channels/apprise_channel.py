@@ -29,7 +29,7 @@ from apprise.plugins.base import NotifyBase
 
 # importing registers the decorator plugins with apprise
 from notifications.channels import http_sms, wechat_oa
-from notifications.channels.base import CURRENT, DeliveryContext, SendOutcome
+from notifications.channels.base import CURRENT, DeliveryContext, Receipt, SendOutcome
 from notifications.channels.transport import DEFAULT_CONNECTIONS, KeepAliveHttp
 
 ADDRESS_PLACEHOLDER: Final = "{address}"
@@ -108,13 +108,10 @@ class AppriseChannel:
                 ok = plugin is not None and bool(plugin.notify(body=body, title=title))
             finally:
                 CURRENT.reset(token)
-            r = ctx.receipt
             if plugin is None:
                 return SendOutcome(ok=False, error="apprise cannot use this channel's URL",
                                    permanent=True)
-            return SendOutcome(ok=ok, answer=r.answer or (f"{self.name}: accepted" if ok else ""),
-                               error="" if ok else (r.error or f"{self.name}: not sent"),
-                               permanent=r.permanent)
+            return self._outcome(ok, ctx.receipt, f"{self.name}: not sent")
         try:
             obj = self._apprise(address)
             if len(obj) == 0:
@@ -123,13 +120,18 @@ class AppriseChannel:
             result = obj.notify(body=body, title=title)
         finally:
             CURRENT.reset(token)
-        ok = bool(result)
-        r = ctx.receipt
         logs = "; ".join(e.message for e in result.logs() if e.level in ("WARNING", "ERROR"))
-        answer = r.answer or (f"{self.name}: accepted" if ok else "")
-        error = "" if ok else (r.error or logs or f"apprise status {result.status.name}")
-        return SendOutcome(ok=ok, answer=answer, error=error, permanent=r.permanent)
+        return self._outcome(bool(result), ctx.receipt,
+                             logs or f"apprise status {result.status.name}")
+
+    def _outcome(self, ok: bool, receipt: Receipt, otherwise: str) -> SendOutcome:
+        """What a send gives the worker: the plugin's receipt, else ``otherwise`` as why."""
+        return SendOutcome(ok=ok, answer=receipt.answer or (f"{self.name}: accepted" if ok
+                                                            else ""),
+                           error="" if ok else (receipt.error or otherwise),
+                           permanent=receipt.permanent)
 
     def close(self) -> None:
-        """Close the channel's idle connections (the service's shutdown)."""
+        """Close the channel's idle connections now (a channel dropped without it closes
+        them when it is collected)."""
         self.http.close()

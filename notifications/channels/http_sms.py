@@ -25,7 +25,7 @@ from typing import Final
 
 from apprise.decorators import notify
 
-from notifications.channels.base import CURRENT, permanent_http_status, query
+from notifications.channels.base import CURRENT, DeliveryContext, permanent_http_status, query
 from notifications.channels.transport import (
     Answer,
     KeepAliveHttp,
@@ -46,17 +46,27 @@ def gateway_url(meta: dict[str, object]) -> str:
     return f"{scheme}://{meta.get('host', '')}{port}{meta.get('fullpath') or '/'}"
 
 
-def post(http: KeepAliveHttp | None, url: str, body: bytes, headers: dict[str, str],
-         timeout: float) -> Answer:
-    """POST through the sending channel's pool; outside a channel's send (apprise used on
-    its own) through a connection of this call's own."""
-    if http is not None:
-        return http.post(url, body, headers, timeout)
-    own = KeepAliveHttp(1)
+def post_json(ctx: DeliveryContext | None, url: str, payload: object,
+              headers: dict[str, str], timeout: float, provider: str) -> Answer | None:
+    """POST ``payload`` as UTF-8 JSON through the sending channel's pool (outside a
+    channel's send, apprise used on its own, through a connection of this call's own).
+    No answer (timeout, unreachable) is written to the receipt, named for ``provider``,
+    and gives None."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", **headers}
+    http = ctx.http if ctx is not None else KeepAliveHttp(1)
     try:
-        return own.post(url, body, headers, timeout)
+        return http.post(url, body, headers, timeout)
+    except SendTimeoutError:
+        why = f"{provider} timed out after {timeout:g} s"
+    except UnreachableError as exc:
+        why = f"{provider} unreachable: {exc.reason}"
     finally:
-        own.close()
+        if ctx is None:
+            http.close()
+    if ctx is not None:
+        ctx.receipt.error = why
+    return None
 
 
 def judge(status: int, text: str) -> tuple[bool, str]:
@@ -96,20 +106,10 @@ def send_http_sms(body: str, title: str, _notify_type: str, meta: dict[str, obje
                                   "msg_id": ctx.key if ctx is not None else ""}
     if sign:
         payload["sign"] = sign
-    headers = {"Content-Type": "application/json"}
-    if qsd.get("token"):
-        headers["Authorization"] = f"Bearer {qsd['token']}"
+    headers = {"Authorization": f"Bearer {qsd['token']}"} if qsd.get("token") else {}
     timeout = float(qsd.get("timeout", DEFAULT_TIMEOUT_S))
-    try:
-        resp = post(ctx.http if ctx is not None else None, gateway_url(meta),
-                    json.dumps(payload, ensure_ascii=False).encode(), headers, timeout)
-    except SendTimeoutError:
-        if receipt is not None:
-            receipt.error = f"gateway timed out after {timeout:g} s"
-        return False
-    except UnreachableError as exc:
-        if receipt is not None:
-            receipt.error = f"gateway unreachable: {exc.reason}"
+    resp = post_json(ctx, gateway_url(meta), payload, headers, timeout, "gateway")
+    if resp is None:
         return False
     ok, why = judge(resp.status, resp.text)
     if receipt is not None:

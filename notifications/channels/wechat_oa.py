@@ -20,8 +20,7 @@ from typing import Final
 from apprise.decorators import notify
 
 from notifications.channels.base import CURRENT, query
-from notifications.channels.http_sms import DEFAULT_TIMEOUT_S, gateway_url, post
-from notifications.channels.transport import SendTimeoutError, UnreachableError
+from notifications.channels.http_sms import DEFAULT_TIMEOUT_S, gateway_url, post_json
 
 SCHEMA: Final = "wechatoa"
 #: invalid openid, user refused or unsubscribed, openid of another account
@@ -48,17 +47,8 @@ def send_wechat_template(body: str, title: str, _notify_type: str, meta: dict[st
     }
     url = gateway_url(meta) + f"?access_token={qsd.get('token', '')}"
     timeout = float(qsd.get("timeout", DEFAULT_TIMEOUT_S))
-    try:
-        resp = post(ctx.http if ctx is not None else None, url,
-                    json.dumps(payload, ensure_ascii=False).encode(),
-                    {"Content-Type": "application/json"}, timeout)
-    except SendTimeoutError:
-        if receipt is not None:
-            receipt.error = f"WeChat API timed out after {timeout:g} s"
-        return False
-    except UnreachableError as exc:
-        if receipt is not None:
-            receipt.error = f"WeChat API unreachable: {exc.reason}"
+    resp = post_json(ctx, url, payload, {}, timeout, "WeChat API")
+    if resp is None:
         return False
     try:
         answer = json.loads(resp.text) if resp.text.strip() else {}
