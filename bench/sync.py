@@ -5,8 +5,8 @@ their customers, plus the demo network near them) and a push crew; ``waterops se
 runs it on 127.0.0.1 in a subprocess, as by default with its background workers on.
 
 - **Initial sync** of each scope by the reference client (``sync.client``: the snapshot
-  in one request, then a pull from its cursor, rows stored in a fresh replica), in
-  MessagePack and JSON. Its **floor**, measured in the same run on the same scope, is
+  in one request, a checkpoint the next pull continues from; rows stored in a fresh
+  replica), in MessagePack and JSON. Its **floor**, measured in the same run on the same scope, is
   the sum of what cannot be avoided: the raw SQL read of the scope's columns, encoding
   those rows, the same response bytes over loopback from a bare Litestar route
   (``bench._floor``) and storing the rows in a replica. Loopback carries no compression
@@ -168,7 +168,7 @@ def client(base: str, token: str, path: Path, *, msgpack: bool) -> DeviceClient:
 
 
 def initial_sync(base: str, token: str, path: Path, msgpack: bool) -> tuple[float, int]:
-    """Wall time of one first sync (snapshot, pull from its cursor, replica written) into
+    """Wall time of one first sync (the snapshot, replica written) into
     a fresh replica at ``path``; rows."""
     dev = client(base, token, path, msgpack=msgpack)
     started = time.perf_counter()

@@ -172,9 +172,12 @@ class DeviceClient:
         """Pull pages until a checkpoint; each page is applied with its cursor atomically.
 
         A replica that holds nothing yet (no cursor) first downloads the scope's snapshot
-        in one request (``/sync/snapshot``), then continues with ordinary pages from the
-        snapshot's cursor. A cut mid-way leaves the stored cursor at the last applied
-        page, so the next call resumes there. Returns the checkpoint reached.
+        in one request (``/sync/snapshot``). The snapshot is itself a checkpoint (the
+        server's state at one change-log position), so a first sync ends there: one
+        request, not a snapshot and an empty page. Changes after it come with the next
+        pull, exactly as changes just after any other checkpoint do. A cut mid-way leaves
+        the stored cursor at the last applied page, so the next call resumes there.
+        Returns the checkpoint reached.
 
         Rows are stored as the server encoded them (``msgspec.Raw``): the client never
         decodes and re-encodes a row's content.
@@ -182,7 +185,10 @@ class DeviceClient:
         if self.replica.get_meta("cursor") is None and self.snapshots:
             page = self._json("POST", "/sync/snapshot", SnapshotRequest(
                 device_time=self.clock()), RawPage, accept_msgpack=self.msgpack)
-            self.replica.apply_page(page.upserts, page.removals, page.cursor, page.checkpoint)
+            self.replica.apply_page(page.upserts, page.removals, page.cursor,
+                                    None if page.more else page.checkpoint)
+            if not page.more:
+                return page.checkpoint
         while True:
             page = self._json("POST", "/sync/pull", PullRequest(
                 cursor=self.replica.get_meta("cursor"), limit=self.page_rows,

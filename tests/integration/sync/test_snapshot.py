@@ -8,6 +8,7 @@ replicas hold the same rows. Ordinary pull pages are bounded by bytes as well as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from litestar.testing import TestClient
 from server.services import Services
 from server.workorders.model import Actor, AssignIn, Status, TransitionIn, WorkOrderType
 from sync.client import DeviceClient, HttpTransport, Replica, RetryPolicy
+from sync.client.transport import Reply
 from tests.factories import TOKENS, assert_problem, bearer, order_in
 from tests.integration.sync.world import DISPATCHER
 
@@ -141,3 +143,34 @@ def test_the_network_scope_is_computed_again_only_when_the_crews_orders_move(
     gone = pull(moved_on["cursor"])
     assert {"entity": "work_order", "id": wo.id, "op": "remove"} in gone["removals"]
     assert cache.misses == computed + 1
+
+
+class _CountingTransport(HttpTransport):
+    """The real transport, noting each path it is asked for."""
+
+    def __init__(self, client: TestClient[Litestar], token: str) -> None:
+        super().__init__(client, token)
+        self.paths: list[str] = []
+
+    def request(self, method: str, path: str, *, body: bytes | None = None,
+                headers: Mapping[str, str] | None = None,
+                params: Mapping[str, str] | None = None) -> Reply:
+        self.paths.append(path)
+        return super().request(method, path, body=body, headers=headers, params=params)
+
+
+def test_a_first_sync_is_one_request_and_later_changes_come_with_the_next_pull(
+        client: TestClient[Litestar], services: Services, tmp_path: Path) -> None:
+    services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
+    transport = _CountingTransport(client, TOKENS["crew_a"])
+    dev = DeviceClient(Replica(tmp_path / "one.db", synchronous="OFF"), transport,
+                       clock=services.clock, sleep=lambda _s: None,
+                       retry=RetryPolicy(attempts=2))
+    checkpoint = dev.pull()
+    assert transport.paths == ["/sync/snapshot"]
+    assert dev.replica.get_meta("checkpoint") == str(checkpoint)
+    late = services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
+    assert late.id not in dev.replica.rows("work_order")
+    assert dev.pull() > checkpoint
+    assert transport.paths[1:] == ["/sync/pull"]
+    assert late.id in dev.replica.rows("work_order")
