@@ -6,12 +6,14 @@ dicts and lists, 500 orders at a time, only to encode them again. Those tens of 
 of live containers also made the garbage collector traverse the heap again and again.
 Here each row is encoded the moment its columns are read and nothing of it stays alive:
 
-- In JSON the stored JSON columns (``location``, ``fields``, ``steps``) go into the row
-  as they are (``msgspec.Raw``): they were written by msgspec from the same Structs, so
-  they already are the wire's JSON. Steps stored before a ``Step`` field existed lack it;
-  a cheap count of the field names tells those apart, and they are decoded and completed
-  as ``wire_rows`` does.
-- MessagePack cannot embed JSON, so those columns are decoded there, one row at a time.
+- In JSON the stored JSON columns ``location`` and ``fields`` go into the row as they are
+  (``msgspec.Raw``): they were written by msgspec from the same Structs, so they already
+  are the wire's JSON. MessagePack cannot embed JSON, so there they are decoded, one row
+  at a time.
+- Steps, in both formats, are decoded into ``StoredStep``: ``Step`` with its times kept
+  as the stored text. Steps stored before a ``Step`` field existed get its default from
+  the Struct itself, and a typed decode costs less than the field-name count that used to
+  tell complete lists apart (issue 19: the largest share of an order's encoding).
 
 A pull reads its rows by id (``encoded_orders``, ``encoded_customers``); a snapshot reads
 the crew's rows set-wise, by the crew, and keeps those its log names
@@ -32,27 +34,28 @@ from sqlite_utils import Database
 from core.time import from_db, wire_from_db
 from server.intents.store import OrderColumns, ScopeStore
 from server.workorders.evidence import Evidence, EvidenceStore
-from server.workorders.model import Step
-from server.workorders.store import STEP_FILL, wire_steps
 from sync.protocol import WireFormat, page_encoder
 from sync.store import SyncStore
 
 _json_decode = msgspec.json.Decoder().decode
 
 
-#: each optional field's key as msgspec writes it: a stored step list is complete when
-#: each occurs once per step. A key is the only place ``"name":`` can occur: inside a JSON
-#: string every quote is escaped, and a step's values are text, flags, times or lists of
-#: text, never objects.
-_STEP_KEYS: Final = tuple(f'"{name}":' for name, _make in STEP_FILL)
-_FIRST_KEY: Final = f'"{msgspec.structs.fields(Step)[0].encode_name}":'
+class StoredStep(msgspec.Struct, kw_only=True, gc=False):
+    """A ``Step`` as its stored JSON holds it, for the wire: the same fields, names and
+    defaults (a test holds them equal), its times the stored text, never parsed (msgspec
+    wrote them from ``Step``'s datetimes, so they already are the wire's text)."""
+
+    key: str
+    title: str
+    requires: list[str] = msgspec.field(default_factory=list)
+    required: bool = True
+    done_at: str | None = None
+    evidence: list[str] = msgspec.field(default_factory=list)
+    done_server_at: str | None = None
+    done_source: str | None = None
 
 
-def steps_complete(text: str) -> bool:
-    """True when every step in the stored JSON ``text`` has every ``Step`` field (``O(n)``
-    in the text, no decoding)."""
-    steps = text.count(_FIRST_KEY)
-    return all(text.count(key) == steps for key in _STEP_KEYS)
+_steps_decode: Final = msgspec.json.Decoder(list[StoredStep]).decode
 
 
 def _opt_wire(text: object) -> str | None:
@@ -96,8 +99,7 @@ def _encode_orders(rows: Sequence[OrderColumns], deadlines: Mapping[str, Sequenc
             "closed_at": _opt_wire(r[15]), "due_at": _opt_wire(r[16]),
             "status_reason": r[17], "version": r[18],
             "fields": msgspec.Raw(fields) if raw else _json_decode(fields),
-            "steps": msgspec.Raw(steps) if raw and steps_complete(steps)
-            else wire_steps(steps),
+            "steps": _steps_decode(steps),
             "deadlines": [_deadline(d) for d in deadlines.get(wo_id, ())],
             # tablets never learn device ids (they identify devices to revoke)
             "evidence": [] if not found else [
