@@ -12,9 +12,9 @@ runs it on 127.0.0.1 in a subprocess, as by default with its background workers 
   (``bench._floor``) and storing the rows in a replica. Loopback carries no compression
   (``Accept-Encoding: identity``): on 127.0.0.1 it only costs CPU; tablets on a cellular
   link negotiate brotli or gzip. The sync and each part of its floor are each the
-  shortest of ``REPEAT`` rounds (one with ``--quick``), a round running the sync and then
-  each floor part, so the ratio compares like with like rather than two draws of this
-  machine's drifting speed.
+  shortest of ``rounds_for(size)`` rounds (one with ``--quick``), a round running the
+  sync and then each floor part, so the ratio compares like with like rather than two
+  draws of this machine's drifting speed.
 - **Push**: 50 devices, each sending its outbox of notes in batches of 100, from
   several client processes (threads inside each), so the load generator is not the
   bottleneck. Its **floor** is the same pushes applied in-process, one transaction per
@@ -83,6 +83,16 @@ NO_COMPRESSION = {"Accept-Encoding": "identity"}
 #: rounds of an initial sync beside its floor; the shortest of each is kept: on a shared
 #: 2-core machine one run of either is up to a third off, either way
 REPEAT = 5
+#: a small scope gets more rounds, up to this many rows synced per side in all: a 1k-row
+#: sync lasts 25-40 ms, so one worker tick or collection in the server moves a round by
+#: a third, and five rounds often kept none without one
+ROUND_ROWS = 20_000
+
+
+def rounds_for(size: int, repeat: int = REPEAT) -> int:
+    """Rounds of the ``size`` scope: ``repeat``, more for a scope small enough to afford
+    them (``ROUND_ROWS``), at most 25."""
+    return max(repeat, min(25, ROUND_ROWS // max(size, 1)))
 Figures = dict[str, tuple[float, str, int]]
 
 
@@ -363,8 +373,9 @@ def measure(tmp: Path, sizes: Sequence[int], rounds: int, per_device: int,
         initial_sync(base, scope_token(sizes[0]), tmp / "warm.db", True)  # warm-up
         for size in sizes:
             for fmt, packed in (("msgpack", True), ("json", False)):
-                secs, floor, rows = sync_beside_floor(base, scope_token(size), settings, size,
-                                                      tmp, packed, repeat)
+                secs, floor, rows = sync_beside_floor(
+                    base, scope_token(size), settings, size, tmp, packed,
+                    repeat if repeat == 1 else rounds_for(size, repeat))
                 out[f"initial_sync_{fmt}_s@{size}"] = (secs, "s", rows)
                 out[f"initial_sync_{fmt}_rows_per_s@{size}"] = (rows / secs, "1/s", rows)
                 out[f"initial_sync_{fmt}_floor_s@{size}"] = (floor, "s", rows)
