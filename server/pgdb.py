@@ -37,7 +37,7 @@ import asyncio
 import re
 import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import Any, Final
 
@@ -57,22 +57,32 @@ from server.settings import SettingsError
 #: fixed single key made every store in one database (the test suite's schemas, a staging
 #: copy beside production) wait on each other's writers.
 WRITE_LOCK_CLASS: Final = 0x57A7E5
-#: takes the store's write lock (``pg_try_advisory_lock`` with the same keys tests for it)
 #: connections of the serving loop's async pool (``PgDatabase.fetch_keyed_async``), beside
 #: the ``database_pool_size`` of the threads
 ASYNC_POOL_SIZE: Final = 8
 #: keyed batches of one statement in flight at once (``PgDatabase.fetch_keyed_async``):
 #: while they are, newcomers gather in the next batch instead of each taking a connection
 KEYED_IN_FLIGHT: Final = 2
-WRITE_LOCK_SQL: Final = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
+#: opens a write transaction and takes the store's write lock in one round trip: without
+#: parameters psycopg sends the text as one simple query, which may hold two statements
+#: (``pg_try_advisory_lock`` with the same keys tests for the lock)
+BEGIN_WRITE_SQL: Final = (
+    f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_CLASS}, hashtext(current_schema()))")
 
 
 class PgDialect(ChangeLogDialect):
     """PostgreSQL: one writer at a time across processes, snapshot reads."""
 
     def begin_write(self, conn: Connection) -> None:
-        conn.execute("BEGIN")
-        conn.execute(WRITE_LOCK_SQL, [WRITE_LOCK_CLASS])
+        """``BEGIN`` and the write lock, one round trip instead of two (each write
+        transaction paid both; issue 19). A lock that fails (cancelled, timed out) leaves
+        no transaction open on the pooled connection."""
+        try:
+            conn.execute(BEGIN_WRITE_SQL)
+        except BaseException:
+            with suppress(psycopg.Error):  # a broken connection: the pool discards it
+                conn.execute("ROLLBACK")
+            raise
 
     def begin_read(self, conn: Connection) -> None:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -55,6 +55,31 @@ def test_a_write_transaction_holds_the_write_lock_from_its_first_statement(
     other.close()
 
 
+def test_a_write_lock_that_fails_leaves_no_transaction_open(services: Services) -> None:
+    """PostgreSQL opens a write transaction and takes the lock in one round trip; when the
+    lock is not granted the pooled connection must not stay inside that transaction."""
+    if getattr(services.db, "dialect_name", "sqlite") != "postgresql":
+        pytest.skip("the advisory write lock is PostgreSQL's")
+    import psycopg
+
+    from server.pgdb import WRITE_LOCK_CLASS
+
+    holder = psycopg.connect(services.db.url, autocommit=True)  # type: ignore[attr-defined]
+    raw = services.db.conn.raw  # type: ignore[attr-defined]
+    holder.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))",
+                   [WRITE_LOCK_CLASS])
+    raw.execute("SET lock_timeout = '100ms'")
+    try:
+        with pytest.raises(psycopg.errors.LockNotAvailable), services.uow.transaction():
+            pytest.fail("the transaction ran without the write lock")
+        assert services.db.conn.in_transaction is False
+    finally:
+        raw.execute("RESET lock_timeout")
+        holder.close()
+    wo = services.workorders.create(DISPATCH, order_in(crew_id="crew-a"))
+    assert _log(services, "work_order", wo.id) == [("upsert", "crew:crew-a")]
+
+
 def test_reassignment_derives_an_upsert_for_the_new_crew_and_a_removal_for_the_old(
         services: Services) -> None:
     lone = services.db.execute(
