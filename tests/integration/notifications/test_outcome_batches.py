@@ -1,9 +1,9 @@
 """A batch of outcomes is recorded as ``finish`` records each one (issue 19).
 
-On PostgreSQL ``finish_many`` writes a batch's attempts and moves its rows in one statement
-each over one JSON array of rows, on SQLite one ``executemany`` each; either way every attempt is kept,
-each row moves to its own status and next attempt, and a row whose lease another worker
-has taken over does not move for the late answer.
+On PostgreSQL ``finish_many`` writes a batch's attempts and moves its rows in one
+statement each over one JSON array of rows, on SQLite one ``executemany`` each; either
+way every attempt is kept, each row moves to its own status and next attempt, and a row
+whose lease another worker has taken over does not move for the late answer.
 """
 
 from __future__ import annotations
