@@ -85,14 +85,15 @@ _INSERT_ATTEMPTS_PG = (
     "INSERT INTO delivery_attempts (delivery_id, attempt, worker, started_at, finished_at, "
     "ok, answer, error) SELECT (e->>0)::bigint, (e->>1)::bigint, e->>2, e->>3, e->>4, "
     "(e->>5)::bigint, e->>6, e->>7 FROM json_array_elements(?::json) AS e")
+#: reads the rows of ``_move_params`` (its fourth value repeats the status)
 _MOVE_ROWS_PG = (
     "UPDATE deliveries d SET status = u.status, answer = u.answer, error = u.error, "
     "claimed_until = NULL, "
     "sent_at = CASE WHEN u.status = 'sent' THEN u.finished_at ELSE d.sent_at END, "
     "next_attempt_at = COALESCE(u.next_at, d.next_attempt_at) "
-    "FROM (SELECT (e->>0)::bigint AS id, e->>1 AS status, e->>2 AS answer, "
-    "e->>3 AS error, e->>4 AS finished_at, e->>5 AS next_at, e->>6 AS worker, "
-    "(e->>7)::bigint AS attempt FROM json_array_elements(?::json) AS e) AS u "
+    "FROM (SELECT e->>0 AS status, e->>1 AS answer, e->>2 AS error, "
+    "e->>4 AS finished_at, e->>5 AS next_at, (e->>6)::bigint AS id, e->>7 AS worker, "
+    "(e->>8)::bigint AS attempt FROM json_array_elements(?::json) AS e) AS u "
     "WHERE d.id = u.id AND d.status = 'sending' AND d.claimed_by = u.worker "
     "AND d.attempts = u.attempt")
 _rows_json = msgspec.json.Encoder().encode
@@ -428,17 +429,13 @@ class NotificationStore:
         with self._tx() as db:
             # the common case (no fallback to queue) as two statements for the whole batch
             attempts = [_attempt_params(o.attempt) for o in plain]
+            moves = [_move_params(o.attempt, o.status, o.next_attempt_at) for o in plain]
             if self._pg and plain:
                 db.execute(_INSERT_ATTEMPTS_PG, [_rows_json(attempts).decode()])
-                db.execute(_MOVE_ROWS_PG, [_rows_json([
-                    (o.attempt.delivery_id, str(o.status), o.attempt.answer[:2000],
-                     o.attempt.error[:2000], to_db(o.attempt.finished_at),
-                     _opt(o.next_attempt_at), o.attempt.worker, o.attempt.attempt)
-                    for o in plain]).decode()])
+                db.execute(_MOVE_ROWS_PG, [_rows_json(moves).decode()])
             else:
                 db.conn.executemany(_INSERT_ATTEMPT, attempts)
-                db.conn.executemany(_MOVE_ROW, [_move_params(o.attempt, o.status,
-                                                             o.next_attempt_at) for o in plain])
+                db.conn.executemany(_MOVE_ROW, moves)
             return [None if o.fallback is None else
                     self._finish(db, o.attempt, o.status, o.next_attempt_at, o.fallback)
                     for o in outcomes]
